@@ -1,0 +1,45 @@
+"""SQLAlchemy engine for a project file, with the per-connection PRAGMAs set on connect."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+# 'STUD' as a big-endian int: lets us tell a studio project from any other SQLite file
+APPLICATION_ID = 0x53545544
+BUSY_TIMEOUT_MS = 5000
+
+
+def _set_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # PRAGMAs are per connection, so they are set on every new pooled connection.
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is corruption-safe in WAL and survives application crashes (sqlite.org)
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cur.close()
+
+
+def make_engine(path: Path) -> Engine:
+    """Create the engine for ``path``; one engine per open project, shared by threads.
+
+    Each thread must use its own Session/connection (SQLAlchemy's QueuePool for file
+    databases hands each thread its own connection).
+    """
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _set_pragmas)
+    return engine
+
+
+def raw_connect(path: Path, *, timeout: float = BUSY_TIMEOUT_MS / 1000) -> sqlite3.Connection:
+    """A plain sqlite3 connection (used for checks and the backup API)."""
+    return sqlite3.connect(str(path), timeout=timeout, check_same_thread=False)

@@ -1,0 +1,270 @@
+"""A project: one SQLite file (``*.studio``), the document a user opens.
+
+Every change is committed at once in its own transaction (nothing unsaved to lose).
+Opening checks that the file is a studio project, refuses one written by a newer
+studio, and upgrades an older one after backing it up with the SQLite backup API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import getpass
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
+
+from studio import __version__
+from studio.core.db import migrate
+from studio.core.db.engine import APPLICATION_ID, make_engine, raw_connect
+from studio.core.errors import ProjectFileError, UserError
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+PROJECT_SUFFIX = ".studio"
+
+
+def current_user() -> str:
+    """The name recorded as author/actor of changes."""
+    try:
+        return os.environ.get("STUDIO_USER") or getpass.getuser()
+    except Exception:  # getpass fails without a login name (some containers)
+        return "unknown"
+
+
+def describe_db_error(exc: BaseException, path: Path) -> str:
+    """Turn an SQLite error into a sentence naming the file."""
+    msg = str(getattr(exc, "orig", exc)).lower()
+    if "disk is full" in msg or "disk full" in msg or getattr(exc, "errno", None) == errno.ENOSPC:
+        return f"Could not save to {path}: the disk is full. Nothing was changed; free some space and try again."
+    if "readonly" in msg or "read-only" in msg:
+        return f"Could not save to {path}: the file or its folder is read-only. Nothing was changed."
+    if "locked" in msg or "busy" in msg:
+        return (
+            f"{path} is being changed by another program (the database is locked). "
+            "Close the other program or wait, then try again."
+        )
+    if "malformed" in msg or "not a database" in msg or "corrupt" in msg:
+        return f"{path} is damaged (SQLite reports: {getattr(exc, 'orig', exc)}). Open a backup copy."
+    return f"Could not read or write {path}: {getattr(exc, 'orig', exc)}"
+
+
+class Project:
+    """An open project file. Create with :func:`open_project` or :func:`new_project`."""
+
+    def __init__(self, path: Path, engine: Engine) -> None:
+        self.path = path
+        self.engine = engine
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on error, maps disk errors.
+
+        Raises:
+            UserError: the disk is full, the file became read-only or is locked.
+        """
+        session = Session(self.engine, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except (OperationalError, DBAPIError) as exc:
+            session.rollback()
+            raise UserError(describe_db_error(exc, self.path), where=str(self.path)) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def save_copy(self, dest: Path) -> None:
+        """Write a consistent copy with the SQLite backup API (never a file copy of an open DB)."""
+        dest = Path(dest)
+        if dest.resolve() == self.path.resolve():
+            raise UserError(f"{dest} is the open project itself; choose another file name.")
+        tmp = dest.with_name(dest.name + ".part")
+        try:
+            with contextlib.closing(raw_connect(self.path)) as src, contextlib.closing(
+                sqlite3.connect(str(tmp))
+            ) as dst:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode = DELETE")
+            os.replace(tmp, dest)
+        except (sqlite3.Error, OSError) as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                raise UserError(f"Could not write {dest}: the disk is full.", where=str(dest)) from exc
+            raise UserError(f"Could not write a copy to {dest}: {exc}", where=str(dest)) from exc
+
+    def close(self) -> None:
+        """Release connections (checkpoints the WAL into the main file)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except FileNotFoundError as exc:
+        raise ProjectFileError(f"{path} does not exist.", where=str(path)) from exc
+    except IsADirectoryError as exc:
+        raise ProjectFileError(f"{path} is a folder, not a project file.", where=str(path)) from exc
+    except PermissionError as exc:
+        raise ProjectFileError(f"{path} cannot be read: permission denied.", where=str(path)) from exc
+    if header != SQLITE_HEADER:
+        if not header:
+            raise ProjectFileError(f"{path} is empty: it is not a studio project.", where=str(path))
+        raise ProjectFileError(
+            f"{path} is not a studio project (it is not an SQLite database).", where=str(path)
+        )
+
+
+def _inspect(path: Path) -> tuple[int, str | None, bool]:
+    """Return (application_id, alembic revision, has other tables) read without writing."""
+    try:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=5)) as conn:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            rev = None
+            if "alembic_version" in tables:
+                row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                rev = row[0] if row else None
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise ProjectFileError(
+                    f"{path} is damaged (SQLite integrity check: {check}). Open a backup copy.",
+                    where=str(path),
+                )
+            return int(app_id), rev, bool(tables - {"alembic_version"})
+    except sqlite3.DatabaseError as exc:
+        raise ProjectFileError(describe_db_error(exc, path), where=str(path)) from exc
+
+
+def _backup_before_upgrade(path: Path, from_rev: str | None) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.name}.backup-{from_rev or 'none'}-{stamp}")
+    with contextlib.closing(raw_connect(path)) as src, contextlib.closing(
+        sqlite3.connect(str(backup))
+    ) as dst:
+        src.backup(dst)
+    return backup
+
+
+def _check_writable(path: Path) -> None:
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        raise ProjectFileError(
+            f"{path} is read-only. Studio saves every change at once, so it needs to write the "
+            "file and its folder: change the permissions or use a copy.",
+            where=str(path),
+        )
+
+
+def _check_not_locked(engine: Engine, path: Path) -> None:
+    # A short write probe: a file held by another writer fails here with a clear
+    # message instead of freezing on the first edit.
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA busy_timeout = 1500")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("ROLLBACK")
+        except OperationalError as exc:
+            raise ProjectFileError(describe_db_error(exc, path), where=str(path)) from exc
+        finally:
+            conn.exec_driver_sql("PRAGMA busy_timeout = 5000")
+
+
+def open_project(path: str | Path) -> Project:
+    """Open an existing project, migrating it (after a backup) if it is older.
+
+    Raises:
+        ProjectFileError: missing, not a studio project, damaged, newer, read-only or locked.
+    """
+    path = Path(path).expanduser()
+    _check_header(path)
+    app_id, rev, has_tables = _inspect(path)
+    if app_id != APPLICATION_ID:
+        raise ProjectFileError(
+            f"{path} is an SQLite database but not a studio project.", where=str(path)
+        )
+    if rev is not None and rev not in migrate.known_revisions():
+        raise ProjectFileError(
+            f"{path} was saved by a newer version of Studio (schema {rev}); this is version "
+            f"{__version__}. Update Studio to open it.",
+            where=str(path),
+        )
+    _check_writable(path)
+    engine = make_engine(path)
+    try:
+        _check_not_locked(engine, path)
+        if rev != migrate.head_revision():
+            if rev is not None or has_tables:
+                _backup_before_upgrade(path, rev)
+            migrate.upgrade_to_head(engine)
+    except ProjectFileError:
+        engine.dispose()
+        raise
+    except (OperationalError, DBAPIError) as exc:
+        engine.dispose()
+        raise ProjectFileError(describe_db_error(exc, path), where=str(path)) from exc
+    return Project(path, engine)
+
+
+def new_project(path: str | Path, *, overwrite: bool = False) -> Project:
+    """Create an empty project file at ``path`` with the current schema."""
+    path = Path(path).expanduser()
+    if path.exists() and not overwrite:
+        raise ProjectFileError(f"{path} already exists; choose another name.", where=str(path))
+    if not path.parent.exists():
+        raise ProjectFileError(f"The folder {path.parent} does not exist.", where=str(path))
+    tmp = path.with_name(path.name + ".creating")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        with contextlib.closing(sqlite3.connect(str(tmp))) as conn:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("PRAGMA journal_mode = DELETE")
+        engine = make_engine(tmp)
+        try:
+            migrate.upgrade_to_head(engine)
+            with engine.begin() as conn:
+                conn.execute(
+                    text("INSERT INTO project_meta (key, value) VALUES (:k, :v)"),
+                    [
+                        {"k": "app_id", "v": "prompt-dataset-studio"},
+                        {"k": "created_with", "v": __version__},
+                        {"k": "created_at", "v": datetime.now(UTC).isoformat()},
+                    ],
+                )
+        finally:
+            engine.dispose()
+        with contextlib.closing(sqlite3.connect(str(tmp))) as conn:
+            conn.execute("PRAGMA journal_mode = DELETE")
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(str(tmp) + suffix).unlink()
+        os.replace(tmp, path)
+    except sqlite3.Error as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise ProjectFileError(describe_db_error(exc, path), where=str(path)) from exc
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if exc.errno == errno.ENOSPC:
+            raise ProjectFileError(f"Could not create {path}: the disk is full.", where=str(path)) from exc
+        raise ProjectFileError(f"Could not create {path}: {exc.strerror or exc}.", where=str(path)) from exc
+    return open_project(path)

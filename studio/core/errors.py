@@ -1,0 +1,45 @@
+"""Error classes shared by the core, the command line and the GUI.
+
+Two kinds (after qutebrowser's ``sql.py``): a :class:`UserError` is caused by the
+environment or the input (a bad file, a read-only disk, a rejected key) and is shown
+to the user as a sentence; anything else is a bug and goes to the error dialog/log.
+"""
+
+from __future__ import annotations
+
+
+class StudioError(Exception):
+    """Base class of every error the studio raises on purpose."""
+
+
+class UserError(StudioError):
+    """A problem with the user's input or environment, worded for the user.
+
+    Attributes:
+        message: a full sentence naming the file, line or field at fault.
+        where: optional location (file path, ``file:line`` or field name).
+    """
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFoundError(UserError):
+    """A named thing (prompt, version, label, dataset, run) does not exist."""
+
+
+class ValidationError(UserError):
+    """Input that breaks a rule (invalid JSON Schema, unbalanced braces, ...)."""
+
+
+class ProjectFileError(UserError):
+    """A project file that cannot be opened: corrupt, foreign, newer, read-only, locked."""
+
+
+class CancelledError(StudioError):
+    """Long work stopped because the user asked; not a failure."""

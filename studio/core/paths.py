@@ -1,0 +1,75 @@
+"""Where the studio keeps things: one path API (platformdirs), overridable for tests.
+
+Projects live wherever the user saves them; the demo project, app settings, the log
+and caches live under the per-user directories. ``STUDIO_HOME`` (set by tests and by
+``--temp-data-dir``) redirects all of them under one folder so nothing touches the
+real user directories.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "PromptDatasetStudio"
+
+
+def _base_override() -> Path | None:
+    home = os.environ.get("STUDIO_HOME")
+    return Path(home) if home else None
+
+
+def _ensure(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def data_dir() -> Path:
+    """Per-user data folder (the demo project lives here)."""
+    base = _base_override()
+    if base is not None:
+        return _ensure(base / "data")
+    return _ensure(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
+
+
+def config_dir() -> Path:
+    """Per-user settings folder (``settings.json``; never secrets)."""
+    base = _base_override()
+    if base is not None:
+        return _ensure(base / "config")
+    return _ensure(Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)))
+
+
+def cache_dir() -> Path:
+    """Per-user cache folder."""
+    base = _base_override()
+    if base is not None:
+        return _ensure(base / "cache")
+    return _ensure(Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)))
+
+
+def log_dir() -> Path:
+    """Per-user log folder."""
+    base = _base_override()
+    if base is not None:
+        return _ensure(base / "log")
+    return _ensure(Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)))
+
+
+def resources_dir() -> Path:
+    """The ``resources/`` folder: beside the package in a checkout, in the bundle when frozen."""
+    frozen_base = getattr(sys, "_MEIPASS", None)
+    if frozen_base:
+        return Path(frozen_base) / "resources"
+    env = os.environ.get("STUDIO_RESOURCES")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def demo_project_path() -> Path:
+    """Path of the demo project file in the user data folder."""
+    return data_dir() / "demo.studio"
