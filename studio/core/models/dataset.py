@@ -53,6 +53,9 @@ class Example(SQLModel, table=True):
         Index("ix_example_dataset_label", "dataset_id", "label"),
         Index("ix_example_dataset_split", "dataset_id", "split"),
         Index("ix_example_dataset_hash", "dataset_id", "norm_hash"),
+        # AUTOINCREMENT: ids are never reused, so undoing a delete can restore rows with
+        # their old ids even after later imports (in any dataset) added rows
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -63,6 +66,9 @@ class Example(SQLModel, table=True):
     # final assistant turn (JSON list of messages); null for variable-based examples
     system_prompt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     conversation_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Imported OpenAI chat lines: the line's tool definitions (JSON list of
+    # {"type": "function", "function": {...}}), so tool-call examples export intact
+    tools_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     output_kind: str = Field(default="text", max_length=20)
     ideal_output: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     status: str = Field(default="draft", max_length=20)

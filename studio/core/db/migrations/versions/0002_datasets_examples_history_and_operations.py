@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('input_json', sa.Text(), nullable=False),
     sa.Column('system_prompt', sa.Text(), nullable=True),
     sa.Column('conversation_json', sa.Text(), nullable=True),
+    sa.Column('tools_json', sa.Text(), nullable=True),
     sa.Column('output_kind', sa.String(length=20), nullable=False),
     sa.Column('ideal_output', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
@@ -56,7 +57,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['dataset_id'], ['dataset.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('example', schema=None) as batch_op:
         batch_op.create_index('ix_example_dataset_hash', ['dataset_id', 'norm_hash'], unique=False)

@@ -1,0 +1,183 @@
+"""Benchmark: validate a 100,000-line OpenAI chat JSONL file with exact token counts.
+
+Goal (engineering-facts "Bars" 1): >= 50,000 lines/s on the 2-core CI class, and at most
+3x a bare ``json.loads`` loop over the same file. A second floor is a plain
+re-implementation of the OpenAI cookbook's checks (Chat_finetuning_data_prep.ipynb) with
+tiktoken counting (tiktoken loaded offline from quicktok's verified rank files).
+
+Data: banking77 (PolyAI, CC BY 4.0), /work/shared/datasets/banking77/train.csv.
+
+Run:  /work/venv/bin/python benchmarks/bench_validate.py [--lines 100000] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import csv
+import json
+import pstats
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from studio.core.formats import validate_file
+from studio.core.tokens.tiktoken_bridge import offline_tiktoken
+
+BANKING77 = Path("/work/shared/datasets/banking77/train.csv")
+SYSTEM = (
+    "You are the support assistant of a retail bank. Classify the customer's message into "
+    "one of 77 banking intents and answer briefly."
+)
+
+
+def make_file(path: Path, n_lines: int, seed: int = 7) -> int:
+    """Write ``n_lines`` realistic chat examples; returns the file size in bytes."""
+    with BANKING77.open(encoding="utf-8") as fh:
+        rows = [(r["text"], r["category"]) for r in csv.DictReader(fh)]
+    rng = random.Random(seed)
+    with path.open("wb") as out:
+        for i in range(n_lines):
+            messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM}]
+            for _ in range(rng.choice((1, 1, 2, 3))):
+                text, label = rng.choice(rows)
+                messages.append({"role": "user", "content": text})
+                messages.append({
+                    "role": "assistant",
+                    "content": f"This is about {label.replace('_', ' ')}; we will help "
+                               f"you (ticket {i}). Intent: {label}",
+                })
+            out.write(orjson.dumps({"messages": messages}) + b"\n")
+    return path.stat().st_size
+
+
+def bare_json_loop(path: Path) -> float:
+    t0 = time.perf_counter()
+    with path.open("rb") as fh:
+        for line in fh:
+            json.loads(line)
+    return time.perf_counter() - t0
+
+
+def bare_orjson_loop(path: Path) -> float:
+    t0 = time.perf_counter()
+    with path.open("rb") as fh:
+        for line in fh:
+            orjson.loads(line)
+    return time.perf_counter() - t0
+
+
+def cookbook_checks(path: Path, encoding: Any) -> tuple[float, dict[str, int]]:
+    """The cookbook's format checks + token counting, written plainly (its own loop)."""
+    t0 = time.perf_counter()
+    with path.open(encoding="utf-8") as f:
+        dataset = [json.loads(line) for line in f]
+    errors: dict[str, int] = defaultdict(int)
+    for ex in dataset:
+        if not isinstance(ex, dict):
+            errors["data_type"] += 1
+            continue
+        messages = ex.get("messages", None)
+        if not messages:
+            errors["missing_messages_list"] += 1
+            continue
+        for message in messages:
+            if "role" not in message or "content" not in message:
+                errors["message_missing_key"] += 1
+            if any(k not in ("role", "content", "name", "function_call", "weight")
+                   for k in message):
+                errors["message_unrecognized_key"] += 1
+            if message.get("role", None) not in ("system", "user", "assistant", "function"):
+                errors["unrecognized_role"] += 1
+            content = message.get("content", None)
+            function_call = message.get("function_call", None)
+            if (not content and not function_call) or not isinstance(content, str):
+                errors["missing_content"] += 1
+        if not any(message.get("role", None) == "assistant" for message in messages):
+            errors["example_missing_assistant_message"] += 1
+    lengths = []
+    for ex in dataset:
+        n = 0
+        for message in ex["messages"]:
+            n += 3
+            for key, value in message.items():
+                n += len(encoding.encode(value))
+                if key == "name":
+                    n += 1
+        lengths.append(n + 3)
+    n_too_long = sum(length > 16385 for length in lengths)
+    errors["n_too_long"] = n_too_long
+    return time.perf_counter() - t0, dict(errors)
+
+
+def best_of(fn: Any, repeat: int) -> float:
+    return min(fn() for _ in range(repeat))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.jsonl"
+        size = make_file(path, args.lines)
+        print(f"file: {args.lines:,} lines, {size / 1e6:.1f} MB "
+              f"({size / args.lines:.0f} B/line), banking77 CC BY 4.0")
+        validate_file(path, "openai-chat")  # warm caches (encoders, price table)
+        if args.profile:
+            prof = cProfile.Profile()
+            prof.enable()
+            validate_file(path, "openai-chat")
+            prof.disable()
+            pstats.Stats(prof).sort_stats("tottime").print_stats(20)
+        report = None
+
+        def run_validate() -> float:
+            nonlocal report
+            t0 = time.perf_counter()
+            report = validate_file(path, "auto")
+            return time.perf_counter() - t0
+
+        t_val = best_of(run_validate, args.repeat)
+        t_json = best_of(lambda: bare_json_loop(path), args.repeat)
+        t_orjson = best_of(lambda: bare_orjson_loop(path), args.repeat)
+        enc = offline_tiktoken("o200k_base", Path(tmp) / "tiktoken-cache")
+        cook_times = []
+        cook_errors: dict[str, int] = {}
+        for _ in range(args.repeat):
+            t, cook_errors = cookbook_checks(path, enc)
+            cook_times.append(t)
+        t_cook = min(cook_times)
+        assert report is not None
+        n = args.lines
+        print(f"validate_file (auto, exact o200k counts): {t_val:6.3f} s  {n / t_val:10,.0f} "
+              f"lines/s  {size / t_val / 1e6:6.1f} MB/s  valid={report.valid} "
+              f"findings={len(report.findings)} format={report.format}")
+        print(f"bare json.loads loop                    : {t_json:6.3f} s  {n / t_json:10,.0f} "
+              "lines/s")
+        print(f"bare orjson.loads loop                  : {t_orjson:6.3f} s  "
+              f"{n / t_orjson:10,.0f} lines/s")
+        print(f"cookbook checks + tiktoken counts       : {t_cook:6.3f} s  {n / t_cook:10,.0f} "
+              f"lines/s  errors={cook_errors}")
+        print(f"ratio validate / json.loads loop        : {t_val / t_json:5.2f}x  (goal <= 3x)")
+        print(f"ratio validate / orjson.loads loop      : {t_val / t_orjson:5.2f}x")
+        print(f"ratio validate / cookbook               : {t_val / t_cook:5.2f}x")
+        goal = n / t_val >= 50_000
+        print(f"goal >= 50,000 lines/s: {'MET' if goal else 'NOT MET'}")
+        tok = report.stats["tokens"]
+        print(f"tokens: mean {tok['mean']} p50 {tok['p50']} p95 {tok['p95']} max {tok['max']}; "
+              f"billed {report.stats['training']['billed_tokens']:,} "
+              f"cost {report.stats['training']['estimated_cost']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Shared pieces of the command line: exit codes, output, opening the project."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.core.db.project import Project, open_project
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class CliUsageError(Exception):
+    """Bad usage caught after argparse (exit 2 with the message)."""
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON document (UTF-8, indented, stable key order as given)."""
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def open_project_arg(path: str | Path) -> Project:
+    """Open the project named by ``--project`` (raises ProjectFileError with a sentence)."""
+    return open_project(Path(path))
+
+
+def eprint(message: str) -> None:
+    """Print a message for the user on standard error."""
+    sys.stderr.write(message.rstrip("\n") + "\n")

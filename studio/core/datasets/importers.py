@@ -1,0 +1,515 @@
+"""Reading example files: sniff the format and encoding, preview, stream records.
+
+Formats (``Preview.format``):
+
+* ``csv``   — any delimiter (``csv.Sniffer`` with a count-based fallback), quoted
+  multiline fields, a header row. Records are ``{column: str}``.
+* ``jsonl`` — one JSON object per line. ``Preview.kind`` says what the lines hold:
+  ``chat`` (OpenAI ``{"messages": [...], "tools": [...]}``), ``prompt_completion``
+  (``{"prompt", "completion"}``) or ``records`` (any other objects).
+* ``json``  — one JSON document: an array of objects (or an object whose only list
+  holds the objects); same kinds as JSONL. Line numbers are item numbers (1-based).
+
+Streaming: files are read in binary, one physical line at a time with a length cap
+(:data:`MAX_LINE_BYTES`), so a 50 MB single line is reported as too long without
+being held in memory, and nothing is read twice. JSON arrays must be parsed whole
+(read once, capped at :data:`MAX_JSON_DOCUMENT_BYTES`).
+
+Encoding: UTF-8 with or without BOM, UTF-16/32 with BOM; anything else is guessed with
+charset-normalizer and reported as a warning. A line that is not valid in the file's
+encoding is rejected by line number instead of failing the whole import.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from studio.core.errors import UserError
+
+MAX_LINE_BYTES = 8 * 1024 * 1024
+"""Longest physical line accepted (8 MiB: ~30× the largest fine-tunable example)."""
+MAX_JSON_DOCUMENT_BYTES = 512 * 1024 * 1024
+"""Largest whole-document JSON file (OpenAI's upload limit is 512 MB)."""
+SNIFF_BYTES = 256 * 1024
+
+FORMATS = ("csv", "jsonl", "json")
+KINDS = ("table", "chat", "prompt_completion", "records")
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Encodings in which b"\n" is always a line feed, so binary line splitting is safe
+_ASCII_COMPATIBLE_FAIL = ("utf-16", "utf-32")
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record read from a file: its data or why it could not be read."""
+
+    line: int
+    data: dict[str, Any] | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """What :func:`sniff` found out about a file."""
+
+    path: Path
+    format: str
+    kind: str
+    encoding: str
+    delimiter: str | None
+    size: int
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first rows of a file and what it looks like (for the mapping dialog)."""
+
+    path: Path
+    format: str
+    kind: str
+    encoding: str
+    delimiter: str | None
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    size: int = 0
+
+
+def _too_long(path: Path, line: int, size: int) -> str:
+    return (
+        f"line {line} is {size / 1_048_576:.1f} MB or longer, more than the "
+        f"{MAX_LINE_BYTES // 1_048_576} MB allowed for one line; it was not read"
+    )
+
+
+def _detect_encoding(path: Path, head: bytes) -> tuple[str, list[str]]:
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name, []
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=False)
+        return "utf-8", []
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    if best is None or not best.encoding:
+        raise UserError(
+            f"{path} is not a text file Studio can read (it is neither UTF-8 nor any "
+            "encoding Studio can recognise). Save it as UTF-8 and try again.",
+            where=str(path),
+        )
+    enc = codecs.lookup(best.encoding).name
+    return enc, [
+        f"{path.name} is not UTF-8; it was read as {enc} (a guess). Check the preview for "
+        "wrong characters, or save the file as UTF-8."
+    ]
+
+
+def _first_text_line(text_head: str) -> str:
+    for line in text_head.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _kind_of(obj: Any) -> str:
+    if isinstance(obj, dict):
+        if isinstance(obj.get("messages"), list):
+            return "chat"
+        if "prompt" in obj and "completion" in obj:
+            return "prompt_completion"
+    return "records"
+
+
+def _sniff_delimiter(sample: str, path: Path) -> str:
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|")
+        return str(dialect.delimiter)
+    except csv.Error:
+        # Fallback: the candidate most frequent in the header line
+        header = lines[0] if lines else ""
+        counts = {d: header.count(d) for d in ",;\t|"}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] > 0 else ","
+
+
+def sniff(path: str | Path) -> FileFormat:
+    """Find the format, record kind, encoding and delimiter of an example file.
+
+    Raises:
+        UserError: missing, unreadable, empty or not text.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except FileNotFoundError as exc:
+        raise UserError(f"{path} does not exist.", where=str(path)) from exc
+    except IsADirectoryError as exc:
+        raise UserError(f"{path} is a folder, not a file.", where=str(path)) from exc
+    except OSError as exc:
+        raise UserError(f"{path} cannot be read: {exc.strerror or exc}.", where=str(path)) from exc
+    if size == 0:
+        raise UserError(f"{path} is empty: there is nothing to import.", where=str(path))
+    if b"\x00" in head and not any(head.startswith(b) for b, _ in _BOMS):
+        raise UserError(
+            f"{path} looks like a binary file (it contains NUL bytes), not CSV or JSON.",
+            where=str(path),
+        )
+    encoding, warnings = _detect_encoding(path, head)
+    text_head = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    if not text_head.strip():
+        raise UserError(
+            f"{path} contains only blank lines: there is nothing to import.", where=str(path)
+        )
+    suffix = path.suffix.lower()
+    stripped = text_head.lstrip()
+    first = _first_text_line(text_head)
+    if suffix in (".jsonl", ".ndjson") or (suffix != ".json" and first.startswith("{")):
+        if first in ("{", "{}") or (suffix == ".json"):
+            return FileFormat(path, "json", "records", encoding, None, size, tuple(warnings))
+        kind = "records"
+        try:
+            kind = _kind_of(orjson.loads(first))
+        except orjson.JSONDecodeError:
+            if first == "{" or not first.endswith("}"):
+                # A pretty-printed single document, not JSON Lines
+                return FileFormat(path, "json", "records", encoding, None, size, tuple(warnings))
+        return FileFormat(path, "jsonl", kind, encoding, None, size, tuple(warnings))
+    if stripped.startswith("[") or suffix == ".json":
+        return FileFormat(path, "json", "records", encoding, None, size, tuple(warnings))
+    delimiter = _sniff_delimiter(text_head, path)
+    return FileFormat(path, "csv", "table", encoding, delimiter, size, tuple(warnings))
+
+
+class RecordReader:
+    """Streams :class:`RawRecord` s from a sniffed file; ``bytes_read`` drives progress."""
+
+    def __init__(self, fmt: FileFormat) -> None:
+        self.fmt = fmt
+        self.bytes_read = 0
+        self.columns: list[str] = []
+        self.kind = fmt.kind
+        self.warnings: list[str] = list(fmt.warnings)
+
+    # -- physical lines ---------------------------------------------------------------
+    def _binary_lines(self, fh: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+        """(line number, bytes) per physical line; bytes None = longer than the cap."""
+        lineno = 0
+        while True:
+            chunk = fh.readline(MAX_LINE_BYTES + 1)
+            if not chunk:
+                return
+            lineno += 1
+            self.bytes_read += len(chunk)
+            if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
+                # Skip the rest of the line in bounded pieces
+                while True:
+                    rest = fh.readline(1 << 20)
+                    self.bytes_read += len(rest)
+                    if not rest or rest.endswith(b"\n"):
+                        break
+                yield lineno, None
+                continue
+            yield lineno, chunk
+
+    def _text_lines(self, fh: BinaryIO) -> Iterator[tuple[int, str | None, str | None]]:
+        """(line number, text, error) per physical line, decoded line by line."""
+        enc = self.fmt.encoding
+        if enc.startswith(_ASCII_COMPATIBLE_FAIL):
+            # UTF-16/32: b"\n" is not a line break in bytes; decode as a stream
+            stream = io.TextIOWrapper(fh, encoding=enc, errors="strict", newline="")
+            lineno = 0
+            try:
+                while True:
+                    line = stream.readline(MAX_LINE_BYTES)
+                    if not line:
+                        return
+                    lineno += 1
+                    self.bytes_read = fh.tell() if fh.seekable() else self.bytes_read
+                    yield lineno, line, None
+            except UnicodeDecodeError as exc:
+                raise UserError(
+                    f"{self.fmt.path}: line {lineno + 1} is not valid {enc} ({exc.reason}).",
+                    where=f"{self.fmt.path}:{lineno + 1}",
+                ) from exc
+            finally:
+                stream.detach()
+        line_enc = "utf-8" if enc == "utf-8-sig" else enc
+        for lineno, raw in self._binary_lines(fh):
+            if raw is None:
+                yield lineno, None, _too_long(self.fmt.path, lineno, MAX_LINE_BYTES)
+                continue
+            if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[3:]
+            try:
+                yield lineno, raw.decode(line_enc), None
+            except UnicodeDecodeError as exc:
+                yield lineno, None, (
+                    f"line {lineno} is not valid {line_enc.upper()} (byte 0x{raw[exc.start]:02X} at "
+                    f"position {exc.start + 1}); save the file as UTF-8"
+                )
+
+    # -- records -------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[RawRecord]:
+        try:
+            with self.fmt.path.open("rb") as fh:
+                if self.fmt.format == "csv":
+                    yield from self._csv(fh)
+                elif self.fmt.format == "jsonl":
+                    yield from self._jsonl(fh)
+                else:
+                    yield from self._json(fh)
+        except OSError as exc:
+            raise UserError(
+                f"{self.fmt.path} cannot be read: {exc.strerror or exc}.", where=str(self.fmt.path)
+            ) from exc
+
+    def _jsonl(self, fh: BinaryIO) -> Iterator[RawRecord]:
+        utf8 = self.fmt.encoding in ("utf-8", "utf-8-sig")
+        kind_set = False
+        source: Iterator[tuple[int, Any, str | None]]
+        if utf8:
+            source = ((n, b, None if b is not None else _too_long(self.fmt.path, n, MAX_LINE_BYTES))
+                      for n, b in self._binary_lines(fh))
+        else:
+            source = self._text_lines(fh)
+        for lineno, payload, error in source:
+            if error is not None:
+                yield RawRecord(lineno, None, error)
+                continue
+            if lineno == 1 and isinstance(payload, bytes) and payload.startswith(codecs.BOM_UTF8):
+                payload = payload[3:]
+            if not payload.strip():
+                continue  # blank lines (and the final newline) are not records
+            try:
+                obj = orjson.loads(payload)
+            except orjson.JSONDecodeError as exc:
+                yield RawRecord(lineno, None, f"line {lineno} is not valid JSON ({_json_reason(exc)})")
+                continue
+            if not isinstance(obj, dict):
+                yield RawRecord(
+                    lineno, None, f"line {lineno} is a JSON {_json_type(obj)}, not an object"
+                )
+                continue
+            if not kind_set and self.kind == "records":
+                self.kind = _kind_of(obj)
+            kind_set = True
+            yield RawRecord(lineno, obj)
+
+    def _json(self, fh: BinaryIO) -> Iterator[RawRecord]:
+        if self.fmt.size > MAX_JSON_DOCUMENT_BYTES:
+            raise UserError(
+                f"{self.fmt.path} is one JSON document of {self.fmt.size / 1_048_576:.0f} MB; "
+                f"documents over {MAX_JSON_DOCUMENT_BYTES // 1_048_576} MB must be converted "
+                "to JSON Lines (one object per line) first.",
+                where=str(self.fmt.path),
+            )
+        data = fh.read()
+        self.bytes_read = len(data)
+        try:
+            if self.fmt.encoding not in ("utf-8", "utf-8-sig"):
+                doc = orjson.loads(data.decode(self.fmt.encoding).encode("utf-8"))
+            else:
+                doc = orjson.loads(data[3:] if data.startswith(codecs.BOM_UTF8) else data)
+        except (orjson.JSONDecodeError, UnicodeDecodeError) as exc:
+            line = _json_error_line(data, exc)
+            raise UserError(
+                f"{self.fmt.path} is not valid JSON (line {line}: {_json_reason(exc)}).",
+                where=f"{self.fmt.path}:{line}",
+            ) from exc
+        del data
+        items = _records_of(doc)
+        if items is None:
+            raise UserError(
+                f"{self.fmt.path} holds a JSON {_json_type(doc)}, not a list of records; "
+                "expected an array of objects or JSON Lines.",
+                where=str(self.fmt.path),
+            )
+        if items and self.kind == "records":
+            self.kind = _kind_of(items[0])
+        for index, obj in enumerate(items, start=1):
+            if not isinstance(obj, dict):
+                yield RawRecord(index, None, f"item {index} is a JSON {_json_type(obj)}, not an object")
+            else:
+                yield RawRecord(index, obj)
+
+    def _csv(self, fh: BinaryIO) -> Iterator[RawRecord]:
+        lines = self._text_lines(fh)
+        current = {"line": 0}
+        bad: dict[str, str] = {}
+
+        def feed() -> Iterator[str]:
+            for lineno, line, error in lines:
+                current["line"] = lineno
+                if error is not None:
+                    bad["error"] = error
+                    bad["line"] = str(lineno)
+                    return
+                assert line is not None
+                yield line
+
+        # Fields may legitimately exceed csv's 128 KiB default; lines are capped anyway
+        csv.field_size_limit(MAX_LINE_BYTES)
+        reader = csv.reader(feed(), delimiter=self.fmt.delimiter or ",")
+        header: list[str] | None = None
+        start = 1
+        try:
+            for row in reader:
+                record_line = start
+                start = reader.line_num + 1
+                if not row or all(not c.strip() for c in row):
+                    continue
+                if header is None:
+                    header = _unique_header(row, self.warnings)
+                    self.columns = header
+                    continue
+                if len(row) != len(header):
+                    yield RawRecord(
+                        record_line,
+                        None,
+                        f"line {record_line} has {len(row)} field(s) but the header has "
+                        f"{len(header)} ({_missing_or_extra(row, header)})",
+                    )
+                    continue
+                yield RawRecord(record_line, dict(zip(header, row, strict=True)))
+        except csv.Error as exc:
+            raise UserError(
+                f"{self.fmt.path}: line {current['line']} cannot be read as CSV ({exc}). "
+                "Look for a quote that is never closed.",
+                where=f"{self.fmt.path}:{current['line']}",
+            ) from exc
+        if bad:
+            # A line that cannot be decoded or is too long breaks CSV quoting: stop here
+            raise UserError(
+                f"{self.fmt.path}: {bad['error']}. Nothing was imported.",
+                where=f"{self.fmt.path}:{bad['line']}",
+            )
+        if header is None:
+            raise UserError(f"{self.fmt.path} has no header row.", where=str(self.fmt.path))
+
+
+def _unique_header(row: list[str], warnings: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(row, start=1):
+        name = name.strip().lstrip("\ufeff") or f"column_{i}"
+        if name in seen:
+            seen[name] += 1
+            new = f"{name}_{seen[name]}"
+            warnings.append(f'The header names column "{name}" twice; the second is "{new}".')
+            name = new
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def _missing_or_extra(row: list[str], header: list[str]) -> str:
+    if len(row) < len(header):
+        missing = ", ".join(f'"{h}"' for h in header[len(row):])
+        return f"missing {missing}"
+    return "an unquoted delimiter in a field?"
+
+
+def _records_of(doc: Any) -> list[Any] | None:
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict):
+        if isinstance(doc.get("messages"), list):
+            return [doc]  # one chat example as a whole document
+        lists = [v for v in doc.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            return lists[0]
+    return None
+
+
+def _json_type(obj: Any) -> str:
+    if obj is None:
+        return "null"
+    if isinstance(obj, bool):
+        return "boolean"
+    if isinstance(obj, (int, float)):
+        return "number"
+    if isinstance(obj, str):
+        return "string"
+    if isinstance(obj, list):
+        return "array"
+    return "object"
+
+
+def _json_reason(exc: Exception) -> str:
+    msg = getattr(exc, "msg", None) or str(exc)
+    return str(msg).split(":", 1)[0].strip().rstrip(".")
+
+
+def _json_error_line(data: bytes, exc: Exception) -> int:
+    pos = getattr(exc, "pos", None)
+    if isinstance(pos, int):
+        return data.count(b"\n", 0, pos) + 1
+    return 1
+
+
+def preview_file(path: str | Path, n: int = 20) -> Preview:
+    """Sniff ``path`` and read its first ``n`` records (cheap: stops after ``n``).
+
+    Raises:
+        UserError: the file cannot be read, is empty or not CSV/JSON.
+    """
+    fmt = sniff(path)
+    reader = RecordReader(fmt)
+    rows: list[dict[str, Any]] = []
+    rejected: list[tuple[int, str]] = []
+    columns: dict[str, None] = {}
+    if fmt.format == "json" and fmt.size > 32 * 1024 * 1024:
+        # Whole-document JSON must be parsed whole; keep the preview quick
+        reader.warnings.append("The file is one large JSON document; the preview reads all of it.")
+    for rec in reader:
+        if rec.data is None:
+            rejected.append((rec.line, rec.error or "unreadable"))
+        else:
+            rows.append(rec.data)
+            for key in rec.data:
+                columns.setdefault(key, None)
+        if len(rows) >= n or len(rejected) >= n:
+            break
+    if fmt.format == "csv":
+        column_list = reader.columns
+    else:
+        column_list = list(columns)
+    return Preview(
+        path=fmt.path,
+        format=fmt.format,
+        kind=reader.kind,
+        encoding=fmt.encoding,
+        delimiter=fmt.delimiter,
+        columns=column_list,
+        rows=rows,
+        warnings=list(reader.warnings),
+        rejected=rejected,
+        size=fmt.size,
+    )

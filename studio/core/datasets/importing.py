@@ -1,0 +1,303 @@
+"""Import a file into a dataset: one transaction, one undoable operation.
+
+The file is streamed (see :mod:`~studio.core.datasets.importers`); each record is
+converted (see :mod:`~studio.core.datasets.mapping`) and inserted in chunks with
+SQLAlchemy Core ``insert()`` executemany on the one connection of the transaction.
+A rejected row is listed by line number; with ``all_or_nothing`` any rejection rolls
+everything back. Exact duplicates (normalised input text) are skipped and counted,
+both within the file and against the dataset. Cancel rolls back: the project never
+holds a partial import.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, insert, text
+
+from studio.core.datasets._db import ROW_FIELD, db_time, finish_operation, new_operation, write_tx
+from studio.core.datasets.importers import RecordReader, sniff
+from studio.core.datasets.mapping import ConvertContext, ImportMapping, RowError, convert_record
+from studio.core.datasets.service import create_dataset_in
+from studio.core.db.project import Project, current_user
+from studio.core.errors import NotFoundError
+from studio.core.models.dataset import Example
+from studio.core.progress import CancelToken, Progress, ProgressCallback
+
+CHUNK_ROWS = 5000
+PROGRESS_INTERVAL_S = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A row that was not imported: its 1-based line (item for JSON arrays) and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    """What an import did. ``imported == 0`` and nothing written when rolled back."""
+
+    imported: int
+    skipped_duplicates: int
+    rejected: list[Rejected]
+    dataset_id: int | None = None
+    op_id: int | None = None
+    rolled_back: bool = False
+    warnings: list[str] = field(default_factory=list)
+    format: str = ""
+    kind: str = ""
+    created_dataset: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's JSON shape."""
+        return {
+            "imported": self.imported,
+            "skipped_duplicates": self.skipped_duplicates,
+            "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected],
+        }
+
+
+class _Rollback(Exception):
+    """Internal: leave the transaction without committing."""
+
+
+def _schema_validator(schema_json: str | None) -> Any:
+    if not schema_json:
+        return None
+    from jsonschema import Draft202012Validator
+
+    # one compiled validator for the whole file (facts §8: validate() per call is 20× slower)
+    return Draft202012Validator(orjson.loads(schema_json))
+
+
+def import_file(
+    project: Project,
+    path: str | Path,
+    dataset_name: str,
+    mapping: ImportMapping | None = None,
+    *,
+    all_or_nothing: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ImportResult:
+    """Import ``path`` into the dataset ``dataset_name`` (created if missing).
+
+    Args:
+        mapping: field mapping; None = :func:`~studio.core.datasets.mapping.auto_mapping`.
+        all_or_nothing: any rejected row → nothing is imported (``rolled_back``).
+        progress: called about 10 times a second with bytes read of the file size.
+        cancel: checked between chunks; cancelling rolls back and raises CancelledError.
+
+    Raises:
+        UserError: the file cannot be read (missing, empty, not CSV/JSON, a CSV that
+            breaks off, a mapped column missing from the header).
+        CancelledError: cancelled (nothing was imported).
+    """
+    path = Path(path)
+    fmt = sniff(path)
+    reader = RecordReader(fmt)
+    records = iter(reader)
+    # Peek the first record so the kind (chat/prompt_completion/records) and the CSV
+    # header are known before the mapping is checked.
+    pending: list[Any] = []
+    for rec in records:
+        pending.append(rec)
+        if rec.data is not None:
+            break
+    if mapping is None:
+        from studio.core.datasets.importers import Preview
+        from studio.core.datasets.mapping import auto_mapping
+
+        cols: list[str] = list(reader.columns)
+        if not cols and pending and pending[-1].data is not None:
+            cols = list(pending[-1].data)
+        mapping = auto_mapping(
+            Preview(path, fmt.format, reader.kind, fmt.encoding, fmt.delimiter, list(cols),
+                    [p.data for p in pending if p.data is not None])
+        )
+    mapping.validate(reader.kind, reader.columns if fmt.format == "csv" else None, str(path))
+
+    result = ImportResult(0, 0, [], format=fmt.format, kind=reader.kind, warnings=list(reader.warnings))
+    try:
+        with write_tx(project) as conn:
+            _run(conn, project, path, dataset_name, mapping, all_or_nothing, reader, pending,
+                 records, result, progress, cancel)
+    except _Rollback:
+        result.rolled_back = True
+        result.imported = 0
+        result.op_id = None
+        if result.created_dataset:
+            result.dataset_id = None
+    result.warnings = list(dict.fromkeys(result.warnings + reader.warnings))
+    return result
+
+
+def _run(
+    conn: Connection,
+    project: Project,
+    path: Path,
+    dataset_name: str,
+    mapping: ImportMapping,
+    all_or_nothing: bool,
+    reader: RecordReader,
+    pending: list[Any],
+    records: Any,
+    result: ImportResult,
+    progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+) -> None:
+    row = conn.execute(
+        text("SELECT id, task_type, label_set_json, output_schema_json FROM dataset WHERE name = :n"),
+        {"n": dataset_name},
+    ).first()
+    created = row is None
+    if row is None:
+        if not dataset_name.strip():
+            raise NotFoundError("Give the dataset a name.", where="name")
+        input_fields = [mapping.variable_names.get(f, f) for f in mapping.input_fields]
+        dataset_id = create_dataset_in(
+            conn,
+            dataset_name,
+            mapping.task_type,
+            mapping.label_set or (),
+            None,
+            input_fields or ["text"],
+            description=f"Imported from {path.name}",
+        )
+        task_type, label_set, schema_json = mapping.task_type, list(mapping.label_set or []), None
+    else:
+        dataset_id, task_type = int(row[0]), str(row[1])
+        label_set = orjson.loads(row[2] or "[]")
+        schema_json = row[3]
+    result.dataset_id = dataset_id
+    result.created_dataset = created
+
+    existing: set[str] = set()
+    if not created:
+        raw: Any = conn.connection.driver_connection
+        existing = {
+            r[0] for r in raw.execute("SELECT norm_hash FROM example WHERE dataset_id = ?", (dataset_id,))
+        }
+    seq_row = conn.execute(text("SELECT seq FROM sqlite_sequence WHERE name = 'example'")).first()
+    first_new_id = (int(seq_row[0]) if seq_row else 0) + 1
+    op_id = new_operation(conn, dataset_id, "import", f"Import from {path.name}")
+    result.op_id = op_id
+
+    ctx = ConvertContext(
+        mapping=mapping,
+        kind=reader.kind,
+        task_type=task_type,
+        source=path.name,
+        schema_validator=_schema_validator(schema_json),
+    )
+    now_dt = datetime.now(UTC)
+    now = db_time(now_dt)
+    seen = set(existing)
+    labels_found: dict[str, None] = {}
+    batch: list[dict[str, Any]] = []
+    stmt = insert(Example.__table__)  # type: ignore[arg-type]
+    total_bytes = max(reader.fmt.size, 1)
+    last_report = 0.0
+    inserting = True
+
+    def report(force: bool = False) -> None:
+        nonlocal last_report
+        if progress is None:
+            return
+        t = time.monotonic()
+        if force or t - last_report >= PROGRESS_INTERVAL_S:
+            last_report = t
+            progress(
+                Progress(
+                    min(reader.bytes_read, total_bytes), total_bytes,
+                    f"Imported {result.imported:,} examples", len(result.rejected),
+                )
+            )
+
+    def all_records() -> Any:
+        yield from pending
+        yield from records
+
+    for n, rec in enumerate(all_records()):
+        if n % 1000 == 0:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            report()
+        if rec.data is None:
+            result.rejected.append(Rejected(rec.line, rec.error or f"line {rec.line} is unreadable"))
+            inserting = inserting and not all_or_nothing
+            continue
+        try:
+            values = convert_record(rec.data, ctx)
+        except RowError as exc:
+            result.rejected.append(Rejected(rec.line, f"line {rec.line}: {exc}"))
+            inserting = inserting and not all_or_nothing
+            continue
+        h = values["norm_hash"]
+        if h in seen:
+            result.skipped_duplicates += 1
+            continue
+        seen.add(h)
+        label = values["label"]
+        if label is not None:
+            labels_found.setdefault(label, None)
+        result.imported += 1
+        if not inserting:
+            continue
+        values["dataset_id"] = dataset_id
+        values["source_line"] = rec.line
+        values["split_locked"] = False
+        values["created_at"] = now_dt
+        values["updated_at"] = now_dt
+        batch.append(values)
+        if len(batch) >= CHUNK_ROWS:
+            _flush(conn, stmt, batch)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    if all_or_nothing and result.rejected:
+        raise _Rollback()
+    if result.imported == 0:
+        # Nothing to keep: no empty operation (and no empty new dataset)
+        raise _Rollback()
+    _flush(conn, stmt, batch)
+    report(force=True)
+
+    # One "__row__" history marker per new row (SQL-side; its after-snapshot is taken
+    # when the import is undone, so redo can restore the rows).
+    conn.execute(
+        text(
+            "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
+            "after_json, actor, at) SELECT id, dataset_id, :op, :f, NULL, NULL, :actor, :at "
+            "FROM example WHERE dataset_id = :d AND id >= :first"
+        ),
+        {"op": op_id, "f": ROW_FIELD, "actor": current_user(), "at": now, "d": dataset_id,
+         "first": first_new_id},
+    )
+    new_labels = [lb for lb in labels_found if lb not in label_set]
+    if task_type == "classification" and new_labels:
+        if label_set:
+            result.warnings.append(
+                f"{len(new_labels)} label(s) not in the dataset's label set were added: "
+                + ", ".join(new_labels[:10]) + ("…" if len(new_labels) > 10 else "")
+            )
+        conn.execute(
+            text("UPDATE dataset SET label_set_json = :l WHERE id = :d"),
+            {"l": orjson.dumps(label_set + new_labels).decode(), "d": dataset_id},
+        )
+    finish_operation(
+        conn, op_id, result.imported, f"Import {result.imported:,} examples from {path.name}"
+    )
+
+
+def _flush(conn: Connection, stmt: Any, batch: list[dict[str, Any]]) -> None:
+    if batch:
+        conn.execute(stmt, batch)
+        batch.clear()

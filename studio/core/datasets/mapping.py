@@ -1,0 +1,358 @@
+"""Which field of a file is the input, the ideal output, the label; record → example.
+
+:class:`ImportMapping` is what the import dialog edits; :func:`auto_mapping` proposes
+one from a :class:`~studio.core.datasets.importers.Preview` (banking77's
+``text,category`` maps to input ``text`` and label ``category``, a classification
+task). :func:`convert_record` turns one record into the values of one ``example`` row
+or raises :class:`RowError` with the reason (the importer adds the line number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from studio.core.datasets.importers import Preview
+from studio.core.datasets.normalize import (
+    input_text,
+    message_text,
+    normalize_text,
+    split_tag_list,
+    tags_to_db,
+    text_hash,
+)
+from studio.core.errors import ValidationError
+from studio.core.models.dataset import SPLITS, STATUSES, TASK_TYPES
+
+_INPUT_NAMES = (
+    "text", "input", "prompt", "question", "query", "instruction", "utterance", "sentence",
+    "message", "content", "context", "document", "source",
+)
+_OUTPUT_NAMES = (
+    "ideal_output", "output", "completion", "response", "answer", "expected",
+    "expected_output", "ideal", "reference", "target_text", "reply", "summary",
+)
+_LABEL_NAMES = ("label", "category", "intent", "class", "labels", "target", "tag_label")
+_TAG_NAMES = ("tags", "tag")
+_NOTE_NAMES = ("notes", "note", "comment", "comments")
+_RATING_NAMES = ("rating", "score", "stars")
+_STATUS_NAMES = ("status",)
+_SPLIT_NAMES = ("split",)
+
+
+class RowError(Exception):
+    """A record that cannot become an example; the message is the reason."""
+
+
+@dataclass
+class ImportMapping:
+    """How a file's fields become an example.
+
+    Attributes:
+        input_fields: source fields that become the input variables (same names unless
+            renamed by ``variable_names``). Ignored for chat files (``kind == "chat"``).
+        output_field: the ideal output (text; objects/arrays become JSON outputs).
+        label_field: the label (classification); for a classification dataset without an
+            output field the label is also the ideal output.
+        tags_field, notes_field, rating_field, status_field, split_field: optional
+            curation fields (lets an exported dataset round-trip).
+        task_type: the dataset's task type when the import creates it.
+        variable_names: rename input variables, e.g. ``{"Customer Query": "text"}``.
+        status: status of imported examples (when no status field).
+        label_set: label set of a new classification dataset (default: labels found).
+    """
+
+    input_fields: list[str] = field(default_factory=lambda: ["text"])
+    output_field: str | None = None
+    label_field: str | None = None
+    tags_field: str | None = None
+    notes_field: str | None = None
+    rating_field: str | None = None
+    status_field: str | None = None
+    split_field: str | None = None
+    task_type: str = "generation"
+    variable_names: dict[str, str] = field(default_factory=dict)
+    status: str = "needs_review"
+    label_set: list[str] | None = None
+
+    def validate(self, kind: str, columns: Sequence[str] | None, where: str) -> None:
+        """Check the mapping against the file's fields (CSV: the header).
+
+        Raises:
+            ValidationError: unknown task type/status, no input, or a missing column.
+        """
+        if self.task_type not in TASK_TYPES:
+            raise ValidationError(
+                f'"{self.task_type}" is not a task type; choose one of {", ".join(TASK_TYPES)}.',
+                where="task_type",
+            )
+        if self.status not in STATUSES:
+            raise ValidationError(
+                f'"{self.status}" is not a status; choose one of {", ".join(STATUSES)}.',
+                where="status",
+            )
+        if kind == "chat":
+            return
+        if not self.input_fields:
+            raise ValidationError("Choose at least one input field.", where="input_fields")
+        if columns is None:
+            return
+        named = [*self.input_fields]
+        for opt in (
+            self.output_field, self.label_field, self.tags_field, self.notes_field,
+            self.rating_field, self.status_field, self.split_field,
+        ):
+            if opt:
+                named.append(opt)
+        missing = [f for f in named if f not in columns]
+        if missing:
+            raise ValidationError(
+                f'{where} has no column {", ".join(repr(m) for m in missing)}; its columns are: '
+                f'{", ".join(columns)}.',
+                where=missing[0],
+            )
+
+
+def _find(columns: Sequence[str], names: Sequence[str], taken: set[str]) -> str | None:
+    lower = {c.lower().strip(): c for c in columns if c not in taken}
+    for name in names:
+        if name in lower:
+            return lower[name]
+    return None
+
+
+def auto_mapping(preview: Preview) -> ImportMapping:
+    """Propose a mapping from the preview (the dialog shows it; the user may change it)."""
+    if preview.kind == "chat":
+        return ImportMapping(input_fields=[], task_type="chat")
+    cols = preview.columns
+    if preview.kind == "prompt_completion":
+        return ImportMapping(input_fields=["prompt"], output_field="completion", task_type="generation")
+    taken: set[str] = set()
+    label = _find(cols, _LABEL_NAMES, taken)
+    if label:
+        taken.add(label)
+    output = _find(cols, _OUTPUT_NAMES, taken)
+    if output:
+        taken.add(output)
+    tags = _find(cols, _TAG_NAMES, taken)
+    notes = _find(cols, _NOTE_NAMES, taken)
+    rating = _find(cols, _RATING_NAMES, taken)
+    status = _find(cols, _STATUS_NAMES, taken)
+    split = _find(cols, _SPLIT_NAMES, taken)
+    taken |= {c for c in (tags, notes, rating, status, split) if c}
+    inp = _find(cols, _INPUT_NAMES, taken)
+    inputs = [inp] if inp else [c for c in cols if c not in taken][:1]
+    if label and not output:
+        task = "classification"
+    elif output and preview.rows and all(
+        isinstance(r.get(output), (dict, list)) or _looks_like_json_object(r.get(output))
+        for r in preview.rows
+    ):
+        task = "extraction"
+    else:
+        task = "generation"
+    return ImportMapping(
+        input_fields=inputs,
+        output_field=output,
+        label_field=label,
+        tags_field=tags,
+        notes_field=notes,
+        rating_field=rating,
+        status_field=status,
+        split_field=split,
+        task_type=task,
+    )
+
+
+def _looks_like_json_object(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().startswith("{") and value.strip().endswith("}")
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return orjson.dumps(value).decode("utf-8")
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertContext:
+    """What :func:`convert_record` needs besides the record."""
+
+    mapping: ImportMapping
+    kind: str
+    task_type: str
+    source: str
+    schema_validator: Any = None  # a compiled jsonschema validator for extraction outputs
+
+
+def convert_record(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, Any]:
+    """Values of one ``example`` row (without dataset id, timestamps, source line).
+
+    Raises:
+        RowError: a required field is missing or empty, or a value is invalid.
+    """
+    if ctx.kind == "chat":
+        row = _convert_chat(record)
+    else:
+        row = _convert_fields(record, ctx)
+    m = ctx.mapping
+    row["status"] = m.status
+    if m.status_field:
+        status = _as_text(record.get(m.status_field)).strip().lower().replace(" ", "_")
+        if status:
+            if status not in STATUSES:
+                raise RowError(f'status "{status}" is not one of {", ".join(STATUSES)}')
+            row["status"] = status
+    row["split"] = None
+    if m.split_field:
+        split = _as_text(record.get(m.split_field)).strip().lower()
+        if split in ("val", "valid", "dev"):
+            split = "validation"
+        if split:
+            if split not in SPLITS:
+                raise RowError(f'split "{split}" is not one of {", ".join(SPLITS)}')
+            row["split"] = split
+    row["tags"] = ""
+    if m.tags_field:
+        raw = record.get(m.tags_field)
+        tags = [str(t) for t in raw] if isinstance(raw, list) else split_tag_list(_as_text(raw))
+        try:
+            row["tags"] = tags_to_db(tags)
+        except ValidationError as exc:
+            raise RowError(exc.message) from exc
+    row["notes"] = _as_text(record.get(m.notes_field)) if m.notes_field else ""
+    row["rating"] = None
+    if m.rating_field:
+        raw_rating = _as_text(record.get(m.rating_field)).strip()
+        if raw_rating:
+            try:
+                rating = int(float(raw_rating))
+            except ValueError as exc:
+                raise RowError(f'rating "{raw_rating}" is not a number') from exc
+            if not 1 <= rating <= 5:
+                raise RowError(f"rating {rating} is not between 1 and 5")
+            row["rating"] = rating
+    row["source"] = ctx.source
+    return row
+
+
+def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, Any]:
+    m = ctx.mapping
+    inputs: dict[str, Any] = {}
+    for name in m.input_fields:
+        if name not in record:
+            raise RowError(f'the input field "{name}" is missing')
+        value = record[name]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise RowError(f'the input field "{name}" is empty')
+        inputs[m.variable_names.get(name, name)] = value
+    label: str | None = None
+    if m.label_field:
+        if m.label_field not in record:
+            raise RowError(f'the label field "{m.label_field}" is missing')
+        label = _as_text(record[m.label_field]).strip() or None
+        if label is not None and len(label) > 200:
+            raise RowError("the label is longer than 200 characters")
+    output_kind = "text"
+    ideal: str | None = None
+    if m.output_field:
+        if m.output_field not in record:
+            raise RowError(f'the output field "{m.output_field}" is missing')
+        value = record[m.output_field]
+        if isinstance(value, (dict, list)):
+            output_kind, ideal = "json", _dumps(value)
+        elif value is not None and _as_text(value) != "":
+            ideal = _as_text(value)
+            if ctx.task_type == "extraction":
+                try:
+                    parsed = orjson.loads(ideal)
+                except orjson.JSONDecodeError as exc:
+                    raise RowError(f'the output "{m.output_field}" is not valid JSON') from exc
+                output_kind, ideal = "json", _dumps(parsed)
+    elif ctx.task_type == "classification" and label is not None:
+        ideal = label
+    if output_kind == "json" and ctx.schema_validator is not None and ideal is not None:
+        error = next(iter(ctx.schema_validator.iter_errors(orjson.loads(ideal))), None)
+        if error is not None:
+            path = "/".join(str(p) for p in error.absolute_path) or "(root)"
+            raise RowError(f"the output does not match the dataset's schema at {path}: {error.message}")
+    text = input_text(inputs)
+    norm = normalize_text(text)
+    return {
+        "input_json": _dumps(inputs),
+        "system_prompt": None,
+        "conversation_json": None,
+        "tools_json": None,
+        "output_kind": output_kind,
+        "ideal_output": ideal,
+        "label": label,
+        "norm_hash": text_hash(norm),
+        "search_text": text,
+    }
+
+
+_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+
+
+def _convert_chat(record: Mapping[str, Any]) -> dict[str, Any]:
+    messages = record.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise RowError('"messages" must be a non-empty list of messages')
+    for i, msg in enumerate(messages, start=1):
+        if not isinstance(msg, dict):
+            raise RowError(f"message {i} is not an object")
+        role = msg.get("role")
+        if role not in _ROLES:
+            raise RowError(f'message {i} has role "{role}"; expected system, user, assistant or tool')
+    turns = list(messages)
+    system_prompt: str | None = None
+    if turns[0].get("role") in ("system", "developer"):
+        system_prompt = message_text(turns[0].get("content"))
+        turns = turns[1:]
+    output_kind = "text"
+    ideal: str | None = None
+    if turns and turns[-1].get("role") == "assistant":
+        last = turns.pop()
+        if last.get("tool_calls") or last.get("function_call"):
+            calls = last.get("tool_calls")
+            if calls is None:  # legacy function_call → one tool call
+                fc = last["function_call"]
+                calls = [{"id": "call_0", "type": "function", "function": fc}]
+            output_kind = "tool_calls"
+            ideal = _dumps({"content": last.get("content"), "tool_calls": calls})
+        else:
+            ideal = message_text(last.get("content"))
+    if not turns:
+        raise RowError("the conversation has no turn before the final assistant message")
+    tools = record.get("tools")
+    if tools is None and isinstance(record.get("functions"), list):
+        tools = [{"type": "function", "function": f} for f in record["functions"]]
+    if tools is not None and not isinstance(tools, list):
+        raise RowError('"tools" must be a list')
+    text = input_text({}, system_prompt, turns)
+    norm = normalize_text(text)
+    return {
+        "input_json": "{}",
+        "system_prompt": system_prompt,
+        "conversation_json": _dumps(turns),
+        "tools_json": _dumps(tools) if tools else None,
+        "output_kind": output_kind,
+        "ideal_output": ideal,
+        "label": None,
+        "norm_hash": text_hash(norm),
+        "search_text": text,
+    }

@@ -1,0 +1,682 @@
+"""Datasets (create, list, rename, delete) and the queries behind the dataset table.
+
+All filtering and sorting happens in SQL (engineering facts §4: a Python proxy model
+took 49–76 s to sort 100,000 rows). The table asks :func:`query_ids` for the ordered
+ids matching the filter, then :func:`fetch_rows` for the screenful it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, text
+
+from studio.core.datasets._db import compile_regex, db_time, read_conn, require_dataset, write_tx
+from studio.core.datasets.normalize import tags_from_db
+from studio.core.db.project import Project
+from studio.core.errors import NotFoundError, ValidationError
+from studio.core.models.dataset import SPLITS, STATUSES, TASK_TYPES
+
+# ----------------------------------------------------------------------------- datasets
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A dataset's settings."""
+
+    id: int
+    name: str
+    task_type: str
+    label_set: list[str]
+    output_schema: dict[str, Any] | None
+    input_fields: list[str]
+    description: str
+    created_at: datetime | str
+    updated_at: datetime | str
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """A dataset with its counts (for the dataset list)."""
+
+    id: int
+    name: str
+    task_type: str
+    examples: int
+    by_status: dict[str, int]
+    by_split: dict[str, int]
+    updated_at: datetime | str
+
+
+def _validate_schema(schema: dict[str, Any] | None) -> None:
+    if schema is None:
+        return
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    if not isinstance(schema, dict):
+        raise ValidationError("The output schema must be a JSON object.", where="output_schema")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        path = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        raise ValidationError(
+            f"The output schema is not a valid JSON Schema at {path}: {exc.message}",
+            where="output_schema",
+        ) from exc
+
+
+def _validate_name(conn: Connection, name: str, exclude_id: int | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError("A dataset needs a name.", where="name")
+    if len(name) > 200:
+        raise ValidationError("A dataset name can have at most 200 characters.", where="name")
+    row = conn.execute(text("SELECT id FROM dataset WHERE name = :n"), {"n": name}).first()
+    if row is not None and row[0] != exclude_id:
+        raise ValidationError(f'A dataset named "{name}" already exists.', where="name")
+    return name
+
+
+def create_dataset_in(
+    conn: Connection,
+    name: str,
+    task_type: str = "generation",
+    label_set: Sequence[str] = (),
+    output_schema: dict[str, Any] | None = None,
+    input_fields: Sequence[str] = ("text",),
+    description: str = "",
+) -> int:
+    """Create a dataset inside an open transaction (the importer uses this)."""
+    name = _validate_name(conn, name)
+    if task_type not in TASK_TYPES:
+        raise ValidationError(
+            f'"{task_type}" is not a task type; choose one of {", ".join(TASK_TYPES)}.',
+            where="task_type",
+        )
+    _validate_schema(output_schema)
+    labels = _clean_labels(label_set)
+    now = db_time()
+    result = conn.execute(
+        text(
+            "INSERT INTO dataset (name, description, task_type, label_set_json, "
+            "output_schema_json, input_fields_json, split_seed, created_at, updated_at) "
+            "VALUES (:n, :desc, :t, :l, :s, :i, NULL, :now, :now)"
+        ),
+        {
+            "n": name,
+            "desc": description,
+            "t": task_type,
+            "l": orjson.dumps(labels).decode(),
+            "s": orjson.dumps(output_schema).decode() if output_schema is not None else None,
+            "i": orjson.dumps(list(input_fields)).decode(),
+            "now": now,
+        },
+    )
+    assert result.lastrowid is not None
+    return int(result.lastrowid)
+
+
+def _clean_labels(labels: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for label in labels:
+        label = str(label).strip()
+        if label and label not in out:
+            if len(label) > 200:
+                raise ValidationError(f'The label "{label[:40]}…" is longer than 200 characters.')
+            out.append(label)
+    return out
+
+
+def create_dataset(
+    project: Project,
+    name: str,
+    task_type: str = "generation",
+    label_set: Sequence[str] = (),
+    output_schema: dict[str, Any] | None = None,
+    input_fields: Sequence[str] = ("text",),
+    description: str = "",
+) -> DatasetInfo:
+    """Create an empty dataset.
+
+    Raises:
+        ValidationError: empty/duplicate name, unknown task type, invalid JSON Schema.
+    """
+    with write_tx(project) as conn:
+        dataset_id = create_dataset_in(
+            conn, name, task_type, label_set, output_schema, input_fields, description
+        )
+    return get_dataset(project, dataset_id)
+
+
+def _info(row: Any) -> DatasetInfo:
+    return DatasetInfo(
+        id=int(row.id),
+        name=row.name,
+        task_type=row.task_type,
+        label_set=orjson.loads(row.label_set_json or "[]"),
+        output_schema=orjson.loads(row.output_schema_json) if row.output_schema_json else None,
+        input_fields=orjson.loads(row.input_fields_json or "[]"),
+        description=row.description,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+_DATASET_COLS = (
+    "id, name, task_type, label_set_json, output_schema_json, input_fields_json, description, "
+    "created_at, updated_at"
+)
+
+
+def get_dataset(project: Project, dataset: int | str) -> DatasetInfo:
+    """A dataset by id or name.
+
+    Raises:
+        NotFoundError: no such dataset.
+    """
+    with read_conn(project) as conn:
+        return get_dataset_in(conn, dataset)
+
+
+def get_dataset_in(conn: Connection, dataset: int | str) -> DatasetInfo:
+    """:func:`get_dataset` on an open connection."""
+    if isinstance(dataset, int):
+        row = conn.execute(
+            text(f"SELECT {_DATASET_COLS} FROM dataset WHERE id = :v"), {"v": dataset}
+        ).first()
+    else:
+        row = conn.execute(
+            text(f"SELECT {_DATASET_COLS} FROM dataset WHERE name = :v"), {"v": dataset}
+        ).first()
+    if row is None:
+        what = f"id {dataset}" if isinstance(dataset, int) else f'the name "{dataset}"'
+        raise NotFoundError(f"There is no dataset with {what}.", where="dataset")
+    return _info(row)
+
+
+def list_datasets(project: Project) -> list[DatasetInfo]:
+    """All datasets, by name."""
+    with read_conn(project) as conn:
+        rows = conn.execute(text(f"SELECT {_DATASET_COLS} FROM dataset ORDER BY name")).all()
+    return [_info(r) for r in rows]
+
+
+def rename_dataset(project: Project, dataset_id: int, new_name: str) -> DatasetInfo:
+    """Rename a dataset (names are unique)."""
+    with write_tx(project) as conn:
+        require_dataset(conn, dataset_id)
+        name = _validate_name(conn, new_name, exclude_id=dataset_id)
+        conn.execute(
+            text("UPDATE dataset SET name = :n, updated_at = :now WHERE id = :d"),
+            {"n": name, "now": db_time(), "d": dataset_id},
+        )
+    return get_dataset(project, dataset_id)
+
+
+def update_dataset(
+    project: Project,
+    dataset_id: int,
+    *,
+    label_set: Sequence[str] | None = None,
+    output_schema: dict[str, Any] | None | str = "unchanged",
+    input_fields: Sequence[str] | None = None,
+    description: str | None = None,
+    task_type: str | None = None,
+) -> DatasetInfo:
+    """Change a dataset's settings (pass only what changes)."""
+    sets: dict[str, Any] = {}
+    if label_set is not None:
+        sets["label_set_json"] = orjson.dumps(_clean_labels(label_set)).decode()
+    if output_schema != "unchanged":
+        schema = output_schema if isinstance(output_schema, dict) else None
+        _validate_schema(schema)
+        sets["output_schema_json"] = orjson.dumps(schema).decode() if schema is not None else None
+    if input_fields is not None:
+        sets["input_fields_json"] = orjson.dumps(list(input_fields)).decode()
+    if description is not None:
+        sets["description"] = description
+    if task_type is not None:
+        if task_type not in TASK_TYPES:
+            raise ValidationError(f'"{task_type}" is not a task type.', where="task_type")
+        sets["task_type"] = task_type
+    with write_tx(project) as conn:
+        require_dataset(conn, dataset_id)
+        if sets:
+            sets["updated_at"] = db_time()
+            assignments = ", ".join(f"{k} = :{k}" for k in sets)
+            conn.execute(
+                text(f"UPDATE dataset SET {assignments} WHERE id = :dataset_id"),
+                {**sets, "dataset_id": dataset_id},
+            )
+    return get_dataset(project, dataset_id)
+
+
+def delete_dataset(project: Project, dataset_id: int) -> None:
+    """Delete a dataset with its examples, operations and history (not undoable)."""
+    with write_tx(project) as conn:
+        require_dataset(conn, dataset_id)
+        conn.execute(text("DELETE FROM example_history WHERE dataset_id = :d"), {"d": dataset_id})
+        conn.execute(text("DELETE FROM operation WHERE dataset_id = :d"), {"d": dataset_id})
+        conn.execute(text("DELETE FROM example WHERE dataset_id = :d"), {"d": dataset_id})
+        conn.execute(text("DELETE FROM dataset WHERE id = :d"), {"d": dataset_id})
+
+
+def dataset_summaries(project: Project) -> list[DatasetSummary]:
+    """Every dataset with its example counts by status and split."""
+    with read_conn(project) as conn:
+        datasets = conn.execute(
+            text("SELECT id, name, task_type, updated_at FROM dataset ORDER BY name")
+        ).all()
+        status_rows = conn.execute(
+            text("SELECT dataset_id, status, count(*) FROM example GROUP BY dataset_id, status")
+        ).all()
+        split_rows = conn.execute(
+            text("SELECT dataset_id, split, count(*) FROM example GROUP BY dataset_id, split")
+        ).all()
+    by_status: dict[int, dict[str, int]] = {}
+    for d, s, c in status_rows:
+        by_status.setdefault(d, {})[s] = c
+    by_split: dict[int, dict[str, int]] = {}
+    for d, s, c in split_rows:
+        by_split.setdefault(d, {})[s or "none"] = c
+    return [
+        DatasetSummary(
+            id=d.id,
+            name=d.name,
+            task_type=d.task_type,
+            examples=sum(by_status.get(d.id, {}).values()),
+            by_status=by_status.get(d.id, {}),
+            by_split=by_split.get(d.id, {}),
+            updated_at=d.updated_at,
+        )
+        for d in datasets
+    ]
+
+
+# ----------------------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class ExampleFilter:
+    """What the table shows. Empty tuples mean "any".
+
+    Attributes:
+        search: substring (case-insensitive) or regex searched in the input text, the
+            ideal output and the notes.
+        regex: treat ``search`` as a Python regular expression (case-insensitive).
+        statuses, labels, splits: any of these; ``None`` in ``labels``/``splits`` means
+            "no label"/"no split".
+        tags: every one of these tags (AND).
+        rating: any of these ratings; ``None`` means unrated.
+        min_rating: rating at least this.
+        ids: restrict to these ids (e.g. a duplicate group).
+    """
+
+    search: str = ""
+    regex: bool = False
+    statuses: tuple[str, ...] = ()
+    labels: tuple[str | None, ...] = ()
+    splits: tuple[str | None, ...] = ()
+    tags: tuple[str, ...] = ()
+    rating: tuple[int | None, ...] = ()
+    min_rating: int | None = None
+    ids: tuple[int, ...] | None = None
+
+
+SORT_COLUMNS: dict[str, str] = {
+    "id": "id",
+    "input": "search_text COLLATE NOCASE",
+    "ideal_output": "ideal_output COLLATE NOCASE",
+    "label": "label COLLATE NOCASE",
+    "status": "status",
+    "split": "split",
+    "rating": "rating",
+    "tags": "tags",
+    "notes": "notes COLLATE NOCASE",
+    "source_line": "source_line",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+
+
+def _in_clause(column: str, values: Sequence[Any], prefix: str, params: dict[str, Any]) -> str:
+    parts = []
+    concrete = [v for v in values if v is not None]
+    if concrete:
+        names = []
+        for i, v in enumerate(concrete):
+            key = f"{prefix}{i}"
+            params[key] = v
+            names.append(f":{key}")
+        parts.append(f"{column} IN ({', '.join(names)})")
+    if any(v is None for v in values):
+        parts.append(f"{column} IS NULL")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def filter_sql(dataset_id: int, flt: ExampleFilter | None) -> tuple[str, dict[str, Any]]:
+    """A WHERE clause (without ``WHERE``) and its parameters for ``example``."""
+    params: dict[str, Any] = {"dataset_id": dataset_id}
+    where = ["dataset_id = :dataset_id"]
+    if flt is None:
+        return where[0], params
+    if flt.search:
+        if flt.regex:
+            compile_regex(flt.search)  # raises a ValidationError for bad patterns
+            params["pattern"] = flt.search
+            where.append(
+                "(search_text REGEXP :pattern OR ideal_output REGEXP :pattern "
+                "OR notes REGEXP :pattern)"
+            )
+        else:
+            # LIKE is case-insensitive for ASCII; escape its wildcards
+            esc = flt.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params["like"] = f"%{esc}%"
+            where.append(
+                "(search_text LIKE :like ESCAPE '\\' OR ideal_output LIKE :like ESCAPE '\\' "
+                "OR notes LIKE :like ESCAPE '\\')"
+            )
+    if flt.statuses:
+        where.append(_in_clause("status", flt.statuses, "st", params))
+    if flt.labels:
+        where.append(_in_clause("label", flt.labels, "lb", params))
+    if flt.splits:
+        where.append(_in_clause("split", flt.splits, "sp", params))
+    for i, tag in enumerate(flt.tags):
+        esc_tag = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params[f"tag{i}"] = f"%|{esc_tag}|%"
+        where.append(f"tags LIKE :tag{i} ESCAPE '\\'")
+    if flt.rating:
+        where.append(_in_clause("rating", flt.rating, "rt", params))
+    if flt.min_rating is not None:
+        params["min_rating"] = flt.min_rating
+        where.append("rating >= :min_rating")
+    if flt.ids is not None:
+        if not flt.ids:
+            where.append("0")
+        else:
+            ids = ",".join(str(int(i)) for i in flt.ids)
+            where.append(f"id IN ({ids})")
+    return " AND ".join(where), params
+
+
+def query_ids(
+    project: Project,
+    dataset_id: int,
+    flt: ExampleFilter | None = None,
+    sort: tuple[str, bool] = ("id", True),
+) -> list[int]:
+    """Ids of the examples matching ``flt`` in ``sort`` order ((column, ascending)).
+
+    Sort columns: see :data:`SORT_COLUMNS`; ties are broken by id.
+    """
+    column, ascending = sort
+    if column not in SORT_COLUMNS:
+        raise ValidationError(
+            f'Cannot sort by "{column}"; choose one of {", ".join(SORT_COLUMNS)}.', where="sort"
+        )
+    order = "ASC" if ascending else "DESC"
+    where, params = filter_sql(dataset_id, flt)
+    sql = f"SELECT id FROM example WHERE {where} ORDER BY {SORT_COLUMNS[column]} {order}, id {order}"
+    with read_conn(project) as conn:
+        raw: Any = conn.connection.driver_connection
+        # the raw cursor skips SQLAlchemy's per-row Row objects: 100k ids in ~20 ms
+        return [r[0] for r in raw.execute(sql, params).fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleRow:
+    """Everything one table row shows (texts cut to :data:`ROW_TEXT_CHARS`)."""
+
+    id: int
+    input: str
+    ideal_output: str
+    output_kind: str
+    label: str | None
+    status: str
+    split: str | None
+    split_locked: bool
+    rating: int | None
+    tags: tuple[str, ...]
+    notes: str
+    source_line: int | None
+    is_conversation: bool
+    updated_at: str
+
+
+ROW_TEXT_CHARS = 500
+
+_ROW_SQL = (
+    "SELECT id, substr(search_text, 1, {n}), substr(coalesce(ideal_output, ''), 1, {n}), "
+    "output_kind, label, status, split, split_locked, rating, tags, substr(notes, 1, {n}), "
+    "source_line, conversation_json IS NOT NULL, updated_at FROM example WHERE id IN ({ids})"
+)
+
+
+def fetch_rows(project: Project, ids: Sequence[int]) -> list[ExampleRow]:
+    """Table rows for ``ids``, in the order given (missing ids are left out)."""
+    if not ids:
+        return []
+    out: dict[int, ExampleRow] = {}
+    with read_conn(project) as conn:
+        raw: Any = conn.connection.driver_connection
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            sql = _ROW_SQL.format(n=ROW_TEXT_CHARS, ids=",".join(str(int(i)) for i in part))
+            for r in raw.execute(sql):
+                out[r[0]] = ExampleRow(
+                    id=r[0],
+                    input=r[1].replace("\n", " ⏎ "),
+                    ideal_output=r[2].replace("\n", " ⏎ "),
+                    output_kind=r[3],
+                    label=r[4],
+                    status=r[5],
+                    split=r[6],
+                    split_locked=bool(r[7]),
+                    rating=r[8],
+                    tags=tags_from_db(r[9]),
+                    notes=r[10],
+                    source_line=r[11],
+                    is_conversation=bool(r[12]),
+                    updated_at=str(r[13]),
+                )
+    return [out[i] for i in ids if i in out]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One before → after change of one field."""
+
+    op_id: int | None
+    op_kind: str
+    field: str
+    before: Any
+    after: Any
+    actor: str
+    at: str
+    undone: bool
+
+
+@dataclass(frozen=True)
+class ExampleDetail:
+    """Everything the detail editor shows about one example."""
+
+    id: int
+    dataset_id: int
+    inputs: dict[str, Any]
+    system_prompt: str | None
+    conversation: list[dict[str, Any]] | None
+    tools: list[Any] | None
+    output_kind: str
+    ideal_output: str | None
+    label: str | None
+    status: str
+    split: str | None
+    split_locked: bool
+    rating: int | None
+    tags: tuple[str, ...]
+    notes: str
+    source: str
+    source_line: int | None
+    created_at: str
+    updated_at: str
+    history: list[HistoryEntry] = field(default_factory=list)
+
+
+def _decode(value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value
+
+
+def get_example(project: Project, example_id: int) -> ExampleDetail:
+    """One example with its full history (newest first).
+
+    Raises:
+        NotFoundError: no such example.
+    """
+    with read_conn(project) as conn:
+        r = conn.execute(
+            text(
+                "SELECT id, dataset_id, input_json, system_prompt, conversation_json, tools_json, "
+                "output_kind, ideal_output, label, status, split, split_locked, rating, tags, "
+                "notes, source, source_line, created_at, updated_at FROM example WHERE id = :i"
+            ),
+            {"i": example_id},
+        ).first()
+        if r is None:
+            raise NotFoundError(f"There is no example with id {example_id}.", where="example")
+        hist = conn.execute(
+            text(
+                "SELECT h.op_id, coalesce(o.kind, 'edit'), h.field, h.before_json, h.after_json, "
+                "h.actor, h.at, coalesce(o.undone, 0) FROM example_history h "
+                "LEFT JOIN operation o ON o.id = h.op_id WHERE h.example_id = :i "
+                "ORDER BY h.id DESC"
+            ),
+            {"i": example_id},
+        ).all()
+    history = [
+        HistoryEntry(
+            op_id=h[0], op_kind=h[1], field=h[2], before=_decode(h[3]), after=_decode(h[4]),
+            actor=h[5], at=str(h[6]), undone=bool(h[7]),
+        )
+        for h in hist
+    ]
+    return ExampleDetail(
+        id=r.id,
+        dataset_id=r.dataset_id,
+        inputs=orjson.loads(r.input_json or "{}"),
+        system_prompt=r.system_prompt,
+        conversation=orjson.loads(r.conversation_json) if r.conversation_json else None,
+        tools=orjson.loads(r.tools_json) if r.tools_json else None,
+        output_kind=r.output_kind,
+        ideal_output=r.ideal_output,
+        label=r.label,
+        status=r.status,
+        split=r.split,
+        split_locked=bool(r.split_locked),
+        rating=r.rating,
+        tags=tags_from_db(r.tags),
+        notes=r.notes,
+        source=r.source,
+        source_line=r.source_line,
+        created_at=str(r.created_at),
+        updated_at=str(r.updated_at),
+        history=history,
+    )
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Live counts for the current filter."""
+
+    total: int
+    by_status: dict[str, int]
+    by_label: dict[str, int]
+    by_split: dict[str, int]
+
+
+def counts(project: Project, dataset_id: int, flt: ExampleFilter | None = None) -> Counts:
+    """How many examples match ``flt``, by status, label and split (``"none"`` = unset)."""
+    where, params = filter_sql(dataset_id, flt)
+    with read_conn(project) as conn:
+        raw: Any = conn.connection.driver_connection
+        rows = raw.execute(
+            f"SELECT status, label, split, count(*) FROM example WHERE {where} "
+            "GROUP BY status, label, split",
+            params,
+        ).fetchall()
+    by_status: dict[str, int] = {s: 0 for s in STATUSES}
+    by_label: dict[str, int] = {}
+    by_split: dict[str, int] = {s: 0 for s in SPLITS}
+    total = 0
+    for status, label, split, c in rows:
+        total += c
+        by_status[status] = by_status.get(status, 0) + c
+        by_label[label or "none"] = by_label.get(label or "none", 0) + c
+        by_split[split or "none"] = by_split.get(split or "none", 0) + c
+    return Counts(total, by_status, dict(sorted(by_label.items())), by_split)
+
+
+def iter_examples(
+    project: Project, dataset_id: int, after_id: int = 0, limit: int = 1000
+) -> list[ExampleDetail]:
+    """Keyset page: up to ``limit`` examples with id > ``after_id`` (never OFFSET).
+
+    History is not loaded (``history`` is empty); call :func:`get_example` for it.
+    """
+    with read_conn(project) as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, dataset_id, input_json, system_prompt, conversation_json, tools_json, "
+                "output_kind, ideal_output, label, status, split, split_locked, rating, tags, "
+                "notes, source, source_line, created_at, updated_at FROM example "
+                "WHERE dataset_id = :d AND id > :a ORDER BY id LIMIT :l"
+            ),
+            {"d": dataset_id, "a": after_id, "l": limit},
+        ).all()
+    return [
+        ExampleDetail(
+            id=r.id,
+            dataset_id=r.dataset_id,
+            inputs=orjson.loads(r.input_json or "{}"),
+            system_prompt=r.system_prompt,
+            conversation=orjson.loads(r.conversation_json) if r.conversation_json else None,
+            tools=orjson.loads(r.tools_json) if r.tools_json else None,
+            output_kind=r.output_kind,
+            ideal_output=r.ideal_output,
+            label=r.label,
+            status=r.status,
+            split=r.split,
+            split_locked=bool(r.split_locked),
+            rating=r.rating,
+            tags=tags_from_db(r.tags),
+            notes=r.notes,
+            source=r.source,
+            source_line=r.source_line,
+            created_at=str(r.created_at),
+            updated_at=str(r.updated_at),
+        )
+        for r in rows
+    ]
+
+
+def iter_all_examples(
+    project: Project, dataset_id: int, page: int = 2000
+) -> Iterator[ExampleDetail]:
+    """Every example of a dataset by keyset pages (for export and checks)."""
+    after = 0
+    while True:
+        rows = iter_examples(project, dataset_id, after, page)
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].id

@@ -1,0 +1,751 @@
+"""Gather the decision's :class:`Evidence` from a project file.
+
+What the studio already measured, each value with a provenance string a reader can
+check in the app ("eval run #3 (banking-intent@4 vs @2 on gpt-4.1-mini, test split,
+2026-11-20)", "dataset banking77-demo: 412 approved train examples"):
+
+* **The best prompt version** — among the completed evaluation runs of the dataset on
+  its *test* split, the (prompt version, model) variant with the highest lower end of
+  its Wilson 95 % interval (so a lucky five-item run cannot beat a 400-item one),
+  restricted to the current model when one is named.
+* **The cheaper model** — a run where the same prompt version was called on two
+  models (an A/B across models): the candidate side's score with its interval, and the
+  exact McNemar p-value of the paired pass/fail outcomes.
+* **Data readiness** — approved train examples, the test split's size and the
+  smallest difference it can detect, duplicates among the training examples, test
+  examples leaked into train/validation, label balance, exact token statistics and the
+  validation status of what the dataset would export (rendered through the best
+  prompt version, exported as OpenAI chat JSONL and checked by the format validator).
+* **Measured usage** — mean input/output tokens, cost per 1,000 tasks and p95 latency
+  of the best variant (cached responses are left out of the latency: they never
+  reached the model).
+
+Nothing here writes to the project. Unknown stays ``None`` (never zero), so the
+decision can say "no test set yet" instead of pretending.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from studio.core.datasets.duplicates import DEFAULT_THRESHOLD, find_duplicates, find_leaks
+from studio.core.db.project import Project
+from studio.core.decide.evidence import Evidence, minimum_detectable_difference
+from studio.core.decide.evidence import wilson_interval as fractional_wilson
+from studio.core.decide.rules import num, pp
+from studio.core.errors import NotFoundError, UserError
+from studio.core.evals.stats import mcnemar_exact, wilson_interval
+from studio.core.formats.common import ChatExample, write_jsonl_atomic
+from studio.core.formats.export import export_chat
+from studio.core.formats.validate import validate_file
+from studio.core.prompts.render import render
+from studio.core.prompts.spec import PromptSpec
+from studio.core.tokens.counting import count_chat_tokens, strip_snapshot
+from studio.core.tokens.prices import PriceTable, load_price_table
+
+#: The export format the training data is validated in (every chat-shaped target
+#: accepts a superset of what OpenAI's supervised format accepts).
+VALIDATION_FORMAT = "openai-chat"
+#: Model whose tokenizer counts tokens when the candidate is not an OpenAI model.
+DEFAULT_TOKEN_MODEL = "gpt-4.1-mini"
+#: A run older than this many days gets its age written into the provenance.
+STALE_RUN_DAYS = 30
+
+
+# --------------------------------------------------------------------------- run data
+
+
+@dataclass
+class VariantStats:
+    """One side of a completed test-split run, with what its results measured."""
+
+    run_id: int
+    run_name: str
+    run_date: date | None
+    recorded_note: str
+    variant_id: int
+    position: int
+    label: str
+    model: str
+    prompt_version_id: int | None
+    prompt_name: str | None
+    prompt_version: int | None
+    scores: dict[int, float] = field(default_factory=dict)  # example id -> 0..1
+    binary: bool = True
+    errors: int = 0
+    tokens_in: list[int] = field(default_factory=list)
+    tokens_out: list[int] = field(default_factory=list)
+    costs: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # non-cached calls only
+
+    @property
+    def n(self) -> int:
+        """Scored test items (errors without a score are not counted)."""
+        return len(self.scores)
+
+    @property
+    def score(self) -> float:
+        """Mean score (the pass rate for pass/fail scorers)."""
+        return sum(self.scores.values()) / self.n if self.n else 0.0
+
+    def interval(self) -> tuple[float, float]:
+        """Wilson 95 % interval of the score."""
+        if self.binary:
+            return wilson_interval(round(sum(self.scores.values())), self.n)
+        return fractional_wilson(sum(self.scores.values()), self.n)
+
+    @property
+    def ref(self) -> str:
+        """``NAME@VERSION`` when the prompt version is known, else the variant's label."""
+        if self.prompt_name is not None and self.prompt_version is not None:
+            return f"{self.prompt_name}@{self.prompt_version}"
+        return self.label or f"variant {self.position + 1}"
+
+
+@dataclass
+class _Run:
+    id: int
+    name: str
+    when: date | None
+    note: str
+    variants: list[VariantStats]
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return datetime.fromisoformat(str(value)).date()
+    except ValueError:
+        return None
+
+
+def _same_model(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    return a == b or strip_snapshot(a) == strip_snapshot(b)
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (p95 of 20 values is the 19th smallest)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q * len(ordered)))
+    return float(ordered[rank - 1])
+
+
+def _load_runs(conn: Connection, dataset_id: int) -> list[_Run]:
+    rows = conn.execute(
+        text(
+            "SELECT id, name, COALESCE(finished_at, started_at, created_at), recorded_note "
+            "FROM eval_run WHERE dataset_id = :ds AND split = 'test' AND status = 'completed' "
+            "ORDER BY id"
+        ),
+        {"ds": dataset_id},
+    ).all()
+    runs = {int(r[0]): _Run(int(r[0]), r[1] or "", _as_date(r[2]), r[3] or "", []) for r in rows}
+    if not runs:
+        return []
+    ids = ",".join(str(i) for i in runs)  # integers from the database: safe to inline
+    by_variant: dict[int, VariantStats] = {}
+    for v in conn.execute(
+        text(
+            "SELECT v.id, v.run_id, v.position, v.label, v.model, v.prompt_version_id, "
+            "p.name, pv.version FROM eval_variant v "
+            "LEFT JOIN prompt_version pv ON pv.id = v.prompt_version_id "
+            f"LEFT JOIN prompt p ON p.id = pv.prompt_id WHERE v.run_id IN ({ids}) "
+            "ORDER BY v.run_id, v.position"
+        )
+    ).all():
+        run = runs[int(v[1])]
+        stats = VariantStats(
+            run_id=run.id, run_name=run.name, run_date=run.when, recorded_note=run.note,
+            variant_id=int(v[0]), position=int(v[2]), label=v[3] or "", model=v[4] or "",
+            prompt_version_id=v[5], prompt_name=v[6], prompt_version=v[7],
+        )
+        run.variants.append(stats)
+        by_variant[stats.variant_id] = stats
+    for r in conn.execute(
+        text(
+            "SELECT variant_id, example_id, passed, score, error, latency_ms, tokens_in, "
+            f"tokens_out, cost_usd, cached FROM eval_result WHERE run_id IN ({ids})"
+        )
+    ).all():
+        vs = by_variant.get(int(r[0]))
+        if vs is None:
+            continue
+        passed, score = r[2], r[3]
+        if passed is not None:
+            vs.scores[int(r[1])] = 1.0 if passed else 0.0
+        elif score is not None:
+            value = min(1.0, max(0.0, float(score)))
+            vs.scores[int(r[1])] = value
+            if value not in (0.0, 1.0):
+                vs.binary = False
+        else:
+            vs.errors += 1
+            continue
+        if r[4]:  # an error that was still scored (as a failure) measured nothing else
+            continue
+        if r[6] is not None:
+            vs.tokens_in.append(int(r[6]))
+        if r[7] is not None:
+            vs.tokens_out.append(int(r[7]))
+        if r[8] is not None:
+            vs.costs.append(float(r[8]))
+        if r[5] is not None and not r[9]:
+            vs.latencies.append(float(r[5]))
+    return [run for run in runs.values() if run.variants]
+
+
+def describe_run(run_id: int, variants: Sequence[VariantStats], today: date) -> str:
+    """``eval run #3 (banking-intent@4 vs @2 on gpt-4.1-mini, test split, 2026-11-20)``."""
+    if not variants:
+        return f"eval run #{run_id}"
+    first = variants[0]
+    names = {v.prompt_name for v in variants}
+    models = {v.model for v in variants}
+    parts: list[str] = []
+    for i, v in enumerate(variants):
+        ref = v.ref
+        if i > 0 and len(names) == 1 and v.prompt_name and v.prompt_version is not None:
+            ref = f"@{v.prompt_version}"
+        parts.append(ref if len(models) == 1 else f"{ref} on {v.model}")
+    what = " vs ".join(parts)
+    if len(models) == 1:
+        what += f" on {first.model}"
+    bits = [what, "test split"]
+    if first.run_date is not None:
+        stamp = first.run_date.isoformat()
+        age = (today - first.run_date).days
+        if age > STALE_RUN_DAYS:
+            stamp += f", {age} days ago"
+        bits.append(stamp)
+    if first.recorded_note:
+        bits.append(first.recorded_note)
+    return f"eval run #{run_id} ({', '.join(bits)})"
+
+
+# --------------------------------------------------------------------------- choices
+
+
+def choose_best(
+    runs: Sequence[_Run], current_model: str | None = None, candidate_model: str | None = None
+) -> VariantStats | None:
+    """The variant with the best lower 95 % bound (on the current model when named)."""
+    pool = [v for run in runs for v in run.variants if v.n > 0]
+    if current_model:
+        on_current = [v for v in pool if _same_model(v.model, current_model)]
+        pool = on_current or pool
+    elif candidate_model:
+        not_candidate = [v for v in pool if not _same_model(v.model, candidate_model)]
+        pool = not_candidate or pool
+    if not pool:
+        return None
+    return max(pool, key=lambda v: (v.interval()[0], v.score, v.n, v.run_id))
+
+
+def _price_per_call(prices: PriceTable | None, model: str) -> float | None:
+    """A rough per-call price (1,000 in + 100 out tokens) to rank models by cost."""
+    if prices is None:
+        return None
+    entry = prices.get(model) or prices.get(strip_snapshot(model))
+    if entry is None or entry.input_per_1m is None or entry.output_per_1m is None:
+        return None
+    return entry.input_per_1m * 1000 + entry.output_per_1m * 100
+
+
+def choose_ab(
+    runs: Sequence[_Run],
+    best: VariantStats,
+    candidate_model: str | None,
+    prices: PriceTable | None,
+) -> tuple[_Run, VariantStats, VariantStats] | None:
+    """A run with the same prompt version on the best variant's model and a cheaper one.
+
+    Returns (run, big side, candidate side). With a named candidate model only that
+    model counts; otherwise any model the price table shows as cheaper (or unpriced).
+    """
+    found: list[tuple[tuple[int, int, int], _Run, VariantStats, VariantStats]] = []
+    for run in runs:
+        for a in run.variants:
+            if a.prompt_version_id is None or not _same_model(a.model, best.model):
+                continue
+            for b in run.variants:
+                if b is a or b.prompt_version_id != a.prompt_version_id or b.n == 0:
+                    continue
+                if _same_model(a.model, b.model):
+                    continue
+                if candidate_model:
+                    if not _same_model(b.model, candidate_model):
+                        continue
+                else:
+                    pa, pb = _price_per_call(prices, a.model), _price_per_call(prices, b.model)
+                    if pa is not None and pb is not None and pb >= pa:
+                        continue
+                rank = (int(a.prompt_version_id == best.prompt_version_id), a.n, run.id)
+                found.append((rank, run, a, b))
+    if not found:
+        return None
+    _, run, a, b = max(found, key=lambda f: f[0])
+    return run, a, b
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+@dataclass
+class _Dataset:
+    id: int
+    name: str
+    task_type: str
+    output_schema: dict[str, Any] | None
+
+
+def _pick_dataset(conn: Connection, name: str | None) -> _Dataset | None:
+    rows = conn.execute(
+        text("SELECT id, name, task_type, output_schema_json FROM dataset ORDER BY id")
+    ).all()
+    if name is not None:
+        match = [r for r in rows if r[1] == name]
+        if not match:
+            have = ", ".join(f"'{r[1]}'" for r in rows) or "none"
+            raise NotFoundError(
+                f"The project has no dataset named '{name}' (datasets: {have}).", where="dataset"
+            )
+        chosen = match[0]
+    elif not rows:
+        return None
+    else:
+        # The dataset the team evaluates on (latest completed test run), else the one
+        # with the most approved examples.
+        latest = conn.execute(
+            text(
+                "SELECT dataset_id FROM eval_run WHERE dataset_id IS NOT NULL AND split = 'test' "
+                "AND status = 'completed' ORDER BY id DESC LIMIT 1"
+            )
+        ).first()
+        if latest is not None:
+            chosen = next(r for r in rows if r[0] == latest[0])
+        else:
+            approved: dict[int, int] = dict(
+                conn.execute(
+                    text(
+                        "SELECT dataset_id, COUNT(*) FROM example WHERE status = 'approved' "
+                        "GROUP BY dataset_id"
+                    )
+                ).all()
+            )
+            chosen = max(rows, key=lambda r: (approved.get(r[0], 0), -r[0]))
+    schema: dict[str, Any] | None = None
+    if chosen[3]:
+        try:
+            loaded = json.loads(chosen[3])
+            schema = loaded if isinstance(loaded, dict) else None
+        except ValueError:
+            schema = None
+    return _Dataset(int(chosen[0]), chosen[1], chosen[2], schema)
+
+
+@dataclass
+class _TrainRow:
+    id: int
+    inputs: dict[str, Any]
+    system_prompt: str | None
+    conversation: list[dict[str, Any]] | None
+    tools: list[dict[str, Any]] | None
+    output_kind: str
+    ideal_output: str | None
+    label: str | None
+    text: str
+
+
+def _json_or(value: str | None, default: Any) -> Any:
+    if value is None:
+        return default
+    try:
+        return json.loads(value)
+    except ValueError:
+        return default
+
+
+def _train_rows(conn: Connection, dataset_id: int, split_known: bool) -> list[_TrainRow]:
+    where = "AND split = 'train'" if split_known else ""
+    rows = conn.execute(
+        text(
+            "SELECT id, input_json, system_prompt, conversation_json, tools_json, output_kind, "
+            "ideal_output, label, search_text FROM example WHERE dataset_id = :ds "
+            f"AND status = 'approved' {where} ORDER BY id"
+        ),
+        {"ds": dataset_id},
+    ).all()
+    out: list[_TrainRow] = []
+    for r in rows:
+        inputs = _json_or(r[1], {})
+        conversation = _json_or(r[3], None)
+        tools = _json_or(r[4], None)
+        out.append(_TrainRow(
+            id=int(r[0]),
+            inputs=inputs if isinstance(inputs, dict) else {},
+            system_prompt=r[2],
+            conversation=conversation if isinstance(conversation, list) else None,
+            tools=tools if isinstance(tools, list) else None,
+            output_kind=r[5] or "text",
+            ideal_output=r[6],
+            label=r[7],
+            text=r[8] or "",
+        ))
+    return out
+
+
+def _load_spec(conn: Connection, version_id: int | None) -> PromptSpec | None:
+    if version_id is None:
+        return None
+    row = conn.execute(
+        text("SELECT spec_json FROM prompt_version WHERE id = :id"), {"id": version_id}
+    ).first()
+    if row is None:
+        return None
+    try:
+        return PromptSpec.from_json(json.loads(row[0]), validate=False)
+    except (ValueError, UserError):
+        return None
+
+
+def training_messages(
+    row: _TrainRow, spec: PromptSpec | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """The chat a fine-tune would train on for one example: input turns + the ideal output.
+
+    Raises:
+        UserError: the prompt version cannot render the example (a missing variable).
+    """
+    tools = row.tools
+    if row.conversation is not None:
+        messages: list[dict[str, Any]] = []
+        if row.system_prompt:
+            messages.append({"role": "system", "content": row.system_prompt})
+        messages.extend(m for m in row.conversation if isinstance(m, dict))
+    elif spec is not None:
+        messages = [dict(m) for m in render(spec, row.inputs).messages]
+        tools = tools or spec.tools
+    else:
+        messages = [{"role": "user", "content": row.text}]
+    assistant: dict[str, Any] = {"role": "assistant"}
+    if row.output_kind == "tool_calls" and row.ideal_output is not None:
+        assistant["tool_calls"] = _json_or(row.ideal_output, row.ideal_output)
+    else:
+        assistant["content"] = row.ideal_output
+    messages.append(assistant)
+    return messages, tools
+
+
+@dataclass
+class _TrainingCheck:
+    tokens_mean: float | None
+    tokens_p95: float | None
+    tokens_how: str
+    errors: int | None
+    warnings: int | None
+    validation_how: str
+
+
+def check_training_data(
+    rows: Sequence[_TrainRow],
+    spec: PromptSpec | None,
+    spec_ref: str | None,
+    model: str,
+    schema: dict[str, Any] | None,
+) -> _TrainingCheck:
+    """Export what the dataset would train on, validate it and count its tokens exactly."""
+    if not rows:
+        return _TrainingCheck(None, None, "", None, None, "")
+    render_failures = 0
+    records: list[dict[str, Any]] = []
+    for row in rows:
+        try:
+            messages, tools = training_messages(row, spec)
+            records.append(export_chat(
+                VALIDATION_FORMAT, ChatExample(messages, tools, example_id=row.id)))
+        except UserError:
+            render_failures += 1
+    source = (f"rendered through {spec_ref}" if spec is not None and spec_ref
+              else "input text alone (no measured prompt version to render it)")
+    how = f"{num(len(rows))} approved train examples {source}"
+    if not records:
+        return _TrainingCheck(None, None, "", render_failures, 0,
+                              f"{how}: none could be rendered")
+    with tempfile.TemporaryDirectory(prefix="studio-decide-") as tmp:
+        path = Path(tmp) / "training.jsonl"
+        write_jsonl_atomic(path, records)
+        report = validate_file(path, VALIDATION_FORMAT, model=model, schema=schema)
+    verdicts: Mapping[str, int] = report.stats.get("verdicts") or {}
+    file_errors = sum(1 for f in report.findings if f.line is None and f.severity == "error")
+    file_warnings = sum(1 for f in report.findings if f.line is None and f.severity == "warning")
+    errors = int(verdicts.get("error", 0)) + file_errors + render_failures
+    warnings = int(verdicts.get("warning", 0)) + file_warnings
+    tokens: Mapping[str, Any] = report.stats.get("tokens") or {}
+    mean = tokens.get("mean")
+    p95 = tokens.get("p95")
+    exact = "exact" if tokens.get("exact") else "estimated"
+    tok_how = (f"{how}, exported as {VALIDATION_FORMAT} JSONL, {exact} {tokens.get('encoding')} "
+               f"counts for {model}")
+    failed = f"; {num(render_failures)} could not be rendered" if render_failures else ""
+    val_how = (f"{how}, exported as {VALIDATION_FORMAT} JSONL and validated for {model}: "
+               f"{num(errors)} examples with errors, {num(warnings)} with warnings{failed}")
+    return _TrainingCheck(
+        float(mean) if isinstance(mean, int | float) else None,
+        float(p95) if isinstance(p95, int | float) else None,
+        tok_how, errors, warnings, val_how,
+    )
+
+
+def count_training_tokens(
+    rows: Sequence[_TrainRow], spec: PromptSpec | None, model: str
+) -> tuple[float | None, float | None]:
+    """Mean and p95 tokens per training example without the validator (exact counts)."""
+    counts: list[float] = []
+    for row in rows:
+        try:
+            messages, tools = training_messages(row, spec)
+        except UserError:
+            continue
+        counts.append(float(count_chat_tokens(messages, model, tools)))
+    if not counts:
+        return None, None
+    return sum(counts) / len(counts), _percentile(counts, 0.95)
+
+
+# --------------------------------------------------------------------------- gather
+
+
+def gather_evidence(
+    project: Project,
+    *,
+    dataset: str | None = None,
+    today: date,
+    current_model: str | None = None,
+    candidate_model: str | None = None,
+    prices: PriceTable | None = None,
+    check_duplicates: bool = True,
+) -> Evidence:
+    """Fill every :class:`Evidence` field the project can answer, with provenance.
+
+    Args:
+        project: the open project.
+        dataset: the dataset's name; by default the one with the latest completed test
+            run, else the one with the most approved examples.
+        today: the date run ages are measured against (never the clock).
+        current_model: the model the prompt runs on today (picks the best variant).
+        candidate_model: the smaller model to compare (picks the A/B across models).
+        prices: the price table for "cheaper" and computed costs (default: the dated one).
+        check_duplicates: find near duplicates and leaks (the slowest part).
+
+    Raises:
+        NotFoundError: ``dataset`` names no dataset of the project.
+    """
+    ev = Evidence()
+    prov = ev.provenance
+    if prices is None:
+        try:
+            prices = load_price_table()
+        except UserError:
+            prices = None
+    with project.engine.connect() as conn:
+        ds = _pick_dataset(conn, dataset)
+        if ds is None:
+            return ev
+        runs = _load_runs(conn, ds.id)
+        split_rows: dict[str, int] = dict(conn.execute(
+            text("SELECT COALESCE(split, ''), COUNT(*) FROM example WHERE dataset_id = :ds "
+                 "AND status != 'rejected' GROUP BY split"), {"ds": ds.id}).all())
+        split_known = any(k for k in split_rows)
+        train = _train_rows(conn, ds.id, split_known)
+        best = choose_best(runs, current_model, candidate_model)
+        spec = _load_spec(conn, best.prompt_version_id) if best is not None else None
+
+    _fill_best(ev, best, runs, today, prices)
+    if best is not None:
+        ab = choose_ab(runs, best, candidate_model, prices)
+        if ab is not None:
+            _fill_candidate(ev, *ab, today)
+
+    # Data readiness.
+    what = "approved train examples" if split_known else \
+        "approved examples (the dataset is not split yet)"
+    ev.approved_examples = len(train)
+    prov["approved_examples"] = f"dataset {ds.name}: {num(len(train))} {what}"
+    test_n = int(split_rows.get("test", 0))
+    ev.test_set_size = test_n
+    prov["test_set_size"] = (f"dataset {ds.name}: {num(test_n)} test-split examples "
+                             "(rejected ones not counted)")
+    if test_n:
+        base = ev.best_score if ev.best_score is not None else 0.8
+        ev.mde = minimum_detectable_difference(test_n, base)
+        prov["mde"] = (f"computed from the {num(test_n)}-example test split (α 0.05, power "
+                       f"0.8, base rate {base:.2f}): {pp(ev.mde)}")
+        prov["effective_mde"] = prov["mde"]
+    labels = Counter(r.label for r in train if r.label)
+    if labels:
+        ev.label_counts = dict(sorted(labels.items(), key=lambda kv: (-kv[1], kv[0])))
+        shares = ev.class_shares()
+        if shares is not None:
+            ev.min_class_share, ev.max_class_share = shares
+            rarest = min(labels.items(), key=lambda kv: (kv[1], kv[0]))
+            prov["label_counts"] = (f"dataset {ds.name}: {len(labels)} labels over "
+                                    f"{num(sum(labels.values()))} {what}")
+            prov["min_class_share"] = prov["class_shares"] = (
+                f"{prov['label_counts']}; rarest '{rarest[0]}' ({rarest[1]})")
+            prov["max_class_share"] = prov["class_shares"]
+
+    if check_duplicates:
+        _fill_duplicates(ev, project, ds, {r.id for r in train}, what)
+
+    token_model = _token_model(candidate_model, prices)
+    spec_ref = best.ref if best is not None else None
+    check = check_training_data(train, spec, spec_ref, token_model, ds.output_schema)
+    if check.tokens_mean is not None:
+        ev.tokens_mean_per_example = check.tokens_mean
+        ev.tokens_p95_per_example = check.tokens_p95
+        prov["tokens_mean_per_example"] = prov["tokens_p95_per_example"] = check.tokens_how
+    elif train:
+        mean, p95 = count_training_tokens(train, spec, token_model)
+        if mean is not None:
+            ev.tokens_mean_per_example, ev.tokens_p95_per_example = mean, p95
+            prov["tokens_mean_per_example"] = prov["tokens_p95_per_example"] = (
+                f"{num(len(train))} {what}, exact counts for {token_model}")
+    if check.errors is not None:
+        ev.validation_errors = check.errors
+        ev.validation_warnings = check.warnings
+        prov["validation_errors"] = prov["validation_warnings"] = check.validation_how
+    return ev
+
+
+def _token_model(candidate_model: str | None, prices: PriceTable | None) -> str:
+    """The candidate when it is an OpenAI model (its tokenizer is known), else a default."""
+    if candidate_model and prices is not None:
+        entry = prices.get(candidate_model)
+        if entry is not None and entry.provider == "openai":
+            return candidate_model
+    return DEFAULT_TOKEN_MODEL
+
+
+def _fill_best(
+    ev: Evidence,
+    best: VariantStats | None,
+    runs: Sequence[_Run],
+    today: date,
+    prices: PriceTable | None,
+) -> None:
+    if best is None:
+        return
+    prov = ev.provenance
+    run = next(r for r in runs if r.id == best.run_id)
+    where = describe_run(run.id, run.variants, today)
+    errs = f"; {num(best.errors)} calls failed and are left out" if best.errors else ""
+    ev.best_prompt = best.ref
+    ev.best_model = best.model
+    ev.best_score = best.score
+    ev.best_ci_low, ev.best_ci_high = best.interval()
+    ev.best_n = best.n
+    for name in ("best_prompt", "best_model", "best_score", "best_ci_low", "best_ci_high",
+                 "best_n"):
+        prov[name] = f"{where}: {best.ref} on {best.model}, {num(best.n)} scored items{errs}"
+    calls = f"{where}: {best.ref} on {best.model}"
+    if best.tokens_in:
+        ev.mean_input_tokens = sum(best.tokens_in) / len(best.tokens_in)
+        prov["mean_input_tokens"] = f"{calls}, mean of {num(len(best.tokens_in))} calls"
+    if best.tokens_out:
+        ev.mean_output_tokens = sum(best.tokens_out) / len(best.tokens_out)
+        prov["mean_output_tokens"] = f"{calls}, mean of {num(len(best.tokens_out))} calls"
+    if best.costs:
+        ev.cost_per_1000_tasks = 1000 * sum(best.costs) / len(best.costs)
+        prov["cost_per_1000_tasks"] = f"{calls}, measured cost of {num(len(best.costs))} calls"
+    elif ev.mean_input_tokens is not None and ev.mean_output_tokens is not None and prices:
+        entry = prices.get(best.model) or prices.get(strip_snapshot(best.model))
+        if entry is not None and entry.input_per_1m is not None \
+                and entry.output_per_1m is not None:
+            ev.cost_per_1000_tasks = 1000 * (ev.mean_input_tokens * entry.input_per_1m
+                                             + ev.mean_output_tokens * entry.output_per_1m) / 1e6
+            prov["cost_per_1000_tasks"] = (f"{calls}: measured tokens × price table as of "
+                                           f"{prices.as_of.isoformat()}")
+    p95 = _percentile(best.latencies, 0.95)
+    if p95 is not None:
+        ev.latency_p95_ms = p95
+        prov["latency_p95_ms"] = (f"{calls}, p95 of {num(len(best.latencies))} uncached calls")
+
+
+def _fill_candidate(
+    ev: Evidence, run: _Run, big: VariantStats, small: VariantStats, today: date
+) -> None:
+    prov = ev.provenance
+    where = describe_run(run.id, run.variants, today)
+    ev.candidate_model = small.model
+    ev.candidate_score = small.score
+    ev.candidate_ci_low, ev.candidate_ci_high = small.interval()
+    ev.candidate_n = small.n
+    text_ = f"{where}: {small.ref} on {small.model}, {num(small.n)} scored items"
+    for name in ("candidate_model", "candidate_score", "candidate_ci_low", "candidate_ci_high",
+                 "candidate_n"):
+        prov[name] = text_
+    if big.binary and small.binary:
+        shared = set(big.scores) & set(small.scores)
+        b = sum(1 for k in shared if big.scores[k] >= 0.5 > small.scores[k])
+        c = sum(1 for k in shared if small.scores[k] >= 0.5 > big.scores[k])
+        if shared:
+            ev.candidate_p_value = mcnemar_exact(b, c)
+            prov["candidate_p_value"] = (
+                f"{where}: exact McNemar test on {num(len(shared))} paired items, "
+                f"{big.model} alone right on {b}, {small.model} alone right on {c}")
+    p95 = _percentile(small.latencies, 0.95)
+    if p95 is not None:
+        ev.candidate_latency_p95_ms = p95
+        prov["candidate_latency_p95_ms"] = (
+            f"{where}: {small.ref} on {small.model}, p95 of {num(len(small.latencies))} "
+            "uncached calls")
+
+
+def _fill_duplicates(
+    ev: Evidence, project: Project, ds: _Dataset, train_ids: set[int], what: str
+) -> None:
+    prov = ev.provenance
+    groups = find_duplicates(project, ds.id)
+    surplus = 0
+    n_groups = 0
+    exact = 0
+    for g in groups:
+        members = [i for i in g.example_ids if i in train_ids]
+        if len(members) > 1:
+            surplus += len(members) - 1
+            n_groups += 1
+            exact += int(g.exact)
+    ev.duplicates = surplus
+    prov["duplicates"] = (
+        f"dataset {ds.name}: {num(surplus)} surplus copies in {num(n_groups)} groups "
+        f"({num(exact)} exact) among the {what}, near duplicates at similarity ≥ "
+        f"{DEFAULT_THRESHOLD:.2f}")
+    leaks = find_leaks(project, ds.id)
+    leaked = {lk.test_id for lk in leaks}
+    ev.leaks = len(leaked)
+    prov["leaks"] = (f"dataset {ds.name}: {num(len(leaked))} test examples duplicate a train or "
+                     f"validation example (similarity ≥ {DEFAULT_THRESHOLD:.2f})")
+
+
+def iter_provenance(ev: Evidence) -> Iterable[tuple[str, str]]:
+    """(field, provenance) pairs in a stable order (for logs and the CLI)."""
+    return sorted(ev.provenance.items())

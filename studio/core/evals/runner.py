@@ -1,0 +1,805 @@
+"""The A/B runner: send prepared chat requests to a model, fast, safely, resumably.
+
+The caller builds :class:`WorkItem` s (one per variant x example x repeat); the runner
+sends them with bounded, adaptive concurrency and hands every :class:`CallResult` to a
+:class:`ResultSink` as it arrives, so a crash or a cancel loses at most the calls in
+flight and a resume skips what the sink already holds.
+
+Design decisions (engineering-facts "Bars we should set" 3, 4, 8-13):
+
+* **Exactly N in flight.** A feeder takes a slot from :class:`AdaptiveLimiter` before it
+  starts each call; a call gives its slot back as soon as its HTTP exchange ends (also
+  before a retry back-off, so back-off sleeps don't starve the pipe).
+* **Adaptive concurrency** (promptfoo's scheme): halve on a 429 (floor 1), +50 % after 5
+  consecutive successes, never above the initial value. A burst of 429s from requests that
+  were all sent before the last cut counts once (one cut per "window", like TCP), else 16
+  simultaneous 429s would collapse N to 1.
+* **One retry layer.** The SDK client is built with ``max_retries=0``; we retry connection
+  errors, timeouts, 408/409/429/5xx and unparseable bodies, never 400/401/403/404/422, at
+  most 3 attempts, honouring ``Retry-After``/``retry-after-ms`` up to 120 s (more = give up
+  now and say so), else exponential back-off with jitter.
+* **Fail fast.** 3 consecutive failures to even connect (no HTTP answer in between) abort
+  the run with "Server unreachable at URL" (promptfoo takes 84 s for 4 calls).
+* **Cheap cache hits.** Cached items never take a slot, and the openai client (0.9 s to
+  import) is built only when the first cache miss needs it.
+* We post the raw body with ``client.post(..., cast_to=bytes)`` and parse with orjson:
+  unknown server-specific params pass through untouched and we skip pydantic's parse
+  (~3.75 ms CPU per call in the SDK) since we need the JSON dict for the cache anyway.
+* Missing ``usage`` means tokens and cost are None (unknown), never 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+
+from studio.core.errors import UserError
+from studio.core.evals.cache import CacheStore, request_hash
+from studio.core.llm.client import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_READ_TIMEOUT_S,
+    make_async_client,
+)
+from studio.core.llm.errors import (
+    MappedError,
+    ServerUnreachableError,
+    map_exception,
+    unreachable_message,
+)
+from studio.core.llm.providers import ProviderConfig
+from studio.core.progress import CancelToken, Progress
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+DEFAULT_CONCURRENCY = 8
+MIN_CONCURRENCY = 1
+MAX_CONCURRENCY = 64
+PriceFn = Callable[[str, int, int], "float | None"]
+
+
+# ----------------------------------------------------------------------------- data
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One chat request to send.
+
+    Attributes:
+        variant_key: which prompt version / arm ("A", "B", "v3", ...). With repeats, make it
+            unique per repeat (e.g. "B#2"): resume keys on ``(variant_key, example_id)``.
+        example_id: the test-set example.
+        messages: the rendered chat messages.
+        model: model id (Azure: deployment name).
+        params: sampling parameters passed verbatim (temperature, max_tokens, seed, ...).
+        response_format: OpenAI ``response_format`` (JSON mode / schema), if any.
+        tools: OpenAI ``tools``, if any.
+        repeat: repeat index; part of the cache key so repeats are real new samples.
+    """
+
+    variant_key: str
+    example_id: int
+    messages: list[dict[str, Any]]
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+    response_format: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = None
+    repeat: int = 0
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """The resume key ``(variant_key, example_id)``."""
+        return (self.variant_key, self.example_id)
+
+    def request_body(self) -> dict[str, Any]:
+        """The JSON body of ``POST /chat/completions``."""
+        clash = {"model", "messages", "tools", "response_format", "stream"} & set(self.params)
+        if clash:
+            raise UserError(
+                f"Sampling parameters must not set {', '.join(sorted(clash))}: "
+                "they are fields of the work item.",
+                where=f"{self.variant_key}/{self.example_id}",
+            )
+        body: dict[str, Any] = {"model": self.model, "messages": self.messages, **self.params}
+        if self.tools is not None:
+            body["tools"] = self.tools
+        if self.response_format is not None:
+            body["response_format"] = self.response_format
+        return body
+
+
+@dataclass(slots=True)
+class CallResult:
+    """What one work item produced. Exactly one of ``output``/``tool_calls`` or ``error``.
+
+    ``error`` is set when there is no answer (after retries); such results are never
+    scored (an error is not a wrong answer). ``tokens_*`` and ``cost_usd`` are None when
+    unknown (no ``usage`` from the server, or no price). For a cache hit ``cached`` is
+    True, ``attempts`` 0, and latency/tokens/cost are those of the original call.
+    """
+
+    variant_key: str
+    example_id: int
+    output: str | None
+    tool_calls: list[dict[str, Any]] | None
+    error: str | None
+    error_kind: str | None
+    latency_ms: float | None
+    tokens_in: int | None
+    tokens_out: int | None
+    cost_usd: float | None
+    cached: bool
+    attempts: int
+    request_hash: str
+    finish_reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the call produced an answer."""
+        return self.error is None
+
+
+class ResultSink(Protocol):
+    """Where results go (the project DB in the app; a list in tests)."""
+
+    def already_done(self) -> set[tuple[str, int]]:
+        """Keys ``(variant_key, example_id)`` to skip. Return only successful ones to
+        retry errors on resume."""
+        ...
+
+    def save(self, result: CallResult) -> None:
+        """Persist one result; called on the runner's event-loop thread as each arrives."""
+        ...
+
+
+class MemorySink:
+    """A :class:`ResultSink` that keeps results in a list (tests, CLI dry runs)."""
+
+    def __init__(self, done: Iterable[tuple[str, int]] = ()) -> None:
+        self.results: list[CallResult] = []
+        self._done = set(done)
+
+    def already_done(self) -> set[tuple[str, int]]:
+        return set(self._done) | {(r.variant_key, r.example_id) for r in self.results if r.ok}
+
+    def save(self, result: CallResult) -> None:
+        self.results.append(result)
+
+    def by_key(self) -> dict[tuple[str, int], CallResult]:
+        """The latest result per key."""
+        return {(r.variant_key, r.example_id): r for r in self.results}
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """The runner's (only) retry layer.
+
+    Attributes:
+        max_attempts: attempts per item including the first (3 = 2 retries).
+        base_delay_s: first back-off; doubles per attempt (0.5, 1, 2, ...).
+        max_delay_s: cap of the exponential back-off.
+        max_retry_after_s: a longer ``Retry-After`` is not waited for; the item fails.
+        jitter: back-off is multiplied by a random factor in [1 - jitter, 1].
+    """
+
+    max_attempts: int = 3
+    base_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+    max_retry_after_s: float = 120.0
+    jitter: float = 0.25
+
+    def delay(self, attempt: int, retry_after_s: float | None, rng: random.Random) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        if retry_after_s is not None and retry_after_s > 0:
+            # Server's wish plus up to 20 % so a crowd of clients doesn't return in lockstep.
+            return retry_after_s * (1.0 + 0.2 * rng.random())
+        backoff = float(min(self.base_delay_s * 2.0 ** (attempt - 1), self.max_delay_s))
+        return backoff * (1.0 - self.jitter * rng.random())
+
+
+@dataclass(frozen=True, slots=True)
+class RunProgress:
+    """A progress snapshot: ``done`` of ``total`` items, of which errors / cache hits."""
+
+    done: int
+    total: int
+    errors: int
+    cached: int
+    in_flight: int
+    concurrency: int
+
+    def to_progress(self) -> Progress:
+        """As the core's generic :class:`Progress`."""
+        return Progress(
+            done=self.done,
+            total=self.total,
+            errors=self.errors,
+            message=f"{self.cached} cached, {self.in_flight} in flight",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """How a run went.
+
+    Attributes:
+        total: items given. skipped: already in the sink (resume).
+        completed: results saved this run (succeeded + errors, cached included).
+        cached: results served from the cache. http_requests: attempts sent (0 if all cached).
+        retries: attempts beyond the first. cancelled: stopped by the cancel token.
+        min_concurrency / final_concurrency: the adaptive limit's low point and end value.
+        max_in_flight: most requests in flight at once (client side).
+    """
+
+    total: int
+    skipped: int
+    completed: int
+    succeeded: int
+    errors: int
+    cached: int
+    http_requests: int
+    retries: int
+    cancelled: bool
+    elapsed_s: float
+    min_concurrency: int
+    final_concurrency: int
+    max_in_flight: int
+
+
+# ------------------------------------------------------------------------ limiter
+class AdaptiveLimiter:
+    """A semaphore whose size halves on rate limits and recovers stepwise.
+
+    Args:
+        initial: starting (and maximum) number of slots.
+        recover_after: consecutive successes before growing by ``growth``.
+        growth: multiplicative recovery step (1.5 = +50 %, rounded up).
+    """
+
+    def __init__(self, initial: int, *, recover_after: int = 5, growth: float = 1.5) -> None:
+        self.initial = initial
+        self.limit = initial
+        self.min_limit = initial
+        self.in_use = 0
+        self.max_in_use = 0
+        self.epoch = 0  # bumped at every cut; see on_rate_limited
+        self._recover_after = recover_after
+        self._growth = growth
+        self._successes = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self) -> int:
+        """Wait for a slot; returns the epoch at which it was granted."""
+        if self.in_use < self.limit and not self._waiters:
+            self._take()
+            return self.epoch
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # granted just as we were cancelled: give it back
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(fut)
+            raise
+        return self.epoch
+
+    def _take(self) -> None:
+        self.in_use += 1
+        if self.in_use > self.max_in_use:
+            self.max_in_use = self.in_use
+
+    def release(self) -> None:
+        """Return a slot and wake waiters while there is room."""
+        self.in_use -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self.in_use < self.limit:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                self._take()
+                fut.set_result(None)
+
+    def on_rate_limited(self, epoch: int) -> None:
+        """A 429 for a request granted at ``epoch``: halve, once per epoch."""
+        self._successes = 0
+        if epoch != self.epoch:
+            return  # sent before the last cut: that cut already accounted for it
+        self.limit = max(1, self.limit // 2)
+        self.min_limit = min(self.min_limit, self.limit)
+        self.epoch += 1
+
+    def on_success(self) -> None:
+        """A success: after ``recover_after`` in a row, grow by 50 % up to the initial value."""
+        if self.limit >= self.initial:
+            return
+        self._successes += 1
+        if self._successes >= self._recover_after:
+            self._successes = 0
+            self.limit = min(self.initial, math.ceil(self.limit * self._growth))
+            self._wake()
+
+
+# ------------------------------------------------------------------------- parsing
+def _normalise_tool_calls(raw: object) -> list[dict[str, Any]] | None:
+    if not isinstance(raw, list) or not raw:
+        return None
+    calls: list[dict[str, Any]] = []
+    for call in raw:
+        if not isinstance(call, dict):
+            continue
+        call = dict(call)
+        fn = call.get("function")
+        if isinstance(fn, dict) and not isinstance(fn.get("arguments"), str):
+            # Ollama sometimes sends arguments as an object; the API says string.
+            fn = dict(fn)
+            fn["arguments"] = orjson.dumps(fn.get("arguments")).decode()
+            call["function"] = fn
+        calls.append(call)
+    return calls or None
+
+
+def _text(content: object) -> str | None:
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content)
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class _BadResponse(Exception):
+    pass
+
+
+def _parse_completion(data: object) -> tuple[str | None, list[dict[str, Any]] | None, str | None]:
+    if not isinstance(data, dict):
+        raise _BadResponse("not a JSON object")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise _BadResponse("no choices")
+    message = choices[0].get("message")
+    if not isinstance(message, dict):
+        raise _BadResponse("no message")
+    finish = choices[0].get("finish_reason")
+    return (
+        _text(message.get("content")),
+        _normalise_tool_calls(message.get("tool_calls")),
+        finish if isinstance(finish, str) else None,
+    )
+
+
+# --------------------------------------------------------------------------- runner
+class _Halt(Exception):
+    pass
+
+
+class _Run:
+    def __init__(
+        self,
+        *,
+        provider: ProviderConfig,
+        api_key: str | None,
+        sink: ResultSink,
+        cache: CacheStore | None,
+        concurrency: int,
+        retry: RetryPolicy,
+        price_fn: PriceFn | None,
+        progress: Callable[[RunProgress], None] | None,
+        cancel: CancelToken | None,
+        read_timeout_s: float,
+        connect_timeout_s: float,
+        cache_read: bool,
+        cache_write: bool,
+        progress_interval_s: float,
+        unreachable_after: int,
+        client_factory: Callable[[], AsyncOpenAI] | None,
+    ) -> None:
+        self.provider = provider
+        self.api_key = api_key
+        self.sink = sink
+        self.cache = cache
+        self.retry = retry
+        self.price_fn = price_fn
+        self.progress = progress
+        self.cancel = cancel
+        self.read_timeout_s = read_timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.cache_read = cache_read
+        self.cache_write = cache_write
+        self.progress_interval_s = progress_interval_s
+        self.unreachable_after = unreachable_after
+        self.client_factory = client_factory
+        self.limiter = AdaptiveLimiter(concurrency)
+        self.rng = random.Random()
+        self.client: AsyncOpenAI | None = None
+        self.cache_extra = provider.api_version or ""
+
+        self.total = 0
+        self.done = 0
+        self.succeeded = 0
+        self.errors = 0
+        self.cached = 0
+        self.http_requests = 0
+        self.retries = 0
+        self.connect_failures = 0
+        self.abort_message: str | None = None
+        self.failure: BaseException | None = None
+        self.cancelled = False
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.main_task: asyncio.Task[None] | None = None
+        self._last_progress = 0.0
+
+    # -- helpers -----------------------------------------------------------------------
+    def _get_client(self) -> AsyncOpenAI:
+        if self.client is None:
+            if self.client_factory is not None:
+                self.client = self.client_factory()
+            else:
+                self.client = make_async_client(
+                    self.provider,
+                    self.api_key,
+                    read_timeout_s=self.read_timeout_s,
+                    connect_timeout_s=self.connect_timeout_s,
+                )
+        return self.client
+
+    def _emit(self, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_progress < self.progress_interval_s:
+            return
+        self._last_progress = now
+        self.progress(
+            RunProgress(
+                done=self.done,
+                total=self.total,
+                errors=self.errors,
+                cached=self.cached,
+                in_flight=self.limiter.in_use,
+                concurrency=self.limiter.limit,
+            )
+        )
+
+    def _record(self, result: CallResult) -> None:
+        self.sink.save(result)
+        self.done += 1
+        if result.error is None:
+            self.succeeded += 1
+        else:
+            self.errors += 1
+        if result.cached:
+            self.cached += 1
+        self._emit()
+
+    def _halt(self) -> None:
+        """Stop everything: the feeder and every call in flight."""
+        if self.main_task is not None and not self.main_task.done():
+            self.main_task.cancel()
+        for task in list(self.tasks):
+            task.cancel()
+
+    def _cost(self, model: str, tokens_in: int | None, tokens_out: int | None) -> float | None:
+        if self.price_fn is None or tokens_in is None or tokens_out is None:
+            return None
+        return self.price_fn(model, tokens_in, tokens_out)
+
+    def _result_from_response(
+        self,
+        item: WorkItem,
+        digest: str,
+        data: dict[str, Any],
+        latency_ms: float | None,
+        *,
+        cached: bool,
+        attempts: int,
+    ) -> CallResult:
+        output, tool_calls, finish = _parse_completion(data)
+        usage = data.get("usage")
+        tokens_in = tokens_out = None
+        if isinstance(usage, dict):
+            tokens_in = _int_or_none(usage.get("prompt_tokens"))
+            tokens_out = _int_or_none(usage.get("completion_tokens"))
+        return CallResult(
+            variant_key=item.variant_key,
+            example_id=item.example_id,
+            output=output,
+            tool_calls=tool_calls,
+            error=None,
+            error_kind=None,
+            latency_ms=latency_ms,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_usd=self._cost(item.model, tokens_in, tokens_out),
+            cached=cached,
+            attempts=attempts,
+            request_hash=digest,
+            finish_reason=finish,
+        )
+
+    # -- the work ------------------------------------------------------------------------
+    async def _watch_cancel(self) -> None:
+        assert self.cancel is not None
+        while True:
+            if self.cancel.cancelled:
+                self.cancelled = True
+                self._halt()
+                return
+            await asyncio.sleep(0.05)
+
+    def prepare(self, items: list[WorkItem]) -> list[tuple[WorkItem, dict[str, Any], str]]:
+        """Bodies and cache keys for every item, so a bad item fails before any request."""
+        prepared = []
+        for item in items:
+            body = item.request_body()
+            digest = request_hash(self.provider.base_url, body, item.repeat, self.cache_extra)
+            prepared.append((item, body, digest))
+        return prepared
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None and self.failure is None:
+            # A bug or a sink that cannot save: stop the run and re-raise it from execute().
+            self.failure = task.exception()
+            self._halt()
+
+    async def _feed(self, prepared: list[tuple[WorkItem, dict[str, Any], str]]) -> None:
+        for item, body, digest in prepared:
+            if self.cache is not None and self.cache_read:
+                entry = self.cache.get(digest)
+                if entry is not None and isinstance(entry.get("response"), dict):
+                    try:
+                        result = self._result_from_response(
+                            item,
+                            digest,
+                            entry["response"],
+                            entry.get("latency_ms"),
+                            cached=True,
+                            attempts=0,
+                        )
+                    except _BadResponse:
+                        pass  # a corrupt entry: ask the server again
+                    else:
+                        self._record(result)
+                        continue
+            epoch = await self.limiter.acquire()
+            task = asyncio.create_task(self._call(item, body, digest, epoch))
+            self.tasks.add(task)
+            task.add_done_callback(self._task_done)
+        while self.tasks:
+            await asyncio.wait(list(self.tasks))
+
+    async def _call(self, item: WorkItem, body: dict[str, Any], digest: str, epoch: int) -> None:
+        holding = True
+        attempt = 0
+        try:
+            client = self._get_client()
+            while True:
+                attempt += 1
+                self.http_requests += 1
+                if attempt > 1:
+                    self.retries += 1
+                start = time.perf_counter()
+                mapped: MappedError | None = None
+                data: Any = None
+                try:
+                    raw = await client.post("/chat/completions", body=body, cast_to=bytes)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    mapped = map_exception(exc, base_url=self.provider.base_url, model=item.model)
+                latency_ms = (time.perf_counter() - start) * 1000.0
+                self.limiter.release()
+                holding = False
+
+                if mapped is None:
+                    self.connect_failures = 0
+                    try:
+                        data = orjson.loads(raw)
+                        result = self._result_from_response(
+                            item, digest, data, latency_ms, cached=False, attempts=attempt
+                        )
+                    except (orjson.JSONDecodeError, _BadResponse):
+                        mapped = MappedError(
+                            "bad_response",
+                            f"The server at {self.provider.base_url} sent a response that is "
+                            "not a chat completion.",
+                            retryable=True,
+                        )
+                    else:
+                        self.limiter.on_success()
+                        if self.cache is not None and self.cache_write:
+                            self.cache.put(digest, {"response": data, "latency_ms": latency_ms})
+                        self._record(result)
+                        return
+                if mapped.connect_failed:
+                    self.connect_failures += 1
+                    if self.connect_failures >= self.unreachable_after:
+                        self.abort_message = unreachable_message(self.provider.base_url)
+                        self._halt()
+                        return
+                elif mapped.status is not None:
+                    self.connect_failures = 0
+                if mapped.kind == "rate_limit":
+                    self.limiter.on_rate_limited(epoch)
+
+                too_long = (
+                    mapped.retry_after_s is not None
+                    and mapped.retry_after_s > self.retry.max_retry_after_s
+                )
+                if mapped.retryable and attempt < self.retry.max_attempts and not too_long:
+                    await asyncio.sleep(self.retry.delay(attempt, mapped.retry_after_s, self.rng))
+                    epoch = await self.limiter.acquire()
+                    holding = True
+                    continue
+                message = mapped.message
+                if too_long:
+                    message += (
+                        f" It asked to wait {mapped.retry_after_s:.0f} s, longer than "
+                        f"{self.retry.max_retry_after_s:.0f} s, so the call was given up."
+                    )
+                elif mapped.retryable and attempt > 1:
+                    message += f" Gave up after {attempt} attempts."
+                self._record(
+                    CallResult(
+                        variant_key=item.variant_key,
+                        example_id=item.example_id,
+                        output=None,
+                        tool_calls=None,
+                        error=message,
+                        error_kind=mapped.kind,
+                        latency_ms=latency_ms,
+                        tokens_in=None,
+                        tokens_out=None,
+                        cost_usd=None,
+                        cached=False,
+                        attempts=attempt,
+                        request_hash=digest,
+                    )
+                )
+                return
+        finally:
+            if holding:
+                self.limiter.release()
+
+    async def execute(self, items: list[WorkItem], total: int, skipped: int) -> RunSummary:
+        started = time.monotonic()
+        prepared = self.prepare(items)
+        self.total = total
+        self.done = skipped
+        watcher = asyncio.create_task(self._watch_cancel()) if self.cancel is not None else None
+        self.main_task = asyncio.create_task(self._feed(prepared))
+        try:
+            try:
+                await self.main_task
+            except asyncio.CancelledError:
+                # Our own _halt (cancel / unreachable / failure). An outside cancel of
+                # run_items also lands here; re-raise that one.
+                if not (self.cancelled or self.abort_message or self.failure):
+                    raise
+        finally:
+            # Whatever happened, no call may outlive the run.
+            for task in list(self.tasks):
+                task.cancel()
+            if self.tasks:
+                await asyncio.gather(*self.tasks, return_exceptions=True)
+            if watcher is not None:
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)
+            if self.client is not None:
+                await self.client.close()
+        if self.failure is not None:
+            raise self.failure
+        self._emit(force=True)
+        if self.abort_message is not None and not self.cancelled:
+            raise ServerUnreachableError(self.abort_message, where=self.provider.base_url)
+        return RunSummary(
+            total=total,
+            skipped=skipped,
+            completed=self.done - skipped,
+            succeeded=self.succeeded,
+            errors=self.errors,
+            cached=self.cached,
+            http_requests=self.http_requests,
+            retries=self.retries,
+            cancelled=self.cancelled,
+            elapsed_s=time.monotonic() - started,
+            min_concurrency=self.limiter.min_limit,
+            final_concurrency=self.limiter.limit,
+            max_in_flight=self.limiter.max_in_use,
+        )
+
+
+async def run_items(
+    items: Iterable[WorkItem],
+    *,
+    provider: ProviderConfig,
+    api_key: str | None,
+    sink: ResultSink,
+    cache: CacheStore | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    retry: RetryPolicy | None = None,
+    price_fn: PriceFn | None = None,
+    progress: Callable[[RunProgress], None] | None = None,
+    cancel: CancelToken | None = None,
+    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
+    connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+    cache_read: bool = True,
+    cache_write: bool = True,
+    progress_interval_s: float = 0.1,
+    unreachable_after: int = 3,
+    client_factory: Callable[[], AsyncOpenAI] | None = None,
+) -> RunSummary:
+    """Run ``items`` against ``provider``; every result goes to ``sink.save`` as it arrives.
+
+    Args:
+        items: the requests; those whose key is in ``sink.already_done()`` are skipped.
+        provider: where to send them.
+        api_key: the key (None for local servers); never stored or hashed.
+        sink: receives each :class:`CallResult`.
+        cache: response cache (None = no caching).
+        concurrency: requests in flight, 1-64 (default 8); halves on 429s.
+        retry: the retry policy (default :class:`RetryPolicy`).
+        price_fn: ``(model, tokens_in, tokens_out) -> USD or None``.
+        progress: called with :class:`RunProgress` at most every ``progress_interval_s``
+            and once at the end.
+        cancel: stops the run within ~0.1 s; calls in flight are abandoned, not saved.
+        read_timeout_s / connect_timeout_s: per-request timeouts.
+        cache_read / cache_write: use / fill the cache.
+        unreachable_after: consecutive connect failures that abort the run.
+        client_factory: build the AsyncOpenAI client yourself (tests, custom transports).
+
+    Returns:
+        A :class:`RunSummary` (``cancelled=True`` when the token stopped it).
+
+    Raises:
+        ServerUnreachableError: nothing accepted connections (results so far are saved).
+        UserError: bad arguments (concurrency out of range, params clashing with fields).
+    """
+    if not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
+        raise UserError(
+            f"Concurrency must be between {MIN_CONCURRENCY} and {MAX_CONCURRENCY}, "
+            f"not {concurrency}.",
+            where="concurrency",
+        )
+    all_items = list(items)
+    done_keys = sink.already_done()
+    pending = [item for item in all_items if item.key not in done_keys]
+    run = _Run(
+        provider=provider,
+        api_key=api_key,
+        sink=sink,
+        cache=cache,
+        concurrency=concurrency,
+        retry=retry or RetryPolicy(),
+        price_fn=price_fn,
+        progress=progress,
+        cancel=cancel,
+        read_timeout_s=read_timeout_s,
+        connect_timeout_s=connect_timeout_s,
+        cache_read=cache_read,
+        cache_write=cache_write,
+        progress_interval_s=progress_interval_s,
+        unreachable_after=unreachable_after,
+        client_factory=client_factory,
+    )
+    return await run.execute(pending, total=len(all_items), skipped=len(all_items) - len(pending))
+
+
+def run_items_blocking(items: Iterable[WorkItem], **kwargs: Any) -> RunSummary:
+    """:func:`run_items` in a fresh event loop: call it from a worker thread (GUI, CLI)."""
+    return asyncio.run(run_items(items, **kwargs))

@@ -1,0 +1,171 @@
+"""API keys: the OS keyring, else the environment, else memory for this session.
+
+Rules (engineering-facts bars 16-18): a key is never written to any file by the studio.
+When no keyring backend exists (``keyring.backends.fail.Keyring`` / ``NoKeyringError``,
+which is what headless Linux and CI have) there is NO plaintext fallback: keys come from
+the environment or are held in memory until the app quits, and :func:`keyring_status`
+says so in a sentence for the UI.
+
+Environment fallback: ``OPENAI_API_KEY`` for ``openai`` providers and
+``AZURE_OPENAI_API_KEY`` for ``azure`` ones. ``compatible`` providers (local or third-party
+servers) deliberately do NOT fall back to ``OPENAI_API_KEY``: that would send the user's
+OpenAI key to whatever host the base URL names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from typing import Literal
+
+from studio.core.errors import UserError
+from studio.core.llm.providers import ProviderConfig
+
+SERVICE = "prompt-dataset-studio"
+KeySource = Literal["keyring", "session", "environment"]
+
+_ENV_BY_KIND = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY"}
+_session: dict[str, str] = {}
+_session_lock = threading.Lock()
+
+_REDACT_PATTERNS = (
+    re.compile(r"sk-[A-Za-z0-9_-]{16,}"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)((?:api[-_]?key|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]{8,}"),
+)
+
+
+def redact(text: str) -> str:
+    """Mask API keys and bearer tokens in ``text`` (for logs, dialogs, crash reports)."""
+    text = _REDACT_PATTERNS[0].sub("sk-***", text)
+    text = _REDACT_PATTERNS[1].sub(r"\1***", text)
+    return _REDACT_PATTERNS[2].sub(r"\1***", text)
+
+
+def _keyring_usable() -> tuple[bool, str]:
+    try:
+        import keyring
+        from keyring.backends import fail
+    except Exception as exc:  # keyring missing or broken
+        return False, f"keyring unavailable ({type(exc).__name__})"
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:
+        return False, f"keyring unavailable ({type(exc).__name__})"
+    if isinstance(backend, fail.Keyring):
+        return False, "no keyring backend"
+    try:
+        from keyring.backends import null
+
+        if isinstance(backend, null.Keyring):
+            return False, "keyring disabled"
+    except Exception:  # pragma: no cover - null backend always ships with keyring
+        pass
+    name = getattr(backend, "name", type(backend).__name__)
+    return True, str(name)
+
+
+def keyring_status() -> tuple[bool, str]:
+    """Whether keys can be stored in the OS keyring, and a sentence saying so for the UI."""
+    ok, what = _keyring_usable()
+    if ok:
+        return True, f"API keys are stored in the system keyring ({what})."
+    return False, (
+        "No system keyring is available, so API keys are not saved: the studio uses "
+        "OPENAI_API_KEY / AZURE_OPENAI_API_KEY from the environment, or keeps a key you "
+        "type in memory until you quit."
+    )
+
+
+def _username(provider: ProviderConfig | str) -> str:
+    return provider.name if isinstance(provider, ProviderConfig) else provider
+
+
+def _env_var(provider: ProviderConfig | str) -> str | None:
+    if isinstance(provider, ProviderConfig):
+        return _ENV_BY_KIND.get(provider.kind)
+    return "OPENAI_API_KEY"
+
+
+def _keyring_get(username: str) -> str | None:
+    if not _keyring_usable()[0]:
+        return None
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        return keyring.get_password(SERVICE, username)
+    except KeyringError:
+        return None
+
+
+def get_key_with_source(provider: ProviderConfig | str) -> tuple[str | None, KeySource | None]:
+    """The key for ``provider`` and where it came from (keyring, session, environment)."""
+    import os
+
+    username = _username(provider)
+    key = _keyring_get(username)
+    if key:
+        return key, "keyring"
+    with _session_lock:
+        key = _session.get(username)
+    if key:
+        return key, "session"
+    env = _env_var(provider)
+    key = os.environ.get(env) if env else None
+    if key:
+        return key, "environment"
+    return None, None
+
+
+def get_key(provider: ProviderConfig | str) -> str | None:
+    """The key for ``provider``, or None when there is none."""
+    return get_key_with_source(provider)[0]
+
+
+def set_key(provider: ProviderConfig | str, key: str) -> KeySource:
+    """Store ``key`` in the keyring, or in memory when no keyring exists.
+
+    Returns:
+        ``"keyring"`` or ``"session"``: where the key now lives (tell the user).
+    """
+    key = key.strip()
+    if not key:
+        raise UserError("The API key is empty.", where="api_key")
+    username = _username(provider)
+    if _keyring_usable()[0]:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            keyring.set_password(SERVICE, username, key)
+        except KeyringError:
+            pass  # locked or refused: fall through to the session store
+        else:
+            with _session_lock:
+                _session.pop(username, None)
+            return "keyring"
+    with _session_lock:
+        _session[username] = key
+    return "session"
+
+
+def delete_key(provider: ProviderConfig | str) -> None:
+    """Forget the stored key (keyring and session); environment variables are untouched."""
+    username = _username(provider)
+    with _session_lock:
+        _session.pop(username, None)
+    if _keyring_usable()[0]:
+        import keyring
+        from keyring.errors import KeyringError
+
+        # PasswordDeleteError when there was none
+        with contextlib.suppress(KeyringError):
+            keyring.delete_password(SERVICE, username)
+
+
+def clear_session_keys() -> None:
+    """Forget every in-memory key (tests, "log out")."""
+    with _session_lock:
+        _session.clear()

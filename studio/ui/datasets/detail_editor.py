@@ -1,0 +1,552 @@
+"""The editor beside the table: input, ideal output, label, status and curation fields.
+
+Buttons here never take keyboard focus (``Qt.NoFocus``): clicking "Approve" leaves the
+focus in the table so the next keypress still labels. Text fields are where typing
+happens; the view's labelling keys are read only by the table, so typing "a" in the
+notes never approves anything. Esc in any field saves it and goes back to the table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.models.dataset import SPLITS
+from studio.ui.datasets.data_access import DatasetInfo, ExampleDetail, HistoryEntry
+
+QUICK_KEYS = 9
+ROLES = ("system", "user", "assistant", "tool")
+
+
+def _text_edit(parent: QWidget, min_lines: int = 2, max_lines: int = 8) -> QPlainTextEdit:
+    edit = QPlainTextEdit(parent)
+    edit.setTabChangesFocus(True)
+    line = edit.fontMetrics().lineSpacing()
+    edit.setMinimumHeight(line * min_lines + 12)
+    edit.setMaximumHeight(line * max_lines + 12)
+    edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    return edit
+
+
+class MessagesEditor(QWidget):
+    """A conversation as editable (role, content) rows."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[tuple[QComboBox, QPlainTextEdit, QWidget]] = []
+        self._lay = QVBoxLayout(self)
+        self._lay.setContentsMargins(0, 0, 0, 0)
+        self._add = QPushButton("Add message", self)
+        self._add.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._add.clicked.connect(lambda: self._append({"role": "user", "content": ""}, True))
+        self._lay.addWidget(self._add)
+
+    def set_messages(self, messages: Sequence[dict[str, Any]]) -> None:
+        """Show these messages (replaces the rows)."""
+        for _combo, _edit, box in self._rows:
+            box.deleteLater()
+        self._rows.clear()
+        for m in messages:
+            self._append(m, False)
+
+    def _append(self, message: dict[str, Any], emit: bool) -> None:
+        box = QFrame(self)
+        box.setFrameShape(QFrame.Shape.StyledPanel)
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(4, 4, 4, 4)
+        head = QHBoxLayout()
+        role = QComboBox(box)
+        role.addItems(ROLES)
+        role.setCurrentText(str(message.get("role", "user")))
+        remove = QToolButton(box)
+        remove.setText("✕")
+        remove.setToolTip("Remove this message")
+        remove.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        head.addWidget(role)
+        head.addStretch(1)
+        head.addWidget(remove)
+        content = message.get("content")
+        if not isinstance(content, str):
+            content = (
+                json.dumps(content, ensure_ascii=False, indent=1) if content is not None else ""
+            )
+        edit = _text_edit(box, 2, 6)
+        edit.setPlainText(content)
+        lay.addLayout(head)
+        lay.addWidget(edit)
+        self._lay.insertWidget(self._lay.count() - 1, box)
+        row = (role, edit, box)
+        self._rows.append(row)
+        role.currentTextChanged.connect(lambda _t: self.changed.emit())
+        edit.textChanged.connect(self.changed.emit)
+        remove.clicked.connect(lambda: self._remove(row))
+        if emit:
+            self.changed.emit()
+
+    def _remove(self, row: tuple[QComboBox, QPlainTextEdit, QWidget]) -> None:
+        self._rows.remove(row)
+        row[2].deleteLater()
+        self.changed.emit()
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The conversation as edited."""
+        return [{"role": r.currentText(), "content": e.toPlainText()} for r, e, _b in self._rows]
+
+    def text_edits(self) -> list[QPlainTextEdit]:
+        """The content fields (for focus handling)."""
+        return [e for _r, e, _b in self._rows]
+
+
+class DetailEditor(QWidget):
+    """Shows and edits one example.
+
+    Signals:
+        label_chosen(str): a label button or the label list was used.
+        status_chosen(str): approve / reject / needs review / draft.
+        skip_requested(): "Skip" (next example, no change).
+        leave_requested(): Esc: save and go back to the table.
+        save_requested(): Ctrl+S or the Save button.
+    """
+
+    label_chosen = Signal(str)
+    status_chosen = Signal(str)
+    skip_requested = Signal()
+    leave_requested = Signal()
+    save_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detailEditor")
+        self.detail: ExampleDetail | None = None
+        self.info: DatasetInfo | None = None
+        self._validator: Any = None
+        self._loading = False
+        self._dirty = False
+        self._input_edits: dict[str, QPlainTextEdit] = {}
+
+        self.header = QLabel("No example selected", self)
+        self.header.setObjectName("detailHeader")
+        self.header.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        self.source = QLabel(self)
+        self.source.setStyleSheet("color: #6b7280;")
+        self.source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        # --- label and status (buttons never take focus) ---
+        self.label_box = QGroupBox("Label", self)
+        self._label_grid = QGridLayout(self.label_box)
+        self._label_grid.setContentsMargins(6, 6, 6, 6)
+        self._label_grid.setSpacing(4)
+        self.label_buttons: list[QPushButton] = []
+        self.all_labels = QComboBox(self.label_box)
+        self.all_labels.setEditable(True)
+        self.all_labels.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.all_labels.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.all_labels.setMinimumContentsLength(12)
+        self.all_labels.lineEdit().setPlaceholderText("All labels: type to find (L)")
+        self.all_labels.activated.connect(self._label_from_list)
+
+        status_box = QGroupBox("Review", self)
+        srow = QHBoxLayout(status_box)
+        srow.setContentsMargins(6, 6, 6, 6)
+        self.status_buttons: dict[str, QPushButton] = {}
+        for key, text, tip in (
+            ("approved", "Approve  [A]", "Approve and go to the next example"),
+            ("rejected", "Reject  [R]", "Reject and go to the next example"),
+            ("needs_review", "Needs review", "Flag for a second look"),
+            ("draft", "Draft", "Back to draft"),
+        ):
+            b = QPushButton(text, status_box)
+            b.setCheckable(True)
+            b.setToolTip(tip)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(lambda _c=False, k=key: self.status_chosen.emit(k))
+            b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            b.setMinimumWidth(50)
+            self.status_buttons[key] = b
+            srow.addWidget(b)
+        self.skip_button = QPushButton("Skip  [S]", status_box)
+        self.skip_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.skip_button.clicked.connect(self.skip_requested.emit)
+        self.skip_button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.skip_button.setMinimumWidth(50)
+        srow.addWidget(self.skip_button)
+
+        # --- content ---
+        self.inputs_box = QGroupBox("Input", self)
+        self._inputs_form = QFormLayout(self.inputs_box)
+        self._inputs_form.setContentsMargins(6, 6, 6, 6)
+        self.system_prompt = _text_edit(self.inputs_box, 2, 5)
+        self.system_prompt.hide()
+        self.messages = MessagesEditor(self.inputs_box)
+        self.messages.hide()
+        self.messages.changed.connect(self._mark_dirty)
+
+        self.output_box = QGroupBox("Ideal output", self)
+        olay = QVBoxLayout(self.output_box)
+        olay.setContentsMargins(6, 6, 6, 6)
+        self.output = _text_edit(self.output_box, 3, 10)
+        self.output.setObjectName("idealOutput")
+        self.output_check = QLabel(self.output_box)
+        self.output_check.setWordWrap(True)
+        olay.addWidget(self.output)
+        olay.addWidget(self.output_check)
+        self.output.textChanged.connect(self._output_changed)
+
+        # --- curation fields ---
+        fields = QGroupBox("Curation", self)
+        form = QFormLayout(fields)
+        form.setContentsMargins(6, 6, 6, 6)
+        self.split = QComboBox(fields)
+        self.split.addItem("(none)", None)
+        for sp in SPLITS:
+            self.split.addItem(sp, sp)
+        self.split_lock = QLabel(fields)
+        self.split_lock.setStyleSheet("color: #b45309;")
+        split_row = QHBoxLayout()
+        split_row.addWidget(self.split)
+        split_row.addWidget(self.split_lock, 1)
+        self.rating = QComboBox(fields)
+        self.rating.addItem("–", None)
+        for n in range(1, 6):
+            self.rating.addItem("★" * n, n)
+        self.tags = QLineEdit(fields)
+        self.tags.setObjectName("tagsEdit")
+        self.tags.setPlaceholderText("comma-separated")
+        self.notes = _text_edit(fields, 2, 5)
+        self.notes.setObjectName("notesEdit")
+        self.notes.setPlaceholderText("Why this label, what to check…")
+        form.addRow("Split", split_row)
+        form.addRow("Rating", self.rating)
+        form.addRow("Tags", self.tags)
+        form.addRow("Notes", self.notes)
+
+        self.save_button = QPushButton("Save  (Ctrl+S)", self)
+        self.save_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save_requested.emit)
+        self.hint = QLabel("Enter: edit · Esc: save and back to the table", self)
+        self.hint.setStyleSheet("color: #6b7280;")
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.hint, 1)
+        save_row.addWidget(self.save_button)
+
+        self.history = QListWidget(self)
+        self.history.setMaximumHeight(110)
+        self.history.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        hist_box = QGroupBox("History", self)
+        hl = QVBoxLayout(hist_box)
+        hl.setContentsMargins(6, 6, 6, 6)
+        hl.addWidget(self.history)
+
+        body = QWidget(self)
+        blay = QVBoxLayout(body)
+        blay.setContentsMargins(0, 0, 4, 0)
+        blay.addWidget(self.header)
+        blay.addWidget(self.source)
+        blay.addWidget(self.label_box)
+        blay.addWidget(status_box)
+        blay.addWidget(self.inputs_box)
+        blay.addWidget(self.output_box)
+        blay.addWidget(fields)
+        blay.addLayout(save_row)
+        blay.addWidget(hist_box)
+        blay.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        for w in (self.system_prompt, self.output, self.notes):
+            w.textChanged.connect(self._mark_dirty)
+        self.tags.textEdited.connect(lambda _t: self._mark_dirty())
+        self.split.activated.connect(lambda _i: self._mark_dirty())
+        self.rating.activated.connect(lambda _i: self._mark_dirty())
+        # Esc and Ctrl+S work from any field inside the editor
+        esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        esc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        esc.activated.connect(self.leave_requested.emit)
+        save = QShortcut(QKeySequence.StandardKey.Save, self)
+        save.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        save.activated.connect(self.save_requested.emit)
+        self.setEnabled(False)
+
+    # ------------------------------------------------------------ dataset
+
+    def set_dataset(self, info: DatasetInfo | None) -> None:
+        """Prepare for a dataset: its label keys, input fields and output schema."""
+        self.info = info
+        for b in self.label_buttons:
+            b.deleteLater()
+        self.label_buttons.clear()
+        labels = list(info.labels) if info else []
+        for i, name in enumerate(labels[:QUICK_KEYS]):
+            b = QPushButton(f"{i + 1}  {name}", self.label_box)
+            b.setCheckable(True)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.setToolTip(f"Press {i + 1} in the table to label as {name} and move on")
+            b.setStyleSheet("text-align: left; padding: 3px 6px;")
+            # Long intent names must not widen the pane: the button shrinks, the tooltip tells
+            b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            b.setMinimumWidth(60)
+            b.clicked.connect(lambda _c=False, n=name: self.label_chosen.emit(n))
+            self._label_grid.addWidget(b, i // 3, i % 3)
+            self.label_buttons.append(b)
+        self._label_grid.addWidget(
+            self.all_labels, (min(len(labels), QUICK_KEYS) + 2) // 3, 0, 1, 3
+        )
+        self.all_labels.clear()
+        self.all_labels.addItems(labels)
+        self.all_labels.setCurrentIndex(-1)
+        completer = QCompleter(labels, self.all_labels)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.all_labels.setCompleter(completer)
+        self.label_box.setVisible(bool(labels))
+        self._validator = None
+        if info and info.output_schema:
+            try:
+                from jsonschema import Draft202012Validator
+
+                Draft202012Validator.check_schema(info.output_schema)
+                self._validator = Draft202012Validator(info.output_schema)
+            except Exception as exc:  # a broken schema is shown, never raised
+                self.output_check.setText(f"The dataset's output schema is not valid: {exc}")
+        self.show_example(None)
+
+    def _label_from_list(self, index: int) -> None:
+        name = self.all_labels.itemText(index)
+        if name:
+            self.label_chosen.emit(name)
+
+    # ------------------------------------------------------------ example
+
+    def show_example(
+        self, detail: ExampleDetail | None, history: Sequence[HistoryEntry] = ()
+    ) -> None:
+        """Show ``detail`` (None: nothing selected)."""
+        self._loading = True
+        self.detail = detail
+        self.setEnabled(detail is not None)
+        # takeRow keeps the widgets: the persistent system prompt and messages editor are
+        # reused; the per-variable editors and the row labels are deleted
+        keep = {self.system_prompt, self.messages}
+        while self._inputs_form.rowCount():
+            taken = self._inputs_form.takeRow(0)
+            for item in (taken.labelItem, taken.fieldItem):
+                w = item.widget() if item is not None else None
+                if w is not None and w not in keep:
+                    w.deleteLater()
+        self._input_edits = {}
+        # Shown only for conversations (a widget outside the form would float at 0,0)
+        self.system_prompt.hide()
+        self.messages.hide()
+        if detail is None:
+            self.header.setText("No example selected")
+            self.source.setText("Select a row in the table, or import a file.")
+            self.output.setPlainText("")
+            self.notes.setPlainText("")
+            self.tags.setText("")
+            self.history.clear()
+            self._loading = False
+            self._set_dirty(False)
+            return
+        self.header.setText(f"Example #{detail.id}")
+        src = detail.source or "added by hand"
+        if detail.source_line:
+            src += f", line {detail.source_line}"
+        self.source.setText(src)
+        if detail.conversation is not None:
+            self.inputs_box.setTitle("Conversation")
+            self.system_prompt.setPlainText(detail.system_prompt or "")
+            self._inputs_form.addRow("System", self.system_prompt)
+            self.messages.set_messages(detail.conversation)
+            self._inputs_form.addRow(self.messages)
+            self.system_prompt.show()
+            self.messages.show()
+        else:
+            self.inputs_box.setTitle("Input variables")
+            names = list(detail.inputs) or list(self.info.input_fields if self.info else ("text",))
+            for name in names:
+                edit = _text_edit(self.inputs_box, 2, 8)
+                value = detail.inputs.get(name, "")
+                edit.setPlainText(
+                    value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                )
+                edit.textChanged.connect(self._mark_dirty)
+                self._input_edits[name] = edit
+                self._inputs_form.addRow(name, edit)
+        self.output.setPlainText(detail.ideal_output or "")
+        self._check_output()
+        self.notes.setPlainText(detail.notes)
+        self.tags.setText(", ".join(detail.tags))
+        self.split.setCurrentIndex(max(0, self.split.findData(detail.split)))
+        self.split_lock.setText(
+            "🔒 used by an evaluation: re-splits keep it in test" if detail.split_locked else ""
+        )
+        self.rating.setCurrentIndex(max(0, self.rating.findData(detail.rating)))
+        self.set_label_and_status(detail.label, detail.status)
+        self.history.clear()
+        for h in history:
+            field = "deleted row" if h.field == "__row__" else h.field
+            before = "…" if h.field == "__row__" else _short(h.before)
+            self.history.addItem(f"{h.at}  {h.actor}: {field} {before} → {_short(h.after)}")
+        self._loading = False
+        self._set_dirty(False)
+
+    def set_label_and_status(self, label: str | None, status: str) -> None:
+        """Reflect a label/status change made from the table (no save needed)."""
+        for b in self.label_buttons:
+            b.setChecked(b.text().split("  ", 1)[1] == label)
+        idx = self.all_labels.findText(label or "")
+        self.all_labels.setCurrentIndex(idx)
+        for key, b in self.status_buttons.items():
+            b.setChecked(key == status)
+
+    # ------------------------------------------------------------ editing
+
+    def _mark_dirty(self) -> None:
+        if not self._loading:
+            self._set_dirty(True)
+
+    def _set_dirty(self, dirty: bool) -> None:
+        self._dirty = dirty
+        self.save_button.setEnabled(dirty)
+
+    @property
+    def dirty(self) -> bool:
+        """True when a field was edited and not saved."""
+        return self._dirty and self.detail is not None
+
+    def _output_changed(self) -> None:
+        self._check_output()
+
+    def _check_output(self) -> None:
+        """Live check of the ideal output: JSON syntax, then the dataset's schema."""
+        text = self.output.toPlainText()
+        wants_json = self._validator is not None or (
+            self.detail is not None and self.detail.output_kind in ("json", "tool_calls")
+        )
+        if not wants_json:
+            self.output_check.setText("")
+            return
+        if not text.strip():
+            self.output_check.setText("")
+            return
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            self._show_check(
+                False, f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            )
+            return
+        if self._validator is None:
+            self._show_check(True, "Valid JSON.")
+            return
+        errors = sorted(self._validator.iter_errors(value), key=lambda e: list(e.path))
+        if not errors:
+            self._show_check(True, "Valid JSON that matches the dataset's output schema.")
+            return
+        lines = []
+        for e in errors[:4]:
+            where = "/".join(str(p) for p in e.path) or "(top level)"
+            lines.append(f"• {where}: {e.message}")
+        more = f"\n…and {len(errors) - 4} more" if len(errors) > 4 else ""
+        self._show_check(False, "Does not match the output schema:\n" + "\n".join(lines) + more)
+
+    def _show_check(self, ok: bool, text: str) -> None:
+        self.output_check.setStyleSheet(f"color: {'#15803d' if ok else '#b91c1c'};")
+        self.output_check.setText(("✓ " if ok else "✗ ") + text)
+
+    def pending_changes(self) -> dict[str, Any]:
+        """The edited fields that differ from the stored example (empty if none)."""
+        d = self.detail
+        if d is None:
+            return {}
+        out: dict[str, Any] = {}
+        if d.conversation is not None:
+            msgs = self.messages.messages()
+            if msgs != [
+                {"role": m.get("role"), "content": m.get("content")} for m in d.conversation
+            ]:
+                out["conversation"] = msgs
+            sp = self.system_prompt.toPlainText()
+            if sp != (d.system_prompt or ""):
+                out["system_prompt"] = sp or None
+        else:
+            inputs = dict(d.inputs)
+            for name, edit in self._input_edits.items():
+                old = d.inputs.get(name, "")
+                new = edit.toPlainText()
+                if new != (old if isinstance(old, str) else json.dumps(old, ensure_ascii=False)):
+                    inputs[name] = new
+            if inputs != d.inputs:
+                out["inputs"] = inputs
+        output = self.output.toPlainText()
+        if output != (d.ideal_output or ""):
+            out["ideal_output"] = output or None
+        if self.notes.toPlainText() != d.notes:
+            out["notes"] = self.notes.toPlainText()
+        tags = tuple(dict.fromkeys(t.strip() for t in self.tags.text().split(",") if t.strip()))
+        if tags != d.tags:
+            out["tags"] = list(tags)
+        if self.split.currentData() != d.split:
+            out["split"] = self.split.currentData()
+        if self.rating.currentData() != d.rating:
+            out["rating"] = self.rating.currentData()
+        return out
+
+    def first_text_field(self) -> QWidget:
+        """Where Enter in the table puts the cursor: the ideal output (what gets labelled)."""
+        if self.detail is not None and self.detail.conversation is not None:
+            edits = self.messages.text_edits()
+            if edits:
+                return edits[-1]
+        return self.output
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            self.leave_requested.emit()
+            return True
+        return super().eventFilter(watched, event)
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    s = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return s if len(s) <= 40 else s[:39] + "…"

@@ -1,0 +1,424 @@
+"""Import a CSV / JSONL / JSON file: preview, field mapping, bad rows, progress.
+
+The import first runs all-or-nothing. If any row is bad, nothing is written and the
+dialog lists the bad rows by line number, with two ways on: "Fix the file" (close,
+nothing imported) or "Import the good rows only" (run again, skipping them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.datasets.importers import Preview, preview_file
+from studio.core.datasets.importing import ImportResult, import_file
+from studio.core.datasets.mapping import ImportMapping, auto_mapping
+from studio.core.errors import UserError
+from studio.core.models.dataset import STATUSES, TASK_TYPES
+from studio.core.progress import CancelToken, Progress
+from studio.ui.context import AppContext
+from studio.ui.datasets import data_access as da
+
+PREVIEW_ROWS = 20
+NONE = "(none)"
+
+
+def _cell(value: Any) -> str:
+    s = value if isinstance(value, str) else ("" if value is None else str(value))
+    s = s.replace("\n", " ⏎ ")
+    return s if len(s) <= 120 else s[:119] + "…"
+
+
+class ImportDialog(QDialog):
+    """Choose a file, check the mapping on a preview, import off the GUI thread.
+
+    Signals:
+        imported(int): the dataset id that received the rows.
+    """
+
+    imported = Signal(int)
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.setWindowTitle("Import examples")
+        self.resize(980, 680)
+        self.preview: Preview | None = None
+        self.import_result: ImportResult | None = None
+        self._token: CancelToken | None = None
+        self._task: Any = None
+
+        # --- file ---
+        self.path_edit = QLineEdit(self)
+        self.path_edit.setPlaceholderText("CSV, JSONL (OpenAI chat or prompt/completion) or JSON")
+        browse = QPushButton("Choose file…", self)
+        browse.clicked.connect(self._browse)
+        self.path_edit.returnPressed.connect(lambda: self.load_file(self.path_edit.text()))
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.path_edit, 1)
+        file_row.addWidget(browse)
+        self.file_info = QLabel(self)
+        self.file_info.setWordWrap(True)
+        self.warnings = QLabel(self)
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #b45309;")
+        self.warnings.hide()
+
+        # --- preview ---
+        self.preview_table = QTableWidget(self)
+        self.preview_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.preview_table.setWordWrap(False)
+        self.preview_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.preview_table.verticalHeader().setDefaultSectionSize(22)
+        preview_box = QGroupBox(f"Preview (first {PREVIEW_ROWS} rows)", self)
+        pl = QVBoxLayout(preview_box)
+        pl.addWidget(self.preview_table)
+
+        # --- mapping ---
+        map_box = QGroupBox("Mapping", self)
+        form = QFormLayout(map_box)
+        self.dataset_name = QComboBox(self)
+        self.dataset_name.setEditable(True)
+        self.dataset_name.setToolTip("A new name creates a dataset; an existing one adds to it")
+        self.task_type = QComboBox(self)
+        self.task_type.addItems(TASK_TYPES)
+        self.input_list = QListWidget(self)
+        self.input_list.setMaximumHeight(90)
+        self.output_combo = QComboBox(self)
+        self.label_combo = QComboBox(self)
+        self.status_combo = QComboBox(self)
+        for st in STATUSES:
+            self.status_combo.addItem(st.replace("_", " "), st)
+        self.status_combo.setCurrentIndex(self.status_combo.findData("needs_review"))
+        self.chat_note = QLabel(
+            "Conversations: the system prompt is recognised and kept apart; the turns are kept; "
+            "the last assistant turn becomes the ideal output.",
+            self,
+        )
+        self.chat_note.setWordWrap(True)
+        self.chat_note.hide()
+        form.addRow("Dataset", self.dataset_name)
+        form.addRow("Task type", self.task_type)
+        form.addRow("Input fields", self.input_list)
+        form.addRow("Ideal output", self.output_combo)
+        form.addRow("Label", self.label_combo)
+        form.addRow("Status of new examples", self.status_combo)
+        form.addRow(self.chat_note)
+
+        # --- bad rows page ---
+        self.bad_page = QWidget(self)
+        bl = QVBoxLayout(self.bad_page)
+        self.bad_title = QLabel(self.bad_page)
+        self.bad_title.setWordWrap(True)
+        self.bad_title.setStyleSheet("font-weight: 600;")
+        self.bad_list = QListWidget(self.bad_page)
+        self.bad_list.setObjectName("badRows")
+        self.fix_button = QPushButton("Fix the file", self.bad_page)
+        self.fix_button.setToolTip(
+            "Close without importing anything; fix the lines listed and import again"
+        )
+        self.good_only_button = QPushButton("Import the good rows only", self.bad_page)
+        brow = QHBoxLayout()
+        brow.addStretch(1)
+        brow.addWidget(self.fix_button)
+        brow.addWidget(self.good_only_button)
+        bl.addWidget(self.bad_title)
+        bl.addWidget(self.bad_list, 1)
+        bl.addLayout(brow)
+        self.fix_button.clicked.connect(self.fix_the_file)
+        self.good_only_button.clicked.connect(lambda: self.start_import(all_or_nothing=False))
+
+        self.map_page = QWidget(self)
+        ml = QVBoxLayout(self.map_page)
+        ml.setContentsMargins(0, 0, 0, 0)
+        ml.addWidget(preview_box, 3)
+        ml.addWidget(map_box, 2)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.map_page)
+        self.pages.addWidget(self.bad_page)
+
+        # --- bottom ---
+        self.error = QLabel(self)
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b91c1c;")
+        self.error.hide()
+        self.progress = QProgressBar(self)
+        self.progress.hide()
+        self.import_button = QPushButton("Import", self)
+        self.import_button.setDefault(True)
+        self.import_button.setEnabled(False)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.import_button.clicked.connect(lambda: self.start_import(all_or_nothing=True))
+        self.cancel_button.clicked.connect(self._cancel)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.progress, 1)
+        bottom.addStretch(0)
+        bottom.addWidget(self.import_button)
+        bottom.addWidget(self.cancel_button)
+
+        lay = QVBoxLayout(self)
+        lay.addLayout(file_row)
+        lay.addWidget(self.file_info)
+        lay.addWidget(self.warnings)
+        lay.addWidget(self.pages, 1)
+        lay.addWidget(self.error)
+        lay.addLayout(bottom)
+
+        if context.project is not None:
+            for d in da.list_datasets(context.project):
+                self.dataset_name.addItem(d.name)
+        self.dataset_name.setCurrentText("")
+
+    # ------------------------------------------------------------ file and preview
+
+    def _browse(self) -> None:
+        path, _f = QFileDialog.getOpenFileName(
+            self,
+            "Import examples",
+            "",
+            "Data files (*.csv *.tsv *.jsonl *.json *.txt);;All files (*)",
+        )
+        if path:
+            self.load_file(path)
+
+    def load_file(self, path: str | Path) -> bool:
+        """Preview ``path`` and propose a mapping. Returns False (with a message) on failure."""
+        path = Path(path)
+        self.path_edit.setText(str(path))
+        self.pages.setCurrentWidget(self.map_page)
+        self.error.hide()
+        try:
+            pv = preview_file(path, PREVIEW_ROWS)
+        except UserError as exc:
+            self._show_error(exc.message)
+            self.preview = None
+            self.import_button.setEnabled(False)
+            return False
+        self.preview = pv
+        kind = {
+            "chat": "OpenAI chat conversations",
+            "prompt_completion": "prompt/completion pairs",
+        }.get(pv.kind, "records")
+        delim = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}.get(
+            pv.delimiter or "", pv.delimiter
+        )
+        bits = [f"{pv.format.upper()} · {kind}", f"encoding {pv.encoding}"]
+        if delim:
+            bits.append(f"delimited by {delim}")
+        bits.append(f"{pv.size / 1024:,.0f} KB")
+        self.file_info.setText(" · ".join(bits))
+        warnings = list(pv.warnings)
+        if pv.rejected:
+            warnings.append(
+                f"{len(pv.rejected)} of the first rows cannot be read (first: line "
+                f"{pv.rejected[0][0]}: {pv.rejected[0][1]})."
+            )
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.warnings.setVisible(bool(warnings))
+        self._fill_preview(pv)
+        self._fill_mapping(pv, auto_mapping(pv))
+        if not self.dataset_name.currentText().strip():
+            self.dataset_name.setCurrentText(path.stem)
+        self.import_button.setEnabled(True)
+        return True
+
+    def _fill_preview(self, pv: Preview) -> None:
+        cols = pv.columns
+        self.preview_table.clear()
+        self.preview_table.setColumnCount(len(cols))
+        self.preview_table.setRowCount(len(pv.rows))
+        self.preview_table.setHorizontalHeaderLabels(cols)
+        for r, row in enumerate(pv.rows):
+            for c, col in enumerate(cols):
+                self.preview_table.setItem(r, c, QTableWidgetItem(_cell(row.get(col))))
+        hh = self.preview_table.horizontalHeader()
+        for c in range(len(cols)):
+            self.preview_table.setColumnWidth(c, 420 if c == 0 and len(cols) <= 3 else 200)
+        hh.setStretchLastSection(True)
+
+    def _fill_mapping(self, pv: Preview, m: ImportMapping) -> None:
+        chat = pv.kind == "chat"
+        self.chat_note.setVisible(chat)
+        for w in (self.input_list, self.output_combo, self.label_combo):
+            w.setEnabled(not chat)
+        self.task_type.setCurrentText(m.task_type)
+        self.input_list.clear()
+        for col in pv.columns:
+            item = QListWidgetItem(col, self.input_list)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(
+                Qt.CheckState.Checked if col in m.input_fields else Qt.CheckState.Unchecked
+            )
+        for combo, chosen in (
+            (self.output_combo, m.output_field),
+            (self.label_combo, m.label_field),
+        ):
+            combo.clear()
+            combo.addItem(NONE)
+            combo.addItems(pv.columns)
+            combo.setCurrentText(chosen or NONE)
+        self._auto = m
+
+    def mapping(self) -> ImportMapping:
+        """The mapping the widgets describe (auto-detected curation fields are kept)."""
+        base = getattr(self, "_auto", ImportMapping())
+        inputs = [
+            self.input_list.item(i).text()
+            for i in range(self.input_list.count())
+            if self.input_list.item(i).checkState() == Qt.CheckState.Checked
+        ]
+        out = self.output_combo.currentText()
+        lab = self.label_combo.currentText()
+        return ImportMapping(
+            input_fields=inputs,
+            output_field=None if out in ("", NONE) else out,
+            label_field=None if lab in ("", NONE) else lab,
+            tags_field=base.tags_field,
+            notes_field=base.notes_field,
+            rating_field=base.rating_field,
+            status_field=base.status_field,
+            split_field=base.split_field,
+            task_type=self.task_type.currentText(),
+            status=str(self.status_combo.currentData()),
+        )
+
+    # ------------------------------------------------------------ import
+
+    def start_import(self, *, all_or_nothing: bool) -> None:
+        """Run the import off the GUI thread (first all-or-nothing, then good rows only)."""
+        project = self.context.project
+        if project is None or self.preview is None:
+            return
+        name = self.dataset_name.currentText().strip()
+        if not name:
+            self._show_error("Give the dataset a name.")
+            return
+        mapping = self.mapping()
+        path = self.preview.path
+        token = CancelToken()
+        self._token = token
+        self.error.hide()
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.import_button.setEnabled(False)
+        self.good_only_button.setEnabled(False)
+        self.fix_button.setEnabled(False)
+
+        def work(report: Any) -> ImportResult:
+            return import_file(
+                project,
+                path,
+                name,
+                mapping,
+                all_or_nothing=all_or_nothing,
+                progress=report,
+                cancel=token,
+            )
+
+        self._task = self.context.runner.run(
+            work,
+            on_done=self._import_done,
+            on_error=self._import_failed,
+            on_cancel=self._import_cancelled,
+            on_progress=self._report,
+            token=token,
+            db=True,
+        )
+
+    def _report(self, p: Progress) -> None:
+        if p.total > 0:
+            self.progress.setRange(0, p.total)
+            self.progress.setValue(p.done)
+
+    def _import_done(self, result: ImportResult) -> None:
+        self._task = None
+        self.progress.hide()
+        self.import_result = result
+        if result.rolled_back:
+            self._show_bad_rows(result)
+            return
+        if result.dataset_id is not None:
+            self.imported.emit(result.dataset_id)
+        msg = f"Imported {result.imported:,} examples"
+        if result.skipped_duplicates:
+            msg += f"; skipped {result.skipped_duplicates:,} exact duplicates"
+        if result.rejected:
+            msg += f"; left out {len(result.rejected):,} bad rows"
+        self.context.show_status(msg + ".")
+        self.accept()
+
+    def _show_bad_rows(self, result: ImportResult) -> None:
+        n = len(result.rejected)
+        self.bad_title.setText(
+            f"{n:,} row{'s' if n != 1 else ''} of {Path(self.path_edit.text()).name} cannot be "
+            "imported. Nothing has been imported yet."
+        )
+        self.bad_list.clear()
+        for r in result.rejected[:5000]:
+            self.bad_list.addItem(f"line {r.line}: {r.reason}")
+        if n > 5000:
+            self.bad_list.addItem(f"… and {n - 5000:,} more")
+        self.pages.setCurrentWidget(self.bad_page)
+        self.good_only_button.setEnabled(True)
+        self.fix_button.setEnabled(True)
+        self.import_button.setEnabled(False)
+
+    def _import_failed(self, exc: BaseException) -> None:
+        self._task = None
+        self.progress.hide()
+        self.import_button.setEnabled(True)
+        self.good_only_button.setEnabled(True)
+        self.fix_button.setEnabled(True)
+        if isinstance(exc, UserError):
+            self._show_error(exc.message)
+        else:
+            self.context.show_error(exc)
+
+    def _import_cancelled(self) -> None:
+        self._task = None
+        self.progress.hide()
+        self.import_button.setEnabled(True)
+        self._show_error("Import cancelled: nothing was imported.")
+
+    def fix_the_file(self) -> None:
+        """Close without importing (the bad rows are listed for fixing)."""
+        self.context.show_status("Nothing imported: fix the listed lines and import again.")
+        self.reject()
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            return
+        self.reject()
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    def reject(self) -> None:
+        if self._task is not None:
+            self._task.cancel()  # the import rolls back; its callbacks still arrive
+        super().reject()

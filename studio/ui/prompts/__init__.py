@@ -1,0 +1,1 @@
+"""The Prompts view: list, editor, history, diff and label dialogs."""

@@ -1,0 +1,1 @@
+"""Small widgets shared by the studio's views (JSON editor, messages editor, icons...)."""

@@ -1,0 +1,216 @@
+"""The main window: opening files (good and bad), File menu actions, views, layout memory."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QLabel
+
+from studio.ui.context import AppContext
+from studio.ui.main_window import MainWindow, register_view, registered_views
+from studio.ui.settings import AppSettings, load_settings, window_state_store
+from studio.ui.widgets.error_dialog import ErrorDialog
+
+
+@pytest.fixture
+def window(qtbot, context: AppContext, wait_idle) -> Iterator[MainWindow]:
+    win = MainWindow(context, settings=AppSettings())
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    wait_idle(context)
+
+
+def _open(qtbot, window: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(window.project_opened, timeout=15000):
+        window.open_path(path)
+
+
+def _error_text(qtbot, window: MainWindow) -> str:
+    qtbot.waitUntil(lambda: window.last_error_dialog is not None, timeout=15000)
+    dialog = window.last_error_dialog
+    assert isinstance(dialog, ErrorDialog) and dialog.isVisible()
+    text = dialog.message_label.text()
+    dialog.close()
+    return text
+
+
+def test_no_project_shows_the_welcome_page(window: MainWindow) -> None:
+    assert window.pages.currentWidget() is window.welcome
+    assert window.windowTitle() == "Prompt & Dataset Studio"
+    assert not window.save_copy_action.isEnabled() and not window.close_action.isEnabled()
+
+
+def test_open_a_project_shows_its_prompts(qtbot, window: MainWindow, project_file: Path, wait_idle) -> None:
+    _open(qtbot, window, project_file)
+    assert window.windowTitle().startswith("team — ")
+    assert window.pages.currentWidget() is window.workspace
+    assert window.current_view_name() == "prompts"
+    view = window.view("prompts")
+    qtbot.waitUntil(lambda: len(view.list_panel.model.rows) == 4)
+    assert window.settings.recent_files[0] == str(project_file.resolve())
+    assert load_settings().recent_files[0] == str(project_file.resolve())  # saved to disk
+    wait_idle(window.context)
+
+
+def test_quick_look_shows_the_list_before_the_project_is_open(qtbot, window: MainWindow, project_file: Path) -> None:
+    view = window.view("prompts")
+    with qtbot.waitSignal(view.list_shown) as first, qtbot.waitSignal(window.project_opened, timeout=15000):
+        window.open_path(project_file)
+        # the quick look ran synchronously: the list is on screen before the real open
+        assert window.context.project is None
+        assert [r.name for r in view.list_panel.model.rows][:1] == ["banking-intent"]
+    assert first.args == [4]
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda p: p.write_bytes(b"this is not a database at all" * 10), "not a studio project"),
+        (lambda p: p.write_bytes(b""), "is empty"),
+        (lambda p: sqlite3.connect(p).execute("CREATE TABLE t (x)").connection.commit(), "not a studio project"),
+    ],
+    ids=["garbage", "empty", "foreign-sqlite"],
+)
+def test_opening_a_bad_file_shows_a_sentence_not_a_traceback(
+    qtbot, window: MainWindow, tmp_path: Path, make, expected: str
+) -> None:
+    bad = tmp_path / "bad.studio"
+    make(bad)
+    with qtbot.waitSignal(window.open_failed, timeout=15000):
+        window.open_path(bad)
+    text = _error_text(qtbot, window)
+    assert expected in text and str(bad) in text
+    assert "Traceback" not in text
+    assert window.context.project is None
+    assert window.pages.currentWidget() is window.welcome
+
+
+def test_opening_a_corrupt_project_shows_a_message(qtbot, window: MainWindow, project_file: Path) -> None:
+    data = bytearray(project_file.read_bytes())
+    # keep the header (so it is "an SQLite file") but wreck the pages after it
+    for i in range(4096, len(data), 7):
+        data[i] = 0xA5
+    project_file.write_bytes(bytes(data))
+    with qtbot.waitSignal(window.open_failed, timeout=15000):
+        window.open_path(project_file)
+    text = _error_text(qtbot, window)
+    assert str(project_file) in text and "Traceback" not in text
+    assert window.context.project is None
+
+
+def test_opening_a_read_only_project_explains_why(qtbot, window: MainWindow, project_file: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root can write read-only files")
+    project_file.chmod(stat.S_IRUSR)
+    with qtbot.waitSignal(window.open_failed, timeout=15000):
+        window.open_path(project_file)
+    assert "read-only" in _error_text(qtbot, window)
+
+
+def test_file_new_creates_and_opens_an_empty_project(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "fresh"  # the suffix is added
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    with qtbot.waitSignal(window.project_opened, timeout=15000):
+        window.new_action.trigger()
+    created = tmp_path / "fresh.studio"
+    assert created.exists()
+    assert window.context.project is not None and window.context.project.path == created
+    view = window.view("prompts")
+    qtbot.waitUntil(lambda: view.list_panel.stack.currentWidget() is view.list_panel.empty)
+    assert "No prompts yet" in view.list_panel.empty.text()
+
+
+def test_file_open_and_save_a_copy(qtbot, window: MainWindow, project_file: Path, tmp_path: Path, monkeypatch, wait_idle) -> None:
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(project_file), ""))
+    with qtbot.waitSignal(window.project_opened, timeout=15000):
+        window.open_action.trigger()
+    copy = tmp_path / "backup.studio"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(copy), ""))
+    with qtbot.waitSignal(window.context.status_requested, timeout=15000, check_params_cb=lambda m, _t: m.startswith("Saved a copy")):
+        window.save_copy_action.trigger()
+    wait_idle(window.context)
+    assert copy.exists()
+    from studio.core.db.project import open_project
+    from studio.core.prompts.service import list_prompts
+
+    with open_project(copy) as copied:
+        assert [p.name for p in list_prompts(copied)] == [
+            "banking-intent", "fee-answer", "support-reply", "ticket-extract"
+        ]
+
+
+def test_open_recent_removes_a_missing_file_with_a_message(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    gone = tmp_path / "gone.studio"
+    window.settings.add_recent(gone)
+    window._fill_recent_menu()
+    actions = [a for a in window.recent_menu.actions() if a.text().endswith("gone.studio")]
+    assert actions
+    actions[0].trigger()
+    text = _error_text(qtbot, window)
+    assert "no longer exists" in text and "Open Recent" in text
+    assert str(gone.resolve()) not in window.settings.recent_files
+    assert str(gone.resolve()) not in load_settings().recent_files
+
+
+def test_close_project_returns_to_the_welcome_page(qtbot, window: MainWindow, project_file: Path, wait_idle) -> None:
+    _open(qtbot, window, project_file)
+    wait_idle(window.context)
+    window.close_action.trigger()
+    assert window.context.project is None
+    assert window.pages.currentWidget() is window.welcome
+    assert window.welcome.recent.count() == 1
+
+
+def test_views_register_in_one_line_and_navigate(qtbot, window: MainWindow, project_file: Path, wait_idle) -> None:
+    names = [s.name for s in registered_views()]
+    assert names[0] == "prompts"
+    # a view added by another area appears in a new window's navigation
+    register_view("scratch", "Scratch", "datasets", lambda ctx: QLabel("scratch view"))
+    try:
+        win = MainWindow(window.context, settings=AppSettings())
+        qtbot.addWidget(win)
+        titles = [win.nav.item(i).text() for i in range(win.nav.count())]
+        assert "Scratch" in titles
+        win.navigate("scratch")
+        assert win.view_stack.currentWidget().text() == "scratch view"
+        win.navigate("nope")  # unknown: a status message, no crash
+    finally:
+        from studio.ui import main_window
+
+        main_window._VIEWS.pop("scratch")
+    _open(qtbot, window, project_file)
+    wait_idle(window.context)
+
+
+def test_window_layout_is_remembered(qtbot, context: AppContext, project_file: Path, wait_idle) -> None:
+    win = MainWindow(context, settings=AppSettings())
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.project_opened, timeout=15000):
+        win.open_path(project_file)
+    wait_idle(context)
+    view = win.view("prompts")
+    view.splitter.setSizes([400, 800])
+    left = view.splitter.sizes()[0]
+    win.close()
+    store = window_state_store()
+    assert Path(store.fileName()).is_relative_to(Path(os.environ["STUDIO_HOME"]))
+    assert store.value("main/geometry") is not None
+    assert store.value("prompts/splitter") is not None
+    assert isinstance(store, QSettings)
+
+    ctx2 = AppContext()
+    win2 = MainWindow(ctx2, settings=AppSettings())
+    qtbot.addWidget(win2)
+    win2.show()
+    # the prompts view is built on first use and restores its splitter then
+    assert abs(win2.view("prompts").splitter.sizes()[0] - left) <= 30
+    win2.close()
+    ctx2.deleteLater()
