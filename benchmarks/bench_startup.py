@@ -87,7 +87,9 @@ def main() -> int:
     print(f"studio --demo, project fully open:    {full:6.3f} s   ratio {full / bare:4.2f}x")
     print(f"first start (builds the demo file):   {first:6.3f} s")
     goal = 1.5
-    print(f"goal: prompt list shown <= {goal}x floor: {'met' if quick / bare <= goal else 'NOT met'}")
+    print(
+        f"goal: prompt list shown <= {goal}x floor: {'met' if quick / bare <= goal else 'NOT met'}"
+    )
     return 0
 
 

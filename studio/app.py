@@ -66,7 +66,6 @@ def run_gui(argv: list[str]) -> int:
     from studio.ui.main_window import MainWindow
     from studio.ui.widgets.icons import app_icon
 
-    setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setOrganizationName(ORG_NAME)
@@ -77,7 +76,7 @@ def run_gui(argv: list[str]) -> int:
     app.setWindowIcon(app_icon())
 
     context = AppContext()
-    window = MainWindow(context)
+    window = MainWindow(context, opening=bool(args.demo or args.file))
     install_excepthooks(window.show_error_message)
     window.show()
 
@@ -94,6 +93,8 @@ def run_gui(argv: list[str]) -> int:
     elif exit_when_ready:
         QTimer.singleShot(0, lambda: _ready(app, "window"))
 
+    # The log file handler pulls in logging.handlers (sockets, pickle): after the window
+    QTimer.singleShot(0, setup_logging)
     code = app.exec()
     context.runner.shutdown()
     return int(code)
@@ -129,7 +130,9 @@ def _arm_ready_exit(app: object, window: object, mode: str) -> None:
         if mode == "full" and not opened:
             return
         # Let the list paint once before calling it ready
-        QTimer.singleShot(0, lambda: _ready(app, "prompt-list" if mode != "full" else "project-open"))
+        QTimer.singleShot(
+            0, lambda: _ready(app, "prompt-list" if mode != "full" else "project-open")
+        )
 
     view.list_shown.connect(on_list)  # type: ignore[attr-defined]
     window.open_failed.connect(

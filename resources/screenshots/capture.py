@@ -67,7 +67,9 @@ def main() -> int:
     editor.tabs.setCurrentWidget(editor.preview)
     editor.preview.set_value("customer_name", "Priya Shah")
     editor.preview.set_value("account_notes", "Premium account; card ending 4417 frozen yesterday")
-    editor.preview.set_value("customer_message", "My card was declined twice at the supermarket today. Why?")
+    editor.preview.set_value(
+        "customer_message", "My card was declined twice at the supermarket today. Why?"
+    )
     # an edit in progress, so the window shows a live state (Save Version enabled)
     card = editor.messages.cards[1]
     card.text.setPlainText(card.text.toPlainText() + " Keep it under 100 words.")
@@ -87,14 +89,16 @@ def main() -> int:
         editor.tabs.setCurrentWidget(editor.schema.parentWidget())
         settle()
         window.grab().save(str(Path(extra) / "schema.png"))
+    view.list_panel.select("support-reply")
+    wait(lambda: view.current == "support-reply")
     view.tabs.setCurrentWidget(view.history)
-    view.history.select_versions([3, 2])
+    view.history.select_versions([2, 1])
     wait(lambda: view.history.diff.diff is not None)
     settle()
     window.grab().save(str(OUT / "prompt-diff.png"))
     print(f"wrote {OUT / 'prompts.png'} and {OUT / 'prompt-diff.png'}")
     if os.environ.get("STUDIO_SHOT_ROOT"):
-        os.system(f"import -window root {OUT / 'root.png'}")  # noqa: S605 (screenshot tool)
+        os.system(f"import -window root {OUT / 'root.png'}")
     window.close()
     return 0
 

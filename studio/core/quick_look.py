@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-APPLICATION_ID = 0x53545544  # studio.core.db.engine.APPLICATION_ID (not imported: it loads SQLAlchemy)
+APPLICATION_ID = (
+    0x53545544  # studio.core.db.engine.APPLICATION_ID (not imported: it loads SQLAlchemy)
+)
 _MIGRATIONS = Path(__file__).resolve().parent / "db" / "migrations" / "versions"
 _REVISION_RE = re.compile(r"^revision(?:\s*:\s*str)?\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
 _DOWN_RE = re.compile(r"^down_revision(?:\s*:[^=]*)?\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
@@ -74,7 +76,9 @@ def quick_prompt_list(path: str | Path) -> list[QuickPrompt] | None:
                 "SELECT id, name, description FROM prompt ORDER BY lower(name)"
             ).fetchall()
             latest: dict[int, int] = dict(
-                conn.execute("SELECT prompt_id, max(version) FROM prompt_version GROUP BY prompt_id")
+                conn.execute(
+                    "SELECT prompt_id, max(version) FROM prompt_version GROUP BY prompt_id"
+                )
             )
             labels: dict[int, dict[str, int]] = {}
             for pid, label, version in conn.execute(

@@ -2,7 +2,8 @@
 
 * :func:`setup_logging` writes ``studio.log`` under :func:`studio.core.paths.log_dir`,
   with API keys (``sk-...``) redacted from every record.
-* :class:`studio.ui.widgets.error_dialog.ErrorDialog` shows one sentence as its main text and the technical details
+* :class:`studio.ui.widgets.error_dialog.ErrorDialog` shows one sentence as its main
+  text and the technical details
   (traceback) in an expandable, copyable box: never a traceback as the main text.
 * :func:`install_excepthooks` routes uncaught exceptions of the GUI thread
   (``sys.excepthook``) and of worker threads (``threading.excepthook``) to that dialog

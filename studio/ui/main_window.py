@@ -87,9 +87,7 @@ class ViewSpec:
 _VIEWS: dict[str, ViewSpec] = {}
 
 
-def register_view(
-    name: str, title: str, icon: str | QIcon, factory: ViewFactory | str
-) -> None:
+def register_view(name: str, title: str, icon: str | QIcon, factory: ViewFactory | str) -> None:
     """Add (or replace) a view in the navigation; order of registration is display order."""
     _VIEWS[name] = ViewSpec(name, title, icon, factory)
 
@@ -104,6 +102,8 @@ def _register_builtin_views() -> None:
     # One line per area. Use "module:Class" so a view's module loads when first shown.
     if "prompts" not in _VIEWS:
         register_view("prompts", "Prompts", "prompts", "studio.ui.prompts.view:PromptsView")
+    if "decide" not in _VIEWS:
+        register_view("decide", "Decide", "decide", "studio.ui.decide.view:DecideView")
 
 
 # ---------------------------------------------------------------------------------------
@@ -233,7 +233,11 @@ class MainWindow(QMainWindow):
         context: AppContext,
         settings: AppSettings | None = None,
         parent: QWidget | None = None,
+        *,
+        opening: bool = False,
     ) -> None:
+        """Build the window; ``opening``: a project is about to be opened, so show
+        "Opening…" instead of the welcome page."""
         super().__init__(parent)
         self.context = context
         self.settings = settings if settings is not None else load_settings()
@@ -257,18 +261,22 @@ class MainWindow(QMainWindow):
         context.runner.busy_changed.connect(self._on_busy)
 
         self._restore_layout()
-        self._on_project_changed(context.project)
+        if opening and context.project is None:
+            self.pages.setCurrentWidget(self.opening_page)
+            self.save_copy_action.setEnabled(False)
+            self.close_action.setEnabled(False)
+        else:
+            self._on_project_changed(context.project)
 
     # -- building --------------------------------------------------------------------
 
     def _build_central(self) -> None:
         self.pages = QStackedWidget()
-        self.welcome = WelcomePage()
-        self.welcome.new_requested.connect(self.new_project_dialog)
-        self.welcome.open_requested.connect(self.open_project_dialog)
-        self.welcome.demo_requested.connect(self.open_demo)
-        self.welcome.recent_requested.connect(self.open_recent)
-        self.pages.addWidget(self.welcome)
+        self._welcome: WelcomePage | None = None
+        self.opening_page = QLabel("Opening the project…")
+        self.opening_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.opening_page.setStyleSheet("color: palette(placeholder-text); font-size: 13pt;")
+        self.pages.addWidget(self.opening_page)
 
         self.workspace = QWidget()
         row = QHBoxLayout(self.workspace)
@@ -285,7 +293,9 @@ class MainWindow(QMainWindow):
             "QListWidget#navigation::item { padding: 8px 6px; }"
         )
         for i, spec in enumerate(self._specs):
-            item = QListWidgetItem(spec.icon if isinstance(spec.icon, QIcon) else icon(spec.icon), spec.title)
+            item = QListWidgetItem(
+                spec.icon if isinstance(spec.icon, QIcon) else icon(spec.icon), spec.title
+            )
             item.setData(Qt.ItemDataRole.UserRole, spec.name)
             if i < 9:
                 item.setToolTip(f"{spec.title} (Ctrl+{i + 1})")
@@ -296,6 +306,19 @@ class MainWindow(QMainWindow):
         row.addWidget(self.view_stack, 1)
         self.pages.addWidget(self.workspace)
         self.setCentralWidget(self.pages)
+
+    @property
+    def welcome(self) -> WelcomePage:
+        """The page shown without a project (built when first needed: not at start-up
+        when a file is being opened)."""
+        if self._welcome is None:
+            self._welcome = WelcomePage()
+            self._welcome.new_requested.connect(self.new_project_dialog)
+            self._welcome.open_requested.connect(self.open_project_dialog)
+            self._welcome.demo_requested.connect(self.open_demo)
+            self._welcome.recent_requested.connect(self.open_recent)
+            self.pages.addWidget(self._welcome)
+        return self._welcome
 
     def _action(
         self,
@@ -335,7 +358,10 @@ class MainWindow(QMainWindow):
             "Write a consistent copy of the project to another file",
         )
         self.close_action = self._action(
-            "&Close Project", self.close_project, QKeySequence.StandardKey.Close, "Close the project"
+            "&Close Project",
+            self.close_project,
+            QKeySequence.StandardKey.Close,
+            "Close the project",
         )
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -444,7 +470,9 @@ class MainWindow(QMainWindow):
             self.welcome.set_recent(self.settings.recent_files)
             self.pages.setCurrentWidget(self.welcome)
 
-    def _start_open(self, work: Callable[[], Project], what: str, quick: Path | None = None) -> None:
+    def _start_open(
+        self, work: Callable[[], Project], what: str, quick: Path | None = None
+    ) -> None:
         if self._opening:
             self.context.show_status("Still opening the previous project…")
             return
@@ -566,10 +594,9 @@ class MainWindow(QMainWindow):
         if not Path(path).exists():
             self.settings.remove_recent(path)
             save_settings(self.settings)
-            self.welcome.set_recent(self.settings.recent_files)
-            self.show_error_message(
-                f"{path} no longer exists, so it was removed from Open Recent."
-            )
+            if self._welcome is not None:
+                self._welcome.set_recent(self.settings.recent_files)
+            self.show_error_message(f"{path} no longer exists, so it was removed from Open Recent.")
             return
         self.open_path(path)
 
@@ -593,7 +620,8 @@ class MainWindow(QMainWindow):
     def _clear_recent(self) -> None:
         self.settings.recent_files = []
         save_settings(self.settings)
-        self.welcome.set_recent([])
+        if self._welcome is not None:
+            self._welcome.set_recent([])
 
     def save_copy_dialog(self) -> None:
         """File ▸ Save a Copy…: a consistent copy made with the SQLite backup API."""
@@ -690,7 +718,7 @@ class MainWindow(QMainWindow):
                 save(store)
         store.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         self.context.runner.shutdown()
         if self.context.project is not None:

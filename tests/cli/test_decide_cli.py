@@ -8,10 +8,11 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
-
 from helpers.decide_project import build_decision_project
+
 from studio.cli.main import run_cli
 from studio.core.db.project import new_project, open_project
 from studio.core.decide.store import save_answers
@@ -47,7 +48,8 @@ def answers_file(tmp_path: Path) -> Path:
 class _Balance(HTMLParser):
     """Checks that every non-void element is closed in order (a well-formed page)."""
 
-    VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source"}
+    VOID: ClassVar[set[str]] = {"meta", "br", "hr", "img", "input", "link", "col", "area",
+                                "base", "wbr", "source"}
 
     def __init__(self) -> None:
         super().__init__()

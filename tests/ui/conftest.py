@@ -36,7 +36,9 @@ _QT_OWNED = {"QTipLabel", "QComboBoxPrivateContainer", "QMenu"}
 def isolated_qsettings(studio_home: Path) -> Iterator[None]:
     """Any QSettings() in a test writes under the test's STUDIO_HOME."""
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(studio_home / "qsettings"))
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(studio_home / "qsettings")
+    )
     QCoreApplication.setOrganizationName("StudioTests")
     QCoreApplication.setApplicationName("studio-tests")
     yield

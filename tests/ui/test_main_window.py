@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel
 
 from studio.ui.context import AppContext
 from studio.ui.main_window import MainWindow, register_view, registered_views
+from studio.ui.prompts.view import MoveLabelCommand
 from studio.ui.settings import AppSettings, load_settings, window_state_store
 from studio.ui.widgets.error_dialog import ErrorDialog
 
@@ -47,7 +48,9 @@ def test_no_project_shows_the_welcome_page(window: MainWindow) -> None:
     assert not window.save_copy_action.isEnabled() and not window.close_action.isEnabled()
 
 
-def test_open_a_project_shows_its_prompts(qtbot, window: MainWindow, project_file: Path, wait_idle) -> None:
+def test_open_a_project_shows_its_prompts(
+    qtbot, window: MainWindow, project_file: Path, wait_idle
+) -> None:
     _open(qtbot, window, project_file)
     assert window.windowTitle().startswith("team — ")
     assert window.pages.currentWidget() is window.workspace
@@ -59,9 +62,14 @@ def test_open_a_project_shows_its_prompts(qtbot, window: MainWindow, project_fil
     wait_idle(window.context)
 
 
-def test_quick_look_shows_the_list_before_the_project_is_open(qtbot, window: MainWindow, project_file: Path) -> None:
+def test_quick_look_shows_the_list_before_the_project_is_open(
+    qtbot, window: MainWindow, project_file: Path
+) -> None:
     view = window.view("prompts")
-    with qtbot.waitSignal(view.list_shown) as first, qtbot.waitSignal(window.project_opened, timeout=15000):
+    with (
+        qtbot.waitSignal(view.list_shown) as first,
+        qtbot.waitSignal(window.project_opened, timeout=15000),
+    ):
         window.open_path(project_file)
         # the quick look ran synchronously: the list is on screen before the real open
         assert window.context.project is None
@@ -74,7 +82,10 @@ def test_quick_look_shows_the_list_before_the_project_is_open(qtbot, window: Mai
     [
         (lambda p: p.write_bytes(b"this is not a database at all" * 10), "not a studio project"),
         (lambda p: p.write_bytes(b""), "is empty"),
-        (lambda p: sqlite3.connect(p).execute("CREATE TABLE t (x)").connection.commit(), "not a studio project"),
+        (
+            lambda p: sqlite3.connect(p).execute("CREATE TABLE t (x)").connection.commit(),
+            "not a studio project",
+        ),
     ],
     ids=["garbage", "empty", "foreign-sqlite"],
 )
@@ -92,7 +103,9 @@ def test_opening_a_bad_file_shows_a_sentence_not_a_traceback(
     assert window.pages.currentWidget() is window.welcome
 
 
-def test_opening_a_corrupt_project_shows_a_message(qtbot, window: MainWindow, project_file: Path) -> None:
+def test_opening_a_corrupt_project_shows_a_message(
+    qtbot, window: MainWindow, project_file: Path
+) -> None:
     data = bytearray(project_file.read_bytes())
     # keep the header (so it is "an SQLite file") but wreck the pages after it
     for i in range(4096, len(data), 7):
@@ -105,7 +118,9 @@ def test_opening_a_corrupt_project_shows_a_message(qtbot, window: MainWindow, pr
     assert window.context.project is None
 
 
-def test_opening_a_read_only_project_explains_why(qtbot, window: MainWindow, project_file: Path) -> None:
+def test_opening_a_read_only_project_explains_why(
+    qtbot, window: MainWindow, project_file: Path
+) -> None:
     if os.geteuid() == 0:
         pytest.skip("root can write read-only files")
     project_file.chmod(stat.S_IRUSR)
@@ -114,7 +129,9 @@ def test_opening_a_read_only_project_explains_why(qtbot, window: MainWindow, pro
     assert "read-only" in _error_text(qtbot, window)
 
 
-def test_file_new_creates_and_opens_an_empty_project(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+def test_file_new_creates_and_opens_an_empty_project(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
     target = tmp_path / "fresh"  # the suffix is added
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     with qtbot.waitSignal(window.project_opened, timeout=15000):
@@ -127,13 +144,19 @@ def test_file_new_creates_and_opens_an_empty_project(qtbot, window: MainWindow, 
     assert "No prompts yet" in view.list_panel.empty.text()
 
 
-def test_file_open_and_save_a_copy(qtbot, window: MainWindow, project_file: Path, tmp_path: Path, monkeypatch, wait_idle) -> None:
+def test_file_open_and_save_a_copy(
+    qtbot, window: MainWindow, project_file: Path, tmp_path: Path, monkeypatch, wait_idle
+) -> None:
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(project_file), ""))
     with qtbot.waitSignal(window.project_opened, timeout=15000):
         window.open_action.trigger()
     copy = tmp_path / "backup.studio"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(copy), ""))
-    with qtbot.waitSignal(window.context.status_requested, timeout=15000, check_params_cb=lambda m, _t: m.startswith("Saved a copy")):
+    with qtbot.waitSignal(
+        window.context.status_requested,
+        timeout=15000,
+        check_params_cb=lambda m, _t: m.startswith("Saved a copy"),
+    ):
         window.save_copy_action.trigger()
     wait_idle(window.context)
     assert copy.exists()
@@ -142,11 +165,16 @@ def test_file_open_and_save_a_copy(qtbot, window: MainWindow, project_file: Path
 
     with open_project(copy) as copied:
         assert [p.name for p in list_prompts(copied)] == [
-            "banking-intent", "fee-answer", "support-reply", "ticket-extract"
+            "banking-intent",
+            "fee-answer",
+            "support-reply",
+            "ticket-extract",
         ]
 
 
-def test_open_recent_removes_a_missing_file_with_a_message(qtbot, window: MainWindow, tmp_path: Path) -> None:
+def test_open_recent_removes_a_missing_file_with_a_message(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
     gone = tmp_path / "gone.studio"
     window.settings.add_recent(gone)
     window._fill_recent_menu()
@@ -159,7 +187,9 @@ def test_open_recent_removes_a_missing_file_with_a_message(qtbot, window: MainWi
     assert str(gone.resolve()) not in load_settings().recent_files
 
 
-def test_close_project_returns_to_the_welcome_page(qtbot, window: MainWindow, project_file: Path, wait_idle) -> None:
+def test_close_project_returns_to_the_welcome_page(
+    qtbot, window: MainWindow, project_file: Path, wait_idle
+) -> None:
     _open(qtbot, window, project_file)
     wait_idle(window.context)
     window.close_action.trigger()
@@ -168,7 +198,9 @@ def test_close_project_returns_to_the_welcome_page(qtbot, window: MainWindow, pr
     assert window.welcome.recent.count() == 1
 
 
-def test_views_register_in_one_line_and_navigate(qtbot, window: MainWindow, project_file: Path, wait_idle) -> None:
+def test_views_register_in_one_line_and_navigate(
+    qtbot, window: MainWindow, project_file: Path, wait_idle
+) -> None:
     names = [s.name for s in registered_views()]
     assert names[0] == "prompts"
     # a view added by another area appears in a new window's navigation
@@ -189,7 +221,9 @@ def test_views_register_in_one_line_and_navigate(qtbot, window: MainWindow, proj
     wait_idle(window.context)
 
 
-def test_window_layout_is_remembered(qtbot, context: AppContext, project_file: Path, wait_idle) -> None:
+def test_window_layout_is_remembered(
+    qtbot, context: AppContext, project_file: Path, wait_idle
+) -> None:
     win = MainWindow(context, settings=AppSettings())
     qtbot.addWidget(win)
     win.show()
@@ -214,3 +248,50 @@ def test_window_layout_is_remembered(qtbot, context: AppContext, project_file: P
     assert abs(win2.view("prompts").splitter.sizes()[0] - left) <= 30
     win2.close()
     ctx2.deleteLater()
+
+
+def test_opening_a_locked_project_says_another_program_holds_it(
+    qtbot, window: MainWindow, project_file: Path
+) -> None:
+    holder = sqlite3.connect(project_file, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program in the middle of a write
+    try:
+        with qtbot.waitSignal(window.open_failed, timeout=20000):
+            window.open_path(project_file)
+        text = _error_text(qtbot, window)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "another program" in text and str(project_file) in text
+    assert window.context.project is None
+
+
+def test_ctrl_z_in_a_text_editor_undoes_typing_not_the_last_label_move(
+    qtbot, window: MainWindow, project_file: Path, wait_idle
+) -> None:
+    from PySide6.QtGui import QKeySequence, QTextCursor
+    from PySide6.QtTest import QTest
+
+    _open(qtbot, window, project_file)
+    view = window.view("prompts")
+    qtbot.waitUntil(lambda: view.editor is not None and view.editor.base is not None)
+    wait_idle(window.context)
+    # a label move on the app's undo stack
+    name = view.current
+    view.context.undo_stack.push(MoveLabelCommand(view, name, "qa", 1, None))
+    wait_idle(window.context)
+    assert window.undo_action.isEnabled() and "qa" in window.undo_action.text()
+    assert window.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
+    card = view.editor.messages.cards[0]
+    before = card.text.toPlainText()
+    window.activateWindow()
+    card.text.setFocus()
+    card.text.moveCursor(QTextCursor.MoveOperation.End)
+    QTest.keyClicks(card.text, " More.")
+    QTest.keySequence(card.text, QKeySequence.StandardKey.Undo)
+    assert card.text.toPlainText() == before
+    assert view.context.undo_stack.canUndo()  # the label move was not undone
+    # Edit ▸ Undo undoes the label move
+    window.undo_action.trigger()
+    wait_idle(window.context)
+    qtbot.waitUntil(lambda: "qa" not in view.labels)

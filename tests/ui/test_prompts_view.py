@@ -47,7 +47,10 @@ def _save_with_message(qtbot, wait_idle, view: PromptsView, message: str):
 
 def test_list_shows_demo_prompts_and_search_filters_as_you_type(qtbot, view: PromptsView) -> None:
     assert view.list_panel.visible_names() == [
-        "banking-intent", "fee-answer", "support-reply", "ticket-extract"
+        "banking-intent",
+        "fee-answer",
+        "support-reply",
+        "ticket-extract",
     ]
     # Ctrl+F focuses the search box
     view.list_panel.view.setFocus()
@@ -113,7 +116,9 @@ def test_typing_a_variable_detects_it_and_save_version_creates_a_version(
     assert row.latest_version == 5
 
 
-def test_save_dialog_lists_the_changes_and_needs_a_message(qtbot, wait_idle, view: PromptsView) -> None:
+def test_save_dialog_lists_the_changes_and_needs_a_message(
+    qtbot, wait_idle, view: PromptsView
+) -> None:
     editor = view.editor
     editor.params.field("temperature").setValue(0.9)
     editor.save_button.click()
@@ -144,9 +149,8 @@ def test_edit_then_revert_disables_save_and_identical_import_creates_no_version(
     wait_idle(view.context)
     assert target.exists() and "customer_message" in target.read_text(encoding="utf-8")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
-    with qtbot.waitSignal(view.context.status_requested) as status:
-        with qtbot.waitSignal(view.saved):
-            editor.import_button.click()
+    with qtbot.waitSignal(view.context.status_requested) as status, qtbot.waitSignal(view.saved):
+        editor.import_button.click()
     assert status.args[0] == "No changes: no version created."
     wait_idle(view.context)
     assert _version_numbers(view)[0] == 4
@@ -192,7 +196,9 @@ def test_history_diff_of_two_versions_shows_changed_words(qtbot, view: PromptsVi
     assert "developer" in view.history.diff.text()
 
 
-def test_move_label_with_confirmation_records_history_and_undoes(qtbot, wait_idle, view: PromptsView) -> None:
+def test_move_label_with_confirmation_records_history_and_undoes(
+    qtbot, wait_idle, view: PromptsView
+) -> None:
     view.tabs.setCurrentWidget(view.history)
     view.history.select_versions([4])
     wait_idle(view.context)
@@ -249,10 +255,14 @@ def test_restore_as_newest_version(qtbot, wait_idle, view: PromptsView) -> None:
     assert "same content" in view.history.diff.text()
 
 
-def test_preview_renders_sample_values_and_reports_missing_and_unused(qtbot, view: PromptsView) -> None:
+def test_preview_renders_sample_values_and_reports_missing_and_unused(
+    qtbot, view: PromptsView
+) -> None:
     preview = view.editor.preview
     view.editor.tabs.setCurrentWidget(preview)
-    assert "No value for variables" in preview.error.text() and "customer_name" in preview.error.text()
+    assert (
+        "No value for variables" in preview.error.text() and "customer_name" in preview.error.text()
+    )
     assert "⟨customer_name⟩" in preview.rendered_text()
     QTest.keyClicks(preview.inputs["customer_name"], "Ada")
     QTest.keyClicks(preview.inputs["account_notes"], "Premium")
@@ -360,4 +370,3 @@ def test_description_edit_is_saved(qtbot, wait_idle, view: PromptsView) -> None:
     row = next(r for r in view.list_panel.model.rows if r.name == "support-reply")
     assert row.description == "Drafts replies for the support team"
     assert not view.editor.is_dirty  # the description is not part of a version
-

@@ -1,1 +1,151 @@
-"""core/datasets"""
+"""Datasets: import, curate, label, split, find duplicates and leaks (no Qt).
+
+Public API (all functions take an open :class:`~studio.core.db.project.Project`;
+long ones take ``progress: ProgressCallback | None`` and ``cancel: CancelToken | None``
+and are meant to run in a worker thread; results are plain frozen dataclasses):
+
+Import (``importers``, ``mapping``, ``importing``)
+    preview_file(path, n=20) -> Preview(path, format: "csv"|"jsonl"|"json",
+        kind: "table"|"chat"|"prompt_completion"|"records", encoding, delimiter,
+        columns, rows, warnings, rejected: [(line, reason)], size)
+    auto_mapping(preview) -> ImportMapping(input_fields, output_field, label_field,
+        tags_field, notes_field, rating_field, status_field, split_field, task_type,
+        variable_names, status="needs_review", label_set)
+    import_file(project, path, dataset_name, mapping=None, *, all_or_nothing=False,
+        progress=None, cancel=None) -> ImportResult(imported, skipped_duplicates,
+        rejected: [Rejected(line, reason)], dataset_id, op_id, rolled_back, warnings,
+        format, kind, created_dataset); .to_json() is the CLI shape.
+
+Datasets (``service``)
+    create_dataset(project, name, task_type="generation", label_set=(),
+        output_schema=None, input_fields=("text",), description="") -> DatasetInfo
+    get_dataset(project, id_or_name) / list_datasets(project) -> DatasetInfo(s)
+    rename_dataset(project, dataset_id, new_name); update_dataset(project, dataset_id,
+        *, label_set, output_schema, input_fields, description, task_type)
+    delete_dataset(project, dataset_id); dataset_summaries(project) -> [DatasetSummary]
+
+Table queries (``service``; filter and sort in SQL)
+    query_ids(project, dataset_id, flt: ExampleFilter | None, sort=("id", True)) -> [int]
+        ExampleFilter(search, regex, statuses, labels, splits, tags, rating,
+        min_rating, ids); sort columns: SORT_COLUMNS (id, input, ideal_output, label,
+        status, split, rating, tags, notes, source_line, created_at, updated_at)
+    fetch_rows(project, ids) -> [ExampleRow] (texts cut to 500 chars, newlines as ⏎)
+    get_example(project, example_id) -> ExampleDetail (with history, newest first)
+    counts(project, dataset_id, flt) -> Counts(total, by_status, by_label, by_split)
+    iter_examples(project, dataset_id, after_id=0, limit=1000) -> [ExampleDetail]
+        (keyset page, no history); iter_all_examples(project, dataset_id)
+
+Curation (``curation``; each call = one transaction + one undoable operation)
+    update_example(project, example_id, **fields) -> Changes   fields: inputs, label,
+        ideal_output, output_kind, status, tags, rating, notes, split,
+        system_prompt, conversation, tools
+    add_example(project, dataset_id, inputs, *, ideal_output, label, ...) -> Changes
+    set_label / set_status / set_split / set_rating(project, dataset_id, target, value)
+    add_tag / remove_tag(project, dataset_id, target, tag); delete(project, dataset_id,
+        target) -> Changes    target: list of ids OR an ExampleFilter
+    undo(project, dataset_id) / redo(...) -> OpSummary | None; undo_state(...) ->
+        UndoState(undo: description | None, redo: description | None)
+    Changes(op_id, description, example_ids, fields, rows_added_or_removed)
+
+Splits (``splits``)
+    split_dataset(project, dataset_id, test, validation=0.0, seed=0, stratify=True,
+        move_locked=False) -> SplitResult(train, validation, test, kept_locked, moved,
+        changes)
+    lock_test_split(project, dataset_id) -> int; split_counts(project, dataset_id)
+
+Duplicates and leaks (``duplicates``; threshold 0.90, measured on banking77)
+    find_duplicates(project, dataset_id, progress, cancel) -> [DuplicateGroup(
+        example_ids, similarity, exact)]
+    find_leaks(project, dataset_id, progress, cancel) -> [Leak(test_id, train_id,
+        similarity, exact, train_split)]; analyse(...) -> (groups, leaks)
+    keep_group / drop_duplicates / merge_duplicates(project, dataset_id, ids,
+        keep_id=None) -> Changes; resolve_leak(project, dataset_id, leak, action)
+
+Stats (``stats``)
+    dataset_stats(project, name_or_id) -> {"examples", "by_status", "by_split",
+        "by_label", "duplicates", "duplicate_groups", "leaks", "label_balance",
+        "imbalance_ratio", "token_lengths": {"exact", "method", "bins", "counts", …}}
+
+Data conventions: ``input_json`` holds named variables; imported chats keep the
+system prompt in ``system_prompt`` and the turns before the final assistant turn in
+``conversation_json`` (tools in ``tools_json``). ``ideal_output`` is text, JSON text
+(output_kind "json") or, for output_kind "tool_calls", the JSON text of
+``{"content": str | null, "tool_calls": [...]}`` (the final assistant message without
+its role). In classification datasets the label is also the ideal output. History
+``before``/``after`` are JSON of the column value; ``__row__`` marks created/deleted rows.
+"""
+
+from __future__ import annotations
+
+from studio.core.datasets.curation import (
+    Changes,
+    OpSummary,
+    Target,
+    UndoState,
+    add_example,
+    add_tag,
+    delete,
+    redo,
+    remove_tag,
+    set_label,
+    set_rating,
+    set_split,
+    set_status,
+    undo,
+    undo_state,
+    update_example,
+)
+from studio.core.datasets.duplicates import (
+    DEFAULT_THRESHOLD,
+    DuplicateGroup,
+    Leak,
+    analyse,
+    drop_duplicates,
+    find_duplicates,
+    find_leaks,
+    keep_group,
+    merge_duplicates,
+    resolve_leak,
+)
+from studio.core.datasets.importers import Preview, preview_file
+from studio.core.datasets.importing import ImportResult, Rejected, import_file
+from studio.core.datasets.mapping import ImportMapping, auto_mapping
+from studio.core.datasets.service import (
+    SORT_COLUMNS,
+    Counts,
+    DatasetInfo,
+    DatasetSummary,
+    ExampleDetail,
+    ExampleFilter,
+    ExampleRow,
+    HistoryEntry,
+    counts,
+    create_dataset,
+    dataset_summaries,
+    delete_dataset,
+    fetch_rows,
+    get_dataset,
+    get_example,
+    iter_all_examples,
+    iter_examples,
+    list_datasets,
+    query_ids,
+    rename_dataset,
+    update_dataset,
+)
+from studio.core.datasets.splits import SplitResult, lock_test_split, split_counts, split_dataset
+from studio.core.datasets.stats import dataset_stats
+
+__all__ = [
+    "DEFAULT_THRESHOLD", "SORT_COLUMNS", "Changes", "Counts", "DatasetInfo", "DatasetSummary",
+    "DuplicateGroup", "ExampleDetail", "ExampleFilter", "ExampleRow", "HistoryEntry",
+    "ImportMapping", "ImportResult", "Leak", "OpSummary", "Preview", "Rejected", "SplitResult",
+    "Target", "UndoState", "add_example", "add_tag", "analyse", "auto_mapping", "counts",
+    "create_dataset", "dataset_stats", "dataset_summaries", "delete", "delete_dataset",
+    "drop_duplicates", "fetch_rows", "find_duplicates", "find_leaks", "get_dataset",
+    "get_example", "import_file", "iter_all_examples", "iter_examples", "keep_group",
+    "list_datasets", "lock_test_split", "merge_duplicates", "preview_file", "query_ids",
+    "redo", "remove_tag", "rename_dataset", "resolve_leak", "set_label", "set_rating",
+    "set_split", "set_status", "split_counts", "split_dataset", "undo", "undo_state",
+    "update_dataset", "update_example",
+]

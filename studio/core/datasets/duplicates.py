@@ -279,24 +279,12 @@ def _pairs_by_example(
     return by_text, [(reps[i], reps[j], s) for i, j, s in pairs]
 
 
-def find_duplicates(
-    project: Project,
-    dataset_id: int,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    *,
-    threshold: float = DEFAULT_THRESHOLD,
-    include_reviewed: bool = False,
+def _groups(
+    data: _Loaded,
+    by_text: dict[str, list[int]],
+    pairs: list[tuple[int, int, float]],
+    include_reviewed: bool,
 ) -> list[DuplicateGroup]:
-    """Groups of exact and near-duplicate examples (rejected examples are ignored).
-
-    Groups whose members all carry the ``dup-reviewed`` tag (resolved with "keep")
-    are left out unless ``include_reviewed``. Sorted by size, then similarity.
-    """
-    if not 0.0 < threshold <= 1.0:
-        raise ValidationError("The similarity threshold must be in (0, 1].", where="threshold")
-    data = _load(project, dataset_id)
-    by_text, pairs = _pairs_by_example(data, threshold, progress, cancel)
     uf = _UnionFind()
     weakest: dict[int, float] = {}
     for rows in by_text.values():
@@ -330,20 +318,14 @@ def find_duplicates(
     return out
 
 
-def find_leaks(
-    project: Project,
-    dataset_id: int,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    *,
-    threshold: float = DEFAULT_THRESHOLD,
-    include_reviewed: bool = False,
+def _leaks(
+    data: _Loaded,
+    by_text: dict[str, list[int]],
+    pairs: list[tuple[int, int, float]],
+    include_reviewed: bool,
 ) -> list[Leak]:
-    """Test examples that duplicate or nearly duplicate a train or validation example."""
-    data = _load(project, dataset_id)
-    by_text, pairs = _pairs_by_example(data, threshold, progress, cancel)
     # expand representative pairs to every member of both exact groups
-    members_of = {by_text[t][0]: by_text[t] for t in by_text}
+    members_of = {rows[0]: rows for rows in by_text.values()}
     leaks: dict[tuple[int, int], Leak] = {}
 
     def consider(a: int, b: int, sim: float, exact: bool) -> None:
@@ -356,14 +338,77 @@ def find_leaks(
                     leaks[key] = Leak(key[0], key[1], round(sim, 4), exact, data.split[y] or "")
 
     for rows in by_text.values():
-        for ai in range(len(rows)):
-            for bi in range(ai + 1, len(rows)):
-                consider(rows[ai], rows[bi], 1.0, True)
+        if len(rows) > 1:
+            for ai in range(len(rows)):
+                for bi in range(ai + 1, len(rows)):
+                    consider(rows[ai], rows[bi], 1.0, True)
     for i, j, s in pairs:
         for a in members_of[i]:
             for b in members_of[j]:
                 consider(a, b, s, False)
     return sorted(leaks.values(), key=lambda lk: (-lk.similarity, lk.test_id, lk.train_id))
+
+
+def analyse(
+    project: Project,
+    dataset_id: int,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    include_reviewed: bool = False,
+) -> tuple[list[DuplicateGroup], list[Leak]]:
+    """Duplicate groups and leaks in one pass (what the overview needs)."""
+    if not 0.0 < threshold <= 1.0:
+        raise ValidationError("The similarity threshold must be in (0, 1].", where="threshold")
+    data = _load(project, dataset_id)
+    by_text, pairs = _pairs_by_example(data, threshold, progress, cancel)
+    return (
+        _groups(data, by_text, pairs, include_reviewed),
+        _leaks(data, by_text, pairs, include_reviewed),
+    )
+
+
+def find_duplicates(
+    project: Project,
+    dataset_id: int,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    include_reviewed: bool = False,
+) -> list[DuplicateGroup]:
+    """Groups of exact and near-duplicate examples (rejected examples are ignored).
+
+    Groups whose members all carry the ``dup-reviewed`` tag (resolved with "keep")
+    are left out unless ``include_reviewed``. Sorted by size, then similarity.
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValidationError("The similarity threshold must be in (0, 1].", where="threshold")
+    data = _load(project, dataset_id)
+    by_text, pairs = _pairs_by_example(data, threshold, progress, cancel)
+    return _groups(data, by_text, pairs, include_reviewed)
+
+
+def find_leaks(
+    project: Project,
+    dataset_id: int,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    include_reviewed: bool = False,
+) -> list[Leak]:
+    """Test examples that duplicate or nearly duplicate a train or validation example.
+
+    Test examples tagged ``leak-reviewed`` (resolved with "keep") are left out unless
+    ``include_reviewed``.
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValidationError("The similarity threshold must be in (0, 1].", where="threshold")
+    data = _load(project, dataset_id)
+    by_text, pairs = _pairs_by_example(data, threshold, progress, cancel)
+    return _leaks(data, by_text, pairs, include_reviewed)
 
 
 # ----------------------------------------------------------------------------- resolving

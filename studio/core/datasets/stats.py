@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from studio.core.datasets._db import read_conn
-from studio.core.datasets.duplicates import find_duplicates, find_leaks
+from studio.core.datasets.duplicates import analyse
 from studio.core.datasets.service import get_dataset_in
 from studio.core.db.project import Project
 from studio.core.models.dataset import SPLITS, STATUSES
@@ -126,8 +126,7 @@ def dataset_stats(
         "token_lengths": token_histogram(texts, exact=exact_tokens),
     }
     if with_duplicates:
-        groups = find_duplicates(project, info.id, progress, cancel)
-        leaks = find_leaks(project, info.id, None, cancel)
+        groups, leaks = analyse(project, info.id, progress, cancel)
         result["duplicates"] = sum(len(g.example_ids) - 1 for g in groups)
         result["duplicate_groups"] = len(groups)
         result["leaks"] = len({lk.test_id for lk in leaks})

@@ -38,7 +38,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from studio.core.datasets.duplicates import DEFAULT_THRESHOLD, find_duplicates, find_leaks
+from studio.core.datasets.duplicates import DEFAULT_THRESHOLD, analyse
 from studio.core.db.project import Project
 from studio.core.decide.evidence import Evidence, minimum_detectable_difference
 from studio.core.decide.evidence import wilson_interval as fractional_wilson
@@ -724,7 +724,9 @@ def _fill_duplicates(
     ev: Evidence, project: Project, ds: _Dataset, train_ids: set[int], what: str
 ) -> None:
     prov = ev.provenance
-    groups = find_duplicates(project, ds.id)
+    # One pass for both (the datasets area's analyse): groups among every non-rejected
+    # example, counted here only inside the training data, which is what a fine-tune sees.
+    groups, leaks = analyse(project, ds.id)
     surplus = 0
     n_groups = 0
     exact = 0
@@ -739,7 +741,6 @@ def _fill_duplicates(
         f"dataset {ds.name}: {num(surplus)} surplus copies in {num(n_groups)} groups "
         f"({num(exact)} exact) among the {what}, near duplicates at similarity ≥ "
         f"{DEFAULT_THRESHOLD:.2f}")
-    leaks = find_leaks(project, ds.id)
     leaked = {lk.test_id for lk in leaks}
     ev.leaks = len(leaked)
     prov["leaks"] = (f"dataset {ds.name}: {num(len(leaked))} test examples duplicate a train or "

@@ -10,6 +10,7 @@ Every target module (``openai_chat``, ``vertex_gemini`` ...) builds on these:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -225,10 +226,12 @@ def write_jsonl_atomic(path: Path, records: Iterable[dict[str, Any]]) -> tuple[i
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
-        try:
+    except OSError as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp_name)
-        except OSError:
-            pass
+        raise UserError(f"Cannot write {path}: {exc.strerror or exc}.", where=str(path)) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
         raise
     return count, digest.hexdigest()

@@ -35,6 +35,20 @@ def _is_nova(obj: dict[str, Any], messages: Any) -> bool:
     return False
 
 
+def _has_object_arguments(messages: Any) -> bool:
+    """Tool-call arguments as objects: the HF/TRL convention, invalid for OpenAI."""
+    if not isinstance(messages, list):
+        return False
+    for m in messages:
+        calls = m.get("tool_calls") if isinstance(m, dict) else None
+        if isinstance(calls, list):
+            for call in calls:
+                fn = call.get("function") if isinstance(call, dict) else None
+                if isinstance(fn, dict) and isinstance(fn.get("arguments"), dict):
+                    return True
+    return False
+
+
 def detect_record(obj: Any, *, deep: bool = True) -> tuple[str | None, frozenset[str]]:
     """(primary format, compatible formats) of one parsed record; (None, {}) if unknown.
 
@@ -74,6 +88,8 @@ def detect_record(obj: Any, *, deep: bool = True) -> tuple[str | None, frozenset
             if deep and isinstance(messages, list) else set()
         if "developer" in roles:
             return "openai-rft", frozenset({"openai-rft", "trl"})
+        if deep and _has_object_arguments(messages):
+            return "trl", frozenset({"trl"})
         if "available_tools" in obj:
             return "mistral", frozenset({"mistral"})
         if not _SFT_TOP.issuperset(obj):

@@ -69,8 +69,9 @@ def fix_file(src: Path, dst: Path, *, strip_bom: bool = True, drop_blank: bool =
         lines: Iterator[bytes] | None = None
         if json_array_to_jsonl and _is_json_array(src):
             lines = _array_lines(src, counts)
-            if lines is not None and strip_bom and src.open("rb").read(3) == _BOM:
-                counts["bom_stripped"] = 1
+            if lines is not None and strip_bom:
+                with src.open("rb") as fh:
+                    counts["bom_stripped"] = int(fh.read(3) == _BOM)
         if lines is None:
             lines = _file_lines(src, strip_bom, counts)
         seen: set[bytes] = set()

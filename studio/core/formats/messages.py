@@ -8,10 +8,9 @@ OpenAI SFT, DPO inputs, RFT, Together conversational, Mistral and TRL all use
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from collections.abc import Callable
 
 import orjson
 
@@ -48,6 +47,7 @@ class MessageProfile:
     # TRL/HF chat templates: tool-call ids optional, tool replies may name the function
     # instead of giving a tool_call_id, tools are not cross-checked.
     relaxed_tools: bool = False
+    check_start: bool = True  # warn when the conversation starts with the assistant
 
 
 _SYS = frozenset({"role", "content", "name"})
@@ -526,7 +526,7 @@ def _check_order(info: MessagesInfo, out: LineSink, profile: MessageProfile) -> 
                           f"{expected} was expected ({profile.target}).")
                 info.ok = False
                 break
-    elif convo and convo[0] == "assistant":
+    elif profile.check_start and convo and convo[0] == "assistant":
         out.warning("conversation_order",
                     "The conversation starts with an assistant message, not a user one.")
     last = roles[-1] if roles else ""

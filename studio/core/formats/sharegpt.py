@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import orjson
@@ -130,10 +131,8 @@ def _turns(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
                     fn = call.get("function", {})
                     args = fn.get("arguments")
                     if isinstance(args, str):
-                        try:
+                        with contextlib.suppress(orjson.JSONDecodeError):
                             args = orjson.loads(args)
-                        except orjson.JSONDecodeError:
-                            pass
                     turns.append({"from": "function_call", "value": orjson.dumps(
                         {"name": fn.get("name"), "arguments": args}).decode()})
             else:

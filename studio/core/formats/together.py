@@ -96,7 +96,7 @@ class TogetherChecker(BaseChecker):
             return RecordResult(tokens=tokens, outputs=outputs, kind=sub)
         if sub == "preference":
             inp = obj["input"]
-            tokens = None
+            pref_tokens: int | None = None
             if not isinstance(inp, dict):
                 out.error("wrong_type", "the `input` field must be a dictionary.")
             else:
@@ -107,14 +107,15 @@ class TogetherChecker(BaseChecker):
                               "The last message in the input conversation must not be from "
                               "the assistant.")
                 if isinstance(inp.get("messages"), list):
-                    tokens = count_messages_tokens(inp["messages"], count, self.ctx.role_count)
+                    pref_tokens = count_messages_tokens(inp["messages"], count,
+                                                        self.ctx.role_count)
             texts = check_preference_outputs(obj, out)
             if texts[0] is not None and texts[0] == texts[1]:
                 out.warning("dpo_identical_outputs",
                             "The preferred and non-preferred outputs are identical.")
-            if tokens is not None:
-                tokens += max(count(t or "") for t in texts)
-            return RecordResult(tokens=tokens, outputs=[t for t in texts if t], kind=sub)
+            if pref_tokens is not None:
+                pref_tokens += max(count(t or "") for t in texts)
+            return RecordResult(tokens=pref_tokens, outputs=[t for t in texts if t], kind=sub)
         messages = obj["messages"]
         info = check_messages(messages, out, TOGETHER_CHAT, None)
         if isinstance(messages, list):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -19,10 +21,9 @@ from studio.core.formats.common import (
 from studio.core.formats.messages import TRL_CHAT, MessageProfile, check_messages
 from studio.core.formats.openai_chat import apply_weight_last
 from studio.core.tokens.counting import count_messages_tokens
-from dataclasses import replace
 
 _PROMPT_PROFILE = replace(TRL_CHAT, require_assistant=False, last_must_be_assistant=None)
-_COMPLETION_PROFILE = replace(TRL_CHAT, last_must_be_assistant=None)
+_COMPLETION_PROFILE = replace(TRL_CHAT, last_must_be_assistant=None, check_start=False)
 
 TYPES: list[tuple[str, frozenset[str]]] = [
     ("stepwise_supervision", frozenset({"prompt", "completions", "labels"})),
@@ -139,10 +140,8 @@ def _trl_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for call in m.get("tool_calls") or []:
             fn = call.get("function", {})
             if isinstance(fn.get("arguments"), str):
-                try:
+                with contextlib.suppress(orjson.JSONDecodeError):
                     fn["arguments"] = orjson.loads(fn["arguments"])
-                except orjson.JSONDecodeError:
-                    pass
     return result
 
 

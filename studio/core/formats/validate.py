@@ -147,7 +147,7 @@ def _parse_failure(body: bytes, exc: orjson.JSONDecodeError, col: _Collector) ->
 def _percentile(sorted_values: array[int] | list[int], q: float) -> int:
     if not sorted_values:
         return 0
-    k = max(0, min(len(sorted_values) - 1, int(round(q * (len(sorted_values) - 1)))))
+    k = max(0, min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1))))
     return int(sorted_values[k])
 
 
@@ -183,7 +183,8 @@ def _token_stats(tokens: array[int], limit: int | None, exact: bool,
 
 
 def _training_stats(tokens: array[int], spec: FormatSpec, model: str | None,
-                    table: PriceTable | None, limit: int | None) -> dict[str, Any]:
+                    table: PriceTable | None, limit: int | None,
+                    encoding: str) -> dict[str, Any]:
     n = len(tokens)
     epochs = default_epochs(n)
     per_limit: dict[int | None, int] = {}
@@ -215,7 +216,9 @@ def _training_stats(tokens: array[int], spec: FormatSpec, model: str | None,
     provider = entry.provider if entry else None
     if spec.exact_tokens and provider:
         for name, price in table.models.items():
-            if price.provider != provider or price.training_per_1m is None:
+            # Same provider and tokenizer only: counts in another encoding would differ.
+            if price.provider != provider or price.training_per_1m is None or \
+                    price.encoding != encoding:
                 continue
             b = epochs * clipped(price.max_example_tokens)
             result["per_model"][name] = {
@@ -472,7 +475,7 @@ def validate_file(
                      "error": verdicts[3]},
         "findings_by_code": dict(sorted(col.by_code.items())),
         "tokens": _token_stats(tokens, limit, exact, encoding),
-        "training": _training_stats(tokens, spec, model_used, table, limit),
+        "training": _training_stats(tokens, spec, model_used, table, limit, encoding),
     })
     if not exact:
         stats["tokens"]["note"] = ("Estimated with " + encoding + "; " + spec.title

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import orjson
@@ -77,7 +77,7 @@ def encoding_for_model(model: str) -> str:
     return "o200k_base"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tokenizer(encoding: str) -> Any:
     if encoding not in ENCODINGS:
         raise UserError(
@@ -87,7 +87,7 @@ def _tokenizer(encoding: str) -> Any:
     return quicktok.get_encoding(encoding)
 
 
-@lru_cache(maxsize=None)
+@cache
 def counter(encoding: str) -> Callable[[str], int]:
     """The bound ``count(text) -> int`` function of an encoding (cached; for hot loops)."""
     fn: Callable[[str], int] = _tokenizer(encoding).count
@@ -216,9 +216,8 @@ def _extra_key_tokens(msg: Mapping[str, Any], count: Callable[[str], int]) -> in
             total += _tool_call_tokens(value, count)
         elif key == "function_call":
             total += _tool_call_tokens([{"function": value}], count)
-        elif key in ("tool_call_id", "refusal"):
-            if isinstance(value, str):
-                total += count(value)
+        elif key in ("tool_call_id", "refusal") and isinstance(value, str):
+            total += count(value)
         # role and content are counted by the caller; weight, audio and unknown keys are
         # not sent as text.
     return total
@@ -231,9 +230,8 @@ def count_messages_tokens(
     total = REPLY_PRIMER_TOKENS
     for msg in messages:
         total += TOKENS_PER_MESSAGE
-        if msg.__class__ is not dict:
-            if not isinstance(msg, Mapping):
-                continue
+        if msg.__class__ is not dict and not isinstance(msg, Mapping):
+            continue
         content = msg.get("content")
         if content.__class__ is str:
             total += count(content)

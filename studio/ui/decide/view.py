@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -80,6 +81,9 @@ class DecideView(QWidget):
         self.today: date | None = None  # None = the clock's date at each recompute
         self._computing = False
         self._dirty = False
+        # Saved answers are decided on when the view is first seen, not while hidden: the
+        # evidence (duplicates, validation) would hold the database thread for seconds.
+        self._pending_recompute = False
 
         self.form = DecisionForm(_price_models())
         self.form.changed.connect(self._on_form_changed)
@@ -209,9 +213,16 @@ class DecideView(QWidget):
 
     # ------------------------------------------------------------------ project
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._pending_recompute:
+            self._pending_recompute = False
+            self.recompute()
+
     def _on_project_changed(self, project: Project | None) -> None:
         self._computing = False
         self._dirty = False
+        self._pending_recompute = False
         self.dataset_combo.blockSignals(True)
         self.dataset_combo.clear()
         self.dataset_combo.addItem(AUTOMATIC_DATASET, None)
@@ -233,7 +244,11 @@ class DecideView(QWidget):
             self.form.set_answers(loaded.answers)
             self._dirty = False
             self.answers_loaded.emit(loaded.answers)
-            self.recompute()
+            if self.isVisible():
+                self.recompute()
+            else:
+                self._pending_recompute = True
+                self._set_status("Saved answers loaded: the decision is computed when shown.")
         else:
             self._set_status("No answers saved in this project yet.")
             self.answers_loaded.emit(None)

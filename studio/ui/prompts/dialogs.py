@@ -28,15 +28,19 @@ STANDARD_LABELS = ("production", "staging")
 class SaveVersionDialog(QDialog):
     """Ask for the commit message of a new version, showing what changed."""
 
-    def __init__(self, name: str, next_version: int, summary: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, name: str, next_version: int, summary: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Save Version of {name}")
         self.setObjectName("saveVersionDialog")
         self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
-        intro = QLabel(f"Save the edits of <b>{name}</b> as version <b>v{next_version}</b>. "
-                       "Versions never change once saved.")
+        intro = QLabel(
+            f"Save the edits of <b>{name}</b> as version <b>v{next_version}</b>. "
+            "Versions never change once saved."
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         if summary:
@@ -207,7 +211,11 @@ class NewPromptDialog(QDialog):
 
     def values(self) -> tuple[str, str, str]:
         """(name, description, model)."""
-        return self.name.text().strip(), self.description.text().strip(), self.model.currentText().strip()
+        return (
+            self.name.text().strip(),
+            self.description.text().strip(),
+            self.model.currentText().strip(),
+        )
 
 
 __all__ = ["MoveLabelDialog", "NewPromptDialog", "SaveVersionDialog"]

@@ -76,7 +76,8 @@ def diff_html(diff: Any, label_a: str, label_b: str, *, show_unchanged: bool = F
         out.append(
             "<table width='100%' cellspacing='0' cellpadding='6' "
             "style='border-collapse:collapse; border:1px solid #ced4da'>"
-            f"<tr style='background:#f1f3f5'><th width='50%' align='left'>{html.escape(label_a)}</th>"
+            "<tr style='background:#f1f3f5'>"
+            f"<th width='50%' align='left'>{html.escape(label_a)}</th>"
             f"<th width='50%' align='left'>{html.escape(label_b)}</th></tr>"
         )
         for m in changed:
@@ -91,7 +92,8 @@ def diff_html(diff: Any, label_a: str, label_b: str, *, show_unchanged: bool = F
             left, right = side_by_side(m)
             out.append(
                 "<tr>"
-                f"<td valign='top' style='font-family:monospace; border-right:1px solid #ced4da'>{left}</td>"
+                "<td valign='top' style='font-family:monospace; border-right:1px solid #ced4da'>"
+                f"{left}</td>"
                 f"<td valign='top' style='font-family:monospace'>{right}</td>"
                 "</tr>"
             )
@@ -114,7 +116,9 @@ class DiffView(QWidget):
         self.browser.setOpenLinks(False)
         layout.addWidget(self.browser)
         self.diff: Any = None
-        self.show_hint("Select a version to see what it changed, or two versions (Ctrl+click) to compare them.")
+        self.show_hint(
+            "Select a version to see what it changed, or two versions (Ctrl+click) to compare them."
+        )
 
     def show_hint(self, text: str) -> None:
         """A grey sentence instead of a diff."""

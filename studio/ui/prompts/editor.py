@@ -94,7 +94,9 @@ class PromptEditor(QWidget):
         header.addLayout(titles, 1)
 
         self.import_button = QPushButton("Import…")
-        self.import_button.setToolTip("Import a JSON/YAML prompt file as a new version of this prompt")
+        self.import_button.setToolTip(
+            "Import a JSON/YAML prompt file as a new version of this prompt"
+        )
         self.import_button.clicked.connect(self.import_requested.emit)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Export the version shown to a JSON or YAML file for git")
@@ -122,7 +124,9 @@ class PromptEditor(QWidget):
         desc_row.addWidget(QLabel("Description"))
         self.description = QLineEdit()
         self.description.setObjectName("promptDescription")
-        self.description.setPlaceholderText("What this prompt is for (saved when you leave the field)")
+        self.description.setPlaceholderText(
+            "What this prompt is for (saved when you leave the field)"
+        )
         self.description.editingFinished.connect(self._description_done)
         desc_row.addWidget(self.description, 1)
         outer.addLayout(desc_row)
@@ -163,12 +167,15 @@ class PromptEditor(QWidget):
         self.tabs.setTabToolTip(0, "Model and sampling parameters")
         self.schema = JsonEditor(
             validator=_check_schema,
-            placeholder='Empty: free-text answers.\n\n{\n  "type": "object",\n  "properties": {…},\n'
+            placeholder='Empty: free-text answers.\n\n{\n  "type": "object",\n'
+            '  "properties": {…},\n'
             '  "required": […]\n}',
         )
         self.schema.setObjectName("schemaEditor")
         self.schema.edited.connect(self._edited)
-        self.tabs.addTab(self._padded(self.schema, "JSON Schema the answer must follow (optional)."), "Schema")
+        self.tabs.addTab(
+            self._padded(self.schema, "JSON Schema the answer must follow (optional)."), "Schema"
+        )
         self.tabs.setTabToolTip(1, "Response JSON Schema (structured output)")
         self.tools = JsonEditor(
             validator=_check_tools,
@@ -177,7 +184,9 @@ class PromptEditor(QWidget):
         )
         self.tools.setObjectName("toolsEditor")
         self.tools.edited.connect(self._edited)
-        self.tabs.addTab(self._padded(self.tools, "Function tools the model may call (optional)."), "Tools")
+        self.tabs.addTab(
+            self._padded(self.tools, "Function tools the model may call (optional)."), "Tools"
+        )
         self.preview = PreviewPanel()
         self.tabs.addTab(self.preview, "Preview")
         self.splitter.addWidget(self.tabs)
@@ -278,17 +287,20 @@ class PromptEditor(QWidget):
         if self.base is None:
             # Nothing loaded yet: no checks (they import the prompt core, which start-up
             # does not need before a prompt is opened)
-            for w in (self.save_button, self.save_action, self.discard_button,
-                      self.export_button, self.import_button):
+            for w in (
+                self.save_button,
+                self.save_action,
+                self.discard_button,
+                self.export_button,
+                self.import_button,
+            ):
                 w.setEnabled(False)
             return
         from_spec = self.base.spec
         spec, problem = self.check()
         self.problem = problem
-        if spec is not None:
-            dirty = spec != from_spec
-        else:
-            dirty = True  # broken input is a change from a valid version
+        # broken input is a change from a (valid) stored version
+        dirty = spec != from_spec if spec is not None else True
         self._show_variables()
         self.preview.set_messages(self.messages.messages())
         self.problem_label.setText(f"⚠ {problem}" if problem else "")
@@ -326,7 +338,10 @@ class PromptEditor(QWidget):
             )
             text = f"<b>Variables:</b> {chips}"
         else:
-            text = "<b>Variables:</b> <span style='color:gray'>none — write {{name}} in a message</span>"
+            text = (
+                "<b>Variables:</b> "
+                "<span style='color:gray'>none — write {{name}} in a message</span>"
+            )
         if bad:
             text += f"<br><span style='color:#c92a2a'>{bad}</span>"
         self.variables_label.setText(text)

@@ -52,7 +52,9 @@ class VersionRow:
     @classmethod
     def from_info(cls, v: Any) -> VersionRow:
         """From ``studio.core.prompts.service.VersionInfo``."""
-        return cls(v.version, tuple(v.labels), v.message, v.author, fmt_time(v.created_at), v.restored_from)
+        return cls(
+            v.version, tuple(v.labels), v.message, v.author, fmt_time(v.created_at), v.restored_from
+        )
 
 
 COLUMNS = ("Version", "Labels", "Message", "Author", "Saved")
@@ -65,18 +67,22 @@ class VersionsModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: list[VersionRow] = []
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section]
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
         row = self.rows[index.row()]
@@ -149,10 +155,14 @@ class HistoryPanel(QWidget):
         self.open_button.setToolTip("Start the next version from the selected one")
         self.label_button = QPushButton("Move Label…")
         self.label_button.setObjectName("moveLabelButton")
-        self.label_button.setToolTip("Point production, staging or your own label at the selected version")
+        self.label_button.setToolTip(
+            "Point production, staging or your own label at the selected version"
+        )
         self.restore_button = QPushButton("Restore as Newest")
         self.restore_button.setObjectName("restoreButton")
-        self.restore_button.setToolTip("Save the selected version's content again as the newest version")
+        self.restore_button.setToolTip(
+            "Save the selected version's content again as the newest version"
+        )
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Write the selected version to a JSON or YAML prompt file")
         self.open_button.clicked.connect(lambda: self._emit_selected(self.open_requested))
@@ -282,7 +292,9 @@ class HistoryPanel(QWidget):
         elif len(chosen) > 2:
             self.diff.show_hint("Select exactly two versions to compare them.")
         else:
-            self.diff.show_hint("Select a version to see what it changed, or two versions to compare them.")
+            self.diff.show_hint(
+                "Select a version to see what it changed, or two versions to compare them."
+            )
 
     def _update_buttons(self) -> None:
         one = len(self.selected_versions()) == 1
@@ -301,7 +313,10 @@ class HistoryPanel(QWidget):
 
     def restore_layout(self, store: Any, prefix: str) -> None:
         """Restore the splitters."""
-        for key, splitter in (("historySplitter", self.splitter), ("historyTopSplitter", self.top_splitter)):
+        for key, splitter in (
+            ("historySplitter", self.splitter),
+            ("historyTopSplitter", self.top_splitter),
+        ):
             state = store.value(f"{prefix}/{key}")
             if state is not None:
                 splitter.restoreState(state)

@@ -99,7 +99,9 @@ class ParamsForm(QWidget):
         self.model.setObjectName("modelCombo")
         self.model.setEditable(True)
         self.model.addItems(SUGGESTED_MODELS)
-        self.model.setToolTip("The model this version is written for (any name your provider accepts)")
+        self.model.setToolTip(
+            "The model this version is written for (any name your provider accepts)"
+        )
         self.model.currentTextChanged.connect(self.changed.emit)
         form.addRow("Model", self.model)
 
@@ -187,7 +189,9 @@ class ParamsForm(QWidget):
                         e.addItem(str(value))
                     e.setCurrentText(str(value))
                 elif isinstance(e, QLineEdit):
-                    e.setText(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+                    e.setText(
+                        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                    )
             f.check.blockSignals(False)
             f.editor.blockSignals(False)
             f.loaded_value = value if key in params else None

@@ -105,7 +105,7 @@ class PreviewPanel(QWidget):
                 self.form.addRow(label, edit)
                 self.inputs[name] = edit
         self.no_vars.setVisible(not variables)
-        self.render()
+        self.refresh()
 
     def set_value(self, name: str, value: str) -> None:
         """Type ``value`` for ``name`` (as the user would)."""
@@ -117,7 +117,7 @@ class PreviewPanel(QWidget):
 
     def _value_edited(self, name: str, text: str) -> None:
         self.values[name] = text
-        self.render()
+        self.refresh()
         self.values_changed.emit()
 
     def clear_values(self) -> None:
@@ -132,10 +132,10 @@ class PreviewPanel(QWidget):
     def set_messages(self, messages: list[tuple[str, str]]) -> None:
         """The messages to render (role, template)."""
         self._messages = list(messages)
-        self.render()
+        self.refresh()
 
     @Slot()
-    def render(self) -> None:
+    def refresh(self) -> None:
         """Render with the typed values; show errors and warnings inline."""
         from studio.core.prompts.render import MissingVariableError, render_messages
         from studio.core.prompts.spec import ROLES, Message
@@ -172,8 +172,10 @@ class PreviewPanel(QWidget):
         parts = []
         for m in messages:
             colour = role_colour(m["role"])
-            body = html.escape(m["content"]).replace("⟨", "<span style='background:#ffe3e3'>⟨").replace(
-                "⟩", "⟩</span>"
+            body = (
+                html.escape(m["content"])
+                .replace("⟨", "<span style='background:#ffe3e3'>⟨")
+                .replace("⟩", "⟩</span>")
             )
             parts.append(
                 f"<p style='margin:8px 0 2px 0'><b style='color:{colour}'>{m['role']}</b></p>"

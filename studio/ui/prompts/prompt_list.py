@@ -72,10 +72,12 @@ class PromptListModel(QAbstractListModel):
         super().__init__(parent)
         self.rows: list[PromptRow] = []
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
         row = self.rows[index.row()]
@@ -106,11 +108,18 @@ class PromptListModel(QAbstractListModel):
 class PromptDelegate(QStyledItemDelegate):
     """Two lines per prompt: the name in bold, then version · labels · description."""
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         line = option.fontMetrics.height()
         return QSize(200, line * 2 + 14)
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         row: PromptRow | None = index.data(ROW_ROLE)
         if row is None:
             super().paint(painter, option, index)
@@ -130,13 +139,19 @@ class PromptDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         painter.setPen(palette.highlightedText().color() if selected else palette.text().color())
         name = painter.fontMetrics().elidedText(row.name, Qt.TextElideMode.ElideRight, rect.width())
-        painter.drawText(QRect(rect.left(), rect.top(), rect.width(), line), Qt.AlignmentFlag.AlignVCenter, name)
+        painter.drawText(
+            QRect(rect.left(), rect.top(), rect.width(), line), Qt.AlignmentFlag.AlignVCenter, name
+        )
         painter.setFont(opt.font)
         if not selected:
             painter.setPen(palette.placeholderText().color())
-        sub = painter.fontMetrics().elidedText(row.subtitle, Qt.TextElideMode.ElideRight, rect.width())
+        sub = painter.fontMetrics().elidedText(
+            row.subtitle, Qt.TextElideMode.ElideRight, rect.width()
+        )
         painter.drawText(
-            QRect(rect.left(), rect.top() + line + 2, rect.width(), line), Qt.AlignmentFlag.AlignVCenter, sub
+            QRect(rect.left(), rect.top() + line + 2, rect.width(), line),
+            Qt.AlignmentFlag.AlignVCenter,
+            sub,
         )
         painter.restore()
 

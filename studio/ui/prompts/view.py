@@ -42,9 +42,13 @@ STARTER_USER = "{{question}}"
 class MoveLabelCommand(QUndoCommand):
     """Moving a label as an undoable step (undo moves it back; both moves are recorded)."""
 
-    def __init__(self, view: PromptsView, name: str, label: str, to_version: int, from_version: int | None) -> None:
+    def __init__(
+        self, view: PromptsView, name: str, label: str, to_version: int, from_version: int | None
+    ) -> None:
         target = f"v{to_version}"
-        super().__init__(f"Move {label} to {target}" if from_version else f"Set {label} on {target}")
+        super().__init__(
+            f"Move {label} to {target}" if from_version else f"Set {label} on {target}"
+        )
         self.view = view
         self.name = name
         self.label = label
@@ -246,15 +250,22 @@ class PromptsView(QWidget):
         self.load_prompt(name)
 
     def _stash_draft(self) -> None:
-        if self.current and self.editor is not None and self.editor.base is not None and self.editor.is_dirty:
+        if (
+            self.current
+            and self.editor is not None
+            and self.editor.base is not None
+            and self.editor.is_dirty
+        ):
             try:
                 spec = self.editor.current_spec()
             except Exception:  # broken JSON in a box: keep nothing rather than crash
                 return
             self.drafts[self.current] = (self.editor.base.version, spec)
 
-    def load_prompt(self, name: str, ref: int | str | None = None, *, keep_editor: bool = False) -> None:
-        """Show prompt ``name``: its version ``ref`` (default latest) in the editor, and its history."""
+    def load_prompt(
+        self, name: str, ref: int | str | None = None, *, keep_editor: bool = False
+    ) -> None:
+        """Show prompt ``name``: version ``ref`` (default latest) in the editor, and its history."""
 
         from studio.ui.prompts.history import VersionRow
 
@@ -279,7 +290,9 @@ class PromptsView(QWidget):
                 draft = self.drafts.pop(name, None)
                 if draft is not None and switching:
                     self._apply_draft(draft[1])
-            self.history.set_versions(rows, select=None if switching else self.history.selected_versions())
+            self.history.set_versions(
+                rows, select=None if switching else self.history.selected_versions()
+            )
             self.history.set_label_history(moves)
             self.tabs.setTabText(1, f"History ({len(rows)})")
             self.prompt_loaded.emit(name)
@@ -507,7 +520,9 @@ class PromptsView(QWidget):
         restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(restore)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.buttonClicked.connect(lambda b: self.restore_version(name, version) if b is restore else None)
+        box.buttonClicked.connect(
+            lambda b: self.restore_version(name, version) if b is restore else None
+        )
         self.dialog = box
         box.open()
 
@@ -543,7 +558,9 @@ class PromptsView(QWidget):
         if not name or not version:
             return
         suggested = str(Path.home() / f"{name}.v{version}.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Export Prompt Version", suggested, PROMPT_FILE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export Prompt Version", suggested, PROMPT_FILE_FILTER
+        )
         if not path:
             return
         dest = Path(path)
@@ -558,7 +575,10 @@ class PromptsView(QWidget):
             write_prompt_file(dest, data.name, data.description, data.spec)
 
         run_db(
-            self.context, self, work, lambda _r: self.context.show_status(f"Exported v{version} of {name} to {dest}.")
+            self.context,
+            self,
+            work,
+            lambda _r: self.context.show_status(f"Exported v{version} of {name} to {dest}."),
         )
 
     @Slot()
@@ -567,7 +587,9 @@ class PromptsView(QWidget):
         name = self.current
         if not name:
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Import Prompt File", str(Path.home()), PROMPT_FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import Prompt File", str(Path.home()), PROMPT_FILE_FILTER
+        )
         if path:
             self.import_file(name, Path(path))
 
@@ -585,7 +607,9 @@ class PromptsView(QWidget):
             saved, file_name = result
             note = f" (the file names it “{file_name}”)" if file_name and file_name != name else ""
             if saved.created:
-                self.context.show_status(f"Imported {path.name} as v{saved.version} of {name}{note}.")
+                self.context.show_status(
+                    f"Imported {path.name} as v{saved.version} of {name}{note}."
+                )
                 self.drafts.pop(name, None)
                 self.refresh_list()
                 if name == self.current:

@@ -34,7 +34,9 @@ class ErrorDialog(QDialog):
 
         top = QHBoxLayout()
         icon = QLabel()
-        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(40, 40))
+        icon.setPixmap(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(40, 40)
+        )
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         top.addWidget(icon)
         self.message_label = QLabel(redact(message))

@@ -78,7 +78,9 @@ class JsonEditor(QWidget):
 
     def set_value(self, value: Any) -> None:
         """Show ``value`` pretty-printed (None shows an empty editor); clears undo history."""
-        self.text.setPlainText("" if value is None else json.dumps(value, indent=2, ensure_ascii=False))
+        self.text.setPlainText(
+            "" if value is None else json.dumps(value, indent=2, ensure_ascii=False)
+        )
         self.text.moveCursor(QTextCursor.MoveOperation.Start)
 
     def set_text(self, text: str) -> None:
@@ -141,7 +143,7 @@ class JsonEditor(QWidget):
         self._value = value
         if self._expect is not None and not isinstance(value, self._expect):
             names = self._expect if isinstance(self._expect, tuple) else (self._expect,)
-            words = {dict: "an object {…}", list: "a list […]"}
+            words: dict[type, str] = {dict: "an object {…}", list: "a list […]"}
             wanted = " or ".join(words.get(t, t.__name__) for t in names)
             return False, f"Expected {wanted}.", []
         if self._validator is not None:

@@ -49,7 +49,7 @@ class VariableHighlighter(QSyntaxHighlighter):
         self._format.setBackground(QColor(28, 126, 214, 28))
         self._format.setFontWeight(700)
 
-    def highlightBlock(self, text: str) -> None:  # noqa: N802 (Qt override)
+    def highlightBlock(self, text: str) -> None:
         for m in _VAR_RE.finditer(text):
             self.setFormat(m.start(), m.end() - m.start(), self._format)
 
@@ -79,16 +79,22 @@ class MessageTextEdit(QPlainTextEdit):
             block = block.next()
         return max(self.MIN_LINES, min(self.MAX_LINES, total))
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QSize:
         line = self.fontMetrics().lineSpacing()
         margins = self.contentsMargins()
-        height = self._lines() * line + 2 * int(self.document().documentMargin()) + margins.top() + margins.bottom() + 4
+        height = (
+            self._lines() * line
+            + 2 * int(self.document().documentMargin())
+            + margins.top()
+            + margins.bottom()
+            + 4
+        )
         return QSize(super().sizeHint().width(), height)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt override)
+    def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)  # type: ignore[arg-type]
         self.updateGeometry()
 
@@ -139,7 +145,9 @@ class MessageCard(QFrame):
             header.addWidget(b)
         layout.addLayout(header)
         self.text = MessageTextEdit()
-        self.text.setPlaceholderText("Message text. Use {{variable}} for values filled in per call.")
+        self.text.setPlaceholderText(
+            "Message text. Use {{variable}} for values filled in per call."
+        )
         self.text.setPlainText(content)
         self.text.textChanged.connect(self.changed.emit)
         layout.addWidget(self.text)
@@ -160,7 +168,8 @@ class MessageCard(QFrame):
     def _paint_role(self) -> None:
         colour = ROLE_COLOURS.get(self.role.currentText(), "#495057")
         self.setStyleSheet(
-            f"QFrame#messageCard {{ border: 1px solid palette(mid); border-left: 4px solid {colour};"
+            "QFrame#messageCard { border: 1px solid palette(mid);"
+            f" border-left: 4px solid {colour};"
             " border-radius: 4px; }"
         )
 
@@ -186,16 +195,16 @@ class MessagesEditor(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(6)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         inner = QWidget()
         self.list_layout = QVBoxLayout(inner)
         self.list_layout.setContentsMargins(0, 0, 6, 0)
         self.list_layout.setSpacing(8)
         self.list_layout.addStretch(1)
-        self.scroll.setWidget(inner)
-        outer.addWidget(self.scroll, 1)
+        self.scroll_area.setWidget(inner)
+        outer.addWidget(self.scroll_area, 1)
         row = QHBoxLayout()
         self.add_button = QPushButton("Add Message")
         self.add_button.setToolTip("Add a message at the end")
@@ -227,14 +236,16 @@ class MessagesEditor(QWidget):
         """(role, content) of every message, in order."""
         return [(c.role.currentText(), c.text.toPlainText()) for c in self.cards]
 
-    def add_message(self, role: str = "user", content: str = "", *, focus: bool = False) -> MessageCard:
+    def add_message(
+        self, role: str = "user", content: str = "", *, focus: bool = False
+    ) -> MessageCard:
         """Append a message and return its card."""
         card = self._insert_card(len(self.cards), role, content)
         self._renumber()
         self.changed.emit()
         if focus:
             card.text.setFocus()
-            self.scroll.ensureWidgetVisible(card)
+            self.scroll_area.ensureWidgetVisible(card)
         return card
 
     def remove_message(self, index: int) -> None:

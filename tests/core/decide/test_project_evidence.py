@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from helpers.decide_project import BuiltProject, build_decision_project
+
 from studio.core.datasets.service import create_dataset
 from studio.core.db.project import new_project, open_project
 from studio.core.decide import DecisionAnswers, decide, load_platforms
@@ -176,7 +176,7 @@ def test_empty_project_and_unknown_dataset(tmp_path: Path) -> None:
         assert ev.approved_examples == 0 and ev.test_set_size == 0
         assert "not split yet" in ev.provenance["approved_examples"]
         assert ev.tokens_mean_per_example is None and ev.validation_errors is None
-        with pytest.raises(NotFoundError, match="no dataset named 'nope'.*'tickets'"):
+        with pytest.raises(NotFoundError, match=r"no dataset named .nope.*.tickets."):
             gather_evidence(project, dataset="nope", today=TODAY)
 
 

@@ -7,11 +7,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers.decide_project import build_decision_project
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
-from helpers.decide_project import build_decision_project
 from studio.core.db.project import open_project
 from studio.core.decide.answers import CHANGE_KINDS
 from studio.core.decide.store import load_report, load_saved_answers, save_answers
@@ -19,7 +19,6 @@ from studio.core.demo_decision import demo_answers
 from studio.ui.context import AppContext
 from studio.ui.decide import DecideView
 from studio.ui.decide.form import hint_labels
-from studio.ui.decide.results import SvgChart
 
 BANKING77 = Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "banking77"
 TODAY = date(2026, 11, 22)
@@ -47,6 +46,7 @@ def make_view(qtbot: QtBot, context: AppContext) -> DecideView:
     view.today = TODAY
     view.resize(1200, 800)
     qtbot.addWidget(view)
+    view.show()
     return view
 
 
@@ -252,3 +252,31 @@ def test_errors_reach_the_user_as_sentences(
     assert shown.args[0].recommendation
     assert view.recompute_button.isEnabled()
     wait_idle(qtbot, context)
+
+
+def test_a_hidden_view_decides_when_first_shown(
+    qtbot: QtBot, context: AppContext, path: Path
+) -> None:
+    with open_project(path) as p:
+        save_answers(p, demo_answers())
+    view = DecideView(context)
+    view.today = TODAY
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.answers_loaded, timeout=TIMEOUT):
+        context.set_project(open_project(path))
+    wait_idle(qtbot, context)
+    assert view.decision is None  # nothing heavy ran for a view nobody looks at
+    assert "computed when shown" in view.status_label.text()
+    with qtbot.waitSignal(view.decision_shown, timeout=TIMEOUT):
+        view.show()
+    wait_idle(qtbot, context)
+
+
+def test_registered_in_the_main_window(qtbot: QtBot, context: AppContext) -> None:
+    from studio.ui.main_window import registered_views
+
+    spec = next(v for v in registered_views() if v.name == "decide")
+    view = spec.build(context)
+    qtbot.addWidget(view)
+    assert isinstance(view, DecideView)
+    assert spec.title == "Decide"

@@ -1,0 +1,144 @@
+"""``studio ab``: A/B-test prompt versions on a dataset split against a real model.
+
+    studio ab --project FILE --dataset NAME [--split test|validation|train|all]
+              --variant NAME@VERSION --variant NAME@VERSION [--base-url URL] [--model M]
+              [--concurrency N] [--scorer exact|label|json|json-schema|judge]
+              [--judge-prompt NAME@VERSION] [--no-cache] [--json]
+
+The key comes from the keyring (the provider named by the base URL) or from
+``OPENAI_API_KEY``; it is used for the requests only and never printed or stored. A
+local server (Ollama, llama.cpp, vLLM, LM Studio) needs no key.
+
+``--json`` prints ``{"run_id", "n", "variants": [{"prompt", "score", "ci95", "errors",
+"latency_ms": {"p50", "p95"}, "tokens": {"input", "output"}, "cost_usd"}], "comparison":
+{"difference", "ci95", "p_value", "test", "verdict"}, "calls": {"made", "cached",
+"failed"}}``; ``score`` is correct / answered (errors are counted apart), unknown tokens
+or cost are ``null``. Without ``--json``: a table and the verdict.
+
+Exit codes: 0 the run completed, 1 some calls failed (no answer), 2 bad input (unknown
+dataset, prompt or version, fewer than two variants, a bad URL, a dead server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    CliUsageError,
+    eprint,
+    open_project_arg,
+    print_json,
+)
+
+SCORER_CHOICES = ("exact", "label", "json", "json-schema", "judge")
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def register(sub: Any) -> None:
+    """Add the ``ab`` command."""
+    p = sub.add_parser(
+        "ab",
+        help="A/B-test two or more prompt versions on a dataset split, with statistics",
+        description="Run each example of a dataset split through two or more prompt "
+                    "versions against a model, score the answers and compare the versions "
+                    "(Wilson intervals, exact McNemar test, a plain verdict).",
+    )
+    p.add_argument("--project", required=True, metavar="FILE", type=Path,
+                   help="the .studio project file")
+    p.add_argument("--dataset", required=True, metavar="NAME", help="the dataset to test on")
+    p.add_argument("--split", default="test", choices=("test", "validation", "train", "all"),
+                   help="which examples (default: test)")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME@VERSION",
+                   help="a prompt version; give two or more (the first is the baseline A)")
+    p.add_argument("--base-url", default=None, metavar="URL",
+                   help=f"OpenAI-compatible base URL (default: {DEFAULT_BASE_URL})")
+    p.add_argument("--model", default=None, metavar="M",
+                   help="model for every variant (default: each version's own model)")
+    p.add_argument("--concurrency", type=int, default=8, metavar="N",
+                   help="requests in flight, 1-64 (default 8)")
+    p.add_argument("--scorer", default=None, choices=SCORER_CHOICES,
+                   help="how answers are scored (default: label for classification "
+                        "datasets, else exact)")
+    p.add_argument("--judge-prompt", default=None, metavar="NAME@VERSION",
+                   help="the judge prompt for --scorer judge")
+    p.add_argument("--no-cache", action="store_true",
+                   help="ask the model again even when an identical request is cached")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=_ab)
+
+
+def _key_for(provider: Any) -> str | None:
+    from studio.core.llm.keys import get_key
+
+    key = get_key(provider)
+    if key:
+        return key
+    # The command line documents OPENAI_API_KEY for any base URL: the user names both
+    # the server and the key in the same invocation.
+    return os.environ.get("OPENAI_API_KEY") or None
+
+
+def _provider(base_url: str | None) -> Any:
+    from studio.core.llm.providers import ProviderConfig
+
+    url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+    if url == DEFAULT_BASE_URL:
+        return ProviderConfig(name="OpenAI", base_url=url, kind="openai")
+    return ProviderConfig(name=url, base_url=url, kind="compatible")
+
+
+def _ab(args: argparse.Namespace) -> int:
+    from studio.core.datasets.service import get_dataset
+    from studio.core.evals import service
+    from studio.core.evals.summary import format_text
+
+    if len(args.variant) < 2:
+        raise CliUsageError(
+            "give at least two prompt versions to compare: --variant NAME@VERSION "
+            "--variant NAME@VERSION."
+        )
+    if args.scorer == "judge" and not args.judge_prompt:
+        raise CliUsageError("--scorer judge needs --judge-prompt NAME@VERSION.")
+    provider = _provider(args.base_url)
+    project = open_project_arg(args.project)
+    try:
+        info = get_dataset(project, args.dataset)
+        scorer = args.scorer or ("label" if info.task_type == "classification" else "exact")
+        config: dict[str, Any] = {}
+        if args.judge_prompt:
+            config["judge_prompt"] = args.judge_prompt
+        spec = service.RunSpec(
+            dataset=info.id,
+            variants=[service.VariantSpec(ref, model=args.model) for ref in args.variant],
+            provider=provider,
+            split=args.split,
+            scorer=scorer,
+            scorer_config=config,
+            concurrency=args.concurrency,
+        )
+        run_id = service.create_run(project, spec)
+        if not args.json:
+            eprint(f"Run {run_id}: {len(args.variant)} variants on {info.name} "
+                   f"({args.split}) at {provider.base_url} ...")
+        outcome = service.execute_run(project, run_id, key=_key_for(provider),
+                                      cache=not args.no_cache)
+        if outcome.failed_reason:
+            eprint(f"studio: {outcome.failed_reason}")
+            return EXIT_BAD_INPUT
+        summary = service.run_summary(project, run_id)
+    finally:
+        project.close()
+    if args.json:
+        print_json(summary.to_cli_json())
+    else:
+        sys.stdout.write(format_text(summary))
+    if summary.calls.get("failed", 0) > 0:
+        return EXIT_CHECK_FAILED
+    return EXIT_OK

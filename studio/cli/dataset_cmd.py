@@ -1,0 +1,240 @@
+"""``studio dataset import|list|stats|split``: datasets on the command line.
+
+Exit codes: 0 ok; 1 a check failed (``import --all-or-nothing`` with rejected rows);
+2 bad input (unreadable file, missing column, fraction out of range), with a message
+naming the file, line or flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.cli.common import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    CliUsageError,
+    eprint,
+    open_project_arg,
+    print_json,
+)
+
+
+def _fraction(flag: str) -> Any:
+    def parse(value: str) -> float:
+        try:
+            x = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{flag} must be a number from 0 to 1 (got {value!r})"
+            ) from None
+        if not 0.0 <= x <= 1.0 or x != x:
+            raise argparse.ArgumentTypeError(f"{flag} must be between 0 and 1 inclusive (got {value})")
+        return x
+
+    return parse
+
+
+def register(sub: Any) -> None:
+    """Add the ``dataset`` command group."""
+    p = sub.add_parser("dataset", help="import, list, inspect and split datasets")
+    dsub = p.add_subparsers(dest="dataset_command", metavar="SUBCOMMAND")
+
+    def no_subcommand(_args: argparse.Namespace) -> int:
+        p.print_help(sys.stderr)
+        return 2
+
+    p.set_defaults(func=no_subcommand)
+
+    imp = dsub.add_parser("import", help="import a CSV / JSONL / JSON file into a dataset")
+    imp.add_argument("--project", required=True, metavar="FILE", help="the .studio project")
+    imp.add_argument("path", metavar="PATH", help="file to import")
+    imp.add_argument("--name", required=True, help="dataset name (created if missing)")
+    imp.add_argument(
+        "--input-field", action="append", default=None, metavar="F",
+        help="field that becomes an input variable (repeat for several; default: guessed)",
+    )
+    imp.add_argument("--output-field", metavar="F", help="field holding the ideal output")
+    imp.add_argument("--label-field", metavar="F", help="field holding the label")
+    imp.add_argument(
+        "--task-type", choices=("classification", "extraction", "generation", "chat"),
+        help="task type of a new dataset (default: guessed)",
+    )
+    imp.add_argument(
+        "--all-or-nothing", action="store_true",
+        help="import nothing (exit 1) if any row is rejected",
+    )
+    imp.add_argument("--json", action="store_true", help="print the result as JSON")
+    imp.set_defaults(func=_import)
+
+    ls = dsub.add_parser("list", help="list the datasets of a project")
+    ls.add_argument("--project", required=True, metavar="FILE")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_list)
+
+    st = dsub.add_parser("stats", help="counts, duplicates and leaks of a dataset")
+    st.add_argument("--project", required=True, metavar="FILE")
+    st.add_argument("name", metavar="NAME")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=_stats)
+
+    sp = dsub.add_parser("split", help="assign train / validation / test")
+    sp.add_argument("--project", required=True, metavar="FILE")
+    sp.add_argument("name", metavar="NAME")
+    sp.add_argument("--test", required=True, type=_fraction("--test"), metavar="FRACTION")
+    sp.add_argument("--validation", default=0.0, type=_fraction("--validation"), metavar="FRACTION")
+    sp.add_argument("--seed", type=int, default=0, metavar="N")
+    sp.add_argument(
+        "--stratify", action=argparse.BooleanOptionalAction, default=True,
+        help="keep label proportions equal across splits (default: on)",
+    )
+    sp.add_argument(
+        "--move-locked", action="store_true",
+        help="also re-assign test examples an evaluation has used (they stay in test otherwise)",
+    )
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=_split)
+
+    from studio.cli import export_cmd  # `dataset export` lives in its own module
+
+    export_cmd.register_dataset_export(dsub)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from studio.core.datasets.importers import preview_file
+    from studio.core.datasets.importing import import_file
+    from studio.core.datasets.mapping import auto_mapping
+
+    path = Path(args.path)
+    preview = preview_file(path)
+    mapping = auto_mapping(preview)
+    if args.input_field:
+        mapping.input_fields = list(args.input_field)
+    if args.output_field:
+        mapping.output_field = args.output_field
+        if mapping.label_field == args.output_field:
+            mapping.label_field = None
+    if args.label_field:
+        mapping.label_field = args.label_field
+        if mapping.output_field == args.label_field:
+            mapping.output_field = None
+    if args.task_type:
+        mapping.task_type = args.task_type
+    elif args.label_field and not mapping.output_field:
+        mapping.task_type = "classification"
+    elif args.output_field and mapping.task_type == "classification":
+        mapping.task_type = "generation"
+    if preview.kind != "chat" and not mapping.input_fields:
+        raise CliUsageError(
+            f"{path}: cannot tell which field is the input; name it with --input-field "
+            f"(fields: {', '.join(preview.columns)})."
+        )
+    project = open_project_arg(args.project)
+    try:
+        result = import_file(project, path, args.name, mapping, all_or_nothing=args.all_or_nothing)
+    finally:
+        project.close()
+    if args.json:
+        print_json(result.to_json())
+    else:
+        if result.rolled_back and args.all_or_nothing and result.rejected:
+            print(f"Nothing imported: {len(result.rejected)} row(s) of {path} were rejected.")
+        else:
+            print(
+                f"Imported {result.imported} example(s) into \"{args.name}\"; skipped "
+                f"{result.skipped_duplicates} duplicate(s); rejected {len(result.rejected)} row(s)."
+            )
+        for r in result.rejected[:50]:
+            print(f"  {path}: {r.reason}")
+        if len(result.rejected) > 50:
+            print(f"  … and {len(result.rejected) - 50} more")
+    for w in result.warnings:
+        eprint(f"studio: warning: {w}")
+    if args.all_or_nothing and result.rejected:
+        return EXIT_CHECK_FAILED
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    from studio.core.datasets.service import dataset_summaries
+
+    project = open_project_arg(args.project)
+    try:
+        summaries = dataset_summaries(project)
+    finally:
+        project.close()
+    if args.json:
+        print_json(
+            [
+                {"id": s.id, "name": s.name, "task_type": s.task_type, "examples": s.examples,
+                 "by_status": s.by_status, "by_split": s.by_split}
+                for s in summaries
+            ]
+        )
+        return EXIT_OK
+    if not summaries:
+        print("No datasets.")
+    for s in summaries:
+        splits = ", ".join(f"{k} {v}" for k, v in sorted(s.by_split.items()))
+        print(f"{s.name}\t{s.task_type}\t{s.examples} examples\t{splits}")
+    return EXIT_OK
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from studio.core.datasets.stats import dataset_stats
+
+    project = open_project_arg(args.project)
+    try:
+        stats = dataset_stats(project, args.name)
+    finally:
+        project.close()
+    if args.json:
+        keys = ("examples", "by_status", "by_split", "by_label", "duplicates", "leaks")
+        out = {k: stats[k] for k in keys}
+        out.update({k: v for k, v in stats.items() if k not in keys})
+        print_json(out)
+        return EXIT_OK
+    print(f"{stats['dataset']} ({stats['task_type']}): {stats['examples']} examples")
+    print("  status: " + ", ".join(f"{k} {v}" for k, v in stats["by_status"].items()))
+    print("  split:  " + ", ".join(f"{k} {v}" for k, v in stats["by_split"].items()))
+    print(f"  labels: {len(stats['by_label'])}; imbalance (largest/smallest): {stats['imbalance_ratio']}")
+    print(f"  duplicates: {stats['duplicates']} in {stats['duplicate_groups']} group(s); leaks: {stats['leaks']}")
+    tl = stats["token_lengths"]
+    print(f"  tokens per example ({tl['method']}): median {tl['median']}, max {tl['max']}")
+    return EXIT_OK
+
+
+def _split(args: argparse.Namespace) -> int:
+    from studio.core.datasets.service import get_dataset
+    from studio.core.datasets.splits import split_dataset
+
+    if args.test + args.validation > 1.0 + 1e-9:
+        raise CliUsageError(
+            f"--test ({args.test}) plus --validation ({args.validation}) is more than 1."
+        )
+    project = open_project_arg(args.project)
+    try:
+        info = get_dataset(project, args.name)
+        result = split_dataset(
+            project, info.id, args.test, args.validation, args.seed, args.stratify,
+            args.move_locked,
+        )
+    finally:
+        project.close()
+    out = {
+        "train": result.train,
+        "validation": result.validation,
+        "test": result.test,
+        "kept_locked": result.kept_locked,
+        "moved": result.moved,
+    }
+    if args.json:
+        print_json(out)
+    else:
+        print(
+            f"{args.name}: train {result.train}, validation {result.validation}, test "
+            f"{result.test} ({result.moved} moved; {result.kept_locked} locked test examples kept)."
+        )
+    return EXIT_OK

@@ -1,0 +1,127 @@
+"""``studio dataset export``: a dataset rendered through a prompt version, as training files.
+
+``studio dataset export --project FILE NAME --target FORMAT --prompt NAME@VERSION -o DIR
+[--validation FRACTION] [--json]`` writes ``DIR/train.jsonl``, ``DIR/validation.jsonl``
+(when there is a validation set) and ``DIR/manifest.json``; ``--json`` prints the
+manifest. Exit codes: 0 exported, 1 the written files failed the target's validation
+(they are deleted), 2 bad input (unknown dataset, prompt version or target, nothing to
+export, an unwritable folder).
+
+The ``dataset`` command group belongs to :mod:`studio.cli.dataset_cmd`, which calls
+:func:`register_dataset_export` with its subparsers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.cli.common import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    eprint,
+    open_project_arg,
+    print_json,
+)
+from studio.core.export import ExportResult, export_dataset
+from studio.core.formats import FORMATS
+
+
+def _fraction(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--validation must be a number from 0 to below 1 (got {value!r})") from None
+    if not 0.0 <= x < 1.0 or x != x:
+        raise argparse.ArgumentTypeError(
+            f"--validation must be at least 0 and below 1 (got {value})")
+    return x
+
+
+def register_dataset_export(dataset_subparsers: Any) -> None:
+    """Add ``export`` to the ``dataset`` command group's subparsers."""
+    p = dataset_subparsers.add_parser(
+        "export", help="export a dataset through a prompt version as fine-tuning JSONL",
+        description="Render the approved examples of a dataset through a prompt version "
+                    "into a target's training format, write train/validation files "
+                    "atomically, re-validate them and write a manifest.")
+    p.add_argument("--project", required=True, metavar="FILE", help="the .studio project")
+    p.add_argument("name", metavar="NAME", help="dataset name")
+    p.add_argument("--target", required=True, choices=tuple(FORMATS), metavar="FORMAT",
+                   help="one of: " + ", ".join(FORMATS))
+    p.add_argument("--prompt", required=True, metavar="NAME@VERSION",
+                   help="the prompt version (NAME@VERSION, NAME@label or NAME)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", type=Path,
+                   help="output folder (created if missing)")
+    p.add_argument("--validation", type=_fraction, default=None, metavar="FRACTION",
+                   help="share of train carved out as validation when the dataset has no "
+                        "validation split")
+    p.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    p.set_defaults(func=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Run the export; exit 0 ok, 1 failed re-validation, 2 bad input."""
+    project = open_project_arg(args.project)
+    try:
+        result = export_dataset(project, args.name, args.target, args.prompt, args.output,
+                                validation_fraction=args.validation)
+    finally:
+        project.close()
+    if args.json:
+        data = dict(result.manifest)
+        if not result.ok:
+            data["error"] = result.message
+            data["findings"] = {f.role: [x.to_json() for x in f.blocking_errors()[:50]]
+                                for f in result.files if f.blocking_errors()}
+        print_json(data)
+    else:
+        sys.stdout.write(render_human(result))
+    if not result.ok:
+        if not args.json:
+            eprint(f"studio: {result.message}")
+        return EXIT_CHECK_FAILED
+    return EXIT_OK
+
+
+def render_human(result: ExportResult) -> str:
+    """A few lines: files with counts and sha256, skipped examples, the manifest path."""
+    m = result.manifest
+    lines: list[str] = []
+    if result.ok:
+        lines.append(f"Exported {m['dataset']['name']} through {m['prompt']['ref']} to "
+                     f"{m['target_title']} ({m['format']}):")
+    else:
+        lines.append(f"Export of {m['dataset']['name']} to {m['target_title']} FAILED "
+                     "validation; the files were deleted.")
+    for f in result.files:
+        verdict = "valid" if not f.blocking_errors() else \
+            f"{len(f.blocking_errors())} error(s)"
+        lines.append(f"  {f.path}  {f.count:,} records  sha256 {f.sha256[:16]}...  {verdict}")
+        if f.blocking_errors():
+            for x in f.blocking_errors()[:5]:
+                where = f"line {x.line}" if x.line is not None else "file"
+                ex = result.example_for_line(f.path, x.line)
+                lines.append(f"    {where}" + (f" (example {ex})" if ex else "")
+                             + f": [{x.code}] {x.message}")
+    counts = m["counts"]
+    if counts.get("excluded_test_split"):
+        lines.append(f"  {counts['excluded_test_split']:,} examples in the test split were "
+                     "not exported.")
+    skipped = m["skipped"]["by_reason"]
+    if skipped:
+        lines.append(f"  Skipped {counts['skipped']:,} examples: "
+                     + ", ".join(f"{k} {v:,}" for k, v in sorted(skipped.items())))
+        for s in m["skipped"]["examples"][:3]:
+            lines.append(f"    {s['message']}")
+    src = m["selection"]["validation_source"]
+    lines.append("  Validation: " + {"split": "the dataset's validation split",
+                                    "fraction": f"{m['selection']['validation_fraction']} "
+                                                "of train (deterministic)",
+                                    "none": "none"}.get(src, src))
+    if result.manifest_path is not None:
+        lines.append(f"  Manifest: {result.manifest_path}")
+    return "\n".join(lines) + "\n"

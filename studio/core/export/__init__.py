@@ -1,0 +1,56 @@
+"""Dataset export: render examples through a prompt version into fine-tuning files.
+
+Public API::
+
+    export_dataset(project, dataset, target, prompt, out_dir, *, validation_fraction=None,
+                   statuses=("approved",), splits=(None, "train", "validation"),
+                   kind=None, preference_sources=("human", "judge"), model=None,
+                   progress=None, cancel=None) -> ExportResult
+        ExportResult(ok, out_dir, target, kind, files: [FileResult(role, path, count,
+            sha256, bytes, example_ids, report)], manifest, manifest_path, skipped,
+            message); .line_map(role), .example_for_line(path, line)
+    example_to_chat(spec, example) -> ChatExample          (the rendering rule)
+    example_to_preference(spec, example, chosen, rejected) -> PreferenceExample
+    load_preference_pairs(project, dataset_id, sources) -> PreferencePairs
+    carve_validation(dataset_id, train_ids, fraction) -> set[int]
+    export_kinds(target) -> tuple of "chat" / "preference" the target supports
+
+The rendering rule is documented in :mod:`studio.core.export.render`; the steps (select,
+assign, render, write atomically, re-validate, manifest) in :mod:`studio.core.export.run`.
+"""
+
+from __future__ import annotations
+
+from studio.core.export.preferences import PreferencePair, PreferencePairs, load_preference_pairs
+from studio.core.export.render import ExampleSkipped, example_to_chat, example_to_preference
+from studio.core.export.run import (
+    DEFAULT_SPLITS,
+    DEFAULT_STATUSES,
+    MANIFEST_FILE,
+    TRAIN_FILE,
+    VALIDATION_FILE,
+    ExportResult,
+    FileResult,
+    carve_validation,
+    export_dataset,
+    export_kinds,
+)
+
+__all__ = [
+    "DEFAULT_SPLITS",
+    "DEFAULT_STATUSES",
+    "MANIFEST_FILE",
+    "TRAIN_FILE",
+    "VALIDATION_FILE",
+    "ExampleSkipped",
+    "ExportResult",
+    "FileResult",
+    "PreferencePair",
+    "PreferencePairs",
+    "carve_validation",
+    "example_to_chat",
+    "example_to_preference",
+    "export_dataset",
+    "export_kinds",
+    "load_preference_pairs",
+]

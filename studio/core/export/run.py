@@ -1,0 +1,507 @@
+"""Export a dataset through a prompt version to one target's train/validation JSONL.
+
+Steps of :func:`export_dataset`:
+
+1. **Select** the examples: status in ``statuses`` (default: approved only) and split in
+   ``splits`` (default: unsplit, train and validation; the test split is never trained
+   on unless asked for).
+2. **Assign** train and validation: examples in the dataset's validation split form the
+   validation file; when no selected example is in it and ``validation_fraction`` is
+   given, that share of the train examples is carved out deterministically (examples
+   ordered by a hash of dataset id and example id, so the carve-out is stable and does
+   not depend on row order).
+3. **Render** each example through the prompt version (:mod:`studio.core.export.render`)
+   and reshape it with the target's exporter; examples that cannot be exported are
+   skipped and listed in the manifest. For preference targets (OpenAI DPO, or
+   ``kind="preference"``), the records come from the A/B preferences instead.
+4. **Write** ``train.jsonl`` and ``validation.jsonl`` atomically (temp file + rename).
+5. **Re-validate** every written file with the target's validator. If a file has an
+   error, every file of this export is deleted and the result says why (``ok`` False).
+6. **Manifest**: ``manifest.json`` (written last, atomically) holds the counts, sha256
+   and size of each file, the prompt version (name, version, hash), the dataset
+   snapshot (example count and a hash over the exported ids and their ``updated_at``),
+   the target, the studio version, the date, and the example id of every line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from studio import __version__
+from studio.core.datasets.service import ExampleDetail, get_dataset, iter_all_examples
+from studio.core.db.project import Project
+from studio.core.errors import UserError, ValidationError
+from studio.core.export.preferences import PreferencePair, load_preference_pairs
+from studio.core.export.render import ExampleSkipped, example_to_chat, example_to_preference
+from studio.core.formats.common import ValidationReport, write_jsonl_atomic
+from studio.core.formats.registry import FORMATS
+from studio.core.formats.validate import validate_file
+from studio.core.progress import CancelToken, Progress, ProgressCallback
+from studio.core.prompts.service import PromptVersionData, resolve_ref
+from studio.core.prompts.spec import PromptSpec
+
+Kind = Literal["chat", "preference"]
+DEFAULT_STATUSES: tuple[str, ...] = ("approved",)
+DEFAULT_SPLITS: tuple[str | None, ...] = (None, "train", "validation")
+TRAIN_FILE = "train.jsonl"
+VALIDATION_FILE = "validation.jsonl"
+MANIFEST_FILE = "manifest.json"
+# A validation file is not a training file: the minimum-count rule is about training.
+VALIDATION_FILE_EXEMPT = frozenset({"too_few_examples"})
+MAX_SKIPPED_LISTED = 50
+
+
+@dataclass
+class FileResult:
+    """One written (and re-validated) file."""
+
+    role: str  # "train" or "validation"
+    path: Path
+    count: int
+    sha256: str
+    bytes: int
+    example_ids: list[int]
+    report: ValidationReport | None = None
+
+    def blocking_errors(self) -> list[Any]:
+        """The errors that fail the export (the validation file may be small)."""
+        if self.report is None:
+            return []
+        exempt = VALIDATION_FILE_EXEMPT if self.role == "validation" else frozenset()
+        return [f for f in self.report.findings
+                if f.severity == "error" and f.code not in exempt]
+
+
+@dataclass
+class ExportResult:
+    """What an export did. ``ok`` False: a file failed re-validation and was deleted."""
+
+    ok: bool
+    out_dir: Path
+    target: str
+    kind: Kind
+    files: list[FileResult]
+    manifest: dict[str, Any]
+    manifest_path: Path | None
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""
+
+    def line_map(self, role: str = "train") -> list[int]:
+        """Example id of each line (index 0 = line 1) of the ``role`` file."""
+        for f in self.files:
+            if f.role == role:
+                return f.example_ids
+        return []
+
+    def example_for_line(self, path: Path, line: int | None) -> int | None:
+        """The example id behind ``line`` (1-based) of an exported file, or None."""
+        if line is None:
+            return None
+        for f in self.files:
+            if Path(f.path) == Path(path) and 1 <= line <= len(f.example_ids):
+                return f.example_ids[line - 1]
+        return None
+
+
+@dataclass
+class _Selected:
+    train: list[int]
+    validation: list[int]
+    snapshot: hashlib._Hash
+    count: int
+    excluded_test: int
+    validation_source: str
+
+
+def _carve_key(dataset_id: int, example_id: int) -> bytes:
+    return hashlib.sha256(f"{dataset_id}:{example_id}".encode()).digest()
+
+
+def carve_validation(dataset_id: int, train_ids: list[int], fraction: float) -> set[int]:
+    """The ids moved from train to validation for ``fraction`` (deterministic).
+
+    ``round(fraction * n)`` examples, at least one when the fraction is positive and at
+    least two examples exist (so the train file is never emptied).
+    """
+    n = len(train_ids)
+    if fraction <= 0 or n < 2:
+        return set()
+    k = min(n - 1, max(1, round(fraction * n)))
+    ranked = sorted(train_ids, key=lambda i: _carve_key(dataset_id, i))
+    return set(ranked[:k])
+
+
+def _select(project: Project, dataset_id: int, statuses: tuple[str, ...],
+            splits: tuple[str | None, ...], fraction: float | None,
+            cancel: CancelToken | None) -> _Selected:
+    snapshot = hashlib.sha256()
+    train: list[int] = []
+    validation: list[int] = []
+    excluded_test = count = 0
+    status_set, split_set = set(statuses), set(splits)
+    for ex in iter_all_examples(project, dataset_id):
+        if cancel is not None and not count % 2000:
+            cancel.raise_if_cancelled()
+        if ex.status not in status_set:
+            continue
+        if ex.split not in split_set:
+            if ex.split == "test":
+                excluded_test += 1
+            continue
+        count += 1
+        snapshot.update(f"{ex.id}\t{ex.updated_at}\n".encode())
+        (validation if ex.split == "validation" else train).append(ex.id)
+    source = "split" if validation else "none"
+    if not validation and fraction:
+        carved = carve_validation(dataset_id, train, fraction)
+        if carved:
+            validation = [i for i in train if i in carved]
+            train = [i for i in train if i not in carved]
+            source = "fraction"
+    return _Selected(train, validation, snapshot, count, excluded_test, source)
+
+
+def _examples_by_id(project: Project, dataset_id: int, wanted: set[int]
+                    ) -> Iterator[ExampleDetail]:
+    for ex in iter_all_examples(project, dataset_id):
+        if ex.id in wanted:
+            yield ex
+
+
+def _remove(paths: Iterable[Path]) -> None:
+    for p in paths:
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> str:
+    payload = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _prepare_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"Cannot create the output folder {out_dir}: "
+                        f"{exc.strerror or exc}.", where=str(out_dir)) from None
+    if not out_dir.is_dir():
+        raise UserError(f"{out_dir} is not a folder.", where=str(out_dir))
+    # An old manifest would describe files this export replaces: remove it first, so a
+    # manifest on disk always belongs to a complete export.
+    _remove([out_dir / MANIFEST_FILE])
+
+
+def _resolve_prompt(project: Project, prompt: str | PromptVersionData) -> PromptVersionData:
+    if isinstance(prompt, PromptVersionData):
+        return prompt
+    return resolve_ref(project, prompt)
+
+
+def _kind_for(target: str, kind: Kind | None) -> Kind:
+    spec = FORMATS.get(target)
+    if spec is None:
+        raise ValidationError(f"Unknown export target {target!r}; use one of: "
+                              f"{', '.join(FORMATS)}.", where="target")
+    if kind is None:
+        kind = "chat" if spec.export_chat is not None else "preference"
+    if kind == "chat" and spec.export_chat is None:
+        raise ValidationError(f"{spec.title} takes preference pairs only; export it with "
+                              "kind 'preference'.", where="target")
+    if kind == "preference" and spec.export_preference is None:
+        raise ValidationError(f"{spec.title} has no preference (DPO) format.", where="target")
+    return kind
+
+
+class _Records:
+    """Lazily rendered records of one file; records the example id of each line."""
+
+    def __init__(self, items: Iterable[tuple[int, Callable[[], dict[str, Any]]]],
+                 skipped: list[dict[str, Any]], tick: Callable[[], None]) -> None:
+        self.items = items
+        self.skipped = skipped
+        self.tick = tick
+        self.ids: list[int] = []
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for example_id, make in self.items:
+            self.tick()
+            try:
+                record = make()
+            except ExampleSkipped as exc:
+                self.skipped.append({"example_id": example_id, "reason": exc.reason,
+                                     "message": exc.message})
+                continue
+            except UserError as exc:  # the target's exporter cannot hold this example
+                self.skipped.append({"example_id": example_id, "reason": "target_cannot_hold",
+                                     "message": f"Example {example_id}: {exc.message}"})
+                continue
+            self.ids.append(example_id)
+            yield record
+
+
+def _chat_items(project: Project, dataset_id: int, ids: list[int], spec: PromptSpec,
+                exporter: Callable[..., dict[str, Any]]
+                ) -> Iterator[tuple[int, Callable[[], dict[str, Any]]]]:
+    for ex in _examples_by_id(project, dataset_id, set(ids)):
+        yield ex.id, (lambda ex=ex: exporter(example_to_chat(spec, ex)))  # type: ignore[misc]
+
+
+def _preference_items(project: Project, dataset_id: int, ids: list[int],
+                      pairs: dict[int, list[PreferencePair]], spec: PromptSpec,
+                      exporter: Callable[..., dict[str, Any]]
+                      ) -> Iterator[tuple[int, Callable[[], dict[str, Any]]]]:
+    wanted = {i for i in ids if i in pairs}
+    for ex in _examples_by_id(project, dataset_id, wanted):
+        for pair in pairs[ex.id]:
+            yield ex.id, (lambda ex=ex, pair=pair: exporter(  # type: ignore[misc]
+                example_to_preference(spec, ex, pair.chosen, pair.rejected)))
+
+
+def export_dataset(
+    project: Project,
+    dataset: int | str,
+    target: str,
+    prompt: str | PromptVersionData,
+    out_dir: Path,
+    *,
+    validation_fraction: float | None = None,
+    statuses: tuple[str, ...] = DEFAULT_STATUSES,
+    splits: tuple[str | None, ...] = DEFAULT_SPLITS,
+    kind: Kind | None = None,
+    preference_sources: tuple[str, ...] = ("human", "judge"),
+    model: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ExportResult:
+    """Export ``dataset`` rendered through ``prompt`` to ``target`` files in ``out_dir``.
+
+    Args:
+        project: the open project.
+        dataset: dataset id or name.
+        target: a format name of :data:`studio.core.formats.FORMATS` (openai-chat ...).
+        prompt: ``NAME@VERSION`` / ``NAME@label`` or a resolved version.
+        out_dir: folder for ``train.jsonl``, ``validation.jsonl`` and ``manifest.json``
+            (created if missing; files of the same names are replaced).
+        validation_fraction: share of train carved out as validation when the dataset
+            has no validation split among the selected examples (ignored otherwise).
+        statuses: example statuses to export (default approved only).
+        splits: splits to export (None = unsplit); test is excluded by default.
+        kind: "chat" (supervised) or "preference" (DPO pairs from the A/B preferences);
+            default: chat when the target has a chat format, else preference.
+        preference_sources: which preferences count ("human", "judge").
+        model: the model for the re-validation's token limits (default: the target's).
+        progress: called with examples done / selected.
+        cancel: checked between examples; cancelling removes the partial export.
+
+    Returns:
+        The result; ``ok`` False when a written file failed re-validation (its files are
+        deleted and ``message`` says why).
+
+    Raises:
+        UserError: unknown dataset, prompt version or target, a bad fraction, nothing to
+            export, or a folder that cannot be written.
+        CancelledError: ``cancel`` was triggered (nothing is left behind).
+    """
+    out_dir = Path(out_dir)
+    kind = _kind_for(target, kind)
+    fmt = FORMATS[target]
+    if validation_fraction is not None and not 0.0 <= validation_fraction < 1.0:
+        raise ValidationError(f"The validation fraction must be at least 0 and below 1, not "
+                              f"{validation_fraction}.", where="validation")
+    info = get_dataset(project, dataset)
+    version = _resolve_prompt(project, prompt)
+    sel = _select(project, info.id, statuses, splits, validation_fraction, cancel)
+    if sel.count == 0:
+        raise UserError(
+            f'Dataset "{info.name}" has no examples to export with status '
+            f"{' or '.join(statuses) or '(none)'}"
+            + (f" ({sel.excluded_test} are in the test split, which is not exported)"
+               if sel.excluded_test else "") + ".", where="dataset")
+    pairs_info = None
+    pairs: dict[int, list[PreferencePair]] = {}
+    if kind == "preference":
+        pairs_info = load_preference_pairs(project, info.id, preference_sources)
+        for pair in pairs_info.pairs:
+            pairs.setdefault(pair.example_id, []).append(pair)
+        if not any(i in pairs for i in sel.train + sel.validation):
+            raise UserError(
+                f'Dataset "{info.name}" has no usable A/B preferences for the selected '
+                "examples; record preferences in an A/B comparison first.", where="dataset")
+
+    exporter = fmt.export_chat if kind == "chat" else fmt.export_preference
+    assert exporter is not None
+    _prepare_dir(out_dir)
+    total = len(sel.train) + len(sel.validation)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if done % 256 == 0 or done == total:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            if progress is not None:
+                progress(Progress(done, total, f"{done:,} of {total:,} examples"))
+
+    skipped: list[dict[str, Any]] = []
+    written: list[FileResult] = []
+    plan = [("train", TRAIN_FILE, sel.train), ("validation", VALIDATION_FILE, sel.validation)]
+    try:
+        for role, name, ids in plan:
+            path = out_dir / name
+            if not ids:
+                if role == "validation":
+                    _remove([path])  # a stale file from an earlier export
+                continue
+            items = (_chat_items(project, info.id, ids, version.spec, exporter)
+                     if kind == "chat" else
+                     _preference_items(project, info.id, ids, pairs, version.spec, exporter))
+            records = _Records(items, skipped, tick)
+            count, digest = write_jsonl_atomic(path, records)
+            if count == 0:
+                _remove([path])
+                continue
+            written.append(FileResult(role, path, count, digest, path.stat().st_size,
+                                      records.ids))
+    except BaseException:
+        _remove(f.path for f in written)
+        raise
+
+    if not any(f.role == "train" for f in written):
+        _remove(f.path for f in written)
+        reasons = ", ".join(sorted({s["reason"] for s in skipped})) or "nothing selected"
+        raise UserError(f'Nothing from dataset "{info.name}" could be exported to '
+                        f"{fmt.title} (skipped: {reasons})."
+                        + (f" First: {skipped[0]['message']}" if skipped else ""),
+                        where="dataset")
+
+    # Re-validate what was written, with the target's own validator.
+    try:
+        for f in written:
+            if progress is not None:
+                progress(Progress(total, total, f"Validating {f.path.name}"))
+            f.report = validate_file(f.path, target, model=model, cancel=cancel)
+    except BaseException:
+        _remove(f.path for f in written)
+        raise
+    failing = [f for f in written if f.blocking_errors()]
+
+    manifest = _manifest(info.id, info.name, version, target, kind, sel, written, skipped,
+                         validation_fraction, statuses, splits, pairs_info)
+    if failing:
+        _remove(f.path for f in written)
+        first = failing[0].blocking_errors()[0]
+        where = f"{failing[0].path.name}" + (f" line {first.line}" if first.line else "")
+        message = (f"The export failed {fmt.title} validation and was deleted: "
+                   f"{sum(len(f.blocking_errors()) for f in failing)} error(s); first at "
+                   f"{where}: {first.message}")
+        manifest["status"] = "failed_validation"
+        return ExportResult(False, out_dir, target, kind, written, manifest, None, skipped,
+                            message)
+    manifest_path = out_dir / MANIFEST_FILE
+    _write_json_atomic(manifest_path, manifest)
+    return ExportResult(True, out_dir, target, kind, written, manifest, manifest_path, skipped,
+                        f"Exported {sum(f.count for f in written):,} records to {out_dir}.")
+
+
+def _manifest(dataset_id: int, dataset_name: str, version: PromptVersionData, target: str,
+              kind: Kind, sel: _Selected, written: list[FileResult],
+              skipped: list[dict[str, Any]], fraction: float | None,
+              statuses: tuple[str, ...], splits: tuple[str | None, ...],
+              pairs_info: Any) -> dict[str, Any]:
+    fmt = FORMATS[target]
+    files: dict[str, Any] = {}
+    for f in written:
+        report = f.report
+        files[f.role] = {
+            "path": f.path.name,
+            "records": f.count,
+            "sha256": f.sha256,
+            "bytes": f.bytes,
+            "validation": None if report is None else {
+                "valid": not f.blocking_errors(),
+                "errors": sum(1 for x in report.findings if x.severity == "error"),
+                "warnings": sum(1 for x in report.findings if x.severity == "warning"),
+                "findings_by_code": report.stats.get("findings_by_code", {}),
+                "tokens": (report.stats.get("tokens") or {}).get("total"),
+            },
+        }
+    reasons: dict[str, int] = {}
+    for s in skipped:
+        reasons[s["reason"]] = reasons.get(s["reason"], 0) + 1
+    manifest: dict[str, Any] = {
+        "status": "ok",
+        "studio_version": __version__,
+        "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "target": target,
+        "target_title": fmt.title,
+        "format": kind,
+        "counts": {
+            "selected": sel.count,
+            "train": next((f.count for f in written if f.role == "train"), 0),
+            "validation": next((f.count for f in written if f.role == "validation"), 0),
+            "skipped": len(skipped),
+            "excluded_test_split": sel.excluded_test,
+        },
+        "files": files,
+        "prompt": {
+            "name": version.name,
+            "version": version.version,
+            "ref": version.ref,
+            "hash": version.hash,
+            "model": version.spec.model,
+        },
+        "dataset": {
+            "id": dataset_id,
+            "name": dataset_name,
+            "snapshot": {"examples": sel.count, "hash": sel.snapshot.hexdigest(),
+                         "hash_of": "sha256 over 'id<TAB>updated_at<LF>' of the selected "
+                                    "examples in id order"},
+        },
+        "selection": {
+            "statuses": list(statuses),
+            "splits": list(splits),
+            "validation_source": sel.validation_source,
+            "validation_fraction": fraction,
+        },
+        "skipped": {"by_reason": reasons, "examples": skipped[:MAX_SKIPPED_LISTED]},
+        "lines": {f.role: f.example_ids for f in written},
+    }
+    if pairs_info is not None:
+        manifest["preferences"] = {"pairs": len(pairs_info.pairs),
+                                   "left_out": dict(pairs_info.left_out)}
+    return manifest
+
+
+def export_kinds(target: str) -> tuple[Kind, ...]:
+    """What ``target`` can hold: ("chat",), ("preference",) or both."""
+    spec = FORMATS.get(target)
+    if spec is None:
+        return ()
+    kinds: list[Kind] = []
+    if spec.export_chat is not None:
+        kinds.append("chat")
+    if spec.export_preference is not None:
+        kinds.append("preference")
+    return tuple(kinds)

@@ -1,0 +1,1 @@
+"""The provider dialog (where requests go, which key they carry)."""
