@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,15 +45,16 @@ app = QApplication(sys.argv[:1])
 w = QMainWindow(); w.setCentralWidget(QTableView()); w.show()
 def done():
     import os
-    print(f"STUDIO_READY {time.time() - float(os.environ['STUDIO_BENCH_T0']):.3f} floor", flush=True)
+    elapsed = time.time() - float(os.environ["STUDIO_BENCH_T0"])
+    print(f"STUDIO_READY {elapsed:.3f} floor", flush=True)
     app.quit()
 QTimer.singleShot(0, done)
 sys.exit(app.exec())
 """
 
 
-def _python_launcher(tmp: Path) -> Path:
-    """A tiny executable script so ``start()`` can launch the venv Python like the app."""
+def _floor_script(tmp: Path) -> Path:
+    """The floor program as a file for the venv's Python to run."""
     script = tmp / "floor.py"
     script.write_text(FLOOR_SCRIPT, encoding="utf-8")
     return script
@@ -61,7 +63,9 @@ def _python_launcher(tmp: Path) -> Path:
 def _run_cmd(cmd: list[str], env: dict[str, str], timeout: float) -> Run:
     env = dict(env, STUDIO_BENCH_T0=repr(time.time()))
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     return Run(proc.returncode, time.perf_counter() - started, proc.stdout, proc.stderr)
 
 
@@ -85,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_EXIT_WHEN_READY="full")
         homes = {name: tmp / name for name in ("venv", "packaged")}
-        floor = _python_launcher(tmp)
-        commands = {
+        floor = _floor_script(tmp)
+        commands: dict[str, Callable[[], Run]] = {
             "floor": lambda: _run_cmd([sys.executable, str(floor)], env, args.timeout),
             "venv": lambda: _run_cmd(
                 [sys.executable, "-m", "studio", "--demo"],
@@ -123,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(f"packaged / venv:  {med['packaged'] / med['venv']:.2f}x")
         print(f"packaged / floor: {med['packaged'] / med['floor']:.2f}x")
-        print(f"bundle: {folder_size(app_dir()) / 1e6:.1f} MB at {app_dir()}")
+        bundle = app_dir() if args.app == default_app() else args.app.parent
+        print(f"bundle: {folder_size(bundle) / 1e6:.1f} MB at {bundle}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

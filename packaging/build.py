@@ -35,9 +35,7 @@ def ensure_pyinstaller() -> None:
     if importlib.util.find_spec("PyInstaller") is not None:
         return
     print(f"PyInstaller is not installed; installing {PYINSTALLER_REQUIREMENT} ...", flush=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", PYINSTALLER_REQUIREMENT], check=True
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", PYINSTALLER_REQUIREMENT], check=True)
 
 
 def make_icons() -> None:

@@ -75,7 +75,7 @@ def render_pngs(svg: Path, sizes: tuple[int, ...] = PNG_SIZES) -> dict[int, byte
         data = QByteArray()
         buf = QBuffer(data)
         buf.open(QIODevice.OpenModeFlag.WriteOnly)
-        if not image.save(buf, "PNG"):
+        if not image.save(buf, b"PNG"):
             raise SystemExit(f"Qt could not encode the {size}px icon as PNG.")
         buf.close()
         out[size] = bytes(data.data())

@@ -17,7 +17,7 @@ import os
 import sys
 
 
-def _run_checks() -> int:  # noqa: C901  (a flat list of independent checks)
+def _run_checks() -> int:
     import tempfile
     import time
     import traceback
@@ -165,12 +165,12 @@ def _run_checks() -> int:  # noqa: C901  (a flat list of independent checks)
     @check("qt")
     def _qt() -> str:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from PySide6.QtGui import QIcon, QImageReader
+        from PySide6.QtGui import QGuiApplication, QIcon, QImageReader
         from PySide6.QtWidgets import QApplication
 
         from studio.core.paths import resources_dir
 
-        app = QApplication.instance() or QApplication(["studio-selfcheck"])
+        QApplication.instance() or QApplication(["studio-selfcheck"])
         formats = {bytes(f.data()).decode() for f in QImageReader.supportedImageFormats()}
         missing = {"png", "svg", "ico"} - formats
         if missing:
@@ -178,7 +178,8 @@ def _run_checks() -> int:  # noqa: C901  (a flat list of independent checks)
         icon = QIcon(str(resources_dir() / "icons" / "studio.svg"))
         if icon.pixmap(64, 64).isNull():
             raise RuntimeError("the SVG app icon does not render")
-        return f"platform {app.platformName()}, {len(formats)} image formats, icon renders"
+        platform = QGuiApplication.platformName()
+        return f"platform {platform}, {len(formats)} image formats, icon renders"
 
     failed = [name for name, ok, _ in results if not ok]
     print(f"selfcheck: {len(results) - len(failed)}/{len(results)} passed", flush=True)

@@ -128,10 +128,11 @@ def inspect_demo(path: Path, head: str | None) -> tuple[bool, str]:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            tables = {r[0] for r in rows}
             revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
             counts = {
-                t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]  # noqa: S608
+                t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]
                 for t in ("prompt_version", "example", "eval_run")
                 if t in tables
             }

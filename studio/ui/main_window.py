@@ -7,7 +7,7 @@ so start-up pays only for the Prompts view. A view is any QWidget built by
 
 * ``navigate_to(target)``: called on ``context.navigate_requested(name, target)``;
 * ``save_layout(store)`` / ``restore_layout(store)``: splitter sizes in the QSettings store;
-* ``shortcuts_help()``: nothing yet, reserved.
+* ``unsaved_changes() -> list[str]``: edits not stored yet; quitting asks first.
 
 Opening, creating and copying projects runs on the database thread of
 :class:`studio.ui.workers.TaskRunner`; the heavy database modules are imported
@@ -193,7 +193,7 @@ class WelcomePage(QWidget):
         self.recent = QListWidget()
         self.recent.setObjectName("welcomeRecent")
         self.recent.setMaximumWidth(560)
-        self.recent.setMaximumHeight(150)
+        self.recent.setStyleSheet("QListWidget#welcomeRecent::item { padding: 5px 8px; }")
         self.recent.itemActivated.connect(
             lambda item: self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole))
         )
@@ -215,6 +215,9 @@ class WelcomePage(QWidget):
             self.recent.addItem(item)
         self.recent.setVisible(bool(files))
         self.recent_title.setVisible(bool(files))
+        rows = max(1, min(len(files), 6))
+        row_height = self.recent.sizeHintForRow(0) if files else 28
+        self.recent.setFixedHeight(rows * row_height + 2 * self.recent.frameWidth() + 4)
 
 
 class MainWindow(QMainWindow):

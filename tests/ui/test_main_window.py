@@ -295,3 +295,26 @@ def test_ctrl_z_in_a_text_editor_undoes_typing_not_the_last_label_move(
     window.undo_action.trigger()
     wait_idle(window.context)
     qtbot.waitUntil(lambda: "qa" not in view.labels)
+
+
+def test_quitting_with_unsaved_prompt_edits_asks_first(
+    qtbot, window: MainWindow, project_file: Path, wait_idle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    _open(qtbot, window, project_file)
+    view = window.view("prompts")
+    qtbot.waitUntil(lambda: view.editor is not None and view.editor.base is not None)
+    wait_idle(window.context)
+    view.editor.params.field("temperature").setValue(1.3)
+    asked: list[str] = []
+
+    def answer(parent, title, text, *args):
+        asked.append(text)
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    assert not window.close()  # cancelled: the window stays
+    assert window.isVisible() and f"{view.current}: edits not saved" in asked[0]
+    view.editor.discard_changes()
+    assert window.unsaved_changes() == []

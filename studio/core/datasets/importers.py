@@ -359,18 +359,44 @@ class RecordReader:
                 yield RawRecord(index, obj)
 
     def _csv(self, fh: BinaryIO) -> Iterator[RawRecord]:
-        lines = self._text_lines(fh)
-        current = {"line": 0}
+        enc = self.fmt.encoding
+        ascii_compatible = not enc.startswith(_ASCII_COMPATIBLE_FAIL)
+        # One C-level text stream (csv needs text); undecodable bytes become lone
+        # surrogates that are caught per line, so the message names the exact line.
+        stream = io.TextIOWrapper(
+            fh, encoding=enc, errors="surrogateescape" if ascii_compatible else "strict",
+            newline="",
+        )
+        current = [0]
         bad: dict[str, str] = {}
+        limit = MAX_LINE_BYTES
 
         def feed() -> Iterator[str]:
-            for lineno, line, error in lines:
-                current["line"] = lineno
-                if error is not None:
-                    bad["error"] = error
+            readline = stream.readline
+            lineno = 0
+            while True:
+                line = readline(limit + 1)
+                if not line:
+                    return
+                lineno += 1
+                current[0] = lineno
+                if lineno % 1000 == 0:
+                    self.bytes_read = fh.tell()
+                if len(line) > limit and not line.endswith("\n"):
+                    bad["error"] = _too_long(self.fmt.path, lineno, limit)
                     bad["line"] = str(lineno)
                     return
-                assert line is not None
+                if not line.isascii():
+                    try:
+                        line.encode("utf-8")
+                    except UnicodeEncodeError as exc:
+                        raw = line[exc.start].encode("utf-8", "surrogateescape")
+                        bad["error"] = (
+                            f"line {lineno} is not valid {enc.upper()} (byte 0x{raw[0]:02X} at "
+                            f"position {exc.start + 1}); save the file as UTF-8"
+                        )
+                        bad["line"] = str(lineno)
+                        return
                 yield line
 
         # Fields may legitimately exceed csv's 128 KiB default; lines are capped anyway
@@ -399,10 +425,19 @@ class RecordReader:
                 yield RawRecord(record_line, dict(zip(header, row, strict=True)))
         except csv.Error as exc:
             raise UserError(
-                f"{self.fmt.path}: line {current['line']} cannot be read as CSV ({exc}). "
+                f"{self.fmt.path}: line {current[0]} cannot be read as CSV ({exc}). "
                 "Look for a quote that is never closed.",
-                where=f"{self.fmt.path}:{current['line']}",
+                where=f"{self.fmt.path}:{current[0]}",
             ) from exc
+        except UnicodeDecodeError as exc:
+            raise UserError(
+                f"{self.fmt.path}: near line {current[0] + 1} the text is not valid {enc} "
+                f"({exc.reason}). Save the file as UTF-8.",
+                where=f"{self.fmt.path}:{current[0] + 1}",
+            ) from exc
+        finally:
+            self.bytes_read = self.fmt.size if not bad else self.bytes_read
+            stream.detach()
         if bad:
             # A line that cannot be decoded or is too long breaks CSV quoting: stop here
             raise UserError(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, column, insert, table, text
+from sqlalchemy import Connection, text
 
 from studio.core.datasets._db import ROW_FIELD, db_time, finish_operation, new_operation, write_tx
 from studio.core.datasets.importers import RecordReader, sniff
@@ -43,9 +43,14 @@ _INSERT_COLUMNS = (
     "split_locked", "source", "source_line", "norm_hash", "search_text", "created_at",
     "updated_at",
 )
-# Untyped Core table: values are already in their stored form (timestamps as the text
-# SQLAlchemy writes), so executemany skips per-value type processing
-_EXAMPLE = table("example", *[column(c) for c in _INSERT_COLUMNS])
+# Rows go in with the Connection's driver-level executemany (tuples, values already in
+# their stored form, timestamps as the text SQLAlchemy writes) on the transaction's one
+# connection. Measured here at 100k rows: Core ``insert(table)`` with dicts 28–31k rows/s,
+# driver executemany 37–51k rows/s, under the same load; both are far from ORM add_all.
+_INSERT_SQL = (
+    f"INSERT INTO example ({', '.join(_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +225,7 @@ def _run(
     hash_index_dropped = False
     seen = set(existing)
     labels_found: dict[str, None] = {}
-    batch: list[dict[str, Any]] = []
-    stmt = insert(_EXAMPLE)
+    batch: list[tuple[Any, ...]] = []
     total_bytes = max(reader.fmt.size, 1)
     last_report = 0.0
     inserting = True
@@ -272,17 +276,17 @@ def _run(
             continue
         values["dataset_id"] = dataset_id
         values["source_line"] = rec.line
-        values["split_locked"] = False
+        values["split_locked"] = 0
         values["created_at"] = now
         values["updated_at"] = now
-        batch.append(values)
+        batch.append(tuple([values[c] for c in _INSERT_COLUMNS]))
         if len(batch) >= CHUNK_ROWS:
             if not hash_index_dropped and reader.bytes_read:
                 expected = len(seen) * total_bytes / reader.bytes_read
                 if expected >= max(DROP_HASH_INDEX_MIN_ROWS, total_existing // 4):
                     conn.exec_driver_sql("DROP INDEX IF EXISTS ix_example_dataset_hash")
                     hash_index_dropped = True
-            _flush(conn, stmt, batch)
+            _flush(conn, batch)
     if cancel is not None:
         cancel.raise_if_cancelled()
     if all_or_nothing and result.rejected:
@@ -290,7 +294,7 @@ def _run(
     if result.imported == 0:
         # Nothing to keep: no empty operation (and no empty new dataset)
         raise _Rollback()
-    _flush(conn, stmt, batch)
+    _flush(conn, batch)
     if hash_index_dropped:
         conn.exec_driver_sql(_HASH_INDEX_SQL)
     report(force=True)
@@ -322,7 +326,7 @@ def _run(
     )
 
 
-def _flush(conn: Connection, stmt: Any, batch: list[dict[str, Any]]) -> None:
+def _flush(conn: Connection, batch: list[tuple[Any, ...]]) -> None:
     if batch:
-        conn.execute(stmt, batch)
+        conn.exec_driver_sql(_INSERT_SQL, batch)
         batch.clear()

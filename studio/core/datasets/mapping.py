@@ -253,18 +253,20 @@ def convert_record(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, 
 def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, Any]:
     m = ctx.mapping
     inputs: dict[str, Any] = {}
+    renames = m.variable_names
     for name in m.input_fields:
-        if name not in record:
+        value = record.get(name, _MISSING)
+        if value is _MISSING:
             raise RowError(f'the input field "{name}" is missing')
-        value = record[name]
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if value is None or (value.__class__ is str and not value.strip()):
             raise RowError(f'the input field "{name}" is empty')
-        inputs[m.variable_names.get(name, name)] = value
+        inputs[renames.get(name, name) if renames else name] = value
     label: str | None = None
     if m.label_field:
-        if m.label_field not in record:
+        raw_label = record.get(m.label_field, _MISSING)
+        if raw_label is _MISSING:
             raise RowError(f'the label field "{m.label_field}" is missing')
-        label = _as_text(record[m.label_field]).strip() or None
+        label = (raw_label if raw_label.__class__ is str else _as_text(raw_label)).strip() or None
         if label is not None and len(label) > 200:
             raise RowError("the label is longer than 200 characters")
     output_kind = "text"
@@ -283,15 +285,18 @@ def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str,
                 except orjson.JSONDecodeError as exc:
                     raise RowError(f'the output "{m.output_field}" is not valid JSON') from exc
                 output_kind, ideal = "json", _dumps(parsed)
-    elif ctx.task_type == "classification" and label is not None:
+    elif label is not None and ctx.task_type == "classification":
         ideal = label
     if output_kind == "json" and ctx.schema_validator is not None and ideal is not None:
         error = next(iter(ctx.schema_validator.iter_errors(orjson.loads(ideal))), None)
         if error is not None:
             path = "/".join(str(p) for p in error.absolute_path) or "(root)"
             raise RowError(f"the output does not match the dataset's schema at {path}: {error.message}")
-    text = input_text(inputs)
-    norm = normalize_text(text)
+    if len(inputs) == 1:
+        only = next(iter(inputs.values()))
+        text = only if only.__class__ is str else input_text(inputs)
+    else:
+        text = input_text(inputs)
     return {
         "input_json": _dumps(inputs),
         "system_prompt": None,
@@ -300,11 +305,12 @@ def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str,
         "output_kind": output_kind,
         "ideal_output": ideal,
         "label": label,
-        "norm_hash": text_hash(norm),
+        "norm_hash": text_hash(normalize_text(text)),
         "search_text": text,
     }
 
 
+_MISSING = object()
 _ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 

@@ -500,7 +500,7 @@ def summarise(
                 f"{v.prompt}: {v.errors} call(s) failed (no answer); they are counted apart "
                 "and left out of the score."
             )
-        if v.unscored:
+        if v.unscored and scorer != "judge":
             warnings.append(f"{v.prompt}: {v.unscored} answer(s) could not be scored.")
     made = sum(1 for r in rows if not r.cached and r.attempts > 0)
     return RunSummary(

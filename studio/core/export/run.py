@@ -291,6 +291,7 @@ def export_dataset(
     kind: Kind | None = None,
     preference_sources: tuple[str, ...] = ("human", "judge"),
     model: str | None = None,
+    keep_failed: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> ExportResult:
@@ -311,6 +312,8 @@ def export_dataset(
             default: chat when the target has a chat format, else preference.
         preference_sources: which preferences count ("human", "judge").
         model: the model for the re-validation's token limits (default: the target's).
+        keep_failed: keep files that fail re-validation (no manifest is written); the
+            Validate view uses this to show what is wrong with a dataset's export.
         progress: called with examples done / selected.
         cancel: checked between examples; cancelling removes the partial export.
 
@@ -410,10 +413,13 @@ def export_dataset(
     manifest = _manifest(info.id, info.name, version, target, kind, sel, written, skipped,
                          validation_fraction, statuses, splits, pairs_info)
     if failing:
-        _remove(f.path for f in written)
+        if not keep_failed:
+            _remove(f.path for f in written)
         first = failing[0].blocking_errors()[0]
         where = f"{failing[0].path.name}" + (f" line {first.line}" if first.line else "")
-        message = (f"The export failed {fmt.title} validation and was deleted: "
+        message = (f"The export failed {fmt.title} validation"
+                   + (" (files kept for inspection)" if keep_failed else " and was deleted")
+                   + ": "
                    f"{sum(len(f.blocking_errors()) for f in failing)} error(s); first at "
                    f"{where}: {first.message}")
         manifest["status"] = "failed_validation"
@@ -489,8 +495,13 @@ def _manifest(dataset_id: int, dataset_name: str, version: PromptVersionData, ta
         "lines": {f.role: f.example_ids for f in written},
     }
     if pairs_info is not None:
-        manifest["preferences"] = {"pairs": len(pairs_info.pairs),
-                                   "left_out": dict(pairs_info.left_out)}
+        with_pairs = {p.example_id for p in pairs_info.pairs}
+        manifest["preferences"] = {
+            "pairs": len(pairs_info.pairs),
+            "left_out": dict(pairs_info.left_out),
+            "selected_examples_without_pairs": sum(
+                1 for i in sel.train + sel.validation if i not in with_pairs),
+        }
     return manifest
 
 

@@ -620,6 +620,13 @@ class PromptsView(QWidget):
 
         run_db(self.context, self, work, done)
 
+    def unsaved_changes(self) -> list[str]:
+        """Prompts with edits not saved as a version (the window asks before quitting)."""
+        names = set(self.drafts)
+        if self.editor is not None and self.editor.is_dirty and self.current:
+            names.add(self.current)
+        return [f"{name}: edits not saved as a version" for name in sorted(names)]
+
     # -- navigation and layout ---------------------------------------------------------
 
     def navigate_to(self, target: object) -> None:

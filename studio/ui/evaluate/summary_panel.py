@@ -1,0 +1,172 @@
+"""The run summary: the verdict sentence first, then the charts and the numbers.
+
+Errors (no answer) are shown in their own column and never inside the score; unknown
+tokens or cost say "unknown", never 0; "N from cache" says how much of the run was free.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.evals.summary import RunSummary
+from studio.ui.evaluate.charts import LatencyBar, LatencyChart, ScoreBar, ScoreChart
+from studio.ui.evaluate.text import ci_text, ms, pct, tokens, usd
+
+NUMBER_COLUMNS = ("Variant", "Model", "Score", "95% CI", "Scored", "Errors", "p50", "p95",
+                  "Tokens in", "Tokens out", "Cost", "Per 1,000 tasks")
+
+
+def calls_sentence(summary: RunSummary) -> str:
+    """``"224 calls: 0 new, 224 from cache, 0 failed."``"""
+    c = summary.calls
+    total = c.get("made", 0) + c.get("cached", 0)
+    return (f"{total} answers stored: {c.get('made', 0)} from new calls, "
+            f"{c.get('cached', 0)} from cache, {c.get('failed', 0)} failed.")
+
+
+class SummaryPanel(QWidget):
+    """Verdict, warnings, preference test, charts and the per-variant table."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary: RunSummary | None = None
+        self.title = QLabel("No run selected. Set up a run, or pick one from Past runs.")
+        self.title.setObjectName("summary_title")
+        self.title.setWordWrap(True)
+        self.verdict = QLabel()
+        self.verdict.setObjectName("verdict_label")
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.verdict.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.verdict.setFont(font)
+        self.warnings = QLabel()
+        self.warnings.setObjectName("summary_warnings")
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #8a5a00;")
+        self.preferences = QLabel()
+        self.preferences.setObjectName("summary_preferences")
+        self.preferences.setWordWrap(True)
+        self.calls = QLabel()
+        self.calls.setObjectName("summary_calls")
+        self.calls.setWordWrap(True)
+        self.score_chart = ScoreChart()
+        self.latency_chart = LatencyChart()
+        self.table = QTableWidget(0, len(NUMBER_COLUMNS))
+        self.table.setObjectName("summary_table")
+        self.table.setHorizontalHeaderLabels(list(NUMBER_COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.note = QLabel()
+        self.note.setObjectName("summary_note")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: palette(placeholder-text);")
+
+        charts = QHBoxLayout()
+        charts.addWidget(self.score_chart, 1)
+        charts.addWidget(self.latency_chart, 1)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.title)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.warnings)
+        layout.addWidget(self.preferences)
+        layout.addLayout(charts)
+        layout.addWidget(self.table)
+        layout.addWidget(self.calls)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        for w in (self.verdict, self.warnings, self.preferences, self.calls, self.note,
+                  self.table, self.score_chart, self.latency_chart):
+            w.setVisible(False)
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.summary = None
+        self.title.setText("No run selected. Set up a run, or pick one from Past runs.")
+        for w in (self.verdict, self.warnings, self.preferences, self.calls, self.note,
+                  self.table, self.score_chart, self.latency_chart):
+            w.setVisible(False)
+
+    def set_summary(self, summary: RunSummary) -> None:
+        """Show ``summary``."""
+        self.summary = summary
+        status = {"completed": "", "cancelled": " — cancelled, partial results",
+                  "failed": " — failed", "running": " — running", "pending": " — not run yet"}
+        self.title.setText(
+            f"<b>Run {summary.run_id}</b>: {html.escape(summary.name)} · "
+            f"{html.escape(summary.dataset)} ({summary.split} split), n = {summary.n}, "
+            f"scorer {summary.scorer}{status.get(summary.status, ' — ' + summary.status)}"
+        )
+        verdict = summary.verdict_text
+        if summary.status == "failed" and summary.failed_reason:
+            verdict = f"The run failed: {summary.failed_reason}"
+        self.verdict.setText(verdict)
+        warnings = list(summary.warnings)
+        if summary.status == "cancelled":
+            warnings.insert(0, "The run was cancelled: these numbers cover the answers stored "
+                               "so far. Resume to complete it without repeating calls.")
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.warnings.setVisible(bool(warnings))
+        prefs = [p.text for p in summary.preferences
+                 if summary.comparison is None or p.text != summary.comparison.verdict]
+        self.preferences.setText("\n".join(f"Preferences ({p.source}): {p.text}"
+                                           for p in summary.preferences if p.text in prefs))
+        self.preferences.setVisible(bool(prefs))
+        self.calls.setText(calls_sentence(summary))
+        self.note.setText(f"Note: {summary.recorded_note}." if summary.recorded_note else "")
+        self.note.setVisible(bool(summary.recorded_note))
+        self.score_chart.set_data([ScoreBar(v.prompt, v.score, v.ci95, v.answered)
+                                   for v in summary.variants])
+        self.latency_chart.set_data([LatencyBar(v.prompt, v.latency_p50_ms, v.latency_p95_ms)
+                                     for v in summary.variants])
+        self._fill_table(summary)
+        for w in (self.verdict, self.calls, self.table, self.score_chart, self.latency_chart):
+            w.setVisible(True)
+
+    def _fill_table(self, summary: RunSummary) -> None:
+        self.table.setRowCount(len(summary.variants))
+        for r, v in enumerate(summary.variants):
+            cells = (
+                f"{chr(ord('A') + r)}: {v.prompt}", v.model, pct(v.score), ci_text(v.ci95),
+                f"{v.answered} of {v.n}", str(v.errors), ms(v.latency_p50_ms),
+                ms(v.latency_p95_ms), tokens(v.tokens_in), tokens(v.tokens_out),
+                usd(v.cost_usd), usd(v.cost_per_1000, 3),
+            )
+            for c, value in enumerate(cells):
+                item = QTableWidgetItem(value)
+                if c >= 2:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if c == 5 and v.errors:
+                    item.setToolTip("Calls that produced no answer: counted apart, not as wrong "
+                                    "answers, and left out of the score.")
+                self.table.setItem(r, c, item)
+        header_h = self.table.horizontalHeader().sizeHint().height()
+        self.table.setFixedHeight(header_h + 4 + sum(
+            self.table.rowHeight(r) for r in range(self.table.rowCount())))

@@ -1,0 +1,104 @@
+"""The project as result sink and response cache."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from helpers.ab_project import build_ab_project
+
+from studio.core.db.project import open_project
+from studio.core.evals import service
+from studio.core.evals.runner import CallResult
+from studio.core.evals.store import ProjectCacheStore, ProjectResultSink, Scored
+from studio.core.llm.providers import ProviderConfig
+
+
+def _result(key: str, example_id: int, output: str | None = "card_arrival",
+            error: str | None = None) -> CallResult:
+    return CallResult(
+        variant_key=key, example_id=example_id, output=output, tool_calls=None, error=error,
+        error_kind="server" if error else None, latency_ms=12.5, tokens_in=10, tokens_out=2,
+        cost_usd=None, cached=False, attempts=1, request_hash="h" * 64,
+    )
+
+
+@pytest.fixture
+def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+    ab = build_ab_project(tmp_path / "p.studio", n_test=8)
+    project = open_project(ab.path)
+    spec = service.RunSpec(
+        dataset="intents",
+        variants=[service.VariantSpec("intent@1"), service.VariantSpec("intent@2")],
+        provider=ProviderConfig(name="x", base_url="http://127.0.0.1:9/v1", kind="compatible"),
+    )
+    run_id = service.create_run(project, spec)
+    variant_ids = [int(v.key) for v in service.prepared_variants(project, run_id)]
+    yield project, run_id, variant_ids, ab
+    project.close()
+
+
+def test_each_saved_result_is_committed_before_save_returns(run) -> None:  # type: ignore[no-untyped-def]
+    project, run_id, (va, vb), ab = run
+    calls: list[int] = []
+
+    def score(r: CallResult) -> Scored:
+        calls.append(r.example_id)
+        return Scored(True, 1.0, "ok")
+
+    with ProjectResultSink(project, run_id, {"A": va, "B": vb}, score) as sink:
+        sink.save(_result("A", ab.test_ids[0]))
+        # another connection (another process, after a crash) already sees it
+        with sqlite3.connect(ab.path) as other:
+            rows = other.execute("SELECT output, passed, score_detail, latency_ms FROM "
+                                 "eval_result").fetchall()
+        assert rows == [("card_arrival", 1, "ok", 12.5)]
+        sink.save(_result("B", ab.test_ids[0], output=None, error="Server error 500"))
+        assert calls == [ab.test_ids[0]]  # the scorer never sees errors
+        # errors are retried on resume: only the answer counts as done
+        assert sink.already_done() == {("A", ab.test_ids[0])}
+        sink.save(_result("B", ab.test_ids[0]))  # the retry replaces the error
+        assert sink.already_done() == {("A", ab.test_ids[0]), ("B", ab.test_ids[0])}
+    with sqlite3.connect(ab.path) as other:
+        n, errors = other.execute("SELECT count(*), count(error) FROM eval_result").fetchone()
+    assert (n, errors) == (2, 0)
+
+
+def test_a_scorer_bug_does_not_lose_the_answer(run) -> None:  # type: ignore[no-untyped-def]
+    project, run_id, (va, vb), ab = run
+
+    def broken(r: CallResult) -> Scored:
+        raise RuntimeError("boom")
+
+    with ProjectResultSink(project, run_id, {"A": va}, broken) as sink:
+        sink.save(_result("A", ab.test_ids[1]))
+    with sqlite3.connect(ab.path) as other:
+        row = other.execute("SELECT output, passed, score_detail FROM eval_result").fetchone()
+    assert row[0] == "card_arrival" and row[1] is None and "boom" in row[2]
+
+
+def test_sink_keeps_up_with_400_results_per_second(run) -> None:  # type: ignore[no-untyped-def]
+    project, run_id, (va, vb), ab = run
+    with ProjectResultSink(project, run_id, {"A": va, "B": vb}) as sink:
+        start = time.perf_counter()
+        for i in range(400):
+            sink.save(_result("A" if i % 2 else "B", 10_000 + i))
+        elapsed = time.perf_counter() - start
+    assert elapsed < 1.0, f"400 committed saves took {elapsed:.2f} s"
+    with sqlite3.connect(ab.path) as other:
+        assert other.execute("SELECT count(*) FROM eval_result").fetchone()[0] == 400
+
+
+def test_cache_round_trip_and_ttl(run) -> None:  # type: ignore[no-untyped-def]
+    project = run[0]
+    entry = {"response": {"model": "m", "choices": []}, "latency_ms": 5.0}
+    with ProjectCacheStore(project) as cache:
+        assert cache.get("k" * 64) is None
+        cache.put("k" * 64, entry)
+        assert cache.get("k" * 64) == entry and len(cache) == 1
+    with ProjectCacheStore(project, ttl_s=0.0) as expired:
+        time.sleep(0.01)
+        assert expired.get("k" * 64) is None
+        assert expired.prune() == 1 and len(expired) == 0

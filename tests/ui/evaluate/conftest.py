@@ -1,0 +1,35 @@
+"""Fixtures for the Evaluate view: a demo project copy, a banking "model" on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from studio.core.llm import keys
+from studio.core.llm.loopback_server import LoopbackServer
+from eval_banking import BankingResponder, labels_by_text
+
+
+@pytest.fixture(autouse=True)
+def _forget_session_keys() -> Iterator[None]:
+    yield
+    keys.clear_session_keys()
+
+
+@pytest.fixture
+def banking_server_factory(project_file: Path) -> Iterator[Callable[..., LoopbackServer]]:
+    """``factory(latency=...)``: a started loopback server answering banking intents."""
+    mapping, intents = labels_by_text(project_file)
+    servers: list[LoopbackServer] = []
+
+    def make(latency: float = 0.002, **kwargs: object) -> LoopbackServer:
+        server = LoopbackServer(latency=latency, responder=BankingResponder(mapping, intents),
+                                **kwargs)  # type: ignore[arg-type]
+        servers.append(server.start())
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
