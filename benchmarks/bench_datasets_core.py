@@ -29,7 +29,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 BANKING77 = REPO.parent / "shared" / "datasets" / "banking77"
 
-PREFIXES = ("", "Hi, ", "Hello. ", "Quick question: ", "Please help - ", "Good morning! ", "Hey ", "")
+PREFIXES = (
+    "",
+    "Hi, ",
+    "Hello. ",
+    "Quick question: ",
+    "Please help - ",
+    "Good morning! ",
+    "Hey ",
+    "",
+)
 SUFFIXES = ("", " Thanks.", " Thank you!", " Cheers", " Please advise.", "", " Many thanks.", "")
 
 
@@ -90,18 +99,40 @@ def sqlite_floor(rows: list[tuple[str, str]], folder: Path) -> float:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute(
-        "CREATE TABLE example (id INTEGER PRIMARY KEY AUTOINCREMENT, dataset_id INT, input_json TEXT,"
+        "CREATE TABLE example (id INTEGER PRIMARY KEY AUTOINCREMENT, dataset_id INT,"
+        " input_json TEXT,"
         " output_kind TEXT, ideal_output TEXT, status TEXT, label TEXT, tags TEXT, notes TEXT,"
-        " split TEXT, split_locked INT, source TEXT, source_line INT, norm_hash TEXT, search_text TEXT,"
+        " split TEXT, split_locked INT, source TEXT, source_line INT, norm_hash TEXT,"
+        " search_text TEXT,"
         " created_at TEXT, updated_at TEXT)"
     )
-    for idx in ("dataset_id", "dataset_id, status", "dataset_id, label", "dataset_id, split",
-                "dataset_id, norm_hash"):
+    for idx in (
+        "dataset_id",
+        "dataset_id, status",
+        "dataset_id, label",
+        "dataset_id, split",
+        "dataset_id, norm_hash",
+    ):
         conn.execute(f"CREATE INDEX ix_{idx.replace(', ', '_')} ON example ({idx})")
     # precompute outside the timing: the floor is the database write alone
     params = [
-        (1, orjson.dumps({"text": t}).decode(), "text", lb, "needs_review", lb, "", "", 0, "f", i,
-         text_hash(normalize_text(t)), t, "2026-01-01 00:00:00", "2026-01-01 00:00:00")
+        (
+            1,
+            orjson.dumps({"text": t}).decode(),
+            "text",
+            lb,
+            "needs_review",
+            lb,
+            "",
+            "",
+            0,
+            "f",
+            i,
+            text_hash(normalize_text(t)),
+            t,
+            "2026-01-01 00:00:00",
+            "2026-01-01 00:00:00",
+        )
         for i, (t, lb) in enumerate(rows)
     ]
     t0 = time.perf_counter()
@@ -115,6 +146,11 @@ def sqlite_floor(rows: list[tuple[str, str]], folder: Path) -> float:
     elapsed = time.perf_counter() - t0
     conn.close()
     return len(rows) / elapsed
+
+
+def peak_mb() -> float:
+    """Peak resident set size of this process so far (MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def line(name: str, value: str, bar: str = "", ratio: str = "") -> None:
@@ -134,8 +170,14 @@ def recall_on_banking77() -> None:
     t0 = time.perf_counter()
     truth = set()
     for s in range(0, len(texts), 1000):
-        m = process.cdist(texts[s : s + 1000], texts, scorer=Indel.normalized_similarity,
-                          score_cutoff=DEFAULT_THRESHOLD, dtype=np.float64, workers=-1)
+        m = process.cdist(
+            texts[s : s + 1000],
+            texts,
+            scorer=Indel.normalized_similarity,
+            score_cutoff=DEFAULT_THRESHOLD,
+            dtype=np.float64,
+            workers=-1,
+        )
         for i, j in zip(*np.nonzero(m), strict=True):
             if s + i < j:
                 truth.add((int(s + i), int(j)))
@@ -143,8 +185,18 @@ def recall_on_banking77() -> None:
     t_lsh, pairs = timed(lambda: near_duplicate_pairs(texts))
     found = {(i, j) for i, j, _ in pairs}
     recall = len(found & truth) / max(1, len(truth))
-    line("banking77 exhaustive all-pairs (truth)", f"{t_exh:.2f} s", "", f"{len(truth)} pairs >= 0.90")
-    line("banking77 MinHash-LSH + verify", f"{t_lsh:.2f} s", "", f"recall {recall:.2%}, x{t_exh / t_lsh:.1f} faster")
+    line(
+        "banking77 exhaustive all-pairs (truth)",
+        f"{t_exh:.2f} s",
+        "",
+        f"{len(truth)} pairs >= 0.90",
+    )
+    line(
+        "banking77 MinHash-LSH + verify",
+        f"{t_lsh:.2f} s",
+        "",
+        f"recall {recall:.2%}, x{t_exh / t_lsh:.1f} faster",
+    )
 
 
 def main() -> None:
@@ -167,28 +219,42 @@ def main() -> None:
     from studio.core.db.project import new_project
 
     n = args.rows
-    print(f"Dataset core benchmark, {n:,} rows (banking77-derived), Python {sys.version.split()[0]}, "
-          f"SQLite {sqlite3.sqlite_version}")
+    print(
+        f"Dataset core benchmark, {n:,} rows (banking77-derived), Python {sys.version.split()[0]}, "
+        f"SQLite {sqlite3.sqlite_version}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         rows = make_rows(n)
         csv_path, jsonl_path = write_files(rows, folder)
         floor = sqlite_floor(rows, folder)
         line("floor: sqlite3 executemany (same rows)", f"{floor:,.0f} rows/s")
+        line("peak RSS after building inputs + floor", f"{peak_mb():.0f} MB", "", "benchmark data")
 
-        mapping = ImportMapping(input_fields=["text"], label_field="category", task_type="classification")
+        mapping = ImportMapping(
+            input_fields=["text"], label_field="category", task_type="classification"
+        )
         project = new_project(folder / "bench.studio")
         t_csv, res = timed(lambda: import_file(project, csv_path, "csv", mapping))
         assert res.imported + res.skipped_duplicates == n, (res.imported, res.rejected[:3])
-        line("import CSV", f"{n / t_csv:,.0f} rows/s", ">= 50,000 rows/s",
-             f"{t_csv:.2f} s; {n / t_csv / floor:.2f} of floor")
+        line(
+            "import CSV",
+            f"{n / t_csv:,.0f} rows/s",
+            ">= 50,000 rows/s",
+            f"{t_csv:.2f} s; {n / t_csv / floor:.2f} of floor",
+        )
         jmap = ImportMapping(input_fields=["text"], label_field="label", task_type="classification")
         t_jsonl, res2 = timed(lambda: import_file(project, jsonl_path, "jsonl", jmap))
         assert res2.imported + res2.skipped_duplicates == n
-        line("import JSONL", f"{n / t_jsonl:,.0f} rows/s", ">= 50,000 rows/s",
-             f"{t_jsonl:.2f} s; {n / t_jsonl / floor:.2f} of floor")
+        line(
+            "import JSONL",
+            f"{n / t_jsonl:,.0f} rows/s",
+            ">= 50,000 rows/s",
+            f"{t_jsonl:.2f} s; {n / t_jsonl / floor:.2f} of floor",
+        )
         ds = res.dataset_id
         assert ds is not None
+        line("peak RSS after both imports", f"{peak_mb():.0f} MB", "< 400 MB")
 
         t, ids = best_of(3, lambda: query_ids(project, ds))
         line("query_ids all, by id", f"{t * 1000:.0f} ms", "<= 500 ms")
@@ -198,10 +264,15 @@ def main() -> None:
         line("query_ids all, sort by label desc", f"{t * 1000:.0f} ms", "<= 500 ms")
         t, hits = best_of(3, lambda: query_ids(project, ds, ExampleFilter(search="card")))
         line("search substring 'card'", f"{t * 1000:.0f} ms", "<= 500 ms", f"{len(hits):,} hits")
-        t, hits = best_of(3, lambda: query_ids(project, ds, ExampleFilter(search=r"\bpin\b.*\?$", regex=True)))
+        t, hits = best_of(
+            3, lambda: query_ids(project, ds, ExampleFilter(search=r"\bpin\b.*\?$", regex=True))
+        )
         line("search regex", f"{t * 1000:.0f} ms", "<= 500 ms", f"{len(hits):,} hits")
         t, hits = best_of(
-            3, lambda: query_ids(project, ds, ExampleFilter(labels=("card_arrival",), statuses=("needs_review",)))
+            3,
+            lambda: query_ids(
+                project, ds, ExampleFilter(labels=("card_arrival",), statuses=("needs_review",))
+            ),
         )
         line("filter label + status", f"{t * 1000:.0f} ms", "<= 500 ms", f"{len(hits):,} hits")
         t, _ = best_of(3, lambda: counts(project, ds))
@@ -210,19 +281,27 @@ def main() -> None:
         line("fetch_rows (one screen, 40 rows)", f"{t * 1000:.1f} ms", "few ms")
 
         t, ch = timed(lambda: set_label(project, ds, ExampleFilter(), "card_arrival"))
-        line("bulk set_label on all rows (+history)", f"{t:.2f} s", "<= 2 s", f"{ch.count:,} changed")
+        line(
+            "bulk set_label on all rows (+history)", f"{t:.2f} s", "<= 2 s", f"{ch.count:,} changed"
+        )
         t, _ = timed(lambda: undo(project, ds))
         line("undo of that bulk label", f"{t:.2f} s", "<= 2 s")
 
+        line("peak RSS after queries and bulk edits", f"{peak_mb():.0f} MB", "< 400 MB")
         t, groups = timed(lambda: find_duplicates(project, ds))
         members = sum(len(g.example_ids) for g in groups)
-        line("find_duplicates", f"{t:.1f} s", "reasonable", f"{len(groups):,} groups, {members:,} rows")
+        line(
+            "find_duplicates",
+            f"{t:.1f} s",
+            "reasonable",
+            f"{len(groups):,} groups, {members:,} rows",
+        )
+        line("peak RSS after find_duplicates", f"{peak_mb():.0f} MB", "< 400 MB")
         project.close()
 
         if not args.no_recall:
             recall_on_banking77()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    line("peak RSS (whole benchmark process)", f"{rss:.0f} MB", "< 400 MB")
+    line("peak RSS (whole benchmark process)", f"{peak_mb():.0f} MB", "", "incl. benchmark data")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def render_pngs(svg: Path, sizes: tuple[int, ...] = PNG_SIZES) -> dict[int, byte
     except ImportError:
         return _shipped_pngs(svg, sizes)
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtGui import QImage, QImageWriter, QPainter
 
     app = _qt_app()  # noqa: F841  (kept alive while painting)
     renderer = QSvgRenderer(str(svg))
@@ -75,8 +75,11 @@ def render_pngs(svg: Path, sizes: tuple[int, ...] = PNG_SIZES) -> dict[int, byte
         data = QByteArray()
         buf = QBuffer(data)
         buf.open(QIODevice.OpenModeFlag.WriteOnly)
-        if not image.save(buf, b"PNG"):
-            raise SystemExit(f"Qt could not encode the {size}px icon as PNG.")
+        writer = QImageWriter(buf, QByteArray(b"png"))
+        if not writer.write(image):
+            raise SystemExit(
+                f"Qt could not encode the {size}px icon as PNG: {writer.errorString()}"
+            )
         buf.close()
         out[size] = bytes(data.data())
     return out

@@ -97,6 +97,8 @@ def run_gui(argv: list[str]) -> int:
     QTimer.singleShot(0, setup_logging)
     code = app.exec()
     context.runner.shutdown()
+    if context.project is not None:  # quit without closing the window (e.g. a signal)
+        context.set_project(None)
     return int(code)
 
 
@@ -134,7 +136,9 @@ def _arm_ready_exit(app: object, window: object, mode: str) -> None:
             0, lambda: _ready(app, "prompt-list" if mode != "full" else "project-open")
         )
 
+    def on_failed(message: str) -> None:
+        print(f"STUDIO_FAILED {message}", flush=True)
+        _ready(app, "failed")
+
     view.list_shown.connect(on_list)  # type: ignore[attr-defined]
-    window.open_failed.connect(
-        lambda msg: (print(f"STUDIO_FAILED {msg}", flush=True), _ready(app, "failed"))
-    )
+    window.open_failed.connect(on_failed)

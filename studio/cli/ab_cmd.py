@@ -107,6 +107,12 @@ def _ab(args: argparse.Namespace) -> int:
     if args.scorer == "judge" and not args.judge_prompt:
         raise CliUsageError("--scorer judge needs --judge-prompt NAME@VERSION.")
     provider = _provider(args.base_url)
+    key = _key_for(provider)
+    if key is None and provider.kind != "compatible":
+        raise CliUsageError(
+            f"no API key for {provider.base_url}: set OPENAI_API_KEY or store a key in the "
+            "app's provider settings."
+        )
     project = open_project_arg(args.project)
     try:
         info = get_dataset(project, args.dataset)
@@ -127,7 +133,7 @@ def _ab(args: argparse.Namespace) -> int:
         if not args.json:
             eprint(f"Run {run_id}: {len(args.variant)} variants on {info.name} "
                    f"({args.split}) at {provider.base_url} ...")
-        outcome = service.execute_run(project, run_id, key=_key_for(provider),
+        outcome = service.execute_run(project, run_id, key=key,
                                       cache=not args.no_cache)
         if outcome.failed_reason:
             eprint(f"studio: {outcome.failed_reason}")

@@ -31,7 +31,9 @@ def _fraction(flag: str) -> Any:
                 f"{flag} must be a number from 0 to 1 (got {value!r})"
             ) from None
         if not 0.0 <= x <= 1.0 or x != x:
-            raise argparse.ArgumentTypeError(f"{flag} must be between 0 and 1 inclusive (got {value})")
+            raise argparse.ArgumentTypeError(
+                f"{flag} must be between 0 and 1 inclusive (got {value})"
+            )
         return x
 
     return parse
@@ -53,17 +55,22 @@ def register(sub: Any) -> None:
     imp.add_argument("path", metavar="PATH", help="file to import")
     imp.add_argument("--name", required=True, help="dataset name (created if missing)")
     imp.add_argument(
-        "--input-field", action="append", default=None, metavar="F",
+        "--input-field",
+        action="append",
+        default=None,
+        metavar="F",
         help="field that becomes an input variable (repeat for several; default: guessed)",
     )
     imp.add_argument("--output-field", metavar="F", help="field holding the ideal output")
     imp.add_argument("--label-field", metavar="F", help="field holding the label")
     imp.add_argument(
-        "--task-type", choices=("classification", "extraction", "generation", "chat"),
+        "--task-type",
+        choices=("classification", "extraction", "generation", "chat"),
         help="task type of a new dataset (default: guessed)",
     )
     imp.add_argument(
-        "--all-or-nothing", action="store_true",
+        "--all-or-nothing",
+        action="store_true",
         help="import nothing (exit 1) if any row is rejected",
     )
     imp.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -87,11 +94,14 @@ def register(sub: Any) -> None:
     sp.add_argument("--validation", default=0.0, type=_fraction("--validation"), metavar="FRACTION")
     sp.add_argument("--seed", type=int, default=0, metavar="N")
     sp.add_argument(
-        "--stratify", action=argparse.BooleanOptionalAction, default=True,
+        "--stratify",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="keep label proportions equal across splits (default: on)",
     )
     sp.add_argument(
-        "--move-locked", action="store_true",
+        "--move-locked",
+        action="store_true",
         help="also re-assign test examples an evaluation has used (they stay in test otherwise)",
     )
     sp.add_argument("--json", action="store_true")
@@ -143,7 +153,7 @@ def _import(args: argparse.Namespace) -> int:
             print(f"Nothing imported: {len(result.rejected)} row(s) of {path} were rejected.")
         else:
             print(
-                f"Imported {result.imported} example(s) into \"{args.name}\"; skipped "
+                f'Imported {result.imported} example(s) into "{args.name}"; skipped '
                 f"{result.skipped_duplicates} duplicate(s); rejected {len(result.rejected)} row(s)."
             )
         for r in result.rejected[:50]:
@@ -168,8 +178,14 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print_json(
             [
-                {"id": s.id, "name": s.name, "task_type": s.task_type, "examples": s.examples,
-                 "by_status": s.by_status, "by_split": s.by_split}
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "task_type": s.task_type,
+                    "examples": s.examples,
+                    "by_status": s.by_status,
+                    "by_split": s.by_split,
+                }
                 for s in summaries
             ]
         )
@@ -199,8 +215,14 @@ def _stats(args: argparse.Namespace) -> int:
     print(f"{stats['dataset']} ({stats['task_type']}): {stats['examples']} examples")
     print("  status: " + ", ".join(f"{k} {v}" for k, v in stats["by_status"].items()))
     print("  split:  " + ", ".join(f"{k} {v}" for k, v in stats["by_split"].items()))
-    print(f"  labels: {len(stats['by_label'])}; imbalance (largest/smallest): {stats['imbalance_ratio']}")
-    print(f"  duplicates: {stats['duplicates']} in {stats['duplicate_groups']} group(s); leaks: {stats['leaks']}")
+    print(
+        f"  labels: {len(stats['by_label'])}; imbalance (largest/smallest): "
+        f"{stats['imbalance_ratio']}"
+    )
+    print(
+        f"  duplicates: {stats['duplicates']} in {stats['duplicate_groups']} group(s); "
+        f"leaks: {stats['leaks']}"
+    )
     tl = stats["token_lengths"]
     print(f"  tokens per example ({tl['method']}): median {tl['median']}, max {tl['max']}")
     return EXIT_OK
@@ -218,7 +240,12 @@ def _split(args: argparse.Namespace) -> int:
     try:
         info = get_dataset(project, args.name)
         result = split_dataset(
-            project, info.id, args.test, args.validation, args.seed, args.stratify,
+            project,
+            info.id,
+            args.test,
+            args.validation,
+            args.seed,
+            args.stratify,
             args.move_locked,
         )
     finally:

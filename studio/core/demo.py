@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 DEMO_PARTS: tuple[tuple[str, str], ...] = (
     ("studio.core.demo_prompts", "add_demo_prompts"),
     ("studio.core.demo_dataset", "add_demo_dataset"),
+    ("studio.core.demo_run", "add_demo_run"),
+    ("studio.core.demo_decision", "add_demo_decision"),
 )
 
 

@@ -4,9 +4,10 @@
 CC BY 4.0, see ``resources/demo/ATTRIBUTION.md``) is imported as a classification
 dataset, then curated the way a person would: most examples approved, some waiting
 for review, a few rejected, tags, ratings and notes, a few label fixes in the
-history, and a stratified, seeded split with a test split of about 120. Two
-near-duplicate pairs stay in train and one near-duplicate crosses into test (a leak)
-for the user to find with the duplicate and leakage checks.
+history, and a stratified, seeded split with a test split of about 120. The CSV
+avoids banking77's own near-duplicates except three planted, lightly edited copies:
+two pairs stay in train (duplicates) and one crosses into test (a leak), for the user
+to find with the duplicate and leakage checks.
 
 Everything is deterministic (ids and a fixed seed), so the demo is the same each time.
 """
@@ -25,11 +26,14 @@ DEMO_DATASET_NAME = "Banking intents (demo)"
 DEMO_CSV = "banking77_demo.csv"
 # The three lightly edited copies in the CSV, by their text (see ATTRIBUTION.md)
 _PLANTED = (
-    ("I am still waiting for my card.", "I am still waiting for my card ?"),
-    ("If I want to select a new PIN what do I do?", "If I want to select a new PIN, what do I do?"),
     (
-        "I added money but my top-up wasn't processed by the app.",
-        "I added money but my top-up was not processed by the app.",
+        "Can I track the card that was just sent to me?",
+        "Can I track the card that was just sent to me ?",
+    ),
+    ("Am I allowed to change my PIN anywhere?", "Am I allowed to change my PIN anywere?"),
+    (
+        "I need help reapplying my top-up. It seems it isn't working.",
+        "I need help reapplying my top-up. It seems it is not working.",
     ),
 )
 
@@ -43,14 +47,17 @@ def add_demo_dataset(project: Project) -> int:
     """Import and curate the demo dataset; returns its id."""
     csv_path = paths.resources_dir() / "demo" / DEMO_CSV
     mapping = ImportMapping(
-        input_fields=["text"], label_field="category", task_type="classification",
+        input_fields=["text"],
+        label_field="category",
+        task_type="classification",
         status="needs_review",
     )
     result = import_file(project, csv_path, DEMO_DATASET_NAME, mapping, all_or_nothing=True)
     assert result.dataset_id is not None
     ds = result.dataset_id
     service.update_dataset(
-        project, ds,
+        project,
+        ds,
         description=(
             "Customer queries to a bank, labelled with their intent (10 of banking77's 77 "
             "intents; banking77 by PolyAI, CC BY 4.0)."
@@ -73,9 +80,7 @@ def add_demo_dataset(project: Project) -> int:
     for example_id, wrong in fixes:
         right = service.get_example(project, example_id).label
         curation.update_example(project, example_id, label=wrong)
-        curation.update_example(
-            project, example_id, label=right, notes="Label fixed after review."
-        )
+        curation.update_example(project, example_id, label=right, notes="Label fixed after review.")
 
     # Split: stratified, seeded; ~20 % test (about 120 examples), 10 % validation
     splits.split_dataset(project, ds, test=0.2, validation=0.1, seed=7, stratify=True)
@@ -85,18 +90,24 @@ def add_demo_dataset(project: Project) -> int:
     pairs = [(by_text[a], by_text[b]) for a, b in _PLANTED if a in by_text and b in by_text]
     if pairs:
         curation.set_split(project, ds, [i for pair in pairs[:2] for i in pair], "train")
+    planted_test = None
+    if len(pairs) > 2:
         curation.set_split(project, ds, [pairs[2][0]], "train")
         curation.set_split(project, ds, [pairs[2][1]], "test")
-    # Any natural banking77 near-duplicate that the split put across train/test is
-    # moved into train, so exactly one leak is left to find
-    planted_test = pairs[2][1] if len(pairs) > 2 else None
-    natural = [lk.test_id for lk in duplicates.find_leaks(project, ds) if lk.test_id != planted_test]
+        planted_test = pairs[2][1]
+    # The CSV avoids natural banking77 near-duplicates; should any remain across
+    # train/test, move it into train so exactly one leak is left to find
+    natural = [
+        lk.test_id for lk in duplicates.find_leaks(project, ds) if lk.test_id != planted_test
+    ]
     if natural:
         curation.set_split(project, ds, sorted(set(natural)), "train")
 
     # Curation state: most approved, some waiting for review, a few rejected
     approved = [i for i in ids if _bucket(i, "status") >= 18]
-    rejected = [i for i in ids if _bucket(i, "status") < 1 and i not in {p for pr in pairs for p in pr}]
+    rejected = [
+        i for i in ids if _bucket(i, "status") < 1 and i not in {p for pr in pairs for p in pr}
+    ]
     curation.set_status(project, ds, approved, "approved")
     curation.set_status(project, ds, rejected, "rejected")
     for example_id in rejected:

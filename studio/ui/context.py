@@ -52,7 +52,9 @@ class AppContext(QObject):
         """Switch to ``project`` (closing the previous one) and tell every view."""
         old = self.project
         if old is not None and old is not project:
-            self.runner.wait_idle()
+            # Cancel what runs against the old file (an A/B run resumes later without
+            # repeating calls) instead of blocking the window until it finishes.
+            self.runner.shutdown()
             old.close()
         self.project = project
         self.undo_stack.clear()

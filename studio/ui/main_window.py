@@ -16,6 +16,7 @@ there, never at import time of this module.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from collections.abc import Callable
@@ -24,16 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -47,6 +46,8 @@ from studio.ui.settings import AppSettings, load_settings, save_settings, window
 from studio.ui.widgets.icons import app_icon, icon
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
     from studio.core.db.project import Project
     from studio.ui.widgets.error_dialog import ErrorDialog
 
@@ -98,12 +99,20 @@ def registered_views() -> list[ViewSpec]:
     return list(_VIEWS.values())
 
 
+_BUILTIN_VIEWS = (
+    ("prompts", "Prompts", "studio.ui.prompts.view:PromptsView"),
+    ("datasets", "Datasets", "studio.ui.datasets.view:DatasetsView"),
+    ("validate", "Validate", "studio.ui.validate.view:ValidateView"),
+    ("evaluate", "Evaluate", "studio.ui.evaluate.view:EvaluateView"),
+    ("decide", "Decide", "studio.ui.decide.view:DecideView"),
+)
+
+
 def _register_builtin_views() -> None:
-    # One line per area. Use "module:Class" so a view's module loads when first shown.
-    if "prompts" not in _VIEWS:
-        register_view("prompts", "Prompts", "prompts", "studio.ui.prompts.view:PromptsView")
-    if "decide" not in _VIEWS:
-        register_view("decide", "Decide", "decide", "studio.ui.decide.view:DecideView")
+    # "module:Class" factories so that a view's module loads when it is first shown
+    for name, title, factory in _BUILTIN_VIEWS:
+        if name not in _VIEWS:
+            register_view(name, title, name, factory)
 
 
 # ---------------------------------------------------------------------------------------
@@ -293,7 +302,9 @@ class MainWindow(QMainWindow):
         self.nav.setStyleSheet(
             "QListWidget#navigation { background: palette(window);"
             " border-right: 1px solid palette(mid); padding-top: 8px; }"
-            "QListWidget#navigation::item { padding: 8px 6px; }"
+            "QListWidget#navigation::item { padding: 8px 6px; border-radius: 4px;"
+            " margin: 1px 6px; }"
+            "QListWidget#navigation::item:selected { background: #dbe4ff; color: #1c2b8a; }"
         )
         for i, spec in enumerate(self._specs):
             item = QListWidgetItem(
@@ -390,7 +401,7 @@ class MainWindow(QMainWindow):
         for i, spec in enumerate(self._specs):
             action = self._action(
                 spec.title,
-                lambda name=spec.name: self.navigate(name, None),
+                functools.partial(self.navigate, spec.name, None),
                 f"Ctrl+{i + 1}" if i < 9 else None,
                 f"Show {spec.title}",
             )
@@ -532,7 +543,7 @@ class MainWindow(QMainWindow):
         self.settings.add_recent(project.path)
         save_settings(self.settings)
         self.context.set_project(project)
-        self.context.show_status(f"Opened {project.path}")
+        self.context.show_status(f"Opened {project.path.name}")
         self.project_opened.emit(project)
 
     def _open_error(self, exc: BaseException) -> None:
@@ -567,6 +578,8 @@ class MainWindow(QMainWindow):
 
     def new_project_dialog(self) -> None:
         """File ▸ New…: ask where, then create and open an empty project."""
+        from PySide6.QtWidgets import QFileDialog  # on demand: not at start-up
+
         path, _ = QFileDialog.getSaveFileName(
             self, "New Project", str(Path(self._start_dir()) / "Untitled.studio"), PROJECT_FILTER
         )
@@ -585,6 +598,8 @@ class MainWindow(QMainWindow):
 
     def open_project_dialog(self) -> None:
         """File ▸ Open…"""
+        from PySide6.QtWidgets import QFileDialog  # on demand: not at start-up
+
         path, _ = QFileDialog.getOpenFileName(
             self, "Open Project", self._start_dir(), PROJECT_FILTER
         )
@@ -628,6 +643,8 @@ class MainWindow(QMainWindow):
 
     def save_copy_dialog(self) -> None:
         """File ▸ Save a Copy…: a consistent copy made with the SQLite backup API."""
+        from PySide6.QtWidgets import QFileDialog  # on demand: not at start-up
+
         project = self.context.project
         if project is None:
             return
@@ -668,6 +685,8 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         """Help ▸ About."""
+        from PySide6.QtWidgets import QMessageBox  # on demand: not at start-up
+
         QMessageBox.about(
             self,
             f"About {APP_TITLE}",
@@ -682,6 +701,8 @@ class MainWindow(QMainWindow):
         )
 
     def _show_log_location(self) -> None:
+        from PySide6.QtWidgets import QMessageBox  # on demand: not at start-up
+
         from studio.ui.errors import log_file_path
 
         QMessageBox.information(self, "Log File", f"The log is written to:\n{log_file_path()}")
@@ -721,7 +742,31 @@ class MainWindow(QMainWindow):
                 save(store)
         store.sync()
 
+    def unsaved_changes(self) -> list[str]:
+        """What the views hold that is not stored yet (e.g. prompt edits not saved as versions)."""
+        out: list[str] = []
+        for widget in self._views.values():
+            ask = getattr(widget, "unsaved_changes", None)
+            if callable(ask):
+                out.extend(ask())
+        return out
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        from PySide6.QtWidgets import QMessageBox  # on demand: not at start-up
+
+        pending = self.unsaved_changes()
+        if pending:
+            listed = "\n".join(f"• {p}" for p in pending[:8])
+            answer = QMessageBox.question(
+                self,
+                "Quit Without Saving Versions?",
+                f"These edits are not saved as versions yet:\n\n{listed}\n\nQuit anyway?",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Discard:
+                event.ignore()
+                return
         self.save_layout()
         self.context.runner.shutdown()
         if self.context.project is not None:

@@ -23,8 +23,13 @@ def proj(tmp_path: Path) -> str:
 @pytest.fixture
 def csv_file(tmp_path: Path) -> Path:
     path = tmp_path / "bank.csv"
-    rows = [f"question number {i} about my card,{['card_arrival', 'change_pin'][i % 2]}" for i in range(40)]
-    path.write_text("text,category\n" + "\n".join(rows) + "\nquestion number 0 about my card,card_arrival\n")
+    rows = [
+        f"question number {i} about my card,{['card_arrival', 'change_pin'][i % 2]}"
+        for i in range(40)
+    ]
+    path.write_text(
+        "text,category\n" + "\n".join(rows) + "\nquestion number 0 about my card,card_arrival\n"
+    )
     return path
 
 
@@ -34,8 +39,12 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_import_json_list_stats_split(proj: str, csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "dataset", "import", "--project", proj, str(csv_file), "--name", "bank", "--json")
+def test_import_json_list_stats_split(
+    proj: str, csv_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys, "dataset", "import", "--project", proj, str(csv_file), "--name", "bank", "--json"
+    )
     assert code == 0
     assert json.loads(out) == {"imported": 40, "skipped_duplicates": 1, "rejected": []}
 
@@ -47,17 +56,40 @@ def test_import_json_list_stats_split(proj: str, csv_file: Path, capsys: pytest.
     assert code == 0 and "bank" in out and "40 examples" in out
 
     code, out, _ = run(
-        capsys, "dataset", "split", "--project", proj, "bank", "--test", "0.25", "--validation", "0.25",
-        "--seed", "5", "--stratify", "--json",
+        capsys,
+        "dataset",
+        "split",
+        "--project",
+        proj,
+        "bank",
+        "--test",
+        "0.25",
+        "--validation",
+        "0.25",
+        "--seed",
+        "5",
+        "--stratify",
+        "--json",
     )
     assert code == 0 and json.loads(out) == {
-        "train": 20, "validation": 10, "test": 10, "kept_locked": 0, "moved": 40,
+        "train": 20,
+        "validation": 10,
+        "test": 10,
+        "kept_locked": 0,
+        "moved": 40,
     }
 
     code, out, _ = run(capsys, "dataset", "stats", "--project", proj, "bank", "--json")
     stats = json.loads(out)
     assert code == 0
-    assert list(stats)[:6] == ["examples", "by_status", "by_split", "by_label", "duplicates", "leaks"]
+    assert list(stats)[:6] == [
+        "examples",
+        "by_status",
+        "by_split",
+        "by_label",
+        "duplicates",
+        "leaks",
+    ]
     assert stats["examples"] == 40 and stats["by_split"]["test"] == 10
     assert stats["by_label"] == {"card_arrival": 20, "change_pin": 20}
     assert isinstance(stats["duplicates"], int) and isinstance(stats["leaks"], int)
@@ -65,12 +97,29 @@ def test_import_json_list_stats_split(proj: str, csv_file: Path, capsys: pytest.
     assert code == 0 and "40 examples" in out
 
 
-def test_import_with_explicit_fields(proj: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_with_explicit_fields(
+    proj: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "qa.jsonl"
-    path.write_text('{"q": "Why?", "a": "Because.", "topic": "x"}\n{"q": "How?", "a": "So.", "topic": "y"}\n')
+    path.write_text(
+        '{"q": "Why?", "a": "Because.", "topic": "x"}\n{"q": "How?", "a": "So.", "topic": "y"}\n'
+    )
     code, out, _ = run(
-        capsys, "dataset", "import", "--project", proj, str(path), "--name", "qa",
-        "--input-field", "q", "--input-field", "topic", "--output-field", "a", "--json",
+        capsys,
+        "dataset",
+        "import",
+        "--project",
+        proj,
+        str(path),
+        "--name",
+        "qa",
+        "--input-field",
+        "q",
+        "--input-field",
+        "topic",
+        "--output-field",
+        "a",
+        "--json",
     )
     assert code == 0 and json.loads(out)["imported"] == 2
     from studio.core.datasets import get_dataset, iter_examples
@@ -89,8 +138,18 @@ def test_all_or_nothing_exit_1_and_nothing_imported(
     path = tmp_path / "bad.jsonl"
     path.write_text('{"text": "fine", "label": "a"}\n{oops\n{"text": "fine too", "label": "b"}\n')
     code, out, _ = run(
-        capsys, "dataset", "import", "--project", proj, str(path), "--name", "b",
-        "--label-field", "label", "--all-or-nothing", "--json",
+        capsys,
+        "dataset",
+        "import",
+        "--project",
+        proj,
+        str(path),
+        "--name",
+        "b",
+        "--label-field",
+        "label",
+        "--all-or-nothing",
+        "--json",
     )
     result = json.loads(out)
     assert code == 1 and result["imported"] == 0
@@ -100,16 +159,38 @@ def test_all_or_nothing_exit_1_and_nothing_imported(
     assert json.loads(out) == []
     # without --all-or-nothing the good rows go in, exit 0
     code, out, _ = run(
-        capsys, "dataset", "import", "--project", proj, str(path), "--name", "b", "--label-field", "label",
+        capsys,
+        "dataset",
+        "import",
+        "--project",
+        proj,
+        str(path),
+        "--name",
+        "b",
+        "--label-field",
+        "label",
     )
     assert code == 0 and "Imported 2" in out and "line 2" in out
 
 
-def test_bad_input_exit_2_with_a_sentence(proj: str, csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "dataset", "import", "--project", proj, str(tmp_path / "none.csv"), "--name", "x")
+def test_bad_input_exit_2_with_a_sentence(
+    proj: str, csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "dataset", "import", "--project", proj, str(tmp_path / "none.csv"), "--name", "x"
+    )
     assert code == 2 and "none.csv does not exist" in err
     code, _, err = run(
-        capsys, "dataset", "import", "--project", proj, str(csv_file), "--name", "x", "--label-field", "intent",
+        capsys,
+        "dataset",
+        "import",
+        "--project",
+        proj,
+        str(csv_file),
+        "--name",
+        "x",
+        "--label-field",
+        "intent",
     )
     assert code == 2 and "bank.csv has no column 'intent'" in err
     empty = tmp_path / "empty.csv"
@@ -124,7 +205,18 @@ def test_bad_input_exit_2_with_a_sentence(proj: str, csv_file: Path, tmp_path: P
             run_cli(args)
         err = capsys.readouterr().err
         assert exc.value.code == 2 and flag in err
-    code, _, err = run(capsys, "dataset", "split", "--project", proj, "bank", "--test", "0.7", "--validation", "0.5")
+    code, _, err = run(
+        capsys,
+        "dataset",
+        "split",
+        "--project",
+        proj,
+        "bank",
+        "--test",
+        "0.7",
+        "--validation",
+        "0.5",
+    )
     assert code == 2 and "--test" in err and "--validation" in err
     code, _, err = run(capsys, "dataset", "stats", "--project", proj, "nope")
     assert code == 2 and 'no dataset with the name "nope"' in err
@@ -134,9 +226,23 @@ def test_bad_input_exit_2_with_a_sentence(proj: str, csv_file: Path, tmp_path: P
 
 def test_real_subprocess(proj: str, csv_file: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "studio", "dataset", "import", "--project", proj, str(csv_file),
-         "--name", "bank", "--json"],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "dataset",
+            "import",
+            "--project",
+            proj,
+            str(csv_file),
+            "--name",
+            "bank",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["imported"] == 40

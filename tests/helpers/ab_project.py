@@ -65,14 +65,27 @@ def build_ab_project(path: Path, n_test: int = 24, n_train: int = 4) -> AbProjec
         for i in range(n_test):
             label = LABELS[i % len(LABELS)]
             labels[i] = label
-            ch = add_example(project, info.id, {"text": f"query {i}: {TEXTS[label]}"},
-                             ideal_output=label, label=label, split="test", status="approved")
+            ch = add_example(
+                project,
+                info.id,
+                {"text": f"query {i}: {TEXTS[label]}"},
+                ideal_output=label,
+                label=label,
+                split="test",
+                status="approved",
+            )
             test_ids.append(ch.example_ids[0])
         train_ids = []
         for j in range(n_train):
             label = LABELS[j % len(LABELS)]
-            ch = add_example(project, info.id, {"text": f"train {j}: {TEXTS[label]}"},
-                             ideal_output=label, label=label, split="train")
+            ch = add_example(
+                project,
+                info.id,
+                {"text": f"train {j}: {TEXTS[label]}"},
+                ideal_output=label,
+                label=label,
+                split="train",
+            )
             train_ids.append(ch.example_ids[0])
         prompts.save_version(project, "intent", _spec(1), "first", author="alice")
         prompts.save_version(project, "intent", _spec(2), "second", author="bob")
@@ -98,7 +111,9 @@ def query_index(body: dict[str, Any]) -> int:
 
 def variant_of(body: dict[str, Any]) -> int:
     """1 or 2: which prompt version sent ``body``."""
-    system = next((m["content"] for m in body["messages"] if m["role"] == "system"), "")
+    system = next(
+        (m.get("content") for m in body.get("messages") or [] if m.get("role") == "system"), ""
+    )
     return 2 if str(system).startswith("V2") else 1
 
 

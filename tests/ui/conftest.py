@@ -125,3 +125,18 @@ def close_widget(widget: QWidget) -> None:
     """Close and delete a widget now (dialogs opened with open())."""
     widget.close()
     widget.deleteLater()
+
+
+@pytest.fixture
+def main_window(
+    qtbot: object, context: AppContext, wait_idle: Callable[[AppContext], None]
+) -> Iterator[object]:
+    """The main window (fresh settings, no project yet), shown; waits for its tasks at the end."""
+    from studio.ui.main_window import MainWindow
+    from studio.ui.settings import AppSettings
+
+    window = MainWindow(context, settings=AppSettings())
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    window.show()
+    yield window
+    wait_idle(context)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,15 @@ from PySide6.QtWidgets import QFileDialog, QLabel
 
 from studio.ui.context import AppContext
 from studio.ui.main_window import MainWindow, register_view, registered_views
-from studio.ui.prompts.view import MoveLabelCommand
+from studio.ui.prompts.commands import MoveLabelCommand
 from studio.ui.settings import AppSettings, load_settings, window_state_store
 from studio.ui.widgets.error_dialog import ErrorDialog
 
 
 @pytest.fixture
-def window(qtbot, context: AppContext, wait_idle) -> Iterator[MainWindow]:
-    win = MainWindow(context, settings=AppSettings())
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    wait_idle(context)
+def window(main_window: MainWindow) -> MainWindow:
+    """The conftest's main window under a shorter name."""
+    return main_window
 
 
 def _open(qtbot, window: MainWindow, path: Path) -> None:
@@ -318,3 +314,38 @@ def test_quitting_with_unsaved_prompt_edits_asks_first(
     assert window.isVisible() and f"{view.current}: edits not saved" in asked[0]
     view.editor.discard_changes()
     assert window.unsaved_changes() == []
+
+
+def test_opening_a_file_from_a_newer_studio_is_refused_with_a_sentence(
+    qtbot, window: MainWindow, project_file: Path
+) -> None:
+    with sqlite3.connect(project_file) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    conn.close()
+    with qtbot.waitSignal(window.open_failed, timeout=15000):
+        window.open_path(project_file)
+    text = _error_text(qtbot, window)
+    assert "newer version of Studio" in text and str(project_file) in text
+    assert window.context.project is None
+
+
+def test_about_names_the_version_and_the_banking77_licence(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from studio import __version__
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    window.show_about()
+    assert __version__ in shown[0] and "BANKING77" in shown[0] and "CC BY 4.0" in shown[0]
+
+
+def test_menus_show_the_keyboard_shortcuts(window: MainWindow) -> None:
+    from PySide6.QtGui import QKeySequence
+
+    assert window.open_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    assert window.save_copy_action.shortcut() == QKeySequence("Ctrl+Shift+S")
+    assert QKeySequence("Ctrl+Shift+Z") in window.redo_action.shortcuts()
+    assert "Ctrl+O" in window.open_action.toolTip()

@@ -370,3 +370,16 @@ def test_description_edit_is_saved(qtbot, wait_idle, view: PromptsView) -> None:
     row = next(r for r in view.list_panel.model.rows if r.name == "support-reply")
     assert row.description == "Drafts replies for the support team"
     assert not view.editor.is_dirty  # the description is not part of a version
+
+
+def test_tools_editor_checks_the_tools_live(qtbot, wait_idle, view: PromptsView) -> None:
+    view.list_panel.select("fee-answer")
+    qtbot.waitUntil(lambda: view.current == "fee-answer")
+    wait_idle(view.context)
+    tools = view.editor.tools
+    assert tools.is_valid and tools.value()[0]["function"]["name"] == "lookup_fee_schedule"
+    tools.set_text('[{"type": "function"}]')
+    assert not tools.is_valid and "tools[0].function" in tools.error
+    assert not view.editor.save_button.isEnabled()
+    tools.set_text('{"not": "a list"}')
+    assert "must be a JSON list" in tools.error

@@ -22,17 +22,46 @@ from studio.core.errors import NotFoundError, UserError, ValidationError
 
 # Columns of ``example`` in a full-row snapshot (delete/undo restores rows from these).
 EXAMPLE_COLUMNS: tuple[str, ...] = (
-    "id", "dataset_id", "input_json", "system_prompt", "conversation_json", "tools_json",
-    "output_kind", "ideal_output", "status", "label", "tags", "rating", "notes", "split",
-    "split_locked", "source", "source_line", "norm_hash", "search_text", "created_at",
+    "id",
+    "dataset_id",
+    "input_json",
+    "system_prompt",
+    "conversation_json",
+    "tools_json",
+    "output_kind",
+    "ideal_output",
+    "status",
+    "label",
+    "tags",
+    "rating",
+    "notes",
+    "split",
+    "split_locked",
+    "source",
+    "source_line",
+    "norm_hash",
+    "search_text",
+    "created_at",
     "updated_at",
 )
 # Fields a curation edit may change (history rows name these columns).
 EDITABLE_COLUMNS: frozenset[str] = frozenset(
     {
-        "input_json", "system_prompt", "conversation_json", "tools_json", "output_kind",
-        "ideal_output", "status", "label", "tags", "rating", "notes", "split", "split_locked",
-        "norm_hash", "search_text",
+        "input_json",
+        "system_prompt",
+        "conversation_json",
+        "tools_json",
+        "output_kind",
+        "ideal_output",
+        "status",
+        "label",
+        "tags",
+        "rating",
+        "notes",
+        "split",
+        "split_locked",
+        "norm_hash",
+        "search_text",
     }
 )
 ROW_FIELD = "__row__"  # history field of a created/deleted row (before/after = snapshot)
@@ -46,11 +75,13 @@ def db_time(moment: datetime | None = None) -> str:
 
 @lru_cache(maxsize=64)
 def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    # MULTILINE: the searched text joins input, ideal output and notes with newlines,
+    # so ^ and $ anchor at each of them (and at each line of a multi-line input)
+    return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
 
 
 def compile_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a user's search regex (case-insensitive), cached; bad patterns raise."""
+    """Compile a user's search regex (case-insensitive, multiline), cached; bad ones raise."""
     try:
         return _compiled(pattern)
     except re.error as exc:
@@ -117,25 +148,40 @@ def new_operation(
         ),
         {"d": dataset_id},
     )
-    conn.execute(text("DELETE FROM operation WHERE dataset_id = :d AND undone = 1"), {"d": dataset_id})
+    conn.execute(
+        text("DELETE FROM operation WHERE dataset_id = :d AND undone = 1"), {"d": dataset_id}
+    )
     now = db_time()
     result = conn.execute(
         text(
             "INSERT INTO operation (dataset_id, kind, description, count, actor, at, undone) "
             "VALUES (:d, :k, :desc, :c, :a, :at, 0)"
         ),
-        {"d": dataset_id, "k": kind, "desc": description, "c": count, "a": current_user(), "at": now},
+        {
+            "d": dataset_id,
+            "k": kind,
+            "desc": description,
+            "c": count,
+            "a": current_user(),
+            "at": now,
+        },
     )
     op_id = result.lastrowid
     assert op_id is not None
-    conn.execute(text("UPDATE dataset SET updated_at = :at WHERE id = :d"), {"at": now, "d": dataset_id})
+    conn.execute(
+        text("UPDATE dataset SET updated_at = :at WHERE id = :d"), {"at": now, "d": dataset_id}
+    )
     return int(op_id)
 
 
-def finish_operation(conn: Connection, op_id: int, count: int, description: str | None = None) -> None:
+def finish_operation(
+    conn: Connection, op_id: int, count: int, description: str | None = None
+) -> None:
     """Store the final count (and description) of an operation."""
     if description is None:
-        conn.execute(text("UPDATE operation SET count = :c WHERE id = :o"), {"c": count, "o": op_id})
+        conn.execute(
+            text("UPDATE operation SET count = :c WHERE id = :o"), {"c": count, "o": op_id}
+        )
     else:
         conn.execute(
             text("UPDATE operation SET count = :c, description = :desc WHERE id = :o"),

@@ -153,7 +153,9 @@ def _set_column_bulk(
         )
     assignments = ", ".join(f"{col} = :v{i}" for i, col in enumerate(sets)) + ", updated_at = :now"
     conn.execute(
-        text(f"UPDATE example SET {assignments} WHERE id IN (SELECT id FROM _sel_ids) AND {changed}"),
+        text(
+            f"UPDATE example SET {assignments} WHERE id IN (SELECT id FROM _sel_ids) AND {changed}"
+        ),
         params,
     )
 
@@ -225,7 +227,14 @@ def set_label(project: Project, dataset_id: int, target: Target, label: str | No
     also = {"ideal_output": label, "output_kind": "text"} if is_cls else None
     shown = label if label is not None else "(none)"
     return _bulk(
-        project, dataset_id, target, "set_label", f'Set label "{shown}"', "label", label, also,
+        project,
+        dataset_id,
+        target,
+        "set_label",
+        f'Set label "{shown}"',
+        "label",
+        label,
+        also,
         prepare=add_to_label_set,
     )
 
@@ -236,7 +245,9 @@ def set_status(project: Project, dataset_id: int, target: Target, status: str) -
         raise ValidationError(
             f'"{status}" is not a status; choose one of {", ".join(STATUSES)}.', where="status"
         )
-    return _bulk(project, dataset_id, target, "set_status", f"Set status {status}", "status", status)
+    return _bulk(
+        project, dataset_id, target, "set_status", f"Set status {status}", "status", status
+    )
 
 
 def set_split(project: Project, dataset_id: int, target: Target, split: str | None) -> Changes:
@@ -256,7 +267,13 @@ def set_split(project: Project, dataset_id: int, target: Target, split: str | No
         "AND split = 'test')"
     )
     return _bulk(
-        project, dataset_id, target, "set_split", f"Move to {split or 'no split'}", "split", split,
+        project,
+        dataset_id,
+        target,
+        "set_split",
+        f"Move to {split or 'no split'}",
+        "split",
+        split,
         narrow_sql=narrow,
     )
 
@@ -266,8 +283,13 @@ def set_rating(project: Project, dataset_id: int, target: Target, rating: int | 
     if rating is not None and not (isinstance(rating, int) and 1 <= rating <= 5):
         raise ValidationError("A rating is a whole number from 1 to 5.", where="rating")
     return _bulk(
-        project, dataset_id, target, "set_rating",
-        f"Rate {rating}" if rating is not None else "Clear rating", "rating", rating,
+        project,
+        dataset_id,
+        target,
+        "set_rating",
+        f"Rate {rating}" if rating is not None else "Clear rating",
+        "rating",
+        rating,
     )
 
 
@@ -309,8 +331,16 @@ def _tag_op(project: Project, dataset_id: int, target: Target, tag: str, add: bo
             new = tags_to_db(sorted(current))
             updates.append((new, now, ex_id))
             history.append(
-                (ex_id, dataset_id, op_id, "tags", orjson.dumps(tags).decode(),
-                 orjson.dumps(new).decode(), actor, now)
+                (
+                    ex_id,
+                    dataset_id,
+                    op_id,
+                    "tags",
+                    orjson.dumps(tags).decode(),
+                    orjson.dumps(new).decode(),
+                    actor,
+                    now,
+                )
             )
         raw.executemany("UPDATE example SET tags = ?, updated_at = ? WHERE id = ?", updates)
         raw.executemany(
@@ -385,8 +415,18 @@ def delete(project: Project, dataset_id: int, target: Target) -> Changes:
 # ----------------------------------------------------------------------------- single edits
 
 _EDIT_FIELDS = (
-    "inputs", "system_prompt", "conversation", "tools", "ideal_output", "output_kind", "status",
-    "label", "tags", "rating", "notes", "split",
+    "inputs",
+    "system_prompt",
+    "conversation",
+    "tools",
+    "ideal_output",
+    "output_kind",
+    "status",
+    "label",
+    "tags",
+    "rating",
+    "notes",
+    "split",
 )
 
 
@@ -417,7 +457,8 @@ def _validate_output(conn: Connection, dataset_id: int, kind: str, value: str | 
         calls = parsed.get("tool_calls") if isinstance(parsed, dict) else None
         if not isinstance(calls, list) or not calls:
             raise ValidationError(
-                'A tool-call output is {"content": ..., "tool_calls": [...]} with at least one call.',
+                'A tool-call output is {"content": ..., "tool_calls": [...]} '
+                "with at least one call.",
                 where="ideal_output",
             )
         return
@@ -427,7 +468,9 @@ def _validate_output(conn: Connection, dataset_id: int, kind: str, value: str | 
     if schema_json:
         from jsonschema import Draft202012Validator
 
-        error = next(iter(Draft202012Validator(orjson.loads(schema_json)).iter_errors(parsed)), None)
+        error = next(
+            iter(Draft202012Validator(orjson.loads(schema_json)).iter_errors(parsed)), None
+        )
         if error is not None:
             path = "/".join(str(p) for p in error.absolute_path) or "(root)"
             raise ValidationError(
@@ -450,7 +493,7 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
     unknown = set(fields) - set(_EDIT_FIELDS)
     if unknown:
         raise ValidationError(
-            f'Unknown example field(s): {", ".join(sorted(unknown))}.', where=sorted(unknown)[0]
+            f"Unknown example field(s): {', '.join(sorted(unknown))}.", where=sorted(unknown)[0]
         )
     with write_tx(project) as conn:
         cur = _column_values(conn, example_id)
@@ -459,14 +502,17 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
         new: dict[str, Any] = {}
         if "inputs" in fields:
             if not isinstance(fields["inputs"], dict):
-                raise ValidationError("The input must be an object of named values.", where="inputs")
+                raise ValidationError(
+                    "The input must be an object of named values.", where="inputs"
+                )
             new["input_json"] = orjson.dumps(fields["inputs"]).decode()
         if "system_prompt" in fields:
             new["system_prompt"] = fields["system_prompt"]
         if "conversation" in fields:
             conv = fields["conversation"]
             if conv is not None and (
-                not isinstance(conv, list) or not all(isinstance(m, dict) and "role" in m for m in conv)
+                not isinstance(conv, list)
+                or not all(isinstance(m, dict) and "role" in m for m in conv)
             ):
                 raise ValidationError(
                     "The conversation must be a list of messages with a role.", where="conversation"
@@ -478,7 +524,8 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
             if fields["output_kind"] not in OUTPUT_KINDS:
                 raise ValidationError(
                     f'"{fields["output_kind"]}" is not an output kind; choose one of '
-                    f'{", ".join(OUTPUT_KINDS)}.', where="output_kind",
+                    f"{', '.join(OUTPUT_KINDS)}.",
+                    where="output_kind",
                 )
             new["output_kind"] = fields["output_kind"]
         if "ideal_output" in fields:
@@ -489,7 +536,9 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
             new["ideal_output"] = value
         if "ideal_output" in new or "output_kind" in new:
             _validate_output(
-                conn, dataset_id, new.get("output_kind", cur["output_kind"]),
+                conn,
+                dataset_id,
+                new.get("output_kind", cur["output_kind"]),
                 new.get("ideal_output", cur["ideal_output"]),
             )
         if "status" in fields:
@@ -551,9 +600,16 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
                 "after_json, actor, at) VALUES (:e, :d, :op, :f, :b, :a, :actor, :now)"
             ),
             [
-                {"e": example_id, "d": dataset_id, "op": op_id, "f": k,
-                 "b": orjson.dumps(cur.get(k)).decode(), "a": orjson.dumps(v).decode(),
-                 "actor": actor, "now": now}
+                {
+                    "e": example_id,
+                    "d": dataset_id,
+                    "op": op_id,
+                    "f": k,
+                    "b": orjson.dumps(cur.get(k)).decode(),
+                    "a": orjson.dumps(v).decode(),
+                    "actor": actor,
+                    "now": now,
+                }
                 for k, v in diff.items()
             ],
         )
@@ -567,8 +623,11 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
 
 def _pretty(column: str) -> str:
     return {
-        "input_json": "input", "conversation_json": "conversation", "tools_json": "tools",
-        "ideal_output": "ideal output", "output_kind": "output kind",
+        "input_json": "input",
+        "conversation_json": "conversation",
+        "tools_json": "tools",
+        "ideal_output": "ideal output",
+        "output_kind": "output kind",
         "system_prompt": "system prompt",
     }.get(column, column)
 
@@ -611,16 +670,27 @@ def add_example(
             text(
                 "INSERT INTO example (dataset_id, input_json, system_prompt, conversation_json, "
                 "tools_json, output_kind, ideal_output, status, label, tags, rating, notes, split, "
-                "split_locked, source, source_line, norm_hash, search_text, created_at, updated_at) "
+                "split_locked, source, source_line, norm_hash, search_text, created_at, "
+                "updated_at) "
                 "VALUES (:d, :i, :sp, :c, NULL, :ok, :io, :st, :lb, :tg, :rt, :nt, :spl, 0, "
                 "'manual', NULL, :h, :s, :now, :now)"
             ),
             {
-                "d": dataset_id, "i": orjson.dumps(inputs).decode(), "sp": system_prompt,
+                "d": dataset_id,
+                "i": orjson.dumps(inputs).decode(),
+                "sp": system_prompt,
                 "c": orjson.dumps(conversation).decode() if conversation is not None else None,
-                "ok": output_kind, "io": ideal_output, "st": status, "lb": label,
-                "tg": tags_to_db(list(tags)), "rt": rating, "nt": notes, "spl": split,
-                "h": text_hash(normalize_text(text_)), "s": text_, "now": now,
+                "ok": output_kind,
+                "io": ideal_output,
+                "st": status,
+                "lb": label,
+                "tg": tags_to_db(list(tags)),
+                "rt": rating,
+                "nt": notes,
+                "spl": split,
+                "h": text_hash(normalize_text(text_)),
+                "s": text_,
+                "now": now,
             },
         )
         ex_id = int(result.lastrowid or 0)
@@ -629,8 +699,14 @@ def add_example(
                 "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
                 "after_json, actor, at) VALUES (:e, :d, :op, :f, NULL, NULL, :actor, :now)"
             ),
-            {"e": ex_id, "d": dataset_id, "op": op_id, "f": ROW_FIELD, "actor": current_user(),
-             "now": now},
+            {
+                "e": ex_id,
+                "d": dataset_id,
+                "op": op_id,
+                "f": ROW_FIELD,
+                "actor": current_user(),
+                "now": now,
+            },
         )
         description = f"Add example {ex_id}"
         finish_operation(conn, op_id, 1, description)
@@ -696,9 +772,12 @@ def _apply(conn: Connection, op_id: int, dataset_id: int, *, forward: bool) -> C
     ).fetchone()
     all_fields = set(fields) | ({ROW_FIELD} if row_changes else set())
     conn.execute(
-        text("UPDATE operation SET undone = :u WHERE id = :op"), {"u": 0 if forward else 1, "op": op_id}
+        text("UPDATE operation SET undone = :u WHERE id = :op"),
+        {"u": 0 if forward else 1, "op": op_id},
     )
-    desc = conn.execute(text("SELECT description FROM operation WHERE id = :o"), {"o": op_id}).scalar_one()
+    desc = conn.execute(
+        text("SELECT description FROM operation WHERE id = :o"), {"o": op_id}
+    ).scalar_one()
     return Changes(op_id, str(desc), ids, frozenset(all_fields), bool(row_changes))
 
 
@@ -709,12 +788,20 @@ def _summary(conn: Connection, op_id: int, changes: Changes) -> OpSummary:
     return OpSummary(op_id, row[0], row[1], int(row[2]), bool(row[3]), changes)
 
 
+_LAST_DONE = (
+    "SELECT id FROM operation WHERE dataset_id = :d AND undone = 0 ORDER BY id DESC LIMIT 1"
+)
+_FIRST_UNDONE = (
+    "SELECT id FROM operation WHERE dataset_id = :d AND undone = 1 ORDER BY id ASC LIMIT 1"
+)
+
+
 def undo(project: Project, dataset_id: int) -> OpSummary | None:
     """Undo the newest operation of the dataset; None when there is nothing to undo."""
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
         op = conn.execute(
-            text("SELECT id FROM operation WHERE dataset_id = :d AND undone = 0 ORDER BY id DESC LIMIT 1"),
+            text(_LAST_DONE),
             {"d": dataset_id},
         ).first()
         if op is None:
@@ -728,7 +815,7 @@ def redo(project: Project, dataset_id: int) -> OpSummary | None:
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
         op = conn.execute(
-            text("SELECT id FROM operation WHERE dataset_id = :d AND undone = 1 ORDER BY id ASC LIMIT 1"),
+            text(_FIRST_UNDONE),
             {"d": dataset_id},
         ).first()
         if op is None:
@@ -751,11 +838,11 @@ def undo_state(project: Project, dataset_id: int) -> UndoState:
 
     with read_conn(project) as conn:
         u = conn.execute(
-            text("SELECT description FROM operation WHERE dataset_id = :d AND undone = 0 ORDER BY id DESC LIMIT 1"),
+            text(_LAST_DONE.replace("SELECT id", "SELECT description")),
             {"d": dataset_id},
         ).first()
         r = conn.execute(
-            text("SELECT description FROM operation WHERE dataset_id = :d AND undone = 1 ORDER BY id ASC LIMIT 1"),
+            text(_FIRST_UNDONE.replace("SELECT id", "SELECT description")),
             {"d": dataset_id},
         ).first()
     return UndoState(u[0] if u else None, r[0] if r else None)

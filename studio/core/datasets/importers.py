@@ -237,6 +237,26 @@ class RecordReader:
                 continue
             yield lineno, chunk
 
+    def _utf8_lines(self, fh: BinaryIO) -> Iterator[tuple[int, bytes | None, str | None]]:
+        """(line number, bytes, error) per physical line; one generator layer (hot path)."""
+        readline = fh.readline
+        limit = MAX_LINE_BYTES
+        lineno = 0
+        for chunk in iter(lambda: readline(limit + 1), b""):
+            lineno += 1
+            if len(chunk) > limit and not chunk.endswith(b"\n"):
+                while True:  # skip the rest of the line in bounded pieces
+                    rest = readline(1 << 20)
+                    if not rest or rest.endswith(b"\n"):
+                        break
+                self.bytes_read = fh.tell()
+                yield lineno, None, _too_long(self.fmt.path, lineno, limit)
+                continue
+            if lineno % 1000 == 0:
+                self.bytes_read = fh.tell()
+            yield lineno, chunk, None
+        self.bytes_read = fh.tell()
+
     def _text_lines(self, fh: BinaryIO) -> Iterator[tuple[int, str | None, str | None]]:
         """(line number, text, error) per physical line, decoded line by line."""
         enc = self.fmt.encoding
@@ -269,9 +289,14 @@ class RecordReader:
             try:
                 yield lineno, raw.decode(line_enc), None
             except UnicodeDecodeError as exc:
-                yield lineno, None, (
-                    f"line {lineno} is not valid {line_enc.upper()} (byte 0x{raw[exc.start]:02X} at "
-                    f"position {exc.start + 1}); save the file as UTF-8"
+                yield (
+                    lineno,
+                    None,
+                    (
+                        f"line {lineno} is not valid {line_enc.upper()} "
+                        f"(byte 0x{raw[exc.start]:02X} at "
+                        f"position {exc.start + 1}); save the file as UTF-8"
+                    ),
                 )
 
     # -- records -------------------------------------------------------------------------
@@ -292,15 +317,12 @@ class RecordReader:
     def _jsonl(self, fh: BinaryIO) -> Iterator[RawRecord]:
         utf8 = self.fmt.encoding in ("utf-8", "utf-8-sig")
         kind_set = False
-        source: Iterator[tuple[int, Any, str | None]]
-        if utf8:
-            source = ((n, b, None if b is not None else _too_long(self.fmt.path, n, MAX_LINE_BYTES))
-                      for n, b in self._binary_lines(fh))
-        else:
-            source = self._text_lines(fh)
+        source: Iterator[tuple[int, Any, str | None]] = (
+            self._utf8_lines(fh) if utf8 else self._text_lines(fh)
+        )
         for lineno, payload, error in source:
-            if error is not None:
-                yield RawRecord(lineno, None, error)
+            if error is not None or payload is None:
+                yield RawRecord(lineno, None, error or f"line {lineno} is unreadable")
                 continue
             if lineno == 1 and isinstance(payload, bytes) and payload.startswith(codecs.BOM_UTF8):
                 payload = payload[3:]
@@ -309,7 +331,9 @@ class RecordReader:
             try:
                 obj = orjson.loads(payload)
             except orjson.JSONDecodeError as exc:
-                yield RawRecord(lineno, None, f"line {lineno} is not valid JSON ({_json_reason(exc)})")
+                yield RawRecord(
+                    lineno, None, f"line {lineno} is not valid JSON ({_json_reason(exc)})"
+                )
                 continue
             if not isinstance(obj, dict):
                 yield RawRecord(
@@ -354,7 +378,9 @@ class RecordReader:
             self.kind = _kind_of(items[0])
         for index, obj in enumerate(items, start=1):
             if not isinstance(obj, dict):
-                yield RawRecord(index, None, f"item {index} is a JSON {_json_type(obj)}, not an object")
+                yield RawRecord(
+                    index, None, f"item {index} is a JSON {_json_type(obj)}, not an object"
+                )
             else:
                 yield RawRecord(index, obj)
 
@@ -364,7 +390,9 @@ class RecordReader:
         # One C-level text stream (csv needs text); undecodable bytes become lone
         # surrogates that are caught per line, so the message names the exact line.
         stream = io.TextIOWrapper(
-            fh, encoding=enc, errors="surrogateescape" if ascii_compatible else "strict",
+            fh,
+            encoding=enc,
+            errors="surrogateescape" if ascii_compatible else "strict",
             newline="",
         )
         current = [0]
@@ -466,7 +494,7 @@ def _unique_header(row: list[str], warnings: list[str]) -> list[str]:
 
 def _missing_or_extra(row: list[str], header: list[str]) -> str:
     if len(row) < len(header):
-        missing = ", ".join(f'"{h}"' for h in header[len(row):])
+        missing = ", ".join(f'"{h}"' for h in header[len(row) :])
         return f"missing {missing}"
     return "an unquoted delimiter in a field?"
 
@@ -532,10 +560,7 @@ def preview_file(path: str | Path, n: int = 20) -> Preview:
                 columns.setdefault(key, None)
         if len(rows) >= n or len(rejected) >= n:
             break
-    if fmt.format == "csv":
-        column_list = reader.columns
-    else:
-        column_list = list(columns)
+    column_list = reader.columns if fmt.format == "csv" else list(columns)
     return Preview(
         path=fmt.path,
         format=fmt.format,

@@ -11,6 +11,9 @@ holds a partial import.
 
 from __future__ import annotations
 
+import queue
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +22,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from studio.core.datasets._db import ROW_FIELD, db_time, finish_operation, new_operation, write_tx
 from studio.core.datasets.importers import RecordReader, sniff
@@ -38,9 +42,25 @@ PROGRESS_INTERVAL_S = 0.1
 DROP_HASH_INDEX_MIN_ROWS = 20_000
 _HASH_INDEX_SQL = "CREATE INDEX ix_example_dataset_hash ON example (dataset_id, norm_hash)"
 _INSERT_COLUMNS = (
-    "dataset_id", "input_json", "system_prompt", "conversation_json", "tools_json",
-    "output_kind", "ideal_output", "status", "label", "tags", "rating", "notes", "split",
-    "split_locked", "source", "source_line", "norm_hash", "search_text", "created_at",
+    "dataset_id",
+    "input_json",
+    "system_prompt",
+    "conversation_json",
+    "tools_json",
+    "output_kind",
+    "ideal_output",
+    "status",
+    "label",
+    "tags",
+    "rating",
+    "notes",
+    "split",
+    "split_locked",
+    "source",
+    "source_line",
+    "norm_hash",
+    "search_text",
+    "created_at",
     "updated_at",
 )
 # Rows go in with the Connection's driver-level executemany (tuples, values already in
@@ -140,16 +160,37 @@ def import_file(
         if not cols and pending and pending[-1].data is not None:
             cols = list(pending[-1].data)
         mapping = auto_mapping(
-            Preview(path, fmt.format, reader.kind, fmt.encoding, fmt.delimiter, list(cols),
-                    [p.data for p in pending if p.data is not None])
+            Preview(
+                path,
+                fmt.format,
+                reader.kind,
+                fmt.encoding,
+                fmt.delimiter,
+                list(cols),
+                [p.data for p in pending if p.data is not None],
+            )
         )
     mapping.validate(reader.kind, reader.columns if fmt.format == "csv" else None, str(path))
 
-    result = ImportResult(0, 0, [], format=fmt.format, kind=reader.kind, warnings=list(reader.warnings))
+    result = ImportResult(
+        0, 0, [], format=fmt.format, kind=reader.kind, warnings=list(reader.warnings)
+    )
     try:
         with write_tx(project) as conn:
-            _run(conn, project, path, dataset_name, mapping, all_or_nothing, reader, pending,
-                 records, result, progress, cancel)
+            _run(
+                conn,
+                project,
+                path,
+                dataset_name,
+                mapping,
+                all_or_nothing,
+                reader,
+                pending,
+                records,
+                result,
+                progress,
+                cancel,
+            )
     except _Rollback:
         result.rolled_back = True
         result.imported = 0
@@ -175,7 +216,9 @@ def _run(
     cancel: CancelToken | None,
 ) -> None:
     row = conn.execute(
-        text("SELECT id, task_type, label_set_json, output_schema_json FROM dataset WHERE name = :n"),
+        text(
+            "SELECT id, task_type, label_set_json, output_schema_json FROM dataset WHERE name = :n"
+        ),
         {"n": dataset_name},
     ).first()
     created = row is None
@@ -204,7 +247,10 @@ def _run(
     if not created:
         raw: Any = conn.connection.driver_connection
         existing = {
-            r[0] for r in raw.execute("SELECT norm_hash FROM example WHERE dataset_id = ?", (dataset_id,))
+            r[0]
+            for r in raw.execute(
+                "SELECT norm_hash FROM example WHERE dataset_id = ?", (dataset_id,)
+            )
         }
     seq_row = conn.execute(text("SELECT seq FROM sqlite_sequence WHERE name = 'example'")).first()
     first_new_id = (int(seq_row[0]) if seq_row else 0) + 1
@@ -219,9 +265,7 @@ def _run(
         schema_validator=_schema_validator(schema_json),
     )
     now = db_time(datetime.now(UTC))
-    total_existing = int(
-        conn.execute(text("SELECT count(*) FROM example")).scalar_one()
-    )
+    total_existing = int(conn.execute(text("SELECT count(*) FROM example")).scalar_one())
     hash_index_dropped = False
     seen = set(existing)
     labels_found: dict[str, None] = {}
@@ -239,8 +283,10 @@ def _run(
             last_report = t
             progress(
                 Progress(
-                    min(reader.bytes_read, total_bytes), total_bytes,
-                    f"Imported {result.imported:,} examples", len(result.rejected),
+                    min(reader.bytes_read, total_bytes),
+                    total_bytes,
+                    f"Imported {result.imported:,} examples",
+                    len(result.rejected),
                 )
             )
 
@@ -248,47 +294,58 @@ def _run(
         yield from pending
         yield from records
 
-    for n, rec in enumerate(all_records()):
-        if n % 1000 == 0:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            report()
-        if rec.data is None:
-            result.rejected.append(Rejected(rec.line, rec.error or f"line {rec.line} is unreadable"))
-            inserting = inserting and not all_or_nothing
-            continue
-        try:
-            values = convert_record(rec.data, ctx)
-        except RowError as exc:
-            result.rejected.append(Rejected(rec.line, f"line {rec.line}: {exc}"))
-            inserting = inserting and not all_or_nothing
-            continue
-        h = values["norm_hash"]
-        if h in seen:
-            result.skipped_duplicates += 1
-            continue
-        seen.add(h)
-        label = values["label"]
-        if label is not None:
-            labels_found.setdefault(label, None)
-        result.imported += 1
-        if not inserting:
-            continue
-        values["dataset_id"] = dataset_id
-        values["source_line"] = rec.line
-        values["split_locked"] = 0
-        values["created_at"] = now
-        values["updated_at"] = now
-        batch.append(tuple([values[c] for c in _INSERT_COLUMNS]))
-        if len(batch) >= CHUNK_ROWS:
-            if not hash_index_dropped and reader.bytes_read:
-                expected = len(seen) * total_bytes / reader.bytes_read
-                if expected >= max(DROP_HASH_INDEX_MIN_ROWS, total_existing // 4):
-                    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_example_dataset_hash")
-                    hash_index_dropped = True
-            _flush(conn, batch)
-    if cancel is not None:
-        cancel.raise_if_cancelled()
+    writer = _Writer(conn)
+    decided_index = False
+    try:
+        for n, rec in enumerate(all_records()):
+            if n % 1000 == 0:
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                report()
+            if rec.data is None:
+                result.rejected.append(
+                    Rejected(rec.line, rec.error or f"line {rec.line} is unreadable")
+                )
+                inserting = inserting and not all_or_nothing
+                continue
+            try:
+                values = convert_record(rec.data, ctx)
+            except RowError as exc:
+                result.rejected.append(Rejected(rec.line, f"line {rec.line}: {exc}"))
+                inserting = inserting and not all_or_nothing
+                continue
+            h = values["norm_hash"]
+            if h in seen:
+                result.skipped_duplicates += 1
+                continue
+            seen.add(h)
+            label = values["label"]
+            if label is not None:
+                labels_found.setdefault(label, None)
+            result.imported += 1
+            if not inserting:
+                continue
+            values["dataset_id"] = dataset_id
+            values["source_line"] = rec.line
+            values["split_locked"] = 0
+            values["created_at"] = now
+            values["updated_at"] = now
+            batch.append(tuple(values.values()))
+            if len(batch) >= CHUNK_ROWS:
+                if not decided_index:
+                    # Decided once, before the writer thread has touched the connection
+                    decided_index = True
+                    expected = len(seen) * total_bytes / max(reader.bytes_read, 1)
+                    if expected >= max(DROP_HASH_INDEX_MIN_ROWS, total_existing // 4):
+                        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_example_dataset_hash")
+                        hash_index_dropped = True
+                writer.put(batch)
+                batch = []
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+    finally:
+        # The connection is used by this thread again only after the writer stopped
+        writer.close()
     if all_or_nothing and result.rejected:
         raise _Rollback()
     if result.imported == 0:
@@ -307,15 +364,22 @@ def _run(
             "after_json, actor, at) SELECT id, dataset_id, :op, :f, NULL, NULL, :actor, :at "
             "FROM example WHERE dataset_id = :d AND id >= :first"
         ),
-        {"op": op_id, "f": ROW_FIELD, "actor": current_user(), "at": now, "d": dataset_id,
-         "first": first_new_id},
+        {
+            "op": op_id,
+            "f": ROW_FIELD,
+            "actor": current_user(),
+            "at": now,
+            "d": dataset_id,
+            "first": first_new_id,
+        },
     )
     new_labels = [lb for lb in labels_found if lb not in label_set]
     if task_type == "classification" and new_labels:
         if label_set:
             result.warnings.append(
                 f"{len(new_labels)} label(s) not in the dataset's label set were added: "
-                + ", ".join(new_labels[:10]) + ("…" if len(new_labels) > 10 else "")
+                + ", ".join(new_labels[:10])
+                + ("…" if len(new_labels) > 10 else "")
             )
         conn.execute(
             text("UPDATE dataset SET label_set_json = :l WHERE id = :d"),
@@ -324,6 +388,58 @@ def _run(
     finish_operation(
         conn, op_id, result.imported, f"Import {result.imported:,} examples from {path.name}"
     )
+
+
+class _Writer:
+    """Runs the chunk inserts on a second thread while this one parses the next chunk.
+
+    sqlite3 releases the GIL while SQLite works, so B-tree inserts overlap with
+    parsing (two cores). Same connection, same transaction; the parsing thread never
+    touches the connection while the writer may be using it (it hands chunks over a
+    queue and joins the writer before any other statement).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._raw: Any = conn.connection.driver_connection
+        self._queue: queue.Queue[list[tuple[Any, ...]] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def _work(self) -> None:
+        cursor = self._raw.cursor()
+        try:
+            while True:
+                batch = self._queue.get()
+                if batch is None:
+                    return
+                if self._error is None:
+                    try:
+                        cursor.executemany(_INSERT_SQL, batch)
+                    except BaseException as exc:  # reported to the parsing thread
+                        self._error = exc
+        finally:
+            cursor.close()
+
+    def put(self, batch: list[tuple[Any, ...]]) -> None:
+        """Queue a chunk (blocks while two are waiting); re-raises a writer error."""
+        if self._error is not None:
+            raise self._error
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="import-writer", daemon=True)
+            self._thread.start()
+        self._queue.put(batch)
+
+    def close(self) -> None:
+        """Wait until every queued chunk is written; re-raise a writer error."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            if isinstance(error, sqlite3.Error):
+                raise DBAPIError(_INSERT_SQL, None, error) from error
+            raise error
 
 
 def _flush(conn: Connection, batch: list[tuple[Any, ...]]) -> None:

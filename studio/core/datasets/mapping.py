@@ -28,12 +28,33 @@ from studio.core.errors import ValidationError
 from studio.core.models.dataset import SPLITS, STATUSES, TASK_TYPES
 
 _INPUT_NAMES = (
-    "text", "input", "prompt", "question", "query", "instruction", "utterance", "sentence",
-    "message", "content", "context", "document", "source",
+    "text",
+    "input",
+    "prompt",
+    "question",
+    "query",
+    "instruction",
+    "utterance",
+    "sentence",
+    "message",
+    "content",
+    "context",
+    "document",
+    "source",
 )
 _OUTPUT_NAMES = (
-    "ideal_output", "output", "completion", "response", "answer", "expected",
-    "expected_output", "ideal", "reference", "target_text", "reply", "summary",
+    "ideal_output",
+    "output",
+    "completion",
+    "response",
+    "answer",
+    "expected",
+    "expected_output",
+    "ideal",
+    "reference",
+    "target_text",
+    "reply",
+    "summary",
 )
 _LABEL_NAMES = ("label", "category", "intent", "class", "labels", "target", "tag_label")
 _TAG_NAMES = ("tags", "tag")
@@ -102,16 +123,21 @@ class ImportMapping:
             return
         named = [*self.input_fields]
         for opt in (
-            self.output_field, self.label_field, self.tags_field, self.notes_field,
-            self.rating_field, self.status_field, self.split_field,
+            self.output_field,
+            self.label_field,
+            self.tags_field,
+            self.notes_field,
+            self.rating_field,
+            self.status_field,
+            self.split_field,
         ):
             if opt:
                 named.append(opt)
         missing = [f for f in named if f not in columns]
         if missing:
             raise ValidationError(
-                f'{where} has no column {", ".join(repr(m) for m in missing)}; its columns are: '
-                f'{", ".join(columns)}.',
+                f"{where} has no column {', '.join(repr(m) for m in missing)}; its columns are: "
+                f"{', '.join(columns)}.",
                 where=missing[0],
             )
 
@@ -130,7 +156,9 @@ def auto_mapping(preview: Preview) -> ImportMapping:
         return ImportMapping(input_fields=[], task_type="chat")
     cols = preview.columns
     if preview.kind == "prompt_completion":
-        return ImportMapping(input_fields=["prompt"], output_field="completion", task_type="generation")
+        return ImportMapping(
+            input_fields=["prompt"], output_field="completion", task_type="generation"
+        )
     taken: set[str] = set()
     label = _find(cols, _LABEL_NAMES, taken)
     if label:
@@ -148,9 +176,13 @@ def auto_mapping(preview: Preview) -> ImportMapping:
     inputs = [inp] if inp else [c for c in cols if c not in taken][:1]
     if label and not output:
         task = "classification"
-    elif output and preview.rows and all(
-        isinstance(r.get(output), (dict, list)) or _looks_like_json_object(r.get(output))
-        for r in preview.rows
+    elif (
+        output
+        and preview.rows
+        and all(
+            isinstance(r.get(output), (dict, list)) or _looks_like_json_object(r.get(output))
+            for r in preview.rows
+        )
     ):
         task = "extraction"
     else:
@@ -205,19 +237,37 @@ def convert_record(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, 
     Raises:
         RowError: a required field is missing or empty, or a value is invalid.
     """
-    if ctx.kind == "chat":
-        row = _convert_chat(record)
-    else:
-        row = _convert_fields(record, ctx)
+    converted = _convert_chat(record) if ctx.kind == "chat" else _convert_fields(record, ctx)
     m = ctx.mapping
+    # Keys in the order of the importer's INSERT columns (it turns values() into a tuple)
+    row: dict[str, Any] = {
+        "dataset_id": None,
+        "input_json": converted["input_json"],
+        "system_prompt": converted["system_prompt"],
+        "conversation_json": converted["conversation_json"],
+        "tools_json": converted["tools_json"],
+        "output_kind": converted["output_kind"],
+        "ideal_output": converted["ideal_output"],
+    }
     row["status"] = m.status
+    row["label"] = converted["label"]
+    row["tags"] = ""
+    row["rating"] = None
+    row["notes"] = ""
+    row["split"] = None
+    row["split_locked"] = 0
+    row["source"] = ctx.source
+    row["source_line"] = None
+    row["norm_hash"] = converted["norm_hash"]
+    row["search_text"] = converted["search_text"]
+    row["created_at"] = None
+    row["updated_at"] = None
     if m.status_field:
         status = _as_text(record.get(m.status_field)).strip().lower().replace(" ", "_")
         if status:
             if status not in STATUSES:
                 raise RowError(f'status "{status}" is not one of {", ".join(STATUSES)}')
             row["status"] = status
-    row["split"] = None
     if m.split_field:
         split = _as_text(record.get(m.split_field)).strip().lower()
         if split in ("val", "valid", "dev"):
@@ -226,7 +276,6 @@ def convert_record(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, 
             if split not in SPLITS:
                 raise RowError(f'split "{split}" is not one of {", ".join(SPLITS)}')
             row["split"] = split
-    row["tags"] = ""
     if m.tags_field:
         raw = record.get(m.tags_field)
         tags = [str(t) for t in raw] if isinstance(raw, list) else split_tag_list(_as_text(raw))
@@ -234,8 +283,8 @@ def convert_record(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, 
             row["tags"] = tags_to_db(tags)
         except ValidationError as exc:
             raise RowError(exc.message) from exc
-    row["notes"] = _as_text(record.get(m.notes_field)) if m.notes_field else ""
-    row["rating"] = None
+    if m.notes_field:
+        row["notes"] = _as_text(record.get(m.notes_field))
     if m.rating_field:
         raw_rating = _as_text(record.get(m.rating_field)).strip()
         if raw_rating:
@@ -246,7 +295,6 @@ def convert_record(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, 
             if not 1 <= rating <= 5:
                 raise RowError(f"rating {rating} is not between 1 and 5")
             row["rating"] = rating
-    row["source"] = ctx.source
     return row
 
 
@@ -291,7 +339,9 @@ def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str,
         error = next(iter(ctx.schema_validator.iter_errors(orjson.loads(ideal))), None)
         if error is not None:
             path = "/".join(str(p) for p in error.absolute_path) or "(root)"
-            raise RowError(f"the output does not match the dataset's schema at {path}: {error.message}")
+            raise RowError(
+                f"the output does not match the dataset's schema at {path}: {error.message}"
+            )
     if len(inputs) == 1:
         only = next(iter(inputs.values()))
         text = only if only.__class__ is str else input_text(inputs)
@@ -323,7 +373,9 @@ def _convert_chat(record: Mapping[str, Any]) -> dict[str, Any]:
             raise RowError(f"message {i} is not an object")
         role = msg.get("role")
         if role not in _ROLES:
-            raise RowError(f'message {i} has role "{role}"; expected system, user, assistant or tool')
+            raise RowError(
+                f'message {i} has role "{role}"; expected system, user, assistant or tool'
+            )
     turns = list(messages)
     system_prompt: str | None = None
     if turns[0].get("role") in ("system", "developer"):

@@ -14,7 +14,6 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-
 # The table shows one line per example; the search text keeps the whole input so
 # substring search finds words anywhere.
 _ROLE_PREFIX = {"system": "system", "user": "user", "assistant": "assistant", "tool": "tool"}

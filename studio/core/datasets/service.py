@@ -223,7 +223,7 @@ def update_dataset(
     dataset_id: int,
     *,
     label_set: Sequence[str] | None = None,
-    output_schema: dict[str, Any] | None | str = "unchanged",
+    output_schema: dict[str, Any] | str | None = "unchanged",
     input_fields: Sequence[str] | None = None,
     description: str | None = None,
     task_type: str | None = None,
@@ -369,9 +369,10 @@ def filter_sql(dataset_id: int, flt: ExampleFilter | None) -> tuple[str, dict[st
         if flt.regex:
             compile_regex(flt.search)  # raises a ValidationError for bad patterns
             params["pattern"] = flt.search
+            # One Python call per row over the joined texts (not one per column)
             where.append(
-                "(search_text REGEXP :pattern OR ideal_output REGEXP :pattern "
-                "OR notes REGEXP :pattern)"
+                "(search_text || char(10) || coalesce(ideal_output, '') || char(10) || notes) "
+                "REGEXP :pattern"
             )
         else:
             # LIKE is case-insensitive for ASCII; escape its wildcards
@@ -422,7 +423,9 @@ def query_ids(
         )
     order = "ASC" if ascending else "DESC"
     where, params = filter_sql(dataset_id, flt)
-    sql = f"SELECT id FROM example WHERE {where} ORDER BY {SORT_COLUMNS[column]} {order}, id {order}"
+    sql = (
+        f"SELECT id FROM example WHERE {where} ORDER BY {SORT_COLUMNS[column]} {order}, id {order}"
+    )
     with read_conn(project) as conn:
         raw: Any = conn.connection.driver_connection
         # the raw cursor skips SQLAlchemy's per-row Row objects: 100k ids in ~20 ms
@@ -565,8 +568,14 @@ def get_example(project: Project, example_id: int) -> ExampleDetail:
         ).all()
     history = [
         HistoryEntry(
-            op_id=h[0], op_kind=h[1], field=h[2], before=_decode(h[3]), after=_decode(h[4]),
-            actor=h[5], at=str(h[6]), undone=bool(h[7]),
+            op_id=h[0],
+            op_kind=h[1],
+            field=h[2],
+            before=_decode(h[3]),
+            after=_decode(h[4]),
+            actor=h[5],
+            at=str(h[6]),
+            undone=bool(h[7]),
         )
         for h in hist
     ]

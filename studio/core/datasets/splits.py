@@ -165,7 +165,9 @@ def split_dataset(
         )
         if not changed and not (move_locked and locked_ids):
             empty = Changes(None, desc, (), frozenset())
-            return SplitResult(counts["train"], counts["validation"], counts["test"], kept, 0, empty)
+            return SplitResult(
+                counts["train"], counts["validation"], counts["test"], kept, 0, empty
+            )
         op_id = new_operation(conn, dataset_id, "split", desc)
         now = db_time()
         actor = current_user()
@@ -196,7 +198,9 @@ def split_dataset(
                     {"op": op_id, "a": actor, "now": now},
                 )
                 conn.execute(
-                    text("UPDATE example SET split_locked = 0 WHERE id IN (SELECT id FROM _sel_ids)")
+                    text(
+                        "UPDATE example SET split_locked = 0 WHERE id IN (SELECT id FROM _sel_ids)"
+                    )
                 )
                 fields.add("split_locked")
         ids = tuple(sorted({ex_id for _, ex_id in changed} | set(unlocked)))

@@ -35,7 +35,11 @@ def token_histogram(
     """Histogram of token lengths; bins are ``[edges[i], edges[i+1])``."""
     count, method, is_exact = _token_counter(encoding)
     if exact is False or len(texts) > EXACT_TOKEN_LIMIT:
-        count, method, is_exact = (lambda s: math.ceil(len(s) / 4)), "estimate: characters / 4", False
+        count, method, is_exact = (
+            (lambda s: math.ceil(len(s) / 4)),
+            "estimate: characters / 4",
+            False,
+        )
     counts = [0] * (len(HISTOGRAM_EDGES))
     lengths = []
     for t in texts:
@@ -46,7 +50,8 @@ def token_histogram(
                 counts[i] += 1
                 break
     labels = [
-        f"{HISTOGRAM_EDGES[i]}–{HISTOGRAM_EDGES[i + 1] - 1}" if i + 1 < len(HISTOGRAM_EDGES)
+        f"{HISTOGRAM_EDGES[i]}–{HISTOGRAM_EDGES[i + 1] - 1}"
+        if i + 1 < len(HISTOGRAM_EDGES)
         else f"{HISTOGRAM_EDGES[i]}+"
         for i in range(len(HISTOGRAM_EDGES))
     ]

@@ -55,6 +55,7 @@ class ReviewPair:
         variant_a_id, variant_b_id: the pair in run order (a = first variant).
         shown_left: ``"a"`` when variant A's answer is on the left, else ``"b"``.
         remaining: pairs still to review after this one.
+        rater: who is reviewing (recorded with the choice).
     """
 
     run_id: int
@@ -67,6 +68,7 @@ class ReviewPair:
     variant_b_id: int
     shown_left: Literal["a", "b"]
     remaining: int
+    rater: str = ""
 
     def choice_for(self, side: Side) -> Choice:
         """Map the key pressed (left "1", right "2", tie "=") to ``"a"``/``"b"``/``"tie"``."""
@@ -194,15 +196,16 @@ def next_review_pair(project: Project, run_id: int, *, rater: str = "") -> Revie
         variant_b_id=b,
         shown_left=left,
         remaining=len(todo) - 1,
+        rater=rater,
     )
 
 
-def record_review(project: Project, pair: ReviewPair, side: Side, *, rater: str = "") -> int:
-    """Record the key pressed for a :class:`ReviewPair` (left / right / tie)."""
+def record_review(project: Project, pair: ReviewPair, side: Side) -> int:
+    """Record the key pressed for a :class:`ReviewPair` (left / right / tie) as its rater's."""
     return record_preference(
         project, pair.run_id, pair.example_id, pair.choice_for(side),
         variant_a_id=pair.variant_a_id, variant_b_id=pair.variant_b_id, source="human",
-        shown_left=pair.shown_left, rater=rater,
+        shown_left=pair.shown_left, rater=pair.rater,
     )
 
 

@@ -37,7 +37,12 @@ API
 ``rescore_run(project, run_id) -> RunSummary``
     After a label fix: re-scores stored answers with the current ideal outputs; no calls.
 ``compare_runs(project, run_ids) -> RunsComparison`` past runs side by side.
-``delete_run(project, run_id)``.
+``delete_run(project, run_id)``; ``set_recorded_note(project, run_id, note)``.
+
+``RunSpec.scorer``: ``exact``, ``normalised``, ``label``, ``json``, ``json-schema``,
+``json-fields``, ``contains``, ``regex`` or ``judge`` (``scorer_config``:
+:mod:`studio.core.evals.run_scoring`; the judge needs ``{"judge_prompt": "NAME@VERSION"}``
+and stores its A-vs-B verdicts, asked in both orders, as ``judge`` preferences).
 
 Conventions: variant A is the first variant (baseline), B the second. Splits:
 ``test``, ``validation``, ``train`` or ``all``. Render failures (an example lacks a

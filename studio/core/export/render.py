@@ -8,7 +8,8 @@ The rule (the same for every target; the target's exporter then reshapes it):
   example's ideal output is appended as the final assistant turn.
 * **Imported conversations** (``conversation`` is set): the example keeps its own turns
   (user, assistant, tool ...) and takes the version's system/developer messages
-  (rendered with the example's variables) *instead of* its own ``system_prompt``; when
+  (rendered with the example's variables; the version's user turns are not used)
+  *instead of* its own ``system_prompt``; when
   the version has no system/developer message the example's own system prompt is kept.
   The ideal output is appended as the final assistant turn.
 * **The ideal output**: ``text`` is the assistant's content as written; ``json`` is the
@@ -29,6 +30,7 @@ example; the exporter records them as skipped.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -36,8 +38,8 @@ import orjson
 from studio.core.datasets.service import ExampleDetail
 from studio.core.errors import UserError
 from studio.core.formats.common import ChatExample, PreferenceExample
-from studio.core.prompts.render import render
-from studio.core.prompts.spec import PromptSpec
+from studio.core.prompts.render import render_messages
+from studio.core.prompts.spec import Message, PromptSpec
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
 
@@ -55,9 +57,9 @@ def _system(role: str) -> str:
     return "system" if role in SYSTEM_ROLES else role
 
 
-def _render(spec: PromptSpec, ex: ExampleDetail) -> list[dict[str, Any]]:
+def _render(messages: Sequence[Message], ex: ExampleDetail) -> list[dict[str, Any]]:
     try:
-        result = render(spec, ex.inputs or {})
+        result = render_messages(messages, ex.inputs or {})
     except UserError as exc:
         raise ExampleSkipped(f"Example {ex.id} cannot be rendered: {exc.message}",
                              reason="render_failed", example_id=ex.id) from None
@@ -66,9 +68,9 @@ def _render(spec: PromptSpec, ex: ExampleDetail) -> list[dict[str, Any]]:
 
 def _prompt_turns(spec: PromptSpec, ex: ExampleDetail) -> list[dict[str, Any]]:
     """The messages before the answer (system first), per the module rule."""
-    rendered = _render(spec, ex)
     if ex.conversation is not None:
-        system = [m for m in rendered if m["role"] == "system"]
+        # only the version's system/developer messages apply (its user turns do not)
+        system = _render([m for m in spec.messages if m.role in SYSTEM_ROLES], ex)
         if not system and ex.system_prompt:
             system = [{"role": "system", "content": ex.system_prompt}]
         turns = [copy.deepcopy(m) for m in ex.conversation if isinstance(m, dict)]
@@ -76,6 +78,7 @@ def _prompt_turns(spec: PromptSpec, ex: ExampleDetail) -> list[dict[str, Any]]:
             m["role"] = _system(str(m.get("role", "")))
         # the version's system prompt replaces any system turn the conversation carried
         return system + [m for m in turns if m.get("role") != "system"]
+    rendered = _render(spec.messages, ex)
     if rendered and rendered[-1]["role"] == "assistant":
         raise ExampleSkipped(
             f"The prompt version ends with an assistant message, so example {ex.id}'s ideal "

@@ -116,7 +116,7 @@ class ExportResult:
 class _Selected:
     train: list[int]
     validation: list[int]
-    snapshot: hashlib._Hash
+    snapshot: str  # sha256 hex over 'id<TAB>updated_at<LF>' of the selected examples
     count: int
     excluded_test: int
     validation_source: str
@@ -167,7 +167,7 @@ def _select(project: Project, dataset_id: int, statuses: tuple[str, ...],
             validation = [i for i in train if i in carved]
             train = [i for i in train if i not in carved]
             source = "fraction"
-    return _Selected(train, validation, snapshot, count, excluded_test, source)
+    return _Selected(train, validation, snapshot.hexdigest(), count, excluded_test, source)
 
 
 def _examples_by_id(project: Project, dataset_id: int, wanted: set[int]
@@ -481,7 +481,7 @@ def _manifest(dataset_id: int, dataset_name: str, version: PromptVersionData, ta
         "dataset": {
             "id": dataset_id,
             "name": dataset_name,
-            "snapshot": {"examples": sel.count, "hash": sel.snapshot.hexdigest(),
+            "snapshot": {"examples": sel.count, "hash": sel.snapshot,
                          "hash_of": "sha256 over 'id<TAB>updated_at<LF>' of the selected "
                                     "examples in id order"},
         },

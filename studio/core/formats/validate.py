@@ -9,6 +9,7 @@ our own checks is reported as ``check_failed``, not as a crash.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from array import array
 from collections import Counter
@@ -29,10 +30,16 @@ from studio.core.formats.common import (
     ValidationReport,
 )
 from studio.core.formats.detect import choose_format, detect_record
+from studio.core.formats.fastpath import FAST_FORMATS, FAST_PRIMARY, make_plain_chat
 from studio.core.formats.registry import FORMATS
 from studio.core.formats.scan import find_control_chars, might_have_control_chars, scan_line
 from studio.core.progress import CancelToken, Progress, ProgressCallback
-from studio.core.tokens.counting import caching_counter, encoding_for_model, role_counter
+from studio.core.tokens.counting import (
+    caching_counter,
+    counter,
+    encoding_for_model,
+    role_counter,
+)
 from studio.core.tokens.prices import PriceTable, default_epochs, load_price_table
 
 PRESCAN_LINES = 500
@@ -142,6 +149,51 @@ def _parse_failure(body: bytes, exc: orjson.JSONDecodeError, col: _Collector) ->
                   "cannot be encoded as UTF-8).")
     else:
         col.error("invalid_json", f"Invalid JSON at column {exc.colno}: {msg}.")
+
+
+class _FastKeys:
+    """Confirms repeated fast-path duplicate keys by re-reading the earlier line.
+
+    The fast path keys a record by a 64-bit hash of its content instead of hashing its
+    canonical JSON (saves a sort-keys dump and a blake2b per line). Two different records
+    can share a 64-bit key, so a repeated key counts as a duplicate only once the earlier
+    line, read back from the file at its offset, has the same canonical JSON. Records that
+    collide without being equal are all kept as candidates, so later copies of any of them
+    are still found.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.starts: array[int] = array("q")  # byte offset of each line (index lineno - 1)
+        self.others: dict[int, list[int]] = {}  # key -> later non-equal lines with that key
+        self._fh: Any = None
+
+    def match(self, key: int, first: int, obj: dict[str, Any], lineno: int) -> int | None:
+        """The earlier line equal to ``obj`` among those keyed ``key``, else None."""
+        canon = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+        others = self.others.get(key)
+        for line in (first, *others) if others else (first,):
+            if self._canonical(line) == canon:
+                return line
+        self.others.setdefault(key, []).append(lineno)
+        return None
+
+    def _canonical(self, line: int) -> bytes | None:
+        if self._fh is None:
+            self._fh = self.path.open("rb")
+        self._fh.seek(self.starts[line - 1])
+        raw = self._fh.readline()
+        if line == 1 and raw.startswith(_BOM):
+            raw = raw[3:]
+        try:
+            return orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS)
+        except (orjson.JSONDecodeError, TypeError):  # the file changed under us
+            return None
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
 
 
 def _percentile(sorted_values: array[int] | list[int], q: float) -> int:
@@ -315,10 +367,16 @@ def validate_file(
     checker = spec.make_checker(ctx)
 
     tokens: array[int] = array("q")
-    seen: dict[bytes, int] = {}
+    seen: dict[bytes | int, int] = {}
+    # The fast path (fastpath.py) stands in for detection and the format rules on plain
+    # chat lines; it is exact, and every other line takes the full path below.
+    plain = make_plain_chat(counter(encoding), ctx.role_count) \
+        if name_used in FAST_FORMATS else None
+    fast_keys = _FastKeys(path)
+    starts = fast_keys.starts
     format_counts: Counter[str] = Counter()
     verdicts = [0, 0, 0, 0]  # ok, info, warning, error (index = severity rank)
-    lineno = examples = blank = crlf = duplicates = content = 0
+    lineno = examples = blank = crlf = duplicates = content = fast_lines = 0
     bytes_done = 0
     skip_rest: str | None = None
     loads = orjson.loads
@@ -327,6 +385,7 @@ def validate_file(
     sort_keys = orjson.OPT_SORT_KEYS
     blake = hashlib.blake2b
     check = checker.check
+    add = col.add
     too_long_sev = "error" if exact else "warning"
     mismatch_code = "mixed_formats" if name == "auto" else "format_mismatch"
 
@@ -337,9 +396,10 @@ def validate_file(
             progress(Progress(bytes_done, size, f"{lineno:,} lines", col.errors))
 
     report_progress()
-    with path.open("rb") as fh:
+    with path.open("rb") as fh, contextlib.closing(fast_keys):
         for raw in fh:
             lineno += 1
+            starts.append(bytes_done)
             bytes_done += len(raw)
             if not lineno % PROGRESS_EVERY:
                 report_progress()
@@ -391,44 +451,63 @@ def validate_file(
                 verdicts[col.line_rank] += 1
                 continue
             examples += 1
+            fast = None
+            if plain is not None:
+                try:
+                    fast = plain(obj)
+                except Exception:  # the full path below reports whatever this was
+                    fast = None
             try:
-                primary, fits = detect_record(obj, deep=False)
-                format_counts[primary or "unknown"] += 1
-                if primary is not None and name_used not in fits:
-                    col.error(mismatch_code,
-                              f"This line looks like {primary}, but the file is validated as "
-                              f"{name_used}" + (f" (detected from {detected_from})"
-                                                if detected_from else "") + ".")
-                    result = RecordResult()
+                key: bytes | int | None = None
+                n_tokens: int | None
+                outputs: list[str]
+                if fast is not None:
+                    if not fast_lines:  # keep format_counts in first-seen order
+                        format_counts.setdefault(FAST_PRIMARY, 0)
+                    fast_lines += 1
+                    n_tokens, outputs, key = fast
                 else:
-                    result = check(obj, col)
-                if result.tokens is not None:
-                    tokens.append(result.tokens)
-                    if limit is not None and result.tokens > limit:
-                        col.add(too_long_sev, "example_too_long",
-                                f"The example has {result.tokens:,} tokens"
-                                + ("" if exact else " (estimated)")
-                                + f", over the {limit:,}-token limit of {model_used}; the "
-                                  "end (the answer) would be truncated.")
-                scan_line(body, col.add)
-                if might_have_control_chars(body):
+                    primary, fits = detect_record(obj, deep=False)
+                    format_counts[primary or "unknown"] += 1
+                    if primary is not None and name_used not in fits:
+                        col.error(mismatch_code,
+                                  f"This line looks like {primary}, but the file is validated "
+                                  f"as {name_used}" + (f" (detected from {detected_from})"
+                                                       if detected_from else "") + ".")
+                        result = RecordResult()
+                    else:
+                        result = check(obj, col)
+                    n_tokens, outputs = result.tokens, result.outputs
+                if n_tokens is not None:
+                    tokens.append(n_tokens)
+                    if limit is not None and n_tokens > limit:
+                        add(too_long_sev, "example_too_long",
+                            f"The example has {n_tokens:,} tokens"
+                            + ("" if exact else " (estimated)")
+                            + f", over the {limit:,}-token limit of {model_used}; the "
+                              "end (the answer) would be truncated.")
+                scan_line(body, add)
+                if b"\\" in body and might_have_control_chars(body):
                     where = find_control_chars(obj)
                     if where:
                         col.warning("control_character",
                                     f"A string contains the control character {where}; "
                                     "usually a data-cleaning accident.")
-                try:
-                    key = blake(dumps(obj, option=sort_keys), digest_size=16).digest()
-                except TypeError:  # deeper than orjson.dumps allows
-                    key = blake(body.strip(), digest_size=16).digest()
+                if key is None:
+                    try:
+                        key = blake(dumps(obj, option=sort_keys), digest_size=16).digest()
+                    except TypeError:  # deeper than orjson.dumps allows
+                        key = blake(body.strip(), digest_size=16).digest()
                 first = seen.get(key)
                 if first is None:
                     seen[key] = lineno
-                else:
+                elif isinstance(key, int):
+                    first = fast_keys.match(key, first, obj, lineno)
+                if first is not None:
                     duplicates += 1
                     col.warning("duplicate_example", f"Duplicate of line {first}.")
                 if validator is not None:
-                    for i, output in enumerate(result.outputs, 1):
+                    for i, output in enumerate(outputs, 1):
                         _check_output(output, i, validator, col)
             except Exception as exc:  # a bug of ours must not stop the file
                 col.error("check_failed",
@@ -436,6 +515,8 @@ def validate_file(
                           "please report it.")
             verdicts[col.line_rank] += 1
     col.line = None
+    if fast_lines:
+        format_counts[FAST_PRIMARY] += fast_lines
     report_progress()
     try:
         checker.finish(col)

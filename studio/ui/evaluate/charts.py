@@ -195,7 +195,7 @@ class LatencyChart(_Chart):
                 return
             top_value = _nice_max(max(known))
             label_w = self._label_width([b.label for b in self.bars])
-            left, right = float(label_w), float(self.width() - 80)
+            left, right = float(label_w), float(self.width() - 104)
             top = 30.0
             bottom = top + len(self.bars) * self.row_height
             ticks = [(f, f"{top_value * f:,.0f} ms") for f in (0.0, 0.5, 1.0)]
@@ -222,9 +222,9 @@ class LatencyChart(_Chart):
                     painter.fillRect(QRectF(left, y0, bar.p50 / top_value * (right - left), h),
                                      solid)
                 painter.setPen(self.palette().text().color())
-                text = (f"{bar.p50:,.0f} / {bar.p95:,.0f}"
+                text = (f"{bar.p50:,.0f} / {bar.p95:,.0f} ms"
                         if bar.p50 is not None and bar.p95 is not None else "unknown")
-                painter.drawText(QRectF(right + 6, y, 76, self.row_height),
+                painter.drawText(QRectF(right + 6, y, 100, self.row_height),
                                  Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                                  text)
         finally:

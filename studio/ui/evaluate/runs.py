@@ -106,7 +106,7 @@ class RunsPanel(QWidget):
         self.table.blockSignals(False)
         if select is not None:
             self.select_run(select)
-        self._selection_changed()
+        self._update_buttons()  # a reload is not a user's choice: no run_selected
 
     def select_run(self, run_id: int) -> None:
         """Select the row of ``run_id`` (no signal if it is already selected)."""

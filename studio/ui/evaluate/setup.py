@@ -175,6 +175,9 @@ class RunSetupPanel(QWidget):
         self.dataset_combo.setMinimumContentsLength(20)
         self.split_combo = QComboBox()
         self.split_combo.setObjectName("split_combo")
+        self.split_combo.setMinimumContentsLength(16)
+        self.split_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.variants_box = QVBoxLayout()
         self.add_variant_button = QPushButton("Add Variant")
         self.add_variant_button.setObjectName("add_variant_button")
@@ -224,7 +227,7 @@ class RunSetupPanel(QWidget):
         self.estimate_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
         self.estimate_table.horizontalHeader().setStretchLastSection(True)
-        self.estimate_table.setMaximumHeight(150)
+        self.estimate_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.estimate_label = QLabel("The estimate appears when the form is complete.")
         self.estimate_label.setObjectName("estimate_label")
         self.estimate_label.setWordWrap(True)
@@ -273,6 +276,7 @@ class RunSetupPanel(QWidget):
         run_row.addWidget(self.run_button)
 
         body = QWidget()
+        body.setMaximumWidth(1040)  # a form stretched across a wide window is hard to read
         layout = QVBoxLayout(body)
         layout.addWidget(what)
         layout.addWidget(how)
@@ -283,6 +287,7 @@ class RunSetupPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(body)
+        scroll.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
@@ -628,10 +633,13 @@ class RunSetupPanel(QWidget):
             self.estimate_table.setItem(len(rows), c, item)
         for r in range(self.estimate_table.rowCount()):
             for c in range(2, 7):
-                item = self.estimate_table.item(r, c)
-                if item is not None:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                cell = self.estimate_table.item(r, c)
+                if cell is not None:
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
+        header_h = self.estimate_table.horizontalHeader().sizeHint().height()
+        self.estimate_table.setFixedHeight(header_h + 4 + sum(
+            self.estimate_table.rowHeight(r) for r in range(self.estimate_table.rowCount())))
         parts = [f"{estimate.n_examples} examples × {len(rows)} variants = "
                  f"{estimate.n_calls} calls; {estimate.n_cached} already in the cache (free)."]
         if estimate.cost_usd is None:

@@ -75,6 +75,15 @@ class SummaryPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.confusion_title = QLabel("<b>Most frequent confusions</b> (expected → answered)")
+        self.confusion = QTableWidget(0, 2)
+        self.confusion.setObjectName("confusion_table")
+        self.confusion.verticalHeader().setVisible(False)
+        self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.confusion.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.confusion.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.confusion.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.note = QLabel()
         self.note.setObjectName("summary_note")
         self.note.setWordWrap(True)
@@ -92,6 +101,8 @@ class SummaryPanel(QWidget):
         layout.addLayout(charts)
         layout.addWidget(self.table)
         layout.addWidget(self.calls)
+        layout.addWidget(self.confusion_title)
+        layout.addWidget(self.confusion)
         layout.addWidget(self.note)
         layout.addStretch(1)
         scroll = QScrollArea()
@@ -101,17 +112,19 @@ class SummaryPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+        self._hide_all()
+
+    def _hide_all(self) -> None:
         for w in (self.verdict, self.warnings, self.preferences, self.calls, self.note,
-                  self.table, self.score_chart, self.latency_chart):
+                  self.table, self.score_chart, self.latency_chart, self.confusion,
+                  self.confusion_title):
             w.setVisible(False)
 
     def clear(self) -> None:
         """Show nothing."""
         self.summary = None
         self.title.setText("No run selected. Set up a run, or pick one from Past runs.")
-        for w in (self.verdict, self.warnings, self.preferences, self.calls, self.note,
-                  self.table, self.score_chart, self.latency_chart):
-            w.setVisible(False)
+        self._hide_all()
 
     def set_summary(self, summary: RunSummary) -> None:
         """Show ``summary``."""
@@ -146,6 +159,9 @@ class SummaryPanel(QWidget):
         self.latency_chart.set_data([LatencyBar(v.prompt, v.latency_p50_ms, v.latency_p95_ms)
                                      for v in summary.variants])
         self._fill_table(summary)
+        shown = self._fill_confusions(summary)
+        self.confusion.setVisible(shown)
+        self.confusion_title.setVisible(shown)
         for w in (self.verdict, self.calls, self.table, self.score_chart, self.latency_chart):
             w.setVisible(True)
 
@@ -170,3 +186,36 @@ class SummaryPanel(QWidget):
         header_h = self.table.horizontalHeader().sizeHint().height()
         self.table.setFixedHeight(header_h + 4 + sum(
             self.table.rowHeight(r) for r in range(self.table.rowCount())))
+
+    def _fill_confusions(self, summary: RunSummary, limit: int = 8) -> bool:
+        """The label pairs most often confused, per variant (label scorer only)."""
+        tables = [v.confusion for v in summary.variants]
+        if not any(tables):
+            return False
+        pairs: dict[tuple[str, str], list[int]] = {}
+        for i, table in enumerate(tables):
+            for expected, row in ((table or {}).get("counts") or {}).items():
+                for predicted, count in row.items():
+                    if predicted != expected:
+                        pairs.setdefault((expected, str(predicted)),
+                                         [0] * len(tables))[i] += int(count)
+        top = sorted(pairs.items(), key=lambda kv: (-sum(kv[1]), kv[0]))[:limit]
+        if not top:
+            return False
+        headers = ["Expected", "Answered"] + [
+            f"{chr(ord('A') + i)}: {v.prompt}" for i, v in enumerate(summary.variants)]
+        self.confusion.setColumnCount(len(headers))
+        self.confusion.setHorizontalHeaderLabels(headers)
+        self.confusion.setRowCount(len(top))
+        for r, ((expected, predicted), counts) in enumerate(top):
+            cells = [expected, predicted, *(str(c) for c in counts)]
+            for c, value in enumerate(cells):
+                item = QTableWidgetItem(value)
+                if c >= 2:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.confusion.setItem(r, c, item)
+        header_h = self.confusion.horizontalHeader().sizeHint().height()
+        self.confusion.setFixedHeight(header_h + 4 + sum(
+            self.confusion.rowHeight(r) for r in range(self.confusion.rowCount())))
+        return True

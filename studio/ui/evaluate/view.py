@@ -279,14 +279,14 @@ class EvaluateView(QWidget):
                     project, run_id, f"recorded against a local server ({spec.provider.base_url})")
             return run_id
 
+        def created(run_id: int) -> None:
+            if self._alive(project):
+                self._execute(project, run_id, key, cache, probe, f"Run {run_id}: "
+                              + " vs ".join(v.prompt_ref for v in spec.variants))
+
         self.setup.set_running(True)
         self.context.runner.run(
-            create,
-            on_done=lambda run_id: self._alive(project) and self._execute(
-                project, run_id, key, cache, probe, f"Run {run_id}: "
-                + " vs ".join(v.prompt_ref for v in spec.variants)),
-            on_error=lambda exc: self._run_failed(project, exc),
-        )
+            create, on_done=created, on_error=lambda exc: self._run_failed(project, exc))
 
     def resume_run(self, run_id: int) -> None:
         """Continue a cancelled or failed run (completed calls are not repeated)."""

@@ -13,14 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog,
     QLabel,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +27,8 @@ from studio.ui.prompts.common import alive, run_db
 from studio.ui.prompts.prompt_list import PromptListPanel, PromptRow
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTabWidget
+
     from studio.core.db.project import Project
     from studio.ui.prompts.editor import PromptEditor
     from studio.ui.prompts.history import HistoryPanel, VersionRow
@@ -37,29 +36,6 @@ if TYPE_CHECKING:
 PROMPT_FILE_FILTER = "Prompt files (*.json *.yaml *.yml);;JSON (*.json);;YAML (*.yaml *.yml)"
 STARTER_SYSTEM = "You are a helpful assistant for {{product}}. Answer briefly and accurately."
 STARTER_USER = "{{question}}"
-
-
-class MoveLabelCommand(QUndoCommand):
-    """Moving a label as an undoable step (undo moves it back; both moves are recorded)."""
-
-    def __init__(
-        self, view: PromptsView, name: str, label: str, to_version: int, from_version: int | None
-    ) -> None:
-        target = f"v{to_version}"
-        super().__init__(
-            f"Move {label} to {target}" if from_version else f"Set {label} on {target}"
-        )
-        self.view = view
-        self.name = name
-        self.label = label
-        self.to_version = to_version
-        self.from_version = from_version
-
-    def redo(self) -> None:
-        self.view.apply_label(self.name, self.label, self.to_version)
-
-    def undo(self) -> None:
-        self.view.apply_label(self.name, self.label, self.from_version)
 
 
 class PromptsView(QWidget):
@@ -140,6 +116,8 @@ class PromptsView(QWidget):
         """
         if self.tabs is not None:
             return
+        from PySide6.QtWidgets import QTabWidget
+
         from studio.ui.prompts.editor import PromptEditor
         from studio.ui.prompts.history import HistoryPanel
 
@@ -478,6 +456,8 @@ class PromptsView(QWidget):
         def accepted() -> None:
             label = dialog.label_name()
             target = dialog.target_version()
+            from studio.ui.prompts.commands import MoveLabelCommand
+
             self.context.undo_stack.push(
                 MoveLabelCommand(self, name, label, target, self.labels.get(label))
             )
@@ -510,6 +490,8 @@ class PromptsView(QWidget):
         """Restore as Newest: confirm, then save v``version``'s content as the newest version."""
         name = self.current
         latest = max(self.versions) if self.versions else version
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(self)
         box.setObjectName("restoreConfirm")
         box.setIcon(QMessageBox.Icon.Question)
@@ -558,6 +540,8 @@ class PromptsView(QWidget):
         if not name or not version:
             return
         suggested = str(Path.home() / f"{name}.v{version}.json")
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getSaveFileName(
             self, "Export Prompt Version", suggested, PROMPT_FILE_FILTER
         )
@@ -587,6 +571,8 @@ class PromptsView(QWidget):
         name = self.current
         if not name:
             return
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getOpenFileName(
             self, "Import Prompt File", str(Path.home()), PROMPT_FILE_FILTER
         )

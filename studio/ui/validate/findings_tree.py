@@ -42,7 +42,7 @@ class FindingsTree(QTreeWidget):
         header.setSectionResizeMode(COL_LINE, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_MESSAGE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_GOTO, QHeaderView.ResizeMode.ResizeToContents)
-        self.setColumnWidth(COL_FINDING, 210)
+        self.setColumnWidth(COL_FINDING, 250)
         self.itemClicked.connect(self._clicked)
         self.itemExpanded.connect(lambda item: self._toggle_preview(item, True))
         self.itemCollapsed.connect(lambda item: self._toggle_preview(item, False))
@@ -88,8 +88,7 @@ class FindingsTree(QTreeWidget):
                         leaf.setForeground(COL_GOTO, QBrush(QColor("#1565c0")))
                     node.addChild(leaf)
             top.setExpanded(True)
-            for i in range(top.childCount()):
-                node = top.child(i)
+            for node in self._children(top):
                 node.setText(COL_MESSAGE, str(node.data(COL_MESSAGE, ROLE_PREVIEW)))
                 if sev == "error":
                     node.setExpanded(True)
@@ -101,24 +100,26 @@ class FindingsTree(QTreeWidget):
         value = item.data(COL_FINDING, ROLE_FINDING)
         return value if isinstance(value, Finding) else None
 
+    def _tops(self) -> list[QTreeWidgetItem]:
+        items = (self.topLevelItem(i) for i in range(self.topLevelItemCount()))
+        return [it for it in items if it is not None]
+
+    @staticmethod
+    def _children(item: QTreeWidgetItem) -> list[QTreeWidgetItem]:
+        items = (item.child(i) for i in range(item.childCount()))
+        return [it for it in items if it is not None]
+
     def leaves(self) -> list[QTreeWidgetItem]:
         """Every finding row, in tree order."""
-        out: list[QTreeWidgetItem] = []
-        for i in range(self.topLevelItemCount()):
-            top = self.topLevelItem(i)
-            for j in range(top.childCount()):
-                node = top.child(j)
-                out.extend(node.child(k) for k in range(node.childCount()))
-        return out
+        return [leaf for top in self._tops() for node in self._children(top)
+                for leaf in self._children(node)]
 
     def code_counts(self) -> dict[str, int]:
         """code -> count as shown in the code rows (for tests and the screenshot)."""
         out: dict[str, int] = {}
-        for i in range(self.topLevelItemCount()):
-            top = self.topLevelItem(i)
-            for j in range(top.childCount()):
-                text = top.child(j).text(COL_FINDING)
-                code, _, rest = text.rpartition(" (")
+        for top in self._tops():
+            for node in self._children(top):
+                code, _, rest = node.text(COL_FINDING).rpartition(" (")
                 out[code] = int(rest.rstrip(")").replace(",", ""))
         return out
 

@@ -66,7 +66,7 @@ class TokenHistogram(QWidget):
             return
         fm = p.fontMetrics()
         left, right, top = 8, 8, fm.height() + 4
-        bottom = fm.height() * 2 + 6
+        bottom = fm.height() * 3 + 6
         plot_w, plot_h = max(10, w - left - right), max(10, h - top - bottom)
         n = len(self.bins)
         peak = max(b["count"] for b in self.bins) or 1
@@ -91,9 +91,11 @@ class TokenHistogram(QWidget):
             label = _short(b["lo"])
             p.drawText(QRectF(x - slot / 2, top + plot_h + 2, bar_w + slot, fm.height()),
                        Qt.AlignmentFlag.AlignHCenter, label)
-        caption = "tokens per example (bin start)"
+        captions = ["tokens per example (bin start)"]
         if self.limit:
-            caption += f" · red: over the {self.limit:,} limit"
+            captions.append(f"red: over the {self.limit:,}-token limit")
         p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
-        p.drawText(QRectF(left, h - fm.height() - 2, plot_w, fm.height()),
-                   Qt.AlignmentFlag.AlignHCenter, caption)
+        for i, caption in enumerate(reversed(captions)):
+            text = fm.elidedText(caption, Qt.TextElideMode.ElideRight, int(plot_w))
+            p.drawText(QRectF(left, h - (i + 1) * fm.height() - 2, plot_w, fm.height()),
+                       Qt.AlignmentFlag.AlignHCenter, text)

@@ -245,6 +245,7 @@ class ValidateView(QWidget):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([820, 640])  # messages need the width more than the viewer
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -673,8 +674,8 @@ class ValidateView(QWidget):
             fmt.setForeground(QColor("#ffffff"))
             fmt.setFontWeight(QFont.Weight.Bold)
             sel = QTextEdit.ExtraSelection()
-            sel.cursor = cursor  # type: ignore[misc]
-            sel.format = fmt  # type: ignore[misc]
+            sel.cursor = cursor
+            sel.format = fmt
             selections.append(sel)
         self.viewer.setExtraSelections(selections)
 

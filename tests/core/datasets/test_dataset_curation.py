@@ -48,7 +48,9 @@ ROWS = [
 def ds(project, write) -> int:  # type: ignore[no-untyped-def]
     body = "text,category\n" + "".join(f'"{t}",{c}\n' for t, c in ROWS)
     res = import_file(
-        project, write("b.csv", body), "bank",
+        project,
+        write("b.csv", body),
+        "bank",
         ImportMapping(input_fields=["text"], label_field="category", task_type="classification"),
     )
     assert res.dataset_id is not None
@@ -57,7 +59,10 @@ def ds(project, write) -> int:  # type: ignore[no-untyped-def]
 
 def test_create_list_rename_delete_dataset(project) -> None:  # type: ignore[no-untyped-def]
     info = create_dataset(
-        project, "invoices", "extraction", output_schema={"type": "object", "required": ["vendor"]},
+        project,
+        "invoices",
+        "extraction",
+        output_schema={"type": "object", "required": ["vendor"]},
         input_fields=["document"],
     )
     assert info.task_type == "extraction" and info.input_fields == ["document"]
@@ -113,11 +118,16 @@ def test_update_example_records_history_and_undoes(project, ds) -> None:  # type
     assert ch.example_ids == (ex_id,) and {"label", "ideal_output", "rating", "tags"} <= ch.fields
     detail = get_example(project, ex_id)
     assert (detail.label, detail.ideal_output, detail.rating, detail.tags) == (
-        "lost_or_stolen_card", "lost_or_stolen_card", 4, ("hard", "x"),
+        "lost_or_stolen_card",
+        "lost_or_stolen_card",
+        4,
+        ("hard", "x"),
     )
     label_change = next(h for h in detail.history if h.field == "label")
     assert (label_change.before, label_change.after, label_change.actor) == (
-        "card_arrival", "lost_or_stolen_card", "tester",
+        "card_arrival",
+        "lost_or_stolen_card",
+        "tester",
     )
     assert update_example(project, ex_id, rating=4).op_id is None  # no change, no operation
     update_example(project, ex_id, inputs={"text": "Where is my new card?"})
@@ -127,7 +137,10 @@ def test_update_example_records_history_and_undoes(project, ds) -> None:  # type
     undo(project, ds)
     detail = get_example(project, ex_id)
     assert (detail.label, detail.rating, detail.tags, detail.inputs["text"]) == (
-        "card_arrival", None, (), "I am still waiting on my card",
+        "card_arrival",
+        None,
+        (),
+        "I am still waiting on my card",
     )
     with pytest.raises(ValidationError) as exc:
         update_example(project, ex_id, status="done")
@@ -198,10 +211,18 @@ def test_locked_test_examples_are_not_moved_by_set_split(project, ds) -> None:  
 
 def test_extraction_outputs_validated_against_schema(project) -> None:  # type: ignore[no-untyped-def]
     info = create_dataset(
-        project, "inv", "extraction",
-        output_schema={"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]},
+        project,
+        "inv",
+        "extraction",
+        output_schema={
+            "type": "object",
+            "properties": {"n": {"type": "integer"}},
+            "required": ["n"],
+        },
     )
-    ch = add_example(project, info.id, {"text": "invoice 3"}, ideal_output='{"n": 3}', output_kind="json")
+    ch = add_example(
+        project, info.id, {"text": "invoice 3"}, ideal_output='{"n": 3}', output_kind="json"
+    )
     with pytest.raises(ValidationError, match="schema"):
         update_example(project, ch.example_ids[0], ideal_output='{"n": "three"}')
     with pytest.raises(ValidationError, match="not valid JSON"):

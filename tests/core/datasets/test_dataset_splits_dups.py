@@ -43,7 +43,12 @@ def labelled(project, tmp_path: Path) -> int:  # type: ignore[no-untyped-def]
         w = csv.writer(fh)
         w.writerow(["text", "category"])
         for i in range(300):
-            w.writerow([f"query {i} about topic {i % 3} with words {i * 7}", ["a", "b", "c"][i % 3] if i < 240 else "rare"])
+            w.writerow(
+                [
+                    f"query {i} about topic {i % 3} with words {i * 7}",
+                    ["a", "b", "c"][i % 3] if i < 240 else "rare",
+                ]
+            )
     res = import_file(project, path, "l", MAPPING)
     assert res.dataset_id is not None
     return res.dataset_id
@@ -53,7 +58,12 @@ def test_split_is_stratified_reproducible_and_exact(project, labelled) -> None: 
     res = split_dataset(project, labelled, test=0.2, validation=0.1, seed=3)
     assert (res.train, res.validation, res.test) == (210, 30, 60)
     # 80 each of a/b/c and 60 "rare": every label keeps its share in every split
-    for label, (n_test, n_val) in {"a": (16, 8), "b": (16, 8), "c": (16, 8), "rare": (12, 6)}.items():
+    for label, (n_test, n_val) in {
+        "a": (16, 8),
+        "b": (16, 8),
+        "c": (16, 8),
+        "rare": (12, 6),
+    }.items():
         c = counts(project, labelled, ExampleFilter(labels=(label,)))
         assert (c.by_split["test"], c.by_split["validation"]) == (n_test, n_val)
     first = {r.id: r.split for r in fetch_rows(project, query_ids(project, labelled))}
@@ -88,7 +98,9 @@ def test_locked_test_examples_stay_unless_confirmed(project, labelled) -> None: 
     assert "split_locked" in moved.changes.fields
 
 
-@pytest.mark.parametrize("kwargs", [{"test": 1.5}, {"test": -0.1}, {"test": 0.6, "validation": 0.5}])
+@pytest.mark.parametrize(
+    "kwargs", [{"test": 1.5}, {"test": -0.1}, {"test": 0.6, "validation": 0.5}]
+)
 def test_split_fractions_are_checked(project, labelled, kwargs) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationError):
         split_dataset(project, labelled, **kwargs)
@@ -141,7 +153,9 @@ def test_near_duplicates_found_and_resolved_undoably(project, tmp_path: Path) ->
     undo(project, ds)
     keep_group(project, ds, [ids[4], ids[5]])
     assert (ids[4], ids[5]) not in {g.example_ids for g in find_duplicates(project, ds)}
-    assert (ids[4], ids[5]) in {g.example_ids for g in find_duplicates(project, ds, include_reviewed=True)}
+    assert (ids[4], ids[5]) in {
+        g.example_ids for g in find_duplicates(project, ds, include_reviewed=True)
+    }
 
 
 def test_leaks_between_test_and_train(project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -199,7 +213,22 @@ def test_demo_dataset_is_realistic(project) -> None:  # type: ignore[no-untyped-
     tagged = query_ids(project, ds, ExampleFilter(tags=("hard",)))
     assert tagged
     fixed = [
-        i for i in query_ids(project, ds, ExampleFilter(search="Label fixed"))
+        i
+        for i in query_ids(project, ds, ExampleFilter(search="Label fixed"))
         if sum(h.field == "label" for h in get_example(project, i).history) >= 2
     ]
     assert len(fixed) >= 2
+
+
+def test_duplicate_search_reports_progress_and_cancels(project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from studio.core.errors import CancelledError
+    from studio.core.progress import CancelToken, Progress
+
+    ds = _dup_dataset(project, tmp_path)
+    seen: list[Progress] = []
+    find_duplicates(project, ds, progress=seen.append)
+    assert seen and seen[-1].done == seen[-1].total
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(CancelledError):
+        find_duplicates(project, ds, cancel=token)

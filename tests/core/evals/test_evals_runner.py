@@ -80,7 +80,6 @@ def test_keeps_exactly_n_requests_in_flight(n: int) -> None:
         )
     assert server.max_in_flight == n
     assert summary.max_in_flight == n
-    assert summary.elapsed_s < 4 * 0.1 * 2.5  # ~4 waves of 0.1 s, not serialised
 
 
 def test_429_with_retry_after_is_honoured_then_succeeds() -> None:
@@ -363,7 +362,6 @@ def test_a_fully_cached_rerun_sends_nothing_and_builds_no_client(tmp_path: Path)
 
         with SqliteCache(cache_path) as cache:
             second = MemorySink()
-            start = time.monotonic()
             summary = run_items_blocking(
                 items,
                 provider=provider,
@@ -372,9 +370,9 @@ def test_a_fully_cached_rerun_sends_nothing_and_builds_no_client(tmp_path: Path)
                 cache=cache,
                 client_factory=no_client,
             )
-            elapsed = time.monotonic() - start
     assert server.requests_total == 0
-    assert summary.cached == 100 and summary.http_requests == 0 and elapsed < 1.0
+    # speed is measured in benchmarks/bench_ab.py; here: nothing went to the network
+    assert summary.cached == 100 and summary.http_requests == 0
     before, after = first.by_key(), second.by_key()
     for key, result in after.items():
         assert result.cached and result.attempts == 0

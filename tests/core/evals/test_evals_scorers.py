@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -90,10 +89,6 @@ def test_json_schema_validity_compiles_once_and_reports_the_path() -> None:
     assert not scorer.score("nope").passed
     with pytest.raises(ValidationError, match="JSON Schema is invalid"):
         JsonSchemaValid({"type": "no-such-type"})
-    start = time.perf_counter()
-    for _ in range(2000):
-        scorer.score('{"amount": 1, "currency": "USD"}')
-    assert time.perf_counter() - start < 2.0  # compiled validator: thousands per second
 
 
 def test_json_field_match_per_field_and_overall() -> None:

@@ -22,7 +22,7 @@ from studio.core.db.project import open_project
 from studio.core.errors import NotFoundError, UserError, ValidationError
 from studio.core.evals import preferences, service
 from studio.core.evals.runner import RetryPolicy, RunProgress
-from studio.core.llm.loopback_server import Fault, dead_base_url
+from studio.core.llm.loopback_server import dead_base_url
 from studio.core.llm.providers import ProviderConfig
 from studio.core.progress import CancelToken
 

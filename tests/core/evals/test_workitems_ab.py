@@ -98,7 +98,8 @@ def test_strict_mode_only_for_closed_schemas() -> None:
     assert not strict_compatible(open_schema)
     partly = {**SCHEMA, "required": ["intent"]}
     assert not strict_compatible(partly)
-    nested = {**SCHEMA, "properties": {"x": {"type": "array", "items": open_schema}}, "required": ["x"]}
+    nested = {**SCHEMA, "properties": {"x": {"type": "array", "items": open_schema}},
+              "required": ["x"]}
     assert not strict_compatible(nested)
     spec = _spec(("user", "x"), response_schema=open_schema)
     fmt = response_format_for(spec)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from studio.core.prompts.render import (
@@ -125,14 +123,3 @@ def test_non_text_values_are_written_as_json() -> None:
 def test_value_with_braces_is_not_rendered_again() -> None:
     out = render(spec("{{a}}"), {"a": "{{b}} stays"})
     assert out.messages[0]["content"] == "{{b}} stays"
-
-
-def test_rendering_100k_examples_is_fast() -> None:
-    s = spec("You classify banking messages into intents. " * 20, "Message: {{text}}")
-    rows = [{"text": f"my card {i} has not arrived"} for i in range(100_000)]
-    start = time.perf_counter()
-    for row in rows:
-        render(s, row)
-    elapsed = time.perf_counter() - start
-    # ~0.3 s on the dev VM; the bound leaves room for a slow CI runner
-    assert elapsed < 5.0, f"rendering 100k examples took {elapsed:.2f} s"

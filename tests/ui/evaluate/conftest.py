@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from eval_banking import BankingResponder, labels_by_text
 
 from studio.core.llm import keys
 from studio.core.llm.loopback_server import LoopbackServer
-from eval_banking import BankingResponder, labels_by_text
 
 
 @pytest.fixture(autouse=True)
@@ -33,3 +33,16 @@ def banking_server_factory(project_file: Path) -> Iterator[Callable[..., Loopbac
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def project_file(project_file: Path) -> Path:
+    """The demo copy without its recorded A/B run: these tests start from no runs."""
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(project_file)) as conn, conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("DELETE FROM eval_run")
+        conn.execute("DELETE FROM response_cache")
+    return project_file

@@ -1,8 +1,9 @@
 """A banking-intent "model" for the loopback server: right more often with better prompts.
 
 The answers are deterministic (a hash of the message and the prompt's shape), so a run's
-verdict is the same every time: version 2 (system prompt only) is right for about 70% of
-the demo's test split, version 3 (with two worked examples) for about 88%.
+verdict is the same every time: version 2 (system prompt only) is right for about 65% of
+the demo's test split, version 3 (with two worked examples) for about 86%, with a few
+regressions.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ class BankingResponder:
         text = str(messages[-1].get("content", "")) if messages else ""
         truth = self.mapping.get(text, self.intents[0])
         few_shot = len(messages) > 2
-        accuracy = 88 if few_shot else 70
-        digest = hashlib.sha256(f"{few_shot}:{text}".encode()).digest()
-        if digest[0] * 100 // 256 < accuracy:
+        digest = hashlib.sha256(text.encode()).digest()
+        hardness = digest[0] * 100 // 256
+        # v3 fixes most of v2's mistakes but breaks a few answers v2 got right
+        right = (hardness < 90 and digest[1] * 100 // 256 >= 4) if few_shot else hardness < 65
+        if right:
             return truth
         wrong = [i for i in self.intents if i != truth]
-        return wrong[digest[1] % len(wrong)]
+        return wrong[(digest[2] + (7 if few_shot else 0)) % len(wrong)]
