@@ -18,11 +18,11 @@ from studio.core.errors import CancelledError, UserError
 # Each module defines ``register(subparsers)``; its subcommands set ``func`` returning an int.
 COMMAND_MODULES = [
     "studio.cli.project_cmd",
-    "studio.cli.dataset_cmd",
     "studio.cli.prompt_cmd",
-    "studio.cli.decide_cmd",
-    "studio.cli.ab_cmd",
+    "studio.cli.dataset_cmd",
     "studio.cli.validate_cmd",
+    "studio.cli.ab_cmd",
+    "studio.cli.decide_cmd",
 ]
 
 

@@ -145,9 +145,9 @@ _INTENT_SCHEMA: dict[str, Any] = {
 def _banking_intent() -> _DemoPrompt:
     user = ("user", "{{text}}")
     v1 = _spec("gpt-4o-mini", {"temperature": 0.2, "max_tokens": 20}, ("system", _INTENT_V1), user)
-    v2 = _spec("gpt-4o-mini", {"temperature": 0.0, "max_tokens": 20}, ("system", _INTENT_V2), user)
+    v2 = _spec("gpt-4.1", {"temperature": 0.0, "max_tokens": 20}, ("system", _INTENT_V2), user)
     v3 = _spec(
-        "gpt-4o-mini", {"temperature": 0.0, "max_tokens": 20},
+        "gpt-4.1", {"temperature": 0.0, "max_tokens": 20},
         ("system", _INTENT_V3),
         ("user", "I ordered my card two weeks ago and it still hasn't come."),
         ("assistant", "card_arrival"),
@@ -156,7 +156,7 @@ def _banking_intent() -> _DemoPrompt:
         user,
     )
     v4 = _spec(
-        "gpt-4o-mini", {"temperature": 0.0, "max_tokens": 60, "seed": 7},
+        "gpt-4.1", {"temperature": 0.0, "max_tokens": 60, "seed": 7},
         ("system", _INTENT_V4),
         ("user", "I ordered my card two weeks ago and it still hasn't come."),
         ("assistant", '{"intent": "card_arrival", "confidence": "high"}'),

@@ -38,6 +38,11 @@ BASELINE_VERSION = 2
 CANDIDATE_VERSION = 4
 V4_ACCURACY = 0.88
 V2_ACCURACY = 0.74
+# The same v4 prompt on the smaller, cheaper model: a few points short of the
+# quality target, which is what makes distilling into it worth considering.
+MINI_ACCURACY = 0.80
+LARGE_MODEL = "gpt-4.1"
+SMALL_MODEL = "gpt-4.1-mini"
 # P(v2 right | v4 wrong): with it, P(v2 right | v4 right) follows from the two accuracies.
 _V2_RIGHT_WHEN_V4_WRONG = 0.25
 _V2_RIGHT_WHEN_V4_RIGHT = (V2_ACCURACY - (1 - V4_ACCURACY) * _V2_RIGHT_WHEN_V4_WRONG) / V4_ACCURACY
@@ -70,15 +75,25 @@ class SimulatedIntentModel:
         ):
             ranked = sorted(group, key=lambda q: _u("v2", q))
             self._v2_right.update(ranked[: round(share * len(group))])
+        # The small model gets right a subset of what the large one gets right (plus a
+        # couple it alone gets), so the paired comparison has realistic discordant pairs.
+        v4_ranked = sorted(self._v4_right, key=lambda q: _u("mini", q))
+        self._mini_right = set(v4_ranked[: round((MINI_ACCURACY - 0.02) * len(queries))])
+        others = sorted(set(queries) - self._v4_right, key=lambda q: _u("mini+", q))
+        self._mini_right.update(others[: round(0.02 * len(queries))])
 
     @staticmethod
     def is_v4(body: dict[str, Any]) -> bool:
         """v4 asks for a JSON object (its response_format / system prompt)."""
         return body.get("response_format") is not None
 
-    def right(self, query: str, v4: bool) -> bool:
-        """Whether the simulated model gets ``query`` right under v4 / v2."""
+    def right(self, query: str, v4: bool, small: bool = False) -> bool:
+        """Whether the simulated model gets ``query`` right under v4 / v2 (small model: v4 only)."""
         key = _norm(query)
+        if small and v4:
+            if key not in self.labels:
+                return _u("mini", key) < MINI_ACCURACY
+            return key in self._mini_right
         if key not in self.labels:  # not a test query: a coin flip at the target rate
             return _u("v4" if v4 else "v2", key) < (V4_ACCURACY if v4 else V2_ACCURACY)
         return key in (self._v4_right if v4 else self._v2_right)
@@ -94,8 +109,9 @@ class SimulatedIntentModel:
                 query = str(message.get("content") or "")
                 break
         v4 = self.is_v4(body)
+        small = "mini" in str(body.get("model", ""))
         label = self.labels.get(_norm(query), "card_arrival")
-        answer = label if self.right(query, v4) else self._wrong(query, label, v4)
+        answer = label if self.right(query, v4, small) else self._wrong(query, label, v4)
         if v4:
             confidence = "high" if _u("conf", query) < 0.7 else "medium"
             return orjson.dumps({"intent": answer, "confidence": confidence}).decode()
@@ -159,7 +175,7 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
     dataset_id, _name = _find_dataset(project, dataset)
     label_set = list(get_dataset(project, dataset_id).label_set)
     model = SimulatedIntentModel(_labels_by_text(project, dataset_id), label_set)
-    with LoopbackServer(responder=model, latency=model.latency) as server:
+    with LoopbackServer(responder=model, latency=model.latency, exact_usage=True) as server:
         provider = ProviderConfig(
             name="Local loopback (simulated model)", base_url=server.base_url,
             kind="compatible",
@@ -182,4 +198,22 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
         # No cache: the loopback's port changes every start, so entries could never be
         # hit again and would only bloat the demo file.
         service.execute_run(project, run_id, key=None, cache=False)
+        # The A/B across models the decision report weighs: the best version on the
+        # current large model against the same version on a cheaper small model.
+        across = service.RunSpec(
+            dataset=dataset_id,
+            variants=[
+                service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=LARGE_MODEL),
+                service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=SMALL_MODEL),
+            ],
+            provider=provider,
+            split="test",
+            scorer="label",
+            scorer_config={"field": "intent"},
+            concurrency=16,
+            name=f"{DEMO_PROMPT} v{CANDIDATE_VERSION}: {LARGE_MODEL} vs {SMALL_MODEL} (demo)",
+        )
+        across_id = service.create_run(project, across)
+        service.set_recorded_note(project, across_id, DEMO_NOTE)
+        service.execute_run(project, across_id, key=None, cache=False)
     return run_id

@@ -27,11 +27,18 @@ Datasets (``service``)
 Table queries (``service``; filter and sort in SQL)
     query_ids(project, dataset_id, flt: ExampleFilter | None, sort=("id", True)) -> [int]
         ExampleFilter(search, regex, statuses, labels, splits, tags, rating,
-        min_rating, ids); sort columns: SORT_COLUMNS (id, input, ideal_output, label,
-        status, split, rating, tags, notes, source_line, created_at, updated_at)
+        min_rating, ids); sort = (column, ascending); columns: SORT_COLUMNS (id, input,
+        ideal_output, label, status, split, rating, tags, notes, source_line,
+        created_at, updated_at); texts sort case-insensitively (NOCASE); empty values
+        of NULLABLE_SORT_COLUMNS come last in both directions; ties by id
     fetch_rows(project, ids) -> [ExampleRow] (texts cut to 500 chars, newlines as ⏎)
     get_example(project, example_id) -> ExampleDetail (with history, newest first)
-    counts(project, dataset_id, flt) -> Counts(total, by_status, by_label, by_split)
+    example_history(project, example_id, limit=None) -> [HistoryEntry] newest first
+    counts(project, dataset_id, flt) -> Counts(total, by_status, by_label, by_split,
+        dataset_total); faceted: each facet counted with the *other* filter conditions
+        applied, so a value's number is what choosing it would show; NONE_KEY ("none")
+        counts examples without label / split
+    all_tags(project, dataset_id) -> [str]
     iter_examples(project, dataset_id, after_id=0, limit=1000) -> [ExampleDetail]
         (keyset page, no history); iter_all_examples(project, dataset_id)
 
@@ -62,9 +69,14 @@ Duplicates and leaks (``duplicates``; threshold 0.90, measured on banking77)
         keep_id=None) -> Changes; resolve_leak(project, dataset_id, leak, action)
 
 Stats (``stats``)
-    dataset_stats(project, name_or_id) -> {"examples", "by_status", "by_split",
-        "by_label", "duplicates", "duplicate_groups", "leaks", "label_balance",
-        "imbalance_ratio", "token_lengths": {"exact", "method", "bins", "counts", …}}
+    dataset_stats(project, name_or_id, *, with_duplicates=True, with_tokens=True) ->
+        {"examples", "by_status", "by_split", "by_label", "duplicates",
+        "duplicate_groups", "leaks", "label_balance", "imbalance_ratio",
+        "exact_duplicates", "token_lengths": {"exact", "method", "bins", "counts", …}}
+    exact_duplicate_count(project, dataset_id) -> int (indexed hash, instant)
+    text_samples(project, dataset_id, limit=None) -> [(input text, ideal output)]
+    token_lengths(project, dataset_id, encoding="o200k_base") -> TokenLengths(lengths,
+        sampled, population, method) (a spread sample above 20,000 examples)
 
 Data conventions: ``input_json`` holds named variables; imported chats keep the
 system prompt in ``system_prompt`` and the turns before the final assistant turn in
@@ -111,6 +123,8 @@ from studio.core.datasets.importers import Preview, preview_file
 from studio.core.datasets.importing import ImportResult, Rejected, import_file
 from studio.core.datasets.mapping import ImportMapping, auto_mapping
 from studio.core.datasets.service import (
+    NONE_KEY,
+    NULLABLE_SORT_COLUMNS,
     SORT_COLUMNS,
     Counts,
     DatasetInfo,
@@ -119,10 +133,12 @@ from studio.core.datasets.service import (
     ExampleFilter,
     ExampleRow,
     HistoryEntry,
+    all_tags,
     counts,
     create_dataset,
     dataset_summaries,
     delete_dataset,
+    example_history,
     fetch_rows,
     get_dataset,
     get_example,
@@ -134,10 +150,18 @@ from studio.core.datasets.service import (
     update_dataset,
 )
 from studio.core.datasets.splits import SplitResult, lock_test_split, split_counts, split_dataset
-from studio.core.datasets.stats import dataset_stats
+from studio.core.datasets.stats import (
+    TokenLengths,
+    dataset_stats,
+    exact_duplicate_count,
+    text_samples,
+    token_lengths,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "NONE_KEY",
+    "NULLABLE_SORT_COLUMNS",
     "SORT_COLUMNS",
     "Changes",
     "Counts",
@@ -156,9 +180,11 @@ __all__ = [
     "Rejected",
     "SplitResult",
     "Target",
+    "TokenLengths",
     "UndoState",
     "add_example",
     "add_tag",
+    "all_tags",
     "analyse",
     "auto_mapping",
     "counts",
@@ -168,6 +194,8 @@ __all__ = [
     "delete",
     "delete_dataset",
     "drop_duplicates",
+    "exact_duplicate_count",
+    "example_history",
     "fetch_rows",
     "find_duplicates",
     "find_leaks",
@@ -192,6 +220,8 @@ __all__ = [
     "set_status",
     "split_counts",
     "split_dataset",
+    "text_samples",
+    "token_lengths",
     "undo",
     "undo_state",
     "update_dataset",

@@ -328,6 +328,10 @@ class ExampleFilter:
     ids: tuple[int, ...] | None = None
 
 
+NULLABLE_SORT_COLUMNS = frozenset({"ideal_output", "label", "split", "rating", "source_line"})
+"""Sort columns whose empty (NULL) values go last in both directions: an unlabelled or
+unrated row is not what a sort by label or rating is looking for."""
+
 SORT_COLUMNS: dict[str, str] = {
     "id": "id",
     "input": "search_text COLLATE NOCASE",
@@ -359,8 +363,14 @@ def _in_clause(column: str, values: Sequence[Any], prefix: str, params: dict[str
     return "(" + " OR ".join(parts) + ")"
 
 
-def filter_sql(dataset_id: int, flt: ExampleFilter | None) -> tuple[str, dict[str, Any]]:
-    """A WHERE clause (without ``WHERE``) and its parameters for ``example``."""
+def filter_sql(
+    dataset_id: int, flt: ExampleFilter | None, *, skip: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """A WHERE clause (without ``WHERE``) and its parameters for ``example``.
+
+    ``skip`` (``"status"``, ``"label"`` or ``"split"``) leaves that facet's condition out,
+    for the faceted counts of :func:`counts`.
+    """
     params: dict[str, Any] = {"dataset_id": dataset_id}
     where = ["dataset_id = :dataset_id"]
     if flt is None:
@@ -382,11 +392,11 @@ def filter_sql(dataset_id: int, flt: ExampleFilter | None) -> tuple[str, dict[st
                 "(search_text LIKE :like ESCAPE '\\' OR ideal_output LIKE :like ESCAPE '\\' "
                 "OR notes LIKE :like ESCAPE '\\')"
             )
-    if flt.statuses:
+    if flt.statuses and skip != "status":
         where.append(_in_clause("status", flt.statuses, "st", params))
-    if flt.labels:
+    if flt.labels and skip != "label":
         where.append(_in_clause("label", flt.labels, "lb", params))
-    if flt.splits:
+    if flt.splits and skip != "split":
         where.append(_in_clause("split", flt.splits, "sp", params))
     for i, tag in enumerate(flt.tags):
         esc_tag = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -414,7 +424,8 @@ def query_ids(
 ) -> list[int]:
     """Ids of the examples matching ``flt`` in ``sort`` order ((column, ascending)).
 
-    Sort columns: see :data:`SORT_COLUMNS`; ties are broken by id.
+    Sort columns: see :data:`SORT_COLUMNS` (texts compare case-insensitively); ties are
+    broken by id; in :data:`NULLABLE_SORT_COLUMNS` empty values come last either way.
     """
     column, ascending = sort
     if column not in SORT_COLUMNS:
@@ -423,9 +434,9 @@ def query_ids(
         )
     order = "ASC" if ascending else "DESC"
     where, params = filter_sql(dataset_id, flt)
-    sql = (
-        f"SELECT id FROM example WHERE {where} ORDER BY {SORT_COLUMNS[column]} {order}, id {order}"
-    )
+    key = SORT_COLUMNS[column]
+    nulls_last = f"{column} IS NULL, " if column in NULLABLE_SORT_COLUMNS else ""
+    sql = f"SELECT id FROM example WHERE {where} ORDER BY {nulls_last}{key} {order}, id {order}"
     with read_conn(project) as conn:
         raw: Any = conn.connection.driver_connection
         # the raw cursor skips SQLAlchemy's per-row Row objects: 100k ids in ~20 ms
@@ -503,6 +514,7 @@ class HistoryEntry:
     actor: str
     at: str
     undone: bool
+    description: str = ""  # the operation's description ("Set label on 120 examples")
 
 
 @dataclass(frozen=True)
@@ -540,6 +552,43 @@ def _decode(value: str | None) -> Any:
         return value
 
 
+def _history_in(conn: Connection, example_id: int, limit: int | None) -> list[HistoryEntry]:
+    rows = conn.execute(
+        text(
+            "SELECT h.op_id, coalesce(o.kind, 'edit'), h.field, h.before_json, h.after_json, "
+            "h.actor, h.at, coalesce(o.undone, 0), coalesce(o.description, '') "
+            "FROM example_history h LEFT JOIN operation o ON o.id = h.op_id "
+            "WHERE h.example_id = :i ORDER BY h.id DESC LIMIT :n"
+        ),
+        {"i": example_id, "n": -1 if limit is None else max(0, limit)},
+    ).all()
+    return [
+        HistoryEntry(
+            op_id=h[0],
+            op_kind=h[1],
+            field=h[2],
+            before=_decode(h[3]),
+            after=_decode(h[4]),
+            actor=h[5],
+            at=str(h[6]),
+            undone=bool(h[7]),
+            description=h[8],
+        )
+        for h in rows
+    ]
+
+
+def example_history(
+    project: Project, example_id: int, limit: int | None = None
+) -> list[HistoryEntry]:
+    """The changes of one example, newest first (at most ``limit``; undone ones flagged).
+
+    An example that was deleted still has its history (the ``__row__`` entry holds it).
+    """
+    with read_conn(project) as conn:
+        return _history_in(conn, example_id, limit)
+
+
 def get_example(project: Project, example_id: int) -> ExampleDetail:
     """One example with its full history (newest first).
 
@@ -557,28 +606,7 @@ def get_example(project: Project, example_id: int) -> ExampleDetail:
         ).first()
         if r is None:
             raise NotFoundError(f"There is no example with id {example_id}.", where="example")
-        hist = conn.execute(
-            text(
-                "SELECT h.op_id, coalesce(o.kind, 'edit'), h.field, h.before_json, h.after_json, "
-                "h.actor, h.at, coalesce(o.undone, 0) FROM example_history h "
-                "LEFT JOIN operation o ON o.id = h.op_id WHERE h.example_id = :i "
-                "ORDER BY h.id DESC"
-            ),
-            {"i": example_id},
-        ).all()
-    history = [
-        HistoryEntry(
-            op_id=h[0],
-            op_kind=h[1],
-            field=h[2],
-            before=_decode(h[3]),
-            after=_decode(h[4]),
-            actor=h[5],
-            at=str(h[6]),
-            undone=bool(h[7]),
-        )
-        for h in hist
-    ]
+        history = _history_in(conn, example_id, None)
     return ExampleDetail(
         id=r.id,
         dataset_id=r.dataset_id,
@@ -603,36 +631,97 @@ def get_example(project: Project, example_id: int) -> ExampleDetail:
     )
 
 
+NONE_KEY = "none"
+"""The key :class:`Counts` (and ``dataset_stats``) use for "no label" / "no split"."""
+
+
 @dataclass(frozen=True)
 class Counts:
-    """Live counts for the current filter."""
+    """Live counts for the current filter.
+
+    Attributes:
+        total: examples matching the whole filter.
+        by_status, by_label, by_split: faceted counts: each facet is counted with the
+            *other* conditions of the filter applied but not its own, so the number
+            beside a value says how many examples choosing it would show (the number
+            beside a value already chosen is its share of the current result). Every
+            status and split is present (0 when none); :data:`NONE_KEY` counts examples
+            without a label / split.
+        dataset_total: every example of the dataset, whatever the filter.
+    """
 
     total: int
     by_status: dict[str, int]
     by_label: dict[str, int]
     by_split: dict[str, int]
+    dataset_total: int = 0
+
+
+_FACETS = ("status", "label", "split")
 
 
 def counts(project: Project, dataset_id: int, flt: ExampleFilter | None = None) -> Counts:
-    """How many examples match ``flt``, by status, label and split (``"none"`` = unset)."""
+    """How many examples match ``flt``, with faceted counts by status, label and split.
+
+    One grouped query gives the total and the facets the filter does not narrow; each
+    facet the filter narrows gets one more grouped query without its own condition.
+    """
     where, params = filter_sql(dataset_id, flt)
+    facets: dict[str, dict[str, int]] = {
+        "status": {s: 0 for s in STATUSES},
+        "label": {},
+        "split": {s: 0 for s in SPLITS},
+    }
+    chosen = {
+        "status": bool(flt and flt.statuses),
+        "label": bool(flt and flt.labels),
+        "split": bool(flt and flt.splits),
+    }
     with read_conn(project) as conn:
         raw: Any = conn.connection.driver_connection
-        rows = raw.execute(
+        dataset_total = raw.execute(
+            "SELECT count(*) FROM example WHERE dataset_id = ?", (dataset_id,)
+        ).fetchone()[0]
+        total = 0
+        for status, label, split, c in raw.execute(
             f"SELECT status, label, split, count(*) FROM example WHERE {where} "
             "GROUP BY status, label, split",
             params,
+        ):
+            total += c
+            for name, value in zip(_FACETS, (status, label, split), strict=True):
+                if not chosen[name]:
+                    key = value if value is not None else NONE_KEY
+                    facets[name][key] = facets[name].get(key, 0) + c
+        for name in _FACETS:
+            if chosen[name]:
+                w, p = filter_sql(dataset_id, flt, skip=name)
+                for value, c in raw.execute(
+                    f"SELECT {name}, count(*) FROM example WHERE {w} GROUP BY {name}", p
+                ):
+                    key = value if value is not None else NONE_KEY
+                    facets[name][key] = facets[name].get(key, 0) + c
+    return Counts(
+        total=int(total),
+        by_status=facets["status"],
+        by_label=dict(sorted(facets["label"].items())),
+        by_split=facets["split"],
+        dataset_total=int(dataset_total),
+    )
+
+
+def all_tags(project: Project, dataset_id: int) -> list[str]:
+    """Every tag used in the dataset, sorted case-insensitively."""
+    with read_conn(project) as conn:
+        raw: Any = conn.connection.driver_connection
+        rows = raw.execute(
+            "SELECT DISTINCT tags FROM example WHERE dataset_id = ? AND tags != ''",
+            (dataset_id,),
         ).fetchall()
-    by_status: dict[str, int] = {s: 0 for s in STATUSES}
-    by_label: dict[str, int] = {}
-    by_split: dict[str, int] = {s: 0 for s in SPLITS}
-    total = 0
-    for status, label, split, c in rows:
-        total += c
-        by_status[status] = by_status.get(status, 0) + c
-        by_label[label or "none"] = by_label.get(label or "none", 0) + c
-        by_split[split or "none"] = by_split.get(split or "none", 0) + c
-    return Counts(total, by_status, dict(sorted(by_label.items())), by_split)
+    found: set[str] = set()
+    for (t,) in rows:
+        found.update(tags_from_db(t))
+    return sorted(found, key=lambda t: (t.casefold(), t))
 
 
 def iter_examples(

@@ -8,6 +8,7 @@ says which (``token_lengths["exact"]``, ``token_lengths["method"]``).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from studio.core.datasets._db import read_conn
@@ -69,11 +70,107 @@ def token_histogram(
     }
 
 
+def exact_duplicate_count(project: Project, dataset_id: int) -> int:
+    """Examples whose normalised input equals an earlier one's (indexed hash: instant).
+
+    The sum over groups of identical normalised inputs of size − 1; near-duplicates need
+    :func:`~studio.core.datasets.duplicates.find_duplicates`.
+    """
+    with read_conn(project) as conn:
+        raw: Any = conn.connection.driver_connection
+        row = raw.execute(
+            "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM example "
+            "WHERE dataset_id = ? GROUP BY norm_hash HAVING n > 1)",
+            (dataset_id,),
+        ).fetchone()
+    return int(row[0])
+
+
+def text_samples(
+    project: Project, dataset_id: int, limit: int | None = None
+) -> list[tuple[str, str]]:
+    """(input text, ideal output) of every example, or of about ``limit`` spread evenly.
+
+    The sample takes every k-th example by id order (k = count // limit), so it covers
+    the whole dataset rather than its first rows.
+    """
+    with read_conn(project) as conn:
+        raw: Any = conn.connection.driver_connection
+        if limit is None:
+            rows = raw.execute(
+                "SELECT search_text, coalesce(ideal_output, '') FROM example "
+                "WHERE dataset_id = ? ORDER BY id",
+                (dataset_id,),
+            ).fetchall()
+        else:
+            n = raw.execute(
+                "SELECT count(*) FROM example WHERE dataset_id = ?", (dataset_id,)
+            ).fetchone()[0]
+            step = max(1, int(n) // max(1, limit))
+            rows = raw.execute(
+                "SELECT search_text, coalesce(ideal_output, '') FROM (SELECT search_text, "
+                "ideal_output, row_number() OVER (ORDER BY id) AS k FROM example "
+                "WHERE dataset_id = ?) WHERE (k - 1) % ? = 0 LIMIT ?",
+                (dataset_id, step, limit),
+            ).fetchall()
+    return [(r[0] or "", r[1] or "") for r in rows]
+
+
+@dataclass(frozen=True)
+class TokenLengths:
+    """Tokens per example (input + ideal output), for a length histogram.
+
+    Attributes:
+        lengths: one count per counted example.
+        sampled: True when a spread sample was counted (see ``population``).
+        population: examples in the dataset.
+        method: how the counts were made (``"o200k_base"``: exact for that encoding).
+    """
+
+    lengths: list[int]
+    sampled: bool
+    population: int
+    method: str
+
+
+TOKEN_EXACT_LIMIT = 20_000
+TOKEN_SAMPLE = 5_000
+
+
+def token_lengths(
+    project: Project,
+    dataset_id: int,
+    *,
+    encoding: str = "o200k_base",
+    exact_limit: int = TOKEN_EXACT_LIMIT,
+    sample: int = TOKEN_SAMPLE,
+) -> TokenLengths:
+    """Token lengths of every example, or of a spread sample above ``exact_limit``.
+
+    These are the input and ideal-output texts only: a prompt version's template and a
+    chat format add tokens (validation of an export gives exact per-line counts).
+    """
+    from studio.core.tokens.counting import counter
+
+    count = counter(encoding)
+    with read_conn(project) as conn:
+        raw: Any = conn.connection.driver_connection
+        n = int(
+            raw.execute(
+                "SELECT count(*) FROM example WHERE dataset_id = ?", (dataset_id,)
+            ).fetchone()[0]
+        )
+    sampled = n > exact_limit
+    pairs = text_samples(project, dataset_id, sample if sampled else None)
+    return TokenLengths([count(a) + count(b) for a, b in pairs], sampled, n, encoding)
+
+
 def dataset_stats(
     project: Project,
     name: str | int,
     *,
     with_duplicates: bool = True,
+    with_tokens: bool = True,
     exact_tokens: bool | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
@@ -85,8 +182,11 @@ def dataset_stats(
     duplicate another: the sum over groups of size − 1), ``duplicate_groups``,
     ``leaks`` (test examples with a near/exact copy in train or validation),
     ``label_balance`` (list of {label, count, share}, largest first, plus
-    ``imbalance_ratio`` largest/smallest) and ``token_lengths`` (histogram of input +
-    ideal output, exact or estimated as stated).
+    ``imbalance_ratio`` largest/smallest), ``exact_duplicates`` (examples whose
+    normalised input equals another's: always computed, it is an indexed query) and
+    ``token_lengths`` (histogram of input + ideal output, exact or estimated as stated;
+    None with ``with_tokens=False``). With ``with_duplicates=False`` the near-duplicate
+    figures (``duplicates``, ``duplicate_groups``, ``leaks``) are None.
     """
     with read_conn(project) as conn:
         info = get_dataset_in(conn, name)
@@ -96,12 +196,17 @@ def dataset_stats(
             "GROUP BY status, split, label",
             (info.id,),
         ).fetchall()
-        texts = [
-            (r[0] or "") + ("\n" + r[1] if r[1] else "")
-            for r in raw.execute(
-                "SELECT search_text, ideal_output FROM example WHERE dataset_id = ?", (info.id,)
-            )
-        ]
+        texts = (
+            [
+                (r[0] or "") + ("\n" + r[1] if r[1] else "")
+                for r in raw.execute(
+                    "SELECT search_text, ideal_output FROM example WHERE dataset_id = ?",
+                    (info.id,),
+                )
+            ]
+            if with_tokens
+            else []
+        )
     by_status = {s: 0 for s in STATUSES}
     by_split = {s: 0 for s in SPLITS} | {"none": 0}
     by_label: dict[str, int] = {}
@@ -128,7 +233,8 @@ def dataset_stats(
             for lb, c in balance
         ],
         "imbalance_ratio": round(max(labelled) / min(labelled), 2) if labelled else None,
-        "token_lengths": token_histogram(texts, exact=exact_tokens),
+        "token_lengths": token_histogram(texts, exact=exact_tokens) if with_tokens else None,
+        "exact_duplicates": exact_duplicate_count(project, info.id),
     }
     if with_duplicates:
         groups, leaks = analyse(project, info.id, progress, cancel)

@@ -158,8 +158,13 @@ def record_preference(
         return int(result.lastrowid or 0)
 
 
-def _candidates(project: Project, run_id: int, a: int, b: int, rater: str) -> list[tuple[
-        int, str, str]]:
+def candidate_outputs(project: Project, run_id: int, a: int, b: int,
+                      rater: str) -> list[tuple[int, str, str]]:
+    """(example id, answer of variant ``a``, answer of ``b``) still to review, in id order.
+
+    Only examples both variants answered without error, with different answers (identical
+    ones carry no signal), that ``rater`` has not judged yet.
+    """
     with project.engine.connect() as conn:
         rows = conn.execute(
             text(
@@ -179,7 +184,7 @@ def _candidates(project: Project, run_id: int, a: int, b: int, rater: str) -> li
 def next_review_pair(project: Project, run_id: int, *, rater: str = "") -> ReviewPair | None:
     """The next blind pair for ``rater`` (None when every differing pair is reviewed)."""
     a, b = _variant_pair(project, run_id)
-    todo = _candidates(project, run_id, a, b, rater)
+    todo = candidate_outputs(project, run_id, a, b, rater)
     if not todo:
         return None
     example_id, out_a, out_b = todo[0]

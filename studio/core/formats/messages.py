@@ -128,6 +128,9 @@ class MessagesInfo:
     called_functions: list[str] = field(default_factory=list)
     ok: bool = True
     tokens: int = 0
+    # (0-based position, ids) of each assistant message with a tool_calls array, for the
+    # check that a call made mid-conversation gets its tool replies
+    tool_call_turns: list[tuple[int, list[str | None]]] = field(default_factory=list)
 
 
 def content_text(content: Any) -> str | None:
@@ -341,10 +344,14 @@ def check_messages(messages: Any, out: LineSink, profile: MessageProfile,
                     tokens += TOKENS_PER_MESSAGE + role_count(role) + count(content)
                 continue
         _check_message(i, msg, out, profile, info, issued)
+        if info.tool_call_turns and info.tool_call_turns[-1][0] == -1:
+            info.tool_call_turns[-1] = (i - 1, info.tool_call_turns[-1][1])
         if count is not None and role_count is not None:
             tokens += count_messages_tokens((msg,), count, role_count) - REPLY_PRIMER_TOKENS
     info.tokens = tokens
     _check_order(info, out, profile)
+    if info.tool_call_turns:
+        _check_tool_replies(messages, info, out, profile)
     if not profile.relaxed_tools and (declared is not None or info.called_functions):
         for name in info.called_functions:
             if declared is None or name not in declared:
@@ -409,6 +416,12 @@ def _check_message(i: int, msg: Any, out: LineSink, profile: MessageProfile,
         has_calls = "tool_calls" in msg or "function_call" in msg
         if "tool_calls" in msg:
             _check_tool_calls(msg["tool_calls"], where, profile, out, info, issued)
+            calls = msg["tool_calls"]
+            if isinstance(calls, list) and calls:
+                # position filled in by check_messages (-1: "this message")
+                info.tool_call_turns.append((-1, [
+                    c.get("id") if isinstance(c, dict) and isinstance(c.get("id"), str)
+                    else None for c in calls]))
         if "function_call" in msg:
             out.info("legacy_format",
                      f"{where}: function_call is deprecated; use tool_calls.")
@@ -488,6 +501,55 @@ def _check_message(i: int, msg: Any, out: LineSink, profile: MessageProfile,
     elif role == "function" and not isinstance(msg.get("name"), str):
         out.error("message_missing_key", f"{where}: a function message needs a name.")
         info.ok = False
+
+
+def _check_tool_replies(messages: list[Any], info: MessagesInfo, out: LineSink,
+                        profile: MessageProfile) -> None:
+    """A tool call made mid-conversation must be answered before the conversation goes on.
+
+    formats.md §2.3: an example may *end* with an assistant tool call and no reply (the
+    final assistant turn is the training target, the schema's own example does it), but a
+    call followed by a user or assistant message never got its result: the model would be
+    trained on a conversation that continues as if the tool had answered. The tool
+    messages answering a call must come straight after it (the chat API's pairing rule);
+    each call id needs a reply (with relaxed tool profiles such as TRL, where ids are
+    optional, at least one tool message must follow).
+    """
+    last = len(messages) - 1
+    for pos, ids in info.tool_call_turns:
+        if pos < 0 or pos >= last:
+            continue  # the final assistant turn may end on a tool call
+        replies = []
+        j = pos + 1
+        while j <= last:
+            m = messages[j]
+            if not isinstance(m, dict) or m.get("role") != "tool":
+                break
+            replies.append(m)
+            j += 1
+        where = f"message {pos + 1}"
+        if not replies:
+            nxt = messages[pos + 1]
+            role = nxt.get("role") if isinstance(nxt, dict) else None
+            out.error("tool_call_without_reply",
+                      f"{where}: the assistant calls a tool but message {pos + 2} is "
+                      f"{role if isinstance(role, str) else 'not a tool message'}, not the "
+                      "tool's reply; only the final assistant message may end on a tool call "
+                      "(add the tool messages, or drop the turns after the call).")
+            info.ok = False
+            continue
+        if profile.relaxed_tools or None in ids:
+            continue  # ids optional (TRL), or a malformed call was already reported
+        reply_ids = [m.get("tool_call_id") for m in replies]
+        if not all(isinstance(r, str) for r in reply_ids):
+            continue  # a reply without a usable tool_call_id was already reported
+        missing = [c for c in ids if c not in reply_ids]
+        if missing and j <= last:  # the conversation goes on without those results
+            out.error("tool_call_without_reply",
+                      f"{where}: tool call {', '.join(repr(c) for c in missing)} gets no tool "
+                      f"reply before message {j + 1}; every call made mid-conversation needs "
+                      "a tool message with its tool_call_id right after the call.")
+            info.ok = False
 
 
 def _check_order(info: MessagesInfo, out: LineSink, profile: MessageProfile) -> None:

@@ -95,6 +95,18 @@ def _word_count(value: object) -> int:
     return 0
 
 
+def _exact_usage(body: dict[str, Any], message: dict[str, Any]) -> tuple[int, int]:
+    """Token counts as OpenAI would report them (o200k/cl100k by model), for demo recordings."""
+    from studio.core.tokens.counting import count_chat_tokens, count_tokens, encoding_for_model
+
+    model = str(body.get("model") or "gpt-4o")
+    messages = body.get("messages")
+    prompt = count_chat_tokens(messages if isinstance(messages, list) else [], model)
+    content = message.get("content")
+    completion = count_tokens(content, encoding_for_model(model)) if isinstance(content, str) else 0
+    return prompt, completion
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -301,10 +313,13 @@ class _Handler(BaseHTTPRequestHandler):
             ],
         }
         if owner.include_usage:
-            prompt_tokens = _word_count(body.get("messages"))
-            completion_tokens = _word_count(message.get("content")) + _word_count(
-                message.get("tool_calls")
-            )
+            if owner.exact_usage:
+                prompt_tokens, completion_tokens = _exact_usage(body, message)
+            else:
+                prompt_tokens = _word_count(body.get("messages"))
+                completion_tokens = _word_count(message.get("content")) + _word_count(
+                    message.get("tool_calls")
+                )
             result["usage"] = {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
@@ -371,6 +386,7 @@ class LoopbackServer:
         latency: float | Callable[[dict[str, Any]], float] = 0.0,
         responder: Responder | None = None,
         include_usage: bool = True,
+        exact_usage: bool = False,
         faults: FaultSchedule | None = None,
         fault_rates: Mapping[str, float] | None = None,
         rate_fault: Mapping[str, Fault] | None = None,
@@ -384,6 +400,8 @@ class LoopbackServer:
         self.latency = latency
         self.responder: Responder = responder or echo_responder
         self.include_usage = include_usage
+        # exact_usage: count tokens like OpenAI (demo recordings); else words (cheap, tests)
+        self.exact_usage = exact_usage
         self.faults = faults
         self.fault_rates = dict(fault_rates or {})
         for kind in self.fault_rates:

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.evals.review import RunListEntry
 from studio.core.evals.service import RunsComparison
-from studio.ui.evaluate.adapter import RunListEntry
 from studio.ui.evaluate.text import ci_text, ms, pct, usd
 
 RUN_COLUMNS = ("#", "Status", "Date", "n", "Verdict", "Note")

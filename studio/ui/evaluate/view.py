@@ -21,13 +21,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from studio.core.errors import UserError
+from studio.core.evals import review as core_review
 from studio.core.evals.preferences import ReviewPair
 from studio.core.evals.service import CaseRow, RunOutcome, RunSpec
 from studio.core.evals.summary import RunSummary
 from studio.core.llm import keys
 from studio.core.progress import CancelToken, Progress
 from studio.ui.context import AppContext
-from studio.ui.evaluate import adapter
 from studio.ui.evaluate.cases import CasesPanel
 from studio.ui.evaluate.progress_panel import ProgressPanel
 from studio.ui.evaluate.review import ReviewPanel
@@ -50,8 +50,8 @@ READY_TIMEOUT_S = 120.0
 class _Loaded:
     """A run's data for the panels (built on the database thread)."""
 
-    def __init__(self, summary: RunSummary, rows: list[CaseRow], meta: adapter.RunMeta,
-                 pairs: list[ReviewPair], reviewed: int) -> None:
+    def __init__(self, summary: RunSummary, rows: list[CaseRow],
+                 meta: core_review.RunMeta, pairs: list[ReviewPair], reviewed: int) -> None:
         self.summary = summary
         self.rows = rows
         self.meta = meta
@@ -64,9 +64,10 @@ def _load_run(project: Project, run_id: int) -> _Loaded:
 
     summary = service.run_summary(project, run_id)
     rows = service.case_rows(project, run_id, "all")
-    meta = adapter.run_meta(project, run_id)
-    pairs = adapter.pending_review_pairs(project, run_id) if len(summary.variants) >= 2 else []
-    return _Loaded(summary, rows, meta, pairs, adapter.review_counts(project, run_id))
+    meta = core_review.run_meta(project, run_id)
+    pairs = (core_review.pending_review_pairs(project, run_id)
+             if len(summary.variants) >= 2 else [])
+    return _Loaded(summary, rows, meta, pairs, core_review.review_counts(project, run_id))
 
 
 class EvaluateView(QWidget):
@@ -182,11 +183,11 @@ class EvaluateView(QWidget):
         if project is None:
             return
 
-        def shown(entries: list[adapter.RunListEntry]) -> None:
+        def shown(entries: list[core_review.RunListEntry]) -> None:
             self.runs.set_runs(entries, select=select if select is not None else self.run_id)
             self.runs_listed.emit(entries)
 
-        self._db(lambda: adapter.runs_with_verdicts(project), shown, project)
+        self._db(lambda: core_review.runs_with_verdicts(project), shown, project)
 
     def show_run(self, run_id: int) -> None:
         """Load and show a run's summary, cases and review queue."""
@@ -294,7 +295,7 @@ class EvaluateView(QWidget):
         if project is None or self.running:
             return
 
-        def meta_loaded(meta: adapter.RunMeta) -> None:
+        def meta_loaded(meta: core_review.RunMeta) -> None:
             if meta.provider is None:
                 self.context.show_error(f"Run {run_id} has no usable provider settings.")
                 return
@@ -305,7 +306,7 @@ class EvaluateView(QWidget):
                 return
             self._execute(project, run_id, key, True, True, f"Run {run_id} (resumed)")
 
-        self._db(lambda: adapter.run_meta(project, run_id), meta_loaded, project)
+        self._db(lambda: core_review.run_meta(project, run_id), meta_loaded, project)
 
     def rerun(self) -> None:
         """Run the shown run's comparison again as a new run (cached calls are free)."""
@@ -316,7 +317,7 @@ class EvaluateView(QWidget):
 
         run_id = self.run_id
 
-        def prepared(result: tuple[adapter.RunMeta, Any]) -> None:
+        def prepared(result: tuple[core_review.RunMeta, Any]) -> None:
             meta, estimate = result
             if meta.spec is None:
                 self.context.show_error(
@@ -331,8 +332,8 @@ class EvaluateView(QWidget):
             all_cached = estimate.n_calls > 0 and estimate.n_cached == estimate.n_calls
             self._create_and_execute(project, meta.spec, key, True, probe=not all_cached)
 
-        def prepare() -> tuple[adapter.RunMeta, Any]:
-            meta = adapter.run_meta(project, run_id)
+        def prepare() -> tuple[core_review.RunMeta, Any]:
+            meta = core_review.run_meta(project, run_id)
             if meta.spec is None:
                 return meta, None
             return meta, service.estimate_run(project, meta.spec)
@@ -349,7 +350,7 @@ class EvaluateView(QWidget):
 
         def work(report: Any) -> RunOutcome:
             if probe:
-                meta = adapter.run_meta(project, run_id)
+                meta = core_review.run_meta(project, run_id)
                 provider = meta.provider
                 if provider is not None and provider.kind == "compatible":
                     from studio.core.errors import CancelledError
