@@ -145,9 +145,14 @@ def _errors(events: list[dict[str, Any]]) -> list[str]:
     return [e["traceback"] for e in events if e["ev"] == "error"]
 
 
-def _kill_after(server: CrashServer, delay: float) -> tuple[int | None, list[dict[str, Any]]]:
-    """Wait for the child's ``begin``, sleep ``delay`` and kill it (if still running)."""
-    before = server.until("begin", "error", "exit")
+def _kill_after(
+    server: CrashServer, delay: float, after: str = "begin"
+) -> tuple[int | None, list[dict[str, Any]]]:
+    """Wait for the child's event ``after``, sleep ``delay``, kill it (if still running).
+
+    Returns the child's exit code (-9 when the kill hit it) and every event it wrote.
+    """
+    before = server.until(after, "done", "error")
     assert not _errors(before), _errors(before)[0]
     time.sleep(delay)
     code, events = server.finish(kill=True)

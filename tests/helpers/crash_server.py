@@ -77,6 +77,8 @@ def job_import(project: str, csv: str, dataset: str) -> None:
 def job_eval(project: str, run_id: int) -> None:
     """Run (or resume) an A/B run; ``ack`` after each result the sink committed."""
     original = store.ProjectResultSink.save
+    proj = open_project(project)
+    t0 = time.monotonic()
 
     def save(self: store.ProjectResultSink, result: Any) -> None:
         original(self, result)  # returns only after the commit
@@ -86,11 +88,10 @@ def job_eval(project: str, run_id: int) -> None:
             example=result.example_id,
             output=result.output,
             error=result.error,
+            t=time.monotonic() - t0,
         )
 
     store.ProjectResultSink.save = save  # type: ignore[method-assign]
-    proj = open_project(project)
-    t0 = time.monotonic()
     emit("begin")
     outcome = service.execute_run(proj, run_id, key=None)
     emit(
