@@ -32,7 +32,9 @@ class _Signals(QObject):
 
 
 class _Task(QRunnable):
-    def __init__(self, fn: Callable[..., Any], token: CancelToken | None, wants_progress: bool) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], token: CancelToken | None, wants_progress: bool
+    ) -> None:
         super().__init__()
         self.setAutoDelete(False)
         self.fn = fn

@@ -48,8 +48,18 @@ def emit(event: str, **data: Any) -> None:
 
 
 # ---------------------------------------------------------------------------- jobs
-def job_import(project: str, csv: str, dataset: str) -> None:
-    """Import ``csv`` into a new dataset; ``tx`` = inside the write transaction."""
+def job_import(project: str, csv: str, dataset: str, bulk_path: bool = False) -> None:
+    """Import ``csv`` into a new dataset; ``tx`` = inside the write transaction.
+
+    ``bulk_path``: take the large-import path with a small file (chunks handed to the
+    writer thread, the hash index dropped and rebuilt inside the transaction).
+    """
+    if bulk_path:
+        from studio.core.datasets import importing
+
+        for name in ("CHUNK_ROWS", "DROP_HASH_INDEX_MIN_ROWS"):
+            if hasattr(importing, name):  # a forked child: the change dies with it
+                setattr(importing, name, 1000)
     proj = open_project(project)
     in_tx = False
 

@@ -39,6 +39,7 @@ Table queries (``service``; filter and sort in SQL)
         applied, so a value's number is what choosing it would show; NONE_KEY ("none")
         counts examples without label / split
     all_tags(project, dataset_id) -> [str]
+    compile_regex(pattern) -> re.Pattern (the search's flags; ValidationError if bad)
     iter_examples(project, dataset_id, after_id=0, limit=1000) -> [ExampleDetail]
         (keyset page, no history); iter_all_examples(project, dataset_id)
 
@@ -89,6 +90,7 @@ its role). In classification datasets the label is also the ideal output. Histor
 
 from __future__ import annotations
 
+from studio.core.datasets._db import compile_regex
 from studio.core.datasets.curation import (
     Changes,
     OpSummary,
@@ -187,6 +189,7 @@ __all__ = [
     "all_tags",
     "analyse",
     "auto_mapping",
+    "compile_regex",
     "counts",
     "create_dataset",
     "dataset_stats",

@@ -231,60 +231,157 @@ class ConvertContext:
     schema_validator: Any = None  # a compiled jsonschema validator for extraction outputs
 
 
+ROW_COLUMNS: tuple[str, ...] = (
+    "dataset_id",
+    "input_json",
+    "system_prompt",
+    "conversation_json",
+    "tools_json",
+    "output_kind",
+    "ideal_output",
+    "status",
+    "label",
+    "tags",
+    "rating",
+    "notes",
+    "split",
+    "split_locked",
+    "source",
+    "source_line",
+    "norm_hash",
+    "search_text",
+    "created_at",
+    "updated_at",
+)
+"""The ``example`` columns :func:`convert_record` fills, in its key order."""
+
+# What _convert_fields returns (variable-based records have no conversation)
+_FIELDS_COLUMNS = ("input_json", "output_kind", "ideal_output", "label", "norm_hash", "search_text")
+# What _convert_chat returns
+_CHAT_COLUMNS = (
+    "input_json",
+    "system_prompt",
+    "conversation_json",
+    "tools_json",
+    "output_kind",
+    "ideal_output",
+    "label",
+    "norm_hash",
+    "search_text",
+)
+# What _convert_extras returns (the optional curation fields)
+_EXTRA_COLUMNS = ("status", "tags", "rating", "notes", "split")
+
+
+def _has_extras(m: ImportMapping) -> bool:
+    return bool(
+        m.status_field or m.split_field or m.tags_field or m.notes_field or m.rating_field
+    )
+
+
 def convert_record(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, Any]:
     """Values of one ``example`` row (without dataset id, timestamps, source line).
+
+    Keys are :data:`ROW_COLUMNS` in order. The importer uses :class:`RowConverter`
+    (same conversion, tuples of only the columns that vary).
 
     Raises:
         RowError: a required field is missing or empty, or a value is invalid.
     """
-    converted = _convert_chat(record) if ctx.kind == "chat" else _convert_fields(record, ctx)
     m = ctx.mapping
-    # Keys in the order of the importer's INSERT columns (it turns values() into a tuple)
-    row: dict[str, Any] = {
-        "dataset_id": None,
-        "input_json": converted["input_json"],
-        "system_prompt": converted["system_prompt"],
-        "conversation_json": converted["conversation_json"],
-        "tools_json": converted["tools_json"],
-        "output_kind": converted["output_kind"],
-        "ideal_output": converted["ideal_output"],
-    }
-    row["status"] = m.status
-    row["label"] = converted["label"]
-    row["tags"] = ""
-    row["rating"] = None
-    row["notes"] = ""
-    row["split"] = None
-    row["split_locked"] = 0
-    row["source"] = ctx.source
-    row["source_line"] = None
-    row["norm_hash"] = converted["norm_hash"]
-    row["search_text"] = converted["search_text"]
-    row["created_at"] = None
-    row["updated_at"] = None
+    row = _defaults(ctx)
+    if ctx.kind == "chat":
+        row.update(zip(_CHAT_COLUMNS, _convert_chat(record), strict=True))
+    else:
+        row.update(zip(_FIELDS_COLUMNS, _convert_fields(record, ctx), strict=True))
+    if _has_extras(m):
+        extras = _convert_extras(record, m)
+        row.update(zip(_EXTRA_COLUMNS, extras, strict=True))
+    return row
+
+
+class RowConverter:
+    """Fast record → row conversion for bulk import (same results as :func:`convert_record`).
+
+    ``columns`` are the columns whose values vary per record, in the order of the
+    tuple a call returns (the record's line is appended as ``source_line``);
+    ``constants`` hold the values that are the same for every row of this import.
+    Binding only the varying values per row makes the bulk insert about a third
+    cheaper than binding all twenty columns (measured at 100k rows).
+    """
+
+    def __init__(self, ctx: ConvertContext) -> None:
+        m = ctx.mapping
+        chat = ctx.kind == "chat"
+        base = _CHAT_COLUMNS if chat else _FIELDS_COLUMNS
+        extras = _has_extras(m)
+        self.columns: tuple[str, ...] = (
+            *base,
+            *(_EXTRA_COLUMNS if extras else ()),
+            "source_line",
+        )
+        row = _defaults(ctx)
+        self.constants: dict[str, Any] = {
+            k: v for k, v in row.items() if k not in self.columns and k != "dataset_id"
+        }
+        self.hash_index = self.columns.index("norm_hash")
+        self.label_index = self.columns.index("label")
+        self._ctx = ctx
+        self._chat = chat
+        self._extras = extras
+
+    def __call__(self, record: Mapping[str, Any], line: int) -> tuple[Any, ...]:
+        """The varying values of one row (``self.columns`` order).
+
+        Raises:
+            RowError: as :func:`convert_record`.
+        """
+        if self._chat:
+            core: tuple[Any, ...] = _convert_chat(record)
+        else:
+            core = _convert_fields(record, self._ctx)
+        if self._extras:
+            return (*core, *_convert_extras(record, self._ctx.mapping), line)
+        return (*core, line)
+
+
+def _defaults(ctx: ConvertContext) -> dict[str, Any]:
+    """A row (:data:`ROW_COLUMNS`) with the values used where the record says nothing."""
+    row: dict[str, Any] = dict.fromkeys(ROW_COLUMNS)
+    row.update(status=ctx.mapping.status, tags="", notes="", split_locked=0, source=ctx.source)
+    return row
+
+
+def _convert_extras(record: Mapping[str, Any], m: ImportMapping) -> tuple[Any, ...]:
+    """(status, tags, rating, notes, split) from the mapping's optional curation fields."""
+    status: str = m.status
+    tags_db = ""
+    rating: int | None = None
+    notes = ""
+    split: str | None = None
     if m.status_field:
-        status = _as_text(record.get(m.status_field)).strip().lower().replace(" ", "_")
-        if status:
-            if status not in STATUSES:
-                raise RowError(f'status "{status}" is not one of {", ".join(STATUSES)}')
-            row["status"] = status
+        raw_status = _as_text(record.get(m.status_field)).strip().lower().replace(" ", "_")
+        if raw_status:
+            if raw_status not in STATUSES:
+                raise RowError(f'status "{raw_status}" is not one of {", ".join(STATUSES)}')
+            status = raw_status
     if m.split_field:
-        split = _as_text(record.get(m.split_field)).strip().lower()
-        if split in ("val", "valid", "dev"):
-            split = "validation"
-        if split:
-            if split not in SPLITS:
-                raise RowError(f'split "{split}" is not one of {", ".join(SPLITS)}')
-            row["split"] = split
+        raw_split = _as_text(record.get(m.split_field)).strip().lower()
+        if raw_split in ("val", "valid", "dev"):
+            raw_split = "validation"
+        if raw_split:
+            if raw_split not in SPLITS:
+                raise RowError(f'split "{raw_split}" is not one of {", ".join(SPLITS)}')
+            split = raw_split
     if m.tags_field:
         raw = record.get(m.tags_field)
         tags = [str(t) for t in raw] if isinstance(raw, list) else split_tag_list(_as_text(raw))
         try:
-            row["tags"] = tags_to_db(tags)
+            tags_db = tags_to_db(tags)
         except ValidationError as exc:
             raise RowError(exc.message) from exc
     if m.notes_field:
-        row["notes"] = _as_text(record.get(m.notes_field))
+        notes = _as_text(record.get(m.notes_field))
     if m.rating_field:
         raw_rating = _as_text(record.get(m.rating_field)).strip()
         if raw_rating:
@@ -294,11 +391,11 @@ def convert_record(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, 
                 raise RowError(f'rating "{raw_rating}" is not a number') from exc
             if not 1 <= rating <= 5:
                 raise RowError(f"rating {rating} is not between 1 and 5")
-            row["rating"] = rating
-    return row
+    return status, tags_db, rating, notes, split
 
 
-def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, Any]:
+def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> tuple[Any, ...]:
+    """(input_json, output_kind, ideal_output, label, norm_hash, search_text)."""
     m = ctx.mapping
     inputs: dict[str, Any] = {}
     renames = m.variable_names
@@ -347,24 +444,21 @@ def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str,
         text = only if only.__class__ is str else input_text(inputs)
     else:
         text = input_text(inputs)
-    return {
-        "input_json": _dumps(inputs),
-        "system_prompt": None,
-        "conversation_json": None,
-        "tools_json": None,
-        "output_kind": output_kind,
-        "ideal_output": ideal,
-        "label": label,
-        "norm_hash": text_hash(normalize_text(text)),
-        "search_text": text,
-    }
+    return (
+        _dumps(inputs),
+        output_kind,
+        ideal,
+        label,
+        text_hash(normalize_text(text)),
+        text,
+    )
 
 
 _MISSING = object()
 _ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 
-def _convert_chat(record: Mapping[str, Any]) -> dict[str, Any]:
+def _convert_chat(record: Mapping[str, Any]) -> tuple[Any, ...]:
     messages = record.get("messages")
     if not isinstance(messages, list) or not messages:
         raise RowError('"messages" must be a non-empty list of messages')
@@ -403,14 +497,15 @@ def _convert_chat(record: Mapping[str, Any]) -> dict[str, Any]:
         raise RowError('"tools" must be a list')
     text = input_text({}, system_prompt, turns)
     norm = normalize_text(text)
-    return {
-        "input_json": "{}",
-        "system_prompt": system_prompt,
-        "conversation_json": _dumps(turns),
-        "tools_json": _dumps(tools) if tools else None,
-        "output_kind": output_kind,
-        "ideal_output": ideal,
-        "label": None,
-        "norm_hash": text_hash(norm),
-        "search_text": text,
-    }
+    # _CHAT_COLUMNS order
+    return (
+        "{}",
+        system_prompt,
+        _dumps(turns),
+        _dumps(tools) if tools else None,
+        output_kind,
+        ideal,
+        None,
+        text_hash(norm),
+        text,
+    )

@@ -41,16 +41,23 @@ def describe_db_error(exc: BaseException, path: Path) -> str:
     """Turn an SQLite error into a sentence naming the file."""
     msg = str(getattr(exc, "orig", exc)).lower()
     if "disk is full" in msg or "disk full" in msg or getattr(exc, "errno", None) == errno.ENOSPC:
-        return f"Could not save to {path}: the disk is full. Nothing was changed; free some space and try again."
+        return (
+            f"Could not save to {path}: the disk is full. Nothing was changed; "
+            "free some space and try again."
+        )
     if "readonly" in msg or "read-only" in msg:
-        return f"Could not save to {path}: the file or its folder is read-only. Nothing was changed."
+        return (
+            f"Could not save to {path}: the file or its folder is read-only. Nothing was changed."
+        )
     if "locked" in msg or "busy" in msg:
         return (
             f"{path} is being changed by another program (the database is locked). "
             "Close the other program or wait, then try again."
         )
     if "malformed" in msg or "not a database" in msg or "corrupt" in msg:
-        return f"{path} is damaged (SQLite reports: {getattr(exc, 'orig', exc)}). Open a backup copy."
+        return (
+            f"{path} is damaged (SQLite reports: {getattr(exc, 'orig', exc)}). Open a backup copy."
+        )
     return f"Could not read or write {path}: {getattr(exc, 'orig', exc)}"
 
 
@@ -88,9 +95,10 @@ class Project:
             raise UserError(f"{dest} is the open project itself; choose another file name.")
         tmp = dest.with_name(dest.name + ".part")
         try:
-            with contextlib.closing(raw_connect(self.path)) as src, contextlib.closing(
-                sqlite3.connect(str(tmp))
-            ) as dst:
+            with (
+                contextlib.closing(raw_connect(self.path)) as src,
+                contextlib.closing(sqlite3.connect(str(tmp))) as dst,
+            ):
                 src.backup(dst)
                 dst.execute("PRAGMA journal_mode = DELETE")
             os.replace(tmp, dest)
@@ -98,7 +106,9 @@ class Project:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-                raise UserError(f"Could not write {dest}: the disk is full.", where=str(dest)) from exc
+                raise UserError(
+                    f"Could not write {dest}: the disk is full.", where=str(dest)
+                ) from exc
             raise UserError(f"Could not write a copy to {dest}: {exc}", where=str(dest)) from exc
 
     def close(self) -> None:
@@ -121,7 +131,9 @@ def _check_header(path: Path) -> None:
     except IsADirectoryError as exc:
         raise ProjectFileError(f"{path} is a folder, not a project file.", where=str(path)) from exc
     except PermissionError as exc:
-        raise ProjectFileError(f"{path} cannot be read: permission denied.", where=str(path)) from exc
+        raise ProjectFileError(
+            f"{path} cannot be read: permission denied.", where=str(path)
+        ) from exc
     if header != SQLITE_HEADER:
         if not header:
             raise ProjectFileError(f"{path} is empty: it is not a studio project.", where=str(path))
@@ -157,9 +169,10 @@ def _inspect(path: Path) -> tuple[int, str | None, bool]:
 def _backup_before_upgrade(path: Path, from_rev: str | None) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     backup = path.with_name(f"{path.name}.backup-{from_rev or 'none'}-{stamp}")
-    with contextlib.closing(raw_connect(path)) as src, contextlib.closing(
-        sqlite3.connect(str(backup))
-    ) as dst:
+    with (
+        contextlib.closing(raw_connect(path)) as src,
+        contextlib.closing(sqlite3.connect(str(backup))) as dst,
+    ):
         src.backup(dst)
     return backup
 
@@ -265,6 +278,10 @@ def new_project(path: str | Path, *, overwrite: bool = False) -> Project:
         with contextlib.suppress(OSError):
             tmp.unlink()
         if exc.errno == errno.ENOSPC:
-            raise ProjectFileError(f"Could not create {path}: the disk is full.", where=str(path)) from exc
-        raise ProjectFileError(f"Could not create {path}: {exc.strerror or exc}.", where=str(path)) from exc
+            raise ProjectFileError(
+                f"Could not create {path}: the disk is full.", where=str(path)
+            ) from exc
+        raise ProjectFileError(
+            f"Could not create {path}: {exc.strerror or exc}.", where=str(path)
+        ) from exc
     return open_project(path)

@@ -6,7 +6,13 @@ the schema-drift test rely on that).
 
 from studio.core.models.dataset import Dataset, Example, ExampleHistory, Operation
 from studio.core.models.decision import DecisionAnswersRow
-from studio.core.models.evaluation import EvalResult, EvalRun, EvalVariant, Preference, ResponseCache
+from studio.core.models.evaluation import (
+    EvalResult,
+    EvalRun,
+    EvalVariant,
+    Preference,
+    ResponseCache,
+)
 from studio.core.models.meta import ProjectMeta
 from studio.core.models.prompt import LabelEvent, Prompt, PromptLabel, PromptVersion
 

@@ -22,7 +22,9 @@ class EvalRun(SQLModel, table=True):
     dataset_id: int | None = Field(default=None, foreign_key="dataset.id", ondelete="SET NULL")
     split: str = Field(default="test", max_length=20)
     scorer: str = Field(default="exact", max_length=50)
-    scorer_config_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    scorer_config_json: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, default="{}")
+    )
     # Provider settings WITHOUT any key: name, kind, base_url, api_version
     provider_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     concurrency: int = Field(default=8)
@@ -56,7 +58,9 @@ class EvalResult(SQLModel, table=True):
     """The outcome of one call: stored as it arrives, so a run can resume."""
 
     __tablename__ = "eval_result"
-    __table_args__ = (UniqueConstraint("variant_id", "example_id", name="uq_result_variant_example"),)
+    __table_args__ = (
+        UniqueConstraint("variant_id", "example_id", name="uq_result_variant_example"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="eval_run.id", index=True, ondelete="CASCADE")

@@ -20,8 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from studio.core.datasets import curation
-from studio.core.datasets._db import compile_regex
+from studio.core.datasets import compile_regex, curation
 from studio.core.datasets.curation import Changes, update_example
 from studio.core.datasets.duplicates import (
     DEFAULT_THRESHOLD,

@@ -309,7 +309,7 @@ class DetailEditor(QWidget):
         for b in self.label_buttons:
             b.deleteLater()
         self.label_buttons.clear()
-        labels = list(info.labels) if info else []
+        labels = list(info.label_set) if info else []
         for i, name in enumerate(labels[:QUICK_KEYS]):
             b = QPushButton(f"{i + 1}  {name}", self.label_box)
             b.setCheckable(True)
@@ -420,7 +420,7 @@ class DetailEditor(QWidget):
         for h in history:
             field = "deleted row" if h.field == "__row__" else h.field
             before = "…" if h.field == "__row__" else _short(h.before)
-            self.history.addItem(f"{h.at}  {h.actor}: {field} {before} → {_short(h.after)}")
+            self.history.addItem(f"{h.at[:19]}  {h.actor}: {field} {before} → {_short(h.after)}")
         self._loading = False
         self._set_dirty(False)
 

@@ -17,7 +17,14 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.models.dataset import SPLITS, STATUSES
-from studio.ui.datasets.data_access import UNSET, Counts, ExampleFilter, check_regex
+from studio.ui.datasets.data_access import (
+    UNSET,
+    Counts,
+    ExampleFilter,
+    core_values,
+    count_key,
+    regex_problem,
+)
 from studio.ui.datasets.table_model import STATUS_TEXT
 
 SEARCH_DEBOUNCE_MS = 180
@@ -96,7 +103,7 @@ class _MenuFilter(QToolButton):
 
     def _refresh_counts(self) -> None:
         for v, a in self._actions.items():
-            a.setText(f"{a.data()}   ({_fmt(self._counts.get(v, 0))})")
+            a.setText(f"{a.data()}   ({_fmt(self._counts.get(count_key(v), 0))})")
 
     def _update_text(self) -> None:
         sel = self.selected()
@@ -218,7 +225,7 @@ class FilterBar(QWidget):
         text = self.search.text()
         regex = self.regex.isChecked()
         if regex and text:
-            err = check_regex(text)
+            err = regex_problem(text)
             self.regex_error.setVisible(err is not None)
             self.regex_error.setText(err or "")
             if err is not None:
@@ -229,8 +236,8 @@ class FilterBar(QWidget):
             search=text,
             regex=regex,
             statuses=tuple(s for s, b in self.status_buttons.items() if b.isChecked()),
-            labels=self.labels.selected(),
-            splits=tuple(s for s, b in self.split_buttons.items() if b.isChecked()),
+            labels=core_values(self.labels.selected()),
+            splits=core_values(tuple(s for s, b in self.split_buttons.items() if b.isChecked())),
             tags=self.tags.selected(),
         )
 
@@ -261,9 +268,11 @@ class FilterBar(QWidget):
         for st, b in self.status_buttons.items():
             b.setText(f"{b.property('base')} {_fmt(counts.by_status.get(st, 0))}")
         for sp, b in self.split_buttons.items():
-            b.setText(f"{b.property('base')} {_fmt(counts.by_split.get(sp, 0))}")
+            b.setText(f"{b.property('base')} {_fmt(counts.by_split.get(count_key(sp), 0))}")
         self.labels.set_counts(counts.by_label)
-        if counts.matching == counts.total:
+        if counts.total == counts.dataset_total:
             self.summary.setText(f"{_fmt(counts.total)} examples")
         else:
-            self.summary.setText(f"{_fmt(counts.matching)} of {_fmt(counts.total)} examples")
+            self.summary.setText(
+                f"{_fmt(counts.total)} of {_fmt(counts.dataset_total)} examples"
+            )

@@ -1,17 +1,17 @@
 """Dataset overview: counts by status/split/label, label balance, token-length histogram.
 
-Charts are painted with QPainter (no chart dependency). Token lengths are counted with
-the bundled o200k_base tokenizer over each example's input and ideal output text; that
-is an *estimate* of training tokens (the chosen prompt version's template and the chat
-format add tokens; exact per-version counts come from validation), and the chart says so.
-Above :data:`EXACT_LIMIT` examples a spread sample is counted.
+Charts are painted with QPainter (no chart dependency). The numbers come from the core
+(:func:`studio.core.datasets.dataset_stats` without the slow near-duplicate pass, and
+:func:`studio.core.datasets.token_lengths`: o200k_base tokens of each example's input and
+ideal output text, a spread sample above 20,000 examples). That is an *estimate* of
+training tokens (the chosen prompt version's template and the chat format add tokens;
+exact per-version counts come from validation), and the chart says so.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt
@@ -33,35 +33,13 @@ from studio.ui.context import AppContext
 from studio.ui.datasets import data_access as da
 from studio.ui.datasets.table_model import STATUS_COLORS
 
-EXACT_LIMIT = 20_000
-SAMPLE = 5_000
 SPLIT_COLORS = {
     "train": QColor("#2563eb"),
     "validation": QColor("#7c3aed"),
     "test": QColor("#db2777"),
-    da.UNSET: QColor("#9ca3af"),
+    da.NONE_KEY: QColor("#9ca3af"),
 }
 BAR = QColor("#3b82f6")
-
-
-@dataclass(frozen=True, slots=True)
-class TokenStats:
-    """Token lengths per example (input + ideal output)."""
-
-    lengths: list[int]
-    sampled: bool
-    population: int
-
-
-def token_stats(project: Any, dataset_id: int) -> TokenStats:
-    """Count tokens of every example (or a spread sample of a big dataset)."""
-    from studio.core.tokens.counting import counter
-
-    count = counter("o200k_base")
-    n = da.get_dataset(project, dataset_id).examples
-    sampled = n > EXACT_LIMIT
-    pairs = da.text_samples(project, dataset_id, SAMPLE if sampled else None)
-    return TokenStats([count(a) + count(b) for a, b in pairs], sampled, n)
 
 
 class HBarChart(QWidget):
@@ -280,14 +258,17 @@ class OverviewWidget(QWidget):
         gen = self._gen
         self.hist_note.setText("Counting tokens…")
 
-        def stats() -> tuple[da.DatasetInfo, da.DatasetStats]:
-            return da.get_dataset(project, dataset_id), da.dataset_stats(project, dataset_id)
+        def stats() -> tuple[da.DatasetInfo, dict[str, Any]]:
+            # No near-duplicate pass here (seconds on a big dataset, on every tab switch):
+            # the Duplicates & leaks dialog runs it with progress and Cancel
+            st = da.dataset_stats(project, dataset_id, with_duplicates=False, with_tokens=False)
+            return da.get_dataset(project, dataset_id), st
 
-        def got_stats(res: tuple[da.DatasetInfo, da.DatasetStats]) -> None:
+        def got_stats(res: tuple[da.DatasetInfo, dict[str, Any]]) -> None:
             if gen == self._gen:
                 self.show_stats(*res)
 
-        def got_tokens(ts: TokenStats) -> None:
+        def got_tokens(ts: da.TokenLengths) -> None:
             if gen == self._gen:
                 self.show_tokens(ts)
 
@@ -295,39 +276,47 @@ class OverviewWidget(QWidget):
             stats, on_done=got_stats, on_error=self.context.show_error, db=False
         )
         self.context.runner.run(
-            lambda: token_stats(project, dataset_id),
+            lambda: da.token_lengths(project, dataset_id),
             on_done=got_tokens,
             on_error=self.context.show_error,
             db=False,
         )
 
-    def show_stats(self, info: da.DatasetInfo, st: da.DatasetStats) -> None:
-        """Fill the counts and charts."""
-        self.title.setText(f"{info.name}: {st.examples:,} examples")
-        labelled = st.examples - st.by_label.get(da.UNSET, 0)
+    def show_stats(self, info: da.DatasetInfo, st: dict[str, Any]) -> None:
+        """Fill the counts and charts from :func:`studio.core.datasets.dataset_stats`."""
+        none = da.NONE_KEY
+        examples: int = st["examples"]
+        by_status: dict[str, int] = st["by_status"]
+        by_split: dict[str, int] = st["by_split"]
+        by_label: dict[str, int] = st["by_label"]
+        self.title.setText(f"{info.name}: {examples:,} examples")
+        labelled = examples - by_label.get(none, 0)
         bits = [
             f"task: {info.task_type}",
             f"{labelled:,} labelled",
-            f"{st.by_status.get('approved', 0):,} approved",
+            f"{by_status.get('approved', 0):,} approved",
         ]
-        if st.duplicates:
-            bits.append(f"{st.duplicates:,} exact duplicates")
+        if st.get("exact_duplicates"):
+            bits.append(f"{st['exact_duplicates']:,} exact duplicates")
         self.summary.setText(" · ".join(bits))
         self.status_bar.set_parts(
-            [(s.replace("_", " "), st.by_status.get(s, 0), STATUS_COLORS[s]) for s in STATUSES]
+            [(s.replace("_", " "), by_status.get(s, 0), STATUS_COLORS[s]) for s in STATUSES]
         )
         self.split_bar.set_parts(
-            [(s or "unsplit", st.by_split.get(s, 0), SPLIT_COLORS[s]) for s in (*SPLITS, da.UNSET)]
+            [
+                (s if s != none else "unsplit", by_split.get(s, 0), SPLIT_COLORS[s])
+                for s in (*SPLITS, none)
+            ]
         )
         items = sorted(
             (
-                (k or "(no label)", v, BAR if k else QColor("#9ca3af"))
-                for k, v in st.by_label.items()
+                (k if k != none else "(no label)", v, BAR if k != none else QColor("#9ca3af"))
+                for k, v in by_label.items()
             ),
             key=lambda t: (-t[1], t[0].casefold()),
         )
         self.labels.set_items(items)
-        real = [v for k, v in st.by_label.items() if k]
+        real = [v for k, v in by_label.items() if k != none]
         if len(real) >= 2:
             ratio = max(real) / max(1, min(real))
             self.balance_note.setText(
@@ -336,7 +325,7 @@ class OverviewWidget(QWidget):
         else:
             self.balance_note.setText("")
 
-    def show_tokens(self, ts: TokenStats) -> None:
+    def show_tokens(self, ts: da.TokenLengths) -> None:
         """Fill the histogram (always labelled as an estimate)."""
         lengths = ts.lengths
         if not lengths:

@@ -133,7 +133,7 @@ class SplitDialog(QDialog):
         self.error.setText("Splitting…")
 
         def done(result: Any) -> None:
-            ch = da._changes(result.changes)
+            ch = result.changes
             if ch.op_id is not None:
                 if self._push is not None:
                     self._push(ch)

@@ -34,7 +34,7 @@ MAX_CACHED = 20_000
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "#"),
     ("input", "Input"),
-    ("output", "Ideal output"),
+    ("ideal_output", "Ideal output"),
     ("label", "Label"),
     ("status", "Status"),
     ("split", "Split"),
@@ -71,7 +71,7 @@ def _cell_text(row: ExampleRow, col: int) -> str:
     if col == COL_INPUT:
         return row.input
     if col == COL_OUTPUT:
-        return row.output
+        return row.ideal_output
     if col == COL_LABEL:
         return row.label or ""
     if col == COL_STATUS:
@@ -233,7 +233,7 @@ class ExamplesTableModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return row
         if role == _TOOLTIP and col in (COL_INPUT, COL_OUTPUT):
-            text = row.input if col == COL_INPUT else row.output
+            text = row.input if col == COL_INPUT else row.ideal_output
             return text if len(text) > 60 else None
         return None
 

@@ -301,7 +301,7 @@ class DatasetsView(QWidget):
     def reload_datasets(self, select_id: int | None = None) -> None:
         """Refill the dataset list and open ``select_id`` (or the current, or the first)."""
         project = self.project
-        datasets = da.list_datasets(project) if project is not None else []
+        datasets = da.dataset_summaries(project) if project is not None else []
         keep = select_id if select_id is not None else (self.dataset.id if self.dataset else None)
         self.dataset_combo.blockSignals(True)
         self.dataset_combo.clear()
@@ -334,7 +334,7 @@ class DatasetsView(QWidget):
         if idx >= 0 and idx != self.dataset_combo.currentIndex():
             self.dataset_combo.setCurrentIndex(idx)
         self.detail.set_dataset(self.dataset)
-        self.filter_bar.set_dataset(self.dataset.labels, da.all_tags(self.project, dataset_id))
+        self.filter_bar.set_dataset(self.dataset.label_set, da.all_tags(self.project, dataset_id))
         self.filter = self.filter_bar.current()
         self.model.sort_key = ("id", False)
         self.table.horizontalHeader().setSortIndicator(COL_ID, Qt.SortOrder.AscendingOrder)
@@ -382,7 +382,8 @@ class DatasetsView(QWidget):
             self.query_done.emit()
 
         self.context.runner.run(
-            lambda: da.query_ids(project, ds, flt, sort),
+            # the model's sort key is (column, descending); the core's (column, ascending)
+            lambda: da.query_ids(project, ds, flt, (sort[0], not sort[1])),
             on_done=done,
             on_error=self._query_failed,
             db=False,
@@ -466,7 +467,7 @@ class DatasetsView(QWidget):
         except NotFoundError:
             self.detail.show_example(None)
             return
-        self.detail.show_example(detail, da.example_history(self.project, example_id, 20))
+        self.detail.show_example(detail, detail.history[:20])
 
     def move(self, step: int) -> None:
         """Go ``step`` rows down (negative: up), staying inside the table."""
@@ -496,7 +497,7 @@ class DatasetsView(QWidget):
         if mods not in (Qt.KeyboardModifier.NoModifier,):
             return False
         if Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
-            labels = self.dataset.labels if self.dataset else ()
+            labels = self.dataset.label_set if self.dataset else ()
             n = key - Qt.Key.Key_1
             if n < min(len(labels), QUICK_KEYS):
                 self.apply_to_current("label", labels[n])
@@ -635,7 +636,7 @@ class DatasetsView(QWidget):
         self._refresh_after(changes)
 
     def _refresh_after(self, changes: da.Changes) -> None:
-        if changes.structural:
+        if changes.rows_added_or_removed:
             self.reload_datasets(self.dataset.id if self.dataset else None)
             return
         if len(changes.example_ids) <= REFRESH_ROWS_LIMIT:
@@ -659,7 +660,7 @@ class DatasetsView(QWidget):
         matching = self.model.rowCount()
         dlg = BulkDialog(
             field,
-            labels=self.dataset.labels,
+            labels=self.dataset.label_set,
             tags=da.all_tags(self.project, self.dataset.id),
             selected=len(self.selected_ids()),
             matching=matching,
@@ -833,7 +834,7 @@ class DatasetsView(QWidget):
             else:
                 # Hidden by the filter: clear it, then reveal once the query is back
                 self.filter_bar.set_dataset(
-                    self.dataset.labels, da.all_tags(self.project, dataset_id)
+                    self.dataset.label_set, da.all_tags(self.project, dataset_id)
                 )
                 self.filter = self.filter_bar.current()
                 self.filter_bar.set_counts(self.last_counts) if self.last_counts else None

@@ -375,8 +375,6 @@ def test_judge_scorer_records_judge_preferences(ab) -> None:  # type: ignore[no-
 
 
 def test_demo_run(tmp_path: Path) -> None:
-    import time
-
     pytest.importorskip("studio.core.demo_dataset")
     from studio.core.db.project import new_project
     from studio.core.demo_dataset import add_demo_dataset
@@ -387,13 +385,11 @@ def test_demo_run(tmp_path: Path) -> None:
     try:
         add_demo_prompts(project)
         add_demo_dataset(project)
-        start = time.perf_counter()
         run_id = add_demo_run(project)
-        elapsed = time.perf_counter() - start
         summary = service.run_summary(project, run_id)
     finally:
         project.close()
-    assert elapsed < 5.0
+    # (how long the demo run takes is measured in benchmarks/, not asserted here)
     assert summary.status == "completed" and summary.recorded_note == DEMO_NOTE
     v2, v4 = summary.variants
     assert (v2.prompt, v4.prompt) == ("banking-intent@2", "banking-intent@4")

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from fmt_helpers import chat_records
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from studio.core.formats import FORMATS, validate_file
@@ -41,6 +41,11 @@ def check_file(tmp_path: Path, data: bytes, fmt: str = "auto") -> None:
     path.write_bytes(data)
     report = validate_file(path, fmt, max_findings_per_code=50)
     verdicts = report.stats.get("verdicts")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # a UTF-16 byte-order mark: refused as a whole before any line is read
+        assert report.stats["lines"] == 0 and "invalid_utf8" in report.codes()
+        assert not report.valid
+        return
     if data:
         assert report.stats["lines"] == lf_lines(data)
         assert verdicts is not None and sum(verdicts.values()) == lf_lines(data)
@@ -54,6 +59,8 @@ def check_file(tmp_path: Path, data: bytes, fmt: str = "auto") -> None:
 
 @SETTINGS
 @given(data=st.binary(max_size=600))
+@example(data=b"\xfe\xff")  # found by Hypothesis in a CI run: a lone UTF-16 BOM
+@example(data=b"\xff\xfe{}\n")
 def test_random_bytes(tmp_path: Path, data: bytes) -> None:
     check_file(tmp_path, data)
 

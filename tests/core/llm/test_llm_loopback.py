@@ -6,6 +6,7 @@ import http.client
 import json
 import socket
 import time
+from typing import Any
 
 import pytest
 from helpers import Fault, dead_port, loopback
@@ -42,20 +43,50 @@ def test_models_health_and_chat_with_the_real_sdk() -> None:
         assert server.last_authorization == "Bearer sk-test-000000000000000000"
 
 
-def test_no_nagle_stall_on_sequential_calls() -> None:
+class _CountingWriter:
+    """Wraps a handler's ``wfile`` and counts the writes of each response."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.writes = 0
+
+    def write(self, data: bytes) -> int:
+        self.writes += 1
+        return int(self.inner.write(data))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_no_nagle_stall_on_sequential_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What prevents the Nagle + delayed-ACK stall (~40 ms per call): TCP_NODELAY on every
+    connection and each answer in one write. The speed itself (~4 ms per call) is measured
+    by benchmarks/bench_ab.py, not asserted here (timings are not stable on shared CI)."""
+    from studio.core.llm import loopback_server
+
+    connections: list[tuple[int, _CountingWriter]] = []
+    original_setup = loopback_server._Handler.setup
+
+    def setup(self: Any) -> None:
+        original_setup(self)
+        nodelay = self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        self.wfile = _CountingWriter(self.wfile)
+        connections.append((nodelay, self.wfile))
+
+    monkeypatch.setattr(loopback_server._Handler, "setup", setup)
     with loopback() as server:
         client = OpenAI(base_url=server.base_url, api_key="x", max_retries=0)
         try:
-            client.chat.completions.create(model="m", messages=[{"role": "user", "content": "w"}])
-            start = time.perf_counter()
-            for _ in range(20):
+            for _ in range(21):
                 client.chat.completions.create(
                     model="m", messages=[{"role": "user", "content": "x"}]
                 )
-            per_call = (time.perf_counter() - start) / 20
         finally:
             client.close()
-    assert per_call < 0.025  # ~4 ms; a two-write server would take ~45 ms
+        assert server.chat_requests == 21
+    assert connections and all(nodelay for nodelay, _ in connections)
+    # keep-alive: one connection served all 21 answers, each in a single write
+    assert sum(w.writes for _, w in connections) == 21
 
 
 def test_loading_period_answers_llama_cpp_503() -> None:
@@ -118,11 +149,14 @@ def test_stop_releases_a_stalled_handler_quickly() -> None:
         b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\n"
         b'{"messages": []}'
     )
-    time.sleep(0.1)
+    deadline = time.monotonic() + 10
+    while s.in_flight != 1 and time.monotonic() < deadline:  # the handler got the request
+        time.sleep(0.01)
     assert s.in_flight == 1
     start = time.monotonic()
     server.__exit__(None, None, None)
-    assert time.monotonic() - start < 2.0
+    # typically ~0.05 s; the bound only has to be far below the 30 s stall
+    assert time.monotonic() - start < 5.0
     sock.close()
 
 

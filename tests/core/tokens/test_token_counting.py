@@ -78,8 +78,12 @@ HAND_MADE = [
 def test_ids_match_tiktoken_on_handmade_and_banking77(name: str,
                                                       tiktoken_encodings: dict[str, Any]) -> None:
     ref = tiktoken_encodings[name]
-    texts = HAND_MADE + banking77_texts()
-    for text in texts:
+    for text in HAND_MADE:
+        assert encode(text, name) == ref.encode(text, disallowed_special=()), text[:60]
+        assert count_tokens(text, name) == len(ref.encode(text, disallowed_special=()))
+    if not (BANKING77 / "train.csv").exists():
+        pytest.skip("hand-made texts match; shared/datasets/banking77 is not beside the repo")
+    for text in banking77_texts():
         assert encode(text, name) == ref.encode(text, disallowed_special=()), text[:60]
         assert count_tokens(text, name) == len(ref.encode(text, disallowed_special=()))
 

@@ -51,7 +51,7 @@ def test_model_fetches_lazily_in_blocks(project: Project) -> None:
 def test_bulk_label_on_filter_undo_redo(
     qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None]
 ) -> None:
-    labels = view.dataset.labels
+    labels = view.dataset.label_set
     ds = view.dataset.id
     # Filter: examples labelled with the first label
     view.filter_bar.labels.select([labels[0]])
@@ -126,7 +126,7 @@ def test_search_regex_and_live_counts(
     view.filter_bar.search.setText("(unclosed")
     view.filter_bar.flush()
     idle()
-    assert "not valid" in view.filter_bar.regex_error.text()
+    assert "not a valid regular expression" in view.filter_bar.regex_error.text()
     # Status facet: approve one, filter by approved
     view.filter_bar.clear()
     idle()
@@ -153,7 +153,7 @@ def test_navigate_requested_reveals_hidden_example(
 ) -> None:
     ds = view.dataset.id
     last = da.query_ids(project, ds)[-1]
-    view.filter_bar.labels.select([view.dataset.labels[0]])  # hides the last example
+    view.filter_bar.labels.select([view.dataset.label_set[0]])  # hides the last example
     idle()
     assert view.model.row_of(last) == -1
     view.context.navigate_requested.emit("datasets", {"dataset_id": ds, "example_id": last})

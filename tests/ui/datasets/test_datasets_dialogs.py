@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -64,7 +65,7 @@ def test_import_dialog_good_rows_only(
     assert not dlg.error.isVisible(), dlg.error.text()
     idle()
     info = da.get_dataset(project, got[0])
-    assert info.name == "queries" and info.examples == 4
+    assert info.name == "queries" and da.counts(project, info.id).total == 4
     assert view.dataset is not None and view.dataset.id == got[0]
     assert view.model.rowCount() == 4
     assert dlg.result() == ImportDialog.DialogCode.Accepted
@@ -114,26 +115,150 @@ def test_split_dialog_and_undo(
     assert view.filter_bar.split_buttons["test"].text() == "test 10"
     view.context.undo_stack.undo()
     idle()
-    assert da.counts(project, view.dataset.id).by_split == {da.UNSET: 50}
+    assert da.counts(project, view.dataset.id).by_split == {
+        "train": 0, "validation": 0, "test": 0, da.NONE_KEY: 50}
+    assert view.filter_bar.split_buttons[da.UNSET].text() == "unsplit 50"
 
 
-def test_duplicates_review_drop(
+def _open_dupes(qtbot: QtBot, view: DatasetsView, **kw: Any) -> DuplicatesDialog:
+    dlg = DuplicatesDialog(view.context, view.dataset, push=view._push_command, parent=view,
+                           **kw)
+    qtbot.addWidget(dlg)
+    return dlg
+
+
+def _top(dlg_list: Any, ids: set[int]) -> Any:
+    """The tree's top-level item whose examples are exactly ``ids``."""
+    tree = dlg_list.tree
+    for i in range(tree.topLevelItemCount()):
+        item = tree.topLevelItem(i)
+        kids = {item.child(k).data(0, Qt.ItemDataRole.UserRole + 1)
+                for k in range(item.childCount())}
+        if kids == ids:
+            return item
+    raise AssertionError(f"no group of {ids}")
+
+
+def test_duplicates_review_near_and_exact(
     qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None]
 ) -> None:
     ids = da.query_ids(project, view.dataset.id)
     first = da.get_example(project, ids[0])
-    # Make example 2 a copy of example 1 (an edit the import could not have caught)
-    da.update_example(project, ids[1], inputs=dict(first.inputs))
-    dlg = DuplicatesDialog(view.context, view.dataset, push=view._push_command, parent=view)
-    qtbot.addWidget(dlg)
-    dlg.show()
-    assert dlg.tabs.tabText(0) == "Duplicates (1)"
-    group = dlg.dupes.current_group()
-    assert group is not None and set(group[1].example_ids) == {ids[0], ids[1]}
-    qtbot.mouseClick(dlg.dupes.drop, Qt.MouseButton.LeftButton)
+    third = da.get_example(project, ids[2])
+    text = str(third.inputs["text"])
+    assert len(text) > 20
+    # An exact copy (after normalising case) and a near copy (one character dropped)
+    da.update_example(project, ids[1], inputs={"text": str(first.inputs["text"]).upper()})
+    da.update_example(project, ids[3], inputs={"text": text[:10] + text[11:]})
+    dlg = _open_dupes(qtbot, view)
+    with qtbot.waitSignal(dlg.analysed, timeout=20000):
+        dlg.show()
+    assert dlg.analysis is not None and dlg.analysis.threshold == 0.9
+    n_groups = dlg.dupes.tree.topLevelItemCount()
+    assert dlg.tabs.tabText(0) == f"Duplicates ({n_groups})" and n_groups >= 2
+    exact = _top(dlg.dupes, {ids[0], ids[1]})
+    near = _top(dlg.dupes, {ids[2], ids[3]})
+    assert "exact" in exact.text(1)
+    sim = float(near.text(1).rsplit(" ", 1)[1])
+    assert 0.9 <= sim < 1.0  # the core's near-duplicate similarity is shown
+    assert exact.child(0).text(1).upper() == exact.child(1).text(1).upper()
+
+    # Merge into the chosen (the second example of the near group)
+    dlg.dupes.tree.setCurrentItem(near.child(1))
+    with qtbot.waitSignal(dlg.resolved, timeout=10000):
+        qtbot.mouseClick(dlg.merge, Qt.MouseButton.LeftButton)
+    assert da.fetch_rows(project, [ids[2]]) == []
+    kept = da.get_example(project, ids[3])
+    assert f"#{ids[2]}" in kept.notes
+    assert dlg.tabs.tabText(0) == f"Duplicates ({n_groups - 1})"
+    # Drop the others of the exact group (★ = the oldest is kept)
+    dlg.dupes.tree.setCurrentItem(_top(dlg.dupes, {ids[0], ids[1]}))
+    with qtbot.waitSignal(dlg.resolved, timeout=10000):
+        qtbot.mouseClick(dlg.drop, Qt.MouseButton.LeftButton)
+    assert da.fetch_rows(project, [ids[1]]) == [] and da.fetch_rows(project, [ids[0]])
+    assert da.counts(project, view.dataset.id).total == 48
+    assert dlg.changed and view.context.undo_stack.count() == 2  # one step per action
+    view.context.undo_stack.undo()
+    idle()
+    assert da.counts(project, view.dataset.id).total == 49
+    with qtbot.waitSignal(dlg.analysed, timeout=20000):  # the undone drop is found again
+        qtbot.mouseClick(dlg.find_button, Qt.MouseButton.LeftButton)
+    assert _top(dlg.dupes, {ids[0], ids[1]}) is not None
+    # Keep all: the remaining groups are tagged reviewed and not found again
+    remaining = dlg.dupes.tree.topLevelItemCount()
+    while dlg.dupes.tree.topLevelItemCount():
+        dlg.dupes.tree.setCurrentItem(dlg.dupes.tree.topLevelItem(0))
+        with qtbot.waitSignal(dlg.resolved, timeout=10000):
+            qtbot.mouseClick(dlg.keep, Qt.MouseButton.LeftButton)
+    assert view.context.undo_stack.count() == 1 + remaining
+    with qtbot.waitSignal(dlg.analysed, timeout=20000):
+        qtbot.mouseClick(dlg.find_button, Qt.MouseButton.LeftButton)
     assert dlg.tabs.tabText(0) == "Duplicates (0)"
-    assert da.get_dataset(project, view.dataset.id).examples == 49
-    assert view.context.undo_stack.count() == 1
+    assert "dup-reviewed" in da.get_example(project, ids[0]).tags
+
+
+def test_leaks_review_move_and_drop(
+    qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None]
+) -> None:
+    from studio.core.datasets import curation
+
+    ds = view.dataset.id
+    ids = da.query_ids(project, ds)
+    for test_id, train_id in ((ids[0], ids[1]), (ids[2], ids[3])):
+        text = str(da.get_example(project, test_id).inputs["text"])
+        da.update_example(project, train_id, inputs={"text": text + "!"})
+        curation.set_split(project, ds, [test_id], "test")
+        curation.set_split(project, ds, [train_id], "train")
+    dlg = _open_dupes(qtbot, view)
+    with qtbot.waitSignal(dlg.analysed, timeout=20000):
+        dlg.show()
+    assert dlg.tabs.tabText(1) == "Leaks (2)"
+    first = _top(dlg.leaks, {ids[0], ids[1]})
+    assert first.text(0) == f"test {ids[0]} ↔ train {ids[1]}"
+    dlg.leaks.tree.setCurrentItem(first)
+    with qtbot.waitSignal(dlg.resolved, timeout=10000):
+        qtbot.mouseClick(dlg.leak_move, Qt.MouseButton.LeftButton)
+    assert da.get_example(project, ids[0]).split == "train"
+    dlg.leaks.tree.setCurrentItem(_top(dlg.leaks, {ids[2], ids[3]}))
+    with qtbot.waitSignal(dlg.resolved, timeout=10000):
+        qtbot.mouseClick(dlg.leak_drop_train, Qt.MouseButton.LeftButton)
+    assert da.fetch_rows(project, [ids[3]]) == [] and da.fetch_rows(project, [ids[2]])
+    assert dlg.tabs.tabText(1) == "Leaks (0)"
+    with qtbot.waitSignal(dlg.analysed, timeout=20000):
+        qtbot.mouseClick(dlg.find_button, Qt.MouseButton.LeftButton)
+    assert dlg.tabs.tabText(1) == "Leaks (0)"
+
+
+def test_duplicates_detection_reports_progress_and_cancels(
+    qtbot: QtBot, view: DatasetsView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from studio.core.progress import Progress
+    from studio.ui.datasets import duplicates_dialog
+
+    started = threading.Event()
+
+    def slow(project: Any, dataset_id: int, threshold: float, report: Any, cancel: Any) -> Any:
+        report(Progress(1, 3, "Finding candidate pairs"))
+        started.set()
+        while not cancel.cancelled:  # a long detection, until Cancel
+            threading.Event().wait(0.01)
+        cancel.raise_if_cancelled()
+
+    monkeypatch.setattr(duplicates_dialog, "analyse_for_review", slow)
+    dlg = _open_dupes(qtbot, view, threshold=0.95)
+    dlg.show()
+    assert started.wait(10)
+    qtbot.waitUntil(lambda: dlg.message.text() == "Finding candidate pairs", timeout=5000)
+    assert dlg.progress.isVisible() and dlg.progress.value() == 1
+    assert dlg.cancel_button.isVisible() and not dlg.find_button.isEnabled()
+    assert not dlg.keep.isEnabled()  # nothing to act on while it runs
+    with qtbot.waitSignal(dlg.analysed, timeout=10000):
+        qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    assert dlg.message.text().startswith("Cancelled")
+    assert not dlg.progress.isVisible() and dlg.find_button.isEnabled()
+    assert dlg.analysis is None
 
 
 def test_overview_counts_and_histogram(

@@ -22,7 +22,7 @@ def _row(view: DatasetsView, r: int) -> da.ExampleRow:
 
 
 def test_number_key_sets_label_and_advances(qtbot: QtBot, view: DatasetsView) -> None:
-    labels = view.dataset.labels
+    labels = view.dataset.label_set
     resets: list[int] = []
     changed_rows: list[tuple[int, int]] = []
     view.model.modelReset.connect(lambda: resets.append(1))
@@ -83,7 +83,7 @@ def test_typing_in_notes_never_triggers_shortcuts(qtbot: QtBot, view: DatasetsVi
 def test_label_button_keeps_focus_in_table(qtbot: QtBot, view: DatasetsView) -> None:
     view.select_row(0)
     qtbot.mouseClick(view.detail.label_buttons[2], Qt.MouseButton.LeftButton)
-    assert _row(view, 0).label == view.dataset.labels[2]
+    assert _row(view, 0).label == view.dataset.label_set[2]
     assert view.table.hasFocus()
     assert view.table.currentIndex().row() == 1
     assert view.detail.label_buttons[0].text().startswith("1  ")  # the key is shown
@@ -96,7 +96,7 @@ def test_single_edit_undo_redo(
     eid = view.current_id()
     old = da.get_example(project, eid).label
     qtbot.keyClick(view.table, Qt.Key.Key_3)
-    assert da.get_example(project, eid).label == view.dataset.labels[2] != old
+    assert da.get_example(project, eid).label == view.dataset.label_set[2] != old
     qtbot.keyClick(view.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     idle()
     assert da.get_example(project, eid).label == old
@@ -107,4 +107,4 @@ def test_single_edit_undo_redo(
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
     idle()
-    assert da.get_example(project, eid).label == view.dataset.labels[2]
+    assert da.get_example(project, eid).label == view.dataset.label_set[2]

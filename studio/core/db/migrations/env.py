@@ -16,7 +16,9 @@ target_metadata = SQLModel.metadata
 _stage_tables = os.environ.get("STUDIO_MIGRATION_TABLES")
 
 
-def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def _include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     if _stage_tables and type_ == "table":
         return name in _stage_tables.split(",")
     if _stage_tables and type_ in {"index", "unique_constraint", "foreign_key_constraint"}:
