@@ -136,6 +136,15 @@ def _import(args: argparse.Namespace) -> int:
         mapping.task_type = "classification"
     elif args.output_field and mapping.task_type == "classification":
         mapping.task_type = "generation"
+    if preview.kind != "chat" and not preview.columns:
+        # Nothing readable in the first rows: say why instead of listing no fields
+        if preview.rejected:
+            _line, reason = preview.rejected[0]
+            raise CliUsageError(f"{path}: {reason}. Nothing was imported.")
+        raise CliUsageError(
+            f"{path} holds no records with named fields (such as {{\"text\": ...}}); "
+            "nothing was imported."
+        )
     if preview.kind != "chat" and not mapping.input_fields:
         raise CliUsageError(
             f"{path}: cannot tell which field is the input; name it with --input-field "

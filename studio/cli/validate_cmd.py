@@ -82,7 +82,10 @@ def run_validate(args: argparse.Namespace) -> int:
         report = validate_file(path, args.format, model=args.model, schema=schema)
     except UserError as exc:
         if exc.where == "schema" and args.schema is not None:
-            raise CliUsageError(f"The schema file {args.schema}: {exc.message}") from None
+            detail = exc.message.removeprefix("The output JSON Schema is invalid: ")
+            raise CliUsageError(
+                f"The schema file {args.schema} is not a valid JSON Schema: {detail}"
+            ) from None
         raise
     unreadable = [f for f in report.findings if f.code == "cannot_read"]
     if unreadable:

@@ -142,15 +142,29 @@ def _set_column_bulk(
         params[f"v{i}"] = val
         params[f"after{i}"] = orjson.dumps(val).decode()
         params[f"f{i}"] = col
-        conn.execute(
-            text(
-                "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
-                f"after_json, actor, at) SELECT id, dataset_id, :op, :f{i}, json_quote({col}), "
-                f":after{i}, :actor, :now FROM example WHERE id IN (SELECT id FROM _sel_ids) "
-                f"AND {changed} AND {col} IS NOT :v{i}"
-            ),
-            params,
-        )
+    # One pass over the selected rows writes the history of every column (a row per
+    # column whose value differs): with ``also`` (a classification label also sets the
+    # ideal output) this reads each example once instead of once per column. CROSS
+    # JOIN keeps SQLite's loop order: selected ids ascending, then the columns in
+    # order, so one example's history rows keep the order they had.
+    def case(arms: list[str]) -> str:
+        return "CASE f.k " + " ".join(f"WHEN {i} THEN {a}" for i, a in enumerate(arms)) + " END"
+
+    cols = list(sets)
+    keys = " UNION ALL ".join(f"SELECT {i} AS k" for i in range(len(cols)))
+    conn.execute(
+        text(
+            "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
+            f"after_json, actor, at) SELECT e.id, e.dataset_id, :op, "
+            f"{case([f':f{i}' for i in range(len(cols))])}, "
+            f"{case([f'json_quote(e.{c})' for c in cols])}, "
+            f"{case([f':after{i}' for i in range(len(cols))])}, :actor, :now "
+            f"FROM _sel_ids s CROSS JOIN example e CROSS JOIN ({keys}) f "
+            f"WHERE e.id = s.id AND e.{changed} "
+            f"AND {case([f'e.{c} IS NOT :v{i}' for i, c in enumerate(cols)])}"
+        ),
+        params,
+    )
     assignments = ", ".join(f"{col} = :v{i}" for i, col in enumerate(sets)) + ", updated_at = :now"
     conn.execute(
         text(

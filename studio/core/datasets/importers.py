@@ -197,6 +197,11 @@ def sniff(path: str | Path) -> FileFormat:
         try:
             kind = _kind_of(orjson.loads(first))
         except orjson.JSONDecodeError:
+            # A first line longer than the sniffed head is cut off, not pretty-printed:
+            # in a .jsonl file it stays JSON Lines (and is reported as too long).
+            cut_off = "\n" not in text_head.lstrip() and size > len(head)
+            if cut_off and suffix in (".jsonl", ".ndjson"):
+                return FileFormat(path, "jsonl", kind, encoding, None, size, tuple(warnings))
             if first == "{" or not first.endswith("}"):
                 # A pretty-printed single document, not JSON Lines
                 return FileFormat(path, "json", "records", encoding, None, size, tuple(warnings))

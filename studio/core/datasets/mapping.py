@@ -19,6 +19,7 @@ from studio.core.datasets.importers import Preview
 from studio.core.datasets.normalize import (
     input_text,
     message_text,
+    norm_hash,
     normalize_text,
     split_tag_list,
     tags_to_db,
@@ -399,13 +400,14 @@ def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> tuple[Any
     m = ctx.mapping
     inputs: dict[str, Any] = {}
     renames = m.variable_names
+    given: Any = None
     for name in m.input_fields:
-        value = record.get(name, _MISSING)
-        if value is _MISSING:
+        given = record.get(name, _MISSING)
+        if given is _MISSING:
             raise RowError(f'the input field "{name}" is missing')
-        if value is None or (value.__class__ is str and not value.strip()):
+        if given is None or (given.__class__ is str and not given.strip()):
             raise RowError(f'the input field "{name}" is empty')
-        inputs[renames.get(name, name) if renames else name] = value
+        inputs[renames.get(name, name) if renames else name] = given
     label: str | None = None
     if m.label_field:
         raw_label = record.get(m.label_field, _MISSING)
@@ -439,17 +441,16 @@ def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> tuple[Any
             raise RowError(
                 f"the output does not match the dataset's schema at {path}: {error.message}"
             )
-    if len(inputs) == 1:
-        only = next(iter(inputs.values()))
-        text = only if only.__class__ is str else input_text(inputs)
+    if len(m.input_fields) == 1 and given.__class__ is str:
+        text = given  # one text input: its value (what input_text gives, without the call)
     else:
         text = input_text(inputs)
     return (
-        _dumps(inputs),
+        orjson.dumps(inputs).decode(),
         output_kind,
         ideal,
         label,
-        text_hash(normalize_text(text)),
+        norm_hash(text),
         text,
     )
 

@@ -11,19 +11,23 @@ import contextlib
 import errno
 import getpass
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session
 
 from studio import __version__
 from studio.core.db import migrate
 from studio.core.db.engine import APPLICATION_ID, make_engine, raw_connect
 from studio.core.errors import ProjectFileError, UserError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PROJECT_SUFFIX = ".studio"
@@ -35,6 +39,13 @@ def current_user() -> str:
         return os.environ.get("STUDIO_USER") or getpass.getuser()
     except Exception:  # getpass fails without a login name (some containers)
         return "unknown"
+
+
+def _disk_nearly_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < 256 * 1024
+    except OSError:
+        return False
 
 
 def describe_db_error(exc: BaseException, path: Path) -> str:
@@ -54,6 +65,20 @@ def describe_db_error(exc: BaseException, path: Path) -> str:
             f"{path} is being changed by another program (the database is locked). "
             "Close the other program or wait, then try again."
         )
+    if "disk i/o error" in msg and _disk_nearly_full(path):
+        # SQLite says "disk I/O error" when it cannot grow its -shm/-wal files
+        return (
+            f"Could not open or save {path}: the disk is full. Nothing was changed; "
+            "free some space and try again."
+        )
+    if "unable to open" in msg and path.exists() and not (
+        os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    ):
+        # A WAL file in a read-only folder cannot even be read (SQLite needs its -shm)
+        return (
+            f"{path} is read-only. Studio saves every change at once, so it needs to write "
+            "the file and its folder: change the permissions or use a copy."
+        )
     if "malformed" in msg or "not a database" in msg or "corrupt" in msg:
         return (
             f"{path} is damaged (SQLite reports: {getattr(exc, 'orig', exc)}). Open a backup copy."
@@ -67,14 +92,33 @@ class Project:
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
         self.engine = engine
+        event.listen(engine, "begin", self._check_present)
+        event.listen(engine, "do_connect", self._check_present)
+
+    def _check_present(self, *_args: object) -> None:
+        """Refuse every transaction once the file is gone (one stat, ~2 µs).
+
+        SQLite would go on writing into the deleted file (lost at close) or a new
+        connection would create an empty file at the old path.
+        """
+        if not self.path.exists():
+            raise UserError(
+                f"{self.path} was deleted or moved while it was open, so nothing more can be "
+                "read from or saved to it. Put the file back, or open it from where it is now.",
+                where=str(self.path),
+            )
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: commits on success, rolls back on error, maps disk errors.
 
         Raises:
-            UserError: the disk is full, the file became read-only or is locked.
+            UserError: the disk is full, the file became read-only or is locked, or it
+                was deleted or moved while open.
         """
+        # SQLModel (with pydantic) is imported on first use, not when a project opens
+        from sqlmodel import Session
+
         session = Session(self.engine, expire_on_commit=False)
         try:
             yield session
@@ -93,6 +137,7 @@ class Project:
         dest = Path(dest)
         if dest.resolve() == self.path.resolve():
             raise UserError(f"{dest} is the open project itself; choose another file name.")
+        self._check_present()  # else raw_connect would create an empty file to copy
         tmp = dest.with_name(dest.name + ".part")
         try:
             with (

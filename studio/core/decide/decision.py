@@ -222,8 +222,10 @@ def what_would_change(ctx: Context, rule: Rule) -> list[str]:
                        f"({t.good_examples} in all) the data would meet the usual bar instead "
                        "of the minimum.")
         if e.leaks:
-            out.append(f"Removing the {num(e.leaks)} leaked test examples from the training "
-                       "data makes the test score trustworthy.")
+            leaked = "the leaked test example" if e.leaks == 1 else (
+                f"the {num(e.leaks)} leaked test examples")
+            out.append(f"Removing {leaked} from the training data makes the test score "
+                       "trustworthy.")
         if e.validation_errors:
             out.append(f"Fixing the {num(e.validation_errors)} validation errors makes the "
                        "training file usable.")
@@ -315,7 +317,8 @@ def warnings_for(ctx: Context, rule: Rule) -> list[str]:
         out.append(f"The test split has only {num(e.test_set_size)} examples{txt}: scores "
                    f"differ by chance; aim for at least {t.min_test_set}.")
     if e.leaks:
-        out.append(f"{num(e.leaks)} test examples also appear in the training data.")
+        appear = "example also appears" if e.leaks == 1 else "examples also appear"
+        out.append(f"{num(e.leaks)} test {appear} in the training data.")
     if e.validation_errors:
         out.append(f"The training file has {num(e.validation_errors)} validation errors.")
     if e.validation_warnings:

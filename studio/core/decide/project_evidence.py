@@ -743,7 +743,8 @@ def _fill_duplicates(
         f"{DEFAULT_THRESHOLD:.2f}")
     leaked = {lk.test_id for lk in leaks}
     ev.leaks = len(leaked)
-    prov["leaks"] = (f"dataset {ds.name}: {num(len(leaked))} test examples duplicate a train or "
+    verb = "example duplicates" if len(leaked) == 1 else "examples duplicate"
+    prov["leaks"] = (f"dataset {ds.name}: {num(len(leaked))} test {verb} a train or "
                      f"validation example (similarity ≥ {DEFAULT_THRESHOLD:.2f})")
 
 

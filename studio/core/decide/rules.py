@@ -432,7 +432,9 @@ def explain_data_not_ready(ctx: Context) -> list[Reason]:
                          "usual bar)", ctx))
     if e.leaks:
         out.append(_r_ev("leaks", e.leaks,
-                         f"{num(e.leaks)} test examples also appear in the training data: the "
+                         f"{num(e.leaks)} test example"
+                         f"{' also appears' if e.leaks == 1 else 's also appear'}"
+                         " in the training data: the "
                          "test score would be inflated", ctx))
     if e.validation_errors:
         out.append(_r_ev("validation_errors", e.validation_errors,

@@ -20,6 +20,10 @@ Design decisions (engineering-facts "Bars we should set" 3, 4, 8-13):
   now and say so), else exponential back-off with jitter.
 * **Fail fast.** 3 consecutive failures to even connect (no HTTP answer in between) abort
   the run with "Server unreachable at URL" (promptfoo takes 84 s for 4 calls).
+* **Stop when every call is refused alike.** 8 answers of 401/403 before any success (the
+  key is wrong), or 8 answers of 404 for one model before any success for it (the model
+  does not exist there), abort the run with the server's sentence instead of spending the
+  whole test split on the same error.
 * **Cheap cache hits.** Cached items never take a slot, and the openai client (0.9 s to
   import) is built only when the first cache miss needs it.
 * We post the raw body with ``client.post(..., cast_to=bytes)`` and parse with orjson:
@@ -51,6 +55,7 @@ from studio.core.llm.client import (
 )
 from studio.core.llm.errors import (
     MappedError,
+    ProviderRefusedError,
     ServerUnreachableError,
     map_exception,
     unreachable_message,
@@ -64,6 +69,7 @@ if TYPE_CHECKING:
 DEFAULT_CONCURRENCY = 8
 MIN_CONCURRENCY = 1
 MAX_CONCURRENCY = 64
+REFUSALS_BEFORE_ABORT = 8  # refusals alike (401/403, or 404 for one model) that stop a run
 PriceFn = Callable[[str, int, int], "float | None"]
 
 
@@ -436,6 +442,9 @@ class _Run:
         self.http_requests = 0
         self.retries = 0
         self.connect_failures = 0
+        self.refused: dict[str, int] = {}  # "auth" or "model:<name>" -> refusals seen
+        self.succeeded_models: set[str] = set()
+        self.abort_class: type[ServerUnreachableError] = ServerUnreachableError
         self.abort_message: str | None = None
         self.failure: BaseException | None = None
         self.cancelled = False
@@ -621,6 +630,7 @@ class _Run:
                             retryable=True,
                         )
                     else:
+                        self.succeeded_models.add(item.model)
                         self.limiter.on_success()
                         if self.cache is not None and self.cache_write:
                             self.cache.put(digest, {"response": data, "latency_ms": latency_ms})
@@ -634,6 +644,8 @@ class _Run:
                         return
                 elif mapped.status is not None:
                     self.connect_failures = 0
+                if self._refused_alike(mapped, item.model):
+                    return
                 if mapped.kind == "rate_limit":
                     self.limiter.on_rate_limited(epoch)
 
@@ -676,6 +688,25 @@ class _Run:
             if holding:
                 self.limiter.release()
 
+    def _refused_alike(self, mapped: MappedError, model: str) -> bool:
+        """Count a refusal; halt the run (True) once every call is bound to fail alike."""
+        if mapped.kind in ("auth", "permission") and not self.succeeded:
+            key = "auth"
+        elif mapped.kind == "not_found" and model not in self.succeeded_models:
+            key = f"model:{model}"
+        else:
+            return False
+        self.refused[key] = self.refused.get(key, 0) + 1
+        if self.refused[key] < REFUSALS_BEFORE_ABORT or self.abort_message is not None:
+            return False
+        self.abort_class = ProviderRefusedError
+        self.abort_message = (
+            f"{mapped.message} The run stopped after {self.refused[key]} refused calls, "
+            "since every other call would be refused the same way."
+        )
+        self._halt()
+        return True
+
     async def execute(self, items: list[WorkItem], total: int, skipped: int) -> RunSummary:
         started = time.monotonic()
         prepared = self.prepare(items)
@@ -706,7 +737,7 @@ class _Run:
             raise self.failure
         self._emit(force=True)
         if self.abort_message is not None and not self.cancelled:
-            raise ServerUnreachableError(self.abort_message, where=self.provider.base_url)
+            raise self.abort_class(self.abort_message, where=self.provider.base_url)
         return RunSummary(
             total=total,
             skipped=skipped,

@@ -3,13 +3,14 @@
 Most lines of a real SFT file are ``{"messages": [{"role": ..., "content": "..."}, ...]}``
 with system/user/assistant string messages in a sensible order. For such a line the full
 rules (:func:`~studio.core.formats.messages.check_messages`, ``_check_order``,
-``OpenAIChatChecker.check``) and ``detect_record`` report nothing; :func:`plain_chat`
-recognises exactly that case in one walk over the messages that also sums the cookbook
-token count, collects the assistant outputs and builds a cheap duplicate key. Anything
-else (an extra key, a tool message, a weight, empty content, an odd order ...) returns
-None and the line takes the full path, which then reports what is wrong.
+``OpenAIChatChecker.check``) and ``detect_record`` report nothing. ``plain_chat`` (made
+by :func:`make_plain_chat`) recognises exactly that case in one walk over the messages,
+which also sums the cookbook token count, collects the assistant outputs and builds a
+cheap duplicate key. Anything else (an extra key, a tool message, a weight, empty
+content, an odd order ...) returns None and the line takes the full path, which then
+reports what is wrong.
 
-The tests check that the fast path and the full path agree on random records.
+tests/core/formats/test_fastpath.py checks that the fast and the full path agree.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from studio.core.tokens.counting import REPLY_PRIMER_TOKENS, TOKENS_PER_MESSAGE
+from studio.core.tokens.counting import (
+    CACHE_MAX_CHARS,
+    REPLY_PRIMER_TOKENS,
+    TOKENS_PER_MESSAGE,
+)
 
 FAST_FORMATS = frozenset({"openai-chat"})
 """Formats whose checker the fast path stands in for."""
@@ -30,15 +35,18 @@ PlainChat = tuple[int, list[str], int]
 
 PlainChatFn = Callable[[dict[str, Any]], PlainChat | None]
 
-# Bounds of the prompt-count cache, so memory stays flat on any file.
-CACHE_MAX_ENTRIES = 50_000
-CACHE_MAX_CHARS = 16_000_000
+CACHE_MAX_ENTRIES = 16_384
+"""Strings the prompt-count cache keeps at most (and at most CACHE_MAX_CHARS characters).
+
+Measured on the benchmark: 16k entries keep nearly all of the gain on repeated prompts,
+while a 50k-entry cache cost ~0.4 us a line when every prompt is unique (a big dict of
+retained strings that never hits)."""
 
 
 def make_plain_chat(count: Callable[[str], int], role_count: Callable[[str], int], *,
                     max_entries: int = CACHE_MAX_ENTRIES,
                     max_chars: int = CACHE_MAX_CHARS) -> PlainChatFn:
-    """A :func:`plain_chat` function for one validation run.
+    """The fast-path function ``plain_chat(record)`` for one validation run.
 
     ``count`` must be an exact counter. System and user texts repeat across a file (the
     system prompt on every line, templated or reused prompts), so their counts are kept

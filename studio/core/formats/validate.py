@@ -5,6 +5,11 @@ with orjson. Per line: generic JSONL rules (formats.md §1), the target's own ru
 counts, secrets/PII, special tokens, duplicates and an optional JSON Schema for the
 assistant outputs. The validator never raises on file content: a line that breaks one of
 our own checks is reported as ``check_failed``, not as a crash.
+
+Speed (benchmarks/bench_validate.py): plain OpenAI chat lines take an exact fast path
+(fastpath.py) that checks, counts and keys the record in one walk; the content scans run
+once per raw line behind cheap C-speed gates (scan.py); every other line takes the full
+path. Both paths give the same findings, counts and statistics.
 """
 
 from __future__ import annotations

@@ -34,6 +34,14 @@ class ServerUnreachableError(UserError):
     """Nothing answers at the provider's address (connection refused / connect timeout)."""
 
 
+class ProviderRefusedError(ServerUnreachableError):
+    """The server answers but refuses every call alike (a wrong key, an unknown model).
+
+    A subclass of :class:`ServerUnreachableError` so that every caller that ends a run
+    with a sentence when the server is down does the same here.
+    """
+
+
 def unreachable_message(base_url: str) -> str:
     """The sentence shown when nothing listens at ``base_url``."""
     return (

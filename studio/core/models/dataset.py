@@ -119,9 +119,9 @@ class ExampleHistory(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     example_id: int = Field(index=True)
     dataset_id: int = Field(index=True)
-    op_id: int | None = Field(
-        default=None, foreign_key="operation.id", index=True, ondelete="CASCADE"
-    )
+    # No index of its own: the unique (op_id, example_id, field) index serves every
+    # lookup by op_id (undo/redo, the ON DELETE CASCADE from operation)
+    op_id: int | None = Field(default=None, foreign_key="operation.id", ondelete="CASCADE")
     field: str = Field(max_length=50)
     before_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     after_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -13,16 +13,18 @@ reads like the prompt.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
-
-import yaml
+from typing import TYPE_CHECKING, Any, Literal
 
 from studio.core.errors import UserError, ValidationError
 from studio.core.prompts.spec import PromptSpec
+
+if TYPE_CHECKING:
+    import yaml
 
 FileFormat = Literal["json", "yaml"]
 FILE_KEYS: tuple[str, ...] = (
@@ -60,12 +62,22 @@ def prompt_document(name: str, description: str, spec: PromptSpec) -> dict[str, 
     }
 
 
-class _BlockDumper(yaml.SafeDumper):
-    """Block style; multi-line strings as ``|`` literal blocks when YAML allows it."""
+# PyYAML is imported when a YAML file is written or read, not with this module: the
+# prompt package is imported at start-up and YAML files are rare.
+@functools.cache
+def _block_dumper() -> type[yaml.SafeDumper]:
+    """The YAML dumper: block style, multi-line strings as ``|`` literal blocks."""
+    import yaml
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        # indent list items under their key (PyYAML's default puts "- " at the key's column)
-        super().increase_indent(flow, False)
+    class _BlockDumper(yaml.SafeDumper):
+        """Block style; multi-line strings as ``|`` literal blocks when YAML allows it."""
+
+        def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+            # indent list items under their key (PyYAML's default puts "- " at the key's column)
+            super().increase_indent(flow, False)
+
+    _BlockDumper.add_representer(str, _str_representer)
+    return _BlockDumper
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -82,7 +94,6 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _NEEDS_QUOTES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
-_BlockDumper.add_representer(str, _str_representer)
 
 
 def export_prompt_file(
@@ -93,9 +104,11 @@ def export_prompt_file(
     if fmt == "json":
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt == "yaml":
+        import yaml
+
         text: str = yaml.dump(
             doc,
-            Dumper=_BlockDumper,
+            Dumper=_block_dumper(),
             sort_keys=False,
             allow_unicode=True,
             default_flow_style=False,
@@ -123,6 +136,8 @@ def parse_prompt_text(
                 where=f"{where}:{exc.lineno}",
             ) from None
     else:
+        import yaml
+
         try:
             data = yaml.load(text, Loader=_loader())
         except yaml.MarkedYAMLError as exc:
@@ -138,6 +153,8 @@ def parse_prompt_text(
 
 
 def _loader() -> type[yaml.SafeLoader]:
+    import yaml
+
     loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return loader
 

@@ -23,8 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from studio.core.errors import ValidationError
 from studio.core.prompts.render import check_messages
@@ -417,6 +415,11 @@ def check_json_schema(schema: Any, where: str) -> None:
     """
     if not isinstance(schema, (Mapping, bool)):
         raise ValidationError(f"Field `{where}` must be a JSON Schema object.", where=where)
+    # Imported here, not at module level: jsonschema costs ~0.1 s and every prompt
+    # import (the app's start-up among them) would pay it without checking a schema
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:

@@ -94,26 +94,35 @@ def counter(encoding: str) -> Callable[[str], int]:
     return fn
 
 
+CACHE_MAX_CHARS = 16_000_000
+"""Characters a :func:`caching_counter` keeps at most (the strings it holds on to)."""
+
+
 def caching_counter(encoding: str, *, min_length: int = 48,
                     max_entries: int = 50_000) -> Callable[[str], int]:
     """A counter that remembers the counts of long strings (system prompts repeat).
 
     The cache keeps the first ``max_entries`` distinct strings of at least ``min_length``
-    characters and then stops growing, so memory stays bounded on big files. Counts are
-    exact either way; the cache only skips repeated BPE work. One per validation run.
+    characters, up to :data:`CACHE_MAX_CHARS` characters in all, and then stops growing,
+    so memory stays bounded on big files (also when every line is a long document).
+    Counts are exact either way; the cache only skips repeated BPE work. One per
+    validation run.
     """
     count = counter(encoding)
     cache: dict[str, int] = {}
     get = cache.get
+    chars_left = CACHE_MAX_CHARS
 
     def cached_count(text: str) -> int:
+        nonlocal chars_left
         if len(text) < min_length:
             return count(text)
         n = get(text)
         if n is None:
             n = count(text)
-            if len(cache) < max_entries:
+            if len(cache) < max_entries and len(text) <= chars_left:
                 cache[text] = n
+                chars_left -= len(text)
         return n
 
     return cached_count

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -50,6 +50,21 @@ def _text_edit(parent: QWidget, min_lines: int = 2, max_lines: int = 8) -> QPlai
     edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
     return edit
 
+
+
+class _ElidedButton(QPushButton):
+    """A push button that ends a text too long for it with "…" instead of cutting a letter."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.full_text = text
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        room = max(0, self.width() - 16)  # the style sheet's padding and the frame
+        self.setText(
+            self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, room)
+        )
 
 class MessagesEditor(QWidget):
     """A conversation as editable (role, content) rows."""
@@ -229,6 +244,12 @@ class DetailEditor(QWidget):
             self.split.addItem(sp, sp)
         self.split_lock = QLabel(fields)
         self.split_lock.setStyleSheet("color: #b45309;")
+        # Short, no word wrap: a wrapping label here makes the scroll area re-flow its
+        # editors; a long one widens the pane past the window
+        self.split_lock.setToolTip(
+            "A test example an evaluation used stays in test when you split again, so "
+            "past and future scores stay comparable."
+        )
         split_row = QHBoxLayout()
         split_row.addWidget(self.split)
         split_row.addWidget(self.split_lock, 1)
@@ -311,7 +332,7 @@ class DetailEditor(QWidget):
         self.label_buttons.clear()
         labels = list(info.label_set) if info else []
         for i, name in enumerate(labels[:QUICK_KEYS]):
-            b = QPushButton(f"{i + 1}  {name}", self.label_box)
+            b = _ElidedButton(f"{i + 1}  {name}", self.label_box)
             b.setCheckable(True)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.setToolTip(f"Press {i + 1} in the table to label as {name} and move on")
@@ -412,7 +433,9 @@ class DetailEditor(QWidget):
         self.tags.setText(", ".join(detail.tags))
         self.split.setCurrentIndex(max(0, self.split.findData(detail.split)))
         self.split_lock.setText(
-            "🔒 used by an evaluation: re-splits keep it in test" if detail.split_locked else ""
+            "Frozen in test: an evaluation used it."
+            if detail.split_locked
+            else ""
         )
         self.rating.setCurrentIndex(max(0, self.rating.findData(detail.rating)))
         self.set_label_and_status(detail.label, detail.status)

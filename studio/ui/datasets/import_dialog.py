@@ -217,6 +217,22 @@ class ImportDialog(QDialog):
             self.preview = None
             self.import_button.setEnabled(False)
             return False
+        if pv.kind != "chat" and not pv.columns:
+            # Nothing readable in the first rows (a line over the size cap, no records):
+            # say why instead of offering an import with nothing to map
+            if pv.rejected:
+                line, reason = pv.rejected[0]
+                why = reason if reason.startswith("line") else f"line {line}: {reason}"
+                message = f"{path.name} cannot be imported: {why}."
+            else:
+                message = (
+                    f"{path.name} holds no records with named fields (such as "
+                    '{"text": …}): there is nothing to import.'
+                )
+            self._show_error(message)
+            self.preview = None
+            self.import_button.setEnabled(False)
+            return False
         self.preview = pv
         kind = {
             "chat": "OpenAI chat conversations",

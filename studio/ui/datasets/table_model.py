@@ -77,7 +77,8 @@ def _cell_text(row: ExampleRow, col: int) -> str:
     if col == COL_STATUS:
         return STATUS_TEXT.get(row.status, row.status)
     if col == COL_SPLIT:
-        return (row.split or "") + (" 🔒" if row.split_locked else "")
+        # Words, not a lock emoji: many Linux desktops have no emoji font (a box shows)
+        return (row.split or "") + (" (frozen)" if row.split_locked else "")
     if col == COL_RATING:
         return "★" * row.rating if row.rating else ""
     if col == COL_TAGS:

@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.errors import NotFoundError
+from studio.core.errors import NotFoundError, UserError
 from studio.core.progress import CancelToken, Progress
 from studio.ui.context import AppContext
 from studio.ui.datasets import data_access as da
@@ -202,11 +202,11 @@ class DatasetsView(QWidget):
         hh.setStretchLastSection(True)
         for col, width in (
             (COL_ID, 56),
-            (COL_INPUT, 340),
+            (COL_INPUT, 310),
             (COL_OUTPUT, 160),
             (COL_LABEL, 170),
             (COL_STATUS, 104),
-            (COL_SPLIT, 78),
+            (COL_SPLIT, 112),  # "validation", "test (frozen)"
             (COL_RATING, 60),
             (COL_TAGS, 90),
         ):
@@ -466,6 +466,10 @@ class DatasetsView(QWidget):
             detail = da.get_example(self.project, example_id)
         except NotFoundError:
             self.detail.show_example(None)
+            return
+        except UserError as exc:  # the file went away, is locked, …: say so, show nothing
+            self.detail.show_example(None)
+            self.context.show_error(exc)
             return
         self.detail.show_example(detail, detail.history[:20])
 

@@ -13,7 +13,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -259,6 +259,29 @@ class CasesPanel(QWidget):
         """Example ids of the rows shown, in order."""
         return [r.example_id for r in self.model.rows]
 
+    def _fit_columns(self) -> None:
+        """#, input and ideal narrow; the variants' answers share the rest equally.
+
+        Also run when the tab is first shown: a hidden tab's viewport has no real width.
+        """
+        self.table.setColumnWidth(0, 56)
+        columns = self.model.columnCount()
+        if columns <= 1:
+            return
+        fixed = {1: 200, 2: 160}
+        for col, width in fixed.items():
+            if col < columns:
+                self.table.setColumnWidth(col, width)
+        answers = [c for c in range(1, columns) if c not in fixed]
+        room = self.table.viewport().width() - 56 - sum(
+            w for c, w in fixed.items() if c < columns)
+        for col in answers:
+            self.table.setColumnWidth(col, max(160, room // max(1, len(answers))))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_columns()
+
     def _apply(self) -> None:
         if self.filter == "all":
             rows = self.all_rows
@@ -266,11 +289,7 @@ class CasesPanel(QWidget):
             wanted = self.sets.get(self.filter, set())
             rows = [r for r in self.all_rows if r.example_id in wanted]
         self.model.set_rows(getattr(self, "variants", []), rows)
-        self.table.setColumnWidth(0, 56)
-        width = max(160, (self.table.viewport().width() - 56) // max(1, self.model.columnCount()
-                                                                      - 1))
-        for col in range(1, self.model.columnCount()):
-            self.table.setColumnWidth(col, min(width, 420))
+        self._fit_columns()
         self.count_label.setText(
             f"{len(rows)} of {len(self.all_rows)} examples. Marks: {PASS_MARK} right, "
             f"{FAIL_MARK} wrong, {ERROR_MARK} error (no answer, counted apart)."

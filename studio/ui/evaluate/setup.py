@@ -183,6 +183,7 @@ class RunSetupPanel(QWidget):
         self.add_variant_button.setObjectName("add_variant_button")
         self.add_variant_button.clicked.connect(lambda: self.add_variant())
         self.provider_combo = QComboBox()
+        self.provider_combo.setPlaceholderText("No provider yet: Add… a local server or OpenAI")
         self.provider_combo.setObjectName("provider_combo")
         self.provider_combo.setMinimumContentsLength(16)
         self.add_provider_button = QPushButton("Add…")

@@ -97,6 +97,7 @@ class EvaluateView(QWidget):
         self._handle: TaskHandle | None = None
         self._token: CancelToken | None = None
 
+        self._show_pending = False  # a show_run is on its way
         self.setup = RunSetupPanel(context)
         self.progress = ProgressPanel()
         self.summary = SummaryPanel()
@@ -158,6 +159,7 @@ class EvaluateView(QWidget):
         self.cancel_run()
         self.run_id = None
         self.loaded = None
+        self._show_pending = False
         self.summary.clear()
         self.cases.clear()
         self.review.clear()
@@ -185,6 +187,12 @@ class EvaluateView(QWidget):
 
         def shown(entries: list[core_review.RunListEntry]) -> None:
             self.runs.set_runs(entries, select=select if select is not None else self.run_id)
+            if select is None and self.run_id is None and not self._show_pending:
+                # Open on the newest finished run, so Summary and Cases are not empty
+                # when the project already holds runs (the demo's A/B)
+                latest = next((e for e in entries if e.info.status == "completed"), None)
+                if latest is not None:
+                    self.show_run(latest.info.id)
             self.runs_listed.emit(entries)
 
         self._db(lambda: core_review.runs_with_verdicts(project), shown, project)
@@ -194,10 +202,12 @@ class EvaluateView(QWidget):
         project = self.context.project
         if project is None:
             return
+        self._show_pending = True
         self._db(lambda: _load_run(project, run_id), lambda data: self._show(run_id, data),
                  project)
 
     def _show(self, run_id: int, data: _Loaded) -> None:
+        self._show_pending = False
         self.run_id = run_id
         self.loaded = data
         self.summary.set_summary(data.summary)

@@ -91,9 +91,10 @@ class TokenHistogram(QWidget):
             label = _short(b["lo"])
             p.drawText(QRectF(x - slot / 2, top + plot_h + 2, bar_w + slot, fm.height()),
                        Qt.AlignmentFlag.AlignHCenter, label)
-        captions = ["tokens per example (bin start)"]
+        # Short enough for the pane's usual width (the tooltip has the exact ranges)
+        captions = ["tokens per example (bin start)" if plot_w > 260 else "tokens per example"]
         if self.limit:
-            captions.append(f"red: over the {self.limit:,}-token limit")
+            captions.append(f"red: over the {_short(self.limit)}-token limit")
         p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
         for i, caption in enumerate(reversed(captions)):
             text = fm.elidedText(caption, Qt.TextElideMode.ElideRight, int(plot_w))

@@ -13,6 +13,7 @@ save dialog; the original is never touched.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import tempfile
@@ -232,14 +233,16 @@ class ValidateView(QWidget):
         bottom = QWidget()
         bh = QHBoxLayout(bottom)
         bh.setContentsMargins(0, 0, 0, 0)
-        bh.addWidget(stats_box, 1)
-        bh.addWidget(hist_box, 1)
+        # The statistics are sentences (cost with its price date): give them the width
+        bh.addWidget(stats_box, 3)
+        bh.addWidget(hist_box, 2)
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.tabs)
         right.addWidget(bottom)
         right.setStretchFactor(0, 1)
         right.setStretchFactor(1, 1)
+        right.setSizes([360, 440])  # the one-line viewer needs less than nine statistics
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
@@ -521,6 +524,11 @@ class ValidateView(QWidget):
         self._handle = None
         self._token = None
         self._set_running(False)
+        if isinstance(exc, UserError) and exc.where == "schema":
+            # The validator does not know the schema came from a file: name it
+            detail = exc.message.removeprefix("The output JSON Schema is invalid: ")
+            exc = UserError(f"The schema file {self.schema_edit.text().strip()} is not a valid "
+                            f"JSON Schema: {detail}", where="schema")
         self.context.show_error(exc)
 
     def _validated(self, generation: int, report: ValidationReport) -> None:
@@ -544,9 +552,19 @@ class ValidateView(QWidget):
         warnings = sum(1 for f in report.findings if f.severity == "warning")
         verdict = ("<b style='color:#2e7d32'>Valid</b>" if report.valid
                    else "<b style='color:#c62828'>Invalid</b>")
+        unreadable = [f for f in report.findings if f.code == "cannot_read"]
+        if unreadable:
+            # A file deleted or locked since it was opened: that is the whole story
+            self.summary_label.setText(
+                f"<b style='color:#c62828'>Not validated.</b> {html.escape(unreadable[0].message)}")
+            return
+
+        def count(n: int, word: str) -> str:
+            return f"{n:,} {word}{'' if n == 1 else 's'}"
+
         self.summary_label.setText(
-            f"{verdict} for <b>{report.format}</b>: {report.examples:,} examples, "
-            f"{errors:,} errors, {warnings:,} warnings listed.")
+            f"{verdict} for <b>{report.format}</b>: {count(report.examples, 'example')}, "
+            f"{count(errors, 'error')}, {count(warnings, 'warning')} listed.")
         formats = report.stats.get("format_counts") or {}
         mixed = len([k for k in formats if k != "unknown"]) > 1 or \
             "mixed_formats" in report.codes()

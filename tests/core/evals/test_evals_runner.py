@@ -113,9 +113,17 @@ def test_retry_after_longer_than_120_s_gives_up_at_once() -> None:
 
 def test_adaptive_concurrency_halves_on_429_and_recovers() -> None:
     seen_in_flight: list[tuple[int, int]] = []
+    # The first 8 requests are held until all 8 have arrived, then all refused: so they
+    # were all sent before any 429 came back (one window). Refusing "the first 8 to
+    # arrive" without the barrier made this timing-dependent: on a loaded machine a
+    # retry sent after the first cut could arrive among them and cut again, to 2.
+    first_wave = threading.Barrier(8, timeout=30)
 
     def faults(index: int, body: dict[str, Any]) -> Fault | None:
-        return Fault("429", retry_after_ms=50) if index < 8 else None
+        if index >= 8:
+            return None
+        first_wave.wait()
+        return Fault("429", retry_after_ms=50)
 
     with loopback(latency=0.05, faults=faults) as server:
 

@@ -99,13 +99,11 @@ def upgrade() -> None:
     with op.batch_alter_table('example_history', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_example_history_dataset_id'), ['dataset_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_example_history_example_id'), ['example_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_example_history_op_id'), ['op_id'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('example_history', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_example_history_op_id'))
         batch_op.drop_index(batch_op.f('ix_example_history_example_id'))
         batch_op.drop_index(batch_op.f('ix_example_history_dataset_id'))
 
