@@ -9,14 +9,14 @@ on screen (the start-up benchmark uses it).
 
 from __future__ import annotations
 
-import argparse
-import atexit
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 _T0 = time.perf_counter()
 
@@ -26,6 +26,8 @@ ORG_NAME = "PromptDatasetStudio"
 
 def parse_gui_args(argv: list[str]) -> argparse.Namespace:
     """``studio [FILE] [--demo] [--temp-data-dir]``."""
+    import argparse  # here, not at module level: every millisecond of start-up counts
+
     parser = argparse.ArgumentParser(
         prog="studio",
         description="Open Prompt & Dataset Studio (use `studio --help` for the commands).",
@@ -43,6 +45,10 @@ def parse_gui_args(argv: list[str]) -> argparse.Namespace:
 
 
 def _use_temp_data_dir() -> None:
+    import atexit
+    import shutil
+    import tempfile
+
     home = tempfile.mkdtemp(prefix="studio-home-")
     os.environ["STUDIO_HOME"] = home
     atexit.register(shutil.rmtree, home, True)

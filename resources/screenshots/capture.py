@@ -2,10 +2,17 @@
 
 Run under a virtual X server so the real xcb platform (fonts, style) is used:
 
-    xvfb-run -s "-screen 0 1400x900x24" /work/venv/bin/python resources/screenshots/capture.py
+    xvfb-run -s "-screen 0 1440x900x24" /work/venv/bin/python resources/screenshots/capture.py
 
-Writes ``prompts.png`` (the editor) and ``prompt-diff.png`` (history with a diff) next to
-this file. Settings and the demo project go to a temporary STUDIO_HOME.
+Every shot is the whole main window at the same size (1400 x 900) on a fresh demo
+project, walked through as a newcomer would: ``prompts.png`` (the editor with a live
+preview), ``prompt-diff.png`` (history and a word-level diff), ``dataset-table.png``
+(table and detail editor), ``dataset-overview.png``, ``validate.png`` (a JSONL file full
+of problems, the invalid-JSON line shown), ``evaluate-summary.png`` and
+``evaluate-cases.png`` (the demo's recorded A/B) and ``decide.png`` (the decision
+report). Settings and the demo project go to a temporary STUDIO_HOME.
+``STUDIO_SHOT_EXTRA=DIR`` also writes the parameter and schema tabs and the duplicates
+dialog to DIR, for a look.
 """
 
 from __future__ import annotations
@@ -13,9 +20,30 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent
+REPO = OUT.parents[1]
+WIDTH, HEIGHT = 1400, 900
+
+
+def _problem_file(folder: Path) -> Path:
+    """A JSONL file full of problems: the test suite's, when the repository is checked out."""
+    tests = REPO / "tests" / "ui" / "validate"
+    if (tests / "problem_file.py").exists():
+        sys.path.insert(0, str(tests))
+        from problem_file import write_problem_file
+
+        return Path(write_problem_file(folder / "support-chats.jsonl"))
+    path = folder / "support-chats.jsonl"
+    path.write_text(
+        '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", '
+        '"content": "Hello"},]}\n\n{"messages": [{"role": "customer", "content": "Hi"}]}\n',
+        encoding="utf-8",
+    )
+    return path
 
 
 def main() -> int:
@@ -34,32 +62,35 @@ def main() -> int:
     app.setWindowIcon(app_icon())
     context = AppContext()
     window = MainWindow(context, settings=AppSettings())
-    window.resize(1400, 900)
+    window.resize(WIDTH, HEIGHT)
     window.move(0, 0)
     window.show()
-
-    def wait(condition: object, ms: int = 20000) -> None:
-        loop = QEventLoop()
-        timer = QTimer()
-        timer.setInterval(20)
-
-        def check() -> None:
-            if condition() and not context.runner.busy:  # type: ignore[operator]
-                loop.quit()
-
-        timer.timeout.connect(check)
-        timer.start()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-        timer.stop()
+    extra = os.environ.get("STUDIO_SHOT_EXTRA")  # a folder for extra shots to look at
 
     def settle(ms: int = 300) -> None:
         loop = QEventLoop()
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
+    def wait(condition: Callable[[], object], ms: int = 30000) -> None:
+        deadline = time.monotonic() + ms / 1000
+        while time.monotonic() < deadline:
+            if condition() and not context.runner.busy:
+                break
+            settle(20)
+        else:
+            raise SystemExit(f"timed out waiting for {condition}")
+        settle(300)
+
+    def shot(name: str, folder: Path = OUT) -> None:
+        settle(300)
+        window.grab().save(str(folder / f"{name}.png"))
+        print(f"wrote {folder / name}.png")
+
     window.open_demo()
     wait(lambda: context.project is not None)
+
+    # -- Prompts: an edit in progress with the live preview ------------------------------
     view = window.view("prompts")
     view.list_panel.select("support-reply")
     wait(lambda: view.current == "support-reply")
@@ -70,36 +101,85 @@ def main() -> int:
     editor.preview.set_value(
         "customer_message", "My card was declined twice at the supermarket today. Why?"
     )
-    # an edit in progress, so the window shows a live state (Save Version enabled)
     card = editor.messages.cards[1]
     card.text.setPlainText(card.text.toPlainText() + " Keep it under 100 words.")
-    settle()
-    window.grab().save(str(OUT / "prompts.png"))
-
-    extra = os.environ.get("STUDIO_SHOT_EXTRA")  # a folder for extra shots to look at
+    shot("prompts")
     if extra:
         editor.tabs.setCurrentWidget(editor.params)
-        settle()
-        window.grab().save(str(Path(extra) / "params.png"))
+        shot("params", Path(extra))
     editor.discard_changes()
-
-    view.list_panel.select("ticket-extract")
-    wait(lambda: view.current == "ticket-extract")
     if extra:
+        view.list_panel.select("ticket-extract")
+        wait(lambda: view.current == "ticket-extract")
         editor.tabs.setCurrentWidget(editor.schema.parentWidget())
-        settle()
-        window.grab().save(str(Path(extra) / "schema.png"))
-    view.list_panel.select("support-reply")
-    wait(lambda: view.current == "support-reply")
+        shot("schema", Path(extra))
+        view.list_panel.select("support-reply")
+        wait(lambda: view.current == "support-reply")
+
+    # -- History and diff ------------------------------------------------------------------
     view.tabs.setCurrentWidget(view.history)
     view.history.select_versions([2, 1])
     wait(lambda: view.history.diff.diff is not None)
-    settle()
-    window.grab().save(str(OUT / "prompt-diff.png"))
-    print(f"wrote {OUT / 'prompts.png'} and {OUT / 'prompt-diff.png'}")
-    if os.environ.get("STUDIO_SHOT_ROOT"):
-        os.system(f"import -window root {OUT / 'root.png'}")
+    shot("prompt-diff")
+
+    # -- Datasets: table + detail editor, overview ---------------------------------------
+    window.navigate("datasets")
+    datasets = window.view("datasets")
+    wait(lambda: datasets.model.rowCount() > 0)
+    datasets.select_row(3)
+    shot("dataset-table")
+    datasets.tabs.setCurrentWidget(datasets.overview)
+    settle(1500)
+    wait(lambda: True)
+    shot("dataset-overview")
+    datasets.tabs.setCurrentIndex(0)
+    if extra:
+
+        def grab_dialog() -> None:
+            for widget in app.topLevelWidgets():
+                if type(widget).__name__ == "DuplicatesDialog" and widget.isVisible():
+                    widget.grab().save(str(Path(extra) / "duplicates.png"))
+                    widget.reject()
+
+        QTimer.singleShot(4000, grab_dialog)
+        datasets.open_duplicates_dialog()
+
+    # -- Validate a file full of problems, the invalid-JSON line shown ---------------------
+    window.navigate("validate")
+    validate = window.view("validate")
+    validate.open_file(_problem_file(Path(tempfile.mkdtemp(prefix="studio-shot-file-"))))
+    wait(lambda: validate.report is not None)
+    for leaf in validate.findings.leaves():
+        finding = validate.findings.finding_of(leaf)
+        if finding is not None and finding.code == "invalid_json":
+            validate.findings.setCurrentItem(leaf)
+            validate.go_to(finding)
+            break
+    shot("validate")
+
+    # -- Evaluate: the demo's recorded A/B ---------------------------------------------------
+    window.navigate("evaluate")
+    evaluate = window.view("evaluate")
+    wait(lambda: evaluate.run_id is not None)
+    # The first recorded run compares two prompt versions (the second, two models)
+    from studio.core.evals.service import list_runs
+
+    first = min(r.id for r in list_runs(context.project))
+    evaluate.show_run(first)
+    wait(lambda: evaluate.run_id == first)
+    evaluate.show_tab("summary")
+    shot("evaluate-summary")
+    evaluate.show_tab("cases")
+    shot("evaluate-cases")
+
+    # -- Decide ----------------------------------------------------------------------------
+    window.navigate("decide")
+    decide = window.view("decide")
+    wait(lambda: decide.decision is not None)
+    shot("decide")
+
     window.close()
+    context.runner.shutdown()
     return 0
 
 

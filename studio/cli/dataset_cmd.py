@@ -203,7 +203,8 @@ def _list(args: argparse.Namespace) -> int:
         print("No datasets.")
     for s in summaries:
         splits = ", ".join(f"{k} {v}" for k, v in sorted(s.by_split.items()))
-        print(f"{s.name}\t{s.task_type}\t{s.examples} examples\t{splits}")
+        examples = f"{s.examples} example{'' if s.examples == 1 else 's'}"
+        print(f"{s.name}\t{s.task_type}\t{examples}\t{splits}")
     return EXIT_OK
 
 

@@ -69,6 +69,25 @@ class _DemoPrompt:
     steps: list[_Step] = field(default_factory=list)
 
 
+def _unwrap(text: str) -> str:
+    """One line per paragraph: the source wraps at 100 columns, the prompt should not.
+
+    A hard break in mid-sentence shows as a ragged line in the editor, the preview and
+    every diff. List items (``- ``) and lines ending in ``:`` keep their breaks.
+    """
+    out: list[str] = []
+    for line in text.split("\n"):
+        joinable = (
+            out and out[-1].strip() and line.strip() and not line.lstrip().startswith("-")
+            and not out[-1].rstrip().endswith(":") and not out[-1].lstrip().startswith("-")
+        )
+        if joinable:
+            out[-1] = f"{out[-1]} {line.strip()}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _spec(model: str, params: dict[str, Any], *messages: tuple[str, str],
           schema: dict[str, Any] | None = None,
           tools: list[dict[str, Any]] | None = None) -> PromptSpec:
@@ -194,19 +213,21 @@ def _banking_intent() -> _DemoPrompt:
 
 # -- support-reply -------------------------------------------------------------------------
 
-_REPLY_V1 = """You are a customer support agent for Northwind Bank. Write a reply to the customer
+_REPLY_V1 = _unwrap(
+    """\
+You are a customer support agent for Northwind Bank. Write a reply to the customer
 message below. Be formal and thorough. Address the customer by name. Explain the relevant
-policy and the next steps. End with "Kind regards, Northwind Bank Support"."""
+policy and the next steps. End with "Kind regards, Northwind Bank Support".""")
 
-_REPLY_V2 = """You write replies for Northwind Bank's support team.
+_REPLY_V2 = _unwrap("""You write replies for Northwind Bank's support team.
 
 Tone: warm, plain and direct, like a helpful person rather than a policy document. Use the
 customer's first name once. Keep the reply under 120 words. Say what you will do or what
 they should do next, in that order.
 
-Sign off with "Best wishes, the Northwind team"."""
+Sign off with "Best wishes, the Northwind team".""")
 
-_REPLY_POLICY = """
+_REPLY_POLICY = _unwrap("""
 
 Never:
 - promise a refund, a fee reversal or a date; say the team will review it instead;
@@ -214,7 +235,7 @@ Never:
 - guess at account details that are not in the notes.
 
 If the message suggests fraud or a stolen card, tell them to freeze the card in the app
-now (Cards ▸ Freeze) and that a specialist will contact them today."""
+now (Cards ▸ Freeze) and that a specialist will contact them today.""")
 
 _REPLY_USER = """Customer name: {{customer_name}}
 Account notes: {{account_notes}}
@@ -258,9 +279,11 @@ def _support_reply() -> _DemoPrompt:
 
 # -- ticket-extract -------------------------------------------------------------------------
 
-_EXTRACT_SYSTEM = """Extract the fields of a support ticket from the e-mail below. Use only what
+_EXTRACT_SYSTEM = _unwrap(
+    """\
+Extract the fields of a support ticket from the e-mail below. Use only what
 the e-mail says; leave a field out (or null where allowed) when the e-mail does not say it.
-The summary is one sentence in English, whatever the e-mail's language."""
+The summary is one sentence in English, whatever the e-mail's language.""")
 
 _EXTRACT_USER = """Subject: {{subject}}
 
@@ -317,8 +340,10 @@ def _ticket_extract() -> _DemoPrompt:
 
 # -- fee-answer ---------------------------------------------------------------------------
 
-_FEE_SYSTEM = """You answer customers' questions about Northwind Bank's fees. Be exact: quote
-the fee and when it applies. If you are not sure which fee applies, ask one short question."""
+_FEE_SYSTEM = _unwrap(
+    """\
+You answer customers' questions about Northwind Bank's fees. Be exact: quote
+the fee and when it applies. If you are not sure which fee applies, ask one short question.""")
 
 
 def _fee_tool(version: int) -> list[dict[str, Any]]:

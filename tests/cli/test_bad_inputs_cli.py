@@ -97,6 +97,17 @@ def test_an_invalid_schema_file_for_validate_is_named(
     assert "'objekt'" in text
 
 
+def test_validating_a_binary_file_never_claims_a_format_was_detected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blob = tmp_path / "photo.jsonl"
+    blob.write_bytes(bytes(range(256)) * 64)
+    code, out, _ = run(capsys, "validate", str(blob))
+    assert code == 1
+    assert "detected from" not in out.splitlines()[0]
+    assert "checked as openai-chat; choose a format explicitly." in out
+
+
 def test_a_read_only_folder_is_named_as_read_only(
     demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,

@@ -114,6 +114,18 @@ def test_importing_a_broken_prompt_file_names_the_file_and_line(
     assert _is_sentence(errors[1])
 
 
+def test_a_link_to_a_prompt_that_no_longer_exists_says_so(
+    qtbot: QtBot, wait_idle: Callable[..., None], prompts_view  # type: ignore[no-untyped-def]
+) -> None:
+    statuses: list[str] = []
+    prompts_view.context.status_requested.connect(lambda text, _ms: statuses.append(text))
+    prompts_view.navigate_to({"prompt": "renamed-long-ago"})
+    wait_idle(prompts_view.context)
+    qtbot.waitUntil(lambda: bool(statuses))
+    assert "renamed-long-ago" in statuses[-1] and _is_sentence(statuses[-1])
+    assert prompts_view.current == "support-reply"  # the open prompt stays open
+
+
 # -- Datasets: the import dialog ------------------------------------------------------------
 
 
@@ -177,7 +189,8 @@ def test_csv_in_another_encoding_warns_and_bad_rows_are_listed(
     wait_idle(open_context)
     qtbot.waitUntil(lambda: import_dialog.pages.currentWidget() is import_dialog.bad_page)
     assert "Nothing has been imported" in import_dialog.bad_title.text()
-    assert import_dialog.bad_list.item(0).text().startswith("line 3:")
+    first = import_dialog.bad_list.item(0).text()
+    assert first.startswith("line 3: it has 4") and first.count("line 3") == 1  # named once
     from studio.ui.datasets import data_access as da
 
     assert "latin" not in [d.name for d in da.list_datasets(open_context.project)]

@@ -142,6 +142,7 @@ def _set_column_bulk(
         params[f"v{i}"] = val
         params[f"after{i}"] = orjson.dumps(val).decode()
         params[f"f{i}"] = col
+
     # One pass over the selected rows writes the history of every column (a row per
     # column whose value differs): with ``also`` (a classification label also sets the
     # ideal output) this reads each example once instead of once per column. CROSS
@@ -196,9 +197,20 @@ def _bulk(
             n = int(conn.exec_driver_sql("SELECT count(*) FROM _sel_ids").scalar_one())
         if n == 0:
             return _nothing(verb)
+        # Keep only the rows whose column actually changes: they are exactly the rows
+        # that get history, so their ids come from the (small, ordered) temp table
+        # instead of a DISTINCT over the new history rows
+        conn.execute(
+            text(
+                "DELETE FROM _sel_ids WHERE id IN (SELECT e.id FROM _sel_ids s CROSS JOIN "
+                f"example e WHERE e.id = s.id AND e.{column} IS :v)"
+            ),
+            {"v": value},
+        )
         op_id = new_operation(conn, dataset_id, kind, verb)
         _set_column_bulk(conn, dataset_id, op_id, column, value, also=also)
-        ids = _changed_ids(conn, op_id)
+        raw: Any = conn.connection.driver_connection
+        ids = tuple(r[0] for r in raw.execute("SELECT id FROM _sel_ids ORDER BY id"))
         if not ids:
             conn.execute(text("DELETE FROM operation WHERE id = :o"), {"o": op_id})
             return _nothing(verb)
@@ -760,7 +772,7 @@ def _apply(conn: Connection, op_id: int, dataset_id: int, *, forward: bool) -> C
         ),
         {"op": op_id, "f": ROW_FIELD},
     )
-    # 3. Field values, one UPDATE … FROM per field
+    # 3. Field values: one UPDATE … FROM for all the fields of the operation
     fields = [
         r[0]
         for r in raw.execute(
@@ -769,16 +781,31 @@ def _apply(conn: Connection, op_id: int, dataset_id: int, *, forward: bool) -> C
         )
     ]
     now = db_time()
-    for field in fields:
-        if field not in EDITABLE_COLUMNS:
-            continue
+    columns = [f for f in fields if f in EDITABLE_COLUMNS]
+    if columns:
+        # One pass over the operation's history, grouped per example (the unique
+        # (op_id, example_id, field) index yields it in example order, no sort), so
+        # each example row is rewritten once even when several of its fields changed
+        # (a classification label and its ideal output). A field without a history
+        # row for an example keeps its value.
+        picks = ", ".join(
+            f"max(CASE WHEN field = :f{i} THEN 1 END) AS has{i}, "
+            f"max(CASE WHEN field = :f{i} THEN {value_col} END) AS v{i}"
+            for i in range(len(columns))
+        )
+        sets = ", ".join(
+            f"{c} = CASE WHEN h.has{i} THEN json_extract(h.v{i}, '$') ELSE {c} END"
+            for i, c in enumerate(columns)
+        )
+        params: dict[str, Any] = {f"f{i}": c for i, c in enumerate(columns)}
+        names = ", ".join(f":{k}" for k in params)
         conn.execute(
             text(
-                f"UPDATE example SET {field} = json_extract(h.{value_col}, '$'), updated_at = :now "
-                "FROM example_history h WHERE h.op_id = :op AND h.field = :f "
-                "AND h.example_id = example.id"
+                f"UPDATE example SET {sets}, updated_at = :now FROM (SELECT example_id, {picks} "
+                f"FROM example_history WHERE op_id = :op AND field IN ({names}) "
+                "GROUP BY example_id) h WHERE h.example_id = example.id"
             ),
-            {"op": op_id, "f": field, "now": now},
+            {**params, "op": op_id, "now": now},
         )
     ids = _changed_ids(conn, op_id)
     row_changes = raw.execute(

@@ -1,8 +1,9 @@
 """Import a file into a dataset: one transaction, one undoable operation.
 
 The file is streamed (see :mod:`~studio.core.datasets.importers`); each record is
-converted (see :mod:`~studio.core.datasets.mapping`) and inserted in chunks with
-SQLAlchemy Core ``insert()`` executemany on the one connection of the transaction.
+converted (see :class:`~studio.core.datasets.mapping.RowConverter`) and inserted in
+chunks with the driver's executemany on the one connection of the transaction,
+binding only the values that vary per row.
 A rejected row is listed by line number; with ``all_or_nothing`` any rejection rolls
 everything back. Exact duplicates (normalised input text) are skipped and counted,
 both within the file and against the dataset. Cancel rolls back: the project never

@@ -275,9 +275,7 @@ _EXTRA_COLUMNS = ("status", "tags", "rating", "notes", "split")
 
 
 def _has_extras(m: ImportMapping) -> bool:
-    return bool(
-        m.status_field or m.split_field or m.tags_field or m.notes_field or m.rating_field
-    )
+    return bool(m.status_field or m.split_field or m.tags_field or m.notes_field or m.rating_field)
 
 
 def convert_record(record: Mapping[str, Any], ctx: ConvertContext) -> dict[str, Any]:
@@ -441,10 +439,8 @@ def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> tuple[Any
             raise RowError(
                 f"the output does not match the dataset's schema at {path}: {error.message}"
             )
-    if len(m.input_fields) == 1 and given.__class__ is str:
-        text = given  # one text input: its value (what input_text gives, without the call)
-    else:
-        text = input_text(inputs)
+    # one text input: its value (what input_text gives, without the call)
+    text = given if len(m.input_fields) == 1 and given.__class__ is str else input_text(inputs)
     return (
         orjson.dumps(inputs).decode(),
         output_kind,

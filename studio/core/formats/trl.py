@@ -67,7 +67,9 @@ class TRLChecker(BaseChecker):
             for m in value:
                 if isinstance(m, dict) and isinstance(m.get("content"), str):
                     texts.append(m["content"])
-                for call in (m.get("tool_calls") or []) if isinstance(m, dict) else []:
+                calls = m.get("tool_calls") if isinstance(m, dict) else None
+                # check_messages reports a tool_calls that is not a list; skip it here
+                for call in calls if isinstance(calls, list) else []:
                     args = call.get("function", {}).get("arguments") \
                         if isinstance(call, dict) and isinstance(call.get("function"), dict) \
                         else None
@@ -137,9 +139,10 @@ class TRLChecker(BaseChecker):
 def _trl_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     result = copy.deepcopy(messages)
     for m in result:
-        for call in m.get("tool_calls") or []:
-            fn = call.get("function", {})
-            if isinstance(fn.get("arguments"), str):
+        calls = m.get("tool_calls")
+        for call in calls if isinstance(calls, list) else []:
+            fn = call.get("function") if isinstance(call, dict) else None
+            if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
                 with contextlib.suppress(orjson.JSONDecodeError):
                     fn["arguments"] = orjson.loads(fn["arguments"])
     return result

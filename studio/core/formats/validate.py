@@ -348,9 +348,10 @@ def validate_file(
         detected_from = f"{len(sample)} sampled lines"
         if chosen is None:
             col.file_level("error", "unknown_format",
-                           "Could not detect a fine-tuning format from the first lines; "
-                           "choose one explicitly.")
+                           "Could not detect a fine-tuning format from the first lines, so "
+                           "the file was checked as openai-chat; choose a format explicitly.")
             chosen = "openai-chat"
+            detected_from = None  # nothing was detected: never "detected from 0 lines"
         name_used = chosen
     else:
         name_used = name

@@ -114,6 +114,15 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
     owner: LoopbackServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (a cancelled or aborted run) is normal here;
+        # anything else still prints its traceback like socketserver does.
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
-
 from studio.core.errors import ValidationError
 from studio.core.prompts.render import check_messages
 

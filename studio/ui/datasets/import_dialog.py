@@ -221,9 +221,7 @@ class ImportDialog(QDialog):
             # Nothing readable in the first rows (a line over the size cap, no records):
             # say why instead of offering an import with nothing to map
             if pv.rejected:
-                line, reason = pv.rejected[0]
-                why = reason if reason.startswith("line") else f"line {line}: {reason}"
-                message = f"{path.name} cannot be imported: {why}."
+                message = f"{path.name} cannot be imported: {_with_line(*pv.rejected[0])}."
             else:
                 message = (
                     f"{path.name} holds no records with named fields (such as "
@@ -248,9 +246,9 @@ class ImportDialog(QDialog):
         self.file_info.setText(" · ".join(bits))
         warnings = list(pv.warnings)
         if pv.rejected:
+            first = _with_line(*pv.rejected[0])
             warnings.append(
-                f"{len(pv.rejected)} of the first rows cannot be read (first: line "
-                f"{pv.rejected[0][0]}: {pv.rejected[0][1]})."
+                f"{len(pv.rejected)} of the first rows cannot be read; the first: {first}."
             )
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings.setVisible(bool(warnings))
@@ -394,7 +392,7 @@ class ImportDialog(QDialog):
         )
         self.bad_list.clear()
         for r in result.rejected[:5000]:
-            self.bad_list.addItem(f"line {r.line}: {r.reason}")
+            self.bad_list.addItem(_with_line(r.line, r.reason))
         if n > 5000:
             self.bad_list.addItem(f"… and {n - 5000:,} more")
         self.pages.setCurrentWidget(self.bad_page)
@@ -438,3 +436,11 @@ class ImportDialog(QDialog):
         if self._task is not None:
             self._task.cancel()  # the import rolls back; its callbacks still arrive
         super().reject()
+
+
+def _with_line(line: int, reason: str) -> str:
+    """``line N: reason``, naming the line once ("line 3 has 4 fields" → "line 3: it has…")."""
+    own = f"line {line} "
+    if reason.startswith(own):
+        reason = "it " + reason[len(own):]
+    return f"line {line}: {reason}"

@@ -134,9 +134,10 @@ class Histogram(QWidget):
             p.fillRect(QRectF(left + i * bw + 1, top_pad + plot_h - bh, max(1.0, bw - 2), bh), BAR)
             if i % max(1, len(self.bins) // 8) == 0:
                 p.setPen(QColor("#374151"))
+                # centred under the bin's left edge: the tick marks where the bin starts
                 p.drawText(
-                    QRectF(left + i * bw - 20, top_pad + plot_h + 2, 40 + bw, fm.height()),
-                    Qt.AlignmentFlag.AlignLeft,
+                    QRectF(left + i * bw - 20, top_pad + plot_h + 2, 40, fm.height()),
+                    Qt.AlignmentFlag.AlignHCenter,
                     str(lo),
                 )
         p.setPen(QColor("#374151"))
@@ -222,11 +223,14 @@ class OverviewWidget(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.labels)
+        # The group box's own background behind a short chart, not a grey slab below it
+        scroll.viewport().setAutoFillBackground(False)
+        self.labels.setAutoFillBackground(False)
         ll = QVBoxLayout(label_box)
-        ll.addWidget(scroll)
         self.balance_note = QLabel(label_box)
         self.balance_note.setWordWrap(True)
-        ll.addWidget(self.balance_note)
+        ll.addWidget(self.balance_note)  # the summary first: it stays in view with 77 labels
+        ll.addWidget(scroll)
         hist_box = QGroupBox("Token length", self)
         hl = QVBoxLayout(hist_box)
         hl.addWidget(self.hist, 1)

@@ -204,6 +204,9 @@ class PromptsView(QWidget):
 
         def done(rows: list[PromptRow]) -> None:
             self.list_panel.set_rows(rows, select=from_select)
+            if from_select and from_select not in {r.name for r in rows}:
+                # a link to a prompt that was renamed or deleted since
+                self.context.show_status(f"There is no prompt named “{from_select}” any more.")
             if not self.list_panel.current_name() and rows and not self.current:
                 self.list_panel.select(rows[0].name)
             self.list_shown.emit(len(rows))

@@ -106,3 +106,8 @@ def test_deep_nesting_and_huge_strings(tmp_path: Path) -> None:
     data = b"\n".join([*VALID_LINES, deep_list, deep_ok, deep_dict, huge]) + b"\n"
     for fmt in ("auto", *FORMATS):
         check_file(tmp_path, data, fmt)
+
+
+def test_tool_calls_that_are_not_a_list_are_reported_not_crashed_on(tmp_path: Path) -> None:
+    line = json.dumps({"role": None, "prompt": [{"tool_calls": True}]}).encode() + b"\n"
+    check_file(tmp_path, line)
