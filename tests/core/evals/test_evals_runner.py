@@ -348,11 +348,14 @@ def test_resume_does_not_repeat_completed_calls() -> None:
         second = run_items_blocking(
             items, provider=provider_for(server), api_key=None, sink=resumed, concurrency=4
         )
-    asked = {int(b["messages"][-1]["content"].split()[-1]) for b in server.chat_bodies}
+    # A call the cancel abandoned while its body was being sent reaches the server as an
+    # empty request, possibly only after reset_counters(): it was never asked, skip it.
+    bodies = [b for b in server.chat_bodies if b.get("messages")]
+    asked = {int(b["messages"][-1]["content"].split()[-1]) for b in bodies}
     assert asked.isdisjoint(done_first)
     assert asked | done_first == set(range(30))
     assert second.skipped == len(done_first) and second.completed == 30 - len(done_first)
-    assert server.chat_requests == 30 - len(done_first)
+    assert len(bodies) == 30 - len(done_first)
 
 
 def test_a_fully_cached_rerun_sends_nothing_and_builds_no_client(tmp_path: Path) -> None:

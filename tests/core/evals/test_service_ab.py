@@ -128,9 +128,13 @@ def test_results_are_stored_as_they_arrive_and_a_cancelled_run_resumes(ab) -> No
                 }
             n_stored = len(stored_keys)
             assert 10 <= n_stored < 2 * N
-            first_requests = server.chat_requests
-            phase_one = [(variant_of(b), query_index(b)) for b in server.chat_bodies]
-            assert len(set(phase_one)) == first_requests  # nothing asked twice
+            # A call abandoned by the cancel while its body was being sent reaches the
+            # server as an empty request (no messages): it was never asked, so it is left
+            # out (counting it made this check depend on where the cancel landed).
+            phase_one = [
+                (variant_of(b), query_index(b)) for b in server.chat_bodies if b.get("messages")
+            ]
+            assert len(set(phase_one)) == len(phase_one)  # nothing asked twice
             server.reset_counters()
             second = service.execute_run(project, run_id, key=None)
             assert second.completed

@@ -149,7 +149,8 @@ def test_kill_9_mid_run_loses_no_acknowledged_result(tmp_path: Path) -> None:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             stored = conn.execute("SELECT count(*) FROM eval_result").fetchone()[0]
         assert acknowledged <= stored < 2 * n
-        before = {(variant_of(b), query_index(b)) for b in server.chat_bodies}
+        # a request the kill cut off while its body was being sent arrives empty: not asked
+        before = {(variant_of(b), query_index(b)) for b in server.chat_bodies if b.get("messages")}
         server.reset_counters()
         project = open_project(ab.path)
         try:
