@@ -17,33 +17,13 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from studio.core.datasets.mapping import ROW_COLUMNS
 from studio.core.db.project import Project, current_user, describe_db_error
 from studio.core.errors import NotFoundError, UserError, ValidationError
 
-# Columns of ``example`` in a full-row snapshot (delete/undo restores rows from these).
-EXAMPLE_COLUMNS: tuple[str, ...] = (
-    "id",
-    "dataset_id",
-    "input_json",
-    "system_prompt",
-    "conversation_json",
-    "tools_json",
-    "output_kind",
-    "ideal_output",
-    "status",
-    "label",
-    "tags",
-    "rating",
-    "notes",
-    "split",
-    "split_locked",
-    "source",
-    "source_line",
-    "norm_hash",
-    "search_text",
-    "created_at",
-    "updated_at",
-)
+# Columns of ``example`` in a full-row snapshot (delete/undo restores rows from these):
+# the id plus every column an import fills.
+EXAMPLE_COLUMNS: tuple[str, ...] = ("id", *ROW_COLUMNS)
 # Fields a curation edit may change (history rows name these columns).
 EDITABLE_COLUMNS: frozenset[str] = frozenset(
     {

@@ -486,15 +486,22 @@ def keep_group(project: Project, dataset_id: int, example_ids: Sequence[int]) ->
     return add_tag(project, dataset_id, list(example_ids), REVIEWED_DUP_TAG)
 
 
-def drop_duplicates(
-    project: Project, dataset_id: int, example_ids: Sequence[int], keep_id: int | None = None
-) -> Changes:
-    """Delete every member except ``keep_id`` (default: the oldest); one undoable step."""
+def _keep_and_drop(
+    example_ids: Sequence[int], keep_id: int | None
+) -> tuple[list[int], int, list[int]]:
+    """The group's sorted ids, the one to keep (default: the oldest) and the rest."""
     ids = sorted(set(example_ids))
     keep = keep_id if keep_id is not None else ids[0]
     if keep not in ids:
         raise ValidationError(f"Example {keep} is not in this group.", where="keep_id")
-    drop = [i for i in ids if i != keep]
+    return ids, keep, [i for i in ids if i != keep]
+
+
+def drop_duplicates(
+    project: Project, dataset_id: int, example_ids: Sequence[int], keep_id: int | None = None
+) -> Changes:
+    """Delete every member except ``keep_id`` (default: the oldest); one undoable step."""
+    _, keep, drop = _keep_and_drop(example_ids, keep_id)
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
         op_id = new_operation(conn, dataset_id, "drop_duplicates", "Drop duplicates")
@@ -508,11 +515,7 @@ def merge_duplicates(
     project: Project, dataset_id: int, example_ids: Sequence[int], keep_id: int | None = None
 ) -> Changes:
     """Keep one member, give it the union of all tags and a note, delete the others."""
-    ids = sorted(set(example_ids))
-    keep = keep_id if keep_id is not None else ids[0]
-    if keep not in ids:
-        raise ValidationError(f"Example {keep} is not in this group.", where="keep_id")
-    drop = [i for i in ids if i != keep]
+    ids, keep, drop = _keep_and_drop(example_ids, keep_id)
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
         raw: Any = conn.connection.driver_connection

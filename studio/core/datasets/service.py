@@ -589,24 +589,8 @@ def example_history(
         return _history_in(conn, example_id, limit)
 
 
-def get_example(project: Project, example_id: int) -> ExampleDetail:
-    """One example with its full history (newest first).
-
-    Raises:
-        NotFoundError: no such example.
-    """
-    with read_conn(project) as conn:
-        r = conn.execute(
-            text(
-                "SELECT id, dataset_id, input_json, system_prompt, conversation_json, tools_json, "
-                "output_kind, ideal_output, label, status, split, split_locked, rating, tags, "
-                "notes, source, source_line, created_at, updated_at FROM example WHERE id = :i"
-            ),
-            {"i": example_id},
-        ).first()
-        if r is None:
-            raise NotFoundError(f"There is no example with id {example_id}.", where="example")
-        history = _history_in(conn, example_id, None)
+def _detail_from_row(r: Any, history: list[HistoryEntry] | None = None) -> ExampleDetail:
+    """An :class:`ExampleDetail` from a full ``example`` row, JSON columns decoded."""
     return ExampleDetail(
         id=r.id,
         dataset_id=r.dataset_id,
@@ -627,8 +611,29 @@ def get_example(project: Project, example_id: int) -> ExampleDetail:
         source_line=r.source_line,
         created_at=str(r.created_at),
         updated_at=str(r.updated_at),
-        history=history,
+        history=history or [],
     )
+
+
+def get_example(project: Project, example_id: int) -> ExampleDetail:
+    """One example with its full history (newest first).
+
+    Raises:
+        NotFoundError: no such example.
+    """
+    with read_conn(project) as conn:
+        r = conn.execute(
+            text(
+                "SELECT id, dataset_id, input_json, system_prompt, conversation_json, tools_json, "
+                "output_kind, ideal_output, label, status, split, split_locked, rating, tags, "
+                "notes, source, source_line, created_at, updated_at FROM example WHERE id = :i"
+            ),
+            {"i": example_id},
+        ).first()
+        if r is None:
+            raise NotFoundError(f"There is no example with id {example_id}.", where="example")
+        history = _history_in(conn, example_id, None)
+    return _detail_from_row(r, history)
 
 
 NONE_KEY = "none"
@@ -741,30 +746,7 @@ def iter_examples(
             ),
             {"d": dataset_id, "a": after_id, "l": limit},
         ).all()
-    return [
-        ExampleDetail(
-            id=r.id,
-            dataset_id=r.dataset_id,
-            inputs=orjson.loads(r.input_json or "{}"),
-            system_prompt=r.system_prompt,
-            conversation=orjson.loads(r.conversation_json) if r.conversation_json else None,
-            tools=orjson.loads(r.tools_json) if r.tools_json else None,
-            output_kind=r.output_kind,
-            ideal_output=r.ideal_output,
-            label=r.label,
-            status=r.status,
-            split=r.split,
-            split_locked=bool(r.split_locked),
-            rating=r.rating,
-            tags=tags_from_db(r.tags),
-            notes=r.notes,
-            source=r.source,
-            source_line=r.source_line,
-            created_at=str(r.created_at),
-            updated_at=str(r.updated_at),
-        )
-        for r in rows
-    ]
+    return [_detail_from_row(r) for r in rows]
 
 
 def iter_all_examples(
