@@ -133,11 +133,11 @@ def line(name: str, value_ms: float, floor_ms: float, budget: str) -> None:
 
 
 def bench(app: QApplication, n: int, work: Path) -> None:
+    from studio.core import datasets as core
     from studio.core.datasets.importing import import_file
     from studio.core.db.project import new_project
     from studio.ui.context import AppContext
     from studio.ui.datasets import DatasetsView
-    from studio.ui.datasets import data_access as da
 
     print(f"\n== {n:,} examples ==")
     src = work / f"b77_{n}.csv"
@@ -232,7 +232,7 @@ def bench(app: QApplication, n: int, work: Path) -> None:
     spin(app, lambda: not ctx.runner.busy)
     finished: list[Any] = []
     t0 = time.perf_counter()
-    view.run_bulk("label", "card_arrival", flt=da.ExampleFilter(), on_finished=finished.append)
+    view.run_bulk("label", "card_arrival", flt=core.ExampleFilter(), on_finished=finished.append)
     spin(app, lambda: bool(finished))
     view.table.viewport().repaint()
     bulk = time.perf_counter() - t0

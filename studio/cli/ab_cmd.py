@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from studio.cli.common import (
@@ -32,6 +31,7 @@ from studio.cli.common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     CliUsageError,
+    add_project_arg,
     eprint,
     open_project_arg,
     print_json,
@@ -50,8 +50,7 @@ def register(sub: Any) -> None:
                     "versions against a model, score the answers and compare the versions "
                     "(Wilson intervals, exact McNemar test, a plain verdict).",
     )
-    p.add_argument("--project", required=True, metavar="FILE", type=Path,
-                   help="the .studio project file")
+    add_project_arg(p)
     p.add_argument("--dataset", required=True, metavar="NAME", help="the dataset to test on")
     p.add_argument("--split", default="test", choices=("test", "validation", "train", "all"),
                    help="which examples (default: test)")

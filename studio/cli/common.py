@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -21,6 +22,12 @@ class CliUsageError(Exception):
 def print_json(obj: Any) -> None:
     """Print one JSON document (UTF-8, indented, stable key order as given)."""
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def add_project_arg(parser: argparse.ArgumentParser) -> None:
+    """Add the ``--project FILE`` option every project command takes."""
+    parser.add_argument("--project", required=True, metavar="FILE", type=Path,
+                        help="the .studio project file")
 
 
 def open_project_arg(path: str | Path) -> Project:

@@ -16,6 +16,7 @@ from studio.cli.common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     CliUsageError,
+    add_project_arg,
     eprint,
     open_project_arg,
     print_json,
@@ -51,7 +52,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=no_subcommand)
 
     imp = dsub.add_parser("import", help="import a CSV / JSONL / JSON file into a dataset")
-    imp.add_argument("--project", required=True, metavar="FILE", help="the .studio project")
+    add_project_arg(imp)
     imp.add_argument("path", metavar="PATH", help="file to import")
     imp.add_argument("--name", required=True, help="dataset name (created if missing)")
     imp.add_argument(
@@ -77,18 +78,18 @@ def register(sub: Any) -> None:
     imp.set_defaults(func=_import)
 
     ls = dsub.add_parser("list", help="list the datasets of a project")
-    ls.add_argument("--project", required=True, metavar="FILE")
+    add_project_arg(ls)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=_list)
 
     st = dsub.add_parser("stats", help="counts, duplicates and leaks of a dataset")
-    st.add_argument("--project", required=True, metavar="FILE")
+    add_project_arg(st)
     st.add_argument("name", metavar="NAME")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=_stats)
 
     sp = dsub.add_parser("split", help="assign train / validation / test")
-    sp.add_argument("--project", required=True, metavar="FILE")
+    add_project_arg(sp)
     sp.add_argument("name", metavar="NAME")
     sp.add_argument("--test", required=True, type=_fraction("--test"), metavar="FRACTION")
     sp.add_argument("--validation", default=0.0, type=_fraction("--validation"), metavar="FRACTION")

@@ -17,7 +17,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from studio.cli.common import EXIT_OK, CliUsageError, eprint, open_project_arg, print_json
+from studio.cli.common import (
+    EXIT_OK,
+    CliUsageError,
+    add_project_arg,
+    eprint,
+    open_project_arg,
+    print_json,
+)
 
 
 def register(sub: Any) -> None:
@@ -29,8 +36,7 @@ def register(sub: Any) -> None:
                     "outputs, retrieval, fine-tune a small model, collect more data, or an "
                     "agent design) from your answers and the project's own numbers.",
     )
-    p.add_argument("--project", required=True, metavar="FILE", type=Path,
-                   help="the .studio project file")
+    add_project_arg(p)
     p.add_argument("--answers", metavar="FILE.json", type=Path,
                    help="the guided form's answers as JSON (default: the answers saved in "
                         "the project)")

@@ -21,6 +21,7 @@ from typing import Any
 from studio.cli.common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
+    add_project_arg,
     eprint,
     open_project_arg,
     print_json,
@@ -48,7 +49,7 @@ def register_dataset_export(dataset_subparsers: Any) -> None:
         description="Render the approved examples of a dataset through a prompt version "
                     "into a target's training format, write train/validation files "
                     "atomically, re-validate them and write a manifest.")
-    p.add_argument("--project", required=True, metavar="FILE", help="the .studio project")
+    add_project_arg(p)
     p.add_argument("name", metavar="NAME", help="dataset name")
     p.add_argument("--target", required=True, choices=tuple(FORMATS), metavar="FORMAT",
                    help="one of: " + ", ".join(FORMATS))

@@ -17,6 +17,7 @@ from studio.cli.common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     CliUsageError,
+    add_project_arg,
     eprint,
     open_project_arg,
     print_json,
@@ -34,8 +35,7 @@ def register(sub: Any) -> None:
             ) -> argparse.ArgumentParser:
         sp: argparse.ArgumentParser = psub.add_parser(name, help=help_text,
                                                       description=help_text)
-        sp.add_argument("--project", required=True, metavar="FILE", type=Path,
-                        help="the .studio project file")
+        add_project_arg(sp)
         sp.set_defaults(func=func)
         return sp
 

@@ -180,40 +180,29 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
             name="Local loopback (simulated model)", base_url=server.base_url,
             kind="compatible",
         )
-        spec = service.RunSpec(
-            dataset=dataset_id,
-            variants=[
-                service.VariantSpec(f"{DEMO_PROMPT}@{BASELINE_VERSION}"),
-                service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}"),
-            ],
-            provider=provider,
-            split="test",
-            scorer="label",
-            scorer_config={"field": "intent"},
-            concurrency=16,
-            name=f"{DEMO_PROMPT} v{BASELINE_VERSION} vs v{CANDIDATE_VERSION} (demo)",
+
+        def run(name: str, variants: list[service.VariantSpec]) -> int:
+            spec = service.RunSpec(
+                dataset=dataset_id, variants=variants, provider=provider, split="test",
+                scorer="label", scorer_config={"field": "intent"}, concurrency=16, name=name,
+            )
+            run_id = service.create_run(project, spec)
+            service.set_recorded_note(project, run_id, DEMO_NOTE)
+            # No cache: the loopback's port changes every start, so entries could never be
+            # hit again and would only bloat the demo file.
+            service.execute_run(project, run_id, key=None, cache=False)
+            return run_id
+
+        run_id = run(
+            f"{DEMO_PROMPT} v{BASELINE_VERSION} vs v{CANDIDATE_VERSION} (demo)",
+            [service.VariantSpec(f"{DEMO_PROMPT}@{BASELINE_VERSION}"),
+             service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}")],
         )
-        run_id = service.create_run(project, spec)
-        service.set_recorded_note(project, run_id, DEMO_NOTE)
-        # No cache: the loopback's port changes every start, so entries could never be
-        # hit again and would only bloat the demo file.
-        service.execute_run(project, run_id, key=None, cache=False)
         # The A/B across models the decision report weighs: the best version on the
         # current large model against the same version on a cheaper small model.
-        across = service.RunSpec(
-            dataset=dataset_id,
-            variants=[
-                service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=LARGE_MODEL),
-                service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=SMALL_MODEL),
-            ],
-            provider=provider,
-            split="test",
-            scorer="label",
-            scorer_config={"field": "intent"},
-            concurrency=16,
-            name=f"{DEMO_PROMPT} v{CANDIDATE_VERSION}: {LARGE_MODEL} vs {SMALL_MODEL} (demo)",
+        run(
+            f"{DEMO_PROMPT} v{CANDIDATE_VERSION}: {LARGE_MODEL} vs {SMALL_MODEL} (demo)",
+            [service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=LARGE_MODEL),
+             service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=SMALL_MODEL)],
         )
-        across_id = service.create_run(project, across)
-        service.set_recorded_note(project, across_id, DEMO_NOTE)
-        service.execute_run(project, across_id, key=None, cache=False)
     return run_id

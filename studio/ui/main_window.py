@@ -576,19 +576,24 @@ class MainWindow(QMainWindow):
         self.settings.last_dir = str(Path(path).parent)
         save_settings(self.settings)
 
-    def new_project_dialog(self) -> None:
-        """File ▸ New…: ask where, then create and open an empty project."""
+    def _ask_project_save_path(self, title: str, suggested: str) -> Path | None:
+        """Ask where to save a project file; None when cancelled. Adds ``.studio`` if missing."""
         from PySide6.QtWidgets import QFileDialog  # on demand: not at start-up
 
-        path, _ = QFileDialog.getSaveFileName(
-            self, "New Project", str(Path(self._start_dir()) / "Untitled.studio"), PROJECT_FILTER
-        )
+        path, _ = QFileDialog.getSaveFileName(self, title, suggested, PROJECT_FILTER)
         if not path:
-            return
+            return None
         self._remember_dir(path)
         p = Path(path)
-        if p.suffix != ".studio":
-            p = p.with_name(p.name + ".studio")
+        return p if p.suffix == ".studio" else p.with_name(p.name + ".studio")
+
+    def new_project_dialog(self) -> None:
+        """File ▸ New…: ask where, then create and open an empty project."""
+        p = self._ask_project_save_path(
+            "New Project", str(Path(self._start_dir()) / "Untitled.studio")
+        )
+        if p is None:
+            return
         current = self.context.project
         if current is not None and p.resolve() == current.path.resolve():
             self.show_error_message(f"{p} is the open project; choose another name for a new one.")
@@ -643,19 +648,13 @@ class MainWindow(QMainWindow):
 
     def save_copy_dialog(self) -> None:
         """File ▸ Save a Copy…: a consistent copy made with the SQLite backup API."""
-        from PySide6.QtWidgets import QFileDialog  # on demand: not at start-up
-
         project = self.context.project
         if project is None:
             return
         suggested = project.path.with_name(f"{project.path.stem} copy.studio")
-        path, _ = QFileDialog.getSaveFileName(self, "Save a Copy", str(suggested), PROJECT_FILTER)
-        if not path:
+        dest = self._ask_project_save_path("Save a Copy", str(suggested))
+        if dest is None:
             return
-        self._remember_dir(path)
-        dest = Path(path)
-        if dest.suffix != ".studio":
-            dest = dest.with_name(dest.name + ".studio")
         self.context.show_status(f"Saving a copy to {dest}…", 0)
         self.context.runner.run(
             lambda: project.save_copy(dest),

@@ -10,10 +10,8 @@ settings: see the QSettings pitfall in the architecture notes). Both live under
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,8 @@ from typing import Any
 from PySide6.QtCore import QSettings
 
 from studio.core import paths
+from studio.core.atomic import write_bytes_atomic
+from studio.core.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -76,18 +76,30 @@ def _from_dict(raw: dict[str, Any]) -> AppSettings:
     return settings
 
 
-def load_settings(path: Path | None = None) -> AppSettings:
-    """Read the settings file; defaults when it is missing, damaged or from a newer studio."""
-    path = path or settings_path()
+def read_json_object(path: Path, what: str = "settings") -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None when it is missing, unreadable or not an object.
+
+    For the app's small JSON stores (``settings.json``, ``providers.json``): a damaged file
+    is logged (``what`` names it) and treated as absent rather than stopping the app.
+    """
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return AppSettings()
+        return None
     except (OSError, ValueError) as exc:
-        log.warning("ignoring unreadable settings file %s: %s", path, exc)
-        return AppSettings()
+        log.warning("ignoring unreadable %s file %s: %s", what, path, exc)
+        return None
     if not isinstance(raw, dict):
-        log.warning("ignoring settings file %s: not a JSON object", path)
+        log.warning("ignoring %s file %s: not a JSON object", what, path)
+        return None
+    return raw
+
+
+def load_settings(path: Path | None = None) -> AppSettings:
+    """Read the settings file; defaults when it is missing, damaged or from a newer studio."""
+    path = path or settings_path()
+    raw = read_json_object(path)
+    if raw is None:
         return AppSettings()
     version = raw.get("version")
     if not isinstance(version, int) or version > SETTINGS_VERSION:
@@ -98,20 +110,24 @@ def load_settings(path: Path | None = None) -> AppSettings:
 
 
 def save_settings(settings: AppSettings, path: Path | None = None) -> None:
-    """Write the settings atomically (temp file + rename); failures are logged, not raised."""
+    """Write the settings atomically (temp file + rename); failures are logged, not raised.
+
+    A file written by a newer studio (a higher ``version``) is left as it is.
+    """
     path = path or settings_path()
+    on_disk = read_json_object(path)
+    version = on_disk.get("version") if on_disk is not None else None
+    if isinstance(version, int) and version > SETTINGS_VERSION:
+        log.info("not saving settings over %s: a newer studio wrote it", path)
+        return
     data = asdict(settings)
     data["version"] = SETTINGS_VERSION
-    tmp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
+        write_bytes_atomic(path, json.dumps(data, indent=2).encode("utf-8"))
+    except (OSError, UserError) as exc:
         # Losing the recent-files list is not worth an error dialog
         log.warning("could not save settings to %s: %s", path, exc)
-        with contextlib.suppress(OSError):
-            tmp.unlink()
 
 
 def window_state_store() -> QSettings:

@@ -12,15 +12,13 @@ A damaged file falls back to "no providers" with a log line rather than stopping
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.core import paths
+from studio.core.atomic import write_bytes_atomic, write_error
 from studio.core.errors import UserError
 from studio.core.llm.providers import ProviderConfig
 
@@ -119,18 +117,8 @@ def save_providers(settings: ProviderSettings, path: Path | None = None) -> None
         "default": settings.default,
         "providers": [p.to_dict() for p in settings.providers],
     }
-    tmp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        os.replace(tmp, path)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise UserError(f"Could not save the providers to {path}: {exc.strerror or exc}.",
-                        where=str(path)) from None
-
-
-def provider_names(settings: ProviderSettings) -> Sequence[str]:
-    """The names, in order (for combos)."""
-    return [p.name for p in settings.providers]
+        raise write_error(path, exc) from None
+    write_bytes_atomic(path, json.dumps(data, indent=2).encode("utf-8"))

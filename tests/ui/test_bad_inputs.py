@@ -191,9 +191,9 @@ def test_csv_in_another_encoding_warns_and_bad_rows_are_listed(
     assert "Nothing has been imported" in import_dialog.bad_title.text()
     first = import_dialog.bad_list.item(0).text()
     assert first.startswith("line 3: it has 4") and first.count("line 3") == 1  # named once
-    from studio.ui.datasets import data_access as da
+    from studio.core import datasets as core
 
-    assert "latin" not in [d.name for d in da.list_datasets(open_context.project)]
+    assert "latin" not in [d.name for d in core.list_datasets(open_context.project)]
     import_dialog.reject()
     wait_idle(open_context)
 
@@ -212,9 +212,9 @@ def test_file_deleted_after_preview_gives_a_sentence_and_imports_nothing(
     qtbot.waitUntil(lambda: import_dialog.error.isVisibleTo(import_dialog))
     message = import_dialog.error.text()
     assert "gone.csv" in message and _is_sentence(message)
-    from studio.ui.datasets import data_access as da
+    from studio.core import datasets as core
 
-    assert "gone" not in [d.name for d in da.list_datasets(open_context.project)]
+    assert "gone" not in [d.name for d in core.list_datasets(open_context.project)]
     import_dialog.reject()
 
 
@@ -431,13 +431,13 @@ def test_a_full_disk_during_import_and_save_version_loses_nothing(
     qtbot: QtBot, wait_idle: Callable[..., None], open_context: AppContext, tmp_path: Path,
     errors: list[str],
 ) -> None:
-    from studio.ui.datasets import data_access as da
+    from studio.core import datasets as core
     from studio.ui.datasets.import_dialog import ImportDialog
     from studio.ui.prompts.view import PromptsView
 
     project = open_context.project
     versions_before = [v.version for v in prompt_log(project, "support-reply")]
-    datasets_before = [d.name for d in da.list_datasets(project)]
+    datasets_before = [d.name for d in core.list_datasets(project)]
     _fill_the_disk(project)
 
     src = tmp_path / "many.csv"
@@ -478,7 +478,7 @@ def test_a_full_disk_during_import_and_save_version_loses_nothing(
     project.engine.dispose()
     with open_project(project.path) as again:
         assert [v.version for v in prompt_log(again, "support-reply")] == versions_before
-        assert [d.name for d in da.list_datasets(again)] == datasets_before
+        assert [d.name for d in core.list_datasets(again)] == datasets_before
 
 
 def test_a_project_deleted_while_open_refuses_changes_with_a_sentence(

@@ -47,6 +47,16 @@ def test_damaged_or_newer_settings_fall_back_safely() -> None:
     assert load_settings() == AppSettings()
 
 
+def test_settings_from_a_newer_studio_are_not_overwritten() -> None:
+    path = settings_path()
+    newer = json.dumps({"version": 99, "recent_files": [], "future_field": 1})
+    path.write_text(newer, encoding="utf-8")
+    s = load_settings()
+    s.add_recent("/y.studio")
+    save_settings(s)
+    assert path.read_text(encoding="utf-8") == newer
+
+
 def test_window_state_lives_under_studio_home(qapp) -> None:
     store = window_state_store()
     assert Path(store.fileName()).is_relative_to(Path(os.environ["STUDIO_HOME"]))

@@ -24,26 +24,11 @@ from studio.core.errors import NotFoundError, UserError, ValidationError
 # Columns of ``example`` in a full-row snapshot (delete/undo restores rows from these):
 # the id plus every column an import fills.
 EXAMPLE_COLUMNS: tuple[str, ...] = ("id", *ROW_COLUMNS)
-# Fields a curation edit may change (history rows name these columns).
-EDITABLE_COLUMNS: frozenset[str] = frozenset(
-    {
-        "input_json",
-        "system_prompt",
-        "conversation_json",
-        "tools_json",
-        "output_kind",
-        "ideal_output",
-        "status",
-        "label",
-        "tags",
-        "rating",
-        "notes",
-        "split",
-        "split_locked",
-        "norm_hash",
-        "search_text",
-    }
-)
+# Columns an import fills that no curation edit changes.
+_FIXED_COLUMNS = frozenset({"dataset_id", "source", "source_line", "created_at", "updated_at"})
+# Fields a curation edit may change (history rows name these columns), in row order.
+EDITABLE_ORDER: tuple[str, ...] = tuple(c for c in ROW_COLUMNS if c not in _FIXED_COLUMNS)
+EDITABLE_COLUMNS: frozenset[str] = frozenset(EDITABLE_ORDER)
 ROW_FIELD = "__row__"  # history field of a created/deleted row (before/after = snapshot)
 
 
@@ -83,25 +68,28 @@ def install_functions(conn: Connection) -> None:
 
 
 @contextlib.contextmanager
-def write_tx(project: Project) -> Iterator[Connection]:
-    """One write transaction on one connection; disk/lock errors become sentences."""
+def _db_errors(project: Project) -> Iterator[None]:
+    """Turn disk/lock errors from the block into a sentence naming the project file."""
     try:
-        with project.engine.begin() as conn:
-            install_functions(conn)
-            yield conn
+        yield
     except (OperationalError, DBAPIError) as exc:
         raise UserError(describe_db_error(exc, project.path), where=str(project.path)) from exc
 
 
 @contextlib.contextmanager
+def write_tx(project: Project) -> Iterator[Connection]:
+    """One write transaction on one connection; disk/lock errors become sentences."""
+    with _db_errors(project), project.engine.begin() as conn:
+        install_functions(conn)
+        yield conn
+
+
+@contextlib.contextmanager
 def read_conn(project: Project) -> Iterator[Connection]:
     """A connection for reads (WAL: never blocked by a writer)."""
-    try:
-        with project.engine.connect() as conn:
-            install_functions(conn)
-            yield conn
-    except (OperationalError, DBAPIError) as exc:
-        raise UserError(describe_db_error(exc, project.path), where=str(project.path)) from exc
+    with _db_errors(project), project.engine.connect() as conn:
+        install_functions(conn)
+        yield conn
 
 
 def require_dataset(conn: Connection, dataset_id: int) -> tuple[int, str, str]:

@@ -16,7 +16,7 @@ labelling 100,000 rows is one transaction well under 2 s. Each call returns
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import Connection, text
 
 from studio.core.datasets._db import (
     EDITABLE_COLUMNS,
+    EDITABLE_ORDER,
     ROW_FIELD,
     db_time,
     finish_operation,
@@ -458,11 +459,7 @@ _EDIT_FIELDS = (
 
 def _column_values(conn: Connection, example_id: int) -> dict[str, Any]:
     row = conn.execute(
-        text(
-            "SELECT id, dataset_id, input_json, system_prompt, conversation_json, tools_json, "
-            "output_kind, ideal_output, status, label, tags, rating, notes, split, split_locked, "
-            "norm_hash, search_text FROM example WHERE id = :i"
-        ),
+        text(f"SELECT id, dataset_id, {', '.join(EDITABLE_ORDER)} FROM example WHERE id = :i"),
         {"i": example_id},
     ).first()
     if row is None:
@@ -503,6 +500,44 @@ def _validate_output(conn: Connection, dataset_id: int, kind: str, value: str | 
                 f"The ideal output does not match the dataset's schema at {path}: {error.message}",
                 where="ideal_output",
             )
+
+
+def write_example_fields(
+    conn: Connection,
+    dataset_id: int,
+    op_id: int,
+    example_id: int,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> None:
+    """Set ``after``'s columns on one example and record each as a history row of ``op_id``
+    (``before`` holds the old values; both are stored as JSON of the column value)."""
+    now = db_time()
+    actor = current_user()
+    conn.execute(
+        text(
+            "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
+            "after_json, actor, at) VALUES (:e, :d, :op, :f, :b, :a, :actor, :now)"
+        ),
+        [
+            {
+                "e": example_id,
+                "d": dataset_id,
+                "op": op_id,
+                "f": k,
+                "b": orjson.dumps(before.get(k)).decode(),
+                "a": orjson.dumps(v).decode(),
+                "actor": actor,
+                "now": now,
+            }
+            for k, v in after.items()
+        ],
+    )
+    assignments = ", ".join(f"{k} = :{k}" for k in after)
+    conn.execute(
+        text(f"UPDATE example SET {assignments}, updated_at = :now_ WHERE id = :id_"),
+        {**after, "now_": now, "id_": example_id},
+    )
 
 
 def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
@@ -618,32 +653,7 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
         visible = [k for k in diff if k not in ("norm_hash", "search_text")] or list(diff)
         description = f"Edit {', '.join(_pretty(k) for k in visible)} of example {example_id}"
         op_id = new_operation(conn, dataset_id, "edit", description, 1)
-        now = db_time()
-        actor = current_user()
-        conn.execute(
-            text(
-                "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
-                "after_json, actor, at) VALUES (:e, :d, :op, :f, :b, :a, :actor, :now)"
-            ),
-            [
-                {
-                    "e": example_id,
-                    "d": dataset_id,
-                    "op": op_id,
-                    "f": k,
-                    "b": orjson.dumps(cur.get(k)).decode(),
-                    "a": orjson.dumps(v).decode(),
-                    "actor": actor,
-                    "now": now,
-                }
-                for k, v in diff.items()
-            ],
-        )
-        assignments = ", ".join(f"{k} = :{k}" for k in diff)
-        conn.execute(
-            text(f"UPDATE example SET {assignments}, updated_at = :now_ WHERE id = :id_"),
-            {**diff, "now_": now, "id_": example_id},
-        )
+        write_example_fields(conn, dataset_id, op_id, example_id, cur, diff)
         return Changes(op_id, description, (example_id,), frozenset(diff))
 
 

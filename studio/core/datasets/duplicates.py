@@ -74,7 +74,6 @@ from typing import Any
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
-from sqlalchemy import text
 
 from studio.core.datasets._db import (
     finish_operation,
@@ -84,9 +83,14 @@ from studio.core.datasets._db import (
     require_dataset,
     write_tx,
 )
-from studio.core.datasets.curation import Changes, add_tag, delete_examples_in
+from studio.core.datasets.curation import (
+    Changes,
+    add_tag,
+    delete_examples_in,
+    write_example_fields,
+)
 from studio.core.datasets.normalize import normalize_text, tags_from_db, tags_to_db
-from studio.core.db.project import Project, current_user
+from studio.core.db.project import Project
 from studio.core.errors import ValidationError
 from studio.core.progress import CancelToken, Progress, ProgressCallback
 
@@ -416,6 +420,21 @@ def _leaks(
     return sorted(leaks.values(), key=lambda lk: (-lk.similarity, lk.test_id, lk.train_id))
 
 
+def _analysed(
+    project: Project,
+    dataset_id: int,
+    threshold: float,
+    progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+) -> tuple[_Loaded, dict[str, list[int]], list[tuple[int, int, float]]]:
+    """The dataset's texts and their similar pairs (what groups and leaks are built from)."""
+    if not 0.0 < threshold <= 1.0:
+        raise ValidationError("The similarity threshold must be in (0, 1].", where="threshold")
+    data = _load(project, dataset_id)
+    by_text, pairs = _pairs_by_example(data, threshold, progress, cancel)
+    return data, by_text, pairs
+
+
 def analyse(
     project: Project,
     dataset_id: int,
@@ -426,10 +445,7 @@ def analyse(
     include_reviewed: bool = False,
 ) -> tuple[list[DuplicateGroup], list[Leak]]:
     """Duplicate groups and leaks in one pass (what the overview needs)."""
-    if not 0.0 < threshold <= 1.0:
-        raise ValidationError("The similarity threshold must be in (0, 1].", where="threshold")
-    data = _load(project, dataset_id)
-    by_text, pairs = _pairs_by_example(data, threshold, progress, cancel)
+    data, by_text, pairs = _analysed(project, dataset_id, threshold, progress, cancel)
     return (
         _groups(data, by_text, pairs, include_reviewed),
         _leaks(data, by_text, pairs, include_reviewed),
@@ -450,10 +466,7 @@ def find_duplicates(
     Groups whose members all carry the ``dup-reviewed`` tag (resolved with "keep")
     are left out unless ``include_reviewed``. Sorted by size, then similarity.
     """
-    if not 0.0 < threshold <= 1.0:
-        raise ValidationError("The similarity threshold must be in (0, 1].", where="threshold")
-    data = _load(project, dataset_id)
-    by_text, pairs = _pairs_by_example(data, threshold, progress, cancel)
+    data, by_text, pairs = _analysed(project, dataset_id, threshold, progress, cancel)
     return _groups(data, by_text, pairs, include_reviewed)
 
 
@@ -471,10 +484,7 @@ def find_leaks(
     Test examples tagged ``leak-reviewed`` (resolved with "keep") are left out unless
     ``include_reviewed``.
     """
-    if not 0.0 < threshold <= 1.0:
-        raise ValidationError("The similarity threshold must be in (0, 1].", where="threshold")
-    data = _load(project, dataset_id)
-    by_text, pairs = _pairs_by_example(data, threshold, progress, cancel)
+    data, by_text, pairs = _analysed(project, dataset_id, threshold, progress, cancel)
     return _leaks(data, by_text, pairs, include_reviewed)
 
 
@@ -538,35 +548,11 @@ def merge_duplicates(
         note = f"Merged duplicates: {', '.join(f'#{i}' for i in merged)}."
         new_notes = (old_notes + "\n" + note).strip() if old_notes else note
         op_id = new_operation(conn, dataset_id, "merge_duplicates", "Merge duplicates")
-        import orjson
-
-        from studio.core.datasets._db import db_time
-
-        now = db_time()
-        actor = current_user()
-        for field, before, after in (("tags", old_tags, new_tags), ("notes", old_notes, new_notes)):
-            if before != after:
-                conn.execute(
-                    text(
-                        "INSERT INTO example_history (example_id, dataset_id, op_id, field, "
-                        "before_json, after_json, actor, at) "
-                        "VALUES (:e, :d, :o, :f, :b, :a, :ac, :n)"
-                    ),
-                    {
-                        "e": keep,
-                        "d": dataset_id,
-                        "o": op_id,
-                        "f": field,
-                        "b": orjson.dumps(before).decode(),
-                        "a": orjson.dumps(after).decode(),
-                        "ac": actor,
-                        "n": now,
-                    },
-                )
-        conn.execute(
-            text("UPDATE example SET tags = :t, notes = :n, updated_at = :now WHERE id = :i"),
-            {"t": new_tags, "n": new_notes, "now": now, "i": keep},
-        )
+        before = {"tags": old_tags, "notes": old_notes}
+        after = {"tags": new_tags, "notes": new_notes}
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        if changed:
+            write_example_fields(conn, dataset_id, op_id, keep, before, changed)
         load_id_set(conn, merged)
         deleted = delete_examples_in(conn, dataset_id, op_id)
         desc = f"Merge {len(deleted) + 1} duplicates into example {keep}"

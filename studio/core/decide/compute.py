@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import os
 from datetime import date
 from pathlib import Path
 
+from studio.core.atomic import write_bytes_atomic
 from studio.core.db.project import Project
 from studio.core.decide.answers import DecisionAnswers
 from studio.core.decide.decision import Decision, decide
@@ -81,16 +79,5 @@ def write_report(decision: Decision, path: Path) -> str:
     if not path.parent.is_dir():
         raise UserError(f"Cannot write {path}: the folder {path.parent} does not exist.",
                         where=str(path))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise UserError(f"Cannot write {path}: {reason}.", where=str(path)) from exc
+    write_bytes_atomic(path, body.encode("utf-8"))
     return kind

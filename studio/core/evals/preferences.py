@@ -36,6 +36,7 @@ from studio.core.formats.common import PreferenceExample
 
 if TYPE_CHECKING:
     from studio.core.db.project import Project
+    from studio.core.evals.workitems import ExampleInput
 
 Choice = Literal["a", "b", "tie"]
 Side = Literal["left", "right", "tie"]
@@ -158,6 +159,19 @@ def record_preference(
         return int(result.lastrowid or 0)
 
 
+def answered_outputs(project: Project, run_id: int) -> dict[tuple[int, int], str]:
+    """``{(variant_id, example_id): output}`` of every answer the run got (no errors)."""
+    with project.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT variant_id, example_id, output FROM eval_result WHERE run_id = :r "
+                "AND error IS NULL AND output IS NOT NULL"
+            ),
+            {"r": run_id},
+        ).all()
+    return {(int(r[0]), int(r[1])): str(r[2]) for r in rows}
+
+
 def candidate_outputs(project: Project, run_id: int, a: int, b: int,
                       rater: str) -> list[tuple[int, str, str]]:
     """(example id, answer of variant ``a``, answer of ``b``) still to review, in id order.
@@ -187,20 +201,45 @@ def next_review_pair(project: Project, run_id: int, *, rater: str = "") -> Revie
     todo = candidate_outputs(project, run_id, a, b, rater)
     if not todo:
         return None
+    from studio.core.evals.service import load_examples
+
     example_id, out_a, out_b = todo[0]
-    preview, ideal = _example_text(project, example_id)
+    examples = load_examples(project, [example_id])
+    return review_pair(run_id, example_id, out_a, out_b, a=a, b=b,
+                       example=examples[0] if examples else None,
+                       remaining=len(todo) - 1, rater=rater)
+
+
+def review_pair(
+    run_id: int,
+    example_id: int,
+    out_a: str,
+    out_b: str,
+    *,
+    a: int,
+    b: int,
+    example: ExampleInput | None,
+    remaining: int,
+    rater: str,
+    preview_chars: int = 300,
+) -> ReviewPair:
+    """The blind pair for one example: sides by :func:`shown_left_for`, input previewed."""
+    from studio.core.evals.workitems import input_preview
+
     left = shown_left_for(run_id, example_id)
     return ReviewPair(
         run_id=run_id,
         example_id=example_id,
-        input_preview=preview,
-        ideal=ideal,
+        input_preview=(
+            input_preview(example, preview_chars) if example else "(deleted example)"
+        ),
+        ideal=(example.label or example.ideal_output) if example else None,
         left=out_a if left == "a" else out_b,
         right=out_b if left == "a" else out_a,
         variant_a_id=a,
         variant_b_id=b,
         shown_left=left,
-        remaining=len(todo) - 1,
+        remaining=remaining,
         rater=rater,
     )
 
@@ -212,17 +251,6 @@ def record_review(project: Project, pair: ReviewPair, side: Side) -> int:
         variant_a_id=pair.variant_a_id, variant_b_id=pair.variant_b_id, source="human",
         shown_left=pair.shown_left, rater=pair.rater,
     )
-
-
-def _example_text(project: Project, example_id: int) -> tuple[str, str | None]:
-    from studio.core.evals.service import load_examples
-    from studio.core.evals.workitems import input_preview
-
-    examples = load_examples(project, [example_id])
-    if not examples:
-        return "(deleted example)", None
-    ex = examples[0]
-    return input_preview(ex), ex.label or ex.ideal_output
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,15 +315,7 @@ def preference_examples(
         chosen_pref.setdefault(p.example_id, p)
     if not chosen_pref:
         return []
-    with project.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT variant_id, example_id, output FROM eval_result WHERE run_id = :r "
-                "AND error IS NULL AND output IS NOT NULL"
-            ),
-            {"r": run_id},
-        ).all()
-    outputs = {(int(r[0]), int(r[1])): str(r[2]) for r in rows}
+    outputs = answered_outputs(project, run_id)
     examples = {e.id: e for e in load_examples(project, sorted(chosen_pref))}
     out: list[PreferenceExample] = []
     for example_id, p in sorted(chosen_pref.items()):
@@ -326,26 +346,18 @@ def export_preferences(
 ) -> int:
     """Write the run's preference pairs as JSONL in format ``fmt``; returns how many.
 
-    Written to a temporary file and renamed, so a failure never leaves half a file.
+    Written atomically (:func:`~studio.core.atomic.write_bytes_atomic`), so a failure
+    never leaves half a file.
     """
-    import os
-
+    from studio.core.atomic import write_bytes_atomic
     from studio.core.formats.export import export_preference
 
     examples = preference_examples(
         project, run_id, source=source, prompt_variant_id=prompt_variant_id
     )
     records = [export_preference(fmt, ex) for ex in examples]
-    dest = Path(path)
-    tmp = dest.with_name(dest.name + ".part")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
-            for rec in records:
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        os.replace(tmp, dest)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"Could not write {dest}: {exc.strerror or exc}.", where=str(dest)) from exc
+    data = "".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in records)
+    write_bytes_atomic(path, data.encode("utf-8"))
     return len(records)
 
 

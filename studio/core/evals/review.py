@@ -26,7 +26,7 @@ import orjson
 from sqlalchemy import text
 
 from studio.core.errors import NotFoundError
-from studio.core.evals.preferences import ReviewPair, candidate_outputs, shown_left_for
+from studio.core.evals.preferences import ReviewPair, candidate_outputs, review_pair
 from studio.core.evals.service import (
     RunInfo,
     RunSpec,
@@ -35,7 +35,6 @@ from studio.core.evals.service import (
     load_examples,
     run_summary,
 )
-from studio.core.evals.workitems import input_preview
 from studio.core.llm.providers import ProviderConfig
 
 if TYPE_CHECKING:
@@ -150,28 +149,12 @@ def pending_review_pairs(
     a, b = ids[0], ids[1]
     todo = candidate_outputs(project, run_id, a, b, rater)
     examples = {e.id: e for e in load_examples(project, [t[0] for t in todo])}
-    out: list[ReviewPair] = []
-    for i, (example_id, out_a, out_b) in enumerate(todo):
-        example = examples.get(example_id)
-        left = shown_left_for(run_id, example_id)
-        out.append(
-            ReviewPair(
-                run_id=run_id,
-                example_id=example_id,
-                input_preview=(
-                    input_preview(example, preview_chars) if example else "(deleted example)"
-                ),
-                ideal=(example.label or example.ideal_output) if example else None,
-                left=out_a if left == "a" else out_b,
-                right=out_b if left == "a" else out_a,
-                variant_a_id=a,
-                variant_b_id=b,
-                shown_left=left,
-                remaining=len(todo) - i - 1,
-                rater=rater,
-            )
-        )
-    return out
+    return [
+        review_pair(run_id, example_id, out_a, out_b, a=a, b=b,
+                    example=examples.get(example_id), remaining=len(todo) - i - 1,
+                    rater=rater, preview_chars=preview_chars)
+        for i, (example_id, out_a, out_b) in enumerate(todo)
+    ]
 
 
 def review_counts(project: Project, run_id: int, rater: str = "") -> int:

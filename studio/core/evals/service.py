@@ -64,6 +64,7 @@ from studio.core.errors import NotFoundError, UserError, ValidationError
 from studio.core.evals.cache import request_hash
 from studio.core.evals.preferences import (
     ReviewPair,
+    answered_outputs,
     next_review_pair,
     record_preference,
     record_review,
@@ -672,14 +673,8 @@ def _run_judge(
         params=dict(version.spec.params) or {"temperature": 0},
     )
     a, b = variants[0], variants[1]
+    outputs = answered_outputs(project, run_id)
     with project.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT variant_id, example_id, output FROM eval_result WHERE run_id = :r "
-                "AND error IS NULL AND output IS NOT NULL"
-            ),
-            {"r": run_id},
-        ).all()
         judged = {
             int(r[0])
             for r in conn.execute(
@@ -687,11 +682,10 @@ def _run_judge(
                 {"r": run_id},
             ).all()
         }
-    outputs = {(str(r[0]), int(r[1])): str(r[2]) for r in rows}
     items: list[WorkItem] = []
     by_id = {e.id: e for e in examples}
     for e in examples:
-        oa, ob = outputs.get((a.key, e.id)), outputs.get((b.key, e.id))
+        oa, ob = outputs.get((int(a.key), e.id)), outputs.get((int(b.key), e.id))
         if oa is None or ob is None or e.id in judged:
             continue
         items.extend(judge.work_items(e.id, input_preview(e, 4000), oa, ob,
@@ -819,17 +813,18 @@ def case_rows(project: Project, run_id: int, filter: CaseFilter = "all") -> list
             f"Filter {filter!r} is not one of all, disagreements, regressions, errors.",
             where="filter",
         )
-    summary = run_summary(project, run_id)
     row = _run_row(project, run_id)
     ids = [int(i) for i in _plan(row).get("example_ids", [])]
-    wanted = {
-        "all": None,
-        "disagreements": set(summary.disagreements),
-        "regressions": set(summary.regressions),
-        "errors": set(summary.errors),
-    }[filter]
-    if wanted is not None:
-        ids = [i for i in ids if i in wanted]
+    if filter != "all":
+        # Only the filters need the summary's example lists (the view asks for "all")
+        summary = run_summary(project, run_id)
+        wanted = {
+            "disagreements": summary.disagreements,
+            "regressions": summary.regressions,
+            "errors": summary.errors,
+        }[filter]
+        keep = set(wanted)
+        ids = [i for i in ids if i in keep]
     examples = {e.id: e for e in load_examples(project, ids)}
     scorer = _scorer_for(project, row, list(examples.values()))
     labels = {int(v.id): v.label for v in _variant_rows(project, run_id)}

@@ -28,8 +28,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from studio import __version__
+from studio.core.atomic import write_bytes_atomic
 from studio.core.datasets.service import ExampleDetail, get_dataset, iter_all_examples
 from studio.core.db.project import Project
 from studio.core.errors import UserError, ValidationError
@@ -185,17 +184,7 @@ def _remove(paths: Iterable[Path]) -> None:
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> str:
     payload = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_bytes_atomic(path, payload)
     return hashlib.sha256(payload).hexdigest()
 
 

@@ -14,7 +14,7 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import content_text
+from studio.core.formats.messages import split_text_turns
 
 KEYS = frozenset({"instruction", "input", "output", "system", "history", "response",
                   "chosen", "rejected", "kto_tag", "images"})
@@ -84,29 +84,16 @@ class AlpacaChecker(BaseChecker):
 
 
 def _split(messages: list[dict[str, Any]], tools: Any, target: str
-           ) -> tuple[str, list[list[str]], str, str]:
+           ) -> tuple[str, list[tuple[str, str]]]:
+    """Joined system text and (role, text) turns; no tools, no images."""
     if tools or any(m.get("tool_calls") or m.get("role") in ("tool", "function")
                     for m in messages):
         raise UserError(f"{target} cannot express tools or tool calls; this example has them.")
-    system: list[str] = []
-    turns: list[tuple[str, str]] = []
-    for m in messages:
-        content = m.get("content")
-        if isinstance(content, list) and any(
-                isinstance(p, dict) and p.get("type") != "text" for p in content):
-            raise UserError(f"{target} export supports text only; this example has an image.")
-        text = content_text(content) or ""
-        role = m.get("role")
-        if role == "system":
-            system.append(text)
-        elif role in ("user", "assistant"):
-            turns.append((role, text))
-        else:
-            raise UserError(f"Role {role!r} cannot be exported to {target}.")
-    return "\n\n".join(system), [[r, t] for r, t in turns], "", ""
+    system, turns = split_text_turns(messages, target)
+    return "\n\n".join(system), turns
 
 
-def _pairs(turns: list[list[str]], target: str, need_final_answer: bool
+def _pairs(turns: list[tuple[str, str]], target: str, need_final_answer: bool
            ) -> tuple[list[list[str]], str, str | None]:
     roles = [r for r, _ in turns]
     expected = ["user", "assistant"] * (len(roles) // 2 + 1)
@@ -123,7 +110,7 @@ def _pairs(turns: list[list[str]], target: str, need_final_answer: bool
 
 def export_chat(ex: ChatExample) -> dict[str, Any]:
     """Last user turn -> instruction, last answer -> output, earlier pairs -> history."""
-    system, turns, _, _ = _split(ex.messages, ex.tools, "Alpaca")
+    system, turns = _split(ex.messages, ex.tools, "Alpaca")
     history, instruction, output = _pairs(turns, "Alpaca", True)
     record: dict[str, Any] = {"instruction": instruction, "input": "", "output": output}
     if system:
@@ -135,7 +122,7 @@ def export_chat(ex: ChatExample) -> dict[str, Any]:
 
 def export_preference(ex: PreferenceExample) -> dict[str, Any]:
     """LLaMA-Factory Alpaca preference row (instruction, input, chosen, rejected)."""
-    system, turns, _, _ = _split(ex.prompt_messages, None, "Alpaca")
+    system, turns = _split(ex.prompt_messages, None, "Alpaca")
     history, instruction, _ = _pairs(turns, "Alpaca", False)
     record: dict[str, Any] = {"instruction": instruction, "input": "", "chosen": ex.chosen,
                               "rejected": ex.rejected}

@@ -18,7 +18,7 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import content_text
+from studio.core.formats.messages import content_text, split_text_turns
 from studio.core.formats.openai_chat import check_top_level
 
 
@@ -100,29 +100,15 @@ def plain_turns(ex: ChatExample, target: str) -> tuple[list[str], list[dict[str,
     if ex.tools:
         raise UserError(f"{target} fine-tuning data cannot carry tool definitions; "
                         "export without tools or choose OpenAI, Mistral or TRL.")
-    system: list[str] = []
-    turns: list[dict[str, str]] = []
-    for m in ex.messages:
-        role = m.get("role")
-        content = m.get("content")
-        if m.get("tool_calls") or role in ("tool", "function"):
-            raise UserError(f"{target} cannot express tool calls; this example has one.")
-        if isinstance(content, list) and any(
-                isinstance(p, dict) and p.get("type") != "text" for p in content):
-            raise UserError(f"{target} export supports text only; this example has an image.")
-        text = content_text(content) or ""
-        if role == "system":
-            system.append(text)
-        elif role in ("user", "assistant"):
-            turns.append({"role": role, "content": text})
-        else:
-            raise UserError(f"Role {role!r} cannot be exported to {target}.")
-    roles = [t["role"] for t in turns]
+    if any(m.get("tool_calls") or m.get("role") in ("tool", "function") for m in ex.messages):
+        raise UserError(f"{target} cannot express tool calls; this example has one.")
+    system, pairs = split_text_turns(ex.messages, target)
+    roles = [role for role, _ in pairs]
     if not roles or roles[0] != "user" or roles[-1] != "assistant" or any(
             roles[i] == roles[i + 1] for i in range(len(roles) - 1)):
         raise UserError(f"{target} needs user/assistant turns that alternate, starting with "
                         "user and ending with assistant; this example does not.")
-    return system, turns
+    return system, [{"role": role, "content": text} for role, text in pairs]
 
 
 def export_chat(ex: ChatExample) -> dict[str, Any]:

@@ -10,10 +10,7 @@ Every target module (``openai_chat``, ``vertex_gemini`` ...) builds on these:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
+from studio.core.atomic import atomic_open
 from studio.core.errors import UserError
 
 Severity = Literal["error", "warning", "info"]
@@ -183,6 +181,12 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
+def shape_by_keys(shapes: Iterable[tuple[str, frozenset[str]]],
+                  obj: dict[str, Any]) -> str | None:
+    """The name of the first shape whose required keys ``obj`` has (None if none)."""
+    return next((name for name, keys in shapes if keys <= obj.keys()), None)
+
+
 def write_jsonl_atomic(path: Path, records: Iterable[dict[str, Any]]) -> tuple[int, str]:
     """Write records as UTF-8 JSONL (no BOM, LF, one object per line) atomically.
 
@@ -198,40 +202,23 @@ def write_jsonl_atomic(path: Path, records: Iterable[dict[str, Any]]) -> tuple[i
     path = Path(path)
     digest = hashlib.sha256()
     count = 0
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                        dir=path.parent)
-    except OSError as exc:
-        raise UserError(f"Cannot write {path}: {exc.strerror or exc}.", where=str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            buf: list[bytes] = []
-            for record in records:
-                try:
-                    line = orjson.dumps(record) + b"\n"
-                except TypeError as exc:
-                    raise UserError(
-                        f"Record {count + 1} cannot be written as JSON: {exc}.",
-                        where=f"{path}:{count + 1}") from None
-                buf.append(line)
-                count += 1
-                if len(buf) >= 4096:
-                    chunk = b"".join(buf)
-                    digest.update(chunk)
-                    fh.write(chunk)
-                    buf.clear()
-            chunk = b"".join(buf)
-            digest.update(chunk)
-            fh.write(chunk)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise UserError(f"Cannot write {path}: {exc.strerror or exc}.", where=str(path)) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
+    with atomic_open(path) as fh:
+        buf: list[bytes] = []
+        for record in records:
+            try:
+                line = orjson.dumps(record) + b"\n"
+            except TypeError as exc:
+                raise UserError(
+                    f"Record {count + 1} cannot be written as JSON: {exc}.",
+                    where=f"{path}:{count + 1}") from None
+            buf.append(line)
+            count += 1
+            if len(buf) >= 4096:
+                chunk = b"".join(buf)
+                digest.update(chunk)
+                fh.write(chunk)
+                buf.clear()
+        chunk = b"".join(buf)
+        digest.update(chunk)
+        fh.write(chunk)
     return count, digest.hexdigest()

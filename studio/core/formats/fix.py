@@ -4,13 +4,12 @@ removed. The original is never modified."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 
+from studio.core.atomic import atomic_open
 from studio.core.errors import UserError
 from studio.core.formats.common import FixResult
 
@@ -74,40 +73,29 @@ def fix_file(src: Path, dst: Path, *, strip_bom: bool = True, drop_blank: bool =
                     counts["bom_stripped"] = int(fh.read(3) == _BOM)
         if lines is None:
             lines = _file_lines(src, strip_bom, counts)
-        seen: set[bytes] = set()
-        digest = hashlib.sha256()
-        written = 0
-        fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
     except OSError as exc:
         raise UserError(f"Cannot fix {src} into {dst}: {exc.strerror or exc}.",
                         where=str(src)) from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for line in lines:
-                if drop_blank and not line.strip():
-                    counts["blank_lines_dropped"] += 1
+    seen: set[bytes] = set()
+    digest = hashlib.sha256()
+    written = 0
+    with atomic_open(dst) as out:
+        for line in lines:
+            if drop_blank and not line.strip():
+                counts["blank_lines_dropped"] += 1
+                continue
+            if drop_duplicates:
+                try:
+                    canon = orjson.dumps(orjson.loads(line), option=orjson.OPT_SORT_KEYS)
+                except (orjson.JSONDecodeError, TypeError):
+                    canon = line.strip()
+                key = hashlib.blake2b(canon, digest_size=16).digest()
+                if key in seen:
+                    counts["duplicates_dropped"] += 1
                     continue
-                if drop_duplicates:
-                    try:
-                        canon = orjson.dumps(orjson.loads(line), option=orjson.OPT_SORT_KEYS)
-                    except (orjson.JSONDecodeError, TypeError):
-                        canon = line.strip()
-                    key = hashlib.blake2b(canon, digest_size=16).digest()
-                    if key in seen:
-                        counts["duplicates_dropped"] += 1
-                        continue
-                    seen.add(key)
-                chunk = line + b"\n"
-                digest.update(chunk)
-                out.write(chunk)
-                written += 1
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dst)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"Cannot write {dst}: {exc.strerror or exc}.", where=str(dst)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+                seen.add(key)
+            chunk = line + b"\n"
+            digest.update(chunk)
+            out.write(chunk)
+            written += 1
     return FixResult(counts=counts, lines_written=written, sha256=digest.hexdigest())

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from studio.core.errors import UserError
 from studio.core.formats.common import LineSink, type_name
 from studio.core.tokens.counting import (
     REPLY_PRIMER_TOKENS,
@@ -142,6 +143,42 @@ def content_text(content: Any) -> str | None:
         strs = [t for t in texts if isinstance(t, str)]
         return "".join(strs) if strs else None
     return None
+
+
+def text_only(content: Any, target: str) -> str:
+    """The text of a message's content for a text-only target (``""`` when it has none).
+
+    Raises:
+        UserError: the content has a non-text part (an image).
+    """
+    if isinstance(content, list) and any(
+            isinstance(p, dict) and p.get("type") != "text" for p in content):
+        raise UserError(f"{target} export supports text only; this example has an image.")
+    return content_text(content) or ""
+
+
+def split_text_turns(messages: list[dict[str, Any]], target: str
+                     ) -> tuple[list[str], list[tuple[str, str]]]:
+    """System texts and (role, text) user/assistant turns of text-only messages.
+
+    Tool calls are the caller's concern (targets word that error differently); this
+    handles what every text-only exporter shares.
+
+    Raises:
+        UserError: an image part, or a role other than system, user or assistant.
+    """
+    system: list[str] = []
+    turns: list[tuple[str, str]] = []
+    for m in messages:
+        text = text_only(m.get("content"), target)
+        role = m.get("role")
+        if role == "system":
+            system.append(text)
+        elif role in ("user", "assistant"):
+            turns.append((role, text))
+        else:
+            raise UserError(f"Role {role!r} cannot be exported to {target}.")
+    return system, turns
 
 
 def _check_parts(content: list[Any], role: str, where: str, profile: MessageProfile,
@@ -654,11 +691,3 @@ def _check_function_def(fn: dict[str, Any], where: str, out: LineSink, names: se
             out.error("invalid_tools", f"{where}: the function needs a parameters object "
                                        "(use {} when it takes none).")
 
-
-def messages_tokens(messages: Any, count: Any, role_count: Any) -> int | None:
-    """Cookbook token count of a messages list (None when it is not a list)."""
-    from studio.core.tokens.counting import count_messages_tokens
-
-    if not isinstance(messages, list):
-        return None
-    return count_messages_tokens(messages, count, role_count)

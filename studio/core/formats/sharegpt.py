@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from studio.core.formats.alpaca import _split
+from studio.core.errors import UserError
 from studio.core.formats.common import (
     BaseChecker,
     ChatExample,
@@ -17,7 +17,7 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import content_text
+from studio.core.formats.messages import text_only
 
 HUMAN_SIDE = ("human", "observation")
 GPT_SIDE = ("gpt", "function_call")
@@ -115,11 +115,7 @@ def _turns(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
     turns: list[dict[str, str]] = []
     for m in messages:
         role = m.get("role")
-        content = m.get("content")
-        if isinstance(content, list) and any(
-                isinstance(p, dict) and p.get("type") != "text" for p in content):
-            _split(messages, None, "ShareGPT")  # raises the image error
-        text = content_text(content) or ""
+        text = text_only(m.get("content"), "ShareGPT")
         if role == "system":
             system.append(text)
         elif role == "user":
@@ -140,15 +136,13 @@ def _turns(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
         elif role == "tool":
             turns.append({"from": "observation", "value": text})
         else:
-            _split([m], None, "ShareGPT")  # raises for unknown roles
+            raise UserError(f"Role {role!r} cannot be exported to ShareGPT.")
     return "\n\n".join(system), turns
 
 
 def export_chat(ex: ChatExample) -> dict[str, Any]:
     """LLaMA-Factory ShareGPT row; tools become a JSON string."""
     system, turns = _turns(ex.messages)
-    from studio.core.errors import UserError
-
     tags = [t["from"] for t in turns]
     for i, tag in enumerate(tags):
         if tag not in (HUMAN_SIDE if i % 2 == 0 else GPT_SIDE):
@@ -167,8 +161,6 @@ def export_chat(ex: ChatExample) -> dict[str, Any]:
 
 def export_preference(ex: PreferenceExample) -> dict[str, Any]:
     """LLaMA-Factory ShareGPT preference row."""
-    from studio.core.errors import UserError
-
     system, turns = _turns(ex.prompt_messages)
     if not turns or len(turns) % 2 != 1:
         raise UserError("A ShareGPT preference prompt must end with a human turn.")

@@ -16,8 +16,8 @@ from studio.core.formats.common import (
     ChatExample,
     FormatSpec,
     LineSink,
-    PreferenceExample,
     RecordResult,
+    shape_by_keys,
     type_name,
 )
 from studio.core.formats.messages import TOGETHER_CHAT, check_messages
@@ -37,10 +37,7 @@ _PREF_INPUT = replace(TOGETHER_CHAT, require_assistant=False, last_must_be_assis
 
 def together_subformat(obj: dict[str, Any]) -> str | None:
     """The Together sub-format whose required keys the record has."""
-    for name, keys in SUBFORMATS.items():
-        if keys <= obj.keys():
-            return name
-    return None
+    return shape_by_keys(SUBFORMATS.items(), obj)
 
 
 class TogetherChecker(BaseChecker):
@@ -155,17 +152,12 @@ def export_chat(ex: ChatExample) -> dict[str, Any]:
     return {"messages": messages}
 
 
-def export_preference_together(ex: PreferenceExample) -> dict[str, Any]:
-    """Together preference records use the OpenAI DPO shape."""
-    return export_preference(ex)
-
-
 SPEC = FormatSpec(
     name="together",
     title="Together AI (conversational, instruction, preference, text)",
     make_checker=TogetherChecker,
     export_chat=export_chat,
-    export_preference=export_preference_together,
+    export_preference=export_preference,  # Together preference rows are OpenAI DPO rows
     min_examples=1,
     exact_tokens=False,
     notes="Token counts are o200k estimates; open models have their own tokenizers.",

@@ -16,6 +16,7 @@ from studio.core.formats.common import (
     LineSink,
     PreferenceExample,
     RecordResult,
+    shape_by_keys,
     type_name,
 )
 from studio.core.formats.messages import TRL_CHAT, MessageProfile, check_messages
@@ -35,14 +36,12 @@ TYPES: list[tuple[str, frozenset[str]]] = [
     ("prompt_only", frozenset({"prompt"})),
 ]
 OPTIONAL = frozenset({"tools", "images", "id"})
+KNOWN_COLUMNS = frozenset(k for _, keys in TYPES for k in keys) | OPTIONAL
 
 
 def trl_type(obj: dict[str, Any]) -> str | None:
     """The TRL dataset type of a record, from its keys."""
-    for name, keys in TYPES:
-        if keys <= obj.keys():
-            return name
-    return None
+    return shape_by_keys(TYPES, obj)
 
 
 class TRLChecker(BaseChecker):
@@ -128,8 +127,7 @@ class TRLChecker(BaseChecker):
                       f"This row is {kind} ({style}) but the first row is {self.first[0]} "
                       f"({self.first[1]}); a TRL dataset has one type.")
         for k in obj:
-            known = {k2 for _, ks in TYPES for k2 in ks} | OPTIONAL
-            if k not in known:
+            if k not in KNOWN_COLUMNS:
                 out.warning("unrecognized_key", f"Column {k!r} is not a TRL column.")
         if tokens is None:
             tokens = sum(self.ctx.count(t) for t in texts)

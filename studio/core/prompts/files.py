@@ -12,7 +12,6 @@ reads like the prompt.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import re
@@ -20,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from studio.core.atomic import write_bytes_atomic
 from studio.core.errors import UserError, ValidationError
 from studio.core.prompts.spec import PromptSpec
 
@@ -235,12 +235,4 @@ def write_prompt_file(
     path = Path(path)
     fmt = fmt or format_for_path(path)
     text = export_prompt_file(name, description, spec, fmt)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_bytes(text.encode("utf-8"))
-        tmp.replace(path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise UserError(f"Could not write {path}: {exc.strerror or exc}.",
-                        where=str(path)) from None
+    write_bytes_atomic(path, text.encode("utf-8"))

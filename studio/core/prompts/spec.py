@@ -179,12 +179,7 @@ class PromptSpec:
             where = f"messages[{i}]"
             if not isinstance(item, Mapping):
                 raise ValidationError(f"Field `{where}` must be an object.", where=where)
-            extra = [k for k in item if k not in ("role", "content")]
-            if extra:
-                raise ValidationError(
-                    f"Field `{where}` has an unknown key `{extra[0]}` (expected role, content).",
-                    where=f"{where}.{extra[0]}",
-                )
+            _reject_unknown_keys(item, ("role", "content"), where)
             role = item.get("role")
             if role not in ROLES:
                 raise ValidationError(
@@ -402,6 +397,16 @@ def _check_tool_choice(value: Any, where: str, tool_names: set[str] | None) -> N
 # -- response schema and tools -------------------------------------------------------
 
 
+def _reject_unknown_keys(obj: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    """Raise for the first key of ``obj`` not in ``allowed`` (``where`` names the field)."""
+    extra = next((k for k in obj if k not in allowed), None)
+    if extra is not None:
+        raise ValidationError(
+            f"Field `{where}` has an unknown key `{extra}` (expected {', '.join(allowed)}).",
+            where=f"{where}.{extra}",
+        )
+
+
 def _pointer(parts: Any) -> str:
     return "/" + "/".join(str(p) for p in parts) if parts else "/"
 
@@ -465,12 +470,7 @@ def validate_tools(tools: list[Any]) -> None:
                 f'Field `{where}` must be {{"type": "function", "function": {{...}}}}.',
                 where=where,
             )
-        extra = [k for k in tool if k not in ("type", "function")]
-        if extra:
-            raise ValidationError(
-                f"Field `{where}` has an unknown key `{extra[0]}` (expected type, function).",
-                where=f"{where}.{extra[0]}",
-            )
+        _reject_unknown_keys(tool, ("type", "function"), where)
         fn = tool.get("function")
         if not isinstance(fn, Mapping):
             raise ValidationError(f"Field `{where}.function` must be an object.", where=where)
@@ -487,14 +487,8 @@ def validate_tools(tools: list[Any]) -> None:
                 where=f"{where}.function.name",
             )
         seen.add(name)
-        allowed = ("name", "description", "parameters", "strict")
-        extra = [k for k in fn if k not in allowed]
-        if extra:
-            raise ValidationError(
-                f"Field `{where}.function` has an unknown key `{extra[0]}` "
-                f"(expected {', '.join(allowed)}).",
-                where=f"{where}.function.{extra[0]}",
-            )
+        _reject_unknown_keys(fn, ("name", "description", "parameters", "strict"),
+                             f"{where}.function")
         if "description" in fn and not isinstance(fn["description"], str):
             raise ValidationError(
                 f"Field `{where}.function.description` must be text.",

@@ -1,15 +1,14 @@
-"""The datasets view's door to the core: the core API it uses, and three small adapters.
+"""Small adapters between the datasets view's conventions and :mod:`studio.core.datasets`.
 
-Every read, query and change is a :mod:`studio.core.datasets` function (re-exported here
-so the widgets keep one import). No SQL lives in the UI. What this module adds only maps
-the view's own conventions onto core calls:
+The widgets call the core directly for every read, query and change; no SQL lives in
+the UI. What this module adds only maps the view's own conventions onto core calls:
 
 * :data:`UNSET` is the filter widgets' key for "no label" / "no split";
   :func:`core_values` turns it into the core filter's ``None`` and :func:`count_key`
-  into the key :class:`Counts` uses (:data:`NONE_KEY`).
+  into the key :class:`~studio.core.datasets.Counts` uses (``NONE_KEY``).
 * :func:`bulk_update` maps a Bulk actions menu entry (``"label"``, ``"tags+"``,
   ``"delete"`` ...) to the curation function that does it (one undoable operation).
-* :func:`undo_latest` / :func:`redo_latest` give the undo stack the :class:`Changes`.
+* :func:`undo_latest` / :func:`redo_latest` give the undo stack the ``Changes``.
 * :func:`regex_problem` explains a bad search pattern instead of raising.
 
 Nothing here imports Qt.
@@ -20,81 +19,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from studio.core.datasets import compile_regex, curation
-from studio.core.datasets.curation import Changes, update_example
-from studio.core.datasets.duplicates import (
-    DEFAULT_THRESHOLD,
-    DuplicateGroup,
-    Leak,
-    analyse,
-    drop_duplicates,
-    keep_group,
-    merge_duplicates,
-    resolve_leak,
-)
-from studio.core.datasets.service import (
-    NONE_KEY,
-    Counts,
-    DatasetInfo,
-    DatasetSummary,
-    ExampleDetail,
-    ExampleFilter,
-    ExampleRow,
-    HistoryEntry,
-    all_tags,
-    counts,
-    dataset_summaries,
-    example_history,
-    fetch_rows,
-    get_dataset,
-    get_example,
-    list_datasets,
-    query_ids,
-)
-from studio.core.datasets.stats import TokenLengths, dataset_stats, token_lengths
+from studio.core.datasets import NONE_KEY, Changes, ExampleFilter, compile_regex, curation
 from studio.core.db.project import Project
 from studio.core.errors import UserError, ValidationError
 from studio.core.progress import CancelToken, Progress, ProgressCallback
 
 __all__ = [
-    "DEFAULT_THRESHOLD",
-    "NONE_KEY",
     "UNSET",
-    "Changes",
-    "Counts",
-    "DatasetInfo",
-    "DatasetSummary",
-    "DuplicateGroup",
-    "ExampleDetail",
-    "ExampleFilter",
-    "ExampleRow",
-    "HistoryEntry",
-    "Leak",
-    "TokenLengths",
-    "all_tags",
-    "analyse",
     "bulk_update",
     "core_values",
     "count_key",
-    "counts",
-    "dataset_stats",
-    "dataset_summaries",
-    "delete_examples",
-    "drop_duplicates",
-    "example_history",
-    "fetch_rows",
-    "get_dataset",
-    "get_example",
-    "keep_group",
-    "list_datasets",
-    "merge_duplicates",
-    "query_ids",
     "redo_latest",
     "regex_problem",
-    "resolve_leak",
-    "token_lengths",
     "undo_latest",
-    "update_example",
 ]
 
 UNSET = ""
@@ -163,28 +100,6 @@ def bulk_update(
         raise UserError(f"{field_name!r} cannot be changed in bulk.")
     report(Progress(2, 2, "Done"))
     return result
-
-
-def delete_examples(
-    project: Project,
-    dataset_id: int,
-    *,
-    ids: Sequence[int] | None = None,
-    flt: ExampleFilter | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-) -> Changes:
-    """Delete examples (undo restores them with their ids)."""
-    return bulk_update(
-        project,
-        dataset_id,
-        field_name="delete",
-        value=None,
-        ids=ids,
-        flt=flt,
-        progress=progress,
-        cancel=cancel,
-    )
 
 
 def undo_latest(project: Project, dataset_id: int) -> Changes | None:

@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.datasets import DatasetInfo, ExampleDetail, HistoryEntry
 from studio.core.models.dataset import SPLITS
-from studio.ui.datasets.data_access import DatasetInfo, ExampleDetail, HistoryEntry
 
 QUICK_KEYS = 9
 ROLES = ("system", "user", "assistant", "tool")
@@ -51,7 +51,6 @@ def _text_edit(parent: QWidget, min_lines: int = 2, max_lines: int = 8) -> QPlai
     return edit
 
 
-
 class _ElidedButton(QPushButton):
     """A push button that ends a text too long for it with "…" instead of cutting a letter."""
 
@@ -65,6 +64,7 @@ class _ElidedButton(QPushButton):
         self.setText(
             self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, room)
         )
+
 
 class MessagesEditor(QWidget):
     """A conversation as editable (role, content) rows."""
@@ -433,9 +433,7 @@ class DetailEditor(QWidget):
         self.tags.setText(", ".join(detail.tags))
         self.split.setCurrentIndex(max(0, self.split.findData(detail.split)))
         self.split_lock.setText(
-            "Frozen in test: an evaluation used it."
-            if detail.split_locked
-            else ""
+            "Frozen in test: an evaluation used it." if detail.split_locked else ""
         )
         self.rating.setCurrentIndex(max(0, self.rating.findData(detail.rating)))
         self.set_label_and_status(detail.label, detail.status)

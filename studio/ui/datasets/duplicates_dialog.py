@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core import datasets as core
 from studio.core.progress import CancelToken, Progress
 from studio.ui.context import AppContext
-from studio.ui.datasets import data_access as da
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -42,9 +42,9 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 class Analysis:
     """What the detection found, with the rows to show (built off the GUI thread)."""
 
-    groups: list[da.DuplicateGroup]
-    leaks: list[da.Leak]
-    rows: dict[int, da.ExampleRow]
+    groups: list[core.DuplicateGroup]
+    leaks: list[core.Leak]
+    rows: dict[int, core.ExampleRow]
     threshold: float
 
 
@@ -56,12 +56,12 @@ def analyse_for_review(
     cancel: CancelToken | None = None,
 ) -> Analysis:
     """Run the core's duplicate and leak detection and read the rows involved."""
-    groups, leaks = da.analyse(project, dataset_id, report, cancel, threshold=threshold)
+    groups, leaks = core.analyse(project, dataset_id, report, cancel, threshold=threshold)
     ids = sorted(
         {i for g in groups for i in g.example_ids}
         | {i for lk in leaks for i in (lk.test_id, lk.train_id)}
     )
-    rows = {r.id: r for r in da.fetch_rows(project, ids)}
+    rows = {r.id: r for r in core.fetch_rows(project, ids)}
     return Analysis(groups, leaks, rows, threshold)
 
 
@@ -97,8 +97,14 @@ class _ReviewList(QWidget):
         self.action_buttons.append(b)
         return b
 
-    def add_item(self, title: list[str], payload: Any, ids: Iterable[int],
-                 rows: dict[int, da.ExampleRow], first_mark: str = "") -> None:
+    def add_item(
+        self,
+        title: list[str],
+        payload: Any,
+        ids: Iterable[int],
+        rows: dict[int, core.ExampleRow],
+        first_mark: str = "",
+    ) -> None:
         top = QTreeWidgetItem(self.tree, title)
         top.setData(0, ITEM_ROLE, payload)
         for n, eid in enumerate(ids):
@@ -163,11 +169,11 @@ class DuplicatesDialog(QDialog):
     def __init__(
         self,
         context: AppContext,
-        info: da.DatasetInfo,
-        push: Callable[[da.Changes], None] | None = None,
+        info: core.DatasetInfo,
+        push: Callable[[core.Changes], None] | None = None,
         parent: QWidget | None = None,
         *,
-        threshold: float = da.DEFAULT_THRESHOLD,
+        threshold: float = core.DEFAULT_THRESHOLD,
     ) -> None:
         super().__init__(parent)
         self.context = context
@@ -313,16 +319,29 @@ class DuplicatesDialog(QDialog):
         self.dupes.tree.clear()
         for n, g in enumerate(analysis.groups, start=1):
             self.dupes.add_item(
-                [f"group {n}", f"{len(g.example_ids)} examples · "
-                 f"{_similarity(g.similarity, g.exact)}", "", ""],
-                g, g.example_ids, rows, first_mark="★ ",
+                [
+                    f"group {n}",
+                    f"{len(g.example_ids)} examples · {_similarity(g.similarity, g.exact)}",
+                    "",
+                    "",
+                ],
+                g,
+                g.example_ids,
+                rows,
+                first_mark="★ ",
             )
         self.leaks.tree.clear()
         for lk in analysis.leaks:
             self.leaks.add_item(
-                [f"test {lk.test_id} ↔ {lk.train_split} {lk.train_id}",
-                 _similarity(lk.similarity, lk.exact), "", ""],
-                lk, (lk.test_id, lk.train_id), rows,
+                [
+                    f"test {lk.test_id} ↔ {lk.train_split} {lk.train_id}",
+                    _similarity(lk.similarity, lk.exact),
+                    "",
+                    "",
+                ],
+                lk,
+                (lk.test_id, lk.train_id),
+                rows,
             )
         self._update_titles()
         self._set_busy(False, f"Threshold {analysis.threshold:.2f}.")
@@ -372,12 +391,12 @@ class DuplicatesDialog(QDialog):
         keep_id = chosen if chosen is not None else group.example_ids[0]
         ds = self.info.id
 
-        def work(project: Any) -> da.Changes:
+        def work(project: Any) -> core.Changes:
             if action == "keep":
-                return da.keep_group(project, ds, group.example_ids)
+                return core.keep_group(project, ds, group.example_ids)
             if action == "merge":
-                return da.merge_duplicates(project, ds, group.example_ids, keep_id)
-            return da.drop_duplicates(project, ds, group.example_ids, keep_id)
+                return core.merge_duplicates(project, ds, group.example_ids, keep_id)
+            return core.drop_duplicates(project, ds, group.example_ids, keep_id)
 
         gone = set() if action == "keep" else set(group.example_ids) - {keep_id}
         self._run_action(work, group, gone, None)
@@ -392,18 +411,23 @@ class DuplicatesDialog(QDialog):
         # keep (tagged reviewed) and move-to-train settle every leak of that test example
         settled = leak.test_id if action in ("keep", "move_to_train") else None
         self._run_action(
-            lambda project: da.resolve_leak(project, ds, leak, action), leak, gone, settled
+            lambda project: core.resolve_leak(project, ds, leak, action), leak, gone, settled
         )
 
-    def _run_action(self, work: Callable[[Any], da.Changes], done_item: Any,
-                    gone: set[int], settled_test: int | None) -> None:
+    def _run_action(
+        self,
+        work: Callable[[Any], core.Changes],
+        done_item: Any,
+        gone: set[int],
+        settled_test: int | None,
+    ) -> None:
         project = self.context.project
         if project is None or self._busy:
             return
         self._set_busy(True, "Saving…")
         self._saving = True
 
-        def done(changes: da.Changes) -> None:
+        def done(changes: core.Changes) -> None:
             if not self._alive():
                 return
             self._saving = False
@@ -427,14 +451,14 @@ class DuplicatesDialog(QDialog):
 
     def _forget(self, done_item: Any, gone: set[int], settled_test: int | None) -> None:
         """Drop the resolved item, and every group or leak it settled or emptied."""
-        self.dupes.remove_where(
-            lambda g: g is done_item or len(set(g.example_ids) - gone) < 2
-        )
+        self.dupes.remove_where(lambda g: g is done_item or len(set(g.example_ids) - gone) < 2)
         self.leaks.remove_where(
-            lambda lk: lk is done_item
-            or lk.test_id in gone
-            or lk.train_id in gone
-            or lk.test_id == settled_test
+            lambda lk: (
+                lk is done_item
+                or lk.test_id in gone
+                or lk.train_id in gone
+                or lk.test_id == settled_test
+            )
         )
         self._update_titles()
 

@@ -16,15 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.datasets import Counts, ExampleFilter
 from studio.core.models.dataset import SPLITS, STATUSES
-from studio.ui.datasets.data_access import (
-    UNSET,
-    Counts,
-    ExampleFilter,
-    core_values,
-    count_key,
-    regex_problem,
-)
+from studio.ui.datasets.data_access import UNSET, core_values, count_key, regex_problem
 from studio.ui.datasets.table_model import STATUS_TEXT
 
 SEARCH_DEBOUNCE_MS = 180
@@ -273,6 +267,4 @@ class FilterBar(QWidget):
         if counts.total == counts.dataset_total:
             self.summary.setText(f"{_fmt(counts.total)} examples")
         else:
-            self.summary.setText(
-                f"{_fmt(counts.total)} of {_fmt(counts.dataset_total)} examples"
-            )
+            self.summary.setText(f"{_fmt(counts.total)} of {_fmt(counts.dataset_total)} examples")

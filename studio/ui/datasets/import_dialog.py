@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core import datasets as core
 from studio.core.datasets.importers import Preview, preview_file
 from studio.core.datasets.importing import ImportResult, import_file
 from studio.core.datasets.mapping import ImportMapping, auto_mapping
@@ -40,7 +41,6 @@ from studio.core.errors import UserError
 from studio.core.models.dataset import STATUSES, TASK_TYPES
 from studio.core.progress import CancelToken, Progress
 from studio.ui.context import AppContext
-from studio.ui.datasets import data_access as da
 
 PREVIEW_ROWS = 20
 NONE = "(none)"
@@ -188,7 +188,7 @@ class ImportDialog(QDialog):
         lay.addLayout(bottom)
 
         if context.project is not None:
-            for d in da.list_datasets(context.project):
+            for d in core.list_datasets(context.project):
                 self.dataset_name.addItem(d.name)
         self.dataset_name.setCurrentText("")
 
@@ -442,5 +442,5 @@ def _with_line(line: int, reason: str) -> str:
     """``line N: reason``, naming the line once ("line 3 has 4 fields" → "line 3: it has…")."""
     own = f"line {line} "
     if reason.startswith(own):
-        reason = "it " + reason[len(own):]
+        reason = "it " + reason[len(own) :]
     return f"line {line}: {reason}"

@@ -28,16 +28,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core import datasets as core
 from studio.core.models.dataset import SPLITS, STATUSES
 from studio.ui.context import AppContext
-from studio.ui.datasets import data_access as da
 from studio.ui.datasets.table_model import STATUS_COLORS
 
 SPLIT_COLORS = {
     "train": QColor("#2563eb"),
     "validation": QColor("#7c3aed"),
     "test": QColor("#db2777"),
-    da.NONE_KEY: QColor("#9ca3af"),
+    core.NONE_KEY: QColor("#9ca3af"),
 }
 BAR = QColor("#3b82f6")
 
@@ -262,17 +262,17 @@ class OverviewWidget(QWidget):
         gen = self._gen
         self.hist_note.setText("Counting tokens…")
 
-        def stats() -> tuple[da.DatasetInfo, dict[str, Any]]:
+        def stats() -> tuple[core.DatasetInfo, dict[str, Any]]:
             # No near-duplicate pass here (seconds on a big dataset, on every tab switch):
             # the Duplicates & leaks dialog runs it with progress and Cancel
-            st = da.dataset_stats(project, dataset_id, with_duplicates=False, with_tokens=False)
-            return da.get_dataset(project, dataset_id), st
+            st = core.dataset_stats(project, dataset_id, with_duplicates=False, with_tokens=False)
+            return core.get_dataset(project, dataset_id), st
 
-        def got_stats(res: tuple[da.DatasetInfo, dict[str, Any]]) -> None:
+        def got_stats(res: tuple[core.DatasetInfo, dict[str, Any]]) -> None:
             if gen == self._gen:
                 self.show_stats(*res)
 
-        def got_tokens(ts: da.TokenLengths) -> None:
+        def got_tokens(ts: core.TokenLengths) -> None:
             if gen == self._gen:
                 self.show_tokens(ts)
 
@@ -280,15 +280,15 @@ class OverviewWidget(QWidget):
             stats, on_done=got_stats, on_error=self.context.show_error, db=False
         )
         self.context.runner.run(
-            lambda: da.token_lengths(project, dataset_id),
+            lambda: core.token_lengths(project, dataset_id),
             on_done=got_tokens,
             on_error=self.context.show_error,
             db=False,
         )
 
-    def show_stats(self, info: da.DatasetInfo, st: dict[str, Any]) -> None:
+    def show_stats(self, info: core.DatasetInfo, st: dict[str, Any]) -> None:
         """Fill the counts and charts from :func:`studio.core.datasets.dataset_stats`."""
-        none = da.NONE_KEY
+        none = core.NONE_KEY
         examples: int = st["examples"]
         by_status: dict[str, int] = st["by_status"]
         by_split: dict[str, int] = st["by_split"]
@@ -329,7 +329,7 @@ class OverviewWidget(QWidget):
         else:
             self.balance_note.setText("")
 
-    def show_tokens(self, ts: da.TokenLengths) -> None:
+    def show_tokens(self, ts: core.TokenLengths) -> None:
         """Fill the histogram (always labelled as an estimate)."""
         lengths = ts.lengths
         if not lengths:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import text
 
+from studio.core import datasets as core
 from studio.core.progress import CancelToken
 from studio.ui.context import AppContext
 from studio.ui.datasets import data_access as da
@@ -51,8 +52,8 @@ class SplitDialog(QDialog):
     def __init__(
         self,
         context: AppContext,
-        info: da.DatasetInfo,
-        push: Callable[[da.Changes], None] | None = None,
+        info: core.DatasetInfo,
+        push: Callable[[core.Changes], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

@@ -3,7 +3,7 @@
 Measured at 100,000 rows (engineering-facts §4): a Python ``QAbstractTableModel`` paints
 a screen in ~70 ms as long as only visible cells are asked for, while a
 ``QSortFilterProxyModel`` over it needs 49–76 s to sort. So sorting and filtering run in
-SQL and produce a new id list (:func:`data_access.query_ids`); the model holds those ids
+SQL and produce a new id list (:func:`studio.core.datasets.query_ids`); the model holds those ids
 and fetches the short row fields for a block of ids the first time a row in that block
 is painted. ``data()`` returns early for roles the view does not use, because Qt asks
 for about seven roles per visible cell on every paint.
@@ -23,7 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
-from studio.ui.datasets.data_access import ExampleRow
+from studio.core.datasets import ExampleRow
 
 BLOCK = 128
 """Rows fetched per query (a screen is ~30 rows; a block covers a few scroll steps)."""

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core import datasets as core
 from studio.core.errors import NotFoundError, UserError
 from studio.core.progress import CancelToken, Progress
 from studio.ui.context import AppContext
@@ -149,14 +150,14 @@ class DatasetsView(QWidget):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.dataset: da.DatasetInfo | None = None
-        self.filter = da.ExampleFilter()
+        self.dataset: core.DatasetInfo | None = None
+        self.filter = core.ExampleFilter()
         self._query_gen = 0
         self._counts_gen = 0
         self._writes = 0  # long writes (bulk, undo) in flight: labelling waits for them
         self._task: Any = None
         self._pending_reveal: int | None = None
-        self.last_counts: da.Counts | None = None
+        self.last_counts: core.Counts | None = None
 
         # --- toolbar ---
         self.dataset_combo = QComboBox(self)
@@ -292,7 +293,7 @@ class DatasetsView(QWidget):
         self._query_gen += 1
         self.dataset = None
         self.model.set_fetcher(
-            (lambda ids: da.fetch_rows(project, ids)) if project is not None else (lambda ids: [])
+            (lambda ids: core.fetch_rows(project, ids)) if project is not None else (lambda ids: [])
         )
         self.model.set_ids([])
         self.detail.set_dataset(None)
@@ -301,7 +302,7 @@ class DatasetsView(QWidget):
     def reload_datasets(self, select_id: int | None = None) -> None:
         """Refill the dataset list and open ``select_id`` (or the current, or the first)."""
         project = self.project
-        datasets = da.dataset_summaries(project) if project is not None else []
+        datasets = core.dataset_summaries(project) if project is not None else []
         keep = select_id if select_id is not None else (self.dataset.id if self.dataset else None)
         self.dataset_combo.blockSignals(True)
         self.dataset_combo.clear()
@@ -329,12 +330,12 @@ class DatasetsView(QWidget):
     def open_dataset(self, dataset_id: int, *, reveal: int | None = None) -> None:
         """Show a dataset (filters cleared), optionally revealing one example."""
         self._commit_detail()
-        self.dataset = da.get_dataset(self.project, dataset_id)
+        self.dataset = core.get_dataset(self.project, dataset_id)
         idx = self.dataset_combo.findData(dataset_id)
         if idx >= 0 and idx != self.dataset_combo.currentIndex():
             self.dataset_combo.setCurrentIndex(idx)
         self.detail.set_dataset(self.dataset)
-        self.filter_bar.set_dataset(self.dataset.label_set, da.all_tags(self.project, dataset_id))
+        self.filter_bar.set_dataset(self.dataset.label_set, core.all_tags(self.project, dataset_id))
         self.filter = self.filter_bar.current()
         self.model.sort_key = ("id", False)
         self.table.horizontalHeader().setSortIndicator(COL_ID, Qt.SortOrder.AscendingOrder)
@@ -351,7 +352,7 @@ class DatasetsView(QWidget):
 
     # ------------------------------------------------------------ querying
 
-    def _filter_changed(self, flt: da.ExampleFilter) -> None:
+    def _filter_changed(self, flt: core.ExampleFilter) -> None:
         self.filter = flt
         self.requery()
 
@@ -383,7 +384,7 @@ class DatasetsView(QWidget):
 
         self.context.runner.run(
             # the model's sort key is (column, descending); the core's (column, ascending)
-            lambda: da.query_ids(project, ds, flt, (sort[0], not sort[1])),
+            lambda: core.query_ids(project, ds, flt, (sort[0], not sort[1])),
             on_done=done,
             on_error=self._query_failed,
             db=False,
@@ -402,7 +403,7 @@ class DatasetsView(QWidget):
         gen = self._counts_gen
         project, ds, flt = self.project, self.dataset.id, self.filter
 
-        def done(c: da.Counts) -> None:
+        def done(c: core.Counts) -> None:
             if gen != self._counts_gen:
                 return
             self.last_counts = c
@@ -410,7 +411,7 @@ class DatasetsView(QWidget):
             self.counts_done.emit()
 
         self.context.runner.run(
-            lambda: da.counts(project, ds, flt),
+            lambda: core.counts(project, ds, flt),
             on_done=done,
             on_error=self.context.show_error,
             db=False,
@@ -463,7 +464,7 @@ class DatasetsView(QWidget):
             self.detail.show_example(None)
             return
         try:
-            detail = da.get_example(self.project, example_id)
+            detail = core.get_example(self.project, example_id)
         except NotFoundError:
             self.detail.show_example(None)
             return
@@ -567,7 +568,7 @@ class DatasetsView(QWidget):
             return
         self._commit_detail(eid)
         try:
-            changes = da.update_example(self.project, eid, **{field: value})
+            changes = core.update_example(self.project, eid, **{field: value})
         except Exception as exc:
             self.context.show_error(exc)
             return
@@ -586,7 +587,7 @@ class DatasetsView(QWidget):
         if not changes:
             return
         try:
-            result = da.update_example(self.project, d.id, **changes)
+            result = core.update_example(self.project, d.id, **changes)
         except Exception as exc:
             self.context.show_error(exc)
             return
@@ -600,19 +601,19 @@ class DatasetsView(QWidget):
         if eid is not None:
             self._load_detail(eid)
 
-    def _after_edit(self, changes: da.Changes, *, reload_detail: bool = True) -> None:
+    def _after_edit(self, changes: core.Changes, *, reload_detail: bool = True) -> None:
         if changes.op_id is None:
             return
         self._push_command(changes)
         self.model.refresh_ids(changes.example_ids)
         if "tags" in changes.fields:
-            self.filter_bar.set_tags(da.all_tags(self.project, self.dataset.id))  # type: ignore[union-attr]
+            self.filter_bar.set_tags(core.all_tags(self.project, self.dataset.id))  # type: ignore[union-attr]
         self._counts_timer.start()
         self.context.data_changed.emit("datasets")
         if reload_detail and self.detail.detail and self.detail.detail.id in changes.example_ids:
             self._load_detail(self.detail.detail.id)
 
-    def _push_command(self, changes: da.Changes) -> None:
+    def _push_command(self, changes: core.Changes) -> None:
         project = self.project
         assert changes.op_id is not None and self.dataset is not None
         ds = self.dataset.id
@@ -633,13 +634,13 @@ class DatasetsView(QWidget):
         self._writes += 1
         self.context.show_status(message, 0)
 
-    def _undo_applied(self, changes: da.Changes | None, _undone: bool) -> None:
+    def _undo_applied(self, changes: core.Changes | None, _undone: bool) -> None:
         self._writes = max(0, self._writes - 1)
         if changes is None or self.project is None or self.dataset is None:
             return
         self._refresh_after(changes)
 
-    def _refresh_after(self, changes: da.Changes) -> None:
+    def _refresh_after(self, changes: core.Changes) -> None:
         if changes.rows_added_or_removed:
             self.reload_datasets(self.dataset.id if self.dataset else None)
             return
@@ -648,7 +649,7 @@ class DatasetsView(QWidget):
         else:
             self.model.invalidate_cache()
         if "tags" in changes.fields and self.dataset is not None:
-            self.filter_bar.set_tags(da.all_tags(self.project, self.dataset.id))
+            self.filter_bar.set_tags(core.all_tags(self.project, self.dataset.id))
         cur = self.current_id()
         if cur is not None and cur in set(changes.example_ids):
             self._load_detail(cur)
@@ -665,7 +666,7 @@ class DatasetsView(QWidget):
         dlg = BulkDialog(
             field,
             labels=self.dataset.label_set,
-            tags=da.all_tags(self.project, self.dataset.id),
+            tags=core.all_tags(self.project, self.dataset.id),
             selected=len(self.selected_ids()),
             matching=matching,
             parent=self,
@@ -686,8 +687,8 @@ class DatasetsView(QWidget):
         value: str | None,
         *,
         ids: Sequence[int] | None = None,
-        flt: da.ExampleFilter | None = None,
-        on_finished: Callable[[da.Changes | None], None] | None = None,
+        flt: core.ExampleFilter | None = None,
+        on_finished: Callable[[core.Changes | None], None] | None = None,
     ) -> None:
         """One undoable bulk change over ``ids`` or everything matching ``flt``."""
         if self.dataset is None or self.project is None or self._writes_busy():
@@ -695,31 +696,22 @@ class DatasetsView(QWidget):
         project, ds = self.project, self.dataset.id
         token = CancelToken()
         ids = list(ids) if ids is not None else None
-        if field == "delete":
 
-            def work(report: Callable[[Progress], None]) -> da.Changes:
-                return da.delete_examples(
-                    project, ds, ids=ids, flt=flt, progress=report, cancel=token
-                )
+        def work(report: Callable[[Progress], None]) -> core.Changes:
+            return da.bulk_update(
+                project,
+                ds,
+                field_name=field,
+                value=value,
+                ids=ids,
+                flt=flt,
+                progress=report,
+                cancel=token,
+            )
 
-            title = "Deleting examples"
-        else:
+        title = "Deleting examples" if field == "delete" else BULK_FIELDS.get(field, (field, ""))[0]
 
-            def work(report: Callable[[Progress], None]) -> da.Changes:
-                return da.bulk_update(
-                    project,
-                    ds,
-                    field_name=field,
-                    value=value,
-                    ids=ids,
-                    flt=flt,
-                    progress=report,
-                    cancel=token,
-                )
-
-            title = BULK_FIELDS.get(field, (field, ""))[0]
-
-        def done(changes: da.Changes) -> None:
+        def done(changes: core.Changes) -> None:
             self._end_task()
             if changes.op_id is None:
                 self.context.show_status("Nothing changed: every example already had that value.")
@@ -838,7 +830,7 @@ class DatasetsView(QWidget):
             else:
                 # Hidden by the filter: clear it, then reveal once the query is back
                 self.filter_bar.set_dataset(
-                    self.dataset.label_set, da.all_tags(self.project, dataset_id)
+                    self.dataset.label_set, core.all_tags(self.project, dataset_id)
                 )
                 self.filter = self.filter_bar.current()
                 self.filter_bar.set_counts(self.last_counts) if self.last_counts else None

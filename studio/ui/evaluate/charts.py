@@ -11,6 +11,7 @@ They paint from plain tuples set with ``set_data``; nothing here touches the pro
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, QSize, Qt
@@ -56,13 +57,22 @@ def _nice_max(value: float) -> float:
 
 
 class _Chart(QWidget):
+    """One row per variant: the title, the row labels and the axis; subclasses paint bars."""
+
     row_height = 34
     title = ""
+    bars: Sequence[ScoreBar | LatencyBar]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self._rows = 0
+        self.bars = []
+
+    def set_data(self, bars: Sequence[ScoreBar | LatencyBar]) -> None:
+        """Show these variants (in run order)."""
+        self.bars = list(bars)
+        self.updateGeometry()
+        self.update()
 
     def _label_width(self, labels: list[str]) -> int:
         fm = QFontMetrics(self.font())
@@ -70,7 +80,7 @@ class _Chart(QWidget):
         return min(max(widest + 12, 90), max(90, self.width() // 3))
 
     def sizeHint(self) -> QSize:
-        return QSize(420, 44 + max(1, self._rows) * self.row_height + 26)
+        return QSize(420, 44 + max(1, len(self.bars)) * self.row_height + 26)
 
     def minimumSizeHint(self) -> QSize:
         return QSize(260, self.sizeHint().height())
@@ -86,6 +96,13 @@ class _Chart(QWidget):
         painter.drawText(QRectF(8, 4, self.width() - 16, 22),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.title)
         painter.restore()
+
+    def _row_label(self, painter: QPainter, label: str, y: float, label_w: int) -> None:
+        painter.setPen(self.palette().text().color())
+        name = QFontMetrics(self.font()).elidedText(label, Qt.TextElideMode.ElideMiddle,
+                                                    label_w - 10)
+        painter.drawText(QRectF(4, y, label_w - 8, self.row_height),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
 
     def _axis(self, painter: QPainter, left: float, right: float, top: float, bottom: float,
               ticks: list[tuple[float, str]]) -> None:
@@ -106,18 +123,11 @@ class ScoreChart(_Chart):
     """Scores with 95% Wilson intervals, one bar per variant."""
 
     title = "Score (95% CI)"
+    bars: Sequence[ScoreBar]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("score_chart")
-        self.bars: list[ScoreBar] = []
-
-    def set_data(self, bars: list[ScoreBar]) -> None:
-        """Show these variants (in run order)."""
-        self.bars = list(bars)
-        self._rows = len(self.bars)
-        self.updateGeometry()
-        self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -132,14 +142,9 @@ class ScoreChart(_Chart):
             bottom = top + len(self.bars) * self.row_height
             self._axis(painter, left, right, top, bottom,
                        [(f, f"{int(f * 100)}%") for f in (0.0, 0.25, 0.5, 0.75, 1.0)])
-            fm = QFontMetrics(self.font())
             for i, bar in enumerate(self.bars):
                 y = top + i * self.row_height
-                painter.setPen(self.palette().text().color())
-                name = fm.elidedText(bar.label, Qt.TextElideMode.ElideMiddle, label_w - 10)
-                painter.drawText(QRectF(4, y, label_w - 8, self.row_height),
-                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                                 name)
+                self._row_label(painter, bar.label, y, label_w)
                 if bar.score is None:
                     painter.drawText(QRectF(left + 6, y, right - left, self.row_height),
                                      Qt.AlignmentFlag.AlignVCenter, "no answers scored")
@@ -171,18 +176,11 @@ class LatencyChart(_Chart):
     """Latency p50 and p95 per variant."""
 
     title = "Latency (p50 solid, p95 light)"
+    bars: Sequence[LatencyBar]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("latency_chart")
-        self.bars: list[LatencyBar] = []
-
-    def set_data(self, bars: list[LatencyBar]) -> None:
-        """Show these variants (in run order)."""
-        self.bars = list(bars)
-        self._rows = len(self.bars)
-        self.updateGeometry()
-        self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -200,14 +198,9 @@ class LatencyChart(_Chart):
             bottom = top + len(self.bars) * self.row_height
             ticks = [(f, f"{top_value * f:,.0f} ms") for f in (0.0, 0.5, 1.0)]
             self._axis(painter, left, right, top, bottom, ticks)
-            fm = QFontMetrics(self.font())
             for i, bar in enumerate(self.bars):
                 y = top + i * self.row_height
-                painter.setPen(self.palette().text().color())
-                name = fm.elidedText(bar.label, Qt.TextElideMode.ElideMiddle, label_w - 10)
-                painter.drawText(QRectF(4, y, label_w - 8, self.row_height),
-                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                                 name)
+                self._row_label(painter, bar.label, y, label_w)
                 colour = variant_colour(i)
                 h = self.row_height * 0.52
                 y0 = y + (self.row_height - h) / 2

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import UserError
-from studio.core.export import ExportResult, export_dataset
+from studio.core.export import ExportResult, FileResult, export_dataset
 from studio.core.formats import FORMATS, Finding, FixResult, ValidationReport, fix_file
 from studio.core.formats import validate_file as core_validate_file
 from studio.core.progress import CancelToken, Progress
@@ -97,6 +97,7 @@ class ValidateView(QWidget):
         self._handle: Any = None
         self._token: CancelToken | None = None
         self._generation = 0
+        self._export_model: str | None = None  # the model the last export validated with
         self._build()
         context.project_changed.connect(self._on_project_changed)
         self._on_project_changed(context.project)
@@ -366,6 +367,7 @@ class ValidateView(QWidget):
         generation = self._generation
         token = CancelToken()
         model = self.model_combo.currentData()
+        self._export_model = model
 
         def work(report: Any) -> ExportResult:
             return export_dataset(project, choice.dataset_id, choice.target, choice.prompt_ref,
@@ -413,18 +415,36 @@ class ValidateView(QWidget):
         i = self.format_combo.findData(result.target)
         if i >= 0:
             self.format_combo.setCurrentIndex(i)
-        self.path = Path(result.files[0].path) if result.files else None
+        self.path = None
         self.source_label.setText(f"{choice.dataset_name} through {choice.prompt_ref} "
                                   f"as {result.target}")
         self.source_label.setToolTip(str(result.out_dir))
-        if self.path is not None:
-            self.validate()
+        if result.files:
+            self._show_export_report(result, result.files[0])
 
     def _file_combo_changed(self, _index: int) -> None:
         data = self.file_combo.currentData()
         if data and self.export_result is not None:
-            self.path = Path(data)
+            file = next((f for f in self.export_result.files if str(f.path) == data), None)
+            if file is not None:
+                self._show_export_report(self.export_result, file)
+
+    def _show_export_report(self, result: ExportResult, file: FileResult) -> None:
+        """Show ``file`` of an export with the report the export already made.
+
+        ``export_dataset`` validated every file it wrote; parse it again only when the
+        view's settings would give another report (a schema, another model or format).
+        """
+        self.path = Path(file.path)
+        report = file.report
+        if (report is None or self.schema_edit.text().strip()
+                or self.selected_format() != result.target
+                or self.selected_model() != self._export_model):
             self.validate()
+            return
+        self.cancel()
+        self._generation += 1
+        self._validated(self._generation, report)
 
     @staticmethod
     def _manifest_text(result: ExportResult) -> str:

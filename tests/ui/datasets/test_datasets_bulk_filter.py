@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from studio.core import datasets as core
 from studio.core.db.project import Project
 from studio.ui.datasets import DatasetsView
-from studio.ui.datasets import data_access as da
 from studio.ui.datasets.table_model import ExamplesTableModel
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
@@ -21,27 +21,27 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 
 
 def test_table_model_passes_qtmodeltester(qtmodeltester: ModelTester, project: Project) -> None:
-    ds = da.list_datasets(project)[0].id
-    model = ExamplesTableModel(lambda ids: da.fetch_rows(project, ids))
-    model.set_ids(da.query_ids(project, ds))
+    ds = core.list_datasets(project)[0].id
+    model = ExamplesTableModel(lambda ids: core.fetch_rows(project, ids))
+    model.set_ids(core.query_ids(project, ds))
     qtmodeltester.check(model, force_py=True)
     assert model.rowCount() == 50
     assert model.fetch_count >= 1
-    model.set_ids(da.query_ids(project, ds, da.ExampleFilter(search="zzz-no-match")))
+    model.set_ids(core.query_ids(project, ds, core.ExampleFilter(search="zzz-no-match")))
     qtmodeltester.check(model, force_py=True)
     assert model.rowCount() == 0
 
 
 def test_model_fetches_lazily_in_blocks(project: Project) -> None:
-    ds = da.list_datasets(project)[0].id
+    ds = core.list_datasets(project)[0].id
     asked: list[int] = []
 
-    def fetch(ids: list[int]) -> list[da.ExampleRow]:
+    def fetch(ids: list[int]) -> list[core.ExampleRow]:
         asked.append(len(ids))
-        return da.fetch_rows(project, ids)
+        return core.fetch_rows(project, ids)
 
     model = ExamplesTableModel(fetch)
-    model.set_ids(da.query_ids(project, ds))
+    model.set_ids(core.query_ids(project, ds))
     assert asked == []  # nothing read until a cell is shown
     assert model.index(3, 1).data()
     assert model.index(7, 1).data()
@@ -58,21 +58,21 @@ def test_bulk_label_on_filter_undo_redo(
     idle()
     target = set(view.model.ids())
     assert len(target) == 10
-    before = {r.id: r.label for r in da.fetch_rows(project, da.query_ids(project, ds))}
+    before = {r.id: r.label for r in core.fetch_rows(project, core.query_ids(project, ds))}
     view.run_bulk("label", labels[4], flt=view.filter)
     idle()
-    after = {r.id: r.label for r in da.fetch_rows(project, list(before))}
+    after = {r.id: r.label for r in core.fetch_rows(project, list(before))}
     assert all(after[i] == labels[4] for i in target)
     assert all(after[i] == before[i] for i in before if i not in target)
     assert view.context.undo_stack.count() == 1  # one step
     view.table.setFocus()
     qtbot.keyClick(view.table, Qt.Key.Key_Z, CTRL)
     idle()
-    restored = {r.id: r.label for r in da.fetch_rows(project, list(before))}
+    restored = {r.id: r.label for r in core.fetch_rows(project, list(before))}
     assert restored == before
     qtbot.keyClick(view.table, Qt.Key.Key_Z, CTRL | SHIFT)
     idle()
-    redone = {r.id: r.label for r in da.fetch_rows(project, list(before))}
+    redone = {r.id: r.label for r in core.fetch_rows(project, list(before))}
     assert redone == after
     # The table shows what the database holds (no stale cached rows)
     for r in range(view.model.rowCount()):
@@ -88,16 +88,16 @@ def test_bulk_on_selection_and_delete_undo(
     assert len(chosen) == 2
     qtbot.keyClick(view.table, Qt.Key.Key_A)  # a status key on a selection: bulk
     idle()
-    assert {r.status for r in da.fetch_rows(project, chosen)} == {"approved"}
+    assert {r.status for r in core.fetch_rows(project, chosen)} == {"approved"}
     view.select_row(0)
     qtbot.keyClick(view.table, Qt.Key.Key_Delete)
     idle()
     assert view.model.rowCount() == 49
-    assert da.fetch_rows(project, chosen[:1]) == []
+    assert core.fetch_rows(project, chosen[:1]) == []
     qtbot.keyClick(view.table, Qt.Key.Key_Z, CTRL)
     idle()
     assert view.model.rowCount() == 50
-    assert da.fetch_rows(project, chosen[:1])[0].status == "approved"
+    assert core.fetch_rows(project, chosen[:1])[0].status == "approved"
 
 
 def test_search_regex_and_live_counts(
@@ -110,7 +110,7 @@ def test_search_regex_and_live_counts(
     qtbot.keyClicks(view.filter_bar.search, "card")
     view.filter_bar.flush()
     idle()
-    want = da.query_ids(project, ds, da.ExampleFilter(search="card"))
+    want = core.query_ids(project, ds, core.ExampleFilter(search="card"))
     assert 0 < len(want) < 50
     assert view.model.ids() == want
     assert view.filter_bar.summary.text() == f"{len(want)} of 50 examples"
@@ -120,7 +120,7 @@ def test_search_regex_and_live_counts(
     view.filter_bar.regex.setChecked(True)
     view.filter_bar.flush()
     idle()
-    rx = da.query_ids(project, ds, da.ExampleFilter(search=r"^how\b", regex=True))
+    rx = core.query_ids(project, ds, core.ExampleFilter(search=r"^how\b", regex=True))
     assert view.model.ids() == rx and rx
     # An invalid regex is explained, never raised
     view.filter_bar.search.setText("(unclosed")
@@ -152,7 +152,7 @@ def test_navigate_requested_reveals_hidden_example(
     qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None]
 ) -> None:
     ds = view.dataset.id
-    last = da.query_ids(project, ds)[-1]
+    last = core.query_ids(project, ds)[-1]
     view.filter_bar.labels.select([view.dataset.label_set[0]])  # hides the last example
     idle()
     assert view.model.row_of(last) == -1

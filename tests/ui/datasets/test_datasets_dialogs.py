@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from studio.core import datasets as core
 from studio.core.db.project import Project
 from studio.ui.context import AppContext
 from studio.ui.datasets import DatasetsView
@@ -59,13 +60,13 @@ def test_import_dialog_good_rows_only(
     lines = [dlg.bad_list.item(i).text() for i in range(dlg.bad_list.count())]
     assert lines[0].startswith("line 5:") and lines[1].startswith("line 7:")
     assert "Nothing has been imported" in dlg.bad_title.text()
-    assert [d.name for d in da.list_datasets(project)] == ["banking77"]  # all or nothing
+    assert [d.name for d in core.list_datasets(project)] == ["banking77"]  # all or nothing
     qtbot.mouseClick(dlg.good_only_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(got) or dlg.error.isVisible(), timeout=10000)
     assert not dlg.error.isVisible(), dlg.error.text()
     idle()
-    info = da.get_dataset(project, got[0])
-    assert info.name == "queries" and da.counts(project, info.id).total == 4
+    info = core.get_dataset(project, got[0])
+    assert info.name == "queries" and core.counts(project, info.id).total == 4
     assert view.dataset is not None and view.dataset.id == got[0]
     assert view.model.rowCount() == 4
     assert dlg.result() == ImportDialog.DialogCode.Accepted
@@ -83,7 +84,7 @@ def test_import_dialog_fix_the_file_imports_nothing(
     qtbot.waitUntil(lambda: dlg.pages.currentWidget() is dlg.bad_page, timeout=10000)
     qtbot.mouseClick(dlg.fix_button, Qt.MouseButton.LeftButton)
     assert dlg.result() == ImportDialog.DialogCode.Rejected
-    assert [d.name for d in da.list_datasets(project)] == ["banking77"]
+    assert [d.name for d in core.list_datasets(project)] == ["banking77"]
 
 
 def test_import_dialog_explains_unreadable_file(
@@ -110,19 +111,22 @@ def test_split_dialog_and_undo(
     dlg.run_split()
     qtbot.waitUntil(lambda: dlg.result() == SplitDialog.DialogCode.Accepted, timeout=10000)
     idle()
-    by_split = da.counts(project, view.dataset.id).by_split
+    by_split = core.counts(project, view.dataset.id).by_split
     assert by_split == {"train": 35, "validation": 5, "test": 10}
     assert view.filter_bar.split_buttons["test"].text() == "test 10"
     view.context.undo_stack.undo()
     idle()
-    assert da.counts(project, view.dataset.id).by_split == {
-        "train": 0, "validation": 0, "test": 0, da.NONE_KEY: 50}
+    assert core.counts(project, view.dataset.id).by_split == {
+        "train": 0,
+        "validation": 0,
+        "test": 0,
+        core.NONE_KEY: 50,
+    }
     assert view.filter_bar.split_buttons[da.UNSET].text() == "unsplit 50"
 
 
 def _open_dupes(qtbot: QtBot, view: DatasetsView, **kw: Any) -> DuplicatesDialog:
-    dlg = DuplicatesDialog(view.context, view.dataset, push=view._push_command, parent=view,
-                           **kw)
+    dlg = DuplicatesDialog(view.context, view.dataset, push=view._push_command, parent=view, **kw)
     qtbot.addWidget(dlg)
     return dlg
 
@@ -132,8 +136,9 @@ def _top(dlg_list: Any, ids: set[int]) -> Any:
     tree = dlg_list.tree
     for i in range(tree.topLevelItemCount()):
         item = tree.topLevelItem(i)
-        kids = {item.child(k).data(0, Qt.ItemDataRole.UserRole + 1)
-                for k in range(item.childCount())}
+        kids = {
+            item.child(k).data(0, Qt.ItemDataRole.UserRole + 1) for k in range(item.childCount())
+        }
         if kids == ids:
             return item
     raise AssertionError(f"no group of {ids}")
@@ -142,14 +147,14 @@ def _top(dlg_list: Any, ids: set[int]) -> Any:
 def test_duplicates_review_near_and_exact(
     qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None]
 ) -> None:
-    ids = da.query_ids(project, view.dataset.id)
-    first = da.get_example(project, ids[0])
-    third = da.get_example(project, ids[2])
+    ids = core.query_ids(project, view.dataset.id)
+    first = core.get_example(project, ids[0])
+    third = core.get_example(project, ids[2])
     text = str(third.inputs["text"])
     assert len(text) > 20
     # An exact copy (after normalising case) and a near copy (one character dropped)
-    da.update_example(project, ids[1], inputs={"text": str(first.inputs["text"]).upper()})
-    da.update_example(project, ids[3], inputs={"text": text[:10] + text[11:]})
+    core.update_example(project, ids[1], inputs={"text": str(first.inputs["text"]).upper()})
+    core.update_example(project, ids[3], inputs={"text": text[:10] + text[11:]})
     dlg = _open_dupes(qtbot, view)
     with qtbot.waitSignal(dlg.analysed, timeout=20000):
         dlg.show()
@@ -167,20 +172,20 @@ def test_duplicates_review_near_and_exact(
     dlg.dupes.tree.setCurrentItem(near.child(1))
     with qtbot.waitSignal(dlg.resolved, timeout=10000):
         qtbot.mouseClick(dlg.merge, Qt.MouseButton.LeftButton)
-    assert da.fetch_rows(project, [ids[2]]) == []
-    kept = da.get_example(project, ids[3])
+    assert core.fetch_rows(project, [ids[2]]) == []
+    kept = core.get_example(project, ids[3])
     assert f"#{ids[2]}" in kept.notes
     assert dlg.tabs.tabText(0) == f"Duplicates ({n_groups - 1})"
     # Drop the others of the exact group (★ = the oldest is kept)
     dlg.dupes.tree.setCurrentItem(_top(dlg.dupes, {ids[0], ids[1]}))
     with qtbot.waitSignal(dlg.resolved, timeout=10000):
         qtbot.mouseClick(dlg.drop, Qt.MouseButton.LeftButton)
-    assert da.fetch_rows(project, [ids[1]]) == [] and da.fetch_rows(project, [ids[0]])
-    assert da.counts(project, view.dataset.id).total == 48
+    assert core.fetch_rows(project, [ids[1]]) == [] and core.fetch_rows(project, [ids[0]])
+    assert core.counts(project, view.dataset.id).total == 48
     assert dlg.changed and view.context.undo_stack.count() == 2  # one step per action
     view.context.undo_stack.undo()
     idle()
-    assert da.counts(project, view.dataset.id).total == 49
+    assert core.counts(project, view.dataset.id).total == 49
     with qtbot.waitSignal(dlg.analysed, timeout=20000):  # the undone drop is found again
         qtbot.mouseClick(dlg.find_button, Qt.MouseButton.LeftButton)
     assert _top(dlg.dupes, {ids[0], ids[1]}) is not None
@@ -194,7 +199,7 @@ def test_duplicates_review_near_and_exact(
     with qtbot.waitSignal(dlg.analysed, timeout=20000):
         qtbot.mouseClick(dlg.find_button, Qt.MouseButton.LeftButton)
     assert dlg.tabs.tabText(0) == "Duplicates (0)"
-    assert "dup-reviewed" in da.get_example(project, ids[0]).tags
+    assert "dup-reviewed" in core.get_example(project, ids[0]).tags
 
 
 def test_leaks_review_move_and_drop(
@@ -203,10 +208,10 @@ def test_leaks_review_move_and_drop(
     from studio.core.datasets import curation
 
     ds = view.dataset.id
-    ids = da.query_ids(project, ds)
+    ids = core.query_ids(project, ds)
     for test_id, train_id in ((ids[0], ids[1]), (ids[2], ids[3])):
-        text = str(da.get_example(project, test_id).inputs["text"])
-        da.update_example(project, train_id, inputs={"text": text + "!"})
+        text = str(core.get_example(project, test_id).inputs["text"])
+        core.update_example(project, train_id, inputs={"text": text + "!"})
         curation.set_split(project, ds, [test_id], "test")
         curation.set_split(project, ds, [train_id], "train")
     dlg = _open_dupes(qtbot, view)
@@ -218,11 +223,11 @@ def test_leaks_review_move_and_drop(
     dlg.leaks.tree.setCurrentItem(first)
     with qtbot.waitSignal(dlg.resolved, timeout=10000):
         qtbot.mouseClick(dlg.leak_move, Qt.MouseButton.LeftButton)
-    assert da.get_example(project, ids[0]).split == "train"
+    assert core.get_example(project, ids[0]).split == "train"
     dlg.leaks.tree.setCurrentItem(_top(dlg.leaks, {ids[2], ids[3]}))
     with qtbot.waitSignal(dlg.resolved, timeout=10000):
         qtbot.mouseClick(dlg.leak_drop_train, Qt.MouseButton.LeftButton)
-    assert da.fetch_rows(project, [ids[3]]) == [] and da.fetch_rows(project, [ids[2]])
+    assert core.fetch_rows(project, [ids[3]]) == [] and core.fetch_rows(project, [ids[2]])
     assert dlg.tabs.tabText(1) == "Leaks (0)"
     with qtbot.waitSignal(dlg.analysed, timeout=20000):
         qtbot.mouseClick(dlg.find_button, Qt.MouseButton.LeftButton)

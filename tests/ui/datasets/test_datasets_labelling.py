@@ -8,17 +8,17 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from studio.core import datasets as core
 from studio.core.db.project import Project
 from studio.ui.datasets import DatasetsView
-from studio.ui.datasets import data_access as da
 from studio.ui.datasets.table_model import COL_LABEL
 
 # The offscreen platform warns about window size hints; that is not our bug
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
-def _row(view: DatasetsView, r: int) -> da.ExampleRow:
-    return da.fetch_rows(view.project, [view.model.id_at(r)])[0]
+def _row(view: DatasetsView, r: int) -> core.ExampleRow:
+    return core.fetch_rows(view.project, [view.model.id_at(r)])[0]
 
 
 def test_number_key_sets_label_and_advances(qtbot: QtBot, view: DatasetsView) -> None:
@@ -74,7 +74,7 @@ def test_typing_in_notes_never_triggers_shortcuts(qtbot: QtBot, view: DatasetsVi
     assert view.detail.notes.toPlainText() == "a2rs check 1"
     qtbot.keyClick(view.detail.notes, Qt.Key.Key_Escape)  # Esc: save, back to the table
     assert view.table.hasFocus()
-    assert da.get_example(view.project, before.id).notes == "a2rs check 1"
+    assert core.get_example(view.project, before.id).notes == "a2rs check 1"
     # ...and the keys work again in the table
     qtbot.keyClick(view.table, Qt.Key.Key_A)
     assert _row(view, 0).status == "approved"
@@ -94,12 +94,12 @@ def test_single_edit_undo_redo(
 ) -> None:
     view.select_row(0)
     eid = view.current_id()
-    old = da.get_example(project, eid).label
+    old = core.get_example(project, eid).label
     qtbot.keyClick(view.table, Qt.Key.Key_3)
-    assert da.get_example(project, eid).label == view.dataset.label_set[2] != old
+    assert core.get_example(project, eid).label == view.dataset.label_set[2] != old
     qtbot.keyClick(view.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     idle()
-    assert da.get_example(project, eid).label == old
+    assert core.get_example(project, eid).label == old
     assert view.model.index(0, COL_LABEL).data() == (old or "")
     qtbot.keyClick(
         view.table,
@@ -107,4 +107,4 @@ def test_single_edit_undo_redo(
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
     idle()
-    assert da.get_example(project, eid).label == view.dataset.label_set[2]
+    assert core.get_example(project, eid).label == view.dataset.label_set[2]

@@ -237,6 +237,10 @@ def test_export_writes_files_and_shows_the_manifest(
     qtbot.waitUntil(lambda: view.report is not None, timeout=30000)
     assert view.report is not None and view.report.format == "vertex-gemini"
     assert view.file_combo.count() == 2
+    # The view shows the reports the export already made instead of parsing the files again
+    assert view.report is result.files[0].report
+    view.file_combo.setCurrentIndex(1)
+    assert view.report is result.files[1].report and view.path == result.files[1].path
 
 
 def test_dataset_dialog_lists_datasets_prompts_and_targets(
