@@ -21,6 +21,7 @@ from studio.core import paths
 from studio.core.atomic import write_bytes_atomic, write_error
 from studio.core.errors import UserError
 from studio.core.llm.providers import ProviderConfig
+from studio.ui.settings import read_json_object
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +83,10 @@ def providers_path() -> Path:
 def load_providers(path: Path | None = None) -> ProviderSettings:
     """Read the saved providers; empty settings when the file is missing or damaged."""
     path = path or providers_path()
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    raw = read_json_object(path, "providers")
+    if raw is None:
         return ProviderSettings()
-    except (OSError, ValueError) as exc:
-        log.warning("ignoring unreadable providers file %s: %s", path, exc)
-        return ProviderSettings()
-    if not isinstance(raw, dict) or not isinstance(raw.get("providers"), list):
+    if not isinstance(raw.get("providers"), list):
         log.warning("ignoring providers file %s: not a providers document", path)
         return ProviderSettings()
     out = ProviderSettings()
