@@ -8,6 +8,7 @@ real user directories.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import sys
 from pathlib import Path
@@ -60,14 +61,27 @@ def log_dir() -> Path:
 
 
 def resources_dir() -> Path:
-    """The ``resources/`` folder: beside the package in a checkout, in the bundle when frozen."""
+    """The studio's data files (prices, platforms, icons, demo data) as a folder.
+
+    Installed (wheel or editable), they are the package ``studio.resources`` and found
+    through importlib.resources; in a PyInstaller bundle they are under ``sys._MEIPASS``;
+    ``STUDIO_RESOURCES`` overrides both. A source tree put on ``sys.path`` without an
+    install has no ``studio.resources`` package, so the folder beside ``studio/`` is used.
+    """
     frozen_base = getattr(sys, "_MEIPASS", None)
     if frozen_base:
         return Path(frozen_base) / "resources"
     env = os.environ.get("STUDIO_RESOURCES")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "resources"
+    try:
+        found = importlib.resources.files("studio.resources")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "resources"
+    if isinstance(found, Path):
+        return found
+    # A zipped install: the files exist only as archive members; the studio needs real files.
+    raise RuntimeError(f"studio.resources is not a folder on disk ({found}); install unzipped")
 
 
 def demo_project_path() -> Path:
