@@ -16,7 +16,7 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 os.environ.pop("OPENAI_API_KEY", None)
 
 REPO = Path(__file__).resolve().parents[1]
-BANKING77 = REPO.parent / "shared" / "datasets" / "banking77"
+BANKING77 = REPO / "tests" / "data" / "banking77"  # vendored: tests/data/banking77/README.md
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,5 @@ def no_leaked_threads() -> Iterator[None]:
 
 @pytest.fixture
 def banking77_dir() -> Path:
-    """The shared banking77 dataset (CC BY 4.0, PolyAI)."""
-    if not BANKING77.exists():
-        pytest.skip("shared/datasets/banking77 is not beside the repo")
+    """The banking77 dataset (CC BY 4.0, PolyAI), vendored under tests/data."""
     return BANKING77

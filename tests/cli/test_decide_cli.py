@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from helpers import BANKING77
 from helpers.decide_project import build_decision_project
 
 from studio.cli.main import run_cli
@@ -18,14 +19,11 @@ from studio.core.db.project import new_project, open_project
 from studio.core.decide.store import save_answers
 from studio.core.demo_decision import DEMO_ANSWERS, demo_answers
 
-BANKING77 = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "banking77"
 TODAY = ["--today", "2026-11-22"]
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not BANKING77.exists():
-        pytest.skip("shared/datasets/banking77 is not beside the repo")
     path = tmp_path_factory.mktemp("cli") / "template.studio"
     build_decision_project(path, BANKING77)
     return path

@@ -14,10 +14,14 @@ from studio.core.evals.runner import WorkItem
 from studio.core.llm.loopback_server import Fault, LoopbackServer, dead_base_url, dead_port
 from studio.core.llm.providers import ProviderConfig
 
+# banking77 (PolyAI, CC BY 4.0: tests/data/banking77/README.md), vendored so no test skips.
+BANKING77 = Path(__file__).resolve().parents[1] / "data" / "banking77"
+
 # A key that must never show up in any file, cache, sink or log.
 SENTINEL_KEY = "sk-SENTINEL-0123456789abcdefghijKLMNOP"
 
 __all__ = [
+    "BANKING77",
     "SENTINEL_KEY",
     "Fault",
     "LoopbackServer",

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import BANKING77
 from helpers.decide_project import BuiltProject, build_decision_project
 
 from studio.core.datasets.service import create_dataset
@@ -27,11 +28,8 @@ TODAY = date(2026, 11, 22)
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuiltProject]:
-    banking = Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "banking77"
-    if not banking.exists():
-        pytest.skip("shared/datasets/banking77 is not beside the repo")
     path = tmp_path_factory.mktemp("evidence") / "template.studio"
-    return path, build_decision_project(path, banking)
+    return path, build_decision_project(path, BANKING77)
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import inspect
-from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import BANKING77
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +27,6 @@ from studio.core.tokens.tiktoken_bridge import (
     rank_file_bytes,
 )
 
-BANKING77 = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "banking77"
 ENCODINGS = ("cl100k_base", "o200k_base")
 
 
@@ -81,8 +80,6 @@ def test_ids_match_tiktoken_on_handmade_and_banking77(name: str,
     for text in HAND_MADE:
         assert encode(text, name) == ref.encode(text, disallowed_special=()), text[:60]
         assert count_tokens(text, name) == len(ref.encode(text, disallowed_special=()))
-    if not (BANKING77 / "train.csv").exists():
-        pytest.skip("hand-made texts match; shared/datasets/banking77 is not beside the repo")
     for text in banking77_texts():
         assert encode(text, name) == ref.encode(text, disallowed_special=()), text[:60]
         assert count_tokens(text, name) == len(ref.encode(text, disallowed_special=()))

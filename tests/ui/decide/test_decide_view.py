@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import BANKING77
 from helpers.decide_project import build_decision_project
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
@@ -20,15 +21,12 @@ from studio.ui.context import AppContext
 from studio.ui.decide import DecideView
 from studio.ui.decide.form import hint_labels
 
-BANKING77 = Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "banking77"
 TODAY = date(2026, 11, 22)
 TIMEOUT = 30000
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not BANKING77.exists():
-        pytest.skip("shared/datasets/banking77 is not beside the repo")
     path = tmp_path_factory.mktemp("decide_ui") / "template.studio"
     build_decision_project(path, BANKING77)
     return path
