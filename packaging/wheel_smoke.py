@@ -68,7 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     env.update(STUDIO_HOME=str(tmp / "home"), QT_QPA_PLATFORM="offscreen")
     try:
         run(
-            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(ROOT)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "-q",
+                "--no-deps",
+                "-w",
+                str(tmp / "dist"),
+                str(ROOT),
+            ],
             cwd=tmp,
             env=env,
         )
@@ -82,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir()
         print(run([studio, "--version"], cwd=work, env=env).strip())
         print(run([studio, "new", "demo.studio", "--demo"], cwd=work, env=env).strip())
-        print(run([studio, "decide", "--project", "demo.studio", "-o", "report.md"], cwd=work, env=env).strip())
+        print(
+            run(
+                [studio, "decide", "--project", "demo.studio", "-o", "report.md"], cwd=work, env=env
+            ).strip()
+        )
         report = (work / "report.md").read_text(encoding="utf-8")
         assert "Recommendation:" in report, "the decision report has no recommendation"
         print(run([str(python), "-c", CHECK_PACKAGE_DATA], cwd=work, env=env).strip())

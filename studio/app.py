@@ -63,6 +63,13 @@ def run_gui(argv: list[str]) -> int:
         print("studio: give a FILE or --demo, not both", file=sys.stderr)
         return 2
 
+    from studio.ui import preflight
+
+    missing = preflight.missing_packages() if preflight.needs_x11_libs() else []
+    if missing:  # Qt would abort the process with a plugin error instead
+        print(preflight.missing_libs_message(missing), file=sys.stderr)
+        return 1
+
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
