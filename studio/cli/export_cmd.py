@@ -1,14 +1,18 @@
 """``studio dataset export``: a dataset rendered through a prompt version, as training files.
 
 ``studio dataset export --project FILE NAME --target FORMAT --prompt NAME@VERSION -o DIR
-[--validation FRACTION] [--output-template TEXT] [--json]`` writes ``DIR/train.jsonl``, ``DIR/validation.jsonl``
-(when there is a validation set) and ``DIR/manifest.json``; ``--json`` prints the
-manifest. When the prompt version has a ``response_schema`` every assistant turn must
-fit it: otherwise nothing is written and the exit code is 2, naming the first examples
-(id and line) and the way out, ``--output-template '{"intent": "{{label}}"}'``, which maps
-each example's label into the schema (checked against the schema before writing). The
-written files are validated against the schema again and the output says so. Exit
-codes: 0 exported, 1 the written files failed the target's validation (they are
+[--validation FRACTION] [--output-template TEXT] [--json]`` writes ``DIR/train.jsonl``,
+``DIR/validation.jsonl`` (when there is a validation set) and ``DIR/manifest.json``;
+``--json`` prints the manifest.
+
+When the prompt version has a ``response_schema``, every assistant turn must fit it:
+otherwise nothing is written and the exit code is 2, naming the first examples (id and
+line) and the way out, ``--output-template '{"intent": "{{label}}"}'``, which maps each
+example's label into the schema (the template is checked against the schema before
+writing). The written files are validated against the schema again and the output says
+so.
+
+Exit codes: 0 exported, 1 the written files failed the target's validation (they are
 deleted), 2 bad input (unknown dataset, prompt version or target, nothing to export, an
 unwritable folder, answers or a template that do not fit the prompt's schema).
 

@@ -354,8 +354,10 @@ def export_dataset(
         model: the model for the re-validation's token limits (default: the target's).
         output_template: an answer with ``{{label}}`` for labelled examples (see
             :mod:`studio.core.export.fit`); checked against the prompt's response schema.
-        keep_failed: keep files that fail re-validation (no manifest is written); the
-            Validate view uses this to show what is wrong with a dataset's export.
+        keep_failed: keep files that fail re-validation (no manifest is written), and
+            write answers that do not fit the prompt's response schema instead of refusing
+            (the re-validation lists them by line); the Validate view and Decide's
+            readiness check use this to show what is wrong with a dataset's export.
         progress: called with examples done / selected.
         cancel: checked between examples; cancelling removes the partial export.
 
@@ -404,11 +406,12 @@ def export_dataset(
     assert exporter is not None
     plan = [("train", TRAIN_FILE, sel.train), ("validation", VALIDATION_FILE, sel.validation)]
     checked = 0
-    if validator is not None and schema is not None:
+    if validator is not None and schema is not None and template is not None:
+        check_template(template, validator, sel.first_label or "example_label", schema,
+                       version.ref)
+    if validator is not None and schema is not None and not keep_failed:
         # The prompt fixes the answer's shape: check it all before anything is written.
-        if template is not None:
-            check_template(template, validator, sel.first_label or "example_label", schema,
-                           version.ref)
+        # (keep_failed writes anyway: the re-validation then shows each misfit's line.)
         misfits, checked = _schema_misfits(project, info.id, plan, kind, version.spec, pairs,
                                            template, exporter, validator, cancel)
         if misfits:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sqlite3
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers.decide_project import BuiltProject, build_decision_project
 
@@ -19,6 +21,7 @@ from studio.core.decide.project_evidence import gather_evidence
 from studio.core.decide.store import load_report, load_saved_answers, save_answers, save_report
 from studio.core.demo_decision import DEMO_ANSWERS, add_demo_decision
 from studio.core.errors import NotFoundError, ProjectFileError, UserError
+from studio.core.evals.service import run_summary
 from studio.core.evals.stats import mcnemar_exact, wilson_interval
 from studio.core.tokens.prices import load_price_table
 
@@ -66,15 +69,54 @@ def test_best_prompt_candidate_and_usage_from_runs(built: BuiltProject) -> None:
     assert ev.mean_output_tokens == 5
     costs = [((150 + i % 7) * 2.0 + 5 * 8.0) / 1e6 for i in range(n)]
     assert ev.cost_per_1000_tasks == pytest.approx(1000 * sum(costs) / n)
-    latencies = sorted(800.0 + 3 * i for i in range(1, n))
-    assert ev.latency_p95_ms == latencies[int(0.95 * len(latencies) + 0.999999) - 1]
-    assert ev.candidate_latency_p95_ms is not None and ev.candidate_latency_p95_ms < 400
+    # p95 latency: the evals summary's one definition (linear interpolation over every
+    # answered call; a cache hit keeps its original call's latency), by hand here
+    latencies = sorted(800.0 + 3 * i for i in range(n))
+    pos = 0.95 * (n - 1)
+    lo = int(pos)
+    by_hand = latencies[lo] + (latencies[lo + 1] - latencies[lo]) * (pos - lo)
+    assert ev.latency_p95_ms == pytest.approx(by_hand)
+    mini = sorted(300.0 + i for i in range(n))
+    assert ev.candidate_latency_p95_ms == pytest.approx(
+        mini[lo] + (mini[lo + 1] - mini[lo]) * (pos - lo))
     prov = ev.provenance
     assert prov["best_score"].startswith("eval run #2 (banking-intent@2 on gpt-4.1 vs @2 on "
                                          "gpt-4.1-mini, test split, 2026-11-20")
     assert "recorded against a local loopback server" in prov["best_score"]
     assert "McNemar" in prov["candidate_p_value"] and f"{big_only}" in prov["candidate_p_value"]
-    assert "59 uncached calls" in prov["latency_p95_ms"]
+    assert "60 answered calls" in prov["latency_p95_ms"]
+
+
+def _wilson_by_hand(k: int, n: int) -> tuple[float, float]:
+    z = 1.959963984540054  # two-sided 95 % normal quantile
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_run_figures_are_the_evals_summary(built: BuiltProject) -> None:
+    """One p95, one Wilson: Decide's figures equal a hand computation and the summary."""
+    with open_project(built.path) as project:
+        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1",
+                             candidate_model="gpt-4.1-mini", check_duplicates=False)
+        summary = run_summary(project, 2)
+    big, small = summary.variants
+    n = len(built.test_ids)
+    k_big = sum(1 for i in range(n) if i % 10 != 0)
+    k_small = sum(1 for i in range(n) if i % 10 not in (0, 1, 2))
+    assert (ev.best_ci_low, ev.best_ci_high) == pytest.approx(_wilson_by_hand(k_big, n))
+    assert (ev.best_ci_low, ev.best_ci_high) == big.ci95
+    assert (ev.candidate_ci_low, ev.candidate_ci_high) == pytest.approx(
+        _wilson_by_hand(k_small, n))
+    assert (ev.candidate_ci_low, ev.candidate_ci_high) == small.ci95
+    assert ev.best_score == big.score and ev.candidate_score == small.score
+    assert ev.latency_p95_ms == big.latency_p95_ms
+    assert ev.candidate_latency_p95_ms == small.latency_p95_ms
+    assert ev.cost_per_1000_tasks == pytest.approx(big.cost_per_1000)
+    # numpy's default percentile is the same definition
+    assert ev.latency_p95_ms == pytest.approx(
+        float(np.percentile([800.0 + 3 * i for i in range(n)], 95)))
 
 
 def test_data_readiness(built: BuiltProject) -> None:
