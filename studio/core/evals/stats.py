@@ -43,8 +43,12 @@ def z_value(conf: float = 0.95) -> float:
     return NormalDist().inv_cdf(1.0 - (1.0 - conf) / 2.0)
 
 
-def wilson_interval(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for ``k`` successes out of ``n`` (``(0, 1)`` when n = 0)."""
+def wilson_interval(k: float, n: int, conf: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for ``k`` successes out of ``n`` (``(0, 1)`` when n = 0).
+
+    The studio's one Wilson interval (runs, Decide's evidence). ``k`` may be fractional
+    (a mean score times ``n``), as the Decide evidence of a non-binary scorer has it.
+    """
     if n < 0 or k < 0 or k > n:
         raise ValueError(f"Need 0 <= k <= n, got k={k}, n={n}.")
     if n == 0:
