@@ -52,6 +52,7 @@ from studio.core.export.fit import (
     parse_template,
     refusal,
     schema_report,
+    schema_sentence,
 )
 from studio.core.export.preferences import PreferencePair, load_preference_pairs
 from studio.core.export.render import ExampleSkipped, example_to_chat, example_to_preference
@@ -491,8 +492,10 @@ def export_dataset(
                             message)
     manifest_path = out_dir / MANIFEST_FILE
     _write_json_atomic(manifest_path, manifest)
+    checked_text = schema_sentence(manifest["schema_check"])
     return ExportResult(True, out_dir, target, kind, written, manifest, manifest_path, skipped,
-                        f"Exported {sum(f.count for f in written):,} records to {out_dir}.")
+                        f"Exported {sum(f.count for f in written):,} records to {out_dir}."
+                        + (f" {checked_text}" if checked_text else ""))
 
 
 def _manifest(dataset_id: int, dataset_name: str, version: PromptVersionData, target: str,
