@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,16 +26,10 @@ GOOD = '{"intent": "{{label}}", "confidence": 0.9}'
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("export_schema_cli") / "t.studio"
+def proj(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Built once: the exports only read the project."""
+    path = tmp_path_factory.mktemp("export_schema_cli") / "intents.studio"
     build_schema_project(path)
-    return path
-
-
-@pytest.fixture
-def proj(template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "p.studio"
-    shutil.copyfile(template, path)
     return str(path)
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -14,10 +12,9 @@ from export_fixtures import (
     INTENT_SCHEMA,
     INTENT_TEXTS,
     INTENTS_DATASET,
-    build_schema_project,
 )
 
-from studio.core.db.project import Project, open_project
+from studio.core.db.project import Project
 from studio.core.errors import ValidationError
 from studio.core.export import OutputTemplate, SchemaMisfitError, export_dataset
 from studio.core.export.fit import suggested_template
@@ -26,31 +23,16 @@ REF = "intents@1"
 GOOD = '{"intent": "{{label}}", "confidence": 1.0}'
 
 
-@pytest.fixture(scope="module")
-def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("schema_export") / "intents.studio"
-    build_schema_project(path)
-    return path
-
-
-@pytest.fixture
-def project(schema_template: Path, tmp_path: Path) -> Iterator[Project]:
-    path = tmp_path / "intents.studio"
-    shutil.copyfile(schema_template, path)
-    with open_project(path) as p:
-        yield p
-
-
 def _answers(path: Path) -> list[str]:
     return [json.loads(line)["messages"][-1]["content"]
             for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_bare_labels_are_refused_and_nothing_is_written(project: Project,
+def test_bare_labels_are_refused_and_nothing_is_written(schema_project: Project,
                                                         tmp_path: Path) -> None:
     out = tmp_path / "out"
     with pytest.raises(SchemaMisfitError) as info:
-        export_dataset(project, INTENTS_DATASET, "openai-chat", REF, out)
+        export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, out)
     err = info.value
     # every one of the 15 records (12 train, 3 validation) holds a bare label
     assert err.total == 15 and len(err.misfits) == 15
@@ -64,12 +46,13 @@ def test_bare_labels_are_refused_and_nothing_is_written(project: Project,
     assert not out.exists()
 
 
-def test_refusal_leaves_an_earlier_export_alone(project: Project, tmp_path: Path) -> None:
-    export_dataset(project, INTENTS_DATASET, "openai-chat", REF, tmp_path,
+def test_refusal_leaves_an_earlier_export_alone(schema_project: Project,
+                                                tmp_path: Path) -> None:
+    export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, tmp_path,
                    output_template=GOOD)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     with pytest.raises(SchemaMisfitError):
-        export_dataset(project, INTENTS_DATASET, "openai-chat", REF, tmp_path)
+        export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
@@ -79,10 +62,10 @@ def test_refusal_leaves_an_earlier_export_alone(project: Project, tmp_path: Path
     ('{"intent": "{{label}}", "confidence": "high"}', "'high' is not of type 'number'"),
 ])
 def test_a_template_that_breaks_the_schema_is_refused_before_writing(
-        project: Project, tmp_path: Path, template: str, needle: str) -> None:
+        schema_project: Project, tmp_path: Path, template: str, needle: str) -> None:
     out = tmp_path / "out"
     with pytest.raises(ValidationError) as info:
-        export_dataset(project, INTENTS_DATASET, "openai-chat", REF, out,
+        export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, out,
                        output_template=template)
     assert not isinstance(info.value, SchemaMisfitError)
     message = info.value.message
@@ -107,8 +90,8 @@ def test_a_label_is_escaped_as_json_string_content() -> None:
 
 
 def test_a_fitting_template_writes_files_every_line_of_which_validates(
-        project: Project, tmp_path: Path) -> None:
-    result = export_dataset(project, INTENTS_DATASET, "openai-chat", REF, tmp_path,
+        schema_project: Project, tmp_path: Path) -> None:
+    result = export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, tmp_path,
                             output_template=GOOD)
     assert result.ok
     expected = {"train.jsonl": [lab for _, lab in INTENT_TEXTS],
@@ -134,10 +117,10 @@ def test_a_fitting_template_writes_files_every_line_of_which_validates(
     assert on_disk["schema_check"] == check
 
 
-def test_keep_failed_writes_and_lists_every_misfit_by_line(project: Project,
+def test_keep_failed_writes_and_lists_every_misfit_by_line(schema_project: Project,
                                                           tmp_path: Path) -> None:
     # the Validate view (and Decide's readiness) want to see what is wrong, line by line
-    result = export_dataset(project, INTENTS_DATASET, "openai-chat", REF, tmp_path,
+    result = export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, tmp_path,
                             keep_failed=True)
     assert not result.ok
     train = result.files[0]
