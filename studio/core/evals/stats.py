@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from studio.core.quantiles import percentile as percentile  # the one definition
+
 DEFAULT_DISCORDANCE = 0.15
 MIN_RELIABLE_N = 100
 
@@ -153,22 +155,6 @@ class BootstrapCI:
     n: int
     n_boot: int
     conf: float
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100) with linear interpolation (numpy's default).
-
-    Returns None for an empty sequence.
-    """
-    if not 0.0 <= q <= 100.0:
-        raise ValueError(f"Percentile must be between 0 and 100, not {q}.")
-    if not values:
-        return None
-    data = sorted(values)
-    pos = (len(data) - 1) * q / 100.0
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(data) - 1)
-    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
 
 
 def paired_bootstrap_ci(

@@ -39,6 +39,7 @@ from studio.core.formats.fastpath import FAST_FORMATS, FAST_PRIMARY, make_plain_
 from studio.core.formats.registry import FORMATS
 from studio.core.formats.scan import find_control_chars, might_have_control_chars, scan_line
 from studio.core.progress import CancelToken, Progress, ProgressCallback
+from studio.core.quantiles import percentile
 from studio.core.tokens.counting import (
     caching_counter,
     counter,
@@ -207,10 +208,9 @@ class _FastKeys:
 
 
 def _percentile(sorted_values: array[int] | list[int], q: float) -> int:
-    if not sorted_values:
-        return 0
-    k = max(0, min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1))))
-    return int(sorted_values[k])
+    """Whole tokens at the studio's one percentile definition (:mod:`studio.core.quantiles`)."""
+    value = percentile(sorted_values, q * 100)
+    return 0 if value is None else round(value)
 
 
 def _token_stats(tokens: array[int], limit: int | None, exact: bool,
