@@ -6,6 +6,7 @@ import json
 import math
 import shutil
 import sqlite3
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -298,3 +299,48 @@ def test_demo_decision(built: BuiltProject, tmp_path: Path) -> None:
         add_demo_decision(project, today=TODAY, with_report=False)
         assert load_saved_answers(project) is not None
         assert load_report(project) is None
+
+
+def test_readiness_is_read_through_the_studio_export(built: BuiltProject,
+                                                    tmp_path: Path) -> None:
+    """Decide's token figures and validation come from the export Export writes."""
+    from studio.core.export import export_dataset
+
+    with open_project(built.path) as project:
+        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1",
+                             candidate_model="gpt-4.1-mini", check_duplicates=False)
+        result = export_dataset(project, "banking-demo", "openai-chat", "banking-intent@2",
+                                tmp_path, splits=("train",), model="gpt-4.1-mini")
+    assert result.ok
+    train = result.files[0]
+    assert train.report is not None
+    lines = train.path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == built.train_texts == ev.approved_examples
+    tokens = train.report.stats["tokens"]
+    assert ev.tokens_mean_per_example == tokens["mean"]
+    assert ev.tokens_p95_per_example == tokens["p95"]
+    assert ev.validation_errors == 0
+
+
+def test_readiness_checks_the_prompt_schema_like_the_export(built: BuiltProject) -> None:
+    """A best prompt with a response_schema: bare-label answers are errors, as the export
+    would refuse them (one per training example, counted here by hand)."""
+    from studio.core.prompts.service import get_version, save_version
+
+    schema = {"type": "object", "properties": {"intent": {"type": "string"}},
+              "required": ["intent"]}
+    with open_project(built.path) as project:
+        v2 = get_version(project, "banking-intent", 2).spec
+        save_version(project, "banking-intent", replace(v2, response_schema=schema),
+                     "JSON answers", "alice")
+    con = sqlite3.connect(built.path)
+    with con:  # the measured runs now stand for version 3 (same messages, with a schema)
+        con.execute("UPDATE eval_variant SET prompt_version_id = (SELECT MAX(id) FROM "
+                    "prompt_version) WHERE label LIKE 'banking-intent@2%'")
+    con.close()
+    with open_project(built.path) as project:
+        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1",
+                             check_duplicates=False)
+    assert ev.best_prompt == "banking-intent@3"
+    assert ev.validation_errors == built.train_texts
+    assert "and its response_schema" in ev.provenance["validation_errors"]
