@@ -26,6 +26,7 @@ from studio.core.db.project import Project
 from studio.core.decide.rules import num
 from studio.core.errors import UserError
 from studio.core.export import TRAIN_FILE, export_dataset
+from studio.core.export.fit import suggested_template
 from studio.core.prompts.service import PromptVersionData, resolve_ref
 from studio.core.prompts.spec import Message, PromptSpec
 
@@ -114,6 +115,12 @@ def check_training_data(
     schema = (version.spec.response_schema if version is not None else None)
     against = " and its response_schema" if schema is not None else ""
     failed = f"; {num(failures)} could not be exported" if failures else ""
+    misfits = int(((result.manifest.get("schema_check") or {}).get("validated_after_writing")
+                   or {}).get(TRAIN_FILE, {}).get("schema_errors", 0))
+    if misfits and schema is not None:
+        failed += (f"; {num(misfits)} answers do not fit the response_schema (the export "
+                   f"refuses them: map labels with an output template such as "
+                   f"{suggested_template(schema)})")
     return TrainingCheck(
         float(mean) if isinstance(mean, int | float) else None,
         float(p95) if isinstance(p95, int | float) else None,

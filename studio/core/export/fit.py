@@ -124,6 +124,10 @@ def suggested_template(schema: Mapping[str, Any]) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
+def _shortened(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def check_template(template: OutputTemplate, validator: Any, sample_label: str,
                    schema: Mapping[str, Any], prompt_ref: str) -> None:
     """Render ``template`` with ``sample_label``; it must be JSON valid against the schema.
@@ -141,7 +145,7 @@ def check_template(template: OutputTemplate, validator: Any, sample_label: str,
     raise ValidationError(
         f"The output template does not fit the response_schema of {prompt_ref}: rendered "
         f"with the label {sample_label!r} it gives {rendered}, which {why}.{hint} Nothing "
-        f"was written. Schema: {json.dumps(schema, ensure_ascii=False)}",
+        f"was written. Schema: {_shortened(json.dumps(schema, ensure_ascii=False))}",
         where="output template")
 
 
@@ -167,7 +171,7 @@ def misfits_of(example: ChatExample | PreferenceExample, validator: Any, file: s
     for text in assistant_texts(example):
         problem = output_schema_problem(text, validator)
         if problem is not None:
-            shown = text if len(text) <= 60 else text[:57] + "..."
+            shown = _shortened(text, 60)
             out.append(Misfit(int(example.example_id or 0), file, line,
                               f"the answer {shown!r} {problem[1]}"))
     return out

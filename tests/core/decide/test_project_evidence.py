@@ -344,3 +344,6 @@ def test_readiness_checks_the_prompt_schema_like_the_export(built: BuiltProject)
     assert ev.best_prompt == "banking-intent@3"
     assert ev.validation_errors == built.train_texts
     assert "and its response_schema" in ev.provenance["validation_errors"]
+    assert (f"{built.train_texts} answers do not fit the response_schema"
+            in ev.provenance["validation_errors"])
+    assert "output template" in ev.provenance["validation_errors"]
