@@ -30,7 +30,6 @@ decision can say "no test set yet" instead of pretending.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -307,12 +306,11 @@ class _Dataset:
     id: int
     name: str
     task_type: str
-    output_schema: dict[str, Any] | None
 
 
 def _pick_dataset(conn: Connection, name: str | None) -> _Dataset | None:
     rows = conn.execute(
-        text("SELECT id, name, task_type, output_schema_json FROM dataset ORDER BY id")
+        text("SELECT id, name, task_type FROM dataset ORDER BY id")
     ).all()
     if name is not None:
         match = [r for r in rows if r[1] == name]
@@ -345,14 +343,9 @@ def _pick_dataset(conn: Connection, name: str | None) -> _Dataset | None:
                 ).all()
             )
             chosen = max(rows, key=lambda r: (approved.get(r[0], 0), -r[0]))
-    schema: dict[str, Any] | None = None
-    if chosen[3]:
-        try:
-            loaded = json.loads(chosen[3])
-            schema = loaded if isinstance(loaded, dict) else None
-        except ValueError:
-            schema = None
-    return _Dataset(int(chosen[0]), chosen[1], chosen[2], schema)
+    # The answer's shape is the prompt version's response_schema, checked by the export
+    # (decide/readiness.py), not a second schema of the dataset's own.
+    return _Dataset(int(chosen[0]), chosen[1], chosen[2])
 
 
 def _train_examples(project: Project, dataset_id: int, split_known: bool
