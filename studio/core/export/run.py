@@ -384,7 +384,13 @@ def export_dataset(
     info = get_dataset(project, dataset)
     version = _resolve_prompt(project, prompt)
     schema = version.spec.response_schema
-    validator = compile_schema(schema)
+    try:
+        validator = compile_schema(schema)
+    except UserError as exc:
+        why = exc.message.removeprefix("The output JSON Schema is invalid: ")
+        raise ValidationError(
+            f"The response_schema of {version.ref} is not a valid JSON Schema, so the export "
+            f"cannot check its answers: {why}", where="response_schema") from None
     sel = _select(project, info.id, statuses, splits, validation_fraction, cancel)
     if sel.count == 0:
         raise UserError(

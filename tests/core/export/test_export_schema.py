@@ -138,3 +138,4 @@ def test_a_prompt_without_schema_says_so(export_project: Project, tmp_path: Path
     assert result.ok
     assert result.manifest["schema_check"]["schema"] is None
     assert "no response_schema" in result.manifest["schema_check"]["note"]
+
