@@ -1,11 +1,20 @@
 """``studio dataset export``: a dataset rendered through a prompt version, as training files.
 
 ``studio dataset export --project FILE NAME --target FORMAT --prompt NAME@VERSION -o DIR
-[--validation FRACTION] [--json]`` writes ``DIR/train.jsonl``, ``DIR/validation.jsonl``
-(when there is a validation set) and ``DIR/manifest.json``; ``--json`` prints the
-manifest. Exit codes: 0 exported, 1 the written files failed the target's validation
-(they are deleted), 2 bad input (unknown dataset, prompt version or target, nothing to
-export, an unwritable folder).
+[--validation FRACTION] [--output-template TEXT] [--json]`` writes ``DIR/train.jsonl``,
+``DIR/validation.jsonl`` (when there is a validation set) and ``DIR/manifest.json``;
+``--json`` prints the manifest.
+
+When the prompt version has a ``response_schema``, every assistant turn must fit it:
+otherwise nothing is written and the exit code is 2, naming the first examples (id and
+line) and the way out, ``--output-template '{"intent": "{{label}}"}'``, which maps each
+example's label into the schema (the template is checked against the schema before
+writing). The written files are validated against the schema again and the output says
+so.
+
+Exit codes: 0 exported, 1 the written files failed the target's validation (they are
+deleted), 2 bad input (unknown dataset, prompt version or target, nothing to export, an
+unwritable folder, answers or a template that do not fit the prompt's schema).
 
 The ``dataset`` command group belongs to :mod:`studio.cli.dataset_cmd`, which calls
 :func:`register_dataset_export` with its subparsers.
@@ -26,7 +35,7 @@ from studio.cli.common import (
     open_project_arg,
     print_json,
 )
-from studio.core.export import ExportResult, export_dataset
+from studio.core.export import ExportResult, SchemaMisfitError, export_dataset, schema_sentence
 from studio.core.formats import FORMATS
 
 
@@ -60,6 +69,10 @@ def register_dataset_export(dataset_subparsers: Any) -> None:
     p.add_argument("--validation", type=_fraction, default=None, metavar="FRACTION",
                    help="share of train carved out as validation when the dataset has no "
                         "validation split")
+    p.add_argument("--output-template", metavar="TEXT", default=None,
+                   help='the answer of each labelled example, with {{label}} where its label '
+                        'goes, e.g. \'{"intent": "{{label}}"}\'; checked against the prompt '
+                        "version's response_schema before anything is written")
     p.add_argument("--json", action="store_true", help="print the manifest as JSON")
     p.set_defaults(func=run_export)
 
@@ -69,7 +82,13 @@ def run_export(args: argparse.Namespace) -> int:
     project = open_project_arg(args.project)
     try:
         result = export_dataset(project, args.name, args.target, args.prompt, args.output,
-                                validation_fraction=args.validation)
+                                validation_fraction=args.validation,
+                                output_template=args.output_template)
+    except SchemaMisfitError as exc:
+        if args.json:
+            print_json({"status": "refused", "error": exc.message, "records": exc.total,
+                        "misfits": [m.to_json() for m in exc.misfits[:50]]})
+        raise
     finally:
         project.close()
     if args.json:
@@ -123,6 +142,9 @@ def render_human(result: ExportResult) -> str:
                                     "fraction": f"{m['selection']['validation_fraction']} "
                                                 "of train (deterministic)",
                                     "none": "none"}.get(src, src))
+    check = schema_sentence(m.get("schema_check"))
+    if check is not None:
+        lines.append(f"  {check}")
     if result.manifest_path is not None:
         lines.append(f"  Manifest: {result.manifest_path}")
     return "\n".join(lines) + "\n"

@@ -137,7 +137,9 @@ def _runs(project: Project, dataset_id: int, test_ids: list[int]) -> None:
             run = EvalRun(name=name, dataset_id=dataset_id, split="test", scorer="label",
                           status="completed", created_at=RUN_DAY, started_at=RUN_DAY,
                           finished_at=RUN_DAY,
-                          recorded_note="recorded against a local loopback server")
+                          recorded_note="recorded against a local loopback server",
+                          # the run's plan, as create_run stores it (the summary reads it)
+                          summary_json=json.dumps({"example_ids": test_ids}))
             s.add(run)
             s.flush()
             assert run.id is not None

@@ -16,6 +16,7 @@ from typing import Any
 
 from studio.core.decide.reasons import jsonable
 from studio.core.errors import UserError
+from studio.core.evals.stats import wilson_interval as wilson_interval  # the one Wilson
 
 #: Base pass rate used for the minimum detectable difference when no score is known
 #: (engineering-facts: "MDE (α 0.05, power 0.8, base 80 %)").
@@ -183,19 +184,7 @@ def _interval(
         return low, high
     if score is None or not n:
         return None
-    return wilson_interval(score * n, n)
-
-
-def wilson_interval(successes: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion (successes may be fractional for mean scores)."""
-    if n <= 0:
-        raise ValueError("n must be positive")
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return wilson_interval(min(1.0, max(0.0, score)) * n, n)
 
 
 def minimum_detectable_difference(

@@ -14,11 +14,15 @@ check in the app ("eval run #3 (banking-intent@4 vs @2 on gpt-4.1-mini, test spl
 * **Data readiness** — approved train examples, the test split's size and the
   smallest difference it can detect, duplicates among the training examples, test
   examples leaked into train/validation, label balance, exact token statistics and the
-  validation status of what the dataset would export (rendered through the best
-  prompt version, exported as OpenAI chat JSONL and checked by the format validator).
+  validation status of what the dataset would export: the studio's own export
+  (rendered through the best prompt version, checked against its response schema,
+  exported as OpenAI chat JSONL and validated; :mod:`studio.core.decide.readiness`).
 * **Measured usage** — mean input/output tokens, cost per 1,000 tasks and p95 latency
-  of the best variant (cached responses are left out of the latency: they never
-  reached the model).
+  of the best variant.
+
+Every run figure (score, Wilson interval, p95 latency, tokens, cost) is read from the
+evals' own summary (:func:`studio.core.evals.service.run_summary`): one p95 definition,
+one Wilson interval, the same numbers the run's summary view shows.
 
 Nothing here writes to the project. Unknown stays ``None`` (never zero), so the
 decision can say "no test set yet" instead of pretending.
@@ -26,36 +30,27 @@ decision can say "no test set yet" instead of pretending.
 
 from __future__ import annotations
 
-import json
-import math
-import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from studio.core.datasets.duplicates import DEFAULT_THRESHOLD, analyse
+from studio.core.datasets.service import ExampleDetail, get_dataset, iter_all_examples
 from studio.core.db.project import Project
 from studio.core.decide.evidence import Evidence, minimum_detectable_difference
-from studio.core.decide.evidence import wilson_interval as fractional_wilson
+from studio.core.decide.readiness import check_training_data
 from studio.core.decide.rules import num, pp
 from studio.core.errors import NotFoundError, UserError
-from studio.core.evals.stats import mcnemar_exact, wilson_interval
-from studio.core.formats.common import ChatExample, write_jsonl_atomic
-from studio.core.formats.export import export_chat
-from studio.core.formats.validate import validate_file
-from studio.core.prompts.render import render
-from studio.core.prompts.spec import PromptSpec
-from studio.core.tokens.counting import count_chat_tokens, strip_snapshot
+from studio.core.evals.service import run_summary
+from studio.core.evals.stats import mcnemar_exact
+from studio.core.evals.summary import VariantSummary
+from studio.core.tokens.counting import strip_snapshot
 from studio.core.tokens.prices import PriceTable, load_price_table
 
-#: The export format the training data is validated in (every chat-shaped target
-#: accepts a superset of what OpenAI's supervised format accepts).
-VALIDATION_FORMAT = "openai-chat"
 #: Model whose tokenizer counts tokens when the candidate is not an OpenAI model.
 DEFAULT_TOKEN_MODEL = "gpt-4.1-mini"
 #: A run older than this many days gets its age written into the provenance.
@@ -67,7 +62,7 @@ STALE_RUN_DAYS = 30
 
 @dataclass
 class VariantStats:
-    """One side of a completed test-split run, with what its results measured."""
+    """One side of a completed test-split run: its figures from the run's summary."""
 
     run_id: int
     run_name: str
@@ -80,29 +75,41 @@ class VariantStats:
     prompt_version_id: int | None
     prompt_name: str | None
     prompt_version: int | None
-    scores: dict[int, float] = field(default_factory=dict)  # example id -> 0..1
-    binary: bool = True
-    errors: int = 0
-    tokens_in: list[int] = field(default_factory=list)
-    tokens_out: list[int] = field(default_factory=list)
-    costs: list[float] = field(default_factory=list)
-    latencies: list[float] = field(default_factory=list)  # non-cached calls only
+    summary: VariantSummary | None = None
+    outcomes: dict[int, float] = field(default_factory=dict)  # example id -> 0..1, answered
 
     @property
     def n(self) -> int:
-        """Scored test items (errors without a score are not counted)."""
-        return len(self.scores)
+        """Scored answers (failed calls are not counted)."""
+        return self.summary.answered if self.summary is not None else 0
+
+    @property
+    def errors(self) -> int:
+        """Calls that failed (no answer)."""
+        return self.summary.errors if self.summary is not None else 0
 
     @property
     def score(self) -> float:
-        """Mean score (the pass rate for pass/fail scorers)."""
-        return sum(self.scores.values()) / self.n if self.n else 0.0
+        """The summary's score (the pass rate for pass/fail scorers)."""
+        if self.summary is None or self.summary.score is None:
+            return 0.0
+        return self.summary.score
+
+    @property
+    def binary(self) -> bool:
+        """Every outcome is a pass or a fail (McNemar applies)."""
+        return all(v in (0.0, 1.0) for v in self.outcomes.values())
 
     def interval(self) -> tuple[float, float]:
-        """Wilson 95 % interval of the score."""
-        if self.binary:
-            return wilson_interval(round(sum(self.scores.values())), self.n)
-        return fractional_wilson(sum(self.scores.values()), self.n)
+        """The summary's 95 % interval of the score (Wilson for pass/fail)."""
+        if self.summary is None or self.summary.ci95 is None:
+            return (0.0, 1.0)
+        return self.summary.ci95
+
+    @property
+    def calls(self) -> int:
+        """Answered calls (scored or not): what tokens and cost are summed over."""
+        return self.summary.answered + self.summary.unscored if self.summary else 0
 
     @property
     def ref(self) -> str:
@@ -140,76 +147,61 @@ def _same_model(a: str | None, b: str | None) -> bool:
     return a == b or strip_snapshot(a) == strip_snapshot(b)
 
 
-def _percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (p95 of 20 values is the 19th smallest)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q * len(ordered)))
-    return float(ordered[rank - 1])
-
-
-def _load_runs(conn: Connection, dataset_id: int) -> list[_Run]:
-    rows = conn.execute(
-        text(
-            "SELECT id, name, COALESCE(finished_at, started_at, created_at), recorded_note "
-            "FROM eval_run WHERE dataset_id = :ds AND split = 'test' AND status = 'completed' "
-            "ORDER BY id"
-        ),
-        {"ds": dataset_id},
-    ).all()
-    runs = {int(r[0]): _Run(int(r[0]), r[1] or "", _as_date(r[2]), r[3] or "", []) for r in rows}
-    if not runs:
-        return []
-    ids = ",".join(str(i) for i in runs)  # integers from the database: safe to inline
-    by_variant: dict[int, VariantStats] = {}
-    for v in conn.execute(
-        text(
-            "SELECT v.id, v.run_id, v.position, v.label, v.model, v.prompt_version_id, "
-            "p.name, pv.version FROM eval_variant v "
-            "LEFT JOIN prompt_version pv ON pv.id = v.prompt_version_id "
-            f"LEFT JOIN prompt p ON p.id = pv.prompt_id WHERE v.run_id IN ({ids}) "
-            "ORDER BY v.run_id, v.position"
-        )
-    ).all():
-        run = runs[int(v[1])]
-        stats = VariantStats(
-            run_id=run.id, run_name=run.name, run_date=run.when, recorded_note=run.note,
-            variant_id=int(v[0]), position=int(v[2]), label=v[3] or "", model=v[4] or "",
-            prompt_version_id=v[5], prompt_name=v[6], prompt_version=v[7],
-        )
-        run.variants.append(stats)
-        by_variant[stats.variant_id] = stats
-    for r in conn.execute(
-        text(
-            "SELECT variant_id, example_id, passed, score, error, latency_ms, tokens_in, "
-            f"tokens_out, cost_usd, cached FROM eval_result WHERE run_id IN ({ids})"
-        )
-    ).all():
-        vs = by_variant.get(int(r[0]))
-        if vs is None:
+def _load_runs(project: Project, dataset_id: int) -> list[_Run]:
+    with project.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, name, COALESCE(finished_at, started_at, created_at), recorded_note "
+                "FROM eval_run WHERE dataset_id = :ds AND split = 'test' "
+                "AND status = 'completed' ORDER BY id"
+            ),
+            {"ds": dataset_id},
+        ).all()
+        runs = {int(r[0]): _Run(int(r[0]), r[1] or "", _as_date(r[2]), r[3] or "", [])
+                for r in rows}
+        if not runs:
+            return []
+        ids = ",".join(str(i) for i in runs)  # integers from the database: safe to inline
+        by_variant: dict[int, VariantStats] = {}
+        for v in conn.execute(
+            text(
+                "SELECT v.id, v.run_id, v.position, v.label, v.model, v.prompt_version_id, "
+                "p.name, pv.version FROM eval_variant v "
+                "LEFT JOIN prompt_version pv ON pv.id = v.prompt_version_id "
+                f"LEFT JOIN prompt p ON p.id = pv.prompt_id WHERE v.run_id IN ({ids}) "
+                "ORDER BY v.run_id, v.position"
+            )
+        ).all():
+            run = runs[int(v[1])]
+            stats = VariantStats(
+                run_id=run.id, run_name=run.name, run_date=run.when, recorded_note=run.note,
+                variant_id=int(v[0]), position=int(v[2]), label=v[3] or "", model=v[4] or "",
+                prompt_version_id=v[5], prompt_name=v[6], prompt_version=v[7],
+            )
+            run.variants.append(stats)
+            by_variant[stats.variant_id] = stats
+        # Per-example outcomes pair two variants for McNemar; the summary's rule: a
+        # failed call is no answer, a pass/fail is 1/0, else the score.
+        for r in conn.execute(
+            text(
+                "SELECT variant_id, example_id, passed, score FROM eval_result "
+                f"WHERE run_id IN ({ids}) AND error IS NULL"
+            )
+        ).all():
+            vs = by_variant.get(int(r[0]))
+            if vs is None or (r[2] is None and r[3] is None):
+                continue
+            vs.outcomes[int(r[1])] = (1.0 if r[2] else 0.0) if r[2] is not None else \
+                min(1.0, max(0.0, float(r[3])))
+    for run in runs.values():
+        try:
+            summary = run_summary(project, run.id)
+        except UserError:  # a run the evals cannot summarise is no evidence
+            run.variants = []
             continue
-        passed, score = r[2], r[3]
-        if passed is not None:
-            vs.scores[int(r[1])] = 1.0 if passed else 0.0
-        elif score is not None:
-            value = min(1.0, max(0.0, float(score)))
-            vs.scores[int(r[1])] = value
-            if value not in (0.0, 1.0):
-                vs.binary = False
-        else:
-            vs.errors += 1
-            continue
-        if r[4]:  # an error that was still scored (as a failure) measured nothing else
-            continue
-        if r[6] is not None:
-            vs.tokens_in.append(int(r[6]))
-        if r[7] is not None:
-            vs.tokens_out.append(int(r[7]))
-        if r[8] is not None:
-            vs.costs.append(float(r[8]))
-        if r[5] is not None and not r[9]:
-            vs.latencies.append(float(r[5]))
+        by_id = {v.variant_id: v for v in summary.variants}
+        for stats in run.variants:
+            stats.summary = by_id.get(stats.variant_id)
     return [run for run in runs.values() if run.variants]
 
 
@@ -314,12 +306,11 @@ class _Dataset:
     id: int
     name: str
     task_type: str
-    output_schema: dict[str, Any] | None
 
 
 def _pick_dataset(conn: Connection, name: str | None) -> _Dataset | None:
     rows = conn.execute(
-        text("SELECT id, name, task_type, output_schema_json FROM dataset ORDER BY id")
+        text("SELECT id, name, task_type FROM dataset ORDER BY id")
     ).all()
     if name is not None:
         match = [r for r in rows if r[1] == name]
@@ -352,183 +343,16 @@ def _pick_dataset(conn: Connection, name: str | None) -> _Dataset | None:
                 ).all()
             )
             chosen = max(rows, key=lambda r: (approved.get(r[0], 0), -r[0]))
-    schema: dict[str, Any] | None = None
-    if chosen[3]:
-        try:
-            loaded = json.loads(chosen[3])
-            schema = loaded if isinstance(loaded, dict) else None
-        except ValueError:
-            schema = None
-    return _Dataset(int(chosen[0]), chosen[1], chosen[2], schema)
+    # The answer's shape is the prompt version's response_schema, checked by the export
+    # (decide/readiness.py), not a second schema of the dataset's own.
+    return _Dataset(int(chosen[0]), chosen[1], chosen[2])
 
 
-@dataclass
-class _TrainRow:
-    id: int
-    inputs: dict[str, Any]
-    system_prompt: str | None
-    conversation: list[dict[str, Any]] | None
-    tools: list[dict[str, Any]] | None
-    output_kind: str
-    ideal_output: str | None
-    label: str | None
-    text: str
-
-
-def _json_or(value: str | None, default: Any) -> Any:
-    if value is None:
-        return default
-    try:
-        return json.loads(value)
-    except ValueError:
-        return default
-
-
-def _train_rows(conn: Connection, dataset_id: int, split_known: bool) -> list[_TrainRow]:
-    where = "AND split = 'train'" if split_known else ""
-    rows = conn.execute(
-        text(
-            "SELECT id, input_json, system_prompt, conversation_json, tools_json, output_kind, "
-            "ideal_output, label, search_text FROM example WHERE dataset_id = :ds "
-            f"AND status = 'approved' {where} ORDER BY id"
-        ),
-        {"ds": dataset_id},
-    ).all()
-    out: list[_TrainRow] = []
-    for r in rows:
-        inputs = _json_or(r[1], {})
-        conversation = _json_or(r[3], None)
-        tools = _json_or(r[4], None)
-        out.append(_TrainRow(
-            id=int(r[0]),
-            inputs=inputs if isinstance(inputs, dict) else {},
-            system_prompt=r[2],
-            conversation=conversation if isinstance(conversation, list) else None,
-            tools=tools if isinstance(tools, list) else None,
-            output_kind=r[5] or "text",
-            ideal_output=r[6],
-            label=r[7],
-            text=r[8] or "",
-        ))
-    return out
-
-
-def _load_spec(conn: Connection, version_id: int | None) -> PromptSpec | None:
-    if version_id is None:
-        return None
-    row = conn.execute(
-        text("SELECT spec_json FROM prompt_version WHERE id = :id"), {"id": version_id}
-    ).first()
-    if row is None:
-        return None
-    try:
-        return PromptSpec.from_json(json.loads(row[0]), validate=False)
-    except (ValueError, UserError):
-        return None
-
-
-def training_messages(
-    row: _TrainRow, spec: PromptSpec | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
-    """The chat a fine-tune would train on for one example: input turns + the ideal output.
-
-    Raises:
-        UserError: the prompt version cannot render the example (a missing variable).
-    """
-    tools = row.tools
-    if row.conversation is not None:
-        messages: list[dict[str, Any]] = []
-        if row.system_prompt:
-            messages.append({"role": "system", "content": row.system_prompt})
-        messages.extend(m for m in row.conversation if isinstance(m, dict))
-    elif spec is not None:
-        messages = [dict(m) for m in render(spec, row.inputs).messages]
-        tools = tools or spec.tools
-    else:
-        messages = [{"role": "user", "content": row.text}]
-    assistant: dict[str, Any] = {"role": "assistant"}
-    if row.output_kind == "tool_calls" and row.ideal_output is not None:
-        assistant["tool_calls"] = _json_or(row.ideal_output, row.ideal_output)
-    else:
-        assistant["content"] = row.ideal_output
-    messages.append(assistant)
-    return messages, tools
-
-
-@dataclass
-class _TrainingCheck:
-    tokens_mean: float | None
-    tokens_p95: float | None
-    tokens_how: str
-    errors: int | None
-    warnings: int | None
-    validation_how: str
-
-
-def check_training_data(
-    rows: Sequence[_TrainRow],
-    spec: PromptSpec | None,
-    spec_ref: str | None,
-    model: str,
-    schema: dict[str, Any] | None,
-) -> _TrainingCheck:
-    """Export what the dataset would train on, validate it and count its tokens exactly."""
-    if not rows:
-        return _TrainingCheck(None, None, "", None, None, "")
-    render_failures = 0
-    records: list[dict[str, Any]] = []
-    for row in rows:
-        try:
-            messages, tools = training_messages(row, spec)
-            records.append(export_chat(
-                VALIDATION_FORMAT, ChatExample(messages, tools, example_id=row.id)))
-        except UserError:
-            render_failures += 1
-    source = (f"rendered through {spec_ref}" if spec is not None and spec_ref
-              else "input text alone (no measured prompt version to render it)")
-    how = f"{num(len(rows))} approved train examples {source}"
-    if not records:
-        return _TrainingCheck(None, None, "", render_failures, 0,
-                              f"{how}: none could be rendered")
-    with tempfile.TemporaryDirectory(prefix="studio-decide-") as tmp:
-        path = Path(tmp) / "training.jsonl"
-        write_jsonl_atomic(path, records)
-        report = validate_file(path, VALIDATION_FORMAT, model=model, schema=schema)
-    verdicts: Mapping[str, int] = report.stats.get("verdicts") or {}
-    file_errors = sum(1 for f in report.findings if f.line is None and f.severity == "error")
-    file_warnings = sum(1 for f in report.findings if f.line is None and f.severity == "warning")
-    errors = int(verdicts.get("error", 0)) + file_errors + render_failures
-    warnings = int(verdicts.get("warning", 0)) + file_warnings
-    tokens: Mapping[str, Any] = report.stats.get("tokens") or {}
-    mean = tokens.get("mean")
-    p95 = tokens.get("p95")
-    exact = "exact" if tokens.get("exact") else "estimated"
-    tok_how = (f"{how}, exported as {VALIDATION_FORMAT} JSONL, {exact} {tokens.get('encoding')} "
-               f"counts for {model}")
-    failed = f"; {num(render_failures)} could not be rendered" if render_failures else ""
-    val_how = (f"{how}, exported as {VALIDATION_FORMAT} JSONL and validated for {model}: "
-               f"{num(errors)} examples with errors, {num(warnings)} with warnings{failed}")
-    return _TrainingCheck(
-        float(mean) if isinstance(mean, int | float) else None,
-        float(p95) if isinstance(p95, int | float) else None,
-        tok_how, errors, warnings, val_how,
-    )
-
-
-def count_training_tokens(
-    rows: Sequence[_TrainRow], spec: PromptSpec | None, model: str
-) -> tuple[float | None, float | None]:
-    """Mean and p95 tokens per training example without the validator (exact counts)."""
-    counts: list[float] = []
-    for row in rows:
-        try:
-            messages, tools = training_messages(row, spec)
-        except UserError:
-            continue
-        counts.append(float(count_chat_tokens(messages, model, tools)))
-    if not counts:
-        return None, None
-    return sum(counts) / len(counts), _percentile(counts, 0.95)
+def _train_examples(project: Project, dataset_id: int, split_known: bool
+                    ) -> list[ExampleDetail]:
+    """Approved examples of the train split (all approved ones while not split)."""
+    return [ex for ex in iter_all_examples(project, dataset_id)
+            if ex.status == "approved" and (not split_known or ex.split == "train")]
 
 
 # --------------------------------------------------------------------------- gather
@@ -570,14 +394,13 @@ def gather_evidence(
         ds = _pick_dataset(conn, dataset)
         if ds is None:
             return ev
-        runs = _load_runs(conn, ds.id)
         split_rows: dict[str, int] = dict(conn.execute(
             text("SELECT COALESCE(split, ''), COUNT(*) FROM example WHERE dataset_id = :ds "
                  "AND status != 'rejected' GROUP BY split"), {"ds": ds.id}).all())
         split_known = any(k for k in split_rows)
-        train = _train_rows(conn, ds.id, split_known)
-        best = choose_best(runs, current_model, candidate_model)
-        spec = _load_spec(conn, best.prompt_version_id) if best is not None else None
+    runs = _load_runs(project, ds.id)
+    train = _train_examples(project, ds.id, split_known)
+    best = choose_best(runs, current_model, candidate_model)
 
     _fill_best(ev, best, runs, today, prices)
     if best is not None:
@@ -617,18 +440,14 @@ def gather_evidence(
         _fill_duplicates(ev, project, ds, {r.id for r in train}, what)
 
     token_model = _token_model(candidate_model, prices)
-    spec_ref = best.ref if best is not None else None
-    check = check_training_data(train, spec, spec_ref, token_model, ds.output_schema)
+    check = check_training_data(
+        project, ds.id, len(train), split_known,
+        best.ref if best is not None and best.prompt_version is not None else None,
+        get_dataset(project, ds.id).input_fields, token_model)
     if check.tokens_mean is not None:
         ev.tokens_mean_per_example = check.tokens_mean
         ev.tokens_p95_per_example = check.tokens_p95
         prov["tokens_mean_per_example"] = prov["tokens_p95_per_example"] = check.tokens_how
-    elif train:
-        mean, p95 = count_training_tokens(train, spec, token_model)
-        if mean is not None:
-            ev.tokens_mean_per_example, ev.tokens_p95_per_example = mean, p95
-            prov["tokens_mean_per_example"] = prov["tokens_p95_per_example"] = (
-                f"{num(len(train))} {what}, exact counts for {token_model}")
     if check.errors is not None:
         ev.validation_errors = check.errors
         ev.validation_warnings = check.warnings
@@ -667,15 +486,19 @@ def _fill_best(
                  "best_n"):
         prov[name] = f"{where}: {best.ref} on {best.model}, {num(best.n)} scored items{errs}"
     calls = f"{where}: {best.ref} on {best.model}"
-    if best.tokens_in:
-        ev.mean_input_tokens = sum(best.tokens_in) / len(best.tokens_in)
-        prov["mean_input_tokens"] = f"{calls}, mean of {num(len(best.tokens_in))} calls"
-    if best.tokens_out:
-        ev.mean_output_tokens = sum(best.tokens_out) / len(best.tokens_out)
-        prov["mean_output_tokens"] = f"{calls}, mean of {num(len(best.tokens_out))} calls"
-    if best.costs:
-        ev.cost_per_1000_tasks = 1000 * sum(best.costs) / len(best.costs)
-        prov["cost_per_1000_tasks"] = f"{calls}, measured cost of {num(len(best.costs))} calls"
+    summary = best.summary
+    if summary is None:
+        return
+    n_calls = best.calls
+    if summary.tokens_in is not None and n_calls:
+        ev.mean_input_tokens = summary.tokens_in / n_calls
+        prov["mean_input_tokens"] = f"{calls}, mean of {num(n_calls)} answered calls"
+    if summary.tokens_out is not None and n_calls:
+        ev.mean_output_tokens = summary.tokens_out / n_calls
+        prov["mean_output_tokens"] = f"{calls}, mean of {num(n_calls)} answered calls"
+    if summary.cost_per_1000 is not None:
+        ev.cost_per_1000_tasks = summary.cost_per_1000
+        prov["cost_per_1000_tasks"] = f"{calls}, measured cost of {num(n_calls)} answered calls"
     elif ev.mean_input_tokens is not None and ev.mean_output_tokens is not None and prices:
         entry = prices.get(best.model) or prices.get(strip_snapshot(best.model))
         if entry is not None and entry.input_per_1m is not None \
@@ -684,10 +507,10 @@ def _fill_best(
                                              + ev.mean_output_tokens * entry.output_per_1m) / 1e6
             prov["cost_per_1000_tasks"] = (f"{calls}: measured tokens × price table as of "
                                            f"{prices.as_of.isoformat()}")
-    p95 = _percentile(best.latencies, 0.95)
-    if p95 is not None:
-        ev.latency_p95_ms = p95
-        prov["latency_p95_ms"] = (f"{calls}, p95 of {num(len(best.latencies))} uncached calls")
+    if summary.latency_p95_ms is not None:
+        ev.latency_p95_ms = summary.latency_p95_ms
+        prov["latency_p95_ms"] = (f"{calls}, p95 of {num(n_calls)} answered calls "
+                                  "(the run summary's figure)")
 
 
 def _fill_candidate(
@@ -704,20 +527,20 @@ def _fill_candidate(
                  "candidate_n"):
         prov[name] = text_
     if big.binary and small.binary:
-        shared = set(big.scores) & set(small.scores)
-        b = sum(1 for k in shared if big.scores[k] >= 0.5 > small.scores[k])
-        c = sum(1 for k in shared if small.scores[k] >= 0.5 > big.scores[k])
+        shared = set(big.outcomes) & set(small.outcomes)
+        b = sum(1 for k in shared if big.outcomes[k] >= 0.5 > small.outcomes[k])
+        c = sum(1 for k in shared if small.outcomes[k] >= 0.5 > big.outcomes[k])
         if shared:
             ev.candidate_p_value = mcnemar_exact(b, c)
             prov["candidate_p_value"] = (
                 f"{where}: exact McNemar test on {num(len(shared))} paired items, "
                 f"{big.model} alone right on {b}, {small.model} alone right on {c}")
-    p95 = _percentile(small.latencies, 0.95)
+    p95 = small.summary.latency_p95_ms if small.summary is not None else None
     if p95 is not None:
         ev.candidate_latency_p95_ms = p95
         prov["candidate_latency_p95_ms"] = (
-            f"{where}: {small.ref} on {small.model}, p95 of {num(len(small.latencies))} "
-            "uncached calls")
+            f"{where}: {small.ref} on {small.model}, p95 of {num(small.calls)} answered calls "
+            "(the run summary's figure)")
 
 
 def _fill_duplicates(

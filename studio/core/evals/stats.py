@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from studio.core.quantiles import percentile as percentile  # the one definition
+
 DEFAULT_DISCORDANCE = 0.15
 MIN_RELIABLE_N = 100
 
@@ -43,8 +45,12 @@ def z_value(conf: float = 0.95) -> float:
     return NormalDist().inv_cdf(1.0 - (1.0 - conf) / 2.0)
 
 
-def wilson_interval(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for ``k`` successes out of ``n`` (``(0, 1)`` when n = 0)."""
+def wilson_interval(k: float, n: int, conf: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for ``k`` successes out of ``n`` (``(0, 1)`` when n = 0).
+
+    The studio's one Wilson interval (runs, Decide's evidence). ``k`` may be fractional
+    (a mean score times ``n``), as the Decide evidence of a non-binary scorer has it.
+    """
     if n < 0 or k < 0 or k > n:
         raise ValueError(f"Need 0 <= k <= n, got k={k}, n={n}.")
     if n == 0:
@@ -149,22 +155,6 @@ class BootstrapCI:
     n: int
     n_boot: int
     conf: float
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100) with linear interpolation (numpy's default).
-
-    Returns None for an empty sequence.
-    """
-    if not 0.0 <= q <= 100.0:
-        raise ValueError(f"Percentile must be between 0 and 100, not {q}.")
-    if not values:
-        return None
-    data = sorted(values)
-    pos = (len(data) - 1) * q / 100.0
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(data) - 1)
-    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
 
 
 def paired_bootstrap_ci(

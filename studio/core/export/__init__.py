@@ -5,7 +5,7 @@ Public API::
     export_dataset(project, dataset, target, prompt, out_dir, *, validation_fraction=None,
                    statuses=("approved",), splits=(None, "train", "validation"),
                    kind=None, preference_sources=("human", "judge"), model=None,
-                   progress=None, cancel=None) -> ExportResult
+                   output_template=None, progress=None, cancel=None) -> ExportResult
         ExportResult(ok, out_dir, target, kind, files: [FileResult(role, path, count,
             sha256, bytes, example_ids, report)], manifest, manifest_path, skipped,
             message); .line_map(role), .example_for_line(path, line)
@@ -14,6 +14,7 @@ Public API::
     load_preference_pairs(project, dataset_id, sources) -> PreferencePairs
     carve_validation(dataset_id, train_ids, fraction) -> set[int]
     export_kinds(target) -> tuple of "chat" / "preference" the target supports
+    OutputTemplate.parse(text), SchemaMisfitError(misfits, total)   (obey the prompt's schema)
 
 The rendering rule is documented in :mod:`studio.core.export.render`; the steps (select,
 assign, render, write atomically, re-validate, manifest) in :mod:`studio.core.export.run`.
@@ -21,6 +22,7 @@ assign, render, write atomically, re-validate, manifest) in :mod:`studio.core.ex
 
 from __future__ import annotations
 
+from studio.core.export.fit import Misfit, OutputTemplate, SchemaMisfitError, schema_sentence
 from studio.core.export.preferences import PreferencePair, PreferencePairs, load_preference_pairs
 from studio.core.export.render import ExampleSkipped, example_to_chat, example_to_preference
 from studio.core.export.run import (
@@ -45,12 +47,16 @@ __all__ = [
     "ExampleSkipped",
     "ExportResult",
     "FileResult",
+    "Misfit",
+    "OutputTemplate",
     "PreferencePair",
     "PreferencePairs",
+    "SchemaMisfitError",
     "carve_validation",
     "example_to_chat",
     "example_to_preference",
     "export_dataset",
     "export_kinds",
     "load_preference_pairs",
+    "schema_sentence",
 ]

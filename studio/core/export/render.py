@@ -17,7 +17,8 @@ The rule (the same for every target; the target's exporter then reshapes it):
   stored ``{"content": ..., "tool_calls": [...]}`` message, with ids added where missing,
   ``type: "function"`` and arguments as JSON text (OpenAI's convention; targets that
   want objects convert). A classification example without an ideal output uses its
-  label.
+  label. With an output template (:mod:`studio.core.export.fit`), an example with a
+  label gets the template rendered with that label as its answer instead.
 * ``developer`` messages become ``system`` messages: supervised fine-tuning files know
   only ``system`` (the OpenAI RFT exporter turns them back into ``developer``).
 * Tools: the version's tools when it has any, else the example's own (imported) tools.
@@ -37,6 +38,7 @@ import orjson
 
 from studio.core.datasets.service import ExampleDetail
 from studio.core.errors import UserError
+from studio.core.export.fit import OutputTemplate
 from studio.core.formats.common import ChatExample, PreferenceExample
 from studio.core.prompts.render import render_messages
 from studio.core.prompts.spec import Message, PromptSpec
@@ -106,8 +108,15 @@ def _tool_call(call: Any, ex_id: int, index: int) -> dict[str, Any]:
             "function": {"name": fn["name"], "arguments": args}}
 
 
-def answer_message(ex: ExampleDetail) -> dict[str, Any]:
-    """The final assistant message from the example's ideal output (or label)."""
+def answer_message(ex: ExampleDetail, template: OutputTemplate | None = None
+                   ) -> dict[str, Any]:
+    """The final assistant message from the example's ideal output (or label).
+
+    With ``template``, a labelled (non tool-call) example answers with the template
+    rendered with its label.
+    """
+    if template is not None and ex.label and ex.output_kind != "tool_calls":
+        return {"role": "assistant", "content": template.render(ex.label)}
     output = ex.ideal_output
     if output is None or (ex.output_kind != "tool_calls" and not output.strip()):
         if ex.label:
@@ -142,14 +151,17 @@ def _tools(spec: PromptSpec, ex: ExampleDetail) -> list[dict[str, Any]] | None:
     return None
 
 
-def example_to_chat(spec: PromptSpec, ex: ExampleDetail) -> ChatExample:
+def example_to_chat(spec: PromptSpec, ex: ExampleDetail,
+                    template: OutputTemplate | None = None) -> ChatExample:
     """The neutral chat example of ``ex`` rendered through ``spec`` (see the module rule).
+
+    ``template`` (optional) maps the example's label into the answer.
 
     Raises:
         ExampleSkipped: the example cannot be rendered or has no ideal output.
     """
     messages = _prompt_turns(spec, ex)
-    messages.append(answer_message(ex))
+    messages.append(answer_message(ex, template))
     return ChatExample(messages=messages, tools=_tools(spec, ex), example_id=ex.id)
 
 

@@ -14,8 +14,13 @@ Steps of :func:`export_dataset`:
    and reshape it with the target's exporter; examples that cannot be exported are
    skipped and listed in the manifest. For preference targets (OpenAI DPO, or
    ``kind="preference"``), the records come from the A/B preferences instead.
+   When the prompt version has a ``response_schema``, every record is rendered once
+   before writing and its assistant turns are checked against the schema (the output
+   template, if any, first): one misfit and nothing is written
+   (:mod:`studio.core.export.fit`).
 4. **Write** ``train.jsonl`` and ``validation.jsonl`` atomically (temp file + rename).
-5. **Re-validate** every written file with the target's validator. If a file has an
+5. **Re-validate** every written file with the target's validator (and the prompt's
+   ``response_schema``; the manifest's ``schema_check`` says so). If a file has an
    error, every file of this export is deleted and the result says why (``ok`` False).
 6. **Manifest**: ``manifest.json`` (written last, atomically) holds the counts, sha256
    and size of each file, the prompt version (name, version, hash), the dataset
@@ -39,11 +44,26 @@ from studio.core.atomic import write_bytes_atomic
 from studio.core.datasets.service import ExampleDetail, get_dataset, iter_all_examples
 from studio.core.db.project import Project
 from studio.core.errors import UserError, ValidationError
+from studio.core.export.fit import (
+    Misfit,
+    OutputTemplate,
+    check_template,
+    misfits_of,
+    parse_template,
+    refusal,
+    schema_report,
+    schema_sentence,
+)
 from studio.core.export.preferences import PreferencePair, load_preference_pairs
 from studio.core.export.render import ExampleSkipped, example_to_chat, example_to_preference
-from studio.core.formats.common import ValidationReport, write_jsonl_atomic
+from studio.core.formats.common import (
+    ChatExample,
+    PreferenceExample,
+    ValidationReport,
+    write_jsonl_atomic,
+)
 from studio.core.formats.registry import FORMATS
-from studio.core.formats.validate import validate_file
+from studio.core.formats.validate import compile_schema, validate_file
 from studio.core.progress import CancelToken, Progress, ProgressCallback
 from studio.core.prompts.service import PromptVersionData, resolve_ref
 from studio.core.prompts.spec import PromptSpec
@@ -119,6 +139,7 @@ class _Selected:
     count: int
     excluded_test: int
     validation_source: str
+    first_label: str | None = None  # a real label to try an output template with
 
 
 def _carve_key(dataset_id: int, example_id: int) -> bytes:
@@ -146,6 +167,7 @@ def _select(project: Project, dataset_id: int, statuses: tuple[str, ...],
     train: list[int] = []
     validation: list[int] = []
     excluded_test = count = 0
+    first_label: str | None = None
     status_set, split_set = set(statuses), set(splits)
     for ex in iter_all_examples(project, dataset_id):
         if cancel is not None and not count % 2000:
@@ -157,6 +179,8 @@ def _select(project: Project, dataset_id: int, statuses: tuple[str, ...],
                 excluded_test += 1
             continue
         count += 1
+        if first_label is None and ex.label:
+            first_label = ex.label
         snapshot.update(f"{ex.id}\t{ex.updated_at}\n".encode())
         (validation if ex.split == "validation" else train).append(ex.id)
     source = "split" if validation else "none"
@@ -166,7 +190,8 @@ def _select(project: Project, dataset_id: int, statuses: tuple[str, ...],
             validation = [i for i in train if i in carved]
             train = [i for i in train if i not in carved]
             source = "fraction"
-    return _Selected(train, validation, snapshot.hexdigest(), count, excluded_test, source)
+    return _Selected(train, validation, snapshot.hexdigest(), count, excluded_test, source,
+                     first_label)
 
 
 def _examples_by_id(project: Project, dataset_id: int, wanted: set[int]
@@ -249,22 +274,48 @@ class _Records:
             yield record
 
 
-def _chat_items(project: Project, dataset_id: int, ids: list[int], spec: PromptSpec,
-                exporter: Callable[..., dict[str, Any]]
-                ) -> Iterator[tuple[int, Callable[[], dict[str, Any]]]]:
-    for ex in _examples_by_id(project, dataset_id, set(ids)):
-        yield ex.id, (lambda ex=ex: exporter(example_to_chat(spec, ex)))  # type: ignore[misc]
-
-
-def _preference_items(project: Project, dataset_id: int, ids: list[int],
-                      pairs: dict[int, list[PreferencePair]], spec: PromptSpec,
-                      exporter: Callable[..., dict[str, Any]]
-                      ) -> Iterator[tuple[int, Callable[[], dict[str, Any]]]]:
+def _neutral_items(project: Project, dataset_id: int, ids: list[int], kind: Kind,
+                   spec: PromptSpec, pairs: dict[int, list[PreferencePair]],
+                   template: OutputTemplate | None
+                   ) -> Iterator[tuple[int, Callable[[], ChatExample | PreferenceExample]]]:
+    """(example id, render) of every record of one file, in line order."""
+    if kind == "chat":
+        for ex in _examples_by_id(project, dataset_id, set(ids)):
+            yield ex.id, (lambda ex=ex: example_to_chat(spec, ex, template))  # type: ignore[misc]
+        return
     wanted = {i for i in ids if i in pairs}
     for ex in _examples_by_id(project, dataset_id, wanted):
         for pair in pairs[ex.id]:
-            yield ex.id, (lambda ex=ex, pair=pair: exporter(  # type: ignore[misc]
-                example_to_preference(spec, ex, pair.chosen, pair.rejected)))
+            yield ex.id, (lambda ex=ex, pair=pair: example_to_preference(  # type: ignore[misc]
+                spec, ex, pair.chosen, pair.rejected))
+
+
+def _schema_misfits(project: Project, dataset_id: int,
+                    plan: list[tuple[str, str, list[int]]], kind: Kind, spec: PromptSpec,
+                    pairs: dict[int, list[PreferencePair]], template: OutputTemplate | None,
+                    exporter: Callable[..., dict[str, Any]], validator: Any,
+                    cancel: CancelToken | None) -> tuple[list[Misfit], int]:
+    """Render every record as the writer will and check its assistant turns (no writing).
+
+    Returns the misfits (file and line as they would be written) and the record count.
+    """
+    misfits: list[Misfit] = []
+    records = 0
+    for _role, name, ids in plan:
+        line = 0
+        for _example_id, make in _neutral_items(project, dataset_id, ids, kind, spec, pairs,
+                                                template):
+            if cancel is not None and not records % 2000:
+                cancel.raise_if_cancelled()
+            try:
+                neutral = make()
+                exporter(neutral)
+            except UserError:  # skipped by the writer too (and listed there)
+                continue
+            line += 1
+            records += 1
+            misfits += misfits_of(neutral, validator, name, line)
+    return misfits, records
 
 
 def export_dataset(
@@ -280,6 +331,7 @@ def export_dataset(
     kind: Kind | None = None,
     preference_sources: tuple[str, ...] = ("human", "judge"),
     model: str | None = None,
+    output_template: str | None = None,
     keep_failed: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
@@ -301,8 +353,12 @@ def export_dataset(
             default: chat when the target has a chat format, else preference.
         preference_sources: which preferences count ("human", "judge").
         model: the model for the re-validation's token limits (default: the target's).
-        keep_failed: keep files that fail re-validation (no manifest is written); the
-            Validate view uses this to show what is wrong with a dataset's export.
+        output_template: an answer with ``{{label}}`` for labelled examples (see
+            :mod:`studio.core.export.fit`); checked against the prompt's response schema.
+        keep_failed: keep files that fail re-validation (no manifest is written), and
+            write answers that do not fit the prompt's response schema instead of refusing
+            (the re-validation lists them by line); the Validate view and Decide's
+            readiness check use this to show what is wrong with a dataset's export.
         progress: called with examples done / selected.
         cancel: checked between examples; cancelling removes the partial export.
 
@@ -312,7 +368,10 @@ def export_dataset(
 
     Raises:
         UserError: unknown dataset, prompt version or target, a bad fraction, nothing to
-            export, or a folder that cannot be written.
+            export, or a folder that cannot be written; an output template that does not
+            fit the prompt's response schema.
+        SchemaMisfitError: the prompt version has a ``response_schema`` and some
+            assistant turn would not fit it (nothing is written).
         CancelledError: ``cancel`` was triggered (nothing is left behind).
     """
     out_dir = Path(out_dir)
@@ -321,8 +380,17 @@ def export_dataset(
     if validation_fraction is not None and not 0.0 <= validation_fraction < 1.0:
         raise ValidationError(f"The validation fraction must be at least 0 and below 1, not "
                               f"{validation_fraction}.", where="validation")
+    template = parse_template(output_template)
     info = get_dataset(project, dataset)
     version = _resolve_prompt(project, prompt)
+    schema = version.spec.response_schema
+    try:
+        validator = compile_schema(schema)
+    except UserError as exc:
+        why = exc.message.removeprefix("The output JSON Schema is invalid: ")
+        raise ValidationError(
+            f"The response_schema of {version.ref} is not a valid JSON Schema, so the export "
+            f"cannot check its answers: {why}", where="response_schema") from None
     sel = _select(project, info.id, statuses, splits, validation_fraction, cancel)
     if sel.count == 0:
         raise UserError(
@@ -343,6 +411,18 @@ def export_dataset(
 
     exporter = fmt.export_chat if kind == "chat" else fmt.export_preference
     assert exporter is not None
+    plan = [("train", TRAIN_FILE, sel.train), ("validation", VALIDATION_FILE, sel.validation)]
+    checked = 0
+    if validator is not None and schema is not None and template is not None:
+        check_template(template, validator, sel.first_label or "example_label", schema,
+                       version.ref)
+    if validator is not None and schema is not None and not keep_failed:
+        # The prompt fixes the answer's shape: check it all before anything is written.
+        # (keep_failed writes anyway: the re-validation then shows each misfit's line.)
+        misfits, checked = _schema_misfits(project, info.id, plan, kind, version.spec, pairs,
+                                           template, exporter, validator, cancel)
+        if misfits:
+            raise refusal(misfits, checked, schema, version.ref, template)
     _prepare_dir(out_dir)
     total = len(sel.train) + len(sel.validation)
     done = 0
@@ -358,7 +438,6 @@ def export_dataset(
 
     skipped: list[dict[str, Any]] = []
     written: list[FileResult] = []
-    plan = [("train", TRAIN_FILE, sel.train), ("validation", VALIDATION_FILE, sel.validation)]
     try:
         for role, name, ids in plan:
             path = out_dir / name
@@ -366,9 +445,9 @@ def export_dataset(
                 if role == "validation":
                     _remove([path])  # a stale file from an earlier export
                 continue
-            items = (_chat_items(project, info.id, ids, version.spec, exporter)
-                     if kind == "chat" else
-                     _preference_items(project, info.id, ids, pairs, version.spec, exporter))
+            items = ((i, lambda make=make: exporter(make()))
+                     for i, make in _neutral_items(project, info.id, ids, kind, version.spec,
+                                                   pairs, template))
             records = _Records(items, skipped, tick)
             count, digest = write_jsonl_atomic(path, records)
             if count == 0:
@@ -388,12 +467,13 @@ def export_dataset(
                         + (f" First: {skipped[0]['message']}" if skipped else ""),
                         where="dataset")
 
-    # Re-validate what was written, with the target's own validator.
+    # Re-validate what was written, with the target's own validator and the prompt's
+    # response schema (the export checks its own files against the schema by itself).
     try:
         for f in written:
             if progress is not None:
                 progress(Progress(total, total, f"Validating {f.path.name}"))
-            f.report = validate_file(f.path, target, model=model, cancel=cancel)
+            f.report = validate_file(f.path, target, model=model, schema=schema, cancel=cancel)
     except BaseException:
         _remove(f.path for f in written)
         raise
@@ -401,6 +481,8 @@ def export_dataset(
 
     manifest = _manifest(info.id, info.name, version, target, kind, sel, written, skipped,
                          validation_fraction, statuses, splits, pairs_info)
+    manifest["schema_check"] = schema_report(
+        version.ref, schema, template, checked, {f.path.name: f.report for f in written})
     if failing:
         if not keep_failed:
             _remove(f.path for f in written)
@@ -416,8 +498,10 @@ def export_dataset(
                             message)
     manifest_path = out_dir / MANIFEST_FILE
     _write_json_atomic(manifest_path, manifest)
+    checked_text = schema_sentence(manifest["schema_check"])
     return ExportResult(True, out_dir, target, kind, written, manifest, manifest_path, skipped,
-                        f"Exported {sum(f.count for f in written):,} records to {out_dir}.")
+                        f"Exported {sum(f.count for f in written):,} records to {out_dir}."
+                        + (f" {checked_text}" if checked_text else ""))
 
 
 def _manifest(dataset_id: int, dataset_name: str, version: PromptVersionData, target: str,

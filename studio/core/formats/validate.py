@@ -39,6 +39,7 @@ from studio.core.formats.fastpath import FAST_FORMATS, FAST_PRIMARY, make_plain_
 from studio.core.formats.registry import FORMATS
 from studio.core.formats.scan import find_control_chars, might_have_control_chars, scan_line
 from studio.core.progress import CancelToken, Progress, ProgressCallback
+from studio.core.quantiles import percentile
 from studio.core.tokens.counting import (
     caching_counter,
     counter,
@@ -104,7 +105,12 @@ def _normalise_format(fmt: str) -> str:
     return name
 
 
-def _compile_schema(schema: dict[str, Any] | None) -> Any:
+def compile_schema(schema: dict[str, Any] | None) -> Any:
+    """A compiled Draft 2020-12 validator for ``schema`` (None for None).
+
+    Raises:
+        UserError: ``schema`` is not a valid JSON Schema.
+    """
     if schema is None:
         return None
     from jsonschema import Draft202012Validator
@@ -202,10 +208,9 @@ class _FastKeys:
 
 
 def _percentile(sorted_values: array[int] | list[int], q: float) -> int:
-    if not sorted_values:
-        return 0
-    k = max(0, min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1))))
-    return int(sorted_values[k])
+    """Whole tokens at the studio's one percentile definition (:mod:`studio.core.quantiles`)."""
+    value = percentile(sorted_values, q * 100)
+    return 0 if value is None else round(value)
 
 
 def _token_stats(tokens: array[int], limit: int | None, exact: bool,
@@ -315,7 +320,7 @@ def validate_file(
     """
     path = Path(path)
     name = _normalise_format(fmt)
-    validator = _compile_schema(schema)
+    validator = compile_schema(schema)
     col = _Collector(max_findings_per_code)
     stats: dict[str, Any] = {}
 
@@ -577,20 +582,32 @@ def validate_file(
     )
 
 
-def _check_output(output: str, index: int, validator: Any, col: _Collector) -> None:
+def output_schema_problem(output: str, validator: Any) -> tuple[str, str] | None:
+    """Why ``output`` does not fit the compiled schema: ``(code, sentence)``, or None.
+
+    The one check of an assistant output against a JSON Schema: the validator uses it on
+    every output of a file, and the export (:mod:`studio.core.export.fit`) before writing.
+    """
     from jsonschema.exceptions import best_match
 
     try:
         instance = orjson.loads(output)
     except orjson.JSONDecodeError as exc:
-        col.error("output_not_json",
-                  f"Assistant output {index} is not JSON ({exc.msg}), but a schema was given.")
-        return
+        return "output_not_json", f"is not JSON ({exc.msg})"
     error = best_match(validator.iter_errors(instance))
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        col.error("output_schema_violation",
-                  f"Assistant output {index} breaks the schema at {where}: {error.message}")
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+    return "output_schema_violation", f"breaks the schema at {where}: {error.message}"
+
+
+def _check_output(output: str, index: int, validator: Any, col: _Collector) -> None:
+    problem = output_schema_problem(output, validator)
+    if problem is None:
+        return
+    code, why = problem
+    suffix = ", but a schema was given." if code == "output_not_json" else ""
+    col.error(code, f"Assistant output {index} {why}{suffix}")
 
 
 ValidateFn = Callable[..., ValidationReport]

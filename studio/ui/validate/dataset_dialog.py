@@ -1,4 +1,9 @@
-"""Choose dataset, prompt version and target (and, to export, an output folder)."""
+"""Choose dataset, prompt version and target (and, to export, an output folder).
+
+The output template maps each labelled example's label into the prompt version's
+``response_schema`` (``{"intent": "{{label}}"}``); the export checks it against the
+schema before writing (:mod:`studio.core.export.fit`).
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import UserError
-from studio.core.export import export_kinds
+from studio.core.export import OutputTemplate, export_kinds
+from studio.core.export.fit import suggested_template
 from studio.core.formats import FORMATS
 
 if TYPE_CHECKING:
@@ -39,6 +45,7 @@ class ExportChoice:
     target: str
     out_dir: Path | None
     validation_fraction: float | None
+    output_template: str | None = None
 
 
 class DatasetExportDialog(QDialog):
@@ -63,6 +70,16 @@ class DatasetExportDialog(QDialog):
         form.addRow("Prompt", self.prompt_combo)
         form.addRow("Version", self.version_combo)
         form.addRow("Target", self.target_combo)
+        self.template_edit = QLineEdit()
+        self.template_edit.setObjectName("output_template_edit")
+        self.template_edit.setToolTip(
+            "The answer of each labelled example, with {{label}} where its label goes, e.g. "
+            '{"intent": "{{label}}"}. Checked against the prompt version\'s response_schema '
+            "before anything is written. Empty: the ideal outputs as stored.")
+        form.addRow("Output template", self.template_edit)
+        self.schema_label = QLabel("")
+        self.schema_label.setWordWrap(True)
+        form.addRow("", self.schema_label)
         self.folder_edit = QLineEdit()
         self.fraction_spin = QDoubleSpinBox()
         if export:
@@ -99,6 +116,7 @@ class DatasetExportDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
         self.prompt_combo.currentIndexChanged.connect(self._fill_versions)
+        self.version_combo.currentIndexChanged.connect(self._show_schema)
         self._fill()
 
     def _fill(self) -> None:
@@ -128,6 +146,28 @@ class DatasetExportDialog(QDialog):
                 self.version_combo.addItem(f"v{v.version}{labels}", v.version)
         except UserError as exc:
             self.error_label.setText(exc.message)
+
+    def _show_schema(self) -> None:
+        """Say whether the chosen version fixes the answer's shape; suggest a template."""
+        from studio.core.prompts.service import get_version
+
+        name, version = self.prompt_combo.currentData(), self.version_combo.currentData()
+        schema = None
+        if name and version is not None:
+            try:
+                schema = get_version(self.project, name, int(version)).spec.response_schema
+            except UserError as exc:
+                self.error_label.setText(exc.message)
+        if schema is None:
+            self.schema_label.setText("This version has no response_schema: answers are "
+                                      "exported as stored.")
+            self.template_edit.setPlaceholderText('optional, e.g. {"intent": "{{label}}"}')
+            return
+        suggestion = suggested_template(schema)
+        self.schema_label.setText(
+            f"v{version} has a response_schema: every exported answer must fit it. For "
+            f"labelled examples use a template, e.g. {suggestion}")
+        self.template_edit.setPlaceholderText(suggestion)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export to folder",
@@ -168,6 +208,13 @@ class DatasetExportDialog(QDialog):
                 return None
             out_dir = Path(text)
         fraction = self.fraction_spin.value() if self.export else 0.0
+        template = self.template_edit.text().strip() or None
+        if template is not None:
+            try:
+                OutputTemplate.parse(template)
+            except UserError as exc:
+                self.error_label.setText(exc.message)
+                return None
         return ExportChoice(
             dataset_id=int(self.dataset_combo.currentData()),
             dataset_name=self.dataset_combo.currentText(),
@@ -175,6 +222,7 @@ class DatasetExportDialog(QDialog):
             target=str(self.target_combo.currentData()),
             out_dir=out_dir,
             validation_fraction=fraction or None,
+            output_template=template,
         )
 
     def _accept(self) -> None:

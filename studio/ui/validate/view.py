@@ -372,8 +372,8 @@ class ValidateView(QWidget):
         def work(report: Any) -> ExportResult:
             return export_dataset(project, choice.dataset_id, choice.target, choice.prompt_ref,
                                   out, validation_fraction=choice.validation_fraction,
-                                  model=model, keep_failed=keep_failed, progress=report,
-                                  cancel=token)
+                                  output_template=choice.output_template, model=model,
+                                  keep_failed=keep_failed, progress=report, cancel=token)
 
         self._token = token
         self._set_running(True)

@@ -88,3 +88,56 @@ def _add_preferences(project: Project, dataset_id: int) -> None:
                          variant_b_id=vb.id, choice="tie", source="judge"))
         s.add(Preference(run_id=run.id, example_id=ids[0], variant_a_id=va.id,
                          variant_b_id=vb.id, choice="b", source="human"))
+
+
+# ------------------------------------------------------------- a schema-bound prompt
+INTENTS_DATASET = "intents"
+INTENTS_PROMPT = "intents"
+INTENT_LABELS = ("card_arrival", "exchange_rate", "lost_or_stolen_card")
+INTENT_SCHEMA = {
+    "type": "object",
+    "properties": {"intent": {"enum": list(INTENT_LABELS)}, "confidence": {"type": "number"}},
+    "required": ["intent", "confidence"],
+    "additionalProperties": False,
+}
+INTENT_TEXTS = [
+    ("Where is my new card?", "card_arrival"),
+    ("My card still has not arrived.", "card_arrival"),
+    ("How long does card delivery take?", "card_arrival"),
+    ("Card not here after a week", "card_arrival"),
+    ("What rate do you use for euros?", "exchange_rate"),
+    ("Why is the exchange rate so bad today?", "exchange_rate"),
+    ("How do you calculate the exchange rate?", "exchange_rate"),
+    ("Is the rate better on weekdays?", "exchange_rate"),
+    ("I lost my card", "lost_or_stolen_card"),
+    ("Someone stole my wallet with the card", "lost_or_stolen_card"),
+    ("My card is gone, block it please", "lost_or_stolen_card"),
+    ("Card was stolen at the station", "lost_or_stolen_card"),
+]
+
+
+def _intent_spec() -> PromptSpec:
+    return PromptSpec(
+        messages=(Message("system", "Classify the banking query. Answer in JSON with the "
+                                    "intent and your confidence."),
+                  Message("user", "{{text}}")),
+        model="gpt-4o-mini", response_schema=INTENT_SCHEMA)
+
+
+def build_schema_project(path: Path) -> None:
+    """A classification dataset (bare labels as ideal outputs) and a prompt whose
+    ``response_schema`` wants ``{"intent": enum, "confidence": number}``: 12 approved train
+    examples, 3 approved validation examples."""
+    project = new_project(path)
+    try:
+        ds = create_dataset(project, INTENTS_DATASET, task_type="classification",
+                            label_set=INTENT_LABELS).id
+        for text_, label in INTENT_TEXTS:
+            add_example(project, ds, {"text": text_}, ideal_output=label, label=label,
+                        status="approved", split="train")
+        for i, label in enumerate(INTENT_LABELS):
+            add_example(project, ds, {"text": f"Validation query {i}"}, ideal_output=label,
+                        label=label, status="approved", split="validation")
+        save_version(project, INTENTS_PROMPT, _intent_spec(), "JSON answers", author="tester")
+    finally:
+        project.close()

@@ -162,11 +162,11 @@ def test_a_crash_mid_write_leaves_no_partial_file(export_project: Project, tmp_p
     calls = {"n": 0}
     real = export_run.example_to_chat
 
-    def flaky(spec, ex):  # type: ignore[no-untyped-def]
+    def flaky(spec, ex, *rest):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 5:
             raise RuntimeError("simulated crash")
-        return real(spec, ex)
+        return real(spec, ex, *rest)
 
     monkeypatch.setattr(export_run, "example_to_chat", flaky)
     out = tmp_path / "out"
@@ -183,10 +183,10 @@ def test_a_failed_export_keeps_the_previous_files_whole(export_project: Project,
     before = (tmp_path / TRAIN_FILE).read_bytes()
     real = export_run.example_to_chat
 
-    def flaky(spec, ex):  # type: ignore[no-untyped-def]
+    def flaky(spec, ex, *rest):  # type: ignore[no-untyped-def]
         if ex.id == 3:
             raise RuntimeError("simulated crash")
-        return real(spec, ex)
+        return real(spec, ex, *rest)
 
     monkeypatch.setattr(export_run, "example_to_chat", flaky)
     with pytest.raises(RuntimeError):

@@ -264,3 +264,57 @@ def test_without_a_project_only_files_can_be_validated(qtbot: QtBot,
     view = make_view(qtbot, context)
     assert not view.dataset_button.isEnabled() and not view.export_button.isEnabled()
     assert not view.validate_button.isEnabled() and not view.cancel_button.isEnabled()
+
+
+def test_export_dialog_output_template_maps_labels_into_the_schema(
+        qtbot: QtBot, open_context: AppContext, tmp_path: Path) -> None:
+    """banking-intent@4 has a response_schema: the template field makes the export fit it."""
+    import jsonschema
+
+    from studio.core.prompts.service import get_version
+
+    project = open_context.project
+    assert project is not None
+    schema = get_version(project, "banking-intent", 4).spec.response_schema
+    assert schema is not None
+    dialog = DatasetExportDialog(project, export=True)
+    qtbot.addWidget(dialog)
+    dialog.choose(dataset=DEMO_DATASET, prompt="banking-intent", version=4,
+                  target="openai-chat")
+    assert "v4 has a response_schema" in dialog.schema_label.text()
+    suggestion = '{"intent": "{{label}}", "confidence": "low"}'
+    assert dialog.template_edit.placeholderText() == suggestion
+    dialog.folder_edit.setText(str(tmp_path / "export"))
+    dialog.template_edit.setText('{"intent": "card_arrival"}')
+    assert dialog.choice() is None and "has no {{label}}" in dialog.error_label.text()
+    good = '{"intent": "{{label}}", "confidence": "high"}'
+    dialog.template_edit.setText(good)
+    choice = dialog.choice()
+    assert choice is not None and choice.output_template == good
+    dialog.choose(version=1)  # no schema: the dialog says answers go out as stored
+    assert "no response_schema" in dialog.schema_label.text()
+
+    view = make_view(qtbot, open_context)
+    with qtbot.waitSignal(view.export_finished, timeout=60000) as done:
+        view.export_to(choice)
+    result = done.args[0]
+    assert result.ok, result.message
+    assert ("Validated the written files against the response_schema of banking-intent@4"
+            in view.manifest_view.toPlainText())
+    assert result.manifest["schema_check"]["valid"] is True
+    written = 0
+    for f in result.files:  # every assistant turn written, checked independently
+        for line in Path(f.path).read_text(encoding="utf-8").splitlines():
+            for m in json.loads(line)["messages"]:
+                if m["role"] == "assistant":
+                    jsonschema.validate(json.loads(m["content"]), schema)
+                    written += 1
+    assert written > 0
+
+    # without the template the export is refused, with the reason shown, nothing written
+    refused = ExportChoice(choice.dataset_id, choice.dataset_name, "banking-intent@4",
+                           "openai-chat", tmp_path / "bare", None)
+    with qtbot.waitSignal(open_context.error_requested, timeout=60000) as err:
+        view.export_to(refused)
+    assert "nothing was written" in err.args[0] and "Output template" in err.args[0]
+    assert not (tmp_path / "bare").exists()
