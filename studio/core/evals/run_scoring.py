@@ -34,6 +34,7 @@ called functions and their parsed arguments, not text.
 from __future__ import annotations
 
 import contextlib
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -323,7 +324,11 @@ class ScorerHelp:
 
     def text(self) -> str:
         """Several lines: the sentence, then the ideal and both examples."""
-        lines = [f"{self.name}: {self.summary}"]
+        lines = textwrap.wrap(f"{self.name}: {self.summary}", 78, subsequent_indent="  ")
+        for key, value in self.config.items():
+            lines.append(f"  {key}: {orjson.dumps(value).decode()}")
+        if self.labels:
+            lines.append(f"  labels: {', '.join(self.labels)}")
         if self.ideal:
             lines.append(f"  ideal:  {self.ideal!r}")
         # repr: shows the surrounding spaces and newlines the examples turn on
