@@ -34,7 +34,8 @@ def _studio(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, env=env, timeout=180)
 
 
-def _ab(task: Any, url: str, *extra: str, prompt: str = "triage") -> subprocess.CompletedProcess[str]:
+def _ab(task: Any, url: str, *extra: str,
+        prompt: str = "triage") -> subprocess.CompletedProcess[str]:
     return _studio("ab", "--project", str(task.path), "--dataset", "tickets",
                    "--variant", f"{prompt}@1", "--variant", f"{prompt}@2",
                    "--base-url", url, "--concurrency", "4", *extra)

@@ -93,10 +93,10 @@ def answer(kind: str, i: int) -> str:
     if kind == "prose":
         return "Here is the triage: " + text + " Hope this helps."
     if kind == "float_spelling":  # urgent as 1.0/0.0 instead of true/false
-        return '{"intents": %s, "urgent": %s}' % (json.dumps(data["intents"]),
-                                                  "1.0" if data["urgent"] else "0.0")
+        urgent = "1.0" if data["urgent"] else "0.0"
+        return f'{{"intents": {json.dumps(data["intents"])}, "urgent": {urgent}}}'
     if kind == "wrong_intents":
-        return json.dumps({"intents": list(reversed(data["intents"])) + ["other"],
+        return json.dumps({"intents": [*reversed(data["intents"]), "other"],
                            "urgent": data["urgent"]})
     if kind == "wrong_urgent":
         return json.dumps({"intents": data["intents"], "urgent": not data["urgent"]})

@@ -82,6 +82,31 @@ def check_scorer_name(name: str) -> str:
     return name
 
 
+def read_schema_file(path: str) -> dict[str, Any]:
+    """A JSON Schema file for the ``json-schema`` scorer (ValidationError naming it)."""
+    from pathlib import Path
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"Cannot read the schema file {path}: {exc.strerror or exc}.",
+                              where=path) from None
+    try:
+        schema = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError(f"The schema file {path} is not valid JSON (line {exc.lineno}: "
+                              f"{exc.msg}).", where=path) from None
+    if not isinstance(schema, dict):
+        raise ValidationError(f"The schema file {path} must hold a JSON object (a JSON "
+                              "Schema).", where=path)
+    try:
+        JsonSchemaValid(schema)
+    except ValidationError as exc:
+        raise ValidationError(f"The schema file {path} is not a valid JSON Schema: "
+                              f"{exc.message}", where=path) from None
+    return schema
+
+
 def with_default_schema(
     name: str,
     config: Mapping[str, Any],
@@ -89,7 +114,8 @@ def with_default_schema(
 ) -> dict[str, Any]:
     """The run's scorer config, with the ``json-schema`` scorer's schema made explicit.
 
-    An explicit ``config["schema"]`` (the CLI's ``--schema FILE``) wins; else the
+    An explicit ``config["schema"]`` (the CLI's ``--schema FILE``) or
+    ``config["schema_file"]`` (a path, read here: the app's option field) wins; else the
     variants' prompt versions' ``response_schema`` (they must agree: one yardstick for
     every variant, or the comparison means nothing). The schema is stored in the run's
     config so a re-score later uses the same one.
@@ -103,13 +129,20 @@ def with_default_schema(
         ValidationError: no schema anywhere, or the variants' schemas differ.
     """
     out = dict(config)
-    if name != "json-schema" or isinstance(out.get("schema"), Mapping):
+    if name != "json-schema":
+        return out
+    schema_file = out.pop("schema_file", None)
+    if isinstance(schema_file, str) and schema_file.strip():
+        out["schema"] = read_schema_file(schema_file.strip())
+    if isinstance(out.get("schema"), Mapping):
         return out
     given = [(ref, schema) for ref, schema in response_schemas if schema is not None]
     if not given:
-        refs = ", ".join(ref for ref, _ in response_schemas) or "the prompt versions"
+        refs = [ref for ref, _ in response_schemas]
+        who = (", ".join(refs[:-1]) + " and " + refs[-1] + " have") if len(refs) > 1 else (
+            f"{refs[0]} has" if refs else "the prompt version has")
         raise ValidationError(
-            f"The json-schema scorer needs a schema, and {refs} has no response_schema: "
+            f"The json-schema scorer needs a schema, and {who} no response_schema: "
             "add one to the prompt version or give a schema file (--schema FILE).",
             where="scorer_config.schema",
         )

@@ -613,7 +613,7 @@ def format_text(summary: RunSummary) -> str:
             out.append(f"Field agreement, {v.prompt}: {v.field_agreement_text()}.")
         if v.label_matches is not None:
             lenient = v.label_matches.get("lenient", 0)
-            how = ("failed under label-strict" if summary.scorer == "label-strict"
+            how = ("only leniently (failed here)" if summary.scorer == "label-strict"
                    else "only by lenient extraction")
             out.append(f"Label matches, {v.prompt}: {v.label_matches.get('exact', 0)} exact, "
                        f"{lenient} {how}.")

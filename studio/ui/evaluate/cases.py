@@ -55,6 +55,22 @@ def mark(row: CaseRow, variant: str) -> str:
     return PASS_MARK if passed else FAIL_MARK
 
 
+def agreement_lines(summary: RunSummary) -> list[str]:
+    """One line per variant with per-field agreement (json-equal) or exact/lenient label
+    matches (label scorers); empty for other scorers."""
+    lines = []
+    for i, v in enumerate(summary.variants):
+        who = f"{chr(ord('A') + i) if i < 26 else i + 1}: {v.prompt}"
+        if v.field_agreement:
+            lines.append(f"Field agreement, {who}: {v.field_agreement_text()}")
+        if v.label_matches is not None:
+            how = ("only leniently (failed here)" if summary.scorer == "label-strict"
+                   else "only by lenient extraction")
+            lines.append(f"Label matches, {who}: {v.label_matches.get('exact', 0)} exact, "
+                         f"{v.label_matches.get('lenient', 0)} {how}")
+    return lines
+
+
 def _one_line(text: str | None, limit: int = 400) -> str:
     if text is None:
         return ""
@@ -210,6 +226,12 @@ class CasesPanel(QWidget):
                                        "with the words that differ highlighted.")
         self.count_label = QLabel()
         self.count_label.setObjectName("case_count")
+        # json-equal: which fields the models get wrong; label: exact vs lenient matches
+        self.agreement_label = QLabel()
+        self.agreement_label.setObjectName("field_agreement")
+        self.agreement_label.setWordWrap(True)
+        self.agreement_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.agreement_label.setVisible(False)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -221,6 +243,7 @@ class CasesPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.count_label)
+        layout.addWidget(self.agreement_label)
         layout.addWidget(splitter, 1)
 
     # -- data ------------------------------------------------------------------------------
@@ -237,6 +260,9 @@ class CasesPanel(QWidget):
             count = len(rows) if name == "all" else len(self.sets[name] & {
                 r.example_id for r in rows})
             button.setText(f"{FILTER_TITLES[name]} ({count})")
+        figures = agreement_lines(summary)
+        self.agreement_label.setText("\n".join(figures))
+        self.agreement_label.setVisible(bool(figures))
         self._apply()
 
     def clear(self) -> None:
@@ -246,6 +272,8 @@ class CasesPanel(QWidget):
         self.model.set_rows([], [])
         self.detail.clear()
         self.count_label.clear()
+        self.agreement_label.clear()
+        self.agreement_label.setVisible(False)
 
     def set_filter(self, name: str) -> None:
         """Show ``all``, ``disagreements``, ``regressions`` or ``errors``."""
@@ -334,6 +362,11 @@ class CasesPanel(QWidget):
             head = f"{chr(ord('A') + i)}: {html.escape(v)} {mark(row, v)}"
             detail = row.details.get(v)
             note = f"<br><i>{html.escape(detail)}</i>" if detail else ""
+            fields = row.fields.get(v)
+            if fields:
+                marks = ", ".join(f"{html.escape(k)} {PASS_MARK if ok else FAIL_MARK}"
+                                  for k, ok in fields.items())
+                note += f"<br>Fields: {marks}"
             cells.append(f'<td width="{100 // max(1, len(variants))}%" valign="top">'
                          f"<b>{head}</b><br>{rendered[i]}{note}</td>")
         parts.append('<table width="100%" cellspacing="6"><tr>' + "".join(cells)

@@ -140,7 +140,7 @@ def test_json_schema_defaults_to_the_response_schema_and_override_wins() -> None
     assert cfg == {"schema": SCHEMA}
     cfg = with_default_schema("json-schema", {"schema": OTHER}, [("p@1", SCHEMA)])
     assert cfg == {"schema": OTHER}
-    with pytest.raises(ValidationError, match="no response_schema.*--schema FILE"):
+    with pytest.raises(ValidationError, match=r"no response_schema.*--schema FILE"):
         with_default_schema("json-schema", {}, [("p@1", None), ("p@2", None)])
     with pytest.raises(ValidationError, match="different response schemas"):
         with_default_schema("json-schema", {}, [("p@1", SCHEMA), ("p@2", OTHER)])
@@ -163,7 +163,7 @@ def _mcnemar_exact(b: int, c: int) -> float:
 
 
 def test_statistics_apply_unchanged_to_json_equal() -> None:
-    ideals = {i: '{"a": %d, "b": "x"}' % i for i in range(1, 41)}
+    ideals = {i: f'{{"a": {i}, "b": "x"}}' for i in range(1, 41)}
     examples = {i: ExampleInput(i, {"t": str(i)}, ideal_output=t) for i, t in ideals.items()}
     scorer = RunScorer("json-equal", {}, examples)
     assert scorer.pass_fail and "json-equal" in PASS_FAIL_SCORERS
@@ -172,7 +172,7 @@ def test_statistics_apply_unchanged_to_json_equal() -> None:
         wrong_a = variant == 1 and i % 3 == 0       # A wrong on multiples of 3
         wrong_b = variant == 2 and i % 7 == 0       # B wrong on multiples of 7
         b_field = "y" if (wrong_a or wrong_b) else "x"
-        return '{"b": "%s", "a": %d.0}' % (b_field, i)
+        return f'{{"b": "{b_field}", "a": {i}.0}}'
 
     rows = []
     for v in (1, 2):
