@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.evals.service import CaseRow
 from studio.core.evals.summary import RunSummary
+from studio.ui.evaluate.scorer_help import agreement_lines
 from studio.ui.evaluate.text import diff_html
 
 FILTERS = ("all", "disagreements", "regressions", "errors")
@@ -53,22 +54,6 @@ def mark(row: CaseRow, variant: str) -> str:
     if passed is None:
         return UNSCORED_MARK
     return PASS_MARK if passed else FAIL_MARK
-
-
-def agreement_lines(summary: RunSummary) -> list[str]:
-    """One line per variant with per-field agreement (json-equal) or exact/lenient label
-    matches (label scorers); empty for other scorers."""
-    lines = []
-    for i, v in enumerate(summary.variants):
-        who = f"{chr(ord('A') + i) if i < 26 else i + 1}: {v.prompt}"
-        if v.field_agreement:
-            lines.append(f"Field agreement, {who}: {v.field_agreement_text()}")
-        if v.label_matches is not None:
-            how = ("only leniently (failed here)" if summary.scorer == "label-strict"
-                   else "only by lenient extraction")
-            lines.append(f"Label matches, {who}: {v.label_matches.get('exact', 0)} exact, "
-                         f"{v.label_matches.get('lenient', 0)} {how}")
-    return lines
 
 
 def _one_line(text: str | None, limit: int = 400) -> str:

@@ -65,6 +65,10 @@ def test_cases_view_shows_per_field_agreement_equal_to_the_hand_count(
     view.show_run(run_id)
     qtbot.waitUntil(lambda: view.run_id == run_id and view.loaded is not None,  # type: ignore[attr-defined]
                     timeout=10000)
+    # the run summary shows the same figures as the cases view
+    view.show_tab("summary")
+    assert view.summary.scorer_figures.isVisible()
+    summary_lines = view.summary.scorer_figures.text().splitlines()
     view.show_tab("cases")
     label = view.cases.agreement_label
     assert label.isVisible()
@@ -77,6 +81,7 @@ def test_cases_view_shows_per_field_agreement_equal_to_the_hand_count(
         f"({h2['intents'] / N * 100:.0f}%), urgent {h2['urgent']}/{N} "
         f"({h2['urgent'] / N * 100:.0f}%)",
     ]
+    assert summary_lines == label.text().splitlines()
     assert label.wordWrap() and label.height() >= label.heightForWidth(label.width())
     # the detail pane marks each field: ticket 7 is "wrong_urgent" for v1
     assert kind_of(1, 7) == "wrong_urgent"
