@@ -25,6 +25,7 @@ from studio.core.evals.scorers import (
     json_data_equal,
     parse_judge_choice,
 )
+from studio.core.evals.stats import paired_bootstrap_ci
 from studio.core.evals.summary import ResultRow, VariantMeta, summarise
 from studio.core.evals.workitems import ExampleInput
 
@@ -200,3 +201,25 @@ def test_statistics_apply_unchanged_to_json_equal() -> None:
     assert c.p_value == pytest.approx(_mcnemar_exact(12, 4))
     cli = summary.to_cli_json()["variants"][0]
     assert cli["field_agreement"]["b"] == {"agree": 27, "scored": 40, "share": 27 / 40}
+    # the paired bootstrap takes json-equal's 0/1 values like any binary score
+    xs = [1.0 if r.passed else 0.0 for r in rows if r.variant_id == 1]
+    ys = [1.0 if r.passed else 0.0 for r in rows if r.variant_id == 2]
+    boot = paired_bootstrap_ci(xs, ys, n_boot=2000, seed=0)
+    assert boot.difference == pytest.approx(8 / 40) and boot.low < 8 / 40 < boot.high
+    # by hand: differences are +1 (12), -1 (4), 0 (24); sd 0.6, normal CI 0.2 ± 1.96·0.6/√40
+    half = 1.959963984540054 * 0.6 / math.sqrt(40)
+    assert boot.low == pytest.approx(0.2 - half, abs=0.03)
+    assert boot.high == pytest.approx(0.2 + half, abs=0.03)
+
+
+def test_schema_file_in_the_config_is_read_and_stored_as_the_schema(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "s.json"
+    path.write_text('{"type": "object", "required": ["intent"]}', "utf-8")
+    cfg = with_default_schema("json-schema", {"schema_file": str(path)}, [("p@1", OTHER)])
+    assert cfg == {"schema": SCHEMA}
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"type": "objekt"}', "utf-8")
+    with pytest.raises(ValidationError, match=r"bad\.json is not a valid JSON Schema"):
+        with_default_schema("json-schema", {"schema_file": str(bad)}, [])
+    with pytest.raises(ValidationError, match="Cannot read the schema file"):
+        with_default_schema("json-schema", {"schema_file": str(tmp_path / "nope.json")}, [])
