@@ -56,7 +56,7 @@ def register(sub: Any) -> None:
         description="Run each example of a dataset split through two or more prompt "
                     "versions against a model, score the answers and compare the versions "
                     "(Wilson intervals, exact McNemar test, a plain verdict).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_KeepLinesFormatter,
         epilog=_scorers_epilog(),
     )
     add_project_arg(p)
@@ -73,7 +73,7 @@ def register(sub: Any) -> None:
                    help="requests in flight, 1-64 (default 8)")
     p.add_argument("--scorer", default=None, choices=SCORER_CHOICES,
                    help="how answers are scored (default: label for classification "
-                        "datasets, else exact)")
+                        "datasets, else exact; each is explained below)")
     p.add_argument("--schema", default=None, metavar="FILE",
                    help="JSON Schema file for --scorer json-schema (default: the prompt "
                         "version's response_schema)")
@@ -83,6 +83,15 @@ def register(sub: Any) -> None:
                    help="ask the model again even when an identical request is cached")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=_ab)
+
+
+class _KeepLinesFormatter(argparse.HelpFormatter):
+    """Wraps the description as usual; keeps pre-formatted text (the scorer list) as is."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 def _scorers_epilog() -> str:
