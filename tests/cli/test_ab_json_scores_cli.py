@@ -144,3 +144,45 @@ def test_help_lists_every_scorer_with_a_passing_and_a_failing_answer() -> None:
         assert f"\n{name}: " in out
         assert f"passes: {h.passing!r}" in out and f"fails:  {h.failing!r}" in out
     assert "--schema FILE" in out
+
+
+def test_label_counts_exact_and_lenient_matches_and_strict_scores_only_exact(
+    tmp_path: Path,
+) -> None:
+    from helpers.ab_project import build_ab_project, query_index, variant_of, wrong_label
+
+    n = 24
+    ab = build_ab_project(tmp_path / "ab.studio", n_test=n)
+
+    def style(version: int, i: int) -> str:
+        return ("exact", "spaced", "sentence", "wrong")[(i + version) % 4]
+
+    def answer(body: dict[str, Any]) -> str:
+        i, v = query_index(body), variant_of(body)
+        label = ab.labels[i]
+        return {"exact": label,                                        # exact
+                "spaced": label.replace("_", " ").title(),             # lenient
+                "sentence": f"I think it is {label.replace('_', ' ')}.",  # lenient
+                "wrong": wrong_label(label)}[style(v, i)]
+
+    # hand count per version: exact = "exact" answers, lenient = "spaced" + "sentence"
+    hand = {v: {"exact": sum(style(v, i) == "exact" for i in range(n)),
+                "lenient": sum(style(v, i) in ("spaced", "sentence") for i in range(n))}
+            for v in (1, 2)}
+    with loopback(responder=answer) as server:
+        args = ("ab", "--project", str(ab.path), "--dataset", "intents", "--variant",
+                "intent@1", "--variant", "intent@2", "--base-url", server.base_url, "--json")
+        lenient = _studio(*args, "--scorer", "label")
+        strict = _studio(*args, "--scorer", "label-strict")
+        text = _studio(*args[:-1], "--scorer", "label")
+    assert lenient.returncode == strict.returncode == text.returncode == 0, lenient.stderr
+    assert (f"Label matches, intent@1: {hand[1]['exact']} exact, {hand[1]['lenient']} only "
+            "by lenient extraction.") in text.stdout
+    for index, version in enumerate((1, 2)):
+        got = json.loads(lenient.stdout)["variants"][index]
+        assert got["label_matches"] == hand[version]
+        assert got["score"] == pytest.approx(
+            (hand[version]["exact"] + hand[version]["lenient"]) / n)
+        got_strict = json.loads(strict.stdout)["variants"][index]
+        assert got_strict["label_matches"] == hand[version]
+        assert got_strict["score"] == pytest.approx(hand[version]["exact"] / n)

@@ -29,8 +29,9 @@ API
 ``run_summary(project, run_id) -> RunSummary`` (:mod:`.summary`; ``to_json()``;
     ``to_cli_json()`` is the ``studio ab --json`` document).
 ``case_rows(project, run_id, filter="all"|"disagreements"|"regressions"|"errors")
--> [CaseRow(example_id, input_preview, ideal, outputs, passed, errors, details)]``
-    keyed by variant label ("NAME@VERSION").
+-> [CaseRow(example_id, input_preview, ideal, outputs, passed, errors, details, fields)]``
+    keyed by variant label ("NAME@VERSION"); ``fields`` is json-equal's per-field
+    agreement of each answer.
 ``record_preference(project, run_id, example_id, choice, ...)``,
 ``next_review_pair(project, run_id, rater="") -> ReviewPair | None``,
 ``record_review(project, pair, side)`` (:mod:`.preferences`).
