@@ -2,8 +2,9 @@
 
     studio ab --project FILE --dataset NAME [--split test|validation|train|all]
               --variant NAME@VERSION --variant NAME@VERSION [--base-url URL] [--model M]
-              [--concurrency N] [--scorer exact|label|json|json-schema|judge]
-              [--judge-prompt NAME@VERSION] [--no-cache] [--json]
+              [--concurrency N]
+              [--scorer exact|label|label-strict|json|json-equal|json-schema|judge]
+              [--schema FILE] [--judge-prompt NAME@VERSION] [--no-cache] [--json]
 
 The key comes from the keyring (the provider named by the base URL) or from
 ``OPENAI_API_KEY``; it is used for the requests only and never printed or stored. A
@@ -13,7 +14,12 @@ local server (Ollama, llama.cpp, vLLM, LM Studio) needs no key.
 "latency_ms": {"p50", "p95"}, "tokens": {"input", "output"}, "cost_usd"}], "comparison":
 {"difference", "ci95", "p_value", "test", "verdict"}, "calls": {"made", "cached",
 "failed"}}``; ``score`` is correct / answered (errors are counted apart), unknown tokens
-or cost are ``null``. Without ``--json``: a table and the verdict.
+or cost are ``null``. A ``json-equal`` variant adds ``field_agreement``: ``{field:
+{"agree", "scored", "share"}}``; ``label``/``label-strict`` add ``label_matches``:
+``{"exact", "lenient"}``. Without ``--json``: a table, those figures and the verdict.
+
+``--scorer json-schema`` checks answers against the prompt versions' ``response_schema``
+unless ``--schema FILE`` names another; with neither it is a usage error (exit 2).
 
 Exit codes: 0 the run completed, 1 some calls failed (no answer), 2 bad input (unknown
 dataset, prompt or version, fewer than two variants, a bad URL, a dead server).
@@ -37,7 +43,8 @@ from studio.cli.common import (
     print_json,
 )
 
-SCORER_CHOICES = ("exact", "label", "json", "json-schema", "judge")
+SCORER_CHOICES = ("exact", "label", "label-strict", "json", "json-equal", "json-schema",
+                  "judge")
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
@@ -49,6 +56,8 @@ def register(sub: Any) -> None:
         description="Run each example of a dataset split through two or more prompt "
                     "versions against a model, score the answers and compare the versions "
                     "(Wilson intervals, exact McNemar test, a plain verdict).",
+        formatter_class=_KeepLinesFormatter,
+        epilog=_scorers_epilog(),
     )
     add_project_arg(p)
     p.add_argument("--dataset", required=True, metavar="NAME", help="the dataset to test on")
@@ -64,13 +73,50 @@ def register(sub: Any) -> None:
                    help="requests in flight, 1-64 (default 8)")
     p.add_argument("--scorer", default=None, choices=SCORER_CHOICES,
                    help="how answers are scored (default: label for classification "
-                        "datasets, else exact)")
+                        "datasets, else exact; each is explained below)")
+    p.add_argument("--schema", default=None, metavar="FILE",
+                   help="JSON Schema file for --scorer json-schema (default: the prompt "
+                        "version's response_schema)")
     p.add_argument("--judge-prompt", default=None, metavar="NAME@VERSION",
                    help="the judge prompt for --scorer judge")
     p.add_argument("--no-cache", action="store_true",
                    help="ask the model again even when an identical request is cached")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=_ab)
+
+
+class _KeepLinesFormatter(argparse.HelpFormatter):
+    """Wraps the description as usual; keeps pre-formatted text (the scorer list) as is."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _scorers_epilog() -> str:
+    from studio.core.evals.run_scoring import scorer_help_text
+
+    return "scorers (--scorer), each with an answer that passes and one that fails:\n\n" + (
+        scorer_help_text(SCORER_CHOICES)
+    )
+
+
+def _schema_arg(path: str) -> dict[str, Any]:
+    """The ``--schema`` file as a checked JSON Schema (usage error naming the file)."""
+    from pathlib import Path
+
+    from studio.cli.validate_cmd import load_schema
+    from studio.core.errors import ValidationError
+    from studio.core.evals.scorers import JsonSchemaValid
+
+    schema = load_schema(Path(path))
+    try:
+        JsonSchemaValid(schema)
+    except ValidationError as exc:
+        raise CliUsageError(f"The schema file {path} is not a valid JSON Schema: "
+                            f"{exc.message}") from None
+    return schema
 
 
 def _key_for(provider: Any) -> str | None:
@@ -119,6 +165,10 @@ def _ab(args: argparse.Namespace) -> int:
         config: dict[str, Any] = {}
         if args.judge_prompt:
             config["judge_prompt"] = args.judge_prompt
+        if args.schema is not None:
+            if scorer != "json-schema":
+                raise CliUsageError("--schema is for --scorer json-schema.")
+            config["schema"] = _schema_arg(args.schema)
         spec = service.RunSpec(
             dataset=info.id,
             variants=[service.VariantSpec(ref, model=args.model) for ref in args.variant],

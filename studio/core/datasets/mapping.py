@@ -9,6 +9,7 @@ or raises :class:`RowError` with the reason (the importer adds the line number).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -221,6 +222,16 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
+def _written(value: Any) -> str:
+    """An inline JSON value as text the way people write it: ``{"a": [1, 2]}``.
+
+    Key order is kept; ``", "`` and ``": "`` separators and unescaped non-ASCII are the
+    spelling of Python's ``json.dumps`` (what most dataset scripts write), so an answer
+    copied from the source file matches ``exact``.
+    """
+    return json.dumps(value, ensure_ascii=False)
+
+
 @dataclass(frozen=True, slots=True)
 class ConvertContext:
     """What :func:`convert_record` needs besides the record."""
@@ -420,16 +431,19 @@ def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> tuple[Any
         if m.output_field not in record:
             raise RowError(f'the output field "{m.output_field}" is missing')
         value = record[m.output_field]
+        # The ideal is kept as the user wrote it: `exact` compares with this text, and
+        # `json-equal` parses it (ISSUE-10 §1). Only a JSON value written inline in a
+        # JSON/JSONL record has no text of its own; it gets the common spelling.
         if isinstance(value, (dict, list)):
-            output_kind, ideal = "json", _dumps(value)
+            output_kind, ideal = "json", _written(value)
         elif value is not None and _as_text(value) != "":
             ideal = _as_text(value)
             if ctx.task_type == "extraction":
                 try:
-                    parsed = orjson.loads(ideal)
+                    orjson.loads(ideal)
                 except orjson.JSONDecodeError as exc:
                     raise RowError(f'the output "{m.output_field}" is not valid JSON') from exc
-                output_kind, ideal = "json", _dumps(parsed)
+                output_kind = "json"
     elif label is not None and ctx.task_type == "classification":
         ideal = label
     if output_kind == "json" and ctx.schema_validator is not None and ideal is not None:

@@ -14,12 +14,14 @@ like any call) and combines the two answers afterwards.
 
 from __future__ import annotations
 
+import json
 import re
 import string
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 import orjson
@@ -72,7 +74,11 @@ def _pf(passed: bool, detail: str) -> ScoreResult:
 
 
 class ExactMatch:
-    """Output equals the ideal (surrounding whitespace ignored unless ``strip=False``)."""
+    """Output equals the ideal text as the user wrote it.
+
+    Surrounding whitespace is ignored (unless ``strip=False``), nothing else: case,
+    inner spaces, key order and number spelling all count.
+    """
 
     name = "exact_match"
 
@@ -98,6 +104,9 @@ class NormalisedMatch:
         if normalise_text(output) == normalise_text(want):
             return _pf(True, "match after normalising case, spaces and punctuation")
         return _pf(False, f"expected {_show(want)}, got {_show(output)}")
+
+
+LabelMatchKind = Literal["exact", "lenient"]
 
 
 class LabelMatch:
@@ -133,14 +142,48 @@ class LabelMatch:
         found = [label for label, pattern in self._patterns if pattern.search(norm)]
         return found[0] if len(found) == 1 else None
 
+    def match_kind(self, output: str, ideal: object = None) -> LabelMatchKind | None:
+        """How an answer matched the ideal label: ``"exact"``, ``"lenient"`` or None.
+
+        ``exact``: the answer, surrounding whitespace stripped, is the label character for
+        character. ``lenient``: it matched only after normalising (case, ``_``/``-``,
+        punctuation) or by finding the label inside a longer answer. None: no match.
+        """
+        want = "" if ideal is None else str(ideal)
+        if output.strip() == want.strip():
+            return "exact"
+        got = self.extract(output)
+        if got is not None and self._norm(got) == self._norm(want):
+            return "lenient"
+        return None
+
     def score(self, output: str, ideal: object = None) -> ScoreResult:
         want = "" if ideal is None else str(ideal)
+        kind = self.match_kind(output, ideal)
+        if kind == "exact":
+            return _pf(True, f"label {want.strip()!r} (exact)")
         got = self.extract(output)
         if got is None:
             return _pf(False, f"no label recognised in {_show(output)} (expected {_show(want)})")
-        if self._norm(got) == self._norm(want):
-            return _pf(True, f"label {got!r}")
+        if kind == "lenient":
+            return _pf(True, f"label {got!r} (lenient: found by extraction)")
         return _pf(False, f"expected {want!r}, got {got!r}")
+
+
+class LabelStrict:
+    """Classification, strict: the answer (whitespace stripped) is exactly the label.
+
+    No case folding, no ``_``/``-`` equivalence, no searching inside longer answers.
+    """
+
+    name = "label_strict"
+
+    def score(self, output: str, ideal: object = None) -> ScoreResult:
+        want = ("" if ideal is None else str(ideal)).strip()
+        got = output.strip()
+        if got == want:
+            return _pf(True, f"label {want!r} (exact)")
+        return _pf(False, f"expected exactly {_show(want)}, got {_show(got)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +261,128 @@ def parse_json_output(output: str) -> tuple[bool, Any, str]:
         return True, orjson.loads(text), ""
     except orjson.JSONDecodeError as exc:
         return False, None, f"not valid JSON: {exc}"
+
+
+_ANY_FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n(.*?)```", re.DOTALL)
+_MAX_JSON_STARTS = 64  # candidate "{" / "[" positions tried in prose before giving up
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# Numbers parse as Decimal so 1, 1.0 and 1e0 compare equal and big numbers stay exact;
+# NaN/Infinity are not JSON (RFC 8259) and make the value invalid.
+_DECODER = json.JSONDecoder(
+    parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant
+)
+
+
+def _decode_whole(text: str) -> tuple[bool, Any]:
+    try:
+        value, end = _DECODER.raw_decode(text)
+    except (ValueError, RecursionError):
+        return False, None
+    return (True, value) if not text[end:].strip() else (False, None)
+
+
+def first_json_value(text: str) -> tuple[bool, Any, str]:
+    """The first JSON value in a model's answer, numbers as :class:`~decimal.Decimal`.
+
+    Tried in order: the whole answer; the first Markdown code fence (```json or plain
+    ```); the first ``{`` or ``[`` in the text that starts a complete JSON value
+    (prose around it is ignored).
+
+    Returns:
+        ``(ok, value, error_sentence)``.
+    """
+    stripped = text.strip()
+    if stripped:
+        ok, value = _decode_whole(stripped)
+        if ok:
+            return True, value, ""
+    fence = _ANY_FENCE.search(text)
+    if fence:
+        ok, value = _decode_whole(fence.group(1).strip())
+        if ok:
+            return True, value, ""
+    tries = 0
+    for match in re.finditer(r"[{\[]", text):
+        tries += 1
+        if tries > _MAX_JSON_STARTS:
+            break
+        try:
+            value, _ = _DECODER.raw_decode(text, match.start())
+        except (ValueError, RecursionError):
+            continue
+        return True, value, ""
+    return False, None, "no JSON value found in the answer"
+
+
+def json_data_equal(a: Any, b: Any) -> bool:
+    """Equal as JSON data: key order, whitespace and number spelling don't matter.
+
+    Values come from :func:`first_json_value` (numbers as Decimal). ``true`` is not
+    ``1`` and ``"1"`` is not ``1``; arrays compare in order.
+    """
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(json_data_equal(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, list):
+        return (
+            isinstance(b, list)
+            and len(a) == len(b)
+            and all(json_data_equal(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if isinstance(a, Decimal | int | float):
+        return isinstance(b, Decimal | int | float) and Decimal(a) == Decimal(b)
+    return type(a) is type(b) and bool(a == b)
+
+
+class JsonEqual:
+    """The first JSON value in the answer equals the ideal JSON as data.
+
+    ``fields`` holds per-field agreement for the ideal's top-level keys (ideal objects
+    only): a field agrees when the answer is an object that has the key with an equal
+    value. Keys the answer adds do not get a field but make the whole answer fail.
+    """
+
+    name = "json_equal"
+
+    def score(self, output: str, ideal: object = None) -> ScoreResult:
+        want: Any = ideal
+        if isinstance(ideal, str):
+            ok_i, want, _ = first_json_value(ideal)
+            if not ok_i:
+                raise ValidationError("The ideal output is not JSON.", where="ideal")
+        ok, got, error = first_json_value(output)
+        names = list(want) if isinstance(want, dict) else None
+        if not ok:
+            fields = dict.fromkeys(names, False) if names is not None else None
+            return ScoreResult(False, 0.0, error, fields)
+        fields = None
+        if names is not None:
+            fields = {
+                k: isinstance(got, dict) and k in got and json_data_equal(got[k], want[k])
+                for k in names
+            }
+        if json_data_equal(got, want):
+            return ScoreResult(True, 1.0, "same JSON data", fields)
+        if fields is not None and isinstance(got, dict):
+            wrong = [k for k, good in fields.items() if not good]
+            extra = [k for k in got if k not in want]
+            bits = []
+            if wrong:
+                bits.append("differs in " + ", ".join(wrong[:5]))
+            if extra:
+                bits.append("extra keys " + ", ".join(extra[:5]))
+            return ScoreResult(False, 0.0, "; ".join(bits) or "different JSON data", fields)
+        return ScoreResult(False, 0.0, f"different JSON data: expected {_show(ideal)}", fields)
 
 
 class JsonValid:

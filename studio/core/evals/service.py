@@ -29,8 +29,9 @@ API
 ``run_summary(project, run_id) -> RunSummary`` (:mod:`.summary`; ``to_json()``;
     ``to_cli_json()`` is the ``studio ab --json`` document).
 ``case_rows(project, run_id, filter="all"|"disagreements"|"regressions"|"errors")
--> [CaseRow(example_id, input_preview, ideal, outputs, passed, errors, details)]``
-    keyed by variant label ("NAME@VERSION").
+-> [CaseRow(example_id, input_preview, ideal, outputs, passed, errors, details, fields)]``
+    keyed by variant label ("NAME@VERSION"); ``fields`` is json-equal's per-field
+    agreement of each answer.
 ``record_preference(project, run_id, example_id, choice, ...)``,
 ``next_review_pair(project, run_id, rater="") -> ReviewPair | None``,
 ``record_review(project, pair, side)`` (:mod:`.preferences`).
@@ -39,8 +40,9 @@ API
 ``compare_runs(project, run_ids) -> RunsComparison`` past runs side by side.
 ``delete_run(project, run_id)``; ``set_recorded_note(project, run_id, note)``.
 
-``RunSpec.scorer``: ``exact``, ``normalised``, ``label``, ``json``, ``json-schema``,
-``json-fields``, ``contains``, ``regex`` or ``judge`` (``scorer_config``:
+``RunSpec.scorer``: ``exact``, ``normalised``, ``label``, ``label-strict``, ``json``,
+``json-equal``, ``json-schema``, ``json-fields``, ``contains``, ``regex`` or ``judge``
+(``json-schema`` defaults to the versions' ``response_schema``; ``scorer_config``:
 :mod:`studio.core.evals.run_scoring`; the judge needs ``{"judge_prompt": "NAME@VERSION"}``
 and stores its A-vs-B verdicts, asked in both orders, as ``judge`` preferences).
 
@@ -69,7 +71,7 @@ from studio.core.evals.preferences import (
     record_preference,
     record_review,
 )
-from studio.core.evals.run_scoring import RunScorer, check_scorer_name
+from studio.core.evals.run_scoring import RunScorer, check_scorer_name, with_default_schema
 from studio.core.evals.runner import (
     MAX_CONCURRENCY,
     MIN_CONCURRENCY,
@@ -214,6 +216,7 @@ class CaseRow:
     passed: dict[str, bool | None]
     errors: dict[str, str | None]
     details: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, dict[str, bool]] = field(default_factory=dict)  # json-equal, per variant
 
 
 @dataclass(frozen=True)
@@ -347,6 +350,7 @@ class _Resolved:
     output_schema: dict[str, Any] | None
     example_ids: list[int]
     variants: list[tuple[PreparedVariant, int]]  # (prepared with placeholder key, version id)
+    scorer_config: dict[str, Any] = field(default_factory=dict)  # as stored with the run
 
 
 def _version_row_id(project: Project, name: str, version: int) -> int:
@@ -422,9 +426,14 @@ def _resolve(project: Project, spec: RunSpec) -> _Resolved:
             label = f"{label} #{seen[label]}"
         final.append((PreparedVariant(prep.key, prep.spec, prep.model, prep.params, label), vid))
     # The scorer's settings must work before anything is stored.
-    RunScorer(spec.scorer, spec.scorer_config, {}, label_set=info.label_set,
+    config = with_default_schema(
+        spec.scorer, spec.scorer_config,
+        [(p.name, p.spec.response_schema) for p, _ in resolved],
+    )
+    RunScorer(spec.scorer, config, {}, label_set=info.label_set,
               output_schema=info.output_schema)
-    return _Resolved(info.id, info.name, info.label_set, info.output_schema, ids, final)
+    return _Resolved(info.id, info.name, info.label_set, info.output_schema, ids, final,
+                     config)
 
 
 def _price_fn() -> tuple[Callable[[str, int, int], float | None] | None, str]:
@@ -508,7 +517,7 @@ def create_run(project: Project, spec: RunSpec) -> int:
             ),
             {
                 "n": name[:200], "d": resolved.dataset_id, "s": spec.split, "sc": spec.scorer,
-                "cfg": orjson.dumps(spec.scorer_config).decode(), "p": provider_json,
+                "cfg": orjson.dumps(resolved.scorer_config).decode(), "p": provider_json,
                 "c": spec.concurrency, "t": db_time(),
                 "plan": orjson.dumps({"example_ids": resolved.example_ids}).decode(),
             },
@@ -730,6 +739,8 @@ def _result_rows(project: Project, run_id: int, scorer: RunScorer) -> list[Resul
             {"r": run_id},
         ).all()
     labelled = scorer.name == "label"
+    # Per-field agreement and exact/lenient label counts are recomputed from the stored
+    # answers (cheap, and always in step with the current ideals after a re-score).
     return [
         ResultRow(
             variant_id=int(r[0]), example_id=int(r[1]), output=r[2], error=r[3],
@@ -737,6 +748,8 @@ def _result_rows(project: Project, run_id: int, scorer: RunScorer) -> list[Resul
             tokens_in=r[7], tokens_out=r[8], cost_usd=r[9], cached=bool(r[10]),
             attempts=int(r[11]),
             predicted_label=scorer.predicted_label(r[2]) if labelled and r[3] is None else None,
+            fields=scorer.fields(int(r[1]), r[2]) if r[3] is None else None,
+            label_match=scorer.label_match(int(r[1]), r[2]) if r[3] is None else None,
         )
         for r in rows
     ]
@@ -846,6 +859,7 @@ def case_rows(project: Project, run_id: int, filter: CaseFilter = "all") -> list
         passed: dict[str, bool | None] = {label: None for label in labels.values()}
         errors: dict[str, str | None] = {label: None for label in labels.values()}
         details: dict[str, str] = {}
+        fields: dict[str, dict[str, bool]] = {}
         for r in by_example.get(example_id, []):
             label = labels.get(int(r[0]))
             if label is None:
@@ -854,10 +868,13 @@ def case_rows(project: Project, run_id: int, filter: CaseFilter = "all") -> list
             passed[label] = None if r[5] is None else bool(r[5])
             errors[label] = r[4]
             details[label] = r[6] or ""
+            agreement = scorer.fields(example_id, r[2]) if r[4] is None else None
+            if agreement is not None:
+                fields[label] = agreement
         out.append(
             CaseRow(example_id=example_id, input_preview=input_preview(example),
                     ideal=scorer.ideal(example), outputs=outputs, passed=passed,
-                    errors=errors, details=details)
+                    errors=errors, details=details, fields=fields)
         )
     return out
 

@@ -57,6 +57,8 @@ class ResultRow:
     cached: bool
     attempts: int
     predicted_label: str | None = None
+    fields: dict[str, bool] | None = None  # json-equal: per-field agreement
+    label_match: str | None = None  # label scorers: "exact" / "lenient" / None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,11 @@ class VariantSummary:
     ``score`` is correct / answered (pass/fail) or the mean score (numeric); None when
     nothing was answered. ``tokens_*``/``cost_usd``/``cost_per_1000`` are None when
     unknown. ``confusion`` (label scorer) is ``{"labels": [...], "counts": {exp: {pred:
-    n}}}``.
+    n}}}``. ``field_agreement`` (json-equal) is ``{field: [agreeing, scored]}`` over the
+    scored answers whose ideal is an object, in the ideals' key order.
+    ``label_matches`` (label scorers) is ``{"exact": n, "lenient": n}``: answers that
+    were the label character for character, and those matched only by lenient
+    extraction (for ``label-strict`` these failed).
     """
 
     variant_id: int
@@ -110,6 +116,16 @@ class VariantSummary:
     cost_usd: float | None
     cost_per_1000: float | None
     confusion: dict[str, Any] | None = None
+    field_agreement: dict[str, list[int]] | None = None
+    label_matches: dict[str, int] | None = None
+
+    def field_agreement_text(self) -> str:
+        """``intents 7/10 (70%), urgency 9/10 (90%)`` (empty without field figures)."""
+        parts = []
+        for name, (agree, scored) in (self.field_agreement or {}).items():
+            share = f" ({agree / scored * 100:.0f}%)" if scored else ""
+            parts.append(f"{name} {agree}/{scored}{share}")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -235,6 +251,7 @@ class RunSummary:
                     "latency_ms": {"p50": v.latency_p50_ms, "p95": v.latency_p95_ms},
                     "tokens": {"input": v.tokens_in, "output": v.tokens_out},
                     "cost_usd": v.cost_usd,
+                    **_scorer_extras(v),
                 }
                 for v in self.variants
             ],
@@ -256,7 +273,31 @@ class RunSummary:
         return "Nothing to compare yet."
 
 
+def _scorer_extras(v: VariantSummary) -> dict[str, Any]:
+    """The scorer-specific keys of a variant in ``studio ab --json`` (absent when n/a)."""
+    out: dict[str, Any] = {}
+    if v.field_agreement is not None:
+        out["field_agreement"] = {
+            name: {"agree": agree, "scored": scored,
+                   "share": agree / scored if scored else None}
+            for name, (agree, scored) in v.field_agreement.items()
+        }
+    if v.label_matches is not None:
+        out["label_matches"] = dict(v.label_matches)
+    return out
+
+
 # ---------------------------------------------------------------------------- compute
+def _field_agreement(scored: Sequence[ResultRow]) -> dict[str, list[int]]:
+    acc: dict[str, list[int]] = {}
+    for r in scored:
+        for name, good in (r.fields or {}).items():
+            slot = acc.setdefault(name, [0, 0])
+            slot[0] += int(good)
+            slot[1] += 1
+    return acc
+
+
 def _sum_or_none(values: Sequence[float | int | None]) -> float | None:
     if any(v is None for v in values):
         return None
@@ -269,6 +310,7 @@ def _variant_summary(
     n: int,
     pass_fail: bool,
     expected_labels: Mapping[int, str | None] | None,
+    scorer: str = "",
 ) -> VariantSummary:
     errors = [r for r in rows if r.error is not None]
     answers = [r for r in rows if r.error is None]
@@ -318,6 +360,12 @@ def _variant_summary(
         cost_usd=cost,
         cost_per_1000=None if cost is None or not answers else cost / len(answers) * 1000.0,
         confusion=confusion,
+        field_agreement=_field_agreement(scored) if scorer == "json-equal" else None,
+        label_matches=(
+            {"exact": sum(1 for r in scored if r.label_match == "exact"),
+             "lenient": sum(1 for r in scored if r.label_match == "lenient")}
+            if scorer in ("label", "label-strict") else None
+        ),
     )
 
 
@@ -459,7 +507,7 @@ def summarise(
             by_variant[r.variant_id].append(r)
             by_key[(r.variant_id, r.example_id)] = r
     summaries = [
-        _variant_summary(v, by_variant[v.variant_id], n, pass_fail, expected_labels)
+        _variant_summary(v, by_variant[v.variant_id], n, pass_fail, expected_labels, scorer)
         for v in ordered
     ]
     prefs: list[PreferenceSummary] = []
@@ -560,6 +608,15 @@ def format_text(summary: RunSummary) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     out = [f"Run {summary.run_id}: {summary.dataset} ({summary.split}), n = {summary.n}, "
            f"scorer {summary.scorer}", "", *lines, "", "Verdict: " + summary.verdict_text]
+    for v in summary.variants:
+        if v.field_agreement:
+            out.append(f"Field agreement, {v.prompt}: {v.field_agreement_text()}.")
+        if v.label_matches is not None:
+            lenient = v.label_matches.get("lenient", 0)
+            how = ("only leniently (failed here)" if summary.scorer == "label-strict"
+                   else "only by lenient extraction")
+            out.append(f"Label matches, {v.prompt}: {v.label_matches.get('exact', 0)} exact, "
+                       f"{lenient} {how}.")
     for p in summary.preferences:
         if summary.comparison is None or p.text != summary.comparison.verdict:
             out.append("Preferences: " + p.text)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.evals.service import CaseRow
 from studio.core.evals.summary import RunSummary
+from studio.ui.evaluate.scorer_help import agreement_lines
 from studio.ui.evaluate.text import diff_html
 
 FILTERS = ("all", "disagreements", "regressions", "errors")
@@ -210,6 +211,12 @@ class CasesPanel(QWidget):
                                        "with the words that differ highlighted.")
         self.count_label = QLabel()
         self.count_label.setObjectName("case_count")
+        # json-equal: which fields the models get wrong; label: exact vs lenient matches
+        self.agreement_label = QLabel()
+        self.agreement_label.setObjectName("field_agreement")
+        self.agreement_label.setWordWrap(True)
+        self.agreement_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.agreement_label.setVisible(False)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -221,6 +228,7 @@ class CasesPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.count_label)
+        layout.addWidget(self.agreement_label)
         layout.addWidget(splitter, 1)
 
     # -- data ------------------------------------------------------------------------------
@@ -237,6 +245,9 @@ class CasesPanel(QWidget):
             count = len(rows) if name == "all" else len(self.sets[name] & {
                 r.example_id for r in rows})
             button.setText(f"{FILTER_TITLES[name]} ({count})")
+        figures = agreement_lines(summary)
+        self.agreement_label.setText("\n".join(figures))
+        self.agreement_label.setVisible(bool(figures))
         self._apply()
 
     def clear(self) -> None:
@@ -246,6 +257,8 @@ class CasesPanel(QWidget):
         self.model.set_rows([], [])
         self.detail.clear()
         self.count_label.clear()
+        self.agreement_label.clear()
+        self.agreement_label.setVisible(False)
 
     def set_filter(self, name: str) -> None:
         """Show ``all``, ``disagreements``, ``regressions`` or ``errors``."""
@@ -334,6 +347,11 @@ class CasesPanel(QWidget):
             head = f"{chr(ord('A') + i)}: {html.escape(v)} {mark(row, v)}"
             detail = row.details.get(v)
             note = f"<br><i>{html.escape(detail)}</i>" if detail else ""
+            fields = row.fields.get(v)
+            if fields:
+                marks = ", ".join(f"{html.escape(k)} {PASS_MARK if ok else FAIL_MARK}"
+                                  for k, ok in fields.items())
+                note += f"<br>Fields: {marks}"
             cells.append(f'<td width="{100 // max(1, len(variants))}%" valign="top">'
                          f"<b>{head}</b><br>{rendered[i]}{note}</td>")
         parts.append('<table width="100%" cellspacing="6"><tr>' + "".join(cells)

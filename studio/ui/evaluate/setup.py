@@ -37,6 +37,7 @@ from studio.core.errors import UserError
 from studio.core.evals.service import CostEstimate, RunSpec, VariantSpec
 from studio.core.llm.providers import ProviderConfig
 from studio.ui.context import AppContext
+from studio.ui.evaluate.scorer_help import scorer_tooltip
 from studio.ui.evaluate.text import tokens, usd
 from studio.ui.settings_providers import ProviderSettings, load_providers, save_providers
 
@@ -45,8 +46,10 @@ SCORERS: tuple[tuple[str, str], ...] = (
     ("exact", "Exact match"),
     ("normalised", "Normalised match (case, spaces, punctuation)"),
     ("label", "Label match (classification, confusion table)"),
+    ("label-strict", "Label match, strict (the label exactly as written)"),
     ("json", "Valid JSON"),
-    ("json-schema", "Valid against the dataset's JSON Schema"),
+    ("json-equal", "Same JSON as the ideal (per-field agreement)"),
+    ("json-schema", "Valid against the prompt version's response schema"),
     ("json-fields", "JSON field-level match"),
     ("contains", "Contains text"),
     ("regex", "Matches a regular expression"),
@@ -58,6 +61,7 @@ SCORER_OPTION = {
     "regex": ("pattern", "regular expression, e.g. ^(yes|no)$"),
     "json-fields": ("fields", "fields to compare, comma-separated (empty = all)"),
     "label": ("field", "JSON field holding the label (empty = label/intent/category)"),
+    "json-schema": ("schema_file", "schema file (empty = the prompt version's response_schema)"),
 }
 OWN_MODEL = "(each version's own model)"
 
@@ -200,6 +204,8 @@ class RunSetupPanel(QWidget):
         self.scorer_combo.setObjectName("scorer_combo")
         for name, title in SCORERS:
             self.scorer_combo.addItem(title, name)
+            self.scorer_combo.setItemData(self.scorer_combo.count() - 1, scorer_tooltip(name),
+                                          Qt.ItemDataRole.ToolTipRole)
         self.scorer_option = QLineEdit()
         self.scorer_option.setObjectName("scorer_option")
         self.judge_combo = QComboBox()
@@ -495,6 +501,7 @@ class RunSetupPanel(QWidget):
 
     def _scorer_changed(self, *_: Any) -> None:
         name = self.scorer()
+        self.scorer_combo.setToolTip(scorer_tooltip(name))
         option = SCORER_OPTION.get(name)
         self.option_label.setVisible(option is not None)
         self.scorer_option.setVisible(option is not None)

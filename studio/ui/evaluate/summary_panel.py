@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.evals.summary import RunSummary
 from studio.ui.evaluate.charts import LatencyBar, LatencyChart, ScoreBar, ScoreChart
+from studio.ui.evaluate.scorer_help import agreement_lines
 from studio.ui.evaluate.text import ci_text, ms, pct, tokens, usd
 
 NUMBER_COLUMNS = ("Variant", "Model", "Score", "95% CI", "Scored", "Errors", "p50", "p95",
@@ -84,6 +85,9 @@ class SummaryPanel(QWidget):
         self.confusion.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
         self.confusion.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scorer_figures = QLabel()
+        self.scorer_figures.setObjectName("summary_scorer_figures")
+        self.scorer_figures.setWordWrap(True)
         self.note = QLabel()
         self.note.setObjectName("summary_note")
         self.note.setWordWrap(True)
@@ -101,6 +105,7 @@ class SummaryPanel(QWidget):
         layout.addLayout(charts)
         layout.addWidget(self.table)
         layout.addWidget(self.calls)
+        layout.addWidget(self.scorer_figures)
         layout.addWidget(self.confusion_title)
         layout.addWidget(self.confusion)
         layout.addWidget(self.note)
@@ -117,7 +122,7 @@ class SummaryPanel(QWidget):
     def _hide_all(self) -> None:
         for w in (self.verdict, self.warnings, self.preferences, self.calls, self.note,
                   self.table, self.score_chart, self.latency_chart, self.confusion,
-                  self.confusion_title):
+                  self.confusion_title, self.scorer_figures):
             w.setVisible(False)
 
     def clear(self) -> None:
@@ -152,6 +157,9 @@ class SummaryPanel(QWidget):
                                            for p in summary.preferences if p.text in prefs))
         self.preferences.setVisible(bool(prefs))
         self.calls.setText(calls_sentence(summary))
+        figures = agreement_lines(summary)
+        self.scorer_figures.setText("\n".join(figures))
+        self.scorer_figures.setVisible(bool(figures))
         self.note.setText(f"Note: {summary.recorded_note}." if summary.recorded_note else "")
         self.note.setVisible(bool(summary.recorded_note))
         self.score_chart.set_data([ScoreBar(v.prompt, v.score, v.ci95, v.answered)
