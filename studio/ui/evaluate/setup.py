@@ -35,10 +35,10 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import UserError
 from studio.core.evals.service import CostEstimate, RunSpec, VariantSpec
+from studio.core.llm.provider_store import ProviderSettings, load_providers, save_providers
 from studio.core.llm.providers import ProviderConfig
 from studio.ui.context import AppContext
 from studio.ui.evaluate.text import tokens, usd
-from studio.ui.settings_providers import ProviderSettings, load_providers, save_providers
 
 SPLITS = ("test", "validation", "train", "all")
 SCORERS: tuple[tuple[str, str], ...] = (
