@@ -29,6 +29,16 @@ def studio_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
 
 
 @pytest.fixture(autouse=True)
+def forget_remembered_keys() -> Iterator[None]:
+    """Each test starts with no key remembered by the redactor (studio.core.redact)."""
+    from studio.core.redact import forget_all
+
+    forget_all()
+    yield
+    forget_all()
+
+
+@pytest.fixture(autouse=True)
 def no_leaked_threads() -> Iterator[None]:
     """Fail a test that leaves a non-daemon thread running (napari-style leak check)."""
     before = set(threading.enumerate())
