@@ -357,3 +357,34 @@ def test_files_the_studio_writes_never_hold_a_remembered_key(tmp_path: Path) -> 
     assert data.count(b"[redacted]") == 2
     assert (tmp_path / "report.md").read_bytes().endswith(b"the server said [redacted]\n")
     assert files_containing(tmp_path, SHORT_KEY) == []
+
+
+def test_the_client_factory_refuses_an_insecure_key_without_the_opt_in() -> None:
+    """Every request's client is built in one place; it enforces the rule too."""
+    from studio.core.llm.client import make_sync_client
+    from studio.core.llm.key_policy import allow_insecure_key
+
+    far = ProviderConfig("far", "http://192.0.2.10:8000/v1", "compatible")
+    with pytest.raises(InsecureKeyError):
+        make_sync_client(far, SHORT_KEY)
+    make_sync_client(far, None).close()  # no key: nothing to protect
+    allow_insecure_key(far.base_url)  # what --allow-insecure-key / the app's "Send" does
+    make_sync_client(far, SHORT_KEY).close()
+
+
+def test_allow_insecure_key_warns_and_opts_in(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from studio.cli.provider_args import resolve_target
+    from studio.core.llm.key_policy import insecure_key_allowed
+
+    monkeypatch.setenv("K9", SHORT_KEY)
+    url = "http://192.0.2.10:8000/v1"
+    target = resolve_target(argparse.Namespace(
+        base_url=url, provider=None, api_key_env="K9", allow_insecure_key=True))
+    assert target.key == SHORT_KEY and target.key_origin == "api-key-env"
+    err = capsys.readouterr().err
+    assert "Warning: the API key is sent unencrypted (plain http) to 192.0.2.10" in err
+    assert insecure_key_allowed(url)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from studio.core.errors import UserError
+from studio.core.llm.key_policy import check_transport
 from studio.core.llm.providers import ProviderConfig
 from studio.core.redact import remember_secret
 
@@ -46,6 +47,8 @@ def _client_kwargs(
     # Every key that leaves the studio passes here: from now on it is masked by value
     # in whatever the studio stores, logs or prints (studio.core.redact).
     remember_secret(key)
+    # ... and never crosses the network unencrypted without the user's opt-in.
+    check_transport(config.base_url, key, allow_insecure=False)
     return {
         "api_key": _resolve_key(config, key),
         "timeout": httpx2.Timeout(read_timeout_s, connect=connect_timeout_s),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import threading
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -87,6 +88,35 @@ def insecure_warning(url: str) -> str:
     )
 
 
+# Base URLs the user allowed a key over plain http to, for this process (the CLI's
+# --allow-insecure-key, the app's confirmation). The client factory checks it, so no
+# path can send a key unencrypted to another machine without that opt-in.
+_insecure_opt_ins: set[str] = set()
+_opt_in_lock = threading.Lock()
+
+
+def _url_key(url: str) -> str:
+    return url.rstrip("/").lower()
+
+
+def allow_insecure_key(url: str) -> None:
+    """Record the user's opt-in to send a key over plain http to ``url`` (this process)."""
+    with _opt_in_lock:
+        _insecure_opt_ins.add(_url_key(url))
+
+
+def insecure_key_allowed(url: str) -> bool:
+    """Whether the user opted in to a key over plain http to ``url``."""
+    with _opt_in_lock:
+        return _url_key(url) in _insecure_opt_ins
+
+
+def forget_insecure_opt_ins() -> None:
+    """Forget every opt-in (tests)."""
+    with _opt_in_lock:
+        _insecure_opt_ins.clear()
+
+
 def check_transport(url: str, key: str | None, *, allow_insecure: bool) -> str | None:
     """Refuse a key over plain http to another machine unless allowed.
 
@@ -100,7 +130,7 @@ def check_transport(url: str, key: str | None, *, allow_insecure: bool) -> str |
     """
     if not key or not insecure_transport(url):
         return None
-    if not allow_insecure:
+    if not (allow_insecure or insecure_key_allowed(url)):
         raise InsecureKeyError(
             f"Refusing to send an API key over plain http to {_host(url)} ({url}): use "
             "https, or pass --allow-insecure-key if you accept that the key can be read "
@@ -162,4 +192,6 @@ def resolve_key(
         origin = "environment" if key else None
     remember_secret(key)
     warning = check_transport(config.base_url, key, allow_insecure=allow_insecure)
+    if warning is not None:
+        allow_insecure_key(config.base_url)  # the client factory checks again
     return ResolvedKey(key, origin, warning)
