@@ -8,8 +8,8 @@ where the user meant and removes it, by value, from everything it stores or prin
 Chat requests whose last user message has an odd ``query <i>`` answer 400 with
 ``"Invalid request for key <key>"`` (not retried); the others answer 200 with
 ``"<label> [<first two characters of the system message>] (key <key>)"`` where the label
-is taken from the user message when one of ``labels`` appears in it. With ``refuse=True`` every chat request answers 401
-``"Incorrect API key provided: <key>."``.
+is taken from the user message when one of ``labels`` appears in it. With
+``refuse=True`` every chat request answers 401 ``"Incorrect API key provided: <key>."``.
 """
 
 from __future__ import annotations

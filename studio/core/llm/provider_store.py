@@ -3,8 +3,9 @@
 One store for the app (run setup, the provider dialog) and the command line
 (``studio provider ...``, ``studio ab --provider NAME``). A small versioned JSON file
 beside ``settings.json`` in :func:`studio.core.paths.config_dir` (the platformdirs user
-config folder, or ``$STUDIO_HOME/config`` in tests). It holds :class:`~studio.core.llm.providers.ProviderConfig` dicts (name, kind, base URL,
-API version, default model) and which one is the default. API keys are NOT here: they
+config folder, or ``$STUDIO_HOME/config`` in tests). It holds
+:class:`~studio.core.llm.providers.ProviderConfig` dicts (name, kind, base URL, API
+version, default model) and which one is the default. API keys are NOT here: they
 live in the OS keyring, the environment or memory (:mod:`studio.core.llm.keys`), and
 ``ProviderConfig.from_dict`` refuses a dict that carries one, so a hand-edited file
 cannot smuggle a key back in either.

@@ -480,6 +480,8 @@ class RunSetupPanel(QWidget):
 
     def save_provider(self, config: ProviderConfig, replaces: str | None = None) -> None:
         """Add or replace a provider, save providers.json (no key) and select it."""
+        # re-read first: `studio provider add/remove` may have changed the shared file
+        self.providers = load_providers()
         self.providers.upsert(config, replaces)
         try:
             save_providers(self.providers)
