@@ -75,8 +75,8 @@ def keyring_status() -> tuple[bool, str]:
         return True, f"API keys are stored in the system keyring ({what})."
     return False, (
         "No system keyring is available, so API keys are not saved: the studio uses "
-        "OPENAI_API_KEY / AZURE_OPENAI_API_KEY from the environment, or keeps a key you "
-        "type in memory until you quit."
+        "OPENAI_API_KEY / AZURE_OPENAI_API_KEY from the environment (for OpenAI's and "
+        "Azure's own hosts only), or keeps a key you type in memory until you quit."
     )
 
 
