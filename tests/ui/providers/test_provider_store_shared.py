@@ -102,3 +102,34 @@ def test_a_plain_http_key_to_another_machine_asks_first(
     dialog.cancel_test()
     qtbot.waitUntil(lambda: not dialog.testing, timeout=10000)  # type: ignore[attr-defined]
     wait_idle(context)
+
+
+def test_a_run_with_a_plain_http_key_to_another_machine_asks_and_no_stops_it(
+    qtbot: object, open_context: AppContext, monkeypatch: pytest.MonkeyPatch,
+    wait_idle: Callable[..., None],
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from studio.core.evals import service
+    from studio.core.llm import keys
+    from studio.core.llm.providers import ProviderConfig
+
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: (
+        asked.append(text), QMessageBox.StandardButton.No)[1])
+    view = _view(qtbot, open_context)
+    runs_before = len(service.list_runs(open_context.project))  # type: ignore[arg-type]
+    far = ProviderConfig("Lab server", FAR_URL, "compatible", default_model="loopback-small")
+    view.setup.save_provider(far)
+    keys.set_key(far, "k9x")  # no keyring in tests: kept in memory for the session
+    try:
+        view.setup.set_variants([("banking-intent", 2, ""), ("banking-intent", 3, "")])
+        view.setup.refresh_estimate()
+        qtbot.waitUntil(lambda: view.setup.run_button.isEnabled(), timeout=20000)  # type: ignore[attr-defined]
+        qtbot.mouseClick(view.setup.run_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+        assert len(asked) == 1 and "192.0.2.10" in asked[0]
+        assert not view.running
+        assert len(service.list_runs(open_context.project)) == runs_before  # type: ignore[arg-type]
+    finally:
+        keys.clear_session_keys()
+    wait_idle(open_context)
