@@ -93,6 +93,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: KeyEchoServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that stopped a run hangs up mid-answer (broken pipe)."""
+
 
 class KeyEchoServer:
     """Start with ``with KeyEchoServer(labels) as server:``; see the module docstring."""
