@@ -29,6 +29,20 @@ def studio_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
 
 
 @pytest.fixture(autouse=True)
+def forget_remembered_keys() -> Iterator[None]:
+    """Each test starts with no key remembered by the redactor (studio.core.redact) and
+    no plain-http opt-in (studio.core.llm.key_policy)."""
+    from studio.core.llm.key_policy import forget_insecure_opt_ins
+    from studio.core.redact import forget_all
+
+    forget_all()
+    forget_insecure_opt_ins()
+    yield
+    forget_all()
+    forget_insecure_opt_ins()
+
+
+@pytest.fixture(autouse=True)
 def no_leaked_threads() -> Iterator[None]:
     """Fail a test that leaves a non-daemon thread running (napari-style leak check)."""
     before = set(threading.enumerate())

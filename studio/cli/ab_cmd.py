@@ -6,9 +6,12 @@
               [--scorer exact|label|label-strict|json|json-equal|json-schema|judge]
               [--schema FILE] [--judge-prompt NAME@VERSION] [--no-cache] [--json]
 
-The key comes from the keyring (the provider named by the base URL) or from
-``OPENAI_API_KEY``; it is used for the requests only and never printed or stored. A
-local server (Ollama, llama.cpp, vLLM, LM Studio) needs no key.
+Where requests go: ``--provider NAME`` (a saved provider: ``studio provider add``) or
+``--base-url URL`` (default OpenAI). Which key: ``OPENAI_API_KEY`` only for OpenAI's own
+host, a saved provider's key (keyring) for that provider, ``--api-key-env NAME`` for any
+host; another base URL gets no key by default. A key never goes over plain http to
+another machine without ``--allow-insecure-key``. Every key is masked by value in all
+that is stored or printed. A local server (Ollama, llama.cpp, vLLM, LM Studio) needs no key.
 
 ``--json`` prints ``{"run_id", "n", "variants": [{"prompt", "score", "ci95", "errors",
 "latency_ms": {"p50", "p95"}, "tokens": {"input", "output"}, "cost_usd"}], "comparison":
@@ -28,7 +31,6 @@ dataset, prompt or version, fewer than two variants, a bad URL, a dead server).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
@@ -42,10 +44,15 @@ from studio.cli.common import (
     open_project_arg,
     print_json,
 )
+from studio.cli.provider_args import (
+    DEFAULT_BASE_URL,
+    add_key_args,
+    add_provider_args,
+    resolve_target,
+)
 
 SCORER_CHOICES = ("exact", "label", "label-strict", "json", "json-equal", "json-schema",
                   "judge")
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 def register(sub: Any) -> None:
@@ -67,6 +74,8 @@ def register(sub: Any) -> None:
                    help="a prompt version; give two or more (the first is the baseline A)")
     p.add_argument("--base-url", default=None, metavar="URL",
                    help=f"OpenAI-compatible base URL (default: {DEFAULT_BASE_URL})")
+    add_provider_args(p)
+    add_key_args(p)
     p.add_argument("--model", default=None, metavar="M",
                    help="model for every variant (default: each version's own model)")
     p.add_argument("--concurrency", type=int, default=8, metavar="N",
@@ -119,26 +128,6 @@ def _schema_arg(path: str) -> dict[str, Any]:
     return schema
 
 
-def _key_for(provider: Any) -> str | None:
-    from studio.core.llm.keys import get_key
-
-    key = get_key(provider)
-    if key:
-        return key
-    # The command line documents OPENAI_API_KEY for any base URL: the user names both
-    # the server and the key in the same invocation.
-    return os.environ.get("OPENAI_API_KEY") or None
-
-
-def _provider(base_url: str | None) -> Any:
-    from studio.core.llm.providers import ProviderConfig
-
-    url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-    if url == DEFAULT_BASE_URL:
-        return ProviderConfig(name="OpenAI", base_url=url, kind="openai")
-    return ProviderConfig(name=url, base_url=url, kind="compatible")
-
-
 def _ab(args: argparse.Namespace) -> int:
     from studio.core.datasets.service import get_dataset
     from studio.core.evals import service
@@ -151,13 +140,8 @@ def _ab(args: argparse.Namespace) -> int:
         )
     if args.scorer == "judge" and not args.judge_prompt:
         raise CliUsageError("--scorer judge needs --judge-prompt NAME@VERSION.")
-    provider = _provider(args.base_url)
-    key = _key_for(provider)
-    if key is None and provider.kind != "compatible":
-        raise CliUsageError(
-            f"no API key for {provider.base_url}: set OPENAI_API_KEY or store a key in the "
-            "app's provider settings."
-        )
+    target = resolve_target(args)
+    provider, key = target.provider, target.key
     project = open_project_arg(args.project)
     try:
         info = get_dataset(project, args.dataset)

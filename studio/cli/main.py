@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "studio.cli.validate_cmd",
     "studio.cli.ab_cmd",
     "studio.cli.decide_cmd",
+    "studio.cli.provider_cmd",
 ]
 
 
@@ -45,7 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_cli(argv: list[str]) -> int:
-    """Parse ``argv`` and run the command; returns the exit code."""
+    """Parse ``argv`` and run the command; returns the exit code.
+
+    Standard output and error are wrapped for the run so every key the studio holds is
+    masked by value in whatever is printed (:mod:`studio.core.redact`).
+    """
+    from studio.core.redact import RedactingTextStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout = RedactingTextStream(saved[0])  # type: ignore[assignment]
+    sys.stderr = RedactingTextStream(saved[1])  # type: ignore[assignment]
+    try:
+        return _run_cli(argv)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _run_cli(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)

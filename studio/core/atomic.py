@@ -12,9 +12,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from studio.core.errors import UserError
+from studio.core.redact import redact_bytes
 
 
 def write_error(path: Path, exc: OSError) -> UserError:
@@ -42,7 +43,7 @@ def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
         raise write_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            yield fh
+            yield cast(BinaryIO, _RedactingWriter(fh))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -60,3 +61,27 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_open`)."""
     with atomic_open(path) as fh:
         fh.write(data)
+
+
+class _RedactingWriter:
+    """The file :func:`atomic_open` yields: every write has the studio's keys masked.
+
+    Every file the studio writes for the user (exports, reports, prompt files, settings)
+    goes through :func:`atomic_open`, so this is the one place where a key that reached
+    the data (a server echoing it back) is kept out of files. Writers write whole lines
+    or documents, and a key never spans a line, so chunk-wise masking finds every copy.
+    """
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+
+    def write(self, data: bytes) -> int:
+        self._inner.write(redact_bytes(bytes(data)))
+        return len(data)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)

@@ -1,7 +1,7 @@
 """Failures reach the user as a sentence, with details and a log file for bugs.
 
 * :func:`setup_logging` writes ``studio.log`` under :func:`studio.core.paths.log_dir`,
-  with API keys (``sk-...``) redacted from every record.
+  with every key the studio holds (and ``sk-...`` shapes) redacted from every record.
 * :class:`studio.ui.widgets.error_dialog.ErrorDialog` shows one sentence as its main
   text and the technical details
   (traceback) in an expandable, copyable box: never a traceback as the main text.
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication
 
 from studio.core import paths
 from studio.core.errors import CancelledError, UserError
+from studio.core.redact import redact_values
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,12 @@ BUG_SENTENCE = "Something went wrong. The details below help us fix it; your dat
 
 
 def redact(text: str) -> str:
-    """Replace API keys and bearer tokens in ``text`` so logs and dialogs never show them."""
+    """Replace API keys and bearer tokens in ``text`` so logs and dialogs never show them.
+
+    Every key the studio holds is masked by value first (:mod:`studio.core.redact`),
+    whatever it looks like; the patterns catch key-shaped text the studio never held.
+    """
+    text = redact_values(text)
     text = _KEY_RE.sub("sk-…[redacted]", text)
     return _BEARER_RE.sub(r"\1[redacted]", text)
 

@@ -21,6 +21,7 @@ from PySide6.QtCore import QSettings
 from studio.core import paths
 from studio.core.atomic import write_bytes_atomic
 from studio.core.errors import UserError
+from studio.core.json_store import read_json_object
 
 log = logging.getLogger(__name__)
 
@@ -74,25 +75,6 @@ def _from_dict(raw: dict[str, Any]) -> AppSettings:
         settings.last_dir = last_dir
     del settings.recent_files[settings.max_recent :]
     return settings
-
-
-def read_json_object(path: Path, what: str = "settings") -> dict[str, Any] | None:
-    """The JSON object in ``path``, or None when it is missing, unreadable or not an object.
-
-    For the app's small JSON stores (``settings.json``, ``providers.json``): a damaged file
-    is logged (``what`` names it) and treated as absent rather than stopping the app.
-    """
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        log.warning("ignoring unreadable %s file %s: %s", what, path, exc)
-        return None
-    if not isinstance(raw, dict):
-        log.warning("ignoring %s file %s: not a JSON object", what, path)
-        return None
-    return raw
 
 
 def load_settings(path: Path | None = None) -> AppSettings:

@@ -132,11 +132,13 @@ def test_sentinel_key_from_the_environment_never_written_or_printed(  # type: ig
     ab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, studio_home: Path
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", SENTINEL_KEY)
+    # a non-OpenAI base URL gets OPENAI_API_KEY only when the user names it
+    named = ("--api-key-env", "OPENAI_API_KEY")
     with loopback(responder=IntentResponder(ab.labels, correct_sets(N)),
                   require_key=SENTINEL_KEY) as server:
-        assert run_cli(_args(ab, server.base_url, "--json")) == 0
+        assert run_cli(_args(ab, server.base_url, "--json", *named)) == 0
         assert server.last_authorization == f"Bearer {SENTINEL_KEY}"
-        assert run_cli(_args(ab, server.base_url)) == 0
+        assert run_cli(_args(ab, server.base_url, *named)) == 0
     captured = capsys.readouterr()
     assert SENTINEL_KEY not in captured.out + captured.err
     assert "SENTINEL" not in captured.out + captured.err

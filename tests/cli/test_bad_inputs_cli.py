@@ -169,7 +169,9 @@ def keyed_server() -> LoopbackServer:
 def _ab(demo: Path, url: str, *extra: str) -> list[str]:
     return ["ab", "--project", str(demo), "--dataset", DEMO_DATASET,
             "--variant", "banking-intent@3", "--variant", "banking-intent@4",
-            "--base-url", url, "--no-cache", *extra]
+            "--base-url", url, "--no-cache",
+            # a loopback server gets OPENAI_API_KEY only when the user names it
+            "--api-key-env", "OPENAI_API_KEY", *extra]
 
 
 def test_ab_with_a_wrong_key_stops_early_with_a_sentence(

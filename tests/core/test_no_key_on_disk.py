@@ -98,7 +98,7 @@ def test_sentinel_key_is_written_nowhere(
                        export_dir / "dataset")
         logging.getLogger("studio").error("run failed with key %s", keys.redact(SENTINEL_KEY))
         # settings saves: providers (no key) and the app settings file
-        from studio.ui.settings_providers import ProviderSettings, save_providers
+        from studio.core.llm.provider_store import ProviderSettings, save_providers
 
         settings = ProviderSettings()
         settings.upsert(provider)

@@ -33,6 +33,7 @@ from sqlalchemy import text
 from studio.core.errors import NotFoundError, UserError, ValidationError
 from studio.core.evals.store import db_time
 from studio.core.formats.common import PreferenceExample
+from studio.core.redact import redact_values
 
 if TYPE_CHECKING:
     from studio.core.db.project import Project
@@ -154,7 +155,8 @@ def record_preference(
                 ":b, :c, :s, :sl, :who, :d, :t)"
             ),
             {"r": run_id, "e": example_id, "a": variant_a_id, "b": variant_b_id, "c": choice,
-             "s": source, "sl": shown_left, "who": rater, "d": detail, "t": db_time()},
+             "s": source, "sl": shown_left, "who": rater, "d": redact_values(detail),
+             "t": db_time()},
         )
         return int(result.lastrowid or 0)
 

@@ -103,6 +103,7 @@ from studio.core.llm.providers import ProviderConfig
 from studio.core.progress import CancelToken
 from studio.core.prompts.service import resolve_ref
 from studio.core.prompts.spec import PromptSpec
+from studio.core.redact import redact_json
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -552,7 +553,7 @@ def _store_plan(project: Project, run_id: int, plan: Mapping[str, Any]) -> None:
     with project.engine.begin() as conn:
         conn.execute(
             text("UPDATE eval_run SET summary_json = :j WHERE id = :r"),
-            {"j": orjson.dumps(dict(plan)).decode(), "r": run_id},
+            {"j": orjson.dumps(redact_json(dict(plan))).decode(), "r": run_id},
         )
 
 

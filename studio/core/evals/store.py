@@ -32,6 +32,7 @@ import orjson
 from studio.core.errors import UserError
 from studio.core.evals.cache import DEFAULT_TTL_S
 from studio.core.evals.runner import CallResult
+from studio.core.redact import redact_optional, redact_values
 
 if TYPE_CHECKING:
     from studio.core.db.project import Project
@@ -143,9 +144,11 @@ class ProjectResultSink:
             self.run_id,
             variant_id,
             result.example_id,
-            result.output,
-            orjson.dumps(result.tool_calls).decode() if result.tool_calls else None,
-            result.error,
+            # a key echoed back by a server never reaches the project (studio.core.redact)
+            redact_optional(result.output),
+            redact_optional(orjson.dumps(result.tool_calls).decode())
+            if result.tool_calls else None,
+            redact_optional(result.error),
             result.error_kind,
             result.latency_ms,
             result.tokens_in,
@@ -155,7 +158,7 @@ class ProjectResultSink:
             result.attempts,
             None if scored is None or scored.passed is None else int(scored.passed),
             None if scored is None else scored.score,
-            "" if scored is None else scored.detail,
+            "" if scored is None else redact_values(scored.detail),
             result.request_hash,
             db_time(),
         )
@@ -232,7 +235,7 @@ class ProjectCacheStore:
 
     def put(self, key: str, response: dict[str, Any]) -> None:
         """Store a successful response (replacing an older one)."""
-        raw = orjson.dumps(response).decode()
+        raw = redact_values(orjson.dumps(response).decode())
         inner = response.get("response")
         model = inner.get("model", "") if isinstance(inner, dict) else ""
         with self._lock:

@@ -20,6 +20,7 @@ import orjson
 
 from studio.core.atomic import atomic_open
 from studio.core.errors import UserError
+from studio.core.redact import redact_bytes
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"info": 1, "warning": 2, "error": 3}
@@ -214,11 +215,12 @@ def write_jsonl_atomic(path: Path, records: Iterable[dict[str, Any]]) -> tuple[i
             buf.append(line)
             count += 1
             if len(buf) >= 4096:
-                chunk = b"".join(buf)
+                # masked before hashing so the digest is the written file's (core.redact)
+                chunk = redact_bytes(b"".join(buf))
                 digest.update(chunk)
                 fh.write(chunk)
                 buf.clear()
-        chunk = b"".join(buf)
+        chunk = redact_bytes(b"".join(buf))
         digest.update(chunk)
         fh.write(chunk)
     return count, digest.hexdigest()

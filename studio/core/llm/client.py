@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from studio.core.errors import UserError
+from studio.core.llm.key_policy import check_transport
 from studio.core.llm.providers import ProviderConfig
+from studio.core.redact import remember_secret
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, OpenAI
@@ -31,7 +33,8 @@ def _resolve_key(config: ProviderConfig, key: str | None) -> str:
         return DUMMY_KEY
     raise UserError(
         f"No API key is set for provider {config.name!r}. Enter one in Settings, or set "
-        f"{'AZURE_OPENAI_API_KEY' if config.kind == 'azure' else 'OPENAI_API_KEY'}.",
+        f"{'AZURE_OPENAI_API_KEY' if config.kind == 'azure' else 'OPENAI_API_KEY'} "
+        "(used only for OpenAI's and Azure's own hosts).",
         where=config.name,
     )
 
@@ -41,6 +44,11 @@ def _client_kwargs(
 ) -> dict[str, Any]:
     import httpx2
 
+    # Every key that leaves the studio passes here: from now on it is masked by value
+    # in whatever the studio stores, logs or prints (studio.core.redact).
+    remember_secret(key)
+    # ... and never crosses the network unencrypted without the user's opt-in.
+    check_transport(config.base_url, key, allow_insecure=False)
     return {
         "api_key": _resolve_key(config, key),
         "timeout": httpx2.Timeout(read_timeout_s, connect=connect_timeout_s),

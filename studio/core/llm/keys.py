@@ -6,42 +6,44 @@ which is what headless Linux and CI have) there is NO plaintext fallback: keys c
 the environment or are held in memory until the app quits, and :func:`keyring_status`
 says so in a sentence for the UI.
 
-Environment fallback: ``OPENAI_API_KEY`` for ``openai`` providers and
-``AZURE_OPENAI_API_KEY`` for ``azure`` ones. ``compatible`` providers (local or third-party
-servers) deliberately do NOT fall back to ``OPENAI_API_KEY``: that would send the user's
-OpenAI key to whatever host the base URL names.
+Environment fallback (:mod:`studio.core.llm.key_policy`): ``OPENAI_API_KEY`` only for an
+``openai`` provider at OpenAI's own API host and ``AZURE_OPENAI_API_KEY`` only for an
+``azure`` provider at an Azure host. ``compatible`` providers (local or third-party
+servers), and an ``openai`` provider pointed at another host, never fall back to them:
+that would send the user's key to whatever host the base URL names.
+
+Every key read or stored here is remembered by :mod:`studio.core.redact`, so it is
+removed by value from whatever the studio stores, logs or prints.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from typing import Literal
 
 from studio.core.errors import UserError
+from studio.core.llm.key_policy import environment_variable_for
 from studio.core.llm.providers import ProviderConfig
+from studio.core.redact import redact, remember_secret
 
 SERVICE = "prompt-dataset-studio"
 KeySource = Literal["keyring", "session", "environment"]
 
-_ENV_BY_KIND = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY"}
+__all__ = [
+    "SERVICE",
+    "KeySource",
+    "clear_session_keys",
+    "delete_key",
+    "get_key",
+    "get_key_with_source",
+    "keyring_status",
+    "redact",
+    "set_key",
+]
+
 _session: dict[str, str] = {}
 _session_lock = threading.Lock()
-
-_REDACT_PATTERNS = (
-    re.compile(r"sk-[A-Za-z0-9_-]{16,}"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)((?:api[-_]?key|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]{8,}"),
-)
-
-
-def redact(text: str) -> str:
-    """Mask API keys and bearer tokens in ``text`` (for logs, dialogs, crash reports)."""
-    text = _REDACT_PATTERNS[0].sub("sk-***", text)
-    text = _REDACT_PATTERNS[1].sub(r"\1***", text)
-    return _REDACT_PATTERNS[2].sub(r"\1***", text)
-
 
 def _keyring_usable() -> tuple[bool, str]:
     try:
@@ -73,8 +75,8 @@ def keyring_status() -> tuple[bool, str]:
         return True, f"API keys are stored in the system keyring ({what})."
     return False, (
         "No system keyring is available, so API keys are not saved: the studio uses "
-        "OPENAI_API_KEY / AZURE_OPENAI_API_KEY from the environment, or keeps a key you "
-        "type in memory until you quit."
+        "OPENAI_API_KEY / AZURE_OPENAI_API_KEY from the environment (for OpenAI's and "
+        "Azure's own hosts only), or keeps a key you type in memory until you quit."
     )
 
 
@@ -83,9 +85,10 @@ def _username(provider: ProviderConfig | str) -> str:
 
 
 def _env_var(provider: ProviderConfig | str) -> str | None:
+    # a bare name says nothing about the host: no environment fallback
     if isinstance(provider, ProviderConfig):
-        return _ENV_BY_KIND.get(provider.kind)
-    return "OPENAI_API_KEY"
+        return environment_variable_for(provider)
+    return None
 
 
 def _keyring_get(username: str) -> str | None:
@@ -106,17 +109,19 @@ def get_key_with_source(provider: ProviderConfig | str) -> tuple[str | None, Key
 
     username = _username(provider)
     key = _keyring_get(username)
-    if key:
-        return key, "keyring"
-    with _session_lock:
-        key = _session.get(username)
-    if key:
-        return key, "session"
-    env = _env_var(provider)
-    key = os.environ.get(env) if env else None
-    if key:
-        return key, "environment"
-    return None, None
+    source: KeySource | None = "keyring"
+    if not key:
+        with _session_lock:
+            key = _session.get(username)
+        source = "session"
+    if not key:
+        env = _env_var(provider)
+        key = os.environ.get(env) if env else None
+        source = "environment"
+    if not key:
+        return None, None
+    remember_secret(key)
+    return key, source
 
 
 def get_key(provider: ProviderConfig | str) -> str | None:
@@ -134,6 +139,7 @@ def set_key(provider: ProviderConfig | str, key: str) -> KeySource:
     if not key:
         raise UserError("The API key is empty.", where="api_key")
     username = _username(provider)
+    remember_secret(key)
     if _keyring_usable()[0]:
         import keyring
         from keyring.errors import KeyringError

@@ -42,9 +42,12 @@ def _list(client: OpenAI) -> list[str]:
     return sorted(model.id for model in client.models.list())
 
 
-def list_models(config: ProviderConfig, key: str | None) -> list[str]:
+def list_models(
+    config: ProviderConfig, key: str | None, *, read_timeout_s: float = PROBE_READ_TIMEOUT_S
+) -> list[str]:
     """Model (or deployment) ids the provider lists; raises :class:`UserError` on failure."""
-    client = make_sync_client(config, key, read_timeout_s=PROBE_READ_TIMEOUT_S)
+    client = make_sync_client(config, key, read_timeout_s=read_timeout_s,
+                              connect_timeout_s=min(5.0, read_timeout_s))
     try:
         return _list(client)
     except Exception as exc:

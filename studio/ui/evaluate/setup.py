@@ -35,11 +35,11 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import UserError
 from studio.core.evals.service import CostEstimate, RunSpec, VariantSpec
+from studio.core.llm.provider_store import ProviderSettings, load_providers, save_providers
 from studio.core.llm.providers import ProviderConfig
 from studio.ui.context import AppContext
 from studio.ui.evaluate.scorer_help import scorer_tooltip
 from studio.ui.evaluate.text import tokens, usd
-from studio.ui.settings_providers import ProviderSettings, load_providers, save_providers
 
 SPLITS = ("test", "validation", "train", "all")
 SCORERS: tuple[tuple[str, str], ...] = (
@@ -486,6 +486,8 @@ class RunSetupPanel(QWidget):
 
     def save_provider(self, config: ProviderConfig, replaces: str | None = None) -> None:
         """Add or replace a provider, save providers.json (no key) and select it."""
+        # re-read first: `studio provider add/remove` may have changed the shared file
+        self.providers = load_providers()
         self.providers.upsert(config, replaces)
         try:
             save_providers(self.providers)

@@ -274,6 +274,10 @@ class EvaluateView(QWidget):
         except UserError as exc:
             self.context.show_error(exc)
             return
+        from studio.ui.providers.insecure import confirm_insecure_key
+
+        if not confirm_insecure_key(self, spec.provider.base_url, key):
+            return  # the user kept the key off plain http
         estimate = self.setup.estimate
         all_cached = bool(cache and estimate is not None and estimate.n_calls
                           and estimate.n_cached == estimate.n_calls)

@@ -8,6 +8,10 @@
   It is never written to a file (bars 16-17).
 * Models come from ``GET /v1/models`` into an editable combo (Azure deployments and
   servers that list nothing can be typed).
+* Providers are saved by :mod:`studio.core.llm.provider_store` (the same file the command
+  line's ``studio provider`` reads and writes).
+* A key over plain http to another machine needs a confirmation first
+  (:func:`studio.ui.providers.insecure.confirm_insecure_key`).
 * Test Connection runs :func:`studio.core.llm.probe.wait_until_ready` off the GUI thread;
   while a local server answers 503 "Loading model" the dialog says "Server is loading
   the model… 12 s" and Cancel stops the wait.
@@ -35,9 +39,11 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import UserError
 from studio.core.llm import keys
+from studio.core.llm.key_policy import environment_variable_for
 from studio.core.llm.providers import OPENAI_BASE_URL, ProviderConfig
 from studio.core.progress import CancelToken, Progress
 from studio.ui.context import AppContext
+from studio.ui.providers.insecure import confirm_insecure_key
 from studio.ui.workers import TaskHandle
 
 
@@ -89,7 +95,11 @@ def describe_key_source(config: ProviderConfig | None, name: str, kind: str) -> 
     if source is None:
         if kind == "compatible":
             return "No key stored; local servers usually need none."
-        env = "AZURE_OPENAI_API_KEY" if kind == "azure" else "OPENAI_API_KEY"
+        env = environment_variable_for(config) if config is not None else None
+        if env is None:
+            # OPENAI_API_KEY / AZURE_OPENAI_API_KEY go only to OpenAI's / Azure's own hosts
+            return ("No key stored yet: type one and Save Key (environment keys are only "
+                    "sent to OpenAI's and Azure's own hosts).")
         return f"No key stored yet: type one and Save Key, or set {env}."
     if source == "environment":
         env = "AZURE_OPENAI_API_KEY" if kind == "azure" else "OPENAI_API_KEY"
@@ -343,6 +353,11 @@ class ProviderDialog(QDialog):
             self.error_label.setText(exc.message)
             return
         key = self._key_for_test(config)
+        if not confirm_insecure_key(self, config.base_url, key):
+            self.test_status.setText(
+                "Not tested: the key would travel unencrypted. Use an https address, or "
+                "allow it when asked.")
+            return
         token = CancelToken()
         self._token = token
         timeout = 10.0 if fetch_only else 120.0

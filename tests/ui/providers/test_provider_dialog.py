@@ -12,15 +12,15 @@ from PySide6.QtCore import Qt
 
 from studio.core.llm import keys
 from studio.core.llm.loopback_server import LoopbackServer, dead_base_url
-from studio.core.llm.providers import ProviderConfig
-from studio.ui.context import AppContext
-from studio.ui.providers.dialog import PRESETS, ProviderDialog
-from studio.ui.settings_providers import (
+from studio.core.llm.provider_store import (
     ProviderSettings,
     load_providers,
     providers_path,
     save_providers,
 )
+from studio.core.llm.providers import ProviderConfig
+from studio.ui.context import AppContext
+from studio.ui.providers.dialog import PRESETS, ProviderDialog
 
 pytestmark = pytest.mark.gui
 

@@ -1,8 +1,11 @@
 """Configured providers, saved between sessions in ``providers.json`` (never a key).
 
-A small versioned JSON file beside ``settings.json`` in :func:`studio.core.paths.config_dir`.
-It holds :class:`~studio.core.llm.providers.ProviderConfig` dicts (name, kind, base URL,
-API version, default model) and which one is the default. API keys are NOT here: they
+One store for the app (run setup, the provider dialog) and the command line
+(``studio provider ...``, ``studio ab --provider NAME``). A small versioned JSON file
+beside ``settings.json`` in :func:`studio.core.paths.config_dir` (the platformdirs user
+config folder, or ``$STUDIO_HOME/config`` in tests). It holds
+:class:`~studio.core.llm.providers.ProviderConfig` dicts (name, kind, base URL, API
+version, default model) and which one is the default. API keys are NOT here: they
 live in the OS keyring, the environment or memory (:mod:`studio.core.llm.keys`), and
 ``ProviderConfig.from_dict`` refuses a dict that carries one, so a hand-edited file
 cannot smuggle a key back in either.
@@ -19,9 +22,10 @@ from pathlib import Path
 
 from studio.core import paths
 from studio.core.atomic import write_bytes_atomic, write_error
-from studio.core.errors import UserError
+from studio.core.errors import NotFoundError, UserError
+from studio.core.json_store import read_json_object
+from studio.core.llm import keys
 from studio.core.llm.providers import ProviderConfig
-from studio.ui.settings import read_json_object
 
 log = logging.getLogger(__name__)
 
@@ -119,3 +123,66 @@ def save_providers(settings: ProviderSettings, path: Path | None = None) -> None
     except OSError as exc:
         raise write_error(path, exc) from None
     write_bytes_atomic(path, json.dumps(data, indent=2).encode("utf-8"))
+
+
+def get_provider(name: str, path: Path | None = None) -> ProviderConfig:
+    """The saved provider called ``name``.
+
+    Raises:
+        NotFoundError: there is none (the sentence lists the saved names).
+    """
+    settings = load_providers(path)
+    found = settings.get(name)
+    if found is None:
+        names = ", ".join(p.name for p in settings.providers) or "none saved yet"
+        raise NotFoundError(
+            f"No provider called {name!r} (saved providers: {names}); add one with "
+            "`studio provider add` or in the app's provider dialog.",
+            where=name,
+        )
+    return found
+
+
+def add_provider(
+    config: ProviderConfig,
+    *,
+    key: str | None = None,
+    replace: bool = False,
+    make_default: bool = False,
+    path: Path | None = None,
+) -> keys.KeySource | None:
+    """Save ``config`` (and its key, in the keyring) for the app and the command line.
+
+    Returns:
+        Where the key went (``"keyring"``/``"session"``), or None without a key.
+
+    Raises:
+        UserError: a provider of that name exists and ``replace`` is False, or the file
+            cannot be written.
+    """
+    settings = load_providers(path)
+    if settings.get(config.name) is not None and not replace:
+        raise UserError(
+            f"A provider called {config.name!r} already exists; remove it first or replace "
+            "it.",
+            where=config.name,
+        )
+    settings.upsert(config)
+    if make_default:
+        settings.default = config.name
+    save_providers(settings, path)
+    return keys.set_key(config, key) if key else None
+
+
+def remove_provider(name: str, path: Path | None = None) -> ProviderConfig:
+    """Forget the provider called ``name`` and its stored key; returns what was removed.
+
+    Raises:
+        NotFoundError: there is none.
+    """
+    config = get_provider(name, path)
+    settings = load_providers(path)
+    settings.remove(name)
+    save_providers(settings, path)
+    keys.delete_key(config)
+    return config
