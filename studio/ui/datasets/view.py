@@ -621,10 +621,10 @@ class DatasetsView(QWidget):
             self.context,
             changes.op_id,
             changes.description,
-            # The core undoes the dataset's newest operation: the same one, because every
-            # change made in this view is pushed here in the order it was made
-            undo_fn=lambda _op: da.undo_latest(project, ds),
-            redo_fn=lambda _op: da.redo_latest(project, ds),
+            # Exactly this operation, by id: an import or a CLI change made since is not
+            # touched (a later change of the same examples makes the core refuse)
+            undo_fn=lambda op, cascade=False: da.undo_op(project, ds, op, cascade=cascade),
+            redo_fn=lambda op: da.redo_op(project, ds, op),
             on_applied=self._undo_applied,
             on_started=self._undo_started,
         )
