@@ -142,11 +142,11 @@ def _conflict(verb: str, op_id: int, desc: str, blockers: list[tuple[int, str]])
     names = "; ".join(f"{i} ({d})" for i, d in blockers)
     if verb == "undo":
         return (
-            f'Cannot undo operation {op_id} ("{desc}"): later operations changed the same '
+            f"Cannot undo operation {op_id} ({desc}): later operations changed the same "
             f"examples: {names}. Undo those first."
         )
     return (
-        f'Cannot redo operation {op_id} ("{desc}"): it overlaps operations {names}; '
+        f"Cannot redo operation {op_id} ({desc}): it overlaps operations {names}; "
         "redo earlier ones (or undo later ones) first."
     )
 
@@ -183,7 +183,7 @@ def undo_operation(
             op_id = int(row[0])
         desc, undone = _operation(conn, dataset_id, op_id)
         if undone:
-            raise UserError(f'Operation {op_id} ("{desc}") is already undone.', where="op")
+            raise UserError(f"Operation {op_id} ({desc}) is already undone.", where="op")
         blockers = _overlapping(conn, dataset_id, op_id, for_redo=False)
         order = [op_id]
         if blockers and not cascade:
@@ -221,7 +221,7 @@ def redo_operation(project: Project, dataset_id: int, op_id: int) -> OpSummary:
         require_dataset(conn, dataset_id)
         desc, undone = _operation(conn, dataset_id, op_id)
         if not undone:
-            raise UserError(f'Operation {op_id} ("{desc}") is not undone.', where="op")
+            raise UserError(f"Operation {op_id} ({desc}) is not undone.", where="op")
         blockers = _overlapping(conn, dataset_id, op_id, for_redo=True)
         if blockers:
             described = _describe(conn, blockers)
