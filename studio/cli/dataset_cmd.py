@@ -45,7 +45,10 @@ def _fraction(flag: str) -> Any:
 
 def register(sub: Any) -> None:
     """Add the ``dataset`` command group."""
-    p = sub.add_parser("dataset", help="import, list, inspect and split datasets")
+    p = sub.add_parser(
+        "dataset",
+        help="import, curate (rows, label, status, tag, undo), split and export datasets",
+    )
     dsub = p.add_subparsers(dest="dataset_command", metavar="SUBCOMMAND")
 
     def no_subcommand(_args: argparse.Namespace) -> int:

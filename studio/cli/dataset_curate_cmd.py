@@ -276,7 +276,8 @@ def _show(args: argparse.Namespace) -> int:
     for m in d.conversation or []:
         lines.append(f"  {m.get('role')}: {m.get('content')}")
     lines += [
-        f"  ideal output ({d.output_kind}): {d.ideal_output if d.ideal_output is not None else '-'}",
+        f"  ideal output ({d.output_kind}): "
+        + (d.ideal_output if d.ideal_output is not None else "-"),
         f"  label: {d.label or '-'}   status: {d.status}   split: {d.split or '-'}"
         + ("(locked)" if d.split_locked else "")
         + f"   rating: {d.rating if d.rating is not None else '-'}",

@@ -33,10 +33,10 @@ __all__ = [
     "core_values",
     "count_key",
     "redo_latest",
+    "redo_op",
     "regex_problem",
     "undo_latest",
     "undo_op",
-    "redo_op",
 ]
 
 UNSET = ""
