@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -111,6 +112,7 @@ class OperationCommand(QUndoCommand):
             QApplication.activeWindow(),
         )
         box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.conflict_box = box
 
         def finished(result: int) -> None:
