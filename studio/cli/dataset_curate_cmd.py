@@ -254,6 +254,7 @@ def _rows(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from studio.core.datasets.operations import history_line
     from studio.core.datasets.service import get_dataset, get_example
 
     project = open_project_arg(args.project)
@@ -288,12 +289,7 @@ def _show(args: argparse.Namespace) -> int:
     if d.history:
         lines.append("  history (newest first):")
         for h in d.history[:20]:
-            undone = " [undone]" if h.undone else ""
-            if h.field == "__row__":
-                what = f"row {'added' if h.before is None else 'deleted'} ({h.op_kind})"
-            else:
-                what = f"{h.field}: {h.before!r} → {h.after!r}"
-            lines.append(f"    op {h.op_id} {h.at[:19]} {h.actor}: {what}{undone}")
+            lines.append(f"    op {h.op_id} {h.at[:19]} {h.actor}: {history_line(h)}")
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK
 

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, text
 
 from studio.core.datasets._db import ROW_FIELD, read_conn, require_dataset, write_tx
 from studio.core.datasets.curation import OpSummary, _apply, _summary
+from studio.core.datasets.service import HistoryEntry
 from studio.core.db.project import Project
 from studio.core.errors import NotFoundError, UserError
 
@@ -230,3 +231,39 @@ def redo_operation(project: Project, dataset_id: int, op_id: int) -> OpSummary:
             )
         changes = _apply(conn, op_id, dataset_id, forward=True)
         return _summary(conn, op_id, changes)
+
+
+_FIELD_NAMES = {
+    "input_json": "input",
+    "conversation_json": "conversation",
+    "tools_json": "tools",
+    "ideal_output": "ideal output",
+    "output_kind": "output kind",
+    "system_prompt": "system prompt",
+    "split_locked": "frozen in test",
+}
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    import json
+
+    s = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return s if len(s) <= 40 else s[:39] + "…"
+
+
+def history_line(entry: HistoryEntry) -> str:
+    """One example's history entry as a sentence with what its operation did.
+
+    A created row reads "added by: Import 1,204 examples from a.csv", a deleted one
+    "deleted by: Delete 3 examples" (not "deleted row" for an import); a field change
+    "label: a → b (Set label "b" on 3 examples)". Undone operations say so.
+    """
+    undone = " [undone]" if entry.undone else ""
+    op = entry.description or entry.op_kind
+    if entry.field == ROW_FIELD:
+        verb = "added by" if entry.before is None else "deleted by"
+        return f"{verb}: {op}{undone}"
+    name = _FIELD_NAMES.get(entry.field, entry.field)
+    return f"{name}: {_short(entry.before)} → {_short(entry.after)} ({op}){undone}"

@@ -133,3 +133,21 @@ def test_undo_errors_and_newest_default(project: Project, write: Callable[..., P
     undo_operation(project, ds)
     assert _labels(project) == {}
     assert undo_operation(project, ds) == []
+
+
+def test_history_lines_say_what_each_operation_did(
+    project: Project, write: Callable[..., Path]
+) -> None:
+    from studio.core.datasets import example_history
+    from studio.core.datasets.operations import history_line
+
+    ds = _setup(project, write)
+    ids = sorted(_labels(project))
+    curation.set_label(project, ds, ids[:3], "x")
+    curation.delete(project, ds, ids[:1])
+    lines = [history_line(h) for h in example_history(project, ids[0])]
+    assert lines[0] == "deleted by: Delete 1 example"
+    assert 'label: b → x (Set label "x" on 3 examples)' in lines
+    assert lines[-1] == "added by: Import 6 examples from a.csv"
+    undo_operation(project, ds)  # the delete
+    assert history_line(example_history(project, ids[0])[0]).endswith("[undone]")

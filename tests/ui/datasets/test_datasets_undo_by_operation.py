@@ -59,6 +59,13 @@ def test_set_label_import_undo_keeps_the_import(
     assert core.get_example(project, eid).label == labelled
     assert len(_labels(project, ds)) == 53
 
+    # The detail's history says what each operation did, not "deleted row" for an import
+    view.select_row(0)
+    qtbot.waitUntil(lambda: view.detail.history.count() >= 3, timeout=10000)
+    lines = [view.detail.history.item(i).text() for i in range(view.detail.history.count())]
+    assert lines[-1].endswith("added by: Import 50 examples from slice.csv")
+    assert not any("deleted" in ln for ln in lines)
+
 
 def test_undo_with_a_later_change_asks_and_no_changes_nothing(
     qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None],
