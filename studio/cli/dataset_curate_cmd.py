@@ -16,7 +16,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from studio.cli.common import EXIT_OK, CliUsageError, add_project_arg, open_project_arg, print_json
+from studio.cli.common import (
+    EXIT_OK,
+    CliUsageError,
+    add_project_arg,
+    eprint,
+    open_project_arg,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from studio.core.datasets.service import ExampleFilter
@@ -208,6 +215,19 @@ def _filter(args: argparse.Namespace, *, changing: bool) -> ExampleFilter:
     )
 
 
+def _warn_missing_ids(project: Any, dataset_id: int, flt: ExampleFilter, name: str) -> None:
+    """Say so when some of the ``--ids`` are not examples of this dataset."""
+    if not flt.ids:
+        return
+    from studio.core.datasets.service import ExampleFilter, query_ids
+
+    present = set(query_ids(project, dataset_id, ExampleFilter(ids=flt.ids)))
+    missing = sorted(set(flt.ids) - present)
+    if missing:
+        shown = ", ".join(str(i) for i in missing[:10]) + (" …" if len(missing) > 10 else "")
+        eprint(f"studio: warning: {len(missing)} of the --ids are not examples of {name}: {shown}")
+
+
 def _plural(n: int, word: str = "example") -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -222,6 +242,7 @@ def _rows(args: argparse.Namespace) -> int:
     project = open_project_arg(args.project)
     try:
         info = get_dataset(project, args.dataset)
+        _warn_missing_ids(project, info.id, flt, info.name)
         ids = query_ids(project, info.id, flt)
         total = len(ids)
         if args.limit > 0:
@@ -305,6 +326,7 @@ def _change(args: argparse.Namespace, apply: Any, what: str) -> int:
     project = open_project_arg(args.project)
     try:
         info = get_dataset(project, args.dataset)
+        _warn_missing_ids(project, info.id, flt, info.name)
         selected = len(query_ids(project, info.id, flt))
         changes = apply(project, info.id, flt)
     finally:

@@ -218,6 +218,9 @@ def test_cli_selection_errors(home: Path, tmp_path: Path) -> None:
         r = studio(home, *argv)
         assert r.returncode == 2, argv
         assert words in r.stderr and "Traceback" not in r.stderr, (argv, r.stderr)
+    r = studio(home, "dataset", "tag", "--project", proj, "d", "--add", "t", "--ids", "1,99")
+    assert r.returncode == 0 and "1 example changed" in r.stdout
+    assert "1 of the --ids are not examples of d: 99" in r.stderr
     help_text = ok(home, "dataset", "label", "--help")
     for key in ("label=L", "split=S", "status=S", "tag=T", "source=F", "text=WORDS"):
         assert key in help_text
