@@ -138,8 +138,18 @@ class OperationCommand(QUndoCommand):
             self.context.show_status(f"{'Undone' if undone else 'Redone'}: {self.text()}")
 
         def failed(exc: BaseException) -> None:
-            from studio.core.datasets.operations import OperationConflictError
+            from studio.core.datasets.operations import (
+                OperationConflictError,
+                OperationStateError,
+            )
 
+            if isinstance(exc, OperationStateError):
+                # Already undone (or redone) elsewhere, e.g. from the history dialog or
+                # the command line: the stack's step is right as it stands
+                self.context.show_status(exc.message)
+                if self._on_applied is not None:
+                    self._on_applied(None, undone)
+                return
             if undone and isinstance(exc, OperationConflictError):
                 if self._on_applied is not None:
                     self._on_applied(None, undone)  # the view leaves its busy state

@@ -76,6 +76,10 @@ class OperationConflictError(UserError):
         self.blockers = blockers
 
 
+class OperationStateError(UserError):
+    """Undo of an operation already undone, or redo of one that is not (nothing to do)."""
+
+
 def list_operations(project: Project, dataset_id: int) -> list[OperationInfo]:
     """The dataset's operations, newest first (undone ones flagged)."""
     with read_conn(project) as conn:
@@ -167,7 +171,7 @@ def undo_operation(
     Raises:
         OperationConflictError: later operations touched the same examples (names them).
         NotFoundError: no such operation in this dataset.
-        UserError: the operation is already undone.
+        OperationStateError: the operation is already undone.
     """
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
@@ -184,7 +188,9 @@ def undo_operation(
             op_id = int(row[0])
         desc, undone = _operation(conn, dataset_id, op_id)
         if undone:
-            raise UserError(f"Operation {op_id} ({desc}) is already undone.", where="op")
+            raise OperationStateError(
+                f"Operation {op_id} ({desc}) is already undone.", where="op"
+            )
         blockers = _overlapping(conn, dataset_id, op_id, for_redo=False)
         order = [op_id]
         if blockers and not cascade:
@@ -216,13 +222,13 @@ def redo_operation(project: Project, dataset_id: int, op_id: int) -> OpSummary:
     Raises:
         OperationConflictError: an earlier undone or a later done operation overlaps it.
         NotFoundError: no such operation (a newer change discards undone ones).
-        UserError: the operation is not undone.
+        OperationStateError: the operation is not undone.
     """
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
         desc, undone = _operation(conn, dataset_id, op_id)
         if not undone:
-            raise UserError(f"Operation {op_id} ({desc}) is not undone.", where="op")
+            raise OperationStateError(f"Operation {op_id} ({desc}) is not undone.", where="op")
         blockers = _overlapping(conn, dataset_id, op_id, for_redo=True)
         if blockers:
             described = _describe(conn, blockers)

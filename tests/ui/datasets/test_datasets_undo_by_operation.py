@@ -103,3 +103,66 @@ def test_undo_with_a_later_change_asks_and_no_changes_nothing(
     undone = {o.id for o in core.list_operations(project, ds) if o.undone}
     assert undone == {cmd.op_id, later.op_id}
     assert stack.index() == 0
+
+
+def test_history_dialog_undoes_command_line_changes_by_id(
+    qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None],
+) -> None:
+    from studio.ui.datasets.history_dialog import HistoryDialog
+
+    ds = view.dataset.id
+    labels = view.dataset.label_set
+    ids = core.query_ids(project, ds)[:2]
+    original = _labels(project, ds)
+    first = core.set_label(project, ds, ids, labels[4])  # as `studio dataset label` does
+    second = core.set_label(project, ds, ids[:1], labels[3])  # touches ids[0] again
+
+    dlg = HistoryDialog(view.context, ds, view.dataset.name, parent=view)
+    with qtbot.waitSignal(dlg.loaded, timeout=10000):
+        dlg.show()
+    assert [o.id for o in dlg.operations][:2] == [second.op_id, first.op_id]
+    assert dlg.list.item(1).text().endswith(first.description)
+    dlg.select_op(first.op_id or 0)
+    qtbot.mouseClick(dlg.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dlg.conflict_box is not None, timeout=10000)
+    assert dlg.conflict_box is not None
+    assert f"{second.op_id}: {second.description}" in dlg.conflict_box.text()
+    dlg.conflict_box.button(QMessageBox.StandardButton.No).click()
+    idle()
+    assert _labels(project, ds)[ids[0]] == labels[3]  # refused: nothing changed
+
+    qtbot.mouseClick(dlg.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dlg.conflict_box is not None, timeout=10000)
+    with qtbot.waitSignal(dlg.changed, timeout=10000):
+        dlg.conflict_box.button(QMessageBox.StandardButton.Yes).click()
+    idle()
+    assert _labels(project, ds) == original
+    dlg.select_op(first.op_id or 0)
+    assert dlg.redo_button.isEnabled()
+    with qtbot.waitSignal(dlg.changed, timeout=10000):
+        qtbot.mouseClick(dlg.redo_button, Qt.MouseButton.LeftButton)
+    idle()
+    now = _labels(project, ds)
+    assert [now[i] for i in ids] == [labels[4], labels[4]]
+    assert {i: now[i] for i in now if i not in ids} == {
+        i: original[i] for i in original if i not in ids
+    }
+    dlg.close()
+
+
+def test_ctrl_z_after_the_history_dialog_undid_the_same_operation(
+    qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None],
+) -> None:
+    errors: list[str] = []
+    view.context.error_requested.connect(lambda m, _d: errors.append(m))
+    view.select_row(0)
+    eid = view.current_id()
+    original = core.get_example(project, eid).label
+    qtbot.keyClick(view.table, Qt.Key.Key_2)
+    cmd = view.context.undo_stack.command(0)
+    assert isinstance(cmd, OperationCommand)
+    core.undo_operation(project, view.dataset.id, cmd.op_id)  # elsewhere (dialog or CLI)
+    qtbot.keyClick(view.table, Qt.Key.Key_Z, CTRL)
+    idle()
+    assert errors == [] and view.context.undo_stack.index() == 0
+    assert core.get_example(project, eid).label == original
