@@ -152,6 +152,9 @@ def run_cli(argv: list[str]) -> int:
     """Parse ``argv`` and run the command; returns the exit code."""
     word = next((a for a in argv if not a.startswith("-")), None)
     command = word if word is not None and argv and argv[0] == word else None
+    if command == "help":  # `studio help [COMMAND]` = `studio [COMMAND] --help`
+        rest = [a for a in argv[1:] if not a.startswith("-")][:1]
+        return run_cli([*rest, "--help"])
     parser = build_parser(command, all_commands=False)
     if command is not None and command not in known_commands(parser):
         _eprint("studio: " + unknown_command_message(command, known_commands(parser)))

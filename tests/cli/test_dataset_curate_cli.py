@@ -235,6 +235,7 @@ def test_unknown_command_suggests_and_exits_2(home: Path) -> None:
     assert r.returncode == 2 and "did you mean 'dataset'?" in r.stderr
     r = studio(home, "dataset", "histroy")
     assert r.returncode == 2 and "did you mean 'history'?" in r.stderr
+    assert "undo" in ok(home, "help", "dataset")  # `studio help X` = `studio X --help`
 
 
 def test_version_and_help_import_no_command_module(home: Path) -> None:
