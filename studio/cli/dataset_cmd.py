@@ -1,5 +1,8 @@
 """``studio dataset import|list|stats|split``: datasets on the command line.
 
+Curation (``rows``, ``show``, ``label``, ``status``, ``tag``, ``history``, ``undo``) lives in
+:mod:`studio.cli.dataset_curate_cmd`; ``export`` in :mod:`studio.cli.export_cmd`.
+
 Exit codes: 0 ok; 1 a check failed (``import --all-or-nothing`` with rejected rows);
 2 bad input (unreadable file, missing column, fraction out of range), with a message
 naming the file, line or flag.
@@ -42,7 +45,10 @@ def _fraction(flag: str) -> Any:
 
 def register(sub: Any) -> None:
     """Add the ``dataset`` command group."""
-    p = sub.add_parser("dataset", help="import, list, inspect and split datasets")
+    p = sub.add_parser(
+        "dataset",
+        help="import, curate (rows, label, status, tag, undo), split and export datasets",
+    )
     dsub = p.add_subparsers(dest="dataset_command", metavar="SUBCOMMAND")
 
     def no_subcommand(_args: argparse.Namespace) -> int:
@@ -68,6 +74,11 @@ def register(sub: Any) -> None:
         "--task-type",
         choices=("classification", "extraction", "generation", "chat"),
         help="task type of a new dataset (default: guessed)",
+    )
+    imp.add_argument(
+        "--status",
+        choices=("draft", "needs_review", "approved", "rejected"),
+        help="status of the imported examples without a status field (default: needs_review)",
     )
     imp.add_argument(
         "--all-or-nothing",
@@ -112,6 +123,10 @@ def register(sub: Any) -> None:
 
     export_cmd.register_dataset_export(dsub)
 
+    from studio.cli import dataset_curate_cmd  # rows/show/label/status/tag/history/undo
+
+    dataset_curate_cmd.register(dsub)
+
 
 def _import(args: argparse.Namespace) -> int:
     from studio.core.datasets.importers import preview_file
@@ -131,6 +146,8 @@ def _import(args: argparse.Namespace) -> int:
         mapping.label_field = args.label_field
         if mapping.output_field == args.label_field:
             mapping.output_field = None
+    if args.status:
+        mapping.status = args.status
     if args.task_type:
         mapping.task_type = args.task_type
     elif args.label_field and not mapping.output_field:

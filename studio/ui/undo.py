@@ -7,7 +7,11 @@ operation (a label keypress, a bulk edit of 100,000 rows, a delete) is one comma
 so one step.
 
 The operation has already been applied when its command is pushed, so the first
-``redo()`` (which ``QUndoStack.push`` calls) does nothing. Undo and redo run on the
+``redo()`` (which ``QUndoStack.push`` calls) does nothing. Each command undoes and
+redoes its own operation by id, never merely the dataset's newest one. When the core
+refuses because later operations (an import, a change from the command line) touched
+the same examples, the user is asked whether to undo those too; otherwise nothing
+changes and the stack steps back to where it was. Undo and redo run on the
 task runner's single database thread, in order, so pressing Ctrl+Z three times quickly
 undoes three operations in sequence without blocking the window.
 """
@@ -18,14 +22,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.ui.context import AppContext
 
 log = logging.getLogger(__name__)
 
-# Work function: (op_id) -> result handed to ``on_applied``
-OpFn = Callable[[int], Any]
+# Work function: (op_id) -> result handed to ``on_applied``; an undo function may also
+# take ``cascade=True`` (undo the later operations in the way first)
+OpFn = Callable[..., Any]
 
 
 class OperationCommand(QUndoCommand):
@@ -60,16 +67,64 @@ class OperationCommand(QUndoCommand):
         self._on_applied = on_applied
         self._on_started = on_started
         self._pushed = False
+        self._skip = False  # the next undo()/redo() only moves the stack back
+        self.conflict_box: QMessageBox | None = None
 
     def redo(self) -> None:
         if not self._pushed:
             # QUndoStack.push() calls redo(); the operation is already applied
             self._pushed = True
             return
+        if self._skip:
+            self._skip = False
+            return
         self._run(self._redo_fn, undone=False)
 
     def undo(self) -> None:
+        if self._skip:
+            self._skip = False
+            return
         self._run(self._undo_fn, undone=True)
+
+    def _step_back(self, undone: bool) -> None:
+        """Put the stack back where it was before a refused undo/redo (no work runs)."""
+        stack = self.context.undo_stack
+        here = next((i for i in range(stack.count()) if stack.command(i) is self), None)
+        if here is None:
+            return
+        if undone and stack.index() == here:
+            self._skip = True
+            stack.redo()
+        elif not undone and stack.index() == here + 1:
+            self._skip = True
+            stack.undo()
+
+    def _ask_cascade(self, exc: Any) -> None:
+        """A later operation is in the way: offer to undo it (and its own) first."""
+        names = "\n".join(f"• {i}: {d}" for i, d in exc.blockers[:10])
+        more = f"\n… and {len(exc.blockers) - 10} more" if len(exc.blockers) > 10 else ""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Undo later changes too?",
+            f"Later changes touched the same examples as “{self.text()}”:\n{names}{more}\n\n"
+            "Undo them as well? (Otherwise nothing is undone.)",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QApplication.activeWindow(),
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.conflict_box = box
+
+        def finished(result: int) -> None:
+            self.conflict_box = None
+            if result == QMessageBox.StandardButton.Yes:
+                self._run(lambda op: self._undo_fn(op, cascade=True), undone=True)
+            else:
+                self._step_back(True)
+                self.context.show_status(f"Not undone: {self.text()}")
+
+        box.finished.connect(finished)
+        box.open()
 
     def _run(self, fn: OpFn, *, undone: bool) -> None:
         op_id = self.op_id
@@ -83,6 +138,25 @@ class OperationCommand(QUndoCommand):
             self.context.show_status(f"{'Undone' if undone else 'Redone'}: {self.text()}")
 
         def failed(exc: BaseException) -> None:
+            from studio.core.datasets.operations import (
+                OperationConflictError,
+                OperationStateError,
+            )
+
+            if isinstance(exc, OperationStateError):
+                # Already undone (or redone) elsewhere, e.g. from the history dialog or
+                # the command line: the stack's step is right as it stands
+                self.context.show_status(exc.message)
+                if self._on_applied is not None:
+                    self._on_applied(None, undone)
+                return
+            if undone and isinstance(exc, OperationConflictError):
+                if self._on_applied is not None:
+                    self._on_applied(None, undone)  # the view leaves its busy state
+                self._ask_cascade(exc)
+                return
+            # Refused or failed: nothing changed, so the stack goes back where it was
+            self._step_back(undone)
             self.context.show_error(exc)
             if self._on_applied is not None:
                 self._on_applied(None, undone)

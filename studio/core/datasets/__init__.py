@@ -53,6 +53,13 @@ Curation (``curation``; each call = one transaction + one undoable operation)
         target) -> Changes    target: list of ids OR an ExampleFilter
     undo(project, dataset_id) / redo(...) -> OpSummary | None; undo_state(...) ->
         UndoState(undo: description | None, redo: description | None)
+
+Operations (``operations``; undo/redo by id)
+    list_operations(project, dataset_id) -> [OperationInfo] newest first
+    undo_operation(project, dataset_id, op_id=None, *, cascade=False) -> [OpSummary];
+        redo_operation(project, dataset_id, op_id) -> OpSummary; both raise
+        OperationConflictError (naming the operations in the way) instead of
+        overwriting later work
     Changes(op_id, description, example_ids, fields, rows_added_or_removed)
 
 Splits (``splits``)
@@ -124,6 +131,13 @@ from studio.core.datasets.duplicates import (
 from studio.core.datasets.importers import Preview, preview_file
 from studio.core.datasets.importing import ImportResult, Rejected, import_file
 from studio.core.datasets.mapping import ImportMapping, auto_mapping
+from studio.core.datasets.operations import (
+    OperationConflictError,
+    OperationInfo,
+    list_operations,
+    redo_operation,
+    undo_operation,
+)
 from studio.core.datasets.service import (
     NONE_KEY,
     NULLABLE_SORT_COLUMNS,
@@ -178,6 +192,8 @@ __all__ = [
     "ImportResult",
     "Leak",
     "OpSummary",
+    "OperationConflictError",
+    "OperationInfo",
     "Preview",
     "Rejected",
     "SplitResult",
@@ -209,11 +225,13 @@ __all__ = [
     "iter_examples",
     "keep_group",
     "list_datasets",
+    "list_operations",
     "lock_test_split",
     "merge_duplicates",
     "preview_file",
     "query_ids",
     "redo",
+    "redo_operation",
     "remove_tag",
     "rename_dataset",
     "resolve_leak",
@@ -226,6 +244,7 @@ __all__ = [
     "text_samples",
     "token_lengths",
     "undo",
+    "undo_operation",
     "undo_state",
     "update_dataset",
     "update_example",

@@ -315,6 +315,8 @@ class ExampleFilter:
         rating: any of these ratings; ``None`` means unrated.
         min_rating: rating at least this.
         ids: restrict to these ids (e.g. a duplicate group).
+        sources: any of these source file names (the file an example was imported from;
+            ``manual`` for examples added by hand).
     """
 
     search: str = ""
@@ -326,6 +328,7 @@ class ExampleFilter:
     rating: tuple[int | None, ...] = ()
     min_rating: int | None = None
     ids: tuple[int, ...] | None = None
+    sources: tuple[str, ...] = ()
 
 
 NULLABLE_SORT_COLUMNS = frozenset({"ideal_output", "label", "split", "rating", "source_line"})
@@ -407,6 +410,8 @@ def filter_sql(
     if flt.min_rating is not None:
         params["min_rating"] = flt.min_rating
         where.append("rating >= :min_rating")
+    if flt.sources:
+        where.append(_in_clause("source", flt.sources, "src", params))
     if flt.ids is not None:
         if not flt.ids:
             where.append("0")

@@ -8,7 +8,9 @@ the UI. What this module adds only maps the view's own conventions onto core cal
   into the key :class:`~studio.core.datasets.Counts` uses (``NONE_KEY``).
 * :func:`bulk_update` maps a Bulk actions menu entry (``"label"``, ``"tags+"``,
   ``"delete"`` ...) to the curation function that does it (one undoable operation).
-* :func:`undo_latest` / :func:`redo_latest` give the undo stack the ``Changes``.
+* :func:`undo_op` / :func:`redo_op` undo / redo one operation by id for the undo
+  stack and give it the ``Changes`` (:func:`undo_latest` / :func:`redo_latest`: the
+  dataset's newest, for callers without an id).
 * :func:`regex_problem` explains a bad search pattern instead of raising.
 
 Nothing here imports Qt.
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from studio.core.datasets import NONE_KEY, Changes, ExampleFilter, compile_regex, curation
+from studio.core.datasets import operations as ops
 from studio.core.db.project import Project
 from studio.core.errors import UserError, ValidationError
 from studio.core.progress import CancelToken, Progress, ProgressCallback
@@ -30,8 +33,10 @@ __all__ = [
     "core_values",
     "count_key",
     "redo_latest",
+    "redo_op",
     "regex_problem",
     "undo_latest",
+    "undo_op",
 ]
 
 UNSET = ""
@@ -112,3 +117,30 @@ def redo_latest(project: Project, dataset_id: int) -> Changes | None:
     """Redo the dataset's most recently undone operation (None: nothing to redo)."""
     summary = curation.redo(project, dataset_id)
     return summary.changes if summary is not None else None
+
+
+def undo_op(project: Project, dataset_id: int, op_id: int, *, cascade: bool = False) -> Changes:
+    """Undo exactly operation ``op_id`` (with ``cascade``, the later ones in its way first).
+
+    Raises :class:`~studio.core.datasets.OperationConflictError` naming the later
+    operations that touched the same examples when ``cascade`` is off.
+    """
+    done = ops.undo_operation(project, dataset_id, op_id, cascade=cascade)
+    return _merged([s.changes for s in done], op_id)
+
+
+def redo_op(project: Project, dataset_id: int, op_id: int) -> Changes:
+    """Redo exactly operation ``op_id`` (raises OperationConflictError when in the way)."""
+    return ops.redo_operation(project, dataset_id, op_id).changes
+
+
+def _merged(parts: Sequence[Changes], op_id: int) -> Changes:
+    """One ``Changes`` for the view from several undone operations (the asked one's text)."""
+    if len(parts) == 1:
+        return parts[0]
+    own = next((c for c in parts if c.op_id == op_id), parts[-1])
+    ids = sorted({i for c in parts for i in c.example_ids})
+    fields = frozenset(f for c in parts for f in c.fields)
+    return Changes(
+        op_id, own.description, tuple(ids), fields, any(c.rows_added_or_removed for c in parts)
+    )

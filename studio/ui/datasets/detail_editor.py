@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.datasets import DatasetInfo, ExampleDetail, HistoryEntry
+from studio.core.datasets.operations import history_line
 from studio.core.models.dataset import SPLITS
 
 QUICK_KEYS = 9
@@ -439,9 +440,8 @@ class DetailEditor(QWidget):
         self.set_label_and_status(detail.label, detail.status)
         self.history.clear()
         for h in history:
-            field = "deleted row" if h.field == "__row__" else h.field
-            before = "…" if h.field == "__row__" else _short(h.before)
-            self.history.addItem(f"{h.at[:19]}  {h.actor}: {field} {before} → {_short(h.after)}")
+            # What the operation did ("added by: Import 1,204 examples from a.csv")
+            self.history.addItem(f"{h.at[:19]}  {h.actor}: {history_line(h)}")
         self._loading = False
         self._set_dirty(False)
 
@@ -565,9 +565,3 @@ class DetailEditor(QWidget):
             return True
         return super().eventFilter(watched, event)
 
-
-def _short(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    s = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return s if len(s) <= 40 else s[:39] + "…"

@@ -144,8 +144,10 @@ class SplitDialog(QDialog):
                             self.context,
                             ch.op_id,
                             ch.description,
-                            undo_fn=lambda _op: da.undo_latest(project, ds),
-                            redo_fn=lambda _op: da.redo_latest(project, ds),
+                            undo_fn=lambda op, cascade=False: da.undo_op(
+                                project, ds, op, cascade=cascade
+                            ),
+                            redo_fn=lambda op: da.redo_op(project, ds, op),
                         )
                     )
             kept = (

@@ -177,7 +177,8 @@ class DatasetsView(QWidget):
         self.bulk_button.setMenu(bulk_menu)
         self.split_button = QPushButton("Split…", self)
         self.dupes_button = QPushButton("Duplicates && leaks…", self)
-        for b in (self.import_button, self.split_button, self.dupes_button):
+        self.history_button = QPushButton("History…", self)  # undo any operation by id
+        for b in (self.import_button, self.split_button, self.dupes_button, self.history_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.bulk_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.attribution = QLabel(self)
@@ -190,6 +191,7 @@ class DatasetsView(QWidget):
         bar.addWidget(self.bulk_button)
         bar.addWidget(self.split_button)
         bar.addWidget(self.dupes_button)
+        bar.addWidget(self.history_button)
         bar.addStretch(1)
         bar.addWidget(self.attribution)
 
@@ -262,6 +264,7 @@ class DatasetsView(QWidget):
         self.import_button.clicked.connect(self.open_import_dialog)
         self.split_button.clicked.connect(self.open_split_dialog)
         self.dupes_button.clicked.connect(self.open_duplicates_dialog)
+        self.history_button.clicked.connect(self.open_history_dialog)
         self.filter_bar.filter_changed.connect(self._filter_changed)
         self.filter_bar.search.returnPressed.connect(self._search_entered)
         self.model.sort_requested.connect(lambda _k, _d: self.requery())
@@ -314,6 +317,7 @@ class DatasetsView(QWidget):
         has = bool(datasets)
         for w in (self.bulk_button, self.split_button, self.dupes_button, self.tabs):
             w.setEnabled(has)
+        self.history_button.setEnabled(has)
         self.empty_hint.setVisible(enabled and not has)
         if not has:
             self.dataset = None
@@ -621,10 +625,10 @@ class DatasetsView(QWidget):
             self.context,
             changes.op_id,
             changes.description,
-            # The core undoes the dataset's newest operation: the same one, because every
-            # change made in this view is pushed here in the order it was made
-            undo_fn=lambda _op: da.undo_latest(project, ds),
-            redo_fn=lambda _op: da.redo_latest(project, ds),
+            # Exactly this operation, by id: an import or a CLI change made since is not
+            # touched (a later change of the same examples makes the core refuse)
+            undo_fn=lambda op, cascade=False: da.undo_op(project, ds, op, cascade=cascade),
+            redo_fn=lambda op: da.redo_op(project, ds, op),
             on_applied=self._undo_applied,
             on_started=self._undo_started,
         )
@@ -788,6 +792,17 @@ class DatasetsView(QWidget):
         dlg.finished_split.connect(
             lambda: self.reload_datasets(self.dataset.id if self.dataset else None)
         )
+        dlg.exec()
+        self.table.setFocus()
+
+    def open_history_dialog(self) -> None:
+        """History: every operation of the dataset (imports and CLI changes too), undoable."""
+        if self.dataset is None:
+            return
+        from studio.ui.datasets.history_dialog import HistoryDialog
+
+        dlg = HistoryDialog(self.context, self.dataset.id, self.dataset.name, parent=self)
+        dlg.changed.connect(lambda: self.reload_datasets(self.dataset.id if self.dataset else None))
         dlg.exec()
         self.table.setFocus()
 

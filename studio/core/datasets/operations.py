@@ -1,0 +1,275 @@
+"""Undo and redo by operation id, and the list of a dataset's operations.
+
+Every change to a dataset is one ``operation`` row with its change set in
+``example_history`` (see :mod:`studio.core.datasets.curation`). The app's undo stack
+and ``studio dataset undo --op ID`` undo *that* operation, not merely the dataset's
+newest one: a label set before an import is undone while the import stays.
+
+Undoing an operation that later operations touched (the same example and field, or
+rows one of them created or deleted) would silently overwrite their work, so it is
+refused with :class:`OperationConflictError` naming them — unless the caller asks to
+undo them first (``cascade=True``; the app asks the user before doing so). Redo has
+the mirror rule: the operation must not overlap an earlier one that is still undone,
+nor a later one that is done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from studio.core.datasets._db import ROW_FIELD, read_conn, require_dataset, write_tx
+from studio.core.datasets.curation import OpSummary, _apply, _summary
+from studio.core.datasets.service import HistoryEntry
+from studio.core.db.project import Project
+from studio.core.errors import NotFoundError, UserError
+
+
+@dataclass(frozen=True)
+class OperationInfo:
+    """One operation of a dataset, as ``studio dataset history`` lists it.
+
+    Attributes:
+        id: the operation id (``studio dataset undo --op ID``).
+        kind: ``import``, ``set_label``, ``set_status``, ``add_tag``, ``split``, ``edit`` ...
+        description: what it did ("Import 1,204 examples from a.csv").
+        count: how many examples it changed.
+        actor: who made it.
+        at: when (UTC, as stored).
+        undone: whether it is currently undone (redo brings it back).
+    """
+
+    id: int
+    kind: str
+    description: str
+    count: int
+    actor: str
+    at: str
+    undone: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's JSON shape."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "description": self.description,
+            "count": self.count,
+            "actor": self.actor,
+            "at": self.at,
+            "undone": self.undone,
+        }
+
+
+class OperationConflictError(UserError):
+    """Undo/redo refused because other operations touched the same examples.
+
+    Attributes:
+        op_id: the operation asked for.
+        blockers: the operations in the way, as (id, description), newest first.
+    """
+
+    def __init__(self, message: str, op_id: int, blockers: list[tuple[int, str]]) -> None:
+        super().__init__(message, where=f"operation {op_id}")
+        self.op_id = op_id
+        self.blockers = blockers
+
+
+class OperationStateError(UserError):
+    """Undo of an operation already undone, or redo of one that is not (nothing to do)."""
+
+
+def list_operations(project: Project, dataset_id: int) -> list[OperationInfo]:
+    """The dataset's operations, newest first (undone ones flagged)."""
+    with read_conn(project) as conn:
+        require_dataset(conn, dataset_id)
+        rows = conn.execute(
+            text(
+                "SELECT id, kind, description, count, actor, at, undone FROM operation "
+                "WHERE dataset_id = :d ORDER BY id DESC"
+            ),
+            {"d": dataset_id},
+        ).all()
+    return [
+        OperationInfo(int(r[0]), r[1], r[2], int(r[3]), r[4], str(r[5]), bool(r[6]))
+        for r in rows
+    ]
+
+
+def _operation(conn: Connection, dataset_id: int, op_id: int) -> tuple[str, bool]:
+    row = conn.execute(
+        text("SELECT description, undone FROM operation WHERE id = :o AND dataset_id = :d"),
+        {"o": op_id, "d": dataset_id},
+    ).first()
+    if row is None:
+        raise NotFoundError(
+            f"Operation {op_id} does not exist in this dataset (a newer change may have "
+            "discarded it from the redo list); `studio dataset history` lists the operations.",
+            where="op",
+        )
+    return str(row[0]), bool(row[1])
+
+
+def _overlapping(conn: Connection, dataset_id: int, op_id: int, *, for_redo: bool) -> list[int]:
+    """Operations in the way of undoing (or redoing) ``op_id``, newest first.
+
+    Two operations overlap when their change sets share an example and either the
+    same field or a created/deleted row (``__row__``).
+    """
+    which = "(o.id > :op AND o.undone = 0)"
+    if for_redo:
+        which = f"({which} OR (o.id < :op AND o.undone = 1))"
+    raw: Any = conn.connection.driver_connection
+    rows = raw.execute(
+        "SELECT DISTINCT b.op_id FROM example_history a "
+        "JOIN example_history b ON b.example_id = a.example_id AND b.op_id != a.op_id "
+        "JOIN operation o ON o.id = b.op_id "
+        f"WHERE a.op_id = :op AND o.dataset_id = :d AND {which} "
+        "AND (a.field = b.field OR a.field = :row OR b.field = :row) "
+        "ORDER BY b.op_id DESC",
+        {"op": op_id, "d": dataset_id, "row": ROW_FIELD},
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def _describe(conn: Connection, ids: list[int]) -> list[tuple[int, str]]:
+    out = []
+    for i in ids:
+        desc = conn.execute(
+            text("SELECT description FROM operation WHERE id = :o"), {"o": i}
+        ).scalar_one()
+        out.append((i, str(desc)))
+    return out
+
+
+def _conflict(verb: str, op_id: int, desc: str, blockers: list[tuple[int, str]]) -> str:
+    names = "; ".join(f"{i} ({d})" for i, d in blockers)
+    if verb == "undo":
+        return (
+            f"Cannot undo operation {op_id} ({desc}): later operations changed the same "
+            f"examples: {names}. Undo those first."
+        )
+    return (
+        f"Cannot redo operation {op_id} ({desc}): it overlaps operations {names}; "
+        "redo earlier ones (or undo later ones) first."
+    )
+
+
+def undo_operation(
+    project: Project, dataset_id: int, op_id: int | None = None, *, cascade: bool = False
+) -> list[OpSummary]:
+    """Undo one operation by id (the newest done one when ``op_id`` is None).
+
+    Args:
+        cascade: also undo, first and newest first, every later operation that
+            touched the same examples (otherwise they make this raise).
+
+    Returns:
+        What was undone, in the order it was undone (empty: nothing to undo).
+
+    Raises:
+        OperationConflictError: later operations touched the same examples (names them).
+        NotFoundError: no such operation in this dataset.
+        OperationStateError: the operation is already undone.
+    """
+    with write_tx(project) as conn:
+        require_dataset(conn, dataset_id)
+        if op_id is None:
+            row = conn.execute(
+                text(
+                    "SELECT id FROM operation WHERE dataset_id = :d AND undone = 0 "
+                    "ORDER BY id DESC LIMIT 1"
+                ),
+                {"d": dataset_id},
+            ).first()
+            if row is None:
+                return []
+            op_id = int(row[0])
+        desc, undone = _operation(conn, dataset_id, op_id)
+        if undone:
+            raise OperationStateError(
+                f"Operation {op_id} ({desc}) is already undone.", where="op"
+            )
+        blockers = _overlapping(conn, dataset_id, op_id, for_redo=False)
+        order = [op_id]
+        if blockers and not cascade:
+            raise OperationConflictError(
+                _conflict("undo", op_id, desc, _describe(conn, blockers)),
+                op_id,
+                _describe(conn, blockers),
+            )
+        if blockers:
+            # The closure: operations in the way of the ones in the way, too
+            todo, seen = list(blockers), {op_id}
+            while todo:
+                b = todo.pop()
+                if b in seen:
+                    continue
+                seen.add(b)
+                todo.extend(_overlapping(conn, dataset_id, b, for_redo=False))
+            order = sorted(seen, reverse=True)
+        out = []
+        for o in order:
+            changes = _apply(conn, o, dataset_id, forward=False)
+            out.append(_summary(conn, o, changes))
+        return out
+
+
+def redo_operation(project: Project, dataset_id: int, op_id: int) -> OpSummary:
+    """Re-apply one undone operation by id.
+
+    Raises:
+        OperationConflictError: an earlier undone or a later done operation overlaps it.
+        NotFoundError: no such operation (a newer change discards undone ones).
+        OperationStateError: the operation is not undone.
+    """
+    with write_tx(project) as conn:
+        require_dataset(conn, dataset_id)
+        desc, undone = _operation(conn, dataset_id, op_id)
+        if not undone:
+            raise OperationStateError(f"Operation {op_id} ({desc}) is not undone.", where="op")
+        blockers = _overlapping(conn, dataset_id, op_id, for_redo=True)
+        if blockers:
+            described = _describe(conn, blockers)
+            raise OperationConflictError(
+                _conflict("redo", op_id, desc, described), op_id, described
+            )
+        changes = _apply(conn, op_id, dataset_id, forward=True)
+        return _summary(conn, op_id, changes)
+
+
+_FIELD_NAMES = {
+    "input_json": "input",
+    "conversation_json": "conversation",
+    "tools_json": "tools",
+    "ideal_output": "ideal output",
+    "output_kind": "output kind",
+    "system_prompt": "system prompt",
+    "split_locked": "frozen in test",
+}
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    import json
+
+    s = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return s if len(s) <= 40 else s[:39] + "…"
+
+
+def history_line(entry: HistoryEntry) -> str:
+    """One example's history entry as a sentence with what its operation did.
+
+    A created row reads "added by: Import 1,204 examples from a.csv", a deleted one
+    "deleted by: Delete 3 examples" (not "deleted row" for an import); a field change
+    "label: a → b (Set label "b" on 3 examples)". Undone operations say so.
+    """
+    undone = " [undone]" if entry.undone else ""
+    op = entry.description or entry.op_kind
+    if entry.field == ROW_FIELD:
+        verb = "added by" if entry.before is None else "deleted by"
+        return f"{verb}: {op}{undone}"
+    name = _FIELD_NAMES.get(entry.field, entry.field)
+    return f"{name}: {_short(entry.before)} → {_short(entry.after)} ({op}){undone}"
