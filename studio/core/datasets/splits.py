@@ -295,7 +295,11 @@ def _move_message(moved: int, skipped_locked: int, skipped_not_test: int) -> str
 
 
 def move_test_to_train(
-    project: Project, dataset_id: int, test_ids: list[int] | tuple[int, ...], *, unlock: bool = False
+    project: Project,
+    dataset_id: int,
+    test_ids: list[int] | tuple[int, ...],
+    *,
+    unlock: bool = False,
 ) -> MoveResult:
     """Move test examples to train (one undoable operation), saying what was skipped.
 
@@ -323,7 +327,8 @@ def move_test_to_train(
         skipped_not_test = len(ids) - len(in_test)
         if not move:
             msg = _move_message(0, skipped_locked, skipped_not_test)
-            return MoveResult(0, skipped_locked, skipped_not_test, Changes(None, msg, (), frozenset()))
+            nothing = Changes(None, msg, (), frozenset())
+            return MoveResult(0, skipped_locked, skipped_not_test, nothing)
         n = len(move)
         desc = f"Move {n:,} test example{'s' if n != 1 else ''} to train"
         op_id = new_operation(conn, dataset_id, "set_split", desc)
