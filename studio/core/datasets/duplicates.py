@@ -575,7 +575,8 @@ def _near_keeper(
     }
     if keep not in texts:
         raise ValidationError(f"Example {keep} does not exist.", where="keep_id")
-    near, far = [], []
+    near: list[int] = []
+    far: list[int] = []
     for i in others:
         if i not in texts:
             continue  # already gone

@@ -155,6 +155,11 @@ class _ReviewList(QWidget):
         top = item.parent() or item
         return top, top.data(0, ITEM_ROLE), int(chosen) if chosen is not None else None
 
+    def payloads(self) -> list[Any]:
+        """The group (or leak) of every top-level item, in order."""
+        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        return [item.data(0, ITEM_ROLE) for item in items if item is not None]
+
     def remove_children(self, ids: set[int]) -> None:
         """Take the rows of deleted examples out of the groups still listed."""
         for i in range(self.tree.topLevelItemCount()):
@@ -405,17 +410,14 @@ class DuplicatesDialog(QDialog):
         self.leaks.set_enabled(not busy)
 
     def _update_titles(self) -> None:
-        tree = self.dupes.tree
-        groups = [tree.topLevelItem(i).data(0, ITEM_ROLE) for i in range(tree.topLevelItemCount())]
-        dupes = sum(g.duplicates for g in groups)
-        self.tabs.setTabText(0, f"Duplicates ({dupes:,} in {len(groups):,} groups)")
-        self.tabs.setTabText(1, f"Leaks ({self.leaks.tree.topLevelItemCount():,})")
+        dupes, groups, leaks = self.counts()
+        self.tabs.setTabText(0, f"Duplicates ({dupes:,} in {groups:,} groups)")
+        self.tabs.setTabText(1, f"Leaks ({leaks:,})")
 
     def counts(self) -> tuple[int, int, int]:
-        """(duplicates, groups, leaks) as shown: the same figures as ``dataset_stats``."""
-        tree = self.dupes.tree
-        groups = [tree.topLevelItem(i).data(0, ITEM_ROLE) for i in range(tree.topLevelItemCount())]
-        return sum(g.duplicates for g in groups), len(groups), self.leaks.tree.topLevelItemCount()
+        """(duplicates, groups, leaks) as listed: the same figures as ``dataset_stats``."""
+        groups = self.dupes.payloads()
+        return sum(g.duplicates for g in groups), len(groups), len(self.leaks.payloads())
 
     # ------------------------------------------------------------ actions
 
