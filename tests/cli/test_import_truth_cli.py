@@ -142,3 +142,19 @@ def test_bad_rows_are_listed_and_nothing_stored_unless_asked(proj: Path, tmp_pat
     out = json.loads(r.stdout)
     assert out["imported"] == 3 and [x["line"] for x in out["rejected"]] == [3, 5]
     assert [t for t, _ in _texts(proj)] == ["first", "second", "third"]
+
+
+def test_a_stray_quote_closed_later_does_not_swallow_lines(proj: Path, tmp_path: Path) -> None:
+    path = tmp_path / "stray.csv"
+    path.write_text(
+        'text,label\nfine,a\n"stray quote,b\nswallowed,c\n"quoted",d\nlast,e\n',
+        encoding="utf-8",
+    )
+    args = ("dataset", "import", "--project", str(proj), str(path), "--name", "s")
+    r = studio(*args)
+    assert r.returncode == 2
+    assert "line 3 opens a quote that is not closed properly, so lines 3–5" in r.stderr
+    assert _texts(proj) == []
+    r = studio(*args, "--skip-bad-rows")
+    assert r.returncode == 0, r.stderr
+    assert [t for t, _ in _texts(proj)] == ["fine", "last"]

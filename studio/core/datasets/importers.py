@@ -562,7 +562,8 @@ class RecordReader:
 
         # Fields may legitimately exceed csv's 128 KiB default; lines are capped anyway
         csv.field_size_limit(MAX_LINE_BYTES)
-        reader = csv.reader(feed(), delimiter=self.fmt.delimiter or ",")
+        delimiter = self.fmt.delimiter or ","
+        reader = csv.reader(feed(), delimiter=delimiter)
         header: list[str] | None = None
         start = 1
         last_lines: list[str] = []
@@ -581,12 +582,31 @@ class RecordReader:
                     self.columns = header
                     continue
                 rows_seen += 1
+                if start - 1 > record_line and _badly_quoted(last_lines, delimiter):
+                    # A stray quote that a later quote "closed": the lines between
+                    # would silently become one field (csv's lenient mode)
+                    yield RawRecord(
+                        record_line,
+                        None,
+                        f"line {record_line} opens a quote that is not closed properly, so "
+                        f"lines {record_line}–{start - 1} would be read as one row; close "
+                        'the quote (or write a quote inside a quoted field as "")',
+                    )
+                    continue
                 if len(row) != len(header):
+                    # A row over several lines with the wrong field count is most often
+                    # a stray quote that a later quote happened to close
+                    spans = (
+                        f"; it runs on to line {start - 1}: is a quote on line "
+                        f"{record_line} never closed?"
+                        if start - 1 > record_line
+                        else ""
+                    )
                     yield RawRecord(
                         record_line,
                         None,
                         f"line {record_line} has {len(row)} field(s) but the header has "
-                        f"{len(header)} ({_missing_or_extra(row, header)})",
+                        f"{len(header)} ({_missing_or_extra(row, header)}){spans}",
                     )
                     continue
                 yield RawRecord(record_line, dict(zip(header, row, strict=True)))
@@ -628,6 +648,19 @@ class RecordReader:
                 "nothing to import.",
                 where=str(self.fmt.path),
             )
+
+
+def _badly_quoted(lines: list[str], delimiter: str) -> bool:
+    """True when a record's lines break CSV quoting (text after a closing quote).
+
+    Checked only for records over several lines, where a stray quote swallows lines.
+    """
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" not in str(exc)
+    return False
 
 
 def _unclosed_quote_line(lines: list[str], delimiter: str) -> int | None:
