@@ -640,9 +640,12 @@ def merge_duplicates(
         require_dataset(conn, dataset_id)
         drop, far = _near_keeper(conn, dataset_id, keep, others, threshold)
         if not drop:
-            return Changes(None, f"Nothing merged into example {keep}" + _not_similar(
-                far, threshold
-            ), (), frozenset())
+            return Changes(
+                None,
+                f"Nothing merged into example {keep}" + _not_similar(far, threshold),
+                (),
+                frozenset(),
+            )
         ids = sorted([keep, *drop])
         raw: Any = conn.connection.driver_connection
         marks = ",".join("?" * len(ids))
