@@ -268,12 +268,14 @@ class MoveResult:
         skipped_not_test: asked-for rows that were not in test any more (moved,
             deleted or in another split).
         changes: the undoable operation (``op_id`` None when nothing moved).
+        locked_ids: the locked test examples left in test (``skipped_locked`` of them).
     """
 
     moved: int
     skipped_locked: int
     skipped_not_test: int
     changes: Changes
+    locked_ids: tuple[int, ...] = ()
 
     @property
     def message(self) -> str:
@@ -323,12 +325,13 @@ def move_test_to_train(
         in_test = [i for i in ids if i in rows and rows[i][0] == "test"]
         locked = [i for i in in_test if rows[i][1]]
         move = in_test if unlock else [i for i in in_test if not rows[i][1]]
-        skipped_locked = 0 if unlock else len(locked)
+        kept = () if unlock else tuple(locked)
+        skipped_locked = len(kept)
         skipped_not_test = len(ids) - len(in_test)
         if not move:
             msg = _move_message(0, skipped_locked, skipped_not_test)
             nothing = Changes(None, msg, (), frozenset())
-            return MoveResult(0, skipped_locked, skipped_not_test, nothing)
+            return MoveResult(0, skipped_locked, skipped_not_test, nothing, kept)
         n = len(move)
         desc = f"Move {n:,} test example{'s' if n != 1 else ''} to train"
         op_id = new_operation(conn, dataset_id, "set_split", desc)
@@ -360,4 +363,4 @@ def move_test_to_train(
         msg = _move_message(n, skipped_locked, skipped_not_test)
         finish_operation(conn, op_id, n, msg)
         changes = Changes(op_id, msg, tuple(move), frozenset(fields))
-        return MoveResult(n, skipped_locked, skipped_not_test, changes)
+        return MoveResult(n, skipped_locked, skipped_not_test, changes, kept)

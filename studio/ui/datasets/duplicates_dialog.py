@@ -264,6 +264,10 @@ class DuplicatesDialog(QDialog):
             "Move test to train",
             "The test example joins train (a locked one only after you agree to unlock it).",
         )
+        self.leak_move_all = self.leaks.add_action(
+            "Move all to train",
+            "Every listed test example joins train (locked ones only after you agree).",
+        )
         self.leak_drop_train = self.leaks.add_action(
             "Drop the train copy",
             "Delete the chosen train/validation copy (all copies when none is chosen).",
@@ -291,6 +295,7 @@ class DuplicatesDialog(QDialog):
         self.drop.clicked.connect(lambda: self._group_action("drop"))
         self.leak_keep.clicked.connect(lambda: self._leak_action("keep"))
         self.leak_move.clicked.connect(lambda: self._leak_action("move_to_train"))
+        self.leak_move_all.clicked.connect(self.move_all_to_train)
         self.leak_drop_train.clicked.connect(lambda: self._leak_action("drop_train"))
         self.leak_drop_test.clicked.connect(lambda: self._leak_action("drop_test"))
         self.reload()
@@ -446,7 +451,7 @@ class DuplicatesDialog(QDialog):
             # that are not near-duplicates of it (the message says how many)
             gone = set() if action == "keep" else set(changes.example_ids) - {keep_id}
             if action == "keep" or changes.op_id is not None:
-                self._forget(group, gone, None)
+                self._forget(group, gone)
 
         self._run_action(work, lambda c: c, resolved)
 
@@ -457,7 +462,7 @@ class DuplicatesDialog(QDialog):
         _item, group, chosen = cur
         ds = self.info.id
         if action == "move_to_train":
-            self._move_to_train(group, unlock=False)
+            self._move_to_train([group.test_id], unlock=False)
             return
         if action == "drop_train":
             train_ids = [m.train_id for m in group.matches]
@@ -467,52 +472,58 @@ class DuplicatesDialog(QDialog):
             self._run_action(
                 lambda project: core.delete(project, ds, train_ids),
                 lambda c: c,
-                lambda _c: self._forget(group, gone, None),
+                lambda _c: self._forget(group, gone),
             )
             return
         leak = group.matches[0]
         gone = {leak.test_id} if action == "drop_test" else set()
         # keep (tagged reviewed) settles every leak of that test example
-        settled = leak.test_id if action == "keep" else None
+        settled = [leak.test_id] if action == "keep" else []
         self._run_action(
             lambda project: core.resolve_leak(project, ds, leak, action),
             lambda c: c,
             lambda _c: self._forget(group, gone, settled),
         )
 
-    def _move_to_train(self, group: core.LeakGroup, *, unlock: bool) -> None:
-        """Move the test example to train; a locked one only after the user agrees.
+    def _move_to_train(self, test_ids: list[int], *, unlock: bool) -> None:
+        """Move test examples to train; locked ones only after the user agrees.
 
         The message line says how many moved and, for each skipped one, why.
         """
-        ds, test_id = self.info.id, group.test_id
+        ds = self.info.id
 
         def resolved(result: core.MoveResult) -> None:
-            if result.skipped_locked and not unlock:
-                self.message.setText(result.message)
-                if self._ask_unlock(result):
-                    self._move_to_train(group, unlock=True)
-                return
-            # Moved, or no longer in test: either way it is not a leak any more
-            self._forget(group, set(), test_id)
+            # Moved, or no longer in test: either way not a leak any more
+            self._forget(None, set(), set(test_ids) - set(result.locked_ids))
             self.message.setText(
                 result.message + (" Ctrl+Z undoes it." if result.changes.op_id else "")
             )
+            if result.locked_ids and not unlock and self._ask_unlock(result):
+                self._move_to_train(list(result.locked_ids), unlock=True)
 
         self._run_action(
-            lambda project: core.move_test_to_train(project, ds, [test_id], unlock=unlock),
+            lambda project: core.move_test_to_train(project, ds, test_ids, unlock=unlock),
             lambda r: r.changes,
             resolved,
         )
 
+    def move_all_to_train(self) -> None:
+        """Move every listed leaking test example to train (one undoable step)."""
+        ids = [lg.test_id for lg in self.leaks.payloads()]
+        if ids:
+            self._move_to_train(ids, unlock=False)
+
     def _ask_unlock(self, result: core.MoveResult) -> bool:
-        """Ask whether to unlock a locked test example so it can move (Yes/No)."""
+        """Ask whether to unlock locked test examples so they can move (Yes/No)."""
+        n = len(result.locked_ids)
+        them = "this test example" if n == 1 else f"these {n:,} test examples"
+        they = "it is" if n == 1 else "they are"
         answer = QMessageBox.question(
             self,
             "Unlock test example?",
-            f"{result.message}\n\nAn evaluation used this test example, so it is locked in "
-            "test: moving it makes that evaluation's results not comparable with later ones. "
-            "Unlock it and move it to train?",
+            f"{result.message}\n\nAn evaluation used {them}, so {they} locked in test: "
+            f"moving {them} makes that evaluation's results not comparable with later ones. "
+            f"Unlock {them} and move {them} to train?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
@@ -555,13 +566,17 @@ class DuplicatesDialog(QDialog):
 
         self.context.runner.run(lambda: work(project), on_done=done, on_error=failed, db=True)
 
-    def _forget(self, done_item: Any, gone: set[int], settled_test: int | None) -> None:
-        """Drop the resolved item, and every group or leak it settled or emptied."""
+    def _forget(self, done_item: Any, gone: set[int], settled: Iterable[int] = ()) -> None:
+        """Drop the resolved item, and every group or leak it settled or emptied.
+
+        ``settled``: test examples that are no longer leaks (moved, or tagged reviewed).
+        """
+        settled_tests = set(settled)
         self.dupes.remove_where(lambda g: g is done_item or len(set(g.example_ids) - gone) < 2)
         self.leaks.remove_where(
             lambda lg: (
                 lg.test_id in gone
-                or lg.test_id == settled_test
+                or lg.test_id in settled_tests
                 or not {m.train_id for m in lg.matches} - gone
             )
         )

@@ -126,3 +126,49 @@ def test_move_test_to_train_locked_asks_to_unlock(
     assert dlg.message.text().startswith("Moved 1 test example to train.")
     assert core.get_example(project, ids[7]).split == "train"
     assert dlg.tabs.tabText(1) == "Leaks (3)"
+
+
+def test_move_all_to_train_counts_moved_and_locked(
+    qtbot: QtBot,
+    view: DatasetsView,
+    project: Project,
+    idle: Callable[[], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ds = view.dataset.id
+    ids = _leak_setup(project, ds)
+    core.lock_test_split(project, ds)
+    # A fourth leak whose test example joined test after the lock
+    text = str(core.get_example(project, ids[7]).inputs["text"])
+    core.update_example(project, ids[8], inputs={"text": text + "?"})
+    curation.set_split(project, ds, [ids[8]], "train")
+    curation.set_split(project, ds, [ids[7]], "test")
+    dlg = _open(qtbot, view)
+    assert dlg.tabs.tabText(1) == "Leaks (4)"
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def question(_parent: object, _title: str, text: str, *_a: object) -> object:
+        asked.append(text)
+        return answers[len(asked) - 1]
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    with qtbot.waitSignal(dlg.resolved, timeout=10000):
+        qtbot.mouseClick(dlg.leak_move_all, Qt.MouseButton.LeftButton)
+    # The unlocked one moved; the three locked ones stayed, and the dialog says so
+    assert dlg.message.text().startswith(
+        "Moved 1 test example to train; 3 skipped: locked because an evaluation used them"
+    )
+    assert "these 3 test examples" in asked[0]
+    assert dlg.tabs.tabText(1) == "Leaks (3)"
+    assert core.get_example(project, ids[7]).split == "train"
+    assert all(core.get_example(project, i).split == "test" for i in (ids[0], ids[2], ids[4]))
+    # Again, and this time the user unlocks them
+    qtbot.mouseClick(dlg.leak_move_all, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dlg.tabs.tabText(1) == "Leaks (0)", timeout=10000)
+    idle()
+    assert dlg.message.text().startswith("Moved 3 test examples to train.")
+    for i in (ids[0], ids[2], ids[4]):
+        ex = core.get_example(project, i)
+        assert ex.split == "train" and not ex.split_locked
+    assert view.context.undo_stack.count() == 2  # one step per move
