@@ -1,4 +1,4 @@
-"""``studio dataset import`` tells the truth (ISSUE-11 §3): encodings, an unclosed
+"""``studio dataset import`` tells the truth: encodings, an unclosed
 quote, a header without rows, bad rows listed with nothing stored unless asked."""
 
 from __future__ import annotations

@@ -395,7 +395,7 @@ def _groups(
     text. Rows are taken oldest first (rows are loaded in id order), so a group's
     keeper is its smallest id. Nothing chains: a row similar only to a *member* is not
     pulled in (it starts or joins another group), which is what makes "drop the others"
-    safe (union-find joined 21 banking77 paraphrases into one group, see ISSUE-11 §4).
+    safe (union-find chained up to 21 banking77 rows into one group).
     """
     neighbours: dict[int, dict[int, float]] = defaultdict(dict)
     for i, j, s in pairs:  # i, j: representative row indexes of distinct texts

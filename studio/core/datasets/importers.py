@@ -139,7 +139,7 @@ def _detect_encoding(path: Path, head: bytes) -> tuple[str, list[str]]:
     if _reads_as_western(head):
         # charset-normalizer scores cp1250/cp1257 as high as cp1252 on short Western
         # text ("Jalapeño £3" came out as cp1257 or cp1250: ñ → ń, £ → Ł), so Western
-        # text that Windows-1252 reads cleanly is taken as Windows-1252 (ISSUE-11 §3)
+        # text that Windows-1252 reads cleanly is taken as Windows-1252
         enc = "cp1252"
     else:
         from charset_normalizer import from_bytes

@@ -239,7 +239,7 @@ def dataset_stats(
     }
     if with_duplicates:
         groups, leaks = analyse(project, info.id, progress, cancel)
-        # The one definition the dialog and the CLI show too (ISSUE-11 §4): rows that
+        # The one definition the dialog and the CLI show too: rows that
         # "drop the others" would delete, keeper-centred groups, leaking test examples
         result["duplicates"] = sum(g.duplicates for g in groups)
         result["duplicate_groups"] = len(groups)

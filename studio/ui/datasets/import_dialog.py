@@ -88,7 +88,7 @@ class ImportDialog(QDialog):
         browse = QPushButton("Choose file…", self)
         browse.clicked.connect(self._browse)
         # Enter previews the typed path; the filter takes the key so it never reaches the
-        # dialog's default button (Import) with a guessed mapping (ISSUE-11 §3)
+        # dialog's default button (Import) with a guessed mapping
         self.path_edit.installEventFilter(self)
         self.encoding_combo = QComboBox(self)
         self.encoding_combo.addItem(DETECT, None)

@@ -1,5 +1,5 @@
 """Near-duplicate groups are keeper-centred (no chaining), one count everywhere, and
-"move test to train" / "drop the others" do what they say (ISSUE-11 §4).
+"move test to train" / "drop the others" do what they say.
 
 Figures are checked against independent computations: rapidfuzz's all-pairs ``cdist``
 on the normalised texts (brute force, no MinHash/LSH) and hand-built examples.

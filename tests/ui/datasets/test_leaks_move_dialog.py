@@ -1,5 +1,5 @@
 """Leaks dialog: "Move test to train" moves or says why not, offering to unlock; the
-dialog's counts are the stats' counts (ISSUE-11 §4)."""
+dialog's counts are the stats' counts."""
 
 from __future__ import annotations
 
