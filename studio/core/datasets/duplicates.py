@@ -511,6 +511,9 @@ def find_duplicates(
 ) -> list[DuplicateGroup]:
     """Groups of exact and near-duplicate examples (rejected examples are ignored).
 
+    Each group is a kept row (its first, oldest id) and the rows within ``threshold``
+    of it; groups never chain (see :func:`_groups`).
+
     Groups whose members all carry the ``dup-reviewed`` tag (resolved with "keep")
     are left out unless ``include_reviewed``. Sorted by size, then similarity.
     """
