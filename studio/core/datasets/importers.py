@@ -35,6 +35,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
+from studio.core.datasets.encodings import check_encoding, encoding_label, reads_as_western
 from studio.core.errors import UserError
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -104,28 +105,6 @@ def _too_long(path: Path, line: int, size: int) -> str:
     )
 
 
-# Characters Windows-1252 gives Western European text: the Latin-1 letters (not × ÷),
-# the Œ/Š/Ž/Ÿ letters and the punctuation and currency signs typed in Western text.
-# Central/Eastern European text read as Windows-1252 shows signs outside this set
-# (Polish ą ł ż in cp1250 read as ¹ ³ ¿), so it is left to charset-normalizer.
-_WESTERN = frozenset(
-    [chr(c) for c in range(0xC0, 0x100) if c not in (0xD7, 0xF7)]
-    + list("ŒœŠšŽžŸƒ£€¥¢°§©®«»‘’‚“”„–—…•™·¡¿\xa0½¼¾ªº")
-)
-
-
-def _reads_as_western(head: bytes) -> bool:
-    """True when ``head`` decodes as Windows-1252 into plausible Western text."""
-    # A multi-byte character cut at the end of the sniffed head is irrelevant here:
-    # cp1252 is one byte per character.
-    try:
-        decoded = head.decode("cp1252")
-    except UnicodeDecodeError:
-        return False  # a byte cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-    others = {ch for ch in decoded if ord(ch) > 0x7E and ch not in "\r\n\t"}
-    return bool(others) and others <= _WESTERN
-
-
 def _detect_encoding(path: Path, head: bytes) -> tuple[str, list[str]]:
     for bom, name in _BOMS:
         if head.startswith(bom):
@@ -136,7 +115,7 @@ def _detect_encoding(path: Path, head: bytes) -> tuple[str, list[str]]:
         return "utf-8", []
     except UnicodeDecodeError:
         pass
-    if _reads_as_western(head):
+    if reads_as_western(head):
         # charset-normalizer scores cp1250/cp1257 as high as cp1252 on short Western
         # text ("Jalapeño £3" came out as cp1257 or cp1250: ñ → ń, £ → Ł), so Western
         # text that Windows-1252 reads cleanly is taken as Windows-1252
@@ -157,54 +136,6 @@ def _detect_encoding(path: Path, head: bytes) -> tuple[str, list[str]]:
         "the preview for wrong characters and choose another encoding if needed, or save "
         "the file as UTF-8."
     ]
-
-
-ENCODING_CHOICES: tuple[tuple[str, str], ...] = (
-    ("utf-8", "Unicode (UTF-8)"),
-    ("cp1252", "Western European (Windows-1252)"),
-    ("latin-1", "Western European (ISO-8859-1)"),
-    ("iso8859-15", "Western European (ISO-8859-15)"),
-    ("mac-roman", "Western European (Mac Roman)"),
-    ("cp1250", "Central European (Windows-1250)"),
-    ("cp1251", "Cyrillic (Windows-1251)"),
-    ("cp1257", "Baltic (Windows-1257)"),
-    ("cp1253", "Greek (Windows-1253)"),
-    ("cp1254", "Turkish (Windows-1254)"),
-    ("utf-16", "Unicode (UTF-16)"),
-    ("shift_jis", "Japanese (Shift JIS)"),
-    ("gb18030", "Chinese (GB18030)"),
-    ("big5", "Traditional Chinese (Big5)"),
-    ("euc-kr", "Korean (EUC-KR)"),
-)
-"""Encodings offered by the import dialog's picker (any Python codec name works too)."""
-
-
-def encoding_label(encoding: str) -> str:
-    """A readable name for ``encoding`` ("Western European (Windows-1252)")."""
-    name = codecs.lookup(encoding).name
-    for enc, label in ENCODING_CHOICES:
-        if codecs.lookup(enc).name == name:
-            return label
-    return f"{name} encoding"
-
-
-def check_encoding(encoding: str, where: str = "encoding") -> str:
-    """The canonical codec name of a user-chosen encoding.
-
-    Raises:
-        UserError: Python has no such text encoding.
-    """
-    try:
-        info = codecs.lookup(encoding.strip())
-    except (LookupError, ValueError):
-        info = None
-    if info is None or not getattr(info, "_is_text_encoding", True):
-        raise UserError(
-            f'"{encoding}" is not a text encoding Studio knows; try utf-8, cp1252 (Western '
-            "European), latin-1, cp1250 or cp1251.",
-            where=where,
-        )
-    return info.name
 
 
 def _first_text_line(text_head: str) -> str:

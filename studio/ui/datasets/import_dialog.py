@@ -39,12 +39,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core import datasets as core
-from studio.core.datasets.importers import (
-    ENCODING_CHOICES,
-    Preview,
-    encoding_label,
-    preview_file,
-)
+from studio.core.datasets.encodings import ENCODING_CHOICES, encoding_label
+from studio.core.datasets.importers import Preview, preview_file
 from studio.core.datasets.importing import ImportResult, import_file
 from studio.core.datasets.mapping import ImportMapping, auto_mapping
 from studio.core.errors import UserError

@@ -20,6 +20,10 @@ def test_central_european_and_cyrillic_files_are_not_forced_to_cp1252(write: Wri
     pv = preview_file(polish)
     assert pv.encoding == "cp1250"
     assert [r["text"] for r in pv.rows] == ["Zażółć gęślą jaźń", "Łódź jest piękna"]
+    short = write("pl2.csv", "text\nmoże być\n", "cp1250")  # ż read as cp1252 is "¿"
+    assert preview_file(short).encoding != "cp1252"
+    spanish = write("es.csv", "text\n¿Qué tal? ¡Hola señor!\n", "cp1252")
+    assert preview_file(spanish).rows == [{"text": "¿Qué tal? ¡Hola señor!"}]
     russian = write("ru.csv", "text\nМой перевод не прошёл\nГде моя карта\n", "cp1251")
     pv = preview_file(russian)
     assert pv.encoding == "cp1251"
