@@ -83,8 +83,8 @@ class _ReviewList(QWidget):
         super().__init__(parent)
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["#", "Input", "Label", "Split", "Similarity"])
-        self.tree.setColumnWidth(0, 190)
-        self.tree.setColumnWidth(1, 430)
+        for column, width in enumerate((220, 400, 150, 70)):
+            self.tree.setColumnWidth(column, width)
         self.tree.setUniformRowHeights(True)
         self.hint = QLabel(hint, self)
         self.hint.setWordWrap(True)
@@ -366,11 +366,11 @@ class DuplicatesDialog(QDialog):
             )
         self.leaks.tree.clear()
         for lg in analysis.leaks:
-            copies = ", ".join(f"{m.train_split} {m.train_id}" for m in lg.matches[:3])
-            more = f" and {len(lg.matches) - 3} more" if len(lg.matches) > 3 else ""
+            first = lg.matches[0]
+            more = f" +{len(lg.matches) - 1}" if len(lg.matches) > 1 else ""
             self.leaks.add_item(
                 [
-                    f"test {lg.test_id} ↔ {copies}{more}",
+                    f"test {lg.test_id} ↔ {first.train_split} {first.train_id}{more}",
                     _similarity(lg.similarity, lg.exact),
                     "",
                     "",
