@@ -313,13 +313,13 @@ def move_test_to_train(
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
         raw: Any = conn.connection.driver_connection
-        marks = ",".join("?" * len(ids)) or "NULL"
+        load_id_set(conn, ids)  # a temp table: any number of ids ("Move all")
         rows = {
             r[0]: (r[1], bool(r[2]))
             for r in raw.execute(
-                f"SELECT id, split, split_locked FROM example WHERE dataset_id = ? "
-                f"AND id IN ({marks})",
-                (dataset_id, *ids),
+                "SELECT id, split, split_locked FROM example WHERE dataset_id = ? "
+                "AND id IN (SELECT id FROM _sel_ids)",
+                (dataset_id,),
             )
         }
         in_test = [i for i in ids if i in rows and rows[i][0] == "test"]
