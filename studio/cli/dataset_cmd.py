@@ -4,8 +4,8 @@ Curation (``rows``, ``show``, ``label``, ``status``, ``tag``, ``history``, ``und
 :mod:`studio.cli.dataset_curate_cmd`; ``export`` in :mod:`studio.cli.export_cmd`.
 
 Exit codes: 0 ok; 1 a check failed (``import --all-or-nothing`` with rejected rows);
-2 bad input (unreadable file, missing column, fraction out of range), with a message
-naming the file, line or flag.
+2 bad input (unreadable file, missing column, fraction out of range, rows that cannot be
+imported without ``--skip-bad-rows``), with a message naming the file, line or flag.
 """
 
 from __future__ import annotations
@@ -85,6 +85,17 @@ def register(sub: Any) -> None:
         action="store_true",
         help="import nothing (exit 1) if any row is rejected",
     )
+    imp.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="import the good rows and list the bad ones (default: a bad row imports "
+        "nothing, lists the bad rows and exits 2)",
+    )
+    imp.add_argument(
+        "--encoding",
+        metavar="ENC",
+        help="the file's text encoding, e.g. utf-8, cp1252, latin-1 (default: detected)",
+    )
     imp.add_argument("--json", action="store_true", help="print the result as JSON")
     imp.set_defaults(func=_import)
 
@@ -134,7 +145,7 @@ def _import(args: argparse.Namespace) -> int:
     from studio.core.datasets.mapping import auto_mapping
 
     path = Path(args.path)
-    preview = preview_file(path)
+    preview = preview_file(path, encoding=args.encoding)
     mapping = auto_mapping(preview)
     if args.input_field:
         mapping.input_fields = list(args.input_field)
@@ -170,9 +181,18 @@ def _import(args: argparse.Namespace) -> int:
         )
     project = open_project_arg(args.project)
     try:
-        result = import_file(project, path, args.name, mapping, all_or_nothing=args.all_or_nothing)
+        result = import_file(
+            project,
+            path,
+            args.name,
+            mapping,
+            all_or_nothing=not args.skip_bad_rows,
+            encoding=args.encoding,
+        )
     finally:
         project.close()
+    if result.rejected and not args.skip_bad_rows and not args.all_or_nothing:
+        return _bad_rows(args, path, result)
     if args.json:
         print_json(result.to_json())
     else:
@@ -192,6 +212,23 @@ def _import(args: argparse.Namespace) -> int:
     if args.all_or_nothing and result.rejected:
         return EXIT_CHECK_FAILED
     return EXIT_OK
+
+
+def _bad_rows(args: argparse.Namespace, path: Path, result: Any) -> int:
+    """Nothing was stored: list the bad rows by line and say how to go on (exit 2)."""
+    from studio.cli.common import EXIT_BAD_INPUT
+
+    if args.json:
+        print_json(result.to_json())
+    n = len(result.rejected)
+    rows = f"{n} row{'s' if n != 1 else ''}"
+    eprint(f"studio: {path}: {rows} cannot be imported; nothing was imported:")
+    for r in result.rejected[:50]:
+        eprint(f"  {path}: {r.reason}")
+    if n > 50:
+        eprint(f"  … and {n - 50} more")
+    eprint("Fix these lines, or pass --skip-bad-rows to import the good rows only.")
+    return EXIT_BAD_INPUT
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -249,7 +286,7 @@ def _stats(args: argparse.Namespace) -> int:
     )
     print(
         f"  duplicates: {stats['duplicates']} in {stats['duplicate_groups']} group(s); "
-        f"leaks: {stats['leaks']}"
+        f"leaks: {stats['leaks']} test example(s) with a copy in train/validation"
     )
     tl = stats["token_lengths"]
     print(f"  tokens per example ({tl['method']}): median {tl['median']}, max {tl['max']}")

@@ -157,19 +157,14 @@ def test_all_or_nothing_exit_1_and_nothing_imported(
     assert "line 2 is not valid JSON" in result["rejected"][0]["reason"]
     code, out, _ = run(capsys, "dataset", "list", "--project", proj, "--json")
     assert json.loads(out) == []
-    # without --all-or-nothing the good rows go in, exit 0
-    code, out, _ = run(
-        capsys,
-        "dataset",
-        "import",
-        "--project",
-        proj,
-        str(path),
-        "--name",
-        "b",
-        "--label-field",
-        "label",
-    )
+    # without a flag nothing is stored either: the bad rows are listed, exit 2
+    args = ["dataset", "import", "--project", proj, str(path), "--name", "b"]
+    code, out, err = run(capsys, *args, "--label-field", "label")
+    assert code == 2 and "line 2 is not valid JSON" in err and "--skip-bad-rows" in err
+    code, out, _ = run(capsys, "dataset", "list", "--project", proj, "--json")
+    assert json.loads(out) == []
+    # --skip-bad-rows: the good rows go in, exit 0
+    code, out, _ = run(capsys, *args, "--label-field", "label", "--skip-bad-rows")
     assert code == 0 and "Imported 2" in out and "line 2" in out
 
 

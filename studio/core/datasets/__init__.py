@@ -67,14 +67,19 @@ Splits (``splits``)
         move_locked=False) -> SplitResult(train, validation, test, kept_locked, moved,
         changes)
     lock_test_split(project, dataset_id) -> int; split_counts(project, dataset_id)
+    move_test_to_train(project, dataset_id, ids, *, unlock=False) -> MoveResult(moved,
+        skipped_locked, skipped_not_test, changes, message)
 
 Duplicates and leaks (``duplicates``; threshold 0.90, measured on banking77)
     find_duplicates(project, dataset_id, progress, cancel) -> [DuplicateGroup(
-        example_ids, similarity, exact)]
+        example_ids, similarity, exact, similarities)]: keeper-centred, never chained
+        (example_ids[0] is the keeper; every member is within the threshold of it)
     find_leaks(project, dataset_id, progress, cancel) -> [Leak(test_id, train_id,
         similarity, exact, train_split)]; analyse(...) -> (groups, leaks)
+    group_leaks(leaks) -> [LeakGroup(test_id, matches)]: the leak count is its length
     keep_group / drop_duplicates / merge_duplicates(project, dataset_id, ids,
-        keep_id=None) -> Changes; resolve_leak(project, dataset_id, leak, action)
+        keep_id=None, *, threshold) -> Changes (only rows within the threshold of
+        the kept one go); resolve_leak(project, dataset_id, leak, action)
 
 Stats (``stats``)
     dataset_stats(project, name_or_id, *, with_duplicates=True, with_tokens=True) ->
@@ -120,10 +125,12 @@ from studio.core.datasets.duplicates import (
     DEFAULT_THRESHOLD,
     DuplicateGroup,
     Leak,
+    LeakGroup,
     analyse,
     drop_duplicates,
     find_duplicates,
     find_leaks,
+    group_leaks,
     keep_group,
     merge_duplicates,
     resolve_leak,
@@ -165,7 +172,14 @@ from studio.core.datasets.service import (
     rename_dataset,
     update_dataset,
 )
-from studio.core.datasets.splits import SplitResult, lock_test_split, split_counts, split_dataset
+from studio.core.datasets.splits import (
+    MoveResult,
+    SplitResult,
+    lock_test_split,
+    move_test_to_train,
+    split_counts,
+    split_dataset,
+)
 from studio.core.datasets.stats import (
     TokenLengths,
     dataset_stats,
@@ -191,6 +205,8 @@ __all__ = [
     "ImportMapping",
     "ImportResult",
     "Leak",
+    "LeakGroup",
+    "MoveResult",
     "OpSummary",
     "OperationConflictError",
     "OperationInfo",
@@ -220,6 +236,7 @@ __all__ = [
     "find_leaks",
     "get_dataset",
     "get_example",
+    "group_leaks",
     "import_file",
     "iter_all_examples",
     "iter_examples",
@@ -228,6 +245,7 @@ __all__ = [
     "list_operations",
     "lock_test_split",
     "merge_duplicates",
+    "move_test_to_train",
     "preview_file",
     "query_ids",
     "redo",

@@ -11,8 +11,9 @@ Method (two stages):
    (same normalised text) are grouped by hash first and only one copy enters LSH.
 2. *Verification* — every candidate pair is scored with rapidfuzz's normalised Indel
    similarity (1 − edit distance / total length, C++) on the normalised text; pairs
-   at or above the threshold are joined into groups (union–find). The reported
-   ``similarity`` of a group is its weakest verified link.
+   at or above the threshold are kept. Groups are centred on a keeper (the oldest row
+   not yet grouped) and hold only rows within the threshold *of the keeper*, so they
+   never chain (:func:`_groups`); ``similarity`` is the lowest similarity to the keeper.
 
 Why these choices, measured on banking77 (train + test, 13,083 queries; an exhaustive
 all-pairs rapidfuzz ``cdist`` took 9.0 s and gives the ground truth for recall):
@@ -111,11 +112,27 @@ _P = np.uint64(1_000_003)
 
 @dataclass(frozen=True)
 class DuplicateGroup:
-    """Examples whose inputs are (near-)identical; ``similarity`` is the weakest link."""
+    """A row to keep and the rows within the threshold of it (never a chain).
+
+    ``example_ids`` is sorted; its first id is the keeper (the oldest row).
+    ``similarities`` gives each member's similarity to the keeper (1.0 for the keeper
+    and its exact copies); ``similarity`` is the lowest of them.
+    """
 
     example_ids: tuple[int, ...]
     similarity: float
     exact: bool
+    similarities: tuple[float, ...] = ()
+
+    @property
+    def keep_id(self) -> int:
+        """The row the group keeps by default (the oldest)."""
+        return self.example_ids[0]
+
+    @property
+    def duplicates(self) -> int:
+        """Rows "drop the others" would delete: every member but the keeper."""
+        return len(self.example_ids) - 1
 
 
 @dataclass(frozen=True)
@@ -127,6 +144,40 @@ class Leak:
     similarity: float
     exact: bool
     train_split: str = "train"
+
+
+@dataclass(frozen=True)
+class LeakGroup:
+    """One leaking test example and every train/validation row it (nearly) equals.
+
+    Leaks are counted as these (test examples), in stats, the dialog and the CLI.
+    """
+
+    test_id: int
+    matches: tuple[Leak, ...]
+
+    @property
+    def similarity(self) -> float:
+        """The closest match's similarity."""
+        return max(m.similarity for m in self.matches)
+
+    @property
+    def exact(self) -> bool:
+        """True when some match is an exact copy."""
+        return any(m.exact for m in self.matches)
+
+
+def group_leaks(leaks: Sequence[Leak]) -> list[LeakGroup]:
+    """Leaks by test example (closest first); ``len()`` of this is the leak count."""
+    by_test: dict[int, list[Leak]] = defaultdict(list)
+    for lk in leaks:
+        by_test[lk.test_id].append(lk)
+    out = [
+        LeakGroup(t, tuple(sorted(ms, key=lambda m: (-m.similarity, m.train_id))))
+        for t, ms in by_test.items()
+    ]
+    out.sort(key=lambda g: (-g.similarity, g.test_id))
+    return out
 
 
 # ----------------------------------------------------------------------------- core algorithm
@@ -182,7 +233,8 @@ def _candidate_pairs(sig: Any, lengths: Any | None = None, threshold: float = 0.
     Buckets up to :data:`_SMALL_BUCKET` members give all their pairs. A larger bucket
     (boilerplate shared by many texts, or a big cluster of copies) pairs every member
     only with its first :data:`_STAR` members: linear instead of quadratic, and enough
-    for union–find to connect a real cluster.
+    to find a cluster's members (the first members are the oldest texts,
+    the likely keepers).
     """
     n = sig.shape[0]
     out = []
@@ -291,26 +343,6 @@ def near_duplicate_pairs(
     return result
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-
-    def find(self, x: int) -> int:
-        parent = self.parent
-        parent.setdefault(x, x)
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
 @dataclass(frozen=True)
 class _Loaded:
     ids: list[int]
@@ -356,33 +388,49 @@ def _groups(
     pairs: list[tuple[int, int, float]],
     include_reviewed: bool,
 ) -> list[DuplicateGroup]:
-    uf = _UnionFind()
-    weakest: dict[int, float] = {}
-    for rows in by_text.values():
-        for r in rows[1:]:
-            uf.union(rows[0], r)
-    for i, j, _ in pairs:
-        uf.union(i, j)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for rows in by_text.values():
-        for r in rows:
-            if r in uf.parent:
-                groups[uf.find(r)].append(r)
-    for i, _j, s in pairs:
-        root = uf.find(i)
-        weakest[root] = min(weakest.get(root, 1.0), s)
+    """Keeper-centred groups: every member is within the threshold of the group's keeper.
+
+    The oldest row not yet in a group keeps a group; its members are its exact copies
+    and every row not yet grouped whose text is within the threshold of the keeper's
+    text. Rows are taken oldest first (rows are loaded in id order), so a group's
+    keeper is its smallest id. Nothing chains: a row similar only to a *member* is not
+    pulled in (it starts or joins another group), which is what makes "drop the others"
+    safe (union-find chained up to 21 banking77 rows into one group).
+    """
+    neighbours: dict[int, dict[int, float]] = defaultdict(dict)
+    for i, j, s in pairs:  # i, j: representative row indexes of distinct texts
+        neighbours[i][j] = s
+        neighbours[j][i] = s
+    members_of = {rows[0]: rows for rows in by_text.values()}
+    # Representatives in order of their oldest row (rows[0] is the oldest of a text)
+    order = sorted(members_of)
+    grouped: set[int] = set()
     out = []
-    for root, members in groups.items():
+    for keeper in order:
+        if keeper in grouped:
+            continue
+        grouped.add(keeper)
+        near = sorted(
+            (other, s) for other, s in neighbours.get(keeper, {}).items() if other not in grouped
+        )
+        members = list(members_of[keeper])
+        sims = [1.0] * len(members)
+        for other, s in near:
+            grouped.add(other)
+            members.extend(members_of[other])
+            sims.extend([s] * len(members_of[other]))
         if len(members) < 2:
             continue
         if not include_reviewed and all(REVIEWED_DUP_TAG in data.tags[m] for m in members):
             continue
-        exact = len({data.norm[m] for m in members}) == 1
+        ranked = sorted(zip((data.ids[m] for m in members), sims, strict=True))
+        exact = not near
         out.append(
             DuplicateGroup(
-                example_ids=tuple(sorted(data.ids[m] for m in members)),
-                similarity=1.0 if exact else round(weakest.get(root, 1.0), 4),
+                example_ids=tuple(i for i, _ in ranked),
+                similarity=1.0 if exact else round(min(sims), 4),
                 exact=exact,
+                similarities=tuple(round(s, 4) for _, s in ranked),
             )
         )
     out.sort(key=lambda g: (-len(g.example_ids), -g.similarity, g.example_ids[0]))
@@ -463,6 +511,9 @@ def find_duplicates(
 ) -> list[DuplicateGroup]:
     """Groups of exact and near-duplicate examples (rejected examples are ignored).
 
+    Each group is a kept row (its first, oldest id) and the rows within ``threshold``
+    of it; groups never chain (see :func:`_groups`).
+
     Groups whose members all carry the ``dup-reviewed`` tag (resolved with "keep")
     are left out unless ``include_reviewed``. Sorted by size, then similarity.
     """
@@ -507,27 +558,98 @@ def _keep_and_drop(
     return ids, keep, [i for i in ids if i != keep]
 
 
+def _near_keeper(
+    conn: Any, dataset_id: int, keep: int, others: Sequence[int], threshold: float
+) -> tuple[list[int], list[int]]:
+    """Split ``others`` into rows within ``threshold`` of ``keep``'s input and the rest.
+
+    The same measure as detection (Indel similarity of the normalised input), so the
+    user may keep any member of a group and only that row's near-duplicates go.
+    """
+    raw: Any = conn.connection.driver_connection
+    ids = [keep, *others]
+    marks = ",".join("?" * len(ids))
+    texts = {
+        r[0]: normalize_text(r[1] or "")
+        for r in raw.execute(
+            f"SELECT id, search_text FROM example WHERE dataset_id = ? AND id IN ({marks})",
+            (dataset_id, *ids),
+        )
+    }
+    if keep not in texts:
+        raise ValidationError(f"Example {keep} does not exist.", where="keep_id")
+    near: list[int] = []
+    far: list[int] = []
+    for i in others:
+        if i not in texts:
+            continue  # already gone
+        sim = Indel.normalized_similarity(texts[keep], texts[i])
+        (near if sim >= threshold - 1e-9 else far).append(i)
+    return near, far
+
+
+def _not_similar(far: Sequence[int], threshold: float) -> str:
+    if not far:
+        return ""
+    n = len(far)
+    return (
+        f"; kept {n} example{'s' if n != 1 else ''} less than {threshold:.2f} similar to it "
+        f"({', '.join(f'#{i}' for i in far[:5])}{'…' if n > 5 else ''})"
+    )
+
+
 def drop_duplicates(
-    project: Project, dataset_id: int, example_ids: Sequence[int], keep_id: int | None = None
+    project: Project,
+    dataset_id: int,
+    example_ids: Sequence[int],
+    keep_id: int | None = None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> Changes:
-    """Delete every member except ``keep_id`` (default: the oldest); one undoable step."""
-    _, keep, drop = _keep_and_drop(example_ids, keep_id)
+    """Delete the members within ``threshold`` of ``keep_id`` (default: the oldest).
+
+    Members that are not near-duplicates of the kept row stay (the description says
+    how many); one undoable step.
+    """
+    _, keep, others = _keep_and_drop(example_ids, keep_id)
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
+        drop, far = _near_keeper(conn, dataset_id, keep, others, threshold)
+        if not drop:
+            desc = f"Dropped nothing: no example is a near-duplicate of example {keep}"
+            return Changes(None, desc + _not_similar(far, threshold), (), frozenset())
         op_id = new_operation(conn, dataset_id, "drop_duplicates", "Drop duplicates")
         deleted = delete_examples_in(conn, dataset_id, op_id, drop)
-        desc = f"Drop {len(deleted)} duplicate{'s' if len(deleted) != 1 else ''} of example {keep}"
+        desc = (
+            f"Drop {len(deleted)} duplicate{'s' if len(deleted) != 1 else ''} of example {keep}"
+            + _not_similar(far, threshold)
+        )
         finish_operation(conn, op_id, len(deleted), desc)
         return Changes(op_id, desc, deleted, frozenset({"__row__"}), True)
 
 
 def merge_duplicates(
-    project: Project, dataset_id: int, example_ids: Sequence[int], keep_id: int | None = None
+    project: Project,
+    dataset_id: int,
+    example_ids: Sequence[int],
+    keep_id: int | None = None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> Changes:
-    """Keep one member, give it the union of all tags and a note, delete the others."""
-    ids, keep, drop = _keep_and_drop(example_ids, keep_id)
+    """Keep one member, give it the union of the tags of its near-duplicates (those
+    within ``threshold`` of it) and a note, delete those; other members stay."""
+    _, keep, others = _keep_and_drop(example_ids, keep_id)
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
+        drop, far = _near_keeper(conn, dataset_id, keep, others, threshold)
+        if not drop:
+            return Changes(
+                None,
+                f"Nothing merged into example {keep}" + _not_similar(far, threshold),
+                (),
+                frozenset(),
+            )
+        ids = sorted([keep, *drop])
         raw: Any = conn.connection.driver_connection
         marks = ",".join("?" * len(ids))
         rows = {
@@ -555,7 +677,9 @@ def merge_duplicates(
             write_example_fields(conn, dataset_id, op_id, keep, before, changed)
         load_id_set(conn, merged)
         deleted = delete_examples_in(conn, dataset_id, op_id)
-        desc = f"Merge {len(deleted) + 1} duplicates into example {keep}"
+        desc = f"Merge {len(deleted) + 1} duplicates into example {keep}" + _not_similar(
+            far, threshold
+        )
         finish_operation(conn, op_id, len(deleted) + 1, desc)
         return Changes(
             op_id,
@@ -569,14 +693,17 @@ def merge_duplicates(
 def resolve_leak(project: Project, dataset_id: int, leak: Leak, action: str) -> Changes:
     """Resolve a leak: ``drop_train`` / ``drop_test`` (delete that copy), ``move_to_train``
     (the test example joins train), or ``keep`` (tag the test example ``leak-reviewed``)."""
-    from studio.core.datasets.curation import delete, set_split
+    from studio.core.datasets.curation import delete
 
     if action == "drop_train":
         return delete(project, dataset_id, [leak.train_id])
     if action == "drop_test":
         return delete(project, dataset_id, [leak.test_id])
     if action == "move_to_train":
-        return set_split(project, dataset_id, [leak.test_id], "train")
+        # Says what was skipped (a locked test example stays; see move_test_to_train)
+        from studio.core.datasets.splits import move_test_to_train
+
+        return move_test_to_train(project, dataset_id, [leak.test_id]).changes
     if action == "keep":
         return add_tag(project, dataset_id, [leak.test_id], REVIEWED_LEAK_TAG)
     raise ValidationError(

@@ -15,9 +15,12 @@ Streaming: files are read in binary, one physical line at a time with a length c
 being held in memory, and nothing is read twice. JSON arrays must be parsed whole
 (read once, capped at :data:`MAX_JSON_DOCUMENT_BYTES`).
 
-Encoding: UTF-8 with or without BOM, UTF-16/32 with BOM; anything else is guessed with
-charset-normalizer and reported as a warning. A line that is not valid in the file's
-encoding is rejected by line number instead of failing the whole import.
+Encoding: UTF-8 with or without BOM, UTF-16/32 with BOM; anything else is detected with
+charset-normalizer, preferring Windows-1252 (Western European) when the text reads as
+Western text in it (see :func:`_detect_encoding`), and reported as a warning. The user
+can name the encoding instead (``encoding=``: ``studio dataset import --encoding``, the
+import dialog's picker). A line that is not valid in the file's encoding is rejected by
+line number instead of failing the whole import.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
+from studio.core.datasets.encodings import check_encoding, encoding_label, reads_as_western
 from studio.core.errors import UserError
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -111,19 +115,26 @@ def _detect_encoding(path: Path, head: bytes) -> tuple[str, list[str]]:
         return "utf-8", []
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
+    if reads_as_western(head):
+        # charset-normalizer scores cp1250/cp1257 as high as cp1252 on short Western
+        # text ("Jalapeño £3" came out as cp1257 or cp1250: ñ → ń, £ → Ł), so Western
+        # text that Windows-1252 reads cleanly is taken as Windows-1252
+        enc = "cp1252"
+    else:
+        from charset_normalizer import from_bytes
 
-    best = from_bytes(head).best()
-    if best is None or not best.encoding:
-        raise UserError(
-            f"{path} is not a text file Studio can read (it is neither UTF-8 nor any "
-            "encoding Studio can recognise). Save it as UTF-8 and try again.",
-            where=str(path),
-        )
-    enc = codecs.lookup(best.encoding).name
+        best = from_bytes(head).best()
+        if best is None or not best.encoding:
+            raise UserError(
+                f"{path} is not a text file Studio can read (it is neither UTF-8 nor any "
+                "encoding Studio can recognise). Save it as UTF-8 and try again.",
+                where=str(path),
+            )
+        enc = codecs.lookup(best.encoding).name
     return enc, [
-        f"{path.name} is not UTF-8; it was read as {enc} (a guess). Check the preview for "
-        "wrong characters, or save the file as UTF-8."
+        f"{path.name} is not UTF-8; it was read as {encoding_label(enc)} (detected). Check "
+        "the preview for wrong characters and choose another encoding if needed, or save "
+        "the file as UTF-8."
     ]
 
 
@@ -158,12 +169,16 @@ def _sniff_delimiter(sample: str, path: Path) -> str:
         return best if counts[best] > 0 else ","
 
 
-def sniff(path: str | Path) -> FileFormat:
+def sniff(path: str | Path, encoding: str | None = None) -> FileFormat:
     """Find the format, record kind, encoding and delimiter of an example file.
 
+    Args:
+        encoding: the file's encoding as the user chose it; None = detect.
+
     Raises:
-        UserError: missing, unreadable, empty or not text.
+        UserError: missing, unreadable, empty, not text, or an unknown ``encoding``.
     """
+    chosen = check_encoding(encoding) if encoding else None
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -177,12 +192,18 @@ def sniff(path: str | Path) -> FileFormat:
         raise UserError(f"{path} cannot be read: {exc.strerror or exc}.", where=str(path)) from exc
     if size == 0:
         raise UserError(f"{path} is empty: there is nothing to import.", where=str(path))
-    if b"\x00" in head and not any(head.startswith(b) for b, _ in _BOMS):
+    wide = chosen is not None and chosen.startswith(_ASCII_COMPATIBLE_FAIL)
+    if b"\x00" in head and not wide and not any(head.startswith(b) for b, _ in _BOMS):
         raise UserError(
             f"{path} looks like a binary file (it contains NUL bytes), not CSV or JSON.",
             where=str(path),
         )
-    encoding, warnings = _detect_encoding(path, head)
+    if chosen is None:
+        encoding, warnings = _detect_encoding(path, head)
+    else:
+        encoding, warnings = chosen, []
+        if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
     text_head = head.decode(encoding, errors="replace").lstrip("\ufeff")
     if not text_head.strip():
         raise UserError(
@@ -436,6 +457,10 @@ class RecordReader:
         current = [0]
         bad: dict[str, str] = {}
         limit = MAX_LINE_BYTES
+        # The physical lines of the record being read: at the end of the file they
+        # tell whether the last record ended inside a quoted field (csv's non-strict
+        # mode would silently make the rest of the file one field)
+        record_lines: list[list[str]] = [[]]
 
         def feed() -> Iterator[str]:
             readline = stream.readline
@@ -446,6 +471,7 @@ class RecordReader:
                     return
                 lineno += 1
                 current[0] = lineno
+                record_lines[0].append(line)
                 if lineno % 1000 == 0:
                     self.bytes_read = fh.tell()
                 if len(line) > limit and not line.endswith("\n"):
@@ -467,25 +493,51 @@ class RecordReader:
 
         # Fields may legitimately exceed csv's 128 KiB default; lines are capped anyway
         csv.field_size_limit(MAX_LINE_BYTES)
-        reader = csv.reader(feed(), delimiter=self.fmt.delimiter or ",")
+        delimiter = self.fmt.delimiter or ","
+        reader = csv.reader(feed(), delimiter=delimiter)
         header: list[str] | None = None
         start = 1
+        last_lines: list[str] = []
+        last_start = 1
+        rows_seen = 0
         try:
             for row in reader:
                 record_line = start
                 start = reader.line_num + 1
+                last_lines, record_lines[0] = record_lines[0], []
+                last_start = record_line
                 if not row or (not row[0].strip() and not "".join(row).strip()):
                     continue  # blank (all cells whitespace); the join runs only then
                 if header is None:
                     header = _unique_header(row, self.warnings)
                     self.columns = header
                     continue
+                rows_seen += 1
+                if start - 1 > record_line and _badly_quoted(last_lines, delimiter):
+                    # A stray quote that a later quote "closed": the lines between
+                    # would silently become one field (csv's lenient mode)
+                    yield RawRecord(
+                        record_line,
+                        None,
+                        f"line {record_line} opens a quote that is not closed properly, so "
+                        f"lines {record_line}–{start - 1} would be read as one row; close "
+                        'the quote (or write a quote inside a quoted field as "")',
+                    )
+                    continue
                 if len(row) != len(header):
+                    # A row over several lines with the wrong field count is most often
+                    # a stray quote that a later quote happened to close
+                    spans = (
+                        f"; it runs on to line {start - 1}: is a quote on line "
+                        f"{record_line} never closed?"
+                        if start - 1 > record_line
+                        else ""
+                    )
                     yield RawRecord(
                         record_line,
                         None,
                         f"line {record_line} has {len(row)} field(s) but the header has "
-                        f"{len(header)} ({_missing_or_extra(row, header)})",
+                        f"{len(header)} ({_missing_or_extra(row, header)}){spans}",
                     )
                     continue
                 yield RawRecord(record_line, dict(zip(header, row, strict=True)))
@@ -512,6 +564,68 @@ class RecordReader:
             )
         if header is None:
             raise UserError(f"{self.fmt.path} has no header row.", where=str(self.fmt.path))
+        opened = _unclosed_quote_line(last_lines, self.fmt.delimiter or ",")
+        if opened is not None:
+            line = last_start + opened
+            raise UserError(
+                f"{self.fmt.path}: line {line} opens a quote that is never closed, so every "
+                "line after it would be read as one field. Close the quote (or write a quote "
+                'inside a quoted field as "") and import again. Nothing was imported.',
+                where=f"{self.fmt.path}:{line}",
+            )
+        if rows_seen == 0:
+            raise UserError(
+                f"{self.fmt.path} has a header ({', '.join(header)}) but no rows: there is "
+                "nothing to import.",
+                where=str(self.fmt.path),
+            )
+
+
+def _badly_quoted(lines: list[str], delimiter: str) -> bool:
+    """True when a record's lines break CSV quoting (text after a closing quote).
+
+    Checked only for records over several lines, where a stray quote swallows lines.
+    """
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" not in str(exc)
+    return False
+
+
+def _unclosed_quote_line(lines: list[str], delimiter: str) -> int | None:
+    """0-based index of the line where an unclosed quoted field opens, or None.
+
+    ``lines`` are the physical lines of the file's last CSV record. Cheap in the usual
+    case: a record without a quote character cannot end inside quotes.
+    """
+    if not lines or not any('"' in ln for ln in lines):
+        return None
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+        return None
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return None  # another quirk the lenient reader accepted; not an open quote
+    # Find where the open quote starts: a quote at the start of a field opens one
+    in_quote, field_start, opened = False, True, 0
+    for n, ln in enumerate(lines):
+        i = 0
+        while i < len(ln):
+            ch = ln[i]
+            if in_quote:
+                if ch == '"':
+                    if i + 1 < len(ln) and ln[i + 1] == '"':
+                        i += 1  # an escaped quote
+                    else:
+                        in_quote = False
+            elif ch == '"' and field_start:
+                in_quote, opened = True, n
+            field_start = not in_quote and ch in (delimiter, "\n", "\r")
+            i += 1
+    return opened
 
 
 def _unique_header(row: list[str], warnings: list[str]) -> list[str]:
@@ -575,13 +689,18 @@ def _json_error_line(data: bytes, exc: Exception) -> int:
     return 1
 
 
-def preview_file(path: str | Path, n: int = 20) -> Preview:
+def preview_file(path: str | Path, n: int = 20, encoding: str | None = None) -> Preview:
     """Sniff ``path`` and read its first ``n`` records (cheap: stops after ``n``).
 
+    Args:
+        encoding: read the file in this encoding; None = detect.
+
     Raises:
-        UserError: the file cannot be read, is empty or not CSV/JSON.
+        UserError: the file cannot be read, is empty or not CSV/JSON, or (CSV) has a
+            header and no rows or a quote that is never closed (when the first ``n``
+            records reach the end of the file).
     """
-    fmt = sniff(path)
+    fmt = sniff(path, encoding)
     reader = RecordReader(fmt)
     rows: list[dict[str, Any]] = []
     rejected: list[tuple[int, str]] = []

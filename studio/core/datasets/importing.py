@@ -37,7 +37,7 @@ from studio.core.datasets.mapping import (
 )
 from studio.core.datasets.service import create_dataset_in
 from studio.core.db.project import Project, current_user
-from studio.core.errors import NotFoundError
+from studio.core.errors import NotFoundError, UserError
 from studio.core.progress import CancelToken, Progress, ProgressCallback
 
 CHUNK_ROWS = 5000
@@ -130,6 +130,7 @@ def import_file(
     all_or_nothing: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    encoding: str | None = None,
 ) -> ImportResult:
     """Import ``path`` into the dataset ``dataset_name`` (created if missing).
 
@@ -138,14 +139,17 @@ def import_file(
         all_or_nothing: any rejected row → nothing is imported (``rolled_back``).
         progress: called about 10 times a second with bytes read of the file size.
         cancel: checked between chunks; cancelling rolls back and raises CancelledError.
+        encoding: the file's encoding as the user chose it; None = detect (see
+            :func:`~studio.core.datasets.importers.sniff`).
 
     Raises:
         UserError: the file cannot be read (missing, empty, not CSV/JSON, a CSV that
-            breaks off, a mapped column missing from the header).
+            breaks off or opens a quote it never closes, a header with no rows, a
+            mapped column missing from the header).
         CancelledError: cancelled (nothing was imported).
     """
     path = Path(path)
-    fmt = sniff(path)
+    fmt = sniff(path, encoding)
     reader = RecordReader(fmt)
     records = iter(reader)
     # Peek the first record so the kind (chat/prompt_completion/records) and the CSV
@@ -351,6 +355,8 @@ def _run(
         writer.close()
     if all_or_nothing and result.rejected:
         raise _Rollback()
+    if not (result.imported or result.rejected or result.skipped_duplicates):
+        raise UserError(f"{path} has no rows: there is nothing to import.", where=str(path))
     if result.imported == 0:
         # Nothing to keep: no empty operation (and no empty new dataset)
         raise _Rollback()

@@ -255,3 +255,112 @@ def split_counts(project: Project, dataset_id: int) -> dict[str, int]:
         out[split or "none"] = c
     out["locked"] = int(locked)
     return out
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    """What "move test to train" did, row by row.
+
+    Attributes:
+        moved: test examples now in train.
+        skipped_locked: locked test examples left in test (an evaluation used them;
+            call again with ``unlock=True`` to move them).
+        skipped_not_test: asked-for rows that were not in test any more (moved,
+            deleted or in another split).
+        changes: the undoable operation (``op_id`` None when nothing moved).
+        locked_ids: the locked test examples left in test (``skipped_locked`` of them).
+    """
+
+    moved: int
+    skipped_locked: int
+    skipped_not_test: int
+    changes: Changes
+    locked_ids: tuple[int, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """One sentence with the counts and, when something was skipped, why."""
+        return _move_message(self.moved, self.skipped_locked, self.skipped_not_test) + "."
+
+
+def _move_message(moved: int, skipped_locked: int, skipped_not_test: int) -> str:
+    parts = [f"Moved {moved:,} test example{'s' if moved != 1 else ''} to train"]
+    if skipped_locked:
+        it = "it" if skipped_locked == 1 else "them"
+        parts.append(
+            f"{skipped_locked:,} skipped: locked because an evaluation used {it} "
+            f"(unlock to move {it})"
+        )
+    if skipped_not_test:
+        parts.append(f"{skipped_not_test:,} skipped: no longer in test")
+    return "; ".join(parts)
+
+
+def move_test_to_train(
+    project: Project,
+    dataset_id: int,
+    test_ids: list[int] | tuple[int, ...],
+    *,
+    unlock: bool = False,
+) -> MoveResult:
+    """Move test examples to train (one undoable operation), saying what was skipped.
+
+    Locked test examples stay in test and are counted in ``skipped_locked`` unless
+    ``unlock`` (the user confirmed): then they are unlocked and moved in the same
+    operation, so one undo restores both the split and the lock.
+    """
+    ids = sorted(set(test_ids))
+    with write_tx(project) as conn:
+        require_dataset(conn, dataset_id)
+        raw: Any = conn.connection.driver_connection
+        load_id_set(conn, ids)  # a temp table: any number of ids ("Move all")
+        rows = {
+            r[0]: (r[1], bool(r[2]))
+            for r in raw.execute(
+                "SELECT id, split, split_locked FROM example WHERE dataset_id = ? "
+                "AND id IN (SELECT id FROM _sel_ids)",
+                (dataset_id,),
+            )
+        }
+        in_test = [i for i in ids if i in rows and rows[i][0] == "test"]
+        locked = [i for i in in_test if rows[i][1]]
+        move = in_test if unlock else [i for i in in_test if not rows[i][1]]
+        kept = () if unlock else tuple(locked)
+        skipped_locked = len(kept)
+        skipped_not_test = len(ids) - len(in_test)
+        if not move:
+            msg = _move_message(0, skipped_locked, skipped_not_test)
+            nothing = Changes(None, msg, (), frozenset())
+            return MoveResult(0, skipped_locked, skipped_not_test, nothing, kept)
+        n = len(move)
+        desc = f"Move {n:,} test example{'s' if n != 1 else ''} to train"
+        op_id = new_operation(conn, dataset_id, "set_split", desc)
+        now, actor = db_time(), current_user()
+        fields = {"split"}
+        unlocked = [i for i in move if rows[i][1]]
+        history = (
+            "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
+            "after_json, actor, at) SELECT id, dataset_id, :op, :f, :b, :a, :actor, :now "
+            "FROM example WHERE id IN (SELECT id FROM _sel_ids)"
+        )
+        params = {"op": op_id, "actor": actor, "now": now}
+        if unlocked:
+            load_id_set(conn, unlocked)
+            conn.execute(text(history), {**params, "f": "split_locked", "b": "true", "a": "false"})
+            conn.execute(
+                text("UPDATE example SET split_locked = 0 WHERE id IN (SELECT id FROM _sel_ids)")
+            )
+            fields.add("split_locked")
+        load_id_set(conn, move)
+        conn.execute(text(history), {**params, "f": "split", "b": '"test"', "a": '"train"'})
+        conn.execute(
+            text(
+                "UPDATE example SET split = 'train', updated_at = :now "
+                "WHERE id IN (SELECT id FROM _sel_ids)"
+            ),
+            {"now": now},
+        )
+        msg = _move_message(n, skipped_locked, skipped_not_test)
+        finish_operation(conn, op_id, n, msg)
+        changes = Changes(op_id, msg, tuple(move), frozenset(fields))
+        return MoveResult(n, skipped_locked, skipped_not_test, changes, kept)

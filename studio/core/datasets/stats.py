@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.core.datasets._db import read_conn
-from studio.core.datasets.duplicates import analyse
+from studio.core.datasets.duplicates import analyse, group_leaks
 from studio.core.datasets.service import get_dataset_in
 from studio.core.db.project import Project
 from studio.core.models.dataset import SPLITS, STATUSES
@@ -180,7 +180,8 @@ def dataset_stats(
     Returns a dict with ``examples``, ``by_status``, ``by_split`` (``"none"`` =
     unassigned), ``by_label`` (``"none"`` = unlabelled), ``duplicates`` (examples that
     duplicate another: the sum over groups of size − 1), ``duplicate_groups``,
-    ``leaks`` (test examples with a near/exact copy in train or validation),
+    ``leaks`` (test examples with a near/exact copy in train or validation: the
+    length of :func:`~studio.core.datasets.duplicates.group_leaks`),
     ``label_balance`` (list of {label, count, share}, largest first, plus
     ``imbalance_ratio`` largest/smallest), ``exact_duplicates`` (examples whose
     normalised input equals another's: always computed, it is an indexed query) and
@@ -238,7 +239,9 @@ def dataset_stats(
     }
     if with_duplicates:
         groups, leaks = analyse(project, info.id, progress, cancel)
-        result["duplicates"] = sum(len(g.example_ids) - 1 for g in groups)
+        # The one definition the dialog and the CLI show too: rows that
+        # "drop the others" would delete, keeper-centred groups, leaking test examples
+        result["duplicates"] = sum(g.duplicates for g in groups)
         result["duplicate_groups"] = len(groups)
-        result["leaks"] = len({lk.test_id for lk in leaks})
+        result["leaks"] = len(group_leaks(leaks))
     return result

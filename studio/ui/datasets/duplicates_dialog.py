@@ -4,8 +4,14 @@ Detection is the core's (:func:`studio.core.datasets.analyse`: MinHash candidate
 with rapidfuzz, similarity threshold 0.90 by default); it runs on the work pool with a
 progress bar and Cancel, because it takes seconds on a big dataset. Every action is one
 core operation (:func:`keep_group`, :func:`merge_duplicates`, :func:`drop_duplicates`,
-:func:`resolve_leak`) run on the database thread, and one undoable step. A resolved
-group or leak leaves the list at once; "Find again" re-runs the detection.
+:func:`resolve_leak`, :func:`move_test_to_train`) run on the database thread, and one
+undoable step. A resolved group or leak leaves the list at once; "Find again" re-runs
+the detection.
+
+Counts are the core's one definition (the same as ``dataset_stats`` and ``studio
+dataset stats``): a group is a kept row (★) and the rows within the threshold of it,
+"duplicates" are the rows that "Drop the others" would delete, and a leak is a test
+example with at least one (near-)copy in train or validation, listed with all of them.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTabWidget,
@@ -43,7 +50,7 @@ class Analysis:
     """What the detection found, with the rows to show (built off the GUI thread)."""
 
     groups: list[core.DuplicateGroup]
-    leaks: list[core.Leak]
+    leaks: list[core.LeakGroup]
     rows: dict[int, core.ExampleRow]
     threshold: float
 
@@ -62,7 +69,7 @@ def analyse_for_review(
         | {i for lk in leaks for i in (lk.test_id, lk.train_id)}
     )
     rows = {r.id: r for r in core.fetch_rows(project, ids)}
-    return Analysis(groups, leaks, rows, threshold)
+    return Analysis(groups, core.group_leaks(leaks), rows, threshold)
 
 
 def _similarity(value: float, exact: bool) -> str:
@@ -75,9 +82,9 @@ class _ReviewList(QWidget):
     def __init__(self, hint: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tree = QTreeWidget(self)
-        self.tree.setHeaderLabels(["#", "Input", "Label", "Split"])
-        self.tree.setColumnWidth(0, 190)
-        self.tree.setColumnWidth(1, 430)
+        self.tree.setHeaderLabels(["#", "Input", "Label", "Split", "Similarity"])
+        for column, width in enumerate((220, 400, 150, 70)):
+            self.tree.setColumnWidth(column, width)
         self.tree.setUniformRowHeights(True)
         self.hint = QLabel(hint, self)
         self.hint.setWordWrap(True)
@@ -104,8 +111,10 @@ class _ReviewList(QWidget):
         ids: Iterable[int],
         rows: dict[int, core.ExampleRow],
         first_mark: str = "",
+        similarities: Iterable[float] = (),
     ) -> None:
         top = QTreeWidgetItem(self.tree, title)
+        sims = list(similarities)
         top.setData(0, ITEM_ROLE, payload)
         for n, eid in enumerate(ids):
             r = rows.get(eid)
@@ -117,6 +126,7 @@ class _ReviewList(QWidget):
                     r.input if r else "(deleted)",
                     (r.label or "") if r else "",
                     (r.split or "") if r else "",
+                    f"{sims[n]:.2f}" if n < len(sims) else "",
                 ],
             )
             child.setData(0, ID_ROLE, eid)
@@ -144,6 +154,22 @@ class _ReviewList(QWidget):
         chosen = item.data(0, ID_ROLE)
         top = item.parent() or item
         return top, top.data(0, ITEM_ROLE), int(chosen) if chosen is not None else None
+
+    def payloads(self) -> list[Any]:
+        """The group (or leak) of every top-level item, in order."""
+        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        return [item.data(0, ITEM_ROLE) for item in items if item is not None]
+
+    def remove_children(self, ids: set[int]) -> None:
+        """Take the rows of deleted examples out of the groups still listed."""
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            if top is None:
+                continue
+            for k in range(top.childCount() - 1, -1, -1):
+                child = top.child(k)
+                if child is not None and child.data(0, ID_ROLE) in ids:
+                    top.takeChild(k)
 
     def remove_where(self, pred: Callable[[Any], bool]) -> None:
         for i in range(self.tree.topLevelItemCount() - 1, -1, -1):
@@ -212,11 +238,11 @@ class DuplicatesDialog(QDialog):
         top.addWidget(self.cancel_button)
 
         self.dupes = _ReviewList(
-            "Examples whose inputs are the same or nearly the same after normalising case and "
-            "spacing. Choose the example to keep (★ by default: the oldest; click another row "
-            "to keep it instead). Keep all marks the group reviewed; Merge keeps one with every "
-            "tag and a note naming the others; Drop deletes the others. Each is one undoable "
-            "step.",
+            "Each group is a row to keep (★, the oldest) and the rows whose input is within the "
+            "similarity threshold of it (Similarity: to ★). Click another row to keep it "
+            "instead: then only the rows within the threshold of that one are merged or "
+            "dropped. Keep all marks the group reviewed; Merge keeps one with every tag and a "
+            "note naming the others; Drop deletes the others. Each is one undoable step.",
             self,
         )
         self.keep = self.dupes.add_action("Keep all", "Tag them dup-reviewed; not shown again.")
@@ -227,18 +253,24 @@ class DuplicatesDialog(QDialog):
             "Drop the others", "Delete every example of the group except the chosen one."
         )
         self.leaks = _ReviewList(
-            "Test examples whose input also (nearly) appears in train or validation: a model "
-            "trained on one is tested on what it has seen.",
+            "Test examples whose input also (nearly) appears in train or validation, each with "
+            "every copy: a model trained on one is tested on what it has seen.",
             self,
         )
         self.leak_keep = self.leaks.add_action(
             "Keep (reviewed)", "Tag the test example leak-reviewed; not shown again."
         )
         self.leak_move = self.leaks.add_action(
-            "Move test to train", "The test example joins train."
+            "Move test to train",
+            "The test example joins train (a locked one only after you agree to unlock it).",
+        )
+        self.leak_move_all = self.leaks.add_action(
+            "Move all to train",
+            "Every listed test example joins train (locked ones only after you agree).",
         )
         self.leak_drop_train = self.leaks.add_action(
-            "Drop the train copy", "Delete the train/validation example."
+            "Drop the train copy",
+            "Delete the chosen train/validation copy (all copies when none is chosen).",
         )
         self.leak_drop_test = self.leaks.add_action(
             "Drop the test copy", "Delete the test example."
@@ -263,6 +295,7 @@ class DuplicatesDialog(QDialog):
         self.drop.clicked.connect(lambda: self._group_action("drop"))
         self.leak_keep.clicked.connect(lambda: self._leak_action("keep"))
         self.leak_move.clicked.connect(lambda: self._leak_action("move_to_train"))
+        self.leak_move_all.clicked.connect(self.move_all_to_train)
         self.leak_drop_train.clicked.connect(lambda: self._leak_action("drop_train"))
         self.leak_drop_test.clicked.connect(lambda: self._leak_action("drop_test"))
         self.reload()
@@ -329,19 +362,23 @@ class DuplicatesDialog(QDialog):
                 g.example_ids,
                 rows,
                 first_mark="★ ",
+                similarities=g.similarities,
             )
         self.leaks.tree.clear()
-        for lk in analysis.leaks:
+        for lg in analysis.leaks:
+            first = lg.matches[0]
+            more = f" +{len(lg.matches) - 1}" if len(lg.matches) > 1 else ""
             self.leaks.add_item(
                 [
-                    f"test {lk.test_id} ↔ {lk.train_split} {lk.train_id}",
-                    _similarity(lk.similarity, lk.exact),
+                    f"test {lg.test_id} ↔ {first.train_split} {first.train_id}{more}",
+                    _similarity(lg.similarity, lg.exact),
                     "",
                     "",
                 ],
-                lk,
-                (lk.test_id, lk.train_id),
+                lg,
+                (lg.test_id, *(m.train_id for m in lg.matches)),
                 rows,
+                similarities=(1.0, *(m.similarity for m in lg.matches)),
             )
         self._update_titles()
         self._set_busy(False, f"Threshold {analysis.threshold:.2f}.")
@@ -378,8 +415,14 @@ class DuplicatesDialog(QDialog):
         self.leaks.set_enabled(not busy)
 
     def _update_titles(self) -> None:
-        self.tabs.setTabText(0, f"Duplicates ({self.dupes.tree.topLevelItemCount()})")
-        self.tabs.setTabText(1, f"Leaks ({self.leaks.tree.topLevelItemCount()})")
+        dupes, groups, leaks = self.counts()
+        self.tabs.setTabText(0, f"Duplicates ({dupes:,} in {groups:,} groups)")
+        self.tabs.setTabText(1, f"Leaks ({leaks:,})")
+
+    def counts(self) -> tuple[int, int, int]:
+        """(duplicates, groups, leaks) as listed: the same figures as ``dataset_stats``."""
+        groups = self.dupes.payloads()
+        return sum(g.duplicates for g in groups), len(groups), len(self.leaks.payloads())
 
     # ------------------------------------------------------------ actions
 
@@ -388,55 +431,129 @@ class DuplicatesDialog(QDialog):
         if cur is None:
             return
         _item, group, chosen = cur
-        keep_id = chosen if chosen is not None else group.example_ids[0]
+        keep_id = chosen if chosen is not None else group.keep_id
         ds = self.info.id
+        threshold = self.analysis.threshold if self.analysis else core.DEFAULT_THRESHOLD
 
         def work(project: Any) -> core.Changes:
             if action == "keep":
                 return core.keep_group(project, ds, group.example_ids)
             if action == "merge":
-                return core.merge_duplicates(project, ds, group.example_ids, keep_id)
-            return core.drop_duplicates(project, ds, group.example_ids, keep_id)
+                return core.merge_duplicates(
+                    project, ds, group.example_ids, keep_id, threshold=threshold
+                )
+            return core.drop_duplicates(
+                project, ds, group.example_ids, keep_id, threshold=threshold
+            )
 
-        gone = set() if action == "keep" else set(group.example_ids) - {keep_id}
-        self._run_action(work, group, gone, None)
+        def resolved(changes: core.Changes) -> None:
+            # Only the rows the core deleted are gone: a chosen keeper may leave members
+            # that are not near-duplicates of it (the message says how many)
+            gone = set() if action == "keep" else set(changes.example_ids) - {keep_id}
+            if action == "keep" or changes.op_id is not None:
+                self._forget(group, gone)
+
+        self._run_action(work, lambda c: c, resolved)
 
     def _leak_action(self, action: str) -> None:
         cur = self.leaks.current()
         if cur is None:
             return
-        _item, leak, _chosen = cur
+        _item, group, chosen = cur
         ds = self.info.id
-        gone = {"drop_train": {leak.train_id}, "drop_test": {leak.test_id}}.get(action, set())
-        # keep (tagged reviewed) and move-to-train settle every leak of that test example
-        settled = leak.test_id if action in ("keep", "move_to_train") else None
+        if action == "move_to_train":
+            self._move_to_train([group.test_id], unlock=False)
+            return
+        if action == "drop_train":
+            train_ids = [m.train_id for m in group.matches]
+            if chosen in train_ids:
+                train_ids = [chosen]  # only the copy the user chose
+            gone = set(train_ids)
+            self._run_action(
+                lambda project: core.delete(project, ds, train_ids),
+                lambda c: c,
+                lambda _c: self._forget(group, gone),
+            )
+            return
+        leak = group.matches[0]
+        gone = {leak.test_id} if action == "drop_test" else set()
+        # keep (tagged reviewed) settles every leak of that test example
+        settled = [leak.test_id] if action == "keep" else []
         self._run_action(
-            lambda project: core.resolve_leak(project, ds, leak, action), leak, gone, settled
+            lambda project: core.resolve_leak(project, ds, leak, action),
+            lambda c: c,
+            lambda _c: self._forget(group, gone, settled),
         )
+
+    def _move_to_train(self, test_ids: list[int], *, unlock: bool) -> None:
+        """Move test examples to train; locked ones only after the user agrees.
+
+        The message line says how many moved and, for each skipped one, why.
+        """
+        ds = self.info.id
+
+        def resolved(result: core.MoveResult) -> None:
+            # Moved, or no longer in test: either way not a leak any more
+            self._forget(None, set(), set(test_ids) - set(result.locked_ids))
+            self.message.setText(
+                result.message + (" Ctrl+Z undoes it." if result.changes.op_id else "")
+            )
+            if result.locked_ids and not unlock and self._ask_unlock(result):
+                self._move_to_train(list(result.locked_ids), unlock=True)
+
+        self._run_action(
+            lambda project: core.move_test_to_train(project, ds, test_ids, unlock=unlock),
+            lambda r: r.changes,
+            resolved,
+        )
+
+    def move_all_to_train(self) -> None:
+        """Move every listed leaking test example to train (one undoable step)."""
+        ids = [lg.test_id for lg in self.leaks.payloads()]
+        if ids:
+            self._move_to_train(ids, unlock=False)
+
+    def _ask_unlock(self, result: core.MoveResult) -> bool:
+        """Ask whether to unlock locked test examples so they can move (Yes/No)."""
+        n = len(result.locked_ids)
+        them = "this test example" if n == 1 else f"these {n:,} test examples"
+        they = "it is" if n == 1 else "they are"
+        answer = QMessageBox.question(
+            self,
+            "Unlock test example?",
+            f"{result.message}\n\nAn evaluation used {them}, so {they} locked in test: "
+            f"moving {them} makes that evaluation's results not comparable with later ones. "
+            f"Unlock {them} and move {them} to train?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _run_action(
         self,
-        work: Callable[[Any], core.Changes],
-        done_item: Any,
-        gone: set[int],
-        settled_test: int | None,
+        work: Callable[[Any], Any],
+        changes_of: Callable[[Any], core.Changes],
+        resolved: Callable[[Any], None],
     ) -> None:
+        """Run ``work`` on the database thread, then ``resolved`` with its result."""
         project = self.context.project
         if project is None or self._busy:
             return
         self._set_busy(True, "Saving…")
         self._saving = True
 
-        def done(changes: core.Changes) -> None:
+        def done(result: Any) -> None:
             if not self._alive():
                 return
             self._saving = False
-            self._set_busy(False, changes.description + ". Ctrl+Z undoes it.")
+            changes = changes_of(result)
+            undo = ". Ctrl+Z undoes it." if changes.op_id is not None else "."
+            self._set_busy(False, changes.description + undo)
             if changes.op_id is not None:
                 self.changed = True
                 if self._push is not None:
                     self._push(changes)
-            self._forget(done_item, gone, settled_test)
+            resolved(result)
             self.resolved.emit()
 
         def failed(exc: BaseException) -> None:
@@ -449,17 +566,21 @@ class DuplicatesDialog(QDialog):
 
         self.context.runner.run(lambda: work(project), on_done=done, on_error=failed, db=True)
 
-    def _forget(self, done_item: Any, gone: set[int], settled_test: int | None) -> None:
-        """Drop the resolved item, and every group or leak it settled or emptied."""
+    def _forget(self, done_item: Any, gone: set[int], settled: Iterable[int] = ()) -> None:
+        """Drop the resolved item, and every group or leak it settled or emptied.
+
+        ``settled``: test examples that are no longer leaks (moved, or tagged reviewed).
+        """
+        settled_tests = set(settled)
         self.dupes.remove_where(lambda g: g is done_item or len(set(g.example_ids) - gone) < 2)
         self.leaks.remove_where(
-            lambda lk: (
-                lk is done_item
-                or lk.test_id in gone
-                or lk.train_id in gone
-                or lk.test_id == settled_test
+            lambda lg: (
+                lg.test_id in gone
+                or lg.test_id in settled_tests
+                or not {m.train_id for m in lg.matches} - gone
             )
         )
+        self.leaks.remove_children(gone)
         self._update_titles()
 
     def done(self, result: int) -> None:

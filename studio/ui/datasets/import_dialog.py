@@ -3,6 +3,10 @@
 The import first runs all-or-nothing. If any row is bad, nothing is written and the
 dialog lists the bad rows by line number, with two ways on: "Fix the file" (close,
 nothing imported) or "Import the good rows only" (run again, skipping them).
+
+The encoding is detected (Western text in Windows-1252 is read as such) and can be
+chosen in the Encoding box; the preview re-reads the file at once in the chosen one.
+Enter in the path field previews the file; it never starts an import.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -34,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core import datasets as core
+from studio.core.datasets.encodings import ENCODING_CHOICES, encoding_label
 from studio.core.datasets.importers import Preview, preview_file
 from studio.core.datasets.importing import ImportResult, import_file
 from studio.core.datasets.mapping import ImportMapping, auto_mapping
@@ -44,6 +50,7 @@ from studio.ui.context import AppContext
 
 PREVIEW_ROWS = 20
 NONE = "(none)"
+DETECT = "Detect"
 
 
 def _cell(value: Any) -> str:
@@ -76,10 +83,23 @@ class ImportDialog(QDialog):
         self.path_edit.setPlaceholderText("CSV, JSONL (OpenAI chat or prompt/completion) or JSON")
         browse = QPushButton("Choose file…", self)
         browse.clicked.connect(self._browse)
-        self.path_edit.returnPressed.connect(lambda: self.load_file(self.path_edit.text()))
+        # Enter previews the typed path; the filter takes the key so it never reaches the
+        # dialog's default button (Import) with a guessed mapping
+        self.path_edit.installEventFilter(self)
+        self.encoding_combo = QComboBox(self)
+        self.encoding_combo.addItem(DETECT, None)
+        for enc, label in ENCODING_CHOICES:
+            self.encoding_combo.addItem(label, enc)
+        self.encoding_combo.setToolTip(
+            "The file's text encoding. The preview shows the file read in the chosen one: "
+            "pick another if letters look wrong (é shown as Ã©, or ñ as ń)."
+        )
+        self.encoding_combo.currentIndexChanged.connect(self._encoding_changed)
         file_row = QHBoxLayout()
         file_row.addWidget(self.path_edit, 1)
         file_row.addWidget(browse)
+        file_row.addWidget(QLabel("Encoding", self))
+        file_row.addWidget(self.encoding_combo)
         self.file_info = QLabel(self)
         self.file_info.setWordWrap(True)
         self.warnings = QLabel(self)
@@ -204,14 +224,42 @@ class ImportDialog(QDialog):
         if path:
             self.load_file(path)
 
-    def load_file(self, path: str | Path) -> bool:
-        """Preview ``path`` and propose a mapping. Returns False (with a message) on failure."""
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter in the path field previews the file and goes no further."""
+        if (
+            watched is self.path_edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            if self.path_edit.text().strip():
+                self.load_file(self.path_edit.text().strip())
+            return True
+        return super().eventFilter(watched, event)
+
+    def chosen_encoding(self) -> str | None:
+        """The encoding picked in the Encoding box; None = detect."""
+        data = self.encoding_combo.currentData()
+        return str(data) if data else None
+
+    def _encoding_changed(self) -> None:
+        if self.preview is not None or self.path_edit.text().strip():
+            self.load_file(self.path_edit.text().strip(), keep_mapping=True)
+
+    def load_file(self, path: str | Path, *, keep_mapping: bool = False) -> bool:
+        """Preview ``path`` (in the chosen encoding) and propose a mapping.
+
+        Returns False (with a message) on failure. ``keep_mapping``: the mapping the
+        user set stays when the columns are the same (a new encoding re-reads the file).
+        """
         path = Path(path)
+        before = self.preview
+        kept = self.mapping() if keep_mapping and before is not None else None
         self.path_edit.setText(str(path))
         self.pages.setCurrentWidget(self.map_page)
         self.error.hide()
         try:
-            pv = preview_file(path, PREVIEW_ROWS)
+            pv = preview_file(path, PREVIEW_ROWS, encoding=self.chosen_encoding())
         except UserError as exc:
             self._show_error(exc.message)
             self.preview = None
@@ -239,7 +287,11 @@ class ImportDialog(QDialog):
         delim = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}.get(
             pv.delimiter or "", pv.delimiter
         )
-        bits = [f"{pv.format.upper()} · {kind}", f"encoding {pv.encoding}"]
+        how = "chosen" if self.chosen_encoding() else "detected"
+        bits = [f"{pv.format.upper()} · {kind}", f"{encoding_label(pv.encoding)}, {how}"]
+        self.encoding_combo.setItemText(
+            0, DETECT if self.chosen_encoding() else f"{DETECT}: {encoding_label(pv.encoding)}"
+        )
         if delim:
             bits.append(f"delimited by {delim}")
         bits.append(f"{pv.size / 1024:,.0f} KB")
@@ -253,7 +305,10 @@ class ImportDialog(QDialog):
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings.setVisible(bool(warnings))
         self._fill_preview(pv)
-        self._fill_mapping(pv, auto_mapping(pv))
+        if kept is not None and before is not None and before.columns == pv.columns:
+            self._fill_mapping(pv, kept)
+        else:
+            self._fill_mapping(pv, auto_mapping(pv))
         if not self.dataset_name.currentText().strip():
             self.dataset_name.setCurrentText(path.stem)
         self.import_button.setEnabled(True)
@@ -332,6 +387,7 @@ class ImportDialog(QDialog):
             return
         mapping = self.mapping()
         path = self.preview.path
+        encoding = self.chosen_encoding()
         token = CancelToken()
         self._token = token
         self.error.hide()
@@ -350,6 +406,7 @@ class ImportDialog(QDialog):
                 all_or_nothing=all_or_nothing,
                 progress=report,
                 cancel=token,
+                encoding=encoding,
             )
 
         self._task = self.context.runner.run(

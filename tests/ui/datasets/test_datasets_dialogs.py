@@ -160,7 +160,9 @@ def test_duplicates_review_near_and_exact(
         dlg.show()
     assert dlg.analysis is not None and dlg.analysis.threshold == 0.9
     n_groups = dlg.dupes.tree.topLevelItemCount()
-    assert dlg.tabs.tabText(0) == f"Duplicates ({n_groups})" and n_groups >= 2
+    dups, groups, _leaks = dlg.counts()
+    assert groups == n_groups >= 2
+    assert dlg.tabs.tabText(0) == f"Duplicates ({dups} in {n_groups} groups)"
     exact = _top(dlg.dupes, {ids[0], ids[1]})
     near = _top(dlg.dupes, {ids[2], ids[3]})
     assert "exact" in exact.text(1)
@@ -175,7 +177,7 @@ def test_duplicates_review_near_and_exact(
     assert core.fetch_rows(project, [ids[2]]) == []
     kept = core.get_example(project, ids[3])
     assert f"#{ids[2]}" in kept.notes
-    assert dlg.tabs.tabText(0) == f"Duplicates ({n_groups - 1})"
+    assert dlg.counts()[1] == n_groups - 1
     # Drop the others of the exact group (★ = the oldest is kept)
     dlg.dupes.tree.setCurrentItem(_top(dlg.dupes, {ids[0], ids[1]}))
     with qtbot.waitSignal(dlg.resolved, timeout=10000):
@@ -198,7 +200,7 @@ def test_duplicates_review_near_and_exact(
     assert view.context.undo_stack.count() == 1 + remaining
     with qtbot.waitSignal(dlg.analysed, timeout=20000):
         qtbot.mouseClick(dlg.find_button, Qt.MouseButton.LeftButton)
-    assert dlg.tabs.tabText(0) == "Duplicates (0)"
+    assert dlg.tabs.tabText(0) == "Duplicates (0 in 0 groups)"
     assert "dup-reviewed" in core.get_example(project, ids[0]).tags
 
 
@@ -277,3 +279,93 @@ def test_overview_counts_and_histogram(
     assert sum(c for _lo, _hi, c in ov.hist.bins) == 50
     assert ov.hist_note.text().startswith("Estimate")
     assert not ov.grab().isNull()
+
+
+WESTERN_ROWS = [  # é ü ñ £; charset-normalizer alone ranks cp1250 first for these bytes
+    ("I paid £20 for the café", "fees"),
+    ("My Müller card", "card"),
+    ("El niño asked", "other"),
+]
+
+
+def _western_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "western.csv"
+    body = "text,label\n" + "".join(f"{t},{c}\n" for t, c in WESTERN_ROWS)
+    path.write_bytes(body.encode("cp1252"))  # Latin-1 / Windows-1252 bytes
+    return path
+
+
+def test_enter_in_the_path_field_previews_and_never_imports(
+    qtbot: QtBot, context: AppContext, project: Project, tmp_path: Path
+) -> None:
+    context.set_project(project)
+    dlg = ImportDialog(context)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    started: list[bool] = []
+    dlg.start_import = lambda **kw: started.append(True)  # type: ignore[method-assign]
+    dlg.path_edit.setFocus()
+    qtbot.keyClicks(dlg.path_edit, str(_western_csv(tmp_path)))
+    qtbot.keyClick(dlg.path_edit, Qt.Key.Key_Return)
+    qtbot.keyClick(dlg.path_edit, Qt.Key.Key_Enter)
+    # The file is previewed, the Import button is ready, and nothing started
+    assert dlg.preview is not None and dlg.preview_table.rowCount() == 3
+    assert dlg.import_button.isEnabled() and dlg.isVisible()
+    assert started == []
+    assert [d.name for d in core.list_datasets(project)] == ["banking77"]
+
+
+def test_encoding_picker_previews_live_and_imports_in_that_encoding(
+    qtbot: QtBot, context: AppContext, project: Project, tmp_path: Path
+) -> None:
+    context.set_project(project)
+    dlg = ImportDialog(context)
+    qtbot.addWidget(dlg)
+    got: list[int] = []
+    dlg.imported.connect(got.append)
+    dlg.show()
+    assert dlg.load_file(_western_csv(tmp_path))
+    # Detected as Western European, and the preview reads é ü ñ £ correctly
+    assert "Western European (Windows-1252), detected" in dlg.file_info.text()
+    cells = [dlg.preview_table.item(r, 0).text() for r in range(3)]
+    assert cells == [t for t, _ in WESTERN_ROWS]
+    # Choosing another encoding re-reads the preview at once
+    dlg.encoding_combo.setCurrentIndex(dlg.encoding_combo.findData("cp1250"))
+    assert dlg.preview_table.item(0, 0).text() == "I paid Ł20 for the café"
+    assert "Central European (Windows-1250), chosen" in dlg.file_info.text()
+    assert dlg.label_combo.currentText() == "label"  # the mapping stays
+    dlg.encoding_combo.setCurrentIndex(dlg.encoding_combo.findData("cp1252"))
+    assert dlg.preview_table.item(0, 0).text() == "I paid £20 for the café"
+    dlg.dataset_name.setCurrentText("western")
+    qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(got) or dlg.error.isVisible(), timeout=10000)
+    assert not dlg.error.isVisible(), dlg.error.text()
+    ids = core.query_ids(project, got[0])
+    texts = [str(core.get_example(project, i).inputs["text"]) for i in ids]
+    assert texts == [t for t, _ in WESTERN_ROWS]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("text,category\n", "has a header (text, category) but no rows"),
+        ('text,category\nok,a\n"never closed,b\nmore,c\n', "line 3 opens a quote"),
+    ],
+)
+def test_header_only_and_unclosed_quote_are_explained(
+    qtbot: QtBot,
+    context: AppContext,
+    project: Project,
+    tmp_path: Path,
+    body: str,
+    expected: str,
+) -> None:
+    context.set_project(project)
+    path = tmp_path / "f.csv"
+    path.write_text(body, encoding="utf-8")
+    dlg = ImportDialog(context)
+    qtbot.addWidget(dlg)
+    assert not dlg.load_file(path)
+    assert expected in dlg.error.text()
+    assert not dlg.import_button.isEnabled()
