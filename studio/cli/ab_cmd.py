@@ -1,15 +1,21 @@
 """``studio ab``: A/B-test prompt versions on a dataset split against a real model.
 
     studio ab --project FILE --dataset NAME [--split test|validation|train|all]
-              --variant NAME@VERSION --variant NAME@VERSION [--base-url URL] [--model M]
-              [--concurrency N] [--scorer exact|label|json|json-schema|judge]
+              --variant NAME@VERSION[=MODEL] --variant NAME@VERSION[=MODEL]
+              [--base-url URL] [--model M] [--timeout S] [--deadline S] [--concurrency N] [--scorer exact|label|json|json-schema|judge]
               [--judge-prompt NAME@VERSION] [--no-cache] [--json]
 
 The key comes from the keyring (the provider named by the base URL) or from
 ``OPENAI_API_KEY``; it is used for the requests only and never printed or stored. A
 local server (Ollama, llama.cpp, vLLM, LM Studio) needs no key.
 
-``--json`` prints ``{"run_id", "n", "variants": [{"prompt", "score", "ci95", "errors",
+``=MODEL`` runs that variant on another model than its version names, so one version
+can be compared on two models (``--variant intents@2=big --variant intents@2=small``).
+``--timeout``/``--deadline``: see ``studio runs`` (a silent server stops the run, exit 1,
+and ``studio runs resume RUN_ID`` sends the unanswered cases).
+
+``--json`` prints ``{"run_id", "n", "variants": [{"prompt", "version", "model", "label",
+"score", "ci95", "errors",
 "latency_ms": {"p50", "p95"}, "tokens": {"input", "output"}, "cost_usd"}], "comparison":
 {"difference", "ci95", "p_value", "test", "verdict"}, "calls": {"made", "cached",
 "failed"}}``; ``score`` is correct / answered (errors are counted apart), unknown tokens
@@ -36,6 +42,7 @@ from studio.cli.common import (
     open_project_arg,
     print_json,
 )
+from studio.cli.runs_cmd import add_limit_args, limits_from_args, report_stop
 
 SCORER_CHOICES = ("exact", "label", "json", "json-schema", "judge")
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -54,12 +61,15 @@ def register(sub: Any) -> None:
     p.add_argument("--dataset", required=True, metavar="NAME", help="the dataset to test on")
     p.add_argument("--split", default="test", choices=("test", "validation", "train", "all"),
                    help="which examples (default: test)")
-    p.add_argument("--variant", action="append", default=[], metavar="NAME@VERSION",
-                   help="a prompt version; give two or more (the first is the baseline A)")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME@VERSION[=MODEL]",
+                   help="a prompt version (or NAME@label), optionally on another model "
+                        "(=MODEL); give two or more (the first is the baseline A)")
     p.add_argument("--base-url", default=None, metavar="URL",
                    help=f"OpenAI-compatible base URL (default: {DEFAULT_BASE_URL})")
     p.add_argument("--model", default=None, metavar="M",
-                   help="model for every variant (default: each version's own model)")
+                   help="model for every variant without =MODEL (default: each version's "
+                        "own model)")
+    add_limit_args(p)
     p.add_argument("--concurrency", type=int, default=8, metavar="N",
                    help="requests in flight, 1-64 (default 8)")
     p.add_argument("--scorer", default=None, choices=SCORER_CHOICES,
@@ -105,6 +115,10 @@ def _ab(args: argparse.Namespace) -> int:
         )
     if args.scorer == "judge" and not args.judge_prompt:
         raise CliUsageError("--scorer judge needs --judge-prompt NAME@VERSION.")
+    from studio.core.evals.variant_arg import parse_variant_arg
+
+    variants = [parse_variant_arg(ref, args.model) for ref in args.variant]
+    limits = limits_from_args(args)
     provider = _provider(args.base_url)
     key = _key_for(provider)
     if key is None and provider.kind != "compatible":
@@ -121,7 +135,7 @@ def _ab(args: argparse.Namespace) -> int:
             config["judge_prompt"] = args.judge_prompt
         spec = service.RunSpec(
             dataset=info.id,
-            variants=[service.VariantSpec(ref, model=args.model) for ref in args.variant],
+            variants=variants,
             provider=provider,
             split=args.split,
             scorer=scorer,
@@ -133,7 +147,10 @@ def _ab(args: argparse.Namespace) -> int:
             eprint(f"Run {run_id}: {len(args.variant)} variants on {info.name} "
                    f"({args.split}) at {provider.base_url} ...")
         outcome = service.execute_run(project, run_id, key=key,
-                                      cache=not args.no_cache)
+                                      cache=not args.no_cache, limits=limits)
+        stopped = report_stop(outcome, args.project)
+        if stopped is not None:
+            return stopped
         if outcome.failed_reason:
             eprint(f"studio: {outcome.failed_reason}")
             return EXIT_BAD_INPUT

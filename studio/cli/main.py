@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "studio.cli.validate_cmd",
     "studio.cli.ab_cmd",
     "studio.cli.decide_cmd",
+    "studio.cli.runs_cmd",
 ]
 
 

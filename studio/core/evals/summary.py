@@ -67,6 +67,8 @@ class VariantMeta:
     position: int
     label: str
     model: str
+    prompt_name: str | None = None  # None when the prompt version was deleted
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,8 @@ class VariantSummary:
     cost_usd: float | None
     cost_per_1000: float | None
     confusion: dict[str, Any] | None = None
+    prompt_name: str | None = None  # the prompt's name (``prompt`` is the unique label)
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -228,7 +232,14 @@ class RunSummary:
             "n": self.n,
             "variants": [
                 {
-                    "prompt": v.prompt,
+                    # The prompt version (NAME@VERSION), its version number and the model
+                    # it ran on; ``label`` tells apart one version run on two models.
+                    "prompt": (f"{v.prompt_name}@{v.version}"
+                               if v.prompt_name is not None and v.version is not None
+                               else v.prompt),
+                    "version": v.version,
+                    "model": v.model,
+                    "label": v.prompt,
                     "score": v.score,
                     "ci95": list(v.ci95) if v.ci95 is not None else None,
                     "errors": v.errors,
@@ -318,6 +329,8 @@ def _variant_summary(
         cost_usd=cost,
         cost_per_1000=None if cost is None or not answers else cost / len(answers) * 1000.0,
         confusion=confusion,
+        prompt_name=meta.prompt_name,
+        version=meta.version,
     )
 
 
