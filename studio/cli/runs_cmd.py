@@ -41,12 +41,12 @@ OPENAI_HOST = "api.openai.com"
 
 def add_limit_args(p: argparse.ArgumentParser) -> None:
     """``--timeout`` and ``--deadline`` (shared by ``ab`` and ``runs resume``)."""
-    from studio.core.evals.limits import DEFAULT_REQUEST_TIMEOUT_S, STALL_MARGIN_S
+    from studio.core.evals.limits import DEFAULT_REQUEST_TIMEOUT_S, STALL_FACTOR
 
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help=f"per-request read timeout (default {DEFAULT_REQUEST_TIMEOUT_S:g} s); "
-                        "a server that sends no answer at all for the timeout + "
-                        f"{STALL_MARGIN_S:g} s stops the run (exit 1), unanswered cases stay "
+                        f"a server that sends no answer at all for {STALL_FACTOR:g} x the "
+                        "timeout stops the run (exit 1; default 75 s); unanswered cases stay "
                         "pending for `studio runs resume`")
     p.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
                    help="stop the whole run after this many seconds (default: none); "

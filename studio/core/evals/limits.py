@@ -10,13 +10,14 @@ rule here bounds that:
   many seconds; cases without an answer stay pending and a resume sends them.
 * **Stop rule**: while requests are in flight, if the server has sent *no* HTTP answer
   of any kind (success or error status) for ``stall_s`` seconds, the run stops with a
-  sentence naming the server. ``stall_s`` defaults to ``request_timeout_s + 15``: one
-  full request timeout plus time for the retry that follows it to be answered, so a
-  single slow request is retried, but a silent server is not waited on longer.
+  sentence naming the server. ``stall_s`` defaults to ``1.25 x request_timeout_s``: one
+  full request timeout plus a quarter of one for the retry that follows it, so a single
+  slow request is retried, but a silent server is not waited on longer. Only time with
+  requests in flight counts (a back-off sleep or a ``Retry-After`` wait does not).
 
-With the defaults a never-answering server ends a run after 60 + 15 = 75 s of silence
-(plus start-up, well under the 90 s the issue asks for), whatever the concurrency:
-every request in flight shares the same silent clock.
+With the defaults a never-answering server ends a run after 1.25 x 60 = 75 s of silence
+(plus start-up, under the 90 s the issue asks for), whatever the concurrency: every
+request in flight shares the same silent clock.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from studio.core.errors import ValidationError
 from studio.core.llm.errors import ServerUnreachableError
 
 DEFAULT_REQUEST_TIMEOUT_S = 60.0
-STALL_MARGIN_S = 15.0
+STALL_FACTOR = 1.25
 MIN_TIMEOUT_S = 0.1
 MAX_TIMEOUT_S = 3600.0
 
@@ -54,7 +55,7 @@ class RunLimits:
         request_timeout_s: read timeout of each HTTP request.
         deadline_s: stop the execution after this many seconds (None = no deadline).
         stall_s: stop when nothing was answered for this long while requests are in
-            flight (None = ``request_timeout_s + 15``).
+            flight (None = ``1.25 x request_timeout_s``).
     """
 
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
@@ -85,7 +86,7 @@ class RunLimits:
     def effective_stall_s(self) -> float:
         """Seconds of silence (requests in flight, no answer) that stop the run."""
         return self.stall_s if self.stall_s is not None else (
-            self.request_timeout_s + STALL_MARGIN_S)
+            self.request_timeout_s * STALL_FACTOR)
 
     def to_json(self) -> dict[str, float | None]:
         """As stored with the run (so a resume uses the same settings)."""

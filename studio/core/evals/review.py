@@ -180,7 +180,7 @@ class RunListEntry:
     verdict: str
 
 
-FINISHED = ("completed", "cancelled", "failed")
+FINISHED = ("completed", "cancelled", "failed", "interrupted")
 
 
 def runs_with_verdicts(project: Project, limit: int = 200) -> list[RunListEntry]:
@@ -202,5 +202,8 @@ def runs_with_verdicts(project: Project, limit: int = 200) -> list[RunListEntry]
                 verdict = summary.verdict_text
                 if info.status == "failed":
                     verdict = summary.failed_reason or summary.verdict_text
+                elif info.status == "interrupted":
+                    verdict = ("Interrupted: the process running it stopped. Resume to "
+                               "finish; answered calls are not repeated.")
         out.append(RunListEntry(info, n, verdict))
     return out

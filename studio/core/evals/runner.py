@@ -22,7 +22,7 @@ Design decisions (engineering-facts "Bars we should set" 3, 4, 8-13):
   the run with "Server unreachable at URL" (promptfoo takes 84 s for 4 calls).
 * **Stop when the server falls silent** (:mod:`.limits`): per-request timeout 60 s by
   default, an optional run deadline, and a stop rule: requests in flight with no answer
-  at all for timeout + 15 s stop the run with a sentence naming the server; unanswered
+  at all for 1.25 x the timeout (75 s) stop the run with a sentence naming the server; unanswered
   calls are not saved (they stay pending for a resume).
 * **Stop when every call is refused alike.** 8 answers of 401/403 before any success (the
   key is wrong), or 8 answers of 404 for one model before any success for it (the model

@@ -512,6 +512,9 @@ class EvaluateView(QWidget):
 
 def outcome_sentence(outcome: RunOutcome) -> str:
     """What the status bar and the progress tab say when a run ends."""
+    if outcome.stop_kind is not None:  # a silent server or the deadline: resumable
+        return (f"Run {outcome.run_id} stopped: {outcome.failed_reason} "
+                "Resume it from Past Runs.")
     if outcome.failed_reason:
         return f"Run {outcome.run_id} failed: {outcome.failed_reason}"
     counts = (f"{outcome.calls_made} new call(s), {outcome.cached} from cache, "
