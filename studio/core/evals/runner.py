@@ -574,7 +574,9 @@ class _Run:
             await asyncio.sleep(0.05)
             now = time.monotonic()
             if self.http_in_flight > 0:
-                self.silent_s += now - last
+                # At most one tick's worth: time the event loop was blocked by our own
+                # work (the SDK's first-request set-up) is not the server's silence.
+                self.silent_s += min(now - last, 0.1)
             last = now
             if self.cancel is not None and self.cancel.cancelled:
                 self.cancelled = True
