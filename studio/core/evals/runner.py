@@ -576,7 +576,7 @@ class _Run:
             if self.http_in_flight > 0:
                 # At most one tick's worth: time the event loop was blocked by our own
                 # work (the SDK's first-request set-up) is not the server's silence.
-                self.silent_s += min(now - last, 0.1)
+                self.silent_s += min(now - last, 0.5)
             last = now
             if self.cancel is not None and self.cancel.cancelled:
                 self.cancelled = True
