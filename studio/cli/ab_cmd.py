@@ -2,7 +2,8 @@
 
     studio ab --project FILE --dataset NAME [--split test|validation|train|all]
               --variant NAME@VERSION[=MODEL] --variant NAME@VERSION[=MODEL]
-              [--base-url URL] [--model M] [--timeout S] [--deadline S] [--concurrency N] [--scorer exact|label|json|json-schema|judge]
+              [--base-url URL] [--model M] [--timeout S] [--deadline S]
+              [--concurrency N] [--scorer exact|label|json|json-schema|judge]
               [--judge-prompt NAME@VERSION] [--no-cache] [--json]
 
 The key comes from the keyring (the provider named by the base URL) or from
@@ -141,13 +142,14 @@ def _ab(args: argparse.Namespace) -> int:
             scorer=scorer,
             scorer_config=config,
             concurrency=args.concurrency,
+            limits=limits,
         )
         run_id = service.create_run(project, spec)
         if not args.json:
             eprint(f"Run {run_id}: {len(args.variant)} variants on {info.name} "
                    f"({args.split}) at {provider.base_url} ...")
         outcome = service.execute_run(project, run_id, key=key,
-                                      cache=not args.no_cache, limits=limits)
+                                      cache=not args.no_cache)
         stopped = report_stop(outcome, args.project)
         if stopped is not None:
             return stopped

@@ -63,7 +63,6 @@ from sqlalchemy import text
 from studio.core.errors import NotFoundError, UserError, ValidationError
 from studio.core.evals.cache import request_hash
 from studio.core.evals.limits import RunLimits, RunStoppedError
-from studio.core.evals.run_lock import INTERRUPTED, acquire_run_lock, run_is_alive
 from studio.core.evals.preferences import (
     ReviewPair,
     answered_outputs,
@@ -71,6 +70,7 @@ from studio.core.evals.preferences import (
     record_preference,
     record_review,
 )
+from studio.core.evals.run_lock import INTERRUPTED, acquire_run_lock, run_is_alive
 from studio.core.evals.run_scoring import RunScorer, check_scorer_name
 from studio.core.evals.runner import (
     MAX_CONCURRENCY,
@@ -144,6 +144,7 @@ class RunSpec:
     scorer_config: dict[str, Any] = field(default_factory=dict)
     concurrency: int = 8
     name: str = ""
+    limits: RunLimits | None = None  # request timeout / deadline (None = the defaults)
 
 
 @dataclass(frozen=True)
@@ -536,7 +537,9 @@ def create_run(project: Project, spec: RunSpec) -> int:
                 "n": name[:200], "d": resolved.dataset_id, "s": spec.split, "sc": spec.scorer,
                 "cfg": orjson.dumps(spec.scorer_config).decode(), "p": provider_json,
                 "c": spec.concurrency, "t": db_time(),
-                "plan": orjson.dumps({"example_ids": resolved.example_ids}).decode(),
+                "plan": orjson.dumps({"example_ids": resolved.example_ids, **(
+                    {"limits": spec.limits.to_json()} if spec.limits is not None else {}
+                )}).decode(),
             },
         ).lastrowid
         for position, (prep, version_id) in enumerate(resolved.variants):

@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 TABS = ("setup", "progress", "summary", "cases", "review", "runs", "compare")
 # How long a run waits for a local server that answers 503 "loading model".
 READY_TIMEOUT_S = 120.0
+# A probe with no answer at all for this long stops probing: the run's own stop rule
+# (core.evals.limits, 75 s by default) then ends the run, within 90 s in all.
+PROBE_SILENT_LIMIT_S = 5.0
 
 
 class _Loaded:
@@ -372,8 +375,13 @@ class EvaluateView(QWidget):
                                                if loading else f"Waiting for the server… "
                                                f"{waited:.0f} s: {message}")))
 
+                    from studio.core.evals.limits import RunLimits
+
+                    stored = RunLimits.from_json(service.run_plan(project, run_id).get("limits"))
                     try:
                         wait_until_ready(provider, key, timeout_s=READY_TIMEOUT_S,
+                                         silent_limit_s=min(PROBE_SILENT_LIMIT_S,
+                                                            stored.request_timeout_s),
                                          cancel=token, on_wait=on_wait)
                     except CancelledError:
                         pass  # execute_run sees the token and records "cancelled"
