@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -23,7 +21,8 @@ from typing import Any
 
 import pytest
 from helpers import loopback
-from helpers.ab_project import build_ab_project, query_index, variant_of, wrong_label
+from helpers.ab_project import build_ab_project
+from helpers.silent_server import SilentServer, query_index, variant_of, wrong_label
 
 from studio.core.evals.limits import DEFAULT_REQUEST_TIMEOUT_S, RunLimits
 
@@ -92,42 +91,6 @@ def test_variant_argument_errors_exit_2(ab) -> None:  # type: ignore[no-untyped-
 
 
 # ------------------------------------------------------------------ a server that never answers
-class SilentServer:
-    """Accepts TCP connections on loopback and never sends a byte."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self.conns: list[socket.socket] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.accepted += 1
-            self.conns.append(conn)  # held open, never read, never answered
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        for c in self.conns:
-            c.close()
-        self.sock.close()
-
-
 @pytest.fixture
 def silent() -> Iterator[SilentServer]:
     server = SilentServer()

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -103,3 +104,54 @@ def test_killed_run_shows_interrupted_and_resume_finishes_it(
         lambda: view.runs.entry(run_id) is not None
         and view.runs.entry(run_id).info.status == "completed", timeout=10000)
     wait_idle(context)
+
+
+def test_silent_server_stops_the_app_run_and_resume_finishes_it(
+    qtbot: object, open_context: AppContext,
+    banking_server_factory: Callable[..., LoopbackServer], wait_idle: Callable[..., None],
+) -> None:
+    from helpers.silent_server import SilentServer
+    from test_evaluate_view import _configure_provider, _setup_ab, _view
+
+    silent = SilentServer()
+    try:
+        view = _view(qtbot, open_context)
+        _configure_provider(qtbot, view, silent)  # type: ignore[arg-type]
+        _setup_ab(qtbot, view)
+        # the setting a user lowers for a quick local test: 1 s per request
+        view.setup.limits_row.timeout_spin.setValue(1)
+        assert view.setup.build_spec().limits.effective_stall_s == 1.25  # type: ignore[union-attr]
+        with qtbot.waitSignal(view.run_finished, timeout=30000) as blocker:  # type: ignore[attr-defined]
+            started = time.monotonic()
+            qtbot.mouseClick(view.setup.run_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+        elapsed = time.monotonic() - started
+        outcome = blocker.args[0]
+    finally:
+        silent.close()
+    print(f"app run against a silent server stopped after {elapsed:.1f} s")
+    assert outcome.stop_kind == "stalled" and not outcome.completed
+    assert elapsed < 1.0 + 1.25 + 5  # probe (1 s) + stop rule (1.25 s) + slack
+    assert f"127.0.0.1:{silent.port}" in view.progress.status.text()
+    assert "Resume" in view.progress.status.text()
+    wait_idle(open_context)
+    stored = service.run_summary(open_context.project, outcome.run_id)  # type: ignore[arg-type]
+    assert stored.status == "failed" and sum(v.answered for v in stored.variants) == 0
+    assert outcome.pending == 2 * stored.n
+
+    # the server comes back (same run, now pointed at a live one): Resume sends every case
+    from sqlalchemy import text
+
+    server = banking_server_factory()
+    with open_context.project.engine.begin() as conn:  # type: ignore[union-attr]
+        conn.execute(text("UPDATE eval_run SET provider_json = json_set(provider_json, "
+                          "'$.base_url', :u) WHERE id = :r"),
+                     {"u": server.base_url, "r": outcome.run_id})
+    view.reload_runs(select=outcome.run_id)
+    qtbot.waitUntil(lambda: view.runs.entry(outcome.run_id) is not None, timeout=5000)  # type: ignore[attr-defined]
+    view.runs.select_run(outcome.run_id)
+    assert view.runs.resume_button.isEnabled()
+    with qtbot.waitSignal(view.run_finished, timeout=60000) as blocker:  # type: ignore[attr-defined]
+        qtbot.mouseClick(view.runs.resume_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    assert blocker.args[0].completed
+    assert server.chat_requests == 2 * stored.n
+    wait_idle(open_context)
