@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 from helpers import loopback
-from helpers.ab_project import build_ab_project
-from helpers.silent_server import SilentServer, query_index, variant_of, wrong_label
+from helpers.ab_project import build_ab_project, query_index, variant_of, wrong_label
+from helpers.silent_server import SilentServer
 
 from studio.core.evals.limits import DEFAULT_REQUEST_TIMEOUT_S, RunLimits
 
