@@ -20,9 +20,13 @@ API
 -> RunOutcome(run_id, completed, cancelled, failed_reason, calls_made, cached, failed)``
     Sends the calls (``key`` is used for this call only: never stored, hashed, cached or
     logged), stores and scores each result as it arrives (scorers never see errors),
-    resumes a crashed/cancelled run without repeating completed calls, and sets the
-    status (running -> completed / cancelled / failed). A dead server gives
-    ``failed_reason`` "Server unreachable at URL ..." within a few seconds.
+    resumes a crashed/cancelled/interrupted run without repeating completed calls, and
+    sets the status (running -> completed / cancelled / failed). A dead server gives
+    ``failed_reason`` "Server unreachable at URL ..." within a few seconds; a server that
+    accepts connections but never answers, or the run deadline, stops the run by the
+    limits of :mod:`.limits` (``stop_kind`` "stalled"/"deadline", unanswered calls stay
+    pending). The executing process holds the run's OS lock (:mod:`.run_lock`): a
+    ``running`` run whose lock is free is reported as ``interrupted``.
     ``progress`` receives :class:`~studio.core.evals.runner.RunProgress` (done, total,
     errors, cached, in flight; ``.to_progress()`` for the generic type).
 ``list_runs(project, dataset=None) -> [RunInfo]`` newest first.
