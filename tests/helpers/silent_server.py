@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 
 class SilentServer:
@@ -18,6 +19,7 @@ class SilentServer:
         self.sock.settimeout(0.2)
         self.port: int = self.sock.getsockname()[1]
         self.accepted = 0
+        self.first_accept_at: float | None = None  # time.monotonic() of the first connection
         self.conns: list[socket.socket] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -37,6 +39,8 @@ class SilentServer:
             except OSError:
                 return
             self.accepted += 1
+            if self.first_accept_at is None:
+                self.first_accept_at = time.monotonic()
             self.conns.append(conn)  # held open, never read, never answered
 
     def close(self) -> None:
