@@ -150,7 +150,7 @@ def _ab(args: argparse.Namespace) -> int:
                    f"({args.split}) at {provider.base_url} ...")
         outcome = service.execute_run(project, run_id, key=key,
                                       cache=not args.no_cache)
-        stopped = report_stop(outcome, args.project)
+        stopped = report_stop(outcome, args.project, project if args.json else None)
         if stopped is not None:
             return stopped
         if outcome.failed_reason:

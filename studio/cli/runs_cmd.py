@@ -73,13 +73,24 @@ def limits_from_args(args: argparse.Namespace, stored: Any = None) -> Any:
         raise CliUsageError(f"--{exc.where}: {exc.message}") from exc
 
 
-def report_stop(outcome: Any, project_path: Any) -> int | None:
-    """Print why a run stopped early; the exit code, or None when it did not."""
-    if outcome.stop_kind is not None:
-        eprint(f"studio: {outcome.failed_reason}")
-        eprint(f"Resume with: studio runs resume {outcome.run_id} --project {project_path}")
-        return EXIT_CHECK_FAILED
-    return None
+def report_stop(outcome: Any, project_path: Any, project: Any = None) -> int | None:
+    """Print why a run stopped early; the exit code, or None when it did not.
+
+    With ``project`` (``--json``), standard output also gets the run's figures so far as
+    ``studio ab --json`` prints them, plus ``"stopped": {"kind", "message", "pending"}``.
+    """
+    if outcome.stop_kind is None:
+        return None
+    eprint(f"studio: {outcome.failed_reason}")
+    eprint(f"Resume with: studio runs resume {outcome.run_id} --project {project_path}")
+    if project is not None:
+        from studio.core.evals import service
+
+        doc = service.run_summary(project, outcome.run_id).to_cli_json()
+        doc["stopped"] = {"kind": outcome.stop_kind, "message": outcome.failed_reason,
+                          "pending": outcome.pending}
+        print_json(doc)
+    return EXIT_CHECK_FAILED
 
 
 def register(sub: Any) -> None:
@@ -228,7 +239,7 @@ def _resume(args: argparse.Namespace) -> int:
                    f"{state.calls} calls have no answer yet, at {meta.provider.base_url} ...")
         outcome = service.execute_run(project, args.run_id, key=key,
                                       cache=not args.no_cache, limits=limits)
-        stopped = report_stop(outcome, args.project)
+        stopped = report_stop(outcome, args.project, project if args.json else None)
         if stopped is not None:
             return stopped
         if outcome.failed_reason:
