@@ -6,7 +6,7 @@ import sys
 
 # Words that start the command line instead of the GUI; kept here (not imported from
 # studio.cli) so that opening the GUI does not pay for importing the CLI.
-CLI_COMMANDS = {"new", "prompt", "dataset", "validate", "ab", "decide", "provider"}
+CLI_COMMANDS = {"new", "prompt", "dataset", "validate", "ab", "decide", "provider", "runs"}
 
 
 def _is_command_word(word: str) -> bool:

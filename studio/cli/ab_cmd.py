@@ -1,7 +1,8 @@
 """``studio ab``: A/B-test prompt versions on a dataset split against a real model.
 
     studio ab --project FILE --dataset NAME [--split test|validation|train|all]
-              --variant NAME@VERSION --variant NAME@VERSION [--base-url URL] [--model M]
+              --variant NAME@VERSION[=MODEL] --variant NAME@VERSION[=MODEL]
+              [--provider NAME | --base-url URL] [--model M] [--timeout S] [--deadline S]
               [--concurrency N]
               [--scorer exact|label|label-strict|json|json-equal|json-schema|judge]
               [--schema FILE] [--judge-prompt NAME@VERSION] [--no-cache] [--json]
@@ -13,7 +14,13 @@ host; another base URL gets no key by default. A key never goes over plain http 
 another machine without ``--allow-insecure-key``. Every key is masked by value in all
 that is stored or printed. A local server (Ollama, llama.cpp, vLLM, LM Studio) needs no key.
 
-``--json`` prints ``{"run_id", "n", "variants": [{"prompt", "score", "ci95", "errors",
+``=MODEL`` runs that variant on another model than its version names, so one version
+can be compared on two models (``--variant intents@2=big --variant intents@2=small``).
+``--timeout``/``--deadline``: see ``studio runs`` (a silent server stops the run, exit 1,
+and ``studio runs resume RUN_ID`` sends the unanswered cases).
+
+``--json`` prints ``{"run_id", "n", "variants": [{"prompt", "version", "model", "label",
+"score", "ci95", "errors",
 "latency_ms": {"p50", "p95"}, "tokens": {"input", "output"}, "cost_usd"}], "comparison":
 {"difference", "ci95", "p_value", "test", "verdict"}, "calls": {"made", "cached",
 "failed"}}``; ``score`` is correct / answered (errors are counted apart), unknown tokens
@@ -50,6 +57,7 @@ from studio.cli.provider_args import (
     add_provider_args,
     resolve_target,
 )
+from studio.cli.runs_cmd import add_limit_args, limits_from_args, report_stop
 
 SCORER_CHOICES = ("exact", "label", "label-strict", "json", "json-equal", "json-schema",
                   "judge")
@@ -70,14 +78,17 @@ def register(sub: Any) -> None:
     p.add_argument("--dataset", required=True, metavar="NAME", help="the dataset to test on")
     p.add_argument("--split", default="test", choices=("test", "validation", "train", "all"),
                    help="which examples (default: test)")
-    p.add_argument("--variant", action="append", default=[], metavar="NAME@VERSION",
-                   help="a prompt version; give two or more (the first is the baseline A)")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME@VERSION[=MODEL]",
+                   help="a prompt version (or NAME@label), optionally on another model "
+                        "(=MODEL); give two or more (the first is the baseline A)")
     p.add_argument("--base-url", default=None, metavar="URL",
                    help=f"OpenAI-compatible base URL (default: {DEFAULT_BASE_URL})")
     add_provider_args(p)
     add_key_args(p)
     p.add_argument("--model", default=None, metavar="M",
-                   help="model for every variant (default: each version's own model)")
+                   help="model for every variant without =MODEL (default: each version's "
+                        "own model)")
+    add_limit_args(p)
     p.add_argument("--concurrency", type=int, default=8, metavar="N",
                    help="requests in flight, 1-64 (default 8)")
     p.add_argument("--scorer", default=None, choices=SCORER_CHOICES,
@@ -140,6 +151,10 @@ def _ab(args: argparse.Namespace) -> int:
         )
     if args.scorer == "judge" and not args.judge_prompt:
         raise CliUsageError("--scorer judge needs --judge-prompt NAME@VERSION.")
+    from studio.core.evals.variant_arg import parse_variant_arg
+
+    variants = [parse_variant_arg(ref, args.model) for ref in args.variant]
+    limits = limits_from_args(args)
     target = resolve_target(args)
     provider, key = target.provider, target.key
     project = open_project_arg(args.project)
@@ -155,12 +170,13 @@ def _ab(args: argparse.Namespace) -> int:
             config["schema"] = _schema_arg(args.schema)
         spec = service.RunSpec(
             dataset=info.id,
-            variants=[service.VariantSpec(ref, model=args.model) for ref in args.variant],
+            variants=variants,
             provider=provider,
             split=args.split,
             scorer=scorer,
             scorer_config=config,
             concurrency=args.concurrency,
+            limits=limits,
         )
         run_id = service.create_run(project, spec)
         if not args.json:
@@ -168,6 +184,9 @@ def _ab(args: argparse.Namespace) -> int:
                    f"({args.split}) at {provider.base_url} ...")
         outcome = service.execute_run(project, run_id, key=key,
                                       cache=not args.no_cache)
+        stopped = report_stop(outcome, args.project, project if args.json else None)
+        if stopped is not None:
+            return stopped
         if outcome.failed_reason:
             eprint(f"studio: {outcome.failed_reason}")
             return EXIT_BAD_INPUT

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "studio.cli.ab_cmd",
     "studio.cli.decide_cmd",
     "studio.cli.provider_cmd",
+    "studio.cli.runs_cmd",
 ]
 
 # Command -> (module, one-line help), so that `studio --help`, `studio --version` and a
@@ -48,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "studio.cli.provider_cmd",
         "saved model servers and their keys (keyring): list, add, remove, test",
     ),
+    "runs": ("studio.cli.runs_cmd", "list, show and resume A/B runs (interrupted ones too)"),
 }
 
 # Subcommands a mistyped top-level word may have meant: `studio expotr` suggests

@@ -43,9 +43,10 @@ def test_json_output_shape_and_exit_0(ab, capsys: pytest.CaptureFixture[str]) ->
         assert out["n"] == N and out["calls"] == {"made": 2 * N, "cached": 0, "failed": 0}
         v1, v2 = out["variants"]
         assert v1["prompt"] == "intent@1" and v2["prompt"] == "intent@2"
-        assert set(v1) == {"prompt", "score", "ci95", "errors", "latency_ms", "tokens",
-                           "cost_usd", "label_matches"}
+        assert set(v1) == {"prompt", "version", "model", "label", "score", "ci95", "errors",
+                           "latency_ms", "tokens", "cost_usd", "label_matches"}
         assert v1["label_matches"] == {"exact": len(correct[1]), "lenient": 0}
+        assert (v1["version"], v2["version"]) == (1, 2)
         assert v1["score"] == pytest.approx(len(correct[1]) / N)
         assert v1["ci95"][0] < v1["score"] < v1["ci95"][1]
         assert set(v1["latency_ms"]) == {"p50", "p95"} and v1["latency_ms"]["p50"] > 0

@@ -76,7 +76,7 @@ def run_meta(project: Project, run_id: int) -> RunMeta:
         row = conn.execute(
             text(
                 "SELECT r.dataset_id, coalesce(d.name, ''), r.status, r.provider_json, "
-                "r.split, r.scorer, r.scorer_config_json, r.concurrency "
+                "r.split, r.scorer, r.scorer_config_json, r.concurrency, r.summary_json "
                 "FROM eval_run r LEFT JOIN dataset d ON d.id = r.dataset_id WHERE r.id = :r"
             ),
             {"r": run_id},
@@ -99,6 +99,13 @@ def run_meta(project: Project, run_id: int) -> RunMeta:
         provider = None
     spec: RunSpec | None = None
     if provider is not None and row[0] is not None and variants and all(v[0] for v in variants):
+        from studio.core.evals.limits import RunLimits
+
+        try:
+            plan = orjson.loads(row[8] or "{}")
+        except orjson.JSONDecodeError:
+            plan = {}
+        stored_limits = plan.get("limits") if isinstance(plan, dict) else None
         spec = RunSpec(
             dataset=int(row[0]),
             variants=[
@@ -110,6 +117,8 @@ def run_meta(project: Project, run_id: int) -> RunMeta:
             scorer=str(row[5]),
             scorer_config=orjson.loads(row[6] or "{}"),
             concurrency=int(row[7]),
+            # a re-run keeps the run's time limits
+            limits=RunLimits.from_json(stored_limits) if stored_limits is not None else None,
         )
     return RunMeta(
         run_id=run_id,
@@ -180,7 +189,7 @@ class RunListEntry:
     verdict: str
 
 
-FINISHED = ("completed", "cancelled", "failed")
+FINISHED = ("completed", "cancelled", "failed", "interrupted")
 
 
 def runs_with_verdicts(project: Project, limit: int = 200) -> list[RunListEntry]:
@@ -202,5 +211,8 @@ def runs_with_verdicts(project: Project, limit: int = 200) -> list[RunListEntry]
                 verdict = summary.verdict_text
                 if info.status == "failed":
                     verdict = summary.failed_reason or summary.verdict_text
+                elif info.status == "interrupted":
+                    verdict = ("Interrupted: the process running it stopped. Resume to "
+                               "finish; answered calls are not repeated.")
         out.append(RunListEntry(info, n, verdict))
     return out

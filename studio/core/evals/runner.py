@@ -20,6 +20,10 @@ Design decisions (engineering-facts "Bars we should set" 3, 4, 8-13):
   now and say so), else exponential back-off with jitter.
 * **Fail fast.** 3 consecutive failures to even connect (no HTTP answer in between) abort
   the run with "Server unreachable at URL" (promptfoo takes 84 s for 4 calls).
+* **Stop when the server falls silent** (:mod:`.limits`): per-request timeout 60 s by
+  default, an optional run deadline, and a stop rule: requests in flight with no answer
+  at all for 1.25 x the timeout (75 s) stop the run with a sentence naming the server; unanswered
+  calls are not saved (they stay pending for a resume).
 * **Stop when every call is refused alike.** 8 answers of 401/403 before any success (the
   key is wrong), or 8 answers of 404 for one model before any success for it (the model
   does not exist there), abort the run with the server's sentence instead of spending the
@@ -48,9 +52,14 @@ import orjson
 
 from studio.core.errors import UserError
 from studio.core.evals.cache import CacheStore, request_hash
+from studio.core.evals.limits import (
+    RunLimits,
+    RunStoppedError,
+    deadline_message,
+    stalled_message,
+)
 from studio.core.llm.client import (
     DEFAULT_CONNECT_TIMEOUT_S,
-    DEFAULT_READ_TIMEOUT_S,
     make_async_client,
 )
 from studio.core.llm.errors import (
@@ -413,6 +422,7 @@ class _Run:
         progress_interval_s: float,
         unreachable_after: int,
         client_factory: Callable[[], AsyncOpenAI] | None,
+        limits: RunLimits,
     ) -> None:
         self.provider = provider
         self.api_key = api_key
@@ -429,6 +439,10 @@ class _Run:
         self.progress_interval_s = progress_interval_s
         self.unreachable_after = unreachable_after
         self.client_factory = client_factory
+        self.limits = limits
+        self.http_in_flight = 0  # HTTP exchanges waiting for the server right now
+        self.silent_s = 0.0  # seconds with requests in flight and no answer (stop rule)
+        self.abort_kind: str | None = None  # "stalled" / "deadline" (RunStoppedError)
         self.limiter = AdaptiveLimiter(concurrency)
         self.rng = random.Random()
         self.client: AsyncOpenAI | None = None
@@ -541,14 +555,43 @@ class _Run:
         )
 
     # -- the work ------------------------------------------------------------------------
-    async def _watch_cancel(self) -> None:
-        assert self.cancel is not None
+    def _heard(self) -> None:
+        """The server answered (any HTTP status): it is alive, restart the silent clock."""
+        self.silent_s = 0.0
+
+    def _stop(self, kind: str, message: str) -> None:
+        if self.abort_message is None:
+            self.abort_kind = kind
+            self.abort_message = message
+        self._halt()
+
+    async def _watch(self, started: float) -> None:
+        """Cancel token, run deadline and the stop rule for a silent server."""
+        stall_s = self.limits.effective_stall_s
+        deadline_s = self.limits.deadline_s
+        last = time.monotonic()
         while True:
-            if self.cancel.cancelled:
+            await asyncio.sleep(0.05)
+            now = time.monotonic()
+            if self.http_in_flight > 0:
+                # At most one tick's worth: time the event loop was blocked by our own
+                # work (the SDK's first-request set-up) is not the server's silence.
+                self.silent_s += min(now - last, 0.5)
+            last = now
+            if self.cancel is not None and self.cancel.cancelled:
                 self.cancelled = True
                 self._halt()
                 return
-            await asyncio.sleep(0.05)
+            pending = self.total - self.done
+            if deadline_s is not None and now - started >= deadline_s:
+                self._stop("deadline", deadline_message(self.provider.base_url, deadline_s,
+                                                        pending))
+                return
+            if self.silent_s >= stall_s:
+                self._stop("stalled", stalled_message(
+                    self.provider.base_url, self.silent_s, self.limits.request_timeout_s,
+                    pending))
+                return
 
     def prepare(self, items: list[WorkItem]) -> list[tuple[WorkItem, dict[str, Any], str]]:
         """Bodies and cache keys for every item, so a bad item fails before any request."""
@@ -605,12 +648,17 @@ class _Run:
                 start = time.perf_counter()
                 mapped: MappedError | None = None
                 data: Any = None
+                self.http_in_flight += 1
                 try:
                     raw = await client.post("/chat/completions", body=body, cast_to=bytes)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     mapped = map_exception(exc, base_url=self.provider.base_url, model=item.model)
+                finally:
+                    self.http_in_flight -= 1
+                if mapped is None or mapped.status is not None:
+                    self._heard()
                 latency_ms = (time.perf_counter() - start) * 1000.0
                 self.limiter.release()
                 holding = False
@@ -712,7 +760,7 @@ class _Run:
         prepared = self.prepare(items)
         self.total = total
         self.done = skipped
-        watcher = asyncio.create_task(self._watch_cancel()) if self.cancel is not None else None
+        watcher = asyncio.create_task(self._watch(started))
         self.main_task = asyncio.create_task(self._feed(prepared))
         try:
             try:
@@ -728,15 +776,17 @@ class _Run:
                 task.cancel()
             if self.tasks:
                 await asyncio.gather(*self.tasks, return_exceptions=True)
-            if watcher is not None:
-                watcher.cancel()
-                await asyncio.gather(watcher, return_exceptions=True)
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
             if self.client is not None:
                 await self.client.close()
         if self.failure is not None:
             raise self.failure
         self._emit(force=True)
         if self.abort_message is not None and not self.cancelled:
+            if self.abort_kind is not None:
+                raise RunStoppedError(self.abort_message, kind=self.abort_kind,
+                                      where=self.provider.base_url)
             raise self.abort_class(self.abort_message, where=self.provider.base_url)
         return RunSummary(
             total=total,
@@ -767,13 +817,14 @@ async def run_items(
     price_fn: PriceFn | None = None,
     progress: Callable[[RunProgress], None] | None = None,
     cancel: CancelToken | None = None,
-    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
+    read_timeout_s: float | None = None,
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
     cache_read: bool = True,
     cache_write: bool = True,
     progress_interval_s: float = 0.1,
     unreachable_after: int = 3,
     client_factory: Callable[[], AsyncOpenAI] | None = None,
+    limits: RunLimits | None = None,
 ) -> RunSummary:
     """Run ``items`` against ``provider``; every result goes to ``sink.save`` as it arrives.
 
@@ -789,16 +840,19 @@ async def run_items(
         progress: called with :class:`RunProgress` at most every ``progress_interval_s``
             and once at the end.
         cancel: stops the run within ~0.1 s; calls in flight are abandoned, not saved.
-        read_timeout_s / connect_timeout_s: per-request timeouts.
+        read_timeout_s / connect_timeout_s: per-request timeouts (``read_timeout_s``
+            overrides ``limits.request_timeout_s``).
         cache_read / cache_write: use / fill the cache.
         unreachable_after: consecutive connect failures that abort the run.
         client_factory: build the AsyncOpenAI client yourself (tests, custom transports).
+        limits: request timeout, run deadline and stop rule (default :class:`RunLimits`).
 
     Returns:
         A :class:`RunSummary` (``cancelled=True`` when the token stopped it).
 
     Raises:
         ServerUnreachableError: nothing accepted connections (results so far are saved).
+        RunStoppedError: the server fell silent or the deadline passed (``.kind``).
         UserError: bad arguments (concurrency out of range, params clashing with fields).
     """
     if not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
@@ -807,6 +861,9 @@ async def run_items(
             f"not {concurrency}.",
             where="concurrency",
         )
+    limits = limits or RunLimits()
+    if read_timeout_s is not None:
+        limits = RunLimits(read_timeout_s, limits.deadline_s, limits.stall_s)
     all_items = list(items)
     done_keys = sink.already_done()
     pending = [item for item in all_items if item.key not in done_keys]
@@ -820,13 +877,14 @@ async def run_items(
         price_fn=price_fn,
         progress=progress,
         cancel=cancel,
-        read_timeout_s=read_timeout_s,
+        read_timeout_s=limits.request_timeout_s,
         connect_timeout_s=connect_timeout_s,
         cache_read=cache_read,
         cache_write=cache_write,
         progress_interval_s=progress_interval_s,
         unreachable_after=unreachable_after,
         client_factory=client_factory,
+        limits=limits,
     )
     return await run.execute(pending, total=len(all_items), skipped=len(all_items) - len(pending))
 

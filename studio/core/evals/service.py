@@ -20,9 +20,13 @@ API
 -> RunOutcome(run_id, completed, cancelled, failed_reason, calls_made, cached, failed)``
     Sends the calls (``key`` is used for this call only: never stored, hashed, cached or
     logged), stores and scores each result as it arrives (scorers never see errors),
-    resumes a crashed/cancelled run without repeating completed calls, and sets the
-    status (running -> completed / cancelled / failed). A dead server gives
-    ``failed_reason`` "Server unreachable at URL ..." within a few seconds.
+    resumes a crashed/cancelled/interrupted run without repeating completed calls, and
+    sets the status (running -> completed / cancelled / failed). A dead server gives
+    ``failed_reason`` "Server unreachable at URL ..." within a few seconds; a server that
+    accepts connections but never answers, or the run deadline, stops the run by the
+    limits of :mod:`.limits` (``stop_kind`` "stalled"/"deadline", unanswered calls stay
+    pending). The executing process holds the run's OS lock (:mod:`.run_lock`): a
+    ``running`` run whose lock is free is reported as ``interrupted``.
     ``progress`` receives :class:`~studio.core.evals.runner.RunProgress` (done, total,
     errors, cached, in flight; ``.to_progress()`` for the generic type).
 ``list_runs(project, dataset=None) -> [RunInfo]`` newest first.
@@ -64,6 +68,7 @@ from sqlalchemy import text
 
 from studio.core.errors import NotFoundError, UserError, ValidationError
 from studio.core.evals.cache import request_hash
+from studio.core.evals.limits import RunLimits, RunStoppedError
 from studio.core.evals.preferences import (
     ReviewPair,
     answered_outputs,
@@ -71,6 +76,7 @@ from studio.core.evals.preferences import (
     record_preference,
     record_review,
 )
+from studio.core.evals.run_lock import INTERRUPTED, acquire_run_lock, run_is_alive
 from studio.core.evals.run_scoring import RunScorer, check_scorer_name, with_default_schema
 from studio.core.evals.runner import (
     MAX_CONCURRENCY,
@@ -145,6 +151,7 @@ class RunSpec:
     scorer_config: dict[str, Any] = field(default_factory=dict)
     concurrency: int = 8
     name: str = ""
+    limits: RunLimits | None = None  # request timeout / deadline (None = the defaults)
 
 
 @dataclass(frozen=True)
@@ -187,6 +194,8 @@ class RunOutcome:
     cached: int
     failed: int
     elapsed_s: float = 0.0
+    stop_kind: str | None = None  # "stalled" / "deadline" when a limit stopped the run
+    pending: int = 0  # calls still without an answer (a resume sends them)
 
 
 @dataclass(frozen=True)
@@ -246,12 +255,32 @@ def _run_row(project: Project, run_id: int) -> Any:
     return row
 
 
+def effective_status(project: Project, run_id: int, stored: str) -> str:
+    """The stored status, or ``interrupted`` for a ``running`` run nobody executes.
+
+    Liveness is the run's OS lock (:mod:`.run_lock`), never the run's age. The status is
+    read again after the lock is found free: a run that just ended stores its final
+    status before dropping the lock.
+    """
+    if stored != "running" or run_is_alive(project.path, run_id):
+        return stored
+    with project.engine.connect() as conn:
+        now = conn.execute(text("SELECT status FROM eval_run WHERE id = :r"),
+                           {"r": run_id}).scalar()
+    return INTERRUPTED if now == "running" else str(now)
+
+
 def _plan(row: Any) -> dict[str, Any]:
     try:
         data = orjson.loads(row.summary_json or "{}")
     except orjson.JSONDecodeError:
         data = {}
     return data if isinstance(data, dict) else {}
+
+
+def run_plan(project: Project, run_id: int) -> dict[str, Any]:
+    """The run's stored plan (example ids, limits, failed reason, final summary)."""
+    return _plan(_run_row(project, run_id))
 
 
 def load_examples(project: Project, ids: Sequence[int]) -> list[ExampleInput]:
@@ -300,8 +329,10 @@ def _variant_rows(project: Project, run_id: int) -> list[Any]:
             conn.execute(
                 text(
                     "SELECT v.id, v.position, v.label, v.model, v.params_json, "
-                    "v.prompt_version_id, pv.spec_json FROM eval_variant v "
+                    "v.prompt_version_id, pv.spec_json, pv.version, p.name AS prompt_name "
+                    "FROM eval_variant v "
                     "LEFT JOIN prompt_version pv ON pv.id = v.prompt_version_id "
+                    "LEFT JOIN prompt p ON p.id = pv.prompt_id "
                     "WHERE v.run_id = :r ORDER BY v.position"
                 ),
                 {"r": run_id},
@@ -520,7 +551,9 @@ def create_run(project: Project, spec: RunSpec) -> int:
                 "n": name[:200], "d": resolved.dataset_id, "s": spec.split, "sc": spec.scorer,
                 "cfg": orjson.dumps(resolved.scorer_config).decode(), "p": provider_json,
                 "c": spec.concurrency, "t": db_time(),
-                "plan": orjson.dumps({"example_ids": resolved.example_ids}).decode(),
+                "plan": orjson.dumps({"example_ids": resolved.example_ids, **(
+                    {"limits": spec.limits.to_json()} if spec.limits is not None else {}
+                )}).decode(),
             },
         ).lastrowid
         for position, (prep, version_id) in enumerate(resolved.variants):
@@ -577,11 +610,44 @@ def execute_run(
     retry: RetryPolicy | None = None,
     read_timeout_s: float | None = None,
     client_factory: Callable[[], AsyncOpenAI] | None = None,
+    limits: RunLimits | None = None,
 ) -> RunOutcome:
-    """Run (or resume) ``run_id``; see the module docstring. Blocks: use a worker thread."""
+    """Run (or resume) ``run_id``; see the module docstring. Blocks: use a worker thread.
+
+    The process holds the run's OS lock (:mod:`.run_lock`) while it executes, so a run
+    whose process died shows as ``interrupted``; a run already executing elsewhere is
+    refused with a :class:`UserError`. ``limits`` (request timeout, deadline, stop rule)
+    default to those stored with the run, else :class:`RunLimits`; ``read_timeout_s``
+    overrides the request timeout.
+    """
+    _run_row(project, run_id)  # a clear "no such run" before any lock file is made
+    with acquire_run_lock(project, run_id):
+        return _execute_locked(project, run_id, key=key, progress=progress, cancel=cancel,
+                               cache=cache, retry=retry, read_timeout_s=read_timeout_s,
+                               client_factory=client_factory, limits=limits)
+
+
+def _execute_locked(
+    project: Project,
+    run_id: int,
+    *,
+    key: str | None,
+    progress: ProgressFn | None,
+    cancel: CancelToken | None,
+    cache: bool,
+    retry: RetryPolicy | None,
+    read_timeout_s: float | None,
+    client_factory: Callable[[], AsyncOpenAI] | None,
+    limits: RunLimits | None,
+) -> RunOutcome:
     started = time.monotonic()
     row = _run_row(project, run_id)
     plan = _plan(row)
+    if limits is None:
+        limits = RunLimits.from_json(plan.get("limits"))
+    if read_timeout_s is not None:
+        limits = RunLimits(read_timeout_s, limits.deadline_s, limits.stall_s)
+    plan["limits"] = limits.to_json()
     provider = ProviderConfig.from_dict(orjson.loads(row.provider_json or "{}"))
     examples = load_examples(project, plan.get("example_ids", []))
     variants = prepared_variants(project, run_id)
@@ -593,6 +659,7 @@ def execute_run(
         conn.execute(text("UPDATE eval_run SET started_at = coalesce(started_at, :t) "
                           "WHERE id = :r"), {"t": db_time(), "r": run_id})
     plan.pop("failed_reason", None)
+    _store_plan(project, run_id, plan)  # the limits, for a resume after a crash
 
     def score(result: CallResult) -> Scored:
         return scorer.score(result.example_id, result.output, result.tool_calls)
@@ -600,31 +667,36 @@ def execute_run(
     sink = ProjectResultSink(project, run_id, {v.key: int(v.key) for v in variants}, score)
     store = ProjectCacheStore(project) if cache else None
     failed_reason: str | None = None
+    stop_kind: str | None = None
     summary = None
+    pending = 0
     try:
         done = sink.already_done()
         for failure in failures:
             if (failure.variant_key, failure.example_id) not in done:
                 sink.save(_render_error(failure))
-        kwargs: dict[str, Any] = {}
-        if read_timeout_s is not None:
-            kwargs["read_timeout_s"] = read_timeout_s
         try:
             summary = asyncio.run(
                 run_items(
                     items, provider=provider, api_key=key, sink=sink, cache=store,
                     concurrency=int(row.concurrency), retry=retry, price_fn=price,
-                    progress=progress, cancel=cancel, client_factory=client_factory, **kwargs,
+                    progress=progress, cancel=cancel, client_factory=client_factory,
+                    limits=limits,
                 )
             )
+        except RunStoppedError as exc:
+            failed_reason = exc.message
+            stop_kind = exc.kind
         except ServerUnreachableError as exc:
             failed_reason = exc.message
+        answered = sink.already_done()
+        pending = sum(1 for it in items if it.key not in answered)
         if failed_reason is None and summary is not None and not summary.cancelled and (
             row.scorer == "judge"
         ):
             failed_reason = _run_judge(
                 project, run_id, row, variants, examples, provider, key, store, cancel,
-                retry, client_factory,
+                retry, client_factory, limits,
             )
     except BaseException:
         _set_status(project, run_id, "failed", finished_at=db_time())
@@ -653,6 +725,8 @@ def execute_run(
         cached=summary.cached if summary is not None else 0,
         failed=(summary.errors if summary is not None else 0) + len(failures),
         elapsed_s=time.monotonic() - started,
+        stop_kind=stop_kind,
+        pending=pending,
     )
 
 
@@ -668,6 +742,7 @@ def _run_judge(
     cancel: CancelToken | None,
     retry: RetryPolicy | None,
     client_factory: Callable[[], AsyncOpenAI] | None,
+    limits: RunLimits | None = None,
 ) -> str | None:
     """Ask the judge prompt about A vs B in both orders; store judge preferences."""
     from studio.core.evals.scorers import PairwiseJudge
@@ -707,7 +782,7 @@ def _run_judge(
         asyncio.run(
             run_items(items, provider=provider, api_key=key, sink=sink, cache=store,
                       retry=retry, cancel=cancel, client_factory=client_factory,
-                      concurrency=int(row.concurrency))
+                      concurrency=int(row.concurrency), limits=limits)
         )
     except ServerUnreachableError as exc:
         return exc.message
@@ -775,13 +850,16 @@ def run_summary(project: Project, run_id: int) -> RunSummary:
     existing = {e.id for e in examples}
     example_ids = [i for i in example_ids if i in existing]
     scorer = _scorer_for(project, row, examples)
-    metas = [VariantMeta(int(v.id), int(v.position), v.label, v.model)
+    metas = [VariantMeta(int(v.id), int(v.position), v.label, v.model,
+                         prompt_name=v.prompt_name,
+                         version=None if v.version is None else int(v.version))
              for v in _variant_rows(project, run_id)]
     rows = [r for r in _result_rows(project, run_id, scorer) if r.example_id in existing]
     expected = ({e.id: scorer.ideal(e) for e in examples} if scorer.name == "label" else None)
     return summarise(
         run_id=run_id, name=row.name or "", dataset=row.dataset_name or "(deleted dataset)",
-        split=row.split, scorer=row.scorer, status=row.status, example_ids=example_ids,
+        split=row.split, scorer=row.scorer,
+        status=effective_status(project, run_id, row.status), example_ids=example_ids,
         variants=metas, rows=rows, pass_fail=scorer.pass_fail, expected_labels=expected,
         preferences=_preference_rows(project, run_id), recorded_note=row.recorded_note or "",
         failed_reason=plan.get("failed_reason"),
@@ -812,7 +890,8 @@ def list_runs(project: Project, dataset: str | int | None = None) -> list[RunInf
             labels.setdefault(int(v[0]), []).append(str(v[1]))
     return [
         RunInfo(
-            id=int(r[0]), name=r[1] or "", dataset=r[2], split=r[3], scorer=r[4], status=r[5],
+            id=int(r[0]), name=r[1] or "", dataset=r[2], split=r[3], scorer=r[4],
+            status=effective_status(project, int(r[0]), r[5]),
             variants=labels.get(int(r[0]), []), n_results=int(r[9]), created_at=str(r[6]),
             finished_at=None if r[7] is None else str(r[7]), recorded_note=r[8] or "",
         )

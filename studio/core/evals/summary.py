@@ -69,6 +69,8 @@ class VariantMeta:
     position: int
     label: str
     model: str
+    prompt_name: str | None = None  # None when the prompt version was deleted
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,8 @@ class VariantSummary:
     cost_usd: float | None
     cost_per_1000: float | None
     confusion: dict[str, Any] | None = None
+    prompt_name: str | None = None  # the prompt's name (``prompt`` is the unique label)
+    version: int | None = None
     field_agreement: dict[str, list[int]] | None = None
     label_matches: dict[str, int] | None = None
 
@@ -244,7 +248,14 @@ class RunSummary:
             "n": self.n,
             "variants": [
                 {
-                    "prompt": v.prompt,
+                    # The prompt version (NAME@VERSION), its version number and the model
+                    # it ran on; ``label`` tells apart one version run on two models.
+                    "prompt": (f"{v.prompt_name}@{v.version}"
+                               if v.prompt_name is not None and v.version is not None
+                               else v.prompt),
+                    "version": v.version,
+                    "model": v.model,
+                    "label": v.prompt,
                     "score": v.score,
                     "ci95": list(v.ci95) if v.ci95 is not None else None,
                     "errors": v.errors,
@@ -366,6 +377,8 @@ def _variant_summary(
              "lenient": sum(1 for r in scored if r.label_match == "lenient")}
             if scorer in ("label", "label-strict") else None
         ),
+        prompt_name=meta.prompt_name,
+        version=meta.version,
     )
 
 

@@ -59,8 +59,11 @@ def list_models(
         client.close()
 
 
-def _health_loading(client: OpenAI, config: ProviderConfig) -> MappedError | None:
-    """A 503 from llama.cpp's ``/health`` means "still loading"; anything else is ignored."""
+def _health_loading(
+    client: OpenAI, config: ProviderConfig, *, silence_counts: bool = False
+) -> MappedError | None:
+    """A 503 from llama.cpp's ``/health`` means "still loading"; anything else is ignored
+    (with ``silence_counts``, a read timeout is returned too)."""
     import httpx2
 
     try:
@@ -68,6 +71,8 @@ def _health_loading(client: OpenAI, config: ProviderConfig) -> MappedError | Non
     except Exception as exc:
         mapped = map_exception(exc, base_url=config.base_url)
         if mapped.status == 503 or mapped.connect_failed:
+            return mapped
+        if silence_counts and mapped.kind == "timeout":
             return mapped
     return None
 
@@ -80,6 +85,7 @@ def wait_until_ready(
     on_wait: Callable[[float, str], None] | None = None,
     *,
     poll_s: float = 0.5,
+    silent_limit_s: float | None = None,
 ) -> list[str]:
     """Poll until the provider lists its models; return them.
 
@@ -90,6 +96,12 @@ def wait_until_ready(
         cancel: stops the wait (raises :class:`CancelledError`).
         on_wait: called as ``on_wait(seconds_waited, sentence)`` while waiting.
         poll_s: pause between polls.
+        silent_limit_s: give up (:class:`UserError`) once a probe got no answer at all
+            for this long: a server that accepts connections and never replies is not
+            "loading" (a loading server answers 503). None = keep waiting up to
+            ``timeout_s``. Before a run the caller passes a few seconds, so the run's own
+            stop rule (:mod:`studio.core.evals.limits`) is not preceded by minutes of
+            probing.
 
     Raises:
         ServerUnreachableError: nothing listens at the address (within ~2 s).
@@ -99,8 +111,11 @@ def wait_until_ready(
     """
     start = time.monotonic()
     refused_since: float | None = None
+    read_timeout_s = PROBE_READ_TIMEOUT_S
+    if silent_limit_s is not None:
+        read_timeout_s = min(read_timeout_s, silent_limit_s)
     client = make_sync_client(
-        config, key, read_timeout_s=PROBE_READ_TIMEOUT_S, connect_timeout_s=min(5.0, timeout_s)
+        config, key, read_timeout_s=read_timeout_s, connect_timeout_s=min(5.0, timeout_s)
     )
     try:
         while True:
@@ -110,12 +125,20 @@ def wait_until_ready(
             waited = now - start
             problem: MappedError | None = None
             if config.kind == "compatible":
-                problem = _health_loading(client, config)
+                problem = _health_loading(client, config,
+                                          silence_counts=silent_limit_s is not None)
             if problem is None:
                 try:
                     return _list(client)
                 except Exception as exc:
                     problem = map_exception(exc, base_url=config.base_url)
+            if (silent_limit_s is not None and problem.kind == "timeout"
+                    and not problem.connect_failed):
+                raise UserError(
+                    f"The server at {config.base_url} accepted the connection but sent no "
+                    f"answer in {read_timeout_s:g} s.",
+                    where=config.base_url,
+                )
             if problem.connect_failed:
                 refused_since = refused_since if refused_since is not None else now
                 if now - refused_since >= REFUSED_GRACE_S:

@@ -23,7 +23,8 @@ from studio.ui.evaluate.text import ci_text, ms, pct, usd
 
 RUN_COLUMNS = ("#", "Status", "Date", "n", "Verdict", "Note")
 STATUS_TEXT = {"completed": "✓ completed", "cancelled": "⏸ cancelled", "failed": "✗ failed",
-               "running": "… running", "pending": "pending"}
+               "running": "… running", "pending": "pending",
+               "interrupted": "⚠ interrupted"}  # its process died (core.evals.run_lock)
 
 
 class RunsPanel(QWidget):
@@ -32,7 +33,7 @@ class RunsPanel(QWidget):
     Signals:
         run_selected(int): one run was selected (show it).
         compare_requested(list): two or more runs to compare.
-        resume_requested(int): continue a cancelled/failed run.
+        resume_requested(int): continue a cancelled/failed/interrupted run.
         delete_requested(int): delete a run.
     """
 
@@ -69,8 +70,8 @@ class RunsPanel(QWidget):
             lambda: self.compare_requested.emit(self.selected_ids()))
         self.resume_button = QPushButton("Resume")
         self.resume_button.setObjectName("resume_run_button")
-        self.resume_button.setToolTip("Continue a cancelled or failed run; finished calls are "
-                                      "not repeated")
+        self.resume_button.setToolTip("Continue a cancelled, failed or interrupted run; "
+                                      "finished calls are not repeated")
         self.resume_button.setEnabled(False)
         self.resume_button.clicked.connect(self._resume)
         self.delete_button = QPushButton("Delete")
@@ -132,7 +133,8 @@ class RunsPanel(QWidget):
         self.compare_button.setEnabled(len(ids) >= 2)
         one = self.entry(ids[0]) if len(ids) == 1 else None
         self.resume_button.setEnabled(
-            one is not None and one.info.status in ("cancelled", "failed", "pending"))
+            one is not None
+            and one.info.status in ("cancelled", "failed", "pending", "interrupted"))
         self.delete_button.setEnabled(len(ids) == 1)
 
     def _selection_changed(self) -> None:

@@ -38,6 +38,7 @@ from studio.core.evals.service import CostEstimate, RunSpec, VariantSpec
 from studio.core.llm.provider_store import ProviderSettings, load_providers, save_providers
 from studio.core.llm.providers import ProviderConfig
 from studio.ui.context import AppContext
+from studio.ui.evaluate.limits_row import RunLimitsRow
 from studio.ui.evaluate.scorer_help import scorer_tooltip
 from studio.ui.evaluate.text import tokens, usd
 
@@ -220,6 +221,7 @@ class RunSetupPanel(QWidget):
         self.cache_check = QCheckBox("Use the response cache (identical requests are free)")
         self.cache_check.setObjectName("cache_check")
         self.cache_check.setChecked(True)
+        self.limits_row = RunLimitsRow()  # request timeout and run deadline (ISSUE-10 §3)
 
         self.estimate_table = QTableWidget(0, 6)
         self.estimate_table.setObjectName("estimate_table")
@@ -273,6 +275,7 @@ class RunSetupPanel(QWidget):
         how_form.addRow(self.option_label, self.scorer_option)
         how_form.addRow(self.judge_label, self.judge_combo)
         how_form.addRow("Concurrency:", self.concurrency)
+        how_form.addRow("Time limits:", self.limits_row)
         how_form.addRow("", self.cache_check)
         cost = QGroupBox("Cost estimate (before Run)")
         cost_layout = QVBoxLayout(cost)
@@ -561,6 +564,7 @@ class RunSetupPanel(QWidget):
             scorer=self.scorer(),
             scorer_config=self.scorer_config(),
             concurrency=self.concurrency.value(),
+            limits=self.limits_row.limits(),
         )
 
     # -- estimate --------------------------------------------------------------------------

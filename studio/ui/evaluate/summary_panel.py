@@ -135,7 +135,8 @@ class SummaryPanel(QWidget):
         """Show ``summary``."""
         self.summary = summary
         status = {"completed": "", "cancelled": " — cancelled, partial results",
-                  "failed": " — failed", "running": " — running", "pending": " — not run yet"}
+                  "failed": " — failed", "running": " — running", "pending": " — not run yet",
+                  "interrupted": " — interrupted, partial results"}
         self.title.setText(
             f"<b>Run {summary.run_id}</b>: {html.escape(summary.name)} · "
             f"{html.escape(summary.dataset)} ({summary.split} split), n = {summary.n}, "
@@ -146,6 +147,10 @@ class SummaryPanel(QWidget):
             verdict = f"The run failed: {summary.failed_reason}"
         self.verdict.setText(verdict)
         warnings = list(summary.warnings)
+        if summary.status == "interrupted":
+            warnings.insert(0, "The run was interrupted: the process running it stopped "
+                               "(closed, killed or crashed). These numbers cover the answers "
+                               "stored so far. Resume to complete it without repeating calls.")
         if summary.status == "cancelled":
             warnings.insert(0, "The run was cancelled: these numbers cover the answers stored "
                                "so far. Resume to complete it without repeating calls.")

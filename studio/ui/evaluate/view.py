@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 TABS = ("setup", "progress", "summary", "cases", "review", "runs", "compare")
 # How long a run waits for a local server that answers 503 "loading model".
 READY_TIMEOUT_S = 120.0
+# A probe with no answer at all for this long stops probing: the run's own stop rule
+# (core.evals.limits, 75 s by default) then ends the run, within 90 s in all.
+PROBE_SILENT_LIMIT_S = 5.0
 
 
 class _Loaded:
@@ -376,8 +379,13 @@ class EvaluateView(QWidget):
                                                if loading else f"Waiting for the server… "
                                                f"{waited:.0f} s: {message}")))
 
+                    from studio.core.evals.limits import RunLimits
+
+                    stored = RunLimits.from_json(service.run_plan(project, run_id).get("limits"))
                     try:
                         wait_until_ready(provider, key, timeout_s=READY_TIMEOUT_S,
+                                         silent_limit_s=min(PROBE_SILENT_LIMIT_S,
+                                                            stored.request_timeout_s),
                                          cancel=token, on_wait=on_wait)
                     except CancelledError:
                         pass  # execute_run sees the token and records "cancelled"
@@ -516,6 +524,9 @@ class EvaluateView(QWidget):
 
 def outcome_sentence(outcome: RunOutcome) -> str:
     """What the status bar and the progress tab say when a run ends."""
+    if outcome.stop_kind is not None:  # a silent server or the deadline: resumable
+        return (f"Run {outcome.run_id} stopped: {outcome.failed_reason} "
+                "Resume it from Past Runs.")
     if outcome.failed_reason:
         return f"Run {outcome.run_id} failed: {outcome.failed_reason}"
     counts = (f"{outcome.calls_made} new call(s), {outcome.cached} from cache, "

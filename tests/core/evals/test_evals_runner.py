@@ -15,6 +15,7 @@ from helpers import SENTINEL_KEY, Fault, chat_items, dead_base_url, loopback, pr
 
 from studio.core.errors import UserError
 from studio.core.evals.cache import MemoryCache, SqliteCache
+from studio.core.evals.limits import RunLimits, RunStoppedError
 from studio.core.evals.runner import (
     AdaptiveLimiter,
     CallResult,
@@ -214,7 +215,7 @@ def test_a_stall_beyond_the_read_timeout_is_retried() -> None:
             api_key=None,
             sink=sink,
             retry=FAST,
-            read_timeout_s=0.3,
+            limits=RunLimits(request_timeout_s=0.3, stall_s=5),  # the retry is what's tested
         )
         elapsed = time.monotonic() - start
     # attempt 1 timed out after 0.3 s (it did not wait for the 30 s stall), attempt 2 answered
@@ -223,6 +224,7 @@ def test_a_stall_beyond_the_read_timeout_is_retried() -> None:
 
 
 def test_a_server_that_always_stalls_gives_a_timeout_error() -> None:
+    # the stop rule set far away: each call times out and is retried on its own
     with loopback(faults=lambda i, body: Fault("stall", stall_s=30)) as server:
         sink = MemorySink()
         start = time.monotonic()
@@ -232,13 +234,63 @@ def test_a_server_that_always_stalls_gives_a_timeout_error() -> None:
             api_key=None,
             sink=sink,
             retry=FAST,
-            read_timeout_s=0.2,
+            limits=RunLimits(request_timeout_s=0.2, stall_s=60),
         )
         elapsed = time.monotonic() - start
     result = sink.results[0]
     assert result.error_kind == "timeout" and result.attempts == 3
     assert "did not answer in time" in (result.error or "")
     assert elapsed < 10.0  # 3 x 0.2 s plus back-off, not 3 x the 30 s stall
+
+
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_a_silent_server_stops_the_run_by_the_stop_rule(concurrency: int) -> None:
+    with loopback(faults=lambda i, body: Fault("stall", stall_s=30)) as server:
+        port = server.port
+        sink = MemorySink()
+        start = time.monotonic()
+        with pytest.raises(RunStoppedError) as info:
+            run_items_blocking(
+                chat_items(10, variants=("A",)),
+                provider=provider_for(server),
+                api_key=None,
+                sink=sink,
+                retry=FAST,
+                concurrency=concurrency,
+                read_timeout_s=0.4,
+            )
+        elapsed = time.monotonic() - start
+    # silence of 1.25 x 0.4 = 0.5 s with calls in flight stops it, whatever the concurrency
+    assert info.value.kind == "stalled"
+    assert f"127.0.0.1:{port}" in info.value.message
+    assert "sent no answer for" in info.value.message and "10 calls" in info.value.message
+    assert 0.5 <= elapsed < 3.0, elapsed
+    assert sink.results == []  # unanswered calls are not stored: they stay pending
+
+
+def test_a_slow_server_that_answers_is_not_stopped() -> None:
+    # every answer takes 0.3 s, close to the 0.4 s timeout: the silent clock restarts
+    # at each answer, so 8 calls one at a time (2.4 s in all) all complete
+    with loopback(latency=0.3) as server:
+        sink = MemorySink()
+        summary = run_items_blocking(
+            chat_items(8, variants=("A",)), provider=provider_for(server), api_key=None,
+            sink=sink, retry=FAST, concurrency=1, read_timeout_s=0.4,
+        )
+    assert summary.succeeded == 8 and server.chat_requests == 8
+
+
+def test_the_deadline_stops_the_run() -> None:
+    with loopback(latency=0.2) as server:
+        sink = MemorySink()
+        with pytest.raises(RunStoppedError) as info:
+            run_items_blocking(
+                chat_items(20, variants=("A",)), provider=provider_for(server), api_key=None,
+                sink=sink, retry=FAST, concurrency=1,
+                limits=RunLimits(request_timeout_s=5, deadline_s=0.7),
+            )
+    assert info.value.kind == "deadline" and "deadline of 0.7 s" in info.value.message
+    assert 1 <= len(sink.results) <= 4 and all(r.ok for r in sink.results)
 
 
 @pytest.mark.parametrize("kind", ["garbage", "drop"])

@@ -60,8 +60,9 @@ def test_scores_cis_and_mcnemar_match_scipy() -> None:
     assert s.regressions == [e for e in range(n) if a[e] and not b[e]]
     cli = s.to_cli_json()
     assert set(cli) == {"run_id", "n", "variants", "comparison", "calls"}
-    assert set(cli["variants"][0]) == {"prompt", "score", "ci95", "errors", "latency_ms",
-                                       "tokens", "cost_usd", "label_matches"}
+    assert set(cli["variants"][0]) == {"prompt", "version", "model", "label", "score", "ci95",
+                                       "errors", "latency_ms", "tokens", "cost_usd",
+                                       "label_matches"}
     assert set(cli["comparison"]) == {"difference", "ci95", "p_value", "test", "verdict"}
     assert cli["comparison"]["verdict"].startswith(("p@", "p@1 and"))
     json.dumps(s.to_json())  # JSON-able

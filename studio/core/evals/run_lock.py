@@ -1,0 +1,226 @@
+"""A run's liveness signal: an OS-locked file held by the process executing the run.
+
+A run whose process died (kill -9, a crash, power loss) keeps the status ``running`` in
+the project. Its age says nothing (a long run on a slow model is young for hours), so the
+process executing a run holds an exclusive OS lock (``flock`` on POSIX, ``msvcrt.locking``
+on Windows) on a small file beside the project for as long as it runs; the file names the
+owner (pid, host, start time). The kernel drops the lock the moment the process dies, so:
+
+* lock held by someone -> the run is alive (possibly in another process or thread);
+* lock free (or no file) while the stored status is ``running`` -> **interrupted**.
+
+``flock`` locks belong to the open file, not the process, so a check from the same
+process (the GUI listing runs while its worker executes one) also sees the lock held.
+The lock file is removed when the run ends normally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import orjson
+
+from studio.core.errors import UserError
+
+if TYPE_CHECKING:
+    from studio.core.db.project import Project
+
+INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True, slots=True)
+class LockOwner:
+    """Who holds (or last held) a run's lock."""
+
+    pid: int | None
+    host: str
+    started: str
+
+
+def lock_path(project_path: Path, run_id: int) -> Path:
+    """The lock file of ``run_id``: hidden, beside the project file."""
+    return project_path.with_name(f".{project_path.name}.run-{int(run_id)}.lock")
+
+
+def _try_lock(fh: IO[bytes]) -> bool:
+    """Take the exclusive lock without waiting; False when someone holds it."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        try:
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (BlockingIOError, PermissionError):
+        return False
+    return True
+
+
+def _unlock(fh: IO[bytes]) -> None:
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        with contextlib.suppress(OSError):
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _read_owner(fh: IO[bytes]) -> LockOwner | None:
+    try:
+        fh.seek(0)
+        data = orjson.loads(fh.read(4096) or b"{}")
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    pid = data.get("pid")
+    return LockOwner(pid if isinstance(pid, int) else None, str(data.get("host", "")),
+                     str(data.get("started", "")))
+
+
+def owner_text(owner: LockOwner | None) -> str:
+    """``pid 123 on host x`` (or a plain phrase when unknown)."""
+    if owner is None or owner.pid is None:
+        return "another process"
+    return f"pid {owner.pid} on {owner.host or 'this computer'}"
+
+
+class RunLock:
+    """The held lock of one run; release it with :meth:`release` (or ``with``)."""
+
+    def __init__(self, path: Path, fh: IO[bytes]) -> None:
+        self.path = path
+        self._fh: IO[bytes] | None = fh
+
+    def release(self) -> None:
+        """Remove the file and drop the lock (idempotent)."""
+        fh, self._fh = self._fh, None
+        if fh is None:
+            return
+        # Unlink first, while still holding the lock: a checker that opened the file
+        # before the unlink sees it locked or, after, no file; the status it then reads
+        # is already final (the caller stores it before releasing).
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        with contextlib.suppress(OSError):
+            _unlock(fh)
+        fh.close()
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def acquire_run_lock(project: Project, run_id: int) -> RunLock:
+    """Take run ``run_id``'s lock for this process.
+
+    Raises:
+        UserError: another live process (or thread) is executing the run, or the lock
+            file cannot be written.
+    """
+    path = lock_path(project.path, run_id)
+    for _ in range(3):
+        try:
+            fh = open(path, "a+b")  # noqa: SIM115 - held for the run's lifetime
+        except OSError as exc:
+            raise UserError(
+                f"Could not create the run's lock file {path}: {exc.strerror or exc}.",
+                where=str(path),
+            ) from exc
+        # A checker (probe_run) holds the lock for microseconds: try a few times.
+        locked = _try_lock(fh)
+        for _wait in range(5):
+            if locked:
+                break
+            time.sleep(0.02)
+            locked = _try_lock(fh)
+        if not locked:
+            owner = _read_owner(fh)
+            fh.close()
+            raise UserError(
+                f"Run {run_id} is being executed by {owner_text(owner)}; wait for it to end "
+                "or stop it there first.",
+                where=f"run {run_id}",
+            )
+        # The previous holder may have unlinked the file between our open and our lock:
+        # then we hold a lock on a nameless file; start again on the real path.
+        try:
+            same = os.path.samestat(os.fstat(fh.fileno()), os.stat(path))
+        except OSError:
+            same = False
+        if not same:
+            _unlock(fh)
+            fh.close()
+            continue
+        fh.seek(0)
+        fh.truncate()
+        fh.write(orjson.dumps({
+            "run_id": int(run_id), "pid": os.getpid(), "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }))
+        fh.flush()
+        return RunLock(path, fh)
+    raise UserError(f"Could not lock run {run_id}: its lock file keeps changing.",
+                    where=str(path))
+
+
+def run_is_alive(project_path: Path, run_id: int) -> bool:
+    """True when some live process holds run ``run_id``'s lock."""
+    return probe_run(project_path, run_id)[0]
+
+
+def probe_run(project_path: Path, run_id: int) -> tuple[bool, LockOwner | None]:
+    """``(alive, owner)``: whether the lock is held and who holds / last held it."""
+    path = lock_path(project_path, run_id)
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return False, None
+    except OSError:
+        return False, None
+    with fh:
+        owner = _read_owner(fh)
+        if sys.platform == "win32":  # pragma: no cover - msvcrt needs a writable handle
+            try:
+                wfh = open(path, "r+b")  # noqa: SIM115
+            except OSError:
+                return True, owner  # open for writing elsewhere: the owner holds it
+            with wfh:
+                if _try_lock(wfh):
+                    _unlock(wfh)
+                    return False, owner
+                return True, owner
+        if _try_lock(fh):
+            _unlock(fh)
+            return False, owner
+        return True, owner
+
+
+@contextlib.contextmanager
+def held(project: Project, run_id: int) -> Iterator[RunLock]:
+    """``with held(project, run_id):`` execute the run while holding its lock."""
+    lock = acquire_run_lock(project, run_id)
+    try:
+        yield lock
+    finally:
+        lock.release()
