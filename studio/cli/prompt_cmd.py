@@ -272,8 +272,12 @@ def _parse_vars(args: argparse.Namespace) -> dict[str, Any]:
 
     values: dict[str, Any] = {}
     if args.vars_file is not None:
+        from studio.core.json_depth import check_text_depth
+
         try:
-            data = json.loads(args.vars_file.read_text(encoding="utf-8"))
+            text = args.vars_file.read_text(encoding="utf-8")
+            check_text_depth(text, str(args.vars_file))
+            data = json.loads(text)
         except OSError as exc:
             raise UserError(f"{args.vars_file} cannot be read: {exc.strerror or exc}.",
                             where=str(args.vars_file)) from None

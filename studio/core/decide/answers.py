@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import UserError
+from studio.core.json_depth import check_text_depth, too_deep_message
 
 #: What must change, one value per row of the decision table.
 CHANGE_KINDS: tuple[str, ...] = (
@@ -143,8 +144,11 @@ class DecisionAnswers:
     @classmethod
     def from_json(cls, text: str, *, source: str = "the answers") -> DecisionAnswers:
         """Parse JSON text (see :meth:`from_dict`); bad JSON names the line and column."""
+        check_text_depth(text, source)
         try:
             data = json.loads(text)
+        except RecursionError:  # the depth check above makes this unreachable in practice
+            raise UserError(too_deep_message(source, None), where=source) from None
         except json.JSONDecodeError as exc:
             raise UserError(
                 f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
@@ -175,10 +179,10 @@ def load_answers(path: str | Path) -> DecisionAnswers:
 
 
 def _bad(source: str, name: str, expected: str, value: Any) -> UserError:
-    return UserError(
-        f"{source}: field '{name}' must be {expected}, not {json.dumps(value, default=str)}.",
-        where=name,
-    )
+    shown = json.dumps(value, default=str, ensure_ascii=False)
+    if len(shown) > 80:  # a huge value would bury the sentence
+        shown = shown[:77] + "..."
+    return UserError(f"{source}: field '{name}' must be {expected}, not {shown}.", where=name)
 
 
 def _choice(

@@ -46,6 +46,7 @@ from studio.core.tokens.counting import (
     role_counter,
 )
 from studio.core.tokens.prices import PriceTable, default_epochs, load_price_table
+from studio.core.json_depth import MAX_DEPTH, nesting_excess, value_too_deep
 
 PRESCAN_LINES = 500
 PRESCAN_BYTES = 4 * 1024 * 1024
@@ -110,6 +111,9 @@ def _compile_schema(schema: dict[str, Any] | None) -> Any:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
+    if value_too_deep(schema):
+        raise UserError(f"The output JSON Schema is invalid: it is nested more than "
+                        f"{MAX_DEPTH} levels deep.", where="schema")
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
@@ -456,6 +460,11 @@ def validate_file(
                               f"{'an array' if isinstance(obj, list) else type(obj).__name__}.")
                 verdicts[col.line_rank] += 1
                 continue
+            if nesting_excess(body) is not None:  # cheap unless the line is bracket-heavy
+                col.error("too_deep", f"The JSON is nested more than {MAX_DEPTH} levels deep; "
+                                      "no training format nests like this.")
+                verdicts[3] += 1
+                continue
             examples += 1
             fast = None
             if plain is not None:
@@ -580,6 +589,10 @@ def validate_file(
 def _check_output(output: str, index: int, validator: Any, col: _Collector) -> None:
     from jsonschema.exceptions import best_match
 
+    if nesting_excess(output) is not None:
+        col.error("output_not_json", f"Assistant output {index} is JSON nested more than "
+                                     f"{MAX_DEPTH} levels deep.")
+        return
     try:
         instance = orjson.loads(output)
     except orjson.JSONDecodeError as exc:
