@@ -33,6 +33,12 @@ FAST_CHANGING_KNOWLEDGE: frozenset[str] = frozenset({"weekly", "daily"})
 SENSITIVITIES: tuple[str, ...] = ("public", "internal", "confidential", "regulated")
 RESIDENCIES: tuple[str, ...] = ("any", "eu", "us", "on_prem")
 PLATFORM_IDS: tuple[str, ...] = ("openai", "vertex", "bedrock", "together", "local")
+#: Answers to :data:`OPENAI_ACCESS_QUESTION`.
+OPENAI_ACCESS: tuple[str, ...] = ("yes", "no", "unknown")
+#: OpenAI closed fine-tuning to new organisations on 2026-05-07 and takes no new jobs
+#: from 2027-01-06 (docs/why-this-studio-exists.md); only the team knows whether its
+#: organisation is among those still allowed.
+OPENAI_ACCESS_QUESTION = "Can your organisation still start OpenAI fine-tuning jobs?"
 
 #: The answers file's fields, in the order the form asks them.
 ANSWER_FIELDS: tuple[str, ...] = (
@@ -43,6 +49,7 @@ ANSWER_FIELDS: tuple[str, ...] = (
     "data_sensitivity",
     "residency",
     "allowed_platforms",
+    "openai_fine_tuning_access",
     "quality_target",
     "current_model",
     "candidate_model",
@@ -61,7 +68,11 @@ class DecisionAnswers:
         data_sensitivity: one of :data:`SENSITIVITIES`.
         residency: where data may be processed, one of :data:`RESIDENCIES`.
         allowed_platforms: fine-tuning platforms the organisation may use, in order of
-            preference (values of :data:`PLATFORM_IDS`).
+            preference (values of :data:`PLATFORM_IDS`); empty means no restriction:
+            every platform in the catalogue is considered (:meth:`platforms_considered`).
+        openai_fine_tuning_access: the answer to :data:`OPENAI_ACCESS_QUESTION`, one of
+            :data:`OPENAI_ACCESS`; anything but "yes" rules OpenAI fine-tuning out once it
+            is closed to new organisations.
         quality_target: the score needed on the test split, 0–1 (None = not set).
         current_model: the model the prompt runs on today (a price-table key).
         candidate_model: the smaller model that could be fine-tuned (a price-table key).
@@ -74,6 +85,7 @@ class DecisionAnswers:
     data_sensitivity: str = "internal"
     residency: str = "any"
     allowed_platforms: tuple[str, ...] = ()
+    openai_fine_tuning_access: str = "unknown"
     quality_target: float | None = None
     current_model: str | None = None
     candidate_model: str | None = None
@@ -81,6 +93,11 @@ class DecisionAnswers:
     def wants(self, kind: str) -> bool:
         """True when ``kind`` (a :data:`CHANGE_KINDS` value) was ticked."""
         return kind in self.must_change
+
+    def platforms_considered(self, catalogue: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        """The platforms to weigh: the allowed ones, or every one in ``catalogue`` when the
+        user allowed none in particular (no restriction is not a ban)."""
+        return self.allowed_platforms if self.allowed_platforms else tuple(catalogue)
 
     def to_dict(self) -> dict[str, Any]:
         """The answers as a JSON-ready dict with exactly :data:`ANSWER_FIELDS` keys."""
@@ -92,6 +109,7 @@ class DecisionAnswers:
             "data_sensitivity": self.data_sensitivity,
             "residency": self.residency,
             "allowed_platforms": list(self.allowed_platforms),
+            "openai_fine_tuning_access": self.openai_fine_tuning_access,
             "quality_target": self.quality_target,
             "current_model": self.current_model,
             "candidate_model": self.candidate_model,
@@ -136,6 +154,8 @@ class DecisionAnswers:
             data_sensitivity=_choice(data, "data_sensitivity", SENSITIVITIES, "internal", source),
             residency=_choice(data, "residency", RESIDENCIES, "any", source),
             allowed_platforms=tuple(_choices(data, "allowed_platforms", PLATFORM_IDS, source)),
+            openai_fine_tuning_access=_choice(data, "openai_fine_tuning_access",
+                                              OPENAI_ACCESS, "unknown", source),
             quality_target=_number(data, "quality_target", source, minimum=0.0, maximum=1.0),
             current_model=_model(data, "current_model", source),
             candidate_model=_model(data, "candidate_model", source),
