@@ -85,6 +85,8 @@ def test_form_is_saved_in_the_project_and_reloaded(
     form.residency.setCurrentIndex(form.residency.findData("eu"))
     form.platform_boxes["vertex"].setChecked(True)
     form.platform_boxes["local"].setChecked(True)
+    assert form.openai_access.currentData() == "unknown"  # the default answer
+    form.openai_access.setCurrentIndex(form.openai_access.findData("no"))
     form.current_model.setEditText("gpt-4.1")
     form.candidate_model.setEditText("gpt-4.1-mini")
     with qtbot.waitSignal(view.answers_saved, timeout=TIMEOUT):
@@ -98,6 +100,7 @@ def test_form_is_saved_in_the_project_and_reloaded(
     assert saved.quality_target == pytest.approx(0.9)
     assert saved.residency == "eu" and saved.allowed_platforms == ("vertex", "local")
     assert saved.knowledge_changes == "weekly"
+    assert saved.openai_fine_tuning_access == "no"
     assert (saved.current_model, saved.candidate_model) == ("gpt-4.1", "gpt-4.1-mini")
 
     # reopening the file shows the same answers (and decides from them at once)
@@ -109,6 +112,7 @@ def test_form_is_saved_in_the_project_and_reloaded(
     assert form.platform_boxes["local"].isChecked()
     assert not form.platform_boxes["openai"].isChecked()
     assert form.residency.currentData() == "eu"
+    assert form.openai_access.currentData() == "no"
     assert form.candidate_model.currentText() == "gpt-4.1-mini"
     assert form.answers() == saved
     qtbot.waitUntil(lambda: view.decision is not None, timeout=TIMEOUT)
