@@ -486,7 +486,7 @@ def explain_no_platform(ctx: Context) -> list[Reason]:
 def explain_platform_choice(ctx: Context) -> list[Reason]:
     o = ctx.chosen
     if o is None:
-        return []
+        return []  # guard: the rules call this only with a chosen platform
     p = o.platform
     out = [Reason(
         f"Platform: {p.name} — allowed, data stays in "
@@ -501,8 +501,10 @@ def explain_platform_choice(ctx: Context) -> list[Reason]:
             "the platform file were weighed and priced."))
     cheap = cheapest_usable(ctx.options)
     if cheap is not None and cheap is not o and cheap.cost is not None:
+        # rank() puts a usable platform that offers the candidate and is not winding
+        # down first by cost, so a cheaper one lost on one of those two counts
         why = ("does not offer the candidate model" if not cheap.offers_candidate
-               else "stops taking new jobs soon" if cheap.winding_down else "ranks lower")
+               else "stops taking new jobs soon")
         out.append(Reason(
             f"The cheapest usable platform is {cheap.platform.name} "
             f"({usd(monthly_total(cheap.cost))} a month with training spread over "
@@ -545,7 +547,7 @@ def explain_data_ready(ctx: Context) -> list[Reason]:
 def explain_prompt_proven(ctx: Context) -> list[Reason]:
     e, a = ctx.evidence, ctx.answers
     if e.best_score is None or a.quality_target is None:
-        return []
+        return []  # guard: the rules call this only once the prompt met the target
     return [_r_ev("best_score", e.best_score,
                   f"The best prompt{_label(e)} meets the target {a.quality_target:.2f} with "
                   f"{score_text(e.best_score, e.best_interval(), e.best_n)}: the behaviour is "
