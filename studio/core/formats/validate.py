@@ -34,6 +34,7 @@ from studio.core.formats.common import (
     Severity,
     ValidationReport,
 )
+from studio.core.formats.aliases import check_aliases
 from studio.core.formats.detect import choose_format, detect_record
 from studio.core.formats.fastpath import FAST_FORMATS, FAST_PRIMARY, make_plain_chat
 from studio.core.formats.registry import FORMATS
@@ -492,6 +493,7 @@ def validate_file(
                         result = RecordResult()
                     else:
                         result = check(obj, col)
+                        check_aliases(name_used, obj, col)
                     n_tokens, outputs = result.tokens, result.outputs
                 if n_tokens is not None:
                     tokens.append(n_tokens)
