@@ -36,7 +36,12 @@ from studio.core.formats.common import (
     ValidationReport,
 )
 from studio.core.formats.aliases import check_aliases
-from studio.core.formats.detect import choose_format, detect_record
+from studio.core.formats.detect import (
+    choose_format,
+    describe_style,
+    detect_record,
+    prompt_completion_style,
+)
 from studio.core.formats.fastpath import FAST_FORMATS, FAST_PRIMARY, make_plain_chat
 from studio.core.formats.registry import FORMATS
 from studio.core.formats.scan import find_control_chars, might_have_control_chars, scan_line
@@ -454,6 +459,7 @@ def validate_file(
     fast_keys = _FastKeys(path)
     starts = fast_keys.starts
     format_counts: Counter[str] = Counter()
+    pc_styles: Counter[str] = Counter()
     verdicts = [0, 0, 0, 0]  # ok, info, warning, error (index = severity rank)
     lineno = examples = blank = crlf = duplicates = content = fast_lines = 0
     bytes_done = 0
@@ -554,15 +560,28 @@ def validate_file(
                 else:
                     primary, fits = detect_record(obj, deep=False)
                     format_counts[primary or "unknown"] += 1
+                    style = prompt_completion_style(obj)
+                    if style is not None:
+                        pc_styles[style] += 1
+                        if style == "openai-legacy" and pc_styles[style] == 1:
+                            col.info("legacy_prompt_completion",
+                                     "This line is in OpenAI's legacy prompt/completion "
+                                     "format (separator at the end of the prompt, completion "
+                                     "starting with a space or ending with a stop sequence; "
+                                     "babbage-002/davinci-002, no longer trainable). TRL and "
+                                     "Together train on the text as it is, markers included; "
+                                     "OpenAI's chat models need 'messages'.")
                     if primary is not None and name_used not in fits:
+                        looks = describe_style(style) or primary
                         col.error(mismatch_code,
-                                  f"This line looks like {primary}, but the file is validated "
+                                  f"This line looks like {looks}, but the file is validated "
                                   f"as {name_used}" + (f" (detected from {detected_from})"
                                                        if detected_from else "") + ".")
                         result = RecordResult()
                     else:
                         result = check(obj, col)
-                        check_aliases(name_used, obj, col)
+                    # an alias is often why a line looks like another format
+                    check_aliases(name_used, obj, col)
                     n_tokens, outputs = result.tokens, result.outputs
                 if n_tokens is not None:
                     tokens.append(n_tokens)
@@ -642,6 +661,7 @@ def validate_file(
         "duplicates": duplicates,
         "detected_from": detected_from,
         "format_counts": dict(format_counts),
+        "prompt_completion_styles": dict(pc_styles),
         "verdicts": {"ok": verdicts[0], "info": verdicts[1], "warning": verdicts[2],
                      "error": verdicts[3]},
         "findings_by_code": dict(sorted(col.by_code.items())),
