@@ -416,11 +416,11 @@ class RecordReader:
                 where=f"{self.fmt.path}:{line}",
             ) from exc
         if value_too_deep(doc, MAX_DEPTH):
-            found = nesting_excess(data, MAX_DEPTH)
-            line = found[0] if found is not None else None
-            raise UserError(too_deep_message(str(self.fmt.path), line),
-                            where=str(self.fmt.path) if line is None
-                            else f"{self.fmt.path}:{line}")
+            deep_at = nesting_excess(data, MAX_DEPTH)
+            deep_line = deep_at[0] if deep_at is not None else None
+            raise UserError(too_deep_message(str(self.fmt.path), deep_line),
+                            where=str(self.fmt.path) if deep_line is None
+                            else f"{self.fmt.path}:{deep_line}")
         del data
         items = _records_of(doc)
         if items is None:

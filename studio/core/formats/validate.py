@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from studio.core.errors import UserError
+from studio.core.formats.aliases import check_aliases
 from studio.core.formats.common import (
     SEVERITY_RANK,
     CheckContext,
@@ -35,7 +36,6 @@ from studio.core.formats.common import (
     Severity,
     ValidationReport,
 )
-from studio.core.formats.aliases import check_aliases
 from studio.core.formats.detect import (
     choose_format,
     describe_style,
@@ -45,6 +45,7 @@ from studio.core.formats.detect import (
 from studio.core.formats.fastpath import FAST_FORMATS, FAST_PRIMARY, make_plain_chat
 from studio.core.formats.registry import FORMATS
 from studio.core.formats.scan import find_control_chars, might_have_control_chars, scan_line
+from studio.core.json_depth import MAX_DEPTH, nesting_excess, value_too_deep
 from studio.core.progress import CancelToken, Progress, ProgressCallback
 from studio.core.tokens.counting import (
     caching_counter,
@@ -53,7 +54,6 @@ from studio.core.tokens.counting import (
     role_counter,
 )
 from studio.core.tokens.prices import PriceTable, default_epochs, load_price_table
-from studio.core.json_depth import MAX_DEPTH, nesting_excess, value_too_deep
 
 PRESCAN_LINES = 500
 PRESCAN_BYTES = 4 * 1024 * 1024

@@ -13,7 +13,7 @@ from studio.core.db.project import new_project, open_project
 from studio.core.errors import ProjectFileError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_project_file import make_old_project  # noqa: E402
+from test_project_file import make_old_project
 
 
 def _sql(path: Path, *statements: str) -> None:

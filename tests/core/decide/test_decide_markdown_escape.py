@@ -18,7 +18,7 @@ def test_markdown_escapes_html_everywhere() -> None:
     raw["platforms"]["openai"]["name"] = f"Open{EVIL}AI"
     catalog = parse_platforms(raw, source="test-platforms.json")
     evidence = good_evidence(best_prompt=f"triage {EVIL}", best_model="big",
-                             provenance={"best_score": f"run #12 <script>x()</script>"})
+                             provenance={"best_score": "run #12 <script>x()</script>"})
     d = decide(narrow_answers(calls_per_day=30_000.0), evidence, make_prices(), catalog, TODAY)
     md = render_markdown(d)
     assert d.platform == "openai" and EVIL in d.headline

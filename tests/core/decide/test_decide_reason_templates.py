@@ -191,8 +191,9 @@ SCENARIOS: list[Scenario] = [
 ]
 
 # What a broken template leaves behind
-BROKEN = re.compile(r"(?<!^)\bNone\b|\bnan\b|\binf\b|[{}]|  |\s[.,;:]\s|\(\s*\)|needs no (?:allowed|platform|prices)"
-                    r"|no allowed platform to price|\?\?|\bthe the\b")
+BROKEN = re.compile(r"(?<!^)\bNone\b|\bnan\b|\binf\b|[{}]|  |\s[.,;:]\s|\(\s*\)"
+                    r"|needs no (?:allowed|platform|prices)|no allowed platform to price"
+                    r"|\?\?|\bthe the\b")
 
 
 def _decide(s: Scenario) -> Decision:

@@ -41,7 +41,7 @@ def test_json_array_findings_name_the_line_where_each_element_starts(tmp_path: P
     starts = [i + 1 for i, line in enumerate(lines) if line == "  {"]
     assert len(starts) == 4
     found = _findings(path, "openai-chat")
-    assert (1, "error", "not_jsonl") == found[0][:3]
+    assert found[0][:3] == (1, "error", "not_jsonl")
     by_code = {code: line for line, _, code, _ in found if line is not None}
     assert by_code["assistant_missing_content"] == starts[1]
     assert by_code["unknown_role"] == starts[2]
