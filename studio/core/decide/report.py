@@ -141,6 +141,18 @@ def option_price(o: dict[str, Any]) -> str:
     return f"fine-tuned{model}: {usd(total)} a month{floor}{train}"
 
 
+def platform_rows(options: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(platform, cost a month, state and why) for every platform weighed (the app's table)."""
+    rows: list[tuple[str, str, str]] = []
+    for o in options:
+        state = "chosen" if o["chosen"] else ("usable" if o["eligible"] else "ruled out")
+        if o.get("cheapest_usable"):
+            state += ", cheapest usable"
+        why = "; ".join(p["text"] for p in o["problems"])
+        rows.append((o["name"], option_price(o), state + (f": {why}" if why else "")))
+    return rows
+
+
 def cheapest_line(options: list[dict[str, Any]]) -> str:
     """``Cheapest usable platform: NAME (...)`` or why there is none."""
     cheap = next((o for o in options if o.get("cheapest_usable")), None)

@@ -284,3 +284,34 @@ def test_registered_in_the_main_window(qtbot: QtBot, context: AppContext) -> Non
     qtbot.addWidget(view)
     assert isinstance(view, DecideView)
     assert spec.title == "Decide"
+
+
+def test_platforms_are_priced_and_an_unknown_openai_access_rules_it_out(
+    qtbot: QtBot, context: AppContext, path: Path
+) -> None:
+    with open_project(path) as p:
+        save_answers(p, demo_answers())  # the demo team answered "yes"
+    view = make_view(qtbot, context)
+    with qtbot.waitSignal(view.decision_shown, timeout=TIMEOUT):
+        context.set_project(open_project(path))
+    panel = view.panel
+    rows = {panel.platform_table.item(r, 0).text(): panel.platform_table.item(r, 2).text()
+            for r in range(panel.platform_table.rowCount())}
+    assert rows["OpenAI fine-tuning"].startswith("chosen")
+    assert not panel.platform_table.isHidden()
+
+    form = view.form
+    form.openai_access.setCurrentIndex(form.openai_access.findData("unknown"))
+    for box in form.platform_boxes.values():  # none ticked: every platform is weighed
+        box.setChecked(False)
+    with qtbot.waitSignal(view.decision_shown, timeout=TIMEOUT) as shown:
+        qtbot.mouseClick(view.recompute_button, Qt.MouseButton.LeftButton)
+    decision = shown.args[0]
+    assert decision.platform != "openai"
+    rows = {panel.platform_table.item(r, 0).text(): panel.platform_table.item(r, 2).text()
+            for r in range(panel.platform_table.rowCount())}
+    assert len(rows) == 5  # all of resources/platforms.json
+    assert rows["OpenAI fine-tuning"].startswith("ruled out: ")
+    assert "it is not known whether yours can" in rows["OpenAI fine-tuning"]
+    assert panel.cheapest_label.text().startswith(("Cheapest usable platform", "No usable"))
+    wait_idle(qtbot, context)
