@@ -71,6 +71,8 @@ class Decision:
             "evidence": self.evidence.to_dict(),
             "answers": self.answers.to_dict() if self.answers is not None else None,
             "platform_options": jsonable(self.options),
+            "cheapest_usable_platform": next(
+                (o["platform"] for o in self.options if o.get("cheapest_usable")), None),
             "today": jsonable(self.today),
             "price_table_as_of": jsonable(self.price_table_as_of),
             "platforms_as_of": jsonable(self.platforms_as_of),

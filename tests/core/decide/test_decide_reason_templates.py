@@ -354,6 +354,7 @@ def test_empty_allowed_prices_every_platform_and_names_the_cheapest_usable() -> 
     assert by_id["bedrock"]["monthly_total_usd"] == pytest.approx(bedrock, abs=0.01)
     assert by_id["local"]["monthly_total_usd"] is None and not by_id["local"]["eligible"]
     assert [o["platform"] for o in d.options if o["cheapest_usable"]] == ["vertex"]
+    assert d.to_json()["cheapest_usable_platform"] == "vertex"
     md = render_markdown(d)
     assert (f"Cheapest usable platform: vertex tuning (fine-tuned small-g: ${vertex:,.2f} a "
             "month at least (unknown fees left out)") in md
