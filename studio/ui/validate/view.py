@@ -484,8 +484,12 @@ class ValidateView(QWidget):
         if not text:
             return None
         path = Path(text)
+        from studio.core.json_depth import check_text_depth
+
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_text(encoding="utf-8")
+            check_text_depth(raw, f"The schema file {path}")
+            data = json.loads(raw)
         except OSError as exc:
             raise UserError(f"Cannot read the schema file {path}: {exc.strerror or exc}.",
                             where=str(path)) from None
