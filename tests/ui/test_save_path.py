@@ -106,3 +106,17 @@ def test_prompt_export_asks_before_replacing_a_file_named_by_an_added_suffix(
     assert len(asked) == 1
     qtbot.waitUntil(lambda: existing.read_text() != "keep me")
     assert '"messages"' in existing.read_text()
+
+
+def test_file_new_asks_before_replacing_a_file_named_by_the_added_suffix(
+        qtbot, main_window, tmp_path: Path,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    existing = tmp_path / "team.studio"
+    existing.write_bytes(b"someone's project")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(tmp_path / "team"), ""))
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.Cancel)
+    main_window.new_action.trigger()
+    assert len(asked) == 1 and "team.studio already exists" in asked[0]
+    assert existing.read_bytes() == b"someone's project"
+    assert main_window.context.project is None
