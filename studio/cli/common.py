@@ -30,6 +30,17 @@ def add_project_arg(parser: argparse.ArgumentParser) -> None:
                         help="the .studio project file")
 
 
+def add_force_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--force``: let ``-o/--output`` replace an existing file or fill a non-empty folder.
+
+    The project file and the command's own inputs are refused even with ``--force``
+    (:mod:`studio.core.output_paths`).
+    """
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing output file, or write into a folder that "
+                             "already holds files (never the project or an input)")
+
+
 def open_project_arg(path: str | Path) -> Project:
     """Open the project named by ``--project`` (raises ProjectFileError with a sentence)."""
     return open_project(Path(path))

@@ -20,6 +20,7 @@ from typing import Any
 from studio.cli.common import (
     EXIT_OK,
     CliUsageError,
+    add_force_arg,
     add_project_arg,
     eprint,
     open_project_arg,
@@ -49,6 +50,7 @@ def register(sub: Any) -> None:
                    help='print {"recommendation", "reasons", "evidence", ...} as JSON')
     p.add_argument("-o", "--output", metavar="REPORT.html|REPORT.md", type=Path,
                    help="write the report: .html (self-contained, with charts) or .md")
+    add_force_arg(p)
     p.set_defaults(func=_decide)
 
 
@@ -66,10 +68,13 @@ def _decide(args: argparse.Namespace) -> int:
     from studio.core.decide.compute import compute_decision, report_format, write_report
     from studio.core.decide.report import render_markdown
     from studio.core.decide.store import load_saved_answers
+    from studio.core.output_paths import check_output_file
 
     today = _today(args.today)
     if args.output is not None:
         report_format(args.output)  # a bad suffix fails before any work
+        check_output_file(args.output, project=args.project, inputs=[args.answers],
+                          force=args.force)
     answers = load_answers(args.answers) if args.answers is not None else None
     project = open_project_arg(args.project)
     try:

@@ -30,13 +30,18 @@ from typing import Any
 from studio.cli.common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
+    add_force_arg,
     add_project_arg,
     eprint,
     open_project_arg,
     print_json,
 )
 from studio.core.export import ExportResult, SchemaMisfitError, export_dataset, schema_sentence
+from studio.core.export.run import MANIFEST_FILE, TRAIN_FILE, VALIDATION_FILE
 from studio.core.formats import FORMATS
+
+# The files ``export_dataset`` writes into the output folder
+EXPORT_FILE_NAMES = (TRAIN_FILE, VALIDATION_FILE, MANIFEST_FILE)
 
 
 def _fraction(value: str) -> float:
@@ -65,7 +70,8 @@ def register_dataset_export(dataset_subparsers: Any) -> None:
     p.add_argument("--prompt", required=True, metavar="NAME@VERSION",
                    help="the prompt version (NAME@VERSION, NAME@label or NAME)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", type=Path,
-                   help="output folder (created if missing)")
+                   help="output folder (created if missing; must be empty unless --force)")
+    add_force_arg(p)
     p.add_argument("--validation", type=_fraction, default=None, metavar="FRACTION",
                    help="share of train carved out as validation when the dataset has no "
                         "validation split")
@@ -79,6 +85,10 @@ def register_dataset_export(dataset_subparsers: Any) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Run the export; exit 0 ok, 1 failed re-validation, 2 bad input."""
+    from studio.core.output_paths import check_output_dir
+
+    check_output_dir(args.output, writes=EXPORT_FILE_NAMES, project=args.project,
+                     force=args.force)
     project = open_project_arg(args.project)
     try:
         result = export_dataset(project, args.name, args.target, args.prompt, args.output,

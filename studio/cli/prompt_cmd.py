@@ -17,6 +17,7 @@ from studio.cli.common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     CliUsageError,
+    add_force_arg,
     add_project_arg,
     eprint,
     open_project_arg,
@@ -78,6 +79,7 @@ def register(sub: Any) -> None:
                     help="file to write (.json, .yaml or .yml); default: JSON to stdout")
     sp.add_argument("--format", choices=("json", "yaml"),
                     help="format on stdout (default json)")
+    add_force_arg(sp)
 
     sp = add("render", "fill the variables of a version and print the messages", _render)
     sp.add_argument("ref", metavar="NAME[@VERSION|@LABEL]")
@@ -252,6 +254,9 @@ def _export(args: argparse.Namespace) -> int:
         fmt = format_for_path(args.output)
         if args.format and args.format != fmt:
             raise CliUsageError(f"--format {args.format} does not match {args.output}.")
+        from studio.core.output_paths import check_output_file
+
+        check_output_file(args.output, project=args.project, force=args.force)
     with open_project_arg(args.project) as project:
         v = resolve_ref(project, args.ref)
     if args.output is None:
@@ -267,8 +272,12 @@ def _parse_vars(args: argparse.Namespace) -> dict[str, Any]:
 
     values: dict[str, Any] = {}
     if args.vars_file is not None:
+        from studio.core.json_depth import check_text_depth
+
         try:
-            data = json.loads(args.vars_file.read_text(encoding="utf-8"))
+            text = args.vars_file.read_text(encoding="utf-8")
+            check_text_depth(text, str(args.vars_file))
+            data = json.loads(text)
         except OSError as exc:
             raise UserError(f"{args.vars_file} cannot be read: {exc.strerror or exc}.",
                             where=str(args.vars_file)) from None

@@ -52,6 +52,9 @@ def load_schema(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise CliUsageError(f"Cannot read the schema file {path}: "
                             f"{exc.strerror or exc}.") from None
+    from studio.core.json_depth import check_text_depth
+
+    check_text_depth(data, f"The schema file {path}")
     try:
         schema = orjson.loads(data)
     except orjson.JSONDecodeError as exc:

@@ -17,6 +17,39 @@ from typing import Any, BinaryIO, cast
 from studio.core.errors import UserError
 from studio.core.redact import redact_bytes
 
+_DEFAULT_FILE_MODE = 0o666  # what open() asks for; the umask takes its bits away
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows.
+
+    Linux reports it in ``/proc/self/status``; elsewhere it is read by setting and
+    restoring it (a brief window in which another thread creating a file would get 0o077).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def _target_mode(path: Path) -> int:
+    """Permission bits for the file written at ``path``.
+
+    An existing file keeps its bits (as an editor's save would); a new file gets what
+    a plain ``open(path, "w")`` gives it: 0o666 less the umask. ``mkstemp`` alone would
+    leave every written file readable by its owner only (0o600).
+    """
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return _DEFAULT_FILE_MODE & ~current_umask()
+
 
 def write_error(path: Path, exc: OSError) -> UserError:
     """The user-facing error for an OSError while writing ``path``."""
@@ -28,7 +61,8 @@ def write_error(path: Path, exc: OSError) -> UserError:
 def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
     """Open a binary temporary file that replaces ``path`` when the block ends cleanly.
 
-    On a clean exit the data is flushed, fsynced and renamed over ``path`` with
+    The written file honours the umask (a new file) or keeps the replaced file's
+    permission bits. On a clean exit the data is flushed, fsynced and renamed over ``path`` with
     :func:`os.replace`; on any exception the temporary file is removed and ``path`` is left
     as it was.
 
@@ -43,6 +77,8 @@ def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
         raise write_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), _target_mode(path))
             yield cast(BinaryIO, _RedactingWriter(fh))
             fh.flush()
             os.fsync(fh.fileno())

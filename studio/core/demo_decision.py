@@ -27,6 +27,8 @@ DEMO_ANSWERS: dict[str, object] = {
     "data_sensitivity": "confidential",
     "residency": "any",
     "allowed_platforms": ["openai", "vertex", "together", "local"],
+    # the demo team fine-tuned on OpenAI before, so it may still start jobs there
+    "openai_fine_tuning_access": "yes",
     "quality_target": 0.85,
     "current_model": "gpt-4.1",
     "candidate_model": "gpt-4.1-mini",

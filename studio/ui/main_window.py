@@ -585,7 +585,13 @@ class MainWindow(QMainWindow):
             return None
         self._remember_dir(path)
         p = Path(path)
-        return p if p.suffix == ".studio" else p.with_name(p.name + ".studio")
+        p = p if p.suffix == ".studio" else p.with_name(p.name + ".studio")
+        from studio.ui.widgets.save_path import confirm_output
+
+        # the dialog asked about replacing the name it returned, not one with ".studio" added
+        if not confirm_output(self, self.context, p, dialog_confirmed=str(p) == path):
+            return None
+        return p
 
     def new_project_dialog(self) -> None:
         """File ▸ New…: ask where, then create and open an empty project."""

@@ -37,6 +37,7 @@ import orjson
 
 from studio.core.datasets.encodings import check_encoding, encoding_label, reads_as_western
 from studio.core.errors import UserError
+from studio.core.json_depth import MAX_DEPTH, nesting_excess, too_deep_message, value_too_deep
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 """Longest physical line accepted (8 MiB: ~30× the largest fine-tunable example)."""
@@ -349,6 +350,9 @@ class RecordReader:
                     lineno, None, f"line {lineno} is a JSON {_json_type(obj)}, not an object"
                 )
                 continue
+            if nesting_excess(payload) is not None:
+                yield RawRecord(lineno, None, _too_deep(lineno))
+                continue
             if not kind_set and self.kind == "records":
                 self.kind = _kind_of(obj)
             kind_set = True
@@ -397,6 +401,9 @@ class RecordReader:
                     lineno, None, f"line {lineno} is a JSON {_json_type(obj)}, not an object"
                 )
                 continue
+            if nesting_excess(payload) is not None:  # cheap unless the line is bracket-heavy
+                yield RawRecord(lineno, None, _too_deep(lineno))
+                continue
             if not kind_set:
                 kind_set = True
                 if self.kind == "records":
@@ -420,11 +427,21 @@ class RecordReader:
             else:
                 doc = orjson.loads(data[3:] if data.startswith(codecs.BOM_UTF8) else data)
         except (orjson.JSONDecodeError, UnicodeDecodeError) as exc:
+            found = nesting_excess(data, MAX_DEPTH) if "depth" in str(exc) else None
+            if found is not None:
+                raise UserError(too_deep_message(str(self.fmt.path), found[0], found[1]),
+                                where=f"{self.fmt.path}:{found[0]}") from None
             line = _json_error_line(data, exc)
             raise UserError(
                 f"{self.fmt.path} is not valid JSON (line {line}: {_json_reason(exc)}).",
                 where=f"{self.fmt.path}:{line}",
             ) from exc
+        if value_too_deep(doc, MAX_DEPTH):
+            deep_at = nesting_excess(data, MAX_DEPTH)
+            deep_line = deep_at[0] if deep_at is not None else None
+            raise UserError(too_deep_message(str(self.fmt.path), deep_line),
+                            where=str(self.fmt.path) if deep_line is None
+                            else f"{self.fmt.path}:{deep_line}")
         del data
         items = _records_of(doc)
         if items is None:
@@ -661,6 +678,10 @@ def _records_of(doc: Any) -> list[Any] | None:
         if len(lists) == 1:
             return lists[0]
     return None
+
+
+def _too_deep(lineno: int) -> str:
+    return f"line {lineno} is JSON nested more than {MAX_DEPTH} levels deep"
 
 
 def _json_type(obj: Any) -> str:

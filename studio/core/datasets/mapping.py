@@ -27,6 +27,7 @@ from studio.core.datasets.normalize import (
     text_hash,
 )
 from studio.core.errors import ValidationError
+from studio.core.json_depth import MAX_DEPTH, nesting_excess
 from studio.core.models.dataset import SPLITS, STATUSES, TASK_TYPES
 
 _INPUT_NAMES = (
@@ -439,6 +440,9 @@ def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> tuple[Any
         elif value is not None and _as_text(value) != "":
             ideal = _as_text(value)
             if ctx.task_type == "extraction":
+                if nesting_excess(ideal) is not None:
+                    raise RowError(f'the output "{m.output_field}" is JSON nested more than '
+                                   f"{MAX_DEPTH} levels deep")
                 try:
                     orjson.loads(ideal)
                 except orjson.JSONDecodeError as exc:

@@ -198,8 +198,7 @@ def _inspect(path: Path) -> tuple[int, str | None, bool]:
             }
             rev = None
             if "alembic_version" in tables:
-                row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-                rev = row[0] if row else None
+                rev = _stamped_revision(conn, path, has_tables=bool(tables - {"alembic_version"}))
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise ProjectFileError(
@@ -211,7 +210,62 @@ def _inspect(path: Path) -> tuple[int, str | None, bool]:
         raise ProjectFileError(describe_db_error(exc, path), where=str(path)) from exc
 
 
+_DAMAGED_VERSION = (
+    "{path} is damaged: its schema version table (alembic_version) {what}, so Studio cannot "
+    "tell which upgrades it needs. Nothing was changed. Open a backup copy (files named "
+    "{name}.backup-...), or ask for help with this file."
+)
+
+
+def _stamped_revision(conn: sqlite3.Connection, path: Path, *, has_tables: bool) -> str | None:
+    """The one revision in ``alembic_version``; ProjectFileError when the table is damaged.
+
+    An empty table in a file that holds other tables is damaged, not new: upgrading it
+    from nothing would try to create tables that exist (and back the file up on every try).
+    """
+    def damaged(what: str) -> ProjectFileError:
+        return ProjectFileError(_DAMAGED_VERSION.format(path=path, what=what, name=path.name),
+                                where=str(path))
+
+    try:
+        rows = conn.execute("SELECT version_num FROM alembic_version LIMIT 2").fetchall()
+    except sqlite3.DatabaseError:
+        raise damaged("cannot be read") from None
+    if len(rows) > 1:
+        raise damaged("holds more than one version")
+    if not rows:
+        if has_tables:
+            raise damaged("is empty")
+        return None
+    rev = rows[0][0]
+    if not isinstance(rev, str) or not rev.strip():
+        raise damaged("holds an empty version")
+    return rev
+
+
+def _existing_backup(path: Path, from_rev: str | None) -> Path | None:
+    """A backup of ``path`` at ``from_rev`` made after the file last changed, if any.
+
+    A failed upgrade rolls back and leaves the file as it was, so the backup made before
+    it still holds the same content: opening again reuses it instead of adding one backup
+    per attempt.
+    """
+    try:
+        changed = path.stat().st_mtime
+    except OSError:
+        return None
+    for candidate in sorted(path.parent.glob(f"{path.name}.backup-{from_rev or 'none'}-*"),
+                            reverse=True):
+        with contextlib.suppress(OSError):
+            if candidate.stat().st_mtime >= changed:
+                return candidate
+    return None
+
+
 def _backup_before_upgrade(path: Path, from_rev: str | None) -> Path:
+    existing = _existing_backup(path, from_rev)
+    if existing is not None:
+        return existing
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     backup = path.with_name(f"{path.name}.backup-{from_rev or 'none'}-{stamp}")
     with (
@@ -266,18 +320,23 @@ def open_project(path: str | Path) -> Project:
         )
     _check_writable(path)
     engine = make_engine(path)
+    backup: Path | None = None
     try:
         _check_not_locked(engine, path)
         if rev != migrate.head_revision():
             if rev is not None or has_tables:
-                _backup_before_upgrade(path, rev)
+                backup = _backup_before_upgrade(path, rev)
             migrate.upgrade_to_head(engine)
     except ProjectFileError:
         engine.dispose()
         raise
     except (OperationalError, DBAPIError) as exc:
         engine.dispose()
-        raise ProjectFileError(describe_db_error(exc, path), where=str(path)) from exc
+        message = describe_db_error(exc, path).rstrip(".") + "."
+        if backup is not None:
+            message += (f" Upgrading it from schema {rev} failed and was undone; the file is "
+                        f"as it was, and a copy made before the upgrade is {backup.name}.")
+        raise ProjectFileError(message, where=str(path)) from exc
     return Project(path, engine)
 
 

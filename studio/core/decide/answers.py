@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import UserError
+from studio.core.json_depth import check_text_depth, too_deep_message
 
 #: What must change, one value per row of the decision table.
 CHANGE_KINDS: tuple[str, ...] = (
@@ -32,6 +33,12 @@ FAST_CHANGING_KNOWLEDGE: frozenset[str] = frozenset({"weekly", "daily"})
 SENSITIVITIES: tuple[str, ...] = ("public", "internal", "confidential", "regulated")
 RESIDENCIES: tuple[str, ...] = ("any", "eu", "us", "on_prem")
 PLATFORM_IDS: tuple[str, ...] = ("openai", "vertex", "bedrock", "together", "local")
+#: Answers to :data:`OPENAI_ACCESS_QUESTION`.
+OPENAI_ACCESS: tuple[str, ...] = ("yes", "no", "unknown")
+#: OpenAI closed fine-tuning to new organisations on 2026-05-07 and takes no new jobs
+#: from 2027-01-06 (docs/why-this-studio-exists.md); only the team knows whether its
+#: organisation is among those still allowed.
+OPENAI_ACCESS_QUESTION = "Can your organisation still start OpenAI fine-tuning jobs?"
 
 #: The answers file's fields, in the order the form asks them.
 ANSWER_FIELDS: tuple[str, ...] = (
@@ -42,6 +49,7 @@ ANSWER_FIELDS: tuple[str, ...] = (
     "data_sensitivity",
     "residency",
     "allowed_platforms",
+    "openai_fine_tuning_access",
     "quality_target",
     "current_model",
     "candidate_model",
@@ -60,7 +68,11 @@ class DecisionAnswers:
         data_sensitivity: one of :data:`SENSITIVITIES`.
         residency: where data may be processed, one of :data:`RESIDENCIES`.
         allowed_platforms: fine-tuning platforms the organisation may use, in order of
-            preference (values of :data:`PLATFORM_IDS`).
+            preference (values of :data:`PLATFORM_IDS`); empty means no restriction:
+            every platform in the catalogue is considered (:meth:`platforms_considered`).
+        openai_fine_tuning_access: the answer to :data:`OPENAI_ACCESS_QUESTION`, one of
+            :data:`OPENAI_ACCESS`; anything but "yes" rules OpenAI fine-tuning out once it
+            is closed to new organisations.
         quality_target: the score needed on the test split, 0–1 (None = not set).
         current_model: the model the prompt runs on today (a price-table key).
         candidate_model: the smaller model that could be fine-tuned (a price-table key).
@@ -73,6 +85,7 @@ class DecisionAnswers:
     data_sensitivity: str = "internal"
     residency: str = "any"
     allowed_platforms: tuple[str, ...] = ()
+    openai_fine_tuning_access: str = "unknown"
     quality_target: float | None = None
     current_model: str | None = None
     candidate_model: str | None = None
@@ -80,6 +93,11 @@ class DecisionAnswers:
     def wants(self, kind: str) -> bool:
         """True when ``kind`` (a :data:`CHANGE_KINDS` value) was ticked."""
         return kind in self.must_change
+
+    def platforms_considered(self, catalogue: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        """The platforms to weigh: the allowed ones, or every one in ``catalogue`` when the
+        user allowed none in particular (no restriction is not a ban)."""
+        return self.allowed_platforms if self.allowed_platforms else tuple(catalogue)
 
     def to_dict(self) -> dict[str, Any]:
         """The answers as a JSON-ready dict with exactly :data:`ANSWER_FIELDS` keys."""
@@ -91,6 +109,7 @@ class DecisionAnswers:
             "data_sensitivity": self.data_sensitivity,
             "residency": self.residency,
             "allowed_platforms": list(self.allowed_platforms),
+            "openai_fine_tuning_access": self.openai_fine_tuning_access,
             "quality_target": self.quality_target,
             "current_model": self.current_model,
             "candidate_model": self.candidate_model,
@@ -135,6 +154,8 @@ class DecisionAnswers:
             data_sensitivity=_choice(data, "data_sensitivity", SENSITIVITIES, "internal", source),
             residency=_choice(data, "residency", RESIDENCIES, "any", source),
             allowed_platforms=tuple(_choices(data, "allowed_platforms", PLATFORM_IDS, source)),
+            openai_fine_tuning_access=_choice(data, "openai_fine_tuning_access",
+                                              OPENAI_ACCESS, "unknown", source),
             quality_target=_number(data, "quality_target", source, minimum=0.0, maximum=1.0),
             current_model=_model(data, "current_model", source),
             candidate_model=_model(data, "candidate_model", source),
@@ -143,8 +164,11 @@ class DecisionAnswers:
     @classmethod
     def from_json(cls, text: str, *, source: str = "the answers") -> DecisionAnswers:
         """Parse JSON text (see :meth:`from_dict`); bad JSON names the line and column."""
+        check_text_depth(text, source)
         try:
             data = json.loads(text)
+        except RecursionError:  # the depth check above makes this unreachable in practice
+            raise UserError(too_deep_message(source, None), where=source) from None
         except json.JSONDecodeError as exc:
             raise UserError(
                 f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
@@ -175,10 +199,10 @@ def load_answers(path: str | Path) -> DecisionAnswers:
 
 
 def _bad(source: str, name: str, expected: str, value: Any) -> UserError:
-    return UserError(
-        f"{source}: field '{name}' must be {expected}, not {json.dumps(value, default=str)}.",
-        where=name,
-    )
+    shown = json.dumps(value, default=str, ensure_ascii=False)
+    if len(shown) > 80:  # a huge value would bury the sentence
+        shown = shown[:77] + "..."
+    return UserError(f"{source}: field '{name}' must be {expected}, not {shown}.", where=name)
 
 
 def _choice(

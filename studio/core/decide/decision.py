@@ -19,10 +19,12 @@ from studio.core.decide.options import PlatformOption, platform_options, rank
 from studio.core.decide.platforms import PlatformCatalog, fact_date
 from studio.core.decide.reasons import Reason, jsonable
 from studio.core.decide.rules import (
+    NO_PRICES,
     THRESHOLDS,
     Context,
     Rule,
     Thresholds,
+    cheapest_usable,
     economics,
     first_matching,
     latency_hurts,
@@ -69,6 +71,8 @@ class Decision:
             "evidence": self.evidence.to_dict(),
             "answers": self.answers.to_dict() if self.answers is not None else None,
             "platform_options": jsonable(self.options),
+            "cheapest_usable_platform": next(
+                (o["platform"] for o in self.options if o.get("cheapest_usable")), None),
             "today": jsonable(self.today),
             "price_table_as_of": jsonable(self.price_table_as_of),
             "platforms_as_of": jsonable(self.platforms_as_of),
@@ -102,7 +106,7 @@ def decide(
     if cost is None:
         gaps = [o.cost_gap.text for o in ([chosen] if chosen else options) if o.cost_gap]
         gap = gaps[0] if gaps else (
-            "no allowed platform to price" if not options else "prices unknown")
+            "the platform file lists no platform to price" if not options else NO_PRICES)
     ctx = Context(answers=answers, evidence=evidence, prices=prices, catalog=platforms,
                   today=today, thresholds=thresholds, options=options, ranked=ranked,
                   chosen=chosen, cost=cost, cost_gap_text=gap)
@@ -124,7 +128,7 @@ def decide(
         today=today,
         price_table_as_of=prices.as_of,
         platforms_as_of=platforms.as_of,
-        options=[_option_summary(o, chosen) for o in options],
+        options=[_option_summary(o, chosen, cheapest_usable(options)) for o in options],
     )
 
 
@@ -135,7 +139,8 @@ def _cheapest_priced(options: list[PlatformOption]) -> CostModel | None:
     return min(priced, key=lambda c: c.monthly_at(c.calls_per_day)[1])
 
 
-def _option_summary(o: PlatformOption, chosen: PlatformOption | None) -> dict[str, Any]:
+def _option_summary(o: PlatformOption, chosen: PlatformOption | None,
+                    cheapest: PlatformOption | None) -> dict[str, Any]:
     return {
         "platform": o.platform.id,
         "name": o.platform.name,
@@ -143,9 +148,15 @@ def _option_summary(o: PlatformOption, chosen: PlatformOption | None) -> dict[st
         "offers_candidate": o.offers_candidate,
         "eligible": o.eligible,
         "chosen": o is chosen,
+        "cheapest_usable": o is cheapest,
         "problems": [r.to_dict() for r in o.problems],
         "cautions": [r.to_dict() for r in o.cautions],
         "monthly_tuned_usd": round(o.cost.tuned_monthly_usd, 2) if o.cost else None,
+        "training_usd": (round(o.cost.training_cost_usd, 2)
+                         if o.cost and o.cost.training_cost_usd is not None else None),
+        "monthly_total_usd": (round(o.cost.monthly_at(o.cost.calls_per_day)[1], 2)
+                              if o.cost else None),
+        "cost_complete": o.cost.complete if o.cost else None,
         "break_even_calls_per_day": (
             round(o.cost.break_even_calls_per_day, 1)
             if o.cost and o.cost.break_even_calls_per_day is not None else None),
@@ -274,7 +285,8 @@ def _volume_sentences(ctx: Context) -> list[str]:
     if a.calls_per_day is not None:
         return [f"At {num(t.rule_of_thumb_calls_per_day)} calls a day or more (you expect "
                 f"{num(a.calls_per_day)}) fine-tuning could pay (\"tens of thousands of calls "
-                f"a day\"); the exact break-even needs {ctx.cost_gap_text or 'prices'}."]
+                f"a day\"); the exact break-even cannot be computed: "
+                f"{ctx.cost_gap_text or NO_PRICES}."]
     return ["With the expected calls per day answered, the studio can compute the volume at "
             "which fine-tuning pays."]
 

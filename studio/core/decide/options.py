@@ -11,10 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from studio.core.decide.answers import DecisionAnswers
+from studio.core.decide.answers import OPENAI_ACCESS_QUESTION, DecisionAnswers
 from studio.core.decide.cost import CostGap, CostModel, build_cost_model, tuned_model_for
 from studio.core.decide.evidence import Evidence
-from studio.core.decide.platforms import Platform, PlatformCatalog, base_model_end, fact_date
+from studio.core.decide.platforms import (
+    Platform,
+    PlatformCatalog,
+    access_restricted_since,
+    base_model_end,
+    fact_date,
+    no_new_jobs_date,
+)
 from studio.core.decide.reasons import Reason, ReasonSource
 from studio.core.tokens.prices import PriceTable
 
@@ -45,9 +52,13 @@ def platform_options(
     catalog: PlatformCatalog,
     today: date,
 ) -> list[PlatformOption]:
-    """Evaluate every allowed platform (in the user's order of preference)."""
+    """Evaluate every allowed platform (in the user's order of preference).
+
+    No platform allowed in particular means no restriction: every platform of the
+    catalogue is evaluated, in the catalogue's order.
+    """
     out: list[PlatformOption] = []
-    for pid in answers.allowed_platforms:
+    for pid in answers.platforms_considered(tuple(catalog.platforms)):
         platform = catalog.get(pid)
         if platform is None:
             continue
@@ -60,9 +71,9 @@ def rank(options: list[PlatformOption], answers: DecisionAnswers) -> list[Platfo
 
     Order: offers the candidate model, not winding down (a tune must be retrainable as
     the task drifts), cost known, lowest monthly cost with training amortised, then the
-    user's own order.
+    user's own order (the catalogue's when the user named none).
     """
-    order = {pid: i for i, pid in enumerate(answers.allowed_platforms)}
+    order = {o.platform.id: i for i, o in enumerate(options)}
 
     def key(o: PlatformOption) -> tuple[bool, bool, bool, float, int]:
         monthly = o.cost.monthly_at(o.cost.calls_per_day)[1] if o.cost else float("inf")
@@ -98,6 +109,10 @@ def _option(
             f"{platform.name} is cleared for data up to '{platform.max_sensitivity}', "
             f"the data is '{answers.data_sensitivity}' ({platform.sensitivity_note})",
             "platform_fact", f"{pid}.max_sensitivity", platform.max_sensitivity))
+
+    access = _access_problem(answers, platform, prices, today)
+    if access is not None:
+        problems.append(access)
 
     winding_down = False
     for fact in platform.facts:
@@ -158,3 +173,33 @@ def _option(
     gap = built if isinstance(built, CostGap) else None
     return PlatformOption(platform, model, offers, tuple(problems), tuple(cautions), cost, gap,
                           winding_down)
+
+
+def _access_problem(answers: DecisionAnswers, platform: Platform, prices: PriceTable,
+                    today: date) -> Reason | None:
+    """OpenAI for an organisation that cannot (or may not) start jobs there: a problem.
+
+    Since the platform closed to new organisations only those that had already
+    fine-tuned can start jobs; an organisation that says it cannot, or does not know,
+    is never advised to fine-tune there (ISSUE-10 §9).
+    """
+    restricted = access_restricted_since(platform, prices.dates)
+    if restricted is None:
+        return None
+    since, source = restricted
+    access = answers.openai_fine_tuning_access
+    end = no_new_jobs_date(platform, prices.dates)
+    end_txt = f"; from {end.isoformat()} it takes no new jobs at all" if end else ""
+    if access == "no":
+        return Reason(
+            f"{platform.name}: you answered that your organisation cannot start OpenAI "
+            f"fine-tuning jobs (closed to new organisations since {since.isoformat()}"
+            f"{end_txt}; {source})", "answer", "openai_fine_tuning_access", access)
+    if access == "unknown" and since <= today:
+        return Reason(
+            f"{platform.name}: since {since.isoformat()} only organisations that had already "
+            f"fine-tuned there can start jobs, and it is not known whether yours can"
+            f"{end_txt}; answer \"{OPENAI_ACCESS_QUESTION}\" once you have checked "
+            f"({source})",
+            "answer", "openai_fine_tuning_access", access)
+    return None

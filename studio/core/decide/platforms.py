@@ -19,6 +19,11 @@ from studio.core.errors import UserError
 from studio.core.paths import resources_dir
 
 PLATFORMS_FILE = "platforms.json"
+#: The fact (and price-table date) since which only some organisations can start OpenAI
+#: fine-tuning jobs; the date below is used when neither file has it
+#: (docs/why-this-studio-exists.md: closed to new organisations since 2026-05-07).
+OPENAI_CLOSED_TO_NEW_ORGS = "openai_finetuning_closed_to_new_orgs"
+OPENAI_CLOSED_TO_NEW_ORGS_DATE = date(2026, 5, 7)
 _SENSITIVITY_ORDER = ("public", "internal", "confidential", "regulated")
 
 
@@ -130,6 +135,29 @@ class PlatformCatalog:
 def fact_date(fact: PlatformFact, price_dates: Mapping[str, date]) -> date | None:
     """The date of ``fact``: the price table's date of the same id wins over the file's."""
     return price_dates.get(fact.id, fact.date)
+
+
+def access_restricted_since(platform: Platform, price_dates: Mapping[str, date]
+                            ) -> tuple[date, str] | None:
+    """(date, source) since which only some organisations may start jobs on ``platform``.
+
+    Only OpenAI has such a rule today; other platforms return None.
+    """
+    if platform.id != "openai":
+        return None
+    fact = next((f for f in platform.facts if f.id == OPENAI_CLOSED_TO_NEW_ORGS), None)
+    when = fact_date(fact, price_dates) if fact is not None else price_dates.get(
+        OPENAI_CLOSED_TO_NEW_ORGS)
+    source = fact.source if fact is not None and fact.source else \
+        "docs/why-this-studio-exists.md"
+    return (when or OPENAI_CLOSED_TO_NEW_ORGS_DATE), source
+
+
+def no_new_jobs_date(platform: Platform, price_dates: Mapping[str, date]) -> date | None:
+    """The date from which ``platform`` takes no new fine-tuning jobs at all, if any."""
+    dates = [d for f in platform.facts if f.effect == "no_new_jobs"
+             and (d := fact_date(f, price_dates)) is not None]
+    return min(dates) if dates else None
 
 
 def base_model_end(model: BaseModel, price_dates: Mapping[str, date]) -> date | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from studio.core.decide.cost import CostModel
+from studio.core.decide.cost import AMORTISATION_MONTHS, CostModel
 from studio.core.decide.decision import Decision
 from studio.core.decide.evidence import Evidence
 from studio.core.decide.rules import months_text, num, pp, usd
@@ -128,11 +128,53 @@ def cost_rows(c: CostModel) -> list[tuple[str, str, str]]:
     ]
 
 
+def option_price(o: dict[str, Any]) -> str:
+    """What one platform would cost, from its option summary (or why it is not priced)."""
+    total = o.get("monthly_total_usd")
+    if total is None:
+        return f"not priced: {o.get('cost_gap') or 'no price known'}"
+    model = f" {o['model']}" if o.get("model") else ""
+    training = o.get("training_usd")
+    train = (f", of which training {usd(training)} spread over {AMORTISATION_MONTHS} months"
+             if training else "")
+    floor = "" if o.get("cost_complete", True) else " at least (unknown fees left out)"
+    return f"fine-tuned{model}: {usd(total)} a month{floor}{train}"
+
+
+def platform_rows(options: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(platform, cost a month, state and why) for every platform weighed (the app's table)."""
+    rows: list[tuple[str, str, str]] = []
+    for o in options:
+        state = "chosen" if o["chosen"] else ("usable" if o["eligible"] else "ruled out")
+        if o.get("cheapest_usable"):
+            state += ", cheapest usable"
+        why = "; ".join(p["text"] for p in o["problems"])
+        rows.append((o["name"], option_price(o), state + (f": {why}" if why else "")))
+    return rows
+
+
+def cheapest_line(options: list[dict[str, Any]]) -> str:
+    """``Cheapest usable platform: NAME (...)`` or why there is none."""
+    cheap = next((o for o in options if o.get("cheapest_usable")), None)
+    if cheap is not None:
+        return f"Cheapest usable platform: {cheap['name']} ({option_price(cheap)})."
+    if not any(o.get("eligible") for o in options):
+        return "No platform is usable for this task."
+    return "No usable platform could be priced (see each platform above)."
+
+
 # ------------------------------------------------------------------------------ Markdown
 
 
+def _md_text(text: str) -> str:
+    """Text for a Markdown line: HTML escaped (names come from users and files, and a
+    Markdown viewer would run ``<img onerror=...>`` or hide ``<b>`` from the reader)."""
+    return escape(str(text), quote=False).replace("\n", " ")
+
+
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text for a Markdown table cell: HTML escaped, pipes escaped, one line."""
+    return _md_text(text).replace("|", "\\|")
 
 
 def render_markdown(decision: Decision) -> str:
@@ -144,7 +186,7 @@ def render_markdown(decision: Decision) -> str:
         f"**Recommendation: {TITLES.get(d.recommendation, d.recommendation)}** "
         f"(`{d.recommendation}`)",
         "",
-        d.headline,
+        _md_text(d.headline),
         "",
         _dates_line(d),
         "",
@@ -158,7 +200,7 @@ def render_markdown(decision: Decision) -> str:
                      f"{SOURCE_LABELS[r.source]}: `{_md(r.field)}` |")
     if d.what_would_change:
         lines += ["", "## What would change it", ""]
-        lines += [f"- {w}" for w in d.what_would_change]
+        lines += [f"- {_md_text(w)}" for w in d.what_would_change]
     if d.cost is not None:
         lines += ["", "## Cost per month (USD)", "", "| Item | Amount | Source |",
                   "| --- | --- | --- |"]
@@ -169,11 +211,13 @@ def render_markdown(decision: Decision) -> str:
         lines += ["", "## Platforms considered", ""]
         for o in d.options:
             state = "chosen" if o["chosen"] else ("usable" if o["eligible"] else "ruled out")
-            why = "; ".join(p["text"] for p in o["problems"])
-            lines.append(f"- **{o['name']}** ({state})" + (f": {why}" if why else ""))
+            why = "; ".join(_md_text(p["text"]) for p in o["problems"])
+            lines.append(f"- **{_md_text(o['name'])}** ({state}; {_md_text(option_price(o))})"
+                         + (f": {why}" if why else ""))
+        lines += ["", _md_text(cheapest_line(d.options))]
     if d.warnings:
         lines += ["", "## Warnings", ""]
-        lines += [f"- {w}" for w in d.warnings]
+        lines += [f"- {_md_text(w)}" for w in d.warnings]
     lines.append("")
     return "\n".join(lines)
 
@@ -294,9 +338,11 @@ def render_html(decision: Decision) -> str:
             state = "chosen" if o["chosen"] else ("usable" if o["eligible"] else "ruled out")
             notes = [p["text"] for p in o["problems"]] + [c["text"] for c in o["cautions"]]
             inner = "".join(f"<li>{e(n)}</li>" for n in notes)
-            parts.append(f"<li><strong>{e(o['name'])}</strong> ({e(state)})"
+            parts.append(f"<li><strong>{e(o['name'])}</strong> ({e(state)}; "
+                         f"{e(option_price(o))})"
                          + (f"<ul>{inner}</ul>" if inner else "") + "</li>")
         parts.append("</ul>")
+        parts.append(f"<p>{e(cheapest_line(d.options))}</p>")
     if d.answers is not None:
         parts.append("<h2>Your answers</h2>")
         parts += ["<table>", "<tbody>"]

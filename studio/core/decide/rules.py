@@ -162,6 +162,20 @@ def score_text(score: float, interval: tuple[float, float] | None, n: int | None
 
 # --------------------------------------------------------------------------- derived facts
 
+#: Said when no cost could be computed and no platform said why.
+NO_PRICES = "no platform could be priced"
+
+
+def monthly_total(c: CostModel) -> float:
+    """A platform's fine-tuned cost a month at the expected volume, training amortised."""
+    return c.monthly_at(c.calls_per_day)[1]
+
+
+def cheapest_usable(options: list[PlatformOption]) -> PlatformOption | None:
+    """The usable, priced platform with the lowest monthly cost (None if there is none)."""
+    priced = [o for o in options if o.eligible and o.cost is not None]
+    return min(priced, key=lambda o: monthly_total(o.cost)) if priced else None  # type: ignore[arg-type]
+
 
 def economics(ctx: Context) -> str:
     """'pays' | 'does_not_pay' | 'unknown' for the fine-tune at the expected volume."""
@@ -302,7 +316,7 @@ def explain_motivation(ctx: Context) -> list[Reason]:
             f"{num(ctx.answers.calls_per_day)} calls a day is at or above the "
             f"{num(ctx.thresholds.rule_of_thumb_calls_per_day)} a day where distillation "
             "usually pays (\"tens of thousands of calls a day\"); the exact break-even "
-            f"needs prices: {ctx.cost_gap_text or 'unknown'}."))
+            f"cannot be computed: {ctx.cost_gap_text or NO_PRICES}."))
     if latency_hurts(ctx):
         assert ctx.evidence.latency_p95_ms is not None
         out.append(_r_ev("latency_p95_ms", ctx.evidence.latency_p95_ms,
@@ -445,10 +459,19 @@ def explain_data_not_ready(ctx: Context) -> list[Reason]:
 
 def explain_no_platform(ctx: Context) -> list[Reason]:
     out: list[Reason] = []
-    if not ctx.answers.allowed_platforms:
-        out.append(_r_answer("allowed_platforms", [],
-                             "No fine-tuning platform is allowed, so a fine-tune cannot be "
-                             "trained anywhere."))
+    if not ctx.options:
+        out.append(Reason(f"The platform file ({ctx.catalog.path}) lists no fine-tuning "
+                          "platform, so a fine-tune cannot be trained anywhere.",
+                          "platform_fact", "platforms", []))
+    elif not ctx.answers.allowed_platforms:
+        ids = [o.platform.id for o in ctx.options]
+        out.append(_r_answer(
+            "allowed_platforms", [],
+            f"No platform was ruled out in advance, so all {len(ids)} platforms in the "
+            f"platform file were weighed ({', '.join(ids)}); none of them fits residency "
+            f"'{ctx.answers.residency}' and data '{ctx.answers.data_sensitivity}' today:"))
+        for o in ctx.options:
+            out.extend(o.problems)
     else:
         out.append(_r_answer(
             "allowed_platforms", list(ctx.answers.allowed_platforms),
@@ -463,7 +486,7 @@ def explain_no_platform(ctx: Context) -> list[Reason]:
 def explain_platform_choice(ctx: Context) -> list[Reason]:
     o = ctx.chosen
     if o is None:
-        return []
+        return []  # guard: the rules call this only with a chosen platform
     p = o.platform
     out = [Reason(
         f"Platform: {p.name} — allowed, data stays in "
@@ -471,6 +494,22 @@ def explain_platform_choice(ctx: Context) -> list[Reason]:
         f"{', '.join(p.formats)}, tunes {o.model}",
         "platform_fact", f"{p.id}.formats", list(p.formats))]
     out.extend(o.cautions)
+    if not ctx.answers.allowed_platforms:
+        out.append(_r_answer(
+            "allowed_platforms", [],
+            f"No platform was ruled out in advance, so all {len(ctx.options)} platforms in "
+            "the platform file were weighed and priced."))
+    cheap = cheapest_usable(ctx.options)
+    if cheap is not None and cheap is not o and cheap.cost is not None:
+        # rank() puts a usable platform that offers the candidate and is not winding
+        # down first by cost, so a cheaper one lost on one of those two counts
+        why = ("does not offer the candidate model" if not cheap.offers_candidate
+               else "stops taking new jobs soon")
+        out.append(Reason(
+            f"The cheapest usable platform is {cheap.platform.name} "
+            f"({usd(monthly_total(cheap.cost))} a month with training spread over "
+            f"{cheap.cost.amortisation_months} months), but it {why}",
+            "price_table", f"{cheap.platform.id}.monthly", round(monthly_total(cheap.cost), 2)))
     others = [x for x in ctx.options if x is not o]
     for x in others:
         notes = x.problems or x.cautions
@@ -508,7 +547,7 @@ def explain_data_ready(ctx: Context) -> list[Reason]:
 def explain_prompt_proven(ctx: Context) -> list[Reason]:
     e, a = ctx.evidence, ctx.answers
     if e.best_score is None or a.quality_target is None:
-        return []
+        return []  # guard: the rules call this only once the prompt met the target
     return [_r_ev("best_score", e.best_score,
                   f"The best prompt{_label(e)} meets the target {a.quality_target:.2f} with "
                   f"{score_text(e.best_score, e.best_interval(), e.best_n)}: the behaviour is "

@@ -46,6 +46,9 @@ class AlpacaChecker(BaseChecker):
                 if not isinstance(value, str):
                     out.error("wrong_type" if value is not None else "missing_content",
                               f"{key} must be a string in an Alpaca preference row.")
+                elif not value.strip():
+                    out.error("missing_content", f"{key} is empty: nothing to prefer.")
+                    texts.append(value)
                 else:
                     texts.append(value)
             if obj.get("chosen") == obj.get("rejected"):
@@ -55,8 +58,9 @@ class AlpacaChecker(BaseChecker):
         else:
             key = "output" if "output" in obj or "response" not in obj else "response"
             if key == "response":
-                out.info("legacy_format", "'response' is the gpteacher/alpaca_chat variant of "
-                                          "'output'.")
+                out.warning("field_alias", "'response' is the gpteacher/alpaca_chat name of "
+                                           "Alpaca's 'output': rename 'response' to 'output' "
+                                           "(LLaMA-Factory's alpaca loader reads 'output').")
             output = obj.get(key)
             if not isinstance(output, str):
                 out.error("missing_content" if output is None else "wrong_type",

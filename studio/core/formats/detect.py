@@ -111,6 +111,42 @@ def detect_record(obj: Any, *, deep: bool = True) -> tuple[str | None, frozenset
     return None, frozenset()
 
 
+# Conventions of OpenAI's legacy completions fine-tuning (babbage-002, davinci-002;
+# docs/formats.md §5, after openai-python's prepare_data validators): every prompt ends
+# with the same separator, every completion starts with a space and ends with a stop
+# sequence. TRL and Together prompt-completion data has no such markers.
+LEGACY_SEPARATORS = ("\n\n###\n\n", "###", "->", "\n\n===\n\n", "\n\n")
+LEGACY_STOPS = ("\n", "###", "END", "<|endoftext|>")
+
+
+def prompt_completion_style(obj: Any) -> str | None:
+    """How a prompt/completion record is written, or None for any other record.
+
+    ``openai-legacy``: strings with the legacy OpenAI separator / leading-space / stop
+    conventions; ``conversational``: TRL message lists; ``standard``: plain strings as
+    TRL and Together read them.
+    """
+    if not isinstance(obj, dict) or "prompt" not in obj or "completion" not in obj:
+        return None
+    prompt, completion = obj["prompt"], obj["completion"]
+    if isinstance(prompt, list) or isinstance(completion, list):
+        return "conversational"
+    if not isinstance(prompt, str) or not isinstance(completion, str):
+        return None
+    separated = prompt.endswith(LEGACY_SEPARATORS) or prompt.rstrip(" ").endswith(
+        LEGACY_SEPARATORS[:4])
+    spaced = completion[:1] == " " and completion.rstrip(" ").endswith(LEGACY_STOPS)
+    return "openai-legacy" if separated or spaced else "standard"
+
+
+def describe_style(style: str | None) -> str | None:
+    """Words for :func:`prompt_completion_style` in a sentence."""
+    return {"openai-legacy": "OpenAI's legacy prompt/completion format (babbage-002, "
+                             "davinci-002)",
+            "conversational": "TRL conversational prompt-completion (message lists)",
+            "standard": "TRL/Together prompt-completion (plain strings)"}.get(style or "")
+
+
 def choose_format(records: Iterable[Any]) -> str | None:
     """The format most sampled records are compatible with (ties: most often primary,
     then registry order); None when no record has a known format."""

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from studio.core.errors import UserError
+from studio.core.formats.aliases import message_key_hint, role_alias_hint
 from studio.core.formats.common import LineSink, type_name
 from studio.core.tokens.counting import (
     REPLY_PRIMER_TOKENS,
@@ -420,7 +421,7 @@ def _check_message(i: int, msg: Any, out: LineSink, profile: MessageProfile,
     allowed = role_keys.get(role)
     info.roles.append(role)
     if allowed is None:
-        hint = profile.role_hint.get(role)
+        hint = profile.role_hint.get(role) or role_alias_hint(role)
         out.error("unknown_role",
                   f"{where}: role {role!r} is not accepted by {profile.target} (allowed: "
                   f"{', '.join(role_keys)})" + (f"; {hint}." if hint else "."))
@@ -435,8 +436,10 @@ def _check_message(i: int, msg: Any, out: LineSink, profile: MessageProfile,
                             f"{where}: weight is only defined on assistant messages; "
                             f"it has no effect on {role}.")
             else:
+                fix = message_key_hint(k)
                 out.error("unrecognized_key",
-                          f"{where}: key {k!r} is not allowed in a {role} message.")
+                          f"{where}: key {k!r} is not allowed in a {role} message"
+                          + (f"; {fix}." if fix else "."))
                 info.ok = False
     if "text" in msg and "text" in allowed:
         # Mistral accepts "text" instead of "content" (not both).
@@ -476,11 +479,22 @@ def _check_message(i: int, msg: Any, out: LineSink, profile: MessageProfile,
                           f"{where}: an assistant message needs content or tool_calls.")
                 info.ok = False
         elif isinstance(content, str):
+            if not content.strip() and not has_calls:
+                out.error("assistant_missing_content",
+                          f"{where}: the assistant content is only whitespace: nothing to "
+                          "train on.")
+                info.ok = False
             if weight:
                 info.outputs.append(content)
         elif isinstance(content, list) and profile.content_parts:
             _check_parts(content, role, where, profile, out, info)
             text = content_text(content)
+            if content and not (text or "").strip() and not has_calls and not any(
+                    isinstance(p, dict) and p.get("type") == "refusal" for p in content):
+                out.error("assistant_missing_content",
+                          f"{where}: the assistant content parts hold no text: nothing to "
+                          "train on.")
+                info.ok = False
             if weight and text is not None:
                 info.outputs.append(text)
         else:

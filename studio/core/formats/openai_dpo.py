@@ -54,6 +54,8 @@ def check_preference_outputs(obj: dict[str, Any], out: LineSink) -> list[str | N
                           f"The {key!r} message must have text content (DPO is text only).")
             elif "tool_calls" not in msg:
                 out.error("dpo_invalid_output", f"The {key!r} message must have content.")
+        elif not text.strip() and "tool_calls" not in msg:
+            out.error("missing_content", f"The {key!r} message is empty: nothing to prefer.")
         for k in msg:
             if k not in ("role", "content", "tool_calls", "name", "refusal"):
                 out.error("unrecognized_key", f"{key!r}: key {k!r} is not allowed.")

@@ -36,6 +36,8 @@ TYPES: list[tuple[str, frozenset[str]]] = [
     ("prompt_only", frozenset({"prompt"})),
 ]
 OPTIONAL = frozenset({"tools", "images", "id"})
+#: Columns whose text is what the model learns from: empty is an error, not a row.
+REQUIRED_TEXT = frozenset({"completion", "chosen", "rejected", "text"})
 KNOWN_COLUMNS = frozenset(k for _, keys in TYPES for k in keys) | OPTIONAL
 
 
@@ -55,6 +57,8 @@ class TRLChecker(BaseChecker):
                 outputs: list[str], texts: list[str]) -> str:
         """Check one column: a string (standard) or a message list (conversational)."""
         if isinstance(value, str):
+            if key in REQUIRED_TEXT and not value.strip():
+                out.error("missing_content", f"{key} is empty: nothing to train on.")
             texts.append(value)
             if key in ("completion", "chosen", "text"):
                 outputs.append(value)

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from studio.core.errors import UserError
+from studio.core.formats.aliases import check_aliases
 from studio.core.formats.common import (
     SEVERITY_RANK,
     CheckContext,
@@ -34,10 +36,16 @@ from studio.core.formats.common import (
     Severity,
     ValidationReport,
 )
-from studio.core.formats.detect import choose_format, detect_record
+from studio.core.formats.detect import (
+    choose_format,
+    describe_style,
+    detect_record,
+    prompt_completion_style,
+)
 from studio.core.formats.fastpath import FAST_FORMATS, FAST_PRIMARY, make_plain_chat
 from studio.core.formats.registry import FORMATS
 from studio.core.formats.scan import find_control_chars, might_have_control_chars, scan_line
+from studio.core.json_depth import MAX_DEPTH, nesting_excess, value_too_deep
 from studio.core.progress import CancelToken, Progress, ProgressCallback
 from studio.core.quantiles import percentile
 from studio.core.tokens.counting import (
@@ -116,6 +124,9 @@ def compile_schema(schema: dict[str, Any] | None) -> Any:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
+    if value_too_deep(schema):
+        raise UserError(f"The output JSON Schema is invalid: it is nested more than "
+                        f"{MAX_DEPTH} levels deep.", where="schema")
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
@@ -140,6 +151,57 @@ def _prescan(path: Path) -> list[Any]:
             except orjson.JSONDecodeError:
                 continue
     return records
+
+
+ARRAY_MAX_BYTES = 256 * 1024 * 1024
+"""Largest whole-file JSON array whose elements are checked one by one."""
+# A JSON string, or one of the characters that delimit array elements
+_ARRAY_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+
+
+def json_array_items(path: Path) -> list[tuple[int, bytes]] | None:
+    """(line where it starts, the element as one JSON line) for each element of a file
+    whose whole content is one JSON array; None for any other file.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    head = head[3:] if head.startswith(_BOM) else head
+    if head.lstrip()[:1] != b"[" or path.stat().st_size > ARRAY_MAX_BYTES:
+        return None
+    data = path.read_bytes()
+    offset = 3 if data.startswith(_BOM) else 0
+    try:
+        doc = orjson.loads(data[offset:])
+    except orjson.JSONDecodeError:
+        return None  # not one JSON document: the line-by-line checks report it
+    if not isinstance(doc, list):
+        return None
+    starts: list[int] = []
+    depth = 0
+    for m in _ARRAY_TOKENS.finditer(data, offset):
+        tok = m.group()
+        if tok in (b"[", b"{"):
+            depth += 1
+            if depth == 1:
+                starts.append(m.end())
+        elif tok in (b"]", b"}"):
+            depth -= 1
+        elif tok == b"," and depth == 1:
+            starts.append(m.end())
+    lines: list[int] = []
+    newline_count, counted_to = 0, 0
+    for at in starts[:len(doc)]:
+        while at < len(data) and data[at] in b" \t\r\n":
+            at += 1
+        newline_count += data.count(b"\n", counted_to, at)
+        counted_to = at
+        lines.append(newline_count + 1)
+    if len(lines) != len(doc):  # cannot happen for a parsed array; never guess lines
+        lines = [1] * len(doc)
+    return [(line, orjson.dumps(item) + b"\n") for line, item in zip(lines, doc, strict=True)]
 
 
 def _parse_failure(body: bytes, exc: orjson.JSONDecodeError, col: _Collector) -> None:
@@ -343,14 +405,30 @@ def validate_file(
         return early(name, "invalid_utf8", "The file is UTF-16 encoded; save it as UTF-8 "
                                            "(without BOM).")
 
+    try:
+        array_items = json_array_items(path)
+    except OSError as exc:
+        return early(name, "cannot_read", f"Cannot read {path}: {exc.strerror or exc}.")
+    if array_items is not None:
+        # G8: a JSON array is not JSONL, but each element is still checked, and every
+        # finding names the line where its element starts.
+        col.line = 1
+        col.error("not_jsonl",
+                  f"The file is a JSON array of {len(array_items):,} elements, not JSONL (one "
+                  "object per line); each element was checked and its findings name the line "
+                  "where it starts. Use 'convert JSON array to JSONL'.")
+        col.line = None
+
     detected_from: str | None = None
     if name == "auto":
         try:
-            sample = _prescan(path)
+            sample = _prescan(path) if array_items is None else [
+                orjson.loads(body) for _, body in array_items[:PRESCAN_LINES]]
         except OSError as exc:
             return early(name, "cannot_read", f"Cannot read {path}: {exc.strerror or exc}.")
         chosen = choose_format(sample)
-        detected_from = f"{len(sample)} sampled lines"
+        detected_from = f"{len(sample)} sampled " + (
+            "lines" if array_items is None else "array elements")
         if chosen is None:
             col.file_level("error", "unknown_format",
                            "Could not detect a fine-tuning format from the first lines, so "
@@ -382,10 +460,11 @@ def validate_file(
     # The fast path (fastpath.py) stands in for detection and the format rules on plain
     # chat lines; it is exact, and every other line takes the full path below.
     plain = make_plain_chat(counter(encoding), ctx.role_count) \
-        if name_used in FAST_FORMATS else None
+        if name_used in FAST_FORMATS and array_items is None else None
     fast_keys = _FastKeys(path)
     starts = fast_keys.starts
     format_counts: Counter[str] = Counter()
+    pc_styles: Counter[str] = Counter()
     verdicts = [0, 0, 0, 0]  # ok, info, warning, error (index = severity rank)
     lineno = examples = blank = crlf = duplicates = content = fast_lines = 0
     bytes_done = 0
@@ -408,8 +487,9 @@ def validate_file(
 
     report_progress()
     with path.open("rb") as fh, contextlib.closing(fast_keys):
-        for raw in fh:
-            lineno += 1
+        source: Iterable[tuple[int, bytes]] = (
+            enumerate(fh, 1) if array_items is None else array_items)
+        for lineno, raw in source:
             starts.append(bytes_done)
             bytes_done += len(raw)
             if not lineno % PROGRESS_EVERY:
@@ -461,6 +541,11 @@ def validate_file(
                               f"{'an array' if isinstance(obj, list) else type(obj).__name__}.")
                 verdicts[col.line_rank] += 1
                 continue
+            if nesting_excess(body) is not None:  # cheap unless the line is bracket-heavy
+                col.error("too_deep", f"The JSON is nested more than {MAX_DEPTH} levels deep; "
+                                      "no training format nests like this.")
+                verdicts[3] += 1
+                continue
             examples += 1
             fast = None
             if plain is not None:
@@ -480,14 +565,28 @@ def validate_file(
                 else:
                     primary, fits = detect_record(obj, deep=False)
                     format_counts[primary or "unknown"] += 1
+                    style = prompt_completion_style(obj)
+                    if style is not None:
+                        pc_styles[style] += 1
+                        if style == "openai-legacy" and pc_styles[style] == 1:
+                            col.info("legacy_prompt_completion",
+                                     "This line is in OpenAI's legacy prompt/completion "
+                                     "format (separator at the end of the prompt, completion "
+                                     "starting with a space or ending with a stop sequence; "
+                                     "babbage-002/davinci-002, no longer trainable). TRL and "
+                                     "Together train on the text as it is, markers included; "
+                                     "OpenAI's chat models need 'messages'.")
                     if primary is not None and name_used not in fits:
+                        looks = describe_style(style) or primary
                         col.error(mismatch_code,
-                                  f"This line looks like {primary}, but the file is validated "
+                                  f"This line looks like {looks}, but the file is validated "
                                   f"as {name_used}" + (f" (detected from {detected_from})"
                                                        if detected_from else "") + ".")
                         result = RecordResult()
                     else:
                         result = check(obj, col)
+                    # an alias is often why a line looks like another format
+                    check_aliases(name_used, obj, col)
                     n_tokens, outputs = result.tokens, result.outputs
                 if n_tokens is not None:
                     tokens.append(n_tokens)
@@ -526,6 +625,10 @@ def validate_file(
                           "please report it.")
             verdicts[col.line_rank] += 1
     col.line = None
+    if array_items is not None:  # "lines" counts the file's lines, not its elements
+        data = path.read_bytes()
+        lineno = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+        del data
     if fast_lines:
         format_counts[FAST_PRIMARY] += fast_lines
     report_progress()
@@ -563,6 +666,7 @@ def validate_file(
         "duplicates": duplicates,
         "detected_from": detected_from,
         "format_counts": dict(format_counts),
+        "prompt_completion_styles": dict(pc_styles),
         "verdicts": {"ok": verdicts[0], "info": verdicts[1], "warning": verdicts[2],
                      "error": verdicts[3]},
         "findings_by_code": dict(sorted(col.by_code.items())),
@@ -590,6 +694,10 @@ def output_schema_problem(output: str, validator: Any) -> tuple[str, str] | None
     """
     from jsonschema.exceptions import best_match
 
+    if nesting_excess(output) is not None:
+        col.error("output_not_json", f"Assistant output {index} is JSON nested more than "
+                                     f"{MAX_DEPTH} levels deep.")
+        return
     try:
         instance = orjson.loads(output)
     except orjson.JSONDecodeError as exc:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from studio.core.atomic import write_bytes_atomic
 from studio.core.errors import UserError, ValidationError
+from studio.core.json_depth import check_text_depth, check_value_depth, too_deep_message
 from studio.core.prompts.spec import PromptSpec
 
 if TYPE_CHECKING:
@@ -128,8 +129,11 @@ def parse_prompt_text(
     """
     data: Any
     if fmt == "json":
+        check_text_depth(text, where, error=ValidationError)
         try:
             data = json.loads(text)
+        except RecursionError:  # the depth check above makes this unreachable in practice
+            raise ValidationError(too_deep_message(where, None), where=where) from None
         except json.JSONDecodeError as exc:
             raise ValidationError(
                 f"{where}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}).",
@@ -138,8 +142,11 @@ def parse_prompt_text(
     else:
         import yaml
 
+        check_text_depth(text, where, error=ValidationError)  # flow style: [[[...]]] names its line
         try:
             data = yaml.load(text, Loader=_loader())
+        except RecursionError:
+            raise ValidationError(too_deep_message(where, None), where=where) from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -149,6 +156,7 @@ def parse_prompt_text(
             ) from None
         except yaml.YAMLError as exc:
             raise ValidationError(f"{where}: not valid YAML ({exc}).", where=where) from None
+        check_value_depth(data, where, error=ValidationError)  # block style nests by indentation
     return prompt_from_document(data, where)
 
 

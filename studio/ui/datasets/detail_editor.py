@@ -484,6 +484,13 @@ class DetailEditor(QWidget):
         if not text.strip():
             self.output_check.setText("")
             return
+        from studio.core.json_depth import MAX_DEPTH, nesting_excess
+
+        deep = nesting_excess(text)
+        if deep is not None:  # json.loads would fail with a RecursionError
+            self._show_check(False, f"Nested more than {MAX_DEPTH} levels deep (line "
+                                    f"{deep[0]}, column {deep[1]}).")
+            return
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:

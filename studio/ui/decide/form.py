@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 from studio.core.decide.answers import (
     CHANGE_KINDS,
     KNOWLEDGE_CHANGES,
+    OPENAI_ACCESS,
+    OPENAI_ACCESS_QUESTION,
     PLATFORM_IDS,
     RESIDENCIES,
     SENSITIVITIES,
@@ -54,7 +56,16 @@ RESIDENCY_TEXT = {"any": "Anywhere", "eu": "EU only", "us": "US only",
 PLATFORM_TEXT = {"openai": "OpenAI fine-tuning", "vertex": "Google Vertex AI",
                  "bedrock": "Amazon Bedrock", "together": "Together (LoRA on open models)",
                  "local": "Local LoRA / QLoRA on our GPU"}
+OPENAI_ACCESS_TEXT = {"yes": "Yes", "no": "No", "unknown": "Don't know"}
 NOT_NAMED = ""
+
+
+def _note(text: str) -> QLabel:
+    """A grey explanation under a group (not one of the change kinds' hints)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: palette(placeholder-text);")
+    return label
 
 
 def _hint(text: str) -> QLabel:
@@ -140,6 +151,20 @@ class DecisionForm(QWidget):
             box.toggled.connect(self.changed)
             self.platform_boxes[pid] = box
             platforms.addWidget(box)
+        platforms.addWidget(_note("None ticked: every platform is weighed and priced."))
+        access_form = QFormLayout()
+        self.openai_access = QComboBox()
+        self.openai_access.setObjectName("openai_access")
+        for value in OPENAI_ACCESS:
+            self.openai_access.addItem(OPENAI_ACCESS_TEXT[value], value)
+        self._select(self.openai_access, "unknown")
+        access_label = QLabel(OPENAI_ACCESS_QUESTION)
+        access_label.setWordWrap(True)
+        access_form.addRow(access_label, self.openai_access)
+        platforms.addLayout(access_form)
+        platforms.addWidget(_note("OpenAI closed fine-tuning to new organisations on "
+                                  "2026-05-07 and takes no new jobs from 2027-01-06; only "
+                                  "\"Yes\" lets the studio advise fine-tuning there."))
         outer.addWidget(platform_box)
 
         model_box = QGroupBox("Models")
@@ -153,7 +178,7 @@ class DecisionForm(QWidget):
         outer.addWidget(model_box)
         outer.addStretch(1)
 
-        for combo in (self.knowledge, self.sensitivity, self.residency):
+        for combo in (self.knowledge, self.sensitivity, self.residency, self.openai_access):
             combo.currentIndexChanged.connect(self.changed)
         for spin in (self.calls, self.latency):
             spin.valueChanged.connect(self.changed)
@@ -189,6 +214,7 @@ class DecisionForm(QWidget):
             self._select(self.residency, answers.residency)
             for pid, box in self.platform_boxes.items():
                 box.setChecked(pid in answers.allowed_platforms)
+            self._select(self.openai_access, answers.openai_fine_tuning_access)
             self.current_model.setEditText(answers.current_model or NOT_NAMED)
             self.candidate_model.setEditText(answers.candidate_model or NOT_NAMED)
         finally:
@@ -208,6 +234,7 @@ class DecisionForm(QWidget):
             "data_sensitivity": self.sensitivity.currentData(),
             "residency": self.residency.currentData(),
             "allowed_platforms": [p for p, b in self.platform_boxes.items() if b.isChecked()],
+            "openai_fine_tuning_access": self.openai_access.currentData(),
             "quality_target": round(self.quality.value(), 4) or None,
             "current_model": self.current_model.currentText().strip() or None,
             "candidate_model": self.candidate_model.currentText().strip() or None,

@@ -28,10 +28,12 @@ from studio.core.decide.reasons import Reason, jsonable
 from studio.core.decide.report import (
     SOURCE_LABELS,
     TITLES,
+    cheapest_line,
     cost_chart,
     cost_rows,
     evidence_rows,
     label_chart,
+    platform_rows,
     score_chart,
 )
 
@@ -213,6 +215,16 @@ class DecisionPanel(QWidget):
         self.cost_table = _table("cost_table", ["Item", "Amount", "Source"])
         body.addWidget(self.cost_table)
 
+        self.platforms_heading = _heading("Platforms considered")
+        body.addWidget(self.platforms_heading)
+        self.platform_table = _table("platform_table", ["Platform", "Cost a month",
+                                                        "State and why"])
+        body.addWidget(self.platform_table)
+        self.cheapest_label = QLabel()
+        self.cheapest_label.setObjectName("cheapest_label")
+        self.cheapest_label.setWordWrap(True)
+        body.addWidget(self.cheapest_label)
+
         body.addWidget(_heading("Evidence from the project"))
         self.evidence_table = _table("evidence_table", ["Measure", "Value", "Where from"])
         body.addWidget(self.evidence_table)
@@ -277,6 +289,10 @@ class DecisionPanel(QWidget):
                 "missing (see the warnings).")
             self.cost_missing.show()
             self.cost_table.hide()
+        _fill(self.platform_table, platform_rows(d.options))
+        self.cheapest_label.setText(cheapest_line(d.options) if d.options else "")
+        for w in (self.platforms_heading, self.platform_table, self.cheapest_label):
+            w.setVisible(bool(d.options))
         _fill(self.evidence_table, evidence_rows(d.evidence))
         self.body.show()
 

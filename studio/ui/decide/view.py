@@ -328,6 +328,11 @@ class DecideView(QWidget):
         path = Path(path_text)
         if path.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
             path = path.with_name(path.name + (".md" if "Markdown" in chosen_filter else ".html"))
+        from studio.ui.widgets.save_path import confirm_output
+
+        if not confirm_output(self, self.context, path,
+                              dialog_confirmed=str(path) == path_text):
+            return
 
         def work(_project: Project) -> str:
             from studio.core.decide.compute import write_report

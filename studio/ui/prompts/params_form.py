@@ -233,7 +233,7 @@ def _parse_stop(text: str) -> Any:
     if stripped.startswith("["):
         try:
             value = json.loads(stripped)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return text
         return value
     return text

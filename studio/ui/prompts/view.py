@@ -553,6 +553,10 @@ class PromptsView(QWidget):
         dest = Path(path)
         if dest.suffix.lower() not in (".json", ".yaml", ".yml"):
             dest = dest.with_name(dest.name + ".json")
+        from studio.ui.widgets.save_path import confirm_output
+
+        if not confirm_output(self, self.context, dest, dialog_confirmed=str(dest) == path):
+            return
 
         def work(project: Project) -> None:
             from studio.core.prompts.files import write_prompt_file

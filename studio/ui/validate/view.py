@@ -340,7 +340,18 @@ class ValidateView(QWidget):
         try:
             if dialog.exec():
                 choice = dialog.choice()
-                if choice is not None:
+                if choice is not None and choice.out_dir is not None:
+                    from studio.core.export.run import (
+                        MANIFEST_FILE,
+                        TRAIN_FILE,
+                        VALIDATION_FILE,
+                    )
+                    from studio.ui.widgets.save_path import confirm_output
+
+                    if not confirm_output(self, self.context, choice.out_dir, folder=True,
+                                          writes=(TRAIN_FILE, VALIDATION_FILE,
+                                                  MANIFEST_FILE)):
+                        return
                     self.export_to(choice)
         finally:
             dialog.deleteLater()
@@ -473,8 +484,12 @@ class ValidateView(QWidget):
         if not text:
             return None
         path = Path(text)
+        from studio.core.json_depth import check_text_depth
+
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_text(encoding="utf-8")
+            check_text_depth(raw, f"The schema file {path}")
+            data = json.loads(raw)
         except OSError as exc:
             raise UserError(f"Cannot read the schema file {path}: {exc.strerror or exc}.",
                             where=str(path)) from None
@@ -732,6 +747,11 @@ class ValidateView(QWidget):
             name, _ = QFileDialog.getSaveFileName(self, "Write the fixed copy to",
                                                   str(suggestion), JSONL_FILTER)
             if not name:
+                return
+            from studio.ui.widgets.save_path import confirm_output
+
+            if not confirm_output(self, self.context, Path(name), inputs=[src],
+                                  dialog_confirmed=True):
                 return
             dst = name
         target = Path(dst)

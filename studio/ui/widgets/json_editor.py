@@ -16,6 +16,7 @@ from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from studio.core.errors import UserError
+from studio.core.json_depth import MAX_DEPTH, nesting_excess
 
 # A validator gets the parsed value and raises UserError (ValidationError) when it is
 # wrong; it may return warnings to show in amber.
@@ -135,6 +136,11 @@ class JsonEditor(QWidget):
             if self._allow_empty:
                 return True, "", []
             return False, "Enter a JSON value.", []
+        deep = nesting_excess(text)
+        if deep is not None:  # json.loads would fail with a RecursionError
+            self._value = None
+            return False, (f"Nested more than {MAX_DEPTH} levels deep at line {deep[0]}, "
+                           f"column {deep[1]}."), []
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -132,6 +132,8 @@ def narrow_answers(**over: Any) -> DecisionAnswers:
         "data_sensitivity": "internal", "residency": "any",
         "allowed_platforms": ("openai", "vertex", "bedrock", "local"), "quality_target": 0.9,
         "current_model": "big", "candidate_model": "small",
+        # a team that has fine-tuned on OpenAI before and may still start jobs there
+        "openai_fine_tuning_access": "yes",
     }
     fields.update(over)
     return DecisionAnswers(**fields)

@@ -360,9 +360,11 @@ def test_winding_down_platform_ranks_after_a_stable_one() -> None:
     assert d.options[0]["platform"] == "openai" and d.options[0]["cautions"]
 
 
-def test_no_platform_allowed_at_all() -> None:
+def test_no_platform_named_means_every_platform_is_weighed() -> None:
+    # ISSUE-10 §9: an empty answer is no restriction, not a ban
     d = run(narrow_answers(allowed_platforms=(), calls_per_day=30_000.0))
-    assert d.rule == "ft_no_platform"
+    assert d.rule == "fine_tune" and d.platform == "openai"
+    assert [o["platform"] for o in d.options] == ["openai", "vertex", "bedrock", "local"]
     assert any(r.field == "allowed_platforms" and r.value == [] for r in d.reasons)
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from studio.core.formats import FORMATS, validate_file
+from studio.core.formats.validate import json_array_items
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -46,9 +47,12 @@ def check_file(tmp_path: Path, data: bytes, fmt: str = "auto") -> None:
         assert report.stats["lines"] == 0 and "invalid_utf8" in report.codes()
         assert not report.valid
         return
+    elements = json_array_items(path)
     if data:
         assert report.stats["lines"] == lf_lines(data)
-        assert verdicts is not None and sum(verdicts.values()) == lf_lines(data)
+        # one verdict per line, or per element of a whole-file JSON array
+        expected = lf_lines(data) if elements is None else len(elements)
+        assert verdicts is not None and sum(verdicts.values()) == expected
     assert report.valid == (not any(f.severity == "error" for f in report.findings))
     for f in report.findings:
         assert f.line is None or 1 <= f.line <= lf_lines(data)

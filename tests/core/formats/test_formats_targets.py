@@ -199,7 +199,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("alpaca", {"instruction": "x", "input": 3, "output": "a"}, "wrong_type", "error"),
     ("alpaca", {"instruction": "x", "output": "a", "history": [["only one"]]}, "wrong_type",
      "error"),
-    ("alpaca", {"instruction": "x", "response": "a"}, "legacy_format", "info"),
+    ("alpaca", {"instruction": "x", "response": "a"}, "field_alias", "warning"),
     ("alpaca", {"instruction": "x", "output": "a", "tools": []}, "unrecognized_key", "warning"),
     ("alpaca", {"instruction": "x", "chosen": "a"}, "missing_content", "error"),
     # ShareGPT

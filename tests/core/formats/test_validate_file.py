@@ -84,9 +84,9 @@ def test_report_json_shape(tmp_path: Path) -> None:
     (good_bytes() + b'"just a string"\n', "not_an_object", 13),
     (good_bytes() + b"null\n", "not_an_object", 13),
     (b"\xff\xfe{\x00", "invalid_utf8", None),
-    (b'[\n  {"messages": []},\n  {"messages": []}\n]\n', "not_jsonl", None),
+    (b'[\n  {"messages": []},\n  {"messages": []}\n]\n', "not_jsonl", 1),
     (b'{\n  "messages": []\n}\n', "not_jsonl", None),
-    (b'[{"messages": [{"role": "user", "content": "x"}]}]', "not_jsonl", None),
+    (b'[{"messages": [{"role": "user", "content": "x"}]}]', "not_jsonl", 1),
 ])
 def test_generic_errors(tmp_path: Path, data: bytes, code: str, line: int | None) -> None:
     report = validate_file(lines_file(tmp_path, data), "openai-chat")

@@ -83,6 +83,8 @@ def test_form_is_saved_in_the_project_and_reloaded(
     form.residency.setCurrentIndex(form.residency.findData("eu"))
     form.platform_boxes["vertex"].setChecked(True)
     form.platform_boxes["local"].setChecked(True)
+    assert form.openai_access.currentData() == "unknown"  # the default answer
+    form.openai_access.setCurrentIndex(form.openai_access.findData("no"))
     form.current_model.setEditText("gpt-4.1")
     form.candidate_model.setEditText("gpt-4.1-mini")
     with qtbot.waitSignal(view.answers_saved, timeout=TIMEOUT):
@@ -96,6 +98,7 @@ def test_form_is_saved_in_the_project_and_reloaded(
     assert saved.quality_target == pytest.approx(0.9)
     assert saved.residency == "eu" and saved.allowed_platforms == ("vertex", "local")
     assert saved.knowledge_changes == "weekly"
+    assert saved.openai_fine_tuning_access == "no"
     assert (saved.current_model, saved.candidate_model) == ("gpt-4.1", "gpt-4.1-mini")
 
     # reopening the file shows the same answers (and decides from them at once)
@@ -107,6 +110,7 @@ def test_form_is_saved_in_the_project_and_reloaded(
     assert form.platform_boxes["local"].isChecked()
     assert not form.platform_boxes["openai"].isChecked()
     assert form.residency.currentData() == "eu"
+    assert form.openai_access.currentData() == "no"
     assert form.candidate_model.currentText() == "gpt-4.1-mini"
     assert form.answers() == saved
     qtbot.waitUntil(lambda: view.decision is not None, timeout=TIMEOUT)
@@ -278,3 +282,34 @@ def test_registered_in_the_main_window(qtbot: QtBot, context: AppContext) -> Non
     qtbot.addWidget(view)
     assert isinstance(view, DecideView)
     assert spec.title == "Decide"
+
+
+def test_platforms_are_priced_and_an_unknown_openai_access_rules_it_out(
+    qtbot: QtBot, context: AppContext, path: Path
+) -> None:
+    with open_project(path) as p:
+        save_answers(p, demo_answers())  # the demo team answered "yes"
+    view = make_view(qtbot, context)
+    with qtbot.waitSignal(view.decision_shown, timeout=TIMEOUT):
+        context.set_project(open_project(path))
+    panel = view.panel
+    rows = {panel.platform_table.item(r, 0).text(): panel.platform_table.item(r, 2).text()
+            for r in range(panel.platform_table.rowCount())}
+    assert rows["OpenAI fine-tuning"].startswith("chosen")
+    assert not panel.platform_table.isHidden()
+
+    form = view.form
+    form.openai_access.setCurrentIndex(form.openai_access.findData("unknown"))
+    for box in form.platform_boxes.values():  # none ticked: every platform is weighed
+        box.setChecked(False)
+    with qtbot.waitSignal(view.decision_shown, timeout=TIMEOUT) as shown:
+        qtbot.mouseClick(view.recompute_button, Qt.MouseButton.LeftButton)
+    decision = shown.args[0]
+    assert decision.platform != "openai"
+    rows = {panel.platform_table.item(r, 0).text(): panel.platform_table.item(r, 2).text()
+            for r in range(panel.platform_table.rowCount())}
+    assert len(rows) == 5  # all of resources/platforms.json
+    assert rows["OpenAI fine-tuning"].startswith("ruled out: ")
+    assert "it is not known whether yours can" in rows["OpenAI fine-tuning"]
+    assert panel.cheapest_label.text().startswith(("Cheapest usable platform", "No usable"))
+    wait_idle(qtbot, context)
