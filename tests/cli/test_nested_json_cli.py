@@ -107,9 +107,13 @@ def test_dataset_jsonl_row(capsys: pytest.CaptureFixture[str], proj: Path, tmp_p
     deep = "[" * depth + "]" * depth
     f = _write(tmp_path, "rows.jsonl", '{"text": "a", "label": "b"}\n{"text": ' + deep
                + ', "label": "c"}\n')
-    # the row is rejected by line; --all-or-nothing makes that a failed import (exit 1)
+    # the row is named by line and nothing is stored (exit 2); --skip-bad-rows imports the
+    # good row; --all-or-nothing makes the bad row a failed import (exit 1)
+    code, out, err = _run(capsys, ["dataset", "import", "--project", str(proj), str(f),
+                                   "--name", f"d{depth}"])
+    assert code == 2 and f"{f}: line 2 is" in out + err
     code, out, _ = _run(capsys, ["dataset", "import", "--project", str(proj), str(f),
-                                 "--name", f"d{depth}"])
+                                 "--name", f"d{depth}", "--skip-bad-rows"])
     assert code == 0 and "rejected 1 row(s)" in out and f"{f}: line 2 is" in out
     code, out, _ = _run(capsys, ["dataset", "import", "--project", str(proj), str(f),
                                  "--name", f"e{depth}", "--all-or-nothing"])
@@ -122,7 +126,7 @@ def test_dataset_csv_cell_for_extraction(capsys: pytest.CaptureFixture[str], pro
     f = _write(tmp_path, "rows.csv", f'text,out\nhello,"{{""a"": 1}}"\nworld,"{deep}"\n')
     code, out, _ = _run(capsys, ["dataset", "import", "--project", str(proj), str(f),
                                  "--name", "x", "--input-field", "text", "--output-field",
-                                 "out", "--task-type", "extraction"])
+                                 "out", "--task-type", "extraction", "--skip-bad-rows"])
     assert code == 0 and "rejected 1 row(s)" in out and "nested more than 100 levels" in out
 
 
