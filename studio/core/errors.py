@@ -43,3 +43,23 @@ class ProjectFileError(UserError):
 
 class CancelledError(StudioError):
     """Long work stopped because the user asked; not a failure."""
+
+
+class DatabaseError(UserError):
+    """The project's database refused a read or write; the message names the file."""
+
+
+class DatabaseBusyError(DatabaseError):
+    """Another program held the database locked for longer than the studio waits."""
+
+
+class DatabaseReadOnlyError(DatabaseError):
+    """The project file or its folder cannot be written."""
+
+
+class DatabaseCorruptError(DatabaseError):
+    """SQLite reports the file as damaged."""
+
+
+class DiskFullError(DatabaseError):
+    """The disk holding the project is full; nothing was changed."""

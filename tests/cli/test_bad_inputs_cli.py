@@ -121,7 +121,7 @@ def test_a_read_only_folder_is_named_as_read_only(
     monkeypatch.setattr(
         os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode)
     )
-    from studio.core.db.project import describe_db_error
+    from studio.core.db.transactions import describe_db_error
 
     text = describe_db_error(sqlite3.OperationalError("unable to open database file"), demo)
     assert "read-only" in text and str(demo) in text
@@ -132,11 +132,11 @@ def test_a_full_disk_is_named_when_sqlite_only_says_disk_io_error(
 ) -> None:
     from collections import namedtuple
 
-    from studio.core.db import project as project_module
+    from studio.core.db import transactions
 
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(project_module.shutil, "disk_usage", lambda _p: usage(10, 10, 0))
-    text = project_module.describe_db_error(sqlite3.OperationalError("disk I/O error"), demo)
+    monkeypatch.setattr(transactions.shutil, "disk_usage", lambda _p: usage(10, 10, 0))
+    text = transactions.describe_db_error(sqlite3.OperationalError("disk I/O error"), demo)
     assert "the disk is full" in text and str(demo) in text
 
 

@@ -15,11 +15,11 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from studio.core.datasets.mapping import ROW_COLUMNS
-from studio.core.db.project import Project, current_user, describe_db_error
-from studio.core.errors import NotFoundError, UserError, ValidationError
+from studio.core.db import transactions
+from studio.core.db.project import Project, current_user
+from studio.core.errors import NotFoundError, ValidationError
 
 # Columns of ``example`` in a full-row snapshot (delete/undo restores rows from these):
 # the id plus every column an import fills.
@@ -68,26 +68,17 @@ def install_functions(conn: Connection) -> None:
 
 
 @contextlib.contextmanager
-def _db_errors(project: Project) -> Iterator[None]:
-    """Turn disk/lock errors from the block into a sentence naming the project file."""
-    try:
-        yield
-    except (OperationalError, DBAPIError) as exc:
-        raise UserError(describe_db_error(exc, project.path), where=str(project.path)) from exc
-
-
-@contextlib.contextmanager
 def write_tx(project: Project) -> Iterator[Connection]:
-    """One write transaction on one connection; disk/lock errors become sentences."""
-    with _db_errors(project), project.engine.begin() as conn:
+    """One write transaction (:mod:`studio.core.db.transactions`) with REGEXP installed."""
+    with transactions.write_tx(project) as conn:
         install_functions(conn)
         yield conn
 
 
 @contextlib.contextmanager
 def read_conn(project: Project) -> Iterator[Connection]:
-    """A connection for reads (WAL: never blocked by a writer)."""
-    with _db_errors(project), project.engine.connect() as conn:
+    """A connection for reads (WAL: never blocked by a writer) with REGEXP installed."""
+    with transactions.read_conn(project) as conn:
         install_functions(conn)
         yield conn
 

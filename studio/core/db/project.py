@@ -11,9 +11,7 @@ import contextlib
 import errno
 import getpass
 import os
-import shutil
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,8 +20,10 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from studio import __version__
+from studio.core.db import engine as engine_module
 from studio.core.db import migrate
 from studio.core.db.engine import APPLICATION_ID, make_engine, raw_connect
+from studio.core.db.transactions import describe_db_error
 from studio.core.errors import ProjectFileError, UserError
 
 if TYPE_CHECKING:
@@ -39,51 +39,6 @@ def current_user() -> str:
         return os.environ.get("STUDIO_USER") or getpass.getuser()
     except Exception:  # getpass fails without a login name (some containers)
         return "unknown"
-
-
-def _disk_nearly_full(path: Path) -> bool:
-    try:
-        return shutil.disk_usage(path.parent).free < 256 * 1024
-    except OSError:
-        return False
-
-
-def describe_db_error(exc: BaseException, path: Path) -> str:
-    """Turn an SQLite error into a sentence naming the file."""
-    msg = str(getattr(exc, "orig", exc)).lower()
-    if "disk is full" in msg or "disk full" in msg or getattr(exc, "errno", None) == errno.ENOSPC:
-        return (
-            f"Could not save to {path}: the disk is full. Nothing was changed; "
-            "free some space and try again."
-        )
-    if "readonly" in msg or "read-only" in msg:
-        return (
-            f"Could not save to {path}: the file or its folder is read-only. Nothing was changed."
-        )
-    if "locked" in msg or "busy" in msg:
-        return (
-            f"{path} is being changed by another program (the database is locked). "
-            "Close the other program or wait, then try again."
-        )
-    if "disk i/o error" in msg and _disk_nearly_full(path):
-        # SQLite says "disk I/O error" when it cannot grow its -shm/-wal files
-        return (
-            f"Could not open or save {path}: the disk is full. Nothing was changed; "
-            "free some space and try again."
-        )
-    if "unable to open" in msg and path.exists() and not (
-        os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
-    ):
-        # A WAL file in a read-only folder cannot even be read (SQLite needs its -shm)
-        return (
-            f"{path} is read-only. Studio saves every change at once, so it needs to write "
-            "the file and its folder: change the permissions or use a copy."
-        )
-    if "malformed" in msg or "not a database" in msg or "corrupt" in msg:
-        return (
-            f"{path} is damaged (SQLite reports: {getattr(exc, 'orig', exc)}). Open a backup copy."
-        )
-    return f"Could not read or write {path}: {getattr(exc, 'orig', exc)}"
 
 
 class Project:
@@ -108,29 +63,11 @@ class Project:
                 where=str(self.path),
             )
 
-    @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on error, maps disk errors.
+    def session(self) -> contextlib.AbstractContextManager[Session]:
+        """An ORM unit of work (:func:`studio.core.db.transactions.session`)."""
+        from studio.core.db.transactions import session
 
-        Raises:
-            UserError: the disk is full, the file became read-only or is locked, or it
-                was deleted or moved while open.
-        """
-        # SQLModel (with pydantic) is imported on first use, not when a project opens
-        from sqlmodel import Session
-
-        session = Session(self.engine, expire_on_commit=False)
-        try:
-            yield session
-            session.commit()
-        except (OperationalError, DBAPIError) as exc:
-            session.rollback()
-            raise UserError(describe_db_error(exc, self.path), where=str(self.path)) from exc
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        return session(self)
 
     def save_copy(self, dest: Path) -> None:
         """Write a consistent copy with the SQLite backup API (never a file copy of an open DB)."""
@@ -296,7 +233,7 @@ def _check_not_locked(engine: Engine, path: Path) -> None:
         except OperationalError as exc:
             raise ProjectFileError(describe_db_error(exc, path), where=str(path)) from exc
         finally:
-            conn.exec_driver_sql("PRAGMA busy_timeout = 5000")
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {engine_module.BUSY_TIMEOUT_MS}")
 
 
 def open_project(path: str | Path) -> Project:

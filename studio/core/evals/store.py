@@ -64,9 +64,9 @@ def _raw(project: Project) -> tuple[Any, sqlite3.Connection]:
 
 
 def _db_error(project: Project, exc: sqlite3.Error) -> UserError:
-    from studio.core.db.project import describe_db_error
+    from studio.core.db.transactions import map_db_error
 
-    return UserError(describe_db_error(exc, project.path), where=str(project.path))
+    return map_db_error(exc, project.path)
 
 
 _UPSERT = (
