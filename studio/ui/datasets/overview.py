@@ -252,6 +252,17 @@ class OverviewWidget(QWidget):
         lay.addWidget(self.summary)
         lay.addLayout(grid, 1)
 
+    def clear(self) -> None:
+        """Show nothing (another project was opened: no previous project's numbers)."""
+        self._gen += 1
+        self.dataset_id = None
+        for w in (self.title, self.summary, self.balance_note, self.hist_note):
+            w.setText("")
+        self.hist.set_lengths([], "")
+        self.status_bar.set_parts([])
+        self.split_bar.set_parts([])
+        self.labels.set_items([])
+
     def refresh(self, dataset_id: int) -> None:
         """Recount in the background and repaint."""
         project = self.context.project
