@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -142,6 +142,7 @@ class DetailEditor(QWidget):
 
     Signals:
         label_chosen(str): a label button or the label list was used.
+        label_created(str): a new label name was typed and confirmed (add it, then set it).
         status_chosen(str): approve / reject / needs review / draft.
         skip_requested(): "Skip" (next example, no change).
         leave_requested(): Esc: save and go back to the table.
@@ -149,6 +150,7 @@ class DetailEditor(QWidget):
     """
 
     label_chosen = Signal(str)
+    label_created = Signal(str)
     status_chosen = Signal(str)
     skip_requested = Signal()
     leave_requested = Signal()
@@ -185,7 +187,11 @@ class DetailEditor(QWidget):
         )
         self.all_labels.setMinimumContentsLength(12)
         self.all_labels.lineEdit().setPlaceholderText("All labels: type to find (L)")
+        # Enter is read here, before QComboBox (which only knows exact matches and would
+        # drop a new name); the list's own dropdown still picks by click (ISSUE-11 §6)
+        self.all_labels.lineEdit().installEventFilter(self)
         self.all_labels.activated.connect(self._label_from_list)
+        self._choice_guard = False
 
         status_box = QGroupBox("Review", self)
         srow = QHBoxLayout(status_box)
@@ -353,6 +359,7 @@ class DetailEditor(QWidget):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.all_labels.setCompleter(completer)
+        completer.activated[str].connect(self._choose)  # type: ignore[index]
         self.label_box.setVisible(bool(labels))
         self._validator = None
         if info and info.output_schema:
@@ -368,7 +375,68 @@ class DetailEditor(QWidget):
     def _label_from_list(self, index: int) -> None:
         name = self.all_labels.itemText(index)
         if name:
-            self.label_chosen.emit(name)
+            self._choose(name)
+
+    def _choose(self, name: str) -> None:
+        # The completer and the combo both report one choice: act on the first only
+        if self._choice_guard:
+            return
+        self._choice_guard = True
+        QTimer.singleShot(0, self._release_choice)
+        self.label_chosen.emit(name)
+
+    def _release_choice(self) -> None:
+        self._choice_guard = False
+
+    def label_for_text(self, text: str) -> str | None:
+        """The label Enter picks for ``text``: an exact name (any case), else the
+        highlighted completion, else the first completion; None if nothing matches."""
+        text = text.strip()
+        labels = list(self.info.label_set) if self.info else []
+        if not text:
+            return None
+        for lab in labels:
+            if lab.casefold() == text.casefold():
+                return lab
+        completer = self.all_labels.completer()
+        if completer is None:
+            return None
+        popup = completer.popup()
+        if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
+            return str(popup.currentIndex().data())
+        completer.setCompletionPrefix(text)
+        if completer.completionCount() > 0:
+            completer.setCurrentRow(0)
+            return completer.currentCompletion()
+        return None
+
+    def _label_entered(self) -> None:
+        """Enter in the "any label" box: the completion, or (asked once) a new label."""
+        text = self.all_labels.lineEdit().text().strip()
+        if not text or self.detail is None:
+            return
+        popup = self.all_labels.completer().popup() if self.all_labels.completer() else None
+        name = self.label_for_text(text)
+        if popup is not None:
+            popup.hide()
+        if name is not None:
+            self.all_labels.lineEdit().setText(name)
+            self._choose(name)
+            return
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(
+            self,
+            "New label",
+            f"“{text}” is not one of this dataset's labels. Add it to the label list and "
+            "give it to this example?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.label_created.emit(text)
+        else:
+            self.all_labels.lineEdit().selectAll()
 
     # ------------------------------------------------------------ example
 
@@ -556,6 +624,15 @@ class DetailEditor(QWidget):
         return self.output
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.all_labels.lineEdit()
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            if not self._choice_guard:  # not right after the completer's own choice
+                self._label_entered()
+            return True
         if (
             event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)

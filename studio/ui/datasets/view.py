@@ -281,6 +281,7 @@ class DatasetsView(QWidget):
         self.model.sort_requested.connect(lambda _k, _d: self.requery())
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.detail.label_chosen.connect(lambda lab: self.apply_to_current("label", lab))
+        self.detail.label_created.connect(self.create_label)
         self.detail.status_chosen.connect(lambda st: self.apply_to_current("status", st))
         self.detail.skip_requested.connect(lambda: self.move(1))
         self.detail.leave_requested.connect(self.leave_editor)
@@ -726,6 +727,37 @@ class DatasetsView(QWidget):
         self._commit_detail(eid)
         self._save_example(eid, {field: value})
         self.move(1)
+
+    def create_label(self, name: str) -> None:
+        """Add ``name`` to the dataset's labels and give it to the current example."""
+        if self.dataset is None or self.project is None or self._writes_busy():
+            return
+        eid = self.current_id()
+        project, ds = self.project, self.dataset.id
+        labels = [*self.dataset.label_set, name]
+
+        def work() -> core.DatasetInfo:
+            return core.update_dataset(project, ds, label_set=labels)
+
+        def done(info: core.DatasetInfo) -> None:
+            if project is not self.project or self.dataset is None or self.dataset.id != ds:
+                return
+            self.dataset = info
+            self.detail.set_dataset(info)
+            # Offer the new label in the filter too, keeping what is filtered
+            chosen = self.filter_bar.labels.selected()
+            self.filter_bar.labels.blockSignals(True)
+            self.filter_bar.labels.set_values(info.label_set, with_unset="(no label)")
+            self.filter_bar.labels.select(chosen)
+            self.filter_bar.labels.blockSignals(False)
+            self.context.show_status(f"Label “{name}” added to {info.name}.")
+            if eid is not None:
+                self._commit_detail(eid)
+                self._save_example(eid, {"label": name})
+                if eid == self.current_id():
+                    self.move(1)
+
+        self._read(work, done)
 
     def _commit_detail(self, example_id: int | None = None) -> None:
         """Save the editor's unsaved fields (switching rows, Esc, Ctrl+S)."""
