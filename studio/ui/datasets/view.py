@@ -167,7 +167,10 @@ class DatasetsView(QWidget):
         # Every read and write below runs on the task runner (ISSUE-11 §5); these
         # generations drop answers a newer request has made stale
         self._detail_gen = 0
-        self._datasets_gen = 0
+        self._datasets_gen = 0  # open_dataset requests
+        self._list_gen = 0  # reload_datasets requests
+        self._opening: int | None = None  # the dataset an open_dataset request is reading
+        self._nav_handled: object = None
         self._edits = 0  # single-example saves in flight (they queue, in order)
         self.tags: list[str] = []
         self.watcher = ChangeWatcher(context, self)
@@ -340,26 +343,37 @@ class DatasetsView(QWidget):
     def reload_datasets(self, select_id: int | None = None) -> None:
         """Refill the dataset list and open ``select_id`` (or the current, or the first)."""
         project = self.project
-        self._datasets_gen += 1
-        gen = self._datasets_gen
+        self._list_gen += 1
+        gen, opens = self._list_gen, self._datasets_gen
         if project is None:
             self._fill_datasets([], select_id)
             return
 
         def done(datasets: list[core.DatasetSummary]) -> None:
-            if gen == self._datasets_gen and project is self.project:
-                self._fill_datasets(datasets, select_id)
+            if gen != self._list_gen or project is not self.project:
+                return
+            if opens != self._datasets_gen and self._opening is not None:
+                # A dataset was asked for meanwhile (Open Example): list, do not reopen
+                self._fill_combo(datasets, self._opening)
+                return
+            self._fill_datasets(datasets, select_id)
 
         self._read(lambda: core.dataset_summaries(project), done)
 
-    def _fill_datasets(self, datasets: list[core.DatasetSummary], select_id: int | None) -> None:
-        project = self.project
-        keep = select_id if select_id is not None else (self.dataset.id if self.dataset else None)
+    def _fill_combo(self, datasets: list[core.DatasetSummary], current: int | None) -> None:
         self.dataset_combo.blockSignals(True)
         self.dataset_combo.clear()
         for d in datasets:
             self.dataset_combo.addItem(f"{d.name}  ({d.examples:,})", d.id)
+        idx = self.dataset_combo.findData(current) if current is not None else -1
+        if idx >= 0:
+            self.dataset_combo.setCurrentIndex(idx)
         self.dataset_combo.blockSignals(False)
+
+    def _fill_datasets(self, datasets: list[core.DatasetSummary], select_id: int | None) -> None:
+        project = self.project
+        keep = select_id if select_id is not None else (self.dataset.id if self.dataset else None)
+        self._fill_combo(datasets, None)
         enabled = project is not None
         self.import_button.setEnabled(enabled)
         has = bool(datasets)
@@ -386,9 +400,11 @@ class DatasetsView(QWidget):
             return
         self._datasets_gen += 1
         gen = self._datasets_gen
+        self._opening = dataset_id
 
         def done(found: tuple[core.DatasetInfo, list[str]]) -> None:
             if gen == self._datasets_gen and project is self.project:
+                self._opening = None
                 self._show_dataset(*found, reveal=reveal)
 
         self._read(
@@ -1044,14 +1060,26 @@ class DatasetsView(QWidget):
 
     # ------------------------------------------------------------ navigation
 
+    def navigate_to(self, target: object) -> None:
+        """The window's navigation (the view may have been built by this very request)."""
+        self._navigate("datasets", target)
+
     def _navigate(self, name: str, target: Any) -> None:
         if name != "datasets" or not isinstance(target, dict) or self.project is None:
             return
+        # The window calls navigate_to and the signal reaches _navigate: reveal once
+        if target is self._nav_handled:
+            return
+        self._nav_handled = target
+        QTimer.singleShot(0, self._forget_nav)
         ds = target.get("dataset_id")
         eid = target.get("example_id")
         if ds is None:
             return
         self.reveal(int(ds), int(eid) if eid is not None else None)
+
+    def _forget_nav(self) -> None:
+        self._nav_handled = None
 
     def reveal(self, dataset_id: int, example_id: int | None) -> None:
         """Open the dataset and select, scroll to and focus ``example_id``."""
