@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.datasets import DatasetInfo, ExampleDetail, HistoryEntry
 from studio.core.models.dataset import SPLITS
+from studio.ui.datasets.long_text import LongTextViewer, is_long, preview_of, size_text
 
 QUICK_KEYS = 9
 ROLES = ("system", "user", "assistant", "tool")
@@ -165,6 +166,9 @@ class DetailEditor(QWidget):
         self._loading = False
         self._dirty = False
         self._input_edits: dict[str, QPlainTextEdit] = {}
+        # Fields too long to edit in place: name -> the whole value (see long_text)
+        self.long_values: dict[str, str] = {}
+        self.viewer: LongTextViewer | None = None
 
         self.header = QLabel("No example selected", self)
         self.header.setObjectName("detailHeader")
@@ -237,6 +241,11 @@ class DetailEditor(QWidget):
         self.output_check = QLabel(self.output_box)
         self.output_check.setWordWrap(True)
         olay.addWidget(self.output)
+        self.output_show_all = QPushButton(self.output_box)
+        self.output_show_all.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.output_show_all.hide()
+        self.output_show_all.clicked.connect(lambda: self.show_all("ideal_output"))
+        olay.addWidget(self.output_show_all)
         olay.addWidget(self.output_check)
         self.output.textChanged.connect(self._output_changed)
 
@@ -457,6 +466,9 @@ class DetailEditor(QWidget):
                 if w is not None and w not in keep:
                     w.deleteLater()
         self._input_edits = {}
+        self.long_values = {}
+        self.output.setReadOnly(False)
+        self.output_show_all.hide()
         # Shown only for conversations (a widget outside the form would float at 0,0)
         self.system_prompt.hide()
         self.messages.hide()
@@ -489,13 +501,38 @@ class DetailEditor(QWidget):
             for name in names:
                 edit = _text_edit(self.inputs_box, 2, 8)
                 value = detail.inputs.get(name, "")
-                edit.setPlainText(
-                    value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                )
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                if is_long(text):
+                    # A bounded, read-only preview: a cut value is never saved back
+                    self.long_values[name] = text
+                    edit.setPlainText(preview_of(text))
+                    edit.setReadOnly(True)
+                else:
+                    edit.setPlainText(text)
                 edit.textChanged.connect(self._mark_dirty)
                 self._input_edits[name] = edit
-                self._inputs_form.addRow(name, edit)
-        self.output.setPlainText(detail.ideal_output or "")
+                if name in self.long_values:
+                    holder = QWidget(self.inputs_box)
+                    hl = QVBoxLayout(holder)
+                    hl.setContentsMargins(0, 0, 0, 0)
+                    hl.addWidget(edit)
+                    more = QPushButton(f"Show all ({size_text(text)})…", holder)
+                    more.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                    more.setObjectName(f"showAll_{name}")
+                    more.clicked.connect(lambda _c=False, n=name: self.show_all(n))
+                    hl.addWidget(more)
+                    self._inputs_form.addRow(name, holder)
+                else:
+                    self._inputs_form.addRow(name, edit)
+        output = detail.ideal_output or ""
+        if is_long(output):
+            self.long_values["ideal_output"] = output
+            self.output.setPlainText(preview_of(output))
+            self.output.setReadOnly(True)
+            self.output_show_all.setText(f"Show all ({size_text(output)})…")
+            self.output_show_all.show()
+        else:
+            self.output.setPlainText(output)
         self._check_output()
         self.notes.setPlainText(detail.notes)
         self.tags.setText(", ".join(detail.tags))
@@ -540,8 +577,22 @@ class DetailEditor(QWidget):
     def _output_changed(self) -> None:
         self._check_output()
 
+    def show_all(self, name: str) -> None:
+        """Open the whole of a long field in a viewer that stays responsive."""
+        text = self.long_values.get(name)
+        if text is None:
+            return
+        title = f"Example #{self.detail.id}: {name}" if self.detail else name
+        self.viewer = LongTextViewer(title, text, self)
+        self.viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.viewer.destroyed.connect(lambda *_a: setattr(self, "viewer", None))
+        self.viewer.open()
+
     def _check_output(self) -> None:
         """Live check of the ideal output: JSON syntax, then the dataset's schema."""
+        if "ideal_output" in self.long_values:
+            self.output_check.setText("Too long to check here; Validate checks the export.")
+            return
         text = self.output.toPlainText()
         wants_json = self._validator is not None or (
             self.detail is not None and self.detail.output_kind in ("json", "tool_calls")
@@ -595,6 +646,8 @@ class DetailEditor(QWidget):
         else:
             inputs = dict(d.inputs)
             for name, edit in self._input_edits.items():
+                if name in self.long_values:
+                    continue  # shown cut and read-only: unchanged
                 old = d.inputs.get(name, "")
                 new = edit.toPlainText()
                 if new != (old if isinstance(old, str) else json.dumps(old, ensure_ascii=False)):
@@ -602,7 +655,7 @@ class DetailEditor(QWidget):
             if inputs != d.inputs:
                 out["inputs"] = inputs
         output = self.output.toPlainText()
-        if output != (d.ideal_output or ""):
+        if "ideal_output" not in self.long_values and output != (d.ideal_output or ""):
             out["ideal_output"] = output or None
         if self.notes.toPlainText() != d.notes:
             out["notes"] = self.notes.toPlainText()
