@@ -119,6 +119,14 @@ def _register_builtin_views() -> None:
 # Work run on the database thread (imports of the database stack happen there)
 
 
+def _import_modules(names: list[str]) -> None:
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the view reports it when it is built
+            log.debug("background import of %s failed", name, exc_info=True)
+
+
 def _open_project_file(path: Path) -> Project:
     from studio.core.db.project import open_project
 
@@ -573,6 +581,12 @@ class MainWindow(QMainWindow):
         self.context.set_project(project)
         self.context.show_status(f"Opened {project.path.name}")
         self.project_opened.emit(project)
+        # Import the other views' code in the background (~0.4 s of Python): the first
+        # visit to a view then only builds widgets (ISSUE-11 §5: no GUI-thread stall)
+        modules = [
+            s.factory.partition(":")[0] for s in self._specs if isinstance(s.factory, str)
+        ]
+        self.context.runner.run(lambda: _import_modules(modules), db=False)
 
     def _open_error(self, exc: BaseException) -> None:
         self._opening = False

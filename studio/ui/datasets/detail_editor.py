@@ -62,9 +62,9 @@ class _ElidedButton(QPushButton):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         room = max(0, self.width() - 16)  # the style sheet's padding and the frame
-        self.setText(
-            self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, room)
-        )
+        text = self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, room)
+        if text != self.text():  # setText re-lays out the whole label grid: only on change
+            self.setText(text)
 
 
 class MessagesEditor(QWidget):

@@ -26,8 +26,8 @@ PREVIEW_CHARS = 10_000
 """Characters of a field the detail editor shows and edits in place."""
 DISPLAY_LINE_CHARS = 1_000
 """The viewer breaks longer lines here (display only) so no text block is huge."""
-SLICE_LINES = 200
-"""Display lines added per timer tick (~200 KB at most: a few ms of layout)."""
+SLICE_LINES = 40
+"""Display lines added per timer tick (40 KB at most: a few ms of layout)."""
 
 
 def is_long(text: str) -> bool:

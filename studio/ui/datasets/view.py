@@ -65,6 +65,7 @@ from studio.ui.datasets.table_model import (
     COL_STATUS,
     COL_TAGS,
     ExamplesTableModel,
+    positions_of,
 )
 from studio.ui.undo import OperationCommand
 
@@ -466,19 +467,24 @@ class DatasetsView(QWidget):
         project, ds, flt, sort = self.project, self.dataset.id, self.filter, self.model.sort_key
         keep = reveal if reveal is not None else self.current_id()
 
-        def done(ids: list[int]) -> None:
+        def done(found: tuple[list[int], dict[int, int]]) -> None:
             if gen != self._query_gen:
                 return  # a newer query is on its way
+            ids, positions = found
             if keep_view:
-                self._replace_ids_keeping_view(ids)
+                self._replace_ids_keeping_view(ids, positions)
             else:
-                self.model.set_ids(ids)
+                self.model.set_ids(ids, positions)
                 self._restore(keep)
             self.query_done.emit()
 
-        self.context.runner.run(
+        def work() -> tuple[list[int], dict[int, int]]:
             # the model's sort key is (column, descending); the core's (column, ascending)
-            lambda: core.query_ids(project, ds, flt, (sort[0], not sort[1])),
+            ids = core.query_ids(project, ds, flt, (sort[0], not sort[1]))
+            return ids, positions_of(ids)
+
+        self.context.runner.run(
+            work,
             on_done=done,
             on_error=self._query_failed,
             db=False,
@@ -511,13 +517,13 @@ class DatasetsView(QWidget):
             db=False,
         )
 
-    def _replace_ids_keeping_view(self, ids: list[int]) -> None:
+    def _replace_ids_keeping_view(self, ids: list[int], positions: dict[int, int]) -> None:
         if ids == self.model.ids():
             return
         selected = self.selected_ids()
         current = self.current_id()
         scroll = self.table.verticalScrollBar().value()
-        self.model.set_ids(ids)
+        self.model.set_ids(ids, positions)
         sm = self.table.selectionModel()
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
         for eid in selected:
