@@ -132,6 +132,29 @@ def main() -> int:
     window.show()
     beat = Heartbeat()
     beat.start()
+    if os.environ.get("STALL_TRACE"):
+        # Watchdog: sample the GUI thread's Python stack whenever the beat is late
+        import threading
+        import traceback
+        from collections import Counter
+
+        seen: Counter[str] = Counter()
+        main_id = threading.main_thread().ident
+
+        def watch() -> None:
+            while beat.timer.isActive():
+                time.sleep(0.005)
+                if time.perf_counter() - beat._last > 0.025:
+                    frame = sys._current_frames().get(main_id)
+                    if frame is not None:
+                        stack = traceback.extract_stack(frame)[-4:]
+                        seen[" <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                          for f in reversed(stack))] += 1
+
+        threading.Thread(target=watch, daemon=True).start()
+        import atexit
+
+        atexit.register(lambda: [print(n, k) for k, n in seen.most_common(15)])
     pause(200)
     results: list[tuple[str, float, float]] = []
 

@@ -182,7 +182,8 @@ class DetailEditor(QWidget):
         self._label_grid = QGridLayout(self.label_box)
         self._label_grid.setContentsMargins(6, 6, 6, 6)
         self._label_grid.setSpacing(4)
-        self.label_buttons: list[QPushButton] = []
+        self.label_buttons: list[_ElidedButton] = []
+        self._label_columns = 0
         self.all_labels = QComboBox(self.label_box)
         self.all_labels.setEditable(True)
         self.all_labels.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -198,8 +199,12 @@ class DetailEditor(QWidget):
         self._choice_guard = False
 
         status_box = QGroupBox("Review", self)
-        srow = QHBoxLayout(status_box)
+        # Two rows: at 1280 x 800 five buttons on one row cut "Approve [A]" and "Needs
+        # review" (ISSUE-11 §6); the keyed actions first, the two rarer states below
+        srow = QGridLayout(status_box)
         srow.setContentsMargins(6, 6, 6, 6)
+        srow.setSpacing(4)
+        places = {"approved": (0, 0), "rejected": (0, 1), "needs_review": (1, 0), "draft": (1, 1)}
         self.status_buttons: dict[str, QPushButton] = {}
         for key, text, tip in (
             ("approved", "Approve  [A]", "Approve and go to the next example"),
@@ -212,16 +217,14 @@ class DetailEditor(QWidget):
             b.setToolTip(tip)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(lambda _c=False, k=key: self.status_chosen.emit(k))
-            b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            b.setMinimumWidth(50)
+            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             self.status_buttons[key] = b
-            srow.addWidget(b)
+            srow.addWidget(b, *places[key])
         self.skip_button = QPushButton("Skip  [S]", status_box)
         self.skip_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.skip_button.clicked.connect(self.skip_requested.emit)
-        self.skip_button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.skip_button.setMinimumWidth(50)
-        srow.addWidget(self.skip_button)
+        self.skip_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        srow.addWidget(self.skip_button, 0, 2)
 
         # --- content ---
         self.inputs_box = QGroupBox("Input", self)
@@ -356,11 +359,9 @@ class DetailEditor(QWidget):
             b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             b.setMinimumWidth(60)
             b.clicked.connect(lambda _c=False, n=name: self.label_chosen.emit(n))
-            self._label_grid.addWidget(b, i // 3, i % 3)
             self.label_buttons.append(b)
-        self._label_grid.addWidget(
-            self.all_labels, (min(len(labels), QUICK_KEYS) + 2) // 3, 0, 1, 3
-        )
+        self._label_columns = 0
+        self._place_label_buttons()
         self.all_labels.clear()
         self.all_labels.addItems(labels)
         self.all_labels.setCurrentIndex(-1)
@@ -380,6 +381,32 @@ class DetailEditor(QWidget):
             except Exception as exc:  # a broken schema is shown, never raised
                 self.output_check.setText(f"The dataset's output schema is not valid: {exc}")
         self.show_example(None)
+
+    def _place_label_buttons(self) -> None:
+        """Three columns when every label fits, else two (else one): at 1280 x 800 three
+        columns cut banking77's intent names (ISSUE-11 §6); long ones still elide."""
+        if not self.label_buttons:
+            self._label_grid.addWidget(self.all_labels, 0, 0, 1, 3)
+            return
+        fm = self.label_buttons[0].fontMetrics()
+        need = max(fm.horizontalAdvance(b.full_text) for b in self.label_buttons) + 24
+        room = max(1, self.label_box.width() - 12)
+        cols = 3 if room >= 3 * need else 2 if room >= 2 * need * 0.8 else 1
+        cols = max(cols, 2) if len(self.label_buttons) > 6 else cols
+        if cols == self._label_columns:
+            return
+        self._label_columns = cols
+        for i, b in enumerate(self.label_buttons):
+            self._label_grid.removeWidget(b)
+            self._label_grid.addWidget(b, i // cols, i % cols)
+        self._label_grid.removeWidget(self.all_labels)
+        rows = (len(self.label_buttons) + cols - 1) // cols
+        self._label_grid.addWidget(self.all_labels, rows, 0, 1, cols)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.label_buttons:
+            self._place_label_buttons()
 
     def _label_from_list(self, index: int) -> None:
         name = self.all_labels.itemText(index)
