@@ -180,6 +180,15 @@ def main() -> int:
     decide = window.view("decide")
     wait(lambda: decide.decision is not None)
     shot("decide")
+    if extra:  # the report's charts, scrolled into view
+        from PySide6.QtWidgets import QScrollArea
+
+        for area in decide.findChildren(QScrollArea):
+            if area.widget() is decide.panel:
+                area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())
+        shot("decide-charts", Path(extra))
+        for i, chart in enumerate(decide.panel.chart_widgets()):
+            chart.grab().save(str(Path(extra) / f"decide-chart-{i}.png"))
 
     window.close()
     context.runner.shutdown()

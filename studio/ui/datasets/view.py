@@ -181,6 +181,8 @@ class DatasetsView(QWidget):
         self.dataset_combo = QComboBox(self)
         self.dataset_combo.setObjectName("datasetCombo")
         self.dataset_combo.setMinimumWidth(200)
+        # The whole "name  (count)" shows (it was cut at 1280 x 800)
+        self.dataset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.dataset_combo.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.import_button = QPushButton("Import…", self)
         self.bulk_button = QToolButton(self)
