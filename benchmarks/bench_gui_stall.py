@@ -248,7 +248,7 @@ def main() -> int:
         view.detail.show_all("text")
         viewer = view.detail.viewer
         assert viewer is not None
-        wait(lambda: viewer.done)
+        wait(lambda: viewer.is_filled)
         viewer.close()
 
     step("open the 1 MB field and Show all", open_long)

@@ -194,7 +194,7 @@ class DetailEditor(QWidget):
         self.all_labels.lineEdit().setPlaceholderText("All labels: type to find (L)")
         # Enter is read here, before QComboBox (which only knows exact matches and would
         # drop a new name); the list's own dropdown still picks by click (ISSUE-11 §6)
-        self.all_labels.lineEdit().installEventFilter(self)
+        self._label_line().installEventFilter(self)
         self.all_labels.activated.connect(self._label_from_list)
         self._choice_guard = False
 
@@ -446,17 +446,24 @@ class DetailEditor(QWidget):
             return completer.currentCompletion()
         return None
 
+    def _label_line(self) -> QLineEdit:
+        line = self.all_labels.lineEdit()
+        assert line is not None  # the combo is editable
+        return line
+
     def _label_entered(self) -> None:
         """Enter in the "any label" box: the completion, or (asked once) a new label."""
-        text = self.all_labels.lineEdit().text().strip()
+        line = self._label_line()
+        text = line.text().strip()
         if not text or self.detail is None:
             return
-        popup = self.all_labels.completer().popup() if self.all_labels.completer() else None
+        completer = self.all_labels.completer()
+        popup = completer.popup() if completer is not None else None
         name = self.label_for_text(text)
         if popup is not None:
             popup.hide()
         if name is not None:
-            self.all_labels.lineEdit().setText(name)
+            line.setText(name)
             self._choose(name)
             return
         from PySide6.QtWidgets import QMessageBox
@@ -472,7 +479,7 @@ class DetailEditor(QWidget):
         if answer == QMessageBox.StandardButton.Yes:
             self.label_created.emit(text)
         else:
-            self.all_labels.lineEdit().selectAll()
+            line.selectAll()
 
     # ------------------------------------------------------------ example
 
@@ -579,8 +586,9 @@ class DetailEditor(QWidget):
 
     def set_label_and_status(self, label: str | None, status: str) -> None:
         """Reflect a label/status change made from the table (no save needed)."""
-        for b in self.label_buttons:
-            b.setChecked(b.text().split("  ", 1)[1] == label)
+        for lb in self.label_buttons:
+            # full_text: the shown text may be elided ("declined_car…")
+            lb.setChecked(lb.full_text.split("  ", 1)[1] == label)
         idx = self.all_labels.findText(label or "")
         self.all_labels.setCurrentIndex(idx)
         for key, b in self.status_buttons.items():
@@ -705,7 +713,7 @@ class DetailEditor(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
-            watched is self.all_labels.lineEdit()
+            watched is self._label_line()
             and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
             and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)

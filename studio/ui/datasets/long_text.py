@@ -98,18 +98,18 @@ class LongTextViewer(QDialog):
         self._timer.start()
 
     @property
-    def done(self) -> bool:
+    def is_filled(self) -> bool:
         """True once the whole text is in the viewer."""
         return self._next >= len(self._lines)
 
     def _add_slice(self) -> None:
-        if self.done:
+        if self.is_filled:
             self._timer.stop()
             return
         part = self._lines[self._next : self._next + SLICE_LINES]
         self._next += len(part)
         self.view.appendPlainText("\n".join(part))
-        if self.done:
+        if self.is_filled:
             self._timer.stop()
             self.view.moveCursor(self.view.textCursor().MoveOperation.Start)
             self.filled.emit()

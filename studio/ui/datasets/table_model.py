@@ -221,13 +221,14 @@ class ExamplesTableModel(QAbstractTableModel):
         last_col = len(COLUMNS) - 1
         # Contiguous runs become one signal each (a bulk edit of 10k rows is a few signals)
         start = prev = rows[0]
-        for r in [*rows[1:], None]:
-            if r is not None and r == prev + 1:
-                prev = r
+        nxt: int | None
+        for nxt in [*rows[1:], None]:
+            if nxt is not None and nxt == prev + 1:
+                prev = nxt
                 continue
             self.dataChanged.emit(self.index(start, 0), self.index(prev, last_col))
-            if r is not None:
-                start = prev = r
+            if nxt is not None:
+                start = prev = nxt
 
     def _request(self, ids: list[int], block: int | None = None) -> None:
         """Read ``ids`` (through the loader when there is one) and repaint their rows."""
