@@ -30,7 +30,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_datasets_gui import make_csv  # noqa: E402
+from bench_datasets_gui import make_csv
 
 GOAL_MS = 50.0
 BEAT_MS = 5
@@ -121,7 +121,7 @@ def main() -> int:
     jsonl = tmp / "big.jsonl"
     make_jsonl(jsonl, args.lines)
 
-    app = QApplication(sys.argv[:1])
+    app = QApplication(sys.argv[:1])  # noqa: F841 (kept alive for the whole run)
     from studio.ui.context import AppContext
     from studio.ui.main_window import MainWindow
     from studio.ui.settings import AppSettings
@@ -148,8 +148,12 @@ def main() -> int:
                     frame = sys._current_frames().get(main_id)
                     if frame is not None:
                         stack = traceback.extract_stack(frame)[-4:]
-                        seen[" <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
-                                          for f in reversed(stack))] += 1
+                        seen[
+                            " <- ".join(
+                                f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                for f in reversed(stack)
+                            )
+                        ] += 1
 
         threading.Thread(target=watch, daemon=True).start()
         import atexit
@@ -178,8 +182,10 @@ def main() -> int:
             prof.disable()
             pstats.Stats(prof).sort_stats("tottime").print_stats(18)
         results.append((name, beat.longest * 1000, wall))
-        print(f"  {name:<44} longest stall {beat.longest * 1000:7.1f} ms   wall {wall:6.2f} s",
-              flush=True)
+        print(
+            f"  {name:<44} longest stall {beat.longest * 1000:7.1f} ms   wall {wall:6.2f} s",
+            flush=True,
+        )
 
     def open_project() -> None:
         window.open_path(proj_path)
@@ -268,10 +274,12 @@ def main() -> int:
 
     beat.timer.stop()
     worst = max(r[1] for r in results[1:])
-    print(f"\nlongest GUI-thread stall over the session: {worst:.1f} ms "
-          f"(goal <= {GOAL_MS:.0f} ms: {'met' if worst <= GOAL_MS else 'NOT met'}); "
-          f"idle floor in the same run {results[0][1]:.1f} ms; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"\nlongest GUI-thread stall over the session: {worst:.1f} ms "
+        f"(goal <= {GOAL_MS:.0f} ms: {'met' if worst <= GOAL_MS else 'NOT met'}); "
+        f"idle floor in the same run {results[0][1]:.1f} ms; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     window.close()
     context.runner.shutdown()
     context.set_project(None)

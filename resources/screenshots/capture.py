@@ -4,7 +4,8 @@ Run under a virtual X server so the real xcb platform (fonts, style) is used:
 
     xvfb-run -s "-screen 0 1920x1080x24" .venv/bin/python resources/screenshots/capture.py
 
-Every shot is the whole main window at the same size (1280 x 800 unless STUDIO_SHOT_SIZE says otherwise) on a fresh demo
+Every shot is the whole main window at the same size (1280 x 800 unless
+STUDIO_SHOT_SIZE says otherwise) on a fresh demo
 project, walked through as a newcomer would: ``prompts.png`` (the editor with a live
 preview), ``prompt-diff.png`` (history and a word-level diff), ``dataset-table.png``
 (table and detail editor), ``dataset-overview.png``, ``validate.png`` (a JSONL file full

@@ -109,9 +109,22 @@ def test_a_change_made_by_the_cli_shows_within_2_s_keeping_the_selection(
         encoding="utf-8",
     )
     done = subprocess.run(
-        [sys.executable, "-m", "studio", "dataset", "import", "--project", str(project_file),
-         "--name", ds_name, str(extra)],
-        capture_output=True, text=True, timeout=120, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "dataset",
+            "import",
+            "--project",
+            str(project_file),
+            "--name",
+            ds_name,
+            str(extra),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 0, done.stderr

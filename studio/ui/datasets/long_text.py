@@ -52,7 +52,7 @@ def display_lines(text: str, width: int = DISPLAY_LINE_CHARS) -> list[str]:
 
 
 def size_text(text: str) -> str:
-    """"1,048,576 characters" (what the Show all button says)."""
+    """ "1,048,576 characters" (what the Show all button says)."""
     return f"{len(text):,} characters"
 
 

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core import datasets as core
-from studio.core.errors import NotFoundError, UserError
+from studio.core.errors import NotFoundError
 from studio.core.progress import CancelToken, Progress
 from studio.ui.context import AppContext
 from studio.ui.datasets import data_access as da
@@ -327,7 +327,9 @@ class DatasetsView(QWidget):
         self.reload_datasets()
         self.watcher.start()
 
-    def _load_rows(self, ids: Sequence[int], deliver: Callable[[list[core.ExampleRow]], None]) -> None:
+    def _load_rows(
+        self, ids: Sequence[int], deliver: Callable[[list[core.ExampleRow]], None]
+    ) -> None:
         """The table model's block reads, on the database thread (in order with writes)."""
         project = self.project
         if project is None:

@@ -46,9 +46,7 @@ def test_enter_takes_the_highlighted_completion(
     target = next(lab for lab in labels if "arrival" in lab)
     assert [lab for lab in labels if "arriv" in lab.lower()] == [target]
     # A row whose label is not the target yet (else setting it changes nothing)
-    row = next(
-        r for r in range(view.model.rowCount()) if view.model.row_data(r).label != target
-    )
+    row = next(r for r in range(view.model.rowCount()) if view.model.row_data(r).label != target)
     eid = _open_box(qtbot, view, idle, row)
     line = view.detail.all_labels.lineEdit()
     qtbot.keyClicks(line, "arriv")
