@@ -63,6 +63,13 @@ def test_file_new_starts_clean(
     qtbot, main_window: MainWindow, project_file: Path, tmp_path: Path, monkeypatch, wait_idle
 ) -> None:
     _open(qtbot, main_window, project_file)
+    # Visit the views that show the project's numbers first
+    main_window.navigate("evaluate")
+    evaluate = main_window.view("evaluate")
+    qtbot.waitUntil(lambda: evaluate.run_id is not None, timeout=15000)
+    main_window.navigate("decide")
+    decide = main_window.view("decide")
+    qtbot.waitUntil(lambda: decide.decision is not None, timeout=30000)
     view = _datasets(qtbot, main_window, wait_idle)
     qtbot.waitUntil(lambda: view.last_counts is not None)
     assert view.filter_bar.summary.text().endswith("examples")
@@ -83,6 +90,8 @@ def test_file_new_starts_clean(
     assert view.overview.title.text() == ""
     assert view.detail.detail is None
     assert view.empty_hint.isVisibleTo(view)
+    assert evaluate.run_id is None
+    assert decide.decision is None
 
 
 def test_a_change_made_by_the_cli_shows_within_2_s_keeping_the_selection(

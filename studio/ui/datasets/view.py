@@ -875,8 +875,11 @@ class DatasetsView(QWidget):
 
     def _changed_elsewhere(self) -> None:
         """Another process changed the project: show it, keeping the current example."""
-        if self.project is None or self._writes or self._edits:
-            return  # the next poll looks again once our own work is done
+        if self.project is None:
+            return
+        if self._writes or self._edits:
+            QTimer.singleShot(300, self._changed_elsewhere)  # after our own save lands
+            return
         if self.dataset is None:
             self.reload_datasets()
             return
