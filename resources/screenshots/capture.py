@@ -2,9 +2,10 @@
 
 Run under a virtual X server so the real xcb platform (fonts, style) is used:
 
-    xvfb-run -s "-screen 0 1440x900x24" /work/venv/bin/python resources/screenshots/capture.py
+    xvfb-run -s "-screen 0 1920x1080x24" .venv/bin/python resources/screenshots/capture.py
 
-Every shot is the whole main window at the same size (1400 x 900) on a fresh demo
+Every shot is the whole main window at the same size (1280 x 800 unless
+STUDIO_SHOT_SIZE says otherwise) on a fresh demo
 project, walked through as a newcomer would: ``prompts.png`` (the editor with a live
 preview), ``prompt-diff.png`` (history and a word-level diff), ``dataset-table.png``
 (table and detail editor), ``dataset-overview.png``, ``validate.png`` (a JSONL file full
@@ -26,7 +27,10 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parent
 REPO = OUT.parents[1]
-WIDTH, HEIGHT = 1400, 900
+# The README shots are taken at 1280 x 800 (the smallest screen the app is laid out for,
+# ISSUE-11 §6); STUDIO_SHOT_SIZE=1920x1080 and STUDIO_SHOT_OUT=DIR check other sizes.
+WIDTH, HEIGHT = (int(v) for v in os.environ.get("STUDIO_SHOT_SIZE", "1280x800").split("x"))
+OUT = Path(os.environ.get("STUDIO_SHOT_OUT", str(OUT)))
 
 
 def _problem_file(folder: Path) -> Path:
@@ -177,6 +181,15 @@ def main() -> int:
     decide = window.view("decide")
     wait(lambda: decide.decision is not None)
     shot("decide")
+    if extra:  # the report's charts, scrolled into view
+        from PySide6.QtWidgets import QScrollArea
+
+        for area in decide.findChildren(QScrollArea):
+            if area.widget() is decide.panel:
+                area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())
+        shot("decide-charts", Path(extra))
+        for i, chart in enumerate(decide.panel.chart_widgets()):
+            chart.grab().save(str(Path(extra) / f"decide-chart-{i}.png"))
 
     window.close()
     context.runner.shutdown()

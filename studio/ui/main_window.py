@@ -119,6 +119,14 @@ def _register_builtin_views() -> None:
 # Work run on the database thread (imports of the database stack happen there)
 
 
+def _import_modules(names: list[str]) -> None:
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the view reports it when it is built
+            log.debug("background import of %s failed", name, exc_info=True)
+
+
 def _open_project_file(path: Path) -> Project:
     from studio.core.db.project import open_project
 
@@ -317,7 +325,22 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._show_view_at)
         row.addWidget(self.nav)
         self.view_stack = QStackedWidget()
-        row.addWidget(self.view_stack, 1)
+        # A read-only file opens read-only (ISSUE-11 §6): say so above every view
+        self.read_only_banner = QLabel()
+        self.read_only_banner.setObjectName("readOnlyBanner")
+        self.read_only_banner.setWordWrap(True)
+        self.read_only_banner.setStyleSheet(
+            "QLabel#readOnlyBanner { background: #fff3bf; color: #5c3c00;"
+            " border-bottom: 1px solid #f0c36d; padding: 6px 10px; }"
+        )
+        self.read_only_banner.hide()
+        right = QWidget()
+        right_col = QVBoxLayout(right)
+        right_col.setContentsMargins(0, 0, 0, 0)
+        right_col.setSpacing(0)
+        right_col.addWidget(self.read_only_banner)
+        right_col.addWidget(self.view_stack, 1)
+        row.addWidget(right, 1)
         self.pages.addWidget(self.workspace)
         self.setCentralWidget(self.pages)
 
@@ -409,7 +432,9 @@ class MainWindow(QMainWindow):
             self.addAction(action)
 
         help_menu = bar.addMenu("&Help")
-        about = self._action("&About Prompt & Dataset Studio", self.show_about)
+        # "&&" is a literal ampersand in Qt action text ("& D" would underline the D)
+        about = self._action("&About " + APP_TITLE.replace("&", "&&"), self.show_about)
+        about.setObjectName("aboutAction")
         about.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(about)
         help_menu.addAction(self._action("Show &Log File", self._show_log_location))
@@ -474,11 +499,22 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(f"{project.path.stem} — {APP_TITLE}")
             self.setWindowFilePath(str(project.path))
             self.project_label.setText(str(project.path))
+            read_only = bool(getattr(project, "read_only", False))
+            self.read_only_banner.setText(
+                f"Read-only: {project.path.name} cannot be written, so you can look but not "
+                "change anything. File ▸ Save a Copy makes an editable copy."
+                if read_only
+                else ""
+            )
+            self.read_only_banner.setVisible(read_only)
+            if read_only:
+                self.setWindowTitle(f"{project.path.stem} (read-only) — {APP_TITLE}")
             self.pages.setCurrentWidget(self.workspace)
             if self.nav.currentRow() < 0 and self._specs:
                 self.nav.setCurrentRow(0)
         else:
             self.setWindowTitle(APP_TITLE)
+            self.read_only_banner.hide()
             self.setWindowFilePath("")
             self.project_label.setText("")
             self.welcome.set_recent(self.settings.recent_files)
@@ -545,6 +581,12 @@ class MainWindow(QMainWindow):
         self.context.set_project(project)
         self.context.show_status(f"Opened {project.path.name}")
         self.project_opened.emit(project)
+        # Import the other views' code in the background (~0.4 s of Python): the first
+        # visit to a view then only builds widgets (ISSUE-11 §5: no GUI-thread stall)
+        modules = [
+            s.factory.partition(":")[0] for s in self._specs if isinstance(s.factory, str)
+        ]
+        self.context.runner.run(lambda: _import_modules(modules), db=False)
 
     def _open_error(self, exc: BaseException) -> None:
         self._opening = False

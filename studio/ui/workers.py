@@ -10,6 +10,7 @@ garbage-collected while running.
 from __future__ import annotations
 
 import logging
+import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,9 @@ from studio.core.errors import CancelledError, UserError
 from studio.core.progress import CancelToken, Progress
 
 log = logging.getLogger(__name__)
+
+SWITCH_INTERVAL_S = 0.001
+"""The GIL switch interval while the app runs (see :class:`TaskRunner`)."""
 
 
 class _Signals(QObject):
@@ -90,6 +94,12 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # Qt calls into Python (a model's data(), ~700 times per table paint) each take the
+        # GIL; with a worker running Python each take can wait a whole switch interval
+        # (5 ms by default). 1 ms keeps a paint under a frame while workers run
+        # (measured by benchmarks/bench_gui_stall.py).
+        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.db_pool = QThreadPool(self)
         self.db_pool.setMaxThreadCount(1)
         self.work_pool = QThreadPool(self)

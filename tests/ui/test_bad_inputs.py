@@ -267,7 +267,8 @@ def test_a_file_deleted_after_opening_is_named_when_validated_again(
     assert "No such file" in summary and "Invalid" not in summary
     assert not validate_view.running and not errors
     # Go to on a line of the deleted file says so too, without raising
-    validate_view.show_line(1)
+    validate_view.show_line(1)  # read off the GUI thread: the message follows
+    qtbot.waitUntil(lambda: bool(errors))
     assert errors and "chats.jsonl" in errors[0] and _is_sentence(errors[0])
 
 

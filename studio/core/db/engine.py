@@ -26,12 +26,38 @@ def _set_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur.close()
 
 
-def make_engine(path: Path) -> Engine:
+def _set_read_only_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # A read-only connection must not try to change the journal mode (that is a write)
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cur.close()
+
+
+def make_engine(path: Path, *, read_only: bool = False, immutable: bool = False) -> Engine:
     """Create the engine for ``path``; one engine per open project, shared by threads.
 
     Each thread must use its own Session/connection (SQLAlchemy's QueuePool for file
     databases hands each thread its own connection).
+
+    ``read_only`` opens every connection with SQLite's ``mode=ro``: reads work, every
+    write fails with "attempt to write a readonly database" (ISSUE-11 §6: a read-only
+    project opens read-only). ``immutable`` is for a file in a folder that cannot be
+    written either: SQLite cannot create the WAL index there, and no one else can be
+    writing the file, so it is read as a snapshot.
     """
+    if read_only:
+        uri = path.resolve().as_uri() + ("?immutable=1" if immutable else "?mode=ro")
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(
+                uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            ),
+        )
+        event.listen(engine, "connect", _set_read_only_pragmas)
+        return engine
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},

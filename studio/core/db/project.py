@@ -12,6 +12,7 @@ import errno
 import getpass
 import os
 import sqlite3
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,9 +45,11 @@ def current_user() -> str:
 class Project:
     """An open project file. Create with :func:`open_project` or :func:`new_project`."""
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path, engine: Engine, *, read_only: bool = False) -> None:
         self.path = path
         self.engine = engine
+        self.read_only = read_only
+        """True when the file could not be written: reads work, every save fails."""
         event.listen(engine, "begin", self._check_present)
         event.listen(engine, "do_connect", self._check_present)
 
@@ -214,12 +217,48 @@ def _backup_before_upgrade(path: Path, from_rev: str | None) -> Path:
 
 
 def _check_writable(path: Path) -> None:
-    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+    if is_read_only(path):
         raise ProjectFileError(
             f"{path} is read-only. Studio saves every change at once, so it needs to write the "
             "file and its folder: change the permissions or use a copy.",
             where=str(path),
         )
+
+
+def is_read_only(path: Path) -> bool:
+    """True when ``path`` or its folder cannot be written, or the file has no write bit.
+
+    The write bits count even for a user who could write anyway (root): ``chmod 444``
+    says "do not change this file", and Studio honours it.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    no_write_bits = not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    return (
+        no_write_bits
+        or not os.access(path, os.W_OK)
+        or not os.access(path.parent, os.W_OK)
+    )
+
+
+def _open_read_only(path: Path, rev: str | None) -> Project:
+    if rev != migrate.head_revision():
+        raise ProjectFileError(
+            f"{path} is read-only and was saved by an older version of Studio, so it cannot be "
+            "upgraded here. Make it writable (or use a copy) to open it.",
+            where=str(path),
+        )
+    # Without a writable folder SQLite cannot create the WAL index: read a snapshot
+    engine = make_engine(path, read_only=True, immutable=not os.access(path.parent, os.W_OK))
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").fetchone()
+    except (OperationalError, DBAPIError) as exc:
+        engine.dispose()
+        raise ProjectFileError(describe_db_error(exc, path), where=str(path)) from exc
+    return Project(path, engine, read_only=True)
 
 
 def _check_not_locked(engine: Engine, path: Path) -> None:
@@ -236,11 +275,16 @@ def _check_not_locked(engine: Engine, path: Path) -> None:
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {engine_module.BUSY_TIMEOUT_MS}")
 
 
-def open_project(path: str | Path) -> Project:
+def open_project(path: str | Path, *, allow_read_only: bool = True) -> Project:
     """Open an existing project, migrating it (after a backup) if it is older.
 
+    A file that cannot be written (:func:`is_read_only`) opens read-only
+    (``project.read_only``; every save fails with a sentence) unless ``allow_read_only``
+    is False.
+
     Raises:
-        ProjectFileError: missing, not a studio project, damaged, newer, read-only or locked.
+        ProjectFileError: missing, not a studio project, damaged, newer, locked, or
+            read-only when that is not allowed (or too old to upgrade).
     """
     path = Path(path).expanduser()
     _check_header(path)
@@ -255,6 +299,8 @@ def open_project(path: str | Path) -> Project:
             f"{__version__}. Update Studio to open it.",
             where=str(path),
         )
+    if allow_read_only and is_read_only(path):
+        return _open_read_only(path, rev)
     _check_writable(path)
     engine = make_engine(path)
     backup: Path | None = None

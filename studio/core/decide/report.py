@@ -399,7 +399,9 @@ def score_chart(d: Decision) -> str:
                 out.append(f'<line x1="{_f(x(end))}" y1="{y + 7}" x2="{_f(x(end))}" '
                            f'y2="{y + 19}" stroke="#1d2330" stroke-width="2"/>')
         ci_txt = f" [{ci[0]:.2f}–{ci[1]:.2f}]" if ci else ""
-        out.append(f'<text x="{_f(min(x(score), right - 90) + 4)}" y="{y + 31}">'
+        # Under the bar from its start: at the bar's end it ran into the whisker and the
+        # target line (ISSUE-11 §6: chart labels don't overlap)
+        out.append(f'<text x="{left + 4}" y="{y + 31}">'
                    f"{score:.2f}{escape(ci_txt)}</text>")
     if target is not None:
         out.append(f'<line x1="{_f(x(target))}" y1="{top - 10}" x2="{_f(x(target))}" '

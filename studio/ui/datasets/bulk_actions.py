@@ -72,12 +72,16 @@ class BulkDialog(QDialog):
         else:
             self.value.hide()
 
-        self.on_selection = QRadioButton(f"The {selected:,} selected examples", self)
+        self.on_selection = QRadioButton(
+            f"The {selected:,} selected example{'s' if selected != 1 else ''}", self
+        )
         self.on_filter = QRadioButton(f"All {matching:,} examples matching the filter", self)
         group = QButtonGroup(self)
         group.addButton(self.on_selection)
         group.addButton(self.on_filter)
-        if selected > 1:
+        # Rows selected: the action is for them (ISSUE-11 §6); all matching rows only when
+        # the user picks that, or when nothing is selected
+        if selected > 0:
             self.on_selection.setChecked(True)
         else:
             self.on_filter.setChecked(True)

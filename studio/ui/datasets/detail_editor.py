@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from studio.core.datasets import DatasetInfo, ExampleDetail, HistoryEntry
 from studio.core.datasets.operations import history_line
 from studio.core.models.dataset import SPLITS
+from studio.ui.datasets.long_text import LongTextViewer, is_long, preview_of, size_text
 
 QUICK_KEYS = 9
 ROLES = ("system", "user", "assistant", "tool")
@@ -62,9 +63,9 @@ class _ElidedButton(QPushButton):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         room = max(0, self.width() - 16)  # the style sheet's padding and the frame
-        self.setText(
-            self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, room)
-        )
+        text = self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, room)
+        if text != self.text():  # setText re-lays out the whole label grid: only on change
+            self.setText(text)
 
 
 class MessagesEditor(QWidget):
@@ -143,6 +144,7 @@ class DetailEditor(QWidget):
 
     Signals:
         label_chosen(str): a label button or the label list was used.
+        label_created(str): a new label name was typed and confirmed (add it, then set it).
         status_chosen(str): approve / reject / needs review / draft.
         skip_requested(): "Skip" (next example, no change).
         leave_requested(): Esc: save and go back to the table.
@@ -150,6 +152,7 @@ class DetailEditor(QWidget):
     """
 
     label_chosen = Signal(str)
+    label_created = Signal(str)
     status_chosen = Signal(str)
     skip_requested = Signal()
     leave_requested = Signal()
@@ -164,6 +167,9 @@ class DetailEditor(QWidget):
         self._loading = False
         self._dirty = False
         self._input_edits: dict[str, QPlainTextEdit] = {}
+        # Fields too long to edit in place: name -> the whole value (see long_text)
+        self.long_values: dict[str, str] = {}
+        self.viewer: LongTextViewer | None = None
 
         self.header = QLabel("No example selected", self)
         self.header.setObjectName("detailHeader")
@@ -177,7 +183,8 @@ class DetailEditor(QWidget):
         self._label_grid = QGridLayout(self.label_box)
         self._label_grid.setContentsMargins(6, 6, 6, 6)
         self._label_grid.setSpacing(4)
-        self.label_buttons: list[QPushButton] = []
+        self.label_buttons: list[_ElidedButton] = []
+        self._label_columns = 0
         self.all_labels = QComboBox(self.label_box)
         self.all_labels.setEditable(True)
         self.all_labels.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -186,11 +193,19 @@ class DetailEditor(QWidget):
         )
         self.all_labels.setMinimumContentsLength(12)
         self.all_labels.lineEdit().setPlaceholderText("All labels: type to find (L)")
+        # Enter is read here, before QComboBox (which only knows exact matches and would
+        # drop a new name); the list's own dropdown still picks by click (ISSUE-11 §6)
+        self._label_line().installEventFilter(self)
         self.all_labels.activated.connect(self._label_from_list)
+        self._choice_guard = False
 
         status_box = QGroupBox("Review", self)
-        srow = QHBoxLayout(status_box)
+        # Two rows: at 1280 x 800 five buttons on one row cut "Approve [A]" and "Needs
+        # review" (ISSUE-11 §6); the keyed actions first, the two rarer states below
+        srow = QGridLayout(status_box)
         srow.setContentsMargins(6, 6, 6, 6)
+        srow.setSpacing(4)
+        places = {"approved": (0, 0), "rejected": (0, 1), "needs_review": (1, 0), "draft": (1, 1)}
         self.status_buttons: dict[str, QPushButton] = {}
         for key, text, tip in (
             ("approved", "Approve  [A]", "Approve and go to the next example"),
@@ -203,16 +218,14 @@ class DetailEditor(QWidget):
             b.setToolTip(tip)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(lambda _c=False, k=key: self.status_chosen.emit(k))
-            b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            b.setMinimumWidth(50)
+            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             self.status_buttons[key] = b
-            srow.addWidget(b)
+            srow.addWidget(b, *places[key])
         self.skip_button = QPushButton("Skip  [S]", status_box)
         self.skip_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.skip_button.clicked.connect(self.skip_requested.emit)
-        self.skip_button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.skip_button.setMinimumWidth(50)
-        srow.addWidget(self.skip_button)
+        self.skip_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        srow.addWidget(self.skip_button, 0, 2)
 
         # --- content ---
         self.inputs_box = QGroupBox("Input", self)
@@ -232,6 +245,11 @@ class DetailEditor(QWidget):
         self.output_check = QLabel(self.output_box)
         self.output_check.setWordWrap(True)
         olay.addWidget(self.output)
+        self.output_show_all = QPushButton(self.output_box)
+        self.output_show_all.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.output_show_all.hide()
+        self.output_show_all.clicked.connect(lambda: self.show_all("ideal_output"))
+        olay.addWidget(self.output_show_all)
         olay.addWidget(self.output_check)
         self.output.textChanged.connect(self._output_changed)
 
@@ -342,11 +360,9 @@ class DetailEditor(QWidget):
             b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             b.setMinimumWidth(60)
             b.clicked.connect(lambda _c=False, n=name: self.label_chosen.emit(n))
-            self._label_grid.addWidget(b, i // 3, i % 3)
             self.label_buttons.append(b)
-        self._label_grid.addWidget(
-            self.all_labels, (min(len(labels), QUICK_KEYS) + 2) // 3, 0, 1, 3
-        )
+        self._label_columns = 0
+        self._place_label_buttons()
         self.all_labels.clear()
         self.all_labels.addItems(labels)
         self.all_labels.setCurrentIndex(-1)
@@ -354,6 +370,7 @@ class DetailEditor(QWidget):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.all_labels.setCompleter(completer)
+        completer.activated[str].connect(self._choose)  # type: ignore[index]
         self.label_box.setVisible(bool(labels))
         self._validator = None
         if info and info.output_schema:
@@ -366,10 +383,104 @@ class DetailEditor(QWidget):
                 self.output_check.setText(f"The dataset's output schema is not valid: {exc}")
         self.show_example(None)
 
+    def _place_label_buttons(self) -> None:
+        """Three columns when every label fits, else two (else one): at 1280 x 800 three
+        columns cut banking77's intent names (ISSUE-11 §6); long ones still elide."""
+        if not self.label_buttons:
+            self._label_grid.addWidget(self.all_labels, 0, 0, 1, 3)
+            return
+        fm = self.label_buttons[0].fontMetrics()
+        need = max(fm.horizontalAdvance(b.full_text) for b in self.label_buttons) + 24
+        room = max(1, self.label_box.width() - 12)
+        cols = 3 if room >= 3 * need else 2 if room >= 2 * need * 0.8 else 1
+        cols = max(cols, 2) if len(self.label_buttons) > 6 else cols
+        if cols == self._label_columns:
+            return
+        self._label_columns = cols
+        for i, b in enumerate(self.label_buttons):
+            self._label_grid.removeWidget(b)
+            self._label_grid.addWidget(b, i // cols, i % cols)
+        self._label_grid.removeWidget(self.all_labels)
+        rows = (len(self.label_buttons) + cols - 1) // cols
+        self._label_grid.addWidget(self.all_labels, rows, 0, 1, cols)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.label_buttons:
+            self._place_label_buttons()
+
     def _label_from_list(self, index: int) -> None:
         name = self.all_labels.itemText(index)
         if name:
-            self.label_chosen.emit(name)
+            self._choose(name)
+
+    def _choose(self, name: str) -> None:
+        # The completer and the combo both report one choice: act on the first only
+        if self._choice_guard:
+            return
+        self._choice_guard = True
+        QTimer.singleShot(0, self._release_choice)
+        self.label_chosen.emit(name)
+
+    def _release_choice(self) -> None:
+        self._choice_guard = False
+
+    def label_for_text(self, text: str) -> str | None:
+        """The label Enter picks for ``text``: an exact name (any case), else the
+        highlighted completion, else the first completion; None if nothing matches."""
+        text = text.strip()
+        labels = list(self.info.label_set) if self.info else []
+        if not text:
+            return None
+        for lab in labels:
+            if lab.casefold() == text.casefold():
+                return lab
+        completer = self.all_labels.completer()
+        if completer is None:
+            return None
+        popup = completer.popup()
+        if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
+            return str(popup.currentIndex().data())
+        completer.setCompletionPrefix(text)
+        if completer.completionCount() > 0:
+            completer.setCurrentRow(0)
+            return completer.currentCompletion()
+        return None
+
+    def _label_line(self) -> QLineEdit:
+        line = self.all_labels.lineEdit()
+        assert line is not None  # the combo is editable
+        return line
+
+    def _label_entered(self) -> None:
+        """Enter in the "any label" box: the completion, or (asked once) a new label."""
+        line = self._label_line()
+        text = line.text().strip()
+        if not text or self.detail is None:
+            return
+        completer = self.all_labels.completer()
+        popup = completer.popup() if completer is not None else None
+        name = self.label_for_text(text)
+        if popup is not None:
+            popup.hide()
+        if name is not None:
+            line.setText(name)
+            self._choose(name)
+            return
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(
+            self,
+            "New label",
+            f"“{text}” is not one of this dataset's labels. Add it to the label list and "
+            "give it to this example?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.label_created.emit(text)
+        else:
+            line.selectAll()
 
     # ------------------------------------------------------------ example
 
@@ -390,6 +501,9 @@ class DetailEditor(QWidget):
                 if w is not None and w not in keep:
                     w.deleteLater()
         self._input_edits = {}
+        self.long_values = {}
+        self.output.setReadOnly(False)
+        self.output_show_all.hide()
         # Shown only for conversations (a widget outside the form would float at 0,0)
         self.system_prompt.hide()
         self.messages.hide()
@@ -422,13 +536,38 @@ class DetailEditor(QWidget):
             for name in names:
                 edit = _text_edit(self.inputs_box, 2, 8)
                 value = detail.inputs.get(name, "")
-                edit.setPlainText(
-                    value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                )
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                if is_long(text):
+                    # A bounded, read-only preview: a cut value is never saved back
+                    self.long_values[name] = text
+                    edit.setPlainText(preview_of(text))
+                    edit.setReadOnly(True)
+                else:
+                    edit.setPlainText(text)
                 edit.textChanged.connect(self._mark_dirty)
                 self._input_edits[name] = edit
-                self._inputs_form.addRow(name, edit)
-        self.output.setPlainText(detail.ideal_output or "")
+                if name in self.long_values:
+                    holder = QWidget(self.inputs_box)
+                    hl = QVBoxLayout(holder)
+                    hl.setContentsMargins(0, 0, 0, 0)
+                    hl.addWidget(edit)
+                    more = QPushButton(f"Show all ({size_text(text)})…", holder)
+                    more.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                    more.setObjectName(f"showAll_{name}")
+                    more.clicked.connect(lambda _c=False, n=name: self.show_all(n))
+                    hl.addWidget(more)
+                    self._inputs_form.addRow(name, holder)
+                else:
+                    self._inputs_form.addRow(name, edit)
+        output = detail.ideal_output or ""
+        if is_long(output):
+            self.long_values["ideal_output"] = output
+            self.output.setPlainText(preview_of(output))
+            self.output.setReadOnly(True)
+            self.output_show_all.setText(f"Show all ({size_text(output)})…")
+            self.output_show_all.show()
+        else:
+            self.output.setPlainText(output)
         self._check_output()
         self.notes.setPlainText(detail.notes)
         self.tags.setText(", ".join(detail.tags))
@@ -447,8 +586,9 @@ class DetailEditor(QWidget):
 
     def set_label_and_status(self, label: str | None, status: str) -> None:
         """Reflect a label/status change made from the table (no save needed)."""
-        for b in self.label_buttons:
-            b.setChecked(b.text().split("  ", 1)[1] == label)
+        for lb in self.label_buttons:
+            # full_text: the shown text may be elided ("declined_car…")
+            lb.setChecked(lb.full_text.split("  ", 1)[1] == label)
         idx = self.all_labels.findText(label or "")
         self.all_labels.setCurrentIndex(idx)
         for key, b in self.status_buttons.items():
@@ -472,8 +612,22 @@ class DetailEditor(QWidget):
     def _output_changed(self) -> None:
         self._check_output()
 
+    def show_all(self, name: str) -> None:
+        """Open the whole of a long field in a viewer that stays responsive."""
+        text = self.long_values.get(name)
+        if text is None:
+            return
+        title = f"Example #{self.detail.id}: {name}" if self.detail else name
+        self.viewer = LongTextViewer(title, text, self)
+        self.viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.viewer.destroyed.connect(lambda *_a: setattr(self, "viewer", None))
+        self.viewer.open()
+
     def _check_output(self) -> None:
         """Live check of the ideal output: JSON syntax, then the dataset's schema."""
+        if "ideal_output" in self.long_values:
+            self.output_check.setText("Too long to check here; Validate checks the export.")
+            return
         text = self.output.toPlainText()
         wants_json = self._validator is not None or (
             self.detail is not None and self.detail.output_kind in ("json", "tool_calls")
@@ -534,6 +688,8 @@ class DetailEditor(QWidget):
         else:
             inputs = dict(d.inputs)
             for name, edit in self._input_edits.items():
+                if name in self.long_values:
+                    continue  # shown cut and read-only: unchanged
                 old = d.inputs.get(name, "")
                 new = edit.toPlainText()
                 if new != (old if isinstance(old, str) else json.dumps(old, ensure_ascii=False)):
@@ -541,7 +697,7 @@ class DetailEditor(QWidget):
             if inputs != d.inputs:
                 out["inputs"] = inputs
         output = self.output.toPlainText()
-        if output != (d.ideal_output or ""):
+        if "ideal_output" not in self.long_values and output != (d.ideal_output or ""):
             out["ideal_output"] = output or None
         if self.notes.toPlainText() != d.notes:
             out["notes"] = self.notes.toPlainText()
@@ -563,6 +719,15 @@ class DetailEditor(QWidget):
         return self.output
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self._label_line()
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            if not self._choice_guard:  # not right after the completer's own choice
+                self._label_entered()
+            return True
         if (
             event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)

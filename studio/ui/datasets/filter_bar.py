@@ -257,6 +257,13 @@ class FilterBar(QWidget):
         if not self.signalsBlocked():
             self.filter_changed.emit(self.current())
 
+    def reset_counts(self) -> None:
+        """No numbers (no dataset, or another project was opened)."""
+        for b in (*self.status_buttons.values(), *self.split_buttons.values()):
+            b.setText(str(b.property("base")))
+        self.labels.set_counts({})
+        self.summary.setText("")
+
     def set_counts(self, counts: Counts) -> None:
         """Show live counts beside every facet value and the match summary."""
         for st, b in self.status_buttons.items():

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -167,7 +167,35 @@ class StackedBar(QWidget):
 
     def set_parts(self, parts: Sequence[tuple[str, int, QColor]]) -> None:
         self.parts = list(parts)
+        self._fit_height()
         self.update()
+
+    def _legend(self) -> list[tuple[float, float, str, QColor]]:
+        """(x, y, text, colour) of each legend entry, wrapped to the widget's width
+        (at 1280 x 800 one line cut "rejected 5 (1%)" off: ISSUE-11 §6)."""
+        fm = self.fontMetrics()
+        total = sum(v for _n, v, _c in self.parts)
+        width = max(1, self.width())
+        out = []
+        x, y = 0.0, 20.0
+        for name, v, c in self.parts:
+            pct = f"{100 * v / total:.0f}%" if total else "0%"
+            text = f"{name} {v:,} ({pct})"
+            need = 14 + fm.horizontalAdvance(text) + 4
+            if x > 0 and x + need > width:
+                x, y = 0.0, y + fm.height() + 4
+            out.append((x, y, text, c))
+            x += need + 26
+        return out
+
+    def _fit_height(self) -> None:
+        legend = self._legend()
+        bottom = (legend[-1][1] if legend else 20.0) + self.fontMetrics().height() + 4
+        self.setMinimumHeight(max(48, int(bottom)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -180,14 +208,10 @@ class StackedBar(QWidget):
                 p.fillRect(QRectF(x, 0, pw, 16), c)
                 x += pw
         fm = p.fontMetrics()
-        x = 0.0
-        for name, v, c in self.parts:
-            pct = f"{100 * v / total:.0f}%" if total else "0%"
-            text = f"{name} {v:,} ({pct})"
-            p.fillRect(QRectF(x, 24, 10, 10), c)
-            p.setPen(QColor("#374151"))
-            p.drawText(QRectF(x + 14, 20, fm.horizontalAdvance(text) + 4, fm.height()), text)
-            x += fm.horizontalAdvance(text) + 30
+        p.setPen(QColor("#374151"))
+        for lx, ly, text, c in self._legend():
+            p.fillRect(QRectF(lx, ly + 4, 10, 10), c)
+            p.drawText(QRectF(lx + 14, ly, fm.horizontalAdvance(text) + 4, fm.height()), text)
 
 
 class OverviewWidget(QWidget):
@@ -251,6 +275,17 @@ class OverviewWidget(QWidget):
         lay.addLayout(head)
         lay.addWidget(self.summary)
         lay.addLayout(grid, 1)
+
+    def clear(self) -> None:
+        """Show nothing (another project was opened: no previous project's numbers)."""
+        self._gen += 1
+        self.dataset_id = None
+        for w in (self.title, self.summary, self.balance_note, self.hist_note):
+            w.setText("")
+        self.hist.set_lengths([], "")
+        self.status_bar.set_parts([])
+        self.split_bar.set_parts([])
+        self.labels.set_items([])
 
     def refresh(self, dataset_id: int) -> None:
         """Recount in the background and repaint."""

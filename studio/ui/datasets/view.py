@@ -47,11 +47,12 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core import datasets as core
-from studio.core.errors import NotFoundError, UserError
+from studio.core.errors import NotFoundError
 from studio.core.progress import CancelToken, Progress
 from studio.ui.context import AppContext
 from studio.ui.datasets import data_access as da
 from studio.ui.datasets.bulk_actions import BULK_FIELDS, BulkDialog
+from studio.ui.datasets.change_watch import ChangeWatcher
 from studio.ui.datasets.detail_editor import QUICK_KEYS, DetailEditor
 from studio.ui.datasets.filter_bar import FilterBar
 from studio.ui.datasets.table_model import (
@@ -64,6 +65,7 @@ from studio.ui.datasets.table_model import (
     COL_STATUS,
     COL_TAGS,
     ExamplesTableModel,
+    positions_of,
 )
 from studio.ui.undo import OperationCommand
 
@@ -142,10 +144,15 @@ class DatasetsView(QWidget):
     Signals:
         query_done(): the table shows the result of the latest filter/sort (tests, bench).
         counts_done(): the live counts were refreshed.
+        detail_loaded(int): the detail editor shows this example (read off the GUI thread).
+        external_change_shown(): a change made elsewhere (CLI, another window) is shown.
     """
 
     query_done = Signal()
     counts_done = Signal()
+    detail_loaded = Signal(int)
+    edit_saved = Signal()
+    external_change_shown = Signal()
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -158,11 +165,24 @@ class DatasetsView(QWidget):
         self._task: Any = None
         self._pending_reveal: int | None = None
         self.last_counts: core.Counts | None = None
+        # Every read and write below runs on the task runner (ISSUE-11 §5); these
+        # generations drop answers a newer request has made stale
+        self._detail_gen = 0
+        self._datasets_gen = 0  # open_dataset requests
+        self._list_gen = 0  # reload_datasets requests
+        self._opening: int | None = None  # the dataset an open_dataset request is reading
+        self._nav_handled: object = None
+        self._edits = 0  # single-example saves in flight (they queue, in order)
+        self.tags: list[str] = []
+        self.watcher = ChangeWatcher(context, self)
+        self.watcher.changed.connect(self._changed_elsewhere)
 
         # --- toolbar ---
         self.dataset_combo = QComboBox(self)
         self.dataset_combo.setObjectName("datasetCombo")
         self.dataset_combo.setMinimumWidth(200)
+        # The whole "name  (count)" shows (it was cut at 1280 x 800)
+        self.dataset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.dataset_combo.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.import_button = QPushButton("Import…", self)
         self.bulk_button = QToolButton(self)
@@ -270,6 +290,7 @@ class DatasetsView(QWidget):
         self.model.sort_requested.connect(lambda _k, _d: self.requery())
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.detail.label_chosen.connect(lambda lab: self.apply_to_current("label", lab))
+        self.detail.label_created.connect(self.create_label)
         self.detail.status_chosen.connect(lambda st: self.apply_to_current("status", st))
         self.detail.skip_requested.connect(lambda: self.move(1))
         self.detail.leave_requested.connect(self.leave_editor)
@@ -295,23 +316,72 @@ class DatasetsView(QWidget):
     def _project_changed(self, project: Any) -> None:
         self._query_gen += 1
         self.dataset = None
+        self.last_counts = None
         self.model.set_fetcher(
             (lambda ids: core.fetch_rows(project, ids)) if project is not None else (lambda ids: [])
         )
+        self.model.set_loader(self._load_rows if project is not None else None)
         self.model.set_ids([])
         self.detail.set_dataset(None)
+        # A new project starts clean: no counts or charts of the previous one (ISSUE-11 §6)
+        self.filter_bar.set_dataset((), [])
+        self.filter_bar.reset_counts()
+        self.overview.clear()
         self.reload_datasets()
+        self.watcher.start()
+
+    def _load_rows(
+        self, ids: Sequence[int], deliver: Callable[[list[core.ExampleRow]], None]
+    ) -> None:
+        """The table model's block reads, on the database thread (in order with writes)."""
+        project = self.project
+        if project is None:
+            return
+        self.context.runner.run(
+            lambda: core.fetch_rows(project, ids),
+            on_done=deliver,
+            on_error=self.context.show_error,
+            db=True,
+        )
+
+    def _read(self, fn: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
+        """Run a read on the database thread; report a failure as a message."""
+        self.context.runner.run(fn, on_done=on_done, on_error=self.context.show_error, db=True)
 
     def reload_datasets(self, select_id: int | None = None) -> None:
         """Refill the dataset list and open ``select_id`` (or the current, or the first)."""
         project = self.project
-        datasets = core.dataset_summaries(project) if project is not None else []
-        keep = select_id if select_id is not None else (self.dataset.id if self.dataset else None)
+        self._list_gen += 1
+        gen, opens = self._list_gen, self._datasets_gen
+        if project is None:
+            self._fill_datasets([], select_id)
+            return
+
+        def done(datasets: list[core.DatasetSummary]) -> None:
+            if gen != self._list_gen or project is not self.project:
+                return
+            if opens != self._datasets_gen and self._opening is not None:
+                # A dataset was asked for meanwhile (Open Example): list, do not reopen
+                self._fill_combo(datasets, self._opening)
+                return
+            self._fill_datasets(datasets, select_id)
+
+        self._read(lambda: core.dataset_summaries(project), done)
+
+    def _fill_combo(self, datasets: list[core.DatasetSummary], current: int | None) -> None:
         self.dataset_combo.blockSignals(True)
         self.dataset_combo.clear()
         for d in datasets:
             self.dataset_combo.addItem(f"{d.name}  ({d.examples:,})", d.id)
+        idx = self.dataset_combo.findData(current) if current is not None else -1
+        if idx >= 0:
+            self.dataset_combo.setCurrentIndex(idx)
         self.dataset_combo.blockSignals(False)
+
+    def _fill_datasets(self, datasets: list[core.DatasetSummary], select_id: int | None) -> None:
+        project = self.project
+        keep = select_id if select_id is not None else (self.dataset.id if self.dataset else None)
+        self._fill_combo(datasets, None)
         enabled = project is not None
         self.import_button.setEnabled(enabled)
         has = bool(datasets)
@@ -334,12 +404,34 @@ class DatasetsView(QWidget):
     def open_dataset(self, dataset_id: int, *, reveal: int | None = None) -> None:
         """Show a dataset (filters cleared), optionally revealing one example."""
         self._commit_detail()
-        self.dataset = core.get_dataset(self.project, dataset_id)
+        project = self.project
+        if project is None:
+            return
+        self._datasets_gen += 1
+        gen = self._datasets_gen
+        self._opening = dataset_id
+
+        def done(found: tuple[core.DatasetInfo, list[str]]) -> None:
+            if gen == self._datasets_gen and project is self.project:
+                self._opening = None
+                self._show_dataset(*found, reveal=reveal)
+
+        self._read(
+            lambda: (core.get_dataset(project, dataset_id), core.all_tags(project, dataset_id)),
+            done,
+        )
+
+    def _show_dataset(
+        self, info: core.DatasetInfo, tags: list[str], *, reveal: int | None = None
+    ) -> None:
+        dataset_id = info.id
+        self.dataset = info
+        self.tags = tags
         idx = self.dataset_combo.findData(dataset_id)
         if idx >= 0 and idx != self.dataset_combo.currentIndex():
             self.dataset_combo.setCurrentIndex(idx)
         self.detail.set_dataset(self.dataset)
-        self.filter_bar.set_dataset(self.dataset.label_set, core.all_tags(self.project, dataset_id))
+        self.filter_bar.set_dataset(self.dataset.label_set, tags)
         self.filter = self.filter_bar.current()
         self.model.sort_key = ("id", False)
         self.table.horizontalHeader().setSortIndicator(COL_ID, Qt.SortOrder.AscendingOrder)
@@ -370,8 +462,12 @@ class DatasetsView(QWidget):
         self.filter_bar.search.setFocus()
         self.filter_bar.search.selectAll()
 
-    def requery(self, *, reveal: int | None = None) -> None:
-        """Re-run the filter and sort in SQL (off the GUI thread), keeping the current example."""
+    def requery(self, *, reveal: int | None = None, keep_view: bool = False) -> None:
+        """Re-run the filter and sort in SQL (off the GUI thread), keeping the current example.
+
+        ``keep_view`` (a change made elsewhere): an unchanged id list is left alone, and a
+        changed one keeps the selected rows and the scroll position where they still are.
+        """
         if self.dataset is None or self.project is None:
             return
         self._query_gen += 1
@@ -379,16 +475,24 @@ class DatasetsView(QWidget):
         project, ds, flt, sort = self.project, self.dataset.id, self.filter, self.model.sort_key
         keep = reveal if reveal is not None else self.current_id()
 
-        def done(ids: list[int]) -> None:
+        def done(found: tuple[list[int], dict[int, int]]) -> None:
             if gen != self._query_gen:
                 return  # a newer query is on its way
-            self.model.set_ids(ids)
-            self._restore(keep)
+            ids, positions = found
+            if keep_view:
+                self._replace_ids_keeping_view(ids, positions)
+            else:
+                self.model.set_ids(ids, positions)
+                self._restore(keep)
             self.query_done.emit()
 
-        self.context.runner.run(
+        def work() -> tuple[list[int], dict[int, int]]:
             # the model's sort key is (column, descending); the core's (column, ascending)
-            lambda: core.query_ids(project, ds, flt, (sort[0], not sort[1])),
+            ids = core.query_ids(project, ds, flt, (sort[0], not sort[1]))
+            return ids, positions_of(ids)
+
+        self.context.runner.run(
+            work,
             on_done=done,
             on_error=self._query_failed,
             db=False,
@@ -420,6 +524,26 @@ class DatasetsView(QWidget):
             on_error=self.context.show_error,
             db=False,
         )
+
+    def _replace_ids_keeping_view(self, ids: list[int], positions: dict[int, int]) -> None:
+        if ids == self.model.ids():
+            return
+        selected = self.selected_ids()
+        current = self.current_id()
+        scroll = self.table.verticalScrollBar().value()
+        self.model.set_ids(ids, positions)
+        sm = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for eid in selected:
+            row = self.model.row_of(eid)
+            if row >= 0:
+                sm.select(self.model.index(row, 0), flags)
+        row = self.model.row_of(current) if current is not None else -1
+        if row >= 0:
+            sm.setCurrentIndex(self.model.index(row, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+        elif self.model.rowCount():
+            self._restore(None)
+        self.table.verticalScrollBar().setValue(scroll)
 
     def _restore(self, example_id: int | None) -> None:
         row = self.model.row_of(example_id) if example_id is not None else -1
@@ -464,19 +588,34 @@ class DatasetsView(QWidget):
         self._load_detail(self.model.id_at(current.row()) if current.isValid() else None)
 
     def _load_detail(self, example_id: int | None) -> None:
-        if example_id is None or self.project is None:
+        """Show ``example_id`` in the editor once read (off the GUI thread)."""
+        self._detail_gen += 1
+        gen = self._detail_gen
+        project = self.project
+        if example_id is None or project is None:
             self.detail.show_example(None)
             return
-        try:
-            detail = core.get_example(self.project, example_id)
-        except NotFoundError:
+
+        def done(detail: core.ExampleDetail) -> None:
+            if gen != self._detail_gen or project is not self.project:
+                return  # another row was chosen meanwhile
+            if self.detail.dirty and self.detail.detail is not None and (
+                self.detail.detail.id == detail.id
+            ):
+                return  # never overwrite what is being typed
+            self.detail.show_example(detail, detail.history[:20])
+            self.detail_loaded.emit(detail.id)
+
+        def failed(exc: BaseException) -> None:
+            if gen != self._detail_gen:
+                return
             self.detail.show_example(None)
-            return
-        except UserError as exc:  # the file went away, is locked, …: say so, show nothing
-            self.detail.show_example(None)
-            self.context.show_error(exc)
-            return
-        self.detail.show_example(detail, detail.history[:20])
+            if not isinstance(exc, NotFoundError):  # gone meanwhile: nothing to say
+                self.context.show_error(exc)  # the file went away, is locked, …
+
+        self.context.runner.run(
+            lambda: core.get_example(project, example_id), on_done=done, on_error=failed, db=True
+        )
 
     def move(self, step: int) -> None:
         """Go ``step`` rows down (negative: up), staying inside the table."""
@@ -496,12 +635,14 @@ class DatasetsView(QWidget):
         ctrl = Qt.KeyboardModifier.ControlModifier
         shift = Qt.KeyboardModifier.ShiftModifier
         if mods == ctrl and key == Qt.Key.Key_Z:
-            self.context.undo_stack.undo()
+            if not self._edits_busy():  # the undo stack gets a save once it is done
+                self.context.undo_stack.undo()
             return True
         if (mods in (ctrl | shift,) and key == Qt.Key.Key_Z) or (
             mods == ctrl and key == Qt.Key.Key_Y
         ):
-            self.context.undo_stack.redo()
+            if not self._edits_busy():
+                self.context.undo_stack.redo()
             return True
         if mods not in (Qt.KeyboardModifier.NoModifier,):
             return False
@@ -559,6 +700,49 @@ class DatasetsView(QWidget):
             return True
         return False
 
+    def _edits_busy(self) -> bool:
+        if self._edits or self._writes:
+            self.context.show_status("Wait a moment: the previous change is still being saved.")
+            return True
+        return False
+
+    def _save_example(
+        self,
+        example_id: int,
+        fields: dict[str, Any],
+        *,
+        reload_detail: bool = True,
+        announce: bool = False,
+    ) -> None:
+        """Save fields of one example on the database thread (saves queue in order)."""
+        project = self.project
+        if project is None:
+            return
+        self._edits += 1
+
+        def done(result: tuple[core.Changes, Any]) -> None:
+            self._edits = max(0, self._edits - 1)
+            changes, marker = result
+            if project is not self.project:
+                return
+            self.watcher.note(marker)
+            self._after_edit(changes, reload_detail=reload_detail)
+            if announce and changes.op_id is not None:
+                self.context.show_status(changes.description)
+            self.edit_saved.emit()
+
+        def failed(exc: BaseException) -> None:
+            self._edits = max(0, self._edits - 1)
+            self.context.show_error(exc)
+            self.edit_saved.emit()
+
+        self.context.runner.run(
+            self.watcher.own_write(lambda: core.update_example(project, example_id, **fields)),
+            on_done=done,
+            on_error=failed,
+            db=True,
+        )
+
     def apply_to_current(self, field: str, value: str | None) -> None:
         """Set label or status on the current example (or the selection) and move on."""
         if self.dataset is None or self.project is None or self._writes_busy():
@@ -571,13 +755,39 @@ class DatasetsView(QWidget):
         if eid is None:
             return
         self._commit_detail(eid)
-        try:
-            changes = core.update_example(self.project, eid, **{field: value})
-        except Exception as exc:
-            self.context.show_error(exc)
-            return
-        self._after_edit(changes)
+        self._save_example(eid, {field: value})
         self.move(1)
+
+    def create_label(self, name: str) -> None:
+        """Add ``name`` to the dataset's labels and give it to the current example."""
+        if self.dataset is None or self.project is None or self._writes_busy():
+            return
+        eid = self.current_id()
+        project, ds = self.project, self.dataset.id
+        labels = [*self.dataset.label_set, name]
+
+        def work() -> core.DatasetInfo:
+            return core.update_dataset(project, ds, label_set=labels)
+
+        def done(info: core.DatasetInfo) -> None:
+            if project is not self.project or self.dataset is None or self.dataset.id != ds:
+                return
+            self.dataset = info
+            self.detail.set_dataset(info)
+            # Offer the new label in the filter too, keeping what is filtered
+            chosen = self.filter_bar.labels.selected()
+            self.filter_bar.labels.blockSignals(True)
+            self.filter_bar.labels.set_values(info.label_set, with_unset="(no label)")
+            self.filter_bar.labels.select(chosen)
+            self.filter_bar.labels.blockSignals(False)
+            self.context.show_status(f"Label “{name}” added to {info.name}.")
+            if eid is not None:
+                self._commit_detail(eid)
+                self._save_example(eid, {"label": name})
+                if eid == self.current_id():
+                    self.move(1)
+
+        self._read(work, done)
 
     def _commit_detail(self, example_id: int | None = None) -> None:
         """Save the editor's unsaved fields (switching rows, Esc, Ctrl+S)."""
@@ -590,20 +800,14 @@ class DatasetsView(QWidget):
         self.detail._set_dirty(False)
         if not changes:
             return
-        try:
-            result = core.update_example(self.project, d.id, **changes)
-        except Exception as exc:
-            self.context.show_error(exc)
-            return
-        self._after_edit(result, reload_detail=False)
-        self.context.show_status(result.description)
+        self._save_example(d.id, changes, reload_detail=False, announce=True)
 
     def save_detail(self) -> None:
         """Ctrl+S in the editor."""
         eid = self.current_id()
         self._commit_detail()
         if eid is not None:
-            self._load_detail(eid)
+            self._load_detail(eid)  # queued after the save on the database thread
 
     def _after_edit(self, changes: core.Changes, *, reload_detail: bool = True) -> None:
         if changes.op_id is None:
@@ -611,7 +815,7 @@ class DatasetsView(QWidget):
         self._push_command(changes)
         self.model.refresh_ids(changes.example_ids)
         if "tags" in changes.fields:
-            self.filter_bar.set_tags(core.all_tags(self.project, self.dataset.id))  # type: ignore[union-attr]
+            self._reload_tags()
         self._counts_timer.start()
         self.context.data_changed.emit("datasets")
         if reload_detail and self.detail.detail and self.detail.detail.id in changes.example_ids:
@@ -653,12 +857,70 @@ class DatasetsView(QWidget):
         else:
             self.model.invalidate_cache()
         if "tags" in changes.fields and self.dataset is not None:
-            self.filter_bar.set_tags(core.all_tags(self.project, self.dataset.id))
+            self._reload_tags()
         cur = self.current_id()
         if cur is not None and cur in set(changes.example_ids):
             self._load_detail(cur)
         self.refresh_counts()
         self.context.data_changed.emit("datasets")
+
+    def _reload_tags(self) -> None:
+        """Re-read the dataset's tags for the filter bar (off the GUI thread)."""
+        project, ds = self.project, self.dataset.id if self.dataset else None
+        if project is None or ds is None:
+            return
+
+        def done(tags: list[str]) -> None:
+            if project is self.project and self.dataset is not None and self.dataset.id == ds:
+                self.tags = tags
+                self.filter_bar.set_tags(tags)
+
+        self._read(lambda: core.all_tags(project, ds), done)
+
+    def _changed_elsewhere(self) -> None:
+        """Another process changed the project: show it, keeping the current example."""
+        if self.project is None:
+            return
+        if self._writes or self._edits:
+            QTimer.singleShot(300, self._changed_elsewhere)  # after our own save lands
+            return
+        if self.dataset is None:
+            self.reload_datasets()
+            return
+        self._reload_combo_counts()
+        self._reload_tags()
+        self.model.invalidate_cache()  # visible rows re-read; no reset, no scroll jump
+        self.requery(keep_view=True)  # rows added or removed elsewhere
+        cur = self.current_id()
+        if cur is not None and not self.detail.dirty:
+            self._load_detail(cur)
+        if self.tabs.currentWidget() is self.overview:
+            self.overview.refresh(self.dataset.id)
+        self.context.data_changed.emit("datasets")
+        self.external_change_shown.emit()
+
+    def _reload_combo_counts(self) -> None:
+        """Refresh the dataset list's names and counts without reopening the dataset."""
+        project = self.project
+        if project is None:
+            return
+
+        def done(datasets: list[core.DatasetSummary]) -> None:
+            if project is not self.project:
+                return
+            current = self.dataset.id if self.dataset else None
+            if current is not None and current not in {d.id for d in datasets}:
+                self.reload_datasets()  # the open dataset was deleted elsewhere
+                return
+            self.dataset_combo.blockSignals(True)
+            self.dataset_combo.clear()
+            for d in datasets:
+                self.dataset_combo.addItem(f"{d.name}  ({d.examples:,})", d.id)
+            idx = self.dataset_combo.findData(current)
+            self.dataset_combo.setCurrentIndex(max(0, idx))
+            self.dataset_combo.blockSignals(False)
+
+        self._read(lambda: core.dataset_summaries(project), done)
 
     # ------------------------------------------------------------ bulk
 
@@ -670,7 +932,7 @@ class DatasetsView(QWidget):
         dlg = BulkDialog(
             field,
             labels=self.dataset.label_set,
-            tags=core.all_tags(self.project, self.dataset.id),
+            tags=self.tags,
             selected=len(self.selected_ids()),
             matching=matching,
             parent=self,
@@ -715,8 +977,10 @@ class DatasetsView(QWidget):
 
         title = "Deleting examples" if field == "delete" else BULK_FIELDS.get(field, (field, ""))[0]
 
-        def done(changes: core.Changes) -> None:
+        def done(result: tuple[core.Changes, Any]) -> None:
             self._end_task()
+            changes, marker = result
+            self.watcher.note(marker)
             if changes.op_id is None:
                 self.context.show_status("Nothing changed: every example already had that value.")
             else:
@@ -740,7 +1004,7 @@ class DatasetsView(QWidget):
 
         self._begin_task(title + "…", token)
         self._task = self.context.runner.run(
-            work,
+            lambda report: self.watcher.own_write(lambda: work(report))(),
             on_done=done,
             on_error=failed,
             on_cancel=cancelled,
@@ -824,14 +1088,26 @@ class DatasetsView(QWidget):
 
     # ------------------------------------------------------------ navigation
 
+    def navigate_to(self, target: object) -> None:
+        """The window's navigation (the view may have been built by this very request)."""
+        self._navigate("datasets", target)
+
     def _navigate(self, name: str, target: Any) -> None:
         if name != "datasets" or not isinstance(target, dict) or self.project is None:
             return
+        # The window calls navigate_to and the signal reaches _navigate: reveal once
+        if target is self._nav_handled:
+            return
+        self._nav_handled = target
+        QTimer.singleShot(0, self._forget_nav)
         ds = target.get("dataset_id")
         eid = target.get("example_id")
         if ds is None:
             return
         self.reveal(int(ds), int(eid) if eid is not None else None)
+
+    def _forget_nav(self) -> None:
+        self._nav_handled = None
 
     def reveal(self, dataset_id: int, example_id: int | None) -> None:
         """Open the dataset and select, scroll to and focus ``example_id``."""
@@ -844,9 +1120,7 @@ class DatasetsView(QWidget):
                 self.select_row(row, center=True)
             else:
                 # Hidden by the filter: clear it, then reveal once the query is back
-                self.filter_bar.set_dataset(
-                    self.dataset.label_set, core.all_tags(self.project, dataset_id)
-                )
+                self.filter_bar.set_dataset(self.dataset.label_set, self.tags)
                 self.filter = self.filter_bar.current()
                 self.filter_bar.set_counts(self.last_counts) if self.last_counts else None
                 self.requery(reveal=example_id)

@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtSvgWidgets import QSvgWidget
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -69,7 +70,11 @@ def reason_html(index: int, reason: Reason, provenance: dict[str, str]) -> str:
 
 
 class SvgChart(QSvgWidget):
-    """One SVG chart at its natural size (the report draws them 640 px wide)."""
+    """One SVG chart: its natural size (the report draws them 640 px wide) at most,
+    scaled down with its aspect kept when the pane is narrower, so the report wraps
+    instead of scrolling sideways at 1280 x 800 (ISSUE-11 §6)."""
+
+    MIN_WIDTH = 360
 
     def __init__(self, svg: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,10 +82,27 @@ class SvgChart(QSvgWidget):
         self.load(QByteArray(svg.encode("utf-8")))
         size = self.renderer().defaultSize()
         self._natural = size if size.isValid() else QSize(640, 200)
-        self.setFixedSize(self._natural)
+        self.setMinimumWidth(min(self.MIN_WIDTH, self._natural.width()))
+        self.setMaximumSize(self._natural)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
 
     def sizeHint(self) -> QSize:
         return self._natural
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        w = min(width, self._natural.width())
+        return max(1, round(self._natural.height() * w / max(1, self._natural.width())))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        h = self.heightForWidth(self.width())
+        if self.height() != h:
+            self.setFixedHeight(h)
 
 
 def _heading(text: str) -> QLabel:

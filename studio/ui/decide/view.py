@@ -137,6 +137,8 @@ class DecideView(QWidget):
         right_scroll = QScrollArea()
         right_scroll.setWidget(self.panel)
         right_scroll.setWidgetResizable(True)
+        # The report wraps to the pane (charts scale down): never a sideways scroll
+        right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)

@@ -73,6 +73,14 @@ class PreviewPanel(QWidget):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c92a2a;")
         bottom_layout.addWidget(self.error)
+        # Values not typed yet are the normal first state of the tab, not an error
+        # (ISSUE-11 §6: Preview opens without an error state): a grey hint, grey slots
+        self.hint = QLabel("")
+        self.hint.setObjectName("previewHint")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: palette(placeholder-text);")
+        self.hint.hide()
+        bottom_layout.addWidget(self.hint)
         self.warning = QLabel("")
         self.warning.setObjectName("previewWarning")
         self.warning.setWordWrap(True)
@@ -153,9 +161,11 @@ class PreviewPanel(QWidget):
             filled: dict[str, Any] = dict(given)
             for name in exc.missing:
                 filled[name] = f"⟨{name}⟩"
+            names = ", ".join(f"⟨{n}⟩" for n in exc.missing)
+            hint = f"Type sample values above to fill {names}."
             try:
                 partial = render_messages(msgs, filled)
-                self._show(partial.messages, exc.message, [])
+                self._show(partial.messages, "", [], hint)
             except UserError:
                 self._show([], exc.message, [])
             return
@@ -164,9 +174,13 @@ class PreviewPanel(QWidget):
             return
         self._show(result.messages, "", list(result.warnings))
 
-    def _show(self, messages: list[dict[str, str]], error: str, warnings: list[str]) -> None:
+    def _show(
+        self, messages: list[dict[str, str]], error: str, warnings: list[str], hint: str = ""
+    ) -> None:
         self.error.setText(error)
         self.error.setVisible(bool(error))
+        self.hint.setText(hint)
+        self.hint.setVisible(bool(hint))
         self.warning.setText("⚠ " + " ".join(warnings) if warnings else "")
         self.warning.setVisible(bool(warnings))
         parts = []
@@ -174,7 +188,7 @@ class PreviewPanel(QWidget):
             colour = role_colour(m["role"])
             body = (
                 html.escape(m["content"])
-                .replace("⟨", "<span style='background:#ffe3e3'>⟨")
+                .replace("⟨", "<span style='background:#e8eaf0; color:#4b5563'>⟨")
                 .replace("⟩", "⟩</span>")
             )
             parts.append(

@@ -50,7 +50,7 @@ from studio.ui.context import AppContext
 from studio.ui.validate.dataset_dialog import DatasetExportDialog, ExportChoice
 from studio.ui.validate.findings_tree import FindingsTree
 from studio.ui.validate.histogram import TokenHistogram
-from studio.ui.validate.line_reader import read_line
+from studio.ui.validate.line_reader import LineText, read_line
 
 #: Finding codes the safe fixes remove (strip BOM, drop blank lines, JSON array ->
 #: JSONL, drop exact duplicates).
@@ -678,14 +678,35 @@ class ValidateView(QWidget):
                 "datasets", {"dataset_id": dataset_id, "example_id": example})
 
     def show_line(self, line: int, finding: Finding | None = None) -> None:
-        """Read line ``line`` from disk and show it in the viewer."""
+        """Read line ``line`` from disk off the GUI thread, then show it in the viewer.
+
+        Going to line 900,000 streams through the file (seconds on a big one): the
+        window stays responsive meanwhile (ISSUE-11 §5); a newer request wins.
+        """
         if self.path is None:
             return
-        try:
-            got = read_line(self.path, line)
-        except OSError as exc:
-            self.context.show_error(f"Cannot read {self.path}: {exc.strerror or exc}.")
-            return
+        path = self.path
+        self._line_gen = getattr(self, "_line_gen", 0) + 1
+        gen = self._line_gen
+        self.viewer_title.setText(f"Reading line {line:,}…")
+
+        def done(got: LineText | None) -> None:
+            if gen == self._line_gen and path == self.path:
+                self._show_line_text(line, got, finding)
+
+        def failed(exc: BaseException) -> None:
+            if gen != self._line_gen:
+                return
+            if isinstance(exc, OSError):
+                self.context.show_error(f"Cannot read {path}: {exc.strerror or exc}.")
+            else:
+                self.context.show_error(exc)
+
+        self.context.runner.run(
+            lambda: read_line(path, line), on_done=done, on_error=failed, db=False
+        )
+
+    def _show_line_text(self, line: int, got: LineText | None, finding: Finding | None) -> None:
         self.tabs.setCurrentIndex(0)
         if got is None:
             self.viewer_title.setText(f"Line {line:,} is past the end of the file.")

@@ -87,13 +87,16 @@ def test_go_to_shows_just_that_line(qtbot: QtBot, context: AppContext,
     assert view.viewer_title.text().startswith(f"Line {PROBLEM_LINES['unknown_role']}")
     # the JSON error's column is highlighted
     leaf, f = leaf_for(view, "invalid_json")
-    view.go_to(f)
+    with qtbot.waitSignal(view.line_shown):  # read off the GUI thread
+        view.go_to(f)
     sel = view.viewer.extraSelections()
     assert len(sel) == 1 and sel[0].cursor.selectedText() == ","
     # the BOM line says so; a blank line is shown as such
-    view.go_to(Finding(1, "error", "utf8_bom", "BOM"))
+    with qtbot.waitSignal(view.line_shown):
+        view.go_to(Finding(1, "error", "utf8_bom", "BOM"))
     assert "starts with a BOM" in view.viewer_title.text()
-    view.go_to(Finding(3, "error", "empty_line", "blank"))
+    with qtbot.waitSignal(view.line_shown):
+        view.go_to(Finding(3, "error", "empty_line", "blank"))
     assert view.viewer.toPlainText() == "(blank line)"
 
 
@@ -213,7 +216,7 @@ def test_dataset_export_validation_navigates_to_the_example(
     with qtbot.waitSignal(open_context.navigate_requested) as nav:
         view.go_to(f)
     assert nav.args == ["datasets", {"dataset_id": ds.id, "example_id": target_id}]
-    assert f"example {target_id}" in view.viewer_title.text()
+    qtbot.waitUntil(lambda: f"example {target_id}" in view.viewer_title.text())
     assert not view.fix_button.isEnabled()  # fixes are for files, not exports
 
 
