@@ -34,8 +34,10 @@ def test_set_label_import_undo_keeps_the_import(
     ds = view.dataset.id
     before = _labels(project, ds)
     view.select_row(0)
+    idle()
     eid = view.current_id()
     qtbot.keyClick(view.table, Qt.Key.Key_2)  # set label 2 on the first row
+    idle()
     labelled = view.dataset.label_set[1]
     assert core.get_example(project, eid).label == labelled != before[eid]
 
@@ -61,6 +63,7 @@ def test_set_label_import_undo_keeps_the_import(
 
     # The detail's history says what each operation did, not "deleted row" for an import
     view.select_row(0)
+    idle()
     qtbot.waitUntil(lambda: view.detail.history.count() >= 3, timeout=10000)
     lines = [view.detail.history.item(i).text() for i in range(view.detail.history.count())]
     assert lines[-1].endswith("added by: Import 50 examples from slice.csv")
@@ -73,9 +76,11 @@ def test_undo_with_a_later_change_asks_and_no_changes_nothing(
     ds = view.dataset.id
     labels = view.dataset.label_set
     view.select_row(0)
+    idle()
     eid = view.current_id()
     original = core.get_example(project, eid).label
     qtbot.keyClick(view.table, Qt.Key.Key_2)
+    idle()
     # The same example changed by another process (the CLI) after that
     later = core.set_label(project, ds, [eid], labels[3])
     stack = view.context.undo_stack
@@ -156,9 +161,11 @@ def test_ctrl_z_after_the_history_dialog_undid_the_same_operation(
     errors: list[str] = []
     view.context.error_requested.connect(lambda m, _d: errors.append(m))
     view.select_row(0)
+    idle()
     eid = view.current_id()
     original = core.get_example(project, eid).label
     qtbot.keyClick(view.table, Qt.Key.Key_2)
+    idle()
     cmd = view.context.undo_stack.command(0)
     assert isinstance(cmd, OperationCommand)
     core.undo_operation(project, view.dataset.id, cmd.op_id)  # elsewhere (dialog or CLI)
