@@ -164,8 +164,8 @@ def run_cli(argv: list[str]) -> int:
     from studio.core.redact import RedactingTextStream
 
     saved = sys.stdout, sys.stderr
-    sys.stdout = RedactingTextStream(saved[0])  # type: ignore[assignment]
-    sys.stderr = RedactingTextStream(saved[1])  # type: ignore[assignment]
+    sys.stdout = RedactingTextStream(saved[0])
+    sys.stderr = RedactingTextStream(saved[1])
     try:
         return _run_cli(argv)
     finally:

@@ -695,9 +695,7 @@ def output_schema_problem(output: str, validator: Any) -> tuple[str, str] | None
     from jsonschema.exceptions import best_match
 
     if nesting_excess(output) is not None:
-        col.error("output_not_json", f"Assistant output {index} is JSON nested more than "
-                                     f"{MAX_DEPTH} levels deep.")
-        return
+        return "output_not_json", f"is JSON nested more than {MAX_DEPTH} levels deep"
     try:
         instance = orjson.loads(output)
     except orjson.JSONDecodeError as exc:
@@ -714,7 +712,7 @@ def _check_output(output: str, index: int, validator: Any, col: _Collector) -> N
     if problem is None:
         return
     code, why = problem
-    suffix = ", but a schema was given." if code == "output_not_json" else ""
+    suffix = ", but a schema was given." if why.startswith("is not JSON") else ""
     col.error(code, f"Assistant output {index} {why}{suffix}")
 
 

@@ -172,3 +172,17 @@ def test_an_empty_required_text_is_an_error(tmp_path: Path, fmt: str, record: An
                            "dpo_invalid_output")]
     assert errors and what in errors[0], found
     assert not validate_file(_jsonl(tmp_path, [record]), fmt).valid
+
+
+def test_a_deeply_nested_assistant_output_checked_against_a_schema_is_named_by_line(
+    tmp_path: Path,
+) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    fits = {"role": "assistant", "content": '{"intent": "card"}'}
+    path = _jsonl(tmp_path, [{"messages": [U, fits]},
+                             {"messages": [U, {"role": "assistant", "content": deep}]}])
+    schema = {"type": "object", "properties": {"intent": {"type": "string"}}}
+    report = validate_file(path, "openai-chat", schema=schema)
+    bad = [f for f in report.findings if f.code == "output_not_json"]
+    assert [(f.line, f.severity) for f in bad] == [(2, "error")]
+    assert "nested more than 100 levels" in bad[0].message
