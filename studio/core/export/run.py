@@ -65,7 +65,8 @@ from studio.core.formats.common import (
 from studio.core.formats.registry import FORMATS
 from studio.core.formats.validate import compile_schema, validate_file
 from studio.core.progress import CancelToken, Progress, ProgressCallback
-from studio.core.prompts.service import PromptVersionData, resolve_ref
+from studio.core.prompts.records import PromptVersionData
+from studio.core.prompts.service import resolve_ref
 from studio.core.prompts.spec import PromptSpec
 
 Kind = Literal["chat", "preference"]
