@@ -102,23 +102,27 @@ its role). In classification datasets the label is also the ideal output. Histor
 
 from __future__ import annotations
 
-from studio.core.datasets._db import compile_regex
+from studio.core.datasets.catalog import (
+    DatasetInfo,
+    DatasetSummary,
+    create_dataset,
+    dataset_summaries,
+    delete_dataset,
+    get_dataset,
+    list_datasets,
+    rename_dataset,
+    update_dataset,
+)
+from studio.core.datasets.change_sets import Changes, OpSummary, Target
 from studio.core.datasets.curation import (
-    Changes,
-    OpSummary,
-    Target,
-    UndoState,
     add_example,
     add_tag,
     delete,
-    redo,
     remove_tag,
     set_label,
     set_rating,
     set_split,
     set_status,
-    undo,
-    undo_state,
     update_example,
 )
 from studio.core.datasets.duplicates import (
@@ -141,36 +145,32 @@ from studio.core.datasets.mapping import ImportMapping, auto_mapping
 from studio.core.datasets.operations import (
     OperationConflictError,
     OperationInfo,
+    UndoState,
     list_operations,
+    redo,
     redo_operation,
+    undo,
     undo_operation,
+    undo_state,
 )
-from studio.core.datasets.service import (
+from studio.core.datasets.queries import (
     NONE_KEY,
     NULLABLE_SORT_COLUMNS,
     SORT_COLUMNS,
     Counts,
-    DatasetInfo,
-    DatasetSummary,
     ExampleDetail,
     ExampleFilter,
     ExampleRow,
     HistoryEntry,
     all_tags,
+    compile_regex,
     counts,
-    create_dataset,
-    dataset_summaries,
-    delete_dataset,
     example_history,
     fetch_rows,
-    get_dataset,
     get_example,
     iter_all_examples,
     iter_examples,
-    list_datasets,
     query_ids,
-    rename_dataset,
-    update_dataset,
 )
 from studio.core.datasets.splits import (
     MoveResult,

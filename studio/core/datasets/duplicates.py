@@ -76,22 +76,13 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
-from studio.core.datasets._db import (
-    finish_operation,
-    load_id_set,
-    new_operation,
-    read_conn,
-    require_dataset,
-    write_tx,
-)
-from studio.core.datasets.curation import (
-    Changes,
-    add_tag,
-    delete_examples_in,
-    write_example_fields,
-)
+from studio.core.datasets.change_sets import Changes
+from studio.core.datasets.curation import add_tag, delete_examples_in, write_example_fields
 from studio.core.datasets.normalize import normalize_text, tags_from_db, tags_to_db
+from studio.core.datasets.operation_log import finish_operation, new_operation, require_dataset
+from studio.core.db.id_sets import load_id_set
 from studio.core.db.project import Project
+from studio.core.db.transactions import read_conn, write_tx
 from studio.core.errors import ValidationError
 from studio.core.progress import CancelToken, Progress, ProgressCallback
 

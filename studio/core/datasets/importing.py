@@ -26,7 +26,7 @@ import orjson
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from studio.core.datasets._db import ROW_FIELD, db_time, finish_operation, new_operation, write_tx
+from studio.core.datasets.catalog import create_dataset_in
 from studio.core.datasets.importers import RecordReader, sniff
 from studio.core.datasets.mapping import (
     ROW_COLUMNS,
@@ -35,8 +35,10 @@ from studio.core.datasets.mapping import (
     RowConverter,
     RowError,
 )
-from studio.core.datasets.service import create_dataset_in
+from studio.core.datasets.operation_log import ROW_FIELD, finish_operation, new_operation
+from studio.core.db.engine import db_time
 from studio.core.db.project import Project, current_user
+from studio.core.db.transactions import write_tx
 from studio.core.errors import NotFoundError, UserError
 from studio.core.progress import CancelToken, Progress, ProgressCallback
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from studio.core.datasets._db import read_conn
+from studio.core.db.transactions import read_conn
 from studio.core.db.project import Project
 
 
