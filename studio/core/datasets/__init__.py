@@ -125,23 +125,25 @@ from studio.core.datasets.curation import (
     set_status,
     update_example,
 )
-from studio.core.datasets.duplicates import (
-    DEFAULT_THRESHOLD,
-    DuplicateGroup,
-    Leak,
-    LeakGroup,
-    analyse,
+from studio.core.datasets.duplicate_resolution import (
     drop_duplicates,
-    find_duplicates,
-    find_leaks,
-    group_leaks,
     keep_group,
     merge_duplicates,
     resolve_leak,
 )
+from studio.core.datasets.duplicates import (
+    DuplicateGroup,
+    Leak,
+    LeakGroup,
+    analyse,
+    find_duplicates,
+    find_leaks,
+    group_leaks,
+)
 from studio.core.datasets.importers import Preview, preview_file
 from studio.core.datasets.importing import ImportResult, Rejected, import_file
 from studio.core.datasets.mapping import ImportMapping, auto_mapping
+from studio.core.datasets.near_duplicates import DEFAULT_THRESHOLD
 from studio.core.datasets.operations import (
     OperationConflictError,
     OperationInfo,
