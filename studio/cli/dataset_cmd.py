@@ -140,9 +140,9 @@ def register(sub: Any) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from studio.core.datasets.importers import preview_file
     from studio.core.datasets.importing import import_file
     from studio.core.datasets.mapping import auto_mapping
+    from studio.core.datasets.preview import preview_file
 
     path = Path(args.path)
     preview = preview_file(path, encoding=args.encoding)

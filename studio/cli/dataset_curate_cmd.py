@@ -276,8 +276,8 @@ def _rows(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from studio.core.datasets.operations import history_line
     from studio.core.datasets.catalog import get_dataset
+    from studio.core.datasets.operations import history_line
     from studio.core.datasets.queries import get_example
 
     project = open_project_arg(args.project)
@@ -376,8 +376,8 @@ def _tag(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from studio.core.datasets.operations import list_operations
     from studio.core.datasets.catalog import get_dataset
+    from studio.core.datasets.operations import list_operations
 
     project = open_project_arg(args.project)
     try:
@@ -397,8 +397,8 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
-    from studio.core.datasets.operations import undo_operation
     from studio.core.datasets.catalog import get_dataset
+    from studio.core.datasets.operations import undo_operation
 
     project = open_project_arg(args.project)
     try:
