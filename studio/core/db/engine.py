@@ -45,7 +45,7 @@ def db_time(moment: datetime | None = None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _set_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _set_up_connection(dbapi_conn: Any, _record: Any) -> None:
     # PRAGMAs and functions are per connection, so they are set on every new pooled
     # connection; ``x REGEXP p`` calls regexp(p, x)
     dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
@@ -70,7 +70,7 @@ def make_engine(path: Path) -> Engine:
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
     )
-    event.listen(engine, "connect", _set_pragmas)
+    event.listen(engine, "connect", _set_up_connection)
     return engine
 
 
