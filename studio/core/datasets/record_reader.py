@@ -227,8 +227,10 @@ class RecordReader:
         except (orjson.JSONDecodeError, UnicodeDecodeError) as exc:
             found = nesting_excess(data, MAX_DEPTH) if "depth" in str(exc) else None
             if found is not None:
-                raise UserError(too_deep_message(str(self.fmt.path), found[0], found[1]),
-                                where=f"{self.fmt.path}:{found[0]}") from None
+                raise UserError(
+                    too_deep_message(str(self.fmt.path), found[0], found[1]),
+                    where=f"{self.fmt.path}:{found[0]}",
+                ) from None
             line = _json_error_line(data, exc)
             raise UserError(
                 f"{self.fmt.path} is not valid JSON (line {line}: {_json_reason(exc)}).",
@@ -237,9 +239,10 @@ class RecordReader:
         if value_too_deep(doc, MAX_DEPTH):
             deep_at = nesting_excess(data, MAX_DEPTH)
             deep_line = deep_at[0] if deep_at is not None else None
-            raise UserError(too_deep_message(str(self.fmt.path), deep_line),
-                            where=str(self.fmt.path) if deep_line is None
-                            else f"{self.fmt.path}:{deep_line}")
+            raise UserError(
+                too_deep_message(str(self.fmt.path), deep_line),
+                where=str(self.fmt.path) if deep_line is None else f"{self.fmt.path}:{deep_line}",
+            )
         del data
         items = _records_of(doc)
         if items is None:

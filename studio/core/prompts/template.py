@@ -84,9 +84,7 @@ def _line_col(text: str, pos: int) -> tuple[int, int]:
 
 def _fail(text: str, pos: int, what: str) -> TemplateError:
     line, col = _line_col(text, pos)
-    err = TemplateError(
-        f"Line {line}, column {col}: {what}.", position=pos, line=line, column=col
-    )
+    err = TemplateError(f"Line {line}, column {col}: {what}.", position=pos, line=line, column=col)
     err.what = what
     return err
 
