@@ -167,7 +167,7 @@ def recall_on_banking77() -> None:
     from rapidfuzz import process
     from rapidfuzz.distance import Indel
 
-    from studio.core.datasets.duplicates import DEFAULT_THRESHOLD, near_duplicate_pairs
+    from studio.core.datasets.near_duplicates import DEFAULT_THRESHOLD, near_duplicate_pairs
     from studio.core.datasets.normalize import normalize_text
 
     texts = list(dict.fromkeys(normalize_text(t) for t, _ in load_banking77()))

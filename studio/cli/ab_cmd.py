@@ -140,7 +140,7 @@ def _schema_arg(path: str) -> dict[str, Any]:
 
 
 def _ab(args: argparse.Namespace) -> int:
-    from studio.core.datasets.service import get_dataset
+    from studio.core.datasets.catalog import get_dataset
     from studio.core.evals import service
     from studio.core.evals.summary import format_text
 

@@ -140,9 +140,9 @@ def register(sub: Any) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from studio.core.datasets.importers import preview_file
     from studio.core.datasets.importing import import_file
     from studio.core.datasets.mapping import auto_mapping
+    from studio.core.datasets.preview import preview_file
 
     path = Path(args.path)
     preview = preview_file(path, encoding=args.encoding)
@@ -232,7 +232,7 @@ def _bad_rows(args: argparse.Namespace, path: Path, result: Any) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from studio.core.datasets.service import dataset_summaries
+    from studio.core.datasets.catalog import dataset_summaries
 
     project = open_project_arg(args.project)
     try:
@@ -294,7 +294,7 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _split(args: argparse.Namespace) -> int:
-    from studio.core.datasets.service import get_dataset
+    from studio.core.datasets.catalog import get_dataset
     from studio.core.datasets.splits import split_dataset
 
     if args.test + args.validation > 1.0 + 1e-9:

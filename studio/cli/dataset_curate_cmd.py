@@ -26,7 +26,7 @@ from studio.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from studio.core.datasets.service import ExampleFilter
+    from studio.core.datasets.queries import ExampleFilter
 
 WHERE_KEYS = ("label", "split", "status", "tag", "source", "text", "regex")
 
@@ -174,7 +174,7 @@ def register(dsub: Any) -> None:
 
 def _filter(args: argparse.Namespace, *, changing: bool) -> ExampleFilter:
     """The ExampleFilter of --ids/--where/--all (a changing command must choose)."""
-    from studio.core.datasets.service import ExampleFilter
+    from studio.core.datasets.queries import ExampleFilter
     from studio.core.models.dataset import SPLITS, STATUSES
 
     ids = [i for part in (args.ids or []) for i in part]
@@ -219,7 +219,7 @@ def _warn_missing_ids(project: Any, dataset_id: int, flt: ExampleFilter, name: s
     """Say so when some of the ``--ids`` are not examples of this dataset."""
     if not flt.ids:
         return
-    from studio.core.datasets.service import ExampleFilter, query_ids
+    from studio.core.datasets.queries import ExampleFilter, query_ids
 
     present = set(query_ids(project, dataset_id, ExampleFilter(ids=flt.ids)))
     missing = sorted(set(flt.ids) - present)
@@ -236,7 +236,8 @@ def _plural(n: int, word: str = "example") -> str:
 
 
 def _rows(args: argparse.Namespace) -> int:
-    from studio.core.datasets.service import fetch_rows, get_dataset, query_ids
+    from studio.core.datasets.catalog import get_dataset
+    from studio.core.datasets.queries import fetch_rows, query_ids
 
     flt = _filter(args, changing=False)
     project = open_project_arg(args.project)
@@ -275,8 +276,9 @@ def _rows(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from studio.core.datasets.catalog import get_dataset
     from studio.core.datasets.operations import history_line
-    from studio.core.datasets.service import get_dataset, get_example
+    from studio.core.datasets.queries import get_example
 
     project = open_project_arg(args.project)
     try:
@@ -320,7 +322,8 @@ def _show(args: argparse.Namespace) -> int:
 
 def _change(args: argparse.Namespace, apply: Any, what: str) -> int:
     """Resolve the selection, run one core operation, print the counts."""
-    from studio.core.datasets.service import get_dataset, query_ids
+    from studio.core.datasets.catalog import get_dataset
+    from studio.core.datasets.queries import query_ids
 
     flt = _filter(args, changing=True)
     project = open_project_arg(args.project)
@@ -373,8 +376,8 @@ def _tag(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    from studio.core.datasets.catalog import get_dataset
     from studio.core.datasets.operations import list_operations
-    from studio.core.datasets.service import get_dataset
 
     project = open_project_arg(args.project)
     try:
@@ -394,8 +397,8 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
+    from studio.core.datasets.catalog import get_dataset
     from studio.core.datasets.operations import undo_operation
-    from studio.core.datasets.service import get_dataset
 
     project = open_project_arg(args.project)
     try:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 
 from studio.core import paths
-from studio.core.datasets import curation, duplicates, service, splits
+from studio.core.datasets import catalog, curation, duplicates, queries, splits
 from studio.core.datasets.importing import import_file
 from studio.core.datasets.mapping import ImportMapping
 from studio.core.db.project import Project
@@ -55,7 +55,7 @@ def add_demo_dataset(project: Project) -> int:
     result = import_file(project, csv_path, DEMO_DATASET_NAME, mapping, all_or_nothing=True)
     assert result.dataset_id is not None
     ds = result.dataset_id
-    service.update_dataset(
+    catalog.update_dataset(
         project,
         ds,
         description=(
@@ -63,8 +63,8 @@ def add_demo_dataset(project: Project) -> int:
             "intents; banking77 by PolyAI, CC BY 4.0)."
         ),
     )
-    ids = service.query_ids(project, ds)
-    text_of = {row.id: row.input for row in service.fetch_rows(project, ids)}
+    ids = queries.query_ids(project, ds)
+    text_of = {row.id: row.input for row in queries.fetch_rows(project, ids)}
     by_text = {t: i for i, t in text_of.items()}
 
     # A few label fixes: a reviewer first filed these under a neighbouring intent,
@@ -78,7 +78,7 @@ def add_demo_dataset(project: Project) -> int:
         )
     ]
     for example_id, wrong in fixes:
-        right = service.get_example(project, example_id).label
+        right = queries.get_example(project, example_id).label
         curation.update_example(project, example_id, label=wrong)
         curation.update_example(project, example_id, label=right, notes="Label fixed after review.")
 

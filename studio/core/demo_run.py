@@ -126,7 +126,7 @@ class SimulatedIntentModel:
 
 
 def _find_dataset(project: Project, dataset: str | int | None) -> tuple[int, str]:
-    from studio.core.datasets.service import get_dataset, list_datasets
+    from studio.core.datasets.catalog import get_dataset, list_datasets
 
     if dataset is not None:
         info = get_dataset(project, dataset)
@@ -169,7 +169,7 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
     Raises:
         NotFoundError: the demo dataset or the banking-intent prompt is missing.
     """
-    from studio.core.datasets.service import get_dataset
+    from studio.core.datasets.catalog import get_dataset
     from studio.core.evals import service
 
     dataset_id, _name = _find_dataset(project, dataset)

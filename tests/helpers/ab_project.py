@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio.core.datasets.catalog import create_dataset
 from studio.core.datasets.curation import add_example
-from studio.core.datasets.service import create_dataset
 from studio.core.db.project import Project, new_project
 from studio.core.prompts import service as prompts
 from studio.core.prompts.spec import Message, PromptSpec

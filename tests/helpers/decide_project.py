@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from studio.core.datasets.catalog import create_dataset
 from studio.core.datasets.normalize import input_text, normalize_text, text_hash
-from studio.core.datasets.service import create_dataset
 from studio.core.db.project import Project, new_project
 from studio.core.models import EvalResult, EvalRun, EvalVariant, Example, Prompt, PromptVersion
 from studio.core.prompts import service

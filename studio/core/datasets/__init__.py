@@ -4,7 +4,7 @@ Public API (all functions take an open :class:`~studio.core.db.project.Project`;
 long ones take ``progress: ProgressCallback | None`` and ``cancel: CancelToken | None``
 and are meant to run in a worker thread; results are plain frozen dataclasses):
 
-Import (``importers``, ``mapping``, ``importing``)
+Import (``preview``, ``file_format``, ``record_reader``, ``mapping``, ``importing``)
     preview_file(path, n=20) -> Preview(path, format: "csv"|"jsonl"|"json",
         kind: "table"|"chat"|"prompt_completion"|"records", encoding, delimiter,
         columns, rows, warnings, rejected: [(line, reason)], size)
@@ -16,7 +16,7 @@ Import (``importers``, ``mapping``, ``importing``)
         rejected: [Rejected(line, reason)], dataset_id, op_id, rolled_back, warnings,
         format, kind, created_dataset); .to_json() is the CLI shape.
 
-Datasets (``service``)
+Datasets (``catalog``)
     create_dataset(project, name, task_type="generation", label_set=(),
         output_schema=None, input_fields=("text",), description="") -> DatasetInfo
     get_dataset(project, id_or_name) / list_datasets(project) -> DatasetInfo(s)
@@ -24,7 +24,7 @@ Datasets (``service``)
         *, label_set, output_schema, input_fields, description, task_type)
     delete_dataset(project, dataset_id); dataset_summaries(project) -> [DatasetSummary]
 
-Table queries (``service``; filter and sort in SQL)
+Table queries (``queries``; filter and sort in SQL)
     query_ids(project, dataset_id, flt: ExampleFilter | None, sort=("id", True)) -> [int]
         ExampleFilter(search, regex, statuses, labels, splits, tags, rating,
         min_rating, ids); sort = (column, ascending); columns: SORT_COLUMNS (id, input,
@@ -43,7 +43,8 @@ Table queries (``service``; filter and sort in SQL)
     iter_examples(project, dataset_id, after_id=0, limit=1000) -> [ExampleDetail]
         (keyset page, no history); iter_all_examples(project, dataset_id)
 
-Curation (``curation``; each call = one transaction + one undoable operation)
+Curation (``curation``, ``change_sets``; each call = one transaction + one undoable
+operation; undo/redo in ``operations``)
     update_example(project, example_id, **fields) -> Changes   fields: inputs, label,
         ideal_output, output_kind, status, tags, rating, notes, split,
         system_prompt, conversation, tools
@@ -70,7 +71,8 @@ Splits (``splits``)
     move_test_to_train(project, dataset_id, ids, *, unlock=False) -> MoveResult(moved,
         skipped_locked, skipped_not_test, changes, message)
 
-Duplicates and leaks (``duplicates``; threshold 0.90, measured on banking77)
+Duplicates and leaks (``near_duplicates``, ``duplicates``, ``duplicate_resolution``;
+threshold 0.90, measured on banking77)
     find_duplicates(project, dataset_id, progress, cancel) -> [DuplicateGroup(
         example_ids, similarity, exact, similarities)]: keeper-centred, never chained
         (example_ids[0] is the keeper; every member is within the threshold of it)
@@ -102,75 +104,77 @@ its role). In classification datasets the label is also the ideal output. Histor
 
 from __future__ import annotations
 
-from studio.core.datasets._db import compile_regex
+from studio.core.datasets.catalog import (
+    DatasetInfo,
+    DatasetSummary,
+    create_dataset,
+    dataset_summaries,
+    delete_dataset,
+    get_dataset,
+    list_datasets,
+    rename_dataset,
+    update_dataset,
+)
+from studio.core.datasets.change_sets import Changes, OpSummary, Target
 from studio.core.datasets.curation import (
-    Changes,
-    OpSummary,
-    Target,
-    UndoState,
     add_example,
     add_tag,
     delete,
-    redo,
     remove_tag,
     set_label,
     set_rating,
     set_split,
     set_status,
-    undo,
-    undo_state,
     update_example,
 )
-from studio.core.datasets.duplicates import (
-    DEFAULT_THRESHOLD,
-    DuplicateGroup,
-    Leak,
-    LeakGroup,
-    analyse,
+from studio.core.datasets.duplicate_resolution import (
     drop_duplicates,
-    find_duplicates,
-    find_leaks,
-    group_leaks,
     keep_group,
     merge_duplicates,
     resolve_leak,
 )
-from studio.core.datasets.importers import Preview, preview_file
+from studio.core.datasets.duplicates import (
+    DuplicateGroup,
+    Leak,
+    LeakGroup,
+    analyse,
+    find_duplicates,
+    find_leaks,
+    group_leaks,
+)
 from studio.core.datasets.importing import ImportResult, Rejected, import_file
 from studio.core.datasets.mapping import ImportMapping, auto_mapping
+from studio.core.datasets.near_duplicates import DEFAULT_THRESHOLD
 from studio.core.datasets.operations import (
     OperationConflictError,
     OperationInfo,
+    UndoState,
     list_operations,
+    redo,
     redo_operation,
+    undo,
     undo_operation,
+    undo_state,
 )
-from studio.core.datasets.service import (
+from studio.core.datasets.preview import Preview, preview_file
+from studio.core.datasets.queries import (
     NONE_KEY,
     NULLABLE_SORT_COLUMNS,
     SORT_COLUMNS,
     Counts,
-    DatasetInfo,
-    DatasetSummary,
     ExampleDetail,
     ExampleFilter,
     ExampleRow,
     HistoryEntry,
     all_tags,
+    compile_regex,
     counts,
-    create_dataset,
-    dataset_summaries,
-    delete_dataset,
     example_history,
     fetch_rows,
-    get_dataset,
     get_example,
     iter_all_examples,
     iter_examples,
-    list_datasets,
     query_ids,
-    rename_dataset,
-    update_dataset,
 )
 from studio.core.datasets.splits import (
     MoveResult,

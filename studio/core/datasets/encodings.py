@@ -1,6 +1,6 @@
 """Text encodings of imported files: the Western preference, the choices, checking a name.
 
-charset-normalizer (used by :mod:`~studio.core.datasets.importers`) ranks Windows-1250
+charset-normalizer (used by :mod:`~studio.core.datasets.file_format`) ranks Windows-1250
 or -1257 as high as Windows-1252 on short Western text, reading "£20" as "Ł20" and
 "niño" as "nińo"; :func:`reads_as_western` lets the importer prefer Windows-1252 when
 the bytes read as Western text in it. :data:`ENCODING_CHOICES` are what the import

@@ -1,6 +1,6 @@
 """Import a file into a dataset: one transaction, one undoable operation.
 
-The file is streamed (see :mod:`~studio.core.datasets.importers`); each record is
+The file is streamed (see :mod:`~studio.core.datasets.record_reader`); each record is
 converted (see :class:`~studio.core.datasets.mapping.RowConverter`) and inserted in
 chunks with the driver's executemany on the one connection of the transaction,
 binding only the values that vary per row.
@@ -26,8 +26,8 @@ import orjson
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from studio.core.datasets._db import ROW_FIELD, db_time, finish_operation, new_operation, write_tx
-from studio.core.datasets.importers import RecordReader, sniff
+from studio.core.datasets.catalog import create_dataset_in
+from studio.core.datasets.file_format import sniff
 from studio.core.datasets.mapping import (
     ROW_COLUMNS,
     ConvertContext,
@@ -35,8 +35,11 @@ from studio.core.datasets.mapping import (
     RowConverter,
     RowError,
 )
-from studio.core.datasets.service import create_dataset_in
+from studio.core.datasets.operation_log import ROW_FIELD, finish_operation, new_operation
+from studio.core.datasets.record_reader import RecordReader
+from studio.core.db.engine import db_time
 from studio.core.db.project import Project, current_user
+from studio.core.db.transactions import write_tx
 from studio.core.errors import NotFoundError, UserError
 from studio.core.progress import CancelToken, Progress, ProgressCallback
 
@@ -140,7 +143,7 @@ def import_file(
         progress: called about 10 times a second with bytes read of the file size.
         cancel: checked between chunks; cancelling rolls back and raises CancelledError.
         encoding: the file's encoding as the user chose it; None = detect (see
-            :func:`~studio.core.datasets.importers.sniff`).
+            :func:`~studio.core.datasets.file_format.sniff`).
 
     Raises:
         UserError: the file cannot be read (missing, empty, not CSV/JSON, a CSV that
@@ -160,8 +163,8 @@ def import_file(
         if rec.data is not None:
             break
     if mapping is None:
-        from studio.core.datasets.importers import Preview
         from studio.core.datasets.mapping import auto_mapping
+        from studio.core.datasets.preview import Preview
 
         cols: list[str] = list(reader.columns)
         if not cols and pending and pending[-1].data is not None:

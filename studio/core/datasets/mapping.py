@@ -1,7 +1,7 @@
 """Which field of a file is the input, the ideal output, the label; record → example.
 
 :class:`ImportMapping` is what the import dialog edits; :func:`auto_mapping` proposes
-one from a :class:`~studio.core.datasets.importers.Preview` (banking77's
+one from a :class:`~studio.core.datasets.preview.Preview` (banking77's
 ``text,category`` maps to input ``text`` and label ``category``, a classification
 task). :func:`convert_record` turns one record into the values of one ``example`` row
 or raises :class:`RowError` with the reason (the importer adds the line number).
@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 
-from studio.core.datasets.importers import Preview
 from studio.core.datasets.normalize import (
     input_text,
     message_text,
@@ -26,6 +25,7 @@ from studio.core.datasets.normalize import (
     tags_to_db,
     text_hash,
 )
+from studio.core.datasets.preview import Preview
 from studio.core.errors import ValidationError
 from studio.core.json_depth import MAX_DEPTH, nesting_excess
 from studio.core.models.dataset import SPLITS, STATUSES, TASK_TYPES

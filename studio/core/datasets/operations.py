@@ -1,4 +1,4 @@
-"""Undo and redo by operation id, and the list of a dataset's operations.
+"""Undo and redo (the newest step or by operation id), and a dataset's operation list.
 
 Every change to a dataset is one ``operation`` row with its change set in
 ``example_history`` (see :mod:`studio.core.datasets.curation`). The app's undo stack
@@ -20,10 +20,18 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from studio.core.datasets._db import ROW_FIELD, read_conn, require_dataset, write_tx
-from studio.core.datasets.curation import OpSummary, _apply, _summary
-from studio.core.datasets.service import HistoryEntry
+from studio.core.datasets.change_sets import Changes, OpSummary, changed_ids
+from studio.core.datasets.operation_log import (
+    EDITABLE_COLUMNS,
+    ROW_FIELD,
+    require_dataset,
+    restore_rows_sql,
+    snapshot_sql,
+)
+from studio.core.datasets.queries import HistoryEntry
+from studio.core.db.engine import db_time
 from studio.core.db.project import Project
+from studio.core.db.transactions import read_conn, write_tx
 from studio.core.errors import NotFoundError, UserError
 
 
@@ -211,8 +219,8 @@ def undo_operation(
             order = sorted(seen, reverse=True)
         out = []
         for o in order:
-            changes = _apply(conn, o, dataset_id, forward=False)
-            out.append(_summary(conn, o, changes))
+            changes = apply_operation(conn, o, dataset_id, forward=False)
+            out.append(op_summary(conn, o, changes))
         return out
 
 
@@ -235,8 +243,8 @@ def redo_operation(project: Project, dataset_id: int, op_id: int) -> OpSummary:
             raise OperationConflictError(
                 _conflict("redo", op_id, desc, described), op_id, described
             )
-        changes = _apply(conn, op_id, dataset_id, forward=True)
-        return _summary(conn, op_id, changes)
+        changes = apply_operation(conn, op_id, dataset_id, forward=True)
+        return op_summary(conn, op_id, changes)
 
 
 _FIELD_NAMES = {
@@ -273,3 +281,151 @@ def history_line(entry: HistoryEntry) -> str:
         return f"{verb}: {op}{undone}"
     name = _FIELD_NAMES.get(entry.field, entry.field)
     return f"{name}: {_short(entry.before)} → {_short(entry.after)} ({op}){undone}"
+
+
+# ----------------------------------------------------------------------------- undo / redo
+
+
+def apply_operation(conn: Connection, op_id: int, dataset_id: int, *, forward: bool) -> Changes:
+    """Revert (forward=False) or re-apply (forward=True) one operation's history."""
+    raw: Any = conn.connection.driver_connection
+    value_col = "after_json" if forward else "before_json"
+    other_col = "before_json" if forward else "after_json"
+    # 1. Rows that must disappear: they exist on the side we leave and not on the one
+    #    we go to. Snapshot them first (an import's rows get their snapshot here).
+    conn.execute(
+        text(
+            f"UPDATE example_history SET {other_col} = (SELECT {snapshot_sql('e')} FROM example e "
+            "WHERE e.id = example_history.example_id) "
+            f"WHERE op_id = :op AND field = :f AND {value_col} IS NULL"
+        ),
+        {"op": op_id, "f": ROW_FIELD},
+    )
+    conn.execute(
+        text(
+            "DELETE FROM example WHERE id IN (SELECT example_id FROM example_history "
+            f"WHERE op_id = :op AND field = :f AND {value_col} IS NULL)"
+        ),
+        {"op": op_id, "f": ROW_FIELD},
+    )
+    # 2. Rows that must (re)appear, from their snapshots
+    conn.execute(
+        text(
+            f"{restore_rows_sql(value_col)} WHERE op_id = :op AND field = :f "
+            f"AND {value_col} IS NOT NULL AND example_id NOT IN (SELECT id FROM example)"
+        ),
+        {"op": op_id, "f": ROW_FIELD},
+    )
+    # 3. Field values: one UPDATE … FROM for all the fields of the operation
+    fields = [
+        r[0]
+        for r in raw.execute(
+            "SELECT DISTINCT field FROM example_history WHERE op_id = ? AND field != ?",
+            (op_id, ROW_FIELD),
+        )
+    ]
+    now = db_time()
+    columns = [f for f in fields if f in EDITABLE_COLUMNS]
+    if columns:
+        # One pass over the operation's history, grouped per example (the unique
+        # (op_id, example_id, field) index yields it in example order, no sort), so
+        # each example row is rewritten once even when several of its fields changed
+        # (a classification label and its ideal output). A field without a history
+        # row for an example keeps its value.
+        picks = ", ".join(
+            f"max(CASE WHEN field = :f{i} THEN 1 END) AS has{i}, "
+            f"max(CASE WHEN field = :f{i} THEN {value_col} END) AS v{i}"
+            for i in range(len(columns))
+        )
+        sets = ", ".join(
+            f"{c} = CASE WHEN h.has{i} THEN json_extract(h.v{i}, '$') ELSE {c} END"
+            for i, c in enumerate(columns)
+        )
+        params: dict[str, Any] = {f"f{i}": c for i, c in enumerate(columns)}
+        names = ", ".join(f":{k}" for k in params)
+        conn.execute(
+            text(
+                f"UPDATE example SET {sets}, updated_at = :now FROM (SELECT example_id, {picks} "
+                f"FROM example_history WHERE op_id = :op AND field IN ({names}) "
+                "GROUP BY example_id) h WHERE h.example_id = example.id"
+            ),
+            {**params, "op": op_id, "now": now},
+        )
+    ids = changed_ids(conn, op_id)
+    row_changes = raw.execute(
+        "SELECT 1 FROM example_history WHERE op_id = ? AND field = ? LIMIT 1", (op_id, ROW_FIELD)
+    ).fetchone()
+    all_fields = set(fields) | ({ROW_FIELD} if row_changes else set())
+    conn.execute(
+        text("UPDATE operation SET undone = :u WHERE id = :op"),
+        {"u": 0 if forward else 1, "op": op_id},
+    )
+    desc = conn.execute(
+        text("SELECT description FROM operation WHERE id = :o"), {"o": op_id}
+    ).scalar_one()
+    return Changes(op_id, str(desc), ids, frozenset(all_fields), bool(row_changes))
+
+
+def op_summary(conn: Connection, op_id: int, changes: Changes) -> OpSummary:
+    row = conn.execute(
+        text("SELECT kind, description, count, undone FROM operation WHERE id = :o"), {"o": op_id}
+    ).one()
+    return OpSummary(op_id, row[0], row[1], int(row[2]), bool(row[3]), changes)
+
+
+_LAST_DONE = (
+    "SELECT id FROM operation WHERE dataset_id = :d AND undone = 0 ORDER BY id DESC LIMIT 1"
+)
+_FIRST_UNDONE = (
+    "SELECT id FROM operation WHERE dataset_id = :d AND undone = 1 ORDER BY id ASC LIMIT 1"
+)
+
+
+def undo(project: Project, dataset_id: int) -> OpSummary | None:
+    """Undo the newest operation of the dataset; None when there is nothing to undo."""
+    with write_tx(project) as conn:
+        require_dataset(conn, dataset_id)
+        op = conn.execute(
+            text(_LAST_DONE),
+            {"d": dataset_id},
+        ).first()
+        if op is None:
+            return None
+        changes = apply_operation(conn, int(op[0]), dataset_id, forward=False)
+        return op_summary(conn, int(op[0]), changes)
+
+
+def redo(project: Project, dataset_id: int) -> OpSummary | None:
+    """Redo the most recently undone operation; None when there is nothing to redo."""
+    with write_tx(project) as conn:
+        require_dataset(conn, dataset_id)
+        op = conn.execute(
+            text(_FIRST_UNDONE),
+            {"d": dataset_id},
+        ).first()
+        if op is None:
+            return None
+        changes = apply_operation(conn, int(op[0]), dataset_id, forward=True)
+        return op_summary(conn, int(op[0]), changes)
+
+
+@dataclass(frozen=True)
+class UndoState:
+    """What Edit ▸ Undo / Redo would do (descriptions for the menu), or None."""
+
+    undo: str | None
+    redo: str | None
+
+
+def undo_state(project: Project, dataset_id: int) -> UndoState:
+    """Descriptions of the next undo and redo steps."""
+    with read_conn(project) as conn:
+        u = conn.execute(
+            text(_LAST_DONE.replace("SELECT id", "SELECT description")),
+            {"d": dataset_id},
+        ).first()
+        r = conn.execute(
+            text(_FIRST_UNDONE.replace("SELECT id", "SELECT description")),
+            {"d": dataset_id},
+        ).first()
+    return UndoState(u[0] if u else None, r[0] if r else None)

@@ -20,17 +20,12 @@ from typing import Any
 
 from sqlalchemy import text
 
-from studio.core.datasets._db import (
-    db_time,
-    finish_operation,
-    load_id_set,
-    new_operation,
-    read_conn,
-    require_dataset,
-    write_tx,
-)
-from studio.core.datasets.curation import Changes
+from studio.core.datasets.change_sets import Changes
+from studio.core.datasets.operation_log import finish_operation, new_operation, require_dataset
+from studio.core.db.engine import db_time
+from studio.core.db.id_sets import load_id_set
 from studio.core.db.project import Project, current_user
+from studio.core.db.transactions import read_conn, write_tx
 from studio.core.errors import ValidationError
 
 

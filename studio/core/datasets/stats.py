@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from studio.core.datasets._db import read_conn
+from studio.core.datasets.catalog import get_dataset_in
 from studio.core.datasets.duplicates import analyse, group_leaks
-from studio.core.datasets.service import get_dataset_in
 from studio.core.db.project import Project
+from studio.core.db.transactions import read_conn
 from studio.core.models.dataset import SPLITS, STATUSES
 from studio.core.progress import CancelToken, ProgressCallback
 

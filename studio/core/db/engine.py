@@ -1,8 +1,16 @@
-"""SQLAlchemy engine for a project file, with the per-connection PRAGMAs set on connect."""
+"""SQLAlchemy engine for a project file, with the per-connection setup done on connect.
+
+Everything SQLite-specific a connection needs is set here, once per new pooled
+connection, so no caller has to remember it: the PRAGMAs and the ``REGEXP`` function
+(Python ``re``, which SQLite lacks; the datasets' regex search uses it in SQL).
+"""
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +21,34 @@ APPLICATION_ID = 0x53545544
 BUSY_TIMEOUT_MS = 5000
 
 
-def _set_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # PRAGMAs are per connection, so they are set on every new pooled connection.
+@lru_cache(maxsize=64)
+def compiled_regexp(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled as SQL's ``REGEXP`` reads it (case-insensitive, multiline), cached.
+
+    Raises:
+        re.error: not a valid regular expression.
+    """
+    # MULTILINE: the searched text joins input, ideal output and notes with newlines,
+    # so ^ and $ anchor at each of them (and at each line of a multi-line input)
+    return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+
+
+def _regexp(pattern: str | None, value: str | None) -> int:
+    if pattern is None or value is None:
+        return 0
+    return 1 if compiled_regexp(pattern).search(value) else 0
+
+
+def db_time(moment: datetime | None = None) -> str:
+    """A timestamp in the text form SQLAlchemy writes for ``DateTime`` columns on SQLite."""
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _set_up_connection(dbapi_conn: Any, _record: Any) -> None:
+    # PRAGMAs and functions are per connection, so they are set on every new pooled
+    # connection; ``x REGEXP p`` calls regexp(p, x)
+    dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
     cur = dbapi_conn.cursor()
     try:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -62,7 +96,7 @@ def make_engine(path: Path, *, read_only: bool = False, immutable: bool = False)
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
     )
-    event.listen(engine, "connect", _set_pragmas)
+    event.listen(engine, "connect", _set_up_connection)
     return engine
 
 

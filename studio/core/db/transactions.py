@@ -27,9 +27,9 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from studio.core.errors import (
@@ -43,9 +43,22 @@ from studio.core.errors import (
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from studio.core.db.project import Project
-
 T = TypeVar("T")
+
+
+class ProjectLike(Protocol):
+    """What these helpers need of an open project (:class:`studio.core.db.project.Project`).
+
+    A protocol rather than an import, so ``project.py`` may use this module without an
+    import cycle.
+    """
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def engine(self) -> Engine: ...
+
 
 # How often retry_write runs a write again when it stayed busy past busy_timeout.
 BUSY_ATTEMPTS = 3
@@ -112,7 +125,7 @@ def describe_db_error(exc: BaseException, path: Path) -> str:
 
 
 @contextlib.contextmanager
-def db_errors(project: Project) -> Iterator[None]:
+def db_errors(project: ProjectLike) -> Iterator[None]:
     """Turn database errors raised in the block into the studio's, naming the file."""
     try:
         yield
@@ -121,21 +134,21 @@ def db_errors(project: Project) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def read_conn(project: Project) -> Iterator[Connection]:
+def read_conn(project: ProjectLike) -> Iterator[Connection]:
     """A connection for reads (WAL: never blocked by a writer); errors mapped."""
     with db_errors(project), project.engine.connect() as conn:
         yield conn
 
 
 @contextlib.contextmanager
-def write_tx(project: Project) -> Iterator[Connection]:
+def write_tx(project: ProjectLike) -> Iterator[Connection]:
     """One write transaction on one connection: commit on success, roll back on error."""
     with db_errors(project), project.engine.begin() as conn:
         yield conn
 
 
 @contextlib.contextmanager
-def session(project: Project) -> Iterator[Session]:
+def session(project: ProjectLike) -> Iterator[Session]:
     """An ORM unit of work: commits on success, rolls back on any error, errors mapped."""
     # SQLModel (with pydantic) is imported on first use, not when a project opens
     from sqlmodel import Session
@@ -155,7 +168,7 @@ def session(project: Project) -> Iterator[Session]:
 
 
 def retry_write(
-    project: Project,
+    project: ProjectLike,
     work: Callable[[Connection], T],
     *,
     attempts: int = BUSY_ATTEMPTS,

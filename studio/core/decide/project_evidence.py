@@ -38,8 +38,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from studio.core.datasets.duplicates import DEFAULT_THRESHOLD, analyse
-from studio.core.datasets.service import ExampleDetail, get_dataset, iter_all_examples
+from studio.core.datasets.catalog import get_dataset
+from studio.core.datasets.duplicates import analyse
+from studio.core.datasets.near_duplicates import DEFAULT_THRESHOLD
+from studio.core.datasets.queries import ExampleDetail, iter_all_examples
 from studio.core.db.project import Project
 from studio.core.decide.evidence import Evidence, minimum_detectable_difference
 from studio.core.decide.readiness import check_training_data

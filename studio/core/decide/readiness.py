@@ -27,7 +27,8 @@ from studio.core.decide.rules import num
 from studio.core.errors import UserError
 from studio.core.export import TRAIN_FILE, export_dataset
 from studio.core.export.fit import suggested_template
-from studio.core.prompts.service import PromptVersionData, resolve_ref
+from studio.core.prompts.records import PromptVersionData
+from studio.core.prompts.service import resolve_ref
 from studio.core.prompts.spec import Message, PromptSpec
 
 #: The export format the training data is validated in (every chat-shaped target

@@ -400,7 +400,7 @@ def _version_row_id(project: Project, name: str, version: int) -> int:
 
 
 def _resolve(project: Project, spec: RunSpec) -> _Resolved:
-    from studio.core.datasets.service import get_dataset
+    from studio.core.datasets.catalog import get_dataset
 
     if len(spec.variants) < 2:
         raise ValidationError(

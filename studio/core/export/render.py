@@ -36,7 +36,7 @@ from typing import Any
 
 import orjson
 
-from studio.core.datasets.service import ExampleDetail
+from studio.core.datasets.queries import ExampleDetail
 from studio.core.errors import UserError
 from studio.core.export.fit import OutputTemplate
 from studio.core.formats.common import ChatExample, PreferenceExample

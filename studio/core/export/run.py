@@ -41,7 +41,8 @@ from typing import Any, Literal
 
 from studio import __version__
 from studio.core.atomic import write_bytes_atomic
-from studio.core.datasets.service import ExampleDetail, get_dataset, iter_all_examples
+from studio.core.datasets.catalog import get_dataset
+from studio.core.datasets.queries import ExampleDetail, iter_all_examples
 from studio.core.db.project import Project
 from studio.core.errors import UserError, ValidationError
 from studio.core.export.fit import (
@@ -65,7 +66,8 @@ from studio.core.formats.common import (
 from studio.core.formats.registry import FORMATS
 from studio.core.formats.validate import compile_schema, validate_file
 from studio.core.progress import CancelToken, Progress, ProgressCallback
-from studio.core.prompts.service import PromptVersionData, resolve_ref
+from studio.core.prompts.records import PromptVersionData
+from studio.core.prompts.service import resolve_ref
 from studio.core.prompts.spec import PromptSpec
 
 Kind = Literal["chat", "preference"]

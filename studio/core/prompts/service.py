@@ -1,8 +1,9 @@
 """The prompt registry over a project: prompts, immutable versions, movable labels.
 
 Every function takes an open :class:`~studio.core.db.project.Project`, does its work in
-one transaction (``project.session()``) and returns plain frozen dataclasses, never ORM
-objects, so results can cross to the GUI thread.
+one transaction (:func:`studio.core.db.transactions.session`) and returns the plain
+frozen records of :mod:`studio.core.prompts.records`, never ORM objects, so results can
+cross to the GUI thread. Name and reference rules live in :mod:`studio.core.prompts.names`.
 
 Versions are append-only: nothing here updates a version row. Saving content identical
 to the latest version creates nothing. Labels point at one version each; every move is
@@ -14,182 +15,38 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
+from studio.core.db import transactions
 from studio.core.errors import NotFoundError, ProjectFileError, ValidationError
 from studio.core.models.common import utcnow
 from studio.core.models.prompt import LabelEvent, Prompt, PromptLabel, PromptVersion
 from studio.core.prompts.diff import PromptDiff, diff_versions
-from studio.core.prompts.render import check_messages
+from studio.core.prompts.names import (
+    LATEST,
+    VERSION_RE,
+    check_label_name,
+    check_prompt_name,
+    parse_ref,
+)
+from studio.core.prompts.records import (
+    LabelMove,
+    PromptInfo,
+    PromptSummary,
+    PromptVersionData,
+    SaveResult,
+    VersionInfo,
+)
 from studio.core.prompts.spec import PromptSpec
+from studio.core.prompts.template import check_messages
 
 if TYPE_CHECKING:
     from studio.core.db.project import Project
-
-LATEST = "latest"
-LABEL_RE = re.compile(r"[a-z0-9][a-z0-9_.-]*")
-MAX_NAME = 200
-MAX_LABEL = 100
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-_VERSION_RE = re.compile(r"[vV]?[0-9]+")  # "3" and "v3" both name version 3
-
-
-# -- results --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PromptSummary:
-    """One row of the prompt list."""
-
-    name: str
-    description: str
-    latest_version: int | None
-    labels: dict[str, int]
-    updated_at: datetime
-    variables: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PromptInfo:
-    """A prompt's own facts (not its content, which lives in versions)."""
-
-    name: str
-    description: str
-    created_at: datetime
-    updated_at: datetime
-    latest_version: int | None
-    version_count: int
-    labels: dict[str, int]
-
-
-@dataclass(frozen=True, slots=True)
-class VersionInfo:
-    """One entry of a prompt's log."""
-
-    version: int
-    created_at: datetime
-    message: str
-    author: str
-    labels: tuple[str, ...]
-    hash: str
-    restored_from: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class PromptVersionData:
-    """One version with its content."""
-
-    name: str
-    description: str
-    version: int
-    spec: PromptSpec
-    message: str
-    author: str
-    created_at: datetime
-    hash: str
-    labels: tuple[str, ...]
-    restored_from: int | None
-    is_latest: bool
-
-    @property
-    def ref(self) -> str:
-        """``NAME@VERSION``."""
-        return f"{self.name}@{self.version}"
-
-
-@dataclass(frozen=True, slots=True)
-class SaveResult:
-    """What a save did: ``version`` is None (and ``created`` False) when nothing changed."""
-
-    version: int | None
-    created: bool
-    latest_version: int
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class LabelMove:
-    """One recorded move of a label (``to_version`` None: the label was removed)."""
-
-    label: str
-    from_version: int | None
-    to_version: int | None
-    actor: str
-    at: datetime
-
-
-# -- validation -----------------------------------------------------------------------
-
-
-def check_prompt_name(name: str) -> str:
-    """Return ``name`` if it can name a prompt.
-
-    Raises:
-        ValidationError: empty, too long, surrounding spaces, ``@`` or control characters.
-    """
-    if not isinstance(name, str) or not name.strip():
-        raise ValidationError("A prompt needs a name.", where="name")
-    if name != name.strip():
-        raise ValidationError(
-            f"Prompt name {name!r} must not start or end with spaces.", where="name"
-        )
-    if len(name) > MAX_NAME:
-        raise ValidationError(f"A prompt name has at most {MAX_NAME} characters.", where="name")
-    if "@" in name:
-        raise ValidationError(
-            f"Prompt name {name!r} must not contain `@` (it separates NAME@VERSION).",
-            where="name",
-        )
-    if _CONTROL_RE.search(name):
-        raise ValidationError(
-            f"Prompt name {name!r} must not contain control characters.", where="name"
-        )
-    return name
-
-
-def check_label_name(label: str) -> str:
-    """Return ``label`` if it can name a label (``latest`` and numbers are refused).
-
-    Raises:
-        ValidationError: explaining the rule.
-    """
-    if label == LATEST:
-        raise ValidationError(
-            "`latest` always points at the newest version; it cannot be set or removed.",
-            where="label",
-        )
-    if not isinstance(label, str) or LABEL_RE.fullmatch(label) is None or len(label) > MAX_LABEL:
-        raise ValidationError(
-            f"Label {label!r} is not allowed: use lower-case letters, digits, `_`, `.` and "
-            f"`-`, starting with a letter or digit (at most {MAX_LABEL} characters).",
-            where="label",
-        )
-    if _VERSION_RE.fullmatch(label):
-        raise ValidationError(
-            f"Label {label!r} would read as a version number; choose another name.",
-            where="label",
-        )
-    return label
-
-
-def parse_ref(ref: str) -> tuple[str, str]:
-    """Split ``NAME@VERSION``/``NAME@label``/``NAME`` into (name, ref); ref defaults to latest."""
-    name, sep, which = ref.rpartition("@")
-    if not sep:
-        return ref, LATEST
-    if not which:
-        raise ValidationError(
-            f"{ref!r}: nothing after `@` (write NAME@VERSION or NAME@LABEL).", where="ref"
-        )
-    return name, which
-
 
 # -- helpers --------------------------------------------------------------------------
 
@@ -276,7 +133,7 @@ def _resolve_row(session: Session, prompt: Prompt, ref: int | str | None) -> Pro
         if row is None:
             raise NotFoundError(f"`{prompt.name}` has no versions yet.", where=prompt.name)
         return row
-    if isinstance(ref, int) or _VERSION_RE.fullmatch(ref):
+    if isinstance(ref, int) or VERSION_RE.fullmatch(ref):
         number = int(ref) if isinstance(ref, int) else int(ref.lstrip("vV"))
         row = session.exec(
             select(PromptVersion).where(
@@ -361,7 +218,7 @@ def _append_version(
 
 def list_prompts(project: Project, search: str | None = None) -> list[PromptSummary]:
     """All prompts by name; ``search`` matches name or description (case-insensitive)."""
-    with project.session() as s:
+    with transactions.session(project) as s:
         query = select(Prompt).order_by(func.lower(Prompt.name))
         if search and search.strip():
             needle = f"%{search.strip().lower()}%"
@@ -417,7 +274,7 @@ def list_prompts(project: Project, search: str | None = None) -> list[PromptSumm
 
 def get_prompt(project: Project, name: str) -> PromptInfo:
     """A prompt's facts. Raises NotFoundError."""
-    with project.session() as s:
+    with transactions.session(project) as s:
         return _prompt_info(s, _prompt_row(s, name))
 
 
@@ -445,7 +302,7 @@ def create_prompt(project: Project, name: str, description: str = "") -> PromptI
         ValidationError: bad name, or a prompt with that name exists.
     """
     check_prompt_name(name)
-    with project.session() as s:
+    with transactions.session(project) as s:
         _refuse_existing(s, name)
         p = Prompt(name=name, description=description)
         s.add(p)
@@ -460,7 +317,7 @@ def _refuse_existing(s: Session, name: str) -> None:
 
 def set_description(project: Project, name: str, description: str) -> PromptInfo:
     """Change a prompt's description (not versioned: it describes the prompt, not a call)."""
-    with project.session() as s:
+    with transactions.session(project) as s:
         p = _prompt_row(s, name)
         if p.description != description:
             p.description = description
@@ -476,7 +333,7 @@ update_description = set_description
 def rename_prompt(project: Project, name: str, new_name: str) -> PromptInfo:
     """Rename a prompt; its versions, labels and history follow."""
     check_prompt_name(new_name)
-    with project.session() as s:
+    with transactions.session(project) as s:
         p = _prompt_row(s, name)
         if new_name == name:
             return _prompt_info(s, p)
@@ -494,7 +351,7 @@ def delete_prompt(project: Project, name: str) -> None:
     Evaluation runs keep their results; their link to the versions is cleared
     (the runs still name ``NAME@VERSION``).
     """
-    with project.session() as s:
+    with transactions.session(project) as s:
         pid = _pid(_prompt_row(s, name))
         s.execute(delete(PromptLabel).where(col(PromptLabel.prompt_id) == pid))
         s.execute(delete(LabelEvent).where(col(LabelEvent.prompt_id) == pid))
@@ -529,7 +386,7 @@ def save_version(
     """
     warnings = tuple(spec.validate())
     check_prompt_name(name)
-    with project.session() as s:
+    with transactions.session(project) as s:
         p = s.exec(select(Prompt).where(Prompt.name == name)).first()
         if p is None:
             if not create:
@@ -550,7 +407,7 @@ def save_version(
 
 def get_version(project: Project, name: str, ref: int | str | None = LATEST) -> PromptVersionData:
     """One version by number, label or ``latest``. Raises NotFoundError."""
-    with project.session() as s:
+    with transactions.session(project) as s:
         p = _prompt_row(s, name)
         return _version_data(s, p, _resolve_row(s, p, ref))
 
@@ -563,7 +420,7 @@ def resolve_ref(project: Project, ref: str) -> PromptVersionData:
 
 def log(project: Project, name: str) -> list[VersionInfo]:
     """The versions of a prompt, newest first."""
-    with project.session() as s:
+    with transactions.session(project) as s:
         p = _prompt_row(s, name)
         pid = _pid(p)
         by_version = _labels_by_version(s, pid)
@@ -588,7 +445,7 @@ def log(project: Project, name: str) -> list[VersionInfo]:
 
 def diff(project: Project, name: str, a: int | str, b: int | str) -> PromptDiff:
     """Differences from version/label ``a`` to ``b`` of one prompt."""
-    with project.session() as s:
+    with transactions.session(project) as s:
         p = _prompt_row(s, name)
         spec_a = _spec_of(_resolve_row(s, p, a), name)
         spec_b = _spec_of(_resolve_row(s, p, b), name)
@@ -603,7 +460,7 @@ def restore_version(
 
     Nothing is created when that content already is the latest version's.
     """
-    with project.session() as s:
+    with transactions.session(project) as s:
         p = _prompt_row(s, name)
         row = _resolve_row(s, p, version)
         spec = _spec_of(row, name)
@@ -632,7 +489,7 @@ def set_label(
     """
     check_label_name(label)
     who = _actor(actor)
-    with project.session() as s:
+    with transactions.session(project) as s:
         p = _prompt_row(s, name)
         pid = _pid(p)
         target = _resolve_row(s, p, version)
@@ -665,7 +522,7 @@ def remove_label(
     """Take a label off its version (recorded as a move to nothing)."""
     check_label_name(label)
     who = _actor(actor)
-    with project.session() as s:
+    with transactions.session(project) as s:
         p = _prompt_row(s, name)
         pid = _pid(p)
         current = s.exec(
@@ -683,13 +540,13 @@ def remove_label(
 
 def labels(project: Project, name: str) -> dict[str, int]:
     """Current labels of a prompt: label → version (``latest`` not included)."""
-    with project.session() as s:
+    with transactions.session(project) as s:
         return _labels(s, _pid(_prompt_row(s, name)))
 
 
 def label_history(project: Project, name: str, label: str | None = None) -> list[LabelMove]:
     """Every label move of a prompt (or of one label), newest first."""
-    with project.session() as s:
+    with transactions.session(project) as s:
         pid = _pid(_prompt_row(s, name))
         query = select(LabelEvent).where(LabelEvent.prompt_id == pid)
         if label is not None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
 from studio.core.errors import ValidationError
-from studio.core.prompts.render import check_messages
+from studio.core.prompts.template import check_messages
 
 Role = Literal["system", "developer", "user", "assistant"]
 ROLES: tuple[str, ...] = get_args(Role)

@@ -109,13 +109,13 @@ def bulk_update(
 
 def undo_latest(project: Project, dataset_id: int) -> Changes | None:
     """Undo the dataset's newest operation (None: nothing to undo)."""
-    summary = curation.undo(project, dataset_id)
+    summary = ops.undo(project, dataset_id)
     return summary.changes if summary is not None else None
 
 
 def redo_latest(project: Project, dataset_id: int) -> Changes | None:
     """Redo the dataset's most recently undone operation (None: nothing to redo)."""
-    summary = curation.redo(project, dataset_id)
+    summary = ops.redo(project, dataset_id)
     return summary.changes if summary is not None else None
 
 

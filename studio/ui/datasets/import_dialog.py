@@ -40,9 +40,9 @@ from PySide6.QtWidgets import (
 
 from studio.core import datasets as core
 from studio.core.datasets.encodings import ENCODING_CHOICES, encoding_label
-from studio.core.datasets.importers import Preview, preview_file
 from studio.core.datasets.importing import ImportResult, import_file
 from studio.core.datasets.mapping import ImportMapping, auto_mapping
+from studio.core.datasets.preview import Preview, preview_file
 from studio.core.errors import UserError
 from studio.core.models.dataset import STATUSES, TASK_TYPES
 from studio.core.progress import CancelToken, Progress

@@ -77,7 +77,7 @@ class SetupLists:
 
 def load_setup_lists(project: Any) -> SetupLists:
     """Datasets with their split counts and every prompt's versions (database thread)."""
-    from studio.core.datasets.service import dataset_summaries
+    from studio.core.datasets.catalog import dataset_summaries
     from studio.core.prompts import service as prompts
 
     versions: dict[str, list[int]] = {}

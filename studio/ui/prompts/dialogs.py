@@ -195,7 +195,7 @@ class NewPromptDialog(QDialog):
     @Slot()
     def _check(self) -> None:
         from studio.core.errors import UserError
-        from studio.core.prompts.service import check_prompt_name
+        from studio.core.prompts.names import check_prompt_name
 
         name = self.name.text().strip()
         problem = ""

@@ -320,7 +320,7 @@ class PromptEditor(QWidget):
             self.dirty_changed.emit(dirty)
 
     def _show_variables(self) -> None:
-        from studio.core.prompts.render import TemplateError, find_variables
+        from studio.core.prompts.template import TemplateError, find_variables
 
         found: dict[str, None] = {}
         bad = ""

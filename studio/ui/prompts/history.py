@@ -51,7 +51,7 @@ class VersionRow:
 
     @classmethod
     def from_info(cls, v: Any) -> VersionRow:
-        """From ``studio.core.prompts.service.VersionInfo``."""
+        """From ``studio.core.prompts.records.VersionInfo``."""
         return cls(
             v.version, tuple(v.labels), v.message, v.author, fmt_time(v.created_at), v.restored_from
         )

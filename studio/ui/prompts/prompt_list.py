@@ -51,7 +51,7 @@ class PromptRow:
 
     @classmethod
     def from_summary(cls, s: Any) -> PromptRow:
-        """From a ``studio.core.prompts.service.PromptSummary``."""
+        """From a ``studio.core.prompts.records.PromptSummary``."""
         return cls(s.name, s.description, s.latest_version, dict(s.labels), tuple(s.variables))
 
     @property

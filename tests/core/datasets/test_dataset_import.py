@@ -19,7 +19,7 @@ from studio.core.datasets import (
     redo,
     undo,
 )
-from studio.core.datasets.importers import MAX_LINE_BYTES
+from studio.core.datasets.file_format import MAX_LINE_BYTES
 from studio.core.errors import CancelledError, UserError, ValidationError
 from studio.core.progress import CancelToken, Progress
 

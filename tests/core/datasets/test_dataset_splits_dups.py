@@ -28,7 +28,7 @@ from studio.core.datasets import (
     undo,
     update_example,
 )
-from studio.core.datasets.duplicates import near_duplicate_pairs
+from studio.core.datasets.near_duplicates import near_duplicate_pairs
 from studio.core.datasets.normalize import normalize_text
 from studio.core.datasets.splits import plan_split
 from studio.core.errors import ValidationError

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.datasets.importers import preview_file
 from studio.core.datasets.importing import import_file
+from studio.core.datasets.preview import preview_file
 from studio.core.db.project import Project
 from studio.core.errors import UserError
 

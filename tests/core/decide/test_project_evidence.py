@@ -15,7 +15,7 @@ import pytest
 from helpers import BANKING77
 from helpers.decide_project import BuiltProject, build_decision_project
 
-from studio.core.datasets.service import create_dataset
+from studio.core.datasets.catalog import create_dataset
 from studio.core.db.project import new_project, open_project
 from studio.core.decide import DecisionAnswers, decide, load_platforms
 from studio.core.decide.compute import compute_decision, write_report

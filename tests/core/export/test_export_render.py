@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from studio.core.datasets import add_example, create_dataset, update_example
-from studio.core.datasets.service import ExampleDetail
+from studio.core.datasets.queries import ExampleDetail
 from studio.core.db.project import Project
 from studio.core.export import (
     ExampleSkipped,

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from studio.core.prompts.render import (
-    MissingVariableError,
-    TemplateError,
-    find_variables,
-    parse_template,
-    render,
-)
+from studio.core.prompts.render import MissingVariableError, render
 from studio.core.prompts.spec import Message, PromptSpec
+from studio.core.prompts.template import TemplateError, find_variables, parse_template
 
 
 def spec(*contents: str) -> PromptSpec:

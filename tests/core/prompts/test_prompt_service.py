@@ -12,8 +12,8 @@ import pytest
 from studio.core.db.project import Project, new_project, open_project
 from studio.core.errors import NotFoundError, ProjectFileError, UserError, ValidationError
 from studio.core.prompts import service as sv
-from studio.core.prompts.render import TemplateError
 from studio.core.prompts.spec import Message, PromptSpec
+from studio.core.prompts.template import TemplateError
 
 
 def spec(system: str = "Sort tickets.", temperature: float = 0.2) -> PromptSpec:

@@ -196,7 +196,7 @@ def test_schema_and_model_options_reach_the_validator(
 def test_dataset_export_validation_navigates_to_the_example(
         qtbot: QtBot, open_context: AppContext, tmp_path: Path) -> None:
     from studio.core.datasets import get_dataset, query_ids, update_example
-    from studio.core.datasets.service import ExampleFilter
+    from studio.core.datasets.queries import ExampleFilter
 
     project = open_context.project
     assert project is not None

@@ -1,26 +1,12 @@
-"""Reading example files: sniff the format and encoding, preview, stream records.
+"""Streaming the records of an example file, rejecting bad ones by line number.
 
-Formats (``Preview.format``):
-
-* ``csv``   — any delimiter (``csv.Sniffer`` with a count-based fallback), quoted
-  multiline fields, a header row. Records are ``{column: str}``.
-* ``jsonl`` — one JSON object per line. ``Preview.kind`` says what the lines hold:
-  ``chat`` (OpenAI ``{"messages": [...], "tools": [...]}``), ``prompt_completion``
-  (``{"prompt", "completion"}``) or ``records`` (any other objects).
-* ``json``  — one JSON document: an array of objects (or an object whose only list
-  holds the objects); same kinds as JSONL. Line numbers are item numbers (1-based).
-
-Streaming: files are read in binary, one physical line at a time with a length cap
-(:data:`MAX_LINE_BYTES`), so a 50 MB single line is reported as too long without
-being held in memory, and nothing is read twice. JSON arrays must be parsed whole
-(read once, capped at :data:`MAX_JSON_DOCUMENT_BYTES`).
-
-Encoding: UTF-8 with or without BOM, UTF-16/32 with BOM; anything else is detected with
-charset-normalizer, preferring Windows-1252 (Western European) when the text reads as
-Western text in it (see :func:`_detect_encoding`), and reported as a warning. The user
-can name the encoding instead (``encoding=``: ``studio dataset import --encoding``, the
-import dialog's picker). A line that is not valid in the file's encoding is rejected by
-line number instead of failing the whole import.
+Files are read in binary, one physical line at a time with a length cap
+(:data:`~studio.core.datasets.file_format.MAX_LINE_BYTES`), so a 50 MB single line is
+reported as too long without being held in memory, and nothing is read twice. JSON
+arrays must be parsed whole (read once, capped at
+:data:`~studio.core.datasets.file_format.MAX_JSON_DOCUMENT_BYTES`). A line that is not
+valid in the file's encoding is rejected by line number instead of failing the whole
+import.
 """
 
 from __future__ import annotations
@@ -29,210 +15,22 @@ import codecs
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO
 
 import orjson
 
-from studio.core.datasets.encodings import check_encoding, encoding_label, reads_as_western
+from studio.core.datasets.file_format import (
+    ASCII_COMPATIBLE_FAIL,
+    MAX_JSON_DOCUMENT_BYTES,
+    MAX_LINE_BYTES,
+    READ_BUFFER_BYTES,
+    FileFormat,
+    RawRecord,
+    kind_of,
+    too_long,
+)
 from studio.core.errors import UserError
 from studio.core.json_depth import MAX_DEPTH, nesting_excess, too_deep_message, value_too_deep
-
-MAX_LINE_BYTES = 8 * 1024 * 1024
-"""Longest physical line accepted (8 MiB: ~30× the largest fine-tunable example)."""
-MAX_JSON_DOCUMENT_BYTES = 512 * 1024 * 1024
-"""Largest whole-document JSON file (OpenAI's upload limit is 512 MB)."""
-SNIFF_BYTES = 256 * 1024
-READ_BUFFER_BYTES = 1 << 20
-
-FORMATS = ("csv", "jsonl", "json")
-KINDS = ("table", "chat", "prompt_completion", "records")
-
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-# Encodings in which b"\n" is always a line feed, so binary line splitting is safe
-_ASCII_COMPATIBLE_FAIL = ("utf-16", "utf-32")
-
-
-class RawRecord(NamedTuple):
-    """One record read from a file: its data or why it could not be read."""
-
-    # A NamedTuple, not a frozen dataclass: one is built per row of a 100k-row import
-    # and tuple construction costs a fraction of a frozen dataclass's __init__.
-    line: int
-    data: dict[str, Any] | None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class FileFormat:
-    """What :func:`sniff` found out about a file."""
-
-    path: Path
-    format: str
-    kind: str
-    encoding: str
-    delimiter: str | None
-    size: int
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Preview:
-    """The first rows of a file and what it looks like (for the mapping dialog)."""
-
-    path: Path
-    format: str
-    kind: str
-    encoding: str
-    delimiter: str | None
-    columns: list[str]
-    rows: list[dict[str, Any]]
-    warnings: list[str] = field(default_factory=list)
-    rejected: list[tuple[int, str]] = field(default_factory=list)
-    size: int = 0
-
-
-def _too_long(path: Path, line: int, size: int) -> str:
-    return (
-        f"line {line} is {size / 1_048_576:.1f} MB or longer, more than the "
-        f"{MAX_LINE_BYTES // 1_048_576} MB allowed for one line; it was not read"
-    )
-
-
-def _detect_encoding(path: Path, head: bytes) -> tuple[str, list[str]]:
-    for bom, name in _BOMS:
-        if head.startswith(bom):
-            return name, []
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(head, final=False)
-        return "utf-8", []
-    except UnicodeDecodeError:
-        pass
-    if reads_as_western(head):
-        # charset-normalizer scores cp1250/cp1257 as high as cp1252 on short Western
-        # text ("Jalapeño £3" came out as cp1257 or cp1250: ñ → ń, £ → Ł), so Western
-        # text that Windows-1252 reads cleanly is taken as Windows-1252
-        enc = "cp1252"
-    else:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(head).best()
-        if best is None or not best.encoding:
-            raise UserError(
-                f"{path} is not a text file Studio can read (it is neither UTF-8 nor any "
-                "encoding Studio can recognise). Save it as UTF-8 and try again.",
-                where=str(path),
-            )
-        enc = codecs.lookup(best.encoding).name
-    return enc, [
-        f"{path.name} is not UTF-8; it was read as {encoding_label(enc)} (detected). Check "
-        "the preview for wrong characters and choose another encoding if needed, or save "
-        "the file as UTF-8."
-    ]
-
-
-def _first_text_line(text_head: str) -> str:
-    for line in text_head.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def _kind_of(obj: Any) -> str:
-    if isinstance(obj, dict):
-        if isinstance(obj.get("messages"), list):
-            return "chat"
-        if "prompt" in obj and "completion" in obj:
-            return "prompt_completion"
-    return "records"
-
-
-def _sniff_delimiter(sample: str, path: Path) -> str:
-    if path.suffix.lower() == ".tsv":
-        return "\t"
-    lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
-    try:
-        dialect = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|")
-        return str(dialect.delimiter)
-    except csv.Error:
-        # Fallback: the candidate most frequent in the header line
-        header = lines[0] if lines else ""
-        counts = {d: header.count(d) for d in ",;\t|"}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] > 0 else ","
-
-
-def sniff(path: str | Path, encoding: str | None = None) -> FileFormat:
-    """Find the format, record kind, encoding and delimiter of an example file.
-
-    Args:
-        encoding: the file's encoding as the user chose it; None = detect.
-
-    Raises:
-        UserError: missing, unreadable, empty, not text, or an unknown ``encoding``.
-    """
-    chosen = check_encoding(encoding) if encoding else None
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(SNIFF_BYTES)
-    except FileNotFoundError as exc:
-        raise UserError(f"{path} does not exist.", where=str(path)) from exc
-    except IsADirectoryError as exc:
-        raise UserError(f"{path} is a folder, not a file.", where=str(path)) from exc
-    except OSError as exc:
-        raise UserError(f"{path} cannot be read: {exc.strerror or exc}.", where=str(path)) from exc
-    if size == 0:
-        raise UserError(f"{path} is empty: there is nothing to import.", where=str(path))
-    wide = chosen is not None and chosen.startswith(_ASCII_COMPATIBLE_FAIL)
-    if b"\x00" in head and not wide and not any(head.startswith(b) for b, _ in _BOMS):
-        raise UserError(
-            f"{path} looks like a binary file (it contains NUL bytes), not CSV or JSON.",
-            where=str(path),
-        )
-    if chosen is None:
-        encoding, warnings = _detect_encoding(path, head)
-    else:
-        encoding, warnings = chosen, []
-        if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
-            encoding = "utf-8-sig"
-    text_head = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    if not text_head.strip():
-        raise UserError(
-            f"{path} contains only blank lines: there is nothing to import.", where=str(path)
-        )
-    suffix = path.suffix.lower()
-    stripped = text_head.lstrip()
-    first = _first_text_line(text_head)
-    if suffix in (".jsonl", ".ndjson") or (suffix != ".json" and first.startswith("{")):
-        if first in ("{", "{}") or (suffix == ".json"):
-            return FileFormat(path, "json", "records", encoding, None, size, tuple(warnings))
-        kind = "records"
-        try:
-            kind = _kind_of(orjson.loads(first))
-        except orjson.JSONDecodeError:
-            # A first line longer than the sniffed head is cut off, not pretty-printed:
-            # in a .jsonl file it stays JSON Lines (and is reported as too long).
-            cut_off = "\n" not in text_head.lstrip() and size > len(head)
-            if cut_off and suffix in (".jsonl", ".ndjson"):
-                return FileFormat(path, "jsonl", kind, encoding, None, size, tuple(warnings))
-            if first == "{" or not first.endswith("}"):
-                # A pretty-printed single document, not JSON Lines
-                return FileFormat(path, "json", "records", encoding, None, size, tuple(warnings))
-        return FileFormat(path, "jsonl", kind, encoding, None, size, tuple(warnings))
-    if stripped.startswith("[") or suffix == ".json":
-        return FileFormat(path, "json", "records", encoding, None, size, tuple(warnings))
-    delimiter = _sniff_delimiter(text_head, path)
-    return FileFormat(path, "csv", "table", encoding, delimiter, size, tuple(warnings))
 
 
 class RecordReader:
@@ -269,7 +67,7 @@ class RecordReader:
     def _text_lines(self, fh: BinaryIO) -> Iterator[tuple[int, str | None, str | None]]:
         """(line number, text, error) per physical line, decoded line by line."""
         enc = self.fmt.encoding
-        if enc.startswith(_ASCII_COMPATIBLE_FAIL):
+        if enc.startswith(ASCII_COMPATIBLE_FAIL):
             # UTF-16/32: b"\n" is not a line break in bytes; decode as a stream
             stream = io.TextIOWrapper(fh, encoding=enc, errors="strict", newline="")
             lineno = 0
@@ -291,7 +89,7 @@ class RecordReader:
         line_enc = "utf-8" if enc == "utf-8-sig" else enc
         for lineno, raw in self._binary_lines(fh):
             if raw is None:
-                yield lineno, None, _too_long(self.fmt.path, lineno, MAX_LINE_BYTES)
+                yield lineno, None, too_long(self.fmt.path, lineno, MAX_LINE_BYTES)
                 continue
             if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[3:]
@@ -354,7 +152,7 @@ class RecordReader:
                 yield RawRecord(lineno, None, _too_deep(lineno))
                 continue
             if not kind_set and self.kind == "records":
-                self.kind = _kind_of(obj)
+                self.kind = kind_of(obj)
             kind_set = True
             yield RawRecord(lineno, obj)
 
@@ -381,7 +179,7 @@ class RecordReader:
                     if not rest or rest.endswith(b"\n"):
                         break
                 self.bytes_read = fh.tell()
-                yield RawRecord(lineno, None, _too_long(self.fmt.path, lineno, limit))
+                yield RawRecord(lineno, None, too_long(self.fmt.path, lineno, limit))
                 continue
             if lineno % 1000 == 0:
                 self.bytes_read = fh.tell()
@@ -407,7 +205,7 @@ class RecordReader:
             if not kind_set:
                 kind_set = True
                 if self.kind == "records":
-                    self.kind = _kind_of(obj)
+                    self.kind = kind_of(obj)
             yield RawRecord(lineno, obj)
         self.bytes_read = fh.tell()
 
@@ -429,8 +227,10 @@ class RecordReader:
         except (orjson.JSONDecodeError, UnicodeDecodeError) as exc:
             found = nesting_excess(data, MAX_DEPTH) if "depth" in str(exc) else None
             if found is not None:
-                raise UserError(too_deep_message(str(self.fmt.path), found[0], found[1]),
-                                where=f"{self.fmt.path}:{found[0]}") from None
+                raise UserError(
+                    too_deep_message(str(self.fmt.path), found[0], found[1]),
+                    where=f"{self.fmt.path}:{found[0]}",
+                ) from None
             line = _json_error_line(data, exc)
             raise UserError(
                 f"{self.fmt.path} is not valid JSON (line {line}: {_json_reason(exc)}).",
@@ -439,9 +239,10 @@ class RecordReader:
         if value_too_deep(doc, MAX_DEPTH):
             deep_at = nesting_excess(data, MAX_DEPTH)
             deep_line = deep_at[0] if deep_at is not None else None
-            raise UserError(too_deep_message(str(self.fmt.path), deep_line),
-                            where=str(self.fmt.path) if deep_line is None
-                            else f"{self.fmt.path}:{deep_line}")
+            raise UserError(
+                too_deep_message(str(self.fmt.path), deep_line),
+                where=str(self.fmt.path) if deep_line is None else f"{self.fmt.path}:{deep_line}",
+            )
         del data
         items = _records_of(doc)
         if items is None:
@@ -451,7 +252,7 @@ class RecordReader:
                 where=str(self.fmt.path),
             )
         if items and self.kind == "records":
-            self.kind = _kind_of(items[0])
+            self.kind = kind_of(items[0])
         for index, obj in enumerate(items, start=1):
             if not isinstance(obj, dict):
                 yield RawRecord(
@@ -462,7 +263,7 @@ class RecordReader:
 
     def _csv(self, fh: BinaryIO) -> Iterator[RawRecord]:
         enc = self.fmt.encoding
-        ascii_compatible = not enc.startswith(_ASCII_COMPATIBLE_FAIL)
+        ascii_compatible = not enc.startswith(ASCII_COMPATIBLE_FAIL)
         # One C-level text stream (csv needs text); undecodable bytes become lone
         # surrogates that are caught per line, so the message names the exact line.
         stream = io.TextIOWrapper(
@@ -492,7 +293,7 @@ class RecordReader:
                 if lineno % 1000 == 0:
                     self.bytes_read = fh.tell()
                 if len(line) > limit and not line.endswith("\n"):
-                    bad["error"] = _too_long(self.fmt.path, lineno, limit)
+                    bad["error"] = too_long(self.fmt.path, lineno, limit)
                     bad["line"] = str(lineno)
                     return
                 if not line.isascii():
@@ -708,46 +509,3 @@ def _json_error_line(data: bytes, exc: Exception) -> int:
     if isinstance(pos, int):
         return data.count(b"\n", 0, pos) + 1
     return 1
-
-
-def preview_file(path: str | Path, n: int = 20, encoding: str | None = None) -> Preview:
-    """Sniff ``path`` and read its first ``n`` records (cheap: stops after ``n``).
-
-    Args:
-        encoding: read the file in this encoding; None = detect.
-
-    Raises:
-        UserError: the file cannot be read, is empty or not CSV/JSON, or (CSV) has a
-            header and no rows or a quote that is never closed (when the first ``n``
-            records reach the end of the file).
-    """
-    fmt = sniff(path, encoding)
-    reader = RecordReader(fmt)
-    rows: list[dict[str, Any]] = []
-    rejected: list[tuple[int, str]] = []
-    columns: dict[str, None] = {}
-    if fmt.format == "json" and fmt.size > 32 * 1024 * 1024:
-        # Whole-document JSON must be parsed whole; keep the preview quick
-        reader.warnings.append("The file is one large JSON document; the preview reads all of it.")
-    for rec in reader:
-        if rec.data is None:
-            rejected.append((rec.line, rec.error or "unreadable"))
-        else:
-            rows.append(rec.data)
-            for key in rec.data:
-                columns.setdefault(key, None)
-        if len(rows) >= n or len(rejected) >= n:
-            break
-    column_list = reader.columns if fmt.format == "csv" else list(columns)
-    return Preview(
-        path=fmt.path,
-        format=fmt.format,
-        kind=reader.kind,
-        encoding=fmt.encoding,
-        delimiter=fmt.delimiter,
-        columns=column_list,
-        rows=rows,
-        warnings=list(reader.warnings),
-        rejected=rejected,
-        size=fmt.size,
-    )
