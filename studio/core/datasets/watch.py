@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.core.datasets._db import read_conn
+from studio.core.db.transactions import read_conn
 from studio.core.db.project import Project
 
 __all__ = ["ChangeMarker", "change_marker"]
