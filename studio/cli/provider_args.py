@@ -66,7 +66,7 @@ def resolve_target(args: Any, *, need_key: bool = True) -> Target:
         UserError: an unknown provider, an unset ``--api-key-env`` variable, or a key over
             plain http to another machine without ``--allow-insecure-key``.
     """
-    from studio.core.llm.key_policy import resolve_key
+    from studio.core.llm.keys import resolve_key
     from studio.core.llm.provider_store import get_provider
 
     name = getattr(args, "provider", None)

@@ -192,7 +192,7 @@ def _key_for(provider: Any, args: argparse.Namespace) -> str | None:
     """The run's key by the same rules as ``studio ab`` (:mod:`studio.core.llm.key_policy`):
     a saved provider's key, ``OPENAI_API_KEY``/``AZURE_OPENAI_API_KEY`` only for their own
     hosts, or ``--api-key-env`` for any host."""
-    from studio.core.llm.key_policy import resolve_key
+    from studio.core.llm.keys import resolve_key
     from studio.core.llm.provider_store import load_providers
 
     saved = load_providers().get(provider.name) is not None

@@ -31,8 +31,8 @@ from studio.core.llm.key_policy import (
     check_transport,
     environment_variable_for,
     is_loopback,
-    resolve_key,
 )
+from studio.core.llm.keys import resolve_key
 from studio.core.llm.providers import ProviderConfig
 from studio.core.redact import RedactingFormatter
 

@@ -19,11 +19,18 @@ removed by value from whatever the studio stores, logs or prints.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+from dataclasses import dataclass
 from typing import Literal
 
 from studio.core.errors import UserError
-from studio.core.llm.key_policy import environment_variable_for
+from studio.core.llm.key_policy import (
+    KeyOrigin,
+    allow_insecure_key,
+    check_transport,
+    environment_variable_for,
+)
 from studio.core.llm.providers import ProviderConfig
 from studio.core.redact import redact, remember_secret
 
@@ -175,3 +182,58 @@ def clear_session_keys() -> None:
     """Forget every in-memory key (tests, "log out")."""
     with _session_lock:
         _session.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedKey:
+    """The key chosen for one provider, where it came from, and any warning to show."""
+
+    key: str | None
+    origin: KeyOrigin | None
+    warning: str | None = None
+
+
+def resolve_key(
+    config: ProviderConfig,
+    *,
+    api_key_env: str | None = None,
+    saved: bool = True,
+    allow_insecure: bool = False,
+) -> ResolvedKey:
+    """The key to send to ``config``, by the rules in the module docstring.
+
+    Args:
+        config: where the requests go.
+        api_key_env: the name of an environment variable holding the key (the user named
+            it for this invocation, so it goes to any host).
+        saved: look in the keyring / session store under ``config.name`` (a provider
+            the user saved); False for a bare ``--base-url``.
+        allow_insecure: the user opted in to a key over plain http to another machine.
+
+    Raises:
+        UserError: ``api_key_env`` names an unset variable.
+        InsecureKeyError: see :func:`check_transport`.
+    """
+    key: str | None = None
+    origin: KeyOrigin | None = None
+    if api_key_env:
+        key = (os.environ.get(api_key_env) or "").strip() or None
+        if key is None:
+            raise UserError(
+                f"--api-key-env {api_key_env}: the environment variable {api_key_env} is "
+                "not set or empty.",
+                where=api_key_env,
+            )
+        origin = "api-key-env"
+    elif saved:
+        key, source = get_key_with_source(config)
+        origin = source
+    else:
+        env = environment_variable_for(config)
+        key = ((os.environ.get(env) or "").strip() or None) if env else None
+        origin = "environment" if key else None
+    remember_secret(key)
+    warning = check_transport(config.base_url, key, allow_insecure=allow_insecure)
+    if warning is not None:
+        allow_insecure_key(config.base_url)  # the client factory checks again
+    return ResolvedKey(key, origin, warning)
