@@ -43,7 +43,7 @@ from studio.core.datasets.service import ExampleDetail, get_dataset, iter_all_ex
 from studio.core.db.project import Project
 from studio.core.decide.evidence import Evidence, minimum_detectable_difference
 from studio.core.decide.readiness import check_training_data
-from studio.core.decide.rules import num, pp
+from studio.core.decide.wording import num, pp
 from studio.core.errors import NotFoundError, UserError
 from studio.core.evals.service import run_summary
 from studio.core.evals.stats import mcnemar_exact
