@@ -14,7 +14,7 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import split_text_turns
+from studio.core.formats.message_content import split_text_turns
 
 KEYS = frozenset({"instruction", "input", "output", "system", "history", "response",
                   "chosen", "rejected", "kto_tag", "images"})

@@ -18,7 +18,7 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import content_text, split_text_turns
+from studio.core.formats.message_content import content_text, split_text_turns
 from studio.core.formats.openai_chat import check_top_level
 
 

@@ -24,6 +24,8 @@ from studio.core.redact import redact_bytes
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"info": 1, "warning": 2, "error": 3}
+#: The UTF-8 byte order mark: JSON parsers reject it, so the checks strip and report it.
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass

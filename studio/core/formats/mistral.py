@@ -15,8 +15,10 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import MISTRAL, check_messages, declared_functions
+from studio.core.formats.message_profiles import MISTRAL
+from studio.core.formats.messages import check_messages
 from studio.core.formats.openai_chat import apply_weight_last
+from studio.core.formats.tool_calls import declared_functions
 from studio.core.tokens.counting import count_messages_tokens
 
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

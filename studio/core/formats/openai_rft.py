@@ -13,7 +13,9 @@ from studio.core.formats.common import (
     LineSink,
     RecordResult,
 )
-from studio.core.formats.messages import OPENAI_RFT, check_messages, declared_functions
+from studio.core.formats.message_profiles import OPENAI_RFT
+from studio.core.formats.messages import check_messages
+from studio.core.formats.tool_calls import declared_functions
 from studio.core.tokens.counting import count_messages_tokens
 
 

@@ -17,7 +17,7 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import text_only
+from studio.core.formats.message_content import text_only
 
 HUMAN_SIDE = ("human", "observation")
 GPT_SIDE = ("gpt", "function_call")

@@ -20,7 +20,8 @@ from studio.core.formats.common import (
     shape_by_keys,
     type_name,
 )
-from studio.core.formats.messages import TOGETHER_CHAT, check_messages
+from studio.core.formats.message_profiles import TOGETHER_CHAT
+from studio.core.formats.messages import check_messages
 from studio.core.formats.openai_chat import apply_weight_last
 from studio.core.formats.openai_dpo import check_preference_outputs, export_preference
 from studio.core.tokens.counting import count_messages_tokens

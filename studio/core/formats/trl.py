@@ -19,7 +19,8 @@ from studio.core.formats.common import (
     shape_by_keys,
     type_name,
 )
-from studio.core.formats.messages import TRL_CHAT, MessageProfile, check_messages
+from studio.core.formats.message_profiles import TRL_CHAT, MessageProfile
+from studio.core.formats.messages import check_messages
 from studio.core.formats.openai_chat import apply_weight_last
 from studio.core.tokens.counting import count_messages_tokens
 
