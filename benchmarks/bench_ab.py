@@ -1,6 +1,6 @@
 """A/B runner benchmark: our runner vs the raw SDK floor (and promptfoo when installed).
 
-Scenario (engineering-facts bars 3 and 4): 400 chat calls at 200 ms server latency with
+Scenario (docs/engineering-facts.md bars 3 and 4): 400 chat calls at 200 ms server latency with
 16 in flight against the loopback server (TCP_NODELAY).
 
 * floor: raw ``AsyncOpenAI.chat.completions.create`` + ``asyncio.Semaphore(16)``.

@@ -1,6 +1,6 @@
 """Benchmark: validate a 100,000-line OpenAI chat JSONL file with exact token counts.
 
-Goal (engineering-facts "Bars" 1): >= 50,000 lines/s on the 2-core CI class, and at most
+Goal (docs/engineering-facts.md bar 1): >= 50,000 lines/s on the 2-core CI class, and at most
 3x a bare ``json.loads`` loop over the same file. A second floor is a plain
 re-implementation of the OpenAI cookbook's checks (Chat_finetuning_data_prep.ipynb) with
 tiktoken counting (tiktoken loaded offline from quicktok's verified rank files).

@@ -36,7 +36,7 @@ PLATFORM_IDS: tuple[str, ...] = ("openai", "vertex", "bedrock", "together", "loc
 #: Answers to :data:`OPENAI_ACCESS_QUESTION`.
 OPENAI_ACCESS: tuple[str, ...] = ("yes", "no", "unknown")
 #: OpenAI closed fine-tuning to new organisations on 2026-05-07 and takes no new jobs
-#: from 2027-01-06 (docs/why-this-studio-exists.md); only the team knows whether its
+#: from 2027-01-06 (docs/decision-facts.md §1); only the team knows whether its
 #: organisation is among those still allowed.
 OPENAI_ACCESS_QUESTION = "Can your organisation still start OpenAI fine-tuning jobs?"
 

@@ -27,7 +27,7 @@ class Thresholds:
     min_examples: int = 100
     #: "at least 100–500 clean examples"; "500–2,000 … suffice for most domain adaptation".
     good_examples: int = 500
-    #: engineering-facts: warn below n = 100 (Wilson half-width > 7.8 pp).
+    #: docs/engineering-facts.md bar 11: warn below n = 100 (Wilson half-width > 7.8 pp).
     min_test_set: int = 100
     #: A test set whose minimum detectable difference exceeds this cannot tell a tuned
     #: model from the prompt (≈ the unpaired MDE at n = 100, base 80 %).

@@ -4,7 +4,7 @@ A rule holds when all its conditions hold; the first rule that holds decides. Ea
 condition explains itself as :class:`Reason` objects, so the reasons of a decision are
 exactly the conditions that produced it plus the rule's named extra explanations.
 
-The rows follow docs/why-this-studio-exists.md: the decision table and "the usual checks
+The rows follow docs/decision-facts.md §3: the decision table and "the usual checks
 before anyone trains" — (1) facts or behaviour? facts → retrieval; (2) can a prompt hold
 the behaviour? prove it on the best model; (3) only if a prompt provably cannot hold it
 at the needed volume and cost, scope a fine-tune as distilling a proven behaviour into a

@@ -1,4 +1,4 @@
-"""Alpaca instruction format (Axolotl, LLaMA-Factory; formats.md §12)."""
+"""Alpaca instruction format (Axolotl, LLaMA-Factory; docs/formats.md §12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Amazon Bedrock fine-tuning of Claude 3 Haiku (formats.md §9.1).
+"""Amazon Bedrock fine-tuning of Claude 3 Haiku (docs/formats.md §9.1).
 
 "The system field is optional. There must be at least two messages. The first message
 must be from the 'user'. The last message must be from the 'assistant'. User and

@@ -1,4 +1,4 @@
-"""Amazon Nova supervised fine-tuning, ``bedrock-conversation-2024`` (formats.md §9.2)."""
+"""Amazon Nova supervised fine-tuning, ``bedrock-conversation-2024`` (docs/formats.md §9.2)."""
 
 from __future__ import annotations
 

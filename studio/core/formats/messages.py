@@ -2,7 +2,7 @@
 
 OpenAI SFT, DPO inputs, RFT, Together conversational, Mistral and TRL all use
 ``{"role", "content", ...}`` messages with small differences, captured in a
-:class:`MessageProfile`. Rules and their sources: formats.md §2.2, §2.3, §10, §13, §15.
+:class:`MessageProfile`. Rules and their sources: docs/formats.md §2.2, §2.3, §10, §13, §15.
 """
 
 from __future__ import annotations

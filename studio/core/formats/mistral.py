@@ -1,4 +1,4 @@
-"""Mistral fine-tuning (mistral-finetune, formats.md §13)."""
+"""Mistral fine-tuning (mistral-finetune, docs/formats.md §13)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OpenAI supervised fine-tuning, chat format (formats.md §2)."""
+"""OpenAI supervised fine-tuning, chat format (docs/formats.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OpenAI direct preference optimisation (formats.md §3)."""
+"""OpenAI direct preference optimisation (docs/formats.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OpenAI reinforcement fine-tuning (formats.md §4)."""
+"""OpenAI reinforcement fine-tuning (docs/formats.md §4)."""
 
 from __future__ import annotations
 

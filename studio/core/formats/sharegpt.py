@@ -1,4 +1,4 @@
-"""ShareGPT conversations (LLaMA-Factory, Axolotl; formats.md §12)."""
+"""ShareGPT conversations (LLaMA-Factory, Axolotl; docs/formats.md §12)."""
 
 from __future__ import annotations
 

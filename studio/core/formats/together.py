@@ -1,4 +1,4 @@
-"""Together AI fine-tuning: conversational, instruction, preference, text (formats.md §10).
+"""Together AI fine-tuning: conversational, instruction, preference, text (docs/formats.md §10).
 
 One sub-format per file, detected by its keys; extra keys are rejected ("Found extra
 column"). Together's own checker stops at the first bad line; we report every line.

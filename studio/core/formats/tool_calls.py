@@ -85,7 +85,7 @@ def check_tool_replies(messages: list[Any], info: MessagesInfo, out: LineSink,
                         profile: MessageProfile) -> None:
     """A tool call made mid-conversation must be answered before the conversation goes on.
 
-    formats.md §2.3: an example may *end* with an assistant tool call and no reply (the
+    docs/formats.md §2.3: an example may *end* with an assistant tool call and no reply (the
     final assistant turn is the training target, the schema's own example does it), but a
     call followed by a user or assistant message never got its result: the model would be
     trained on a conversation that continues as if the tool had answered. The tool

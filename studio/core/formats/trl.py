@@ -1,4 +1,4 @@
-"""Hugging Face TRL dataset types (formats.md §11): one type per file."""
+"""Hugging Face TRL dataset types (docs/formats.md §11): one type per file."""
 
 from __future__ import annotations
 

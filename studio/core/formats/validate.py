@@ -1,7 +1,7 @@
 """The streaming validator: every line of a fine-tuning JSONL file gets a verdict.
 
 The file is read in binary, one LF-terminated line at a time (never whole), and parsed
-with orjson. Per line: generic JSONL rules (formats.md §1), the target's own rules, token
+with orjson. Per line: generic JSONL rules (docs/formats.md §1), the target's own rules, token
 counts, secrets/PII, special tokens, duplicates and an optional JSON Schema for the
 assistant outputs. The validator never raises on file content: a line that breaks one of
 our own checks is reported as ``check_failed``, not as a crash.

@@ -1,4 +1,4 @@
-"""Vertex AI Gemini supervised tuning (formats.md §8)."""
+"""Vertex AI Gemini supervised tuning (docs/formats.md §8)."""
 
 from __future__ import annotations
 
