@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,16 @@ def add_force_arg(parser: argparse.ArgumentParser) -> None:
 def open_project_arg(path: str | Path) -> Project:
     """Open the project named by ``--project`` (raises ProjectFileError with a sentence)."""
     return open_project(Path(path))
+
+
+@contextmanager
+def opened_project(path: str | Path) -> Iterator[Project]:
+    """The project named by ``--project``, closed when the block ends (however it ends)."""
+    project = open_project_arg(path)
+    try:
+        yield project
+    finally:
+        project.close()
 
 
 def eprint(message: str) -> None:

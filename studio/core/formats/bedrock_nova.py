@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.core.formats.bedrock_claude import check_alternating, plain_turns
+from studio.core.formats.bedrock_claude import (
+    bedrock_messages,
+    check_alternating,
+    check_bedrock_message,
+    plain_turns,
+)
 from studio.core.formats.common import (
     BaseChecker,
     ChatExample,
     FormatSpec,
     LineSink,
     RecordResult,
-    type_name,
 )
 from studio.core.formats.openai_chat import check_top_level
 
@@ -65,28 +69,17 @@ class BedrockNovaChecker(BaseChecker):
                 out.error("wrong_type", "system must be an array of {\"text\": ...} blocks.")
             else:
                 tokens += sum(count(b["text"]) for b in system)
-        messages = obj.get("messages")
-        if not isinstance(messages, list) or not messages:
-            out.error("missing_messages" if not messages else "wrong_type",
-                      "'messages' must be a non-empty array of messages.")
+        messages = bedrock_messages(obj, out)
+        if messages is None:
             return RecordResult()
         roles: list[str] = []
         outputs: list[str] = []
         images = videos = 0
         for i, msg in enumerate(messages, 1):
             where = f"message {i}"
-            if not isinstance(msg, dict):
-                out.error("wrong_type", f"{where} is a {type_name(msg)}, not an object.")
-                roles.append("")
+            if not check_bedrock_message(msg, where, out, roles, system_hint=False):
                 continue
             role = msg.get("role")
-            if role not in ("user", "assistant"):
-                out.error("unknown_role",
-                          f"{where}: role must be user or assistant, not {role!r}.")
-            roles.append(role if isinstance(role, str) else "")
-            for k in msg:
-                if k not in ("role", "content"):
-                    out.error("unrecognized_key", f"{where}: key {k!r} is not allowed.")
             content = msg.get("content")
             if not isinstance(content, list) or not content:
                 out.error("wrong_type", f"{where}: content must be a non-empty array of "
