@@ -12,6 +12,10 @@ from typing import Any
 
 from studio.core.db.project import Project, open_project
 
+# Duplicates report, pairs left on purpose: the `from studio.cli.common import (...)`
+# lists at the top of the *_cmd modules, and their register() parser declarations (ab ~
+# runs, provider ~ runs, runs list ~ show, dataset_curate show ~ label, prompt subcommands)
+# share a shape: argparse declarations with different options and help, not logic.
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2

@@ -177,6 +177,8 @@ class DecisionAnswers:
         return cls.from_dict(data, source=source)
 
 
+# Reading and parsing pair by shape with prompts/files.py and db/project.py (duplicates
+# report): each maps OSError/JSON errors to its own error class and sentence for its file.
 def load_answers(path: str | Path) -> DecisionAnswers:
     """Read an answers file (the CLI's ``--answers``).
 

@@ -52,6 +52,7 @@ class Thresholds:
 THRESHOLDS = Thresholds()
 
 
+# Its field list pairs by shape with platforms.Platform's (duplicates report): two records.
 @dataclass(slots=True)
 class Context:
     """Everything a condition may look at, computed once per decision."""

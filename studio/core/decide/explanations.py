@@ -26,6 +26,9 @@ def _r_answer(name: str, value: object, text: str) -> Reason:
     return Reason(text, "answer", name, value)
 
 
+# The explain_* functions pair up by shape in the duplicates report (a guard, then a
+# Reason with a sentence): each says something different, and every line is checked by
+# tests/core/decide/test_decide_reason_templates.py.
 def _r_ev(name: str, value: object, text: str, ctx: Context) -> Reason:
     return Reason(f"{text} [{ctx.evidence.where(name)}]", "evidence", name, value)
 

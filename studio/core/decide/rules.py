@@ -111,6 +111,7 @@ def _small_name(ctx: Context) -> str:
 
 
 #: The decision table, evaluated top to bottom; the first rule whose conditions all hold wins.
+# The rows pair up by shape in the duplicates report: they are the table's data.
 RULES: tuple[Rule, ...] = (
     Rule("agent", "agent_design", ("wants_next_step",),
          lambda c: "Design an agent: choosing the next step from the last result is not a "

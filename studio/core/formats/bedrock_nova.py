@@ -75,6 +75,9 @@ class BedrockNovaChecker(BaseChecker):
         roles: list[str] = []
         outputs: list[str] = []
         images = videos = 0
+# The loop head matches Bedrock Claude's (duplicates report); the message shape is shared
+# (check_bedrock_message), the content rules differ: text blocks and media here, a string
+# there.
         for i, msg in enumerate(messages, 1):
             where = f"message {i}"
             if not check_bedrock_message(msg, where, out, roles, system_hint=False):

@@ -150,6 +150,11 @@ class BaseChecker:
         """File-level checks after the last record (none by default)."""
 
 
+# Duplicates report, pairs left on purpose: every target module ends with its own
+# `SPEC = FormatSpec(...)` and `export_*` functions that fill `record["system"]` and return
+# it (alpaca ~ sharegpt ~ trl, openai_chat ~ openai_dpo ~ openai_rft ~ vertex_gemini ~
+# bedrock_* ~ mistral), and opens with the same import list from this module. Those are
+# per-target declarations with different values, not logic to share.
 @dataclass(frozen=True)
 class FormatSpec:
     """A target format: its CLI name, checker, exporters and limits."""

@@ -107,6 +107,8 @@ def check_parts(content: list[Any], role: str, where: str, profile: MessageProfi
         info.ok = False
 
 
+# The error branches here and in check_parts have the same shape (duplicates report):
+# each reports a different rule (part types there, image URLs here).
 def _check_image_part(part: dict[str, Any], role: str, where: str, profile: MessageProfile,
                       out: LineSink, info: MessagesInfo) -> None:
     info.images += 1

@@ -39,6 +39,8 @@ class ShareGPTChecker(BaseChecker):
         texts: list[str] = []
         outputs: list[str] = []
         tags: list[str] = []
+# Same shape as vertex_gemini's contents loop (duplicates report): each walks its own
+# turn schema ({from, value} here, {role, parts} there) with its own codes and wording.
         for i, turn in enumerate(convo, 1):
             where = f"turn {i}"
             if not isinstance(turn, dict):

@@ -203,6 +203,8 @@ def _parse_model(path: Path, name: str, entry: Any) -> ModelPrice:
     snapshot = entry.get("snapshot")
     if snapshot is not None and not isinstance(snapshot, str):
         raise _fail(path, f'models["{name}"].snapshot must be a string')
+# Keyword-argument constructor: pairs by shape with itself and evals summary's records in
+# the duplicates report; nothing to share.
     return ModelPrice(
         model=name,
         provider=provider,
