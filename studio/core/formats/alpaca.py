@@ -143,6 +143,4 @@ SPEC = FormatSpec(
     make_checker=AlpacaChecker,
     export_chat=export_chat,
     export_preference=export_preference,
-    min_examples=1,
-    exact_tokens=False,
 )

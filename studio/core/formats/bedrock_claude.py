@@ -146,9 +146,7 @@ SPEC = FormatSpec(
     title="Amazon Bedrock: Claude 3 Haiku fine-tuning",
     make_checker=BedrockClaudeChecker,
     export_chat=export_chat,
-    min_examples=1,
     default_model="anthropic.claude-3-haiku-20240307-v1:0:200k",
     max_example_tokens=32000,
-    exact_tokens=False,
     notes="Token counts are o200k estimates; the 32,000-token record limit is unverified.",
 )

@@ -150,8 +150,6 @@ SPEC = FormatSpec(
     title="Amazon Bedrock: Nova supervised fine-tuning",
     make_checker=BedrockNovaChecker,
     export_chat=export_chat,
-    min_examples=1,
     recommended_examples=100,
     default_model="amazon.nova-lite-v1:0",
-    exact_tokens=False,
 )

@@ -157,7 +157,10 @@ class BaseChecker:
 # per-target declarations with different values, not logic to share.
 @dataclass(frozen=True)
 class FormatSpec:
-    """A target format: its CLI name, checker, exporters and limits."""
+    """A target format: its CLI name, checker, exporters and limits.
+
+    A target's ``SPEC`` states only the fields that differ from these defaults.
+    """
 
     name: str
     title: str

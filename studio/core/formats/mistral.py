@@ -97,7 +97,5 @@ SPEC = FormatSpec(
     title="Mistral fine-tuning (mistral-finetune)",
     make_checker=MistralChecker,
     export_chat=export_chat,
-    min_examples=1,
-    exact_tokens=False,
     notes="Token counts are o200k estimates; Mistral models use their own tokenizer.",
 )

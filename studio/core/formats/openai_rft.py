@@ -71,7 +71,6 @@ SPEC = FormatSpec(
     title="OpenAI reinforcement fine-tuning",
     make_checker=OpenAIRFTChecker,
     export_chat=export_chat,
-    min_examples=1,
     recommended_examples=10,
     default_model="o4-mini",
     max_example_tokens=65536,

@@ -159,7 +159,5 @@ SPEC = FormatSpec(
     make_checker=TogetherChecker,
     export_chat=export_chat,
     export_preference=export_preference,  # Together preference rows are OpenAI DPO rows
-    min_examples=1,
-    exact_tokens=False,
     notes="Token counts are o200k estimates; open models have their own tokenizers.",
 )

@@ -176,6 +176,4 @@ SPEC = FormatSpec(
     make_checker=TRLChecker,
     export_chat=export_chat,
     export_preference=export_preference,
-    min_examples=1,
-    exact_tokens=False,
 )

@@ -199,10 +199,8 @@ SPEC = FormatSpec(
     title="Vertex AI Gemini supervised tuning",
     make_checker=VertexGeminiChecker,
     export_chat=export_chat,
-    min_examples=1,
     recommended_examples=100,
     default_model="gemini-2.5-flash",
     max_example_tokens=131072,
-    exact_tokens=False,
     notes="Token counts are o200k estimates; Gemini's tokenizer is not available offline.",
 )
