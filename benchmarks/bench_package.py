@@ -15,7 +15,7 @@ machine load hits them alike:
 
 "ready" is the app's own ``STUDIO_READY`` figure (seconds since launch); "wall" is launch to
 process exit. Prints medians, the packaged/venv and packaged/floor ratios and the bundle size.
-Reference (engineering-facts.md section 7): onedir "full" 204 MB, 2.4 s.
+Reference (docs/engineering-facts.md §7): onedir "full" 204 MB, 2.4 s.
 """
 
 from __future__ import annotations

@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from studio.core.db.project import Project, open_project
 
+# Duplicates report, pairs left on purpose: the `from studio.cli.common import (...)`
+# lists at the top of the *_cmd modules, and their register() parser declarations (ab ~
+# runs, provider ~ runs, runs list ~ show, dataset_curate show ~ label, prompt subcommands)
+# share a shape: argparse declarations with different options and help, not logic.
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -44,6 +50,16 @@ def add_force_arg(parser: argparse.ArgumentParser) -> None:
 def open_project_arg(path: str | Path) -> Project:
     """Open the project named by ``--project`` (raises ProjectFileError with a sentence)."""
     return open_project(Path(path))
+
+
+@contextmanager
+def opened_project(path: str | Path) -> Iterator[Project]:
+    """The project named by ``--project``, closed when the block ends (however it ends)."""
+    project = open_project_arg(path)
+    try:
+        yield project
+    finally:
+        project.close()
 
 
 def eprint(message: str) -> None:

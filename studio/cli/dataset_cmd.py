@@ -21,7 +21,7 @@ from studio.cli.common import (
     CliUsageError,
     add_project_arg,
     eprint,
-    open_project_arg,
+    opened_project,
     print_json,
 )
 
@@ -179,8 +179,7 @@ def _import(args: argparse.Namespace) -> int:
             f"{path}: cannot tell which field is the input; name it with --input-field "
             f"(fields: {', '.join(preview.columns)})."
         )
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         result = import_file(
             project,
             path,
@@ -189,8 +188,6 @@ def _import(args: argparse.Namespace) -> int:
             all_or_nothing=not args.skip_bad_rows,
             encoding=args.encoding,
         )
-    finally:
-        project.close()
     if result.rejected and not args.skip_bad_rows and not args.all_or_nothing:
         return _bad_rows(args, path, result)
     if args.json:
@@ -234,11 +231,8 @@ def _bad_rows(args: argparse.Namespace, path: Path, result: Any) -> int:
 def _list(args: argparse.Namespace) -> int:
     from studio.core.datasets.catalog import dataset_summaries
 
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         summaries = dataset_summaries(project)
-    finally:
-        project.close()
     if args.json:
         print_json(
             [
@@ -266,11 +260,8 @@ def _list(args: argparse.Namespace) -> int:
 def _stats(args: argparse.Namespace) -> int:
     from studio.core.datasets.stats import dataset_stats
 
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         stats = dataset_stats(project, args.name)
-    finally:
-        project.close()
     if args.json:
         keys = ("examples", "by_status", "by_split", "by_label", "duplicates", "leaks")
         out = {k: stats[k] for k in keys}
@@ -301,8 +292,7 @@ def _split(args: argparse.Namespace) -> int:
         raise CliUsageError(
             f"--test ({args.test}) plus --validation ({args.validation}) is more than 1."
         )
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         info = get_dataset(project, args.name)
         result = split_dataset(
             project,
@@ -313,8 +303,6 @@ def _split(args: argparse.Namespace) -> int:
             args.stratify,
             args.move_locked,
         )
-    finally:
-        project.close()
     out = {
         "train": result.train,
         "validation": result.validation,

@@ -21,7 +21,7 @@ from studio.cli.common import (
     CliUsageError,
     add_project_arg,
     eprint,
-    open_project_arg,
+    opened_project,
     print_json,
 )
 
@@ -240,8 +240,7 @@ def _rows(args: argparse.Namespace) -> int:
     from studio.core.datasets.queries import fetch_rows, query_ids
 
     flt = _filter(args, changing=False)
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         info = get_dataset(project, args.dataset)
         _warn_missing_ids(project, info.id, flt, info.name)
         ids = query_ids(project, info.id, flt)
@@ -249,8 +248,6 @@ def _rows(args: argparse.Namespace) -> int:
         if args.limit > 0:
             ids = ids[: args.limit]
         rows = fetch_rows(project, ids)
-    finally:
-        project.close()
     if args.json:
         print_json([
             {
@@ -280,12 +277,9 @@ def _show(args: argparse.Namespace) -> int:
     from studio.core.datasets.operations import history_line
     from studio.core.datasets.queries import get_example
 
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         info = get_dataset(project, args.dataset)
         d = get_example(project, args.row)
-    finally:
-        project.close()
     if d.dataset_id != info.id:
         raise CliUsageError(f"example {args.row} is not in dataset {info.name!r}.")
     if args.json:
@@ -326,14 +320,11 @@ def _change(args: argparse.Namespace, apply: Any, what: str) -> int:
     from studio.core.datasets.queries import query_ids
 
     flt = _filter(args, changing=True)
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         info = get_dataset(project, args.dataset)
         _warn_missing_ids(project, info.id, flt, info.name)
         selected = len(query_ids(project, info.id, flt))
         changes = apply(project, info.id, flt)
-    finally:
-        project.close()
     changed = changes.count
     unchanged = selected - changed
     if args.json:
@@ -379,12 +370,9 @@ def _history(args: argparse.Namespace) -> int:
     from studio.core.datasets.catalog import get_dataset
     from studio.core.datasets.operations import list_operations
 
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         info = get_dataset(project, args.dataset)
         ops = list_operations(project, info.id)
-    finally:
-        project.close()
     if args.json:
         print_json([o.to_json() for o in ops])
         return EXIT_OK
@@ -400,12 +388,9 @@ def _undo(args: argparse.Namespace) -> int:
     from studio.core.datasets.catalog import get_dataset
     from studio.core.datasets.operations import undo_operation
 
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         info = get_dataset(project, args.dataset)
         done = undo_operation(project, info.id, args.op, cascade=args.with_later)
-    finally:
-        project.close()
     if args.json:
         print_json([{"id": s.op_id, "description": s.description, "count": s.count,
                      "undone": s.undone} for s in done])

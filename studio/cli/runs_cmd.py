@@ -32,7 +32,7 @@ from studio.cli.common import (
     CliUsageError,
     add_project_arg,
     eprint,
-    open_project_arg,
+    opened_project,
     print_json,
 )
 from studio.cli.provider_args import add_key_args
@@ -140,11 +140,8 @@ def _missing(p: argparse.ArgumentParser) -> int:
 def _list(args: argparse.Namespace) -> int:
     from studio.core.evals.run_state import run_states
 
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         states = run_states(project)
-    finally:
-        project.close()
     if args.dataset is not None:
         states = [s for s in states if s.dataset == args.dataset]
     if args.json:
@@ -165,12 +162,9 @@ def _show(args: argparse.Namespace) -> int:
     from studio.core.evals.run_state import run_state
     from studio.core.evals.summary import format_text
 
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         state = run_state(project, args.run_id)
         summary = service.run_summary(project, args.run_id)
-    finally:
-        project.close()
     if args.json:
         print_json({"run": state.to_json(), "summary": summary.to_cli_json()})
         return EXIT_OK
@@ -210,8 +204,7 @@ def _resume(args: argparse.Namespace) -> int:
     from studio.core.evals.run_state import check_resumable
     from studio.core.evals.summary import format_text
 
-    project = open_project_arg(args.project)
-    try:
+    with opened_project(args.project) as project:
         state = check_resumable(project, args.run_id)
         meta = run_meta(project, args.run_id)
         if meta.provider is None:
@@ -238,8 +231,6 @@ def _resume(args: argparse.Namespace) -> int:
             eprint(f"studio: {outcome.failed_reason}")
             return EXIT_BAD_INPUT
         summary = service.run_summary(project, args.run_id)
-    finally:
-        project.close()
     if args.json:
         doc = summary.to_cli_json()
         doc["resumed"] = {"calls_made": outcome.calls_made, "cached": outcome.cached,

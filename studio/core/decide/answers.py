@@ -36,7 +36,7 @@ PLATFORM_IDS: tuple[str, ...] = ("openai", "vertex", "bedrock", "together", "loc
 #: Answers to :data:`OPENAI_ACCESS_QUESTION`.
 OPENAI_ACCESS: tuple[str, ...] = ("yes", "no", "unknown")
 #: OpenAI closed fine-tuning to new organisations on 2026-05-07 and takes no new jobs
-#: from 2027-01-06 (docs/why-this-studio-exists.md); only the team knows whether its
+#: from 2027-01-06 (docs/decision-facts.md §1); only the team knows whether its
 #: organisation is among those still allowed.
 OPENAI_ACCESS_QUESTION = "Can your organisation still start OpenAI fine-tuning jobs?"
 
@@ -177,6 +177,8 @@ class DecisionAnswers:
         return cls.from_dict(data, source=source)
 
 
+# Reading and parsing pair by shape with prompts/files.py and db/project.py (duplicates
+# report): each maps OSError/JSON errors to its own error class and sentence for its file.
 def load_answers(path: str | Path) -> DecisionAnswers:
     """Read an answers file (the CLI's ``--answers``).
 

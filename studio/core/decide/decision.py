@@ -13,12 +13,7 @@ from datetime import date
 from typing import Any
 
 from studio.core.decide.answers import FAST_CHANGING_KNOWLEDGE, DecisionAnswers
-from studio.core.decide.cost import CostModel
-from studio.core.decide.evidence import Evidence, needed_test_size
-from studio.core.decide.options import PlatformOption, platform_options, rank
-from studio.core.decide.platforms import PlatformCatalog, fact_date
-from studio.core.decide.reasons import Reason, jsonable
-from studio.core.decide.rules import (
+from studio.core.decide.context import (
     NO_PRICES,
     THRESHOLDS,
     Context,
@@ -26,13 +21,15 @@ from studio.core.decide.rules import (
     Thresholds,
     cheapest_usable,
     economics,
-    first_matching,
     latency_hurts,
-    num,
-    pp,
-    reasons_for,
-    usd,
 )
+from studio.core.decide.cost import CostModel
+from studio.core.decide.evidence import Evidence, needed_test_size
+from studio.core.decide.options import PlatformOption, platform_options, rank
+from studio.core.decide.platforms import PlatformCatalog, fact_date
+from studio.core.decide.reasons import Reason, jsonable
+from studio.core.decide.rules import first_matching, reasons_for
+from studio.core.decide.wording import num, pp, usd
 from studio.core.tokens.prices import PriceTable
 
 

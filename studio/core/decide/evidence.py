@@ -19,7 +19,7 @@ from studio.core.errors import UserError
 from studio.core.evals.stats import wilson_interval as wilson_interval  # the one Wilson
 
 #: Base pass rate used for the minimum detectable difference when no score is known
-#: (engineering-facts: "MDE (α 0.05, power 0.8, base 80 %)").
+#: (docs/engineering-facts.md §8: "MDE (α 0.05, power 0.8, base 80 %)").
 DEFAULT_BASE_RATE = 0.8
 
 
@@ -194,7 +194,7 @@ def minimum_detectable_difference(
 
     Two-sided normal approximation for two proportions at ``base`` (unpaired, so an
     upper bound on the paired McNemar figure): 11.2 pp at n = 200, 7.1 pp at n = 500
-    for a base of 80 % (engineering-facts).
+    for a base of 80 % (docs/engineering-facts.md §8).
     """
     if n <= 0:
         raise ValueError("n must be positive")

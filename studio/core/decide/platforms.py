@@ -21,7 +21,7 @@ from studio.core.paths import resources_dir
 PLATFORMS_FILE = "platforms.json"
 #: The fact (and price-table date) since which only some organisations can start OpenAI
 #: fine-tuning jobs; the date below is used when neither file has it
-#: (docs/why-this-studio-exists.md: closed to new organisations since 2026-05-07).
+#: (docs/decision-facts.md §1: closed to new organisations since 2026-05-07).
 OPENAI_CLOSED_TO_NEW_ORGS = "openai_finetuning_closed_to_new_orgs"
 OPENAI_CLOSED_TO_NEW_ORGS_DATE = date(2026, 5, 7)
 _SENSITIVITY_ORDER = ("public", "internal", "confidential", "regulated")
@@ -149,7 +149,7 @@ def access_restricted_since(platform: Platform, price_dates: Mapping[str, date]
     when = fact_date(fact, price_dates) if fact is not None else price_dates.get(
         OPENAI_CLOSED_TO_NEW_ORGS)
     source = fact.source if fact is not None and fact.source else \
-        "docs/why-this-studio-exists.md"
+        "docs/decision-facts.md §1"
     return (when or OPENAI_CLOSED_TO_NEW_ORGS_DATE), source
 
 

@@ -45,7 +45,7 @@ from studio.core.datasets.queries import ExampleDetail, iter_all_examples
 from studio.core.db.project import Project
 from studio.core.decide.evidence import Evidence, minimum_detectable_difference
 from studio.core.decide.readiness import check_training_data
-from studio.core.decide.rules import num, pp
+from studio.core.decide.wording import num, pp
 from studio.core.errors import NotFoundError, UserError
 from studio.core.evals.service import run_summary
 from studio.core.evals.stats import mcnemar_exact

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.db.project import Project
-from studio.core.decide.rules import num
+from studio.core.decide.wording import num
 from studio.core.errors import UserError
 from studio.core.export import TRAIN_FILE, export_dataset
 from studio.core.export.fit import suggested_template

@@ -14,7 +14,7 @@ from typing import Any
 from studio.core.decide.cost import AMORTISATION_MONTHS, CostModel
 from studio.core.decide.decision import Decision
 from studio.core.decide.evidence import Evidence
-from studio.core.decide.rules import months_text, num, pp, usd
+from studio.core.decide.wording import months_text, num, pp, usd
 
 TITLES: dict[str, str] = {
     "keep_improving_prompt": "Keep improving the prompt",

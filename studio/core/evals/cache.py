@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
-DEFAULT_TTL_S = 14 * 24 * 3600.0  # promptfoo's default, engineering-facts §1
+DEFAULT_TTL_S = 14 * 24 * 3600.0  # promptfoo's default, docs/engineering-facts.md §1
 
 
 @runtime_checkable

@@ -5,7 +5,7 @@ sends them with bounded, adaptive concurrency and hands every :class:`CallResult
 :class:`ResultSink` as it arrives, so a crash or a cancel loses at most the calls in
 flight and a resume skips what the sink already holds.
 
-Design decisions (engineering-facts "Bars we should set" 3, 4, 8-13):
+Design decisions (docs/engineering-facts.md "Bars we should set" 3, 4, 8-13):
 
 * **Exactly N in flight.** A feeder takes a slot from :class:`AdaptiveLimiter` before it
   starts each call; a call gives its slot back as soon as its HTTP exchange ends (also

@@ -5,7 +5,7 @@ scored (an error is not a wrong answer; the runner reports it apart).
 
 Every scorer has ``name`` and ``score(output, ideal) -> ScoreResult``. Compiled state
 (regexes, JSON Schema validators) is built once in ``__init__``: ``jsonschema.validate()``
-per call re-checks the schema and is 20x slower (engineering-facts §8).
+per call re-checks the schema and is 20x slower (docs/engineering-facts.md §8).
 
 The pairwise LLM judge is different: it needs model calls, so it builds
 :class:`~studio.core.evals.runner.WorkItem` s for the runner (cached, retried, bounded

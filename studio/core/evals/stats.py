@@ -20,7 +20,7 @@ Methods (each chosen because a careful reviewer expects it):
 
   with psi the share of discordant pairs and delta the difference in pass rates. psi is
   estimated from the run (never below delta, which it must exceed), 0.15 assumed with no
-  data (10-20 % is typical, engineering-facts §8). For continuous scores the normal
+  data (10-20 % is typical, docs/engineering-facts.md §8). For continuous scores the normal
   approximation ``n = ((z_{1-a/2} + z_{1-b}) sd_d / delta)^2`` is used.
 """
 

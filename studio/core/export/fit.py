@@ -5,7 +5,7 @@ fine-tune on its export must learn exactly that shape (issue 10, section 5). The
 
 * **Before writing**, every assistant turn the export would write (the prompt's few-shot
   answers and each example's answer) is checked against the schema with the validator's
-  own check (:func:`studio.core.formats.validate.output_schema_problem`). One misfit and
+  own check (:func:`studio.core.formats.output_schema.output_schema_problem`). One misfit and
   the export writes nothing: :class:`SchemaMisfitError` names the first rows (example id
   and the line it would have had) and the way out, an output template.
 * **The output template** maps a classification label into the schema once, e.g.
@@ -27,7 +27,7 @@ from typing import Any
 
 from studio.core.errors import ValidationError
 from studio.core.formats.common import ChatExample, PreferenceExample, ValidationReport
-from studio.core.formats.validate import output_schema_problem
+from studio.core.formats.output_schema import output_schema_problem
 
 #: ``{{ name }}`` placeholders in an output template.
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")

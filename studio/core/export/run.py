@@ -63,8 +63,9 @@ from studio.core.formats.common import (
     ValidationReport,
     write_jsonl_atomic,
 )
+from studio.core.formats.output_schema import compile_schema
 from studio.core.formats.registry import FORMATS
-from studio.core.formats.validate import compile_schema, validate_file
+from studio.core.formats.validate import validate_file
 from studio.core.progress import CancelToken, Progress, ProgressCallback
 from studio.core.prompts.records import PromptVersionData
 from studio.core.prompts.service import resolve_ref

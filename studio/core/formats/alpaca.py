@@ -1,4 +1,4 @@
-"""Alpaca instruction format (Axolotl, LLaMA-Factory; formats.md §12)."""
+"""Alpaca instruction format (Axolotl, LLaMA-Factory; docs/formats.md §12)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import split_text_turns
+from studio.core.formats.message_content import split_text_turns
 
 KEYS = frozenset({"instruction", "input", "output", "system", "history", "response",
                   "chosen", "rejected", "kto_tag", "images"})
@@ -143,6 +143,4 @@ SPEC = FormatSpec(
     make_checker=AlpacaChecker,
     export_chat=export_chat,
     export_preference=export_preference,
-    min_examples=1,
-    exact_tokens=False,
 )

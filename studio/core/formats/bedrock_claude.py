@@ -1,4 +1,4 @@
-"""Amazon Bedrock fine-tuning of Claude 3 Haiku (formats.md §9.1).
+"""Amazon Bedrock fine-tuning of Claude 3 Haiku (docs/formats.md §9.1).
 
 "The system field is optional. There must be at least two messages. The first message
 must be from the 'user'. The last message must be from the 'assistant'. User and
@@ -18,7 +18,7 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import content_text, split_text_turns
+from studio.core.formats.message_content import content_text, split_text_turns
 from studio.core.formats.openai_chat import check_top_level
 
 
@@ -38,6 +38,39 @@ def check_alternating(roles: list[str], out: LineSink, target: str) -> None:
                   f"The last message must be from the assistant ({target}).")
 
 
+def bedrock_messages(obj: dict[str, Any], out: LineSink) -> list[Any] | None:
+    """The record's non-empty ``messages`` array, or None once the reason is reported."""
+    messages = obj.get("messages")
+    if not isinstance(messages, list) or not messages:
+        out.error("missing_messages" if not messages else "wrong_type",
+                  "'messages' must be a non-empty array of messages.")
+        return None
+    return messages
+
+
+def check_bedrock_message(msg: Any, where: str, out: LineSink, roles: list[str], *,
+                          system_hint: bool) -> bool:
+    """Shape, role and keys of one Bedrock message (user or assistant, role and content).
+
+    Appends the role (``""`` when unusable) to ``roles``; False when ``msg`` is not an
+    object, so the caller skips its content. ``system_hint`` adds where a system turn goes.
+    """
+    if not isinstance(msg, dict):
+        out.error("wrong_type", f"{where} is a {type_name(msg)}, not an object.")
+        roles.append("")
+        return False
+    role = msg.get("role")
+    if role not in ("user", "assistant"):
+        hint = " (put it in the top-level system field)" if system_hint and role == "system" \
+            else ""
+        out.error("unknown_role", f"{where}: role must be user or assistant, not {role!r}{hint}.")
+    roles.append(role if isinstance(role, str) else "")
+    for k in msg:
+        if k not in ("role", "content"):
+            out.error("unrecognized_key", f"{where}: key {k!r} is not allowed.")
+    return True
+
+
 class BedrockClaudeChecker(BaseChecker):
     """Checks ``{"system": "...", "messages": [{"role", "content"}, ...]}``."""
 
@@ -52,29 +85,16 @@ class BedrockClaudeChecker(BaseChecker):
                 out.error("wrong_type", f"system must be a string, not {type_name(system)}.")
             else:
                 tokens += count(system)
-        messages = obj.get("messages")
-        if not isinstance(messages, list) or not messages:
-            out.error("missing_messages" if not messages else "wrong_type",
-                      "'messages' must be a non-empty array of messages.")
+        messages = bedrock_messages(obj, out)
+        if messages is None:
             return RecordResult()
         roles: list[str] = []
         outputs: list[str] = []
         for i, msg in enumerate(messages, 1):
             where = f"message {i}"
-            if not isinstance(msg, dict):
-                out.error("wrong_type", f"{where} is a {type_name(msg)}, not an object.")
-                roles.append("")
+            if not check_bedrock_message(msg, where, out, roles, system_hint=True):
                 continue
             role = msg.get("role")
-            if role not in ("user", "assistant"):
-                out.error("unknown_role", f"{where}: role must be user or assistant, not "
-                                          f"{role!r}" + (" (put it in the top-level system "
-                                                         "field)" if role == "system" else "")
-                          + ".")
-            roles.append(role if isinstance(role, str) else "")
-            for k in msg:
-                if k not in ("role", "content"):
-                    out.error("unrecognized_key", f"{where}: key {k!r} is not allowed.")
             content = msg.get("content")
             if isinstance(content, str):
                 if not content.strip():
@@ -126,9 +146,7 @@ SPEC = FormatSpec(
     title="Amazon Bedrock: Claude 3 Haiku fine-tuning",
     make_checker=BedrockClaudeChecker,
     export_chat=export_chat,
-    min_examples=1,
     default_model="anthropic.claude-3-haiku-20240307-v1:0:200k",
     max_example_tokens=32000,
-    exact_tokens=False,
     notes="Token counts are o200k estimates; the 32,000-token record limit is unverified.",
 )

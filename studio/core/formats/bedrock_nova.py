@@ -1,17 +1,21 @@
-"""Amazon Nova supervised fine-tuning, ``bedrock-conversation-2024`` (formats.md §9.2)."""
+"""Amazon Nova supervised fine-tuning, ``bedrock-conversation-2024`` (docs/formats.md §9.2)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from studio.core.formats.bedrock_claude import check_alternating, plain_turns
+from studio.core.formats.bedrock_claude import (
+    bedrock_messages,
+    check_alternating,
+    check_bedrock_message,
+    plain_turns,
+)
 from studio.core.formats.common import (
     BaseChecker,
     ChatExample,
     FormatSpec,
     LineSink,
     RecordResult,
-    type_name,
 )
 from studio.core.formats.openai_chat import check_top_level
 
@@ -65,28 +69,20 @@ class BedrockNovaChecker(BaseChecker):
                 out.error("wrong_type", "system must be an array of {\"text\": ...} blocks.")
             else:
                 tokens += sum(count(b["text"]) for b in system)
-        messages = obj.get("messages")
-        if not isinstance(messages, list) or not messages:
-            out.error("missing_messages" if not messages else "wrong_type",
-                      "'messages' must be a non-empty array of messages.")
+        messages = bedrock_messages(obj, out)
+        if messages is None:
             return RecordResult()
         roles: list[str] = []
         outputs: list[str] = []
         images = videos = 0
+# The loop head matches Bedrock Claude's (duplicates report); the message shape is shared
+# (check_bedrock_message), the content rules differ: text blocks and media here, a string
+# there.
         for i, msg in enumerate(messages, 1):
             where = f"message {i}"
-            if not isinstance(msg, dict):
-                out.error("wrong_type", f"{where} is a {type_name(msg)}, not an object.")
-                roles.append("")
+            if not check_bedrock_message(msg, where, out, roles, system_hint=False):
                 continue
             role = msg.get("role")
-            if role not in ("user", "assistant"):
-                out.error("unknown_role",
-                          f"{where}: role must be user or assistant, not {role!r}.")
-            roles.append(role if isinstance(role, str) else "")
-            for k in msg:
-                if k not in ("role", "content"):
-                    out.error("unrecognized_key", f"{where}: key {k!r} is not allowed.")
             content = msg.get("content")
             if not isinstance(content, list) or not content:
                 out.error("wrong_type", f"{where}: content must be a non-empty array of "
@@ -154,8 +150,6 @@ SPEC = FormatSpec(
     title="Amazon Bedrock: Nova supervised fine-tuning",
     make_checker=BedrockNovaChecker,
     export_chat=export_chat,
-    min_examples=1,
     recommended_examples=100,
     default_model="amazon.nova-lite-v1:0",
-    exact_tokens=False,
 )

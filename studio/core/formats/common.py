@@ -24,6 +24,8 @@ from studio.core.redact import redact_bytes
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"info": 1, "warning": 2, "error": 3}
+#: The UTF-8 byte order mark: JSON parsers reject it, so the checks strip and report it.
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -148,9 +150,17 @@ class BaseChecker:
         """File-level checks after the last record (none by default)."""
 
 
+# Duplicates report, pairs left on purpose: every target module ends with its own
+# `SPEC = FormatSpec(...)` and `export_*` functions that fill `record["system"]` and return
+# it (alpaca ~ sharegpt ~ trl, openai_chat ~ openai_dpo ~ openai_rft ~ vertex_gemini ~
+# bedrock_* ~ mistral), and opens with the same import list from this module. Those are
+# per-target declarations with different values, not logic to share.
 @dataclass(frozen=True)
 class FormatSpec:
-    """A target format: its CLI name, checker, exporters and limits."""
+    """A target format: its CLI name, checker, exporters and limits.
+
+    A target's ``SPEC`` states only the fields that differ from these defaults.
+    """
 
     name: str
     title: str

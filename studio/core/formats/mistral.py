@@ -1,4 +1,4 @@
-"""Mistral fine-tuning (mistral-finetune, formats.md §13)."""
+"""Mistral fine-tuning (mistral-finetune, docs/formats.md §13)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import MISTRAL, check_messages, declared_functions
+from studio.core.formats.message_profiles import MISTRAL
+from studio.core.formats.messages import check_messages
 from studio.core.formats.openai_chat import apply_weight_last
+from studio.core.formats.tool_calls import declared_functions
 from studio.core.tokens.counting import count_messages_tokens
 
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -95,7 +97,5 @@ SPEC = FormatSpec(
     title="Mistral fine-tuning (mistral-finetune)",
     make_checker=MistralChecker,
     export_chat=export_chat,
-    min_examples=1,
-    exact_tokens=False,
     notes="Token counts are o200k estimates; Mistral models use their own tokenizer.",
 )

@@ -1,4 +1,4 @@
-"""OpenAI supervised fine-tuning, chat format (formats.md §2)."""
+"""OpenAI supervised fine-tuning, chat format (docs/formats.md §2)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import OPENAI_SFT, check_messages, declared_functions
+from studio.core.formats.message_profiles import OPENAI_SFT
+from studio.core.formats.messages import check_messages
+from studio.core.formats.tool_calls import declared_functions
 from studio.core.tokens.counting import count_tool_definitions
 
 TOP_LEVEL_KEYS = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})

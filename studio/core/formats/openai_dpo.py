@@ -1,4 +1,4 @@
-"""OpenAI direct preference optimisation (formats.md §3)."""
+"""OpenAI direct preference optimisation (docs/formats.md §3)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,11 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import (
-    OPENAI_DPO_INPUT,
-    check_messages,
-    content_text,
-    declared_functions,
-)
+from studio.core.formats.message_content import content_text
+from studio.core.formats.message_profiles import OPENAI_DPO_INPUT
+from studio.core.formats.messages import check_messages
 from studio.core.formats.openai_chat import check_top_level
+from studio.core.formats.tool_calls import declared_functions
 from studio.core.tokens.counting import count_messages_tokens
 
 TOP_LEVEL_KEYS = frozenset({"input", "preferred_output", "non_preferred_output"})

@@ -1,4 +1,4 @@
-"""OpenAI reinforcement fine-tuning (formats.md §4)."""
+"""OpenAI reinforcement fine-tuning (docs/formats.md §4)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from studio.core.formats.common import (
     LineSink,
     RecordResult,
 )
-from studio.core.formats.messages import OPENAI_RFT, check_messages, declared_functions
+from studio.core.formats.message_profiles import OPENAI_RFT
+from studio.core.formats.messages import check_messages
+from studio.core.formats.tool_calls import declared_functions
 from studio.core.tokens.counting import count_messages_tokens
 
 
@@ -69,7 +71,6 @@ SPEC = FormatSpec(
     title="OpenAI reinforcement fine-tuning",
     make_checker=OpenAIRFTChecker,
     export_chat=export_chat,
-    min_examples=1,
     recommended_examples=10,
     default_model="o4-mini",
     max_example_tokens=65536,

@@ -2,7 +2,7 @@
 
 They run on the raw bytes of every line, so each starts with a cheap ``in`` test and only
 then runs a regular expression. Matches are masked in messages: a report must not leak
-the secret it found (engineering-facts §18).
+the secret it found (docs/engineering-facts.md bar 18).
 """
 
 from __future__ import annotations

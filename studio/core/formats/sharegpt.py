@@ -1,4 +1,4 @@
-"""ShareGPT conversations (LLaMA-Factory, Axolotl; formats.md §12)."""
+"""ShareGPT conversations (LLaMA-Factory, Axolotl; docs/formats.md §12)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import text_only
+from studio.core.formats.message_content import text_only
 
 HUMAN_SIDE = ("human", "observation")
 GPT_SIDE = ("gpt", "function_call")
@@ -39,6 +39,8 @@ class ShareGPTChecker(BaseChecker):
         texts: list[str] = []
         outputs: list[str] = []
         tags: list[str] = []
+# Same shape as vertex_gemini's contents loop (duplicates report): each walks its own
+# turn schema ({from, value} here, {role, parts} there) with its own codes and wording.
         for i, turn in enumerate(convo, 1):
             where = f"turn {i}"
             if not isinstance(turn, dict):
@@ -178,6 +180,4 @@ SPEC = FormatSpec(
     make_checker=ShareGPTChecker,
     export_chat=export_chat,
     export_preference=export_preference,
-    min_examples=1,
-    exact_tokens=False,
 )

@@ -1,4 +1,4 @@
-"""Together AI fine-tuning: conversational, instruction, preference, text (formats.md §10).
+"""Together AI fine-tuning: conversational, instruction, preference, text (docs/formats.md §10).
 
 One sub-format per file, detected by its keys; extra keys are rejected ("Found extra
 column"). Together's own checker stops at the first bad line; we report every line.
@@ -20,7 +20,8 @@ from studio.core.formats.common import (
     shape_by_keys,
     type_name,
 )
-from studio.core.formats.messages import TOGETHER_CHAT, check_messages
+from studio.core.formats.message_profiles import TOGETHER_CHAT
+from studio.core.formats.messages import check_messages
 from studio.core.formats.openai_chat import apply_weight_last
 from studio.core.formats.openai_dpo import check_preference_outputs, export_preference
 from studio.core.tokens.counting import count_messages_tokens
@@ -158,7 +159,5 @@ SPEC = FormatSpec(
     make_checker=TogetherChecker,
     export_chat=export_chat,
     export_preference=export_preference,  # Together preference rows are OpenAI DPO rows
-    min_examples=1,
-    exact_tokens=False,
     notes="Token counts are o200k estimates; open models have their own tokenizers.",
 )

@@ -1,4 +1,4 @@
-"""Hugging Face TRL dataset types (formats.md §11): one type per file."""
+"""Hugging Face TRL dataset types (docs/formats.md §11): one type per file."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from studio.core.formats.common import (
     shape_by_keys,
     type_name,
 )
-from studio.core.formats.messages import TRL_CHAT, MessageProfile, check_messages
+from studio.core.formats.message_profiles import TRL_CHAT, MessageProfile
+from studio.core.formats.messages import check_messages
 from studio.core.formats.openai_chat import apply_weight_last
 from studio.core.tokens.counting import count_messages_tokens
 
@@ -175,6 +176,4 @@ SPEC = FormatSpec(
     make_checker=TRLChecker,
     export_chat=export_chat,
     export_preference=export_preference,
-    min_examples=1,
-    exact_tokens=False,
 )

@@ -1,7 +1,7 @@
 """The streaming validator: every line of a fine-tuning JSONL file gets a verdict.
 
 The file is read in binary, one LF-terminated line at a time (never whole), and parsed
-with orjson. Per line: generic JSONL rules (formats.md §1), the target's own rules, token
+with orjson. Per line: generic JSONL rules (docs/formats.md §1), the target's own rules, token
 counts, secrets/PII, special tokens, duplicates and an optional JSON Schema for the
 assistant outputs. The validator never raises on file content: a line that breaks one of
 our own checks is reported as ``check_failed``, not as a crash.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -27,13 +26,12 @@ import orjson
 
 from studio.core.errors import UserError
 from studio.core.formats.aliases import check_aliases
+from studio.core.formats.collector import FindingCollector, report_parse_failure
 from studio.core.formats.common import (
-    SEVERITY_RANK,
+    UTF8_BOM,
     CheckContext,
     Finding,
-    FormatSpec,
     RecordResult,
-    Severity,
     ValidationReport,
 )
 from studio.core.formats.detect import (
@@ -42,67 +40,28 @@ from studio.core.formats.detect import (
     detect_record,
     prompt_completion_style,
 )
+from studio.core.formats.duplicate_keys import FastKeys
 from studio.core.formats.fastpath import FAST_FORMATS, FAST_PRIMARY, make_plain_chat
+from studio.core.formats.file_stats import token_stats, training_stats
+from studio.core.formats.json_array import json_array_items
+from studio.core.formats.output_schema import check_output, compile_schema
 from studio.core.formats.registry import FORMATS
 from studio.core.formats.scan import find_control_chars, might_have_control_chars, scan_line
-from studio.core.json_depth import MAX_DEPTH, nesting_excess, value_too_deep
+from studio.core.json_depth import MAX_DEPTH, nesting_excess
 from studio.core.progress import CancelToken, Progress, ProgressCallback
-from studio.core.quantiles import percentile
 from studio.core.tokens.counting import (
     caching_counter,
     counter,
     encoding_for_model,
     role_counter,
 )
-from studio.core.tokens.prices import PriceTable, default_epochs, load_price_table
+from studio.core.tokens.prices import PriceTable, load_price_table
 
 PRESCAN_LINES = 500
 PRESCAN_BYTES = 4 * 1024 * 1024
 PROGRESS_EVERY = 2048
 OPENAI_MAX_FILE_BYTES = 512 * 1024 * 1024
 VERTEX_MAX_FILE_BYTES = 1024 * 1024 * 1024
-_BOM = b"\xef\xbb\xbf"
-_HIST_EDGES = (0, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
-
-
-class _Collector:
-    """Collects findings for the current line, capped per code, and tracks the verdict."""
-
-    def __init__(self, cap: int) -> None:
-        self.findings: list[Finding] = []
-        self.by_code: Counter[str] = Counter()
-        self.cap = max(1, cap)
-        self.line: int | None = None
-        self.line_rank = 0
-        self.errors = 0
-
-    def add(self, severity: str, code: str, message: str) -> None:
-        n = self.by_code[code] + 1
-        self.by_code[code] = n
-        sev: Severity = "error" if severity == "error" else (
-            "warning" if severity == "warning" else "info")
-        if n <= self.cap:
-            self.findings.append(Finding(self.line, sev, code, message))
-        rank = SEVERITY_RANK[sev]
-        if rank > self.line_rank:
-            self.line_rank = rank
-        if sev == "error":
-            self.errors += 1
-
-    def error(self, code: str, message: str) -> None:
-        self.add("error", code, message)
-
-    def warning(self, code: str, message: str) -> None:
-        self.add("warning", code, message)
-
-    def info(self, code: str, message: str) -> None:
-        self.add("info", code, message)
-
-    def file_level(self, severity: str, code: str, message: str) -> None:
-        saved, saved_rank = self.line, self.line_rank
-        self.line = None
-        self.add(severity, code, message)
-        self.line, self.line_rank = saved, saved_rank
 
 
 def _normalise_format(fmt: str) -> str:
@@ -113,30 +72,6 @@ def _normalise_format(fmt: str) -> str:
     return name
 
 
-def compile_schema(schema: dict[str, Any] | None) -> Any:
-    """A compiled Draft 2020-12 validator for ``schema`` (None for None).
-
-    Raises:
-        UserError: ``schema`` is not a valid JSON Schema.
-    """
-    if schema is None:
-        return None
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
-    if value_too_deep(schema):
-        raise UserError(f"The output JSON Schema is invalid: it is nested more than "
-                        f"{MAX_DEPTH} levels deep.", where="schema")
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise UserError(f"The output JSON Schema is invalid: {exc.message}.",
-                        where="schema") from None
-    # ONE compiled validator for the whole file (jsonschema.validate per line re-checks the
-    # schema every call: 313 docs/s instead of 6,500).
-    return Draft202012Validator(schema)
-
-
 def _prescan(path: Path) -> list[Any]:
     records: list[Any] = []
     read = 0
@@ -145,212 +80,12 @@ def _prescan(path: Path) -> list[Any]:
             read += len(raw)
             if i >= PRESCAN_LINES or read > PRESCAN_BYTES:
                 break
-            body = raw[3:] if i == 0 and raw.startswith(_BOM) else raw
+            body = raw[3:] if i == 0 and raw.startswith(UTF8_BOM) else raw
             try:
                 records.append(orjson.loads(body))
             except orjson.JSONDecodeError:
                 continue
     return records
-
-
-ARRAY_MAX_BYTES = 256 * 1024 * 1024
-"""Largest whole-file JSON array whose elements are checked one by one."""
-# A JSON string, or one of the characters that delimit array elements
-_ARRAY_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]')
-
-
-def json_array_items(path: Path) -> list[tuple[int, bytes]] | None:
-    """(line where it starts, the element as one JSON line) for each element of a file
-    whose whole content is one JSON array; None for any other file.
-
-    Raises:
-        OSError: the file cannot be read.
-    """
-    with path.open("rb") as fh:
-        head = fh.read(4096)
-    head = head[3:] if head.startswith(_BOM) else head
-    if head.lstrip()[:1] != b"[" or path.stat().st_size > ARRAY_MAX_BYTES:
-        return None
-    data = path.read_bytes()
-    offset = 3 if data.startswith(_BOM) else 0
-    try:
-        doc = orjson.loads(data[offset:])
-    except orjson.JSONDecodeError:
-        return None  # not one JSON document: the line-by-line checks report it
-    if not isinstance(doc, list):
-        return None
-    starts: list[int] = []
-    depth = 0
-    for m in _ARRAY_TOKENS.finditer(data, offset):
-        tok = m.group()
-        if tok in (b"[", b"{"):
-            depth += 1
-            if depth == 1:
-                starts.append(m.end())
-        elif tok in (b"]", b"}"):
-            depth -= 1
-        elif tok == b"," and depth == 1:
-            starts.append(m.end())
-    lines: list[int] = []
-    newline_count, counted_to = 0, 0
-    for at in starts[:len(doc)]:
-        while at < len(data) and data[at] in b" \t\r\n":
-            at += 1
-        newline_count += data.count(b"\n", counted_to, at)
-        counted_to = at
-        lines.append(newline_count + 1)
-    if len(lines) != len(doc):  # cannot happen for a parsed array; never guess lines
-        lines = [1] * len(doc)
-    return [(line, orjson.dumps(item) + b"\n") for line, item in zip(lines, doc, strict=True)]
-
-
-def _parse_failure(body: bytes, exc: orjson.JSONDecodeError, col: _Collector) -> None:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as bad:
-        col.error("invalid_utf8",
-                  f"Byte {bad.start + 1} (0x{body[bad.start]:02x}) is not valid UTF-8; the file "
-                  "must be UTF-8 encoded.")
-        return
-    msg = exc.msg
-    if body.startswith(_BOM):
-        col.error("utf8_bom", "The line starts with a UTF-8 byte order mark (BOM); JSON "
-                              "parsers reject it. Use 'strip BOM'.")
-    elif "surrogate" in msg:
-        col.error("lone_surrogate",
-                  f"Invalid JSON at column {exc.colno}: {msg} (a lone \\uD800-\\uDFFF escape "
-                  "cannot be encoded as UTF-8).")
-    else:
-        col.error("invalid_json", f"Invalid JSON at column {exc.colno}: {msg}.")
-
-
-class _FastKeys:
-    """Confirms repeated fast-path duplicate keys by re-reading the earlier line.
-
-    The fast path keys a record by a 64-bit hash of its content instead of hashing its
-    canonical JSON (saves a sort-keys dump and a blake2b per line). Two different records
-    can share a 64-bit key, so a repeated key counts as a duplicate only once the earlier
-    line, read back from the file at its offset, has the same canonical JSON. Records that
-    collide without being equal are all kept as candidates, so later copies of any of them
-    are still found.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.starts: array[int] = array("q")  # byte offset of each line (index lineno - 1)
-        self.others: dict[int, list[int]] = {}  # key -> later non-equal lines with that key
-        self._fh: Any = None
-
-    def match(self, key: int, first: int, obj: dict[str, Any], lineno: int) -> int | None:
-        """The earlier line equal to ``obj`` among those keyed ``key``, else None."""
-        canon = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
-        others = self.others.get(key)
-        for line in (first, *others) if others else (first,):
-            if self._canonical(line) == canon:
-                return line
-        self.others.setdefault(key, []).append(lineno)
-        return None
-
-    def _canonical(self, line: int) -> bytes | None:
-        if self._fh is None:
-            self._fh = self.path.open("rb")
-        self._fh.seek(self.starts[line - 1])
-        raw = self._fh.readline()
-        if line == 1 and raw.startswith(_BOM):
-            raw = raw[3:]
-        try:
-            return orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS)
-        except (orjson.JSONDecodeError, TypeError):  # the file changed under us
-            return None
-
-    def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-
-
-def _percentile(sorted_values: array[int] | list[int], q: float) -> int:
-    """Whole tokens at the studio's one percentile definition (:mod:`studio.core.quantiles`)."""
-    value = percentile(sorted_values, q * 100)
-    return 0 if value is None else round(value)
-
-
-def _token_stats(tokens: array[int], limit: int | None, exact: bool,
-                 encoding: str) -> dict[str, Any]:
-    values = sorted(tokens)
-    n = len(values)
-    hist: list[dict[str, Any]] = []
-    if n:
-        edges = [*list(_HIST_EDGES), None]
-        counts = [0] * (len(edges) - 1)
-        j = 0
-        for v in values:  # sorted: walk the edges once
-            while edges[j + 1] is not None and v >= edges[j + 1]:  # type: ignore[operator]
-                j += 1
-            counts[j] += 1
-        hist = [{"lo": edges[i], "hi": edges[i + 1], "count": c}
-                for i, c in enumerate(counts) if c]
-    return {
-        "encoding": encoding,
-        "exact": exact,
-        "count": n,
-        "total": sum(values),
-        "min": values[0] if n else 0,
-        "max": values[-1] if n else 0,
-        "mean": round(sum(values) / n, 2) if n else 0.0,
-        "p50": _percentile(values, 0.5),
-        "p95": _percentile(values, 0.95),
-        "histogram": hist,
-        "limit": limit,
-        "over_limit": sum(1 for v in values if limit is not None and v > limit),
-    }
-
-
-def _training_stats(tokens: array[int], spec: FormatSpec, model: str | None,
-                    table: PriceTable | None, limit: int | None,
-                    encoding: str) -> dict[str, Any]:
-    n = len(tokens)
-    epochs = default_epochs(n)
-    per_limit: dict[int | None, int] = {}
-
-    def clipped(lim: int | None) -> int:
-        if lim not in per_limit:
-            per_limit[lim] = sum(tokens) if lim is None else sum(min(lim, t) for t in tokens)
-        return per_limit[lim]
-
-    billed = epochs * clipped(limit)
-    result: dict[str, Any] = {
-        "model": model,
-        "epochs": epochs,
-        "max_tokens_per_example": limit,
-        "billed_tokens": billed,
-        "estimated_cost": None,
-        "currency": table.currency if table else None,
-        "price_as_of": table.as_of.isoformat() if table else None,
-        "price_file": str(table.path) if table and table.path else None,
-        "estimate_note": "Cookbook rule: epochs x sum(min(limit, tokens)); the real billed "
-                         "count is the job's trained_tokens.",
-        "per_model": {},
-    }
-    if table is None:
-        return result
-    if model is not None:
-        result["estimated_cost"] = table.training_cost(model, billed)
-    entry = table.get(model) if model else None
-    provider = entry.provider if entry else None
-    if spec.exact_tokens and provider:
-        for name, price in table.models.items():
-            # Same provider and tokenizer only: counts in another encoding would differ.
-            if price.provider != provider or price.training_per_1m is None or \
-                    price.encoding != encoding:
-                continue
-            b = epochs * clipped(price.max_example_tokens)
-            result["per_model"][name] = {
-                "billed_tokens": b,
-                "estimated_cost": round(b * price.training_per_1m / 1_000_000, 4),
-                "max_example_tokens": price.max_example_tokens,
-            }
-    return result
 
 
 def validate_file(
@@ -383,7 +118,7 @@ def validate_file(
     path = Path(path)
     name = _normalise_format(fmt)
     validator = compile_schema(schema)
-    col = _Collector(max_findings_per_code)
+    col = FindingCollector(max_findings_per_code)
     stats: dict[str, Any] = {}
 
     def early(format_name: str, code: str, message: str) -> ValidationReport:
@@ -461,7 +196,7 @@ def validate_file(
     # chat lines; it is exact, and every other line takes the full path below.
     plain = make_plain_chat(counter(encoding), ctx.role_count) \
         if name_used in FAST_FORMATS and array_items is None else None
-    fast_keys = _FastKeys(path)
+    fast_keys = FastKeys(path)
     starts = fast_keys.starts
     format_counts: Counter[str] = Counter()
     pc_styles: Counter[str] = Counter()
@@ -502,7 +237,7 @@ def validate_file(
             if raw.endswith(b"\r\n"):
                 crlf += 1
             body = raw
-            if lineno == 1 and raw.startswith(_BOM):
+            if lineno == 1 and raw.startswith(UTF8_BOM):
                 col.error("utf8_bom", "The file starts with a UTF-8 byte order mark (BOM); "
                                       "JSON parsers reject it. Use 'strip BOM'.")
                 body = raw[3:]
@@ -526,7 +261,7 @@ def validate_file(
                                      "array to JSONL'.")
                     verdicts[3] += 1
                     continue
-                _parse_failure(body, exc, col)
+                report_parse_failure(body, exc, col)
                 verdicts[col.line_rank] += 1
                 continue
             if type(obj) is not dict:
@@ -618,7 +353,7 @@ def validate_file(
                     col.warning("duplicate_example", f"Duplicate of line {first}.")
                 if validator is not None:
                     for i, output in enumerate(outputs, 1):
-                        _check_output(output, i, validator, col)
+                        check_output(output, i, validator, col)
             except Exception as exc:  # a bug of ours must not stop the file
                 col.error("check_failed",
                           f"This line could not be fully checked ({type(exc).__name__}); "
@@ -670,8 +405,8 @@ def validate_file(
         "verdicts": {"ok": verdicts[0], "info": verdicts[1], "warning": verdicts[2],
                      "error": verdicts[3]},
         "findings_by_code": dict(sorted(col.by_code.items())),
-        "tokens": _token_stats(tokens, limit, exact, encoding),
-        "training": _training_stats(tokens, spec, model_used, table, limit, encoding),
+        "tokens": token_stats(tokens, limit, exact, encoding),
+        "training": training_stats(tokens, spec, model_used, table, limit, encoding),
     })
     if not exact:
         stats["tokens"]["note"] = ("Estimated with " + encoding + "; " + spec.title
@@ -684,36 +419,6 @@ def validate_file(
         findings=col.findings,
         stats=stats,
     )
-
-
-def output_schema_problem(output: str, validator: Any) -> tuple[str, str] | None:
-    """Why ``output`` does not fit the compiled schema: ``(code, sentence)``, or None.
-
-    The one check of an assistant output against a JSON Schema: the validator uses it on
-    every output of a file, and the export (:mod:`studio.core.export.fit`) before writing.
-    """
-    from jsonschema.exceptions import best_match
-
-    if nesting_excess(output) is not None:
-        return "output_not_json", f"is JSON nested more than {MAX_DEPTH} levels deep"
-    try:
-        instance = orjson.loads(output)
-    except orjson.JSONDecodeError as exc:
-        return "output_not_json", f"is not JSON ({exc.msg})"
-    error = best_match(validator.iter_errors(instance))
-    if error is None:
-        return None
-    where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-    return "output_schema_violation", f"breaks the schema at {where}: {error.message}"
-
-
-def _check_output(output: str, index: int, validator: Any, col: _Collector) -> None:
-    problem = output_schema_problem(output, validator)
-    if problem is None:
-        return
-    code, why = problem
-    suffix = ", but a schema was given." if why.startswith("is not JSON") else ""
-    col.error(code, f"Assistant output {index} {why}{suffix}")
 
 
 ValidateFn = Callable[..., ValidationReport]

@@ -1,4 +1,4 @@
-"""Vertex AI Gemini supervised tuning (formats.md §8)."""
+"""Vertex AI Gemini supervised tuning (docs/formats.md §8)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from studio.core.formats.common import (
     RecordResult,
     type_name,
 )
-from studio.core.formats.messages import content_text
+from studio.core.formats.message_content import content_text
 from studio.core.formats.openai_chat import check_top_level
 
 TOP_LEVEL_KEYS = frozenset({"contents", "systemInstruction", "tools", "toolConfig"})
@@ -199,10 +199,8 @@ SPEC = FormatSpec(
     title="Vertex AI Gemini supervised tuning",
     make_checker=VertexGeminiChecker,
     export_chat=export_chat,
-    min_examples=1,
     recommended_examples=100,
     default_model="gemini-2.5-flash",
     max_example_tokens=131072,
-    exact_tokens=False,
     notes="Token counts are o200k estimates; Gemini's tokenizer is not available offline.",
 )

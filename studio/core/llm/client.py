@@ -76,6 +76,8 @@ def make_async_client(
     return AsyncOpenAI(base_url=config.base_url, **kwargs)
 
 
+# Same shape as make_async_client (duplicates report): the SDK has separate sync and
+# async classes; what they share is _client_kwargs.
 def make_sync_client(
     config: ProviderConfig,
     key: str | None,

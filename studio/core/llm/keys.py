@@ -1,6 +1,6 @@
 """API keys: the OS keyring, else the environment, else memory for this session.
 
-Rules (engineering-facts bars 16-18): a key is never written to any file by the studio.
+Rules (docs/engineering-facts.md bars 16-18): a key is never written to any file by the studio.
 When no keyring backend exists (``keyring.backends.fail.Keyring`` / ``NoKeyringError``,
 which is what headless Linux and CI have) there is NO plaintext fallback: keys come from
 the environment or are held in memory until the app quits, and :func:`keyring_status`

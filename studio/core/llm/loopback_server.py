@@ -10,7 +10,7 @@ Why it looks the way it does:
 
 * ``disable_nagle_algorithm = True`` and one ``write`` for headers + body: a Python
   ``BaseHTTPRequestHandler`` that writes twice hits Nagle + delayed ACK and adds ~40 ms
-  per request, which would swamp every latency figure (engineering-facts §2, bar 21).
+  per request, which would swamp every latency figure (docs/engineering-facts.md §2, bar 21).
 * HTTP/1.1 keep-alive, like a real server, so the client's connection pool is exercised.
 * Sleeps wait on an event, so :meth:`LoopbackServer.stop` releases stalled handlers at once.
 

@@ -2,7 +2,7 @@
 
 llama.cpp answers 503 "Loading model" until the weights are in memory and the SDK's own
 retries of a 503 last ~1.5 s, so a run started too early fails its first calls
-(engineering-facts §3). :func:`wait_until_ready` polls ``/health`` (compatible servers)
+(docs/engineering-facts.md §3). :func:`wait_until_ready` polls ``/health`` (compatible servers)
 and ``/v1/models`` until they answer, up to ``timeout_s``, and gives up within ~2 s when
 nothing listens at the address at all.
 """

@@ -10,7 +10,7 @@ Special-token strings such as ``<|endoftext|>`` inside user data are counted as 
 text (tiktoken's ``encode_ordinary``): that is how the fine-tuning services see them. The
 validator flags them separately.
 
-Chat counting follows the OpenAI cookbook formula (formats.md §6.2): 3 tokens per message,
+Chat counting follows the OpenAI cookbook formula (docs/formats.md §6.2): 3 tokens per message,
 the tokens of every string value (role, content, name), 1 extra for ``name``, and 3 for
 the reply primer. Tool definitions and tool calls are an approximation, documented on
 :func:`count_chat_tokens`.
@@ -39,7 +39,7 @@ REPLY_PRIMER_TOKENS = 3
 TOKENS_PER_TOOL_CALL = 3
 TOKENS_PER_FUNCTION_DEF = 7
 TOKENS_PER_TOOLS_BLOCK = 12
-# A low-detail image costs a fixed 85 tokens (formats.md §2.5). Higher detail depends on
+# A low-detail image costs a fixed 85 tokens (docs/formats.md §2.5). Higher detail depends on
 # the pixel size, which a JSONL line does not carry, so 85 is a lower bound.
 TOKENS_PER_IMAGE = 85
 
@@ -279,7 +279,7 @@ def count_chat_tokens(
 ) -> int:
     """Tokens of a chat example as the OpenAI cookbook counts them.
 
-    Exact part (cookbook formula, formats.md §6.2): 3 per message, the tokens of ``role``,
+    Exact part (cookbook formula, docs/formats.md §6.2): 3 per message, the tokens of ``role``,
     ``content`` (strings and text parts), ``name`` (+1), and 3 for the reply primer.
 
     Approximate part: each tool call adds 3 plus the tokens of its function name and of

@@ -3,7 +3,7 @@
 Prices change on the vendor's clock, so no price or date lives in code: the table is a
 JSON file with an ``as_of`` date. A user copy at ``config_dir()/prices.json`` overrides
 the bundled one. The epoch and billed-token rules are the OpenAI cookbook's
-(formats.md §6.3) and are algorithms, so they live here.
+(docs/formats.md §6.3) and are algorithms, so they live here.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from studio.core import paths
 from studio.core.errors import UserError
 from studio.core.tokens.counting import ENCODINGS, strip_snapshot
 
-# Cookbook constants (openai-cookbook Chat_finetuning_data_prep.ipynb, formats.md §6.3).
+# Cookbook constants (openai-cookbook Chat_finetuning_data_prep.ipynb, docs/formats.md §6.3).
 TARGET_EPOCHS = 3
 MIN_TARGET_EXAMPLES = 100
 MAX_TARGET_EXAMPLES = 25_000
@@ -117,7 +117,7 @@ class PriceTable:
 
 
 def default_epochs(n_examples: int) -> int:
-    """Epochs OpenAI picks for ``n_epochs="auto"`` (cookbook rule, formats.md §6.3).
+    """Epochs OpenAI picks for ``n_epochs="auto"`` (cookbook rule, docs/formats.md §6.3).
 
     3 epochs, raised so that examples × epochs reaches 100 (at most 25) and lowered so it
     stays under 25,000 (at least 1). An empty dataset gets the target 3.
@@ -203,6 +203,8 @@ def _parse_model(path: Path, name: str, entry: Any) -> ModelPrice:
     snapshot = entry.get("snapshot")
     if snapshot is not None and not isinstance(snapshot, str):
         raise _fail(path, f'models["{name}"].snapshot must be a string')
+# Keyword-argument constructor: pairs by shape with itself and evals summary's records in
+# the duplicates report; nothing to share.
     return ModelPrice(
         model=name,
         provider=provider,

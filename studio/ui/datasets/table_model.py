@@ -1,6 +1,6 @@
 """The examples table model: an id list from SQL, rows fetched lazily in blocks.
 
-Measured at 100,000 rows (engineering-facts §4): a Python ``QAbstractTableModel`` paints
+Measured at 100,000 rows (docs/engineering-facts.md §4): a Python ``QAbstractTableModel`` paints
 a screen in ~70 ms as long as only visible cells are asked for, while a
 ``QSortFilterProxyModel`` over it needs 49–76 s to sort. So sorting and filtering run in
 SQL and produce a new id list (:func:`studio.core.datasets.query_ids`); the model holds those ids

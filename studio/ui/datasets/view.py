@@ -85,7 +85,7 @@ class ExamplesTable(QTableView):
         super().__init__(parent)
         self._key_handler = key_handler
         self.setObjectName("examplesTable")
-        # Fixed row height + no word wrap: the view never measures rows (engineering-facts §4)
+        # Fixed row height, no word wrap: rows are never measured (docs/engineering-facts.md §4)
         vh = self.verticalHeader()
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vh.setDefaultSectionSize(ROW_HEIGHT)

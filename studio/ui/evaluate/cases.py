@@ -2,7 +2,7 @@
 
 A Python ``QAbstractTableModel`` over in-memory :class:`CaseRow` s (a run has hundreds to
 a few thousand rows): fixed row height, no word wrap, long text elided, sorting and
-filtering done on the row list (never a proxy model over Python data, engineering-facts
+filtering done on the row list (never a proxy model over Python data, docs/engineering-facts.md
 §4). The detail pane under the table shows the selected example in full, with the first
 two answers diffed word by word.
 """

@@ -23,7 +23,7 @@ from studio.core.tokens.prices import load_price_table
 
 
 def test_wilson_and_mde_match_the_reference_figures() -> None:
-    # engineering-facts: Wilson half-width at 80 %: 16.8 pp at n = 20, 7.8 pp at n = 100.
+    # docs/engineering-facts.md §8: Wilson half-width at 80 %: 16.8 pp at n = 20, 7.8 pp at n = 100.
     lo, hi = wilson_interval(16, 20)
     assert (hi - lo) / 2 == pytest.approx(0.168, abs=0.002)
     lo, hi = wilson_interval(80, 100)

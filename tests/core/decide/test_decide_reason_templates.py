@@ -1,6 +1,6 @@
 """Every reason template in every branch (ISSUE-10 §9), and the OpenAI access question.
 
-The scenarios below drive each explanation of :mod:`studio.core.decide.rules` (and the
+The scenarios below drive each explanation of :mod:`studio.core.decide.explanations` (and the
 sentences of :mod:`studio.core.decide.decision` and the OpenAI access check of
 :mod:`studio.core.decide.options`) through each of its branches. A line tracer records
 which lines ran: a template line no scenario reaches fails the test, so a new branch
@@ -33,7 +33,7 @@ from decide_fixtures import (
     narrow_answers,
 )
 
-from studio.core.decide import decide, decision, options, rules
+from studio.core.decide import context, decide, decision, explanations, options, rules, wording
 from studio.core.decide.answers import DecisionAnswers
 from studio.core.decide.decision import Decision
 from studio.core.decide.evidence import Evidence
@@ -228,8 +228,9 @@ def test_every_rule_is_reached() -> None:
 # -- line coverage of the templates -----------------------------------------------------
 
 TEMPLATE_FUNCTIONS: list[Callable[..., Any]] = [
-    *(f for name, f in vars(rules).items() if name.startswith("explain_")),
-    rules.cost_reasons, rules.economics, rules._label, rules.months_text, rules.score_text,
+    *(f for name, f in vars(explanations).items() if name.startswith("explain_")),
+    explanations.cost_reasons, context.economics, explanations._label, wording.months_text,
+    wording.score_text,
     decision._volume_sentences, decision._platform_sentences, options._access_problem,
 ]
 
@@ -267,7 +268,7 @@ def test_every_template_line_runs_in_some_scenario() -> None:
         for s in SCENARIOS:
             _decide(s)
         for m in (0.5, 0.01):
-            rules.months_text(m)
+            wording.months_text(m)
     finally:
         sys.settrace(old)
     missing = {Path(name).name: sorted(lines - ran[name]) for name, lines in wanted.items()

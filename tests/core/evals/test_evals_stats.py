@@ -39,7 +39,7 @@ def test_wilson_edge_cases_and_facts_table() -> None:
     assert wilson_interval(0, 0) == (0.0, 1.0)
     with pytest.raises(ValueError):
         wilson_interval(5, 3)
-    # engineering-facts §8: half-width at an 80 % pass rate, n = 100 -> 7.8 points.
+    # docs/engineering-facts.md §8: half-width at an 80 % pass rate, n = 100 -> 7.8 points.
     lo, hi = wilson_interval(80, 100)
     assert (hi - lo) / 2 == pytest.approx(0.078, abs=0.001)
 
@@ -138,7 +138,7 @@ def test_required_n_is_the_smallest_n_with_80_percent_power(delta: float, psi: f
 
 
 def test_mde_matches_the_facts_table_and_inverts_required_n() -> None:
-    # engineering-facts §8: paired, 10-20 % discordant -> ~6-9 points at 200, ~4-6 at 500.
+    # docs/engineering-facts.md §8: paired, 10-20 % discordant -> ~6-9 points at 200, ~4-6 at 500.
     assert 0.06 <= mde_paired(200, 0.10) <= 0.065  # type: ignore[operator]
     assert 0.085 <= mde_paired(200, 0.20) <= 0.09  # type: ignore[operator]
     assert 0.038 <= mde_paired(500, 0.10) <= 0.042  # type: ignore[operator]

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from studio.core.formats import FORMATS, validate_file
-from studio.core.formats.validate import json_array_items
+from studio.core.formats.json_array import json_array_items
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

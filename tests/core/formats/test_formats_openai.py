@@ -1,4 +1,4 @@
-"""OpenAI SFT chat, DPO and RFT rules (formats.md §2-§4): valid and invalid cases."""
+"""OpenAI SFT chat, DPO and RFT rules (docs/formats.md §2-§4): valid and invalid cases."""
 
 from __future__ import annotations
 

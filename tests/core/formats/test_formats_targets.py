@@ -1,5 +1,5 @@
 """Vertex Gemini, Bedrock Claude/Nova, Together, TRL, Alpaca, ShareGPT and Mistral rules
-(formats.md §8-§13): valid and invalid cases per rule."""
+(docs/formats.md §8-§13): valid and invalid cases per rule."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A tool call needs its tool reply unless it is the final assistant turn (formats.md §2.3)."""
+"""A tool call needs its tool reply unless it is the final assistant turn (docs/formats.md §2.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""validate_file end to end: generic JSONL rules (formats.md §1), stats, limits, schema,
+"""validate_file end to end: generic JSONL rules (docs/formats.md §1), stats, limits, schema,
 content scans, progress/cancel and the report shape."""
 
 from __future__ import annotations

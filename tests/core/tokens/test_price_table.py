@@ -62,7 +62,7 @@ def test_get_unknown_is_none(table: PriceTable) -> None:
 
 
 def test_inference_cost(table: PriceTable) -> None:
-    # fine-tuned gpt-4o-mini: $0.30 in / $1.20 out per 1M (formats.md §7)
+    # fine-tuned gpt-4o-mini: $0.30 in / $1.20 out per 1M (docs/formats.md §7)
     cost = table.inference_cost("ft:gpt-4o-mini-2024-07-18:org::x", 1_000_000, 500_000)
     assert cost == pytest.approx(0.30 + 0.60)
     assert table.inference_cost("gpt-4o-mini", None, 10) is None
@@ -72,7 +72,7 @@ def test_inference_cost(table: PriceTable) -> None:
 
 
 def test_training_cost_matches_formats_md_worked_example(table: PriceTable) -> None:
-    # 1,000 examples x 500 tokens x 3 epochs = 1.5M tokens (formats.md §6.3)
+    # 1,000 examples x 500 tokens x 3 epochs = 1.5M tokens (docs/formats.md §6.3)
     billed = billed_training_tokens([500] * 1000, max_tokens_per_example=65536)
     assert billed == 1_500_000
     assert table.training_cost("gpt-4o-mini", billed) == pytest.approx(4.50)
