@@ -170,7 +170,7 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
         NotFoundError: the demo dataset or the banking-intent prompt is missing.
     """
     from studio.core.datasets.service import get_dataset
-    from studio.core.evals import service
+    from studio.core.evals import run_execute, run_setup, run_store
 
     dataset_id, _name = _find_dataset(project, dataset)
     label_set = list(get_dataset(project, dataset_id).label_set)
@@ -181,28 +181,28 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
             kind="compatible",
         )
 
-        def run(name: str, variants: list[service.VariantSpec]) -> int:
-            spec = service.RunSpec(
+        def run(name: str, variants: list[run_setup.VariantSpec]) -> int:
+            spec = run_setup.RunSpec(
                 dataset=dataset_id, variants=variants, provider=provider, split="test",
                 scorer="label", scorer_config={"field": "intent"}, concurrency=16, name=name,
             )
-            run_id = service.create_run(project, spec)
-            service.set_recorded_note(project, run_id, DEMO_NOTE)
+            run_id = run_setup.create_run(project, spec)
+            run_store.set_recorded_note(project, run_id, DEMO_NOTE)
             # No cache: the loopback's port changes every start, so entries could never be
             # hit again and would only bloat the demo file.
-            service.execute_run(project, run_id, key=None, cache=False)
+            run_execute.execute_run(project, run_id, key=None, cache=False)
             return run_id
 
         run_id = run(
             f"{DEMO_PROMPT} v{BASELINE_VERSION} vs v{CANDIDATE_VERSION} (demo)",
-            [service.VariantSpec(f"{DEMO_PROMPT}@{BASELINE_VERSION}"),
-             service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}")],
+            [run_setup.VariantSpec(f"{DEMO_PROMPT}@{BASELINE_VERSION}"),
+             run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}")],
         )
         # The A/B across models the decision report weighs: the best version on the
         # current large model against the same version on a cheaper small model.
         run(
             f"{DEMO_PROMPT} v{CANDIDATE_VERSION}: {LARGE_MODEL} vs {SMALL_MODEL} (demo)",
-            [service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=LARGE_MODEL),
-             service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=SMALL_MODEL)],
+            [run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=LARGE_MODEL),
+             run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=SMALL_MODEL)],
         )
     return run_id

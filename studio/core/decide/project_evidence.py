@@ -21,7 +21,7 @@ check in the app ("eval run #3 (banking-intent@4 vs @2 on gpt-4.1-mini, test spl
   of the best variant.
 
 Every run figure (score, Wilson interval, p95 latency, tokens, cost) is read from the
-evals' own summary (:func:`studio.core.evals.service.run_summary`): one p95 definition,
+evals' own summary (:func:`studio.core.evals.run_results.run_summary`): one p95 definition,
 one Wilson interval, the same numbers the run's summary view shows.
 
 Nothing here writes to the project. Unknown stays ``None`` (never zero), so the
@@ -45,7 +45,7 @@ from studio.core.decide.evidence import Evidence, minimum_detectable_difference
 from studio.core.decide.readiness import check_training_data
 from studio.core.decide.rules import num, pp
 from studio.core.errors import NotFoundError, UserError
-from studio.core.evals.service import run_summary
+from studio.core.evals.run_results import run_summary
 from studio.core.evals.stats import mcnemar_exact
 from studio.core.evals.summary import VariantSummary
 from studio.core.tokens.counting import strip_snapshot

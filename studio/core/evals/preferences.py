@@ -203,7 +203,7 @@ def next_review_pair(project: Project, run_id: int, *, rater: str = "") -> Revie
     todo = candidate_outputs(project, run_id, a, b, rater)
     if not todo:
         return None
-    from studio.core.evals.service import load_examples
+    from studio.core.evals.run_store import load_examples
 
     example_id, out_a, out_b = todo[0]
     examples = load_examples(project, [example_id])
@@ -300,7 +300,7 @@ def preference_examples(
         prompt_variant_id: whose prompt version renders the prompt messages (default the
             run's first variant).
     """
-    from studio.core.evals.service import load_examples, prepared_variants
+    from studio.core.evals.run_store import load_examples, prepared_variants
     from studio.core.evals.workitems import build_messages
 
     variants = prepared_variants(project, run_id)

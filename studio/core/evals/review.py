@@ -27,14 +27,9 @@ from sqlalchemy import text
 
 from studio.core.errors import NotFoundError
 from studio.core.evals.preferences import ReviewPair, candidate_outputs, review_pair
-from studio.core.evals.service import (
-    RunInfo,
-    RunSpec,
-    VariantSpec,
-    list_runs,
-    load_examples,
-    run_summary,
-)
+from studio.core.evals.run_results import run_summary
+from studio.core.evals.run_setup import RunSpec, VariantSpec
+from studio.core.evals.run_store import RunInfo, list_runs, load_examples
 from studio.core.llm.providers import ProviderConfig
 
 if TYPE_CHECKING:

@@ -77,7 +77,7 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
     Raises:
         NotFoundError: ``run_id`` does not exist.
     """
-    from studio.core.evals.service import effective_status
+    from studio.core.evals.run_store import effective_status
 
     sql = (
         "SELECT r.id, r.name, coalesce(d.name, ''), r.split, r.scorer, r.status, "
