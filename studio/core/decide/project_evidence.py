@@ -41,6 +41,7 @@ from sqlalchemy import Connection, text
 from studio.core.datasets.duplicates import DEFAULT_THRESHOLD, analyse
 from studio.core.datasets.service import ExampleDetail, get_dataset, iter_all_examples
 from studio.core.db.project import Project
+from studio.core.db.transactions import read_conn
 from studio.core.decide.evidence import Evidence, minimum_detectable_difference
 from studio.core.decide.readiness import check_training_data
 from studio.core.decide.rules import num, pp
@@ -148,7 +149,7 @@ def _same_model(a: str | None, b: str | None) -> bool:
 
 
 def _load_runs(project: Project, dataset_id: int) -> list[_Run]:
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         rows = conn.execute(
             text(
                 "SELECT id, name, COALESCE(finished_at, started_at, created_at), recorded_note "
@@ -390,7 +391,7 @@ def gather_evidence(
             prices = load_price_table()
         except UserError:
             prices = None
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         ds = _pick_dataset(conn, dataset)
         if ds is None:
             return ev

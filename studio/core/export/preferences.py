@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from studio.core.datasets._db import read_conn
 from studio.core.db.project import Project
+from studio.core.db.transactions import read_conn
 
 
 @dataclass(frozen=True, slots=True)
