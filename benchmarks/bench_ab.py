@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 
 from studio.core.evals.cache import SqliteCache
-from studio.core.evals.runner import MemorySink, WorkItem, run_items
+from studio.core.evals.calls import MemorySink, WorkItem
+from studio.core.evals.runner import run_items
 from studio.core.llm.loopback_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
 

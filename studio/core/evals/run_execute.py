@@ -14,7 +14,7 @@ API
     limits of :mod:`.limits` (``stop_kind`` "stalled"/"deadline", unanswered calls stay
     pending). The executing process holds the run's OS lock (:mod:`.run_lock`): a
     ``running`` run whose lock is free is reported as ``interrupted``.
-    ``progress`` receives :class:`~studio.core.evals.runner.RunProgress` (done, total,
+    ``progress`` receives :class:`~studio.core.evals.calls.RunProgress` (done, total,
     errors, cached, in flight; ``.to_progress()`` for the generic type).
 
 Render failures (an example lacks a variable the version uses) are stored as errors of
@@ -34,6 +34,7 @@ import orjson
 from sqlalchemy import text
 
 from studio.core.db.transactions import read_conn, write_tx
+from studio.core.evals.calls import CallResult, MemorySink, RetryPolicy, RunProgress, WorkItem
 from studio.core.evals.limits import RunLimits, RunStoppedError
 from studio.core.evals.preferences import answered_outputs, record_preference
 from studio.core.evals.run_lock import acquire_run_lock
@@ -48,14 +49,7 @@ from studio.core.evals.run_store import (
     set_status,
     store_plan,
 )
-from studio.core.evals.runner import (
-    CallResult,
-    MemorySink,
-    RetryPolicy,
-    RunProgress,
-    WorkItem,
-    run_items,
-)
+from studio.core.evals.runner import run_items
 from studio.core.evals.store import ProjectCacheStore, ProjectResultSink, Scored, db_time
 from studio.core.evals.workitems import (
     ExampleInput,

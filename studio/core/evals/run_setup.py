@@ -35,10 +35,11 @@ from sqlalchemy import text
 from studio.core.db.transactions import read_conn, write_tx
 from studio.core.errors import NotFoundError, UserError, ValidationError
 from studio.core.evals.cache import request_hash
+from studio.core.evals.calls import WorkItem
 from studio.core.evals.limits import RunLimits
 from studio.core.evals.run_scoring import RunScorer, check_scorer_name, with_default_schema
 from studio.core.evals.run_store import SPLIT_CHOICES, load_examples, split_ids
-from studio.core.evals.runner import MAX_CONCURRENCY, MIN_CONCURRENCY, WorkItem
+from studio.core.evals.runner import MAX_CONCURRENCY, MIN_CONCURRENCY
 from studio.core.evals.store import ProjectCacheStore, db_time
 from studio.core.evals.workitems import PreparedVariant, build_work_items, merge_params
 from studio.core.llm.providers import ProviderConfig

@@ -8,7 +8,7 @@ Every scorer has ``name`` and ``score(output, ideal) -> ScoreResult``. Compiled 
 per call re-checks the schema and is 20x slower (engineering-facts §8).
 
 The pairwise LLM judge is different: it needs model calls, so it builds
-:class:`~studio.core.evals.runner.WorkItem` s for the runner (cached, retried, bounded
+:class:`~studio.core.evals.calls.WorkItem` s for the runner (cached, retried, bounded
 like any call) and combines the two answers afterwards.
 """
 
@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol
 import orjson
 
 from studio.core.errors import ValidationError
-from studio.core.evals.runner import WorkItem
+from studio.core.evals.calls import WorkItem
 
 
 @dataclass(frozen=True, slots=True)

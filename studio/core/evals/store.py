@@ -1,7 +1,7 @@
 """The project file as the runner's result sink and response cache.
 
 :class:`ProjectResultSink` implements the runner's ``ResultSink``: every
-:class:`~studio.core.evals.runner.CallResult` is scored (answers only, never errors) and
+:class:`~studio.core.evals.calls.CallResult` is scored (answers only, never errors) and
 written to ``eval_result`` in its own small transaction before :meth:`save` returns, so
 an acknowledged result is never lost: a crash or a cancel loses at most the calls still
 in flight, and a resume skips what is stored. One commit in WAL with
@@ -41,7 +41,7 @@ import orjson
 from studio.core.db.transactions import db_errors, map_db_error
 from studio.core.errors import UserError
 from studio.core.evals.cache import DEFAULT_TTL_S
-from studio.core.evals.runner import CallResult
+from studio.core.evals.calls import CallResult
 from studio.core.redact import redact_optional, redact_values
 
 if TYPE_CHECKING:

@@ -8,7 +8,8 @@ import pytest
 from helpers import loopback, provider_for
 
 from studio.core.errors import ValidationError
-from studio.core.evals.runner import MemorySink, run_items_blocking
+from studio.core.evals.calls import MemorySink
+from studio.core.evals.runner import run_items_blocking
 from studio.core.evals.scorers import (
     NO_LABEL,
     Contains,

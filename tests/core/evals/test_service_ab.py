@@ -21,7 +21,7 @@ from studio.core.datasets.curation import update_example
 from studio.core.db.project import open_project
 from studio.core.errors import NotFoundError, UserError, ValidationError
 from studio.core.evals import preferences, run_execute, run_results, run_setup, run_store
-from studio.core.evals.runner import RetryPolicy, RunProgress
+from studio.core.evals.calls import RetryPolicy, RunProgress
 from studio.core.llm.loopback_server import dead_base_url
 from studio.core.llm.providers import ProviderConfig
 from studio.core.progress import CancelToken

@@ -11,7 +11,7 @@ from helpers.ab_project import build_ab_project
 
 from studio.core.db.project import open_project
 from studio.core.evals import run_execute, run_results, run_setup, run_store
-from studio.core.evals.runner import CallResult
+from studio.core.evals.calls import CallResult
 from studio.core.evals.store import ProjectCacheStore, ProjectResultSink, Scored
 from studio.core.llm.providers import ProviderConfig
 
