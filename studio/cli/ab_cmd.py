@@ -128,7 +128,7 @@ def _schema_arg(path: str) -> dict[str, Any]:
 
     from studio.cli.validate_cmd import load_schema
     from studio.core.errors import ValidationError
-    from studio.core.evals.scorers import JsonSchemaValid
+    from studio.core.evals.json_scorers import JsonSchemaValid
 
     schema = load_schema(Path(path))
     try:

@@ -244,7 +244,7 @@ def _run_judge(
     limits: RunLimits | None = None,
 ) -> str | None:
     """Ask the judge prompt about A vs B in both orders; store judge preferences."""
-    from studio.core.evals.scorers import PairwiseJudge
+    from studio.core.evals.judge import PairwiseJudge
 
     config = orjson.loads(row.scorer_config_json or "{}")
     ref = config.get("judge_prompt")

@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 
 from studio.core.errors import ValidationError
+from studio.core.evals.json_scorers import JsonEqual, first_json_value, json_data_equal
+from studio.core.evals.judge import combine_pairwise, parse_judge_choice
 from studio.core.evals.run_scoring import (
     PASS_FAIL_SCORERS,
     SCORER_HELP,
@@ -17,13 +19,6 @@ from studio.core.evals.run_scoring import (
     RunScorer,
     scorer_help_text,
     with_default_schema,
-)
-from studio.core.evals.scorers import (
-    JsonEqual,
-    combine_pairwise,
-    first_json_value,
-    json_data_equal,
-    parse_judge_choice,
 )
 from studio.core.evals.stats import paired_bootstrap_ci
 from studio.core.evals.summary import ResultRow, VariantMeta, summarise
