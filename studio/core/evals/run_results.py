@@ -35,7 +35,8 @@ from studio.core.evals.run_store import (
     variant_rows,
 )
 from studio.core.evals.store import Scored
-from studio.core.evals.summary import PreferenceRow, ResultRow, RunSummary, VariantMeta, summarise
+from studio.core.evals.summary import PreferenceRow, ResultRow, RunSummary, VariantMeta
+from studio.core.evals.summary_compute import summarise
 from studio.core.evals.workitems import input_preview
 
 if TYPE_CHECKING:

@@ -21,7 +21,8 @@ from studio.core.evals.run_scoring import (
     with_default_schema,
 )
 from studio.core.evals.stats import paired_bootstrap_ci
-from studio.core.evals.summary import ResultRow, VariantMeta, summarise
+from studio.core.evals.summary import ResultRow, VariantMeta
+from studio.core.evals.summary_compute import summarise
 from studio.core.evals.workitems import ExampleInput
 
 IDEAL = '{"intents": ["booking", "change"]}'
