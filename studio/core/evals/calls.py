@@ -204,4 +204,3 @@ class RunSummary:
     min_concurrency: int
     final_concurrency: int
     max_in_flight: int
-

@@ -61,4 +61,3 @@ def parse_completion(data: object) -> tuple[str | None, list[dict[str, Any]] | N
         _normalise_tool_calls(message.get("tool_calls")),
         finish if isinstance(finish, str) else None,
     )
-

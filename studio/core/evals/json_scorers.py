@@ -48,9 +48,7 @@ def _reject_constant(name: str) -> Any:
 
 # Numbers parse as Decimal so 1, 1.0 and 1e0 compare equal and big numbers stay exact;
 # NaN/Infinity are not JSON (RFC 8259) and make the value invalid.
-_DECODER = json.JSONDecoder(
-    parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant
-)
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
 
 
 def _decode_whole(text: str) -> tuple[bool, Any]:

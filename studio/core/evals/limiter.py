@@ -88,4 +88,3 @@ class AdaptiveLimiter:
             self._successes = 0
             self.limit = min(self.initial, math.ceil(self.limit * self._growth))
             self._wake()
-

@@ -87,13 +87,20 @@ class RunOutcome:
     pending: int = 0  # calls still without an answer (a resume sends them)
 
 
-
-
 def _render_error(failure: RenderFailure) -> CallResult:
     return CallResult(
-        variant_key=failure.variant_key, example_id=failure.example_id, output=None,
-        tool_calls=None, error=failure.message, error_kind="render", latency_ms=None,
-        tokens_in=None, tokens_out=None, cost_usd=None, cached=False, attempts=0,
+        variant_key=failure.variant_key,
+        example_id=failure.example_id,
+        output=None,
+        tool_calls=None,
+        error=failure.message,
+        error_kind="render",
+        latency_ms=None,
+        tokens_in=None,
+        tokens_out=None,
+        cost_usd=None,
+        cached=False,
+        attempts=0,
         request_hash="",
     )
 
@@ -121,9 +128,18 @@ def execute_run(
     """
     run_row(project, run_id)  # a clear "no such run" before any lock file is made
     with acquire_run_lock(project, run_id):
-        return _execute_locked(project, run_id, key=key, progress=progress, cancel=cancel,
-                               cache=cache, retry=retry, read_timeout_s=read_timeout_s,
-                               client_factory=client_factory, limits=limits)
+        return _execute_locked(
+            project,
+            run_id,
+            key=key,
+            progress=progress,
+            cancel=cancel,
+            cache=cache,
+            retry=retry,
+            read_timeout_s=read_timeout_s,
+            client_factory=client_factory,
+            limits=limits,
+        )
 
 
 def _execute_locked(
@@ -155,8 +171,10 @@ def _execute_locked(
     price, _ = price_fn()
     set_status(project, run_id, "running", finished_at=None)
     with write_tx(project) as conn:  # the first start stays the start
-        conn.execute(text("UPDATE eval_run SET started_at = coalesce(started_at, :t) "
-                          "WHERE id = :r"), {"t": db_time(), "r": run_id})
+        conn.execute(
+            text("UPDATE eval_run SET started_at = coalesce(started_at, :t) WHERE id = :r"),
+            {"t": db_time(), "r": run_id},
+        )
     plan.pop("failed_reason", None)
     store_plan(project, run_id, plan)  # the limits, for a resume after a crash
 
@@ -177,9 +195,17 @@ def _execute_locked(
         try:
             summary = asyncio.run(
                 run_items(
-                    items, provider=provider, api_key=key, sink=sink, cache=store,
-                    concurrency=int(row.concurrency), retry=retry, price_fn=price,
-                    progress=progress, cancel=cancel, client_factory=client_factory,
+                    items,
+                    provider=provider,
+                    api_key=key,
+                    sink=sink,
+                    cache=store,
+                    concurrency=int(row.concurrency),
+                    retry=retry,
+                    price_fn=price,
+                    progress=progress,
+                    cancel=cancel,
+                    client_factory=client_factory,
                     limits=limits,
                 )
             )
@@ -190,12 +216,25 @@ def _execute_locked(
             failed_reason = exc.message
         answered = sink.already_done()
         pending = sum(1 for it in items if it.key not in answered)
-        if failed_reason is None and summary is not None and not summary.cancelled and (
-            row.scorer == "judge"
+        if (
+            failed_reason is None
+            and summary is not None
+            and not summary.cancelled
+            and (row.scorer == "judge")
         ):
             failed_reason = _run_judge(
-                project, run_id, row, variants, examples, provider, key, store, cancel,
-                retry, client_factory, limits,
+                project,
+                run_id,
+                row,
+                variants,
+                examples,
+                provider,
+                key,
+                store,
+                cancel,
+                retry,
+                client_factory,
+                limits,
             )
     except BaseException:
         set_status(project, run_id, "failed", finished_at=db_time())
@@ -272,16 +311,26 @@ def _run_judge(
         oa, ob = outputs.get((int(a.key), e.id)), outputs.get((int(b.key), e.id))
         if oa is None or ob is None or e.id in judged:
             continue
-        items.extend(judge.work_items(e.id, input_preview(e, 4000), oa, ob,
-                                      e.label or e.ideal_output or ""))
+        items.extend(
+            judge.work_items(e.id, input_preview(e, 4000), oa, ob, e.label or e.ideal_output or "")
+        )
     if not items:
         return None
     sink = MemorySink()
     try:
         asyncio.run(
-            run_items(items, provider=provider, api_key=key, sink=sink, cache=store,
-                      retry=retry, cancel=cancel, client_factory=client_factory,
-                      concurrency=int(row.concurrency), limits=limits)
+            run_items(
+                items,
+                provider=provider,
+                api_key=key,
+                sink=sink,
+                cache=store,
+                retry=retry,
+                cancel=cancel,
+                client_factory=client_factory,
+                concurrency=int(row.concurrency),
+                limits=limits,
+            )
         )
     except ServerUnreachableError as exc:
         return exc.message
@@ -295,10 +344,14 @@ def _run_judge(
         if j.winner is None:
             continue
         record_preference(
-            project, run_id, example_id, {"A": "a", "B": "b"}.get(j.winner, "tie"),
-            variant_a_id=int(a.key), variant_b_id=int(b.key), source="judge",
-            rater=f"judge:{version.ref}", detail=j.detail,
+            project,
+            run_id,
+            example_id,
+            {"A": "a", "B": "b"}.get(j.winner, "tie"),
+            variant_a_id=int(a.key),
+            variant_b_id=int(b.key),
+            source="judge",
+            rater=f"judge:{version.ref}",
+            detail=j.detail,
         )
     return None
-
-

@@ -67,7 +67,6 @@ class RunsComparison:
     rows: list[dict[str, Any]]
 
 
-
 def _result_rows(project: Project, run_id: int, scorer: RunScorer) -> list[ResultRow]:
     with read_conn(project) as conn:
         rows = conn.execute(
@@ -83,9 +82,17 @@ def _result_rows(project: Project, run_id: int, scorer: RunScorer) -> list[Resul
     # answers (cheap, and always in step with the current ideals after a re-score).
     return [
         ResultRow(
-            variant_id=int(r[0]), example_id=int(r[1]), output=r[2], error=r[3],
-            passed=None if r[4] is None else bool(r[4]), score=r[5], latency_ms=r[6],
-            tokens_in=r[7], tokens_out=r[8], cost_usd=r[9], cached=bool(r[10]),
+            variant_id=int(r[0]),
+            example_id=int(r[1]),
+            output=r[2],
+            error=r[3],
+            passed=None if r[4] is None else bool(r[4]),
+            score=r[5],
+            latency_ms=r[6],
+            tokens_in=r[7],
+            tokens_out=r[8],
+            cost_usd=r[9],
+            cached=bool(r[10]),
             attempts=int(r[11]),
             predicted_label=scorer.predicted_label(r[2]) if labelled and r[3] is None else None,
             fields=scorer.fields(int(r[1]), r[2]) if r[3] is None else None,
@@ -98,8 +105,10 @@ def _result_rows(project: Project, run_id: int, scorer: RunScorer) -> list[Resul
 def _preference_rows(project: Project, run_id: int) -> list[PreferenceRow]:
     with read_conn(project) as conn:
         rows = conn.execute(
-            text("SELECT example_id, variant_a_id, variant_b_id, choice, source FROM preference "
-                 "WHERE run_id = :r"),
+            text(
+                "SELECT example_id, variant_a_id, variant_b_id, choice, source FROM preference "
+                "WHERE run_id = :r"
+            ),
             {"r": run_id},
         ).all()
     return [PreferenceRow(int(r[0]), int(r[1]), int(r[2]), str(r[3]), str(r[4])) for r in rows]
@@ -114,21 +123,35 @@ def run_summary(project: Project, run_id: int) -> RunSummary:
     existing = {e.id for e in examples}
     example_ids = [i for i in example_ids if i in existing]
     scorer = scorer_for(project, row, examples)
-    metas = [VariantMeta(int(v.id), int(v.position), v.label, v.model,
-                         prompt_name=v.prompt_name,
-                         version=None if v.version is None else int(v.version))
-             for v in variant_rows(project, run_id)]
+    metas = [
+        VariantMeta(
+            int(v.id),
+            int(v.position),
+            v.label,
+            v.model,
+            prompt_name=v.prompt_name,
+            version=None if v.version is None else int(v.version),
+        )
+        for v in variant_rows(project, run_id)
+    ]
     rows = [r for r in _result_rows(project, run_id, scorer) if r.example_id in existing]
-    expected = ({e.id: scorer.ideal(e) for e in examples} if scorer.name == "label" else None)
+    expected = {e.id: scorer.ideal(e) for e in examples} if scorer.name == "label" else None
     return summarise(
-        run_id=run_id, name=row.name or "", dataset=row.dataset_name or "(deleted dataset)",
-        split=row.split, scorer=row.scorer,
-        status=effective_status(project, run_id, row.status), example_ids=example_ids,
-        variants=metas, rows=rows, pass_fail=scorer.pass_fail, expected_labels=expected,
-        preferences=_preference_rows(project, run_id), recorded_note=row.recorded_note or "",
+        run_id=run_id,
+        name=row.name or "",
+        dataset=row.dataset_name or "(deleted dataset)",
+        split=row.split,
+        scorer=row.scorer,
+        status=effective_status(project, run_id, row.status),
+        example_ids=example_ids,
+        variants=metas,
+        rows=rows,
+        pass_fail=scorer.pass_fail,
+        expected_labels=expected,
+        preferences=_preference_rows(project, run_id),
+        recorded_note=row.recorded_note or "",
         failed_reason=plan.get("failed_reason"),
     )
-
 
 
 def case_rows(project: Project, run_id: int, filter: CaseFilter = "all") -> list[CaseRow]:
@@ -155,8 +178,10 @@ def case_rows(project: Project, run_id: int, filter: CaseFilter = "all") -> list
     labels = {int(v.id): v.label for v in variant_rows(project, run_id)}
     with read_conn(project) as conn:
         results = conn.execute(
-            text("SELECT variant_id, example_id, output, tool_calls_json, error, passed, "
-                 "score_detail FROM eval_result WHERE run_id = :r"),
+            text(
+                "SELECT variant_id, example_id, output, tool_calls_json, error, passed, "
+                "score_detail FROM eval_result WHERE run_id = :r"
+            ),
             {"r": run_id},
         ).all()
     by_example: dict[int, list[Any]] = {}
@@ -184,9 +209,16 @@ def case_rows(project: Project, run_id: int, filter: CaseFilter = "all") -> list
             if agreement is not None:
                 fields[label] = agreement
         out.append(
-            CaseRow(example_id=example_id, input_preview=input_preview(example),
-                    ideal=scorer.ideal(example), outputs=outputs, passed=passed,
-                    errors=errors, details=details, fields=fields)
+            CaseRow(
+                example_id=example_id,
+                input_preview=input_preview(example),
+                ideal=scorer.ideal(example),
+                outputs=outputs,
+                passed=passed,
+                errors=errors,
+                details=details,
+                fields=fields,
+            )
         )
     return out
 
@@ -199,8 +231,10 @@ def rescore_run(project: Project, run_id: int) -> RunSummary:
     scorer = scorer_for(project, row, examples)
     with read_conn(project) as conn:
         rows = conn.execute(
-            text("SELECT id, example_id, output, tool_calls_json FROM eval_result "
-                 "WHERE run_id = :r AND error IS NULL"),
+            text(
+                "SELECT id, example_id, output, tool_calls_json FROM eval_result "
+                "WHERE run_id = :r AND error IS NULL"
+            ),
             {"r": run_id},
         ).all()
     updates: list[dict[str, Any]] = []
@@ -210,13 +244,21 @@ def rescore_run(project: Project, run_id: int) -> RunSummary:
             s = scorer.score(int(r[1]), r[2], calls)
         except UserError as exc:
             s = Scored(None, None, f"not scored: {exc.message}")
-        updates.append({"i": int(r[0]), "p": None if s.passed is None else int(s.passed),
-                        "s": s.score, "d": s.detail})
+        updates.append(
+            {
+                "i": int(r[0]),
+                "p": None if s.passed is None else int(s.passed),
+                "s": s.score,
+                "d": s.detail,
+            }
+        )
     if updates:
         with write_tx(project) as conn:
             conn.execute(
-                text("UPDATE eval_result SET passed = :p, score = :s, score_detail = :d "
-                     "WHERE id = :i"),
+                text(
+                    "UPDATE eval_result SET passed = :p, score = :s, score_detail = :d "
+                    "WHERE id = :i"
+                ),
                 updates,
             )
     summary = run_summary(project, run_id)
@@ -234,12 +276,22 @@ def compare_runs(project: Project, run_ids: Sequence[int]) -> RunsComparison:
     rows: list[dict[str, Any]] = []
     for s in summaries:
         for v in s.variants:
-            rows.append({
-                "run_id": s.run_id, "run": s.name, "dataset": s.dataset, "split": s.split,
-                "status": s.status, "prompt": v.prompt, "model": v.model, "n": v.answered,
-                "score": v.score, "ci95": v.ci95, "errors": v.errors,
-                "latency_p50_ms": v.latency_p50_ms, "cost_per_1000": v.cost_per_1000,
-                "recorded_note": s.recorded_note,
-            })
+            rows.append(
+                {
+                    "run_id": s.run_id,
+                    "run": s.name,
+                    "dataset": s.dataset,
+                    "split": s.split,
+                    "status": s.status,
+                    "prompt": v.prompt,
+                    "model": v.model,
+                    "n": v.answered,
+                    "score": v.score,
+                    "ci95": v.ci95,
+                    "errors": v.errors,
+                    "latency_p50_ms": v.latency_p50_ms,
+                    "cost_per_1000": v.cost_per_1000,
+                    "recorded_note": s.recorded_note,
+                }
+            )
     return RunsComparison(summaries, rows)
-

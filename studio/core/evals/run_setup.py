@@ -103,8 +103,6 @@ class CostEstimate:
     price_note: str = ""
 
 
-
-
 @dataclass(frozen=True)
 class _Resolved:
     dataset_id: int
@@ -172,8 +170,9 @@ def _resolve(project: Project, spec: RunSpec) -> _Resolved:
         labels.append(version.ref)
         resolved.append(
             (
-                PreparedVariant(key=str(i), spec=version.spec, model=model, params=params,
-                                name=version.ref),
+                PreparedVariant(
+                    key=str(i), spec=version.spec, model=model, params=params, name=version.ref
+                ),
                 _version_row_id(project, version.name, version.version),
             )
         )
@@ -190,16 +189,16 @@ def _resolve(project: Project, spec: RunSpec) -> _Resolved:
         final.append((PreparedVariant(prep.key, prep.spec, prep.model, prep.params, label), vid))
     # The scorer's settings must work before anything is stored.
     config = with_default_schema(
-        spec.scorer, spec.scorer_config,
+        spec.scorer,
+        spec.scorer_config,
         [(p.name, p.spec.response_schema) for p, _ in resolved],
     )
-    RunScorer(spec.scorer, config, {}, label_set=info.label_set,
-              output_schema=info.output_schema)
-    return _Resolved(info.id, info.name, info.label_set, info.output_schema, ids, final,
-                     config)
+    RunScorer(spec.scorer, config, {}, label_set=info.label_set, output_schema=info.output_schema)
+    return _Resolved(info.id, info.name, info.label_set, info.output_schema, ids, final, config)
 
 
 def price_fn() -> tuple[Callable[[str, int, int], float | None] | None, str]:
+    """The price table's cost function (None when it cannot be read) and its note."""
     from studio.core.tokens.prices import load_price_table
 
     try:
@@ -210,8 +209,9 @@ def price_fn() -> tuple[Callable[[str, int, int], float | None] | None, str]:
 
 
 def _hash_of(provider: ProviderConfig, item: WorkItem) -> str:
-    return request_hash(provider.base_url, item.request_body(), item.repeat,
-                        provider.api_version or "")
+    return request_hash(
+        provider.base_url, item.request_body(), item.repeat, provider.api_version or ""
+    )
 
 
 def estimate_run(project: Project, spec: RunSpec) -> CostEstimate:
@@ -279,12 +279,20 @@ def create_run(project: Project, spec: RunSpec) -> int:
                 "VALUES (:n, :d, :s, :sc, :cfg, :p, :c, 'pending', '', :plan, :t)"
             ),
             {
-                "n": name[:200], "d": resolved.dataset_id, "s": spec.split, "sc": spec.scorer,
-                "cfg": orjson.dumps(resolved.scorer_config).decode(), "p": provider_json,
-                "c": spec.concurrency, "t": db_time(),
-                "plan": orjson.dumps({"example_ids": resolved.example_ids, **(
-                    {"limits": spec.limits.to_json()} if spec.limits is not None else {}
-                )}).decode(),
+                "n": name[:200],
+                "d": resolved.dataset_id,
+                "s": spec.split,
+                "sc": spec.scorer,
+                "cfg": orjson.dumps(resolved.scorer_config).decode(),
+                "p": provider_json,
+                "c": spec.concurrency,
+                "t": db_time(),
+                "plan": orjson.dumps(
+                    {
+                        "example_ids": resolved.example_ids,
+                        **({"limits": spec.limits.to_json()} if spec.limits is not None else {}),
+                    }
+                ).decode(),
             },
         ).lastrowid
         for position, (prep, version_id) in enumerate(resolved.variants):
@@ -293,12 +301,16 @@ def create_run(project: Project, spec: RunSpec) -> int:
                     "INSERT INTO eval_variant (run_id, position, prompt_version_id, label, "
                     "model, params_json) VALUES (:r, :pos, :pv, :l, :m, :p)"
                 ),
-                {"r": run_id, "pos": position, "pv": version_id, "l": prep.name[:300],
-                 "m": prep.model, "p": orjson.dumps(prep.params).decode()},
+                {
+                    "r": run_id,
+                    "pos": position,
+                    "pv": version_id,
+                    "l": prep.name[:300],
+                    "m": prep.model,
+                    "p": orjson.dumps(prep.params).decode(),
+                },
             )
     if spec.split in ("test", "all"):
         lock_test_split(project, resolved.dataset_id)
     assert run_id is not None
     return int(run_id)
-
-

@@ -57,8 +57,8 @@ class RunInfo:
     recorded_note: str
 
 
-
 def run_row(project: Project, run_id: int) -> Any:
+    """The run's stored row joined with its dataset's name, labels and schema."""
     with read_conn(project) as conn:
         row = conn.execute(
             text(
@@ -85,12 +85,14 @@ def effective_status(project: Project, run_id: int, stored: str) -> str:
     if stored != "running" or run_is_alive(project.path, run_id):
         return stored
     with read_conn(project) as conn:
-        now = conn.execute(text("SELECT status FROM eval_run WHERE id = :r"),
-                           {"r": run_id}).scalar()
+        now = conn.execute(
+            text("SELECT status FROM eval_run WHERE id = :r"), {"r": run_id}
+        ).scalar()
     return INTERRUPTED if now == "running" else str(now)
 
 
 def plan_of(row: Any) -> dict[str, Any]:
+    """The plan stored in a run row (an empty dict when it is missing or unreadable)."""
     try:
         data = orjson.loads(row.summary_json or "{}")
     except orjson.JSONDecodeError:
@@ -135,6 +137,7 @@ def load_examples(project: Project, ids: Sequence[int]) -> list[ExampleInput]:
 
 
 def split_ids(project: Project, dataset_id: int, split: str) -> list[int]:
+    """Ids of the dataset's examples in ``split`` (``all``: every split), rejected left out."""
     sql = "SELECT id FROM example WHERE dataset_id = :d"
     if split != "all":
         sql += " AND split = :s"
@@ -144,6 +147,7 @@ def split_ids(project: Project, dataset_id: int, split: str) -> list[int]:
 
 
 def variant_rows(project: Project, run_id: int) -> list[Any]:
+    """The run's variant rows with their prompt version, in position order."""
     with read_conn(project) as conn:
         return list(
             conn.execute(
@@ -184,17 +188,21 @@ def prepared_variants(project: Project, run_id: int) -> list[PreparedVariant]:
 
 
 def scorer_for(project: Project, row: Any, examples: Sequence[ExampleInput]) -> RunScorer:
+    """The run's scorer over ``examples``, as stored with the run."""
     config = orjson.loads(row.scorer_config_json or "{}")
     label_set = orjson.loads(row.label_set_json or "[]") if row.label_set_json else []
     schema = orjson.loads(row.output_schema_json) if row.output_schema_json else None
     return RunScorer(
-        row.scorer, config, {e.id: e for e in examples}, label_set=label_set,
+        row.scorer,
+        config,
+        {e.id: e for e in examples},
+        label_set=label_set,
         output_schema=schema,
     )
 
 
-
 def set_status(project: Project, run_id: int, status: str, **extra: Any) -> None:
+    """Store the run's status (and ``extra`` columns, e.g. ``finished_at``)."""
     sets = ["status = :st"]
     params: dict[str, Any] = {"st": status, "r": run_id}
     for key, value in extra.items():
@@ -205,12 +213,12 @@ def set_status(project: Project, run_id: int, status: str, **extra: Any) -> None
 
 
 def store_plan(project: Project, run_id: int, plan: Mapping[str, Any]) -> None:
+    """Store the run's plan (keys redacted)."""
     with write_tx(project) as conn:
         conn.execute(
             text("UPDATE eval_run SET summary_json = :j WHERE id = :r"),
             {"j": orjson.dumps(redact_json(dict(plan))).decode(), "r": run_id},
         )
-
 
 
 def list_runs(project: Project, dataset: str | int | None = None) -> list[RunInfo]:
@@ -237,22 +245,29 @@ def list_runs(project: Project, dataset: str | int | None = None) -> list[RunInf
             labels.setdefault(int(v[0]), []).append(str(v[1]))
     return [
         RunInfo(
-            id=int(r[0]), name=r[1] or "", dataset=r[2], split=r[3], scorer=r[4],
+            id=int(r[0]),
+            name=r[1] or "",
+            dataset=r[2],
+            split=r[3],
+            scorer=r[4],
             status=effective_status(project, int(r[0]), r[5]),
-            variants=labels.get(int(r[0]), []), n_results=int(r[9]), created_at=str(r[6]),
-            finished_at=None if r[7] is None else str(r[7]), recorded_note=r[8] or "",
+            variants=labels.get(int(r[0]), []),
+            n_results=int(r[9]),
+            created_at=str(r[6]),
+            finished_at=None if r[7] is None else str(r[7]),
+            recorded_note=r[8] or "",
         )
         for r in runs
     ]
-
 
 
 def set_recorded_note(project: Project, run_id: int, note: str) -> None:
     """Mark how a run was recorded (e.g. against a simulated model)."""
     run_row(project, run_id)
     with write_tx(project) as conn:
-        conn.execute(text("UPDATE eval_run SET recorded_note = :n WHERE id = :r"),
-                     {"n": note, "r": run_id})
+        conn.execute(
+            text("UPDATE eval_run SET recorded_note = :n WHERE id = :r"), {"n": note, "r": run_id}
+        )
 
 
 def delete_run(project: Project, run_id: int) -> None:

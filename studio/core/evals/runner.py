@@ -92,7 +92,6 @@ MAX_CONCURRENCY = 64
 REFUSALS_BEFORE_ABORT = 8  # refusals alike (401/403, or 404 for one model) that stop a run
 
 
-
 # --------------------------------------------------------------------------- runner
 class _Halt(Exception):
     pass

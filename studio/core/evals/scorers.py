@@ -241,7 +241,6 @@ def confusion_table(pairs: Iterable[tuple[str, str | None]]) -> ConfusionTable:
     )
 
 
-
 class Contains:
     """The output contains ``text`` (case-insensitive unless ``case_sensitive``)."""
 

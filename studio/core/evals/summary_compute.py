@@ -85,8 +85,9 @@ def _variant_summary(
         score = correct / len(scored)
         ci = wilson_interval(correct, len(scored))
     else:
-        values = [float(r.score if r.score is not None else (1.0 if r.passed else 0.0))
-                  for r in scored]
+        values = [
+            float(r.score if r.score is not None else (1.0 if r.passed else 0.0)) for r in scored
+        ]
         boot = paired_bootstrap_ci([0.0] * len(values), values, n_boot=2000, seed=0)
         score, ci = boot.difference, (boot.low, boot.high)
     latencies = [r.latency_ms for r in answers if r.latency_ms is not None]
@@ -96,8 +97,7 @@ def _variant_summary(
     confusion: dict[str, Any] | None = None
     if expected_labels is not None:
         table = confusion_table(
-            (str(expected_labels.get(r.example_id) or "(none)"), r.predicted_label)
-            for r in scored
+            (str(expected_labels.get(r.example_id) or "(none)"), r.predicted_label) for r in scored
         )
         confusion = {"labels": table.labels, "counts": table.counts, "total": table.total}
     return VariantSummary(
@@ -122,9 +122,12 @@ def _variant_summary(
         confusion=confusion,
         field_agreement=_field_agreement(scored) if scorer == "json-equal" else None,
         label_matches=(
-            {"exact": sum(1 for r in scored if r.label_match == "exact"),
-             "lenient": sum(1 for r in scored if r.label_match == "lenient")}
-            if scorer in ("label", "label-strict") else None
+            {
+                "exact": sum(1 for r in scored if r.label_match == "exact"),
+                "lenient": sum(1 for r in scored if r.label_match == "lenient"),
+            }
+            if scorer in ("label", "label-strict")
+            else None
         ),
         prompt_name=meta.prompt_name,
         version=meta.version,
@@ -234,9 +237,9 @@ def _preference_comparison(p: PreferenceSummary, n: int) -> Comparison:
         p_value=p.p_value,
         test=f"sign test on {p.source} preferences; Wilson CI on the win share",
         verdict=p.text,
-        warning=None if decided >= MIN_RELIABLE_N else (
-            f"Only {decided} decided pairs: treat this as a hint."
-        ),
+        warning=None
+        if decided >= MIN_RELIABLE_N
+        else (f"Only {decided} decided pairs: treat this as a hint."),
         n=decided,
         excluded=n - decided - p.ties,
     )

@@ -62,9 +62,19 @@ def test_the_result_sink_and_cache_say_the_file_is_busy(held: tuple[Project, int
     key = next(iter(variant_ids))
     example_id = int(run_store.run_plan(project, run_id)["example_ids"][0])
     result = CallResult(
-        variant_key=key, example_id=example_id, output="card_arrival", tool_calls=None,
-        error=None, error_kind=None, latency_ms=1.0, tokens_in=1, tokens_out=1,
-        cost_usd=None, cached=False, attempts=1, request_hash="h" * 64,
+        variant_key=key,
+        example_id=example_id,
+        output="card_arrival",
+        tool_calls=None,
+        error=None,
+        error_kind=None,
+        latency_ms=1.0,
+        tokens_in=1,
+        tokens_out=1,
+        cost_usd=None,
+        cached=False,
+        attempts=1,
+        request_hash="h" * 64,
     )
     with ProjectResultSink(project, run_id, variant_ids) as sink:
         with pytest.raises(DatabaseBusyError) as caught:
