@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.evals.cache import SqliteCache
-from studio.core.evals.runner import MemorySink, WorkItem, run_items
+from studio.core.evals.calls import MemorySink, WorkItem
+from studio.core.evals.runner import run_items
 from studio.core.llm.loopback_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
 

@@ -128,7 +128,7 @@ def _schema_arg(path: str) -> dict[str, Any]:
 
     from studio.cli.validate_cmd import load_schema
     from studio.core.errors import ValidationError
-    from studio.core.evals.scorers import JsonSchemaValid
+    from studio.core.evals.json_scorers import JsonSchemaValid
 
     schema = load_schema(Path(path))
     try:
@@ -141,7 +141,7 @@ def _schema_arg(path: str) -> dict[str, Any]:
 
 def _ab(args: argparse.Namespace) -> int:
     from studio.core.datasets.catalog import get_dataset
-    from studio.core.evals import service
+    from studio.core.evals import run_execute, run_results, run_setup
     from studio.core.evals.summary import format_text
 
     if len(args.variant) < 2:
@@ -168,7 +168,7 @@ def _ab(args: argparse.Namespace) -> int:
             if scorer != "json-schema":
                 raise CliUsageError("--schema is for --scorer json-schema.")
             config["schema"] = _schema_arg(args.schema)
-        spec = service.RunSpec(
+        spec = run_setup.RunSpec(
             dataset=info.id,
             variants=variants,
             provider=provider,
@@ -178,11 +178,11 @@ def _ab(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             limits=limits,
         )
-        run_id = service.create_run(project, spec)
+        run_id = run_setup.create_run(project, spec)
         if not args.json:
             eprint(f"Run {run_id}: {len(args.variant)} variants on {info.name} "
                    f"({args.split}) at {provider.base_url} ...")
-        outcome = service.execute_run(project, run_id, key=key,
+        outcome = run_execute.execute_run(project, run_id, key=key,
                                       cache=not args.no_cache)
         stopped = report_stop(outcome, args.project, project if args.json else None)
         if stopped is not None:
@@ -190,7 +190,7 @@ def _ab(args: argparse.Namespace) -> int:
         if outcome.failed_reason:
             eprint(f"studio: {outcome.failed_reason}")
             return EXIT_BAD_INPUT
-        summary = service.run_summary(project, run_id)
+        summary = run_results.run_summary(project, run_id)
     finally:
         project.close()
     if args.json:

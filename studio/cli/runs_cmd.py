@@ -83,9 +83,9 @@ def report_stop(outcome: Any, project_path: Any, project: Any = None) -> int | N
     eprint(f"studio: {outcome.failed_reason}")
     eprint(f"Resume with: studio runs resume {outcome.run_id} --project {project_path}")
     if project is not None:
-        from studio.core.evals import service
+        from studio.core.evals import run_results
 
-        doc = service.run_summary(project, outcome.run_id).to_cli_json()
+        doc = run_results.run_summary(project, outcome.run_id).to_cli_json()
         doc["stopped"] = {"kind": outcome.stop_kind, "message": outcome.failed_reason,
                           "pending": outcome.pending}
         print_json(doc)
@@ -158,13 +158,13 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from studio.core.evals import service
+    from studio.core.evals import run_results
     from studio.core.evals.run_state import run_state
     from studio.core.evals.summary import format_text
 
     with opened_project(args.project) as project:
         state = run_state(project, args.run_id)
-        summary = service.run_summary(project, args.run_id)
+        summary = run_results.run_summary(project, args.run_id)
     if args.json:
         print_json({"run": state.to_json(), "summary": summary.to_cli_json()})
         return EXIT_OK
@@ -198,7 +198,7 @@ def _key_for(provider: Any, args: argparse.Namespace) -> str | None:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from studio.core.evals import service
+    from studio.core.evals import run_execute, run_results, run_store
     from studio.core.evals.limits import RunLimits
     from studio.core.evals.review import run_meta
     from studio.core.evals.run_state import check_resumable
@@ -217,12 +217,12 @@ def _resume(args: argparse.Namespace) -> int:
         limits = limits_from_args(args, stored=None)
         if limits is not None:
             # Only the flags given change the stored settings.
-            stored = RunLimits.from_json(service.run_plan(project, args.run_id).get("limits"))
+            stored = RunLimits.from_json(run_store.run_plan(project, args.run_id).get("limits"))
             limits = limits_from_args(args, stored=stored)
         if not args.json:
             eprint(f"Resuming run {state.run_id} ({state.status}): {state.pending} of "
                    f"{state.calls} calls have no answer yet, at {meta.provider.base_url} ...")
-        outcome = service.execute_run(project, args.run_id, key=key,
+        outcome = run_execute.execute_run(project, args.run_id, key=key,
                                       cache=not args.no_cache, limits=limits)
         stopped = report_stop(outcome, args.project, project if args.json else None)
         if stopped is not None:
@@ -230,7 +230,7 @@ def _resume(args: argparse.Namespace) -> int:
         if outcome.failed_reason:
             eprint(f"studio: {outcome.failed_reason}")
             return EXIT_BAD_INPUT
-        summary = service.run_summary(project, args.run_id)
+        summary = run_results.run_summary(project, args.run_id)
     if args.json:
         doc = summary.to_cli_json()
         doc["resumed"] = {"calls_made": outcome.calls_made, "cached": outcome.cached,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import text
 
+from studio.core.db.transactions import read_conn
 from studio.core.errors import NotFoundError
 from studio.core.llm.loopback_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
@@ -148,7 +149,7 @@ def _find_dataset(project: Project, dataset: str | int | None) -> tuple[int, str
 
 
 def _labels_by_text(project: Project, dataset_id: int) -> dict[str, str]:
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         rows = conn.execute(
             text("SELECT input_json, coalesce(label, ideal_output) FROM example "
                  "WHERE dataset_id = :d AND split = 'test'"),
@@ -170,7 +171,7 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
         NotFoundError: the demo dataset or the banking-intent prompt is missing.
     """
     from studio.core.datasets.catalog import get_dataset
-    from studio.core.evals import service
+    from studio.core.evals import run_execute, run_setup, run_store
 
     dataset_id, _name = _find_dataset(project, dataset)
     label_set = list(get_dataset(project, dataset_id).label_set)
@@ -181,28 +182,28 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
             kind="compatible",
         )
 
-        def run(name: str, variants: list[service.VariantSpec]) -> int:
-            spec = service.RunSpec(
+        def run(name: str, variants: list[run_setup.VariantSpec]) -> int:
+            spec = run_setup.RunSpec(
                 dataset=dataset_id, variants=variants, provider=provider, split="test",
                 scorer="label", scorer_config={"field": "intent"}, concurrency=16, name=name,
             )
-            run_id = service.create_run(project, spec)
-            service.set_recorded_note(project, run_id, DEMO_NOTE)
+            run_id = run_setup.create_run(project, spec)
+            run_store.set_recorded_note(project, run_id, DEMO_NOTE)
             # No cache: the loopback's port changes every start, so entries could never be
             # hit again and would only bloat the demo file.
-            service.execute_run(project, run_id, key=None, cache=False)
+            run_execute.execute_run(project, run_id, key=None, cache=False)
             return run_id
 
         run_id = run(
             f"{DEMO_PROMPT} v{BASELINE_VERSION} vs v{CANDIDATE_VERSION} (demo)",
-            [service.VariantSpec(f"{DEMO_PROMPT}@{BASELINE_VERSION}"),
-             service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}")],
+            [run_setup.VariantSpec(f"{DEMO_PROMPT}@{BASELINE_VERSION}"),
+             run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}")],
         )
         # The A/B across models the decision report weighs: the best version on the
         # current large model against the same version on a cheaper small model.
         run(
             f"{DEMO_PROMPT} v{CANDIDATE_VERSION}: {LARGE_MODEL} vs {SMALL_MODEL} (demo)",
-            [service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=LARGE_MODEL),
-             service.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=SMALL_MODEL)],
+            [run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=LARGE_MODEL),
+             run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=SMALL_MODEL)],
         )
     return run_id

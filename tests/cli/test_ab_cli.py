@@ -155,7 +155,7 @@ def test_openai_without_a_key_exits_2_before_storing_a_run(  # type: ignore[no-u
     assert run_cli(args) == 2
     assert "OPENAI_API_KEY" in capsys.readouterr().err
     from studio.core.db.project import open_project
-    from studio.core.evals.service import list_runs
+    from studio.core.evals.run_store import list_runs
 
     with open_project(ab.path) as project:
         assert list_runs(project) == []

@@ -149,7 +149,7 @@ def test_plain_http_key_exits_2_before_anything_is_stored(
     assert code == 2 and "plain http" in err and "--allow-insecure-key" in err
     assert SHORT_KEY not in err and "Traceback" not in err
     from studio.core.db.project import open_project
-    from studio.core.evals.service import list_runs
+    from studio.core.evals.run_store import list_runs
 
     with open_project(ab.path) as project:
         assert list_runs(project) == []
@@ -211,7 +211,7 @@ def test_ab_provider_uses_the_saved_provider_and_its_keyring_key(
         assert run_cli(_ab(ab, "--provider", "ghost")) == 2
         assert "No provider called 'ghost'" in capsys.readouterr().err
     from studio.core.db.project import open_project
-    from studio.core.evals.service import list_runs
+    from studio.core.evals.run_store import list_runs
 
     with open_project(ab.path) as project:
         runs = list_runs(project)
@@ -295,7 +295,7 @@ def test_a_short_echoed_key_is_found_in_no_file_row_log_or_output(
                         "-o", str(tmp_path / "export")]) == 0, capsys.readouterr().err
         printed.append(capsys.readouterr())
         from studio.core.evals.preferences import export_preferences, record_preference
-        from studio.core.evals.service import list_runs
+        from studio.core.evals.run_store import list_runs
 
         with open_project(ab.path) as project:
             run_id = min(r.id for r in list_runs(project))  # the first, answered run

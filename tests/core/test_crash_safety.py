@@ -42,7 +42,7 @@ from helpers.ab_project import (
 
 from studio.core.datasets import import_file, redo, undo, undo_state
 from studio.core.db.project import new_project, open_project
-from studio.core.evals import service
+from studio.core.evals import run_execute, run_results, run_setup, run_store
 
 pytestmark = [
     pytest.mark.slow,
@@ -356,14 +356,14 @@ def test_kill_9_during_ab_run_keeps_every_acknowledged_result(
         def new_run(number: int) -> int:
             # each run asks with its own temperature, so no run is served from another's cache
             params = {"temperature": round(0.01 * number, 2)}
-            spec = service.RunSpec(
+            spec = run_setup.RunSpec(
                 dataset="intents", provider=provider_for(server), scorer="label",
                 concurrency=4,
-                variants=[service.VariantSpec("intent@1", params=params),
-                          service.VariantSpec("intent@2", params=params)],
+                variants=[run_setup.VariantSpec("intent@1", params=params),
+                          run_setup.VariantSpec("intent@2", params=params)],
             )
             with open_project(ab.path) as project:
-                return service.create_run(project, spec)
+                return run_setup.create_run(project, spec)
 
         def stored(conn: sqlite3.Connection, run_id: int) -> dict[tuple[int, int], str]:
             """(version 1|2, query index) -> output of the run's answers in the file."""
@@ -406,7 +406,7 @@ def test_kill_9_during_ab_run_keeps_every_acknowledged_result(
         ):
             if not variant_key:  # a new run: eval_variant id -> prompt version
                 with open_project(ab.path) as project:
-                    variants = service.prepared_variants(project, run_id)
+                    variants = run_store.prepared_variants(project, run_id)
                 variant_key = {v.key: pos + 1 for pos, v in enumerate(variants)}
             temperature = round(0.01 * run_no, 2)
             with _db(ab.path) as conn:
@@ -460,8 +460,8 @@ def test_kill_9_during_ab_run_keeps_every_acknowledged_result(
                 # complete: each pair answered once, and the summary counts every call
                 assert len(after) == 2 * n
                 with open_project(ab.path) as project:
-                    outcome = service.execute_run(project, run_id, key=None)
-                    summary = service.run_summary(project, run_id)
+                    outcome = run_execute.execute_run(project, run_id, key=None)
+                    summary = run_results.run_summary(project, run_id)
                 assert outcome.completed and outcome.calls_made == 0
                 # an answer whose call was made (and cached) by a killed execution but
                 # not yet saved is served from the project's cache on resume

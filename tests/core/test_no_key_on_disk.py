@@ -18,7 +18,7 @@ import pytest
 from helpers import SENTINEL_KEY, files_containing
 
 from studio.core.db.project import open_project
-from studio.core.evals import service
+from studio.core.evals import run_execute, run_results, run_setup
 from studio.core.evals.preferences import export_preferences, record_preference
 from studio.core.llm import keys
 from studio.core.llm.loopback_server import LoopbackServer
@@ -72,20 +72,20 @@ def test_sentinel_key_is_written_nowhere(
                                       default_model="loopback-small")
             key = keys.get_key(provider)
             assert key == SENTINEL_KEY
-            spec = service.RunSpec(
+            spec = run_setup.RunSpec(
                 dataset="Banking intents (demo)",
-                variants=[service.VariantSpec("banking-intent@2", "loopback-small"),
-                          service.VariantSpec("banking-intent@3", "loopback-small")],
+                variants=[run_setup.VariantSpec("banking-intent@2", "loopback-small"),
+                          run_setup.VariantSpec("banking-intent@3", "loopback-small")],
                 provider=provider, scorer="label",
             )
-            run_id = service.create_run(project, spec)
-            outcome = service.execute_run(project, run_id, key=key)
+            run_id = run_setup.create_run(project, spec)
+            outcome = run_execute.execute_run(project, run_id, key=key)
             assert server.last_authorization == f"Bearer {SENTINEL_KEY}"
             assert outcome.calls_made > 0
             # a wrong key is rejected and the error text is stored: redacted, not the key
-            bad = service.create_run(project, spec)
-            service.execute_run(project, bad, key=SENTINEL_KEY + "x", cache=False)
-            summary = service.run_summary(project, run_id)
+            bad = run_setup.create_run(project, spec)
+            run_execute.execute_run(project, bad, key=SENTINEL_KEY + "x", cache=False)
+            summary = run_results.run_summary(project, run_id)
             assert summary.n > 0
             record_preference(project, run_id, summary.disagreements[0]
                               if summary.disagreements else 1, "b")

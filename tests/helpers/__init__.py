@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from studio.core.evals.runner import WorkItem
+from studio.core.evals.calls import WorkItem
 from studio.core.llm.loopback_server import Fault, LoopbackServer, dead_base_url, dead_port
 from studio.core.llm.providers import ProviderConfig
 

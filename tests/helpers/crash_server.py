@@ -37,7 +37,7 @@ import openai  # noqa: F401  (the runner imports it lazily: 0.9 s per child othe
 
 from studio.core.datasets import ExampleFilter, import_file, redo, set_label, undo
 from studio.core.db.project import open_project
-from studio.core.evals import service, store
+from studio.core.evals import run_execute, store
 from studio.core.llm import client as _client  # noqa: F401
 
 
@@ -103,7 +103,7 @@ def job_eval(project: str, run_id: int) -> None:
 
     store.ProjectResultSink.save = save  # type: ignore[method-assign]
     emit("begin")
-    outcome = service.execute_run(proj, run_id, key=None)
+    outcome = run_execute.execute_run(proj, run_id, key=None)
     emit(
         "done",
         completed=outcome.completed,

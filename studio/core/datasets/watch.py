@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.core.db.transactions import read_conn
 from studio.core.db.project import Project
+from studio.core.db.transactions import read_conn
 
 __all__ = ["ChangeMarker", "change_marker"]
 

@@ -21,7 +21,7 @@ check in the app ("eval run #3 (banking-intent@4 vs @2 on gpt-4.1-mini, test spl
   of the best variant.
 
 Every run figure (score, Wilson interval, p95 latency, tokens, cost) is read from the
-evals' own summary (:func:`studio.core.evals.service.run_summary`): one p95 definition,
+evals' own summary (:func:`studio.core.evals.run_results.run_summary`): one p95 definition,
 one Wilson interval, the same numbers the run's summary view shows.
 
 Nothing here writes to the project. Unknown stays ``None`` (never zero), so the
@@ -43,11 +43,12 @@ from studio.core.datasets.duplicates import analyse
 from studio.core.datasets.near_duplicates import DEFAULT_THRESHOLD
 from studio.core.datasets.queries import ExampleDetail, iter_all_examples
 from studio.core.db.project import Project
+from studio.core.db.transactions import read_conn
 from studio.core.decide.evidence import Evidence, minimum_detectable_difference
 from studio.core.decide.readiness import check_training_data
 from studio.core.decide.wording import num, pp
 from studio.core.errors import NotFoundError, UserError
-from studio.core.evals.service import run_summary
+from studio.core.evals.run_results import run_summary
 from studio.core.evals.stats import mcnemar_exact
 from studio.core.evals.summary import VariantSummary
 from studio.core.tokens.counting import strip_snapshot
@@ -150,7 +151,7 @@ def _same_model(a: str | None, b: str | None) -> bool:
 
 
 def _load_runs(project: Project, dataset_id: int) -> list[_Run]:
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         rows = conn.execute(
             text(
                 "SELECT id, name, COALESCE(finished_at, started_at, created_at), recorded_note "
@@ -392,7 +393,7 @@ def gather_evidence(
             prices = load_price_table()
         except UserError:
             prices = None
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         ds = _pick_dataset(conn, dataset)
         if ds is None:
             return ev

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from studio.core.db import transactions
 from studio.core.db.project import Project
 from studio.core.decide.answers import DecisionAnswers
 from studio.core.errors import ProjectFileError, UserError
@@ -27,7 +28,7 @@ def _row(session: Session) -> DecisionAnswersRow | None:
 
 def save_answers(project: Project, answers: DecisionAnswers) -> None:
     """Store ``answers`` as the project's decision answers (replacing earlier ones)."""
-    with project.session() as s:
+    with transactions.session(project) as s:
         row = _row(s)
         if row is None:
             row = DecisionAnswersRow(id=ROW_ID)
@@ -42,7 +43,7 @@ def load_saved_answers(project: Project) -> DecisionAnswers | None:
     Raises:
         ProjectFileError: the stored answers are damaged (names the project file).
     """
-    with project.session() as s:
+    with transactions.session(project) as s:
         row = _row(s)
         if row is None or not row.answers_json.strip() or row.answers_json.strip() == "{}":
             return None
@@ -58,7 +59,7 @@ def load_saved_answers(project: Project) -> DecisionAnswers | None:
 def save_report(project: Project, report: dict[str, Any]) -> None:
     """Store the last decision (``Decision.to_json()``) beside the answers."""
     text = json.dumps(report, ensure_ascii=False, sort_keys=False)
-    with project.session() as s:
+    with transactions.session(project) as s:
         row = _row(s)
         if row is None:
             answers = report.get("answers")
@@ -73,7 +74,7 @@ def save_report(project: Project, report: dict[str, Any]) -> None:
 
 def load_report(project: Project) -> dict[str, Any] | None:
     """The last saved decision JSON, or None (also when it cannot be read)."""
-    with project.session() as s:
+    with transactions.session(project) as s:
         row = _row(s)
         text = row.last_report_json if row is not None else None
     if not text:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import text
 
+from studio.core.db.transactions import read_conn, write_tx
 from studio.core.errors import NotFoundError, UserError, ValidationError
 from studio.core.evals.store import db_time
 from studio.core.formats.common import PreferenceExample
@@ -89,7 +90,7 @@ def shown_left_for(run_id: int, example_id: int) -> Literal["a", "b"]:
 
 
 def _variant_pair(project: Project, run_id: int) -> tuple[int, int]:
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         rows = conn.execute(
             text("SELECT id FROM eval_variant WHERE run_id = :r ORDER BY position"),
             {"r": run_id},
@@ -129,7 +130,7 @@ def record_preference(
         raise ValidationError(f"shown_left is a or b, not {shown_left!r}.", where="shown_left")
     if variant_a_id is None or variant_b_id is None:
         variant_a_id, variant_b_id = _variant_pair(project, run_id)
-    with project.engine.begin() as conn:
+    with write_tx(project) as conn:
         owned = conn.execute(
             text("SELECT count(*) FROM eval_variant WHERE run_id = :r AND id IN (:a, :b)"),
             {"r": run_id, "a": variant_a_id, "b": variant_b_id},
@@ -163,7 +164,7 @@ def record_preference(
 
 def answered_outputs(project: Project, run_id: int) -> dict[tuple[int, int], str]:
     """``{(variant_id, example_id): output}`` of every answer the run got (no errors)."""
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         rows = conn.execute(
             text(
                 "SELECT variant_id, example_id, output FROM eval_result WHERE run_id = :r "
@@ -181,7 +182,7 @@ def candidate_outputs(project: Project, run_id: int, a: int, b: int,
     Only examples both variants answered without error, with different answers (identical
     ones carry no signal), that ``rater`` has not judged yet.
     """
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         rows = conn.execute(
             text(
                 "SELECT ra.example_id, ra.output, rb.output FROM eval_result ra "
@@ -203,7 +204,7 @@ def next_review_pair(project: Project, run_id: int, *, rater: str = "") -> Revie
     todo = candidate_outputs(project, run_id, a, b, rater)
     if not todo:
         return None
-    from studio.core.evals.service import load_examples
+    from studio.core.evals.run_store import load_examples
 
     example_id, out_a, out_b = todo[0]
     examples = load_examples(project, [example_id])
@@ -280,7 +281,7 @@ def list_preferences(project: Project, run_id: int, source: str | None = None) -
     if source is not None:
         sql += " AND source = :s"
         params["s"] = source
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         rows = conn.execute(text(sql + " ORDER BY example_id, id"), params).all()
     return [PreferenceRecord(*r) for r in rows]
 
@@ -300,7 +301,7 @@ def preference_examples(
         prompt_variant_id: whose prompt version renders the prompt messages (default the
             run's first variant).
     """
-    from studio.core.evals.service import load_examples, prepared_variants
+    from studio.core.evals.run_store import load_examples, prepared_variants
     from studio.core.evals.workitems import build_messages
 
     variants = prepared_variants(project, run_id)

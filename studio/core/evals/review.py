@@ -25,16 +25,12 @@ from typing import TYPE_CHECKING
 import orjson
 from sqlalchemy import text
 
+from studio.core.db.transactions import read_conn
 from studio.core.errors import NotFoundError
 from studio.core.evals.preferences import ReviewPair, candidate_outputs, review_pair
-from studio.core.evals.service import (
-    RunInfo,
-    RunSpec,
-    VariantSpec,
-    list_runs,
-    load_examples,
-    run_summary,
-)
+from studio.core.evals.run_results import run_summary
+from studio.core.evals.run_setup import RunSpec, VariantSpec
+from studio.core.evals.run_store import RunInfo, list_runs, load_examples
 from studio.core.llm.providers import ProviderConfig
 
 if TYPE_CHECKING:
@@ -72,7 +68,7 @@ def run_meta(project: Project, run_id: int) -> RunMeta:
     Raises:
         NotFoundError: no run with that id.
     """
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         row = conn.execute(
             text(
                 "SELECT r.dataset_id, coalesce(d.name, ''), r.status, r.provider_json, "
@@ -131,7 +127,7 @@ def run_meta(project: Project, run_id: int) -> RunMeta:
 
 
 def _variant_ids(project: Project, run_id: int) -> list[int]:
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         rows = conn.execute(
             text("SELECT id FROM eval_variant WHERE run_id = :r ORDER BY position"),
             {"r": run_id},
@@ -168,7 +164,7 @@ def pending_review_pairs(
 
 def review_counts(project: Project, run_id: int, rater: str = "") -> int:
     """How many human preferences ``rater`` stored for this run."""
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         return int(
             conn.execute(
                 text(

@@ -42,13 +42,16 @@ from typing import Any
 import orjson
 
 from studio.core.errors import ValidationError
-from studio.core.evals.scorers import (
-    Contains,
-    ExactMatch,
+from studio.core.evals.json_scorers import (
     JsonEqual,
     JsonFieldMatch,
     JsonSchemaValid,
     JsonValid,
+    parse_json_output,
+)
+from studio.core.evals.scorers import (
+    Contains,
+    ExactMatch,
     LabelMatch,
     LabelMatchKind,
     LabelStrict,
@@ -56,7 +59,6 @@ from studio.core.evals.scorers import (
     RegexMatch,
     Scorer,
     ScoreResult,
-    parse_json_output,
 )
 from studio.core.evals.store import Scored
 from studio.core.evals.workitems import ExampleInput

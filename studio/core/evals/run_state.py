@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import text
 
+from studio.core.db.transactions import read_conn
 from studio.core.errors import NotFoundError, UserError
 from studio.core.evals.run_lock import INTERRUPTED, owner_text, probe_run
 
@@ -77,7 +78,7 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
     Raises:
         NotFoundError: ``run_id`` does not exist.
     """
-    from studio.core.evals.service import effective_status
+    from studio.core.evals.run_store import effective_status
 
     sql = (
         "SELECT r.id, r.name, coalesce(d.name, ''), r.split, r.scorer, r.status, "
@@ -91,7 +92,7 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
     if run_id is not None:
         sql += " WHERE r.id = :r"
         params["r"] = int(run_id)
-    with project.engine.connect() as conn:
+    with read_conn(project) as conn:
         rows = conn.execute(text(sql + " ORDER BY r.id DESC"), params).all()
         labels: dict[int, list[str]] = {}
         for v in conn.execute(

@@ -7,7 +7,7 @@ flight and a resume skips what the sink already holds.
 
 Design decisions (docs/engineering-facts.md "Bars we should set" 3, 4, 8-13):
 
-* **Exactly N in flight.** A feeder takes a slot from :class:`AdaptiveLimiter` before it
+* **Exactly N in flight.** A feeder takes a slot from :class:`.limiter.AdaptiveLimiter` before it
   starts each call; a call gives its slot back as soon as its HTTP exchange ends (also
   before a retry back-off, so back-off sleeps don't starve the pipe).
 * **Adaptive concurrency** (promptfoo's scheme): halve on a 429 (floor 1), +50 % after 5
@@ -30,28 +30,39 @@ Design decisions (docs/engineering-facts.md "Bars we should set" 3, 4, 8-13):
   whole test split on the same error.
 * **Cheap cache hits.** Cached items never take a slot, and the openai client (0.9 s to
   import) is built only when the first cache miss needs it.
-* We post the raw body with ``client.post(..., cast_to=bytes)`` and parse with orjson:
+* We post the raw body with ``client.post(..., cast_to=bytes)`` and parse with orjson
+  (:mod:`.completion`):
   unknown server-specific params pass through untouched and we skip pydantic's parse
   (~3.75 ms CPU per call in the SDK) since we need the JSON dict for the cache anyway.
 * Missing ``usage`` means tokens and cost are None (unknown), never 0.
+
+The runner's inputs and outputs (:class:`~.calls.WorkItem`, :class:`~.calls.CallResult`,
+sinks, retry policy, progress) live in :mod:`.calls`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import math
 import random
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from studio.core.errors import UserError
 from studio.core.evals.cache import CacheStore, request_hash
+from studio.core.evals.calls import (
+    CallResult,
+    PriceFn,
+    ResultSink,
+    RetryPolicy,
+    RunProgress,
+    RunSummary,
+    WorkItem,
+)
+from studio.core.evals.completion import BadResponse, int_or_none, parse_completion
+from studio.core.evals.limiter import AdaptiveLimiter
 from studio.core.evals.limits import (
     RunLimits,
     RunStoppedError,
@@ -70,7 +81,7 @@ from studio.core.llm.errors import (
     unreachable_message,
 )
 from studio.core.llm.providers import ProviderConfig
-from studio.core.progress import CancelToken, Progress
+from studio.core.progress import CancelToken
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -79,322 +90,6 @@ DEFAULT_CONCURRENCY = 8
 MIN_CONCURRENCY = 1
 MAX_CONCURRENCY = 64
 REFUSALS_BEFORE_ABORT = 8  # refusals alike (401/403, or 404 for one model) that stop a run
-PriceFn = Callable[[str, int, int], "float | None"]
-
-
-# ----------------------------------------------------------------------------- data
-@dataclass(frozen=True, slots=True)
-class WorkItem:
-    """One chat request to send.
-
-    Attributes:
-        variant_key: which prompt version / arm ("A", "B", "v3", ...). With repeats, make it
-            unique per repeat (e.g. "B#2"): resume keys on ``(variant_key, example_id)``.
-        example_id: the test-set example.
-        messages: the rendered chat messages.
-        model: model id (Azure: deployment name).
-        params: sampling parameters passed verbatim (temperature, max_tokens, seed, ...).
-        response_format: OpenAI ``response_format`` (JSON mode / schema), if any.
-        tools: OpenAI ``tools``, if any.
-        repeat: repeat index; part of the cache key so repeats are real new samples.
-    """
-
-    variant_key: str
-    example_id: int
-    messages: list[dict[str, Any]]
-    model: str
-    params: dict[str, Any] = field(default_factory=dict)
-    response_format: dict[str, Any] | None = None
-    tools: list[dict[str, Any]] | None = None
-    repeat: int = 0
-
-    @property
-    def key(self) -> tuple[str, int]:
-        """The resume key ``(variant_key, example_id)``."""
-        return (self.variant_key, self.example_id)
-
-    def request_body(self) -> dict[str, Any]:
-        """The JSON body of ``POST /chat/completions``."""
-        clash = {"model", "messages", "tools", "response_format", "stream"} & set(self.params)
-        if clash:
-            raise UserError(
-                f"Sampling parameters must not set {', '.join(sorted(clash))}: "
-                "they are fields of the work item.",
-                where=f"{self.variant_key}/{self.example_id}",
-            )
-        body: dict[str, Any] = {"model": self.model, "messages": self.messages, **self.params}
-        if self.tools is not None:
-            body["tools"] = self.tools
-        if self.response_format is not None:
-            body["response_format"] = self.response_format
-        return body
-
-
-@dataclass(slots=True)
-class CallResult:
-    """What one work item produced. Exactly one of ``output``/``tool_calls`` or ``error``.
-
-    ``error`` is set when there is no answer (after retries); such results are never
-    scored (an error is not a wrong answer). ``tokens_*`` and ``cost_usd`` are None when
-    unknown (no ``usage`` from the server, or no price). For a cache hit ``cached`` is
-    True, ``attempts`` 0, and latency/tokens/cost are those of the original call.
-    """
-
-    variant_key: str
-    example_id: int
-    output: str | None
-    tool_calls: list[dict[str, Any]] | None
-    error: str | None
-    error_kind: str | None
-    latency_ms: float | None
-    tokens_in: int | None
-    tokens_out: int | None
-    cost_usd: float | None
-    cached: bool
-    attempts: int
-    request_hash: str
-    finish_reason: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the call produced an answer."""
-        return self.error is None
-
-
-class ResultSink(Protocol):
-    """Where results go (the project DB in the app; a list in tests)."""
-
-    def already_done(self) -> set[tuple[str, int]]:
-        """Keys ``(variant_key, example_id)`` to skip. Return only successful ones to
-        retry errors on resume."""
-        ...
-
-    def save(self, result: CallResult) -> None:
-        """Persist one result; called on the runner's event-loop thread as each arrives."""
-        ...
-
-
-class MemorySink:
-    """A :class:`ResultSink` that keeps results in a list (tests, CLI dry runs)."""
-
-    def __init__(self, done: Iterable[tuple[str, int]] = ()) -> None:
-        self.results: list[CallResult] = []
-        self._done = set(done)
-
-    def already_done(self) -> set[tuple[str, int]]:
-        return set(self._done) | {(r.variant_key, r.example_id) for r in self.results if r.ok}
-
-    def save(self, result: CallResult) -> None:
-        self.results.append(result)
-
-    def by_key(self) -> dict[tuple[str, int], CallResult]:
-        """The latest result per key."""
-        return {(r.variant_key, r.example_id): r for r in self.results}
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """The runner's (only) retry layer.
-
-    Attributes:
-        max_attempts: attempts per item including the first (3 = 2 retries).
-        base_delay_s: first back-off; doubles per attempt (0.5, 1, 2, ...).
-        max_delay_s: cap of the exponential back-off.
-        max_retry_after_s: a longer ``Retry-After`` is not waited for; the item fails.
-        jitter: back-off is multiplied by a random factor in [1 - jitter, 1].
-    """
-
-    max_attempts: int = 3
-    base_delay_s: float = 0.5
-    max_delay_s: float = 8.0
-    max_retry_after_s: float = 120.0
-    jitter: float = 0.25
-
-    def delay(self, attempt: int, retry_after_s: float | None, rng: random.Random) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        if retry_after_s is not None and retry_after_s > 0:
-            # Server's wish plus up to 20 % so a crowd of clients doesn't return in lockstep.
-            return retry_after_s * (1.0 + 0.2 * rng.random())
-        backoff = float(min(self.base_delay_s * 2.0 ** (attempt - 1), self.max_delay_s))
-        return backoff * (1.0 - self.jitter * rng.random())
-
-
-@dataclass(frozen=True, slots=True)
-class RunProgress:
-    """A progress snapshot: ``done`` of ``total`` items, of which errors / cache hits."""
-
-    done: int
-    total: int
-    errors: int
-    cached: int
-    in_flight: int
-    concurrency: int
-
-    def to_progress(self) -> Progress:
-        """As the core's generic :class:`Progress`."""
-        return Progress(
-            done=self.done,
-            total=self.total,
-            errors=self.errors,
-            message=f"{self.cached} cached, {self.in_flight} in flight",
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    """How a run went.
-
-    Attributes:
-        total: items given. skipped: already in the sink (resume).
-        completed: results saved this run (succeeded + errors, cached included).
-        cached: results served from the cache. http_requests: attempts sent (0 if all cached).
-        retries: attempts beyond the first. cancelled: stopped by the cancel token.
-        min_concurrency / final_concurrency: the adaptive limit's low point and end value.
-        max_in_flight: most requests in flight at once (client side).
-    """
-
-    total: int
-    skipped: int
-    completed: int
-    succeeded: int
-    errors: int
-    cached: int
-    http_requests: int
-    retries: int
-    cancelled: bool
-    elapsed_s: float
-    min_concurrency: int
-    final_concurrency: int
-    max_in_flight: int
-
-
-# ------------------------------------------------------------------------ limiter
-class AdaptiveLimiter:
-    """A semaphore whose size halves on rate limits and recovers stepwise.
-
-    Args:
-        initial: starting (and maximum) number of slots.
-        recover_after: consecutive successes before growing by ``growth``.
-        growth: multiplicative recovery step (1.5 = +50 %, rounded up).
-    """
-
-    def __init__(self, initial: int, *, recover_after: int = 5, growth: float = 1.5) -> None:
-        self.initial = initial
-        self.limit = initial
-        self.min_limit = initial
-        self.in_use = 0
-        self.max_in_use = 0
-        self.epoch = 0  # bumped at every cut; see on_rate_limited
-        self._recover_after = recover_after
-        self._growth = growth
-        self._successes = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    async def acquire(self) -> int:
-        """Wait for a slot; returns the epoch at which it was granted."""
-        if self.in_use < self.limit and not self._waiters:
-            self._take()
-            return self.epoch
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(fut)
-        try:
-            await fut
-        except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled():
-                self.release()  # granted just as we were cancelled: give it back
-            else:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(fut)
-            raise
-        return self.epoch
-
-    def _take(self) -> None:
-        self.in_use += 1
-        if self.in_use > self.max_in_use:
-            self.max_in_use = self.in_use
-
-    def release(self) -> None:
-        """Return a slot and wake waiters while there is room."""
-        self.in_use -= 1
-        self._wake()
-
-    def _wake(self) -> None:
-        while self._waiters and self.in_use < self.limit:
-            fut = self._waiters.popleft()
-            if not fut.done():
-                self._take()
-                fut.set_result(None)
-
-    def on_rate_limited(self, epoch: int) -> None:
-        """A 429 for a request granted at ``epoch``: halve, once per epoch."""
-        self._successes = 0
-        if epoch != self.epoch:
-            return  # sent before the last cut: that cut already accounted for it
-        self.limit = max(1, self.limit // 2)
-        self.min_limit = min(self.min_limit, self.limit)
-        self.epoch += 1
-
-    def on_success(self) -> None:
-        """A success: after ``recover_after`` in a row, grow by 50 % up to the initial value."""
-        if self.limit >= self.initial:
-            return
-        self._successes += 1
-        if self._successes >= self._recover_after:
-            self._successes = 0
-            self.limit = min(self.initial, math.ceil(self.limit * self._growth))
-            self._wake()
-
-
-# ------------------------------------------------------------------------- parsing
-def _normalise_tool_calls(raw: object) -> list[dict[str, Any]] | None:
-    if not isinstance(raw, list) or not raw:
-        return None
-    calls: list[dict[str, Any]] = []
-    for call in raw:
-        if not isinstance(call, dict):
-            continue
-        call = dict(call)
-        fn = call.get("function")
-        if isinstance(fn, dict) and not isinstance(fn.get("arguments"), str):
-            # Ollama sometimes sends arguments as an object; the API says string.
-            fn = dict(fn)
-            fn["arguments"] = orjson.dumps(fn.get("arguments")).decode()
-            call["function"] = fn
-        calls.append(call)
-    return calls or None
-
-
-def _text(content: object) -> str | None:
-    if content is None or isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content parts
-        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return str(content)
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-class _BadResponse(Exception):
-    pass
-
-
-def _parse_completion(data: object) -> tuple[str | None, list[dict[str, Any]] | None, str | None]:
-    if not isinstance(data, dict):
-        raise _BadResponse("not a JSON object")
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise _BadResponse("no choices")
-    message = choices[0].get("message")
-    if not isinstance(message, dict):
-        raise _BadResponse("no message")
-    finish = choices[0].get("finish_reason")
-    return (
-        _text(message.get("content")),
-        _normalise_tool_calls(message.get("tool_calls")),
-        finish if isinstance(finish, str) else None,
-    )
 
 
 # --------------------------------------------------------------------------- runner
@@ -531,12 +226,12 @@ class _Run:
         cached: bool,
         attempts: int,
     ) -> CallResult:
-        output, tool_calls, finish = _parse_completion(data)
+        output, tool_calls, finish = parse_completion(data)
         usage = data.get("usage")
         tokens_in = tokens_out = None
         if isinstance(usage, dict):
-            tokens_in = _int_or_none(usage.get("prompt_tokens"))
-            tokens_out = _int_or_none(usage.get("completion_tokens"))
+            tokens_in = int_or_none(usage.get("prompt_tokens"))
+            tokens_out = int_or_none(usage.get("completion_tokens"))
         return CallResult(
             variant_key=item.variant_key,
             example_id=item.example_id,
@@ -623,7 +318,7 @@ class _Run:
                             cached=True,
                             attempts=0,
                         )
-                    except _BadResponse:
+                    except BadResponse:
                         pass  # a corrupt entry: ask the server again
                     else:
                         self._record(result)
@@ -670,7 +365,7 @@ class _Run:
                         result = self._result_from_response(
                             item, digest, data, latency_ms, cached=False, attempts=attempt
                         )
-                    except (orjson.JSONDecodeError, _BadResponse):
+                    except (orjson.JSONDecodeError, BadResponse):
                         mapped = MappedError(
                             "bad_response",
                             f"The server at {self.provider.base_url} sent a response that is "

@@ -8,7 +8,7 @@ rests on (ISSUE-10 section 2).
 from __future__ import annotations
 
 from studio.core.errors import ValidationError
-from studio.core.evals.service import VariantSpec
+from studio.core.evals.run_setup import VariantSpec
 
 
 def parse_variant_arg(text: str, default_model: str | None = None) -> VariantSpec:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio.core.errors import UserError
-from studio.core.evals.runner import WorkItem
+from studio.core.evals.calls import WorkItem
 from studio.core.prompts.render import render_messages
 from studio.core.prompts.spec import Message, PromptSpec
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.evals.service import CaseRow
+from studio.core.evals.run_results import CaseRow
 from studio.core.evals.summary import RunSummary
 from studio.ui.evaluate.scorer_help import agreement_lines
 from studio.ui.evaluate.text import diff_html

@@ -103,7 +103,7 @@ class ProgressPanel(QWidget):
         self.cancel_button.setText("Cancel Run")
 
     def update_progress(self, p: Any) -> None:
-        """Show a :class:`~studio.core.evals.runner.RunProgress` (or a plain Progress)."""
+        """Show a :class:`~studio.core.evals.calls.RunProgress` (or a plain Progress)."""
         done, total = int(p.done), int(p.total)
         errors = int(getattr(p, "errors", 0))
         cached = int(getattr(p, "cached", 0))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.evals.review import RunListEntry
-from studio.core.evals.service import RunsComparison
+from studio.core.evals.run_results import RunsComparison
 from studio.ui.evaluate.text import ci_text, ms, pct, usd
 
 RUN_COLUMNS = ("#", "Status", "Date", "n", "Verdict", "Note")

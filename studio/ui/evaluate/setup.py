@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import UserError
-from studio.core.evals.service import CostEstimate, RunSpec, VariantSpec
+from studio.core.evals.run_setup import CostEstimate, RunSpec, VariantSpec
 from studio.core.llm.provider_store import ProviderSettings, load_providers, save_providers
 from studio.core.llm.providers import ProviderConfig
 from studio.ui.context import AppContext
@@ -593,7 +593,7 @@ class RunSetupPanel(QWidget):
         self._estimating = True
         generation = self._generation
         self.estimate_label.setText("Counting tokens…")
-        from studio.core.evals.service import estimate_run
+        from studio.core.evals.run_setup import estimate_run
 
         self.context.runner.run(
             lambda: estimate_run(project, spec),

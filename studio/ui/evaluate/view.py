@@ -3,7 +3,7 @@
 Tabs: Setup, Progress, Summary, Cases, Review, Past Runs, Compare.
 
 Threads: lists, estimates, summaries, case rows, re-scoring and preferences run on the
-task runner's database thread; :func:`studio.core.evals.service.execute_run` runs on the
+task runner's database thread; :func:`studio.core.evals.run_execute.execute_run` runs on the
 work pool (``db=False``) with a :class:`CancelToken` and its own asyncio loop, so the
 window never freezes and Cancel takes effect within a second. Results arriving after
 another project was opened are dropped. The API key is looked up on the GUI thread just
@@ -23,7 +23,9 @@ from PySide6.QtWidgets import QMessageBox, QTabWidget, QVBoxLayout, QWidget
 from studio.core.errors import UserError
 from studio.core.evals import review as core_review
 from studio.core.evals.preferences import ReviewPair
-from studio.core.evals.service import CaseRow, RunOutcome, RunSpec
+from studio.core.evals.run_execute import RunOutcome
+from studio.core.evals.run_results import CaseRow
+from studio.core.evals.run_setup import RunSpec
 from studio.core.evals.summary import RunSummary
 from studio.core.llm import keys
 from studio.core.progress import CancelToken, Progress
@@ -63,10 +65,10 @@ class _Loaded:
 
 
 def _load_run(project: Project, run_id: int) -> _Loaded:
-    from studio.core.evals import service
+    from studio.core.evals import run_results
 
-    summary = service.run_summary(project, run_id)
-    rows = service.case_rows(project, run_id, "all")
+    summary = run_results.run_summary(project, run_id)
+    rows = run_results.case_rows(project, run_id, "all")
     meta = core_review.run_meta(project, run_id)
     pairs = (core_review.pending_review_pairs(project, run_id)
              if len(summary.variants) >= 2 else [])
@@ -224,13 +226,13 @@ class EvaluateView(QWidget):
         project = self.context.project
         if project is None or len(run_ids) < 2:
             return
-        from studio.core.evals import service
+        from studio.core.evals import run_results
 
         def shown(comparison: Any) -> None:
             self.compare.set_comparison(comparison)
             self.show_tab("compare")
 
-        self._db(lambda: service.compare_runs(project, run_ids), shown, project)
+        self._db(lambda: run_results.compare_runs(project, run_ids), shown, project)
 
     def delete_run(self, run_id: int) -> None:
         """Delete a run after asking."""
@@ -242,7 +244,7 @@ class EvaluateView(QWidget):
             "Cached responses stay, so running it again is free.")
         if answer != QMessageBox.StandardButton.Yes:
             return
-        from studio.core.evals import service
+        from studio.core.evals import run_store
 
         def deleted(_: object) -> None:
             if self.run_id == run_id:
@@ -253,7 +255,7 @@ class EvaluateView(QWidget):
             self.reload_runs()
             self.context.data_changed.emit("evals")
 
-        self._db(lambda: service.delete_run(project, run_id), deleted, project)
+        self._db(lambda: run_store.delete_run(project, run_id), deleted, project)
 
     # -- running ---------------------------------------------------------------------------
     def _key_for(self, provider: Any) -> str | None:
@@ -288,12 +290,12 @@ class EvaluateView(QWidget):
 
     def _create_and_execute(self, project: Project, spec: RunSpec, key: str | None,
                             cache: bool, probe: bool) -> None:
-        from studio.core.evals import service
+        from studio.core.evals import run_setup, run_store
 
         def create() -> int:
-            run_id = service.create_run(project, spec)
+            run_id = run_setup.create_run(project, spec)
             if spec.provider.is_local:
-                service.set_recorded_note(
+                run_store.set_recorded_note(
                     project, run_id, f"recorded against a local server ({spec.provider.base_url})")
             return run_id
 
@@ -330,7 +332,7 @@ class EvaluateView(QWidget):
         project = self.context.project
         if project is None or self.run_id is None or self.running:
             return
-        from studio.core.evals import service
+        from studio.core.evals import run_setup
 
         run_id = self.run_id
 
@@ -353,13 +355,13 @@ class EvaluateView(QWidget):
             meta = core_review.run_meta(project, run_id)
             if meta.spec is None:
                 return meta, None
-            return meta, service.estimate_run(project, meta.spec)
+            return meta, run_setup.estimate_run(project, meta.spec)
 
         self._db(prepare, prepared, project)
 
     def _execute(self, project: Project, run_id: int, key: str | None, cache: bool,
                  probe: bool, title: str) -> None:
-        from studio.core.evals import service
+        from studio.core.evals import run_execute, run_store
 
         token = CancelToken()
         self._token = token
@@ -381,7 +383,7 @@ class EvaluateView(QWidget):
 
                     from studio.core.evals.limits import RunLimits
 
-                    stored = RunLimits.from_json(service.run_plan(project, run_id).get("limits"))
+                    stored = RunLimits.from_json(run_store.run_plan(project, run_id).get("limits"))
                     try:
                         wait_until_ready(provider, key, timeout_s=READY_TIMEOUT_S,
                                          silent_limit_s=min(PROBE_SILENT_LIMIT_S,
@@ -391,7 +393,7 @@ class EvaluateView(QWidget):
                         pass  # execute_run sees the token and records "cancelled"
                     except UserError:
                         pass  # execute_run reports it in its own words (fails fast)
-            return service.execute_run(project, run_id, key=key, progress=report,
+            return run_execute.execute_run(project, run_id, key=key, progress=report,
                                        cancel=token, cache=cache)
 
         self.progress.start(title)
@@ -467,7 +469,7 @@ class EvaluateView(QWidget):
         project = self.context.project
         if project is None or self.run_id is None:
             return
-        from studio.core.evals import service
+        from studio.core.evals import run_results
 
         run_id = self.run_id
 
@@ -478,24 +480,24 @@ class EvaluateView(QWidget):
             self.show_run(run_id)
             self.reload_runs(select=run_id)
 
-        self._db(lambda: service.rescore_run(project, run_id), done, project)
+        self._db(lambda: run_results.rescore_run(project, run_id), done, project)
 
     def _record_choice(self, pair: ReviewPair, side: str) -> None:
         project = self.context.project
         if project is None:
             return
-        from studio.core.evals import service
+        from studio.core.evals import preferences
 
         def stored(pref_id: int) -> None:
             self.preference_recorded.emit(pref_id)
             if self.review.current is None:  # the last one: refresh the sign test
                 self._refresh_summary(project, pair.run_id)
 
-        self._db(lambda: service.record_review(project, pair, side), stored,  # type: ignore[arg-type]
+        self._db(lambda: preferences.record_review(project, pair, side), stored,  # type: ignore[arg-type]
                  project)
 
     def _refresh_summary(self, project: Project, run_id: int) -> None:
-        from studio.core.evals import service
+        from studio.core.evals import run_results
 
         def shown(summary: RunSummary) -> None:
             if self.run_id == run_id:
@@ -503,7 +505,7 @@ class EvaluateView(QWidget):
                 if self.loaded is not None:
                     self.loaded.summary = summary
 
-        self._db(lambda: service.run_summary(project, run_id), shown, project)
+        self._db(lambda: run_results.run_summary(project, run_id), shown, project)
 
     def refresh_summary(self) -> None:
         """Recompute the shown run's summary (e.g. after reviewing some pairs)."""

@@ -23,7 +23,7 @@ from studio.core.decide.project_evidence import gather_evidence
 from studio.core.decide.store import load_report, load_saved_answers, save_answers, save_report
 from studio.core.demo_decision import DEMO_ANSWERS, add_demo_decision
 from studio.core.errors import NotFoundError, ProjectFileError, UserError
-from studio.core.evals.service import run_summary
+from studio.core.evals.run_results import run_summary
 from studio.core.evals.stats import mcnemar_exact, wilson_interval
 from studio.core.tokens.prices import load_price_table
 

@@ -15,16 +15,10 @@ from helpers import SENTINEL_KEY, Fault, chat_items, dead_base_url, loopback, pr
 
 from studio.core.errors import UserError
 from studio.core.evals.cache import MemoryCache, SqliteCache
+from studio.core.evals.calls import CallResult, MemorySink, RetryPolicy, RunProgress, WorkItem
+from studio.core.evals.limiter import AdaptiveLimiter
 from studio.core.evals.limits import RunLimits, RunStoppedError
-from studio.core.evals.runner import (
-    AdaptiveLimiter,
-    CallResult,
-    MemorySink,
-    RetryPolicy,
-    RunProgress,
-    WorkItem,
-    run_items_blocking,
-)
+from studio.core.evals.runner import run_items_blocking
 from studio.core.llm.errors import ServerUnreachableError
 from studio.core.progress import CancelToken
 

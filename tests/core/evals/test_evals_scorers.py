@@ -8,25 +8,30 @@ import pytest
 from helpers import loopback, provider_for
 
 from studio.core.errors import ValidationError
-from studio.core.evals.runner import MemorySink, run_items_blocking
+from studio.core.evals.calls import MemorySink
+from studio.core.evals.json_scorers import (
+    JsonFieldMatch,
+    JsonSchemaValid,
+    JsonValid,
+    per_field_accuracy,
+)
+from studio.core.evals.judge import (
+    PairwiseJudge,
+    combine_pairwise,
+    fill_judge_messages,
+    parse_judge_choice,
+    tally,
+)
+from studio.core.evals.runner import run_items_blocking
 from studio.core.evals.scorers import (
     NO_LABEL,
     Contains,
     ExactMatch,
-    JsonFieldMatch,
-    JsonSchemaValid,
-    JsonValid,
     LabelMatch,
     NormalisedMatch,
-    PairwiseJudge,
     RegexMatch,
-    combine_pairwise,
     confusion_table,
-    fill_judge_messages,
     normalise_text,
-    parse_judge_choice,
-    per_field_accuracy,
-    tally,
 )
 from studio.core.evals.stats import sign_test
 

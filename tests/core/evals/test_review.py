@@ -12,7 +12,7 @@ from helpers.ab_project import IntentResponder, build_ab_project, correct_sets
 
 from studio.core.db.project import open_project
 from studio.core.errors import NotFoundError
-from studio.core.evals import preferences, review, service
+from studio.core.evals import preferences, review, run_execute, run_results, run_setup
 from studio.core.llm.providers import ProviderConfig
 
 N = 12
@@ -23,11 +23,11 @@ def ab(tmp_path: Path):  # type: ignore[no-untyped-def]
     return build_ab_project(tmp_path / "ab.studio", n_test=N)
 
 
-def _spec(provider: ProviderConfig, **kw: Any) -> service.RunSpec:
-    return service.RunSpec(
+def _spec(provider: ProviderConfig, **kw: Any) -> run_setup.RunSpec:
+    return run_setup.RunSpec(
         dataset="intents",
-        variants=[service.VariantSpec("intent@1"),
-                  service.VariantSpec("intent@2", params={"temperature": 0.5})],
+        variants=[run_setup.VariantSpec("intent@1"),
+                  run_setup.VariantSpec("intent@2", params={"temperature": 0.5})],
         provider=provider, scorer="label", **kw,
     )
 
@@ -37,8 +37,8 @@ def test_run_meta_rebuilds_a_spec_that_reruns_from_the_cache(ab) -> None:  # typ
         project = open_project(ab.path)
         try:
             spec = _spec(provider_for(server), concurrency=3, split="test")
-            run_id = service.create_run(project, spec)
-            service.execute_run(project, run_id, key=None)
+            run_id = run_setup.create_run(project, spec)
+            run_execute.execute_run(project, run_id, key=None)
             meta = review.run_meta(project, run_id)
             assert meta.run_id == run_id and meta.dataset == "intents"
             assert meta.status == "completed" and meta.dataset_id is not None
@@ -50,7 +50,7 @@ def test_run_meta_rebuilds_a_spec_that_reruns_from_the_cache(ab) -> None:  # typ
                 "test", "label", 3)
             assert meta.spec.dataset == meta.dataset_id
             # the rebuilt spec asks exactly the same calls: all of them are cached
-            assert service.estimate_run(project, meta.spec).n_cached == 2 * N
+            assert run_setup.estimate_run(project, meta.spec).n_cached == 2 * N
         finally:
             project.close()
 
@@ -59,7 +59,7 @@ def test_run_meta_without_dataset_or_run(ab) -> None:  # type: ignore[no-untyped
     project = open_project(ab.path)
     provider = ProviderConfig(name="x", base_url="http://127.0.0.1:9/v1", kind="compatible")
     try:
-        run_id = service.create_run(project, _spec(provider))
+        run_id = run_setup.create_run(project, _spec(provider))
         with pytest.raises(NotFoundError):
             review.run_meta(project, run_id + 100)
     finally:
@@ -80,10 +80,10 @@ def test_pending_pairs_match_next_pair_and_allow_skip(ab) -> None:  # type: igno
     with loopback(responder=IntentResponder(ab.labels, correct_sets(N))) as server:
         project = open_project(ab.path)
         try:
-            run_id = service.create_run(project, _spec(provider_for(server)))
-            service.execute_run(project, run_id, key=None)
+            run_id = run_setup.create_run(project, _spec(provider_for(server)))
+            run_execute.execute_run(project, run_id, key=None)
             pending = review.pending_review_pairs(project, run_id, rater="ann")
-            disagreements = service.run_summary(project, run_id).disagreements
+            disagreements = run_results.run_summary(project, run_id).disagreements
             assert len(pending) == len(disagreements) >= 2
             first = preferences.next_review_pair(project, run_id, rater="ann")
             assert first is not None and pending[0].example_id == first.example_id
@@ -93,7 +93,7 @@ def test_pending_pairs_match_next_pair_and_allow_skip(ab) -> None:  # type: igno
             assert all(p.rater == "ann" and p.left != p.right for p in pending)
             assert review.review_counts(project, run_id, "ann") == 0
             # skip the first, judge the second: the first stays in the queue
-            service.record_review(project, pending[1], "left")
+            preferences.record_review(project, pending[1], "left")
             after = review.pending_review_pairs(project, run_id, rater="ann")
             assert [p.example_id for p in after] == [
                 p.example_id for p in pending if p.example_id != pending[1].example_id]
@@ -111,13 +111,13 @@ def test_runs_with_verdicts(ab) -> None:  # type: ignore[no-untyped-def]
     with loopback(responder=IntentResponder(ab.labels, correct_sets(N))) as server:
         project = open_project(ab.path)
         try:
-            done = service.create_run(project, _spec(provider_for(server)))
-            service.execute_run(project, done, key=None)
-            pending = service.create_run(project, _spec(provider_for(server)))
+            done = run_setup.create_run(project, _spec(provider_for(server)))
+            run_execute.execute_run(project, done, key=None)
+            pending = run_setup.create_run(project, _spec(provider_for(server)))
             entries = review.runs_with_verdicts(project)
             assert [e.info.id for e in entries] == [pending, done]
             assert entries[0].n is None and entries[0].verdict == ""  # not run yet
-            summary = service.run_summary(project, done)
+            summary = run_results.run_summary(project, done)
             assert entries[1].n == N and entries[1].verdict == summary.verdict_text
             assert entries[1].verdict
             assert [e.info.id for e in review.runs_with_verdicts(project, limit=1)] == [pending]

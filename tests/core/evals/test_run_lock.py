@@ -14,7 +14,7 @@ from helpers.ab_project import build_ab_project
 
 from studio.core.db.project import open_project
 from studio.core.errors import UserError, ValidationError
-from studio.core.evals import service
+from studio.core.evals import run_setup
 from studio.core.evals.limits import RunLimits, server_name
 from studio.core.evals.run_lock import acquire_run_lock, lock_path, probe_run, run_is_alive
 from studio.core.evals.run_state import check_resumable, run_state
@@ -26,12 +26,12 @@ from studio.core.llm.providers import ProviderConfig
 def project_with_run(tmp_path: Path):  # type: ignore[no-untyped-def]
     ab = build_ab_project(tmp_path / "lock.studio", n_test=4)
     project = open_project(ab.path)
-    spec = service.RunSpec(
+    spec = run_setup.RunSpec(
         dataset=ab.dataset_id,
-        variants=[service.VariantSpec("intent@1"), service.VariantSpec("intent@2")],
+        variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@2")],
         provider=ProviderConfig(name="x", base_url="http://127.0.0.1:9/v1", kind="compatible"),
     )
-    run_id = service.create_run(project, spec)
+    run_id = run_setup.create_run(project, spec)
     yield project, run_id
     project.close()
 

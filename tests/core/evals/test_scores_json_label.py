@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 
 from studio.core.errors import ValidationError
+from studio.core.evals.json_scorers import JsonEqual, first_json_value, json_data_equal
+from studio.core.evals.judge import combine_pairwise, parse_judge_choice
 from studio.core.evals.run_scoring import (
     PASS_FAIL_SCORERS,
     SCORER_HELP,
@@ -18,15 +20,9 @@ from studio.core.evals.run_scoring import (
     scorer_help_text,
     with_default_schema,
 )
-from studio.core.evals.scorers import (
-    JsonEqual,
-    combine_pairwise,
-    first_json_value,
-    json_data_equal,
-    parse_judge_choice,
-)
 from studio.core.evals.stats import paired_bootstrap_ci
-from studio.core.evals.summary import ResultRow, VariantMeta, summarise
+from studio.core.evals.summary import ResultRow, VariantMeta
+from studio.core.evals.summary_compute import summarise
 from studio.core.evals.workitems import ExampleInput
 
 IDEAL = '{"intents": ["booking", "change"]}'

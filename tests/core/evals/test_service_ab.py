@@ -20,8 +20,8 @@ from helpers.ab_project import (
 from studio.core.datasets.curation import update_example
 from studio.core.db.project import open_project
 from studio.core.errors import NotFoundError, UserError, ValidationError
-from studio.core.evals import preferences, service
-from studio.core.evals.runner import RetryPolicy, RunProgress
+from studio.core.evals import preferences, run_execute, run_results, run_setup, run_store
+from studio.core.evals.calls import RetryPolicy, RunProgress
 from studio.core.llm.loopback_server import dead_base_url
 from studio.core.llm.providers import ProviderConfig
 from studio.core.progress import CancelToken
@@ -30,10 +30,10 @@ N = 24
 FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02)
 
 
-def _spec(provider: ProviderConfig, **kw: Any) -> service.RunSpec:
-    return service.RunSpec(
+def _spec(provider: ProviderConfig, **kw: Any) -> run_setup.RunSpec:
+    return run_setup.RunSpec(
         dataset="intents",
-        variants=[service.VariantSpec("intent@1"), service.VariantSpec("intent@2")],
+        variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@2")],
         provider=provider, scorer="label", **kw,
     )
 
@@ -54,16 +54,16 @@ def test_run_end_to_end_then_cached_rerun_is_free_and_identical(ab) -> None:  # 
         project = open_project(ab.path)
         try:
             spec = _spec(provider_for(server))
-            estimate = service.estimate_run(project, spec)
+            estimate = run_setup.estimate_run(project, spec)
             assert estimate.n_calls == 2 * N and estimate.n_cached == 0
             assert estimate.input_tokens > 0 and estimate.output_tokens_estimated > 0
             assert estimate.cost_usd is None  # loopback-small has no price
-            run_id = service.create_run(project, spec)
-            outcome = service.execute_run(project, run_id, key=None)
+            run_id = run_setup.create_run(project, spec)
+            outcome = run_execute.execute_run(project, run_id, key=None)
             assert outcome.completed and not outcome.cancelled and outcome.failed_reason is None
             assert (outcome.calls_made, outcome.cached, outcome.failed) == (2 * N, 0, 0)
             assert server.chat_requests == 2 * N
-            summary = service.run_summary(project, run_id)
+            summary = run_results.run_summary(project, run_id)
             a, b = summary.variants
             assert (a.score, b.score) == pytest.approx(_expected(ab, correct))
             assert a.tokens_in is not None and a.tokens_out == N  # one word per answer
@@ -78,19 +78,20 @@ def test_run_end_to_end_then_cached_rerun_is_free_and_identical(ab) -> None:  # 
                 assert locked.fetchone()[0] == N
             # a second run of the same comparison comes entirely from the cache
             server.reset_counters()
-            assert service.estimate_run(project, spec).n_cached == 2 * N
-            rerun = service.create_run(project, spec)
-            again = service.execute_run(project, rerun, key=None)
+            assert run_setup.estimate_run(project, spec).n_cached == 2 * N
+            rerun = run_setup.create_run(project, spec)
+            again = run_execute.execute_run(project, rerun, key=None)
             assert server.chat_requests == 0
             assert (again.calls_made, again.cached) == (0, 2 * N)
-            first, second = summary.to_cli_json(), service.run_summary(project, rerun).to_cli_json()
+            first = summary.to_cli_json()
+            second = run_results.run_summary(project, rerun).to_cli_json()
             assert second["calls"] == {"made": 0, "cached": 2 * N, "failed": 0}
             assert second["variants"] == first["variants"]
             assert second["comparison"] == first["comparison"]
-            runs = service.list_runs(project)
+            runs = run_store.list_runs(project)
             assert [r.id for r in runs] == [rerun, run_id]
             assert runs[0].variants == ["intent@1", "intent@2"] and runs[0].n_results == 2 * N
-            both = service.compare_runs(project, [run_id, rerun])
+            both = run_results.compare_runs(project, [run_id, rerun])
             assert len(both.rows) == 4 and both.rows[0]["score"] == a.score
         finally:
             project.close()
@@ -101,7 +102,7 @@ def test_results_are_stored_as_they_arrive_and_a_cancelled_run_resumes(ab) -> No
     with loopback(responder=responder, latency=0.03, record_bodies=True) as server:
         project = open_project(ab.path)
         try:
-            run_id = service.create_run(project, _spec(provider_for(server), concurrency=2))
+            run_id = run_setup.create_run(project, _spec(provider_for(server), concurrency=2))
             cancel = CancelToken()
             seen_in_db: list[tuple[int, int]] = []
 
@@ -112,10 +113,10 @@ def test_results_are_stored_as_they_arrive_and_a_cancelled_run_resumes(ab) -> No
                 if p.done >= 10:
                     cancel.cancel()
 
-            first = service.execute_run(project, run_id, key=None, progress=progress,
+            first = run_execute.execute_run(project, run_id, key=None, progress=progress,
                                         cancel=cancel)
             assert first.cancelled and not first.completed
-            assert service.list_runs(project)[0].status == "cancelled"
+            assert run_store.list_runs(project)[0].status == "cancelled"
             # every result counted by the progress was already committed to the file
             assert any(0 < done < 2 * N for done, _ in seen_in_db)
             assert all(stored >= done for done, stored in seen_in_db)
@@ -136,16 +137,16 @@ def test_results_are_stored_as_they_arrive_and_a_cancelled_run_resumes(ab) -> No
             ]
             assert len(set(phase_one)) == len(phase_one)  # nothing asked twice
             server.reset_counters()
-            second = service.execute_run(project, run_id, key=None)
+            second = run_execute.execute_run(project, run_id, key=None)
             assert second.completed
             # no completed call is repeated: phase two asks exactly the missing ones
             asked = [(variant_of(b), query_index(b)) for b in server.chat_bodies]
             assert len(asked) == len(set(asked)) == 2 * N - n_stored
             assert not set(asked) & stored_keys
             assert second.calls_made == 2 * N - n_stored
-            summary = service.run_summary(project, run_id)
+            summary = run_results.run_summary(project, run_id)
             assert summary.calls == {"made": 2 * N, "cached": 0, "failed": 0}
-            assert service.list_runs(project)[0].status == "completed"
+            assert run_store.list_runs(project)[0].status == "completed"
         finally:
             project.close()
 
@@ -155,9 +156,9 @@ def test_missing_usage_gives_unknown_tokens_and_cost(ab) -> None:  # type: ignor
     with loopback(responder=responder, include_usage=False) as server:
         project = open_project(ab.path)
         try:
-            run_id = service.create_run(project, _spec(provider_for(server)))
-            service.execute_run(project, run_id, key=None)
-            summary = service.run_summary(project, run_id)
+            run_id = run_setup.create_run(project, _spec(provider_for(server)))
+            run_execute.execute_run(project, run_id, key=None)
+            summary = run_results.run_summary(project, run_id)
         finally:
             project.close()
     for v in summary.variants:
@@ -179,11 +180,11 @@ def test_errors_are_counted_apart_and_never_scored(ab) -> None:  # type: ignore[
     with loopback(responder=responder, faults=faults) as server:
         project = open_project(ab.path)
         try:
-            run_id = service.create_run(project, _spec(provider_for(server)))
-            outcome = service.execute_run(project, run_id, key=None, retry=FAST)
+            run_id = run_setup.create_run(project, _spec(provider_for(server)))
+            outcome = run_execute.execute_run(project, run_id, key=None, retry=FAST)
             assert outcome.completed and outcome.failed == 3
-            summary = service.run_summary(project, run_id)
-            errors = service.case_rows(project, run_id, "errors")
+            summary = run_results.run_summary(project, run_id)
+            errors = run_results.case_rows(project, run_id, "errors")
         finally:
             project.close()
     b = summary.variants[1]
@@ -207,18 +208,18 @@ def test_rescore_after_a_label_fix_changes_the_score_without_calls(ab) -> None: 
     with loopback(responder=responder) as server:
         project = open_project(ab.path)
         try:
-            run_id = service.create_run(project, _spec(provider_for(server)))
-            service.execute_run(project, run_id, key=None)
-            before = service.run_summary(project, run_id)
+            run_id = run_setup.create_run(project, _spec(provider_for(server)))
+            run_execute.execute_run(project, run_id, key=None)
+            before = run_results.run_summary(project, run_id)
             # query 1 is wrong for both versions: say the label was wrong, and the
             # models' (shared) answer is right
-            wrong_case = next(r for r in service.case_rows(project, run_id, "all")
+            wrong_case = next(r for r in run_results.case_rows(project, run_id, "all")
                               if r.example_id == ab.test_ids[1])
             answer = wrong_case.outputs["intent@1"]
             assert answer is not None and wrong_case.passed["intent@1"] is False
             update_example(project, ab.test_ids[1], label=answer, ideal_output=answer)
             server.reset_counters()
-            after = service.rescore_run(project, run_id)
+            after = run_results.rescore_run(project, run_id)
             assert server.chat_requests == 0
         finally:
             project.close()
@@ -230,13 +231,13 @@ def test_a_dead_server_fails_fast_with_a_sentence(ab) -> None:  # type: ignore[n
     url = dead_base_url()
     project = open_project(ab.path)
     try:
-        run_id = service.create_run(project, _spec(provider_for(url)))
-        outcome = service.execute_run(project, run_id, key=None)
+        run_id = run_setup.create_run(project, _spec(provider_for(url)))
+        outcome = run_execute.execute_run(project, run_id, key=None)
         assert outcome.elapsed_s < 5.0
         assert outcome.failed_reason is not None
         assert outcome.failed_reason.lower().startswith(f"server unreachable at {url}")
-        assert service.list_runs(project)[0].status == "failed"
-        assert service.run_summary(project, run_id).failed_reason == outcome.failed_reason
+        assert run_store.list_runs(project)[0].status == "failed"
+        assert run_results.run_summary(project, run_id).failed_reason == outcome.failed_reason
     finally:
         project.close()
 
@@ -246,24 +247,24 @@ def test_bad_input_is_refused_before_anything_is_stored(ab) -> None:  # type: ig
     provider = ProviderConfig(name="x", base_url="http://127.0.0.1:9/v1", kind="compatible")
     try:
         with pytest.raises(NotFoundError):
-            service.create_run(project, _spec(provider).__class__(
+            run_setup.create_run(project, _spec(provider).__class__(
                 dataset="nope", variants=_spec(provider).variants, provider=provider))
         with pytest.raises(NotFoundError):
-            service.create_run(project, service.RunSpec(
+            run_setup.create_run(project, run_setup.RunSpec(
                 dataset="intents", provider=provider,
-                variants=[service.VariantSpec("intent@1"), service.VariantSpec("intent@9")]))
+                variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@9")]))
         with pytest.raises(ValidationError, match="at least two"):
-            service.create_run(project, service.RunSpec(
-                dataset="intents", provider=provider, variants=[service.VariantSpec("intent@1")]))
+            run_setup.create_run(project, run_setup.RunSpec(
+                dataset="intents", provider=provider, variants=[run_setup.VariantSpec("intent@1")]))
         with pytest.raises(ValidationError, match="Split"):
-            service.create_run(project, _spec(provider, split="dev"))
+            run_setup.create_run(project, _spec(provider, split="dev"))
         with pytest.raises(ValidationError, match="scorer"):
-            service.create_run(project, service.RunSpec(
+            run_setup.create_run(project, run_setup.RunSpec(
                 dataset="intents", provider=provider, scorer="vibes",
                 variants=_spec(provider).variants))
         with pytest.raises(UserError, match="validation split"):
-            service.create_run(project, _spec(provider, split="validation"))
-        assert service.list_runs(project) == []
+            run_setup.create_run(project, _spec(provider, split="validation"))
+        assert run_store.list_runs(project) == []
     finally:
         project.close()
 
@@ -273,11 +274,11 @@ def test_sentinel_key_never_reaches_any_file(ab, studio_home: Path) -> None:  # 
     with loopback(responder=responder, require_key=SENTINEL_KEY) as server:
         project = open_project(ab.path)
         try:
-            run_id = service.create_run(project, _spec(provider_for(server)))
-            outcome = service.execute_run(project, run_id, key=SENTINEL_KEY)
+            run_id = run_setup.create_run(project, _spec(provider_for(server)))
+            outcome = run_execute.execute_run(project, run_id, key=SENTINEL_KEY)
             assert outcome.completed and outcome.failed == 0  # the key was sent
             assert server.last_authorization == f"Bearer {SENTINEL_KEY}"
-            summary = service.run_summary(project, run_id)
+            summary = run_results.run_summary(project, run_id)
             # while the project is open: the -wal holds the latest pages
             assert files_containing(ab.path.parent, SENTINEL_KEY) == []
         finally:
@@ -292,28 +293,28 @@ def test_blind_review_preferences_and_dpo_export(ab, tmp_path: Path) -> None:  #
     with loopback(responder=responder) as server:
         project = open_project(ab.path)
         try:
-            run_id = service.create_run(project, _spec(provider_for(server)))
-            service.execute_run(project, run_id, key=None)
+            run_id = run_setup.create_run(project, _spec(provider_for(server)))
+            run_execute.execute_run(project, run_id, key=None)
             sides = set()
             reviewed = 0
-            while (pair := service.next_review_pair(project, run_id, rater="ann")) is not None:
-                again = service.next_review_pair(project, run_id, rater="ann")
+            while (pair := preferences.next_review_pair(project, run_id, rater="ann")) is not None:
+                again = preferences.next_review_pair(project, run_id, rater="ann")
                 assert again is not None and again.shown_left == pair.shown_left  # stable
                 sides.add(pair.shown_left)
                 left_is_a = pair.shown_left == "a"
                 # the reviewer always picks the correct answer when there is one
-                case = next(r for r in service.case_rows(project, run_id)
+                case = next(r for r in run_results.case_rows(project, run_id)
                             if r.example_id == pair.example_id)
                 a_right = bool(case.passed["intent@1"])
                 side = "left" if a_right == left_is_a else "right"
                 assert pair.choice_for(side) == ("a" if a_right else "b")  # type: ignore[arg-type]
-                service.record_review(project, pair, side)  # type: ignore[arg-type]
+                preferences.record_review(project, pair, side)  # type: ignore[arg-type]
                 reviewed += 1
-            assert reviewed == len(service.run_summary(project, run_id).disagreements)
+            assert reviewed == len(run_results.run_summary(project, run_id).disagreements)
             assert sides == {"a", "b"}  # sides really are randomised
             prefs = preferences.list_preferences(project, run_id, "human")
             assert len(prefs) == reviewed and {p.shown_left for p in prefs} == {"a", "b"}
-            summary = service.run_summary(project, run_id)
+            summary = run_results.run_summary(project, run_id)
             human = summary.preferences[0]
             assert human.source == "human" and human.b_wins + human.a_wins == reviewed
             pairs = preferences.preference_examples(project, run_id)
@@ -327,7 +328,7 @@ def test_blind_review_preferences_and_dpo_export(ab, tmp_path: Path) -> None:  #
             assert first["input"]["messages"][0]["content"].startswith("V1")
             # re-recording replaces the earlier choice
             p0 = prefs[0]
-            service.record_preference(project, run_id, p0.example_id, "tie", rater="ann",
+            preferences.record_preference(project, run_id, p0.example_id, "tie", rater="ann",
                                       shown_left=p0.shown_left)
             assert len(preferences.list_preferences(project, run_id, "human")) == reviewed
         finally:
@@ -361,14 +362,14 @@ def test_judge_scorer_records_judge_preferences(ab) -> None:  # type: ignore[no-
     with loopback(responder=responder) as server:
         project = open_project(ab.path)
         try:
-            spec = service.RunSpec(
+            spec = run_setup.RunSpec(
                 dataset="intents", provider=provider_for(server), scorer="judge",
                 scorer_config={"judge_prompt": "judge@1"},
-                variants=[service.VariantSpec("intent@1"), service.VariantSpec("intent@2")])
-            run_id = service.create_run(project, spec)
-            outcome = service.execute_run(project, run_id, key=None)
+                variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@2")])
+            run_id = run_setup.create_run(project, spec)
+            outcome = run_execute.execute_run(project, run_id, key=None)
             assert outcome.completed
-            summary = service.run_summary(project, run_id)
+            summary = run_results.run_summary(project, run_id)
         finally:
             project.close()
     judge = summary.preferences[0]
@@ -390,7 +391,7 @@ def test_demo_run(tmp_path: Path) -> None:
         add_demo_prompts(project)
         add_demo_dataset(project)
         run_id = add_demo_run(project)
-        summary = service.run_summary(project, run_id)
+        summary = run_results.run_summary(project, run_id)
     finally:
         project.close()
     # (how long the demo run takes is measured in benchmarks/, not asserted here)
@@ -408,13 +409,13 @@ def test_runs_are_listed_newest_first_and_deletable(ab) -> None:  # type: ignore
     project = open_project(ab.path)
     provider = ProviderConfig(name="x", base_url="http://127.0.0.1:9/v1", kind="compatible")
     try:
-        first = service.create_run(project, _spec(provider))
-        second = service.create_run(project, _spec(provider))
-        assert [r.id for r in service.list_runs(project, "intents")] == [second, first]
-        service.delete_run(project, first)
-        assert [r.id for r in service.list_runs(project)] == [second]
+        first = run_setup.create_run(project, _spec(provider))
+        second = run_setup.create_run(project, _spec(provider))
+        assert [r.id for r in run_store.list_runs(project, "intents")] == [second, first]
+        run_store.delete_run(project, first)
+        assert [r.id for r in run_store.list_runs(project)] == [second]
         with pytest.raises(NotFoundError):
-            service.run_summary(project, first)
+            run_results.run_summary(project, first)
     finally:
         project.close()
 
@@ -424,10 +425,10 @@ def test_execute_from_a_worker_thread(ab) -> None:  # type: ignore[no-untyped-de
     with loopback(responder=responder) as server:
         project = open_project(ab.path)
         try:
-            run_id = service.create_run(project, _spec(provider_for(server)))
+            run_id = run_setup.create_run(project, _spec(provider_for(server)))
             box: dict[str, Any] = {}
             worker = threading.Thread(
-                target=lambda: box.update(out=service.execute_run(project, run_id, key=None)))
+                target=lambda: box.update(out=run_execute.execute_run(project, run_id, key=None)))
             worker.start()
             worker.join(30)
             assert box["out"].completed

@@ -10,8 +10,8 @@ import pytest
 from helpers.ab_project import build_ab_project
 
 from studio.core.db.project import open_project
-from studio.core.evals import service
-from studio.core.evals.runner import CallResult
+from studio.core.evals import run_execute, run_results, run_setup, run_store
+from studio.core.evals.calls import CallResult
 from studio.core.evals.store import ProjectCacheStore, ProjectResultSink, Scored
 from studio.core.llm.providers import ProviderConfig
 
@@ -29,13 +29,13 @@ def _result(key: str, example_id: int, output: str | None = "card_arrival",
 def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     ab = build_ab_project(tmp_path / "p.studio", n_test=8)
     project = open_project(ab.path)
-    spec = service.RunSpec(
+    spec = run_setup.RunSpec(
         dataset="intents",
-        variants=[service.VariantSpec("intent@1"), service.VariantSpec("intent@2")],
+        variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@2")],
         provider=ProviderConfig(name="x", base_url="http://127.0.0.1:9/v1", kind="compatible"),
     )
-    run_id = service.create_run(project, spec)
-    variant_ids = [int(v.key) for v in service.prepared_variants(project, run_id)]
+    run_id = run_setup.create_run(project, spec)
+    variant_ids = [int(v.key) for v in run_store.prepared_variants(project, run_id)]
     yield project, run_id, variant_ids, ab
     project.close()
 
@@ -104,11 +104,11 @@ def test_cache_round_trip_and_ttl(run) -> None:  # type: ignore[no-untyped-def]
 _CHILD = """
 import sys
 from studio.core.db.project import open_project
-from studio.core.evals import service
+from studio.core.evals import run_execute, run_results, run_setup, run_store
 project = open_project(sys.argv[1])
 def progress(p):
     print(p.done, flush=True)
-service.execute_run(project, int(sys.argv[2]), key=None, progress=progress)
+run_execute.execute_run(project, int(sys.argv[2]), key=None, progress=progress)
 """
 
 
@@ -126,11 +126,11 @@ def test_kill_9_mid_run_loses_no_acknowledged_result(tmp_path: Path) -> None:
     responder = IntentResponder(ab.labels, correct_sets(n))
     with loopback(responder=responder, latency=0.1, record_bodies=True) as server:
         project = open_project(ab.path)
-        spec = service.RunSpec(
+        spec = run_setup.RunSpec(
             dataset="intents", provider=provider_for(server), scorer="label", concurrency=2,
-            variants=[service.VariantSpec("intent@1"), service.VariantSpec("intent@2")],
+            variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@2")],
         )
-        run_id = service.create_run(project, spec)
+        run_id = run_setup.create_run(project, spec)
         project.close()
         child = subprocess.Popen(
             [sys.executable, "-c", _CHILD, str(ab.path), str(run_id)],
@@ -154,8 +154,8 @@ def test_kill_9_mid_run_loses_no_acknowledged_result(tmp_path: Path) -> None:
         server.reset_counters()
         project = open_project(ab.path)
         try:
-            outcome = service.execute_run(project, run_id, key=None)
-            summary = service.run_summary(project, run_id)
+            outcome = run_execute.execute_run(project, run_id, key=None)
+            summary = run_results.run_summary(project, run_id)
         finally:
             project.close()
         asked = [(variant_of(b), query_index(b)) for b in server.chat_bodies]

@@ -8,14 +8,8 @@ import random
 import pytest
 from scipy.stats import binomtest
 
-from studio.core.evals.summary import (
-    PreferenceRow,
-    ResultRow,
-    RunSummary,
-    VariantMeta,
-    format_text,
-    summarise,
-)
+from studio.core.evals.summary import PreferenceRow, ResultRow, RunSummary, VariantMeta, format_text
+from studio.core.evals.summary_compute import summarise
 
 A, B = VariantMeta(1, 0, "p@1", "m"), VariantMeta(2, 1, "p@2", "m")
 

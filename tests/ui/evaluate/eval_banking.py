@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.db.project import open_project
-from studio.core.evals.service import load_examples
+from studio.core.evals.run_store import load_examples
 
 
 def labels_by_text(project_file: Path) -> tuple[dict[str, str], list[str]]:

@@ -14,7 +14,7 @@ from helpers import loopback
 from helpers.json_task import build_json_task, hand_count, kind_of, responder
 
 from studio.core.db.project import open_project
-from studio.core.evals import service
+from studio.core.evals import run_execute, run_setup
 from studio.core.evals.run_scoring import SCORER_HELP
 from studio.core.llm.loopback_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
@@ -55,12 +55,12 @@ def test_cases_view_shows_per_field_agreement_equal_to_the_hand_count(
 ) -> None:
     project = json_context.project
     assert project is not None
-    spec = service.RunSpec("tickets", [service.VariantSpec("triage@1"),
-                                       service.VariantSpec("triage@2")],
+    spec = run_setup.RunSpec("tickets", [run_setup.VariantSpec("triage@1"),
+                                       run_setup.VariantSpec("triage@2")],
                            ProviderConfig("loop", server.base_url, "compatible"),
                            scorer="json-equal")
-    run_id = service.create_run(project, spec)
-    assert service.execute_run(project, run_id, key=None).completed
+    run_id = run_setup.create_run(project, spec)
+    assert run_execute.execute_run(project, run_id, key=None).completed
     view = _view(qtbot, json_context)
     view.show_run(run_id)
     qtbot.waitUntil(lambda: view.run_id == run_id and view.loaded is not None,  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
-from studio.core.evals import service
+from studio.core.evals import run_execute, run_results, run_setup, run_store
 from studio.core.evals.preferences import list_preferences
 from studio.core.llm.loopback_server import LoopbackServer
 from studio.core.llm.provider_store import load_providers, providers_path
@@ -57,11 +57,11 @@ def _setup_ab(qtbot: object, view: EvaluateView, *, concurrency: int = 8) -> Non
     qtbot.waitUntil(lambda: view.setup.run_button.isEnabled(), timeout=20000)  # type: ignore[attr-defined]
 
 
-def _run(qtbot: object, view: EvaluateView) -> service.RunOutcome:
+def _run(qtbot: object, view: EvaluateView) -> run_execute.RunOutcome:
     with qtbot.waitSignal(view.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:  # type: ignore[attr-defined]
         qtbot.mouseClick(view.setup.run_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
     outcome = blocker.args[0]
-    assert isinstance(outcome, service.RunOutcome)
+    assert isinstance(outcome, run_execute.RunOutcome)
     qtbot.waitUntil(lambda: view.run_id == outcome.run_id and view.loaded is not None  # type: ignore[attr-defined]
                     and view.loaded.summary.status == "completed", timeout=10000)
     return outcome
@@ -169,7 +169,7 @@ def test_cancel_mid_run_stops_within_a_second_and_resume_completes(
     assert "Resume" in view.progress.status.text()
     wait_idle(open_context)
 
-    stored = service.run_summary(open_context.project, outcome.run_id)  # type: ignore[arg-type]
+    stored = run_results.run_summary(open_context.project, outcome.run_id)  # type: ignore[arg-type]
     answered = sum(v.answered for v in stored.variants)
     assert 0 < answered < total
     assert stored.status == "cancelled"
@@ -186,7 +186,7 @@ def test_cancel_mid_run_stops_within_a_second_and_resume_completes(
     assert resumed.completed and resumed.run_id == outcome.run_id
     assert server.chat_requests == total - answered
     wait_idle(open_context)
-    final = service.run_summary(open_context.project, outcome.run_id)  # type: ignore[arg-type]
+    final = run_results.run_summary(open_context.project, outcome.run_id)  # type: ignore[arg-type]
     assert sum(v.answered for v in final.variants) == total
 
 
@@ -330,7 +330,7 @@ def test_provider_without_key_is_refused_before_any_call(
     qtbot.mouseClick(view.setup.run_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
     assert errors and "No API key" in errors[0] and "OPENAI_API_KEY" in errors[0]
     assert not view.running
-    assert service.list_runs(open_context.project) == []  # type: ignore[arg-type]
+    assert run_store.list_runs(open_context.project) == []  # type: ignore[arg-type]
     wait_idle(open_context)
 
 
@@ -368,11 +368,11 @@ def test_main_window_lists_evaluate_and_navigates_to_a_run(
     project = open_context.project
     assert project is not None
     provider = ProviderConfig("loop", server.base_url, "compatible")
-    spec = service.RunSpec("Banking intents (demo)", [
-        service.VariantSpec("banking-intent@2", "loopback-small"),
-        service.VariantSpec("banking-intent@3", "loopback-small")], provider, scorer="label")
-    run_id = service.create_run(project, spec)
-    assert service.execute_run(project, run_id, key=None).completed
+    spec = run_setup.RunSpec("Banking intents (demo)", [
+        run_setup.VariantSpec("banking-intent@2", "loopback-small"),
+        run_setup.VariantSpec("banking-intent@3", "loopback-small")], provider, scorer="label")
+    run_id = run_setup.create_run(project, spec)
+    assert run_execute.execute_run(project, run_id, key=None).completed
 
     window = MainWindow(open_context, settings=AppSettings())
     qtbot.addWidget(window)  # type: ignore[attr-defined]
@@ -383,7 +383,7 @@ def test_main_window_lists_evaluate_and_navigates_to_a_run(
     assert isinstance(view, EvaluateView) and window.current_view_name() == "evaluate"
     qtbot.waitUntil(lambda: view.run_id == run_id and view.loaded is not None, timeout=10000)  # type: ignore[attr-defined]
     assert view.tabs.currentWidget() is view.summary
-    assert view.summary.verdict.text() == service.run_summary(project, run_id).verdict_text
+    assert view.summary.verdict.text() == run_results.run_summary(project, run_id).verdict_text
     wait_idle(open_context)
 
 
@@ -399,7 +399,7 @@ def test_errors_are_counted_apart_and_small_n_is_flagged(
         ids = [int(r[0]) for r in conn.execute(text(
             "SELECT id FROM example WHERE split = 'validation' AND status != 'rejected' "
             "ORDER BY id LIMIT 2")).all()]
-    broken = {str(next(iter(e.inputs.values()))) for e in service.load_examples(project, ids)}
+    broken = {str(next(iter(e.inputs.values()))) for e in run_store.load_examples(project, ids)}
     assert len(broken) == 2
 
     def fault(_index: int, body: dict) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.core.evals import service
+from studio.core.evals import run_results
 from studio.core.llm.loopback_server import LoopbackServer
 from studio.ui.context import AppContext
 from studio.ui.evaluate.view import EvaluateView
@@ -28,25 +28,26 @@ KILLED_RUN = textwrap.dedent("""
     from pathlib import Path
     from sqlalchemy import text
     from studio.core.db.project import open_project
-    from studio.core.evals import service
+    from studio.core.evals import run_execute, run_setup
     from studio.core.llm.providers import ProviderConfig
 
     project = open_project(Path(sys.argv[1]))
     with project.engine.connect() as conn:
         dataset = conn.execute(text(
             "SELECT dataset_id FROM example WHERE split = 'test' LIMIT 1")).scalar()
-    spec = service.RunSpec(
+    spec = run_setup.RunSpec(
         dataset=int(dataset),
-        variants=[service.VariantSpec("banking-intent@2"), service.VariantSpec("banking-intent@3")],
+        variants=[run_setup.VariantSpec("banking-intent@2"),
+                  run_setup.VariantSpec("banking-intent@3")],
         provider=ProviderConfig(name="loopback", base_url=sys.argv[2], kind="compatible"),
         split="test", concurrency=2)
-    run_id = service.create_run(project, spec)
+    run_id = run_setup.create_run(project, spec)
 
     def progress(p):
         if p.done >= 10:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    service.execute_run(project, run_id, key=None, progress=progress)
+    run_execute.execute_run(project, run_id, key=None, progress=progress)
 """)
 
 
@@ -75,7 +76,7 @@ def test_killed_run_shows_interrupted_and_resume_finishes_it(
     assert view.runs.table.item(0, 1).text() == "⚠ interrupted"
     assert "Interrupted" in entry.verdict
 
-    stored = service.run_summary(context.project, run_id)  # type: ignore[arg-type]
+    stored = run_results.run_summary(context.project, run_id)  # type: ignore[arg-type]
     assert stored.status == "interrupted"
     answered = sum(v.answered for v in stored.variants)
     total = 2 * stored.n
@@ -97,7 +98,7 @@ def test_killed_run_shows_interrupted_and_resume_finishes_it(
     assert outcome.completed and outcome.run_id == run_id
     assert server.chat_requests == total - answered
     wait_idle(context)
-    final = service.run_summary(context.project, run_id)  # type: ignore[arg-type]
+    final = run_results.run_summary(context.project, run_id)  # type: ignore[arg-type]
     assert final.status == "completed"
     assert sum(v.answered for v in final.variants) == total
     qtbot.waitUntil(  # type: ignore[attr-defined]
@@ -134,7 +135,7 @@ def test_silent_server_stops_the_app_run_and_resume_finishes_it(
     assert f"127.0.0.1:{silent.port}" in view.progress.status.text()
     assert "Resume" in view.progress.status.text()
     wait_idle(open_context)
-    stored = service.run_summary(open_context.project, outcome.run_id)  # type: ignore[arg-type]
+    stored = run_results.run_summary(open_context.project, outcome.run_id)  # type: ignore[arg-type]
     assert stored.status == "failed" and sum(v.answered for v in stored.variants) == 0
     assert outcome.pending == 2 * stored.n
 

@@ -110,7 +110,7 @@ def test_a_run_with_a_plain_http_key_to_another_machine_asks_and_no_stops_it(
 ) -> None:
     from PySide6.QtCore import Qt
 
-    from studio.core.evals import service
+    from studio.core.evals import run_store
     from studio.core.llm import keys
     from studio.core.llm.providers import ProviderConfig
 
@@ -118,7 +118,7 @@ def test_a_run_with_a_plain_http_key_to_another_machine_asks_and_no_stops_it(
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: (
         asked.append(text), QMessageBox.StandardButton.No)[1])
     view = _view(qtbot, open_context)
-    runs_before = len(service.list_runs(open_context.project))  # type: ignore[arg-type]
+    runs_before = len(run_store.list_runs(open_context.project))  # type: ignore[arg-type]
     far = ProviderConfig("Lab server", FAR_URL, "compatible", default_model="loopback-small")
     view.setup.save_provider(far)
     keys.set_key(far, "k9x")  # no keyring in tests: kept in memory for the session
@@ -129,7 +129,7 @@ def test_a_run_with_a_plain_http_key_to_another_machine_asks_and_no_stops_it(
         qtbot.mouseClick(view.setup.run_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
         assert len(asked) == 1 and "192.0.2.10" in asked[0]
         assert not view.running
-        assert len(service.list_runs(open_context.project)) == runs_before  # type: ignore[arg-type]
+        assert len(run_store.list_runs(open_context.project)) == runs_before  # type: ignore[arg-type]
     finally:
         keys.clear_session_keys()
     wait_idle(open_context)
