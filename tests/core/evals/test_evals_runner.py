@@ -263,13 +263,15 @@ def test_a_silent_server_stops_the_run_by_the_stop_rule(concurrency: int) -> Non
 
 
 def test_a_slow_server_that_answers_is_not_stopped() -> None:
-    # every answer takes 0.3 s, close to the 0.4 s timeout: the silent clock restarts
-    # at each answer, so 8 calls one at a time (2.4 s in all) all complete
+    # every answer takes 0.3 s and the stop rule fires after 1.25 s of silence (1.25 x the
+    # 1 s timeout): the silent clock restarts at each answer, so 8 calls one at a time
+    # (2.4 s in all, twice the stop limit) all complete. The timeout leaves room for a
+    # loaded machine; a server that answers must never be stopped.
     with loopback(latency=0.3) as server:
         sink = MemorySink()
         summary = run_items_blocking(
             chat_items(8, variants=("A",)), provider=provider_for(server), api_key=None,
-            sink=sink, retry=FAST, concurrency=1, read_timeout_s=0.4,
+            sink=sink, retry=FAST, concurrency=1, read_timeout_s=1.0,
         )
     assert summary.succeeded == 8 and server.chat_requests == 8
 
