@@ -28,7 +28,7 @@ from pathlib import Path
 
 from studio.core.evals.cache import SqliteCache
 from studio.core.evals.runner import MemorySink, WorkItem, run_items
-from studio.core.llm.loopback_server import LoopbackServer
+from studio.core.demo.simulated_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
 
 

@@ -18,7 +18,7 @@ from helpers.ab_project import (
 )
 
 from studio.cli.main import run_cli
-from studio.core.llm.loopback_server import dead_base_url
+from studio.core.demo.simulated_server import dead_base_url
 
 N = 16
 

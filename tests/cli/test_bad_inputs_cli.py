@@ -17,7 +17,7 @@ import pytest
 
 from studio.cli.main import run_cli
 from studio.core.db.project import open_project
-from studio.core.llm.loopback_server import LoopbackServer
+from studio.core.demo.simulated_server import LoopbackServer
 from studio.core.prompts.service import log as prompt_log
 
 DEMO_DATASET = "Banking intents (demo)"

@@ -17,7 +17,7 @@ from helpers.decide_project import build_decision_project
 from studio.cli.main import run_cli
 from studio.core.db.project import new_project, open_project
 from studio.core.decide.store import save_answers
-from studio.core.demo_decision import DEMO_ANSWERS, demo_answers
+from studio.core.demo.decision import DEMO_ANSWERS, demo_answers
 
 TODAY = ["--today", "2026-11-22"]
 

@@ -278,7 +278,7 @@ def test_a_short_echoed_key_is_found_in_no_file_row_log_or_output(
             printed.append(capsys.readouterr())
         # a report and exports of the project
         answers = tmp_path / "answers.json"
-        from studio.core.demo_decision import DEMO_ANSWERS
+        from studio.core.demo.decision import DEMO_ANSWERS
 
         answers.write_text(json.dumps(DEMO_ANSWERS), encoding="utf-8")
         from studio.core.datasets.curation import set_status

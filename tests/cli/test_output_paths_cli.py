@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from studio.cli.main import run_cli
-from studio.core.demo_decision import DEMO_ANSWERS
+from studio.core.demo.decision import DEMO_ANSWERS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "export"))
 from export_fixtures import DATASET, build_project

@@ -21,7 +21,7 @@ from studio.core.db.project import open_project
 from studio.core.evals import service
 from studio.core.evals.preferences import export_preferences, record_preference
 from studio.core.llm import keys
-from studio.core.llm.loopback_server import LoopbackServer
+from studio.core.demo.simulated_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.evals.runner import WorkItem
-from studio.core.llm.loopback_server import Fault, LoopbackServer, dead_base_url, dead_port
+from studio.core.demo.simulated_server import Fault, LoopbackServer, dead_base_url, dead_port
 from studio.core.llm.providers import ProviderConfig
 
 # banking77 (PolyAI, CC BY 4.0: tests/data/banking77/README.md), vendored so no test skips.

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from studio.core.db.project import open_project
 from studio.core.llm import keys
-from studio.core.llm.loopback_server import LoopbackServer, dead_base_url
+from studio.core.demo.simulated_server import LoopbackServer, dead_base_url
 from studio.core.llm.providers import ProviderConfig
 from studio.core.prompts.service import log as prompt_log
 from studio.ui.context import AppContext

@@ -21,7 +21,7 @@ from studio.core.decide import DecisionAnswers, decide, load_platforms
 from studio.core.decide.compute import compute_decision, write_report
 from studio.core.decide.project_evidence import gather_evidence
 from studio.core.decide.store import load_report, load_saved_answers, save_answers, save_report
-from studio.core.demo_decision import DEMO_ANSWERS, add_demo_decision
+from studio.core.demo.decision import DEMO_ANSWERS, add_demo_decision
 from studio.core.errors import NotFoundError, ProjectFileError, UserError
 from studio.core.evals.service import run_summary
 from studio.core.evals.stats import mcnemar_exact, wilson_interval

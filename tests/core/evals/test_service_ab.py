@@ -22,7 +22,7 @@ from studio.core.db.project import open_project
 from studio.core.errors import NotFoundError, UserError, ValidationError
 from studio.core.evals import preferences, service
 from studio.core.evals.runner import RetryPolicy, RunProgress
-from studio.core.llm.loopback_server import dead_base_url
+from studio.core.demo.simulated_server import dead_base_url
 from studio.core.llm.providers import ProviderConfig
 from studio.core.progress import CancelToken
 
@@ -379,11 +379,11 @@ def test_judge_scorer_records_judge_preferences(ab) -> None:  # type: ignore[no-
 
 
 def test_demo_run(tmp_path: Path) -> None:
-    pytest.importorskip("studio.core.demo_dataset")
+    pytest.importorskip("studio.core.demo.dataset")
     from studio.core.db.project import new_project
-    from studio.core.demo_dataset import add_demo_dataset
-    from studio.core.demo_prompts import add_demo_prompts
-    from studio.core.demo_run import DEMO_NOTE, add_demo_run
+    from studio.core.demo.dataset import add_demo_dataset
+    from studio.core.demo.prompts import add_demo_prompts
+    from studio.core.demo.run import DEMO_NOTE, add_demo_run
 
     project = new_project(tmp_path / "demo.studio")
     try:

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from studio.core.db.project import open_project
 from studio.core.decide.answers import CHANGE_KINDS
 from studio.core.decide.store import load_report, load_saved_answers, save_answers
-from studio.core.demo_decision import demo_answers
+from studio.core.demo.decision import demo_answers
 from studio.ui.context import AppContext
 from studio.ui.decide import DecideView
 from studio.ui.decide.form import hint_labels

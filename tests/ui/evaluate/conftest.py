@@ -9,7 +9,7 @@ import pytest
 from eval_banking import BankingResponder, labels_by_text
 
 from studio.core.llm import keys
-from studio.core.llm.loopback_server import LoopbackServer
+from studio.core.demo.simulated_server import LoopbackServer
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studio.core.evals import service
-from studio.core.llm.loopback_server import LoopbackServer
+from studio.core.demo.simulated_server import LoopbackServer
 from studio.ui.context import AppContext
 from studio.ui.evaluate.view import EvaluateView
 

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studio.core.llm import keys
-from studio.core.llm.loopback_server import LoopbackServer, dead_base_url
+from studio.core.demo.simulated_server import LoopbackServer, dead_base_url
 from studio.core.llm.provider_store import (
     ProviderSettings,
     load_providers,

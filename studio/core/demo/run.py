@@ -26,7 +26,7 @@ import orjson
 from sqlalchemy import text
 
 from studio.core.errors import NotFoundError
-from studio.core.llm.loopback_server import LoopbackServer
+from studio.core.demo.simulated_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def _find_dataset(project: Project, dataset: str | int | None) -> tuple[int, str
         info = get_dataset(project, dataset)
         return info.id, info.name
     try:
-        from studio.core.demo_dataset import DEMO_DATASET_NAME
+        from studio.core.demo.dataset import DEMO_DATASET_NAME
 
         info = get_dataset(project, DEMO_DATASET_NAME)
         return info.id, info.name
