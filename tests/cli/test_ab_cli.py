@@ -16,9 +16,9 @@ from helpers.ab_project import (
     query_index,
     variant_of,
 )
+from helpers.loopback_server import dead_base_url
 
 from studio.cli.main import run_cli
-from studio.core.demo.simulated_server import dead_base_url
 
 N = 16
 

@@ -14,10 +14,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import LoopbackServer
 
 from studio.cli.main import run_cli
 from studio.core.db.project import open_project
-from studio.core.demo.simulated_server import LoopbackServer
 from studio.core.prompts.service import log as prompt_log
 
 DEMO_DATASET = "Banking intents (demo)"

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 from helpers import SENTINEL_KEY, files_containing
+from helpers.loopback_server import LoopbackServer
 
 from studio.core.db.project import open_project
 from studio.core.evals import service
 from studio.core.evals.preferences import export_preferences, record_preference
 from studio.core.llm import keys
-from studio.core.demo.simulated_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
 
 

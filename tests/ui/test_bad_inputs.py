@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import LoopbackServer, dead_base_url
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from studio.core.db.project import open_project
 from studio.core.llm import keys
-from studio.core.demo.simulated_server import LoopbackServer, dead_base_url
 from studio.core.llm.providers import ProviderConfig
 from studio.core.prompts.service import log as prompt_log
 from studio.ui.context import AppContext

@@ -16,13 +16,13 @@ from helpers.ab_project import (
     query_index,
     variant_of,
 )
+from helpers.loopback_server import dead_base_url
 
 from studio.core.datasets.curation import update_example
 from studio.core.db.project import open_project
 from studio.core.errors import NotFoundError, UserError, ValidationError
 from studio.core.evals import preferences, service
 from studio.core.evals.runner import RetryPolicy, RunProgress
-from studio.core.demo.simulated_server import dead_base_url
 from studio.core.llm.providers import ProviderConfig
 from studio.core.progress import CancelToken
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from eval_banking import BankingResponder, labels_by_text
+from helpers.loopback_server import LoopbackServer
 
 from studio.core.llm import keys
-from studio.core.demo.simulated_server import LoopbackServer
 
 
 @pytest.fixture(autouse=True)

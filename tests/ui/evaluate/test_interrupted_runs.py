@@ -12,10 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import LoopbackServer
 from PySide6.QtCore import Qt
 
 from studio.core.evals import service
-from studio.core.demo.simulated_server import LoopbackServer
 from studio.ui.context import AppContext
 from studio.ui.evaluate.view import EvaluateView
 

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import LoopbackServer, dead_base_url
 from PySide6.QtCore import Qt
 
 from studio.core.llm import keys
-from studio.core.demo.simulated_server import LoopbackServer, dead_base_url
 from studio.core.llm.provider_store import (
     ProviderSettings,
     load_providers,
