@@ -11,7 +11,6 @@ import pytest
 from helpers import SENTINEL_KEY, files_containing, loopback
 from helpers.ab_project import (
     IntentResponder,
-    build_ab_project,
     correct_sets,
     query_index,
     variant_of,
@@ -21,11 +20,6 @@ from helpers.loopback_server import dead_base_url
 from studio.cli.main import run_cli
 
 N = 16
-
-
-@pytest.fixture
-def ab(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return build_ab_project(tmp_path / "ab.studio", n_test=N)
 
 
 def _args(ab: Any, url: str, *extra: str) -> list[str]:

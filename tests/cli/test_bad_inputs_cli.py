@@ -23,15 +23,6 @@ from studio.core.prompts.service import log as prompt_log
 DEMO_DATASET = "Banking intents (demo)"
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from studio.core.demo import create_demo_project
-
-    path = tmp_path_factory.mktemp("demo") / "demo.studio"
-    create_demo_project(path)
-    return path
-
-
 @pytest.fixture
 def demo(tmp_path: Path, demo_template: Path) -> Path:
     dest = tmp_path / "team.studio"

@@ -26,13 +26,9 @@ from studio.core.llm.providers import ProviderConfig
 
 
 @pytest.fixture
-def demo_copy(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from studio.core.demo import create_demo_project
-
-    template = tmp_path_factory.mktemp("nokey-template") / "demo.studio"
-    create_demo_project(template)
+def demo_copy(tmp_path: Path, demo_template: Path) -> Path:
     dest = tmp_path / "project.studio"
-    shutil.copyfile(template, dest)
+    shutil.copyfile(demo_template, dest)
     return dest
 
 

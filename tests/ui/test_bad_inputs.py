@@ -9,7 +9,7 @@ decision on a project without runs. Real project files, real widgets, offscreen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -44,12 +44,6 @@ def errors(context: AppContext) -> list[str]:
     seen: list[str] = []
     context.error_requested.connect(lambda message, _details: seen.append(message))
     return seen
-
-
-@pytest.fixture(autouse=True)
-def _forget_session_keys() -> Iterator[None]:
-    yield
-    keys.clear_session_keys()
 
 
 # -- Prompts -------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import pytest
 from helpers import SENTINEL_KEY, files_containing, loopback, provider_for
 from helpers.ab_project import (
     IntentResponder,
-    build_ab_project,
     correct_sets,
     query_index,
     variant_of,
@@ -36,11 +35,6 @@ def _spec(provider: ProviderConfig, **kw: Any) -> service.RunSpec:
         variants=[service.VariantSpec("intent@1"), service.VariantSpec("intent@2")],
         provider=provider, scorer="label", **kw,
     )
-
-
-@pytest.fixture
-def ab(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return build_ab_project(tmp_path / "ab.studio", n_test=N)
 
 
 def _expected(ab: Any, correct: dict[int, set[int]]) -> tuple[float, float]:

@@ -9,14 +9,6 @@ import pytest
 from eval_banking import BankingResponder, labels_by_text
 from helpers.loopback_server import LoopbackServer
 
-from studio.core.llm import keys
-
-
-@pytest.fixture(autouse=True)
-def _forget_session_keys() -> Iterator[None]:
-    yield
-    keys.clear_session_keys()
-
 
 @pytest.fixture
 def banking_server_factory(project_file: Path) -> Iterator[Callable[..., LoopbackServer]]:
