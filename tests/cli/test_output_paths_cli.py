@@ -15,6 +15,12 @@ from studio.core.demo.decision import DEMO_ANSWERS
 
 
 @pytest.fixture
+def template(export_template: Path) -> Path:
+    """The session's export template (tests/conftest.py), by the name these tests use."""
+    return export_template
+
+
+@pytest.fixture
 def proj(export_template: Path, tmp_path: Path) -> Path:
     path = tmp_path / "p.studio"
     shutil.copyfile(export_template, path)

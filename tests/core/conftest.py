@@ -1,4 +1,4 @@
-"""A fresh project per test, copied from the session's empty template (creating runs migrations)."""
+"""Fixtures for tests/core: a fresh, empty project per test."""
 
 from __future__ import annotations
 
@@ -13,8 +13,12 @@ from studio.core.db.project import Project, open_project
 
 @pytest.fixture
 def project(empty_template: Path, tmp_path: Path) -> Iterator[Project]:
-    path = tmp_path / "t.studio"
+    """A new, empty project file, copied from the session's template (creating one runs
+    the migrations)."""
+    path = tmp_path / "test.studio"
     shutil.copyfile(empty_template, path)
     p = open_project(path)
-    yield p
-    p.close()
+    try:
+        yield p
+    finally:
+        p.close()
