@@ -1,7 +1,7 @@
 """A/B runner benchmark: our runner vs the raw SDK floor (and promptfoo when installed).
 
 Scenario (docs/engineering-facts.md bars 3 and 4): 400 chat calls at 200 ms server latency with
-16 in flight against the loopback server (TCP_NODELAY).
+16 in flight against the demo's simulated model server (TCP_NODELAY).
 
 * floor: raw ``AsyncOpenAI.chat.completions.create`` + ``asyncio.Semaphore(16)``.
 * ours: ``run_items`` with concurrency 16 and an SQLite cache file (written).
@@ -27,10 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from studio.core.demo.simulated_server import SimulatedModelServer
 from studio.core.evals.cache import SqliteCache
 from studio.core.evals.calls import MemorySink, WorkItem
 from studio.core.evals.runner import run_items
-from studio.core.llm.loopback_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
 
 
@@ -73,7 +73,7 @@ async def raw_floor(base_url: str, items: list[WorkItem], concurrency: int) -> f
     return elapsed
 
 
-def run_promptfoo(server: LoopbackServer, calls: int, concurrency: int) -> str:
+def run_promptfoo(server: SimulatedModelServer, calls: int, concurrency: int) -> str:
     pf_dir = Path(os.environ.get("PROMPTFOO_DIR", "/tmp/pf"))
     local_bin = pf_dir / "node_modules" / ".bin" / "promptfoo"
     if local_bin.exists():
@@ -151,7 +151,7 @@ async def main_async(calls: int, latency: float, concurrency: int, with_promptfo
         f"{calls} calls, {latency * 1000:.0f} ms latency, {concurrency} in flight; "
         f"ideal {ideal:.2f} s"
     )
-    with LoopbackServer(latency=latency) as server:
+    with SimulatedModelServer(latency=latency) as server:
         provider = ProviderConfig("bench", server.base_url, "compatible")
         # Warm-up: one connection round so neither side pays first-connect costs.
         await raw_floor(server.base_url, items[:concurrency], concurrency)

@@ -11,21 +11,15 @@ import pytest
 from helpers import SENTINEL_KEY, files_containing, loopback
 from helpers.ab_project import (
     IntentResponder,
-    build_ab_project,
     correct_sets,
     query_index,
     variant_of,
 )
+from helpers.loopback_server import dead_base_url
 
 from studio.cli.main import run_cli
-from studio.core.llm.loopback_server import dead_base_url
 
 N = 16
-
-
-@pytest.fixture
-def ab(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return build_ab_project(tmp_path / "ab.studio", n_test=N)
 
 
 def _args(ab: Any, url: str, *extra: str) -> list[str]:

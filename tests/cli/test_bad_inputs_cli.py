@@ -14,22 +14,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import LoopbackServer
 
 from studio.cli.main import run_cli
 from studio.core.db.project import open_project
-from studio.core.llm.loopback_server import LoopbackServer
 from studio.core.prompts.service import log as prompt_log
 
 DEMO_DATASET = "Banking intents (demo)"
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from studio.core.demo import create_demo_project
-
-    path = tmp_path_factory.mktemp("demo") / "demo.studio"
-    create_demo_project(path)
-    return path
 
 
 @pytest.fixture

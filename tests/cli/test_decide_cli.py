@@ -11,28 +11,20 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from helpers import BANKING77
-from helpers.decide_project import build_decision_project
+from helpers.decide_project import BuiltProject
 
 from studio.cli.main import run_cli
 from studio.core.db.project import new_project, open_project
 from studio.core.decide.store import save_answers
-from studio.core.demo_decision import DEMO_ANSWERS, demo_answers
+from studio.core.demo.decision import DEMO_ANSWERS, demo_answers
 
 TODAY = ["--today", "2026-11-22"]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "template.studio"
-    build_decision_project(path, BANKING77)
-    return path
-
-
 @pytest.fixture
-def project(tmp_path: Path, template: Path) -> Path:
+def project(tmp_path: Path, decision_template: BuiltProject) -> Path:
     dest = tmp_path / "team.studio"
-    shutil.copyfile(template, dest)
+    shutil.copyfile(decision_template.path, dest)
     return dest
 
 

@@ -5,28 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.export_project import DATASET
 
 from studio.cli.main import run_cli
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "export"))
-from export_fixtures import DATASET, build_project
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("export_cli") / "t.studio"
-    build_project(path)
-    return path
-
 
 @pytest.fixture
-def proj(template: Path, tmp_path: Path) -> str:
+def proj(export_template: Path, tmp_path: Path) -> str:
     path = tmp_path / "p.studio"
-    shutil.copyfile(template, path)
+    shutil.copyfile(export_template, path)
     return str(path)
 
 

@@ -11,25 +11,28 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "export"))
-from export_fixtures import INTENT_SCHEMA, INTENT_TEXTS, INTENTS_DATASET, build_schema_project
+from helpers.export_project import (
+    INTENT_SCHEMA,
+    INTENT_TEXTS,
+    INTENTS_DATASET,
+)
 
 REF = "intents@1"
 GOOD = '{"intent": "{{label}}", "confidence": 0.9}'
 
 
 @pytest.fixture(scope="module")
-def proj(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Built once: the exports only read the project."""
+def proj(tmp_path_factory: pytest.TempPathFactory, schema_template: Path) -> str:
+    """Copied once: the exports only read the project."""
     path = tmp_path_factory.mktemp("export_schema_cli") / "intents.studio"
-    build_schema_project(path)
+    shutil.copyfile(schema_template, path)
     return str(path)
 
 

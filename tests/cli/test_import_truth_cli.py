@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.db.project import new_project
-
 ROOT = Path(__file__).resolve().parents[2]
 # é ü ñ £ in Windows-1252: charset-normalizer alone ranks cp1250 first for these bytes
 # ("I paid Ł20", "El nińo"); the import must read them as Western European
@@ -33,13 +31,6 @@ def studio(*argv: str) -> subprocess.CompletedProcess[str]:
         env=env,
         timeout=120,
     )
-
-
-@pytest.fixture
-def proj(tmp_path: Path) -> Path:
-    path = tmp_path / "p.studio"
-    new_project(path).close()
-    return path
 
 
 def _texts(proj: Path) -> list[tuple[str, str]]:

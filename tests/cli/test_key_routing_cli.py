@@ -13,19 +13,16 @@ import logging
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 from helpers import files_containing
-from helpers.ab_project import LABELS, build_ab_project
+from helpers.ab_project import LABELS
 from helpers.key_echo_server import KeyEchoServer
-from keyring.backend import KeyringBackend
+from helpers.memory_keyring import MemoryKeyring
 
 from studio.cli.main import run_cli
-from studio.core.llm import keys
 from studio.core.llm.key_policy import (
     InsecureKeyError,
     check_transport,
@@ -37,45 +34,10 @@ from studio.core.llm.providers import ProviderConfig
 from studio.core.redact import RedactingFormatter
 
 N = 8
+AB_N_TRAIN = 12  # train examples in the shared ``ab`` fixture's project
 SHORT_KEY = "k9x"  # short, no sk- prefix: no pattern could find it
 OPENAI_ENV_KEY = "sk-openai-only-000000000000000000"
 REPO = Path(__file__).resolve().parents[2]
-
-
-class MemoryKeyring(KeyringBackend):
-    """A working keyring for in-process tests (stands in for Keychain / Secret Service)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
-@pytest.fixture
-def working_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
-        keys.clear_session_keys()
-
-
-@pytest.fixture
-def ab(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return build_ab_project(tmp_path / "ab.studio", n_test=N, n_train=12)
 
 
 def _ab(ab: Any, *extra: str) -> list[str]:
@@ -278,7 +240,7 @@ def test_a_short_echoed_key_is_found_in_no_file_row_log_or_output(
             printed.append(capsys.readouterr())
         # a report and exports of the project
         answers = tmp_path / "answers.json"
-        from studio.core.demo_decision import DEMO_ANSWERS
+        from studio.core.demo.decision import DEMO_ANSWERS
 
         answers.write_text(json.dumps(DEMO_ANSWERS), encoding="utf-8")
         from studio.core.datasets.curation import set_status

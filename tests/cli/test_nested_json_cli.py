@@ -11,18 +11,10 @@ from pathlib import Path
 import pytest
 
 from studio.cli.main import run_cli
-from studio.core.db.project import new_project
 
 N = 10_000
 DEEP_ARRAY = "[" * N + "]" * N
 DEEP_OBJECT = '{"a":' * N + "1" + "}" * N
-
-
-@pytest.fixture
-def proj(tmp_path: Path) -> Path:
-    path = tmp_path / "p.studio"
-    new_project(path).close()
-    return path
 
 
 def _run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:

@@ -5,29 +5,25 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.export_project import DATASET
 
 from studio.cli.main import run_cli
-from studio.core.demo_decision import DEMO_ANSWERS
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "export"))
-from export_fixtures import DATASET, build_project
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("out_paths") / "t.studio"
-    build_project(path)
-    return path
+from studio.core.demo.decision import DEMO_ANSWERS
 
 
 @pytest.fixture
-def proj(template: Path, tmp_path: Path) -> Path:
+def template(export_template: Path) -> Path:
+    """The session's export template (tests/conftest.py), by the name these tests use."""
+    return export_template
+
+
+@pytest.fixture
+def proj(export_template: Path, tmp_path: Path) -> Path:
     path = tmp_path / "p.studio"
-    shutil.copyfile(template, path)
+    shutil.copyfile(export_template, path)
     return path
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from studio.cli.main import run_cli
-from studio.core.db.project import new_project
 
 PROMPT = {
     "name": "triage",
@@ -26,17 +25,10 @@ PROMPT = {
 }
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cli_template") / "t.studio"
-    new_project(path).close()
-    return path
-
-
 @pytest.fixture
-def proj(template: Path, tmp_path: Path) -> str:
+def proj(empty_template: Path, tmp_path: Path) -> str:
     path = tmp_path / "p.studio"
-    shutil.copyfile(template, path)
+    shutil.copyfile(empty_template, path)
     return str(path)
 
 

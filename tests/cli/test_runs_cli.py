@@ -49,11 +49,6 @@ class ModelResponder:
         return wrong_label(self.labels[i]) if i in wrong else self.labels[i]
 
 
-@pytest.fixture
-def ab(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return build_ab_project(tmp_path / "ab.studio", n_test=N)
-
-
 def _ab_args(project: Path, url: str, *extra: str) -> list[str]:
     return ["ab", "--project", str(project), "--dataset", "intents",
             "--variant", "intent@2=big", "--variant", "intent@2=small",

@@ -16,23 +16,19 @@ from pathlib import Path
 
 import pytest
 from helpers import SENTINEL_KEY, files_containing
+from helpers.loopback_server import LoopbackServer
 
 from studio.core.db.project import open_project
 from studio.core.evals import run_execute, run_results, run_setup
 from studio.core.evals.preferences import export_preferences, record_preference
 from studio.core.llm import keys
-from studio.core.llm.loopback_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
 
 
 @pytest.fixture
-def demo_copy(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from studio.core.demo import create_demo_project
-
-    template = tmp_path_factory.mktemp("nokey-template") / "demo.studio"
-    create_demo_project(template)
+def demo_copy(tmp_path: Path, demo_template: Path) -> Path:
     dest = tmp_path / "project.studio"
-    shutil.copyfile(template, dest)
+    shutil.copyfile(demo_template, dest)
     return dest
 
 

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from helpers.loopback_server import Fault, LoopbackServer, dead_base_url, dead_port
 from studio.core.evals.calls import WorkItem
-from studio.core.llm.loopback_server import Fault, LoopbackServer, dead_base_url, dead_port
 from studio.core.llm.providers import ProviderConfig
 
 # banking77 (PolyAI, CC BY 4.0: tests/data/banking77/README.md), vendored so no test skips.

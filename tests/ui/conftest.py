@@ -71,16 +71,6 @@ def no_leaked_widgets(request: pytest.FixtureRequest) -> Iterator[None]:
     assert not leaked, f"test leaked top-level widgets: {leaked}"
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project with the demo prompts, built once per session and copied per test."""
-    from studio.core.demo import create_demo_project
-
-    path = tmp_path_factory.mktemp("template") / "demo.studio"
-    create_demo_project(path)
-    return path
-
-
 @pytest.fixture
 def project_file(tmp_path: Path, demo_template: Path) -> Path:
     """A fresh copy of the demo project in tmp_path (a real SQLite file)."""

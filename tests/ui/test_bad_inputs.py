@@ -9,16 +9,16 @@ decision on a project without runs. Real project files, real widgets, offscreen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import LoopbackServer, dead_base_url
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from studio.core.db.project import open_project
 from studio.core.llm import keys
-from studio.core.llm.loopback_server import LoopbackServer, dead_base_url
 from studio.core.llm.providers import ProviderConfig
 from studio.core.prompts.service import log as prompt_log
 from studio.ui.context import AppContext
@@ -44,12 +44,6 @@ def errors(context: AppContext) -> list[str]:
     seen: list[str] = []
     context.error_requested.connect(lambda message, _details: seen.append(message))
     return seen
-
-
-@pytest.fixture(autouse=True)
-def _forget_session_keys() -> Iterator[None]:
-    yield
-    keys.clear_session_keys()
 
 
 # -- Prompts -------------------------------------------------------------------------------

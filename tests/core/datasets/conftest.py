@@ -1,23 +1,12 @@
-"""Fixtures for the dataset tests: a fresh project file and small example files."""
+"""Fixtures for the dataset tests: small example files (the project: tests/core/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from studio.core.db.project import Project, new_project
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Iterator[Project]:
-    """A new, empty project file."""
-    proj = new_project(tmp_path / "test.studio")
-    try:
-        yield proj
-    finally:
-        proj.close()
+from studio.core.db.project import Project
 
 
 @pytest.fixture

@@ -201,7 +201,7 @@ def test_stats_shape_and_token_histogram(project, tmp_path: Path) -> None:  # ty
 
 
 def test_demo_dataset_is_realistic(project) -> None:  # type: ignore[no-untyped-def]
-    from studio.core.demo_dataset import add_demo_dataset
+    from studio.core.demo.dataset import add_demo_dataset
 
     ds = add_demo_dataset(project)
     stats = dataset_stats(project, ds)

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import BANKING77
-from helpers.decide_project import BuiltProject, build_decision_project
+from helpers.decide_project import BuiltProject
 
 from studio.core.datasets.catalog import create_dataset
 from studio.core.db.project import new_project, open_project
@@ -21,7 +20,7 @@ from studio.core.decide import DecisionAnswers, decide, load_platforms
 from studio.core.decide.compute import compute_decision, write_report
 from studio.core.decide.project_evidence import gather_evidence
 from studio.core.decide.store import load_report, load_saved_answers, save_answers, save_report
-from studio.core.demo_decision import DEMO_ANSWERS, add_demo_decision
+from studio.core.demo.decision import DEMO_ANSWERS, add_demo_decision
 from studio.core.errors import NotFoundError, ProjectFileError, UserError
 from studio.core.evals.run_results import run_summary
 from studio.core.evals.stats import mcnemar_exact, wilson_interval
@@ -30,17 +29,11 @@ from studio.core.tokens.prices import load_price_table
 TODAY = date(2026, 11, 22)
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuiltProject]:
-    path = tmp_path_factory.mktemp("evidence") / "template.studio"
-    return path, build_decision_project(path, BANKING77)
-
-
 @pytest.fixture
-def built(tmp_path: Path, template: tuple[Path, BuiltProject]) -> BuiltProject:
+def built(tmp_path: Path, decision_template: BuiltProject) -> BuiltProject:
     dest = tmp_path / "p.studio"
-    shutil.copyfile(template[0], dest)
-    b = template[1]
+    shutil.copyfile(decision_template.path, dest)
+    b = decision_template
     return BuiltProject(dest, b.dataset, b.train_texts, b.test_ids, b.duplicate_copies, b.leaked)
 
 

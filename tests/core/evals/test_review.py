@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import loopback, provider_for
-from helpers.ab_project import IntentResponder, build_ab_project, correct_sets
+from helpers.ab_project import IntentResponder, correct_sets
 
 from studio.core.db.project import open_project
 from studio.core.errors import NotFoundError
@@ -16,11 +15,6 @@ from studio.core.evals import preferences, review, run_execute, run_results, run
 from studio.core.llm.providers import ProviderConfig
 
 N = 12
-
-
-@pytest.fixture
-def ab(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return build_ab_project(tmp_path / "ab.studio", n_test=N)
 
 
 def _spec(provider: ProviderConfig, **kw: Any) -> run_setup.RunSpec:

@@ -11,18 +11,17 @@ import pytest
 from helpers import SENTINEL_KEY, files_containing, loopback, provider_for
 from helpers.ab_project import (
     IntentResponder,
-    build_ab_project,
     correct_sets,
     query_index,
     variant_of,
 )
+from helpers.loopback_server import dead_base_url
 
 from studio.core.datasets.curation import update_example
 from studio.core.db.project import open_project
 from studio.core.errors import NotFoundError, UserError, ValidationError
 from studio.core.evals import preferences, run_execute, run_results, run_setup, run_store
 from studio.core.evals.calls import RetryPolicy, RunProgress
-from studio.core.llm.loopback_server import dead_base_url
 from studio.core.llm.providers import ProviderConfig
 from studio.core.progress import CancelToken
 
@@ -36,11 +35,6 @@ def _spec(provider: ProviderConfig, **kw: Any) -> run_setup.RunSpec:
         variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@2")],
         provider=provider, scorer="label", **kw,
     )
-
-
-@pytest.fixture
-def ab(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return build_ab_project(tmp_path / "ab.studio", n_test=N)
 
 
 def _expected(ab: Any, correct: dict[int, set[int]]) -> tuple[float, float]:
@@ -380,11 +374,11 @@ def test_judge_scorer_records_judge_preferences(ab) -> None:  # type: ignore[no-
 
 
 def test_demo_run(tmp_path: Path) -> None:
-    pytest.importorskip("studio.core.demo_dataset")
+    pytest.importorskip("studio.core.demo.dataset")
     from studio.core.db.project import new_project
-    from studio.core.demo_dataset import add_demo_dataset
-    from studio.core.demo_prompts import add_demo_prompts
-    from studio.core.demo_run import DEMO_NOTE, add_demo_run
+    from studio.core.demo.dataset import add_demo_dataset
+    from studio.core.demo.prompts import add_demo_prompts
+    from studio.core.demo.run import DEMO_NOTE, add_demo_run
 
     project = new_project(tmp_path / "demo.studio")
     try:

@@ -1,22 +1,15 @@
-"""Fixtures for tests/core/export: small real projects, each built once per session and
-copied per test (helpers live in export_fixtures.py)."""
+"""Fixtures for tests/core/export: fresh copies of the session's export and schema
+templates (tests/conftest.py; the builders live in helpers/export_project.py)."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from export_fixtures import build_project, build_schema_project
 
 from studio.core.db.project import Project, open_project
-
-
-def _built(factory: pytest.TempPathFactory, build: Callable[[Path], None]) -> Path:
-    path = factory.mktemp("export_template") / "export.studio"
-    build(path)
-    return path
 
 
 def _fresh_copy(template: Path, tmp_path: Path) -> Iterator[Project]:
@@ -25,17 +18,6 @@ def _fresh_copy(template: Path, tmp_path: Path) -> Iterator[Project]:
     project = open_project(path)
     yield project
     project.close()
-
-
-@pytest.fixture(scope="session")
-def export_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _built(tmp_path_factory, build_project)
-
-
-@pytest.fixture(scope="session")
-def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A classification dataset and a prompt whose response_schema wants JSON."""
-    return _built(tmp_path_factory, build_schema_project)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from export_fixtures import DATASET, QUESTIONS
+from helpers.export_project import DATASET, QUESTIONS
 
 from studio.core.datasets import get_example, iter_all_examples
 from studio.core.db.project import Project

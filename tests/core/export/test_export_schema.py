@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from export_fixtures import (
+from helpers.export_project import (
     INTENT_LABELS,
     INTENT_SCHEMA,
     INTENT_TEXTS,

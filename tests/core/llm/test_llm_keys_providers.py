@@ -6,33 +6,13 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 from helpers import SENTINEL_KEY, files_containing
-from keyring.backend import KeyringBackend
+from helpers.memory_keyring import MemoryKeyring
 
 from studio.core.errors import ValidationError
 from studio.core.llm import keys
 from studio.core.llm.providers import ProviderConfig
-
-
-class MemoryKeyring(KeyringBackend):
-    """A working keyring backend for tests (stands in for Keychain / Secret Service)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
 
 
 @pytest.fixture(autouse=True)
@@ -42,17 +22,6 @@ def clean_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     keys.clear_session_keys()
     yield
     keys.clear_session_keys()
-
-
-@pytest.fixture
-def working_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 OPENAI = ProviderConfig("openai", "https://api.openai.com/v1", "openai")

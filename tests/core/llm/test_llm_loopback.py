@@ -62,7 +62,7 @@ def test_no_nagle_stall_on_sequential_calls(monkeypatch: pytest.MonkeyPatch) -> 
     """What prevents the Nagle + delayed-ACK stall (~40 ms per call): TCP_NODELAY on every
     connection and each answer in one write. The speed itself (~4 ms per call) is measured
     by benchmarks/bench_ab.py, not asserted here (timings are not stable on shared CI)."""
-    from studio.core.llm import loopback_server
+    from helpers import loopback_server
 
     connections: list[tuple[int, _CountingWriter]] = []
     original_setup = loopback_server._Handler.setup

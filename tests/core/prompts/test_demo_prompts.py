@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from studio.core.db.project import Project
-from studio.core.demo_prompts import BANKING77_INTENTS, add_demo_prompts
+from studio.core.demo.prompts import BANKING77_INTENTS, add_demo_prompts
 from studio.core.prompts import service as sv
 
 

@@ -48,14 +48,6 @@ def project(tmp_path: Path, banking77_dir: Path) -> Iterator[Project]:
     proj.close()
 
 
-@pytest.fixture
-def context(qtbot: QtBot) -> Iterator[AppContext]:
-    ctx = AppContext()
-    yield ctx
-    ctx.runner.shutdown()
-    ctx.set_project(None)
-
-
 def wait_idle(qtbot: QtBot, ctx: AppContext) -> None:
     """Let background tasks finish and their callbacks run on the GUI thread."""
     qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10000)

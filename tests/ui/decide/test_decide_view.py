@@ -7,8 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import BANKING77
-from helpers.decide_project import build_decision_project
+from helpers.decide_project import BuiltProject
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
@@ -16,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from studio.core.db.project import open_project
 from studio.core.decide.answers import CHANGE_KINDS
 from studio.core.decide.store import load_report, load_saved_answers, save_answers
-from studio.core.demo_decision import demo_answers
+from studio.core.demo.decision import demo_answers
 from studio.ui.context import AppContext
 from studio.ui.decide import DecideView
 from studio.ui.decide.form import hint_labels
@@ -25,17 +24,10 @@ TODAY = date(2026, 11, 22)
 TIMEOUT = 30000
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("decide_ui") / "template.studio"
-    build_decision_project(path, BANKING77)
-    return path
-
-
 @pytest.fixture
-def path(tmp_path: Path, template: Path) -> Path:
+def path(tmp_path: Path, decision_template: BuiltProject) -> Path:
     dest = tmp_path / "team.studio"
-    shutil.copyfile(template, dest)
+    shutil.copyfile(decision_template.path, dest)
     return dest
 
 

@@ -7,15 +7,7 @@ from pathlib import Path
 
 import pytest
 from eval_banking import BankingResponder, labels_by_text
-
-from studio.core.llm import keys
-from studio.core.llm.loopback_server import LoopbackServer
-
-
-@pytest.fixture(autouse=True)
-def _forget_session_keys() -> Iterator[None]:
-    yield
-    keys.clear_session_keys()
+from helpers.loopback_server import LoopbackServer
 
 
 @pytest.fixture

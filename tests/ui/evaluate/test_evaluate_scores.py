@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from helpers import loopback
 from helpers.json_task import build_json_task, hand_count, kind_of, responder
+from helpers.loopback_server import LoopbackServer
 
 from studio.core.db.project import open_project
 from studio.core.evals import run_execute, run_setup
 from studio.core.evals.run_scoring import SCORER_HELP
-from studio.core.llm.loopback_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
 from studio.ui.context import AppContext
 from studio.ui.evaluate.cases import FAIL_MARK, PASS_MARK

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import LoopbackServer
 from PySide6.QtCore import Qt, QTimer
 
 from studio.core.evals import run_execute, run_results, run_setup, run_store
 from studio.core.evals.preferences import list_preferences
-from studio.core.llm.loopback_server import LoopbackServer
 from studio.core.llm.provider_store import load_providers, providers_path
 from studio.core.llm.providers import ProviderConfig
 from studio.ui.context import AppContext

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import LoopbackServer
 from PySide6.QtCore import Qt
 
 from studio.core.evals import run_results
-from studio.core.llm.loopback_server import LoopbackServer
 from studio.ui.context import AppContext
 from studio.ui.evaluate.view import EvaluateView
 

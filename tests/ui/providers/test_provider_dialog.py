@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import LoopbackServer, dead_base_url
 from PySide6.QtCore import Qt
 
 from studio.core.llm import keys
-from studio.core.llm.loopback_server import LoopbackServer, dead_base_url
 from studio.core.llm.provider_store import (
     ProviderSettings,
     load_providers,
@@ -25,12 +25,6 @@ from studio.ui.providers.dialog import PRESETS, ProviderDialog
 pytestmark = pytest.mark.gui
 
 SECRET = "sk-DIALOGTEST-0123456789abcdefghij"
-
-
-@pytest.fixture(autouse=True)
-def _forget_keys() -> Iterator[None]:
-    yield
-    keys.clear_session_keys()
 
 
 def _dialog(qtbot: object, context: AppContext, config: ProviderConfig | None = None

@@ -1,7 +1,8 @@
 """The demo's A/B run: banking-intent v2 vs v4 on the demo dataset's test split.
 
 It is a real run through the real runner, SDK, store and statistics, but against the
-loopback server in this process with a deterministic responder that plays a model:
+simulated model server (:mod:`studio.core.demo.simulated_server`) in this process, with
+a deterministic responder that plays a model:
 
 * v4 (structured output with rules and examples) answers right for ~88 % of examples,
   v2 (the plain intent list) for ~74 %; whether each is right is seeded per example
@@ -26,8 +27,8 @@ import orjson
 from sqlalchemy import text
 
 from studio.core.db.transactions import read_conn
+from studio.core.demo.simulated_server import SimulatedModelServer
 from studio.core.errors import NotFoundError
-from studio.core.llm.loopback_server import LoopbackServer
 from studio.core.llm.providers import ProviderConfig
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def _find_dataset(project: Project, dataset: str | int | None) -> tuple[int, str
         info = get_dataset(project, dataset)
         return info.id, info.name
     try:
-        from studio.core.demo_dataset import DEMO_DATASET_NAME
+        from studio.core.demo.dataset import DEMO_DATASET_NAME
 
         info = get_dataset(project, DEMO_DATASET_NAME)
         return info.id, info.name
@@ -176,7 +177,7 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
     dataset_id, _name = _find_dataset(project, dataset)
     label_set = list(get_dataset(project, dataset_id).label_set)
     model = SimulatedIntentModel(_labels_by_text(project, dataset_id), label_set)
-    with LoopbackServer(responder=model, latency=model.latency, exact_usage=True) as server:
+    with SimulatedModelServer(responder=model, latency=model.latency, exact_usage=True) as server:
         provider = ProviderConfig(
             name="Local loopback (simulated model)", base_url=server.base_url,
             kind="compatible",
@@ -189,7 +190,7 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
             )
             run_id = run_setup.create_run(project, spec)
             run_store.set_recorded_note(project, run_id, DEMO_NOTE)
-            # No cache: the loopback's port changes every start, so entries could never be
+            # No cache: the simulated server's port changes every start, so entries could never be
             # hit again and would only bloat the demo file.
             run_execute.execute_run(project, run_id, key=None, cache=False)
             return run_id

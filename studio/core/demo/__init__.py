@@ -25,10 +25,10 @@ log = logging.getLogger(__name__)
 
 # (module, function) of every part of the demo, in the order they are added
 DEMO_PARTS: tuple[tuple[str, str], ...] = (
-    ("studio.core.demo_prompts", "add_demo_prompts"),
-    ("studio.core.demo_dataset", "add_demo_dataset"),
-    ("studio.core.demo_run", "add_demo_run"),
-    ("studio.core.demo_decision", "add_demo_decision"),
+    ("studio.core.demo.prompts", "add_demo_prompts"),
+    ("studio.core.demo.dataset", "add_demo_dataset"),
+    ("studio.core.demo.run", "add_demo_run"),
+    ("studio.core.demo.decision", "add_demo_decision"),
 )
 
 
