@@ -192,7 +192,7 @@ class DetailEditor(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.all_labels.setMinimumContentsLength(12)
-        self.all_labels.lineEdit().setPlaceholderText("All labels: type to find (L)")
+        self._label_line().setPlaceholderText("All labels: type to find (L)")
         # Enter is read here, before QComboBox (which only knows exact matches and would
         # drop a new name); the list's own dropdown still picks by click (ISSUE-11 §6)
         self._label_line().installEventFilter(self)
