@@ -44,10 +44,11 @@ from PySide6.QtWidgets import (
 
 from studio.ui.context import AppContext
 from studio.ui.datasets.bulk_actions import BULK_FIELDS
-from studio.ui.datasets.detail_editor import QUICK_KEYS, DetailEditor
+from studio.ui.datasets.detail_editor import DetailEditor
 from studio.ui.datasets.example_edits import ExampleEdits
 from studio.ui.datasets.examples_table import ExamplesTable
 from studio.ui.datasets.filter_bar import FilterBar
+from studio.ui.datasets.label_picker import QUICK_KEYS
 from studio.ui.datasets.progress_strip import ProgressStrip
 from studio.ui.datasets.table_model import (
     COL_ID,
