@@ -1,9 +1,9 @@
 """The main window: navigation between views, the File/Edit/Help menus, status bar.
 
 Views register themselves in one line (see :func:`register_view` and
-``_register_builtin_views`` in :mod:`studio.ui.view_registry`); the window builds a view the first time it is shown,
-so start-up pays only for the Prompts view. A view is any QWidget built by
-``factory(context)``; it may also define (all optional):
+``_register_builtin_views`` in :mod:`studio.ui.view_registry`); the window builds a view
+the first time it is shown, so start-up pays only for the Prompts view. A view is any
+QWidget built by ``factory(context)``; it may also define (all optional):
 
 * ``navigate_to(target)``: called on ``context.navigate_requested(name, target)``;
 * ``save_layout(store)`` / ``restore_layout(store)``: splitter sizes in the QSettings store;

@@ -98,6 +98,7 @@ class ProjectLifecycle(WindowViews):
             self._welcome.recent_requested.connect(self.open_recent)
             self.pages.addWidget(self._welcome)
         return self._welcome
+
     # -- project lifecycle ---------------------------------------------------------------
 
     @Slot(object)
@@ -194,9 +195,7 @@ class ProjectLifecycle(WindowViews):
         self.project_opened.emit(project)
         # Import the other views' code in the background (~0.4 s of Python): the first
         # visit to a view then only builds widgets (ISSUE-11 §5: no GUI-thread stall)
-        modules = [
-            s.factory.partition(":")[0] for s in self._specs if isinstance(s.factory, str)
-        ]
+        modules = [s.factory.partition(":")[0] for s in self._specs if isinstance(s.factory, str)]
         self.context.runner.run(lambda: _import_modules(modules), db=False)
 
     def _open_error(self, exc: BaseException) -> None:
@@ -217,6 +216,7 @@ class ProjectLifecycle(WindowViews):
         if self.context.project is not None:
             self.context.set_project(None)
             self.context.show_status("Project closed.")
+
     # -- dialogs -------------------------------------------------------------------------
 
     def _start_dir(self) -> str:

@@ -40,4 +40,3 @@ class ExamplesTable(QTableView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if not self._key_handler(event):
             super().keyPressEvent(event)
-

@@ -313,8 +313,10 @@ class DatasetLoading(TableSelection):
         def done(detail: core.ExampleDetail) -> None:
             if gen != self._detail_gen or project is not self.project:
                 return  # another row was chosen meanwhile
-            if self.detail.dirty and self.detail.detail is not None and (
-                self.detail.detail.id == detail.id
+            if (
+                self.detail.dirty
+                and self.detail.detail is not None
+                and (self.detail.detail.id == detail.id)
             ):
                 return  # never overwrite what is being typed
             self.detail.show_example(detail, detail.history[:20])
@@ -392,4 +394,3 @@ class DatasetLoading(TableSelection):
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.overview and self.dataset is not None:
             self.overview.refresh(self.dataset.id)
-

@@ -37,4 +37,3 @@ class ProgressStrip(QWidget):
             self.bar.setValue(p.done)
         if p.message:
             self.message.setText(p.message)
-

@@ -76,7 +76,6 @@ class TableSelection(QWidget):
             else QAbstractItemView.ScrollHint.EnsureVisible,
         )
 
-
     def move_current(self, step: int) -> None:
         """Go ``step`` rows down (negative: up), staying inside the table."""
         n = self.model.rowCount()

@@ -73,4 +73,3 @@ class UndoWiring(DatasetLoading):
         dlg.changed.connect(lambda: self.reload_datasets(self.dataset.id if self.dataset else None))
         dlg.exec()
         self.table.setFocus()
-

@@ -34,8 +34,9 @@ class VariantRow(QWidget):
     changed = Signal()
     remove_requested = Signal(object)
 
-    def __init__(self, letter: str, prompts: dict[str, list[int]],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, letter: str, prompts: dict[str, list[int]], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.prompts = prompts
         self.letter = QLabel(letter)
@@ -50,8 +51,9 @@ class VariantRow(QWidget):
         self.model_edit = QLineEdit()
         self.model_edit.setObjectName("variant_model")
         self.model_edit.setPlaceholderText("model override (optional)")
-        self.model_edit.setToolTip("Call this variant on another model than the run's model, "
-                                   "to compare across models")
+        self.model_edit.setToolTip(
+            "Call this variant on another model than the run's model, to compare across models"
+        )
         self.remove_button = QToolButton()
         self.remove_button.setText("✕")
         self.remove_button.setToolTip("Remove this variant")

@@ -49,9 +49,13 @@ class DatasetExports(ValidationRun):
                     )
                     from studio.ui.widgets.save_path import confirm_output
 
-                    if not confirm_output(self, self.context, choice.out_dir, folder=True,
-                                          writes=(TRAIN_FILE, VALIDATION_FILE,
-                                                  MANIFEST_FILE)):
+                    if not confirm_output(
+                        self,
+                        self.context,
+                        choice.out_dir,
+                        folder=True,
+                        writes=(TRAIN_FILE, VALIDATION_FILE, MANIFEST_FILE),
+                    ):
                         return
                     self.export_to(choice)
         finally:
@@ -82,23 +86,37 @@ class DatasetExports(ValidationRun):
         self._export_model = model
 
         def work(report: Any) -> ExportResult:
-            return export_dataset(project, choice.dataset_id, choice.target, choice.prompt_ref,
-                                  out, validation_fraction=choice.validation_fraction,
-                                  output_template=choice.output_template, model=model,
-                                  keep_failed=keep_failed, progress=report, cancel=token)
+            return export_dataset(
+                project,
+                choice.dataset_id,
+                choice.target,
+                choice.prompt_ref,
+                out,
+                validation_fraction=choice.validation_fraction,
+                output_template=choice.output_template,
+                model=model,
+                keep_failed=keep_failed,
+                progress=report,
+                cancel=token,
+            )
 
         self._token = token
         self._set_running(True)
         self.progress.setFormat("Exporting…")
         self._handle = self.context.runner.run(
-            work, on_done=lambda r: self._export_done(generation, choice, r, keep_failed),
+            work,
+            on_done=lambda r: self._export_done(generation, choice, r, keep_failed),
             on_error=lambda e: self._failed(generation, e),
             on_cancel=lambda: self._cancelled(generation),
-            on_progress=lambda p: self._progressed(generation, p), token=token, db=True)
+            on_progress=lambda p: self._progressed(generation, p),
+            token=token,
+            db=True,
+        )
         self._set_running(True)
 
-    def _export_done(self, generation: int, choice: ExportChoice, result: ExportResult,
-                     temporary: bool) -> None:
+    def _export_done(
+        self, generation: int, choice: ExportChoice, result: ExportResult, temporary: bool
+    ) -> None:
         if generation != self._generation or not shiboken6.isValid(self):
             return
         self._handle = None
@@ -128,8 +146,9 @@ class DatasetExports(ValidationRun):
         if i >= 0:
             self.format_combo.setCurrentIndex(i)
         self.path = None
-        self.source_label.setText(f"{choice.dataset_name} through {choice.prompt_ref} "
-                                  f"as {result.target}")
+        self.source_label.setText(
+            f"{choice.dataset_name} through {choice.prompt_ref} as {result.target}"
+        )
         self.source_label.setToolTip(str(result.out_dir))
         if result.files:
             self._show_export_report(result, result.files[0])
@@ -149,9 +168,12 @@ class DatasetExports(ValidationRun):
         """
         self.path = Path(file.path)
         report = file.report
-        if (report is None or self.schema_edit.text().strip()
-                or self.selected_format() != result.target
-                or self.selected_model() != self._export_model):
+        if (
+            report is None
+            or self.schema_edit.text().strip()
+            or self.selected_format() != result.target
+            or self.selected_model() != self._export_model
+        ):
             self.validate()
             return
         self.cancel()

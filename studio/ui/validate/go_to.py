@@ -47,7 +47,8 @@ class GoToLine(DatasetExports):
         if example is not None and self.export_result is not None:
             dataset_id = self.export_result.manifest.get("dataset", {}).get("id")
             self.context.navigate_requested.emit(
-                "datasets", {"dataset_id": dataset_id, "example_id": example})
+                "datasets", {"dataset_id": dataset_id, "example_id": example}
+            )
 
     def show_line(self, line: int, finding: Finding | None = None) -> None:
         """Read line ``line`` from disk off the GUI thread, then show it in the viewer.
@@ -113,8 +114,9 @@ class GoToLine(DatasetExports):
             col = max(0, min(int(m.group(1)) - 1, raw_length - 1))
             cursor = QTextCursor(self.viewer.document())
             cursor.setPosition(col)
-            cursor.movePosition(QTextCursor.MoveOperation.NextCharacter,
-                                QTextCursor.MoveMode.KeepAnchor)
+            cursor.movePosition(
+                QTextCursor.MoveOperation.NextCharacter, QTextCursor.MoveMode.KeepAnchor
+            )
             fmt = QTextCharFormat()
             fmt.setBackground(QColor("#e53935"))
             fmt.setForeground(QColor("#ffffff"))

@@ -59,7 +59,6 @@ class ValidationRun(QWidget):
     fix_written = Signal(object, str)
     line_shown = Signal(int)
 
-
     # Built by ValidateView
     open_button: QPushButton
     dataset_button: QPushButton
@@ -158,14 +157,15 @@ class ValidationRun(QWidget):
             check_text_depth(raw, f"The schema file {path}")
             data = json.loads(raw)
         except OSError as exc:
-            raise UserError(f"Cannot read the schema file {path}: {exc.strerror or exc}.",
-                            where=str(path)) from None
+            raise UserError(
+                f"Cannot read the schema file {path}: {exc.strerror or exc}.", where=str(path)
+            ) from None
         except ValueError as exc:
-            raise UserError(f"The schema file {path} is not valid JSON: {exc}.",
-                            where=str(path)) from None
+            raise UserError(
+                f"The schema file {path} is not valid JSON: {exc}.", where=str(path)
+            ) from None
         if not isinstance(data, dict):
-            raise UserError(f"The schema file {path} must hold a JSON object.",
-                            where=str(path))
+            raise UserError(f"The schema file {path} must hold a JSON object.", where=str(path))
         return data
 
     def validate(self) -> None:
@@ -184,17 +184,22 @@ class ValidationRun(QWidget):
         path, fmt, model = self.path, self.selected_format(), self.selected_model()
 
         def work(report: Any) -> ValidationReport:
-            return core_validate_file(path, fmt, model=model, schema=schema, progress=report,
-                                      cancel=token)
+            return core_validate_file(
+                path, fmt, model=model, schema=schema, progress=report, cancel=token
+            )
 
         self._token = token
         self._set_running(True)
         self.progress.setFormat("Validating… %p%")
         self._handle = self.context.runner.run(
-            work, on_done=lambda r: self._validated(generation, r),
+            work,
+            on_done=lambda r: self._validated(generation, r),
             on_error=lambda e: self._failed(generation, e),
             on_cancel=lambda: self._cancelled(generation),
-            on_progress=lambda p: self._progressed(generation, p), token=token, db=False)
+            on_progress=lambda p: self._progressed(generation, p),
+            token=token,
+            db=False,
+        )
         self._set_running(True)
 
     def cancel(self) -> None:
@@ -229,8 +234,11 @@ class ValidationRun(QWidget):
         if isinstance(exc, UserError) and exc.where == "schema":
             # The validator does not know the schema came from a file: name it
             detail = exc.message.removeprefix("The output JSON Schema is invalid: ")
-            exc = UserError(f"The schema file {self.schema_edit.text().strip()} is not a valid "
-                            f"JSON Schema: {detail}", where="schema")
+            exc = UserError(
+                f"The schema file {self.schema_edit.text().strip()} is not a valid "
+                f"JSON Schema: {detail}",
+                where="schema",
+            )
         self.context.show_error(exc)
 
     def _validated(self, generation: int, report: ValidationReport) -> None:
@@ -252,13 +260,17 @@ class ValidationRun(QWidget):
     def _show_summary(self, report: ValidationReport) -> None:
         errors = sum(1 for f in report.findings if f.severity == "error")
         warnings = sum(1 for f in report.findings if f.severity == "warning")
-        verdict = ("<b style='color:#2e7d32'>Valid</b>" if report.valid
-                   else "<b style='color:#c62828'>Invalid</b>")
+        verdict = (
+            "<b style='color:#2e7d32'>Valid</b>"
+            if report.valid
+            else "<b style='color:#c62828'>Invalid</b>"
+        )
         unreadable = [f for f in report.findings if f.code == "cannot_read"]
         if unreadable:
             # A file deleted or locked since it was opened: that is the whole story
             self.summary_label.setText(
-                f"<b style='color:#c62828'>Not validated.</b> {html.escape(unreadable[0].message)}")
+                f"<b style='color:#c62828'>Not validated.</b> {html.escape(unreadable[0].message)}"
+            )
             return
 
         def count(n: int, word: str) -> str:
@@ -266,15 +278,17 @@ class ValidationRun(QWidget):
 
         self.summary_label.setText(
             f"{verdict} for <b>{report.format}</b>: {count(report.examples, 'example')}, "
-            f"{count(errors, 'error')}, {count(warnings, 'warning')} listed.")
+            f"{count(errors, 'error')}, {count(warnings, 'warning')} listed."
+        )
         formats = report.stats.get("format_counts") or {}
-        mixed = len([k for k in formats if k != "unknown"]) > 1 or \
-            "mixed_formats" in report.codes()
+        mixed = len([k for k in formats if k != "unknown"]) > 1 or "mixed_formats" in report.codes()
         if mixed:
-            shown = ", ".join(f"{k} {v:,}" for k, v in
-                              sorted(formats.items(), key=lambda kv: -kv[1]))
-            self.detected_label.setText(f"<span style='color:#c62828'>⚠ mixed formats: "
-                                        f"{shown}</span>")
+            shown = ", ".join(
+                f"{k} {v:,}" for k, v in sorted(formats.items(), key=lambda kv: -kv[1])
+            )
+            self.detected_label.setText(
+                f"<span style='color:#c62828'>⚠ mixed formats: {shown}</span>"
+            )
         elif self.selected_format() == "auto":
             self.detected_label.setText(f"detected: <b>{report.format}</b>")
         else:
@@ -286,32 +300,43 @@ class ValidationRun(QWidget):
         training = s.get("training") or {}
         verdicts = s.get("verdicts") or {}
         set_ = self.stat_labels
-        set_["format"].setText(report.format + (f" (detected from {s['detected_from']})"
-                                                if s.get("detected_from") else ""))
+        set_["format"].setText(
+            report.format
+            + (f" (detected from {s['detected_from']})" if s.get("detected_from") else "")
+        )
         set_["examples"].setText(f"{report.examples:,} / {s.get('lines', 0):,}")
-        set_["verdicts"].setText(f"{verdicts.get('ok', 0) + verdicts.get('info', 0):,} / "
-                                 f"{verdicts.get('warning', 0):,} / {verdicts.get('error', 0):,}")
+        set_["verdicts"].setText(
+            f"{verdicts.get('ok', 0) + verdicts.get('info', 0):,} / "
+            f"{verdicts.get('warning', 0):,} / {verdicts.get('error', 0):,}"
+        )
         set_["blank"].setText(f"{s.get('blank_lines', 0):,} / {s.get('duplicates', 0):,}")
         if tokens.get("count"):
             how = "exact" if tokens.get("exact") else "estimated"
-            set_["tokens"].setText(f"{tokens['total']:,} ({tokens.get('encoding')}, {how}); "
-                                   f"mean {tokens['mean']:,}")
-            set_["spread"].setText(f"{tokens['min']:,} / {tokens['p50']:,} / "
-                                   f"{tokens['p95']:,} / {tokens['max']:,}")
+            set_["tokens"].setText(
+                f"{tokens['total']:,} ({tokens.get('encoding')}, {how}); mean {tokens['mean']:,}"
+            )
+            set_["spread"].setText(
+                f"{tokens['min']:,} / {tokens['p50']:,} / {tokens['p95']:,} / {tokens['max']:,}"
+            )
         else:
             set_["tokens"].setText("–")
             set_["spread"].setText("–")
         limit = tokens.get("limit")
-        set_["limit"].setText(f"{limit:,} tokens; {tokens.get('over_limit', 0):,} over"
-                              if limit else "none known")
-        set_["billed"].setText(f"{training.get('billed_tokens', 0):,} "
-                               f"({training.get('epochs')} epochs)")
+        set_["limit"].setText(
+            f"{limit:,} tokens; {tokens.get('over_limit', 0):,} over" if limit else "none known"
+        )
+        set_["billed"].setText(
+            f"{training.get('billed_tokens', 0):,} ({training.get('epochs')} epochs)"
+        )
         cost = training.get("estimated_cost")
         as_of = training.get("price_as_of")
         if cost is not None:
-            set_["cost"].setText(f"{cost:,.4f} {training.get('currency') or 'USD'} on "
-                                 f"{training.get('model')} (prices as of {as_of})")
+            set_["cost"].setText(
+                f"{cost:,.4f} {training.get('currency') or 'USD'} on "
+                f"{training.get('model')} (prices as of {as_of})"
+            )
         else:
-            set_["cost"].setText(f"no price for {training.get('model')}"
-                                 + (f" (table of {as_of})" if as_of else ""))
+            set_["cost"].setText(
+                f"no price for {training.get('model')}" + (f" (table of {as_of})" if as_of else "")
+            )
         self.histogram.set_stats(tokens)
