@@ -65,8 +65,9 @@ class BulkDialog(QDialog):
             for t in tags:
                 self.value.addItem(t, t)
             self.value.setCurrentIndex(-1)
-            if self.value.lineEdit() is not None:
-                self.value.lineEdit().setPlaceholderText("tag name")
+            line = self.value.lineEdit()
+            if line is not None:
+                line.setPlaceholderText("tag name")
         if field != "delete":
             form.addRow("Value", self.value)
         else:

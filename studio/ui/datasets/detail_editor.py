@@ -12,11 +12,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -29,7 +28,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -37,112 +35,15 @@ from PySide6.QtWidgets import (
 from studio.core.datasets import DatasetInfo, ExampleDetail, HistoryEntry
 from studio.core.datasets.operations import history_line
 from studio.core.models.dataset import SPLITS
+from studio.ui.datasets.detail_fields import ElidedButton, MessagesEditor, text_edit
+from studio.ui.datasets.label_picker import LabelPicker
 from studio.ui.datasets.long_text import LongTextViewer, is_long, preview_of, size_text
 
-QUICK_KEYS = 9
-ROLES = ("system", "user", "assistant", "tool")
 
+class DetailEditor(LabelPicker):
+    """Shows and edits one example (choosing a label is ``LabelPicker``, label_picker.py).
 
-def _text_edit(parent: QWidget, min_lines: int = 2, max_lines: int = 8) -> QPlainTextEdit:
-    edit = QPlainTextEdit(parent)
-    edit.setTabChangesFocus(True)
-    line = edit.fontMetrics().lineSpacing()
-    edit.setMinimumHeight(line * min_lines + 12)
-    edit.setMaximumHeight(line * max_lines + 12)
-    edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    return edit
-
-
-class _ElidedButton(QPushButton):
-    """A push button that ends a text too long for it with "…" instead of cutting a letter."""
-
-    def __init__(self, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
-        self.full_text = text
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        room = max(0, self.width() - 16)  # the style sheet's padding and the frame
-        text = self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, room)
-        if text != self.text():  # setText re-lays out the whole label grid: only on change
-            self.setText(text)
-
-
-class MessagesEditor(QWidget):
-    """A conversation as editable (role, content) rows."""
-
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[tuple[QComboBox, QPlainTextEdit, QWidget]] = []
-        self._lay = QVBoxLayout(self)
-        self._lay.setContentsMargins(0, 0, 0, 0)
-        self._add = QPushButton("Add message", self)
-        self._add.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._add.clicked.connect(lambda: self._append({"role": "user", "content": ""}, True))
-        self._lay.addWidget(self._add)
-
-    def set_messages(self, messages: Sequence[dict[str, Any]]) -> None:
-        """Show these messages (replaces the rows)."""
-        for _combo, _edit, box in self._rows:
-            box.deleteLater()
-        self._rows.clear()
-        for m in messages:
-            self._append(m, False)
-
-    def _append(self, message: dict[str, Any], emit: bool) -> None:
-        box = QFrame(self)
-        box.setFrameShape(QFrame.Shape.StyledPanel)
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(4, 4, 4, 4)
-        head = QHBoxLayout()
-        role = QComboBox(box)
-        role.addItems(ROLES)
-        role.setCurrentText(str(message.get("role", "user")))
-        remove = QToolButton(box)
-        remove.setText("✕")
-        remove.setToolTip("Remove this message")
-        remove.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        head.addWidget(role)
-        head.addStretch(1)
-        head.addWidget(remove)
-        content = message.get("content")
-        if not isinstance(content, str):
-            content = (
-                json.dumps(content, ensure_ascii=False, indent=1) if content is not None else ""
-            )
-        edit = _text_edit(box, 2, 6)
-        edit.setPlainText(content)
-        lay.addLayout(head)
-        lay.addWidget(edit)
-        self._lay.insertWidget(self._lay.count() - 1, box)
-        row = (role, edit, box)
-        self._rows.append(row)
-        role.currentTextChanged.connect(lambda _t: self.changed.emit())
-        edit.textChanged.connect(self.changed.emit)
-        remove.clicked.connect(lambda: self._remove(row))
-        if emit:
-            self.changed.emit()
-
-    def _remove(self, row: tuple[QComboBox, QPlainTextEdit, QWidget]) -> None:
-        self._rows.remove(row)
-        row[2].deleteLater()
-        self.changed.emit()
-
-    def messages(self) -> list[dict[str, Any]]:
-        """The conversation as edited."""
-        return [{"role": r.currentText(), "content": e.toPlainText()} for r, e, _b in self._rows]
-
-    def text_edits(self) -> list[QPlainTextEdit]:
-        """The content fields (for focus handling)."""
-        return [e for _r, e, _b in self._rows]
-
-
-class DetailEditor(QWidget):
-    """Shows and edits one example.
-
-    Signals:
+    Signals (the first two declared in ``LabelPicker``):
         label_chosen(str): a label button or the label list was used.
         label_created(str): a new label name was typed and confirmed (add it, then set it).
         status_chosen(str): approve / reject / needs review / draft.
@@ -151,8 +52,6 @@ class DetailEditor(QWidget):
         save_requested(): Ctrl+S or the Save button.
     """
 
-    label_chosen = Signal(str)
-    label_created = Signal(str)
     status_chosen = Signal(str)
     skip_requested = Signal()
     leave_requested = Signal()
@@ -183,7 +82,7 @@ class DetailEditor(QWidget):
         self._label_grid = QGridLayout(self.label_box)
         self._label_grid.setContentsMargins(6, 6, 6, 6)
         self._label_grid.setSpacing(4)
-        self.label_buttons: list[_ElidedButton] = []
+        self.label_buttons: list[ElidedButton] = []
         self._label_columns = 0
         self.all_labels = QComboBox(self.label_box)
         self.all_labels.setEditable(True)
@@ -192,7 +91,7 @@ class DetailEditor(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.all_labels.setMinimumContentsLength(12)
-        self.all_labels.lineEdit().setPlaceholderText("All labels: type to find (L)")
+        self._label_line().setPlaceholderText("All labels: type to find (L)")
         # Enter is read here, before QComboBox (which only knows exact matches and would
         # drop a new name); the list's own dropdown still picks by click (ISSUE-11 §6)
         self._label_line().installEventFilter(self)
@@ -231,7 +130,7 @@ class DetailEditor(QWidget):
         self.inputs_box = QGroupBox("Input", self)
         self._inputs_form = QFormLayout(self.inputs_box)
         self._inputs_form.setContentsMargins(6, 6, 6, 6)
-        self.system_prompt = _text_edit(self.inputs_box, 2, 5)
+        self.system_prompt = text_edit(self.inputs_box, 2, 5)
         self.system_prompt.hide()
         self.messages = MessagesEditor(self.inputs_box)
         self.messages.hide()
@@ -240,7 +139,7 @@ class DetailEditor(QWidget):
         self.output_box = QGroupBox("Ideal output", self)
         olay = QVBoxLayout(self.output_box)
         olay.setContentsMargins(6, 6, 6, 6)
-        self.output = _text_edit(self.output_box, 3, 10)
+        self.output = text_edit(self.output_box, 3, 10)
         self.output.setObjectName("idealOutput")
         self.output_check = QLabel(self.output_box)
         self.output_check.setWordWrap(True)
@@ -279,7 +178,7 @@ class DetailEditor(QWidget):
         self.tags = QLineEdit(fields)
         self.tags.setObjectName("tagsEdit")
         self.tags.setPlaceholderText("comma-separated")
-        self.notes = _text_edit(fields, 2, 5)
+        self.notes = text_edit(fields, 2, 5)
         self.notes.setObjectName("notesEdit")
         self.notes.setPlaceholderText("Why this label, what to check…")
         form.addRow("Split", split_row)
@@ -346,32 +245,8 @@ class DetailEditor(QWidget):
     def set_dataset(self, info: DatasetInfo | None) -> None:
         """Prepare for a dataset: its label keys, input fields and output schema."""
         self.info = info
-        for b in self.label_buttons:
-            b.deleteLater()
-        self.label_buttons.clear()
         labels = list(info.label_set) if info else []
-        for i, name in enumerate(labels[:QUICK_KEYS]):
-            b = _ElidedButton(f"{i + 1}  {name}", self.label_box)
-            b.setCheckable(True)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.setToolTip(f"Press {i + 1} in the table to label as {name} and move on")
-            b.setStyleSheet("text-align: left; padding: 3px 6px;")
-            # Long intent names must not widen the pane: the button shrinks, the tooltip tells
-            b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            b.setMinimumWidth(60)
-            b.clicked.connect(lambda _c=False, n=name: self.label_chosen.emit(n))
-            self.label_buttons.append(b)
-        self._label_columns = 0
-        self._place_label_buttons()
-        self.all_labels.clear()
-        self.all_labels.addItems(labels)
-        self.all_labels.setCurrentIndex(-1)
-        completer = QCompleter(labels, self.all_labels)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.all_labels.setCompleter(completer)
-        completer.activated[str].connect(self._choose)  # type: ignore[index]
-        self.label_box.setVisible(bool(labels))
+        self._set_label_choices(labels)
         self._validator = None
         if info and info.output_schema:
             try:
@@ -382,105 +257,6 @@ class DetailEditor(QWidget):
             except Exception as exc:  # a broken schema is shown, never raised
                 self.output_check.setText(f"The dataset's output schema is not valid: {exc}")
         self.show_example(None)
-
-    def _place_label_buttons(self) -> None:
-        """Three columns when every label fits, else two (else one): at 1280 x 800 three
-        columns cut banking77's intent names (ISSUE-11 §6); long ones still elide."""
-        if not self.label_buttons:
-            self._label_grid.addWidget(self.all_labels, 0, 0, 1, 3)
-            return
-        fm = self.label_buttons[0].fontMetrics()
-        need = max(fm.horizontalAdvance(b.full_text) for b in self.label_buttons) + 24
-        room = max(1, self.label_box.width() - 12)
-        cols = 3 if room >= 3 * need else 2 if room >= 2 * need * 0.8 else 1
-        cols = max(cols, 2) if len(self.label_buttons) > 6 else cols
-        if cols == self._label_columns:
-            return
-        self._label_columns = cols
-        for i, b in enumerate(self.label_buttons):
-            self._label_grid.removeWidget(b)
-            self._label_grid.addWidget(b, i // cols, i % cols)
-        self._label_grid.removeWidget(self.all_labels)
-        rows = (len(self.label_buttons) + cols - 1) // cols
-        self._label_grid.addWidget(self.all_labels, rows, 0, 1, cols)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self.label_buttons:
-            self._place_label_buttons()
-
-    def _label_from_list(self, index: int) -> None:
-        name = self.all_labels.itemText(index)
-        if name:
-            self._choose(name)
-
-    def _choose(self, name: str) -> None:
-        # The completer and the combo both report one choice: act on the first only
-        if self._choice_guard:
-            return
-        self._choice_guard = True
-        QTimer.singleShot(0, self._release_choice)
-        self.label_chosen.emit(name)
-
-    def _release_choice(self) -> None:
-        self._choice_guard = False
-
-    def label_for_text(self, text: str) -> str | None:
-        """The label Enter picks for ``text``: an exact name (any case), else the
-        highlighted completion, else the first completion; None if nothing matches."""
-        text = text.strip()
-        labels = list(self.info.label_set) if self.info else []
-        if not text:
-            return None
-        for lab in labels:
-            if lab.casefold() == text.casefold():
-                return lab
-        completer = self.all_labels.completer()
-        if completer is None:
-            return None
-        popup = completer.popup()
-        if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
-            return str(popup.currentIndex().data())
-        completer.setCompletionPrefix(text)
-        if completer.completionCount() > 0:
-            completer.setCurrentRow(0)
-            return completer.currentCompletion()
-        return None
-
-    def _label_line(self) -> QLineEdit:
-        line = self.all_labels.lineEdit()
-        assert line is not None  # the combo is editable
-        return line
-
-    def _label_entered(self) -> None:
-        """Enter in the "any label" box: the completion, or (asked once) a new label."""
-        line = self._label_line()
-        text = line.text().strip()
-        if not text or self.detail is None:
-            return
-        completer = self.all_labels.completer()
-        popup = completer.popup() if completer is not None else None
-        name = self.label_for_text(text)
-        if popup is not None:
-            popup.hide()
-        if name is not None:
-            line.setText(name)
-            self._choose(name)
-            return
-        from PySide6.QtWidgets import QMessageBox
-
-        answer = QMessageBox.question(
-            self,
-            "New label",
-            f"“{text}” is not one of this dataset's labels. Add it to the label list and "
-            "give it to this example?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.Yes,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.label_created.emit(text)
-        else:
-            line.selectAll()
 
     # ------------------------------------------------------------ example
 
@@ -534,7 +310,7 @@ class DetailEditor(QWidget):
             self.inputs_box.setTitle("Input variables")
             names = list(detail.inputs) or list(self.info.input_fields if self.info else ("text",))
             for name in names:
-                edit = _text_edit(self.inputs_box, 2, 8)
+                edit = text_edit(self.inputs_box, 2, 8)
                 value = detail.inputs.get(name, "")
                 text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
                 if is_long(text):

@@ -8,7 +8,6 @@ shortly after any change (debounced), and Run is enabled once the form is comple
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import shiboken6
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -38,9 +36,10 @@ from studio.core.evals.run_setup import CostEstimate, RunSpec, VariantSpec
 from studio.core.llm.provider_store import ProviderSettings, load_providers, save_providers
 from studio.core.llm.providers import ProviderConfig
 from studio.ui.context import AppContext
+from studio.ui.evaluate.estimate_table import estimate_text, fill_estimate_table
 from studio.ui.evaluate.limits_row import RunLimitsRow
 from studio.ui.evaluate.scorer_help import scorer_tooltip
-from studio.ui.evaluate.text import tokens, usd
+from studio.ui.evaluate.variant_row import SetupLists, VariantRow, load_setup_lists
 
 SPLITS = ("test", "validation", "train", "all")
 SCORERS: tuple[tuple[str, str], ...] = (
@@ -65,90 +64,6 @@ SCORER_OPTION = {
     "json-schema": ("schema_file", "schema file (empty = the prompt version's response_schema)"),
 }
 OWN_MODEL = "(each version's own model)"
-
-
-@dataclass(frozen=True)
-class SetupLists:
-    """What the form offers, loaded on the database thread."""
-
-    datasets: list[Any]  # DatasetSummary
-    prompts: dict[str, list[int]] = field(default_factory=dict)  # name -> versions, newest first
-
-
-def load_setup_lists(project: Any) -> SetupLists:
-    """Datasets with their split counts and every prompt's versions (database thread)."""
-    from studio.core.datasets.catalog import dataset_summaries
-    from studio.core.prompts import service as prompts
-
-    versions: dict[str, list[int]] = {}
-    for p in prompts.list_prompts(project):
-        versions[p.name] = [v.version for v in prompts.log(project, p.name)]
-    return SetupLists(dataset_summaries(project), versions)
-
-
-class VariantRow(QWidget):
-    """One variant: prompt, version, optional model override, remove."""
-
-    changed = Signal()
-    remove_requested = Signal(object)
-
-    def __init__(self, letter: str, prompts: dict[str, list[int]],
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.prompts = prompts
-        self.letter = QLabel(letter)
-        self.letter.setMinimumWidth(18)
-        self.prompt_combo = QComboBox()
-        self.prompt_combo.setObjectName("variant_prompt")
-        self.prompt_combo.setMinimumContentsLength(16)
-        self.prompt_combo.addItems(sorted(prompts))
-        self.version_combo = QComboBox()
-        self.version_combo.setObjectName("variant_version")
-        self.version_combo.setMinimumContentsLength(4)
-        self.model_edit = QLineEdit()
-        self.model_edit.setObjectName("variant_model")
-        self.model_edit.setPlaceholderText("model override (optional)")
-        self.model_edit.setToolTip("Call this variant on another model than the run's model, "
-                                   "to compare across models")
-        self.remove_button = QToolButton()
-        self.remove_button.setText("✕")
-        self.remove_button.setToolTip("Remove this variant")
-        self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.letter)
-        layout.addWidget(self.prompt_combo, 3)
-        layout.addWidget(QLabel("@"))
-        layout.addWidget(self.version_combo, 1)
-        layout.addWidget(self.model_edit, 2)
-        layout.addWidget(self.remove_button)
-        self.prompt_combo.currentTextChanged.connect(self._prompt_changed)
-        self.version_combo.currentIndexChanged.connect(lambda _: self.changed.emit())
-        self.model_edit.textChanged.connect(lambda _: self.changed.emit())
-        self._prompt_changed(self.prompt_combo.currentText())
-
-    def _prompt_changed(self, name: str) -> None:
-        self.version_combo.blockSignals(True)
-        self.version_combo.clear()
-        for v in self.prompts.get(name, []):
-            self.version_combo.addItem(str(v), v)
-        self.version_combo.blockSignals(False)
-        self.changed.emit()
-
-    def set_ref(self, name: str, version: int, model: str = "") -> None:
-        """Choose ``name@version`` (and a model override)."""
-        self.prompt_combo.setCurrentText(name)
-        index = self.version_combo.findData(version)
-        if index < 0:
-            raise ValueError(f"{name}@{version} is not in the project")
-        self.version_combo.setCurrentIndex(index)
-        self.model_edit.setText(model)
-
-    def ref(self) -> str | None:
-        """``NAME@VERSION`` or None when incomplete."""
-        name = self.prompt_combo.currentText()
-        version = self.version_combo.currentData()
-        return f"{name}@{version}" if name and version is not None else None
 
 
 class RunSetupPanel(QWidget):
@@ -628,46 +543,8 @@ class RunSetupPanel(QWidget):
     def show_estimate(self, estimate: CostEstimate) -> None:
         """Fill the estimate table and enable Run."""
         self.estimate = estimate
-        rows = list(estimate.variants)
-        self.estimate_table.setRowCount(len(rows) + 1)
-        for r, v in enumerate(rows):
-            cells = (f"{chr(ord('A') + r)}: {v.prompt}", v.model, str(v.n_calls),
-                     str(v.n_cached), tokens(v.input_tokens), tokens(v.output_tokens_estimated),
-                     usd(v.cost_usd))
-            for c, value in enumerate(cells):
-                self.estimate_table.setItem(r, c, QTableWidgetItem(value))
-        total = ("Total", "", str(estimate.n_calls), str(estimate.n_cached),
-                 tokens(estimate.input_tokens), tokens(estimate.output_tokens_estimated),
-                 usd(estimate.cost_usd))
-        for c, value in enumerate(total):
-            item = QTableWidgetItem(value)
-            font = item.font()
-            font.setBold(True)
-            item.setFont(font)
-            self.estimate_table.setItem(len(rows), c, item)
-        for r in range(self.estimate_table.rowCount()):
-            for c in range(2, 7):
-                cell = self.estimate_table.item(r, c)
-                if cell is not None:
-                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
-        header_h = self.estimate_table.horizontalHeader().sizeHint().height()
-        self.estimate_table.setFixedHeight(header_h + 4 + sum(
-            self.estimate_table.rowHeight(r) for r in range(self.estimate_table.rowCount())))
-        parts = [f"{estimate.n_examples} examples × {len(rows)} variants = "
-                 f"{estimate.n_calls} calls; {estimate.n_cached} already in the cache (free)."]
-        if estimate.cost_usd is None:
-            parts.append("Cost unknown: a model is not in the price table "
-                         "(local servers cost nothing per token; edit prices.json otherwise).")
-        else:
-            parts.append(f"Estimated cost {usd(estimate.cost_usd)} for the calls not cached.")
-        if estimate.render_errors:
-            parts.append(f"{estimate.render_errors} request(s) cannot be rendered (a variable "
-                         "is missing) and will be stored as errors, not sent.")
-        parts.append("Output tokens are estimated from the ideal answers.")
-        if estimate.price_note:
-            parts.append(estimate.price_note)
-        self.estimate_label.setText(" ".join(parts))
+        fill_estimate_table(self.estimate_table, estimate)
+        self.estimate_label.setText(estimate_text(estimate))
         self.run_button.setEnabled(True)
         self.estimate_shown.emit(estimate)
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtGui import QUndoCommand
 
-if TYPE_CHECKING:
-    from studio.ui.prompts.view import PromptsView
+
+class LabelApplier(Protocol):
+    """What a label move needs of the Prompts view (named here so this module needs no view)."""
+
+    def apply_label(self, name: str, label: str, version: int | None) -> None:
+        """Point ``label`` of ``name`` at ``version`` (None removes it)."""
 
 
 class MoveLabelCommand(QUndoCommand):
     """Moving a label as an undoable step (undo moves it back; both moves are recorded)."""
 
     def __init__(
-        self, view: PromptsView, name: str, label: str, to_version: int, from_version: int | None
+        self, view: LabelApplier, name: str, label: str, to_version: int, from_version: int | None
     ) -> None:
         target = f"v{to_version}"
         super().__init__(
