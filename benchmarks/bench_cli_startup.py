@@ -73,18 +73,24 @@ def main() -> int:
 
     floor_best = min(times["python -c pass (floor)"])
     floor_med = statistics.median(times["python -c pass (floor)"])
-    print(f"{args.runs} interleaved fresh processes each, cached .pyc; Python "
-          f"{sys.version.split()[0]}")
+    print(
+        f"{args.runs} interleaved fresh processes each, cached .pyc; Python "
+        f"{sys.version.split()[0]}"
+    )
     print(f"{'':34s} {'best':>8s} {'median':>8s}   ratio to floor (best / median)")
     for name, ts in times.items():
         best, med = min(ts), statistics.median(ts)
-        print(f"{name:34s} {best * 1000:6.1f}ms {med * 1000:6.1f}ms   "
-              f"{best / floor_best:5.2f}x / {med / floor_med:5.2f}x")
+        print(
+            f"{name:34s} {best * 1000:6.1f}ms {med * 1000:6.1f}ms   "
+            f"{best / floor_best:5.2f}x / {med / floor_med:5.2f}x"
+        )
     worst = max(
         statistics.median(times[n]) / floor_med for n in ("studio --version", "studio --help")
     )
-    print(f"goal: --version and --help within {GOAL:.0f}x the floor (median): "
-          f"{'met' if worst <= GOAL else 'NOT met'} ({worst:.2f}x)")
+    print(
+        f"goal: --version and --help within {GOAL:.0f}x the floor (median): "
+        f"{'met' if worst <= GOAL else 'NOT met'} ({worst:.2f}x)"
+    )
     return 0
 
 

@@ -62,11 +62,13 @@ def make_file(path: Path, n_lines: int, seed: int = 7, unique_prompts: bool = Fa
                 if unique_prompts:
                     text = f"{text} (customer {i}-{len(messages)})"
                 messages.append({"role": "user", "content": text})
-                messages.append({
-                    "role": "assistant",
-                    "content": f"This is about {label.replace('_', ' ')}; we will help "
-                               f"you (ticket {i}). Intent: {label}",
-                })
+                messages.append(
+                    {
+                        "role": "assistant",
+                        "content": f"This is about {label.replace('_', ' ')}; we will help "
+                        f"you (ticket {i}). Intent: {label}",
+                    }
+                )
             out.write(orjson.dumps({"messages": messages}) + b"\n")
     return path.stat().st_size
 
@@ -97,8 +99,9 @@ def cookbook_checks(path: Path, encoding: Any) -> tuple[float, dict[str, int]]:
         for message in messages:
             if "role" not in message or "content" not in message:
                 errors["message_missing_key"] += 1
-            if any(k not in ("role", "content", "name", "function_call", "weight")
-                   for k in message):
+            if any(
+                k not in ("role", "content", "name", "function_call", "weight") for k in message
+            ):
                 errors["message_unrecognized_key"] += 1
             if message.get("role", None) not in ("system", "user", "assistant", "function"):
                 errors["unrecognized_role"] += 1
@@ -144,15 +147,20 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--unique-prompts", action="store_true",
-                        help="make every user text unique (no repeats for the count cache)")
+    parser.add_argument(
+        "--unique-prompts",
+        action="store_true",
+        help="make every user text unique (no repeats for the count cache)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.jsonl"
         size = make_file(path, args.lines, unique_prompts=args.unique_prompts)
-        print(f"file: {args.lines:,} lines, {size / 1e6:.1f} MB "
-              f"({size / args.lines:.0f} B/line), banking77 CC BY 4.0"
-              + (", unique user texts" if args.unique_prompts else ""))
+        print(
+            f"file: {args.lines:,} lines, {size / 1e6:.1f} MB "
+            f"({size / args.lines:.0f} B/line), banking77 CC BY 4.0"
+            + (", unique user texts" if args.unique_prompts else "")
+        )
         validate_file(path, "openai-chat")  # warm caches (encoders, price table)
         if args.profile:
             prof = cProfile.Profile()
@@ -175,17 +183,23 @@ def main() -> int:
         n = args.lines
 
         def fig(t: Timing) -> str:
-            return (f"{t.wall:6.3f} s {n / t.wall:10,.0f} lines/s wall | "
-                    f"{t.cpu:6.3f} s {n / t.cpu:10,.0f} lines/s CPU")
+            return (
+                f"{t.wall:6.3f} s {n / t.wall:10,.0f} lines/s wall | "
+                f"{t.cpu:6.3f} s {n / t.cpu:10,.0f} lines/s CPU"
+            )
 
-        print(f"validate_file (auto, exact o200k counts): {fig(val)}  "
-              f"{size / val.wall / 1e6:6.1f} MB/s  valid={report.valid} "
-              f"findings={len(report.findings)} format={report.format}")
+        print(
+            f"validate_file (auto, exact o200k counts): {fig(val)}  "
+            f"{size / val.wall / 1e6:6.1f} MB/s  valid={report.valid} "
+            f"findings={len(report.findings)} format={report.format}"
+        )
         print(f"bare json.loads loop                    : {fig(jsn)}")
         print(f"bare orjson.loads loop                  : {fig(orj)}")
         print(f"cookbook checks + tiktoken counts       : {fig(cook)}  errors={cook_errors}")
-        print(f"CPU time: validate {val.cpu:.3f} s ({n / val.cpu:,.0f} lines/s), json.loads loop "
-              f"{jsn.cpu:.3f} s, ratio {val.cpu / jsn.cpu:.2f}x")
+        print(
+            f"CPU time: validate {val.cpu:.3f} s ({n / val.cpu:,.0f} lines/s), json.loads loop "
+            f"{jsn.cpu:.3f} s, ratio {val.cpu / jsn.cpu:.2f}x"
+        )
 
         def ratio(a: Timing, b: Timing) -> str:
             return f"{a.wall / b.wall:5.2f}x wall  {a.cpu / b.cpu:5.2f}x CPU"
@@ -193,15 +207,21 @@ def main() -> int:
         print(f"ratio validate / json.loads loop        : {ratio(val, jsn)}  (goal <= 3x)")
         print(f"ratio validate / orjson.loads loop      : {ratio(val, orj)}")
         print(f"ratio validate / cookbook               : {ratio(val, cook)}")
-        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-              f" (best of {args.repeat} interleaved rounds)")
+        print(
+            f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+            f" (best of {args.repeat} interleaved rounds)"
+        )
         wall_ok, cpu_ok = n / val.wall >= 50_000, n / val.cpu >= 50_000
-        print(f"goal >= 50,000 lines/s: {'MET' if wall_ok else 'NOT MET'} (wall), "
-              f"{'MET' if cpu_ok else 'NOT MET'} (CPU)")
+        print(
+            f"goal >= 50,000 lines/s: {'MET' if wall_ok else 'NOT MET'} (wall), "
+            f"{'MET' if cpu_ok else 'NOT MET'} (CPU)"
+        )
         tok = report.stats["tokens"]
-        print(f"tokens: mean {tok['mean']} p50 {tok['p50']} p95 {tok['p95']} max {tok['max']}; "
-              f"billed {report.stats['training']['billed_tokens']:,} "
-              f"cost {report.stats['training']['estimated_cost']}")
+        print(
+            f"tokens: mean {tok['mean']} p50 {tok['p50']} p95 {tok['p95']} max {tok['max']}; "
+            f"billed {report.stats['training']['billed_tokens']:,} "
+            f"cost {report.stats['training']['estimated_cost']}"
+        )
     return 0
 
 

@@ -91,9 +91,12 @@ def test_every_cited_document_is_in_the_repository() -> None:
     for folder in (*ROOTS, "docs", "resources"):
         basenames |= {p.name for p in (REPO / folder).rglob("*.md")}
     found = citations()
-    missing = sorted(f"{path.relative_to(REPO)}: {name}"
-                     for path, names in found.items() for name in sorted(names)
-                     if not _exists(name, path, basenames))
+    missing = sorted(
+        f"{path.relative_to(REPO)}: {name}"
+        for path, names in found.items()
+        for name in sorted(names)
+        if not _exists(name, path, basenames)
+    )
     assert not missing, "documents cited but not in the repository:\n" + "\n".join(missing)
 
 
@@ -107,11 +110,16 @@ def test_the_docs_the_code_rests_on_are_cited() -> None:
 #: repository had its own docs/; a citation must now be a repository path.
 BARE_TEAM_NOTE = re.compile(
     r"(?<![\w/.-])(engineering-facts|why-this-studio-exists|codebases-to-learn-from|"
-    r"where-to-train|peers\.md|formats\.md|architecture\.md)")
+    r"where-to-train|peers\.md|formats\.md|architecture\.md)"
+)
 
 
 def test_no_citation_by_bare_team_note_name() -> None:
-    bare = sorted(f"{path.relative_to(REPO)}: {m.group(0)}"
-                  for path in _files() if path != Path(__file__).resolve()
-                  for text in _prose(path) for m in BARE_TEAM_NOTE.finditer(text))
+    bare = sorted(
+        f"{path.relative_to(REPO)}: {m.group(0)}"
+        for path in _files()
+        if path != Path(__file__).resolve()
+        for text in _prose(path)
+        for m in BARE_TEAM_NOTE.finditer(text)
+    )
     assert not bare, "cite docs/<name>.md instead:\n" + "\n".join(bare)

@@ -59,8 +59,7 @@ from studio.cli.provider_args import (
 )
 from studio.cli.runs_cmd import add_limit_args, limits_from_args, report_stop
 
-SCORER_CHOICES = ("exact", "label", "label-strict", "json", "json-equal", "json-schema",
-                  "judge")
+SCORER_CHOICES = ("exact", "label", "label-strict", "json", "json-equal", "json-schema", "judge")
 
 
 def register(sub: Any) -> None:
@@ -69,38 +68,74 @@ def register(sub: Any) -> None:
         "ab",
         help="A/B-test two or more prompt versions on a dataset split, with statistics",
         description="Run each example of a dataset split through two or more prompt "
-                    "versions against a model, score the answers and compare the versions "
-                    "(Wilson intervals, exact McNemar test, a plain verdict).",
+        "versions against a model, score the answers and compare the versions "
+        "(Wilson intervals, exact McNemar test, a plain verdict).",
         formatter_class=_KeepLinesFormatter,
         epilog=_scorers_epilog(),
     )
     add_project_arg(p)
     p.add_argument("--dataset", required=True, metavar="NAME", help="the dataset to test on")
-    p.add_argument("--split", default="test", choices=("test", "validation", "train", "all"),
-                   help="which examples (default: test)")
-    p.add_argument("--variant", action="append", default=[], metavar="NAME@VERSION[=MODEL]",
-                   help="a prompt version (or NAME@label), optionally on another model "
-                        "(=MODEL); give two or more (the first is the baseline A)")
-    p.add_argument("--base-url", default=None, metavar="URL",
-                   help=f"OpenAI-compatible base URL (default: {DEFAULT_BASE_URL})")
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=("test", "validation", "train", "all"),
+        help="which examples (default: test)",
+    )
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME@VERSION[=MODEL]",
+        help="a prompt version (or NAME@label), optionally on another model "
+        "(=MODEL); give two or more (the first is the baseline A)",
+    )
+    p.add_argument(
+        "--base-url",
+        default=None,
+        metavar="URL",
+        help=f"OpenAI-compatible base URL (default: {DEFAULT_BASE_URL})",
+    )
     add_provider_args(p)
     add_key_args(p)
-    p.add_argument("--model", default=None, metavar="M",
-                   help="model for every variant without =MODEL (default: each version's "
-                        "own model)")
+    p.add_argument(
+        "--model",
+        default=None,
+        metavar="M",
+        help="model for every variant without =MODEL (default: each version's own model)",
+    )
     add_limit_args(p)
-    p.add_argument("--concurrency", type=int, default=8, metavar="N",
-                   help="requests in flight, 1-64 (default 8)")
-    p.add_argument("--scorer", default=None, choices=SCORER_CHOICES,
-                   help="how answers are scored (default: label for classification "
-                        "datasets, else exact; each is explained below)")
-    p.add_argument("--schema", default=None, metavar="FILE",
-                   help="JSON Schema file for --scorer json-schema (default: the prompt "
-                        "version's response_schema)")
-    p.add_argument("--judge-prompt", default=None, metavar="NAME@VERSION",
-                   help="the judge prompt for --scorer judge")
-    p.add_argument("--no-cache", action="store_true",
-                   help="ask the model again even when an identical request is cached")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="requests in flight, 1-64 (default 8)",
+    )
+    p.add_argument(
+        "--scorer",
+        default=None,
+        choices=SCORER_CHOICES,
+        help="how answers are scored (default: label for classification "
+        "datasets, else exact; each is explained below)",
+    )
+    p.add_argument(
+        "--schema",
+        default=None,
+        metavar="FILE",
+        help="JSON Schema file for --scorer json-schema (default: the prompt "
+        "version's response_schema)",
+    )
+    p.add_argument(
+        "--judge-prompt",
+        default=None,
+        metavar="NAME@VERSION",
+        help="the judge prompt for --scorer judge",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ask the model again even when an identical request is cached",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=_ab)
 
@@ -134,8 +169,9 @@ def _schema_arg(path: str) -> dict[str, Any]:
     try:
         JsonSchemaValid(schema)
     except ValidationError as exc:
-        raise CliUsageError(f"The schema file {path} is not a valid JSON Schema: "
-                            f"{exc.message}") from None
+        raise CliUsageError(
+            f"The schema file {path} is not a valid JSON Schema: {exc.message}"
+        ) from None
     return schema
 
 
@@ -180,10 +216,11 @@ def _ab(args: argparse.Namespace) -> int:
         )
         run_id = run_setup.create_run(project, spec)
         if not args.json:
-            eprint(f"Run {run_id}: {len(args.variant)} variants on {info.name} "
-                   f"({args.split}) at {provider.base_url} ...")
-        outcome = run_execute.execute_run(project, run_id, key=key,
-                                      cache=not args.no_cache)
+            eprint(
+                f"Run {run_id}: {len(args.variant)} variants on {info.name} "
+                f"({args.split}) at {provider.base_url} ..."
+            )
+        outcome = run_execute.execute_run(project, run_id, key=key, cache=not args.no_cache)
         stopped = report_stop(outcome, args.project, project if args.json else None)
         if stopped is not None:
             return stopped

@@ -32,8 +32,9 @@ def print_json(obj: Any) -> None:
 
 def add_project_arg(parser: argparse.ArgumentParser) -> None:
     """Add the ``--project FILE`` option every project command takes."""
-    parser.add_argument("--project", required=True, metavar="FILE", type=Path,
-                        help="the .studio project file")
+    parser.add_argument(
+        "--project", required=True, metavar="FILE", type=Path, help="the .studio project file"
+    )
 
 
 def add_force_arg(parser: argparse.ArgumentParser) -> None:
@@ -42,9 +43,12 @@ def add_force_arg(parser: argparse.ArgumentParser) -> None:
     The project file and the command's own inputs are refused even with ``--force``
     (:mod:`studio.core.output_paths`).
     """
-    parser.add_argument("--force", action="store_true",
-                        help="replace an existing output file, or write into a folder that "
-                             "already holds files (never the project or an input)")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output file, or write into a folder that "
+        "already holds files (never the project or an input)",
+    )
 
 
 def open_project_arg(path: str | Path) -> Project:

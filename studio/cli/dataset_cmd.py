@@ -171,7 +171,7 @@ def _import(args: argparse.Namespace) -> int:
             _line, reason = preview.rejected[0]
             raise CliUsageError(f"{path}: {reason}. Nothing was imported.")
         raise CliUsageError(
-            f"{path} holds no records with named fields (such as {{\"text\": ...}}); "
+            f'{path} holds no records with named fields (such as {{"text": ...}}); '
             "nothing was imported."
         )
     if preview.kind != "chat" and not mapping.input_fields:

@@ -83,17 +83,30 @@ def _where(value: str) -> tuple[str, str]:
 
 
 def _add_selection(p: argparse.ArgumentParser, *, changing: bool) -> None:
-    p.add_argument("--ids", type=_ids, action="append", metavar="IDS",
-                   help="example ids, e.g. 3,7,10-20 (repeatable)")
-    p.add_argument("--where", type=_where, action="append", metavar="KEY=VALUE",
-                   help="filter: " + ", ".join(f"{k}=…" for k in WHERE_KEYS) + " (repeatable)")
+    p.add_argument(
+        "--ids",
+        type=_ids,
+        action="append",
+        metavar="IDS",
+        help="example ids, e.g. 3,7,10-20 (repeatable)",
+    )
+    p.add_argument(
+        "--where",
+        type=_where,
+        action="append",
+        metavar="KEY=VALUE",
+        help="filter: " + ", ".join(f"{k}=…" for k in WHERE_KEYS) + " (repeatable)",
+    )
     if changing:
         p.add_argument("--all", action="store_true", help="every example of the dataset")
 
 
 def _parser(sub: Any, name: str, help_: str, description: str) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
-        name, help=help_, description=description, epilog=WHERE_HELP,
+        name,
+        help=help_,
+        description=description,
+        epilog=WHERE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_project_arg(p)
@@ -103,22 +116,34 @@ def _parser(sub: Any, name: str, help_: str, description: str) -> argparse.Argum
 
 def register(dsub: Any) -> None:
     """Add the curation subcommands to the ``dataset`` command group's subparsers."""
-    p = _parser(dsub, "rows", "list examples (filtered with --ids / --where)",
-                "List the examples of a dataset: id, status, split, label, tags, input.")
+    p = _parser(
+        dsub,
+        "rows",
+        "list examples (filtered with --ids / --where)",
+        "List the examples of a dataset: id, status, split, label, tags, input.",
+    )
     _add_selection(p, changing=False)
     p.add_argument("--limit", type=int, default=0, metavar="N", help="at most N rows (0: all)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.set_defaults(func=_rows)
 
-    p = _parser(dsub, "show", "one example in full, with its history",
-                "Show one example: inputs, ideal output, curation fields and history.")
+    p = _parser(
+        dsub,
+        "show",
+        "one example in full, with its history",
+        "Show one example: inputs, ideal output, curation fields and history.",
+    )
     p.add_argument("row", metavar="ROW", type=int, help="example id (see `dataset rows`)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_show)
 
-    p = _parser(dsub, "label", "set (or clear) the label of the selected examples",
-                "Set the label of the selected examples (one undoable operation). In a "
-                "classification dataset the label is also the ideal output.")
+    p = _parser(
+        dsub,
+        "label",
+        "set (or clear) the label of the selected examples",
+        "Set the label of the selected examples (one undoable operation). In a "
+        "classification dataset the label is also the ideal output.",
+    )
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--label", metavar="L", help="the label to set")
     g.add_argument("--clear", action="store_true", help="remove the label")
@@ -126,20 +151,29 @@ def register(dsub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_label)
 
-    p = _parser(dsub, "status", "approve, reject or set the status of the selected examples",
-                "Set the status of the selected examples (one undoable operation). Export "
-                "uses approved examples only.")
+    p = _parser(
+        dsub,
+        "status",
+        "approve, reject or set the status of the selected examples",
+        "Set the status of the selected examples (one undoable operation). Export "
+        "uses approved examples only.",
+    )
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--approve", action="store_const", dest="status", const="approved")
     g.add_argument("--reject", action="store_const", dest="status", const="rejected")
-    g.add_argument("--status", dest="status",
-                   choices=("draft", "needs_review", "approved", "rejected"))
+    g.add_argument(
+        "--status", dest="status", choices=("draft", "needs_review", "approved", "rejected")
+    )
     _add_selection(p, changing=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_status)
 
-    p = _parser(dsub, "tag", "add or remove a tag on the selected examples",
-                "Add or remove a tag on the selected examples (one undoable operation).")
+    p = _parser(
+        dsub,
+        "tag",
+        "add or remove a tag on the selected examples",
+        "Add or remove a tag on the selected examples (one undoable operation).",
+    )
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--add", metavar="T", help="tag to add")
     g.add_argument("--remove", metavar="T", help="tag to remove")
@@ -147,24 +181,33 @@ def register(dsub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_tag)
 
-    p = dsub.add_parser("history", help="the dataset's operations, newest first, with ids",
-                        description="List the dataset's operations (newest first) with the "
-                                    "ids `studio dataset undo --op ID` takes.")
+    p = dsub.add_parser(
+        "history",
+        help="the dataset's operations, newest first, with ids",
+        description="List the dataset's operations (newest first) with the "
+        "ids `studio dataset undo --op ID` takes.",
+    )
     add_project_arg(p)
     p.add_argument("dataset", metavar="DATASET", help="dataset name")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_history)
 
-    p = dsub.add_parser("undo", help="undo one operation (the newest by default)",
-                        description="Undo one operation of the dataset: the newest by default, "
-                                    "or --op ID. An operation that later ones changed the "
-                                    "same examples after is refused (naming them) unless "
-                                    "--with-later undoes those first.")
+    p = dsub.add_parser(
+        "undo",
+        help="undo one operation (the newest by default)",
+        description="Undo one operation of the dataset: the newest by default, "
+        "or --op ID. An operation that later ones changed the "
+        "same examples after is refused (naming them) unless "
+        "--with-later undoes those first.",
+    )
     add_project_arg(p)
     p.add_argument("dataset", metavar="DATASET", help="dataset name")
     p.add_argument("--op", type=int, metavar="ID", help="operation id (see `dataset history`)")
-    p.add_argument("--with-later", action="store_true",
-                   help="first undo the later operations that touched the same examples")
+    p.add_argument(
+        "--with-later",
+        action="store_true",
+        help="first undo the later operations that touched the same examples",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_undo)
 
@@ -189,8 +232,7 @@ def _filter(args: argparse.Namespace, *, changing: bool) -> ExampleFilter:
     for st in where.get("status", []):
         if st not in STATUSES:
             raise CliUsageError(
-                f'--where status={st}: "{st}" is not a status; choose one of '
-                f"{', '.join(STATUSES)}."
+                f'--where status={st}: "{st}" is not a status; choose one of {", ".join(STATUSES)}.'
             )
     for sp in where.get("split", []):
         if sp and sp not in SPLITS:
@@ -249,22 +291,32 @@ def _rows(args: argparse.Namespace) -> int:
             ids = ids[: args.limit]
         rows = fetch_rows(project, ids)
     if args.json:
-        print_json([
-            {
-                "id": r.id, "input": r.input, "ideal_output": r.ideal_output,
-                "label": r.label, "status": r.status, "split": r.split,
-                "tags": list(r.tags), "rating": r.rating, "notes": r.notes,
-                "source_line": r.source_line,
-            }
-            for r in rows
-        ])
+        print_json(
+            [
+                {
+                    "id": r.id,
+                    "input": r.input,
+                    "ideal_output": r.ideal_output,
+                    "label": r.label,
+                    "status": r.status,
+                    "split": r.split,
+                    "tags": list(r.tags),
+                    "rating": r.rating,
+                    "notes": r.notes,
+                    "source_line": r.source_line,
+                }
+                for r in rows
+            ]
+        )
         return EXIT_OK
     out = sys.stdout
     out.write("id\tstatus\tsplit\tlabel\ttags\tinput\n")
     for r in rows:
         text_ = r.input if len(r.input) <= 80 else r.input[:79] + "…"
-        out.write(f"{r.id}\t{r.status}\t{r.split or '-'}\t{r.label or '-'}\t"
-                  f"{','.join(r.tags) or '-'}\t{text_}\n")
+        out.write(
+            f"{r.id}\t{r.status}\t{r.split or '-'}\t{r.label or '-'}\t"
+            f"{','.join(r.tags) or '-'}\t{text_}\n"
+        )
     shown = f"{len(rows):,} of {total:,}" if len(rows) < total else f"{total:,}"
     sys.stderr.write(f"{shown} example{'' if total == 1 else 's'} of {info.name}\n")
     return EXIT_OK
@@ -285,8 +337,10 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(dataclasses.asdict(d))
         return EXIT_OK
-    lines = [f"example {d.id} of {info.name} ({d.source or 'manual'}"
-             + (f", line {d.source_line})" if d.source_line else ")")]
+    lines = [
+        f"example {d.id} of {info.name} ({d.source or 'manual'}"
+        + (f", line {d.source_line})" if d.source_line else ")")
+    ]
     if d.system_prompt:
         lines.append(f"  system:   {d.system_prompt}")
     for k, v in d.inputs.items():
@@ -328,15 +382,26 @@ def _change(args: argparse.Namespace, apply: Any, what: str) -> int:
     changed = changes.count
     unchanged = selected - changed
     if args.json:
-        print_json({"selected": selected, "changed": changed, "unchanged": unchanged,
-                    "op_id": changes.op_id, "description": changes.description})
+        print_json(
+            {
+                "selected": selected,
+                "changed": changed,
+                "unchanged": unchanged,
+                "op_id": changes.op_id,
+                "description": changes.description,
+            }
+        )
         return EXIT_OK
     if changes.op_id is None:
-        print(f"{what}: nothing changed ({_plural(selected)} selected"
-              + (", all already so)." if selected else ")."))
+        print(
+            f"{what}: nothing changed ({_plural(selected)} selected"
+            + (", all already so)." if selected else ").")
+        )
         return EXIT_OK
-    print(f"{changes.description} (operation {changes.op_id}): {_plural(changed)} changed, "
-          f"{unchanged:,} already so, of {_plural(selected)} selected.")
+    print(
+        f"{changes.description} (operation {changes.op_id}): {_plural(changed)} changed, "
+        f"{unchanged:,} already so, of {_plural(selected)} selected."
+    )
     return EXIT_OK
 
 
@@ -392,12 +457,15 @@ def _undo(args: argparse.Namespace) -> int:
         info = get_dataset(project, args.dataset)
         done = undo_operation(project, info.id, args.op, cascade=args.with_later)
     if args.json:
-        print_json([{"id": s.op_id, "description": s.description, "count": s.count,
-                     "undone": s.undone} for s in done])
+        print_json(
+            [
+                {"id": s.op_id, "description": s.description, "count": s.count, "undone": s.undone}
+                for s in done
+            ]
+        )
         return EXIT_OK
     if not done:
         print(f"{info.name}: nothing to undo.")
     for s in done:
-        print(f"Undone operation {s.op_id}: {s.description} "
-              f"({_plural(s.changes.count)} restored).")
+        print(f"Undone operation {s.op_id}: {s.description} ({_plural(s.changes.count)} restored).")
     return EXIT_OK

@@ -34,22 +34,39 @@ def register(sub: Any) -> None:
         "decide",
         help="recommend prompt, structured outputs, retrieval or a fine-tune, with reasons",
         description="Recommend what to do next (keep improving the prompt, structured "
-                    "outputs, retrieval, fine-tune a small model, collect more data, or an "
-                    "agent design) from your answers and the project's own numbers.",
+        "outputs, retrieval, fine-tune a small model, collect more data, or an "
+        "agent design) from your answers and the project's own numbers.",
     )
     add_project_arg(p)
-    p.add_argument("--answers", metavar="FILE.json", type=Path,
-                   help="the guided form's answers as JSON (default: the answers saved in "
-                        "the project)")
-    p.add_argument("--dataset", metavar="NAME",
-                   help="dataset to take the evidence from (default: the one with the latest "
-                        "completed test-split run)")
-    p.add_argument("--today", metavar="YYYY-MM-DD",
-                   help="the date dated facts are compared with (default: today)")
-    p.add_argument("--json", action="store_true",
-                   help='print {"recommendation", "reasons", "evidence", ...} as JSON')
-    p.add_argument("-o", "--output", metavar="REPORT.html|REPORT.md", type=Path,
-                   help="write the report: .html (self-contained, with charts) or .md")
+    p.add_argument(
+        "--answers",
+        metavar="FILE.json",
+        type=Path,
+        help="the guided form's answers as JSON (default: the answers saved in the project)",
+    )
+    p.add_argument(
+        "--dataset",
+        metavar="NAME",
+        help="dataset to take the evidence from (default: the one with the latest "
+        "completed test-split run)",
+    )
+    p.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="the date dated facts are compared with (default: today)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"recommendation", "reasons", "evidence", ...} as JSON',
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="REPORT.html|REPORT.md",
+        type=Path,
+        help="write the report: .html (self-contained, with charts) or .md",
+    )
     add_force_arg(p)
     p.set_defaults(func=_decide)
 
@@ -73,8 +90,9 @@ def _decide(args: argparse.Namespace) -> int:
     today = _today(args.today)
     if args.output is not None:
         report_format(args.output)  # a bad suffix fails before any work
-        check_output_file(args.output, project=args.project, inputs=[args.answers],
-                          force=args.force)
+        check_output_file(
+            args.output, project=args.project, inputs=[args.answers], force=args.force
+        )
     answers = load_answers(args.answers) if args.answers is not None else None
     project = open_project_arg(args.project)
     try:
@@ -91,8 +109,10 @@ def _decide(args: argparse.Namespace) -> int:
         project.close()
     if args.output is not None:
         kind = write_report(decision, args.output)
-        eprint(f"Wrote the {'HTML' if kind == 'html' else 'Markdown'} report to {args.output}: "
-               f"{decision.headline}")
+        eprint(
+            f"Wrote the {'HTML' if kind == 'html' else 'Markdown'} report to {args.output}: "
+            f"{decision.headline}"
+        )
     if args.json:
         print_json(decision.to_json())
     elif args.output is None:

@@ -49,36 +49,63 @@ def _fraction(value: str) -> float:
         x = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--validation must be a number from 0 to below 1 (got {value!r})") from None
+            f"--validation must be a number from 0 to below 1 (got {value!r})"
+        ) from None
     if not 0.0 <= x < 1.0 or x != x:
         raise argparse.ArgumentTypeError(
-            f"--validation must be at least 0 and below 1 (got {value})")
+            f"--validation must be at least 0 and below 1 (got {value})"
+        )
     return x
 
 
 def register_dataset_export(dataset_subparsers: Any) -> None:
     """Add ``export`` to the ``dataset`` command group's subparsers."""
     p = dataset_subparsers.add_parser(
-        "export", help="export a dataset through a prompt version as fine-tuning JSONL",
+        "export",
+        help="export a dataset through a prompt version as fine-tuning JSONL",
         description="Render the approved examples of a dataset through a prompt version "
-                    "into a target's training format, write train/validation files "
-                    "atomically, re-validate them and write a manifest.")
+        "into a target's training format, write train/validation files "
+        "atomically, re-validate them and write a manifest.",
+    )
     add_project_arg(p)
     p.add_argument("name", metavar="NAME", help="dataset name")
-    p.add_argument("--target", required=True, choices=tuple(FORMATS), metavar="FORMAT",
-                   help="one of: " + ", ".join(FORMATS))
-    p.add_argument("--prompt", required=True, metavar="NAME@VERSION",
-                   help="the prompt version (NAME@VERSION, NAME@label or NAME)")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", type=Path,
-                   help="output folder (created if missing; must be empty unless --force)")
+    p.add_argument(
+        "--target",
+        required=True,
+        choices=tuple(FORMATS),
+        metavar="FORMAT",
+        help="one of: " + ", ".join(FORMATS),
+    )
+    p.add_argument(
+        "--prompt",
+        required=True,
+        metavar="NAME@VERSION",
+        help="the prompt version (NAME@VERSION, NAME@label or NAME)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="DIR",
+        type=Path,
+        help="output folder (created if missing; must be empty unless --force)",
+    )
     add_force_arg(p)
-    p.add_argument("--validation", type=_fraction, default=None, metavar="FRACTION",
-                   help="share of train carved out as validation when the dataset has no "
-                        "validation split")
-    p.add_argument("--output-template", metavar="TEXT", default=None,
-                   help='the answer of each labelled example, with {{label}} where its label '
-                        'goes, e.g. \'{"intent": "{{label}}"}\'; checked against the prompt '
-                        "version's response_schema before anything is written")
+    p.add_argument(
+        "--validation",
+        type=_fraction,
+        default=None,
+        metavar="FRACTION",
+        help="share of train carved out as validation when the dataset has no validation split",
+    )
+    p.add_argument(
+        "--output-template",
+        metavar="TEXT",
+        default=None,
+        help="the answer of each labelled example, with {{label}} where its label "
+        'goes, e.g. \'{"intent": "{{label}}"}\'; checked against the prompt '
+        "version's response_schema before anything is written",
+    )
     p.add_argument("--json", action="store_true", help="print the manifest as JSON")
     p.set_defaults(func=run_export)
 
@@ -87,17 +114,28 @@ def run_export(args: argparse.Namespace) -> int:
     """Run the export; exit 0 ok, 1 failed re-validation, 2 bad input."""
     from studio.core.output_paths import check_output_dir
 
-    check_output_dir(args.output, writes=EXPORT_FILE_NAMES, project=args.project,
-                     force=args.force)
+    check_output_dir(args.output, writes=EXPORT_FILE_NAMES, project=args.project, force=args.force)
     project = open_project_arg(args.project)
     try:
-        result = export_dataset(project, args.name, args.target, args.prompt, args.output,
-                                validation_fraction=args.validation,
-                                output_template=args.output_template)
+        result = export_dataset(
+            project,
+            args.name,
+            args.target,
+            args.prompt,
+            args.output,
+            validation_fraction=args.validation,
+            output_template=args.output_template,
+        )
     except SchemaMisfitError as exc:
         if args.json:
-            print_json({"status": "refused", "error": exc.message, "records": exc.total,
-                        "misfits": [m.to_json() for m in exc.misfits[:50]]})
+            print_json(
+                {
+                    "status": "refused",
+                    "error": exc.message,
+                    "records": exc.total,
+                    "misfits": [m.to_json() for m in exc.misfits[:50]],
+                }
+            )
         raise
     finally:
         project.close()
@@ -105,8 +143,11 @@ def run_export(args: argparse.Namespace) -> int:
         data = dict(result.manifest)
         if not result.ok:
             data["error"] = result.message
-            data["findings"] = {f.role: [x.to_json() for x in f.blocking_errors()[:50]]
-                                for f in result.files if f.blocking_errors()}
+            data["findings"] = {
+                f.role: [x.to_json() for x in f.blocking_errors()[:50]]
+                for f in result.files
+                if f.blocking_errors()
+            }
         print_json(data)
     else:
         sys.stdout.write(render_human(result))
@@ -122,36 +163,49 @@ def render_human(result: ExportResult) -> str:
     m = result.manifest
     lines: list[str] = []
     if result.ok:
-        lines.append(f"Exported {m['dataset']['name']} through {m['prompt']['ref']} to "
-                     f"{m['target_title']} ({m['format']}):")
+        lines.append(
+            f"Exported {m['dataset']['name']} through {m['prompt']['ref']} to "
+            f"{m['target_title']} ({m['format']}):"
+        )
     else:
-        lines.append(f"Export of {m['dataset']['name']} to {m['target_title']} FAILED "
-                     "validation; the files were deleted.")
+        lines.append(
+            f"Export of {m['dataset']['name']} to {m['target_title']} FAILED "
+            "validation; the files were deleted."
+        )
     for f in result.files:
-        verdict = "valid" if not f.blocking_errors() else \
-            f"{len(f.blocking_errors())} error(s)"
+        verdict = "valid" if not f.blocking_errors() else f"{len(f.blocking_errors())} error(s)"
         lines.append(f"  {f.path}  {f.count:,} records  sha256 {f.sha256[:16]}...  {verdict}")
         if f.blocking_errors():
             for x in f.blocking_errors()[:5]:
                 where = f"line {x.line}" if x.line is not None else "file"
                 ex = result.example_for_line(f.path, x.line)
-                lines.append(f"    {where}" + (f" (example {ex})" if ex else "")
-                             + f": [{x.code}] {x.message}")
+                lines.append(
+                    f"    {where}"
+                    + (f" (example {ex})" if ex else "")
+                    + f": [{x.code}] {x.message}"
+                )
     counts = m["counts"]
     if counts.get("excluded_test_split"):
-        lines.append(f"  {counts['excluded_test_split']:,} examples in the test split were "
-                     "not exported.")
+        lines.append(
+            f"  {counts['excluded_test_split']:,} examples in the test split were not exported."
+        )
     skipped = m["skipped"]["by_reason"]
     if skipped:
-        lines.append(f"  Skipped {counts['skipped']:,} examples: "
-                     + ", ".join(f"{k} {v:,}" for k, v in sorted(skipped.items())))
+        lines.append(
+            f"  Skipped {counts['skipped']:,} examples: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(skipped.items()))
+        )
         for s in m["skipped"]["examples"][:3]:
             lines.append(f"    {s['message']}")
     src = m["selection"]["validation_source"]
-    lines.append("  Validation: " + {"split": "the dataset's validation split",
-                                    "fraction": f"{m['selection']['validation_fraction']} "
-                                                "of train (deterministic)",
-                                    "none": "none"}.get(src, src))
+    lines.append(
+        "  Validation: "
+        + {
+            "split": "the dataset's validation split",
+            "fraction": f"{m['selection']['validation_fraction']} of train (deterministic)",
+            "none": "none",
+        }.get(src, src)
+    )
     check = schema_sentence(m.get("schema_check"))
     if check is not None:
         lines.append(f"  {check}")

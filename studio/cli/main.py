@@ -82,7 +82,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _did_you_mean(message: str) -> str:
-    """" (did you mean 'history'?)" for argparse's invalid-choice message, else ""."""
+    """ " (did you mean 'history'?)" for argparse's invalid-choice message, else ""."""
     import difflib
     import re
 

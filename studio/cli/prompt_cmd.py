@@ -28,27 +28,33 @@ from studio.cli.common import (
 def register(sub: Any) -> None:
     """Add the ``prompt`` command group."""
     p = sub.add_parser("prompt", help="versioned prompts: save, log, diff, label, export")
-    psub = p.add_subparsers(dest="prompt_command", metavar="SUBCOMMAND",
-                            parser_class=type(p))
+    psub = p.add_subparsers(dest="prompt_command", metavar="SUBCOMMAND", parser_class=type(p))
     p.set_defaults(func=lambda _a: _missing_subcommand(p))
 
-    def add(name: str, help_text: str, func: Callable[[argparse.Namespace], int]
-            ) -> argparse.ArgumentParser:
-        sp: argparse.ArgumentParser = psub.add_parser(name, help=help_text,
-                                                      description=help_text)
+    def add(
+        name: str, help_text: str, func: Callable[[argparse.Namespace], int]
+    ) -> argparse.ArgumentParser:
+        sp: argparse.ArgumentParser = psub.add_parser(name, help=help_text, description=help_text)
         add_project_arg(sp)
         sp.set_defaults(func=func)
         return sp
 
     sp = add("list", "list prompts with their latest version and labels", _list)
-    sp.add_argument("--search", metavar="TEXT", help="only prompts whose name or "
-                    "description contains TEXT")
+    sp.add_argument(
+        "--search", metavar="TEXT", help="only prompts whose name or description contains TEXT"
+    )
     sp.add_argument("--json", action="store_true", help="print JSON")
 
     sp = add("save", "save a prompt file as the next version of NAME", _save)
     sp.add_argument("name", metavar="NAME")
-    sp.add_argument("--from", dest="source", required=True, metavar="PROMPT.json|yaml",
-                    type=Path, help="prompt file to save")
+    sp.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="PROMPT.json|yaml",
+        type=Path,
+        help="prompt file to save",
+    )
     sp.add_argument("--message", "-m", default="", metavar="TEXT", help="commit message")
     sp.add_argument("--author", metavar="NAME", help="author (default: your login name)")
 
@@ -60,8 +66,11 @@ def register(sub: Any) -> None:
     sp.add_argument("name", metavar="NAME")
     sp.add_argument("v1", metavar="V1")
     sp.add_argument("v2", metavar="V2")
-    sp.add_argument("--exit-code", action="store_true",
-                    help="exit 1 when the versions differ (like git diff --exit-code)")
+    sp.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit 1 when the versions differ (like git diff --exit-code)",
+    )
 
     sp = add("label", "point LABEL at VERSION of NAME (the move is recorded)", _label)
     sp.add_argument("name", metavar="NAME")
@@ -75,18 +84,28 @@ def register(sub: Any) -> None:
 
     sp = add("export", "write a version as a JSON or YAML prompt file", _export)
     sp.add_argument("ref", metavar="NAME[@VERSION|@LABEL]")
-    sp.add_argument("-o", "--output", metavar="FILE", type=Path,
-                    help="file to write (.json, .yaml or .yml); default: JSON to stdout")
-    sp.add_argument("--format", choices=("json", "yaml"),
-                    help="format on stdout (default json)")
+    sp.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        type=Path,
+        help="file to write (.json, .yaml or .yml); default: JSON to stdout",
+    )
+    sp.add_argument("--format", choices=("json", "yaml"), help="format on stdout (default json)")
     add_force_arg(sp)
 
     sp = add("render", "fill the variables of a version and print the messages", _render)
     sp.add_argument("ref", metavar="NAME[@VERSION|@LABEL]")
-    sp.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
-                    help="a variable value (repeat)")
-    sp.add_argument("--vars", dest="vars_file", metavar="FILE.json", type=Path,
-                    help="a JSON object of variable values")
+    sp.add_argument(
+        "--var", action="append", default=[], metavar="KEY=VALUE", help="a variable value (repeat)"
+    )
+    sp.add_argument(
+        "--vars",
+        dest="vars_file",
+        metavar="FILE.json",
+        type=Path,
+        help="a JSON object of variable values",
+    )
     sp.add_argument("--json", action="store_true", help="print the messages as JSON")
 
     sp = add("restore", "save an old version's content as the newest version", _restore)
@@ -114,17 +133,19 @@ def _list(args: argparse.Namespace) -> int:
     with open_project_arg(args.project) as project:
         rows = list_prompts(project, args.search)
     if args.json:
-        print_json([
-            {
-                "name": r.name,
-                "description": r.description,
-                "latest_version": r.latest_version,
-                "labels": r.labels,
-                "updated_at": _iso(r.updated_at),
-                "variables": list(r.variables),
-            }
-            for r in rows
-        ])
+        print_json(
+            [
+                {
+                    "name": r.name,
+                    "description": r.description,
+                    "latest_version": r.latest_version,
+                    "labels": r.labels,
+                    "updated_at": _iso(r.updated_at),
+                    "variables": list(r.variables),
+                }
+                for r in rows
+            ]
+        )
         return EXIT_OK
     if not rows:
         print("No prompts." if not args.search else f"No prompts match {args.search!r}.")
@@ -146,18 +167,23 @@ def _save(args: argparse.Namespace) -> int:
 
     file_name, description, spec = load_prompt_file(args.source)
     if file_name != args.name:
-        eprint(f"studio: note: {args.source} names the prompt `{file_name}`; saving it as "
-               f"`{args.name}`.")
+        eprint(
+            f"studio: note: {args.source} names the prompt `{file_name}`; saving it as "
+            f"`{args.name}`."
+        )
     with open_project_arg(args.project) as project:
-        result = save_version(project, args.name, spec, args.message, author=args.author,
-                              description=description)
+        result = save_version(
+            project, args.name, spec, args.message, author=args.author, description=description
+        )
     for w in result.warnings:
         eprint(f"studio: warning: {w}")
     if result.created:
         print(f"Saved {args.name} version {result.version}.")
     else:
-        print(f"Nothing changed: {args.name} version {result.latest_version} already has "
-              "this content; no version was created.")
+        print(
+            f"Nothing changed: {args.name} version {result.latest_version} already has "
+            "this content; no version was created."
+        )
     return EXIT_OK
 
 
@@ -167,24 +193,28 @@ def _log(args: argparse.Namespace) -> int:
     with open_project_arg(args.project) as project:
         rows = log(project, args.name)
     if args.json:
-        print_json([
-            {
-                "version": r.version,
-                "created_at": _iso(r.created_at),
-                "message": r.message,
-                "labels": list(r.labels),
-                "hash": r.hash,
-            }
-            for r in rows
-        ])
+        print_json(
+            [
+                {
+                    "version": r.version,
+                    "created_at": _iso(r.created_at),
+                    "message": r.message,
+                    "labels": list(r.labels),
+                    "hash": r.hash,
+                }
+                for r in rows
+            ]
+        )
         return EXIT_OK
     if not rows:
         print(f"{args.name} has no versions yet.")
     for r in rows:
         labels = f" [{', '.join(r.labels)}]" if r.labels else ""
         restored = f" (restored from v{r.restored_from})" if r.restored_from else ""
-        print(f"v{r.version}{labels}  {_iso(r.created_at)}  {r.author or '?'}  "
-              f"{r.hash[:12]}{restored}")
+        print(
+            f"v{r.version}{labels}  {_iso(r.created_at)}  {r.author or '?'}  "
+            f"{r.hash[:12]}{restored}"
+        )
         if r.message:
             for line in r.message.splitlines():
                 print(f"    {line}")
@@ -211,8 +241,10 @@ def _label(args: argparse.Namespace) -> int:
     elif move.from_version is None:
         print(f"Labelled {args.name} version {move.to_version} as {args.label}.")
     else:
-        print(f"Moved {args.label} of {args.name} from version {move.from_version} to "
-              f"version {move.to_version}.")
+        print(
+            f"Moved {args.label} of {args.name} from version {move.from_version} to "
+            f"version {move.to_version}."
+        )
     return EXIT_OK
 
 
@@ -223,14 +255,21 @@ def _labels(args: argparse.Namespace) -> int:
         current = labels(project, args.name)
         moves = label_history(project, args.name)
     if args.json:
-        print_json({
-            "labels": current,
-            "history": [
-                {"label": m.label, "from_version": m.from_version, "to_version": m.to_version,
-                 "actor": m.actor, "at": _iso(m.at)}
-                for m in moves
-            ],
-        })
+        print_json(
+            {
+                "labels": current,
+                "history": [
+                    {
+                        "label": m.label,
+                        "from_version": m.from_version,
+                        "to_version": m.to_version,
+                        "actor": m.actor,
+                        "at": _iso(m.at),
+                    }
+                    for m in moves
+                ],
+            }
+        )
         return EXIT_OK
     if current:
         for label, version in current.items():
@@ -279,14 +318,19 @@ def _parse_vars(args: argparse.Namespace) -> dict[str, Any]:
             check_text_depth(text, str(args.vars_file))
             data = json.loads(text)
         except OSError as exc:
-            raise UserError(f"{args.vars_file} cannot be read: {exc.strerror or exc}.",
-                            where=str(args.vars_file)) from None
+            raise UserError(
+                f"{args.vars_file} cannot be read: {exc.strerror or exc}.",
+                where=str(args.vars_file),
+            ) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UserError(f"{args.vars_file} is not valid JSON ({exc}).",
-                            where=str(args.vars_file)) from None
+            raise UserError(
+                f"{args.vars_file} is not valid JSON ({exc}).", where=str(args.vars_file)
+            ) from None
         if not isinstance(data, dict):
-            raise UserError(f"{args.vars_file} must hold a JSON object of variable values.",
-                            where=str(args.vars_file))
+            raise UserError(
+                f"{args.vars_file} must hold a JSON object of variable values.",
+                where=str(args.vars_file),
+            )
         values.update(data)
     for item in args.var:
         key, sep, value = item.partition("=")
@@ -321,11 +365,14 @@ def _restore(args: argparse.Namespace) -> int:
     from studio.core.prompts.service import restore_version
 
     with open_project_arg(args.project) as project:
-        result = restore_version(project, args.name, args.version, actor=args.author,
-                                 message=args.message)
+        result = restore_version(
+            project, args.name, args.version, actor=args.author, message=args.message
+        )
     if result.created:
         print(f"Restored {args.name} version {args.version} as version {result.version}.")
     else:
-        print(f"Nothing changed: version {args.version} of {args.name} already is the latest "
-              f"content (version {result.latest_version}).")
+        print(
+            f"Nothing changed: version {args.version} of {args.name} already is the latest "
+            f"content (version {result.latest_version})."
+        )
     return EXIT_OK

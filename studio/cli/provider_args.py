@@ -20,22 +20,30 @@ DEFAULT_BASE_URL = OPENAI_BASE_URL
 def add_key_args(parser: argparse.ArgumentParser) -> None:
     """Add ``--api-key-env NAME`` and ``--allow-insecure-key``."""
     parser.add_argument(
-        "--api-key-env", default=None, metavar="NAME",
+        "--api-key-env",
+        default=None,
+        metavar="NAME",
         help="send the key held in the environment variable NAME (for any base URL). "
-             "Without it, OPENAI_API_KEY goes only to api.openai.com, AZURE_OPENAI_API_KEY "
-             "only to Azure, a saved provider's key only to that provider, and other "
-             "servers get no key")
+        "Without it, OPENAI_API_KEY goes only to api.openai.com, AZURE_OPENAI_API_KEY "
+        "only to Azure, a saved provider's key only to that provider, and other "
+        "servers get no key",
+    )
     parser.add_argument(
-        "--allow-insecure-key", action="store_true",
+        "--allow-insecure-key",
+        action="store_true",
         help="allow sending a key over plain http to a host that is not this machine "
-             "(refused by default: anyone on the network path could read it)")
+        "(refused by default: anyone on the network path could read it)",
+    )
 
 
 def add_provider_args(parser: argparse.ArgumentParser) -> None:
     """Add ``--provider NAME`` (a saved provider) beside an existing ``--base-url``."""
     parser.add_argument(
-        "--provider", default=None, metavar="NAME",
-        help="a saved provider (studio provider list): its base URL, kind and stored key")
+        "--provider",
+        default=None,
+        metavar="NAME",
+        help="a saved provider (studio provider list): its base URL, kind and stored key",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +92,12 @@ def resolve_target(args: Any, *, need_key: bool = True) -> Target:
         eprint(f"studio: {resolved.warning}")
     if need_key and resolved.key is None and provider.kind != "compatible":
         env = "AZURE_OPENAI_API_KEY" if provider.kind == "azure" else "OPENAI_API_KEY"
-        where = (f"store one with `studio provider add {provider.name} ... --key-stdin`"
-                 if name else "store a key in the app's provider settings")
+        where = (
+            f"store one with `studio provider add {provider.name} ... --key-stdin`"
+            if name
+            else "store a key in the app's provider settings"
+        )
         raise CliUsageError(
-            f"no API key for {provider.base_url}: set {env}, pass --api-key-env NAME, or "
-            f"{where}."
+            f"no API key for {provider.base_url}: set {env}, pass --api-key-env NAME, or {where}."
         )
     return Target(provider, resolved.key, resolved.origin)

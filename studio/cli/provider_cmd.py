@@ -36,10 +36,9 @@ def register(sub: Any) -> None:
         "provider",
         help="list, add, remove or test the saved model providers (shared with the app)",
         description="Saved providers: where requests go (base URL, kind, default model). "
-                    "Keys are kept in the system keyring, never in a file.",
+        "Keys are kept in the system keyring, never in a file.",
     )
-    psub = p.add_subparsers(dest="provider_command", metavar="SUBCOMMAND",
-                            parser_class=type(p))
+    psub = p.add_subparsers(dest="provider_command", metavar="SUBCOMMAND", parser_class=type(p))
     p.set_defaults(func=lambda _args: _help(p))
 
     ls = psub.add_parser("list", help="the saved providers and where each key comes from")
@@ -48,24 +47,48 @@ def register(sub: Any) -> None:
 
     add = psub.add_parser("add", help="save a provider (and its key, in the keyring)")
     add.add_argument("name", metavar="NAME", help="your name for it, e.g. work-vllm")
-    add.add_argument("--base-url", required=True, metavar="URL",
-                     help="the OpenAI-compatible base URL (…/v1) or, for Azure, the endpoint")
-    add.add_argument("--kind", choices=("openai", "azure", "compatible"), default=None,
-                     help="default: openai for api.openai.com, azure for Azure hosts, "
-                          "else compatible")
-    add.add_argument("--api-version", default=None, metavar="V",
-                     help="Azure's api-version (default 2024-10-21 for azure)")
-    add.add_argument("--model", default=None, metavar="M",
-                     help="default model (Azure: deployment) preselected in the app")
+    add.add_argument(
+        "--base-url",
+        required=True,
+        metavar="URL",
+        help="the OpenAI-compatible base URL (…/v1) or, for Azure, the endpoint",
+    )
+    add.add_argument(
+        "--kind",
+        choices=("openai", "azure", "compatible"),
+        default=None,
+        help="default: openai for api.openai.com, azure for Azure hosts, else compatible",
+    )
+    add.add_argument(
+        "--api-version",
+        default=None,
+        metavar="V",
+        help="Azure's api-version (default 2024-10-21 for azure)",
+    )
+    add.add_argument(
+        "--model",
+        default=None,
+        metavar="M",
+        help="default model (Azure: deployment) preselected in the app",
+    )
     key_from = add.add_mutually_exclusive_group()
-    key_from.add_argument("--key-env", default=None, metavar="NAME",
-                          help="store the key held in the environment variable NAME")
-    key_from.add_argument("--key-stdin", action="store_true",
-                          help="read the key from the first line of standard input")
-    add.add_argument("--default", action="store_true",
-                     help="make it the provider the app preselects")
-    add.add_argument("--replace", action="store_true",
-                     help="replace a saved provider of the same name")
+    key_from.add_argument(
+        "--key-env",
+        default=None,
+        metavar="NAME",
+        help="store the key held in the environment variable NAME",
+    )
+    key_from.add_argument(
+        "--key-stdin",
+        action="store_true",
+        help="read the key from the first line of standard input",
+    )
+    add.add_argument(
+        "--default", action="store_true", help="make it the provider the app preselects"
+    )
+    add.add_argument(
+        "--replace", action="store_true", help="replace a saved provider of the same name"
+    )
     add.add_argument("--json", action="store_true", help="print the saved provider as JSON")
     add.set_defaults(func=_add)
 
@@ -77,10 +100,18 @@ def register(sub: Any) -> None:
     test = psub.add_parser("test", help="one cheap request (GET /models) and a verdict")
     test.add_argument("name", metavar="NAME")
     add_key_args(test)
-    test.add_argument("--timeout", type=float, default=10.0, metavar="S",
-                      help="seconds to wait for the answer (default 10)")
-    test.add_argument("--json", action="store_true",
-                      help='print {"provider", "ok", "verdict", "latency_ms", "models", ...}')
+    test.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for the answer (default 10)",
+    )
+    test.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"provider", "ok", "verdict", "latency_ms", "models", ...}',
+    )
     test.set_defaults(func=_test)
 
 
@@ -109,14 +140,15 @@ def _list(args: argparse.Namespace) -> int:
         print_json({"file": str(providers_path()), "providers": rows})
         return EXIT_OK
     if not rows:
-        print(f"No providers saved yet ({providers_path()}); add one with "
-              "`studio provider add NAME --base-url URL`.")
+        print(
+            f"No providers saved yet ({providers_path()}); add one with "
+            "`studio provider add NAME --base-url URL`."
+        )
         return EXIT_OK
     for row in rows:
         mark = "*" if row["default"] else " "
         model = f", model {row['default_model']}" if row["default_model"] else ""
-        print(f"{mark} {row['name']}: {row['kind']} at {row['base_url']}{model}; "
-              f"key: {row['key']}")
+        print(f"{mark} {row['name']}: {row['kind']} at {row['base_url']}{model}; key: {row['key']}")
     return EXIT_OK
 
 
@@ -124,8 +156,9 @@ def _read_key(args: argparse.Namespace) -> str | None:
     if args.key_env:
         value = (os.environ.get(args.key_env) or "").strip()
         if not value:
-            raise CliUsageError(f"--key-env {args.key_env}: the environment variable is not "
-                                "set or empty.")
+            raise CliUsageError(
+                f"--key-env {args.key_env}: the environment variable is not set or empty."
+            )
         return value
     if args.key_stdin:
         value = sys.stdin.readline().strip()
@@ -177,8 +210,10 @@ def _add(args: argparse.Namespace) -> int:
         stored = " and its key in the system keyring" if where == "keyring" else ""
         eprint(f"Saved provider {config.name!r} ({config.kind} at {config.base_url}){stored}.")
     if insecure_transport(config.base_url) and (key or where):
-        eprint(f"studio: note: {config.base_url} is plain http to another machine; its key "
-               "is only sent with --allow-insecure-key.")
+        eprint(
+            f"studio: note: {config.base_url} is plain http to another machine; its key "
+            "is only sent with --allow-insecure-key."
+        )
     return EXIT_OK
 
 
@@ -211,18 +246,27 @@ def _test(args: argparse.Namespace) -> int:
     elapsed_ms = (time.perf_counter() - started) * 1000
     key_text = f"a key from {target.key_origin}" if target.key else "no key"
     if ok:
-        verdict = (f"OK: {config.name} answered GET /models at {config.base_url} in "
-                   f"{elapsed_ms:.0f} ms with {key_text}. {describe_models(models)}")
+        verdict = (
+            f"OK: {config.name} answered GET /models at {config.base_url} in "
+            f"{elapsed_ms:.0f} ms with {key_text}. {describe_models(models)}"
+        )
         if config.default_model and models and config.default_model not in models:
             verdict += f" Note: its default model {config.default_model!r} is not listed."
     else:
         verdict = f"FAILED: {config.name} at {config.base_url} (sent {key_text}): {problem}"
     if args.json:
-        print_json({
-            "provider": config.name, "base_url": config.base_url, "kind": config.kind,
-            "ok": ok, "verdict": verdict, "latency_ms": round(elapsed_ms, 1),
-            "models": models, "key": target.key_origin or "none",
-        })
+        print_json(
+            {
+                "provider": config.name,
+                "base_url": config.base_url,
+                "kind": config.kind,
+                "ok": ok,
+                "verdict": verdict,
+                "latency_ms": round(elapsed_ms, 1),
+                "models": models,
+                "key": target.key_origin or "none",
+            }
+        )
     else:
         print(verdict)
     return EXIT_OK if ok else EXIT_CHECK_FAILED

@@ -42,14 +42,24 @@ def add_limit_args(p: argparse.ArgumentParser) -> None:
     """``--timeout`` and ``--deadline`` (shared by ``ab`` and ``runs resume``)."""
     from studio.core.evals.limits import DEFAULT_REQUEST_TIMEOUT_S, STALL_FACTOR
 
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help=f"per-request read timeout (default {DEFAULT_REQUEST_TIMEOUT_S:g} s); "
-                        f"a server that sends no answer at all for {STALL_FACTOR:g} x the "
-                        "timeout stops the run (exit 1; default 75 s); unanswered cases stay "
-                        "pending for `studio runs resume`")
-    p.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
-                   help="stop the whole run after this many seconds (default: none); "
-                        "unanswered cases stay pending")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"per-request read timeout (default {DEFAULT_REQUEST_TIMEOUT_S:g} s); "
+        f"a server that sends no answer at all for {STALL_FACTOR:g} x the "
+        "timeout stops the run (exit 1; default 75 s); unanswered cases stay "
+        "pending for `studio runs resume`",
+    )
+    p.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop the whole run after this many seconds (default: none); "
+        "unanswered cases stay pending",
+    )
 
 
 def limits_from_args(args: argparse.Namespace, stored: Any = None) -> Any:
@@ -86,8 +96,11 @@ def report_stop(outcome: Any, project_path: Any, project: Any = None) -> int | N
         from studio.core.evals import run_results
 
         doc = run_results.run_summary(project, outcome.run_id).to_cli_json()
-        doc["stopped"] = {"kind": outcome.stop_kind, "message": outcome.failed_reason,
-                          "pending": outcome.pending}
+        doc["stopped"] = {
+            "kind": outcome.stop_kind,
+            "message": outcome.failed_reason,
+            "pending": outcome.pending,
+        }
         print_json(doc)
     return EXIT_CHECK_FAILED
 
@@ -98,25 +111,30 @@ def register(sub: Any) -> None:
         "runs",
         help="list, show and resume A/B runs (interrupted ones included)",
         description="List the project's A/B runs with their status (a run whose process "
-                    "died shows as interrupted), show one, or resume one: only cases with "
-                    "no stored answer are sent to the model.",
+        "died shows as interrupted), show one, or resume one: only cases with "
+        "no stored answer are sent to the model.",
     )
     rsub = p.add_subparsers(dest="runs_command", metavar="SUBCOMMAND")
     p.set_defaults(func=lambda _a: _missing(p))
 
     ls = rsub.add_parser("list", help="the runs, newest first, with their status")
     add_project_arg(ls)
-    ls.add_argument("--dataset", default=None, metavar="NAME",
-                    help="only the runs on this dataset")
-    ls.add_argument("--json", action="store_true",
-                    help='print [{"run_id", "status", "calls", "answered", "pending", ...}]')
+    ls.add_argument("--dataset", default=None, metavar="NAME", help="only the runs on this dataset")
+    ls.add_argument(
+        "--json",
+        action="store_true",
+        help='print [{"run_id", "status", "calls", "answered", "pending", ...}]',
+    )
     ls.set_defaults(func=_list)
 
     show = rsub.add_parser("show", help="one run: status, progress and figures")
     show.add_argument("run_id", type=int, metavar="RUN_ID")
     add_project_arg(show)
-    show.add_argument("--json", action="store_true",
-                      help='print {"run": {...status...}, "summary": {...as studio ab --json}}')
+    show.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"run": {...status...}, "summary": {...as studio ab --json}}',
+    )
     show.set_defaults(func=_show)
 
     res = rsub.add_parser("resume", help="continue an interrupted, cancelled or failed run")
@@ -124,10 +142,14 @@ def register(sub: Any) -> None:
     add_project_arg(res)
     add_limit_args(res)
     add_key_args(res)
-    res.add_argument("--no-cache", action="store_true",
-                     help="ask the model again even when an identical request is cached")
-    res.add_argument("--json", action="store_true",
-                     help="print the finished run as studio ab --json does")
+    res.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ask the model again even when an identical request is cached",
+    )
+    res.add_argument(
+        "--json", action="store_true", help="print the finished run as studio ab --json does"
+    )
     res.set_defaults(func=_resume)
 
 
@@ -152,8 +174,10 @@ def _list(args: argparse.Namespace) -> int:
         return EXIT_OK
     sys.stdout.write(f"{'id':>4}  {'status':<12} {'answered':>9}  {'dataset':<20} variants\n")
     for s in states:
-        sys.stdout.write(f"{s.run_id:>4}  {s.status:<12} {s.answered:>4}/{s.calls:<4}  "
-                         f"{s.dataset[:20]:<20} {' vs '.join(s.variants)}\n")
+        sys.stdout.write(
+            f"{s.run_id:>4}  {s.status:<12} {s.answered:>4}/{s.calls:<4}  "
+            f"{s.dataset[:20]:<20} {' vs '.join(s.variants)}\n"
+        )
     return EXIT_OK
 
 
@@ -168,16 +192,20 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"run": state.to_json(), "summary": summary.to_cli_json()})
         return EXIT_OK
-    line = (f"Run {state.run_id}: {state.status}, {state.answered} of {state.calls} calls "
-            f"answered, {state.pending} pending")
+    line = (
+        f"Run {state.run_id}: {state.status}, {state.answered} of {state.calls} calls "
+        f"answered, {state.pending} pending"
+    )
     if state.owner:
         line += f" ({'run by' if state.status == 'running' else 'was run by'} {state.owner})"
     sys.stdout.write(line + ".\n")
     if state.failed_reason:
         sys.stdout.write(f"Stopped: {state.failed_reason}\n")
     if state.status == "interrupted":
-        sys.stdout.write(f"Its process is gone. Resume with: studio runs resume {state.run_id} "
-                         f"--project {args.project}\n")
+        sys.stdout.write(
+            f"Its process is gone. Resume with: studio runs resume {state.run_id} "
+            f"--project {args.project}\n"
+        )
     sys.stdout.write(format_text(summary))
     return EXIT_OK
 
@@ -190,8 +218,9 @@ def _key_for(provider: Any, args: argparse.Namespace) -> str | None:
     from studio.core.llm.provider_store import load_providers
 
     saved = load_providers().get(provider.name) is not None
-    resolved = resolve_key(provider, api_key_env=args.api_key_env, saved=saved,
-                           allow_insecure=args.allow_insecure_key)
+    resolved = resolve_key(
+        provider, api_key_env=args.api_key_env, saved=saved, allow_insecure=args.allow_insecure_key
+    )
     if resolved.warning:
         eprint(f"studio: {resolved.warning}")
     return resolved.key
@@ -213,17 +242,21 @@ def _resume(args: argparse.Namespace) -> int:
         if key is None and meta.provider.kind != "compatible":
             raise CliUsageError(
                 f"no API key for {meta.provider.base_url}: set OPENAI_API_KEY, use "
-                "--api-key-env NAME or store a key in the app's provider settings.")
+                "--api-key-env NAME or store a key in the app's provider settings."
+            )
         limits = limits_from_args(args, stored=None)
         if limits is not None:
             # Only the flags given change the stored settings.
             stored = RunLimits.from_json(run_store.run_plan(project, args.run_id).get("limits"))
             limits = limits_from_args(args, stored=stored)
         if not args.json:
-            eprint(f"Resuming run {state.run_id} ({state.status}): {state.pending} of "
-                   f"{state.calls} calls have no answer yet, at {meta.provider.base_url} ...")
-        outcome = run_execute.execute_run(project, args.run_id, key=key,
-                                      cache=not args.no_cache, limits=limits)
+            eprint(
+                f"Resuming run {state.run_id} ({state.status}): {state.pending} of "
+                f"{state.calls} calls have no answer yet, at {meta.provider.base_url} ..."
+            )
+        outcome = run_execute.execute_run(
+            project, args.run_id, key=key, cache=not args.no_cache, limits=limits
+        )
         stopped = report_stop(outcome, args.project, project if args.json else None)
         if stopped is not None:
             return stopped
@@ -233,8 +266,11 @@ def _resume(args: argparse.Namespace) -> int:
         summary = run_results.run_summary(project, args.run_id)
     if args.json:
         doc = summary.to_cli_json()
-        doc["resumed"] = {"calls_made": outcome.calls_made, "cached": outcome.cached,
-                          "failed": outcome.failed}
+        doc["resumed"] = {
+            "calls_made": outcome.calls_made,
+            "cached": outcome.cached,
+            "failed": outcome.failed,
+        }
         print_json(doc)
     else:
         sys.stdout.write(format_text(summary))

@@ -31,16 +31,30 @@ SEVERITY_TITLE = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
 def register(sub: Any) -> None:
     """Add the ``validate`` command."""
     p = sub.add_parser(
-        "validate", help="check a fine-tuning JSONL file for a target, offline",
+        "validate",
+        help="check a fine-tuning JSONL file for a target, offline",
         description="Check a fine-tuning JSONL file offline: JSON per line, the target's "
-                    "rules, token limits and cost, duplicates, secrets and personal data.")
+        "rules, token limits and cost, duplicates, secrets and personal data.",
+    )
     p.add_argument("path", metavar="PATH", help="the JSONL file")
-    p.add_argument("--format", default="auto", choices=FORMAT_CHOICES, metavar="FORMAT",
-                   help="auto (default) or one of: " + ", ".join(FORMATS))
-    p.add_argument("--model", metavar="NAME",
-                   help="target model for token limits and cost (default: per format)")
-    p.add_argument("--schema", metavar="SCHEMA.json", type=Path,
-                   help="JSON Schema the assistant outputs must match")
+    p.add_argument(
+        "--format",
+        default="auto",
+        choices=FORMAT_CHOICES,
+        metavar="FORMAT",
+        help="auto (default) or one of: " + ", ".join(FORMATS),
+    )
+    p.add_argument(
+        "--model",
+        metavar="NAME",
+        help="target model for token limits and cost (default: per format)",
+    )
+    p.add_argument(
+        "--schema",
+        metavar="SCHEMA.json",
+        type=Path,
+        help="JSON Schema the assistant outputs must match",
+    )
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=run_validate)
 
@@ -50,19 +64,19 @@ def load_schema(path: Path) -> dict[str, Any]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise CliUsageError(f"Cannot read the schema file {path}: "
-                            f"{exc.strerror or exc}.") from None
+        raise CliUsageError(f"Cannot read the schema file {path}: {exc.strerror or exc}.") from None
     from studio.core.json_depth import check_text_depth
 
     check_text_depth(data, f"The schema file {path}")
     try:
         schema = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise CliUsageError(f"The schema file {path} is not valid JSON (line {exc.lineno}, "
-                            f"column {exc.colno}: {exc.msg}).") from None
+        raise CliUsageError(
+            f"The schema file {path} is not valid JSON (line {exc.lineno}, "
+            f"column {exc.colno}: {exc.msg})."
+        ) from None
     if not isinstance(schema, dict):
-        raise CliUsageError(f"The schema file {path} must hold a JSON object (a JSON "
-                            "Schema).")
+        raise CliUsageError(f"The schema file {path} must hold a JSON object (a JSON Schema).")
     return schema
 
 
@@ -131,9 +145,11 @@ def summary_line(report: ValidationReport) -> str:
     verdict = "VALID" if report.valid else "INVALID"
     detected = report.stats.get("detected_from")
     fmt = report.format + (f" (detected from {detected})" if detected else "")
-    return (f"{report.file}: {verdict} for {fmt} - {_plural(report.examples, 'example')}, "
-            f"{_plural(by_sev['error'], 'error')}, {_plural(by_sev['warning'], 'warning')}, "
-            f"{by_sev['info']:,} info")
+    return (
+        f"{report.file}: {verdict} for {fmt} - {_plural(report.examples, 'example')}, "
+        f"{_plural(by_sev['error'], 'error')}, {_plural(by_sev['warning'], 'warning')}, "
+        f"{by_sev['info']:,} info"
+    )
 
 
 def render_human(report: ValidationReport, model: str | None = None) -> str:
@@ -141,8 +157,10 @@ def render_human(report: ValidationReport, model: str | None = None) -> str:
     out = [summary_line(report)]
     formats = report.stats.get("format_counts") or {}
     if len(formats) > 1:
-        out.append("Formats seen: " + ", ".join(f"{k} {v:,}" for k, v in
-                                                 sorted(formats.items(), key=lambda x: -x[1])))
+        out.append(
+            "Formats seen: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(formats.items(), key=lambda x: -x[1]))
+        )
     counts = report.stats.get("findings_by_code") or {}
     for sev, codes in group_findings(report.findings).items():
         out.append("")
@@ -177,10 +195,13 @@ def token_lines(stats: dict[str, Any], model: str | None = None) -> list[str]:
     lines.append(
         f"Tokens ({tokens.get('encoding')}, {how}): {tokens['total']:,} total over "
         f"{tokens['count']:,} examples; min {tokens['min']:,}, mean {tokens['mean']:,}, "
-        f"p50 {tokens['p50']:,}, p95 {tokens['p95']:,}, max {tokens['max']:,}.")
+        f"p50 {tokens['p50']:,}, p95 {tokens['p95']:,}, max {tokens['max']:,}."
+    )
     if tokens.get("limit"):
-        lines.append(f"Limit {tokens['limit']:,} tokens per example: "
-                     f"{_plural(tokens.get('over_limit', 0), 'example')} over.")
+        lines.append(
+            f"Limit {tokens['limit']:,} tokens per example: "
+            f"{_plural(tokens.get('over_limit', 0), 'example')} over."
+        )
     if tokens.get("note"):
         lines.append(str(tokens["note"]))
     used = training.get("model")
@@ -192,10 +213,18 @@ def token_lines(stats: dict[str, Any], model: str | None = None) -> list[str]:
         lines.append(
             f"Training on {used}: {epochs} epochs x tokens = {billed:,} billed tokens, about "
             f"{cost:,.4f} {training.get('currency') or 'USD'} (prices as of {as_of}, "
-            f"{training.get('price_file')}).")
+            f"{training.get('price_file')})."
+        )
     elif used:
-        why = (f"{used} has no training price in the price table"
-               + (f" dated {as_of}" if as_of else "")) if as_of else "no price table"
-        lines.append(f"Training: {epochs} epochs, {billed:,} billed tokens; no cost "
-                     f"estimate ({why}).")
+        why = (
+            (
+                f"{used} has no training price in the price table"
+                + (f" dated {as_of}" if as_of else "")
+            )
+            if as_of
+            else "no price table"
+        )
+        lines.append(
+            f"Training: {epochs} epochs, {billed:,} billed tokens; no cost estimate ({why})."
+        )
     return lines

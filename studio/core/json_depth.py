@@ -79,18 +79,27 @@ def value_too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def too_deep_message(where: str, line: int | None, column: int | None = None,
-                     limit: int = MAX_DEPTH) -> str:
+def too_deep_message(
+    where: str, line: int | None, column: int | None = None, limit: int = MAX_DEPTH
+) -> str:
     """``FILE, line N: nested more than 100 levels deep ...`` as one sentence."""
     at = ""
     if line is not None:
         at = f", line {line}" + (f", column {column}" if column is not None else "")
-    return (f"{where}{at}: the data is nested more than {limit} levels deep; the studio "
-            f"reads at most {limit} levels.")
+    return (
+        f"{where}{at}: the data is nested more than {limit} levels deep; the studio "
+        f"reads at most {limit} levels."
+    )
 
 
-def check_text_depth(text: str | bytes, where: str, *, first_line: int = 1,
-                     limit: int = MAX_DEPTH, error: type[UserError] = UserError) -> None:
+def check_text_depth(
+    text: str | bytes,
+    where: str,
+    *,
+    first_line: int = 1,
+    limit: int = MAX_DEPTH,
+    error: type[UserError] = UserError,
+) -> None:
     """Raise a UserError naming ``where`` and the line when ``text`` nests too deep.
 
     Args:
@@ -103,13 +112,23 @@ def check_text_depth(text: str | bytes, where: str, *, first_line: int = 1,
     found = nesting_excess(text, limit)
     if found is not None:
         line, col = found
-        raise error(too_deep_message(where, line + first_line - 1, col, limit),
-                        where=f"{where}:{line + first_line - 1}")
+        raise error(
+            too_deep_message(where, line + first_line - 1, col, limit),
+            where=f"{where}:{line + first_line - 1}",
+        )
 
 
-def check_value_depth(value: Any, where: str, *, line: int | None = None,
-                      limit: int = MAX_DEPTH, error: type[UserError] = UserError) -> None:
+def check_value_depth(
+    value: Any,
+    where: str,
+    *,
+    line: int | None = None,
+    limit: int = MAX_DEPTH,
+    error: type[UserError] = UserError,
+) -> None:
     """Raise ``error`` naming ``where`` (and ``line``) when ``value`` nests too deep."""
     if value_too_deep(value, limit):
-        raise error(too_deep_message(where, line, None, limit),
-                        where=where if line is None else f"{where}:{line}")
+        raise error(
+            too_deep_message(where, line, None, limit),
+            where=where if line is None else f"{where}:{line}",
+        )

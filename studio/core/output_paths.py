@@ -47,13 +47,11 @@ def _same(a: Path, b: Path) -> bool:
     return a.resolve(strict=False) == b.resolve(strict=False)
 
 
-def _protected(project: Path | None, inputs: Iterable[Path | str | None]
-               ) -> list[tuple[Path, str]]:
+def _protected(project: Path | None, inputs: Iterable[Path | str | None]) -> list[tuple[Path, str]]:
     out: list[tuple[Path, str]] = []
     if project is not None:
         out.append((project, "project"))
-        out.extend((project.with_name(project.name + s), "project")
-                   for s in _SQLITE_SIDE_SUFFIXES)
+        out.extend((project.with_name(project.name + s), "project") for s in _SQLITE_SIDE_SUFFIXES)
     out.extend((Path(p), "input") for p in inputs if p is not None)
     return out
 
@@ -62,17 +60,26 @@ def _refuse_protected(target: Path, protected: list[tuple[Path, str]], flag: str
     for path, kind in protected:
         if _same(target, path):
             if kind == "project":
-                msg = (f"{flag} {target} is the project file; writing there would destroy "
-                       "the project. Choose another name.")
+                msg = (
+                    f"{flag} {target} is the project file; writing there would destroy "
+                    "the project. Choose another name."
+                )
             else:
-                msg = (f"{flag} {target} is an input of this command ({path}); writing there "
-                       "would destroy it. Choose another name.")
+                msg = (
+                    f"{flag} {target} is an input of this command ({path}); writing there "
+                    "would destroy it. Choose another name."
+                )
             raise OutputPathError(msg, reason=kind, where=str(target))
 
 
-def check_output_file(path: Path | str, *, project: Path | str | None = None,
-                      inputs: Iterable[Path | str | None] = (), force: bool = False,
-                      flag: str = "-o/--output") -> Path:
+def check_output_file(
+    path: Path | str,
+    *,
+    project: Path | str | None = None,
+    inputs: Iterable[Path | str | None] = (),
+    force: bool = False,
+    flag: str = "-o/--output",
+) -> Path:
     """Check that ``path`` may be written as one output file; returns it as a Path.
 
     Args:
@@ -89,18 +96,27 @@ def check_output_file(path: Path | str, *, project: Path | str | None = None,
     target = Path(path)
     _refuse_protected(target, _protected(Path(project) if project else None, inputs), flag)
     if target.is_dir():
-        raise OutputPathError(f"{flag} {target} is a folder; name a file.",
-                              reason="kind", where=str(target))
+        raise OutputPathError(
+            f"{flag} {target} is a folder; name a file.", reason="kind", where=str(target)
+        )
     if target.exists() and not force:
-        raise OutputPathError(f"{flag} {target} already exists; pass --force to replace it.",
-                              reason="exists", where=str(target))
+        raise OutputPathError(
+            f"{flag} {target} already exists; pass --force to replace it.",
+            reason="exists",
+            where=str(target),
+        )
     return target
 
 
-def check_output_dir(path: Path | str, *, writes: Iterable[str] = (),
-                     project: Path | str | None = None,
-                     inputs: Iterable[Path | str | None] = (), force: bool = False,
-                     flag: str = "-o/--output") -> Path:
+def check_output_dir(
+    path: Path | str,
+    *,
+    writes: Iterable[str] = (),
+    project: Path | str | None = None,
+    inputs: Iterable[Path | str | None] = (),
+    force: bool = False,
+    flag: str = "-o/--output",
+) -> Path:
     """Check that ``path`` may be used as an output folder; returns it as a Path.
 
     Args:
@@ -122,17 +138,21 @@ def check_output_dir(path: Path | str, *, writes: Iterable[str] = (),
     for name in writes:
         _refuse_protected(target / name, protected, flag)
     if target.exists() and not target.is_dir():
-        raise OutputPathError(f"{flag} {target} is a file; name a folder.",
-                              reason="kind", where=str(target))
+        raise OutputPathError(
+            f"{flag} {target} is a file; name a folder.", reason="kind", where=str(target)
+        )
     if target.is_dir() and not force:
         try:
             non_empty = any(True for _ in target.iterdir())
         except OSError as exc:
-            raise UserError(f"Cannot read the folder {target}: {exc.strerror or exc}.",
-                            where=str(target)) from None
+            raise UserError(
+                f"Cannot read the folder {target}: {exc.strerror or exc}.", where=str(target)
+            ) from None
         if non_empty:
             raise OutputPathError(
                 f"{flag} {target} is a folder that already holds files; pass --force to "
                 "write into it anyway (files of the same name are replaced).",
-                reason="not_empty", where=str(target))
+                reason="not_empty",
+                where=str(target),
+            )
     return target

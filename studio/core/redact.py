@@ -41,15 +41,21 @@ _forms: tuple[str, ...] = ()  # every spelling of every secret, longest first
 _PATTERNS = (
     (re.compile(r"sk-[A-Za-z0-9_-]{16,}"), "sk-***"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1***"),
-    (re.compile(r"(?i)((?:api[-_]?key|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]{8,}"),
-     r"\1***"),
+    (
+        re.compile(r"(?i)((?:api[-_]?key|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]{8,}"),
+        r"\1***",
+    ),
 )
 
 
 def _spellings(secret: str) -> set[str]:
     """The ways ``secret`` can appear in stored text: plain, JSON-escaped, URL-encoded."""
-    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
-             quote(secret, safe="")}
+    forms = {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+    }
     return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
 
 
@@ -149,8 +155,9 @@ def redact_json(value: Any) -> Any:
     if isinstance(value, str):
         return redact_values(value)
     if isinstance(value, dict):
-        return {redact_values(k) if isinstance(k, str) else k: redact_json(v)
-                for k, v in value.items()}
+        return {
+            redact_values(k) if isinstance(k, str) else k: redact_json(v) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact_json(v) for v in value]
     return value

@@ -168,7 +168,6 @@ class MainWindow(ProjectLifecycle):
         self.pages.addWidget(self.workspace)
         self.setCentralWidget(self.pages)
 
-
     def _action(
         self,
         text: str,

@@ -23,8 +23,20 @@ N = 16
 
 
 def _args(ab: Any, url: str, *extra: str) -> list[str]:
-    return ["ab", "--project", str(ab.path), "--dataset", "intents", "--variant", "intent@1",
-            "--variant", "intent@2", "--base-url", url, *extra]
+    return [
+        "ab",
+        "--project",
+        str(ab.path),
+        "--dataset",
+        "intents",
+        "--variant",
+        "intent@1",
+        "--variant",
+        "intent@2",
+        "--base-url",
+        url,
+        *extra,
+    ]
 
 
 def test_json_output_shape_and_exit_0(ab, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
@@ -37,8 +49,19 @@ def test_json_output_shape_and_exit_0(ab, capsys: pytest.CaptureFixture[str]) ->
         assert out["n"] == N and out["calls"] == {"made": 2 * N, "cached": 0, "failed": 0}
         v1, v2 = out["variants"]
         assert v1["prompt"] == "intent@1" and v2["prompt"] == "intent@2"
-        assert set(v1) == {"prompt", "version", "model", "label", "score", "ci95", "errors",
-                           "latency_ms", "tokens", "cost_usd", "label_matches"}
+        assert set(v1) == {
+            "prompt",
+            "version",
+            "model",
+            "label",
+            "score",
+            "ci95",
+            "errors",
+            "latency_ms",
+            "tokens",
+            "cost_usd",
+            "label_matches",
+        }
         assert v1["label_matches"] == {"exact": len(correct[1]), "lenient": 0}
         assert (v1["version"], v2["version"]) == (1, 2)
         assert v1["score"] == pytest.approx(len(correct[1]) / N)
@@ -47,7 +70,8 @@ def test_json_output_shape_and_exit_0(ab, capsys: pytest.CaptureFixture[str]) ->
         assert v1["tokens"]["output"] == N and v1["cost_usd"] is None  # unpriced model
         assert set(out["comparison"]) == {"difference", "ci95", "p_value", "test", "verdict"}
         assert out["comparison"]["difference"] == pytest.approx(
-            (len(correct[2]) - len(correct[1])) / N)
+            (len(correct[2]) - len(correct[1])) / N
+        )
         # again: all from the cache, same numbers, no request
         server.reset_counters()
         assert run_cli(_args(ab, server.base_url, "--json")) == 0
@@ -62,8 +86,9 @@ def test_json_output_shape_and_exit_0(ab, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_text_output_has_a_table_and_the_verdict(ab, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
-    with loopback(responder=IntentResponder(ab.labels, correct_sets(N)),
-                  include_usage=False) as server:
+    with loopback(
+        responder=IntentResponder(ab.labels, correct_sets(N)), include_usage=False
+    ) as server:
         assert run_cli(_args(ab, server.base_url)) == 0
     out = capsys.readouterr().out
     assert "intent@1" in out and "intent@2" in out and "Verdict: " in out
@@ -92,10 +117,25 @@ def test_failed_calls_exit_1(ab, capsys: pytest.CaptureFixture[str]) -> None:  #
         (["--variant", "intent@7"], "7"),
     ],
 )
-def test_bad_input_exits_2(ab, capsys: pytest.CaptureFixture[str], args: list[str],  # type: ignore[no-untyped-def]
-                           needle: str) -> None:
-    base = ["ab", "--project", str(ab.path), "--dataset", "intents", "--variant", "intent@1",
-            "--variant", "intent@2", "--base-url", "http://127.0.0.1:9/v1"]
+def test_bad_input_exits_2(
+    ab,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],  # type: ignore[no-untyped-def]
+    needle: str,
+) -> None:
+    base = [
+        "ab",
+        "--project",
+        str(ab.path),
+        "--dataset",
+        "intents",
+        "--variant",
+        "intent@1",
+        "--variant",
+        "intent@2",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+    ]
     if args[0] == "--dataset":
         base[base.index("intents")] = args[1]
     else:
@@ -129,8 +169,9 @@ def test_sentinel_key_from_the_environment_never_written_or_printed(  # type: ig
     monkeypatch.setenv("OPENAI_API_KEY", SENTINEL_KEY)
     # a non-OpenAI base URL gets OPENAI_API_KEY only when the user names it
     named = ("--api-key-env", "OPENAI_API_KEY")
-    with loopback(responder=IntentResponder(ab.labels, correct_sets(N)),
-                  require_key=SENTINEL_KEY) as server:
+    with loopback(
+        responder=IntentResponder(ab.labels, correct_sets(N)), require_key=SENTINEL_KEY
+    ) as server:
         assert run_cli(_args(ab, server.base_url, "--json", *named)) == 0
         assert server.last_authorization == f"Bearer {SENTINEL_KEY}"
         assert run_cli(_args(ab, server.base_url, *named)) == 0
@@ -144,8 +185,17 @@ def test_sentinel_key_from_the_environment_never_written_or_printed(  # type: ig
 def test_openai_without_a_key_exits_2_before_storing_a_run(  # type: ignore[no-untyped-def]
     ab, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["ab", "--project", str(ab.path), "--dataset", "intents", "--variant", "intent@1",
-            "--variant", "intent@2"]
+    args = [
+        "ab",
+        "--project",
+        str(ab.path),
+        "--dataset",
+        "intents",
+        "--variant",
+        "intent@1",
+        "--variant",
+        "intent@2",
+    ]
     assert run_cli(args) == 2
     assert "OPENAI_API_KEY" in capsys.readouterr().err
     from studio.core.db.project import open_project

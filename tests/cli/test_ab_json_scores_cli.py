@@ -30,15 +30,34 @@ def task(tmp_path: Path):  # type: ignore[no-untyped-def]
 def _studio(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     env.pop("OPENAI_API_KEY", None)
-    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True,
-                          text=True, env=env, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "studio", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
 
 
-def _ab(task: Any, url: str, *extra: str,
-        prompt: str = "triage") -> subprocess.CompletedProcess[str]:
-    return _studio("ab", "--project", str(task.path), "--dataset", "tickets",
-                   "--variant", f"{prompt}@1", "--variant", f"{prompt}@2",
-                   "--base-url", url, "--concurrency", "4", *extra)
+def _ab(
+    task: Any, url: str, *extra: str, prompt: str = "triage"
+) -> subprocess.CompletedProcess[str]:
+    return _studio(
+        "ab",
+        "--project",
+        str(task.path),
+        "--dataset",
+        "tickets",
+        "--variant",
+        f"{prompt}@1",
+        "--variant",
+        f"{prompt}@2",
+        "--base-url",
+        url,
+        "--concurrency",
+        "4",
+        *extra,
+    )
 
 
 def _runs(task: Any) -> int:
@@ -63,18 +82,27 @@ def test_exact_and_json_equal_equal_the_hand_count(task) -> None:  # type: ignor
         assert eq["variants"][index]["score"] == pytest.approx(hand[version]["json-equal"] / N)
         assert "field_agreement" not in ex["variants"][index]
         assert eq["variants"][index]["field_agreement"] == {
-            "intents": {"agree": hand[version]["intents"], "scored": N,
-                        "share": pytest.approx(hand[version]["intents"] / N)},
-            "urgent": {"agree": hand[version]["urgent"], "scored": N,
-                       "share": pytest.approx(hand[version]["urgent"] / N)},
+            "intents": {
+                "agree": hand[version]["intents"],
+                "scored": N,
+                "share": pytest.approx(hand[version]["intents"] / N),
+            },
+            "urgent": {
+                "agree": hand[version]["urgent"],
+                "scored": N,
+                "share": pytest.approx(hand[version]["urgent"] / N),
+            },
         }
     # the McNemar comparison is the same machinery as for any binary scorer
     assert eq["comparison"]["test"].startswith("exact McNemar")
     assert eq["comparison"]["difference"] == pytest.approx(
-        (hand[2]["json-equal"] - hand[1]["json-equal"]) / N)
+        (hand[2]["json-equal"] - hand[1]["json-equal"]) / N
+    )
     h1 = hand[1]
-    assert (f"Field agreement, triage@1: intents {h1['intents']}/{N}"
-            f" ({h1['intents'] / N * 100:.0f}%), urgent {h1['urgent']}/{N}") in text.stdout
+    assert (
+        f"Field agreement, triage@1: intents {h1['intents']}/{N}"
+        f" ({h1['intents'] / N * 100:.0f}%), urgent {h1['urgent']}/{N}"
+    ) in text.stdout
 
 
 def test_json_schema_uses_the_response_schema_by_default(task, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -84,8 +112,9 @@ def test_json_schema_uses_the_response_schema_by_default(task, tmp_path: Path) -
     with loopback(responder=responder) as server:
         default = _ab(task, server.base_url, "--scorer", "json-schema", "--json")
         assert default.returncode == 0, default.stderr
-        override = _ab(task, server.base_url, "--scorer", "json-schema", "--schema",
-                       str(other), "--json")
+        override = _ab(
+            task, server.base_url, "--scorer", "json-schema", "--schema", str(other), "--json"
+        )
         assert override.returncode == 0, override.stderr
         before = _runs(task)
         requests = server.chat_requests
@@ -93,7 +122,8 @@ def test_json_schema_uses_the_response_schema_by_default(task, tmp_path: Path) -
         assert server.chat_requests == requests  # not a run: no call
     got = json.loads(default.stdout)
     assert [v["score"] for v in got["variants"]] == pytest.approx(
-        [hand[1]["schema"] / N, hand[2]["schema"] / N])
+        [hand[1]["schema"] / N, hand[2]["schema"] / N]
+    )
     # nobody answers with a "priority" key: every answer fails the overriding schema
     assert [v["score"] for v in json.loads(override.stdout)["variants"]] == [0.0, 0.0]
     assert no_schema.returncode == 2
@@ -111,13 +141,16 @@ def test_json_schema_uses_the_response_schema_by_default(task, tmp_path: Path) -
         (None, "Cannot read the schema file"),
     ],
 )
-def test_bad_schema_file_is_a_usage_error(task, tmp_path: Path, content: str | None,  # type: ignore[no-untyped-def]
-                                          message: str) -> None:
+def test_bad_schema_file_is_a_usage_error(
+    task,
+    tmp_path: Path,
+    content: str | None,  # type: ignore[no-untyped-def]
+    message: str,
+) -> None:
     path = tmp_path / "schema.json"
     if content is not None:
         path.write_text(content, "utf-8")
-    result = _ab(task, "http://127.0.0.1:9/v1", "--scorer", "json-schema", "--schema",
-                 str(path))
+    result = _ab(task, "http://127.0.0.1:9/v1", "--scorer", "json-schema", "--schema", str(path))
     assert result.returncode == 2
     assert message in result.stderr and str(path) in result.stderr
     assert "Traceback" not in result.stderr
@@ -160,29 +193,50 @@ def test_label_counts_exact_and_lenient_matches_and_strict_scores_only_exact(
     def answer(body: dict[str, Any]) -> str:
         i, v = query_index(body), variant_of(body)
         label = ab.labels[i]
-        return {"exact": label,                                        # exact
-                "spaced": label.replace("_", " ").title(),             # lenient
-                "sentence": f"I think it is {label.replace('_', ' ')}.",  # lenient
-                "wrong": wrong_label(label)}[style(v, i)]
+        return {
+            "exact": label,  # exact
+            "spaced": label.replace("_", " ").title(),  # lenient
+            "sentence": f"I think it is {label.replace('_', ' ')}.",  # lenient
+            "wrong": wrong_label(label),
+        }[style(v, i)]
 
     # hand count per version: exact = "exact" answers, lenient = "spaced" + "sentence"
-    hand = {v: {"exact": sum(style(v, i) == "exact" for i in range(n)),
-                "lenient": sum(style(v, i) in ("spaced", "sentence") for i in range(n))}
-            for v in (1, 2)}
+    hand = {
+        v: {
+            "exact": sum(style(v, i) == "exact" for i in range(n)),
+            "lenient": sum(style(v, i) in ("spaced", "sentence") for i in range(n)),
+        }
+        for v in (1, 2)
+    }
     with loopback(responder=answer) as server:
-        args = ("ab", "--project", str(ab.path), "--dataset", "intents", "--variant",
-                "intent@1", "--variant", "intent@2", "--base-url", server.base_url, "--json")
+        args = (
+            "ab",
+            "--project",
+            str(ab.path),
+            "--dataset",
+            "intents",
+            "--variant",
+            "intent@1",
+            "--variant",
+            "intent@2",
+            "--base-url",
+            server.base_url,
+            "--json",
+        )
         lenient = _studio(*args, "--scorer", "label")
         strict = _studio(*args, "--scorer", "label-strict")
         text = _studio(*args[:-1], "--scorer", "label")
     assert lenient.returncode == strict.returncode == text.returncode == 0, lenient.stderr
-    assert (f"Label matches, intent@1: {hand[1]['exact']} exact, {hand[1]['lenient']} only "
-            "by lenient extraction.") in text.stdout
+    assert (
+        f"Label matches, intent@1: {hand[1]['exact']} exact, {hand[1]['lenient']} only "
+        "by lenient extraction."
+    ) in text.stdout
     for index, version in enumerate((1, 2)):
         got = json.loads(lenient.stdout)["variants"][index]
         assert got["label_matches"] == hand[version]
         assert got["score"] == pytest.approx(
-            (hand[version]["exact"] + hand[version]["lenient"]) / n)
+            (hand[version]["exact"] + hand[version]["lenient"]) / n
+        )
         got_strict = json.loads(strict.stdout)["variants"][index]
         assert got_strict["label_matches"] == hand[version]
         assert got_strict["score"] == pytest.approx(hand[version]["exact"] / n)

@@ -54,8 +54,9 @@ def test_a_json_lines_file_of_one_50_mb_line_is_reported_as_too_long(
         fh.write(b'{"text": "')
         fh.write(b"a" * (50 * 1024 * 1024))
         fh.write(b'", "label": "x"}\n')
-    code, _, err = run(capsys, "dataset", "import", "--project", str(demo), str(big),
-                       "--name", "huge")
+    code, _, err = run(
+        capsys, "dataset", "import", "--project", str(demo), str(big), "--name", "huge"
+    )
     assert code == 2
     text = one_sentence(err)
     assert "huge.jsonl" in text and "line 1" in text and "MB" in text
@@ -67,8 +68,9 @@ def test_a_json_array_of_numbers_says_there_are_no_records(
 ) -> None:
     numbers = tmp_path / "numbers.json"
     numbers.write_text("[1, 2, 3]", encoding="utf-8")
-    code, _, err = run(capsys, "dataset", "import", "--project", str(demo), str(numbers),
-                       "--name", "n")
+    code, _, err = run(
+        capsys, "dataset", "import", "--project", str(demo), str(numbers), "--name", "n"
+    )
     assert code == 2
     text = one_sentence(err)
     assert "numbers.json" in text and "not an object" in text and "(fields: )" not in text
@@ -100,7 +102,9 @@ def test_validating_a_binary_file_never_claims_a_format_was_detected(
 
 
 def test_a_read_only_folder_is_named_as_read_only(
-    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    demo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A WAL project in a folder nobody may write cannot even be read by SQLite (it needs
@@ -131,9 +135,7 @@ def test_a_full_disk_is_named_when_sqlite_only_says_disk_io_error(
     assert "the disk is full" in text and str(demo) in text
 
 
-def test_a_project_deleted_while_open_refuses_reads_and_writes(
-    demo: Path, tmp_path: Path
-) -> None:
+def test_a_project_deleted_while_open_refuses_reads_and_writes(demo: Path, tmp_path: Path) -> None:
     from studio.core.errors import UserError
 
     project = open_project(demo)
@@ -152,21 +154,39 @@ def test_a_project_deleted_while_open_refuses_reads_and_writes(
 
 @pytest.fixture
 def keyed_server() -> LoopbackServer:
-    with LoopbackServer(require_key="sk-the-right-key-000000000000000",
-                        known_models_only=True, models=("gpt-4.1", "gpt-4.1-mini")) as server:
+    with LoopbackServer(
+        require_key="sk-the-right-key-000000000000000",
+        known_models_only=True,
+        models=("gpt-4.1", "gpt-4.1-mini"),
+    ) as server:
         yield server  # type: ignore[misc]
 
 
 def _ab(demo: Path, url: str, *extra: str) -> list[str]:
-    return ["ab", "--project", str(demo), "--dataset", DEMO_DATASET,
-            "--variant", "banking-intent@3", "--variant", "banking-intent@4",
-            "--base-url", url, "--no-cache",
-            # a loopback server gets OPENAI_API_KEY only when the user names it
-            "--api-key-env", "OPENAI_API_KEY", *extra]
+    return [
+        "ab",
+        "--project",
+        str(demo),
+        "--dataset",
+        DEMO_DATASET,
+        "--variant",
+        "banking-intent@3",
+        "--variant",
+        "banking-intent@4",
+        "--base-url",
+        url,
+        "--no-cache",
+        # a loopback server gets OPENAI_API_KEY only when the user names it
+        "--api-key-env",
+        "OPENAI_API_KEY",
+        *extra,
+    ]
 
 
 def test_ab_with_a_wrong_key_stops_early_with_a_sentence(
-    demo: Path, keyed_server: LoopbackServer, capsys: pytest.CaptureFixture[str],
+    demo: Path,
+    keyed_server: LoopbackServer,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-a-wrong-key-000000000000000000")
@@ -180,7 +200,9 @@ def test_ab_with_a_wrong_key_stops_early_with_a_sentence(
 
 
 def test_ab_with_an_unknown_model_stops_early_and_names_it(
-    demo: Path, keyed_server: LoopbackServer, capsys: pytest.CaptureFixture[str],
+    demo: Path,
+    keyed_server: LoopbackServer,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", keyed_server.require_key or "")
@@ -192,14 +214,15 @@ def test_ab_with_an_unknown_model_stops_early_and_names_it(
 
 
 def test_a_refused_run_keeps_the_project_readable(
-    demo: Path, keyed_server: LoopbackServer, capsys: pytest.CaptureFixture[str],
+    demo: Path,
+    keyed_server: LoopbackServer,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-a-wrong-key-000000000000000000")
     run(capsys, *_ab(demo, keyed_server.base_url))
     monkeypatch.setenv("OPENAI_API_KEY", keyed_server.require_key or "")
-    code, out, err = run(capsys, *_ab(demo, keyed_server.base_url, "--model", "gpt-4.1",
-                                      "--json"))
+    code, out, err = run(capsys, *_ab(demo, keyed_server.base_url, "--model", "gpt-4.1", "--json"))
     assert code in (0, 1), err
     assert '"run_id"' in out
 

@@ -32,7 +32,11 @@ def studio(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     }
     return subprocess.run(
         [sys.executable, "-m", "studio", *argv],
-        capture_output=True, text=True, env=env, timeout=120, cwd=home,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=home,
     )
 
 
@@ -81,12 +85,23 @@ def home(tmp_path: Path) -> Path:
 
 def _prompt(home: Path) -> Path:
     path = home / "intent.json"
-    path.write_text(json.dumps({
-        "name": "intent", "description": "banking intent",
-        "messages": [{"role": "system", "content": "Name the intent of the query."},
-                     {"role": "user", "content": "{{text}}"}],
-        "model": "gpt-4o-mini", "params": {}, "response_schema": None, "tools": None,
-    }), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "name": "intent",
+                "description": "banking intent",
+                "messages": [
+                    {"role": "system", "content": "Name the intent of the query."},
+                    {"role": "user", "content": "{{text}}"},
+                ],
+                "model": "gpt-4o-mini",
+                "params": {},
+                "response_schema": None,
+                "tools": None,
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -98,54 +113,167 @@ def test_cli_only_flow_import_label_approve_split_export_validate(
     ok(home, "new", proj)
     ok(home, "prompt", "save", "--project", proj, "intent", "--from", str(_prompt(home)))
 
-    out = json.loads(ok(home, "dataset", "import", "--project", proj, str(path), "--name",
-                        "b77", "--label-field", "category", "--status", "needs_review",
-                        "--json"))
+    out = json.loads(
+        ok(
+            home,
+            "dataset",
+            "import",
+            "--project",
+            proj,
+            str(path),
+            "--name",
+            "b77",
+            "--label-field",
+            "category",
+            "--status",
+            "needs_review",
+            "--json",
+        )
+    )
     assert out == {"imported": len(rows), "skipped_duplicates": 0, "rejected": []}
 
     # The unlabelled rows, found with --where label= (no label)
-    listed = json.loads(ok(home, "dataset", "rows", "--project", proj, "b77", "--where",
-                           "label=", "--json"))
+    listed = json.loads(
+        ok(home, "dataset", "rows", "--project", proj, "b77", "--where", "label=", "--json")
+    )
     assert sorted(r["input"] for r in listed) == sorted(t for t, c in rows if not c)
     assert {r["status"] for r in listed} == {"needs_review"}
 
     # A text search counts what a plain substring search of the CSV counts
     word = "card"
     expected = sum(1 for t, _ in rows if word in t.lower())
-    found = json.loads(ok(home, "dataset", "rows", "--project", proj, "b77", "--where",
-                          f"text={word}", "--json"))
+    found = json.loads(
+        ok(home, "dataset", "rows", "--project", proj, "b77", "--where", f"text={word}", "--json")
+    )
     assert len(found) == expected
 
     # Label them: exactly the unlabelled rows change
-    out = json.loads(ok(home, "dataset", "label", "--project", proj, "b77", "--label",
-                        "card_arrival", "--where", "label=", "--json"))
+    out = json.loads(
+        ok(
+            home,
+            "dataset",
+            "label",
+            "--project",
+            proj,
+            "b77",
+            "--label",
+            "card_arrival",
+            "--where",
+            "label=",
+            "--json",
+        )
+    )
     assert out["selected"] == UNLABELLED and out["changed"] == UNLABELLED
-    human = ok(home, "dataset", "label", "--project", proj, "b77", "--label", "card_arrival",
-               "--where", "label=")
+    human = ok(
+        home,
+        "dataset",
+        "label",
+        "--project",
+        proj,
+        "b77",
+        "--label",
+        "card_arrival",
+        "--where",
+        "label=",
+    )
     assert "nothing changed" in human  # none left without a label
 
     # Reject one row by id, approve the rest still waiting for review
     first_id = listed[0]["id"]
-    out = json.loads(ok(home, "dataset", "status", "--project", proj, "b77", "--reject",
-                        "--ids", str(first_id), "--json"))
+    out = json.loads(
+        ok(
+            home,
+            "dataset",
+            "status",
+            "--project",
+            proj,
+            "b77",
+            "--reject",
+            "--ids",
+            str(first_id),
+            "--json",
+        )
+    )
     assert out["changed"] == 1
-    out = json.loads(ok(home, "dataset", "status", "--project", proj, "b77", "--approve",
-                        "--where", "status=needs_review", "--json"))
+    out = json.loads(
+        ok(
+            home,
+            "dataset",
+            "status",
+            "--project",
+            proj,
+            "b77",
+            "--approve",
+            "--where",
+            "status=needs_review",
+            "--json",
+        )
+    )
     assert out["changed"] == len(rows) - 1
-    human = ok(home, "dataset", "tag", "--project", proj, "b77", "--add", "checked",
-               "--where", "label=exchange_rate")
+    human = ok(
+        home,
+        "dataset",
+        "tag",
+        "--project",
+        proj,
+        "b77",
+        "--add",
+        "checked",
+        "--where",
+        "label=exchange_rate",
+    )
     assert f"{PER_INTENT} examples changed" in human
 
-    split = json.loads(ok(home, "dataset", "split", "--project", proj, "b77", "--test", "0.2",
-                          "--seed", "3", "--json"))
+    split = json.loads(
+        ok(
+            home,
+            "dataset",
+            "split",
+            "--project",
+            proj,
+            "b77",
+            "--test",
+            "0.2",
+            "--seed",
+            "3",
+            "--json",
+        )
+    )
     assert split["train"] + split["test"] == len(rows) - 1  # a rejected row gets no split
     export_dir = home / "out"
-    manifest = json.loads(ok(home, "dataset", "export", "--project", proj, "b77", "--target",
-                             "openai-chat", "--prompt", "intent@1", "-o", str(export_dir),
-                             "--json"))
+    manifest = json.loads(
+        ok(
+            home,
+            "dataset",
+            "export",
+            "--project",
+            proj,
+            "b77",
+            "--target",
+            "openai-chat",
+            "--prompt",
+            "intent@1",
+            "-o",
+            str(export_dir),
+            "--json",
+        )
+    )
     lines = (export_dir / "train.jsonl").read_text(encoding="utf-8").splitlines()
-    train = json.loads(ok(home, "dataset", "rows", "--project", proj, "b77", "--where",
-                          "split=train", "--where", "status=approved", "--json"))
+    train = json.loads(
+        ok(
+            home,
+            "dataset",
+            "rows",
+            "--project",
+            proj,
+            "b77",
+            "--where",
+            "split=train",
+            "--where",
+            "status=approved",
+            "--json",
+        )
+    )
     assert len(lines) == len(train) == manifest["counts"]["train"]
     assert {json.loads(ln)["messages"][-1]["content"] for ln in lines} <= set(INTENTS)
     report = json.loads(ok(home, "validate", str(export_dir / "train.jsonl"), "--json"))
@@ -153,7 +281,13 @@ def test_cli_only_flow_import_label_approve_split_export_validate(
 
     history = json.loads(ok(home, "dataset", "history", "--project", proj, "b77", "--json"))
     assert [h["kind"] for h in history] == [
-        "split", "add_tag", "set_status", "set_status", "set_label", "import"]
+        "split",
+        "add_tag",
+        "set_status",
+        "set_status",
+        "set_label",
+        "import",
+    ]
     assert history[-1]["description"] == f"Import {len(rows)} examples from sample.csv"
     assert history[-2]["description"] == f'Set label "card_arrival" on {UNLABELLED} examples'
 
@@ -175,8 +309,9 @@ def test_cli_set_label_then_import_then_undo_keeps_the_import(home: Path, tmp_pa
     label_op = next(h["id"] for h in history if h["kind"] == "set_label")
 
     # Undo the label by id: the later import stays
-    out = json.loads(ok(home, "dataset", "undo", "--project", proj, "d", "--op",
-                        str(label_op), "--json"))
+    out = json.loads(
+        ok(home, "dataset", "undo", "--project", proj, "d", "--op", str(label_op), "--json")
+    )
     assert [o["id"] for o in out] == [label_op]
     rows = json.loads(ok(home, "dataset", "rows", "--project", proj, "d", "--json"))
     assert len(rows) == 8
@@ -193,8 +328,20 @@ def test_cli_set_label_then_import_then_undo_keeps_the_import(home: Path, tmp_pa
     assert f"Cannot undo operation {first_import}" in r.stderr
     assert f"{tag_op} (Add tag" in r.stderr
     assert len(json.loads(ok(home, "dataset", "rows", "--project", proj, "d", "--json"))) == 8
-    out = json.loads(ok(home, "dataset", "undo", "--project", proj, "d", "--op",
-                        str(first_import), "--with-later", "--json"))
+    out = json.loads(
+        ok(
+            home,
+            "dataset",
+            "undo",
+            "--project",
+            proj,
+            "d",
+            "--op",
+            str(first_import),
+            "--with-later",
+            "--json",
+        )
+    )
     assert [o["id"] for o in out] == [tag_op, first_import]
     rows = json.loads(ok(home, "dataset", "rows", "--project", proj, "d", "--json"))
     assert sorted(r["input"] for r in rows) == [f"beta {i}" for i in range(3)]
@@ -242,7 +389,10 @@ def test_version_and_help_import_no_command_module(home: Path) -> None:
     for flag in ("--version", "--help"):
         r = subprocess.run(
             [sys.executable, "-X", "importtime", "-m", "studio", flag],
-            capture_output=True, text=True, timeout=60, cwd=home,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=home,
             env={**os.environ, "STUDIO_HOME": str(home), "PYTHONPATH": str(REPO)},
         )
         assert r.returncode == 0
@@ -270,6 +420,11 @@ def test_log_file_is_written_rotated_and_without_secrets(home: Path, tmp_path: P
         "     if isinstance(h, logging.handlers.RotatingFileHandler)][0]\n"
         "print(p, h.maxBytes, h.backupCount)\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=home,
-                       env={**os.environ, "STUDIO_HOME": str(home), "PYTHONPATH": str(REPO)})
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=home,
+        env={**os.environ, "STUDIO_HOME": str(home), "PYTHONPATH": str(REPO)},
+    )
     assert r.stdout.split() == [str(log), "1000000", "3"]

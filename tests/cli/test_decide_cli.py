@@ -38,8 +38,19 @@ def answers_file(tmp_path: Path) -> Path:
 class _Balance(HTMLParser):
     """Checks that every non-void element is closed in order (a well-formed page)."""
 
-    VOID: ClassVar[set[str]] = {"meta", "br", "hr", "img", "input", "link", "col", "area",
-                                "base", "wbr", "source"}
+    VOID: ClassVar[set[str]] = {
+        "meta",
+        "br",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "col",
+        "area",
+        "base",
+        "wbr",
+        "source",
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -65,13 +76,21 @@ class _Balance(HTMLParser):
 def test_json_has_the_documented_keys(
     project: Path, answers_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = run_cli(["decide", "--project", str(project), "--answers", str(answers_file),
-                    "--json", *TODAY])
+    code = run_cli(
+        ["decide", "--project", str(project), "--answers", str(answers_file), "--json", *TODAY]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     data = json.loads(out.out)
-    assert {"recommendation", "reasons", "evidence", "what_would_change", "cost",
-            "warnings", "answers"} <= set(data)
+    assert {
+        "recommendation",
+        "reasons",
+        "evidence",
+        "what_would_change",
+        "cost",
+        "warnings",
+        "answers",
+    } <= set(data)
     assert data["recommendation"] == "collect_more_data"
     assert data["today"] == "2026-11-22"
     assert all({"text", "source", "field", "value"} <= set(r) for r in data["reasons"])
@@ -86,8 +105,18 @@ def test_html_report_is_written_and_well_formed(
     project: Path, answers_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_file = tmp_path / "report.html"
-    code = run_cli(["decide", "--project", str(project), "--answers", str(answers_file),
-                    "-o", str(out_file), *TODAY])
+    code = run_cli(
+        [
+            "decide",
+            "--project",
+            str(project),
+            "--answers",
+            str(answers_file),
+            "-o",
+            str(out_file),
+            *TODAY,
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert f"Wrote the HTML report to {out_file}" in captured.err
@@ -99,7 +128,8 @@ def test_html_report_is_written_and_well_formed(
     assert parser.errors == [] and parser.stack == []
     assert {"html", "head", "body", "svg", "table"} <= parser.tags
     assert "<script" not in page and "http://" not in page.replace(
-        'xmlns="http://www.w3.org/2000/svg"', "")
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
     assert "Collect more data first" in page
     assert "banking-intent@2" in page
 
@@ -108,14 +138,29 @@ def test_markdown_report_and_stdout_default(
     project: Path, answers_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     md = tmp_path / "report.md"
-    assert run_cli(["decide", "--project", str(project), "--answers", str(answers_file),
-                    "-o", str(md), "--json", *TODAY]) == 0
+    assert (
+        run_cli(
+            [
+                "decide",
+                "--project",
+                str(project),
+                "--answers",
+                str(answers_file),
+                "-o",
+                str(md),
+                "--json",
+                *TODAY,
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert json.loads(captured.out)["recommendation"] == "collect_more_data"
     assert md.read_text(encoding="utf-8").startswith("#")
     # neither --json nor -o: the Markdown report on stdout
-    assert run_cli(["decide", "--project", str(project), "--answers", str(answers_file),
-                    *TODAY]) == 0
+    assert (
+        run_cli(["decide", "--project", str(project), "--answers", str(answers_file), *TODAY]) == 0
+    )
     assert "banking-intent@2" in capsys.readouterr().out
 
 
@@ -143,7 +188,10 @@ def test_answers_saved_in_the_project_are_used(
     ],
 )
 def test_bad_answers_file_names_the_file_and_field(
-    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str,
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: str,
     expected: str,
 ) -> None:
     bad = tmp_path / "bad.json"
@@ -163,8 +211,7 @@ def test_bad_inputs_exit_2_with_a_sentence(
         (["--answers", str(answers_file), "-o", str(tmp_path / "r.pdf")], "name it .html"),
         (["--answers", str(answers_file), "--today", "22/11/2026"], "--today must be a date"),
         (["--answers", str(answers_file), "--dataset", "nope"], "no dataset named 'nope'"),
-        (["--answers", str(answers_file), "-o", str(tmp_path / "no" / "r.html")],
-         "does not exist"),
+        (["--answers", str(answers_file), "-o", str(tmp_path / "no" / "r.html")], "does not exist"),
     ]
     for extra, expected in cases:
         code = run_cli(["decide", "--project", str(project), *extra])
@@ -172,18 +219,24 @@ def test_bad_inputs_exit_2_with_a_sentence(
         assert code == 2, extra
         assert expected in err, (extra, err)
         assert "Traceback" not in err
-    code = run_cli(["decide", "--project", str(tmp_path / "nope.studio"), "--answers",
-                    str(answers_file)])
+    code = run_cli(
+        ["decide", "--project", str(tmp_path / "nope.studio"), "--answers", str(answers_file)]
+    )
     assert code == 2
     assert "nope.studio does not exist" in capsys.readouterr().err
 
 
-def test_empty_project_still_decides(tmp_path: Path, answers_file: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_empty_project_still_decides(
+    tmp_path: Path, answers_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "empty.studio"
     new_project(path).close()
-    assert run_cli(["decide", "--project", str(path), "--answers", str(answers_file),
-                    "--json", *TODAY]) == 0
+    assert (
+        run_cli(
+            ["decide", "--project", str(path), "--answers", str(answers_file), "--json", *TODAY]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["evidence"]["test_set_size"] is None
     assert any("No test split" in w for w in data["warnings"])
@@ -191,9 +244,22 @@ def test_empty_project_still_decides(tmp_path: Path, answers_file: Path,
 
 def test_entry_point_runs_decide(project: Path, answers_file: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "studio", "decide", "--project", str(project), "--answers",
-         str(answers_file), "--json", *TODAY],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "decide",
+            "--project",
+            str(project),
+            "--answers",
+            str(answers_file),
+            "--json",
+            *TODAY,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["recommendation"] == "collect_more_data"

@@ -20,17 +20,38 @@ def proj(export_template: Path, tmp_path: Path) -> str:
     return str(path)
 
 
-def _export(capsys: pytest.CaptureFixture[str], proj: str, out: Path, *extra: str,
-            target: str = "openai-chat", prompt: str = "support@1",
-            name: str = DATASET) -> tuple[int, str, str]:
-    code = run_cli(["dataset", "export", "--project", proj, name, "--target", target,
-                    "--prompt", prompt, "-o", str(out), *extra])
+def _export(
+    capsys: pytest.CaptureFixture[str],
+    proj: str,
+    out: Path,
+    *extra: str,
+    target: str = "openai-chat",
+    prompt: str = "support@1",
+    name: str = DATASET,
+) -> tuple[int, str, str]:
+    code = run_cli(
+        [
+            "dataset",
+            "export",
+            "--project",
+            proj,
+            name,
+            "--target",
+            target,
+            "--prompt",
+            prompt,
+            "-o",
+            str(out),
+            *extra,
+        ]
+    )
     o, e = capsys.readouterr()
     return code, o, e
 
 
 def test_export_json_prints_the_manifest_and_writes_the_files(
-        capsys: pytest.CaptureFixture[str], proj: str, tmp_path: Path) -> None:
+    capsys: pytest.CaptureFixture[str], proj: str, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     code, stdout, _ = _export(capsys, proj, out, "--json")
     assert code == 0
@@ -43,8 +64,7 @@ def test_export_json_prints_the_manifest_and_writes_the_files(
     assert manifest["prompt"]["ref"] == "support@1" and manifest["target"] == "openai-chat"
 
 
-def test_export_human_output(capsys: pytest.CaptureFixture[str], proj: str,
-                             tmp_path: Path) -> None:
+def test_export_human_output(capsys: pytest.CaptureFixture[str], proj: str, tmp_path: Path) -> None:
     code, stdout, _ = _export(capsys, proj, tmp_path / "h", target="bedrock-nova")
     assert code == 0
     assert "train.jsonl  12 records" in stdout and "valid" in stdout
@@ -52,24 +72,27 @@ def test_export_human_output(capsys: pytest.CaptureFixture[str], proj: str,
     assert "Manifest:" in stdout
 
 
-def test_validation_fraction_flag(capsys: pytest.CaptureFixture[str], proj: str,
-                                  tmp_path: Path) -> None:
+def test_validation_fraction_flag(
+    capsys: pytest.CaptureFixture[str], proj: str, tmp_path: Path
+) -> None:
     code, stdout, _ = _export(capsys, proj, tmp_path / "f", "--validation", "0.25", "--json")
     assert code == 0
     # the dataset has a validation split, so it is used and the fraction is not
     assert json.loads(stdout)["selection"]["validation_source"] == "split"
 
 
-def test_preference_target_exports_dpo_pairs(capsys: pytest.CaptureFixture[str], proj: str,
-                                             tmp_path: Path) -> None:
+def test_preference_target_exports_dpo_pairs(
+    capsys: pytest.CaptureFixture[str], proj: str, tmp_path: Path
+) -> None:
     code, stdout, _ = _export(capsys, proj, tmp_path / "d", "--json", target="openai-dpo")
     assert code == 0
     manifest = json.loads(stdout)
     assert manifest["format"] == "preference" and manifest["counts"]["train"] == 11
 
 
-def test_failed_revalidation_exits_1_and_deletes(capsys: pytest.CaptureFixture[str],
-                                                 proj: str, tmp_path: Path) -> None:
+def test_failed_revalidation_exits_1_and_deletes(
+    capsys: pytest.CaptureFixture[str], proj: str, tmp_path: Path
+) -> None:
     from studio.core.datasets import set_status
     from studio.core.db.project import open_project
 
@@ -87,30 +110,58 @@ def test_failed_revalidation_exits_1_and_deletes(capsys: pytest.CaptureFixture[s
     assert json.loads(stdout)["findings"]["train"][0]["code"] == "too_few_examples"
 
 
-@pytest.mark.parametrize(("kwargs", "needle"), [
-    ({"name": "nope"}, "no dataset"),
-    ({"prompt": "support@7"}, "support"),
-    ({"prompt": "ghost@1"}, "ghost"),
-])
-def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], proj: str, tmp_path: Path,
-                           kwargs: dict[str, str], needle: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"name": "nope"}, "no dataset"),
+        ({"prompt": "support@7"}, "support"),
+        ({"prompt": "ghost@1"}, "ghost"),
+    ],
+)
+def test_bad_input_exits_2(
+    capsys: pytest.CaptureFixture[str],
+    proj: str,
+    tmp_path: Path,
+    kwargs: dict[str, str],
+    needle: str,
+) -> None:
     code, stdout, err = _export(capsys, proj, tmp_path / "b", **kwargs)
     assert code == 2 and stdout == ""
     assert needle in err and "Traceback" not in err
 
 
-def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str], proj: str,
-                           tmp_path: Path) -> None:
+def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str], proj: str, tmp_path: Path) -> None:
     for extra in (["--target", "gpt-json"], ["--validation", "1.5"]):
-        argv = ["dataset", "export", "--project", proj, DATASET, "--prompt", "support@1",
-                "-o", str(tmp_path / "u")]
+        argv = [
+            "dataset",
+            "export",
+            "--project",
+            proj,
+            DATASET,
+            "--prompt",
+            "support@1",
+            "-o",
+            str(tmp_path / "u"),
+        ]
         if extra[0] == "--validation":
             argv += ["--target", "trl"]
         with pytest.raises(SystemExit) as info:
             run_cli(argv + extra)
         assert info.value.code == 2
-    code = run_cli(["dataset", "export", "--project", str(tmp_path / "missing.studio"),
-                    DATASET, "--target", "trl", "--prompt", "support@1", "-o",
-                    str(tmp_path / "u")])
+    code = run_cli(
+        [
+            "dataset",
+            "export",
+            "--project",
+            str(tmp_path / "missing.studio"),
+            DATASET,
+            "--target",
+            "trl",
+            "--prompt",
+            "support@1",
+            "-o",
+            str(tmp_path / "u"),
+        ]
+    )
     assert code == 2
     capsys.readouterr()

@@ -35,34 +35,54 @@ _stats: dict[str, Any] = {"runs": 0, "seconds": 0.0, "codes": {}}
 
 # -- documents ----------------------------------------------------------------------------
 
-_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
-                     st.floats(allow_nan=False, allow_infinity=False),
-                     st.text(max_size=20))
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+)
 _json_values = st.recursive(
     _scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-    max_leaves=12)
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def _nest(depth: int, kind: str) -> str:
-    return ("[" * depth + "]" * depth) if kind == "array" else (
-        '{"a":' * depth + "1" + "}" * depth)
+    return ("[" * depth + "]" * depth) if kind == "array" else ('{"a":' * depth + "1" + "}" * depth)
 
 
-_deep = st.builds(_nest, st.sampled_from([50, 101, 1_000, 1_100, 10_000]),
-                  st.sampled_from(["array", "object"]))
+_deep = st.builds(
+    _nest, st.sampled_from([50, 101, 1_000, 1_100, 10_000]), st.sampled_from(["array", "object"])
+)
 
-_PROMPT_KEYS = ["name", "description", "model", "messages", "params", "response_schema",
-                "variables", "tools"]
+_PROMPT_KEYS = [
+    "name",
+    "description",
+    "model",
+    "messages",
+    "params",
+    "response_schema",
+    "variables",
+    "tools",
+]
 
 
 @st.composite
 def prompt_docs(draw: st.DrawFn) -> dict[str, Any]:
-    doc: dict[str, Any] = {"name": draw(st.text(max_size=10)), "model": "gpt-4.1-mini",
-                           "messages": [{"role": draw(st.sampled_from(
-                               ["system", "user", "assistant", "tool", "x"])),
-                               "content": draw(st.text(max_size=30))}]}
+    doc: dict[str, Any] = {
+        "name": draw(st.text(max_size=10)),
+        "model": "gpt-4.1-mini",
+        "messages": [
+            {
+                "role": draw(st.sampled_from(["system", "user", "assistant", "tool", "x"])),
+                "content": draw(st.text(max_size=30)),
+            }
+        ],
+    }
     for key in draw(st.lists(st.sampled_from(_PROMPT_KEYS), max_size=3)):
         doc[key] = draw(_json_values)
     return doc
@@ -70,12 +90,26 @@ def prompt_docs(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def answers_docs(draw: st.DrawFn) -> dict[str, Any]:
-    fields = ["must_change", "knowledge_changes", "calls_per_day", "latency_target_p95_ms",
-              "data_sensitivity", "residency", "allowed_platforms",
-              "openai_fine_tuning_access", "quality_target", "current_model",
-              "candidate_model", "bogus"]
-    good: dict[str, Any] = {"must_change": ["narrow_high_volume"], "calls_per_day": 9000,
-                            "allowed_platforms": [], "openai_fine_tuning_access": "unknown"}
+    fields = [
+        "must_change",
+        "knowledge_changes",
+        "calls_per_day",
+        "latency_target_p95_ms",
+        "data_sensitivity",
+        "residency",
+        "allowed_platforms",
+        "openai_fine_tuning_access",
+        "quality_target",
+        "current_model",
+        "candidate_model",
+        "bogus",
+    ]
+    good: dict[str, Any] = {
+        "must_change": ["narrow_high_volume"],
+        "calls_per_day": 9000,
+        "allowed_platforms": [],
+        "openai_fine_tuning_access": "unknown",
+    }
     for key in draw(st.lists(st.sampled_from(fields), max_size=3)):
         good[key] = draw(_json_values)
     return good
@@ -83,8 +117,7 @@ def answers_docs(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def record_docs(draw: st.DrawFn) -> dict[str, Any]:
-    rec: dict[str, Any] = {"text": draw(st.text(max_size=20)),
-                           "label": draw(st.text(max_size=6))}
+    rec: dict[str, Any] = {"text": draw(st.text(max_size=20)), "label": draw(st.text(max_size=6))}
     for key in draw(st.lists(st.text(max_size=6), max_size=2)):
         rec[key] = draw(_json_values)
     return rec
@@ -95,17 +128,31 @@ def chat_docs(draw: st.DrawFn) -> dict[str, Any]:
     shape = draw(st.sampled_from(["chat", "prompt_completion", "alpaca", "dpo", "junk"]))
     text = st.text(max_size=20)
     if shape == "chat":
-        content: Any = draw(st.one_of(text, st.lists(st.dictionaries(
-            st.sampled_from(["type", "text", "image_url"]), _json_values, max_size=2),
-            max_size=2)))
-        return {"messages": [{"role": "user", "content": draw(text)},
-                             {"role": draw(st.sampled_from(["assistant", "user", "bot"])),
-                              "content": content}]}
+        content: Any = draw(
+            st.one_of(
+                text,
+                st.lists(
+                    st.dictionaries(
+                        st.sampled_from(["type", "text", "image_url"]), _json_values, max_size=2
+                    ),
+                    max_size=2,
+                ),
+            )
+        )
+        return {
+            "messages": [
+                {"role": "user", "content": draw(text)},
+                {"role": draw(st.sampled_from(["assistant", "user", "bot"])), "content": content},
+            ]
+        }
     if shape == "prompt_completion":
         return {"prompt": draw(text), "completion": draw(text)}
     if shape == "alpaca":
-        return {"instruction": draw(text), "input": draw(text),
-                draw(st.sampled_from(["output", "response"])): draw(text)}
+        return {
+            "instruction": draw(text),
+            "input": draw(text),
+            draw(st.sampled_from(["output", "response"])): draw(text),
+        }
     if shape == "dpo":
         return {"prompt": draw(text), "chosen": draw(text), "rejected": draw(text)}
     return draw(st.dictionaries(st.text(max_size=6), _json_values, max_size=3))
@@ -128,8 +175,9 @@ def _damage(data: bytes, how: str, at: int, extra: bytes) -> bytes:
     return data
 
 
-def files(docs: st.SearchStrategy[Any], *, lines: bool = False,
-          csv: bool = False) -> st.SearchStrategy[bytes]:
+def files(
+    docs: st.SearchStrategy[Any], *, lines: bool = False, csv: bool = False
+) -> st.SearchStrategy[bytes]:
     """Bytes of a file: valid documents, damaged ones, deep nesting or noise."""
 
     @st.composite
@@ -145,20 +193,24 @@ def files(docs: st.SearchStrategy[Any], *, lines: bool = False,
                 return ('text,label\na,b\n"' + deep.replace('"', '""') + '",c\n').encode()
             return ('{"messages": ' + deep + "}").encode()
         if csv:
-            rows = draw(st.lists(st.lists(st.text(max_size=10), min_size=2, max_size=2),
-                                 max_size=5))
+            rows = draw(
+                st.lists(st.lists(st.text(max_size=10), min_size=2, max_size=2), max_size=5)
+            )
             data = "text,label\n" + "".join(
-                ",".join('"' + c.replace('"', '""') + '"' for c in r) + "\n" for r in rows)
+                ",".join('"' + c.replace('"', '""') + '"' for c in r) + "\n" for r in rows
+            )
             body = data.encode()
         elif lines:
-            body = "".join(json.dumps(d) + "\n"
-                           for d in draw(st.lists(docs, max_size=6))).encode()
+            body = "".join(json.dumps(d) + "\n" for d in draw(st.lists(docs, max_size=6))).encode()
         else:
             body = json.dumps(draw(docs), indent=draw(st.sampled_from([None, 2]))).encode()
         if kind == "damaged":
-            body = _damage(body, draw(st.sampled_from(
-                ["truncate", "insert", "bom", "utf16", "latin1", "nul"])),
-                draw(st.integers(0, 10_000)), draw(st.binary(min_size=1, max_size=5)))
+            body = _damage(
+                body,
+                draw(st.sampled_from(["truncate", "insert", "bom", "utf16", "latin1", "nul"])),
+                draw(st.integers(0, 10_000)),
+                draw(st.binary(min_size=1, max_size=5)),
+            )
         return body
 
     return build()
@@ -166,8 +218,13 @@ def files(docs: st.SearchStrategy[Any], *, lines: bool = False,
 
 # -- running ------------------------------------------------------------------------------
 
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not RANDOM,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +271,18 @@ def test_prompt_files(workdir: Path, data: bytes, suffix: str) -> None:
 @given(data=files(answers_docs()))
 def test_decide_answers(workdir: Path, data: bytes) -> None:
     f = _file(workdir, ".json", data)
-    _cli(["decide", "--project", str(workdir / "p.studio"), "--answers", str(f), "--json",
-          "--today", "2026-11-22"])
+    _cli(
+        [
+            "decide",
+            "--project",
+            str(workdir / "p.studio"),
+            "--answers",
+            str(f),
+            "--json",
+            "--today",
+            "2026-11-22",
+        ]
+    )
 
 
 @FUZZ
@@ -223,8 +290,7 @@ def test_decide_answers(workdir: Path, data: bytes) -> None:
 def test_prompt_render_vars(workdir: Path, data: bytes) -> None:
     f = _file(workdir, ".json", data)
     # the prompt may not exist yet: that is a clean exit 2 as well
-    _cli(["prompt", "render", "--project", str(workdir / "p.studio"), "fuzzed", "--vars",
-          str(f)])
+    _cli(["prompt", "render", "--project", str(workdir / "p.studio"), "fuzzed", "--vars", str(f)])
 
 
 @FUZZ
@@ -235,14 +301,23 @@ def test_dataset_import(workdir: Path, kind: str, data: st.DataObject) -> None:
         body = b"[" + body + b"]" if data.draw(st.booleans()) else body
     f = _file(workdir, f".{kind}", body)
     strict = data.draw(st.booleans())
-    argv = ["dataset", "import", "--project", str(workdir / "p.studio"), str(f), "--name",
-            f"ds{next(_counter)}"] + (["--all-or-nothing"] if strict else [])
+    argv = [
+        "dataset",
+        "import",
+        "--project",
+        str(workdir / "p.studio"),
+        str(f),
+        "--name",
+        f"ds{next(_counter)}",
+    ] + (["--all-or-nothing"] if strict else [])
     _cli(argv, frozenset({0, 1, 2}) if strict else frozenset({0, 2}))
 
 
 @FUZZ
-@given(data=files(chat_docs(), lines=True), fmt=st.sampled_from(
-    ["auto", "openai-chat", "trl", "alpaca", "openai-dpo"]))
+@given(
+    data=files(chat_docs(), lines=True),
+    fmt=st.sampled_from(["auto", "openai-chat", "trl", "alpaca", "openai-dpo"]),
+)
 def test_validate(workdir: Path, data: bytes, fmt: str) -> None:
     f = _file(workdir, ".jsonl", data)
     _cli(["validate", str(f), "--format", fmt, "--json"], frozenset({0, 1, 2}))
@@ -259,5 +334,7 @@ def test_validate_with_schema(workdir: Path, data: bytes, schema: bytes) -> None
 def test_zz_report_counts(capsys: pytest.CaptureFixture[str]) -> None:
     """Print how many CLI runs the fuzz tests made and how long they took (-s shows it)."""
     with capsys.disabled():
-        print(f"\nfuzz: {_stats['runs']} CLI runs in {_stats['seconds']:.1f} s, "
-              f"exit codes {dict(sorted(_stats['codes'].items()))}")
+        print(
+            f"\nfuzz: {_stats['runs']} CLI runs in {_stats['seconds']:.1f} s, "
+            f"exit codes {dict(sorted(_stats['codes'].items()))}"
+        )

@@ -41,25 +41,45 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _ab(ab: Any, *extra: str) -> list[str]:
-    return ["ab", "--project", str(ab.path), "--dataset", "intents", "--variant", "intent@1",
-            "--variant", "intent@2", "--no-cache", *extra]
+    return [
+        "ab",
+        "--project",
+        str(ab.path),
+        "--dataset",
+        "intents",
+        "--variant",
+        "intent@1",
+        "--variant",
+        "intent@2",
+        "--no-cache",
+        *extra,
+    ]
 
 
 # -- the decision rules ---------------------------------------------------------------------
 def test_environment_keys_go_only_to_their_own_hosts() -> None:
     openai = ProviderConfig("o", "https://api.openai.com/v1", "openai")
     assert environment_variable_for(openai) == "OPENAI_API_KEY"
-    assert environment_variable_for(ProviderConfig("o", "https://eu.api.openai.com/v1",
-                                                   "openai")) == "OPENAI_API_KEY"
-    for url in ("http://api.openai.com/v1", "https://api.openai.com.evil.test/v1",
-                "https://proxy.example.com/v1", "http://127.0.0.1:8000/v1"):
+    assert (
+        environment_variable_for(ProviderConfig("o", "https://eu.api.openai.com/v1", "openai"))
+        == "OPENAI_API_KEY"
+    )
+    for url in (
+        "http://api.openai.com/v1",
+        "https://api.openai.com.evil.test/v1",
+        "https://proxy.example.com/v1",
+        "http://127.0.0.1:8000/v1",
+    ):
         assert environment_variable_for(ProviderConfig("o", url, "openai")) is None, url
         assert environment_variable_for(ProviderConfig("c", url, "compatible")) is None, url
-    azure = ProviderConfig("a", "https://team.openai.azure.com", "azure",
-                           api_version="2024-10-21")
+    azure = ProviderConfig("a", "https://team.openai.azure.com", "azure", api_version="2024-10-21")
     assert environment_variable_for(azure) == "AZURE_OPENAI_API_KEY"
-    assert environment_variable_for(ProviderConfig(
-        "a", "https://azure.example.com", "azure", api_version="2024-10-21")) is None
+    assert (
+        environment_variable_for(
+            ProviderConfig("a", "https://azure.example.com", "azure", api_version="2024-10-21")
+        )
+        is None
+    )
 
 
 def test_resolve_key_by_rule(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,8 +125,9 @@ def test_plain_http_key_exits_2_before_anything_is_stored(
     ab: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MY_SERVER_KEY", SHORT_KEY)
-    code = run_cli(_ab(ab, "--base-url", "http://192.0.2.10:8000/v1",
-                       "--api-key-env", "MY_SERVER_KEY"))
+    code = run_cli(
+        _ab(ab, "--base-url", "http://192.0.2.10:8000/v1", "--api-key-env", "MY_SERVER_KEY")
+    )
     err = capsys.readouterr().err
     assert code == 2 and "plain http" in err and "--allow-insecure-key" in err
     assert SHORT_KEY not in err and "Traceback" not in err
@@ -137,8 +158,9 @@ def test_api_key_env_key_is_sent(
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_ENV_KEY)
     monkeypatch.setenv("MY_SERVER_KEY", "srv-key-123")
     with KeyEchoServer(LABELS) as server:
-        code = run_cli(_ab(ab, "--base-url", server.base_url, "--api-key-env",
-                           "MY_SERVER_KEY", "--json"))
+        code = run_cli(
+            _ab(ab, "--base-url", server.base_url, "--api-key-env", "MY_SERVER_KEY", "--json")
+        )
     capsys.readouterr()
     assert code == 1
     assert len(server.authorizations) == 2 * N
@@ -146,21 +168,36 @@ def test_api_key_env_key_is_sent(
 
 
 def test_unset_api_key_env_exits_2(ab: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    code = run_cli(_ab(ab, "--base-url", "http://127.0.0.1:9/v1", "--api-key-env",
-                       "STUDIO_NO_SUCH_VARIABLE"))
+    code = run_cli(
+        _ab(ab, "--base-url", "http://127.0.0.1:9/v1", "--api-key-env", "STUDIO_NO_SUCH_VARIABLE")
+    )
     err = capsys.readouterr().err
     assert code == 2 and "STUDIO_NO_SUCH_VARIABLE" in err and "not set" in err
 
 
 def test_ab_provider_uses_the_saved_provider_and_its_keyring_key(
-    ab: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    ab: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
     working_keyring: MemoryKeyring,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_ENV_KEY)
     monkeypatch.setenv("SOURCE_OF_KEY", "saved-key-77")
     with KeyEchoServer(LABELS) as server:
-        assert run_cli(["provider", "add", "echo", "--base-url", server.base_url,
-                        "--key-env", "SOURCE_OF_KEY"]) == 0
+        assert (
+            run_cli(
+                [
+                    "provider",
+                    "add",
+                    "echo",
+                    "--base-url",
+                    server.base_url,
+                    "--key-env",
+                    "SOURCE_OF_KEY",
+                ]
+            )
+            == 0
+        )
         monkeypatch.delenv("SOURCE_OF_KEY")  # from now on only the keyring has it
         assert working_keyring.store == {("prompt-dataset-studio", "echo"): "saved-key-77"}
         code = run_cli(_ab(ab, "--provider", "echo", "--json"))
@@ -209,7 +246,10 @@ def _db_texts(path: Path) -> list[str]:
 
 
 def test_a_short_echoed_key_is_found_in_no_file_row_log_or_output(
-    ab: Any, tmp_path: Path, studio_home: Path, capsys: pytest.CaptureFixture[str],
+    ab: Any,
+    tmp_path: Path,
+    studio_home: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from studio.core import paths
@@ -221,10 +261,27 @@ def test_a_short_echoed_key_is_found_in_no_file_row_log_or_output(
     try:
         with KeyEchoServer(LABELS) as server:
             # answers and errors echo the key; the run is cached so the cache sees it too
-            assert run_cli(["ab", "--project", str(ab.path), "--dataset", "intents",
-                            "--variant", "intent@1", "--variant", "intent@2",
-                            "--base-url", server.base_url, "--api-key-env", "K9",
-                            "--json"]) == 1
+            assert (
+                run_cli(
+                    [
+                        "ab",
+                        "--project",
+                        str(ab.path),
+                        "--dataset",
+                        "intents",
+                        "--variant",
+                        "intent@1",
+                        "--variant",
+                        "intent@2",
+                        "--base-url",
+                        server.base_url,
+                        "--api-key-env",
+                        "K9",
+                        "--json",
+                    ]
+                )
+                == 1
+            )
             printed.append(capsys.readouterr())
             assert run_cli(_ab(ab, "--base-url", server.base_url, "--api-key-env", "K9")) == 1
             printed.append(capsys.readouterr())
@@ -248,13 +305,56 @@ def test_a_short_echoed_key_is_found_in_no_file_row_log_or_output(
 
         with open_project(ab.path) as project:
             set_status(project, ab.dataset_id, list(ab.train_ids), "approved")
-        assert run_cli(["decide", "--project", str(ab.path), "--answers", str(answers),
-                        "--dataset", "intents", "-o", str(tmp_path / "report.md")]) == 0
-        assert run_cli(["decide", "--project", str(ab.path), "--answers", str(answers),
-                        "--dataset", "intents", "-o", str(tmp_path / "report.html")]) == 0
-        assert run_cli(["dataset", "export", "--project", str(ab.path), "intents",
-                        "--target", "openai-chat", "--prompt", "intent@2",
-                        "-o", str(tmp_path / "export")]) == 0, capsys.readouterr().err
+        assert (
+            run_cli(
+                [
+                    "decide",
+                    "--project",
+                    str(ab.path),
+                    "--answers",
+                    str(answers),
+                    "--dataset",
+                    "intents",
+                    "-o",
+                    str(tmp_path / "report.md"),
+                ]
+            )
+            == 0
+        )
+        assert (
+            run_cli(
+                [
+                    "decide",
+                    "--project",
+                    str(ab.path),
+                    "--answers",
+                    str(answers),
+                    "--dataset",
+                    "intents",
+                    "-o",
+                    str(tmp_path / "report.html"),
+                ]
+            )
+            == 0
+        )
+        assert (
+            run_cli(
+                [
+                    "dataset",
+                    "export",
+                    "--project",
+                    str(ab.path),
+                    "intents",
+                    "--target",
+                    "openai-chat",
+                    "--prompt",
+                    "intent@2",
+                    "-o",
+                    str(tmp_path / "export"),
+                ]
+            )
+            == 0
+        ), capsys.readouterr().err
         printed.append(capsys.readouterr())
         from studio.core.evals.preferences import export_preferences, record_preference
         from studio.core.evals.run_store import list_runs
@@ -276,8 +376,14 @@ def test_a_short_echoed_key_is_found_in_no_file_row_log_or_output(
     assert len(masked) >= 2 * N  # every answer and every error echoed it
     written = [p for root in (tmp_path, studio_home) for p in root.rglob("*") if p.is_file()]
     names = {p.name for p in written}
-    assert {"ab.studio", "report.md", "report.html", "prefs.jsonl", "studio.log",
-            "providers.json"} <= names
+    assert {
+        "ab.studio",
+        "report.md",
+        "report.html",
+        "prefs.jsonl",
+        "studio.log",
+        "providers.json",
+    } <= names
     assert any(p.suffix == ".jsonl" and "export" in p.parts for p in written)
     assert b"[redacted]" in (tmp_path / "prefs.jsonl").read_bytes()
     assert b"[redacted]" in log_file.read_bytes()
@@ -289,9 +395,16 @@ def test_a_real_cli_process_prints_no_echoed_key(ab: Any, tmp_path: Path) -> Non
     env = {**__import__("os").environ, "K9": SHORT_KEY, "PYTHONPATH": str(REPO)}
     with KeyEchoServer(LABELS, refuse=True) as server:
         done = subprocess.run(
-            [sys.executable, "-m", "studio", *_ab(ab, "--base-url", server.base_url,
-                                                 "--api-key-env", "K9")],
-            capture_output=True, timeout=120, env=env, check=False,
+            [
+                sys.executable,
+                "-m",
+                "studio",
+                *_ab(ab, "--base-url", server.base_url, "--api-key-env", "K9"),
+            ],
+            capture_output=True,
+            timeout=120,
+            env=env,
+            check=False,
         )
     assert done.returncode == 2, done.stderr
     assert b"Incorrect API key provided: [redacted]" in done.stderr
@@ -307,10 +420,13 @@ def test_files_the_studio_writes_never_hold_a_remembered_key(tmp_path: Path) -> 
 
     remember_secret(SHORT_KEY)
     write_bytes_atomic(tmp_path / "report.md", f"# Report\nthe server said {SHORT_KEY}\n".encode())
-    count, digest = write_jsonl_atomic(tmp_path / "rows.jsonl", [
-        {"messages": [{"role": "assistant", "content": f"label {SHORT_KEY}"}]},
-        {"messages": [{"role": "assistant", "content": 'quoted "k9x" too'}]},
-    ])
+    count, digest = write_jsonl_atomic(
+        tmp_path / "rows.jsonl",
+        [
+            {"messages": [{"role": "assistant", "content": f"label {SHORT_KEY}"}]},
+            {"messages": [{"role": "assistant", "content": 'quoted "k9x" too'}]},
+        ],
+    )
     import hashlib
 
     data = (tmp_path / "rows.jsonl").read_bytes()
@@ -343,8 +459,9 @@ def test_allow_insecure_key_warns_and_opts_in(
 
     monkeypatch.setenv("K9", SHORT_KEY)
     url = "http://192.0.2.10:8000/v1"
-    target = resolve_target(argparse.Namespace(
-        base_url=url, provider=None, api_key_env="K9", allow_insecure_key=True))
+    target = resolve_target(
+        argparse.Namespace(base_url=url, provider=None, api_key_env="K9", allow_insecure_key=True)
+    )
     assert target.key == SHORT_KEY and target.key_origin == "api-key-env"
     err = capsys.readouterr().err
     assert "Warning: the API key is sent unencrypted (plain http) to 192.0.2.10" in err

@@ -42,8 +42,18 @@ def _run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str]
 
 
 def _decide(proj: Path, answers: Path, out: Path, *extra: str) -> list[str]:
-    return ["decide", "--project", str(proj), "--answers", str(answers), "--today",
-            "2026-11-22", "-o", str(out), *extra]
+    return [
+        "decide",
+        "--project",
+        str(proj),
+        "--answers",
+        str(answers),
+        "--today",
+        "2026-11-22",
+        "-o",
+        str(out),
+        *extra,
+    ]
 
 
 def _prompt_export(proj: Path, out: Path, *extra: str) -> list[str]:
@@ -51,12 +61,25 @@ def _prompt_export(proj: Path, out: Path, *extra: str) -> list[str]:
 
 
 def _dataset_export(proj: Path, out: Path, *extra: str) -> list[str]:
-    return ["dataset", "export", "--project", str(proj), DATASET, "--target", "openai-chat",
-            "--prompt", "support@1", "-o", str(out), *extra]
+    return [
+        "dataset",
+        "export",
+        "--project",
+        str(proj),
+        DATASET,
+        "--target",
+        "openai-chat",
+        "--prompt",
+        "support@1",
+        "-o",
+        str(out),
+        *extra,
+    ]
 
 
 def test_decide_refuses_the_project_file_even_with_force(
-        capsys: pytest.CaptureFixture[str], proj: Path, answers: Path) -> None:
+    capsys: pytest.CaptureFixture[str], proj: Path, answers: Path
+) -> None:
     before = proj.read_bytes()
     renamed = proj.with_suffix(".md")  # a suffix decide accepts, pointing at the project
     proj.rename(renamed)
@@ -68,7 +91,8 @@ def test_decide_refuses_the_project_file_even_with_force(
 
 
 def test_decide_refuses_its_answers_file_even_with_force(
-        capsys: pytest.CaptureFixture[str], proj: Path, tmp_path: Path) -> None:
+    capsys: pytest.CaptureFixture[str], proj: Path, tmp_path: Path
+) -> None:
     answers = tmp_path / "answers.md"
     answers.write_text(json.dumps(DEMO_ANSWERS), encoding="utf-8")
     before = answers.read_bytes()
@@ -79,7 +103,8 @@ def test_decide_refuses_its_answers_file_even_with_force(
 
 
 def test_decide_refuses_an_existing_report_unless_force(
-        capsys: pytest.CaptureFixture[str], proj: Path, answers: Path, tmp_path: Path) -> None:
+    capsys: pytest.CaptureFixture[str], proj: Path, answers: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "report.md"
     out.write_text("my notes\n", encoding="utf-8")
     code, err = _run(capsys, _decide(proj, answers, out))
@@ -90,8 +115,9 @@ def test_decide_refuses_an_existing_report_unless_force(
     assert out.read_text(encoding="utf-8").startswith("#")
 
 
-def test_prompt_export_refusals(capsys: pytest.CaptureFixture[str], proj: Path,
-                                tmp_path: Path) -> None:
+def test_prompt_export_refusals(
+    capsys: pytest.CaptureFixture[str], proj: Path, tmp_path: Path
+) -> None:
     as_json = proj.with_suffix(".json")
     proj.rename(as_json)
     code, err = _run(capsys, _prompt_export(as_json, as_json, "--force"))
@@ -110,7 +136,8 @@ def test_prompt_export_refusals(capsys: pytest.CaptureFixture[str], proj: Path,
 
 
 def test_dataset_export_refuses_a_non_empty_folder_unless_force(
-        capsys: pytest.CaptureFixture[str], proj: Path, tmp_path: Path) -> None:
+    capsys: pytest.CaptureFixture[str], proj: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine", encoding="utf-8")
@@ -120,7 +147,11 @@ def test_dataset_export_refuses_a_non_empty_folder_unless_force(
     code, _err = _run(capsys, _dataset_export(proj, out, "--force"))
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "keep.txt", "manifest.json", "train.jsonl", "validation.jsonl"]
+        "keep.txt",
+        "manifest.json",
+        "train.jsonl",
+        "validation.jsonl",
+    ]
     # an empty folder and a new folder need no --force
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -129,7 +160,8 @@ def test_dataset_export_refuses_a_non_empty_folder_unless_force(
 
 
 def test_dataset_export_refuses_a_folder_where_it_would_overwrite_the_project(
-        capsys: pytest.CaptureFixture[str], template: Path, tmp_path: Path) -> None:
+    capsys: pytest.CaptureFixture[str], template: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "work"
     folder.mkdir()
     proj = folder / "train.jsonl"  # a project named like the file the export writes
@@ -142,8 +174,9 @@ def test_dataset_export_refuses_a_folder_where_it_would_overwrite_the_project(
     assert code == 2 and "is the project file" in err
 
 
-def test_dataset_export_refuses_a_file_as_folder(capsys: pytest.CaptureFixture[str],
-                                                 proj: Path, tmp_path: Path) -> None:
+def test_dataset_export_refuses_a_file_as_folder(
+    capsys: pytest.CaptureFixture[str], proj: Path, tmp_path: Path
+) -> None:
     f = tmp_path / "a-file"
     f.write_text("x", encoding="utf-8")
     code, err = _run(capsys, _dataset_export(proj, f, "--force"))

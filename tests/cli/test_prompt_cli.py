@@ -16,8 +16,10 @@ from studio.cli.main import run_cli
 PROMPT = {
     "name": "triage",
     "description": "Routes tickets",
-    "messages": [{"role": "system", "content": "Sort the ticket.\nAnswer with one word."},
-                 {"role": "user", "content": "{{text}}"}],
+    "messages": [
+        {"role": "system", "content": "Sort the ticket.\nAnswer with one word."},
+        {"role": "user", "content": "{{text}}"},
+    ],
     "model": "gpt-4o-mini",
     "params": {"temperature": 0.2},
     "response_schema": None,
@@ -49,8 +51,9 @@ def test_save_prints_version_then_nothing_changed(
     proj: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     f = write_prompt(tmp_path)
-    assert cli(capsys, "prompt", "save", "--project", proj, "triage", "--from", f,
-               "-m", "first") == (0, "Saved triage version 1.\n", "")
+    assert cli(
+        capsys, "prompt", "save", "--project", proj, "triage", "--from", f, "-m", "first"
+    ) == (0, "Saved triage version 1.\n", "")
     code, out, _ = cli(capsys, "prompt", "save", "--project", proj, "triage", "--from", f)
     assert code == 0 and out.startswith("Nothing changed: triage version 1")
     f2 = write_prompt(tmp_path, "p2.yaml")
@@ -62,8 +65,18 @@ def test_save_prints_version_then_nothing_changed(
 def test_log_json_has_the_documented_keys(
     proj: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cli(capsys, "prompt", "save", "--project", proj, "triage", "--from", write_prompt(tmp_path),
-        "--message", "first")
+    cli(
+        capsys,
+        "prompt",
+        "save",
+        "--project",
+        proj,
+        "triage",
+        "--from",
+        write_prompt(tmp_path),
+        "--message",
+        "first",
+    )
     cli(capsys, "prompt", "label", "--project", proj, "triage", "1", "production")
     code, out, _ = cli(capsys, "prompt", "log", "--project", proj, "triage", "--json")
     assert code == 0
@@ -79,26 +92,46 @@ def test_list_label_labels_diff_restore(
     proj: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cli(capsys, "prompt", "save", "--project", proj, "triage", "--from", write_prompt(tmp_path))
-    cli(capsys, "prompt", "save", "--project", proj, "triage", "--from",
-        write_prompt(tmp_path, "b.json", params={"temperature": 0.7, "seed": 7}))
-    assert cli(capsys, "prompt", "label", "--project", proj, "triage", "1", "production")[1] == \
-        "Labelled triage version 1 as production.\n"
-    assert cli(capsys, "prompt", "label", "--project", proj, "triage", "2", "production")[1] == \
-        "Moved production of triage from version 1 to version 2.\n"
+    cli(
+        capsys,
+        "prompt",
+        "save",
+        "--project",
+        proj,
+        "triage",
+        "--from",
+        write_prompt(tmp_path, "b.json", params={"temperature": 0.7, "seed": 7}),
+    )
+    assert (
+        cli(capsys, "prompt", "label", "--project", proj, "triage", "1", "production")[1]
+        == "Labelled triage version 1 as production.\n"
+    )
+    assert (
+        cli(capsys, "prompt", "label", "--project", proj, "triage", "2", "production")[1]
+        == "Moved production of triage from version 1 to version 2.\n"
+    )
     code, out, _ = cli(capsys, "prompt", "list", "--project", proj, "--json")
-    assert json.loads(out) == [{
-        "name": "triage", "description": "Routes tickets", "latest_version": 2,
-        "labels": {"production": 2}, "updated_at": json.loads(out)[0]["updated_at"],
-        "variables": ["text"]}]
+    assert json.loads(out) == [
+        {
+            "name": "triage",
+            "description": "Routes tickets",
+            "latest_version": 2,
+            "labels": {"production": 2},
+            "updated_at": json.loads(out)[0]["updated_at"],
+            "variables": ["text"],
+        }
+    ]
     code, out, _ = cli(capsys, "prompt", "list", "--project", proj)
     assert code == 0 and out.startswith("triage  v2") and "[production→v2]" in out
     code, out, _ = cli(capsys, "prompt", "diff", "--project", proj, "triage", "1", "production")
     assert code == 0
     assert "  temperature 0.2 → 0.7" in out.splitlines() and "  seed added: 7" in out
-    assert cli(capsys, "prompt", "diff", "--project", proj, "triage", "1", "2",
-               "--exit-code")[0] == 1
-    assert cli(capsys, "prompt", "diff", "--project", proj, "triage", "2", "v2",
-               "--exit-code")[0:2] == (0, "triage: 2 → v2\nNo differences.\n")
+    assert (
+        cli(capsys, "prompt", "diff", "--project", proj, "triage", "1", "2", "--exit-code")[0] == 1
+    )
+    assert cli(capsys, "prompt", "diff", "--project", proj, "triage", "2", "v2", "--exit-code")[
+        0:2
+    ] == (0, "triage: 2 → v2\nNo differences.\n")
     code, out, _ = cli(capsys, "prompt", "restore", "--project", proj, "triage", "1")
     assert (code, out) == (0, "Restored triage version 1 as version 3.\n")
     code, out, _ = cli(capsys, "prompt", "labels", "--project", proj, "triage", "--json")
@@ -116,16 +149,17 @@ def test_export_round_trips_through_save(
     code, out, _ = cli(capsys, "prompt", "export", "--project", proj, "triage@staging")
     assert code == 0 and json.loads(out) == PROMPT
     yaml_path = tmp_path / "out.yaml"
-    code, _, err = cli(capsys, "prompt", "export", "--project", proj, "triage@1",
-                       "-o", str(yaml_path))
+    code, _, err = cli(
+        capsys, "prompt", "export", "--project", proj, "triage@1", "-o", str(yaml_path)
+    )
     assert code == 0 and "Wrote triage version 1" in err
     text = yaml_path.read_text(encoding="utf-8")
     assert "content: |-\n      Sort the ticket.\n      Answer with one word.\n" in text
-    code, out, _ = cli(capsys, "prompt", "save", "--project", proj, "triage", "--from",
-                       str(yaml_path))
+    code, out, _ = cli(
+        capsys, "prompt", "save", "--project", proj, "triage", "--from", str(yaml_path)
+    )
     assert code == 0 and out.startswith("Nothing changed")
-    code, out, _ = cli(capsys, "prompt", "export", "--project", proj, "triage", "--format",
-                       "yaml")
+    code, out, _ = cli(capsys, "prompt", "export", "--project", proj, "triage", "--format", "yaml")
     assert out == text
 
 
@@ -133,8 +167,19 @@ def test_render_with_vars_and_warnings(
     proj: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cli(capsys, "prompt", "save", "--project", proj, "triage", "--from", write_prompt(tmp_path))
-    code, out, err = cli(capsys, "prompt", "render", "--project", proj, "triage",
-                         "--var", "text=My card is lost", "--var", "extra=1", "--json")
+    code, out, err = cli(
+        capsys,
+        "prompt",
+        "render",
+        "--project",
+        proj,
+        "triage",
+        "--var",
+        "text=My card is lost",
+        "--var",
+        "extra=1",
+        "--json",
+    )
     assert code == 0
     assert json.loads(out)[1] == {"role": "user", "content": "My card is lost"}
     assert "Variable `extra` was given but no message uses it." in err
@@ -153,10 +198,14 @@ def test_render_with_vars_and_warnings(
         (["prompt", "render", "--project", "{proj}", "triage", "--var", "novalue"], "--var"),
         (["prompt", "diff", "--project", "{proj}", "triage", "1", "staging"], "no label"),
         (["prompt", "log", "--project", "{missing}", "triage"], "does not exist"),
-        (["prompt", "save", "--project", "{proj}", "x", "--from", "{bad_schema}"],
-         "response_schema"),
-        (["prompt", "save", "--project", "{proj}", "x", "--from", "{bad_braces}"],
-         "messages[1] (user), line 1, column 1"),
+        (
+            ["prompt", "save", "--project", "{proj}", "x", "--from", "{bad_schema}"],
+            "response_schema",
+        ),
+        (
+            ["prompt", "save", "--project", "{proj}", "x", "--from", "{bad_braces}"],
+            "messages[1] (user), line 1, column 1",
+        ),
         (["prompt", "save", "--project", "{proj}", "x"], "--from"),
         (["prompt"], "subcommand"),
     ],
@@ -169,10 +218,14 @@ def test_bad_input_exits_2_with_a_sentence(
     fills = {
         "{proj}": proj,
         "{missing}": str(tmp_path / "missing.studio"),
-        "{bad_schema}": write_prompt(tmp_path, "s.json",
-                                     response_schema={"type": "object", "required": "x"}),
-        "{bad_braces}": write_prompt(tmp_path, "b.json", messages=[
-            {"role": "system", "content": "ok"}, {"role": "user", "content": "{{text"}]),
+        "{bad_schema}": write_prompt(
+            tmp_path, "s.json", response_schema={"type": "object", "required": "x"}
+        ),
+        "{bad_braces}": write_prompt(
+            tmp_path,
+            "b.json",
+            messages=[{"role": "system", "content": "ok"}, {"role": "user", "content": "{{text"}],
+        ),
     }
     argv = [fills.get(a, a) for a in argv]
     try:
@@ -187,8 +240,13 @@ def test_bad_input_exits_2_with_a_sentence(
 
 def _run(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True,
-                          text=True, timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "studio", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 def test_subprocess_save_and_bad_file(proj: str, tmp_path: Path) -> None:
@@ -208,5 +266,6 @@ def test_subprocess_corrupt_project(tmp_path: Path) -> None:
     junk.write_bytes(b"this is not a database at all" * 100)
     done = _run("prompt", "list", "--project", str(junk))
     assert done.returncode == 2
-    assert done.stderr == f"studio: {junk} is not a studio project (it is not an SQLite " \
-                          "database).\n"
+    assert (
+        done.stderr == f"studio: {junk} is not a studio project (it is not an SQLite database).\n"
+    )

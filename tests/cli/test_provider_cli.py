@@ -27,32 +27,60 @@ def keyring_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("os-keyring") / "keyring.json"
 
 
-def _studio(*args: str, keyring_file: Path | None = None, stdin: str | None = None,
-            env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
-           **(env_extra or {})}
+def _studio(
+    *args: str,
+    keyring_file: Path | None = None,
+    stdin: str | None = None,
+    env_extra: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
+        **(env_extra or {}),
+    }
     if keyring_file is not None:
         env["PYTHON_KEYRING_BACKEND"] = "helpers.file_keyring.FileKeyring"
         env["STUDIO_TEST_KEYRING"] = str(keyring_file)
-    done = subprocess.run([sys.executable, "-m", "studio", "provider", *args],
-                          capture_output=True, text=True, input=stdin, env=env, timeout=60,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "studio", "provider", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert "Traceback" not in done.stdout + done.stderr, done.stderr
     return done
 
 
 def test_add_list_test_remove_round_trip(keyring_file: Path, studio_home: Path) -> None:
     with KeyEchoServer(models=("echo-small", "echo-large")) as server:
-        added = _studio("add", "echo", "--base-url", server.base_url, "--model", "echo-small",
-                        "--key-stdin", "--default", keyring_file=keyring_file,
-                        stdin=KEY + "\n")
+        added = _studio(
+            "add",
+            "echo",
+            "--base-url",
+            server.base_url,
+            "--model",
+            "echo-small",
+            "--key-stdin",
+            "--default",
+            keyring_file=keyring_file,
+            stdin=KEY + "\n",
+        )
         assert added.returncode == 0, added.stderr
         assert "Saved provider 'echo'" in added.stderr and "system keyring" in added.stderr
         saved = json.loads((studio_home / "config" / "providers.json").read_text())
         assert saved["default"] == "echo"
-        assert saved["providers"] == [{"name": "echo", "base_url": server.base_url,
-                                       "kind": "compatible", "api_version": None,
-                                       "default_model": "echo-small"}]
+        assert saved["providers"] == [
+            {
+                "name": "echo",
+                "base_url": server.base_url,
+                "kind": "compatible",
+                "api_version": None,
+                "default_model": "echo-small",
+            }
+        ]
         assert json.loads(keyring_file.read_text()) == {"prompt-dataset-studio/echo": KEY}
 
         listed = _studio("list", "--json", keyring_file=keyring_file)
@@ -92,8 +120,15 @@ def test_test_gives_a_clear_failing_verdict(studio_home: Path) -> None:
 
 def test_a_key_without_a_keyring_is_refused_and_nothing_saved(studio_home: Path) -> None:
     # the test default: keyring.backends.fail.Keyring (no backend, like headless CI)
-    done = _studio("add", "vllm", "--base-url", "http://127.0.0.1:8000/v1", "--key-env",
-                   "SOME_KEY", env_extra={"SOME_KEY": KEY})
+    done = _studio(
+        "add",
+        "vllm",
+        "--base-url",
+        "http://127.0.0.1:8000/v1",
+        "--key-env",
+        "SOME_KEY",
+        env_extra={"SOME_KEY": KEY},
+    )
     assert done.returncode == 2 and "no system keyring" in done.stderr
     assert "--api-key-env" in done.stderr
     assert not (studio_home / "config" / "providers.json").exists()
@@ -108,8 +143,18 @@ def test_kind_is_inferred_and_bad_input_exits_2(studio_home: Path) -> None:
     assert rows["az"]["kind"] == "azure" and rows["az"]["api_version"] == "2024-10-21"
     dup = _studio("add", "oa", "--base-url", "https://api.openai.com/v1")
     assert dup.returncode == 2 and "already exists" in dup.stderr
-    assert _studio("add", "oa", "--base-url", "https://api.openai.com/v1", "--model",
-                   "gpt-4.1-mini", "--replace").returncode == 0
+    assert (
+        _studio(
+            "add",
+            "oa",
+            "--base-url",
+            "https://api.openai.com/v1",
+            "--model",
+            "gpt-4.1-mini",
+            "--replace",
+        ).returncode
+        == 0
+    )
     bad = _studio("add", "x", "--base-url", "ftp://nowhere")
     assert bad.returncode == 2 and "http://" in bad.stderr
     insecure = _studio("add", "far", "--base-url", "http://192.0.2.10:8000/v1")

@@ -33,8 +33,13 @@ SMALL_WRONG = {i for i in range(N) if i % 3 == 0}  # 8 wrong: 0, 3, 6, ...
 
 def studio(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """``python -m studio ARGS`` in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "studio", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 class ModelResponder:
@@ -50,9 +55,21 @@ class ModelResponder:
 
 
 def _ab_args(project: Path, url: str, *extra: str) -> list[str]:
-    return ["ab", "--project", str(project), "--dataset", "intents",
-            "--variant", "intent@2=big", "--variant", "intent@2=small",
-            "--base-url", url, "--json", *extra]
+    return [
+        "ab",
+        "--project",
+        str(project),
+        "--dataset",
+        "intents",
+        "--variant",
+        "intent@2=big",
+        "--variant",
+        "intent@2=small",
+        "--base-url",
+        url,
+        "--json",
+        *extra,
+    ]
 
 
 # ------------------------------------------------------------------ one prompt, two models
@@ -77,10 +94,24 @@ def test_cross_model_ab_from_the_cli(ab) -> None:  # type: ignore[no-untyped-def
 
 
 def test_variant_argument_errors_exit_2(ab) -> None:  # type: ignore[no-untyped-def]
-    for bad, needle in (("intent@2=", "no model after it"), ("intent", "NAME@VERSION[=MODEL]"),
-                        ("intent@=big", "no version")):
-        done = studio("ab", "--project", str(ab.path), "--dataset", "intents", "--variant",
-                      "intent@1", "--variant", bad, "--base-url", "http://127.0.0.1:9/v1")
+    for bad, needle in (
+        ("intent@2=", "no model after it"),
+        ("intent", "NAME@VERSION[=MODEL]"),
+        ("intent@=big", "no version"),
+    ):
+        done = studio(
+            "ab",
+            "--project",
+            str(ab.path),
+            "--dataset",
+            "intents",
+            "--variant",
+            "intent@1",
+            "--variant",
+            bad,
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+        )
         assert done.returncode == 2, (bad, done.stderr)
         assert needle in done.stderr and "Traceback" not in done.stderr
 
@@ -105,14 +136,17 @@ def test_default_stop_rule_is_under_90_seconds() -> None:
 
 def test_never_answering_server_ends_the_run_exit_1(ab, silent: SilentServer) -> None:  # type: ignore[no-untyped-def]
     started = time.monotonic()
-    done = studio(*_ab_args(ab.path, silent.base_url, "--timeout", "2", "--concurrency", "4"),
-                  timeout=60)
+    done = studio(
+        *_ab_args(ab.path, silent.base_url, "--timeout", "2", "--concurrency", "4"), timeout=60
+    )
     ended = time.monotonic()
     elapsed = ended - started
     assert silent.first_accept_at is not None
     waited = ended - silent.first_accept_at
-    print(f"silent server: run ended {elapsed:.1f} s after the start, {waited:.1f} s after "
-          f"the first connection (stall rule 2.5 s), {silent.accepted} connections accepted")
+    print(
+        f"silent server: run ended {elapsed:.1f} s after the start, {waited:.1f} s after "
+        f"the first connection (stall rule 2.5 s), {silent.accepted} connections accepted"
+    )
     assert done.returncode == 1, done.stderr
     assert f"127.0.0.1:{silent.port}" in done.stderr
     assert "accepted connections but sent no answer" in done.stderr
@@ -137,8 +171,9 @@ def test_never_answering_server_ends_the_run_exit_1(ab, silent: SilentServer) ->
 
 def test_deadline_stops_the_run(ab, silent: SilentServer) -> None:  # type: ignore[no-untyped-def]
     started = time.monotonic()
-    done = studio(*_ab_args(ab.path, silent.base_url, "--timeout", "30", "--deadline", "1.5"),
-                  timeout=60)
+    done = studio(
+        *_ab_args(ab.path, silent.base_url, "--timeout", "30", "--deadline", "1.5"), timeout=60
+    )
     elapsed = time.monotonic() - started
     assert done.returncode == 1, done.stderr
     assert "deadline of 1.5 s" in done.stderr and f"127.0.0.1:{silent.port}" in done.stderr
@@ -165,19 +200,28 @@ def _answered_cases(project: Path) -> set[tuple[str, int]]:
         rows = conn.execute(
             "SELECT v.model, e.input_json FROM eval_result r JOIN eval_variant v "
             "ON v.id = r.variant_id JOIN example e ON e.id = r.example_id "
-            "WHERE r.error IS NULL").fetchall()
+            "WHERE r.error IS NULL"
+        ).fetchall()
     return {(m, int(json.loads(i)["text"].split(":")[0].split()[1])) for m, i in rows}
 
 
 def test_kill_9_mid_run_then_resume_pays_no_answer_twice(tmp_path: Path) -> None:
     killed = build_ab_project(tmp_path / "killed.studio", n_test=N)
     clean = build_ab_project(tmp_path / "clean.studio", n_test=N)
-    with loopback(responder=ModelResponder(killed.labels), record_bodies=True,
-                  latency=0.05) as server:
+    with loopback(
+        responder=ModelResponder(killed.labels), record_bodies=True, latency=0.05
+    ) as server:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "studio",
-             *_ab_args(killed.path, server.base_url, "--concurrency", "2", "--no-cache")],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "studio",
+                *_ab_args(killed.path, server.base_url, "--concurrency", "2", "--no-cache"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 60
         while len(server.chat_bodies) < 14 and proc.poll() is None:
             assert time.monotonic() < deadline, "the run never got going"
@@ -198,10 +242,11 @@ def test_kill_9_mid_run_then_resume_pays_no_answer_twice(tmp_path: Path) -> None
         text = studio("runs", "show", str(run["run_id"]), "--project", str(killed.path))
         assert "interrupted" in text.stdout and "runs resume" in text.stdout
 
-        resumed = studio("runs", "resume", str(run["run_id"]), "--project",
-                         str(killed.path), "--json")
+        resumed = studio(
+            "runs", "resume", str(run["run_id"]), "--project", str(killed.path), "--json"
+        )
         assert resumed.returncode == 0, resumed.stderr
-        after = list(server.chat_bodies)[len(before):]
+        after = list(server.chat_bodies)[len(before) :]
         final = json.loads(resumed.stdout)
 
         # an uninterrupted run of the same A/B on an identical project
@@ -217,14 +262,22 @@ def test_kill_9_mid_run_then_resume_pays_no_answer_twice(tmp_path: Path) -> None
     # a case asked twice in all is one whose answer was still in flight at the kill
     twice = {c for c in set(first) | set(second) if first[c] + second[c] > 1}
     assert len(twice) <= 2 and not twice & stored_before  # at most concurrency 2
-    print(f"kill -9 after {len(before)} requests, {len(stored_before)} answers stored; "
-          f"resume sent {len(after)}; in flight at the kill and asked again: {len(twice)}")
+    print(
+        f"kill -9 after {len(before)} requests, {len(stored_before)} answers stored; "
+        f"resume sent {len(after)}; in flight at the kill and asked again: {len(twice)}"
+    )
     assert final["resumed"]["calls_made"] == len(after)
 
     # the finished run's figures equal the uninterrupted run's, and the hand count
     def figures(doc: dict[str, Any]) -> Any:
-        return ([(v["prompt"], v["model"], v["score"], v["ci95"], v["errors"], v["tokens"])
-                 for v in doc["variants"]], doc["n"], doc["comparison"])
+        return (
+            [
+                (v["prompt"], v["model"], v["score"], v["ci95"], v["errors"], v["tokens"])
+                for v in doc["variants"]
+            ],
+            doc["n"],
+            doc["comparison"],
+        )
 
     assert figures(final) == figures(reference)
     assert final["variants"][0]["score"] == pytest.approx((N - 3) / N)

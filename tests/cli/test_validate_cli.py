@@ -15,9 +15,15 @@ from studio.core.formats import FORMATS, validate_file
 
 
 def _chat(i: int) -> str:
-    return json.dumps({"messages": [{"role": "system", "content": "Be brief."},
-                                    {"role": "user", "content": f"Question {i}?"},
-                                    {"role": "assistant", "content": f"Answer {i}."}]})
+    return json.dumps(
+        {
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": f"Question {i}?"},
+                {"role": "assistant", "content": f"Answer {i}."},
+            ]
+        }
+    )
 
 
 @pytest.fixture
@@ -32,8 +38,9 @@ def invalid_file(tmp_path: Path) -> Path:
     lines = [_chat(i) for i in range(12)]
     lines[2] = '{"messages": [{"role": "user", "content": "Hi"},]}'  # bad JSON, column 48
     lines[5] = ""  # blank line
-    lines[7] = json.dumps({"messages": [{"role": "bot", "content": "x"},
-                                        {"role": "assistant", "content": "y"}]})
+    lines[7] = json.dumps(
+        {"messages": [{"role": "bot", "content": "x"}, {"role": "assistant", "content": "y"}]}
+    )
     lines[9] = lines[10]  # duplicate (warning)
     path = tmp_path / "bad.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + ("\n".join(lines) + "\n").encode())
@@ -46,8 +53,9 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-def test_valid_file_json_shape_and_exit_0(capsys: pytest.CaptureFixture[str],
-                                          valid_file: Path) -> None:
+def test_valid_file_json_shape_and_exit_0(
+    capsys: pytest.CaptureFixture[str], valid_file: Path
+) -> None:
     code, out, _ = _run(capsys, str(valid_file), "--json")
     assert code == 0
     data = json.loads(out)
@@ -59,8 +67,9 @@ def test_valid_file_json_shape_and_exit_0(capsys: pytest.CaptureFixture[str],
     assert data["stats"]["training"]["price_as_of"]
 
 
-def test_invalid_file_lists_findings_with_lines_and_exit_1(capsys: pytest.CaptureFixture[str],
-                                                           invalid_file: Path) -> None:
+def test_invalid_file_lists_findings_with_lines_and_exit_1(
+    capsys: pytest.CaptureFixture[str], invalid_file: Path
+) -> None:
     code, out, _ = _run(capsys, str(invalid_file), "--json")
     assert code == 1
     data = json.loads(out)
@@ -91,7 +100,8 @@ def test_cli_and_core_agree(capsys: pytest.CaptureFixture[str], invalid_file: Pa
 
 
 def test_human_output_groups_findings_and_shows_tokens_and_price_date(
-        capsys: pytest.CaptureFixture[str], invalid_file: Path) -> None:
+    capsys: pytest.CaptureFixture[str], invalid_file: Path
+) -> None:
     code, out, _ = _run(capsys, str(invalid_file))
     assert code == 1
     first = out.splitlines()[0]
@@ -102,8 +112,9 @@ def test_human_output_groups_findings_and_shows_tokens_and_price_date(
     assert "prices as of 20" in out
 
 
-def test_human_output_caps_lines_per_code(capsys: pytest.CaptureFixture[str],
-                                          tmp_path: Path) -> None:
+def test_human_output_caps_lines_per_code(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "many.jsonl"
     path.write_text("\n".join("{bad" for _ in range(12)) + "\n", encoding="utf-8")
     code, out, _ = _run(capsys, str(path), "--format", "openai-chat")
@@ -114,8 +125,9 @@ def test_human_output_caps_lines_per_code(capsys: pytest.CaptureFixture[str],
 
 
 @pytest.mark.parametrize("fmt", ["vertex-gemini", "trl", "mistral"])
-def test_explicit_format_mismatch_is_invalid(capsys: pytest.CaptureFixture[str],
-                                             valid_file: Path, fmt: str) -> None:
+def test_explicit_format_mismatch_is_invalid(
+    capsys: pytest.CaptureFixture[str], valid_file: Path, fmt: str
+) -> None:
     code, out, _ = _run(capsys, str(valid_file), "--format", fmt, "--json")
     data = json.loads(out)
     assert data["format"] == fmt
@@ -124,16 +136,18 @@ def test_explicit_format_mismatch_is_invalid(capsys: pytest.CaptureFixture[str],
         assert code == 1 and "format_mismatch" in {f["code"] for f in data["findings"]}
 
 
-def test_model_option_changes_the_limit_and_cost(capsys: pytest.CaptureFixture[str],
-                                                 valid_file: Path) -> None:
+def test_model_option_changes_the_limit_and_cost(
+    capsys: pytest.CaptureFixture[str], valid_file: Path
+) -> None:
     _, out, _ = _run(capsys, str(valid_file), "--json", "--model", "gpt-3.5-turbo")
     training = json.loads(out)["stats"]["training"]
     assert training["model"] == "gpt-3.5-turbo"
     assert json.loads(out)["stats"]["tokens"]["limit"] == 16385
 
 
-def test_schema_checks_assistant_outputs(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                         valid_file: Path) -> None:
+def test_schema_checks_assistant_outputs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, valid_file: Path
+) -> None:
     schema = tmp_path / "schema.json"
     schema.write_text(json.dumps({"type": "object"}), encoding="utf-8")
     code, out, _ = _run(capsys, str(valid_file), "--json", "--schema", str(schema))
@@ -141,14 +155,21 @@ def test_schema_checks_assistant_outputs(capsys: pytest.CaptureFixture[str], tmp
     assert "output_not_json" in {f["code"] for f in json.loads(out)["findings"]}
 
 
-@pytest.mark.parametrize("argv_suffix, needle", [
-    (["--schema", "{tmp}/missing.json"], "missing.json"),
-    (["--schema", "{tmp}/broken.json"], "broken.json"),
-    (["--schema", "{tmp}/bad_schema.json"], "bad_schema.json"),
-])
-def test_bad_schema_file_exits_2_naming_it(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                           valid_file: Path, argv_suffix: list[str],
-                                           needle: str) -> None:
+@pytest.mark.parametrize(
+    "argv_suffix, needle",
+    [
+        (["--schema", "{tmp}/missing.json"], "missing.json"),
+        (["--schema", "{tmp}/broken.json"], "broken.json"),
+        (["--schema", "{tmp}/bad_schema.json"], "bad_schema.json"),
+    ],
+)
+def test_bad_schema_file_exits_2_naming_it(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    valid_file: Path,
+    argv_suffix: list[str],
+    needle: str,
+) -> None:
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
     (tmp_path / "bad_schema.json").write_text('{"type": 5}', encoding="utf-8")
     argv = [a.format(tmp=tmp_path) for a in argv_suffix]
@@ -157,8 +178,7 @@ def test_bad_schema_file_exits_2_naming_it(capsys: pytest.CaptureFixture[str], t
     assert needle in err and "Traceback" not in err
 
 
-def test_missing_file_and_folder_exit_2(capsys: pytest.CaptureFixture[str],
-                                        tmp_path: Path) -> None:
+def test_missing_file_and_folder_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, err = _run(capsys, str(tmp_path / "nope.jsonl"), "--json")
     assert code == 2 and out == "" and "nope.jsonl" in err and "does not exist" in err
     code, _, err = _run(capsys, str(tmp_path))
@@ -175,8 +195,9 @@ def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str], valid_file: Path)
     capsys.readouterr()
 
 
-def test_empty_and_binary_files_are_invalid_not_crashes(capsys: pytest.CaptureFixture[str],
-                                                        tmp_path: Path) -> None:
+def test_empty_and_binary_files_are_invalid_not_crashes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     code, out, _ = _run(capsys, str(empty), "--json")
@@ -187,8 +208,9 @@ def test_empty_and_binary_files_are_invalid_not_crashes(capsys: pytest.CaptureFi
     assert code == 1 and json.loads(out)["valid"] is False
 
 
-def test_every_format_name_is_accepted(capsys: pytest.CaptureFixture[str],
-                                       valid_file: Path) -> None:
+def test_every_format_name_is_accepted(
+    capsys: pytest.CaptureFixture[str], valid_file: Path
+) -> None:
     for fmt in ("auto", *FORMATS):
         code, out, _ = _run(capsys, str(valid_file), "--format", fmt, "--json")
         assert code in (0, 1) and json.loads(out)["format"] in FORMATS
@@ -196,9 +218,19 @@ def test_every_format_name_is_accepted(capsys: pytest.CaptureFixture[str],
 
 def test_real_subprocess_exit_codes(valid_file: Path, invalid_file: Path) -> None:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    ok = subprocess.run([sys.executable, "-m", "studio", "validate", str(valid_file), "--json"],
-                        capture_output=True, text=True, env=env, timeout=120)
+    ok = subprocess.run(
+        [sys.executable, "-m", "studio", "validate", str(valid_file), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert ok.returncode == 0 and json.loads(ok.stdout)["valid"] is True
-    bad = subprocess.run([sys.executable, "-m", "studio", "validate", str(invalid_file)],
-                         capture_output=True, text=True, env=env, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "studio", "validate", str(invalid_file)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert bad.returncode == 1 and "INVALID" in bad.stdout

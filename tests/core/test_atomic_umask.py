@@ -25,10 +25,12 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o002, 0o664),
-                                                 (0o077, 0o600), (0o027, 0o640)])
-def test_a_new_file_gets_0666_less_the_umask(tmp_path: Path, umask: None, mask: int,
-                                             expected: int) -> None:
+@pytest.mark.parametrize(
+    ("mask", "expected"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600), (0o027, 0o640)]
+)
+def test_a_new_file_gets_0666_less_the_umask(
+    tmp_path: Path, umask: None, mask: int, expected: int
+) -> None:
     os.umask(mask)
     assert current_umask() == mask
     path = tmp_path / "report.md"

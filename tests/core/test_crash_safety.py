@@ -226,8 +226,7 @@ def write_banking_like_csv(path: Path, n: int, seed: int = 77) -> int:
             continue
         label = labels[i % len(labels)]
         text = (
-            f"{rng.choice(OPENERS)} {rng.choice(INTENTS[label])} "
-            f"(order {i}, {rng.choice(TAILS)})"
+            f"{rng.choice(OPENERS)} {rng.choice(INTENTS[label])} (order {i}, {rng.choice(TAILS)})"
         ).strip()
         rows.append((text, label))
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -308,7 +307,11 @@ def test_kill_9_during_import_leaves_whole_datasets_only(
     ):
         name = f"ds{stats.iterations:03d}"
         crash_server.start(
-            "import", child_env, project=str(project_file), csv=str(src), dataset=name,
+            "import",
+            child_env,
+            project=str(project_file),
+            csv=str(src),
+            dataset=name,
             bulk_path=stats.iterations % 2 == 1,
         )
         delay = rng.uniform(0.0, 1.3 * _estimate(stats.durations))
@@ -357,10 +360,14 @@ def test_kill_9_during_ab_run_keeps_every_acknowledged_result(
             # each run asks with its own temperature, so no run is served from another's cache
             params = {"temperature": round(0.01 * number, 2)}
             spec = run_setup.RunSpec(
-                dataset="intents", provider=provider_for(server), scorer="label",
+                dataset="intents",
+                provider=provider_for(server),
+                scorer="label",
                 concurrency=4,
-                variants=[run_setup.VariantSpec("intent@1", params=params),
-                          run_setup.VariantSpec("intent@2", params=params)],
+                variants=[
+                    run_setup.VariantSpec("intent@1", params=params),
+                    run_setup.VariantSpec("intent@2", params=params),
+                ],
             )
             with open_project(ab.path) as project:
                 return run_setup.create_run(project, spec)
@@ -544,7 +551,11 @@ def test_kill_9_during_bulk_label_edits_is_all_or_nothing_with_consistent_undo(
     for k in range(2):
         label = f"calib_{k}"
         crash_server.start(
-            "label", child_env, project=str(project_file), dataset_id=dataset_id, op="set",
+            "label",
+            child_env,
+            project=str(project_file),
+            dataset_id=dataset_id,
+            op="set",
             label=label,
         )
         code, events = crash_server.finish(kill=False)
@@ -569,7 +580,11 @@ def test_kill_9_during_bulk_label_edits_is_all_or_nothing_with_consistent_undo(
         else:
             after_stacks = ([*done, undone[-1]], undone[:-1])
         crash_server.start(
-            "label", child_env, project=str(project_file), dataset_id=dataset_id, op=op,
+            "label",
+            child_env,
+            project=str(project_file),
+            dataset_id=dataset_id,
+            op=op,
             label=label,
         )
         code, events = _kill_after(crash_server, rng.uniform(0.0, 1.3 * _estimate(stats.durations)))

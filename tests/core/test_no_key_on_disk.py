@@ -53,26 +53,34 @@ def test_sentinel_key_is_written_nowhere(
 ) -> None:
     from studio.core import paths
 
-    provider = ProviderConfig("Guarded server", "http://127.0.0.1:9/v1", "compatible",
-                              default_model="loopback-small")
+    provider = ProviderConfig(
+        "Guarded server", "http://127.0.0.1:9/v1", "compatible", default_model="loopback-small"
+    )
     where = keys.set_key(provider, SENTINEL_KEY)
     assert where == "session"  # no keyring backend in tests: memory, not a file
     log_file = paths.log_dir() / "studio.log"
     handler = _log_to(log_file)
     project = open_project(demo_copy)
     try:
-        with LoopbackServer(require_key=SENTINEL_KEY, latency=0.001,
-                            responder=lambda body: "card_arrival",
-                            faults=lambda i, body: "500" if i % 17 == 3 else None) as server:
-            provider = ProviderConfig(provider.name, server.base_url, "compatible",
-                                      default_model="loopback-small")
+        with LoopbackServer(
+            require_key=SENTINEL_KEY,
+            latency=0.001,
+            responder=lambda body: "card_arrival",
+            faults=lambda i, body: "500" if i % 17 == 3 else None,
+        ) as server:
+            provider = ProviderConfig(
+                provider.name, server.base_url, "compatible", default_model="loopback-small"
+            )
             key = keys.get_key(provider)
             assert key == SENTINEL_KEY
             spec = run_setup.RunSpec(
                 dataset="Banking intents (demo)",
-                variants=[run_setup.VariantSpec("banking-intent@2", "loopback-small"),
-                          run_setup.VariantSpec("banking-intent@3", "loopback-small")],
-                provider=provider, scorer="label",
+                variants=[
+                    run_setup.VariantSpec("banking-intent@2", "loopback-small"),
+                    run_setup.VariantSpec("banking-intent@3", "loopback-small"),
+                ],
+                provider=provider,
+                scorer="label",
             )
             run_id = run_setup.create_run(project, spec)
             outcome = run_execute.execute_run(project, run_id, key=key)
@@ -83,15 +91,21 @@ def test_sentinel_key_is_written_nowhere(
             run_execute.execute_run(project, bad, key=SENTINEL_KEY + "x", cache=False)
             summary = run_results.run_summary(project, run_id)
             assert summary.n > 0
-            record_preference(project, run_id, summary.disagreements[0]
-                              if summary.disagreements else 1, "b")
+            record_preference(
+                project, run_id, summary.disagreements[0] if summary.disagreements else 1, "b"
+            )
         export_dir = tmp_path / "exports"
         export_dir.mkdir()
         export_preferences(project, run_id, "openai-dpo", export_dir / "prefs.jsonl")
         from studio.core.export.run import export_dataset
 
-        export_dataset(project, "Banking intents (demo)", "openai-chat", "banking-intent@3",
-                       export_dir / "dataset")
+        export_dataset(
+            project,
+            "Banking intents (demo)",
+            "openai-chat",
+            "banking-intent@3",
+            export_dir / "dataset",
+        )
         logging.getLogger("studio").error("run failed with key %s", keys.redact(SENTINEL_KEY))
         # settings saves: providers (no key) and the app settings file
         from studio.core.llm.provider_store import ProviderSettings, save_providers
@@ -123,5 +137,6 @@ def test_sentinel_key_is_written_nowhere(
     assert hits == [], f"the key leaked into {hits}"
     # the distinctive middle of the key must not appear either (e.g. a partial redaction)
     hits = files_containing(studio_home, "SENTINEL-0123") + files_containing(
-        tmp_path, "SENTINEL-0123")
+        tmp_path, "SENTINEL-0123"
+    )
     assert hits == []

@@ -21,7 +21,9 @@ def test_a_remembered_key_is_masked_in_every_spelling() -> None:
     assert out.count(r.MASK) == 3
     assert r.redact_bytes(text.encode()).count(r.MASK.encode()) == 3
     assert r.redact_json({"a": [key, {"b": f"x{key}"}], key: 1}) == {
-        "a": [r.MASK, {"b": f"x{r.MASK}"}], r.MASK: 1}
+        "a": [r.MASK, {"b": f"x{r.MASK}"}],
+        r.MASK: 1,
+    }
 
 
 def test_short_keys_count_but_one_or_two_characters_would_mangle_text() -> None:
@@ -54,8 +56,9 @@ def test_patterns_still_catch_keys_the_studio_never_held() -> None:
 
 def test_log_formatter_and_text_stream_mask_keys() -> None:
     r.remember_secret("k9x")
-    record = logging.LogRecord("studio", logging.ERROR, __file__, 1, "server said %s",
-                               ("bad key k9x",), None)
+    record = logging.LogRecord(
+        "studio", logging.ERROR, __file__, 1, "server said %s", ("bad key k9x",), None
+    )
     assert "k9x" not in r.RedactingFormatter("%(message)s").format(record)
     sink = io.StringIO()
     stream = r.RedactingTextStream(sink)  # type: ignore[arg-type]

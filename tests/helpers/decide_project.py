@@ -62,7 +62,11 @@ def _spec(version: int) -> PromptSpec:
 
 
 def build_decision_project(
-    path: Path, banking77: Path, *, per_label_train: int = 30, per_label_test: int = 15,
+    path: Path,
+    banking77: Path,
+    *,
+    per_label_train: int = 30,
+    per_label_test: int = 15,
     with_runs: bool = True,
 ) -> BuiltProject:
     """Create ``path`` with a labelled, split dataset and (optionally) two completed runs."""
@@ -77,9 +81,15 @@ def _example(dataset_id: int, text: str, label: str, split: str, status: str) ->
     inputs = {"text": text}
     shown = input_text(inputs)
     return Example(
-        dataset_id=dataset_id, input_json=json.dumps(inputs), output_kind="text",
-        ideal_output=label, label=label, status=status, split=split,
-        norm_hash=text_hash(normalize_text(shown)), search_text=shown,
+        dataset_id=dataset_id,
+        input_json=json.dumps(inputs),
+        output_kind="text",
+        ideal_output=label,
+        label=label,
+        status=status,
+        split=split,
+        norm_hash=text_hash(normalize_text(shown)),
+        search_text=shown,
     )
 
 
@@ -127,26 +137,45 @@ def _runs(project: Project, dataset_id: int, test_ids: list[int]) -> None:
     # Run 1: @1 vs @2 on gpt-4.1 (80 % vs 90 %). Run 2: @2 on gpt-4.1 vs gpt-4.1-mini
     # (90 % vs 70 %: the big model alone is right on 20 % of the items, never the reverse).
     plans = [
-        ("prompt v1 vs v2", [(v1, "gpt-4.1", lambda i: i % 5 != 0),
-                              (v2, "gpt-4.1", lambda i: i % 10 != 0)]),
-        ("gpt-4.1 vs mini", [(v2, "gpt-4.1", lambda i: i % 10 != 0),
-                              (v2, "gpt-4.1-mini", lambda i: i % 10 not in (0, 1, 2))]),
+        (
+            "prompt v1 vs v2",
+            [(v1, "gpt-4.1", lambda i: i % 5 != 0), (v2, "gpt-4.1", lambda i: i % 10 != 0)],
+        ),
+        (
+            "gpt-4.1 vs mini",
+            [
+                (v2, "gpt-4.1", lambda i: i % 10 != 0),
+                (v2, "gpt-4.1-mini", lambda i: i % 10 not in (0, 1, 2)),
+            ],
+        ),
     ]
     with project.session() as s:
         for name, variants in plans:
-            run = EvalRun(name=name, dataset_id=dataset_id, split="test", scorer="label",
-                          status="completed", created_at=RUN_DAY, started_at=RUN_DAY,
-                          finished_at=RUN_DAY,
-                          recorded_note="recorded against a local loopback server",
-                          # the run's plan, as create_run stores it (the summary reads it)
-                          summary_json=json.dumps({"example_ids": test_ids}))
+            run = EvalRun(
+                name=name,
+                dataset_id=dataset_id,
+                split="test",
+                scorer="label",
+                status="completed",
+                created_at=RUN_DAY,
+                started_at=RUN_DAY,
+                finished_at=RUN_DAY,
+                recorded_note="recorded against a local loopback server",
+                # the run's plan, as create_run stores it (the summary reads it)
+                summary_json=json.dumps({"example_ids": test_ids}),
+            )
             s.add(run)
             s.flush()
             assert run.id is not None
             for pos, (vid, model, passes) in enumerate(variants):
                 ver = 1 if vid == v1 else 2
-                var = EvalVariant(run_id=run.id, position=pos, prompt_version_id=vid,
-                                  label=f"banking-intent@{ver} ({model})", model=model)
+                var = EvalVariant(
+                    run_id=run.id,
+                    position=pos,
+                    prompt_version_id=vid,
+                    label=f"banking-intent@{ver} ({model})",
+                    model=model,
+                )
                 s.add(var)
                 s.flush()
                 assert var.id is not None
@@ -154,11 +183,18 @@ def _runs(project: Project, dataset_id: int, test_ids: list[int]) -> None:
                 for i, ex_id in enumerate(test_ids):
                     tin, tout = 150 + i % 7, 5
                     price_in, price_out = (0.4, 1.6) if mini else (2.0, 8.0)
-                    s.add(EvalResult(
-                        run_id=run.id, variant_id=var.id, example_id=ex_id, output="x",
-                        latency_ms=(300.0 + i) if mini else (800.0 + 3 * i),
-                        tokens_in=tin, tokens_out=tout,
-                        cost_usd=(tin * price_in + tout * price_out) / 1e6,
-                        passed=passes(i), score=1.0 if passes(i) else 0.0,
-                        cached=(i == 0),
-                    ))
+                    s.add(
+                        EvalResult(
+                            run_id=run.id,
+                            variant_id=var.id,
+                            example_id=ex_id,
+                            output="x",
+                            latency_ms=(300.0 + i) if mini else (800.0 + 3 * i),
+                            tokens_in=tin,
+                            tokens_out=tout,
+                            cost_usd=(tin * price_in + tout * price_out) / 1e6,
+                            passed=passes(i),
+                            score=1.0 if passes(i) else 0.0,
+                            cached=(i == 0),
+                        )
+                    )

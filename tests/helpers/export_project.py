@@ -29,9 +29,13 @@ QUESTIONS = [
 
 
 def _spec() -> PromptSpec:
-    return PromptSpec(messages=(Message("system", "You answer bank customers briefly."),
-                                Message("user", "Customer question: {{question}}")),
-                      model="gpt-4o-mini")
+    return PromptSpec(
+        messages=(
+            Message("system", "You answer bank customers briefly."),
+            Message("user", "Customer question: {{question}}"),
+        ),
+        model="gpt-4o-mini",
+    )
 
 
 def build_project(path: Path) -> None:
@@ -40,19 +44,36 @@ def build_project(path: Path) -> None:
     try:
         ds = create_dataset(project, DATASET, input_fields=("question",)).id
         for q, a in QUESTIONS:
-            add_example(project, ds, {"question": q}, ideal_output=a, status="approved",
-                        split="train")
+            add_example(
+                project, ds, {"question": q}, ideal_output=a, status="approved", split="train"
+            )
         for i in range(3):
-            add_example(project, ds, {"question": f"Validation question {i}?"},
-                        ideal_output=f"Validation answer {i}.", status="approved",
-                        split="validation")
+            add_example(
+                project,
+                ds,
+                {"question": f"Validation question {i}?"},
+                ideal_output=f"Validation answer {i}.",
+                status="approved",
+                split="validation",
+            )
         for i in range(2):
-            add_example(project, ds, {"question": f"Test question {i}?"},
-                        ideal_output=f"Test answer {i}.", status="approved", split="test")
+            add_example(
+                project,
+                ds,
+                {"question": f"Test question {i}?"},
+                ideal_output=f"Test answer {i}.",
+                status="approved",
+                split="test",
+            )
         for i in range(3):
-            add_example(project, ds, {"question": f"Unreviewed question {i}?"},
-                        ideal_output=f"Unreviewed answer {i}.", status="needs_review",
-                        split="train")
+            add_example(
+                project,
+                ds,
+                {"question": f"Unreviewed question {i}?"},
+                ideal_output=f"Unreviewed answer {i}.",
+                status="needs_review",
+                split="train",
+            )
         save_version(project, PROMPT, _spec(), "first version", author="tester")
         _add_preferences(project, ds)
     finally:
@@ -64,9 +85,17 @@ def _add_preferences(project: Project, dataset_id: int) -> None:
     from sqlalchemy import text
 
     with project.session() as s:
-        ids = [r[0] for r in s.execute(text(
-            "SELECT id FROM example WHERE dataset_id = :d AND status = 'approved' AND split IN "
-            "('train', 'validation') ORDER BY id"), {"d": dataset_id})]
+        ids = [
+            r[0]
+            for r in s.execute(
+                text(
+                    "SELECT id FROM example WHERE dataset_id = :d AND status = 'approved' "
+                    "AND split IN "
+                    "('train', 'validation') ORDER BY id"
+                ),
+                {"d": dataset_id},
+            )
+        ]
         run = EvalRun(name="ab", dataset_id=dataset_id, split="train", status="completed")
         s.add(run)
         s.flush()
@@ -77,17 +106,53 @@ def _add_preferences(project: Project, dataset_id: int) -> None:
         s.flush()
         assert va.id is not None and vb.id is not None
         for n, ex in enumerate(ids):
-            s.add(EvalResult(run_id=run.id, variant_id=va.id, example_id=ex,
-                             output=f"Short helpful answer {n}."))
-            s.add(EvalResult(run_id=run.id, variant_id=vb.id, example_id=ex,
-                             output=f"Rambling unhelpful answer {n}."))
-            s.add(Preference(run_id=run.id, example_id=ex, variant_a_id=va.id,
-                             variant_b_id=vb.id, choice="a", source="judge"))
+            s.add(
+                EvalResult(
+                    run_id=run.id,
+                    variant_id=va.id,
+                    example_id=ex,
+                    output=f"Short helpful answer {n}.",
+                )
+            )
+            s.add(
+                EvalResult(
+                    run_id=run.id,
+                    variant_id=vb.id,
+                    example_id=ex,
+                    output=f"Rambling unhelpful answer {n}.",
+                )
+            )
+            s.add(
+                Preference(
+                    run_id=run.id,
+                    example_id=ex,
+                    variant_a_id=va.id,
+                    variant_b_id=vb.id,
+                    choice="a",
+                    source="judge",
+                )
+            )
         # a tie and a human override (human prefers b on the first example)
-        s.add(Preference(run_id=run.id, example_id=ids[1], variant_a_id=va.id,
-                         variant_b_id=vb.id, choice="tie", source="judge"))
-        s.add(Preference(run_id=run.id, example_id=ids[0], variant_a_id=va.id,
-                         variant_b_id=vb.id, choice="b", source="human"))
+        s.add(
+            Preference(
+                run_id=run.id,
+                example_id=ids[1],
+                variant_a_id=va.id,
+                variant_b_id=vb.id,
+                choice="tie",
+                source="judge",
+            )
+        )
+        s.add(
+            Preference(
+                run_id=run.id,
+                example_id=ids[0],
+                variant_a_id=va.id,
+                variant_b_id=vb.id,
+                choice="b",
+                source="human",
+            )
+        )
 
 
 # ------------------------------------------------------------- a schema-bound prompt
@@ -118,10 +183,16 @@ INTENT_TEXTS = [
 
 def _intent_spec() -> PromptSpec:
     return PromptSpec(
-        messages=(Message("system", "Classify the banking query. Answer in JSON with the "
-                                    "intent and your confidence."),
-                  Message("user", "{{text}}")),
-        model="gpt-4o-mini", response_schema=INTENT_SCHEMA)
+        messages=(
+            Message(
+                "system",
+                "Classify the banking query. Answer in JSON with the intent and your confidence.",
+            ),
+            Message("user", "{{text}}"),
+        ),
+        model="gpt-4o-mini",
+        response_schema=INTENT_SCHEMA,
+    )
 
 
 def build_schema_project(path: Path) -> None:
@@ -130,14 +201,29 @@ def build_schema_project(path: Path) -> None:
     examples, 3 approved validation examples."""
     project = new_project(path)
     try:
-        ds = create_dataset(project, INTENTS_DATASET, task_type="classification",
-                            label_set=INTENT_LABELS).id
+        ds = create_dataset(
+            project, INTENTS_DATASET, task_type="classification", label_set=INTENT_LABELS
+        ).id
         for text_, label in INTENT_TEXTS:
-            add_example(project, ds, {"text": text_}, ideal_output=label, label=label,
-                        status="approved", split="train")
+            add_example(
+                project,
+                ds,
+                {"text": text_},
+                ideal_output=label,
+                label=label,
+                status="approved",
+                split="train",
+            )
         for i, label in enumerate(INTENT_LABELS):
-            add_example(project, ds, {"text": f"Validation query {i}"}, ideal_output=label,
-                        label=label, status="approved", split="validation")
+            add_example(
+                project,
+                ds,
+                {"text": f"Validation query {i}"},
+                ideal_output=label,
+                label=label,
+                status="approved",
+                split="validation",
+            )
         save_version(project, INTENTS_PROMPT, _intent_spec(), "JSON answers", author="tester")
     finally:
         project.close()

@@ -37,22 +37,32 @@ SCHEMA: dict[str, Any] = {
 _TICKET = re.compile(r"ticket (\d+):")
 
 # What the model answers, by kind (``ideal`` is the user's text, ``data`` its parse).
-KINDS = ("verbatim", "padded", "compact", "fenced_reordered", "prose", "float_spelling",
-         "wrong_intents", "wrong_urgent", "extra_key", "not_json")
+KINDS = (
+    "verbatim",
+    "padded",
+    "compact",
+    "fenced_reordered",
+    "prose",
+    "float_spelling",
+    "wrong_intents",
+    "wrong_urgent",
+    "extra_key",
+    "not_json",
+)
 
 # Hand count, per kind: (exact passes, json-equal passes, intents agree, urgent agree,
 # valid against SCHEMA). Decided by reading the answers below, not by running a scorer.
 HAND: dict[str, tuple[bool, bool, bool, bool, bool]] = {
-    "verbatim":         (True,  True,  True,  True,  True),
-    "padded":           (True,  True,  True,  True,  True),
-    "compact":          (False, True,  True,  True,  True),
-    "fenced_reordered": (False, True,  True,  True,  True),
-    "prose":            (False, True,  True,  True,  False),  # prose around it: not JSON
-    "float_spelling":   (False, False, True,  False, False),  # urgent: 1.0 is not a bool
-    "wrong_intents":    (False, False, False, True,  True),
-    "wrong_urgent":     (False, False, True,  False, True),
-    "extra_key":        (False, False, True,  True,  True),
-    "not_json":         (False, False, False, False, False),
+    "verbatim": (True, True, True, True, True),
+    "padded": (True, True, True, True, True),
+    "compact": (False, True, True, True, True),
+    "fenced_reordered": (False, True, True, True, True),
+    "prose": (False, True, True, True, False),  # prose around it: not JSON
+    "float_spelling": (False, False, True, False, False),  # urgent: 1.0 is not a bool
+    "wrong_intents": (False, False, False, True, True),
+    "wrong_urgent": (False, False, True, False, True),
+    "extra_key": (False, False, True, True, True),
+    "not_json": (False, False, False, False, False),
 }
 
 
@@ -88,16 +98,20 @@ def answer(kind: str, i: int) -> str:
     if kind == "compact":
         return json.dumps(data, separators=(",", ":"))
     if kind == "fenced_reordered":
-        return "```json\n" + json.dumps({"urgent": data["urgent"],
-                                         "intents": data["intents"]}, indent=2) + "\n```"
+        return (
+            "```json\n"
+            + json.dumps({"urgent": data["urgent"], "intents": data["intents"]}, indent=2)
+            + "\n```"
+        )
     if kind == "prose":
         return "Here is the triage: " + text + " Hope this helps."
     if kind == "float_spelling":  # urgent as 1.0/0.0 instead of true/false
         urgent = "1.0" if data["urgent"] else "0.0"
         return f'{{"intents": {json.dumps(data["intents"])}, "urgent": {urgent}}}'
     if kind == "wrong_intents":
-        return json.dumps({"intents": [*reversed(data["intents"]), "other"],
-                           "urgent": data["urgent"]})
+        return json.dumps(
+            {"intents": [*reversed(data["intents"]), "other"], "urgent": data["urgent"]}
+        )
     if kind == "wrong_urgent":
         return json.dumps({"intents": data["intents"], "urgent": not data["urgent"]})
     if kind == "extra_key":
@@ -121,22 +135,25 @@ def build_json_task(path: Path, n: int = 30) -> JsonTask:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["text", "ideal", "split"])
     for i in range(n):
-        writer.writerow([f"ticket {i}: please sort out my trip number {i}", ideal_text(i),
-                         "test"])
+        writer.writerow([f"ticket {i}: please sort out my trip number {i}", ideal_text(i), "test"])
     csv_path = path.with_suffix(".csv")
     csv_path.write_text(buf.getvalue(), encoding="utf-8")
     project = new_project(path)
     try:
-        mapping = ImportMapping(input_fields=["text"], output_field="ideal",
-                                split_field="split", task_type="extraction")
+        mapping = ImportMapping(
+            input_fields=["text"], output_field="ideal", split_field="split", task_type="extraction"
+        )
         result = import_file(project, csv_path, "tickets", mapping)
         assert result.imported == n, result.rejected
         for name, schema in (("triage", SCHEMA), ("plain", None)):
             for version in (1, 2):
                 spec = PromptSpec(
-                    messages=(Message("system", f"V{version}: triage the ticket as JSON"),
-                              Message("user", "{{text}}")),
-                    model="loopback-small", params={"temperature": 0},
+                    messages=(
+                        Message("system", f"V{version}: triage the ticket as JSON"),
+                        Message("user", "{{text}}"),
+                    ),
+                    model="loopback-small",
+                    params={"temperature": 0},
                     response_schema=schema,
                 )
                 prompts.save_version(project, name, spec, f"v{version}", author="t")
@@ -157,8 +174,9 @@ def ticket_index(body: dict[str, Any]) -> int:
 
 def responder(body: dict[str, Any]) -> str:
     """The loopback model: answers by :func:`kind_of`."""
-    system = next((str(m.get("content")) for m in body.get("messages") or []
-                   if m.get("role") == "system"), "")
+    system = next(
+        (str(m.get("content")) for m in body.get("messages") or [] if m.get("role") == "system"), ""
+    )
     version = 2 if system.startswith("V2") else 1
     i = ticket_index(body)
     return answer(kind_of(version, i), i)

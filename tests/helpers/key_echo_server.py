@@ -39,7 +39,7 @@ class _Handler(BaseHTTPRequestHandler):
             owner.authorizations.append(auth)
             owner.api_key_headers.append(api_key)
         if auth and auth.startswith("Bearer "):
-            return auth[len("Bearer "):]
+            return auth[len("Bearer ") :]
         return api_key or ""
 
     def _send(self, status: int, obj: object) -> None:
@@ -53,8 +53,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         key = self._key()
         if self.path.split("?", 1)[0].rstrip("/").endswith("/models"):
-            models = [{"id": m, "object": "model", "created": 0, "owned_by": "echo"}
-                      for m in (*self.server.owner.models, f"echo-{key}")]
+            models = [
+                {"id": m, "object": "model", "created": 0, "owned_by": "echo"}
+                for m in (*self.server.owner.models, f"echo-{key}")
+            ]
             self._send(200, {"object": "list", "data": models})
             return
         self._send(404, {"error": {"message": "no route", "type": "not_found"}})
@@ -63,30 +65,66 @@ class _Handler(BaseHTTPRequestHandler):
         key = self._key()
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
-        user = next((str(m.get("content")) for m in reversed(body.get("messages") or [])
-                     if m.get("role") == "user"), "")
+        user = next(
+            (
+                str(m.get("content"))
+                for m in reversed(body.get("messages") or [])
+                if m.get("role") == "user"
+            ),
+            "",
+        )
         match = _QUERY.search(user)
         index = int(match.group(1)) if match else 0
         if self.server.owner.refuse:
-            self._send(401, {"error": {"message": f"Incorrect API key provided: {key}.",
-                                       "type": "invalid_request_error",
-                                       "code": "invalid_api_key"}})
+            self._send(
+                401,
+                {
+                    "error": {
+                        "message": f"Incorrect API key provided: {key}.",
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                    }
+                },
+            )
             return
         if index % 2 == 1:
-            self._send(400, {"error": {"message": f"Invalid request for key {key}.",
-                                       "type": "invalid_request_error"}})
+            self._send(
+                400,
+                {
+                    "error": {
+                        "message": f"Invalid request for key {key}.",
+                        "type": "invalid_request_error",
+                    }
+                },
+            )
             return
         label = next((lab for lab in self.server.owner.labels if lab in user), "unknown")
-        system = next((str(m.get("content")) for m in body.get("messages") or []
-                       if m.get("role") == "system"), "")
+        system = next(
+            (
+                str(m.get("content"))
+                for m in body.get("messages") or []
+                if m.get("role") == "system"
+            ),
+            "",
+        )
         label += f" [{system[:2]}]"  # prompt versions answer differently (preference pairs)
-        self._send(200, {
-            "id": "chatcmpl-echo", "object": "chat.completion", "created": 0,
-            "model": body.get("model", "echo"),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": f"{label} (key {key})"}}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
-        })
+        self._send(
+            200,
+            {
+                "id": "chatcmpl-echo",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body.get("model", "echo"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": f"{label} (key {key})"},
+                    }
+                ],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+            },
+        )
 
 
 class _Server(ThreadingHTTPServer):
@@ -115,8 +153,9 @@ class KeyEchoServer:
         self.api_key_headers: list[str | None] = []
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
-                                        name="key-echo-server")
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, daemon=True, name="key-echo-server"
+        )
 
     @property
     def base_url(self) -> str:

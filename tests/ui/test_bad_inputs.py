@@ -65,7 +65,10 @@ def prompts_view(qtbot: QtBot, wait_idle: Callable[..., None], open_context: App
 
 
 def test_unbalanced_braces_block_save_version_with_a_sentence(
-    qtbot: QtBot, wait_idle: Callable[..., None], prompts_view, errors: list[str]  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    wait_idle: Callable[..., None],
+    prompts_view,
+    errors: list[str],  # type: ignore[no-untyped-def]
 ) -> None:
     editor = prompts_view.editor
     card = editor.messages.cards[-1]
@@ -86,7 +89,11 @@ def test_unbalanced_braces_block_save_version_with_a_sentence(
 
 
 def test_importing_a_broken_prompt_file_names_the_file_and_line(
-    qtbot: QtBot, wait_idle: Callable[..., None], prompts_view, errors: list[str], tmp_path: Path  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    wait_idle: Callable[..., None],
+    prompts_view,
+    errors: list[str],
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     bad = tmp_path / "reply.json"
     bad.write_text('{"name": "support-reply", "messages": [\n', encoding="utf-8")
@@ -109,7 +116,9 @@ def test_importing_a_broken_prompt_file_names_the_file_and_line(
 
 
 def test_a_link_to_a_prompt_that_no_longer_exists_says_so(
-    qtbot: QtBot, wait_idle: Callable[..., None], prompts_view  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    wait_idle: Callable[..., None],
+    prompts_view,  # type: ignore[no-untyped-def]
 ) -> None:
     statuses: list[str] = []
     prompts_view.context.status_requested.connect(lambda text, _ms: statuses.append(text))
@@ -141,7 +150,11 @@ def import_dialog(qtbot: QtBot, open_context: AppContext):  # type: ignore[no-un
     ],
 )
 def test_import_dialog_refuses_unreadable_files_with_a_sentence(
-    import_dialog, tmp_path: Path, name: str, content: bytes, expected: str  # type: ignore[no-untyped-def]
+    import_dialog,
+    tmp_path: Path,
+    name: str,
+    content: bytes,
+    expected: str,  # type: ignore[no-untyped-def]
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
@@ -152,7 +165,8 @@ def test_import_dialog_refuses_unreadable_files_with_a_sentence(
 
 
 def test_a_50_mb_single_line_is_reported_not_loaded(
-    import_dialog, tmp_path: Path  # type: ignore[no-untyped-def]
+    import_dialog,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     path = tmp_path / "huge.jsonl"
     with path.open("wb") as fh:
@@ -160,22 +174,27 @@ def test_a_50_mb_single_line_is_reported_not_loaded(
         fh.write(b"a" * (50 * 1024 * 1024))
         fh.write(b'", "label": "x"}\n')
     import_dialog.load_file(path)
-    shown = import_dialog.error.text() if import_dialog.error.isVisibleTo(import_dialog) else (
-        import_dialog.warnings.text()
+    shown = (
+        import_dialog.error.text()
+        if import_dialog.error.isVisibleTo(import_dialog)
+        else (import_dialog.warnings.text())
     )
     assert "line 1" in shown and "MB" in shown
     assert not import_dialog.import_button.isEnabled()
 
 
 def test_csv_in_another_encoding_warns_and_bad_rows_are_listed(
-    qtbot: QtBot, wait_idle: Callable[..., None], import_dialog, open_context: AppContext,  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    wait_idle: Callable[..., None],
+    import_dialog,
+    open_context: AppContext,  # type: ignore[no-untyped-def]
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "latin.csv"
-    path.write_bytes(
+    rows = (
         "text,label\nCafé au lait please,order\nthis row,has,too,many\nWhere is my crème?,order\n"
-        .encode("latin-1")
     )
+    path.write_bytes(rows.encode("latin-1"))
     assert import_dialog.load_file(path)
     assert "UTF-8" in import_dialog.warnings.text()
     import_dialog.dataset_name.setCurrentText("latin")
@@ -193,7 +212,10 @@ def test_csv_in_another_encoding_warns_and_bad_rows_are_listed(
 
 
 def test_file_deleted_after_preview_gives_a_sentence_and_imports_nothing(
-    qtbot: QtBot, wait_idle: Callable[..., None], import_dialog, open_context: AppContext,  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    wait_idle: Callable[..., None],
+    import_dialog,
+    open_context: AppContext,  # type: ignore[no-untyped-def]
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "gone.csv"
@@ -227,7 +249,10 @@ def validate_view(qtbot: QtBot, context: AppContext):  # type: ignore[no-untyped
 
 
 def test_validating_a_binary_file_lists_findings_not_a_crash(
-    qtbot: QtBot, validate_view, tmp_path: Path, errors: list[str]  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    validate_view,
+    tmp_path: Path,
+    errors: list[str],  # type: ignore[no-untyped-def]
 ) -> None:
     path = tmp_path / "photo.jsonl"
     path.write_bytes(bytes(range(256)) * 400)
@@ -241,8 +266,12 @@ def test_validating_a_binary_file_lists_findings_not_a_crash(
 
 
 def test_a_file_deleted_after_opening_is_named_when_validated_again(
-    qtbot: QtBot, wait_idle: Callable[..., None], validate_view, context: AppContext,  # type: ignore[no-untyped-def]
-    tmp_path: Path, errors: list[str],
+    qtbot: QtBot,
+    wait_idle: Callable[..., None],
+    validate_view,
+    context: AppContext,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    errors: list[str],
 ) -> None:
     path = tmp_path / "chats.jsonl"
     path.write_text(
@@ -267,7 +296,10 @@ def test_a_file_deleted_after_opening_is_named_when_validated_again(
 
 
 def test_an_invalid_schema_file_for_validation_is_named(
-    qtbot: QtBot, validate_view, tmp_path: Path, errors: list[str]  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    validate_view,
+    tmp_path: Path,
+    errors: list[str],  # type: ignore[no-untyped-def]
 ) -> None:
     data = tmp_path / "chats.jsonl"
     data.write_text('{"messages": [{"role": "user", "content": "Hi"}]}\n', encoding="utf-8")
@@ -281,7 +313,10 @@ def test_an_invalid_schema_file_for_validation_is_named(
 
 
 def test_export_without_approved_examples_says_so(
-    qtbot: QtBot, wait_idle: Callable[..., None], open_context: AppContext, errors: list[str],
+    qtbot: QtBot,
+    wait_idle: Callable[..., None],
+    open_context: AppContext,
+    errors: list[str],
     tmp_path: Path,
 ) -> None:
     from studio.core.datasets.importing import import_file
@@ -295,8 +330,9 @@ def test_export_without_approved_examples_says_so(
     qtbot.addWidget(view)
     view.show()
     out = tmp_path / "out"
-    view.export_to(ExportChoice(result.dataset_id, "drafts", "banking-intent@4", "openai-chat",
-                                out, None))
+    view.export_to(
+        ExportChoice(result.dataset_id, "drafts", "banking-intent@4", "openai-chat", out, None)
+    )
     wait_idle(open_context)
     qtbot.waitUntil(lambda: bool(errors))
     assert "approved" in errors[0] and "drafts" in errors[0] and _is_sentence(errors[0])
@@ -382,7 +418,10 @@ def test_an_unknown_model_stops_the_run_and_names_the_model(
 
 
 def test_decide_on_a_project_without_runs_or_test_set_explains_what_is_missing(
-    qtbot: QtBot, wait_idle: Callable[..., None], context: AppContext, tmp_path: Path,
+    qtbot: QtBot,
+    wait_idle: Callable[..., None],
+    context: AppContext,
+    tmp_path: Path,
     errors: list[str],
 ) -> None:
     from studio.core.db.project import new_project
@@ -423,7 +462,10 @@ def _fill_the_disk(project) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_full_disk_during_import_and_save_version_loses_nothing(
-    qtbot: QtBot, wait_idle: Callable[..., None], open_context: AppContext, tmp_path: Path,
+    qtbot: QtBot,
+    wait_idle: Callable[..., None],
+    open_context: AppContext,
+    tmp_path: Path,
     errors: list[str],
 ) -> None:
     from studio.core import datasets as core
@@ -437,8 +479,8 @@ def test_a_full_disk_during_import_and_save_version_loses_nothing(
 
     src = tmp_path / "many.csv"
     src.write_text(
-        "text,label\n" + "".join(f"question number {i} about cards,l{i % 4}\n"
-                                 for i in range(3000)),
+        "text,label\n"
+        + "".join(f"question number {i} about cards,l{i % 4}\n" for i in range(3000)),
         encoding="utf-8",
     )
     dialog = ImportDialog(open_context)
@@ -477,7 +519,10 @@ def test_a_full_disk_during_import_and_save_version_loses_nothing(
 
 
 def test_a_project_deleted_while_open_refuses_changes_with_a_sentence(
-    qtbot: QtBot, wait_idle: Callable[..., None], open_context: AppContext, errors: list[str],
+    qtbot: QtBot,
+    wait_idle: Callable[..., None],
+    open_context: AppContext,
+    errors: list[str],
 ) -> None:
     from studio.ui.datasets.view import DatasetsView
 
@@ -509,7 +554,10 @@ def test_a_project_deleted_while_open_refuses_changes_with_a_sentence(
 
 
 def test_run_setup_explains_one_variant_and_an_empty_test_split(
-    qtbot: QtBot, wait_idle: Callable[..., None], open_context: AppContext, tmp_path: Path,
+    qtbot: QtBot,
+    wait_idle: Callable[..., None],
+    open_context: AppContext,
+    tmp_path: Path,
 ) -> None:
     from studio.core.datasets.importing import import_file
 
@@ -517,8 +565,9 @@ def test_run_setup_explains_one_variant_and_an_empty_test_split(
     src.write_text("text,label\nhello,greet\nbye,leave\n", encoding="utf-8")
     import_file(open_context.project, src, "unsplit", None)
     view = _evaluate_view(qtbot, open_context)
-    view.setup.save_provider(ProviderConfig("Local", dead_base_url(), "compatible",
-                                            default_model="m"))
+    view.setup.save_provider(
+        ProviderConfig("Local", dead_base_url(), "compatible", default_model="m")
+    )
     view.setup.set_variants([("banking-intent", 3, "")])
     view.setup.refresh_estimate()
     wait_idle(open_context)

@@ -25,8 +25,7 @@ def _record_errors(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> list
     return errors
 
 
-def _answer(monkeypatch: pytest.MonkeyPatch, button: QMessageBox.StandardButton
-            ) -> list[str]:
+def _answer(monkeypatch: pytest.MonkeyPatch, button: QMessageBox.StandardButton) -> list[str]:
     asked: list[str] = []
 
     def question(_parent, _title, text, *_a, **_k):  # type: ignore[no-untyped-def]
@@ -38,7 +37,8 @@ def _answer(monkeypatch: pytest.MonkeyPatch, button: QMessageBox.StandardButton
 
 
 def test_the_project_file_is_refused_without_asking(
-        parent: QWidget, open_context: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    parent: QWidget, open_context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     errors = _record_errors(open_context, monkeypatch)
     asked = _answer(monkeypatch, QMessageBox.StandardButton.Yes)
     assert open_context.project is not None
@@ -47,8 +47,9 @@ def test_the_project_file_is_refused_without_asking(
     assert asked == [] and "is the project file" in errors[0]
 
 
-def test_an_input_is_refused(parent: QWidget, open_context: AppContext, tmp_path: Path,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_input_is_refused(
+    parent: QWidget, open_context: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     errors = _record_errors(open_context, monkeypatch)
     src = tmp_path / "data.jsonl"
     src.write_text("{}\n")
@@ -56,12 +57,18 @@ def test_an_input_is_refused(parent: QWidget, open_context: AppContext, tmp_path
     assert "is an input" in errors[0]
 
 
-@pytest.mark.parametrize(("button", "expected"), [(QMessageBox.StandardButton.Yes, True),
-                                                  (QMessageBox.StandardButton.Cancel, False)])
+@pytest.mark.parametrize(
+    ("button", "expected"),
+    [(QMessageBox.StandardButton.Yes, True), (QMessageBox.StandardButton.Cancel, False)],
+)
 def test_an_existing_file_the_dialog_did_not_confirm_is_asked_about(
-        parent: QWidget, open_context: AppContext, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch, button: QMessageBox.StandardButton,
-        expected: bool) -> None:
+    parent: QWidget,
+    open_context: AppContext,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    button: QMessageBox.StandardButton,
+    expected: bool,
+) -> None:
     asked = _answer(monkeypatch, button)
     existing = tmp_path / "report.html"
     existing.write_text("old")
@@ -72,9 +79,9 @@ def test_an_existing_file_the_dialog_did_not_confirm_is_asked_about(
     assert len(asked) == 1
 
 
-def test_a_folder_with_files_is_asked_about(parent: QWidget, open_context: AppContext,
-                                            tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_folder_with_files_is_asked_about(
+    parent: QWidget, open_context: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     asked = _answer(monkeypatch, QMessageBox.StandardButton.Cancel)
     out = tmp_path / "out"
     out.mkdir()
@@ -85,16 +92,21 @@ def test_a_folder_with_files_is_asked_about(parent: QWidget, open_context: AppCo
 
 
 def test_prompt_export_asks_before_replacing_a_file_named_by_an_added_suffix(
-        qtbot, wait_idle, open_context: AppContext, tmp_path: Path,  # type: ignore[no-untyped-def]
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot,
+    wait_idle,
+    open_context: AppContext,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     view = PromptsView(open_context)
     qtbot.addWidget(view)
     wait_idle(open_context)
     existing = tmp_path / "mine.json"
     existing.write_text("keep me")
     # the dialog returns "mine"; the view adds ".json", which the dialog never asked about
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (str(tmp_path / "mine"), ""))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "mine"), "")
+    )
     asked = _answer(monkeypatch, QMessageBox.StandardButton.Cancel)
     qtbot.waitUntil(lambda: bool(view.current))
     view.export_version_dialog(1)
@@ -109,12 +121,16 @@ def test_prompt_export_asks_before_replacing_a_file_named_by_an_added_suffix(
 
 
 def test_file_new_asks_before_replacing_a_file_named_by_the_added_suffix(
-        qtbot, main_window, tmp_path: Path,  # type: ignore[no-untyped-def]
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot,
+    main_window,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     existing = tmp_path / "team.studio"
     existing.write_bytes(b"someone's project")
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (str(tmp_path / "team"), ""))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "team"), "")
+    )
     asked = _answer(monkeypatch, QMessageBox.StandardButton.Cancel)
     main_window.new_action.trigger()
     assert len(asked) == 1 and "team.studio already exists" in asked[0]

@@ -441,8 +441,10 @@ def _convert_fields(record: Mapping[str, Any], ctx: ConvertContext) -> tuple[Any
             ideal = _as_text(value)
             if ctx.task_type == "extraction":
                 if nesting_excess(ideal) is not None:
-                    raise RowError(f'the output "{m.output_field}" is JSON nested more than '
-                                   f"{MAX_DEPTH} levels deep")
+                    raise RowError(
+                        f'the output "{m.output_field}" is JSON nested more than '
+                        f"{MAX_DEPTH} levels deep"
+                    )
                 try:
                     orjson.loads(ideal)
                 except orjson.JSONDecodeError as exc:

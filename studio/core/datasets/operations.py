@@ -100,8 +100,7 @@ def list_operations(project: Project, dataset_id: int) -> list[OperationInfo]:
             {"d": dataset_id},
         ).all()
     return [
-        OperationInfo(int(r[0]), r[1], r[2], int(r[3]), r[4], str(r[5]), bool(r[6]))
-        for r in rows
+        OperationInfo(int(r[0]), r[1], r[2], int(r[3]), r[4], str(r[5]), bool(r[6])) for r in rows
     ]
 
 
@@ -196,9 +195,7 @@ def undo_operation(
             op_id = int(row[0])
         desc, undone = _operation(conn, dataset_id, op_id)
         if undone:
-            raise OperationStateError(
-                f"Operation {op_id} ({desc}) is already undone.", where="op"
-            )
+            raise OperationStateError(f"Operation {op_id} ({desc}) is already undone.", where="op")
         blockers = _overlapping(conn, dataset_id, op_id, for_redo=False)
         order = [op_id]
         if blockers and not cascade:

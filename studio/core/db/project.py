@@ -163,9 +163,11 @@ def _stamped_revision(conn: sqlite3.Connection, path: Path, *, has_tables: bool)
     An empty table in a file that holds other tables is damaged, not new: upgrading it
     from nothing would try to create tables that exist (and back the file up on every try).
     """
+
     def damaged(what: str) -> ProjectFileError:
-        return ProjectFileError(_DAMAGED_VERSION.format(path=path, what=what, name=path.name),
-                                where=str(path))
+        return ProjectFileError(
+            _DAMAGED_VERSION.format(path=path, what=what, name=path.name), where=str(path)
+        )
 
     try:
         rows = conn.execute("SELECT version_num FROM alembic_version LIMIT 2").fetchall()
@@ -194,8 +196,9 @@ def _existing_backup(path: Path, from_rev: str | None) -> Path | None:
         changed = path.stat().st_mtime
     except OSError:
         return None
-    for candidate in sorted(path.parent.glob(f"{path.name}.backup-{from_rev or 'none'}-*"),
-                            reverse=True):
+    for candidate in sorted(
+        path.parent.glob(f"{path.name}.backup-{from_rev or 'none'}-*"), reverse=True
+    ):
         with contextlib.suppress(OSError):
             if candidate.stat().st_mtime >= changed:
                 return candidate
@@ -236,11 +239,7 @@ def is_read_only(path: Path) -> bool:
     except OSError:
         return False
     no_write_bits = not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
-    return (
-        no_write_bits
-        or not os.access(path, os.W_OK)
-        or not os.access(path.parent, os.W_OK)
-    )
+    return no_write_bits or not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK)
 
 
 def _open_read_only(path: Path, rev: str | None) -> Project:
@@ -317,8 +316,10 @@ def open_project(path: str | Path, *, allow_read_only: bool = True) -> Project:
         engine.dispose()
         message = describe_db_error(exc, path).rstrip(".") + "."
         if backup is not None:
-            message += (f" Upgrading it from schema {rev} failed and was undone; the file is "
-                        f"as it was, and a copy made before the upgrade is {backup.name}.")
+            message += (
+                f" Upgrading it from schema {rev} failed and was undone; the file is "
+                f"as it was, and a copy made before the upgrade is {backup.name}."
+            )
         raise ProjectFileError(message, where=str(path)) from exc
     return Project(path, engine)
 

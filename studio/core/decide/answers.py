@@ -154,8 +154,9 @@ class DecisionAnswers:
             data_sensitivity=_choice(data, "data_sensitivity", SENSITIVITIES, "internal", source),
             residency=_choice(data, "residency", RESIDENCIES, "any", source),
             allowed_platforms=tuple(_choices(data, "allowed_platforms", PLATFORM_IDS, source)),
-            openai_fine_tuning_access=_choice(data, "openai_fine_tuning_access",
-                                              OPENAI_ACCESS, "unknown", source),
+            openai_fine_tuning_access=_choice(
+                data, "openai_fine_tuning_access", OPENAI_ACCESS, "unknown", source
+            ),
             quality_target=_number(data, "quality_target", source, minimum=0.0, maximum=1.0),
             current_model=_model(data, "current_model", source),
             candidate_model=_model(data, "candidate_model", source),

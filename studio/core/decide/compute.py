@@ -44,8 +44,12 @@ def compute_decision(
 
 
 #: Report file suffixes and the format each one gets.
-REPORT_SUFFIXES: dict[str, str] = {".html": "html", ".htm": "html", ".md": "markdown",
-                                   ".markdown": "markdown"}
+REPORT_SUFFIXES: dict[str, str] = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+}
 
 
 def report_format(path: Path) -> str:
@@ -77,7 +81,8 @@ def write_report(decision: Decision, path: Path) -> str:
     kind = report_format(path)
     body = render_html(decision) if kind == "html" else render_markdown(decision)
     if not path.parent.is_dir():
-        raise UserError(f"Cannot write {path}: the folder {path.parent} does not exist.",
-                        where=str(path))
+        raise UserError(
+            f"Cannot write {path}: the folder {path.parent} does not exist.", where=str(path)
+        )
     write_bytes_atomic(path, body.encode("utf-8"))
     return kind

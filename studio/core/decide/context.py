@@ -121,8 +121,10 @@ def economics(ctx: Context) -> str:
     if c is not None:
         if c.break_even_calls_per_day is None or c.payback_months is None:
             return "does_not_pay"
-        ok = (c.calls_per_day >= c.break_even_calls_per_day
-              and c.payback_months <= ctx.thresholds.max_payback_months)
+        ok = (
+            c.calls_per_day >= c.break_even_calls_per_day
+            and c.payback_months <= ctx.thresholds.max_payback_months
+        )
         return "pays" if ok else "does_not_pay"
     if calls is None:
         return "unknown"

@@ -214,13 +214,11 @@ def build_cost_model(
     saving = today_monthly - tuned_monthly
     per_call_saving = today_pc - tuned_pc
     fixed_monthly = hosting_monthly + (training_cost or 0.0) / amortisation_months
-    break_even = (
-        fixed_monthly / (DAYS_PER_MONTH * per_call_saving) if per_call_saving > 0 else None
-    )
+    break_even = fixed_monthly / (DAYS_PER_MONTH * per_call_saving) if per_call_saving > 0 else None
     payback = (training_cost or 0.0) / saving if saving > 0 else None
-# Duplicates report pairs this keyword-argument constructor with others (evals runner's
-# CallResult, evals summary's PreferenceSummary) and with its own tail: same shape, different
-# records.
+    # Duplicates report pairs this keyword-argument constructor with others (evals runner's
+    # CallResult, evals summary's PreferenceSummary) and with its own tail: same shape, different
+    # records.
     return CostModel(
         platform=platform.id,
         current_model=answers.current_model,

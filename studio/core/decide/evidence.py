@@ -161,8 +161,9 @@ def _check_field(name: str, type_text: str, value: Any, source: str) -> Any:
             isinstance(v, want) and not isinstance(v, bool) for v in value.values()
         )
         if not ok:
-            raise UserError(f"{source}: field '{name}' must be an object of names to values.",
-                            where=name)
+            raise UserError(
+                f"{source}: field '{name}' must be an object of names to values.", where=name
+            )
         return {str(k): v for k, v in value.items()}
     if type_text.startswith("str"):
         if not isinstance(value, str):

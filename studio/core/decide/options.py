@@ -100,15 +100,26 @@ def _option(
     cautions: list[Reason] = []
     pid = platform.id
     if not platform.allows_residency(answers.residency):
-        problems.append(Reason(
-            f"{platform.name} keeps data in {', '.join(platform.residency) or 'no listed region'}"
-            f", not {answers.residency} ({platform.residency_note})",
-            "platform_fact", f"{pid}.residency", list(platform.residency)))
+        problems.append(
+            Reason(
+                f"{platform.name} keeps data in "
+                f"{', '.join(platform.residency) or 'no listed region'}"
+                f", not {answers.residency} ({platform.residency_note})",
+                "platform_fact",
+                f"{pid}.residency",
+                list(platform.residency),
+            )
+        )
     if not platform.allows_sensitivity(answers.data_sensitivity):
-        problems.append(Reason(
-            f"{platform.name} is cleared for data up to '{platform.max_sensitivity}', "
-            f"the data is '{answers.data_sensitivity}' ({platform.sensitivity_note})",
-            "platform_fact", f"{pid}.max_sensitivity", platform.max_sensitivity))
+        problems.append(
+            Reason(
+                f"{platform.name} is cleared for data up to '{platform.max_sensitivity}', "
+                f"the data is '{answers.data_sensitivity}' ({platform.sensitivity_note})",
+                "platform_fact",
+                f"{pid}.max_sensitivity",
+                platform.max_sensitivity,
+            )
+        )
 
     access = _access_problem(answers, platform, prices, today)
     if access is not None:
@@ -120,63 +131,110 @@ def _option(
         src: ReasonSource = "price_table" if fact.id in prices.dates else "platform_fact"
         if fact.effect == "no_new_jobs" and when is not None:
             if when <= today:
-                problems.append(Reason(
-                    f"{platform.name}: {fact.text} (since {when.isoformat()}; today is "
-                    f"{today.isoformat()}; {fact.source})", src, fact.id, when))
+                problems.append(
+                    Reason(
+                        f"{platform.name}: {fact.text} (since {when.isoformat()}; today is "
+                        f"{today.isoformat()}; {fact.source})",
+                        src,
+                        fact.id,
+                        when,
+                    )
+                )
             else:
                 winding_down = True
                 days = (when - today).days
-                cautions.append(Reason(
-                    f"{platform.name} takes no new fine-tuning jobs from {when.isoformat()} "
-                    f"({days} days from today): a tune made now cannot be retrained there "
-                    f"when the task drifts ({fact.source})", src, fact.id, when))
+                cautions.append(
+                    Reason(
+                        f"{platform.name} takes no new fine-tuning jobs from {when.isoformat()} "
+                        f"({days} days from today): a tune made now cannot be retrained there "
+                        f"when the task drifts ({fact.source})",
+                        src,
+                        fact.id,
+                        when,
+                    )
+                )
         elif fact.effect == "restricted" and when is not None and when <= today:
-            cautions.append(Reason(
-                f"{platform.name}: since {when.isoformat()}, {fact.text[0].lower()}"
-                f"{fact.text[1:]} ({fact.source})", src, fact.id, when))
+            cautions.append(
+                Reason(
+                    f"{platform.name}: since {when.isoformat()}, {fact.text[0].lower()}"
+                    f"{fact.text[1:]} ({fact.source})",
+                    src,
+                    fact.id,
+                    when,
+                )
+            )
 
     model, offers = tuned_model_for(platform, answers.candidate_model)
     if model is None:
-        problems.append(Reason(
-            f"{platform.name} does not fine-tune {answers.candidate_model or 'the candidate'}"
-            f" (it offers {', '.join(b.id for b in platform.base_models)})",
-            "platform_fact", f"{pid}.base_models", answers.candidate_model))
+        problems.append(
+            Reason(
+                f"{platform.name} does not fine-tune {answers.candidate_model or 'the candidate'}"
+                f" (it offers {', '.join(b.id for b in platform.base_models)})",
+                "platform_fact",
+                f"{pid}.base_models",
+                answers.candidate_model,
+            )
+        )
     else:
         if not offers and answers.candidate_model:
-            cautions.append(Reason(
-                f"{platform.name} does not offer {answers.candidate_model}; it would tune "
-                f"{model} instead, which needs its own A/B run with the prompt first",
-                "platform_fact", f"{pid}.default_small_model", model))
+            cautions.append(
+                Reason(
+                    f"{platform.name} does not offer {answers.candidate_model}; it would tune "
+                    f"{model} instead, which needs its own A/B run with the prompt first",
+                    "platform_fact",
+                    f"{pid}.default_small_model",
+                    model,
+                )
+            )
         bm = platform.base_model_for(model)
         end = base_model_end(bm, prices.dates) if bm is not None else None
         if bm is not None and end is not None:
             key = bm.end_date_key if bm.end_date_key in prices.dates else f"{pid}.base_models"
             src2: ReasonSource = (
-                "price_table" if bm.end_date_key in prices.dates else "platform_fact")
+                "price_table" if bm.end_date_key in prices.dates else "platform_fact"
+            )
             if end <= today:
-                problems.append(Reason(
-                    f"The base model {bm.id} on {platform.name} ended on {end.isoformat()}, "
-                    "and a fine-tune dies with its base model", src2, key or bm.id, end))
+                problems.append(
+                    Reason(
+                        f"The base model {bm.id} on {platform.name} ended on {end.isoformat()}, "
+                        "and a fine-tune dies with its base model",
+                        src2,
+                        key or bm.id,
+                        end,
+                    )
+                )
             else:
-                cautions.append(Reason(
-                    f"The base model {bm.id} ends on {end.isoformat()} "
-                    f"({(end - today).days} days from today); the fine-tune dies with it",
-                    src2, key or bm.id, end))
+                cautions.append(
+                    Reason(
+                        f"The base model {bm.id} ends on {end.isoformat()} "
+                        f"({(end - today).days} days from today); the fine-tune dies with it",
+                        src2,
+                        key or bm.id,
+                        end,
+                    )
+                )
         entry = prices.get(model)
         if entry is not None and not entry.fine_tunable:
-            problems.append(Reason(
-                f"The price table marks {model} as not fine-tunable", "price_table",
-                f"{model}.fine_tunable", False))
+            problems.append(
+                Reason(
+                    f"The price table marks {model} as not fine-tunable",
+                    "price_table",
+                    f"{model}.fine_tunable",
+                    False,
+                )
+            )
 
     built = build_cost_model(answers, evidence, prices, platform, catalog)
     cost = built if isinstance(built, CostModel) else None
     gap = built if isinstance(built, CostGap) else None
-    return PlatformOption(platform, model, offers, tuple(problems), tuple(cautions), cost, gap,
-                          winding_down)
+    return PlatformOption(
+        platform, model, offers, tuple(problems), tuple(cautions), cost, gap, winding_down
+    )
 
 
-def _access_problem(answers: DecisionAnswers, platform: Platform, prices: PriceTable,
-                    today: date) -> Reason | None:
+def _access_problem(
+    answers: DecisionAnswers, platform: Platform, prices: PriceTable, today: date
+) -> Reason | None:
     """OpenAI for an organisation that cannot (or may not) start jobs there: a problem.
 
     Since the platform closed to new organisations only those that had already
@@ -194,12 +252,19 @@ def _access_problem(answers: DecisionAnswers, platform: Platform, prices: PriceT
         return Reason(
             f"{platform.name}: you answered that your organisation cannot start OpenAI "
             f"fine-tuning jobs (closed to new organisations since {since.isoformat()}"
-            f"{end_txt}; {source})", "answer", "openai_fine_tuning_access", access)
+            f"{end_txt}; {source})",
+            "answer",
+            "openai_fine_tuning_access",
+            access,
+        )
     if access == "unknown" and since <= today:
         return Reason(
             f"{platform.name}: since {since.isoformat()} only organisations that had already "
             f"fine-tuned there can start jobs, and it is not known whether yours can"
-            f"{end_txt}; answer \"{OPENAI_ACCESS_QUESTION}\" once you have checked "
+            f'{end_txt}; answer "{OPENAI_ACCESS_QUESTION}" once you have checked '
             f"({source})",
-            "answer", "openai_fine_tuning_access", access)
+            "answer",
+            "openai_fine_tuning_access",
+            access,
+        )
     return None

@@ -137,8 +137,9 @@ def fact_date(fact: PlatformFact, price_dates: Mapping[str, date]) -> date | Non
     return price_dates.get(fact.id, fact.date)
 
 
-def access_restricted_since(platform: Platform, price_dates: Mapping[str, date]
-                            ) -> tuple[date, str] | None:
+def access_restricted_since(
+    platform: Platform, price_dates: Mapping[str, date]
+) -> tuple[date, str] | None:
     """(date, source) since which only some organisations may start jobs on ``platform``.
 
     Only OpenAI has such a rule today; other platforms return None.
@@ -146,17 +147,22 @@ def access_restricted_since(platform: Platform, price_dates: Mapping[str, date]
     if platform.id != "openai":
         return None
     fact = next((f for f in platform.facts if f.id == OPENAI_CLOSED_TO_NEW_ORGS), None)
-    when = fact_date(fact, price_dates) if fact is not None else price_dates.get(
-        OPENAI_CLOSED_TO_NEW_ORGS)
-    source = fact.source if fact is not None and fact.source else \
-        "docs/decision-facts.md §1"
+    when = (
+        fact_date(fact, price_dates)
+        if fact is not None
+        else price_dates.get(OPENAI_CLOSED_TO_NEW_ORGS)
+    )
+    source = fact.source if fact is not None and fact.source else "docs/decision-facts.md §1"
     return (when or OPENAI_CLOSED_TO_NEW_ORGS_DATE), source
 
 
 def no_new_jobs_date(platform: Platform, price_dates: Mapping[str, date]) -> date | None:
     """The date from which ``platform`` takes no new fine-tuning jobs at all, if any."""
-    dates = [d for f in platform.facts if f.effect == "no_new_jobs"
-             and (d := fact_date(f, price_dates)) is not None]
+    dates = [
+        d
+        for f in platform.facts
+        if f.effect == "no_new_jobs" and (d := fact_date(f, price_dates)) is not None
+    ]
     return min(dates) if dates else None
 
 
@@ -200,28 +206,38 @@ def parse_platforms(raw: Any, *, source: str = "platforms.json") -> PlatformCata
         platforms[str(pid)] = Platform(
             id=str(pid),
             name=r.text(pobj.get("name"), f"{where}.name"),
-            formats=tuple(r.text(x, f"{where}.formats") for x in r.lst(pobj.get("formats"),
-                                                                          f"{where}.formats")),
+            formats=tuple(
+                r.text(x, f"{where}.formats")
+                for x in r.lst(pobj.get("formats"), f"{where}.formats")
+            ),
             base_models=tuple(
                 _base_model(r, bm, f"{where}.base_models[{i}]")
                 for i, bm in enumerate(r.lst(pobj.get("base_models"), f"{where}.base_models"))
             ),
-            default_small_model=r.opt_text(pobj.get("default_small_model"),
-                                           f"{where}.default_small_model"),
-            training_price=r.text(pobj.get("training_price", "price_table"),
-                                  f"{where}.training_price"),
-            training_estimate_usd=_range(r, pobj.get("training_estimate_usd"),
-                                         f"{where}.training_estimate_usd"),
-            hosting_fee_per_hour_usd=r.opt_num(pobj.get("hosting_fee_per_hour_usd"),
-                                               f"{where}.hosting_fee_per_hour_usd"),
+            default_small_model=r.opt_text(
+                pobj.get("default_small_model"), f"{where}.default_small_model"
+            ),
+            training_price=r.text(
+                pobj.get("training_price", "price_table"), f"{where}.training_price"
+            ),
+            training_estimate_usd=_range(
+                r, pobj.get("training_estimate_usd"), f"{where}.training_estimate_usd"
+            ),
+            hosting_fee_per_hour_usd=r.opt_num(
+                pobj.get("hosting_fee_per_hour_usd"), f"{where}.hosting_fee_per_hour_usd"
+            ),
             hosting_note=r.text(pobj.get("hosting_note", ""), f"{where}.hosting_note"),
-            inference_multiplier=_range(r, pobj.get("inference_multiplier"),
-                                        f"{where}.inference_multiplier"),
-            residency=tuple(r.text(x, f"{where}.residency")
-                            for x in r.lst(pobj.get("residency"), f"{where}.residency")),
+            inference_multiplier=_range(
+                r, pobj.get("inference_multiplier"), f"{where}.inference_multiplier"
+            ),
+            residency=tuple(
+                r.text(x, f"{where}.residency")
+                for x in r.lst(pobj.get("residency"), f"{where}.residency")
+            ),
             residency_note=r.text(pobj.get("residency_note", ""), f"{where}.residency_note"),
-            max_sensitivity=r.text(pobj.get("max_sensitivity", "internal"),
-                                   f"{where}.max_sensitivity"),
+            max_sensitivity=r.text(
+                pobj.get("max_sensitivity", "internal"), f"{where}.max_sensitivity"
+            ),
             sensitivity_note=r.text(pobj.get("sensitivity_note", ""), f"{where}.sensitivity_note"),
             facts=tuple(
                 _fact(r, f, f"{where}.facts[{i}]")
@@ -236,16 +252,18 @@ def parse_platforms(raw: Any, *, source: str = "platforms.json") -> PlatformCata
     if as_of is None:
         raise r.error("as_of", "a date (YYYY-MM-DD)")
     hours = r.opt_num(top.get("hours_per_month", 720), "hours_per_month") or 720.0
-    return PlatformCatalog(as_of=as_of, hours_per_month=hours, platforms=platforms,
-                           general_facts=general, path=source)
+    return PlatformCatalog(
+        as_of=as_of, hours_per_month=hours, platforms=platforms, general_facts=general, path=source
+    )
 
 
 def _base_model(r: _Reader, raw: Any, where: str) -> BaseModel:
     obj = r.obj(raw, where)
     return BaseModel(
         id=r.text(obj.get("id"), f"{where}.id"),
-        match=tuple(r.text(x, f"{where}.match") for x in r.lst(obj.get("match", []),
-                                                                f"{where}.match")),
+        match=tuple(
+            r.text(x, f"{where}.match") for x in r.lst(obj.get("match", []), f"{where}.match")
+        ),
         end_date=r.date(obj.get("end_date"), f"{where}.end_date"),
         end_date_key=r.opt_text(obj.get("end_date_key"), f"{where}.end_date_key"),
     )
@@ -271,8 +289,12 @@ def _range(r: _Reader, raw: Any, where: str) -> Range | None:
     if low is None or high is None:
         raise r.error(where, "an object with numbers 'low' and 'high'")
     assumed = r.opt_num(obj.get("assumed"), f"{where}.assumed")
-    return Range(low=low, high=high, assumed=assumed if assumed is not None else high,
-                 source=r.text(obj.get("source", ""), f"{where}.source"))
+    return Range(
+        low=low,
+        high=high,
+        assumed=assumed if assumed is not None else high,
+        source=r.text(obj.get("source", ""), f"{where}.source"),
+    )
 
 
 class _Reader:
@@ -282,8 +304,10 @@ class _Reader:
         self.source = source
 
     def error(self, where: str, expected: str) -> UserError:
-        return UserError(f"The platform file {self.source}: '{where or 'top level'}' must be "
-                         f"{expected}.", where=where)
+        return UserError(
+            f"The platform file {self.source}: '{where or 'top level'}' must be {expected}.",
+            where=where,
+        )
 
     def obj(self, value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):

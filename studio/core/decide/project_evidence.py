@@ -160,8 +160,9 @@ def _load_runs(project: Project, dataset_id: int) -> list[_Run]:
             ),
             {"ds": dataset_id},
         ).all()
-        runs = {int(r[0]): _Run(int(r[0]), r[1] or "", _as_date(r[2]), r[3] or "", [])
-                for r in rows}
+        runs = {
+            int(r[0]): _Run(int(r[0]), r[1] or "", _as_date(r[2]), r[3] or "", []) for r in rows
+        }
         if not runs:
             return []
         ids = ",".join(str(i) for i in runs)  # integers from the database: safe to inline
@@ -177,9 +178,17 @@ def _load_runs(project: Project, dataset_id: int) -> list[_Run]:
         ).all():
             run = runs[int(v[1])]
             stats = VariantStats(
-                run_id=run.id, run_name=run.name, run_date=run.when, recorded_note=run.note,
-                variant_id=int(v[0]), position=int(v[2]), label=v[3] or "", model=v[4] or "",
-                prompt_version_id=v[5], prompt_name=v[6], prompt_version=v[7],
+                run_id=run.id,
+                run_name=run.name,
+                run_date=run.when,
+                recorded_note=run.note,
+                variant_id=int(v[0]),
+                position=int(v[2]),
+                label=v[3] or "",
+                model=v[4] or "",
+                prompt_version_id=v[5],
+                prompt_name=v[6],
+                prompt_version=v[7],
             )
             run.variants.append(stats)
             by_variant[stats.variant_id] = stats
@@ -194,8 +203,9 @@ def _load_runs(project: Project, dataset_id: int) -> list[_Run]:
             vs = by_variant.get(int(r[0]))
             if vs is None or (r[2] is None and r[3] is None):
                 continue
-            vs.outcomes[int(r[1])] = (1.0 if r[2] else 0.0) if r[2] is not None else \
-                min(1.0, max(0.0, float(r[3])))
+            vs.outcomes[int(r[1])] = (
+                (1.0 if r[2] else 0.0) if r[2] is not None else min(1.0, max(0.0, float(r[3])))
+            )
     for run in runs.values():
         try:
             summary = run_summary(project, run.id)
@@ -312,9 +322,7 @@ class _Dataset:
 
 
 def _pick_dataset(conn: Connection, name: str | None) -> _Dataset | None:
-    rows = conn.execute(
-        text("SELECT id, name, task_type FROM dataset ORDER BY id")
-    ).all()
+    rows = conn.execute(text("SELECT id, name, task_type FROM dataset ORDER BY id")).all()
     if name is not None:
         match = [r for r in rows if r[1] == name]
         if not match:
@@ -351,11 +359,13 @@ def _pick_dataset(conn: Connection, name: str | None) -> _Dataset | None:
     return _Dataset(int(chosen[0]), chosen[1], chosen[2])
 
 
-def _train_examples(project: Project, dataset_id: int, split_known: bool
-                    ) -> list[ExampleDetail]:
+def _train_examples(project: Project, dataset_id: int, split_known: bool) -> list[ExampleDetail]:
     """Approved examples of the train split (all approved ones while not split)."""
-    return [ex for ex in iter_all_examples(project, dataset_id)
-            if ex.status == "approved" and (not split_known or ex.split == "train")]
+    return [
+        ex
+        for ex in iter_all_examples(project, dataset_id)
+        if ex.status == "approved" and (not split_known or ex.split == "train")
+    ]
 
 
 # --------------------------------------------------------------------------- gather
@@ -397,9 +407,15 @@ def gather_evidence(
         ds = _pick_dataset(conn, dataset)
         if ds is None:
             return ev
-        split_rows: dict[str, int] = dict(conn.execute(
-            text("SELECT COALESCE(split, ''), COUNT(*) FROM example WHERE dataset_id = :ds "
-                 "AND status != 'rejected' GROUP BY split"), {"ds": ds.id}).all())
+        split_rows: dict[str, int] = dict(
+            conn.execute(
+                text(
+                    "SELECT COALESCE(split, ''), COUNT(*) FROM example WHERE dataset_id = :ds "
+                    "AND status != 'rejected' GROUP BY split"
+                ),
+                {"ds": ds.id},
+            ).all()
+        )
         split_known = any(k for k in split_rows)
     runs = _load_runs(project, ds.id)
     train = _train_examples(project, ds.id, split_known)
@@ -412,19 +428,25 @@ def gather_evidence(
             _fill_candidate(ev, *ab, today)
 
     # Data readiness.
-    what = "approved train examples" if split_known else \
-        "approved examples (the dataset is not split yet)"
+    what = (
+        "approved train examples"
+        if split_known
+        else "approved examples (the dataset is not split yet)"
+    )
     ev.approved_examples = len(train)
     prov["approved_examples"] = f"dataset {ds.name}: {num(len(train))} {what}"
     test_n = int(split_rows.get("test", 0))
     ev.test_set_size = test_n
-    prov["test_set_size"] = (f"dataset {ds.name}: {num(test_n)} test-split examples "
-                             "(rejected ones not counted)")
+    prov["test_set_size"] = (
+        f"dataset {ds.name}: {num(test_n)} test-split examples (rejected ones not counted)"
+    )
     if test_n:
         base = ev.best_score if ev.best_score is not None else 0.8
         ev.mde = minimum_detectable_difference(test_n, base)
-        prov["mde"] = (f"computed from the {num(test_n)}-example test split (α 0.05, power "
-                       f"0.8, base rate {base:.2f}): {pp(ev.mde)}")
+        prov["mde"] = (
+            f"computed from the {num(test_n)}-example test split (α 0.05, power "
+            f"0.8, base rate {base:.2f}): {pp(ev.mde)}"
+        )
         prov["effective_mde"] = prov["mde"]
     labels = Counter(r.label for r in train if r.label)
     if labels:
@@ -433,10 +455,12 @@ def gather_evidence(
         if shares is not None:
             ev.min_class_share, ev.max_class_share = shares
             rarest = min(labels.items(), key=lambda kv: (kv[1], kv[0]))
-            prov["label_counts"] = (f"dataset {ds.name}: {len(labels)} labels over "
-                                    f"{num(sum(labels.values()))} {what}")
+            prov["label_counts"] = (
+                f"dataset {ds.name}: {len(labels)} labels over {num(sum(labels.values()))} {what}"
+            )
             prov["min_class_share"] = prov["class_shares"] = (
-                f"{prov['label_counts']}; rarest '{rarest[0]}' ({rarest[1]})")
+                f"{prov['label_counts']}; rarest '{rarest[0]}' ({rarest[1]})"
+            )
             prov["max_class_share"] = prov["class_shares"]
 
     if check_duplicates:
@@ -444,9 +468,14 @@ def gather_evidence(
 
     token_model = _token_model(candidate_model, prices)
     check = check_training_data(
-        project, ds.id, len(train), split_known,
+        project,
+        ds.id,
+        len(train),
+        split_known,
         best.ref if best is not None and best.prompt_version is not None else None,
-        get_dataset(project, ds.id).input_fields, token_model)
+        get_dataset(project, ds.id).input_fields,
+        token_model,
+    )
     if check.tokens_mean is not None:
         ev.tokens_mean_per_example = check.tokens_mean
         ev.tokens_p95_per_example = check.tokens_p95
@@ -485,8 +514,14 @@ def _fill_best(
     ev.best_score = best.score
     ev.best_ci_low, ev.best_ci_high = best.interval()
     ev.best_n = best.n
-    for name in ("best_prompt", "best_model", "best_score", "best_ci_low", "best_ci_high",
-                 "best_n"):
+    for name in (
+        "best_prompt",
+        "best_model",
+        "best_score",
+        "best_ci_low",
+        "best_ci_high",
+        "best_n",
+    ):
         prov[name] = f"{where}: {best.ref} on {best.model}, {num(best.n)} scored items{errs}"
     calls = f"{where}: {best.ref} on {best.model}"
     summary = best.summary
@@ -504,16 +539,23 @@ def _fill_best(
         prov["cost_per_1000_tasks"] = f"{calls}, measured cost of {num(n_calls)} answered calls"
     elif ev.mean_input_tokens is not None and ev.mean_output_tokens is not None and prices:
         entry = prices.get(best.model) or prices.get(strip_snapshot(best.model))
-        if entry is not None and entry.input_per_1m is not None \
-                and entry.output_per_1m is not None:
-            ev.cost_per_1000_tasks = 1000 * (ev.mean_input_tokens * entry.input_per_1m
-                                             + ev.mean_output_tokens * entry.output_per_1m) / 1e6
-            prov["cost_per_1000_tasks"] = (f"{calls}: measured tokens × price table as of "
-                                           f"{prices.as_of.isoformat()}")
+        if entry is not None and entry.input_per_1m is not None and entry.output_per_1m is not None:
+            ev.cost_per_1000_tasks = (
+                1000
+                * (
+                    ev.mean_input_tokens * entry.input_per_1m
+                    + ev.mean_output_tokens * entry.output_per_1m
+                )
+                / 1e6
+            )
+            prov["cost_per_1000_tasks"] = (
+                f"{calls}: measured tokens × price table as of {prices.as_of.isoformat()}"
+            )
     if summary.latency_p95_ms is not None:
         ev.latency_p95_ms = summary.latency_p95_ms
-        prov["latency_p95_ms"] = (f"{calls}, p95 of {num(n_calls)} answered calls "
-                                  "(the run summary's figure)")
+        prov["latency_p95_ms"] = (
+            f"{calls}, p95 of {num(n_calls)} answered calls (the run summary's figure)"
+        )
 
 
 def _fill_candidate(
@@ -526,8 +568,13 @@ def _fill_candidate(
     ev.candidate_ci_low, ev.candidate_ci_high = small.interval()
     ev.candidate_n = small.n
     text_ = f"{where}: {small.ref} on {small.model}, {num(small.n)} scored items"
-    for name in ("candidate_model", "candidate_score", "candidate_ci_low", "candidate_ci_high",
-                 "candidate_n"):
+    for name in (
+        "candidate_model",
+        "candidate_score",
+        "candidate_ci_low",
+        "candidate_ci_high",
+        "candidate_n",
+    ):
         prov[name] = text_
     if big.binary and small.binary:
         shared = set(big.outcomes) & set(small.outcomes)
@@ -537,13 +584,15 @@ def _fill_candidate(
             ev.candidate_p_value = mcnemar_exact(b, c)
             prov["candidate_p_value"] = (
                 f"{where}: exact McNemar test on {num(len(shared))} paired items, "
-                f"{big.model} alone right on {b}, {small.model} alone right on {c}")
+                f"{big.model} alone right on {b}, {small.model} alone right on {c}"
+            )
     p95 = small.summary.latency_p95_ms if small.summary is not None else None
     if p95 is not None:
         ev.candidate_latency_p95_ms = p95
         prov["candidate_latency_p95_ms"] = (
             f"{where}: {small.ref} on {small.model}, p95 of {num(small.calls)} answered calls "
-            "(the run summary's figure)")
+            "(the run summary's figure)"
+        )
 
 
 def _fill_duplicates(
@@ -566,12 +615,15 @@ def _fill_duplicates(
     prov["duplicates"] = (
         f"dataset {ds.name}: {num(surplus)} surplus copies in {num(n_groups)} groups "
         f"({num(exact)} exact) among the {what}, near duplicates at similarity ≥ "
-        f"{DEFAULT_THRESHOLD:.2f}")
+        f"{DEFAULT_THRESHOLD:.2f}"
+    )
     leaked = {lk.test_id for lk in leaks}
     ev.leaks = len(leaked)
     verb = "example duplicates" if len(leaked) == 1 else "examples duplicate"
-    prov["leaks"] = (f"dataset {ds.name}: {num(len(leaked))} test {verb} a train or "
-                     f"validation example (similarity ≥ {DEFAULT_THRESHOLD:.2f})")
+    prov["leaks"] = (
+        f"dataset {ds.name}: {num(len(leaked))} test {verb} a train or "
+        f"validation example (similarity ≥ {DEFAULT_THRESHOLD:.2f})"
+    )
 
 
 def iter_provenance(ev: Evidence) -> Iterable[tuple[str, str]]:

@@ -51,12 +51,22 @@ class TrainingCheck:
 def input_only_version(input_fields: list[str]) -> PromptVersionData:
     """A stand-in prompt version: one user turn with the input fields, one per line."""
     fields = input_fields or ["text"]
-    spec = PromptSpec(messages=(Message("user", "\n".join(f"{{{{{f}}}}}" for f in fields)),),
-                      model="")
+    spec = PromptSpec(
+        messages=(Message("user", "\n".join(f"{{{{{f}}}}}" for f in fields)),), model=""
+    )
     return PromptVersionData(
-        name="(input text alone)", description="", version=0, spec=spec, message="",
-        author="", created_at=datetime.now(UTC), hash="", labels=(), restored_from=None,
-        is_latest=False)
+        name="(input text alone)",
+        description="",
+        version=0,
+        spec=spec,
+        message="",
+        author="",
+        created_at=datetime.now(UTC),
+        hash="",
+        labels=(),
+        restored_from=None,
+        is_latest=False,
+    )
 
 
 def check_training_data(
@@ -87,16 +97,25 @@ def check_training_data(
             version = resolve_ref(project, version_ref)
         except UserError:
             version = None
-    source = (f"rendered through {version.ref}" if version is not None
-              else "input text alone (no measured prompt version to render it)")
+    source = (
+        f"rendered through {version.ref}"
+        if version is not None
+        else "input text alone (no measured prompt version to render it)"
+    )
     how = f"{num(examples)} approved train examples {source}"
     splits: tuple[str | None, ...] = ("train",) if split_known else (None,)
     with tempfile.TemporaryDirectory(prefix="studio-decide-") as tmp:
         try:
             result = export_dataset(
-                project, dataset_id, VALIDATION_FORMAT,
+                project,
+                dataset_id,
+                VALIDATION_FORMAT,
                 version if version is not None else input_only_version(input_fields),
-                Path(tmp), splits=splits, model=model, keep_failed=True)
+                Path(tmp),
+                splits=splits,
+                model=model,
+                keep_failed=True,
+            )
         except UserError:  # nothing could be rendered
             return TrainingCheck(None, None, "", examples, 0, f"{how}: none could be rendered")
     train = next((f for f in result.files if f.role == "train"), None)
@@ -113,20 +132,26 @@ def check_training_data(
     mean, p95 = tokens.get("mean"), tokens.get("p95")
     exact = "exact" if tokens.get("exact") else "estimated"
     exported = f"exported as {VALIDATION_FORMAT} JSONL ({TRAIN_FILE} of the studio's export)"
-    schema = (version.spec.response_schema if version is not None else None)
+    schema = version.spec.response_schema if version is not None else None
     against = " and its response_schema" if schema is not None else ""
     failed = f"; {num(failures)} could not be exported" if failures else ""
-    misfits = int(((result.manifest.get("schema_check") or {}).get("validated_after_writing")
-                   or {}).get(TRAIN_FILE, {}).get("schema_errors", 0))
+    misfits = int(
+        ((result.manifest.get("schema_check") or {}).get("validated_after_writing") or {})
+        .get(TRAIN_FILE, {})
+        .get("schema_errors", 0)
+    )
     if misfits and schema is not None:
-        failed += (f"; {num(misfits)} answers do not fit the response_schema (the export "
-                   f"refuses them: map labels with an output template such as "
-                   f"{suggested_template(schema)})")
+        failed += (
+            f"; {num(misfits)} answers do not fit the response_schema (the export "
+            f"refuses them: map labels with an output template such as "
+            f"{suggested_template(schema)})"
+        )
     return TrainingCheck(
         float(mean) if isinstance(mean, int | float) else None,
         float(p95) if isinstance(p95, int | float) else None,
         f"{how}, {exported}, {exact} {tokens.get('encoding')} counts for {model}",
-        errors, warnings,
+        errors,
+        warnings,
         f"{how}, {exported} and validated for {model}{against}: {num(errors)} examples "
         f"with errors, {num(warnings)} with warnings{failed}",
     )

@@ -101,27 +101,45 @@ def evidence_rows(e: Evidence) -> list[tuple[str, str, str]]:
 def cost_rows(c: CostModel) -> list[tuple[str, str, str]]:
     """(item, amount, source) rows of the cost comparison."""
     asof = f"price table as of {c.price_table_as_of.isoformat()}"
-    hosting = (usd(c.hosting_monthly_usd) if c.hosting_fee_per_hour_usd is not None
-               else "unknown — edit me")
+    hosting = (
+        usd(c.hosting_monthly_usd)
+        if c.hosting_fee_per_hour_usd is not None
+        else "unknown — edit me"
+    )
     training = usd(c.training_cost_usd) if c.training_cost_usd is not None else "unknown"
-    be = (f"{num(c.break_even_calls_per_day)} calls/day" if c.break_even_calls_per_day is not None
-          else "never")
+    be = (
+        f"{num(c.break_even_calls_per_day)} calls/day"
+        if c.break_even_calls_per_day is not None
+        else "never"
+    )
     payback = months_text(c.payback_months) if c.payback_months is not None else "never"
-    tuned_src = ("price table (fine-tuned prices)" if c.tuned_price_source == "price_table"
-                 else f"base price × {c.inference_multiplier:g} (platform facts)")
+    tuned_src = (
+        "price table (fine-tuned prices)"
+        if c.tuned_price_source == "price_table"
+        else f"base price × {c.inference_multiplier:g} (platform facts)"
+    )
     return [
         ("Expected volume", f"{num(c.calls_per_day)} calls/day", "your answer"),
-        ("Tokens per call (in / out)", f"{num(c.mean_input_tokens)} / {num(c.mean_output_tokens)}",
-         "measured in the project"),
+        (
+            "Tokens per call (in / out)",
+            f"{num(c.mean_input_tokens)} / {num(c.mean_output_tokens)}",
+            "measured in the project",
+        ),
         (f"Today: {c.current_model} per call", usd(c.today_cost_per_call), asof),
         ("Today: per month (30 days)", usd(c.today_monthly_usd), asof),
-        (f"Fine-tuned {c.candidate_model} on {c.platform}: per call", usd(c.tuned_cost_per_call),
-         tuned_src),
+        (
+            f"Fine-tuned {c.candidate_model} on {c.platform}: per call",
+            usd(c.tuned_cost_per_call),
+            tuned_src,
+        ),
         ("Fine-tuned: inference per month", usd(c.tuned_inference_monthly_usd), tuned_src),
         ("Fine-tuned: hosting per month", hosting, "platform facts"),
         ("Fine-tuned: total per month", usd(c.tuned_monthly_usd), "sum of the two above"),
-        (f"Training once ({num(c.training_examples)} examples × {c.epochs} epochs)", training,
-         asof if c.training_cost_source == "price_table" else "platform facts"),
+        (
+            f"Training once ({num(c.training_examples)} examples × {c.epochs} epochs)",
+            training,
+            asof if c.training_cost_source == "price_table" else "platform facts",
+        ),
         ("Monthly saving", usd(c.monthly_saving_usd), "today − fine-tuned"),
         ("Break-even volume", be, f"training spread over {c.amortisation_months} months"),
         ("Payback of training", payback, "training ÷ monthly saving"),
@@ -135,8 +153,11 @@ def option_price(o: dict[str, Any]) -> str:
         return f"not priced: {o.get('cost_gap') or 'no price known'}"
     model = f" {o['model']}" if o.get("model") else ""
     training = o.get("training_usd")
-    train = (f", of which training {usd(training)} spread over {AMORTISATION_MONTHS} months"
-             if training else "")
+    train = (
+        f", of which training {usd(training)} spread over {AMORTISATION_MONTHS} months"
+        if training
+        else ""
+    )
     floor = "" if o.get("cost_complete", True) else " at least (unknown fees left out)"
     return f"fine-tuned{model}: {usd(total)} a month{floor}{train}"
 
@@ -196,14 +217,21 @@ def render_markdown(decision: Decision) -> str:
         "| --- | --- | --- | --- |",
     ]
     for i, r in enumerate(d.reasons, 1):
-        lines.append(f"| {i} | {_md(r.text)} | {_md(_value_text(r.value))} | "
-                     f"{SOURCE_LABELS[r.source]}: `{_md(r.field)}` |")
+        lines.append(
+            f"| {i} | {_md(r.text)} | {_md(_value_text(r.value))} | "
+            f"{SOURCE_LABELS[r.source]}: `{_md(r.field)}` |"
+        )
     if d.what_would_change:
         lines += ["", "## What would change it", ""]
         lines += [f"- {_md_text(w)}" for w in d.what_would_change]
     if d.cost is not None:
-        lines += ["", "## Cost per month (USD)", "", "| Item | Amount | Source |",
-                  "| --- | --- | --- |"]
+        lines += [
+            "",
+            "## Cost per month (USD)",
+            "",
+            "| Item | Amount | Source |",
+            "| --- | --- | --- |",
+        ]
         lines += [f"| {_md(a)} | {_md(b)} | {_md(c)} |" for a, b, c in cost_rows(d.cost)]
     lines += ["", "## Evidence", "", "| Measure | Value | Where from |", "| --- | --- | --- |"]
     lines += [f"| {_md(a)} | {_md(b)} | {_md(c)} |" for a, b, c in evidence_rows(d.evidence)]
@@ -212,8 +240,10 @@ def render_markdown(decision: Decision) -> str:
         for o in d.options:
             state = "chosen" if o["chosen"] else ("usable" if o["eligible"] else "ruled out")
             why = "; ".join(_md_text(p["text"]) for p in o["problems"])
-            lines.append(f"- **{_md_text(o['name'])}** ({state}; {_md_text(option_price(o))})"
-                         + (f": {why}" if why else ""))
+            lines.append(
+                f"- **{_md_text(o['name'])}** ({state}; {_md_text(option_price(o))})"
+                + (f": {why}" if why else "")
+            )
         lines += ["", _md_text(cheapest_line(d.options))]
     if d.warnings:
         lines += ["", "## Warnings", ""]
@@ -310,21 +340,33 @@ def render_html(decision: Decision) -> str:
     if d.cost is not None:
         parts.append("<h2>Cost per month</h2>")
         parts.append(f'<div class="chart">{cost_chart(d.cost)}</div>')
-        parts += ["<table>", "<thead><tr><th>Item</th><th>Amount</th><th>Source</th></tr>"
-                  "</thead>", "<tbody>"]
-        parts += [f'<tr><td>{e(a)}</td><td class="num">{e(b)}</td><td class="src">{e(c)}</td>'
-                  "</tr>" for a, b, c in cost_rows(d.cost)]
+        parts += [
+            "<table>",
+            "<thead><tr><th>Item</th><th>Amount</th><th>Source</th></tr></thead>",
+            "<tbody>",
+        ]
+        parts += [
+            f'<tr><td>{e(a)}</td><td class="num">{e(b)}</td><td class="src">{e(c)}</td></tr>'
+            for a, b, c in cost_rows(d.cost)
+        ]
         parts += ["</tbody>", "</table>"]
     else:
         parts.append("<h2>Cost per month</h2>")
-        parts.append('<p class="muted">Not computed: the expected volume, the measured tokens '
-                     "per call or a price is missing (see warnings).</p>")
+        parts.append(
+            '<p class="muted">Not computed: the expected volume, the measured tokens '
+            "per call or a price is missing (see warnings).</p>"
+        )
 
     parts.append("<h2>Evidence</h2>")
-    parts += ["<table>", "<thead><tr><th>Measure</th><th>Value</th><th>Where from</th></tr>"
-              "</thead>", "<tbody>"]
-    parts += [f'<tr><td>{e(a)}</td><td class="num">{e(b)}</td><td class="src">{e(c)}</td></tr>'
-              for a, b, c in evidence_rows(d.evidence)]
+    parts += [
+        "<table>",
+        "<thead><tr><th>Measure</th><th>Value</th><th>Where from</th></tr></thead>",
+        "<tbody>",
+    ]
+    parts += [
+        f'<tr><td>{e(a)}</td><td class="num">{e(b)}</td><td class="src">{e(c)}</td></tr>'
+        for a, b, c in evidence_rows(d.evidence)
+    ]
     parts += ["</tbody>", "</table>"]
     balance = label_chart(d.evidence)
     if balance:
@@ -338,9 +380,10 @@ def render_html(decision: Decision) -> str:
             state = "chosen" if o["chosen"] else ("usable" if o["eligible"] else "ruled out")
             notes = [p["text"] for p in o["problems"]] + [c["text"] for c in o["cautions"]]
             inner = "".join(f"<li>{e(n)}</li>" for n in notes)
-            parts.append(f"<li><strong>{e(o['name'])}</strong> ({e(state)}; "
-                         f"{e(option_price(o))})"
-                         + (f"<ul>{inner}</ul>" if inner else "") + "</li>")
+            parts.append(
+                f"<li><strong>{e(o['name'])}</strong> ({e(state)}; "
+                f"{e(option_price(o))})" + (f"<ul>{inner}</ul>" if inner else "") + "</li>"
+            )
         parts.append("</ul>")
         parts.append(f"<p>{e(cheapest_line(d.options))}</p>")
     if d.answers is not None:
@@ -368,8 +411,9 @@ def score_chart(d: Decision) -> str:
         label = " · ".join(x for x in (ev.best_prompt, ev.best_model) if x) or "best prompt"
         rows.append((label, ev.best_score, ev.best_interval()))
     if ev.candidate_score is not None:
-        rows.append((ev.candidate_model or "cheaper model", ev.candidate_score,
-                     ev.candidate_interval()))
+        rows.append(
+            (ev.candidate_model or "cheaper model", ev.candidate_score, ev.candidate_interval())
+        )
     target = d.answers.quality_target if d.answers is not None else None
     if not rows:
         return '<p class="muted">No scores on the test split yet.</p>'
@@ -379,36 +423,50 @@ def score_chart(d: Decision) -> str:
     def x(v: float) -> float:
         return left + (right - left) * min(max(v, 0.0), 1.0)
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="Scores with 95% intervals">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="Scores with 95% intervals">'
+    ]
     for i in range(6):
         v = i / 5
-        out.append(f'<line x1="{_f(x(v))}" y1="{top - 6}" x2="{_f(x(v))}" '
-                   f'y2="{height - 26}" stroke="#e3e7ee"/>')
+        out.append(
+            f'<line x1="{_f(x(v))}" y1="{top - 6}" x2="{_f(x(v))}" '
+            f'y2="{height - 26}" stroke="#e3e7ee"/>'
+        )
         out.append(f'<text x="{_f(x(v))}" y="{height - 10}" text-anchor="middle">{v:.1f}</text>')
     for i, (label, score, ci) in enumerate(rows):
         y = top + i * row_h
-        out.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">'
-                   f"{escape(label[:28])}</text>")
-        out.append(f'<rect x="{left}" y="{y + 4}" width="{_f(x(score) - left)}" height="18" '
-                   f'fill="#7aa6f0"/>')
+        out.append(
+            f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">{escape(label[:28])}</text>'
+        )
+        out.append(
+            f'<rect x="{left}" y="{y + 4}" width="{_f(x(score) - left)}" height="18" '
+            f'fill="#7aa6f0"/>'
+        )
         if ci is not None:
-            out.append(f'<line x1="{_f(x(ci[0]))}" y1="{y + 13}" x2="{_f(x(ci[1]))}" '
-                       f'y2="{y + 13}" stroke="#1d2330" stroke-width="2"/>')
+            out.append(
+                f'<line x1="{_f(x(ci[0]))}" y1="{y + 13}" x2="{_f(x(ci[1]))}" '
+                f'y2="{y + 13}" stroke="#1d2330" stroke-width="2"/>'
+            )
             for end in ci:
-                out.append(f'<line x1="{_f(x(end))}" y1="{y + 7}" x2="{_f(x(end))}" '
-                           f'y2="{y + 19}" stroke="#1d2330" stroke-width="2"/>')
+                out.append(
+                    f'<line x1="{_f(x(end))}" y1="{y + 7}" x2="{_f(x(end))}" '
+                    f'y2="{y + 19}" stroke="#1d2330" stroke-width="2"/>'
+                )
         ci_txt = f" [{ci[0]:.2f}–{ci[1]:.2f}]" if ci else ""
         # Under the bar from its start: at the bar's end it ran into the whisker and the
         # target line (ISSUE-11 §6: chart labels don't overlap)
-        out.append(f'<text x="{left + 4}" y="{y + 31}">'
-                   f"{score:.2f}{escape(ci_txt)}</text>")
+        out.append(f'<text x="{left + 4}" y="{y + 31}">{score:.2f}{escape(ci_txt)}</text>')
     if target is not None:
-        out.append(f'<line x1="{_f(x(target))}" y1="{top - 10}" x2="{_f(x(target))}" '
-                   f'y2="{height - 26}" stroke="#d0342c" stroke-width="2" '
-                   f'stroke-dasharray="6 4"/>')
-        out.append(f'<text x="{_f(x(target))}" y="{top - 12}" text-anchor="middle" '
-                   f'fill="#d0342c">target {target:.2f}</text>')
+        out.append(
+            f'<line x1="{_f(x(target))}" y1="{top - 10}" x2="{_f(x(target))}" '
+            f'y2="{height - 26}" stroke="#d0342c" stroke-width="2" '
+            f'stroke-dasharray="6 4"/>'
+        )
+        out.append(
+            f'<text x="{_f(x(target))}" y="{top - 12}" text-anchor="middle" '
+            f'fill="#d0342c">target {target:.2f}</text>'
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -428,44 +486,71 @@ def cost_chart(c: CostModel) -> str:
     def py(v: float) -> float:
         return bottom - (bottom - top) * v / ymax
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" '
-           f'aria-label="Monthly cost today versus fine-tuned by calls per day">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="Monthly cost today versus fine-tuned by calls per day">'
+    ]
     for i in range(5):
         xv, yv = xmax * i / 4, ymax * i / 4
-        out.append(f'<line x1="{_f(px(xv))}" y1="{top}" x2="{_f(px(xv))}" y2="{bottom}" '
-                   f'stroke="#e3e7ee"/>')
-        out.append(f'<text x="{_f(px(xv))}" y="{bottom + 16}" text-anchor="middle">'
-                   f"{escape(_short(xv))}</text>")
-        out.append(f'<line x1="{left}" y1="{_f(py(yv))}" x2="{right}" y2="{_f(py(yv))}" '
-                   f'stroke="#e3e7ee"/>')
-        out.append(f'<text x="{left - 6}" y="{_f(py(yv) + 4)}" text-anchor="end">'
-                   f"{escape('$' + _short(yv))}</text>")
-    out.append(f'<text x="{(left + right) / 2:.0f}" y="{height - 8}" text-anchor="middle">'
-               "calls per day</text>")
-    out.append(f'<text x="{right}" y="{top + 14}" text-anchor="end">USD per month, '
-               f"training spread over {c.amortisation_months} months</text>")
-    out.append(f'<line x1="{_f(px(0))}" y1="{_f(py(t0))}" x2="{_f(px(xmax))}" y2="{_f(py(t1))}" '
-               f'stroke="#d0342c" stroke-width="2.5"/>')
-    out.append(f'<line x1="{_f(px(0))}" y1="{_f(py(f0))}" x2="{_f(px(xmax))}" y2="{_f(py(f1))}" '
-               f'stroke="#2f6fde" stroke-width="2.5"/>')
-    out.append(f'<text x="{left + 8}" y="{top + 14}" fill="#d0342c">today: '
-               f"{escape(c.current_model)}</text>")
-    out.append(f'<text x="{left + 8}" y="{top + 30}" fill="#2f6fde">fine-tuned: '
-               f"{escape(c.candidate_model)} on {escape(c.platform)}</text>")
+        out.append(
+            f'<line x1="{_f(px(xv))}" y1="{top}" x2="{_f(px(xv))}" y2="{bottom}" stroke="#e3e7ee"/>'
+        )
+        out.append(
+            f'<text x="{_f(px(xv))}" y="{bottom + 16}" text-anchor="middle">'
+            f"{escape(_short(xv))}</text>"
+        )
+        out.append(
+            f'<line x1="{left}" y1="{_f(py(yv))}" x2="{right}" y2="{_f(py(yv))}" stroke="#e3e7ee"/>'
+        )
+        out.append(
+            f'<text x="{left - 6}" y="{_f(py(yv) + 4)}" text-anchor="end">'
+            f"{escape('$' + _short(yv))}</text>"
+        )
+    out.append(
+        f'<text x="{(left + right) / 2:.0f}" y="{height - 8}" text-anchor="middle">'
+        "calls per day</text>"
+    )
+    out.append(
+        f'<text x="{right}" y="{top + 14}" text-anchor="end">USD per month, '
+        f"training spread over {c.amortisation_months} months</text>"
+    )
+    out.append(
+        f'<line x1="{_f(px(0))}" y1="{_f(py(t0))}" x2="{_f(px(xmax))}" y2="{_f(py(t1))}" '
+        f'stroke="#d0342c" stroke-width="2.5"/>'
+    )
+    out.append(
+        f'<line x1="{_f(px(0))}" y1="{_f(py(f0))}" x2="{_f(px(xmax))}" y2="{_f(py(f1))}" '
+        f'stroke="#2f6fde" stroke-width="2.5"/>'
+    )
+    out.append(
+        f'<text x="{left + 8}" y="{top + 14}" fill="#d0342c">today: '
+        f"{escape(c.current_model)}</text>"
+    )
+    out.append(
+        f'<text x="{left + 8}" y="{top + 30}" fill="#2f6fde">fine-tuned: '
+        f"{escape(c.candidate_model)} on {escape(c.platform)}</text>"
+    )
     if be is not None and be <= xmax:
-        out.append(f'<line x1="{_f(px(be))}" y1="{top}" x2="{_f(px(be))}" y2="{bottom}" '
-                   f'stroke="#1d2330" stroke-dasharray="5 4"/>')
-        out.append(f'<text x="{_f(px(be) + 4)}" y="{top + 48}">break-even '
-                   f"{escape(num(be))}/day</text>")
+        out.append(
+            f'<line x1="{_f(px(be))}" y1="{top}" x2="{_f(px(be))}" y2="{bottom}" '
+            f'stroke="#1d2330" stroke-dasharray="5 4"/>'
+        )
+        out.append(
+            f'<text x="{_f(px(be) + 4)}" y="{top + 48}">break-even {escape(num(be))}/day</text>'
+        )
     cur_today, cur_tuned = c.monthly_at(c.calls_per_day)
-    out.append(f'<circle cx="{_f(px(c.calls_per_day))}" cy="{_f(py(cur_today))}" r="4" '
-               f'fill="#d0342c"/>')
-    out.append(f'<circle cx="{_f(px(c.calls_per_day))}" cy="{_f(py(cur_tuned))}" r="4" '
-               f'fill="#2f6fde"/>')
+    out.append(
+        f'<circle cx="{_f(px(c.calls_per_day))}" cy="{_f(py(cur_today))}" r="4" fill="#d0342c"/>'
+    )
+    out.append(
+        f'<circle cx="{_f(px(c.calls_per_day))}" cy="{_f(py(cur_tuned))}" r="4" fill="#2f6fde"/>'
+    )
     label_y = py(max(cur_today, cur_tuned)) - 6
-    out.append(f'<text x="{_f(px(c.calls_per_day) + 6)}" y="{_f(label_y)}"'
-               f">you: {escape(num(c.calls_per_day))}/day</text>")
+    out.append(
+        f'<text x="{_f(px(c.calls_per_day) + 6)}" y="{_f(label_y)}"'
+        f">you: {escape(num(c.calls_per_day))}/day</text>"
+    )
     out.append("</svg>")
     return "".join(out)
 
@@ -490,13 +575,16 @@ def label_chart(ev: Evidence) -> str:
     width, left, right, row_h, top = 640, 190, 560, 22, 10
     height = top + row_h * len(rows) + 10
     top_share = max(s for _, s in rows) or 1.0
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="Label balance">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="Label balance">'
+    ]
     for i, (label, share) in enumerate(rows):
         y = top + i * row_h
         w = (right - left) * share / top_share
-        out.append(f'<text x="{left - 8}" y="{y + 14}" text-anchor="end">'
-                   f"{escape(label[:28])}</text>")
+        out.append(
+            f'<text x="{left - 8}" y="{y + 14}" text-anchor="end">{escape(label[:28])}</text>'
+        )
         out.append(f'<rect x="{left}" y="{y + 3}" width="{_f(w)}" height="15" fill="#8fc79a"/>')
         out.append(f'<text x="{_f(left + w + 4)}" y="{y + 14}">{share:.1%}</text>')
     out.append("</svg>")

@@ -23,30 +23,83 @@ if TYPE_CHECKING:
     from studio.core.db.project import Project
 
 BANKING77_INTENTS: tuple[str, ...] = (
-    "card_arrival", "card_linking", "exchange_rate", "card_payment_wrong_exchange_rate",
-    "extra_charge_on_statement", "pending_cash_withdrawal", "fiat_currency_support",
-    "card_delivery_estimate", "automatic_top_up", "card_not_working", "exchange_via_app",
-    "lost_or_stolen_card", "age_limit", "pin_blocked", "contactless_not_working",
-    "top_up_by_bank_transfer_charge", "pending_top_up", "cancel_transfer", "top_up_limits",
-    "wrong_amount_of_cash_received", "card_payment_fee_charged",
-    "transfer_not_received_by_recipient", "supported_cards_and_currencies",
-    "getting_virtual_card", "card_acceptance", "top_up_reverted",
-    "balance_not_updated_after_cheque_or_cash_deposit", "card_payment_not_recognised",
-    "edit_personal_details", "why_verify_identity", "unable_to_verify_identity",
-    "get_physical_card", "visa_or_mastercard", "topping_up_by_card", "disposable_card_limits",
-    "compromised_card", "atm_support", "direct_debit_payment_not_recognised",
-    "passcode_forgotten", "declined_cash_withdrawal", "pending_card_payment",
-    "lost_or_stolen_phone", "request_refund", "declined_transfer", "Refund_not_showing_up",
-    "declined_card_payment", "pending_transfer", "terminate_account", "card_swallowed",
-    "transaction_charged_twice", "verify_source_of_funds", "transfer_timing",
-    "reverted_card_payment?", "change_pin", "beneficiary_not_allowed", "transfer_fee_charged",
-    "receiving_money", "failed_transfer", "transfer_into_account", "verify_top_up",
-    "getting_spare_card", "top_up_by_cash_or_cheque", "order_physical_card",
-    "virtual_card_not_working", "wrong_exchange_rate_for_cash_withdrawal",
-    "get_disposable_virtual_card", "top_up_failed", "balance_not_updated_after_bank_transfer",
-    "cash_withdrawal_not_recognised", "exchange_charge", "top_up_by_card_charge",
-    "activate_my_card", "cash_withdrawal_charge", "card_about_to_expire",
-    "apple_pay_or_google_pay", "verify_my_identity", "country_support",
+    "card_arrival",
+    "card_linking",
+    "exchange_rate",
+    "card_payment_wrong_exchange_rate",
+    "extra_charge_on_statement",
+    "pending_cash_withdrawal",
+    "fiat_currency_support",
+    "card_delivery_estimate",
+    "automatic_top_up",
+    "card_not_working",
+    "exchange_via_app",
+    "lost_or_stolen_card",
+    "age_limit",
+    "pin_blocked",
+    "contactless_not_working",
+    "top_up_by_bank_transfer_charge",
+    "pending_top_up",
+    "cancel_transfer",
+    "top_up_limits",
+    "wrong_amount_of_cash_received",
+    "card_payment_fee_charged",
+    "transfer_not_received_by_recipient",
+    "supported_cards_and_currencies",
+    "getting_virtual_card",
+    "card_acceptance",
+    "top_up_reverted",
+    "balance_not_updated_after_cheque_or_cash_deposit",
+    "card_payment_not_recognised",
+    "edit_personal_details",
+    "why_verify_identity",
+    "unable_to_verify_identity",
+    "get_physical_card",
+    "visa_or_mastercard",
+    "topping_up_by_card",
+    "disposable_card_limits",
+    "compromised_card",
+    "atm_support",
+    "direct_debit_payment_not_recognised",
+    "passcode_forgotten",
+    "declined_cash_withdrawal",
+    "pending_card_payment",
+    "lost_or_stolen_phone",
+    "request_refund",
+    "declined_transfer",
+    "Refund_not_showing_up",
+    "declined_card_payment",
+    "pending_transfer",
+    "terminate_account",
+    "card_swallowed",
+    "transaction_charged_twice",
+    "verify_source_of_funds",
+    "transfer_timing",
+    "reverted_card_payment?",
+    "change_pin",
+    "beneficiary_not_allowed",
+    "transfer_fee_charged",
+    "receiving_money",
+    "failed_transfer",
+    "transfer_into_account",
+    "verify_top_up",
+    "getting_spare_card",
+    "top_up_by_cash_or_cheque",
+    "order_physical_card",
+    "virtual_card_not_working",
+    "wrong_exchange_rate_for_cash_withdrawal",
+    "get_disposable_virtual_card",
+    "top_up_failed",
+    "balance_not_updated_after_bank_transfer",
+    "cash_withdrawal_not_recognised",
+    "exchange_charge",
+    "top_up_by_card_charge",
+    "activate_my_card",
+    "cash_withdrawal_charge",
+    "card_about_to_expire",
+    "apple_pay_or_google_pay",
+    "verify_my_identity",
+    "country_support",
 )
 
 
@@ -78,8 +131,12 @@ def _unwrap(text: str) -> str:
     out: list[str] = []
     for line in text.split("\n"):
         joinable = (
-            out and out[-1].strip() and line.strip() and not line.lstrip().startswith("-")
-            and not out[-1].rstrip().endswith(":") and not out[-1].lstrip().startswith("-")
+            out
+            and out[-1].strip()
+            and line.strip()
+            and not line.lstrip().startswith("-")
+            and not out[-1].rstrip().endswith(":")
+            and not out[-1].lstrip().startswith("-")
         )
         if joinable:
             out[-1] = f"{out[-1]} {line.strip()}"
@@ -88,9 +145,13 @@ def _unwrap(text: str) -> str:
     return "\n".join(out)
 
 
-def _spec(model: str, params: dict[str, Any], *messages: tuple[str, str],
-          schema: dict[str, Any] | None = None,
-          tools: list[dict[str, Any]] | None = None) -> PromptSpec:
+def _spec(
+    model: str,
+    params: dict[str, Any],
+    *messages: tuple[str, str],
+    schema: dict[str, Any] | None = None,
+    tools: list[dict[str, Any]] | None = None,
+) -> PromptSpec:
     return PromptSpec(
         messages=tuple(Message(cast(Role, role), content) for role, content in messages),
         model=model,
@@ -152,8 +213,11 @@ _INTENT_V4 = f"{_INTENT_HEAD}\n\n{_ANSWER_JSON}\n\n{_INTENTS}{_INTENT_RULES}"
 _INTENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "intent": {"type": "string", "enum": list(BANKING77_INTENTS),
-                   "description": "one banking77 intent"},
+        "intent": {
+            "type": "string",
+            "enum": list(BANKING77_INTENTS),
+            "description": "one banking77 intent",
+        },
         "confidence": {"type": "string", "enum": ["low", "medium", "high"]},
     },
     "required": ["intent", "confidence"],
@@ -166,7 +230,8 @@ def _banking_intent() -> _DemoPrompt:
     v1 = _spec("gpt-4o-mini", {"temperature": 0.2, "max_tokens": 20}, ("system", _INTENT_V1), user)
     v2 = _spec("gpt-4.1", {"temperature": 0.0, "max_tokens": 20}, ("system", _INTENT_V2), user)
     v3 = _spec(
-        "gpt-4.1", {"temperature": 0.0, "max_tokens": 20},
+        "gpt-4.1",
+        {"temperature": 0.0, "max_tokens": 20},
         ("system", _INTENT_V3),
         ("user", "I ordered my card two weeks ago and it still hasn't come."),
         ("assistant", "card_arrival"),
@@ -175,7 +240,8 @@ def _banking_intent() -> _DemoPrompt:
         user,
     )
     v4 = _spec(
-        "gpt-4.1", {"temperature": 0.0, "max_tokens": 60, "seed": 7},
+        "gpt-4.1",
+        {"temperature": 0.0, "max_tokens": 60, "seed": 7},
         ("system", _INTENT_V4),
         ("user", "I ordered my card two weeks ago and it still hasn't come."),
         ("assistant", '{"intent": "card_arrival", "confidence": "high"}'),
@@ -189,20 +255,35 @@ def _banking_intent() -> _DemoPrompt:
         "Routes online-banking support messages to one of the 77 banking77 intents "
         "(banking77: PolyAI, CC BY 4.0).",
         [
-            _Step("alice", "First draft: the eight intents we see most in the support queue.",
-                  spec=v1),
+            _Step(
+                "alice", "First draft: the eight intents we see most in the support queue.", spec=v1
+            ),
             _Step("alice", label="staging", to_version=1, days=0.1),
-            _Step("alice", "List all 77 banking77 intents; v1 answered 'other' for 40% of the "
-                  "test split. Temperature 0 for repeatable labels.", spec=v2, days=2),
+            _Step(
+                "alice",
+                "List all 77 banking77 intents; v1 answered 'other' for 40% of the "
+                "test split. Temperature 0 for repeatable labels.",
+                spec=v2,
+                days=2,
+            ),
             _Step("alice", label="staging", to_version=2, days=0.2),
             _Step("bob", label="production", to_version=2, days=1),
-            _Step("bob", "Add rules for the pairs the eval confused most and two worked "
-                  "examples (card_arrival vs card_delivery_estimate, the pending_* family).",
-                  spec=v3, days=4),
+            _Step(
+                "bob",
+                "Add rules for the pairs the eval confused most and two worked "
+                "examples (card_arrival vs card_delivery_estimate, the pending_* family).",
+                spec=v3,
+                days=4,
+            ),
             _Step("bob", label="staging", to_version=3, days=0.1),
             _Step("alice", label="production", to_version=3, days=2),
-            _Step("bob", "Structured output: the schema's enum makes every answer a valid "
-                  "label; add a confidence field for the review queue.", spec=v4, days=3),
+            _Step(
+                "bob",
+                "Structured output: the schema's enum makes every answer a valid "
+                "label; add a confidence field for the review queue.",
+                spec=v4,
+                days=3,
+            ),
             _Step("bob", label="staging", to_version=4, days=0.1),
             _Step("bob", label="production", to_version=4, days=1),
             # rollback: the enum schema doubled latency on the provider's side
@@ -217,7 +298,8 @@ _REPLY_V1 = _unwrap(
     """\
 You are a customer support agent for Northwind Bank. Write a reply to the customer
 message below. Be formal and thorough. Address the customer by name. Explain the relevant
-policy and the next steps. End with "Kind regards, Northwind Bank Support".""")
+policy and the next steps. End with "Kind regards, Northwind Bank Support"."""
+)
 
 _REPLY_V2 = _unwrap("""You write replies for Northwind Bank's support team.
 
@@ -246,15 +328,26 @@ Message:
 
 def _support_reply() -> _DemoPrompt:
     v1 = _spec("gpt-4o", {"temperature": 0.7}, ("system", _REPLY_V1), ("user", _REPLY_USER))
-    v2 = _spec("gpt-4o", {"temperature": 0.7, "max_tokens": 300},
-               ("system", _REPLY_V2), ("user", _REPLY_USER))
-    v3 = _spec("gpt-4o", {"temperature": 0.4, "max_tokens": 300},
-               ("system", _REPLY_V2 + _REPLY_POLICY), ("user", _REPLY_USER))
-    v4 = _spec(
-        "gpt-4.1-mini", {"temperature": 0.4, "max_tokens": 300},
+    v2 = _spec(
+        "gpt-4o",
+        {"temperature": 0.7, "max_tokens": 300},
+        ("system", _REPLY_V2),
+        ("user", _REPLY_USER),
+    )
+    v3 = _spec(
+        "gpt-4o",
+        {"temperature": 0.4, "max_tokens": 300},
         ("system", _REPLY_V2 + _REPLY_POLICY),
-        ("developer", "Write British English. Format money as £12.50. No bullet lists in the "
-                      "reply itself."),
+        ("user", _REPLY_USER),
+    )
+    v4 = _spec(
+        "gpt-4.1-mini",
+        {"temperature": 0.4, "max_tokens": 300},
+        ("system", _REPLY_V2 + _REPLY_POLICY),
+        (
+            "developer",
+            "Write British English. Format money as £12.50. No bullet lists in the reply itself.",
+        ),
         ("user", _REPLY_USER),
     )
     return _DemoPrompt(
@@ -263,15 +356,26 @@ def _support_reply() -> _DemoPrompt:
         [
             _Step("bob", "Initial reply drafter.", spec=v1),
             _Step("bob", label="production", to_version=1, days=0.5),
-            _Step("alice", "Warmer, shorter tone: agents were rewriting 70% of v1's drafts as "
-                  "too stiff. Cap at 120 words.", spec=v2, days=3),
+            _Step(
+                "alice",
+                "Warmer, shorter tone: agents were rewriting 70% of v1's drafts as "
+                "too stiff. Cap at 120 words.",
+                spec=v2,
+                days=3,
+            ),
             _Step("alice", label="staging", to_version=2, days=0.1),
-            _Step("alice", "Add the compliance rules from legal (no refund promises, never ask "
-                  "for PIN) and the fraud path; lower temperature.", spec=v3, days=2),
+            _Step(
+                "alice",
+                "Add the compliance rules from legal (no refund promises, never ask "
+                "for PIN) and the fraud path; lower temperature.",
+                spec=v3,
+                days=2,
+            ),
             _Step("bob", label="staging", to_version=3, days=0.2),
             _Step("bob", label="production", to_version=3, days=1),
-            _Step("bob", "Try gpt-4.1-mini with a developer message for house style.",
-                  spec=v4, days=5),
+            _Step(
+                "bob", "Try gpt-4.1-mini with a developer message for house style.", spec=v4, days=5
+            ),
             _Step("bob", label="staging", to_version=4, days=0.1),
         ],
     )
@@ -283,14 +387,14 @@ _EXTRACT_SYSTEM = _unwrap(
     """\
 Extract the fields of a support ticket from the e-mail below. Use only what
 the e-mail says; leave a field out (or null where allowed) when the e-mail does not say it.
-The summary is one sentence in English, whatever the e-mail's language.""")
+The summary is one sentence in English, whatever the e-mail's language."""
+)
 
 _EXTRACT_USER = """Subject: {{subject}}
 
 {{body}}"""
 
-_CATEGORY = {"type": "string",
-             "enum": ["card", "transfer", "account", "fees", "fraud", "other"]}
+_CATEGORY = {"type": "string", "enum": ["card", "transfer", "account", "fees", "fraud", "other"]}
 
 
 def _extract_schema(version: int) -> dict[str, Any]:
@@ -310,29 +414,50 @@ def _extract_schema(version: int) -> dict[str, Any]:
         required.remove("customer_email")
         props["language"] = {"type": "string", "description": "ISO 639-1 code, e.g. en, de"}
         props["category"]["enum"].append("lending")
-    return {"type": "object", "properties": props, "required": required,
-            "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": props,
+        "required": required,
+        "additionalProperties": False,
+    }
 
 
 def _ticket_extract() -> _DemoPrompt:
     def spec(v: int, params: dict[str, Any]) -> PromptSpec:
-        return _spec("gpt-4o-mini", params, ("system", _EXTRACT_SYSTEM),
-                     ("user", _EXTRACT_USER), schema=_extract_schema(v))
+        return _spec(
+            "gpt-4o-mini",
+            params,
+            ("system", _EXTRACT_SYSTEM),
+            ("user", _EXTRACT_USER),
+            schema=_extract_schema(v),
+        )
 
     return _DemoPrompt(
         "ticket-extract",
         "Turns a support e-mail into ticket fields (JSON) for the helpdesk.",
         [
-            _Step("alice", "Extract e-mail, category and a one-line summary.",
-                  spec=spec(1, {"temperature": 0.0})),
+            _Step(
+                "alice",
+                "Extract e-mail, category and a one-line summary.",
+                spec=spec(1, {"temperature": 0.0}),
+            ),
             _Step("alice", label="production", to_version=1, days=1),
-            _Step("bob", "Add urgency (required) and the order id so the helpdesk can route "
-                  "and link orders.", spec=spec(2, {"temperature": 0.0, "seed": 42}), days=6),
+            _Step(
+                "bob",
+                "Add urgency (required) and the order id so the helpdesk can route "
+                "and link orders.",
+                spec=spec(2, {"temperature": 0.0, "seed": 42}),
+                days=6,
+            ),
             _Step("bob", label="staging", to_version=2, days=0.1),
             _Step("bob", label="production", to_version=2, days=1),
-            _Step("alice", "customer_email no longer required (web-form tickets have none and "
-                  "the model made one up); add language and the lending category.",
-                  spec=spec(3, {"temperature": 0.0, "seed": 42}), days=4),
+            _Step(
+                "alice",
+                "customer_email no longer required (web-form tickets have none and "
+                "the model made one up); add language and the lending category.",
+                spec=spec(3, {"temperature": 0.0, "seed": 42}),
+                days=4,
+            ),
             _Step("alice", label="staging", to_version=3, days=0.1),
         ],
     )
@@ -343,56 +468,85 @@ def _ticket_extract() -> _DemoPrompt:
 _FEE_SYSTEM = _unwrap(
     """\
 You answer customers' questions about Northwind Bank's fees. Be exact: quote
-the fee and when it applies. If you are not sure which fee applies, ask one short question.""")
+the fee and when it applies. If you are not sure which fee applies, ask one short question."""
+)
 
 
 def _fee_tool(version: int) -> list[dict[str, Any]]:
     params: dict[str, Any] = {
         "type": "object",
         "properties": {
-            "product": {"type": "string",
-                        "enum": ["card", "transfer", "top_up", "cash_withdrawal", "exchange"]},
+            "product": {
+                "type": "string",
+                "enum": ["card", "transfer", "top_up", "cash_withdrawal", "exchange"],
+            },
         },
         "required": ["product"],
         "additionalProperties": False,
     }
     if version >= 3:
-        params["properties"]["currency"] = {"type": "string",
-                                            "description": "ISO 4217 code, e.g. GBP, EUR"}
+        params["properties"]["currency"] = {
+            "type": "string",
+            "description": "ISO 4217 code, e.g. GBP, EUR",
+        }
         params["required"].append("currency")
-    return [{
-        "type": "function",
-        "function": {
-            "name": "lookup_fee_schedule",
-            "description": "Current fees for one product from the published fee schedule.",
-            "parameters": params,
-            "strict": version >= 3,
-        },
-    }]
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": "lookup_fee_schedule",
+                "description": "Current fees for one product from the published fee schedule.",
+                "parameters": params,
+                "strict": version >= 3,
+            },
+        }
+    ]
 
 
 def _fee_answer() -> _DemoPrompt:
     user = ("user", "{{question}}")
     v1 = _spec("gpt-4o-mini", {"temperature": 0.3}, ("system", _FEE_SYSTEM), user)
-    v2 = _spec("gpt-4o-mini", {"temperature": 0.3, "tool_choice": "auto"},
-               ("system", _FEE_SYSTEM + "\n\nLook fees up with the tool; never quote from "
-                "memory, the schedule changes monthly."), user, tools=_fee_tool(2))
-    v3 = _spec("gpt-4o-mini", {"temperature": 0.3, "tool_choice": "auto",
-                               "parallel_tool_calls": False},
-               ("system", _FEE_SYSTEM + "\n\nLook fees up with the tool; never quote from "
-                "memory, the schedule changes monthly. Pass the currency the customer uses."),
-               user, tools=_fee_tool(3))
+    v2 = _spec(
+        "gpt-4o-mini",
+        {"temperature": 0.3, "tool_choice": "auto"},
+        (
+            "system",
+            _FEE_SYSTEM + "\n\nLook fees up with the tool; never quote from "
+            "memory, the schedule changes monthly.",
+        ),
+        user,
+        tools=_fee_tool(2),
+    )
+    v3 = _spec(
+        "gpt-4o-mini",
+        {"temperature": 0.3, "tool_choice": "auto", "parallel_tool_calls": False},
+        (
+            "system",
+            _FEE_SYSTEM + "\n\nLook fees up with the tool; never quote from "
+            "memory, the schedule changes monthly. Pass the currency the customer uses.",
+        ),
+        user,
+        tools=_fee_tool(3),
+    )
     return _DemoPrompt(
         "fee-answer",
         "Answers fee questions, looking fees up with a tool.",
         [
             _Step("bob", "Plain answerer (no lookup).", spec=v1),
-            _Step("alice", "Quote fees from the fee-schedule tool: v1 quoted last year's ATM "
-                  "fee.", spec=v2, days=2),
+            _Step(
+                "alice",
+                "Quote fees from the fee-schedule tool: v1 quoted last year's ATM fee.",
+                spec=v2,
+                days=2,
+            ),
             _Step("alice", label="staging", to_version=2, days=0.1),
             _Step("alice", label="production", to_version=2, days=1),
-            _Step("bob", "Tool takes a currency (strict mode) so exchange fees are right.",
-                  spec=v3, days=3),
+            _Step(
+                "bob",
+                "Tool takes a currency (strict mode) so exchange fees are right.",
+                spec=v3,
+                days=3,
+            ),
             _Step("bob", label="staging", to_version=3, days=0.1),
         ],
     )
@@ -419,11 +573,19 @@ def add_demo_prompts(project: Project, *, now: datetime | None = None) -> list[s
         for step in demo.steps:
             at += timedelta(days=step.days)
             if step.spec is not None:
-                service.save_version(project, demo.name, step.spec, step.message,
-                                     author=step.author, description=demo.description, at=at)
+                service.save_version(
+                    project,
+                    demo.name,
+                    step.spec,
+                    step.message,
+                    author=step.author,
+                    description=demo.description,
+                    at=at,
+                )
             else:
                 assert step.label is not None and step.to_version is not None
-                service.set_label(project, demo.name, step.label, step.to_version,
-                                  actor=step.author, at=at)
+                service.set_label(
+                    project, demo.name, step.label, step.to_version, actor=step.author, at=at
+                )
         added.append(demo.name)
     return added

@@ -152,8 +152,10 @@ def _find_dataset(project: Project, dataset: str | int | None) -> tuple[int, str
 def _labels_by_text(project: Project, dataset_id: int) -> dict[str, str]:
     with read_conn(project) as conn:
         rows = conn.execute(
-            text("SELECT input_json, coalesce(label, ideal_output) FROM example "
-                 "WHERE dataset_id = :d AND split = 'test'"),
+            text(
+                "SELECT input_json, coalesce(label, ideal_output) FROM example "
+                "WHERE dataset_id = :d AND split = 'test'"
+            ),
             {"d": dataset_id},
         ).all()
     out: dict[str, str] = {}
@@ -179,14 +181,21 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
     model = SimulatedIntentModel(_labels_by_text(project, dataset_id), label_set)
     with SimulatedModelServer(responder=model, latency=model.latency, exact_usage=True) as server:
         provider = ProviderConfig(
-            name="Local loopback (simulated model)", base_url=server.base_url,
+            name="Local loopback (simulated model)",
+            base_url=server.base_url,
             kind="compatible",
         )
 
         def run(name: str, variants: list[run_setup.VariantSpec]) -> int:
             spec = run_setup.RunSpec(
-                dataset=dataset_id, variants=variants, provider=provider, split="test",
-                scorer="label", scorer_config={"field": "intent"}, concurrency=16, name=name,
+                dataset=dataset_id,
+                variants=variants,
+                provider=provider,
+                split="test",
+                scorer="label",
+                scorer_config={"field": "intent"},
+                concurrency=16,
+                name=name,
             )
             run_id = run_setup.create_run(project, spec)
             run_store.set_recorded_note(project, run_id, DEMO_NOTE)
@@ -197,14 +206,18 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
 
         run_id = run(
             f"{DEMO_PROMPT} v{BASELINE_VERSION} vs v{CANDIDATE_VERSION} (demo)",
-            [run_setup.VariantSpec(f"{DEMO_PROMPT}@{BASELINE_VERSION}"),
-             run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}")],
+            [
+                run_setup.VariantSpec(f"{DEMO_PROMPT}@{BASELINE_VERSION}"),
+                run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}"),
+            ],
         )
         # The A/B across models the decision report weighs: the best version on the
         # current large model against the same version on a cheaper small model.
         run(
             f"{DEMO_PROMPT} v{CANDIDATE_VERSION}: {LARGE_MODEL} vs {SMALL_MODEL} (demo)",
-            [run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=LARGE_MODEL),
-             run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=SMALL_MODEL)],
+            [
+                run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=LARGE_MODEL),
+                run_setup.VariantSpec(f"{DEMO_PROMPT}@{CANDIDATE_VERSION}", model=SMALL_MODEL),
+            ],
         )
     return run_id

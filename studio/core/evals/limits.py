@@ -71,11 +71,15 @@ class RunLimits:
                 not isinstance(value, (int, float))
                 or isinstance(value, bool)
                 or not math.isfinite(value)
-                or not MIN_TIMEOUT_S <= value <= (MAX_TIMEOUT_S if name != "deadline_s"
-                                                  else 7 * 24 * 3600.0)
+                or not MIN_TIMEOUT_S
+                <= value
+                <= (MAX_TIMEOUT_S if name != "deadline_s" else 7 * 24 * 3600.0)
             ):
-                label = {"request_timeout_s": "timeout", "deadline_s": "deadline",
-                         "stall_s": "stall"}[name]
+                label = {
+                    "request_timeout_s": "timeout",
+                    "deadline_s": "deadline",
+                    "stall_s": "stall",
+                }[name]
                 raise ValidationError(
                     f"The {label} must be a number of seconds of at least {MIN_TIMEOUT_S}, "
                     f"not {value!r}.",
@@ -85,13 +89,15 @@ class RunLimits:
     @property
     def effective_stall_s(self) -> float:
         """Seconds of silence (requests in flight, no answer) that stop the run."""
-        return self.stall_s if self.stall_s is not None else (
-            self.request_timeout_s * STALL_FACTOR)
+        return self.stall_s if self.stall_s is not None else (self.request_timeout_s * STALL_FACTOR)
 
     def to_json(self) -> dict[str, float | None]:
         """As stored with the run (so a resume uses the same settings)."""
-        return {"request_timeout_s": self.request_timeout_s, "deadline_s": self.deadline_s,
-                "stall_s": self.stall_s}
+        return {
+            "request_timeout_s": self.request_timeout_s,
+            "deadline_s": self.deadline_s,
+            "stall_s": self.stall_s,
+        }
 
     @classmethod
     def from_json(cls, data: object) -> RunLimits:
@@ -100,10 +106,8 @@ class RunLimits:
             return cls()
         try:
             return cls(
-                request_timeout_s=float(data.get("request_timeout_s")
-                                        or DEFAULT_REQUEST_TIMEOUT_S),
-                deadline_s=None if data.get("deadline_s") is None
-                else float(data["deadline_s"]),
+                request_timeout_s=float(data.get("request_timeout_s") or DEFAULT_REQUEST_TIMEOUT_S),
+                deadline_s=None if data.get("deadline_s") is None else float(data["deadline_s"]),
                 stall_s=None if data.get("stall_s") is None else float(data["stall_s"]),
             )
         except (TypeError, ValueError, ValidationError):

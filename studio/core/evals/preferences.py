@@ -96,8 +96,9 @@ def _variant_pair(project: Project, run_id: int) -> tuple[int, int]:
             {"r": run_id},
         ).all()
     if len(rows) < 2:
-        raise NotFoundError(f"Run {run_id} does not exist or has fewer than two variants.",
-                            where=f"run {run_id}")
+        raise NotFoundError(
+            f"Run {run_id} does not exist or has fewer than two variants.", where=f"run {run_id}"
+        )
     return int(rows[0][0]), int(rows[1][0])
 
 
@@ -124,8 +125,9 @@ def record_preference(
     if choice not in CHOICES:
         raise ValidationError(f"A preference is a, b or tie, not {choice!r}.", where="choice")
     if source not in SOURCES:
-        raise ValidationError(f"A preference comes from human or judge, not {source!r}.",
-                              where="source")
+        raise ValidationError(
+            f"A preference comes from human or judge, not {source!r}.", where="source"
+        )
     if shown_left not in ("a", "b"):
         raise ValidationError(f"shown_left is a or b, not {shown_left!r}.", where="shown_left")
     if variant_a_id is None or variant_b_id is None:
@@ -137,8 +139,8 @@ def record_preference(
         ).scalar_one()
         if owned != 2 or variant_a_id == variant_b_id:
             raise NotFoundError(
-                f"Variants {variant_a_id} and {variant_b_id} are not two variants of run "
-                f"{run_id}.", where=f"run {run_id}",
+                f"Variants {variant_a_id} and {variant_b_id} are not two variants of run {run_id}.",
+                where=f"run {run_id}",
             )
         conn.execute(
             text(
@@ -146,8 +148,14 @@ def record_preference(
                 "AND rater = :who AND ((variant_a_id = :a AND variant_b_id = :b) OR "
                 "(variant_a_id = :b AND variant_b_id = :a))"
             ),
-            {"r": run_id, "e": example_id, "s": source, "who": rater, "a": variant_a_id,
-             "b": variant_b_id},
+            {
+                "r": run_id,
+                "e": example_id,
+                "s": source,
+                "who": rater,
+                "a": variant_a_id,
+                "b": variant_b_id,
+            },
         )
         result = conn.execute(
             text(
@@ -155,9 +163,18 @@ def record_preference(
                 "choice, source, shown_left, rater, detail, created_at) VALUES (:r, :e, :a, "
                 ":b, :c, :s, :sl, :who, :d, :t)"
             ),
-            {"r": run_id, "e": example_id, "a": variant_a_id, "b": variant_b_id, "c": choice,
-             "s": source, "sl": shown_left, "who": rater, "d": redact_values(detail),
-             "t": db_time()},
+            {
+                "r": run_id,
+                "e": example_id,
+                "a": variant_a_id,
+                "b": variant_b_id,
+                "c": choice,
+                "s": source,
+                "sl": shown_left,
+                "who": rater,
+                "d": redact_values(detail),
+                "t": db_time(),
+            },
         )
         return int(result.lastrowid or 0)
 
@@ -175,8 +192,9 @@ def answered_outputs(project: Project, run_id: int) -> dict[tuple[int, int], str
     return {(int(r[0]), int(r[1])): str(r[2]) for r in rows}
 
 
-def candidate_outputs(project: Project, run_id: int, a: int, b: int,
-                      rater: str) -> list[tuple[int, str, str]]:
+def candidate_outputs(
+    project: Project, run_id: int, a: int, b: int, rater: str
+) -> list[tuple[int, str, str]]:
     """(example id, answer of variant ``a``, answer of ``b``) still to review, in id order.
 
     Only examples both variants answered without error, with different answers (identical
@@ -208,9 +226,17 @@ def next_review_pair(project: Project, run_id: int, *, rater: str = "") -> Revie
 
     example_id, out_a, out_b = todo[0]
     examples = load_examples(project, [example_id])
-    return review_pair(run_id, example_id, out_a, out_b, a=a, b=b,
-                       example=examples[0] if examples else None,
-                       remaining=len(todo) - 1, rater=rater)
+    return review_pair(
+        run_id,
+        example_id,
+        out_a,
+        out_b,
+        a=a,
+        b=b,
+        example=examples[0] if examples else None,
+        remaining=len(todo) - 1,
+        rater=rater,
+    )
 
 
 def review_pair(
@@ -233,9 +259,7 @@ def review_pair(
     return ReviewPair(
         run_id=run_id,
         example_id=example_id,
-        input_preview=(
-            input_preview(example, preview_chars) if example else "(deleted example)"
-        ),
+        input_preview=(input_preview(example, preview_chars) if example else "(deleted example)"),
         ideal=(example.label or example.ideal_output) if example else None,
         left=out_a if left == "a" else out_b,
         right=out_b if left == "a" else out_a,
@@ -250,9 +274,15 @@ def review_pair(
 def record_review(project: Project, pair: ReviewPair, side: Side) -> int:
     """Record the key pressed for a :class:`ReviewPair` (left / right / tie) as its rater's."""
     return record_preference(
-        project, pair.run_id, pair.example_id, pair.choice_for(side),
-        variant_a_id=pair.variant_a_id, variant_b_id=pair.variant_b_id, source="human",
-        shown_left=pair.shown_left, rater=pair.rater,
+        project,
+        pair.run_id,
+        pair.example_id,
+        pair.choice_for(side),
+        variant_a_id=pair.variant_a_id,
+        variant_b_id=pair.variant_b_id,
+        source="human",
+        shown_left=pair.shown_left,
+        rater=pair.rater,
     )
 
 
@@ -272,11 +302,14 @@ class PreferenceRecord:
     detail: str
 
 
-def list_preferences(project: Project, run_id: int, source: str | None = None) -> list[
-        PreferenceRecord]:
+def list_preferences(
+    project: Project, run_id: int, source: str | None = None
+) -> list[PreferenceRecord]:
     """The run's preferences (of one source, or all), by example."""
-    sql = ("SELECT id, run_id, example_id, variant_a_id, variant_b_id, choice, source, "
-           "shown_left, rater, detail FROM preference WHERE run_id = :r")
+    sql = (
+        "SELECT id, run_id, example_id, variant_a_id, variant_b_id, choice, source, "
+        "shown_left, rater, detail FROM preference WHERE run_id = :r"
+    )
     params: dict[str, object] = {"r": run_id}
     if source is not None:
         sql += " AND source = :s"
@@ -323,8 +356,9 @@ def preference_examples(
     out: list[PreferenceExample] = []
     for example_id, p in sorted(chosen_pref.items()):
         win, lose = (
-            (p.variant_a_id, p.variant_b_id) if p.choice == "a" else (p.variant_b_id,
-                                                                       p.variant_a_id)
+            (p.variant_a_id, p.variant_b_id)
+            if p.choice == "a"
+            else (p.variant_b_id, p.variant_a_id)
         )
         chosen, rejected = outputs.get((win, example_id)), outputs.get((lose, example_id))
         example = examples.get(example_id)

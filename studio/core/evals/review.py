@@ -155,9 +155,18 @@ def pending_review_pairs(
     todo = candidate_outputs(project, run_id, a, b, rater)
     examples = {e.id: e for e in load_examples(project, [t[0] for t in todo])}
     return [
-        review_pair(run_id, example_id, out_a, out_b, a=a, b=b,
-                    example=examples.get(example_id), remaining=len(todo) - i - 1,
-                    rater=rater, preview_chars=preview_chars)
+        review_pair(
+            run_id,
+            example_id,
+            out_a,
+            out_b,
+            a=a,
+            b=b,
+            example=examples.get(example_id),
+            remaining=len(todo) - i - 1,
+            rater=rater,
+            preview_chars=preview_chars,
+        )
         for i, (example_id, out_a, out_b) in enumerate(todo)
     ]
 
@@ -208,7 +217,9 @@ def runs_with_verdicts(project: Project, limit: int = 200) -> list[RunListEntry]
                 if info.status == "failed":
                     verdict = summary.failed_reason or summary.verdict_text
                 elif info.status == "interrupted":
-                    verdict = ("Interrupted: the process running it stopped. Resume to "
-                               "finish; answered calls are not repeated.")
+                    verdict = (
+                        "Interrupted: the process running it stopped. Resume to "
+                        "finish; answered calls are not repeated."
+                    )
         out.append(RunListEntry(info, n, verdict))
     return out

@@ -92,8 +92,11 @@ def _read_owner(fh: IO[bytes]) -> LockOwner | None:
     if not isinstance(data, dict):
         return None
     pid = data.get("pid")
-    return LockOwner(pid if isinstance(pid, int) else None, str(data.get("host", "")),
-                     str(data.get("started", "")))
+    return LockOwner(
+        pid if isinstance(pid, int) else None,
+        str(data.get("host", "")),
+        str(data.get("started", "")),
+    )
 
 
 def owner_text(owner: LockOwner | None) -> str:
@@ -174,14 +177,19 @@ def acquire_run_lock(project: Project, run_id: int) -> RunLock:
             continue
         fh.seek(0)
         fh.truncate()
-        fh.write(orjson.dumps({
-            "run_id": int(run_id), "pid": os.getpid(), "host": socket.gethostname(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }))
+        fh.write(
+            orjson.dumps(
+                {
+                    "run_id": int(run_id),
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                }
+            )
+        )
         fh.flush()
         return RunLock(path, fh)
-    raise UserError(f"Could not lock run {run_id}: its lock file keeps changing.",
-                    where=str(path))
+    raise UserError(f"Could not lock run {run_id}: its lock file keeps changing.", where=str(path))
 
 
 def run_is_alive(project_path: Path, run_id: int) -> bool:

@@ -64,12 +64,30 @@ from studio.core.evals.store import Scored
 from studio.core.evals.workitems import ExampleInput
 
 SCORER_NAMES: tuple[str, ...] = (
-    "exact", "normalised", "label", "label-strict", "json", "json-equal", "json-schema",
-    "json-fields", "contains", "regex", "judge",
+    "exact",
+    "normalised",
+    "label",
+    "label-strict",
+    "json",
+    "json-equal",
+    "json-schema",
+    "json-fields",
+    "contains",
+    "regex",
+    "judge",
 )
 PASS_FAIL_SCORERS = frozenset(
-    {"exact", "normalised", "label", "label-strict", "json", "json-equal", "json-schema",
-     "contains", "regex"}
+    {
+        "exact",
+        "normalised",
+        "label",
+        "label-strict",
+        "json",
+        "json-equal",
+        "json-schema",
+        "contains",
+        "regex",
+    }
 )
 LABEL_SCORERS = frozenset({"label", "label-strict"})
 LABEL_FIELDS = ("label", "intent", "category", "class")
@@ -91,21 +109,25 @@ def read_schema_file(path: str) -> dict[str, Any]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise ValidationError(f"Cannot read the schema file {path}: {exc.strerror or exc}.",
-                              where=path) from None
+        raise ValidationError(
+            f"Cannot read the schema file {path}: {exc.strerror or exc}.", where=path
+        ) from None
     try:
         schema = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise ValidationError(f"The schema file {path} is not valid JSON (line {exc.lineno}: "
-                              f"{exc.msg}).", where=path) from None
+        raise ValidationError(
+            f"The schema file {path} is not valid JSON (line {exc.lineno}: {exc.msg}).", where=path
+        ) from None
     if not isinstance(schema, dict):
-        raise ValidationError(f"The schema file {path} must hold a JSON object (a JSON "
-                              "Schema).", where=path)
+        raise ValidationError(
+            f"The schema file {path} must hold a JSON object (a JSON Schema).", where=path
+        )
     try:
         JsonSchemaValid(schema)
     except ValidationError as exc:
-        raise ValidationError(f"The schema file {path} is not a valid JSON Schema: "
-                              f"{exc.message}", where=path) from None
+        raise ValidationError(
+            f"The schema file {path} is not a valid JSON Schema: {exc.message}", where=path
+        ) from None
     return schema
 
 
@@ -141,8 +163,11 @@ def with_default_schema(
     given = [(ref, schema) for ref, schema in response_schemas if schema is not None]
     if not given:
         refs = [ref for ref, _ in response_schemas]
-        who = (", ".join(refs[:-1]) + " and " + refs[-1] + " have") if len(refs) > 1 else (
-            f"{refs[0]} has" if refs else "the prompt version has")
+        who = (
+            (", ".join(refs[:-1]) + " and " + refs[-1] + " have")
+            if len(refs) > 1
+            else (f"{refs[0]} has" if refs else "the prompt version has")
+        )
         raise ValidationError(
             f"The json-schema scorer needs a schema, and {who} no response_schema: "
             "add one to the prompt version or give a schema file (--schema FILE).",
@@ -280,10 +305,13 @@ class RunScorer:
             return Scored(None, None, "not scored: the example was deleted")
         ideal = self.ideal(example)
         needs_ideal = self.name in (
-            "exact", "normalised", "label", "label-strict", "json-equal", "json-fields"
-        ) or (
-            self.name == "contains" and self.config.get("text") is None
-        )
+            "exact",
+            "normalised",
+            "label",
+            "label-strict",
+            "json-equal",
+            "json-fields",
+        ) or (self.name == "contains" and self.config.get("text") is None)
         if needs_ideal and ideal is None:
             return Scored(None, None, "not scored: the example has no ideal output")
         if example.output_kind == "tool_calls" and self.name in ("exact", "normalised"):
@@ -380,69 +408,89 @@ SCORER_HELP: dict[str, ScorerHelp] = {
             "exact",
             "the answer equals the ideal text exactly as written; only surrounding "
             "whitespace is ignored (case, inner spaces, key order all count).",
-            _INTENTS, "  " + _INTENTS + "\n", '{"intents":["booking","change"]}',
+            _INTENTS,
+            "  " + _INTENTS + "\n",
+            '{"intents":["booking","change"]}',
         ),
         ScorerHelp(
             "normalised",
             "equal after ignoring case, runs of spaces and punctuation.",
-            "Card arrival.", "card  ARRIVAL", "card arrived",
+            "Card arrival.",
+            "card  ARRIVAL",
+            "card arrived",
         ),
         ScorerHelp(
             "label",
             "the label the answer names (whole answer, a JSON label/intent field, or the "
             "one known label inside it) equals the example's label; the summary counts "
             "exact and lenient matches apart.",
-            "card_arrival", "The intent is card arrival.", "lost_or_stolen_card",
+            "card_arrival",
+            "The intent is card arrival.",
+            "lost_or_stolen_card",
             labels=("card_arrival", "lost_or_stolen_card"),
         ),
         ScorerHelp(
             "label-strict",
             "the answer (or its JSON label field), whitespace stripped, is the label "
             "character for character.",
-            "card_arrival", "card_arrival", "Card arrival",
+            "card_arrival",
+            "card_arrival",
+            "Card arrival",
         ),
         ScorerHelp(
             "json",
             "the answer is valid JSON (a ```json fence is allowed).",
-            "", '{"intent": "refund"}', "{'intent': 'refund'}",
+            "",
+            '{"intent": "refund"}',
+            "{'intent': 'refund'}",
         ),
         ScorerHelp(
             "json-equal",
             "the first JSON value in the answer (bare or in a ```json fence) equals the "
             "ideal as data: key order, whitespace and number spelling (1, 1.0, 1e0) don't "
             "matter; per-field agreement of the ideal's top-level keys is reported.",
-            _INTENTS, '```json\n{"intents":["booking","change"]}\n```',
+            _INTENTS,
+            '```json\n{"intents":["booking","change"]}\n```',
             '{"intents": ["change", "booking"]}',
         ),
         ScorerHelp(
             "json-schema",
             "the answer is JSON valid against the prompt version's response_schema "
             "(or --schema FILE).",
-            "", '{"intent": "refund"}', '{"label": "refund"}',
+            "",
+            '{"intent": "refund"}',
+            '{"label": "refund"}',
             config={"schema": {"type": "object", "required": ["intent"]}},
         ),
         ScorerHelp(
             "json-fields",
             "share of the ideal object's fields the answer gets right (strings compared "
             "after normalising); passes when all match.",
-            '{"name": "Ann", "city": "Oslo"}', '{"city": "oslo", "name": "Ann"}',
+            '{"name": "Ann", "city": "Oslo"}',
+            '{"city": "oslo", "name": "Ann"}',
             '{"name": "Ann", "city": "Bergen"}',
         ),
         ScorerHelp(
             "contains",
             "the answer contains the text (default: the ideal), ignoring case.",
-            "refund", "You can get a Refund within 14 days.", "You can get your money back.",
+            "refund",
+            "You can get a Refund within 14 days.",
+            "You can get your money back.",
         ),
         ScorerHelp(
             "regex",
             "the answer matches the regular expression (anywhere, re.search).",
-            "", "yes", "Yes, it is", config={"pattern": "^(yes|no)$"},
+            "",
+            "yes",
+            "Yes, it is",
+            config={"pattern": "^(yes|no)$"},
         ),
         ScorerHelp(
             "judge",
             "an LLM judge compares A's and B's answers in both orders; a win counts only "
             "when both orders agree. Examples are the judge's two verdicts.",
-            "", "[[B]] with A shown first and [[A]] with B shown first (B wins)",
+            "",
+            "[[B]] with A shown first and [[A]] with B shown first (B wins)",
             "[[A]] in both orders (the orders disagree: a tie)",
         ),
     )

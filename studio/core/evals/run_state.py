@@ -62,12 +62,22 @@ class RunState:
     def to_json(self) -> dict[str, Any]:
         """The ``studio runs show/list --json`` document of one run."""
         return {
-            "run_id": self.run_id, "name": self.name, "dataset": self.dataset,
-            "split": self.split, "scorer": self.scorer, "status": self.status,
-            "variants": self.variants, "calls": self.calls, "answered": self.answered,
-            "errors": self.errors, "pending": self.pending, "created_at": self.created_at,
-            "finished_at": self.finished_at, "owner": self.owner or None,
-            "failed_reason": self.failed_reason, "base_url": self.base_url,
+            "run_id": self.run_id,
+            "name": self.name,
+            "dataset": self.dataset,
+            "split": self.split,
+            "scorer": self.scorer,
+            "status": self.status,
+            "variants": self.variants,
+            "calls": self.calls,
+            "answered": self.answered,
+            "errors": self.errors,
+            "pending": self.pending,
+            "created_at": self.created_at,
+            "finished_at": self.finished_at,
+            "owner": self.owner or None,
+            "failed_reason": self.failed_reason,
+            "base_url": self.base_url,
             "resumable": self.resumable,
         }
 
@@ -122,13 +132,22 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
         answered = int(r[11])
         out.append(
             RunState(
-                run_id=rid, name=r[1] or "", dataset=r[2], split=r[3], scorer=r[4],
-                status=status, variants=labels.get(rid, []), calls=calls, answered=answered,
-                errors=int(r[12]), pending=max(0, calls - answered),
-                created_at=str(r[6]), finished_at=None if r[7] is None else str(r[7]),
-                owner=owner, failed_reason=plan.get("failed_reason"),
-                base_url=str(provider.get("base_url", "")) if isinstance(provider, dict)
-                else "",
+                run_id=rid,
+                name=r[1] or "",
+                dataset=r[2],
+                split=r[3],
+                scorer=r[4],
+                status=status,
+                variants=labels.get(rid, []),
+                calls=calls,
+                answered=answered,
+                errors=int(r[12]),
+                pending=max(0, calls - answered),
+                created_at=str(r[6]),
+                finished_at=None if r[7] is None else str(r[7]),
+                owner=owner,
+                failed_reason=plan.get("failed_reason"),
+                base_url=str(provider.get("base_url", "")) if isinstance(provider, dict) else "",
             )
         )
     return out
@@ -143,8 +162,9 @@ def check_resumable(project: Project, run_id: int) -> RunState:
     """The run's state if it can be resumed, else a :class:`UserError` saying why."""
     state = run_state(project, run_id)
     if state.status == "completed":
-        raise UserError(f"Run {run_id} is already completed: there is nothing to resume.",
-                        where=f"run {run_id}")
+        raise UserError(
+            f"Run {run_id} is already completed: there is nothing to resume.", where=f"run {run_id}"
+        )
     if state.status == "running":
         raise UserError(
             f"Run {run_id} is still being executed by {state.owner or 'another process'}; "

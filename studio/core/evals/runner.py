@@ -279,13 +279,20 @@ class _Run:
                 return
             pending = self.total - self.done
             if deadline_s is not None and now - started >= deadline_s:
-                self._stop("deadline", deadline_message(self.provider.base_url, deadline_s,
-                                                        pending))
+                self._stop(
+                    "deadline", deadline_message(self.provider.base_url, deadline_s, pending)
+                )
                 return
             if self.silent_s >= stall_s:
-                self._stop("stalled", stalled_message(
-                    self.provider.base_url, self.silent_s, self.limits.request_timeout_s,
-                    pending))
+                self._stop(
+                    "stalled",
+                    stalled_message(
+                        self.provider.base_url,
+                        self.silent_s,
+                        self.limits.request_timeout_s,
+                        pending,
+                    ),
+                )
                 return
 
     def prepare(self, items: list[WorkItem]) -> list[tuple[WorkItem, dict[str, Any], str]]:
@@ -480,8 +487,9 @@ class _Run:
         self._emit(force=True)
         if self.abort_message is not None and not self.cancelled:
             if self.abort_kind is not None:
-                raise RunStoppedError(self.abort_message, kind=self.abort_kind,
-                                      where=self.provider.base_url)
+                raise RunStoppedError(
+                    self.abort_message, kind=self.abort_kind, where=self.provider.base_url
+                )
             raise self.abort_class(self.abort_message, where=self.provider.base_url)
         return RunSummary(
             total=total,

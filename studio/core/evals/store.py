@@ -136,8 +136,7 @@ class ProjectResultSink:
         """Keys of this run's stored answers (errors are retried on resume)."""
         with self._lock, _driver_errors(self.project, self._conn):
             rows = self._conn.execute(
-                "SELECT variant_id, example_id FROM eval_result "
-                "WHERE run_id = ? AND error IS NULL",
+                "SELECT variant_id, example_id FROM eval_result WHERE run_id = ? AND error IS NULL",
                 (self.run_id,),
             ).fetchall()
         return {(self._keys[v], int(e)) for v, e in rows if v in self._keys}
@@ -165,7 +164,8 @@ class ProjectResultSink:
             # a key echoed back by a server never reaches the project (studio.core.redact)
             redact_optional(result.output),
             redact_optional(orjson.dumps(result.tool_calls).decode())
-            if result.tool_calls else None,
+            if result.tool_calls
+            else None,
             redact_optional(result.error),
             result.error_kind,
             result.latency_ms,
@@ -296,4 +296,3 @@ class ProjectCacheStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-

@@ -181,12 +181,12 @@ class RunSummary:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RunSummary:
         """Inverse of :meth:`to_json`."""
+
         def tup(v: Any) -> tuple[float, float] | None:
             return None if v is None else (float(v[0]), float(v[1]))
 
-        variants = [
-            VariantSummary(**{**v, "ci95": tup(v.get("ci95"))}) for v in data["variants"]
-        ]
+        variants = [VariantSummary(**{**v, "ci95": tup(v.get("ci95"))}) for v in data["variants"]]
+
         def comp(c: Mapping[str, Any] | None) -> Comparison | None:
             return None if c is None else Comparison(**{**c, "ci95": tup(c.get("ci95"))})
 
@@ -224,9 +224,11 @@ class RunSummary:
                 {
                     # The prompt version (NAME@VERSION), its version number and the model
                     # it ran on; ``label`` tells apart one version run on two models.
-                    "prompt": (f"{v.prompt_name}@{v.version}"
-                               if v.prompt_name is not None and v.version is not None
-                               else v.prompt),
+                    "prompt": (
+                        f"{v.prompt_name}@{v.version}"
+                        if v.prompt_name is not None and v.version is not None
+                        else v.prompt
+                    ),
                     "version": v.version,
                     "model": v.model,
                     "label": v.prompt,
@@ -263,8 +265,7 @@ def _scorer_extras(v: VariantSummary) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if v.field_agreement is not None:
         out["field_agreement"] = {
-            name: {"agree": agree, "scored": scored,
-                   "share": agree / scored if scored else None}
+            name: {"agree": agree, "scored": scored, "share": agree / scored if scored else None}
             for name, (agree, scored) in v.field_agreement.items()
         }
     if v.label_matches is not None:
@@ -278,8 +279,20 @@ def _fmt_num(value: float | int | None, spec: str = "") -> str:
 
 def format_text(summary: RunSummary) -> str:
     """The human-readable table + verdict that ``studio ab`` prints."""
-    head = ("prompt", "model", "score", "95% CI", "n", "errors", "p50 ms", "p95 ms",
-            "tokens in", "tokens out", "cost USD", "per 1k")
+    head = (
+        "prompt",
+        "model",
+        "score",
+        "95% CI",
+        "n",
+        "errors",
+        "p50 ms",
+        "p95 ms",
+        "tokens in",
+        "tokens out",
+        "cost USD",
+        "per 1k",
+    )
     rows: list[tuple[str, ...]] = [head]
     for v in summary.variants:
         rows.append(
@@ -301,17 +314,28 @@ def format_text(summary: RunSummary) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    out = [f"Run {summary.run_id}: {summary.dataset} ({summary.split}), n = {summary.n}, "
-           f"scorer {summary.scorer}", "", *lines, "", "Verdict: " + summary.verdict_text]
+    out = [
+        f"Run {summary.run_id}: {summary.dataset} ({summary.split}), n = {summary.n}, "
+        f"scorer {summary.scorer}",
+        "",
+        *lines,
+        "",
+        "Verdict: " + summary.verdict_text,
+    ]
     for v in summary.variants:
         if v.field_agreement:
             out.append(f"Field agreement, {v.prompt}: {v.field_agreement_text()}.")
         if v.label_matches is not None:
             lenient = v.label_matches.get("lenient", 0)
-            how = ("only leniently (failed here)" if summary.scorer == "label-strict"
-                   else "only by lenient extraction")
-            out.append(f"Label matches, {v.prompt}: {v.label_matches.get('exact', 0)} exact, "
-                       f"{lenient} {how}.")
+            how = (
+                "only leniently (failed here)"
+                if summary.scorer == "label-strict"
+                else "only by lenient extraction"
+            )
+            out.append(
+                f"Label matches, {v.prompt}: {v.label_matches.get('exact', 0)} exact, "
+                f"{lenient} {how}."
+            )
     for p in summary.preferences:
         if summary.comparison is None or p.text != summary.comparison.verdict:
             out.append("Preferences: " + p.text)

@@ -57,12 +57,15 @@ class OutputTemplate:
         if unknown:
             raise ValidationError(
                 f"The output template uses {{{{{unknown[0]}}}}}; it knows only {{{{label}}}} "
-                "(the example's label).", where="output template")
+                "(the example's label).",
+                where="output template",
+            )
         if LABEL not in names:
             raise ValidationError(
                 "The output template has no {{label}}: every example would get the same "
                 'answer. Write where the label goes, e.g. {"intent": "{{label}}"}.',
-                where="output template")
+                where="output template",
+            )
         return cls(text)
 
     def render(self, label: str) -> str:
@@ -82,8 +85,12 @@ class Misfit:
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types."""
-        return {"example_id": self.example_id, "file": self.file, "line": self.line,
-                "message": self.why}
+        return {
+            "example_id": self.example_id,
+            "file": self.file,
+            "line": self.line,
+            "message": self.why,
+        }
 
     def sentence(self) -> str:
         """``example 12 (train.jsonl line 3): the answer is not JSON (...)``."""
@@ -99,8 +106,14 @@ class SchemaMisfitError(ValidationError):
         self.total = total
 
 
-_SAMPLE_VALUES: dict[str, Any] = {"number": 1.0, "integer": 1, "boolean": True,
-                                  "string": "", "array": [], "object": {}}
+_SAMPLE_VALUES: dict[str, Any] = {
+    "number": 1.0,
+    "integer": 1,
+    "boolean": True,
+    "string": "",
+    "array": [],
+    "object": {},
+}
 
 
 def suggested_template(schema: Mapping[str, Any]) -> str:
@@ -108,9 +121,14 @@ def suggested_template(schema: Mapping[str, Any]) -> str:
     property, every other required property with a placeholder value of its type."""
     raw = schema.get("properties")
     props: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    name = next((k for k, v in props.items()
-                 if isinstance(v, Mapping) and (v.get("type") == "string" or "enum" in v)),
-                None) or next(iter(props), LABEL)
+    name = next(
+        (
+            k
+            for k, v in props.items()
+            if isinstance(v, Mapping) and (v.get("type") == "string" or "enum" in v)
+        ),
+        None,
+    ) or next(iter(props), LABEL)
     out: dict[str, Any] = {name: "{{label}}"}
     required = schema.get("required")
     for key in required if isinstance(required, list) else []:
@@ -128,8 +146,13 @@ def _shortened(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def check_template(template: OutputTemplate, validator: Any, sample_label: str,
-                   schema: Mapping[str, Any], prompt_ref: str) -> None:
+def check_template(
+    template: OutputTemplate,
+    validator: Any,
+    sample_label: str,
+    schema: Mapping[str, Any],
+    prompt_ref: str,
+) -> None:
     """Render ``template`` with ``sample_label``; it must be JSON valid against the schema.
 
     Raises:
@@ -140,13 +163,17 @@ def check_template(template: OutputTemplate, validator: Any, sample_label: str,
     if problem is None:
         return
     code, why = problem
-    hint = (" Put {{label}} inside quotes." if code == "output_not_json"
-            and '"{{' not in template.text.replace(" ", "") else "")
+    hint = (
+        " Put {{label}} inside quotes."
+        if code == "output_not_json" and '"{{' not in template.text.replace(" ", "")
+        else ""
+    )
     raise ValidationError(
         f"The output template does not fit the response_schema of {prompt_ref}: rendered "
         f"with the label {sample_label!r} it gives {rendered}, which {why}.{hint} Nothing "
         f"was written. Schema: {_shortened(json.dumps(schema, ensure_ascii=False))}",
-        where="output template")
+        where="output template",
+    )
 
 
 def assistant_texts(example: ChatExample | PreferenceExample) -> Iterable[str]:
@@ -164,56 +191,75 @@ def assistant_texts(example: ChatExample | PreferenceExample) -> Iterable[str]:
     yield from extra
 
 
-def misfits_of(example: ChatExample | PreferenceExample, validator: Any, file: str,
-               line: int) -> list[Misfit]:
+def misfits_of(
+    example: ChatExample | PreferenceExample, validator: Any, file: str, line: int
+) -> list[Misfit]:
     """The assistant texts of one record that do not fit the schema."""
     out: list[Misfit] = []
     for text in assistant_texts(example):
         problem = output_schema_problem(text, validator)
         if problem is not None:
             shown = _shortened(text, 60)
-            out.append(Misfit(int(example.example_id or 0), file, line,
-                              f"the answer {shown!r} {problem[1]}"))
+            out.append(
+                Misfit(
+                    int(example.example_id or 0), file, line, f"the answer {shown!r} {problem[1]}"
+                )
+            )
     return out
 
 
-def refusal(misfits: list[Misfit], records: int, schema: Mapping[str, Any], prompt_ref: str,
-            template: OutputTemplate | None) -> SchemaMisfitError:
+def refusal(
+    misfits: list[Misfit],
+    records: int,
+    schema: Mapping[str, Any],
+    prompt_ref: str,
+    template: OutputTemplate | None,
+) -> SchemaMisfitError:
     """The error naming the first misfits and the way out (nothing was written)."""
     rows = {(m.example_id, m.line, m.file) for m in misfits}
     named = "; ".join(m.sentence() for m in misfits[:MISFITS_NAMED])
-    more = f" (and {len(misfits) - MISFITS_NAMED:,} more)" if len(misfits) > MISFITS_NAMED \
-        else ""
+    more = f" (and {len(misfits) - MISFITS_NAMED:,} more)" if len(misfits) > MISFITS_NAMED else ""
     way_out = (
         "Fix the output template or those examples' ideal outputs."
-        if template is not None else
-        "For a classification dataset, map the label into the schema with an output "
+        if template is not None
+        else "For a classification dataset, map the label into the schema with an output "
         f"template: --output-template '{suggested_template(schema)}' (the app: Export "
-        "dialog, Output template); or fix those examples' ideal outputs.")
-    message = (f"Export refused, nothing was written: {len(rows):,} of {records:,} records "
-               f"have assistant turns that do not fit the response_schema of {prompt_ref}. "
-               f"First: {named}{more}. {way_out}")
+        "dialog, Output template); or fix those examples' ideal outputs."
+    )
+    message = (
+        f"Export refused, nothing was written: {len(rows):,} of {records:,} records "
+        f"have assistant turns that do not fit the response_schema of {prompt_ref}. "
+        f"First: {named}{more}. {way_out}"
+    )
     return SchemaMisfitError(message, misfits, records)
 
 
-def schema_report(prompt_ref: str, schema: Mapping[str, Any] | None,
-                  template: OutputTemplate | None, checked: int,
-                  reports: Mapping[str, ValidationReport | None]) -> dict[str, Any]:
+def schema_report(
+    prompt_ref: str,
+    schema: Mapping[str, Any] | None,
+    template: OutputTemplate | None,
+    checked: int,
+    reports: Mapping[str, ValidationReport | None],
+) -> dict[str, Any]:
     """The manifest's ``schema_check``: what was checked before and after writing.
 
     ``reports`` maps each written file's name to its post-write validation report (made
     with the prompt's schema), whose schema findings are counted here.
     """
     if schema is None:
-        return {"schema": None, "note": f"{prompt_ref} has no response_schema; assistant "
-                                        "turns were written as stored."}
+        return {
+            "schema": None,
+            "note": f"{prompt_ref} has no response_schema; assistant turns were written as stored.",
+        }
     after: dict[str, Any] = {}
     for name, report in reports.items():
         if report is None:
             continue
         by_code = report.stats.get("findings_by_code", {})
-        after[name] = {"lines": report.stats.get("lines", 0),
-                       "schema_errors": int(sum(by_code.get(c, 0) for c in SCHEMA_CODES))}
+        after[name] = {
+            "lines": report.stats.get("lines", 0),
+            "schema_errors": int(sum(by_code.get(c, 0) for c in SCHEMA_CODES)),
+        }
     return {
         "schema": f"response_schema of {prompt_ref}",
         "output_template": template.text if template is not None else None,
@@ -228,13 +274,20 @@ def schema_sentence(check: Mapping[str, Any] | None) -> str | None:
     if not check or check.get("schema") is None:
         return None
     files = check.get("validated_after_writing") or {}
-    parts = [f"{name}: {v['lines']:,} lines, {v['schema_errors']:,} schema errors"
-             for name, v in files.items()]
+    parts = [
+        f"{name}: {v['lines']:,} lines, {v['schema_errors']:,} schema errors"
+        for name, v in files.items()
+    ]
     verdict = "every assistant turn fits" if check.get("valid") else "SCHEMA ERRORS"
-    how = (f" (answers from the output template {check['output_template']})"
-           if check.get("output_template") else "")
-    return (f"Validated the written files against the {check['schema']} by itself: "
-            f"{verdict}{how}. " + "; ".join(parts))
+    how = (
+        f" (answers from the output template {check['output_template']})"
+        if check.get("output_template")
+        else ""
+    )
+    return (
+        f"Validated the written files against the {check['schema']} by itself: "
+        f"{verdict}{how}. " + "; ".join(parts)
+    )
 
 
 def parse_template(text: str | None) -> OutputTemplate | None:

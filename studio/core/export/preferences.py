@@ -57,8 +57,9 @@ ORDER BY p.example_id, p.created_at, p.id
 """
 
 
-def load_preference_pairs(project: Project, dataset_id: int,
-                          sources: tuple[str, ...] = ("human", "judge")) -> PreferencePairs:
+def load_preference_pairs(
+    project: Project, dataset_id: int, sources: tuple[str, ...] = ("human", "judge")
+) -> PreferencePairs:
     """The usable preference pairs of a dataset's A/B runs (see the module rules)."""
     result = PreferencePairs()
     if not sources:
@@ -94,7 +95,13 @@ def load_preference_pairs(project: Project, dataset_id: int,
             result.left_out["identical_answers"] += 1
             continue
         chosen, rejected = (out_a, out_b) if row.choice == "a" else (out_b, out_a)
-        result.pairs.append(PreferencePair(
-            example_id=int(row.example_id), chosen=str(chosen), rejected=str(rejected),
-            source=str(row.source), preference_id=int(row.id)))
+        result.pairs.append(
+            PreferencePair(
+                example_id=int(row.example_id),
+                chosen=str(chosen),
+                rejected=str(rejected),
+                source=str(row.source),
+                preference_id=int(row.id),
+            )
+        )
     return result

@@ -63,8 +63,11 @@ def _render(messages: Sequence[Message], ex: ExampleDetail) -> list[dict[str, An
     try:
         result = render_messages(messages, ex.inputs or {})
     except UserError as exc:
-        raise ExampleSkipped(f"Example {ex.id} cannot be rendered: {exc.message}",
-                             reason="render_failed", example_id=ex.id) from None
+        raise ExampleSkipped(
+            f"Example {ex.id} cannot be rendered: {exc.message}",
+            reason="render_failed",
+            example_id=ex.id,
+        ) from None
     return [{"role": _system(m["role"]), "content": m["content"]} for m in result.messages]
 
 
@@ -84,32 +87,41 @@ def _prompt_turns(spec: PromptSpec, ex: ExampleDetail) -> list[dict[str, Any]]:
     if rendered and rendered[-1]["role"] == "assistant":
         raise ExampleSkipped(
             f"The prompt version ends with an assistant message, so example {ex.id}'s ideal "
-            "output cannot follow it as the answer.", reason="prompt_ends_with_assistant",
-            example_id=ex.id)
+            "output cannot follow it as the answer.",
+            reason="prompt_ends_with_assistant",
+            example_id=ex.id,
+        )
     return rendered
 
 
 def _tool_call(call: Any, ex_id: int, index: int) -> dict[str, Any]:
     if not isinstance(call, dict):
-        raise ExampleSkipped(f"Example {ex_id}: tool call {index} is not an object.",
-                             reason="bad_tool_calls", example_id=ex_id)
+        raise ExampleSkipped(
+            f"Example {ex_id}: tool call {index} is not an object.",
+            reason="bad_tool_calls",
+            example_id=ex_id,
+        )
     fn = call.get("function") if isinstance(call.get("function"), dict) else None
     if fn is None and "name" in call:  # {"name", "arguments"} shorthand
         fn = {"name": call.get("name"), "arguments": call.get("arguments", {})}
     if fn is None or not isinstance(fn.get("name"), str):
-        raise ExampleSkipped(f"Example {ex_id}: tool call {index} has no function name.",
-                             reason="bad_tool_calls", example_id=ex_id)
+        raise ExampleSkipped(
+            f"Example {ex_id}: tool call {index} has no function name.",
+            reason="bad_tool_calls",
+            example_id=ex_id,
+        )
     args = fn.get("arguments", {})
     if not isinstance(args, str):
         args = orjson.dumps(args).decode()
-    call_id = call.get("id") if isinstance(call.get("id"), str) and call.get("id") else \
-        f"call_{ex_id}_{index}"
-    return {"id": call_id, "type": "function",
-            "function": {"name": fn["name"], "arguments": args}}
+    call_id = (
+        call.get("id")
+        if isinstance(call.get("id"), str) and call.get("id")
+        else f"call_{ex_id}_{index}"
+    )
+    return {"id": call_id, "type": "function", "function": {"name": fn["name"], "arguments": args}}
 
 
-def answer_message(ex: ExampleDetail, template: OutputTemplate | None = None
-                   ) -> dict[str, Any]:
+def answer_message(ex: ExampleDetail, template: OutputTemplate | None = None) -> dict[str, Any]:
     """The final assistant message from the example's ideal output (or label).
 
     With ``template``, a labelled (non tool-call) example answers with the template
@@ -122,8 +134,9 @@ def answer_message(ex: ExampleDetail, template: OutputTemplate | None = None
         if ex.label:
             output = ex.label
         else:
-            raise ExampleSkipped(f"Example {ex.id} has no ideal output.",
-                                 reason="no_ideal_output", example_id=ex.id)
+            raise ExampleSkipped(
+                f"Example {ex.id} has no ideal output.", reason="no_ideal_output", example_id=ex.id
+            )
     if ex.output_kind != "tool_calls":
         return {"role": "assistant", "content": output}
     try:
@@ -134,7 +147,10 @@ def answer_message(ex: ExampleDetail, template: OutputTemplate | None = None
     if not isinstance(calls, list) or not calls:
         raise ExampleSkipped(
             f'Example {ex.id}: a tool-call output must be {{"content": ..., "tool_calls": '
-            "[...]} with at least one call.", reason="bad_tool_calls", example_id=ex.id)
+            "[...]} with at least one call.",
+            reason="bad_tool_calls",
+            example_id=ex.id,
+        )
     message: dict[str, Any] = {"role": "assistant"}
     content = parsed.get("content") if isinstance(parsed, dict) else None
     if isinstance(content, str) and content:
@@ -151,8 +167,9 @@ def _tools(spec: PromptSpec, ex: ExampleDetail) -> list[dict[str, Any]] | None:
     return None
 
 
-def example_to_chat(spec: PromptSpec, ex: ExampleDetail,
-                    template: OutputTemplate | None = None) -> ChatExample:
+def example_to_chat(
+    spec: PromptSpec, ex: ExampleDetail, template: OutputTemplate | None = None
+) -> ChatExample:
     """The neutral chat example of ``ex`` rendered through ``spec`` (see the module rule).
 
     ``template`` (optional) maps the example's label into the answer.
@@ -165,8 +182,9 @@ def example_to_chat(spec: PromptSpec, ex: ExampleDetail,
     return ChatExample(messages=messages, tools=_tools(spec, ex), example_id=ex.id)
 
 
-def example_to_preference(spec: PromptSpec, ex: ExampleDetail, chosen: str,
-                          rejected: str) -> PreferenceExample:
+def example_to_preference(
+    spec: PromptSpec, ex: ExampleDetail, chosen: str, rejected: str
+) -> PreferenceExample:
     """A preference pair: the rendered prompt (no answer) and two assistant answers.
 
     Raises:
@@ -176,7 +194,10 @@ def example_to_preference(spec: PromptSpec, ex: ExampleDetail, chosen: str,
     if messages and messages[-1].get("role") == "assistant":
         raise ExampleSkipped(
             f"Example {ex.id}'s conversation ends with an assistant turn; a preference "
-            "prompt must end with the user.", reason="prompt_ends_with_assistant",
-            example_id=ex.id)
-    return PreferenceExample(prompt_messages=messages, chosen=chosen, rejected=rejected,
-                             example_id=ex.id)
+            "prompt must end with the user.",
+            reason="prompt_ends_with_assistant",
+            example_id=ex.id,
+        )
+    return PreferenceExample(
+        prompt_messages=messages, chosen=chosen, rejected=rejected, example_id=ex.id
+    )

@@ -99,8 +99,7 @@ class FileResult:
         if self.report is None:
             return []
         exempt = VALIDATION_FILE_EXEMPT if self.role == "validation" else frozenset()
-        return [f for f in self.report.findings
-                if f.severity == "error" and f.code not in exempt]
+        return [f for f in self.report.findings if f.severity == "error" and f.code not in exempt]
 
 
 @dataclass
@@ -163,9 +162,14 @@ def carve_validation(dataset_id: int, train_ids: list[int], fraction: float) -> 
     return set(ranked[:k])
 
 
-def _select(project: Project, dataset_id: int, statuses: tuple[str, ...],
-            splits: tuple[str | None, ...], fraction: float | None,
-            cancel: CancelToken | None) -> _Selected:
+def _select(
+    project: Project,
+    dataset_id: int,
+    statuses: tuple[str, ...],
+    splits: tuple[str | None, ...],
+    fraction: float | None,
+    cancel: CancelToken | None,
+) -> _Selected:
     snapshot = hashlib.sha256()
     train: list[int] = []
     validation: list[int] = []
@@ -193,12 +197,12 @@ def _select(project: Project, dataset_id: int, statuses: tuple[str, ...],
             validation = [i for i in train if i in carved]
             train = [i for i in train if i not in carved]
             source = "fraction"
-    return _Selected(train, validation, snapshot.hexdigest(), count, excluded_test, source,
-                     first_label)
+    return _Selected(
+        train, validation, snapshot.hexdigest(), count, excluded_test, source, first_label
+    )
 
 
-def _examples_by_id(project: Project, dataset_id: int, wanted: set[int]
-                    ) -> Iterator[ExampleDetail]:
+def _examples_by_id(project: Project, dataset_id: int, wanted: set[int]) -> Iterator[ExampleDetail]:
     for ex in iter_all_examples(project, dataset_id):
         if ex.id in wanted:
             yield ex
@@ -220,8 +224,9 @@ def _prepare_dir(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"Cannot create the output folder {out_dir}: "
-                        f"{exc.strerror or exc}.", where=str(out_dir)) from None
+        raise UserError(
+            f"Cannot create the output folder {out_dir}: {exc.strerror or exc}.", where=str(out_dir)
+        ) from None
     if not out_dir.is_dir():
         raise UserError(f"{out_dir} is not a folder.", where=str(out_dir))
     # An old manifest would describe files this export replaces: remove it first, so a
@@ -238,13 +243,16 @@ def _resolve_prompt(project: Project, prompt: str | PromptVersionData) -> Prompt
 def _kind_for(target: str, kind: Kind | None) -> Kind:
     spec = FORMATS.get(target)
     if spec is None:
-        raise ValidationError(f"Unknown export target {target!r}; use one of: "
-                              f"{', '.join(FORMATS)}.", where="target")
+        raise ValidationError(
+            f"Unknown export target {target!r}; use one of: {', '.join(FORMATS)}.", where="target"
+        )
     if kind is None:
         kind = "chat" if spec.export_chat is not None else "preference"
     if kind == "chat" and spec.export_chat is None:
-        raise ValidationError(f"{spec.title} takes preference pairs only; export it with "
-                              "kind 'preference'.", where="target")
+        raise ValidationError(
+            f"{spec.title} takes preference pairs only; export it with kind 'preference'.",
+            where="target",
+        )
     if kind == "preference" and spec.export_preference is None:
         raise ValidationError(f"{spec.title} has no preference (DPO) format.", where="target")
     return kind
@@ -253,8 +261,12 @@ def _kind_for(target: str, kind: Kind | None) -> Kind:
 class _Records:
     """Lazily rendered records of one file; records the example id of each line."""
 
-    def __init__(self, items: Iterable[tuple[int, Callable[[], dict[str, Any]]]],
-                 skipped: list[dict[str, Any]], tick: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        items: Iterable[tuple[int, Callable[[], dict[str, Any]]]],
+        skipped: list[dict[str, Any]],
+        tick: Callable[[], None],
+    ) -> None:
         self.items = items
         self.skipped = skipped
         self.tick = tick
@@ -266,21 +278,32 @@ class _Records:
             try:
                 record = make()
             except ExampleSkipped as exc:
-                self.skipped.append({"example_id": example_id, "reason": exc.reason,
-                                     "message": exc.message})
+                self.skipped.append(
+                    {"example_id": example_id, "reason": exc.reason, "message": exc.message}
+                )
                 continue
             except UserError as exc:  # the target's exporter cannot hold this example
-                self.skipped.append({"example_id": example_id, "reason": "target_cannot_hold",
-                                     "message": f"Example {example_id}: {exc.message}"})
+                self.skipped.append(
+                    {
+                        "example_id": example_id,
+                        "reason": "target_cannot_hold",
+                        "message": f"Example {example_id}: {exc.message}",
+                    }
+                )
                 continue
             self.ids.append(example_id)
             yield record
 
 
-def _neutral_items(project: Project, dataset_id: int, ids: list[int], kind: Kind,
-                   spec: PromptSpec, pairs: dict[int, list[PreferencePair]],
-                   template: OutputTemplate | None
-                   ) -> Iterator[tuple[int, Callable[[], ChatExample | PreferenceExample]]]:
+def _neutral_items(
+    project: Project,
+    dataset_id: int,
+    ids: list[int],
+    kind: Kind,
+    spec: PromptSpec,
+    pairs: dict[int, list[PreferencePair]],
+    template: OutputTemplate | None,
+) -> Iterator[tuple[int, Callable[[], ChatExample | PreferenceExample]]]:
     """(example id, render) of every record of one file, in line order."""
     if kind == "chat":
         for ex in _examples_by_id(project, dataset_id, set(ids)):
@@ -289,15 +312,28 @@ def _neutral_items(project: Project, dataset_id: int, ids: list[int], kind: Kind
     wanted = {i for i in ids if i in pairs}
     for ex in _examples_by_id(project, dataset_id, wanted):
         for pair in pairs[ex.id]:
-            yield ex.id, (lambda ex=ex, pair=pair: example_to_preference(  # type: ignore[misc]
-                spec, ex, pair.chosen, pair.rejected))
+            yield (
+                ex.id,
+                (
+                    lambda ex=ex, pair=pair: example_to_preference(  # type: ignore[misc]
+                        spec, ex, pair.chosen, pair.rejected
+                    )
+                ),
+            )
 
 
-def _schema_misfits(project: Project, dataset_id: int,
-                    plan: list[tuple[str, str, list[int]]], kind: Kind, spec: PromptSpec,
-                    pairs: dict[int, list[PreferencePair]], template: OutputTemplate | None,
-                    exporter: Callable[..., dict[str, Any]], validator: Any,
-                    cancel: CancelToken | None) -> tuple[list[Misfit], int]:
+def _schema_misfits(
+    project: Project,
+    dataset_id: int,
+    plan: list[tuple[str, str, list[int]]],
+    kind: Kind,
+    spec: PromptSpec,
+    pairs: dict[int, list[PreferencePair]],
+    template: OutputTemplate | None,
+    exporter: Callable[..., dict[str, Any]],
+    validator: Any,
+    cancel: CancelToken | None,
+) -> tuple[list[Misfit], int]:
     """Render every record as the writer will and check its assistant turns (no writing).
 
     Returns the misfits (file and line as they would be written) and the record count.
@@ -306,8 +342,9 @@ def _schema_misfits(project: Project, dataset_id: int,
     records = 0
     for _role, name, ids in plan:
         line = 0
-        for _example_id, make in _neutral_items(project, dataset_id, ids, kind, spec, pairs,
-                                                template):
+        for _example_id, make in _neutral_items(
+            project, dataset_id, ids, kind, spec, pairs, template
+        ):
             if cancel is not None and not records % 2000:
                 cancel.raise_if_cancelled()
             try:
@@ -381,8 +418,10 @@ def export_dataset(
     kind = _kind_for(target, kind)
     fmt = FORMATS[target]
     if validation_fraction is not None and not 0.0 <= validation_fraction < 1.0:
-        raise ValidationError(f"The validation fraction must be at least 0 and below 1, not "
-                              f"{validation_fraction}.", where="validation")
+        raise ValidationError(
+            f"The validation fraction must be at least 0 and below 1, not {validation_fraction}.",
+            where="validation",
+        )
     template = parse_template(output_template)
     info = get_dataset(project, dataset)
     version = _resolve_prompt(project, prompt)
@@ -393,14 +432,22 @@ def export_dataset(
         why = exc.message.removeprefix("The output JSON Schema is invalid: ")
         raise ValidationError(
             f"The response_schema of {version.ref} is not a valid JSON Schema, so the export "
-            f"cannot check its answers: {why}", where="response_schema") from None
+            f"cannot check its answers: {why}",
+            where="response_schema",
+        ) from None
     sel = _select(project, info.id, statuses, splits, validation_fraction, cancel)
     if sel.count == 0:
         raise UserError(
             f'Dataset "{info.name}" has no examples to export with status '
             f"{' or '.join(statuses) or '(none)'}"
-            + (f" ({sel.excluded_test} are in the test split, which is not exported)"
-               if sel.excluded_test else "") + ".", where="dataset")
+            + (
+                f" ({sel.excluded_test} are in the test split, which is not exported)"
+                if sel.excluded_test
+                else ""
+            )
+            + ".",
+            where="dataset",
+        )
     pairs_info = None
     pairs: dict[int, list[PreferencePair]] = {}
     if kind == "preference":
@@ -410,20 +457,22 @@ def export_dataset(
         if not any(i in pairs for i in sel.train + sel.validation):
             raise UserError(
                 f'Dataset "{info.name}" has no usable A/B preferences for the selected '
-                "examples; record preferences in an A/B comparison first.", where="dataset")
+                "examples; record preferences in an A/B comparison first.",
+                where="dataset",
+            )
 
     exporter = fmt.export_chat if kind == "chat" else fmt.export_preference
     assert exporter is not None
     plan = [("train", TRAIN_FILE, sel.train), ("validation", VALIDATION_FILE, sel.validation)]
     checked = 0
     if validator is not None and schema is not None and template is not None:
-        check_template(template, validator, sel.first_label or "example_label", schema,
-                       version.ref)
+        check_template(template, validator, sel.first_label or "example_label", schema, version.ref)
     if validator is not None and schema is not None and not keep_failed:
         # The prompt fixes the answer's shape: check it all before anything is written.
         # (keep_failed writes anyway: the re-validation then shows each misfit's line.)
-        misfits, checked = _schema_misfits(project, info.id, plan, kind, version.spec, pairs,
-                                           template, exporter, validator, cancel)
+        misfits, checked = _schema_misfits(
+            project, info.id, plan, kind, version.spec, pairs, template, exporter, validator, cancel
+        )
         if misfits:
             raise refusal(misfits, checked, schema, version.ref, template)
     _prepare_dir(out_dir)
@@ -448,16 +497,18 @@ def export_dataset(
                 if role == "validation":
                     _remove([path])  # a stale file from an earlier export
                 continue
-            items = ((i, lambda make=make: exporter(make()))
-                     for i, make in _neutral_items(project, info.id, ids, kind, version.spec,
-                                                   pairs, template))
+            items = (
+                (i, lambda make=make: exporter(make()))
+                for i, make in _neutral_items(
+                    project, info.id, ids, kind, version.spec, pairs, template
+                )
+            )
             records = _Records(items, skipped, tick)
             count, digest = write_jsonl_atomic(path, records)
             if count == 0:
                 _remove([path])
                 continue
-            written.append(FileResult(role, path, count, digest, path.stat().st_size,
-                                      records.ids))
+            written.append(FileResult(role, path, count, digest, path.stat().st_size, records.ids))
     except BaseException:
         _remove(f.path for f in written)
         raise
@@ -465,10 +516,12 @@ def export_dataset(
     if not any(f.role == "train" for f in written):
         _remove(f.path for f in written)
         reasons = ", ".join(sorted({s["reason"] for s in skipped})) or "nothing selected"
-        raise UserError(f'Nothing from dataset "{info.name}" could be exported to '
-                        f"{fmt.title} (skipped: {reasons})."
-                        + (f" First: {skipped[0]['message']}" if skipped else ""),
-                        where="dataset")
+        raise UserError(
+            f'Nothing from dataset "{info.name}" could be exported to '
+            f"{fmt.title} (skipped: {reasons})."
+            + (f" First: {skipped[0]['message']}" if skipped else ""),
+            where="dataset",
+        )
 
     # Re-validate what was written, with the target's own validator and the prompt's
     # response schema (the export checks its own files against the schema by itself).
@@ -482,36 +535,68 @@ def export_dataset(
         raise
     failing = [f for f in written if f.blocking_errors()]
 
-    manifest = _manifest(info.id, info.name, version, target, kind, sel, written, skipped,
-                         validation_fraction, statuses, splits, pairs_info)
+    manifest = _manifest(
+        info.id,
+        info.name,
+        version,
+        target,
+        kind,
+        sel,
+        written,
+        skipped,
+        validation_fraction,
+        statuses,
+        splits,
+        pairs_info,
+    )
     manifest["schema_check"] = schema_report(
-        version.ref, schema, template, checked, {f.path.name: f.report for f in written})
+        version.ref, schema, template, checked, {f.path.name: f.report for f in written}
+    )
     if failing:
         if not keep_failed:
             _remove(f.path for f in written)
         first = failing[0].blocking_errors()[0]
         where = f"{failing[0].path.name}" + (f" line {first.line}" if first.line else "")
-        message = (f"The export failed {fmt.title} validation"
-                   + (" (files kept for inspection)" if keep_failed else " and was deleted")
-                   + ": "
-                   f"{sum(len(f.blocking_errors()) for f in failing)} error(s); first at "
-                   f"{where}: {first.message}")
+        message = (
+            f"The export failed {fmt.title} validation"
+            + (" (files kept for inspection)" if keep_failed else " and was deleted")
+            + ": "
+            f"{sum(len(f.blocking_errors()) for f in failing)} error(s); first at "
+            f"{where}: {first.message}"
+        )
         manifest["status"] = "failed_validation"
-        return ExportResult(False, out_dir, target, kind, written, manifest, None, skipped,
-                            message)
+        return ExportResult(False, out_dir, target, kind, written, manifest, None, skipped, message)
     manifest_path = out_dir / MANIFEST_FILE
     _write_json_atomic(manifest_path, manifest)
     checked_text = schema_sentence(manifest["schema_check"])
-    return ExportResult(True, out_dir, target, kind, written, manifest, manifest_path, skipped,
-                        f"Exported {sum(f.count for f in written):,} records to {out_dir}."
-                        + (f" {checked_text}" if checked_text else ""))
+    return ExportResult(
+        True,
+        out_dir,
+        target,
+        kind,
+        written,
+        manifest,
+        manifest_path,
+        skipped,
+        f"Exported {sum(f.count for f in written):,} records to {out_dir}."
+        + (f" {checked_text}" if checked_text else ""),
+    )
 
 
-def _manifest(dataset_id: int, dataset_name: str, version: PromptVersionData, target: str,
-              kind: Kind, sel: _Selected, written: list[FileResult],
-              skipped: list[dict[str, Any]], fraction: float | None,
-              statuses: tuple[str, ...], splits: tuple[str | None, ...],
-              pairs_info: Any) -> dict[str, Any]:
+def _manifest(
+    dataset_id: int,
+    dataset_name: str,
+    version: PromptVersionData,
+    target: str,
+    kind: Kind,
+    sel: _Selected,
+    written: list[FileResult],
+    skipped: list[dict[str, Any]],
+    fraction: float | None,
+    statuses: tuple[str, ...],
+    splits: tuple[str | None, ...],
+    pairs_info: Any,
+) -> dict[str, Any]:
     fmt = FORMATS[target]
     files: dict[str, Any] = {}
     for f in written:
@@ -521,7 +606,9 @@ def _manifest(dataset_id: int, dataset_name: str, version: PromptVersionData, ta
             "records": f.count,
             "sha256": f.sha256,
             "bytes": f.bytes,
-            "validation": None if report is None else {
+            "validation": None
+            if report is None
+            else {
                 "valid": not f.blocking_errors(),
                 "errors": sum(1 for x in report.findings if x.severity == "error"),
                 "warnings": sum(1 for x in report.findings if x.severity == "warning"),
@@ -557,9 +644,12 @@ def _manifest(dataset_id: int, dataset_name: str, version: PromptVersionData, ta
         "dataset": {
             "id": dataset_id,
             "name": dataset_name,
-            "snapshot": {"examples": sel.count, "hash": sel.snapshot,
-                         "hash_of": "sha256 over 'id<TAB>updated_at<LF>' of the selected "
-                                    "examples in id order"},
+            "snapshot": {
+                "examples": sel.count,
+                "hash": sel.snapshot,
+                "hash_of": "sha256 over 'id<TAB>updated_at<LF>' of the selected "
+                "examples in id order",
+            },
         },
         "selection": {
             "statuses": list(statuses),
@@ -576,7 +666,8 @@ def _manifest(dataset_id: int, dataset_name: str, version: PromptVersionData, ta
             "pairs": len(pairs_info.pairs),
             "left_out": dict(pairs_info.left_out),
             "selected_examples_without_pairs": sum(
-                1 for i in sel.train + sel.validation if i not in with_pairs),
+                1 for i in sel.train + sel.validation if i not in with_pairs
+            ),
         }
     return manifest
 

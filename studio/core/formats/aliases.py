@@ -16,18 +16,41 @@ from studio.core.formats.common import LineSink
 #: format -> {alias: the field the format reads}. An alias is reported only when the
 #: record lacks the real field (a record may carry both on purpose).
 TOP_LEVEL: dict[str, dict[str, str]] = {
-    "alpaca": {"instructions": "instruction", "prompt": "instruction", "question": "instruction",
-               "answer": "output", "completion": "output", "outputs": "output"},
-    "trl": {"response": "completion", "answer": "completion", "output": "completion",
-            "chosen_response": "chosen", "rejected_response": "rejected",
-            "accepted": "chosen"},
-    "together": {"response": "completion", "answer": "completion", "output": "completion",
-                 "message": "messages", "conversation": "messages"},
-    "openai-chat": {"message": "messages", "conversation": "messages",
-                    "conversations": "messages", "chat": "messages"},
+    "alpaca": {
+        "instructions": "instruction",
+        "prompt": "instruction",
+        "question": "instruction",
+        "answer": "output",
+        "completion": "output",
+        "outputs": "output",
+    },
+    "trl": {
+        "response": "completion",
+        "answer": "completion",
+        "output": "completion",
+        "chosen_response": "chosen",
+        "rejected_response": "rejected",
+        "accepted": "chosen",
+    },
+    "together": {
+        "response": "completion",
+        "answer": "completion",
+        "output": "completion",
+        "message": "messages",
+        "conversation": "messages",
+    },
+    "openai-chat": {
+        "message": "messages",
+        "conversation": "messages",
+        "conversations": "messages",
+        "chat": "messages",
+    },
     "openai-rft": {"message": "messages"},
-    "openai-dpo": {"chosen": "preferred_output", "rejected": "non_preferred_output",
-                   "prompt": "input"},
+    "openai-dpo": {
+        "chosen": "preferred_output",
+        "rejected": "non_preferred_output",
+        "prompt": "input",
+    },
     "sharegpt": {"messages": "conversations", "conversation": "conversations"},
     "mistral": {"message": "messages", "conversation": "messages"},
     "bedrock-claude": {"message": "messages"},
@@ -35,14 +58,26 @@ TOP_LEVEL: dict[str, dict[str, str]] = {
 
 #: Message keys of ShareGPT-style and other exports, for formats whose messages use
 #: ``role`` / ``content`` (named in the checker's unrecognized-key error).
-MESSAGE_KEYS: dict[str, str] = {"from": "role", "value": "content", "speaker": "role",
-                                "message": "content"}
+MESSAGE_KEYS: dict[str, str] = {
+    "from": "role",
+    "value": "content",
+    "speaker": "role",
+    "message": "content",
+}
 
 #: Role names of other formats, for formats whose roles are user / assistant (named in
 #: the checker's unknown-role error).
-ROLES: dict[str, str] = {"human": "user", "gpt": "assistant", "bot": "assistant",
-                         "model": "assistant", "ai": "assistant", "chatbot": "assistant",
-                         "User": "user", "Assistant": "assistant"}
+ROLES: dict[str, str] = {
+    "human": "user",
+    "gpt": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+    "ai": "assistant",
+    "chatbot": "assistant",
+    "User": "user",
+    "Assistant": "assistant",
+}
+
 
 def role_alias_hint(role: str) -> str | None:
     """``'gpt' is ShareGPT's name for 'assistant': rename it`` or None."""
@@ -65,6 +100,8 @@ def check_aliases(fmt: str, obj: dict[str, Any], out: LineSink) -> None:
         for key in obj:
             real = table.get(key)
             if real is not None and real not in obj:
-                out.warning("field_alias",
-                            f"{key!r} is not a field of this format; it looks like {real!r}: "
-                            f"rename {key!r} to {real!r}.")
+                out.warning(
+                    "field_alias",
+                    f"{key!r} is not a field of this format; it looks like {real!r}: "
+                    f"rename {key!r} to {real!r}.",
+                )

@@ -29,27 +29,33 @@ def check_alternating(roles: list[str], out: LineSink, target: str) -> None:
     for i, role in enumerate(roles):
         expected = "user" if i % 2 == 0 else "assistant"
         if role != expected:
-            out.error("conversation_order",
-                      f"message {i + 1} is {role or '?'} where {expected} was expected: "
-                      f"{target} needs user/assistant turns that alternate, starting with user.")
+            out.error(
+                "conversation_order",
+                f"message {i + 1} is {role or '?'} where {expected} was expected: "
+                f"{target} needs user/assistant turns that alternate, starting with user.",
+            )
             break
     if roles and roles[-1] != "assistant":
-        out.error("last_message_not_assistant",
-                  f"The last message must be from the assistant ({target}).")
+        out.error(
+            "last_message_not_assistant", f"The last message must be from the assistant ({target})."
+        )
 
 
 def bedrock_messages(obj: dict[str, Any], out: LineSink) -> list[Any] | None:
     """The record's non-empty ``messages`` array, or None once the reason is reported."""
     messages = obj.get("messages")
     if not isinstance(messages, list) or not messages:
-        out.error("missing_messages" if not messages else "wrong_type",
-                  "'messages' must be a non-empty array of messages.")
+        out.error(
+            "missing_messages" if not messages else "wrong_type",
+            "'messages' must be a non-empty array of messages.",
+        )
         return None
     return messages
 
 
-def check_bedrock_message(msg: Any, where: str, out: LineSink, roles: list[str], *,
-                          system_hint: bool) -> bool:
+def check_bedrock_message(
+    msg: Any, where: str, out: LineSink, roles: list[str], *, system_hint: bool
+) -> bool:
     """Shape, role and keys of one Bedrock message (user or assistant, role and content).
 
     Appends the role (``""`` when unusable) to ``roles``; False when ``msg`` is not an
@@ -61,8 +67,7 @@ def check_bedrock_message(msg: Any, where: str, out: LineSink, roles: list[str],
         return False
     role = msg.get("role")
     if role not in ("user", "assistant"):
-        hint = " (put it in the top-level system field)" if system_hint and role == "system" \
-            else ""
+        hint = " (put it in the top-level system field)" if system_hint and role == "system" else ""
         out.error("unknown_role", f"{where}: role must be user or assistant, not {role!r}{hint}.")
     roles.append(role if isinstance(role, str) else "")
     for k in msg:
@@ -75,8 +80,9 @@ class BedrockClaudeChecker(BaseChecker):
     """Checks ``{"system": "...", "messages": [{"role", "content"}, ...]}``."""
 
     def check(self, obj: dict[str, Any], out: LineSink) -> RecordResult:
-        check_top_level(obj, out, frozenset({"system", "messages"}), "Bedrock Claude",
-                        severity="error")
+        check_top_level(
+            obj, out, frozenset({"system", "messages"}), "Bedrock Claude", severity="error"
+        )
         count = self.ctx.count
         tokens = 0
         system = obj.get("system")
@@ -103,14 +109,17 @@ class BedrockClaudeChecker(BaseChecker):
                 if role == "assistant":
                     outputs.append(content)
             elif isinstance(content, list):
-                out.warning("wrong_type",
-                            f"{where}: list content is undocumented for Bedrock fine-tuning; "
-                            "use a string.")
+                out.warning(
+                    "wrong_type",
+                    f"{where}: list content is undocumented for Bedrock fine-tuning; use a string.",
+                )
                 text = content_text(content)
                 tokens += count(text or "")
             else:
-                out.error("message_missing_key" if content is None else "wrong_type",
-                          f"{where} needs string content.")
+                out.error(
+                    "message_missing_key" if content is None else "wrong_type",
+                    f"{where} needs string content.",
+                )
         check_alternating(roles, out, "Bedrock Claude")
         return RecordResult(tokens=tokens, outputs=outputs)
 
@@ -118,16 +127,24 @@ class BedrockClaudeChecker(BaseChecker):
 def plain_turns(ex: ChatExample, target: str) -> tuple[list[str], list[dict[str, str]]]:
     """System texts and user/assistant string turns, or UserError for what cannot map."""
     if ex.tools:
-        raise UserError(f"{target} fine-tuning data cannot carry tool definitions; "
-                        "export without tools or choose OpenAI, Mistral or TRL.")
+        raise UserError(
+            f"{target} fine-tuning data cannot carry tool definitions; "
+            "export without tools or choose OpenAI, Mistral or TRL."
+        )
     if any(m.get("tool_calls") or m.get("role") in ("tool", "function") for m in ex.messages):
         raise UserError(f"{target} cannot express tool calls; this example has one.")
     system, pairs = split_text_turns(ex.messages, target)
     roles = [role for role, _ in pairs]
-    if not roles or roles[0] != "user" or roles[-1] != "assistant" or any(
-            roles[i] == roles[i + 1] for i in range(len(roles) - 1)):
-        raise UserError(f"{target} needs user/assistant turns that alternate, starting with "
-                        "user and ending with assistant; this example does not.")
+    if (
+        not roles
+        or roles[0] != "user"
+        or roles[-1] != "assistant"
+        or any(roles[i] == roles[i + 1] for i in range(len(roles) - 1))
+    ):
+        raise UserError(
+            f"{target} needs user/assistant turns that alternate, starting with "
+            "user and ending with assistant; this example does not."
+        )
     return system, [{"role": role, "content": text} for role, text in pairs]
 
 

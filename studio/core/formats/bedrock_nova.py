@@ -19,8 +19,7 @@ from studio.core.formats.common import (
 )
 from studio.core.formats.openai_chat import check_top_level
 
-BLOCK_KINDS = ("text", "image", "video", "reasoningContent", "toolUse", "toolResult",
-               "document")
+BLOCK_KINDS = ("text", "image", "video", "reasoningContent", "toolUse", "toolResult", "document")
 IMAGE_FORMATS = ("png", "jpeg", "gif")
 VIDEO_FORMATS = ("mov", "mkv", "mp4")
 
@@ -40,33 +39,40 @@ class BedrockNovaChecker(BaseChecker):
             out.error("invalid_content_part", f"{where}: {kind} must be an object.")
             return
         if value.get("format") not in allowed:
-            out.error("unsupported_image_format",
-                      f"{where}: {kind} format must be one of {', '.join(allowed)}, not "
-                      f"{value.get('format')!r}.")
+            out.error(
+                "unsupported_image_format",
+                f"{where}: {kind} format must be one of {', '.join(allowed)}, not "
+                f"{value.get('format')!r}.",
+            )
         source = value.get("source")
         loc = source.get("s3Location") if isinstance(source, dict) else None
         uri = loc.get("uri") if isinstance(loc, dict) else None
         if not isinstance(uri, str) or not uri.startswith("s3://"):
-            out.error("invalid_content_part",
-                      f"{where}: {kind}.source.s3Location.uri must be an s3:// URI.")
+            out.error(
+                "invalid_content_part",
+                f"{where}: {kind}.source.s3Location.uri must be an s3:// URI.",
+            )
 
     def check(self, obj: dict[str, Any], out: LineSink) -> RecordResult:
-        check_top_level(obj, out, frozenset({"schemaVersion", "system", "messages"}),
-                        "Bedrock Nova")
+        check_top_level(
+            obj, out, frozenset({"schemaVersion", "system", "messages"}), "Bedrock Nova"
+        )
         count = self.ctx.count
         tokens = 0
         version = obj.get("schemaVersion")
         if version is None:
-            out.warning("missing_schema_version",
-                        "schemaVersion is missing; the documented value is "
-                        "\"bedrock-conversation-2024\".")
+            out.warning(
+                "missing_schema_version",
+                'schemaVersion is missing; the documented value is "bedrock-conversation-2024".',
+            )
         elif not isinstance(version, str):
             out.error("wrong_type", "schemaVersion must be a string.")
         system = obj.get("system")
         if system is not None:
             if not isinstance(system, list) or not all(
-                    isinstance(b, dict) and isinstance(b.get("text"), str) for b in system):
-                out.error("wrong_type", "system must be an array of {\"text\": ...} blocks.")
+                isinstance(b, dict) and isinstance(b.get("text"), str) for b in system
+            ):
+                out.error("wrong_type", 'system must be an array of {"text": ...} blocks.')
             else:
                 tokens += sum(count(b["text"]) for b in system)
         messages = bedrock_messages(obj, out)
@@ -75,9 +81,9 @@ class BedrockNovaChecker(BaseChecker):
         roles: list[str] = []
         outputs: list[str] = []
         images = videos = 0
-# The loop head matches Bedrock Claude's (duplicates report); the message shape is shared
-# (check_bedrock_message), the content rules differ: text blocks and media here, a string
-# there.
+        # The loop head matches Bedrock Claude's (duplicates report); the message shape is shared
+        # (check_bedrock_message), the content rules differ: text blocks and media here, a string
+        # there.
         for i, msg in enumerate(messages, 1):
             where = f"message {i}"
             if not check_bedrock_message(msg, where, out, roles, system_hint=False):
@@ -85,17 +91,21 @@ class BedrockNovaChecker(BaseChecker):
             role = msg.get("role")
             content = msg.get("content")
             if not isinstance(content, list) or not content:
-                out.error("wrong_type", f"{where}: content must be a non-empty array of "
-                                        "blocks such as {\"text\": ...}.")
+                out.error(
+                    "wrong_type",
+                    f"{where}: content must be a non-empty array of "
+                    'blocks such as {"text": ...}.',
+                )
                 continue
             texts: list[str] = []
             for j, block in enumerate(content, 1):
                 bwhere = f"{where}, block {j}"
-                kinds = [k for k in BLOCK_KINDS if k in block] if isinstance(block, dict) \
-                    else []
+                kinds = [k for k in BLOCK_KINDS if k in block] if isinstance(block, dict) else []
                 if len(kinds) != 1:
-                    out.error("invalid_content_part",
-                              f"{bwhere} must hold exactly one of text, image, video, ...")
+                    out.error(
+                        "invalid_content_part",
+                        f"{bwhere} must hold exactly one of text, image, video, ...",
+                    )
                     continue
                 kind = kinds[0]
                 if kind == "text":
@@ -105,16 +115,19 @@ class BedrockNovaChecker(BaseChecker):
                         texts.append(block["text"])
                 elif kind in ("image", "video"):
                     if role == "assistant":
-                        out.error("invalid_content_part",
-                                  f"{bwhere}: assistant content must be text.")
+                        out.error(
+                            "invalid_content_part", f"{bwhere}: assistant content must be text."
+                        )
                     self._media(block, kind, bwhere, out)
                     if kind == "image":
                         images += 1
                     else:
                         videos += 1
                 elif kind in ("toolUse", "toolResult"):
-                    out.warning("unsupported_content_part",
-                                f"{bwhere}: tool blocks might make a Nova SFT job fail.")
+                    out.warning(
+                        "unsupported_content_part",
+                        f"{bwhere}: tool blocks might make a Nova SFT job fail.",
+                    )
             tokens += sum(count(t) for t in texts) + 3
             if role == "assistant":
                 outputs.append("".join(texts))
@@ -129,9 +142,11 @@ class BedrockNovaChecker(BaseChecker):
 
     def finish(self, out: LineSink) -> None:
         if self.image_lines and self.video_lines:
-            out.error("mixed_media",
-                      f"The dataset mixes images ({self.image_lines} samples) and videos "
-                      f"({self.video_lines} samples); Nova does not allow both in one dataset.")
+            out.error(
+                "mixed_media",
+                f"The dataset mixes images ({self.image_lines} samples) and videos "
+                f"({self.video_lines} samples); Nova does not allow both in one dataset.",
+            )
 
 
 def export_chat(ex: ChatExample) -> dict[str, Any]:
@@ -140,8 +155,7 @@ def export_chat(ex: ChatExample) -> dict[str, Any]:
     record: dict[str, Any] = {"schemaVersion": "bedrock-conversation-2024"}
     if system:
         record["system"] = [{"text": "\n\n".join(system)}]
-    record["messages"] = [{"role": t["role"], "content": [{"text": t["content"]}]}
-                          for t in turns]
+    record["messages"] = [{"role": t["role"], "content": [{"text": t["content"]}]} for t in turns]
     return record
 
 

@@ -24,8 +24,9 @@ class FindingCollector:
     def add(self, severity: str, code: str, message: str) -> None:
         n = self.by_code[code] + 1
         self.by_code[code] = n
-        sev: Severity = "error" if severity == "error" else (
-            "warning" if severity == "warning" else "info")
+        sev: Severity = (
+            "error" if severity == "error" else ("warning" if severity == "warning" else "info")
+        )
         if n <= self.cap:
             self.findings.append(Finding(self.line, sev, code, message))
         rank = SEVERITY_RANK[sev]
@@ -50,23 +51,29 @@ class FindingCollector:
         self.line, self.line_rank = saved, saved_rank
 
 
-def report_parse_failure(body: bytes, exc: orjson.JSONDecodeError,
-                         col: FindingCollector) -> None:
+def report_parse_failure(body: bytes, exc: orjson.JSONDecodeError, col: FindingCollector) -> None:
     """Report why ``body`` did not parse: bad UTF-8, a BOM, a lone surrogate or bad JSON."""
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as bad:
-        col.error("invalid_utf8",
-                  f"Byte {bad.start + 1} (0x{body[bad.start]:02x}) is not valid UTF-8; the file "
-                  "must be UTF-8 encoded.")
+        col.error(
+            "invalid_utf8",
+            f"Byte {bad.start + 1} (0x{body[bad.start]:02x}) is not valid UTF-8; the file "
+            "must be UTF-8 encoded.",
+        )
         return
     msg = exc.msg
     if body.startswith(UTF8_BOM):
-        col.error("utf8_bom", "The line starts with a UTF-8 byte order mark (BOM); JSON "
-                              "parsers reject it. Use 'strip BOM'.")
+        col.error(
+            "utf8_bom",
+            "The line starts with a UTF-8 byte order mark (BOM); JSON "
+            "parsers reject it. Use 'strip BOM'.",
+        )
     elif "surrogate" in msg:
-        col.error("lone_surrogate",
-                  f"Invalid JSON at column {exc.colno}: {msg} (a lone \\uD800-\\uDFFF escape "
-                  "cannot be encoded as UTF-8).")
+        col.error(
+            "lone_surrogate",
+            f"Invalid JSON at column {exc.colno}: {msg} (a lone \\uD800-\\uDFFF escape "
+            "cannot be encoded as UTF-8).",
+        )
     else:
         col.error("invalid_json", f"Invalid JSON at column {exc.colno}: {msg}.")

@@ -39,8 +39,12 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         """``{"line", "severity", "code", "message"}``."""
-        return {"line": self.line, "severity": self.severity, "code": self.code,
-                "message": self.message}
+        return {
+            "line": self.line,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -192,8 +196,7 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def shape_by_keys(shapes: Iterable[tuple[str, frozenset[str]]],
-                  obj: dict[str, Any]) -> str | None:
+def shape_by_keys(shapes: Iterable[tuple[str, frozenset[str]]], obj: dict[str, Any]) -> str | None:
     """The name of the first shape whose required keys ``obj`` has (None if none)."""
     return next((name for name, keys in shapes if keys <= obj.keys()), None)
 
@@ -221,7 +224,8 @@ def write_jsonl_atomic(path: Path, records: Iterable[dict[str, Any]]) -> tuple[i
             except TypeError as exc:
                 raise UserError(
                     f"Record {count + 1} cannot be written as JSON: {exc}.",
-                    where=f"{path}:{count + 1}") from None
+                    where=f"{path}:{count + 1}",
+                ) from None
             buf.append(line)
             count += 1
             if len(buf) >= 4096:

@@ -15,11 +15,14 @@ from typing import Any
 
 from studio.core.formats.registry import PRIORITY
 
-_CHAT_ALL = frozenset({"openai-chat", "together", "trl", "mistral", "bedrock-claude",
-                       "openai-rft"})
+_CHAT_ALL = frozenset({"openai-chat", "together", "trl", "mistral", "bedrock-claude", "openai-rft"})
 _SFT_TOP = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})
-_DPO_KEYS = ("preferred_output", "non_preferred_output", "preferred_completion",
-             "non_preferred_completion")
+_DPO_KEYS = (
+    "preferred_output",
+    "non_preferred_output",
+    "preferred_completion",
+    "non_preferred_completion",
+)
 
 
 def _is_nova(obj: dict[str, Any], messages: Any) -> bool:
@@ -28,9 +31,13 @@ def _is_nova(obj: dict[str, Any], messages: Any) -> bool:
     if isinstance(messages, list):
         for m in messages[:2]:
             content = m.get("content") if isinstance(m, dict) else None
-            if isinstance(content, list) and content and isinstance(content[0], dict) and \
-                    "type" not in content[0] and ("text" in content[0] or "image" in content[0]
-                                                  or "video" in content[0]):
+            if (
+                isinstance(content, list)
+                and content
+                and isinstance(content[0], dict)
+                and "type" not in content[0]
+                and ("text" in content[0] or "image" in content[0] or "video" in content[0])
+            ):
                 return True
     return False
 
@@ -60,8 +67,12 @@ def detect_record(obj: Any, *, deep: bool = True) -> tuple[str | None, frozenset
     if not deep and len(obj) == 1 and "messages" in obj:
         # The common OpenAI-chat record: only Nova's content blocks can hide here.
         messages = obj["messages"]
-        if isinstance(messages, list) and messages and isinstance(messages[0], dict) and \
-                messages[0].get("content").__class__ is str:
+        if (
+            isinstance(messages, list)
+            and messages
+            and isinstance(messages[0], dict)
+            and messages[0].get("content").__class__ is str
+        ):
             return "openai-chat", _CHAT_ALL
         if _is_nova(obj, messages):
             return "bedrock-nova", frozenset({"bedrock-nova"})
@@ -84,8 +95,11 @@ def detect_record(obj: Any, *, deep: bool = True) -> tuple[str | None, frozenset
             return "bedrock-nova", frozenset({"bedrock-nova"})
         if isinstance(obj.get("system"), str):
             return "bedrock-claude", frozenset({"bedrock-claude"})
-        roles = {m.get("role") for m in messages if isinstance(m, dict)} \
-            if deep and isinstance(messages, list) else set()
+        roles = (
+            {m.get("role") for m in messages if isinstance(m, dict)}
+            if deep and isinstance(messages, list)
+            else set()
+        )
         if "developer" in roles:
             return "openai-rft", frozenset({"openai-rft", "trl"})
         if deep and _has_object_arguments(messages):
@@ -94,16 +108,25 @@ def detect_record(obj: Any, *, deep: bool = True) -> tuple[str | None, frozenset
             return "mistral", frozenset({"mistral"})
         if not _SFT_TOP.issuperset(obj):
             return "openai-rft", frozenset({"openai-rft", "openai-chat", "trl"})
-        if deep and isinstance(messages, list) and len(messages) == 1 and \
-                isinstance(messages[0], dict) and messages[0].get("role") in ("user",
-                                                                              "developer"):
+        if (
+            deep
+            and isinstance(messages, list)
+            and len(messages) == 1
+            and isinstance(messages[0], dict)
+            and messages[0].get("role") in ("user", "developer")
+        ):
             # A prompt without an answer: an RFT prompt, not SFT data.
-            return "openai-rft", frozenset({"openai-rft", "openai-chat", "trl", "together",
-                                            "mistral", "bedrock-claude"})
+            return "openai-rft", frozenset(
+                {"openai-rft", "openai-chat", "trl", "together", "mistral", "bedrock-claude"}
+            )
         return "openai-chat", _CHAT_ALL
     if "prompt" in obj:
-        if "completion" in obj and isinstance(obj["prompt"], str) and \
-                isinstance(obj["completion"], str) and len(obj) == 2:
+        if (
+            "completion" in obj
+            and isinstance(obj["prompt"], str)
+            and isinstance(obj["completion"], str)
+            and len(obj) == 2
+        ):
             return "together", frozenset({"together", "trl"})
         return "trl", frozenset({"trl"})
     if "text" in obj:
@@ -134,17 +157,19 @@ def prompt_completion_style(obj: Any) -> str | None:
     if not isinstance(prompt, str) or not isinstance(completion, str):
         return None
     separated = prompt.endswith(LEGACY_SEPARATORS) or prompt.rstrip(" ").endswith(
-        LEGACY_SEPARATORS[:4])
+        LEGACY_SEPARATORS[:4]
+    )
     spaced = completion[:1] == " " and completion.rstrip(" ").endswith(LEGACY_STOPS)
     return "openai-legacy" if separated or spaced else "standard"
 
 
 def describe_style(style: str | None) -> str | None:
     """Words for :func:`prompt_completion_style` in a sentence."""
-    return {"openai-legacy": "OpenAI's legacy prompt/completion format (babbage-002, "
-                             "davinci-002)",
-            "conversational": "TRL conversational prompt-completion (message lists)",
-            "standard": "TRL/Together prompt-completion (plain strings)"}.get(style or "")
+    return {
+        "openai-legacy": "OpenAI's legacy prompt/completion format (babbage-002, davinci-002)",
+        "conversational": "TRL conversational prompt-completion (message lists)",
+        "standard": "TRL/Together prompt-completion (plain strings)",
+    }.get(style or "")
 
 
 def choose_format(records: Iterable[Any]) -> str | None:

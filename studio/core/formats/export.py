@@ -15,8 +15,9 @@ def export_chat(fmt: str, ex: ChatExample) -> dict[str, Any]:
     if spec is None:
         raise UserError(f"Unknown format {fmt!r}; use one of: {', '.join(FORMATS)}.")
     if spec.export_chat is None:
-        raise UserError(f"{spec.title} has no chat (supervised) format; export preference "
-                        "pairs instead.")
+        raise UserError(
+            f"{spec.title} has no chat (supervised) format; export preference pairs instead."
+        )
     return spec.export_chat(ex)
 
 

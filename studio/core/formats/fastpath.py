@@ -43,9 +43,13 @@ while a 50k-entry cache cost ~0.4 us a line when every prompt is unique (a big d
 retained strings that never hits)."""
 
 
-def make_plain_chat(count: Callable[[str], int], role_count: Callable[[str], int], *,
-                    max_entries: int = CACHE_MAX_ENTRIES,
-                    max_chars: int = CACHE_MAX_CHARS) -> PlainChatFn:
+def make_plain_chat(
+    count: Callable[[str], int],
+    role_count: Callable[[str], int],
+    *,
+    max_entries: int = CACHE_MAX_ENTRIES,
+    max_chars: int = CACHE_MAX_CHARS,
+) -> PlainChatFn:
     """The fast-path function ``plain_chat(record)`` for one validation run.
 
     ``count`` must be an exact counter. System and user texts repeat across a file (the

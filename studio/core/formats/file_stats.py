@@ -19,8 +19,9 @@ def whole_percentile(sorted_values: array[int] | list[int], q: float) -> int:
     return 0 if value is None else round(value)
 
 
-def token_stats(tokens: array[int], limit: int | None, exact: bool,
-                 encoding: str) -> dict[str, Any]:
+def token_stats(
+    tokens: array[int], limit: int | None, exact: bool, encoding: str
+) -> dict[str, Any]:
     values = sorted(tokens)
     n = len(values)
     hist: list[dict[str, Any]] = []
@@ -32,8 +33,7 @@ def token_stats(tokens: array[int], limit: int | None, exact: bool,
             while edges[j + 1] is not None and v >= edges[j + 1]:  # type: ignore[operator]
                 j += 1
             counts[j] += 1
-        hist = [{"lo": edges[i], "hi": edges[i + 1], "count": c}
-                for i, c in enumerate(counts) if c]
+        hist = [{"lo": edges[i], "hi": edges[i + 1], "count": c} for i, c in enumerate(counts) if c]
     return {
         "encoding": encoding,
         "exact": exact,
@@ -50,9 +50,14 @@ def token_stats(tokens: array[int], limit: int | None, exact: bool,
     }
 
 
-def training_stats(tokens: array[int], spec: FormatSpec, model: str | None,
-                    table: PriceTable | None, limit: int | None,
-                    encoding: str) -> dict[str, Any]:
+def training_stats(
+    tokens: array[int],
+    spec: FormatSpec,
+    model: str | None,
+    table: PriceTable | None,
+    limit: int | None,
+    encoding: str,
+) -> dict[str, Any]:
     n = len(tokens)
     epochs = default_epochs(n)
     per_limit: dict[int | None, int] = {}
@@ -73,7 +78,7 @@ def training_stats(tokens: array[int], spec: FormatSpec, model: str | None,
         "price_as_of": table.as_of.isoformat() if table else None,
         "price_file": str(table.path) if table and table.path else None,
         "estimate_note": "Cookbook rule: epochs x sum(min(limit, tokens)); the real billed "
-                         "count is the job's trained_tokens.",
+        "count is the job's trained_tokens.",
         "per_model": {},
     }
     if table is None:
@@ -85,8 +90,11 @@ def training_stats(tokens: array[int], spec: FormatSpec, model: str | None,
     if spec.exact_tokens and provider:
         for name, price in table.models.items():
             # Same provider and tokenizer only: counts in another encoding would differ.
-            if price.provider != provider or price.training_per_1m is None or \
-                    price.encoding != encoding:
+            if (
+                price.provider != provider
+                or price.training_per_1m is None
+                or price.encoding != encoding
+            ):
                 continue
             b = epochs * clipped(price.max_example_tokens)
             result["per_model"][name] = {

@@ -51,8 +51,15 @@ def _file_lines(src: Path, strip_bom: bool, counts: dict[str, int]) -> Iterator[
             yield line
 
 
-def fix_file(src: Path, dst: Path, *, strip_bom: bool = True, drop_blank: bool = True,
-             json_array_to_jsonl: bool = True, drop_duplicates: bool = True) -> FixResult:
+def fix_file(
+    src: Path,
+    dst: Path,
+    *,
+    strip_bom: bool = True,
+    drop_blank: bool = True,
+    json_array_to_jsonl: bool = True,
+    drop_duplicates: bool = True,
+) -> FixResult:
     """Copy ``src`` to ``dst`` with the chosen fixes; ``src`` is never changed.
 
     Raises:
@@ -61,10 +68,16 @@ def fix_file(src: Path, dst: Path, *, strip_bom: bool = True, drop_blank: bool =
     src, dst = Path(src), Path(dst)
     try:
         if dst.exists() and dst.resolve() == src.resolve():
-            raise UserError(f"The fixed file must not overwrite the original {src}; choose "
-                            "another name.", where=str(dst))
-        counts: dict[str, int] = {"bom_stripped": 0, "blank_lines_dropped": 0,
-                                  "duplicates_dropped": 0, "json_array_converted": 0}
+            raise UserError(
+                f"The fixed file must not overwrite the original {src}; choose another name.",
+                where=str(dst),
+            )
+        counts: dict[str, int] = {
+            "bom_stripped": 0,
+            "blank_lines_dropped": 0,
+            "duplicates_dropped": 0,
+            "json_array_converted": 0,
+        }
         lines: Iterator[bytes] | None = None
         if json_array_to_jsonl and _is_json_array(src):
             lines = _array_lines(src, counts)
@@ -74,8 +87,9 @@ def fix_file(src: Path, dst: Path, *, strip_bom: bool = True, drop_blank: bool =
         if lines is None:
             lines = _file_lines(src, strip_bom, counts)
     except OSError as exc:
-        raise UserError(f"Cannot fix {src} into {dst}: {exc.strerror or exc}.",
-                        where=str(src)) from None
+        raise UserError(
+            f"Cannot fix {src} into {dst}: {exc.strerror or exc}.", where=str(src)
+        ) from None
     seen: set[bytes] = set()
     digest = hashlib.sha256()
     written = 0

@@ -50,7 +50,7 @@ def json_array_items(path: Path) -> list[tuple[int, bytes]] | None:
             starts.append(m.end())
     lines: list[int] = []
     newline_count, counted_to = 0, 0
-    for at in starts[:len(doc)]:
+    for at in starts[: len(doc)]:
         while at < len(data) and data[at] in b" \t\r\n":
             at += 1
         newline_count += data.count(b"\n", counted_to, at)

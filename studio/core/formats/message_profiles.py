@@ -32,18 +32,26 @@ class MessageProfile:
 
 _SYS = frozenset({"role", "content", "name"})
 _USER = frozenset({"role", "content", "name"})
-_ASSISTANT = frozenset({"role", "content", "refusal", "name", "tool_calls", "function_call",
-                        "audio", "weight"})
+_ASSISTANT = frozenset(
+    {"role", "content", "refusal", "name", "tool_calls", "function_call", "audio", "weight"}
+)
 _TOOL = frozenset({"role", "content", "tool_call_id"})
 _FUNCTION = frozenset({"role", "content", "name"})
 
 OPENAI_SFT = MessageProfile(
     target="OpenAI fine-tuning",
-    role_keys={"system": _SYS, "user": _USER, "assistant": _ASSISTANT, "tool": _TOOL,
-               "function": _FUNCTION},
-    role_hint={"developer": "the developer role is only for reinforcement fine-tuning "
-                            "(openai-rft); use system for supervised fine-tuning",
-               "model": "Gemini calls the assistant 'model'; OpenAI uses 'assistant'"},
+    role_keys={
+        "system": _SYS,
+        "user": _USER,
+        "assistant": _ASSISTANT,
+        "tool": _TOOL,
+        "function": _FUNCTION,
+    },
+    role_hint={
+        "developer": "the developer role is only for reinforcement fine-tuning "
+        "(openai-rft); use system for supervised fine-tuning",
+        "model": "Gemini calls the assistant 'model'; OpenAI uses 'assistant'",
+    },
 )
 OPENAI_DPO_INPUT = MessageProfile(
     target="OpenAI DPO",
@@ -55,17 +63,24 @@ OPENAI_DPO_INPUT = MessageProfile(
 )
 OPENAI_RFT = MessageProfile(
     target="OpenAI reinforcement fine-tuning",
-    role_keys={"developer": _SYS, "user": _USER, "assistant": _ASSISTANT, "tool": _TOOL,
-               "system": _SYS},
+    role_keys={
+        "developer": _SYS,
+        "user": _USER,
+        "assistant": _ASSISTANT,
+        "tool": _TOOL,
+        "system": _SYS,
+    },
     require_assistant=False,
     last_must_be_assistant=None,
     system_roles=frozenset({"developer", "system"}),
 )
 TOGETHER_CHAT = MessageProfile(
     target="Together",
-    role_keys={"system": frozenset({"role", "content", "weight", "name"}),
-               "user": frozenset({"role", "content", "weight", "name"}),
-               "assistant": frozenset({"role", "content", "weight", "name"})},
+    role_keys={
+        "system": frozenset({"role", "content", "weight", "name"}),
+        "user": frozenset({"role", "content", "weight", "name"}),
+        "assistant": frozenset({"role", "content", "weight", "name"}),
+    },
     strict_alternation=True,
     images="data",
     weight_roles=frozenset({"system", "user", "assistant"}),
@@ -73,10 +88,12 @@ TOGETHER_CHAT = MessageProfile(
 )
 MISTRAL = MessageProfile(
     target="Mistral",
-    role_keys={"system": frozenset({"role", "content", "text"}),
-               "user": frozenset({"role", "content", "text"}),
-               "assistant": frozenset({"role", "content", "text", "tool_calls", "weight"}),
-               "tool": frozenset({"role", "content", "text", "tool_call_id", "name"})},
+    role_keys={
+        "system": frozenset({"role", "content", "text"}),
+        "user": frozenset({"role", "content", "text"}),
+        "assistant": frozenset({"role", "content", "text", "tool_calls", "weight"}),
+        "tool": frozenset({"role", "content", "text", "tool_call_id", "name"}),
+    },
     last_must_be_assistant="error",
     images="none",
     content_parts=False,
@@ -85,11 +102,14 @@ MISTRAL = MessageProfile(
 )
 TRL_CHAT = MessageProfile(
     target="TRL",
-    role_keys={"system": frozenset({"role", "content", "name"}),
-               "user": frozenset({"role", "content", "name"}),
-               "assistant": frozenset({"role", "content", "name", "tool_calls", "weight",
-                                       "reasoning_content", "thinking"}),
-               "tool": frozenset({"role", "content", "name", "tool_call_id"})},
+    role_keys={
+        "system": frozenset({"role", "content", "name"}),
+        "user": frozenset({"role", "content", "name"}),
+        "assistant": frozenset(
+            {"role", "content", "name", "tool_calls", "weight", "reasoning_content", "thinking"}
+        ),
+        "tool": frozenset({"role", "content", "name", "tool_call_id"}),
+    },
     images="any",
     arguments_as="any",
     relaxed_tools=True,

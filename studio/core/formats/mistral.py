@@ -46,12 +46,17 @@ class MistralChecker(BaseChecker):
                 out.warning("unrecognized_key", f"Top-level key {k!r} is ignored by Mistral.")
         messages = obj.get(key)
         if messages is None:
-            out.error("missing_messages", "The conversation does not contain one of "
-                                          "'messages, interactions' key.")
+            out.error(
+                "missing_messages",
+                "The conversation does not contain one of 'messages, interactions' key.",
+            )
             return RecordResult()
         info = check_messages(messages, out, MISTRAL, declared, key=key)
-        tokens = count_messages_tokens(messages, self.ctx.count, self.ctx.role_count) \
-            if isinstance(messages, list) else None
+        tokens = (
+            count_messages_tokens(messages, self.ctx.count, self.ctx.role_count)
+            if isinstance(messages, list)
+            else None
+        )
         return RecordResult(tokens=tokens, outputs=info.outputs, kind="instruct")
 
 
@@ -75,8 +80,11 @@ def export_chat(ex: ChatExample) -> dict[str, Any]:
             if isinstance(call.get("id"), str) and len(call["id"]) != 9:
                 call["id"] = _nine_char_id(call["id"])
             call.setdefault("type", "function")
-        if m.get("role") == "tool" and isinstance(m.get("tool_call_id"), str) and \
-                len(m["tool_call_id"]) != 9:
+        if (
+            m.get("role") == "tool"
+            and isinstance(m.get("tool_call_id"), str)
+            and len(m["tool_call_id"]) != 9
+        ):
             m["tool_call_id"] = _nine_char_id(m["tool_call_id"])
         if m.get("role") == "assistant" and m.get("content") is None:
             m.pop("content", None)

@@ -21,15 +21,21 @@ from studio.core.tokens.counting import count_tool_definitions
 TOP_LEVEL_KEYS = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})
 
 
-def check_top_level(obj: dict[str, Any], out: LineSink, allowed: frozenset[str],
-                    target: str, severity: str = "warning") -> None:
+def check_top_level(
+    obj: dict[str, Any],
+    out: LineSink,
+    allowed: frozenset[str],
+    target: str,
+    severity: str = "warning",
+) -> None:
     """Report top-level keys the target's schema does not define."""
     for key in obj:
         if key not in allowed:
             getattr(out, severity)(
                 "unrecognized_key",
                 f"Top-level key {key!r} is not part of the {target} format"
-                + (" and will be rejected." if severity == "error" else "."))
+                + (" and will be rejected." if severity == "error" else "."),
+            )
 
 
 class OpenAIChatChecker(BaseChecker):
@@ -42,15 +48,19 @@ class OpenAIChatChecker(BaseChecker):
             declared = declared_functions(obj, out)
             ptc = obj.get("parallel_tool_calls")
             if ptc is not None and not isinstance(ptc, bool):
-                out.error("wrong_type",
-                          f"parallel_tool_calls must be true or false, not a {type_name(ptc)}.")
+                out.error(
+                    "wrong_type",
+                    f"parallel_tool_calls must be true or false, not a {type_name(ptc)}.",
+                )
         messages = obj.get("messages")
         ctx = self.ctx
-        info = check_messages(messages, out, OPENAI_SFT, declared, count=ctx.count,
-                              role_count=ctx.role_count)
+        info = check_messages(
+            messages, out, OPENAI_SFT, declared, count=ctx.count, role_count=ctx.role_count
+        )
         if info.images > 10:
-            out.error("too_many_images",
-                      f"The example has {info.images} images; at most 10 are allowed.")
+            out.error(
+                "too_many_images", f"The example has {info.images} images; at most 10 are allowed."
+            )
         tokens = None
         if isinstance(messages, list):
             tokens = info.tokens

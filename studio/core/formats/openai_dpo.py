@@ -22,8 +22,10 @@ from studio.core.tokens.counting import count_messages_tokens
 
 TOP_LEVEL_KEYS = frozenset({"input", "preferred_output", "non_preferred_output"})
 INPUT_KEYS = frozenset({"messages", "tools", "parallel_tool_calls"})
-LEGACY = {"preferred_completion": "preferred_output",
-          "non_preferred_completion": "non_preferred_output"}
+LEGACY = {
+    "preferred_completion": "preferred_output",
+    "non_preferred_completion": "non_preferred_output",
+}
 
 
 def check_preference_outputs(obj: dict[str, Any], out: LineSink) -> list[str | None]:
@@ -36,8 +38,10 @@ def check_preference_outputs(obj: dict[str, Any], out: LineSink) -> list[str | N
             texts.append(None)
             continue
         if not isinstance(value, list) or len(value) != 1:
-            out.error("dpo_invalid_output",
-                      f"{key!r} must be an array with exactly one assistant message.")
+            out.error(
+                "dpo_invalid_output",
+                f"{key!r} must be an array with exactly one assistant message.",
+            )
             texts.append(None)
             continue
         msg = value[0]
@@ -48,8 +52,10 @@ def check_preference_outputs(obj: dict[str, Any], out: LineSink) -> list[str | N
         text = content_text(msg.get("content"))
         if text is None:
             if isinstance(msg.get("content"), list):
-                out.error("dpo_invalid_output",
-                          f"The {key!r} message must have text content (DPO is text only).")
+                out.error(
+                    "dpo_invalid_output",
+                    f"The {key!r} message must have text content (DPO is text only).",
+                )
             elif "tool_calls" not in msg:
                 out.error("dpo_invalid_output", f"The {key!r} message must have content.")
         elif not text.strip() and "tool_calls" not in msg:
@@ -67,35 +73,41 @@ class OpenAIDPOChecker(BaseChecker):
     def check(self, obj: dict[str, Any], out: LineSink) -> RecordResult:
         for old, new in LEGACY.items():
             if old in obj:
-                out.error("legacy_format",
-                          f"{old!r} is the old field name; rename it to {new!r}.")
+                out.error("legacy_format", f"{old!r} is the old field name; rename it to {new!r}.")
         check_top_level(obj, out, TOP_LEVEL_KEYS | set(LEGACY), "OpenAI DPO")
         inp = obj.get("input")
         tokens = None
         if not isinstance(inp, dict):
-            out.error("wrong_type" if inp is not None else "missing_messages",
-                      f"'input' must be an object with messages, not {type_name(inp)}.")
+            out.error(
+                "wrong_type" if inp is not None else "missing_messages",
+                f"'input' must be an object with messages, not {type_name(inp)}.",
+            )
             messages: Any = None
         else:
             check_top_level(inp, out, INPUT_KEYS, "OpenAI DPO input")
             declared = declared_functions(inp, out)
             messages = inp.get("messages")
-            info = check_messages(messages, out, OPENAI_DPO_INPUT, declared,
-                                  key="input.messages")
+            info = check_messages(messages, out, OPENAI_DPO_INPUT, declared, key="input.messages")
             roles = info.roles
             if roles and roles[-1] == "assistant":
-                out.error("dpo_input_ends_with_assistant",
-                          "The last message of the input must not be from the assistant.")
+                out.error(
+                    "dpo_input_ends_with_assistant",
+                    "The last message of the input must not be from the assistant.",
+                )
             if sum(1 for r in roles if r == "user") > 1 or "assistant" in roles:
-                out.warning("dpo_multi_turn",
-                            "The input has several turns; DPO trains only on the final answer.")
+                out.warning(
+                    "dpo_multi_turn",
+                    "The input has several turns; DPO trains only on the final answer.",
+                )
         if any(k in obj for k in LEGACY):
             obj = {LEGACY.get(k, k): v for k, v in obj.items()}
         texts = check_preference_outputs(obj, out)
         chosen, rejected = texts[0], texts[1]
         if chosen is not None and chosen == rejected:
-            out.warning("dpo_identical_outputs",
-                        "The preferred and non-preferred outputs are identical: no signal.")
+            out.warning(
+                "dpo_identical_outputs",
+                "The preferred and non-preferred outputs are identical: no signal.",
+            )
         if isinstance(messages, list):
             tokens = count_messages_tokens(messages, self.ctx.count, self.ctx.role_count)
             tokens += max(self.ctx.count(chosen or ""), self.ctx.count(rejected or ""))

@@ -31,16 +31,20 @@ class OpenAIRFTChecker(BaseChecker):
         messages = obj.get("messages")
         info = check_messages(messages, out, OPENAI_RFT, declared)
         if "system" in info.roles:
-            out.warning("conversation_order",
-                        "RFT uses the developer role; system is not in its schema.")
+            out.warning(
+                "conversation_order", "RFT uses the developer role; system is not in its schema."
+            )
         if info.roles and info.roles[-1] not in ("user", "developer", "tool", ""):
-            out.warning("last_message_not_user",
-                        "The prompt should end with a user or developer message: the model "
-                        "generates the answer that the grader scores.")
+            out.warning(
+                "last_message_not_user",
+                "The prompt should end with a user or developer message: the model "
+                "generates the answer that the grader scores.",
+            )
         if len(obj) <= 1 + ("tools" in obj):
-            out.info("no_grader_fields",
-                     "The record has no extra fields (such as reference_answer) for the "
-                     "grader to use.")
+            out.info(
+                "no_grader_fields",
+                "The record has no extra fields (such as reference_answer) for the grader to use.",
+            )
         tokens = None
         if isinstance(messages, list):
             tokens = count_messages_tokens(messages, self.ctx.count, self.ctx.role_count)
@@ -51,8 +55,10 @@ def export_chat(ex: ChatExample) -> dict[str, Any]:
     """The prompt (system -> developer) plus the final answer as ``reference_answer``."""
     messages = copy.deepcopy(ex.messages)
     if not messages or messages[-1].get("role") != "assistant":
-        raise UserError("An RFT export needs an example ending with an assistant answer, "
-                        "which becomes the reference_answer.")
+        raise UserError(
+            "An RFT export needs an example ending with an assistant answer, "
+            "which becomes the reference_answer."
+        )
     answer = messages.pop()
     if answer.get("tool_calls") or not isinstance(answer.get("content"), str):
         raise UserError("An RFT reference answer must be plain text, not a tool call.")

@@ -24,13 +24,16 @@ def compile_schema(schema: dict[str, Any] | None) -> Any:
     from jsonschema.exceptions import SchemaError
 
     if value_too_deep(schema):
-        raise UserError(f"The output JSON Schema is invalid: it is nested more than "
-                        f"{MAX_DEPTH} levels deep.", where="schema")
+        raise UserError(
+            f"The output JSON Schema is invalid: it is nested more than {MAX_DEPTH} levels deep.",
+            where="schema",
+        )
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        raise UserError(f"The output JSON Schema is invalid: {exc.message}.",
-                        where="schema") from None
+        raise UserError(
+            f"The output JSON Schema is invalid: {exc.message}.", where="schema"
+        ) from None
     # ONE compiled validator for the whole file (jsonschema.validate per line re-checks the
     # schema every call: 313 docs/s instead of 6,500).
     return Draft202012Validator(schema)
@@ -60,8 +63,10 @@ def output_schema_problem(output: str, validator: Any) -> tuple[str, str] | None
 def check_output(output: str, index: int, validator: Any, col: FindingCollector) -> None:
     """Report assistant output ``index`` to ``col`` when it does not fit the schema."""
     if nesting_excess(output) is not None:
-        col.error("output_not_json", f"Assistant output {index} is JSON nested more than "
-                                     f"{MAX_DEPTH} levels deep.")
+        col.error(
+            "output_not_json",
+            f"Assistant output {index} is JSON nested more than {MAX_DEPTH} levels deep.",
+        )
         return
     problem = output_schema_problem(output, validator)
     if problem is None:

@@ -12,11 +12,17 @@ from collections.abc import Callable
 from typing import Any
 
 _SECRET_RES: list[tuple[tuple[bytes, ...], re.Pattern[bytes], str]] = [
-    ((b"sk-",), re.compile(rb"sk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"),
-     "an API key (sk-...)"),
+    (
+        (b"sk-",),
+        re.compile(rb"sk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"),
+        "an API key (sk-...)",
+    ),
     ((b"AKIA",), re.compile(rb"AKIA[0-9A-Z]{16}"), "an AWS access key id"),
-    ((b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_"), re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,}"),
-     "a GitHub token"),
+    (
+        (b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_"),
+        re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,}"),
+        "a GitHub token",
+    ),
     ((b"AIza",), re.compile(rb"AIza[0-9A-Za-z_\-]{35}"), "a Google API key"),
     ((b"xox",), re.compile(rb"xox[baprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
     ((b"PRIVATE KEY",), re.compile(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
@@ -24,19 +30,45 @@ _SECRET_RES: list[tuple[tuple[bytes, ...], re.Pattern[bytes], str]] = [
 ]
 # One (probe, pattern, what) row per probe: plain ``in`` tests are far cheaper than any().
 _SECRET_PROBES = [(p, pattern, what) for probes, pattern, what in _SECRET_RES for p in probes]
-_EMAIL_RE = re.compile(rb"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*"
-                       rb"\.[A-Za-z]{2,24}")
+_EMAIL_RE = re.compile(
+    rb"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*"
+    rb"\.[A-Za-z]{2,24}"
+)
 _WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _WORDISH = _WORD | {ord(".")}
 _SPECIAL_RE = re.compile(rb"<\|[A-Za-z0-9_]{1,40}\|>")
-KNOWN_SPECIAL_TOKENS = frozenset({
-    "<|endoftext|>", "<|endofprompt|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>",
-    "<|im_start|>", "<|im_end|>", "<|im_sep|>", "<|begin_of_text|>", "<|end_of_text|>",
-    "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "<|eom_id|>", "<|python_tag|>",
-    "<|start|>", "<|end|>", "<|message|>", "<|channel|>", "<|return|>", "<|call|>",
-    "<|constrain|>", "<|system|>", "<|user|>", "<|assistant|>", "<|pad|>",
-    "<|file_separator|>", "<|repo_name|>",
-})
+KNOWN_SPECIAL_TOKENS = frozenset(
+    {
+        "<|endoftext|>",
+        "<|endofprompt|>",
+        "<|fim_prefix|>",
+        "<|fim_middle|>",
+        "<|fim_suffix|>",
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|im_sep|>",
+        "<|begin_of_text|>",
+        "<|end_of_text|>",
+        "<|start_header_id|>",
+        "<|end_header_id|>",
+        "<|eot_id|>",
+        "<|eom_id|>",
+        "<|python_tag|>",
+        "<|start|>",
+        "<|end|>",
+        "<|message|>",
+        "<|channel|>",
+        "<|return|>",
+        "<|call|>",
+        "<|constrain|>",
+        "<|system|>",
+        "<|user|>",
+        "<|assistant|>",
+        "<|pad|>",
+        "<|file_separator|>",
+        "<|repo_name|>",
+    }
+)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Emit = Callable[[str, str, str], None]  # (severity, code, message)
@@ -74,8 +106,9 @@ _TOKENISH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-+/=
 # run of >= 20 token characters; every card/phone number has a group of >= 3 digits.
 _SECRET_TABLE = _table({c: ord("a") for c in _TOKENISH}, ord(" "))
 _SECRET_RUN = b"a" * 20
-_DIGIT_TABLE = _table({**{c: ord("s") for c in b" .-()"}, **{c: ord("0") for c in b"0123456789"}},
-                      ord("x"))
+_DIGIT_TABLE = _table(
+    {**{c: ord("s") for c in b" .-()"}, **{c: ord("0") for c in b"0123456789"}}, ord("x")
+)
 # Gates for the number scan. Every phone or card number is a run of digits and separators
 # holding >= 10 digits. Gate 1 (a plain translate, ~0.5 us a line): digits and separators
 # -> "0", so such a run shows as ten "0" in a row. Gate 2 (a translate that deletes the
@@ -89,8 +122,9 @@ _DIGIT_RUN = b"0" * 10
 
 
 def _number_findings(raw: bytes, emit: Emit) -> None:
-    if _DIGIT_RUN not in raw.translate(_DIGIT_OR_SEP_TABLE) or \
-            _DIGIT_RUN not in raw.translate(_DIGIT_RUN_TABLE, _DIGIT_SEPARATORS):
+    if _DIGIT_RUN not in raw.translate(_DIGIT_OR_SEP_TABLE) or _DIGIT_RUN not in raw.translate(
+        _DIGIT_RUN_TABLE, _DIGIT_SEPARATORS
+    ):
         return
     _number_scan(raw, emit)
 
@@ -120,13 +154,19 @@ def _number_scan(raw: bytes, emit: Emit) -> None:
             digits = text.translate(None, b" .-()").decode("ascii", "replace")
             plus = before == 43  # "+"
             if 13 <= len(digits) <= 19 and not plus and digits.isdigit() and luhn_ok(digits):
-                emit("warning", "pii_card_number",
-                     f"The line contains what looks like a payment card number "
-                     f"(…{digits[-4:]}, passes the Luhn check).")
+                emit(
+                    "warning",
+                    "pii_card_number",
+                    f"The line contains what looks like a payment card number "
+                    f"(…{digits[-4:]}, passes the Luhn check).",
+                )
                 return
             if 10 <= len(digits) <= 15 and (plus or not text.isdigit()):
-                emit("warning", "pii_phone",
-                     f"The line contains what looks like a phone number (…{digits[-4:]}).")
+                emit(
+                    "warning",
+                    "pii_phone",
+                    f"The line contains what looks like a phone number (…{digits[-4:]}).",
+                )
                 return
         pos = t.find(b"000", max(end, pos + 3))
 
@@ -140,26 +180,36 @@ def scan_line(raw: bytes, emit: Emit) -> None:
                 m = pattern.search(raw)
                 if m:
                     hit = pattern
-                    emit("warning", "secret_detected",
-                         f"The line contains what looks like {what} ({_mask(m.group())}); "
-                         "remove it before uploading.")
+                    emit(
+                        "warning",
+                        "secret_detected",
+                        f"The line contains what looks like {what} ({_mask(m.group())}); "
+                        "remove it before uploading.",
+                    )
     if b"@" in raw:
         m = _EMAIL_RE.search(raw)
         if m:
-            emit("warning", "pii_email",
-                 f"The line contains an e-mail address ({_mask(m.group())}).")
+            emit(
+                "warning", "pii_email", f"The line contains an e-mail address ({_mask(m.group())})."
+            )
     _number_findings(raw, emit)
     if b"|" in raw:
         found = {t.decode("utf-8", "replace") for t in _SPECIAL_RE.findall(raw)}
         known = sorted(found & KNOWN_SPECIAL_TOKENS)
         other = sorted(found - KNOWN_SPECIAL_TOKENS)
         if known:
-            emit("error", "special_token",
-                 f"The text contains the special token(s) {', '.join(known)}; tokenizers of "
-                 "open models treat them as control tokens. Remove or escape them.")
+            emit(
+                "error",
+                "special_token",
+                f"The text contains the special token(s) {', '.join(known)}; tokenizers of "
+                "open models treat them as control tokens. Remove or escape them.",
+            )
         if other:
-            emit("warning", "special_token_like",
-                 f"The text contains special-token-like marker(s) {', '.join(other[:5])}.")
+            emit(
+                "warning",
+                "special_token_like",
+                f"The text contains special-token-like marker(s) {', '.join(other[:5])}.",
+            )
 
 
 def might_have_control_chars(raw: bytes) -> bool:

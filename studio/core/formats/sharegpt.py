@@ -22,8 +22,9 @@ from studio.core.formats.message_content import text_only
 HUMAN_SIDE = ("human", "observation")
 GPT_SIDE = ("gpt", "function_call")
 TAGS = ("human", "gpt", "observation", "function_call", "system")
-KEYS = frozenset({"conversations", "system", "tools", "chosen", "rejected", "images",
-                  "videos", "kto_tag"})
+KEYS = frozenset(
+    {"conversations", "system", "tools", "chosen", "rejected", "images", "videos", "kto_tag"}
+)
 
 
 class ShareGPTChecker(BaseChecker):
@@ -33,14 +34,16 @@ class ShareGPTChecker(BaseChecker):
         count = self.ctx.count
         convo = obj.get("conversations")
         if not isinstance(convo, list) or not convo:
-            out.error("missing_messages" if not convo else "wrong_type",
-                      "'conversations' must be a non-empty array of {from, value} turns.")
+            out.error(
+                "missing_messages" if not convo else "wrong_type",
+                "'conversations' must be a non-empty array of {from, value} turns.",
+            )
             return RecordResult()
         texts: list[str] = []
         outputs: list[str] = []
         tags: list[str] = []
-# Same shape as vertex_gemini's contents loop (duplicates report): each walks its own
-# turn schema ({from, value} here, {role, parts} there) with its own codes and wording.
+        # Same shape as vertex_gemini's contents loop (duplicates report): each walks its own
+        # turn schema ({from, value} here, {role, parts} there) with its own codes and wording.
         for i, turn in enumerate(convo, 1):
             where = f"turn {i}"
             if not isinstance(turn, dict):
@@ -50,11 +53,14 @@ class ShareGPTChecker(BaseChecker):
             tag = turn.get("from")
             value = turn.get("value")
             if tag not in TAGS:
-                out.error("unknown_role", f"{where}: from must be one of {', '.join(TAGS)}, "
-                                          f"not {tag!r}.")
+                out.error(
+                    "unknown_role", f"{where}: from must be one of {', '.join(TAGS)}, not {tag!r}."
+                )
             if not isinstance(value, str):
-                out.error("message_missing_key" if value is None else "wrong_type",
-                          f"{where} needs a string value.")
+                out.error(
+                    "message_missing_key" if value is None else "wrong_type",
+                    f"{where} needs a string value.",
+                )
             else:
                 texts.append(value)
                 if tag == "gpt":
@@ -71,26 +77,38 @@ class ShareGPTChecker(BaseChecker):
         for i, tag in enumerate(tags):
             side = HUMAN_SIDE if i % 2 == 0 else GPT_SIDE
             if tag not in side:
-                out.error("conversation_order",
-                          f"Invalid role tag: turn {i + 1} is {tag or '?'}; human/observation "
-                          "must be in odd positions and gpt/function_call in even ones.")
+                out.error(
+                    "conversation_order",
+                    f"Invalid role tag: turn {i + 1} is {tag or '?'}; human/observation "
+                    "must be in odd positions and gpt/function_call in even ones.",
+                )
                 break
         if preference:
             if len(tags) % 2 != 1:
-                out.error("conversation_order", "Invalid message count: a preference row's "
-                                                "conversation must end with a human turn.")
+                out.error(
+                    "conversation_order",
+                    "Invalid message count: a preference row's "
+                    "conversation must end with a human turn.",
+                )
             for key in ("chosen", "rejected"):
                 turn = obj.get(key)
-                if not isinstance(turn, dict) or turn.get("from") not in GPT_SIDE or \
-                        not isinstance(turn.get("value"), str):
-                    out.error("dpo_invalid_output",
-                              f"{key} must be a {{\"from\": \"gpt\", \"value\": ...}} turn.")
+                if (
+                    not isinstance(turn, dict)
+                    or turn.get("from") not in GPT_SIDE
+                    or not isinstance(turn.get("value"), str)
+                ):
+                    out.error(
+                        "dpo_invalid_output",
+                        f'{key} must be a {{"from": "gpt", "value": ...}} turn.',
+                    )
                 else:
                     texts.append(turn["value"])
         elif len(tags) % 2 != 0:
-            out.error("last_message_not_assistant",
-                      "Invalid message count: the conversation must end with a gpt turn "
-                      "(LLaMA-Factory silently skips such rows).")
+            out.error(
+                "last_message_not_assistant",
+                "Invalid message count: the conversation must end with a gpt turn "
+                "(LLaMA-Factory silently skips such rows).",
+            )
         system = obj.get("system")
         if system is not None and not isinstance(system, str):
             out.error("wrong_type", "system must be a string.")
@@ -131,8 +149,14 @@ def _turns(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
                     if isinstance(args, str):
                         with contextlib.suppress(orjson.JSONDecodeError):
                             args = orjson.loads(args)
-                    turns.append({"from": "function_call", "value": orjson.dumps(
-                        {"name": fn.get("name"), "arguments": args}).decode()})
+                    turns.append(
+                        {
+                            "from": "function_call",
+                            "value": orjson.dumps(
+                                {"name": fn.get("name"), "arguments": args}
+                            ).decode(),
+                        }
+                    )
             else:
                 turns.append({"from": "gpt", "value": text})
         elif role == "tool":
@@ -148,9 +172,11 @@ def export_chat(ex: ChatExample) -> dict[str, Any]:
     tags = [t["from"] for t in turns]
     for i, tag in enumerate(tags):
         if tag not in (HUMAN_SIDE if i % 2 == 0 else GPT_SIDE):
-            raise UserError("ShareGPT needs human/observation and gpt/function_call turns to "
-                            "alternate; this example has parallel tool calls or repeated "
-                            "turns.")
+            raise UserError(
+                "ShareGPT needs human/observation and gpt/function_call turns to "
+                "alternate; this example has parallel tool calls or repeated "
+                "turns."
+            )
     if not tags or len(tags) % 2:
         raise UserError("ShareGPT rows must end with a gpt turn.")
     record: dict[str, Any] = {"conversations": turns}
@@ -166,9 +192,11 @@ def export_preference(ex: PreferenceExample) -> dict[str, Any]:
     system, turns = _turns(ex.prompt_messages)
     if not turns or len(turns) % 2 != 1:
         raise UserError("A ShareGPT preference prompt must end with a human turn.")
-    record: dict[str, Any] = {"conversations": turns,
-                              "chosen": {"from": "gpt", "value": ex.chosen},
-                              "rejected": {"from": "gpt", "value": ex.rejected}}
+    record: dict[str, Any] = {
+        "conversations": turns,
+        "chosen": {"from": "gpt", "value": ex.chosen},
+        "rejected": {"from": "gpt", "value": ex.rejected},
+    }
     if system:
         record["system"] = system
     return record

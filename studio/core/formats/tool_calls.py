@@ -14,8 +14,14 @@ from studio.core.formats.message_profiles import MessageProfile, MessagesInfo
 FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def check_tool_calls(calls: Any, where: str, profile: MessageProfile, out: LineSink,
-                      info: MessagesInfo, issued: set[str]) -> None:
+def check_tool_calls(
+    calls: Any,
+    where: str,
+    profile: MessageProfile,
+    out: LineSink,
+    info: MessagesInfo,
+    issued: set[str],
+) -> None:
     if not isinstance(calls, list) or not calls:
         out.error("tool_call_malformed", f"{where}: tool_calls must be a non-empty array.")
         info.ok = False
@@ -35,31 +41,37 @@ def check_tool_calls(calls: Any, where: str, profile: MessageProfile, out: LineS
         else:
             issued.add(call_id)
             if profile.tool_call_id_len and len(call_id) != profile.tool_call_id_len:
-                out.error("tool_call_malformed",
-                          f"{cwhere}: {profile.target} tool call ids must be exactly "
-                          f"{profile.tool_call_id_len} characters, not {len(call_id)}.")
+                out.error(
+                    "tool_call_malformed",
+                    f"{cwhere}: {profile.target} tool call ids must be exactly "
+                    f"{profile.tool_call_id_len} characters, not {len(call_id)}.",
+                )
                 info.ok = False
         if call.get("type", "function") != "function":
-            out.error("tool_call_malformed", f"{cwhere}: type must be \"function\".")
+            out.error("tool_call_malformed", f'{cwhere}: type must be "function".')
             info.ok = False
         elif "type" not in call and profile.arguments_as == "string":
-            out.error("tool_call_malformed", f"{cwhere} needs \"type\": \"function\".")
+            out.error("tool_call_malformed", f'{cwhere} needs "type": "function".')
             info.ok = False
         check_function_call(call.get("function"), cwhere, profile, out, info)
 
 
-def check_function_call(fn: Any, where: str, profile: MessageProfile, out: LineSink,
-                         info: MessagesInfo) -> None:
+def check_function_call(
+    fn: Any, where: str, profile: MessageProfile, out: LineSink, info: MessagesInfo
+) -> None:
     if not isinstance(fn, dict):
-        out.error("tool_call_malformed", f"{where} needs a function object with name and "
-                                         "arguments.")
+        out.error(
+            "tool_call_malformed", f"{where} needs a function object with name and arguments."
+        )
         info.ok = False
         return
     name = fn.get("name")
     if not isinstance(name, str) or not FUNCTION_NAME_RE.match(name):
-        out.error("tool_call_malformed",
-                  f"{where}: the function name must be 1-64 characters of a-z, A-Z, 0-9, _ "
-                  f"or -, not {name!r}.")
+        out.error(
+            "tool_call_malformed",
+            f"{where}: the function name must be 1-64 characters of a-z, A-Z, 0-9, _ "
+            f"or -, not {name!r}.",
+        )
         info.ok = False
     else:
         info.called_functions.append(name)
@@ -72,17 +84,21 @@ def check_function_call(fn: Any, where: str, profile: MessageProfile, out: LineS
         try:
             orjson.loads(args)
         except orjson.JSONDecodeError:
-            out.warning("tool_arguments_not_json",
-                        f"{where}: the arguments string is not valid JSON.")
+            out.warning(
+                "tool_arguments_not_json", f"{where}: the arguments string is not valid JSON."
+            )
     elif profile.arguments_as == "string":
-        out.error("tool_call_malformed",
-                  f"{where}: arguments must be a JSON-encoded string, not a "
-                  f"{type_name(args)} ({profile.target}; TRL/HF templates use objects).")
+        out.error(
+            "tool_call_malformed",
+            f"{where}: arguments must be a JSON-encoded string, not a "
+            f"{type_name(args)} ({profile.target}; TRL/HF templates use objects).",
+        )
         info.ok = False
 
 
-def check_tool_replies(messages: list[Any], info: MessagesInfo, out: LineSink,
-                        profile: MessageProfile) -> None:
+def check_tool_replies(
+    messages: list[Any], info: MessagesInfo, out: LineSink, profile: MessageProfile
+) -> None:
     """A tool call made mid-conversation must be answered before the conversation goes on.
 
     docs/formats.md §2.3: an example may *end* with an assistant tool call and no reply (the
@@ -109,11 +125,13 @@ def check_tool_replies(messages: list[Any], info: MessagesInfo, out: LineSink,
         if not replies:
             nxt = messages[pos + 1]
             role = nxt.get("role") if isinstance(nxt, dict) else None
-            out.error("tool_call_without_reply",
-                      f"{where}: the assistant calls a tool but message {pos + 2} is "
-                      f"{role if isinstance(role, str) else 'not a tool message'}, not the "
-                      "tool's reply; only the final assistant message may end on a tool call "
-                      "(add the tool messages, or drop the turns after the call).")
+            out.error(
+                "tool_call_without_reply",
+                f"{where}: the assistant calls a tool but message {pos + 2} is "
+                f"{role if isinstance(role, str) else 'not a tool message'}, not the "
+                "tool's reply; only the final assistant message may end on a tool call "
+                "(add the tool messages, or drop the turns after the call).",
+            )
             info.ok = False
             continue
         if profile.relaxed_tools or None in ids:
@@ -123,15 +141,18 @@ def check_tool_replies(messages: list[Any], info: MessagesInfo, out: LineSink,
             continue  # a reply without a usable tool_call_id was already reported
         missing = [c for c in ids if c not in reply_ids]
         if missing and j <= last:  # the conversation goes on without those results
-            out.error("tool_call_without_reply",
-                      f"{where}: tool call {', '.join(repr(c) for c in missing)} gets no tool "
-                      f"reply before message {j + 1}; every call made mid-conversation needs "
-                      "a tool message with its tool_call_id right after the call.")
+            out.error(
+                "tool_call_without_reply",
+                f"{where}: tool call {', '.join(repr(c) for c in missing)} gets no tool "
+                f"reply before message {j + 1}; every call made mid-conversation needs "
+                "a tool message with its tool_call_id right after the call.",
+            )
             info.ok = False
 
 
-def declared_functions(obj: dict[str, Any], out: LineSink, *, key: str = "tools",
-                       require_description: bool = False) -> set[str] | None:
+def declared_functions(
+    obj: dict[str, Any], out: LineSink, *, key: str = "tools", require_description: bool = False
+) -> set[str] | None:
     """Check ``tools`` (and legacy ``functions``); return declared names or None."""
     names: set[str] | None = None
     tools = obj.get(key)
@@ -142,11 +163,15 @@ def declared_functions(obj: dict[str, Any], out: LineSink, *, key: str = "tools"
         else:
             for i, tool in enumerate(tools, 1):
                 fn = tool.get("function") if isinstance(tool, dict) else None
-                if not isinstance(tool, dict) or tool.get("type") != "function" or \
-                        not isinstance(fn, dict):
-                    out.error("invalid_tools",
-                              f"tool {i} must be {{\"type\": \"function\", \"function\": "
-                              "{...}}.")
+                if (
+                    not isinstance(tool, dict)
+                    or tool.get("type") != "function"
+                    or not isinstance(fn, dict)
+                ):
+                    out.error(
+                        "invalid_tools",
+                        f'tool {i} must be {{"type": "function", "function": {{...}}}}.',
+                    )
                     continue
                 _check_function_def(fn, f"tool {i}", out, names, require_description)
     functions = obj.get("functions")
@@ -164,12 +189,16 @@ def declared_functions(obj: dict[str, Any], out: LineSink, *, key: str = "tools"
     return names
 
 
-def _check_function_def(fn: dict[str, Any], where: str, out: LineSink, names: set[str],
-                        require_description: bool) -> None:
+def _check_function_def(
+    fn: dict[str, Any], where: str, out: LineSink, names: set[str], require_description: bool
+) -> None:
     name = fn.get("name")
     if not isinstance(name, str) or not FUNCTION_NAME_RE.match(name):
-        out.error("invalid_tools", f"{where}: the function name must be 1-64 characters of "
-                                   f"a-z, A-Z, 0-9, _ or -, not {name!r}.")
+        out.error(
+            "invalid_tools",
+            f"{where}: the function name must be 1-64 characters of "
+            f"a-z, A-Z, 0-9, _ or -, not {name!r}.",
+        )
     else:
         names.add(name)
     params = fn.get("parameters")
@@ -179,5 +208,7 @@ def _check_function_def(fn: dict[str, Any], where: str, out: LineSink, names: se
         if not isinstance(fn.get("description"), str):
             out.error("invalid_tools", f"{where}: the function needs a description string.")
         if not isinstance(params, dict):
-            out.error("invalid_tools", f"{where}: the function needs a parameters object "
-                                       "(use {} when it takes none).")
+            out.error(
+                "invalid_tools",
+                f"{where}: the function needs a parameters object (use {{}} when it takes none).",
+            )

@@ -54,8 +54,15 @@ class TRLChecker(BaseChecker):
         super().__init__(ctx)
         self.first: tuple[str, str] | None = None
 
-    def _column(self, value: Any, key: str, out: LineSink, profile: MessageProfile,
-                outputs: list[str], texts: list[str]) -> str:
+    def _column(
+        self,
+        value: Any,
+        key: str,
+        out: LineSink,
+        profile: MessageProfile,
+        outputs: list[str],
+        texts: list[str],
+    ) -> str:
         """Check one column: a string (standard) or a message list (conversational)."""
         if isinstance(value, str):
             if key in REQUIRED_TEXT and not value.strip():
@@ -74,16 +81,21 @@ class TRLChecker(BaseChecker):
                 calls = m.get("tool_calls") if isinstance(m, dict) else None
                 # check_messages reports a tool_calls that is not a list; skip it here
                 for call in calls if isinstance(calls, list) else []:
-                    args = call.get("function", {}).get("arguments") \
-                        if isinstance(call, dict) and isinstance(call.get("function"), dict) \
+                    args = (
+                        call.get("function", {}).get("arguments")
+                        if isinstance(call, dict) and isinstance(call.get("function"), dict)
                         else None
+                    )
                     if isinstance(args, str):
-                        out.warning("tool_arguments_string",
-                                    f"{key}: TRL/HF chat templates expect tool-call arguments "
-                                    "as an object, not a JSON string.")
+                        out.warning(
+                            "tool_arguments_string",
+                            f"{key}: TRL/HF chat templates expect tool-call arguments "
+                            "as an object, not a JSON string.",
+                        )
             return "conversational"
-        out.error("wrong_type",
-                  f"{key} must be a string or an array of messages, not {type_name(value)}.")
+        out.error(
+            "wrong_type", f"{key} must be a string or an array of messages, not {type_name(value)}."
+        )
         return "?"
 
     def check(self, obj: dict[str, Any], out: LineSink) -> RecordResult:
@@ -98,16 +110,20 @@ class TRLChecker(BaseChecker):
         if kind == "language_modeling" and "messages" in obj:
             styles.add(self._column(obj["messages"], "messages", out, TRL_CHAT, outputs, texts))
             if isinstance(obj["messages"], list):
-                tokens = count_messages_tokens(obj["messages"], self.ctx.count,
-                                               self.ctx.role_count)
+                tokens = count_messages_tokens(obj["messages"], self.ctx.count, self.ctx.role_count)
         elif kind == "stepwise_supervision":
             comps, labels = obj.get("completions"), obj.get("labels")
-            if not isinstance(comps, list) or not isinstance(labels, list) or \
-                    len(comps) != len(labels) or not all(type(x) is bool for x in labels):
-                out.error("wrong_type", "completions and labels must be arrays of equal "
-                                        "length; labels are booleans.")
-            styles.add(self._column(obj["prompt"], "prompt", out, _PROMPT_PROFILE, outputs,
-                                    texts))
+            if (
+                not isinstance(comps, list)
+                or not isinstance(labels, list)
+                or len(comps) != len(labels)
+                or not all(type(x) is bool for x in labels)
+            ):
+                out.error(
+                    "wrong_type",
+                    "completions and labels must be arrays of equal length; labels are booleans.",
+                )
+            styles.add(self._column(obj["prompt"], "prompt", out, _PROMPT_PROFILE, outputs, texts))
         else:
             for key in ("prompt", "completion", "chosen", "rejected", "text"):
                 if key in obj:
@@ -118,19 +134,26 @@ class TRLChecker(BaseChecker):
             if kind == "preference" and obj.get("chosen") == obj.get("rejected"):
                 out.warning("dpo_identical_outputs", "chosen and rejected are identical.")
             if kind == "preference" and "prompt" not in obj:
-                out.info("implicit_prompt", "No explicit prompt: DPO-style trainers work best "
-                                            "with an explicit prompt column.")
+                out.info(
+                    "implicit_prompt",
+                    "No explicit prompt: DPO-style trainers work best "
+                    "with an explicit prompt column.",
+                )
         styles.discard("?")
         if len(styles) > 1:
-            out.error("mixed_formats", "All columns of a row must share one style: all "
-                                       "strings or all message lists.")
+            out.error(
+                "mixed_formats",
+                "All columns of a row must share one style: all strings or all message lists.",
+            )
         style = next(iter(styles), "?")
         if self.first is None:
             self.first = (kind, style)
         elif self.first != (kind, style):
-            out.error("mixed_formats",
-                      f"This row is {kind} ({style}) but the first row is {self.first[0]} "
-                      f"({self.first[1]}); a TRL dataset has one type.")
+            out.error(
+                "mixed_formats",
+                f"This row is {kind} ({style}) but the first row is {self.first[0]} "
+                f"({self.first[1]}); a TRL dataset has one type.",
+            )
         for k in obj:
             if k not in KNOWN_COLUMNS:
                 out.warning("unrecognized_key", f"Column {k!r} is not a TRL column.")

@@ -67,8 +67,9 @@ VERTEX_MAX_FILE_BYTES = 1024 * 1024 * 1024
 def _normalise_format(fmt: str) -> str:
     name = fmt.strip().lower().replace("_", "-")
     if name != "auto" and name not in FORMATS:
-        raise UserError(f"Unknown format {fmt!r}; use auto or one of: {', '.join(FORMATS)}.",
-                        where="format")
+        raise UserError(
+            f"Unknown format {fmt!r}; use auto or one of: {', '.join(FORMATS)}.", where="format"
+        )
     return name
 
 
@@ -137,8 +138,9 @@ def validate_file(
     if size == 0:
         return early(name, "empty_file", "The file is empty.")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return early(name, "invalid_utf8", "The file is UTF-16 encoded; save it as UTF-8 "
-                                           "(without BOM).")
+        return early(
+            name, "invalid_utf8", "The file is UTF-16 encoded; save it as UTF-8 (without BOM)."
+        )
 
     try:
         array_items = json_array_items(path)
@@ -148,26 +150,35 @@ def validate_file(
         # G8: a JSON array is not JSONL, but each element is still checked, and every
         # finding names the line where its element starts.
         col.line = 1
-        col.error("not_jsonl",
-                  f"The file is a JSON array of {len(array_items):,} elements, not JSONL (one "
-                  "object per line); each element was checked and its findings name the line "
-                  "where it starts. Use 'convert JSON array to JSONL'.")
+        col.error(
+            "not_jsonl",
+            f"The file is a JSON array of {len(array_items):,} elements, not JSONL (one "
+            "object per line); each element was checked and its findings name the line "
+            "where it starts. Use 'convert JSON array to JSONL'.",
+        )
         col.line = None
 
     detected_from: str | None = None
     if name == "auto":
         try:
-            sample = _prescan(path) if array_items is None else [
-                orjson.loads(body) for _, body in array_items[:PRESCAN_LINES]]
+            sample = (
+                _prescan(path)
+                if array_items is None
+                else [orjson.loads(body) for _, body in array_items[:PRESCAN_LINES]]
+            )
         except OSError as exc:
             return early(name, "cannot_read", f"Cannot read {path}: {exc.strerror or exc}.")
         chosen = choose_format(sample)
         detected_from = f"{len(sample)} sampled " + (
-            "lines" if array_items is None else "array elements")
+            "lines" if array_items is None else "array elements"
+        )
         if chosen is None:
-            col.file_level("error", "unknown_format",
-                           "Could not detect a fine-tuning format from the first lines, so "
-                           "the file was checked as openai-chat; choose a format explicitly.")
+            col.file_level(
+                "error",
+                "unknown_format",
+                "Could not detect a fine-tuning format from the first lines, so "
+                "the file was checked as openai-chat; choose a format explicitly.",
+            )
             chosen = "openai-chat"
             detected_from = None  # nothing was detected: never "detected from 0 lines"
         name_used = chosen
@@ -183,19 +194,27 @@ def validate_file(
         except UserError as exc:
             col.file_level("warning", "price_table_error", f"{exc} Costs are not estimated.")
     entry = table.get(model_used) if table and model_used else None
-    limit = entry.max_example_tokens if entry and entry.max_example_tokens else \
-        spec.max_example_tokens
+    limit = (
+        entry.max_example_tokens if entry and entry.max_example_tokens else spec.max_example_tokens
+    )
     exact = spec.exact_tokens and (entry is None or entry.encoding is not None)
-    ctx = CheckContext(count=caching_counter(encoding), role_count=role_counter(encoding),
-                       model=model_used, encoding=encoding)
+    ctx = CheckContext(
+        count=caching_counter(encoding),
+        role_count=role_counter(encoding),
+        model=model_used,
+        encoding=encoding,
+    )
     checker = spec.make_checker(ctx)
 
     tokens: array[int] = array("q")
     seen: dict[bytes | int, int] = {}
     # The fast path (fastpath.py) stands in for detection and the format rules on plain
     # chat lines; it is exact, and every other line takes the full path below.
-    plain = make_plain_chat(counter(encoding), ctx.role_count) \
-        if name_used in FAST_FORMATS and array_items is None else None
+    plain = (
+        make_plain_chat(counter(encoding), ctx.role_count)
+        if name_used in FAST_FORMATS and array_items is None
+        else None
+    )
     fast_keys = FastKeys(path)
     starts = fast_keys.starts
     format_counts: Counter[str] = Counter()
@@ -223,7 +242,8 @@ def validate_file(
     report_progress()
     with path.open("rb") as fh, contextlib.closing(fast_keys):
         source: Iterable[tuple[int, bytes]] = (
-            enumerate(fh, 1) if array_items is None else array_items)
+            enumerate(fh, 1) if array_items is None else array_items
+        )
         for lineno, raw in source:
             starts.append(bytes_done)
             bytes_done += len(raw)
@@ -238,13 +258,19 @@ def validate_file(
                 crlf += 1
             body = raw
             if lineno == 1 and raw.startswith(UTF8_BOM):
-                col.error("utf8_bom", "The file starts with a UTF-8 byte order mark (BOM); "
-                                      "JSON parsers reject it. Use 'strip BOM'.")
+                col.error(
+                    "utf8_bom",
+                    "The file starts with a UTF-8 byte order mark (BOM); "
+                    "JSON parsers reject it. Use 'strip BOM'.",
+                )
                 body = raw[3:]
             if body[:1] != b"{" and not body.strip():
                 blank += 1
-                col.error("empty_line", "Blank line: every line must hold one JSON object "
-                                        "(remove empty lines, including at the end).")
+                col.error(
+                    "empty_line",
+                    "Blank line: every line must hold one JSON object "
+                    "(remove empty lines, including at the end).",
+                )
                 verdicts[3] += 1
                 continue
             content += 1
@@ -254,31 +280,47 @@ def validate_file(
                 stripped = body.lstrip()
                 if content == 1 and (stripped.startswith(b"[") or stripped.rstrip() == b"{"):
                     skip_rest = "not_jsonl"
-                    col.file_level("error", "not_jsonl",
-                                   "The file is a pretty-printed JSON "
-                                   + ("array" if stripped.startswith(b"[") else "document")
-                                   + ", not JSONL (one object per line). Use 'convert JSON "
-                                     "array to JSONL'.")
+                    col.file_level(
+                        "error",
+                        "not_jsonl",
+                        "The file is a pretty-printed JSON "
+                        + ("array" if stripped.startswith(b"[") else "document")
+                        + ", not JSONL (one object per line). Use 'convert JSON "
+                        "array to JSONL'.",
+                    )
                     verdicts[3] += 1
                     continue
                 report_parse_failure(body, exc, col)
                 verdicts[col.line_rank] += 1
                 continue
             if type(obj) is not dict:
-                if content == 1 and isinstance(obj, list) and obj and all(
-                        isinstance(x, dict) for x in obj):
-                    col.file_level("error", "not_jsonl",
-                                   f"Line 1 is a JSON array of {len(obj)} objects: the file is "
-                                   "JSON, not JSONL. Use 'convert JSON array to JSONL'.")
+                if (
+                    content == 1
+                    and isinstance(obj, list)
+                    and obj
+                    and all(isinstance(x, dict) for x in obj)
+                ):
+                    col.file_level(
+                        "error",
+                        "not_jsonl",
+                        f"Line 1 is a JSON array of {len(obj)} objects: the file is "
+                        "JSON, not JSONL. Use 'convert JSON array to JSONL'.",
+                    )
                     col.line_rank = 3
                 else:
-                    col.error("not_an_object", "Each line must be a JSON object, not "
-                              f"{'an array' if isinstance(obj, list) else type(obj).__name__}.")
+                    col.error(
+                        "not_an_object",
+                        "Each line must be a JSON object, not "
+                        f"{'an array' if isinstance(obj, list) else type(obj).__name__}.",
+                    )
                 verdicts[col.line_rank] += 1
                 continue
             if nesting_excess(body) is not None:  # cheap unless the line is bracket-heavy
-                col.error("too_deep", f"The JSON is nested more than {MAX_DEPTH} levels deep; "
-                                      "no training format nests like this.")
+                col.error(
+                    "too_deep",
+                    f"The JSON is nested more than {MAX_DEPTH} levels deep; "
+                    "no training format nests like this.",
+                )
                 verdicts[3] += 1
                 continue
             examples += 1
@@ -304,19 +346,24 @@ def validate_file(
                     if style is not None:
                         pc_styles[style] += 1
                         if style == "openai-legacy" and pc_styles[style] == 1:
-                            col.info("legacy_prompt_completion",
-                                     "This line is in OpenAI's legacy prompt/completion "
-                                     "format (separator at the end of the prompt, completion "
-                                     "starting with a space or ending with a stop sequence; "
-                                     "babbage-002/davinci-002, no longer trainable). TRL and "
-                                     "Together train on the text as it is, markers included; "
-                                     "OpenAI's chat models need 'messages'.")
+                            col.info(
+                                "legacy_prompt_completion",
+                                "This line is in OpenAI's legacy prompt/completion "
+                                "format (separator at the end of the prompt, completion "
+                                "starting with a space or ending with a stop sequence; "
+                                "babbage-002/davinci-002, no longer trainable). TRL and "
+                                "Together train on the text as it is, markers included; "
+                                "OpenAI's chat models need 'messages'.",
+                            )
                     if primary is not None and name_used not in fits:
                         looks = describe_style(style) or primary
-                        col.error(mismatch_code,
-                                  f"This line looks like {looks}, but the file is validated "
-                                  f"as {name_used}" + (f" (detected from {detected_from})"
-                                                       if detected_from else "") + ".")
+                        col.error(
+                            mismatch_code,
+                            f"This line looks like {looks}, but the file is validated "
+                            f"as {name_used}"
+                            + (f" (detected from {detected_from})" if detected_from else "")
+                            + ".",
+                        )
                         result = RecordResult()
                     else:
                         result = check(obj, col)
@@ -326,18 +373,23 @@ def validate_file(
                 if n_tokens is not None:
                     tokens.append(n_tokens)
                     if limit is not None and n_tokens > limit:
-                        add(too_long_sev, "example_too_long",
+                        add(
+                            too_long_sev,
+                            "example_too_long",
                             f"The example has {n_tokens:,} tokens"
                             + ("" if exact else " (estimated)")
                             + f", over the {limit:,}-token limit of {model_used}; the "
-                              "end (the answer) would be truncated.")
+                            "end (the answer) would be truncated.",
+                        )
                 scan_line(body, add)
                 if b"\\" in body and might_have_control_chars(body):
                     where = find_control_chars(obj)
                     if where:
-                        col.warning("control_character",
-                                    f"A string contains the control character {where}; "
-                                    "usually a data-cleaning accident.")
+                        col.warning(
+                            "control_character",
+                            f"A string contains the control character {where}; "
+                            "usually a data-cleaning accident.",
+                        )
                 if key is None:
                     try:
                         key = blake(dumps(obj, option=sort_keys), digest_size=16).digest()
@@ -355,9 +407,11 @@ def validate_file(
                     for i, output in enumerate(outputs, 1):
                         check_output(output, i, validator, col)
             except Exception as exc:  # a bug of ours must not stop the file
-                col.error("check_failed",
-                          f"This line could not be fully checked ({type(exc).__name__}); "
-                          "please report it.")
+                col.error(
+                    "check_failed",
+                    f"This line could not be fully checked ({type(exc).__name__}); "
+                    "please report it.",
+                )
             verdicts[col.line_rank] += 1
     col.line = None
     if array_items is not None:  # "lines" counts the file's lines, not its elements
@@ -372,45 +426,69 @@ def validate_file(
     except Exception as exc:
         col.file_level("error", "check_failed", f"File-level checks failed ({type(exc).__name__}).")
     if crlf:
-        col.file_level("info", "crlf_line_endings",
-                       f"{crlf:,} lines end with CRLF; harmless (CR is JSON whitespace).")
+        col.file_level(
+            "info",
+            "crlf_line_endings",
+            f"{crlf:,} lines end with CRLF; harmless (CR is JSON whitespace).",
+        )
     if skip_rest is None:
         if examples < spec.min_examples:
-            col.file_level("error", "too_few_examples",
-                           f"The file has {examples} examples; {spec.title} needs at least "
-                           f"{spec.min_examples}.")
+            col.file_level(
+                "error",
+                "too_few_examples",
+                f"The file has {examples} examples; {spec.title} needs at least "
+                f"{spec.min_examples}.",
+            )
         elif examples < spec.recommended_examples:
-            col.file_level("warning", "few_examples",
-                           f"The file has {examples} examples; at least "
-                           f"{spec.recommended_examples} are recommended for {spec.title}.")
+            col.file_level(
+                "warning",
+                "few_examples",
+                f"The file has {examples} examples; at least "
+                f"{spec.recommended_examples} are recommended for {spec.title}.",
+            )
     if spec.name.startswith("openai") and size > OPENAI_MAX_FILE_BYTES:
-        col.file_level("error", "file_too_large", "OpenAI accepts files up to 512 MB per "
-                                                  "upload (8 GB through the Uploads API).")
+        col.file_level(
+            "error",
+            "file_too_large",
+            "OpenAI accepts files up to 512 MB per upload (8 GB through the Uploads API).",
+        )
     if spec.name == "vertex-gemini" and size > VERTEX_MAX_FILE_BYTES:
         col.file_level("error", "file_too_large", "Vertex AI accepts training files up to 1 GB.")
     for code, n in sorted(col.by_code.items()):
         if n > col.cap:
-            col.findings.append(Finding(None, "info", "findings_truncated",
-                                        f"{n - col.cap:,} more '{code}' findings are not "
-                                        "listed."))
-    stats.update({
-        "lines": lineno,
-        "blank_lines": blank,
-        "crlf_lines": crlf,
-        "bytes": size,
-        "duplicates": duplicates,
-        "detected_from": detected_from,
-        "format_counts": dict(format_counts),
-        "prompt_completion_styles": dict(pc_styles),
-        "verdicts": {"ok": verdicts[0], "info": verdicts[1], "warning": verdicts[2],
-                     "error": verdicts[3]},
-        "findings_by_code": dict(sorted(col.by_code.items())),
-        "tokens": token_stats(tokens, limit, exact, encoding),
-        "training": training_stats(tokens, spec, model_used, table, limit, encoding),
-    })
+            col.findings.append(
+                Finding(
+                    None,
+                    "info",
+                    "findings_truncated",
+                    f"{n - col.cap:,} more '{code}' findings are not listed.",
+                )
+            )
+    stats.update(
+        {
+            "lines": lineno,
+            "blank_lines": blank,
+            "crlf_lines": crlf,
+            "bytes": size,
+            "duplicates": duplicates,
+            "detected_from": detected_from,
+            "format_counts": dict(format_counts),
+            "prompt_completion_styles": dict(pc_styles),
+            "verdicts": {
+                "ok": verdicts[0],
+                "info": verdicts[1],
+                "warning": verdicts[2],
+                "error": verdicts[3],
+            },
+            "findings_by_code": dict(sorted(col.by_code.items())),
+            "tokens": token_stats(tokens, limit, exact, encoding),
+            "training": training_stats(tokens, spec, model_used, table, limit, encoding),
+        }
+    )
     if not exact:
-        stats["tokens"]["note"] = ("Estimated with " + encoding + "; " + spec.title
-                                   + " models use their own tokenizer.")
+        stats["tokens"]["note"] = (
+            "Estimated with " + encoding + "; " + spec.title + " models use their own tokenizer."
+        )
     return ValidationReport(
         file=str(path),
         format=name_used,

@@ -23,8 +23,9 @@ PART_KINDS = ("text", "fileData", "inlineData", "functionCall", "functionRespons
 MAX_IMAGES = 30
 
 
-def _check_parts(parts: Any, where: str, out: LineSink, texts: list[str],
-                 counter: list[int]) -> None:
+def _check_parts(
+    parts: Any, where: str, out: LineSink, texts: list[str], counter: list[int]
+) -> None:
     if not isinstance(parts, list) or not parts:
         out.error("wrong_type", f"{where}: parts must be a non-empty array of Part objects.")
         return
@@ -35,9 +36,11 @@ def _check_parts(parts: Any, where: str, out: LineSink, texts: list[str],
             continue
         kinds = [k for k in PART_KINDS if k in part]
         if len(kinds) != 1:
-            out.error("invalid_content_part",
-                      f"{pwhere} must hold exactly one of {', '.join(PART_KINDS)}"
-                      + (f" (it has {', '.join(kinds)})." if kinds else "."))
+            out.error(
+                "invalid_content_part",
+                f"{pwhere} must hold exactly one of {', '.join(PART_KINDS)}"
+                + (f" (it has {', '.join(kinds)})." if kinds else "."),
+            )
             continue
         kind = kinds[0]
         value = part[kind]
@@ -47,22 +50,28 @@ def _check_parts(parts: Any, where: str, out: LineSink, texts: list[str],
             else:
                 texts.append(value)
         elif kind == "fileData":
-            if not isinstance(value, dict) or not isinstance(value.get("mimeType"), str) \
-                    or not isinstance(value.get("fileUri"), str):
-                out.error("invalid_content_part",
-                          f"{pwhere}: fileData needs mimeType and fileUri strings.")
+            if (
+                not isinstance(value, dict)
+                or not isinstance(value.get("mimeType"), str)
+                or not isinstance(value.get("fileUri"), str)
+            ):
+                out.error(
+                    "invalid_content_part",
+                    f"{pwhere}: fileData needs mimeType and fileUri strings.",
+                )
                 continue
             if not value["fileUri"].startswith("gs://"):
-                out.warning("unsupported_image_format",
-                            f"{pwhere}: fileUri should be a gs:// Cloud Storage URI.")
+                out.warning(
+                    "unsupported_image_format",
+                    f"{pwhere}: fileUri should be a gs:// Cloud Storage URI.",
+                )
             if value["mimeType"].startswith("image/"):
                 counter[0] += 1
         elif kind == "functionCall":
             if not isinstance(value, dict) or not isinstance(value.get("name"), str):
                 out.error("tool_call_malformed", f"{pwhere}: functionCall needs a name.")
             elif "args" in value and not isinstance(value["args"], dict):
-                out.error("tool_call_malformed", f"{pwhere}: functionCall.args must be an "
-                                                 "object.")
+                out.error("tool_call_malformed", f"{pwhere}: functionCall.args must be an object.")
         elif not isinstance(value, dict):
             out.error("invalid_content_part", f"{pwhere}: {kind} must be an object.")
 
@@ -72,9 +81,11 @@ class VertexGeminiChecker(BaseChecker):
 
     def check(self, obj: dict[str, Any], out: LineSink) -> RecordResult:
         if "messages" in obj and "contents" not in obj:
-            out.error("legacy_format",
-                      "This is the legacy gemini-1.0 'messages' shape; current Gemini models "
-                      "need 'contents' with user/model turns and parts.")
+            out.error(
+                "legacy_format",
+                "This is the legacy gemini-1.0 'messages' shape; current Gemini models "
+                "need 'contents' with user/model turns and parts.",
+            )
             return RecordResult()
         check_top_level(obj, out, TOP_LEVEL_KEYS, "Vertex AI Gemini tuning")
         texts: list[str] = []
@@ -91,8 +102,10 @@ class VertexGeminiChecker(BaseChecker):
             out.error("missing_messages", "Missing required 'contents' field.")
             return RecordResult()
         if not isinstance(contents, list) or not contents:
-            out.error("wrong_type" if contents else "missing_messages",
-                      "'contents' must be a non-empty array of Content objects.")
+            out.error(
+                "wrong_type" if contents else "missing_messages",
+                "'contents' must be a non-empty array of Content objects.",
+            )
             return RecordResult()
         roles: list[str] = []
         for i, content in enumerate(contents, 1):
@@ -103,14 +116,17 @@ class VertexGeminiChecker(BaseChecker):
                 continue
             role = content.get("role")
             if role is None:
-                out.warning("message_missing_key",
-                            f"{where} has no role; give user or model in multi-turn data.")
+                out.warning(
+                    "message_missing_key",
+                    f"{where} has no role; give user or model in multi-turn data.",
+                )
                 role = ""
             elif role not in ("user", "model"):
                 hint = " (Gemini calls the assistant 'model')" if role == "assistant" else ""
                 hint = " (use systemInstruction)" if role == "system" else hint
-                out.error("unknown_role", f"{where}: role must be user or model, not "
-                                          f"{role!r}{hint}.")
+                out.error(
+                    "unknown_role", f"{where}: role must be user or model, not {role!r}{hint}."
+                )
             roles.append(role if isinstance(role, str) else "")
             before = len(texts)
             _check_parts(content.get("parts"), where, out, texts, images)
@@ -120,14 +136,20 @@ class VertexGeminiChecker(BaseChecker):
                 if k not in ("role", "parts"):
                     out.error("unrecognized_key", f"{where}: key {k!r} is not part of Content.")
         if "model" not in roles:
-            out.error("missing_assistant_message",
-                      "The example has no model turn, so there is nothing to train on.")
+            out.error(
+                "missing_assistant_message",
+                "The example has no model turn, so there is nothing to train on.",
+            )
         elif roles[-1] != "model":
-            out.error("last_message_not_assistant",
-                      "The example must end with a model turn carrying the target output.")
+            out.error(
+                "last_message_not_assistant",
+                "The example must end with a model turn carrying the target output.",
+            )
         if images[0] > MAX_IMAGES:
-            out.error("too_many_images", f"The example has {images[0]} images; Gemini tuning "
-                                         f"allows at most {MAX_IMAGES}.")
+            out.error(
+                "too_many_images",
+                f"The example has {images[0]} images; Gemini tuning allows at most {MAX_IMAGES}.",
+            )
         tools = obj.get("tools")
         if tools is not None and not isinstance(tools, list):
             out.error("invalid_tools", "'tools' must be an array of Tool objects.")
@@ -144,8 +166,10 @@ def _args_dict(arguments: Any) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         value = None
     if not isinstance(value, dict):
-        raise UserError("A tool call's arguments are not a JSON object; Gemini functionCall "
-                        "args must be an object.")
+        raise UserError(
+            "A tool call's arguments are not a JSON object; Gemini functionCall "
+            "args must be an object."
+        )
     return value
 
 
@@ -159,9 +183,12 @@ def export_chat(ex: ChatExample) -> dict[str, Any]:
         role = m.get("role")
         text = content_text(m.get("content"))
         if isinstance(m.get("content"), list) and any(
-                isinstance(p, dict) and p.get("type") != "text" for p in m["content"]):
-            raise UserError("Images given as URLs cannot be exported to Vertex AI Gemini: it "
-                            "needs gs:// fileData URIs.")
+            isinstance(p, dict) and p.get("type") != "text" for p in m["content"]
+        ):
+            raise UserError(
+                "Images given as URLs cannot be exported to Vertex AI Gemini: it "
+                "needs gs:// fileData URIs."
+            )
         if role == "system":
             system.append(text or "")
             continue
@@ -174,15 +201,27 @@ def export_chat(ex: ChatExample) -> dict[str, Any]:
             for call in m.get("tool_calls") or []:
                 fn = call.get("function", {})
                 call_names[call.get("id", "")] = fn.get("name", "")
-                parts.append({"functionCall": {"name": fn.get("name"),
-                                               "args": _args_dict(fn.get("arguments"))}})
+                parts.append(
+                    {
+                        "functionCall": {
+                            "name": fn.get("name"),
+                            "args": _args_dict(fn.get("arguments")),
+                        }
+                    }
+                )
             if not parts:
                 parts.append({"text": ""})
             contents.append({"role": "model", "parts": parts})
         elif role == "tool":
             name = call_names.get(m.get("tool_call_id", ""), "tool")
-            contents.append({"role": "user", "parts": [{"functionResponse": {
-                "name": name, "response": {"content": text or ""}}}]})
+            contents.append(
+                {
+                    "role": "user",
+                    "parts": [
+                        {"functionResponse": {"name": name, "response": {"content": text or ""}}}
+                    ],
+                }
+            )
         else:
             raise UserError(f"Role {role!r} cannot be exported to Vertex AI Gemini.")
     if system:

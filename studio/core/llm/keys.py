@@ -52,6 +52,7 @@ __all__ = [
 _session: dict[str, str] = {}
 _session_lock = threading.Lock()
 
+
 def _keyring_usable() -> tuple[bool, str]:
     try:
         import keyring

@@ -46,8 +46,9 @@ def list_models(
     config: ProviderConfig, key: str | None, *, read_timeout_s: float = PROBE_READ_TIMEOUT_S
 ) -> list[str]:
     """Model (or deployment) ids the provider lists; raises :class:`UserError` on failure."""
-    client = make_sync_client(config, key, read_timeout_s=read_timeout_s,
-                              connect_timeout_s=min(5.0, read_timeout_s))
+    client = make_sync_client(
+        config, key, read_timeout_s=read_timeout_s, connect_timeout_s=min(5.0, read_timeout_s)
+    )
     try:
         return _list(client)
     except Exception as exc:
@@ -125,15 +126,17 @@ def wait_until_ready(
             waited = now - start
             problem: MappedError | None = None
             if config.kind == "compatible":
-                problem = _health_loading(client, config,
-                                          silence_counts=silent_limit_s is not None)
+                problem = _health_loading(client, config, silence_counts=silent_limit_s is not None)
             if problem is None:
                 try:
                     return _list(client)
                 except Exception as exc:
                     problem = map_exception(exc, base_url=config.base_url)
-            if (silent_limit_s is not None and problem.kind == "timeout"
-                    and not problem.connect_failed):
+            if (
+                silent_limit_s is not None
+                and problem.kind == "timeout"
+                and not problem.connect_failed
+            ):
                 raise UserError(
                     f"The server at {config.base_url} accepted the connection but sent no "
                     f"answer in {read_timeout_s:g} s.",

@@ -163,8 +163,7 @@ def add_provider(
     settings = load_providers(path)
     if settings.get(config.name) is not None and not replace:
         raise UserError(
-            f"A provider called {config.name!r} already exists; remove it first or replace "
-            "it.",
+            f"A provider called {config.name!r} already exists; remove it first or replace it.",
             where=config.name,
         )
     settings.upsert(config)

@@ -82,8 +82,9 @@ class MessageDiff:
                 parts.append(_mark(new, "{+", "+}"))
         lines = "".join(parts).split("\n")
         marked = [i for i, ln in enumerate(lines) if "[-" in ln or "{+" in ln]
-        keep = sorted({j for i in marked for j in range(i - context, i + context + 1)
-                       if 0 <= j < len(lines)})
+        keep = sorted(
+            {j for i in marked for j in range(i - context, i + context + 1) if 0 <= j < len(lines)}
+        )
         out: list[str] = []
         prev = -1
         for j in keep:
@@ -147,8 +148,10 @@ class PromptDiff:
             out.append("Messages:")
             for m in changed:
                 if m.status == "changed" and m.role_changed:
-                    head = (f"  messages[{m.index_b}] changed, role {m.role_a} → {m.role_b}"
-                            f" (was messages[{m.index_a}]):")
+                    head = (
+                        f"  messages[{m.index_b}] changed, role {m.role_a} → {m.role_b}"
+                        f" (was messages[{m.index_a}]):"
+                    )
                 elif m.status == "changed" and m.index_a != m.index_b:
                     head = f"  {m.label} changed (was messages[{m.index_a}]):"
                 else:
@@ -177,15 +180,26 @@ def _dict_changes(
     for key in [*a, *(k for k in b if k not in a)]:
         name = prefix + key
         if key not in b:
-            out.append(Change(area, name, "removed", f"{name} removed (was {fmt_value(a[key])})",
-                              old=a[key]))
+            out.append(
+                Change(
+                    area, name, "removed", f"{name} removed (was {fmt_value(a[key])})", old=a[key]
+                )
+            )
         elif key not in a:
-            out.append(Change(area, name, "added", f"{name} added: {fmt_value(b[key])}",
-                              new=b[key]))
+            out.append(
+                Change(area, name, "added", f"{name} added: {fmt_value(b[key])}", new=b[key])
+            )
         elif a[key] != b[key] or type(a[key]) is not type(b[key]):
-            out.append(Change(area, name, "changed",
-                              f"{name} {fmt_value(a[key])} → {fmt_value(b[key])}",
-                              old=a[key], new=b[key]))
+            out.append(
+                Change(
+                    area,
+                    name,
+                    "changed",
+                    f"{name} {fmt_value(a[key])} → {fmt_value(b[key])}",
+                    old=a[key],
+                    new=b[key],
+                )
+            )
     return out
 
 
@@ -237,8 +251,9 @@ def _unified(a: str, b: str, name_a: str, name_b: str) -> str:
     return "\n".join(lines)
 
 
-def _message_diff(ia: int | None, a: Message | None, ib: int | None, b: Message | None
-                  ) -> MessageDiff:
+def _message_diff(
+    ia: int | None, a: Message | None, ib: int | None, b: Message | None
+) -> MessageDiff:
     text_a = a.content if a else ""
     text_b = b.content if b else ""
     role_a = a.role if a else None
@@ -251,13 +266,20 @@ def _message_diff(ia: int | None, a: Message | None, ib: int | None, b: Message 
         status = "unchanged"
     else:
         status = "changed"
-    ops = _word_ops(text_a, text_b) if status != "unchanged" else (
-        TextOp("equal", 0, len(text_a), 0, len(text_b)),
+    ops = (
+        _word_ops(text_a, text_b)
+        if status != "unchanged"
+        else (TextOp("equal", 0, len(text_a), 0, len(text_b)),)
     )
-    unified = "" if status == "unchanged" else _unified(
-        text_a, text_b,
-        f"a/messages[{ia}] ({role_a})" if a else "/dev/null",
-        f"b/messages[{ib}] ({role_b})" if b else "/dev/null",
+    unified = (
+        ""
+        if status == "unchanged"
+        else _unified(
+            text_a,
+            text_b,
+            f"a/messages[{ia}] ({role_a})" if a else "/dev/null",
+            f"b/messages[{ib}] ({role_b})" if b else "/dev/null",
+        )
     )
     return MessageDiff(status, ia, ib, role_a, role_b, text_a, text_b, ops, unified)
 
@@ -265,15 +287,17 @@ def _message_diff(ia: int | None, a: Message | None, ib: int | None, b: Message 
 def diff_messages(a: Sequence[Message], b: Sequence[Message]) -> list[MessageDiff]:
     """Align the two message lists (identical messages first, then by role) and diff them."""
     out: list[MessageDiff] = []
-    sm = difflib.SequenceMatcher(None, [(m.role, m.content) for m in a],
-                                 [(m.role, m.content) for m in b], autojunk=False)
+    sm = difflib.SequenceMatcher(
+        None, [(m.role, m.content) for m in a], [(m.role, m.content) for m in b], autojunk=False
+    )
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "equal":
             out.extend(_message_diff(i1 + k, a[i1 + k], j1 + k, b[j1 + k]) for k in range(i2 - i1))
             continue
         # Inside a differing block pair messages by role, then by position.
-        inner = difflib.SequenceMatcher(None, [m.role for m in a[i1:i2]],
-                                        [m.role for m in b[j1:j2]], autojunk=False)
+        inner = difflib.SequenceMatcher(
+            None, [m.role for m in a[i1:i2]], [m.role for m in b[j1:j2]], autojunk=False
+        )
         for t2, p1, p2, q1, q2 in inner.get_opcodes():
             if t2 in ("equal", "replace"):
                 pairs = min(p2 - p1, q2 - q1)
@@ -328,16 +352,28 @@ def _subject(path: str, noun: str) -> str:
 
 
 def schema_changes(
-    a: Any, b: Any, *, path: str = "", noun: str = "property", area: Area = "response_schema",
+    a: Any,
+    b: Any,
+    *,
+    path: str = "",
+    noun: str = "property",
+    area: Area = "response_schema",
     prefix: str = "",
 ) -> list[Change]:
     """Worded changes between two JSON Schemas (properties, required, types, enums, ...)."""
     if a == b:
         return []
     if not isinstance(a, Mapping) or not isinstance(b, Mapping):
-        return [Change(area, path or "/", "changed",
-                       f"{prefix}{_subject(path, noun)} schema {fmt_value(a)} → {fmt_value(b)}",
-                       old=a, new=b)]
+        return [
+            Change(
+                area,
+                path or "/",
+                "changed",
+                f"{prefix}{_subject(path, noun)} schema {fmt_value(a)} → {fmt_value(b)}",
+                old=a,
+                new=b,
+            )
+        ]
     out: list[Change] = []
     subject = _subject(path, noun)
 
@@ -348,15 +384,26 @@ def schema_changes(
         if "type" not in a:
             add(path, "added", f"{subject} type added: {_type_words(b)}", new=b.get("type"))
         elif "type" not in b:
-            add(path, "removed", f"{subject} type removed (was {_type_words(a)})",
-                old=a.get("type"))
+            add(
+                path, "removed", f"{subject} type removed (was {_type_words(a)})", old=a.get("type")
+            )
         else:
-            add(path, "changed", f"{subject} type {_type_words(a)} → {_type_words(b)}",
-                old=a.get("type"), new=b.get("type"))
+            add(
+                path,
+                "changed",
+                f"{subject} type {_type_words(a)} → {_type_words(b)}",
+                old=a.get("type"),
+                new=b.get("type"),
+            )
     if a.get("description") != b.get("description"):
         what = _presence(a, b, "description")
-        add(path, what, f"description of {subject} {what}",
-            old=a.get("description"), new=b.get("description"))
+        add(
+            path,
+            what,
+            f"description of {subject} {what}",
+            old=a.get("description"),
+            new=b.get("description"),
+        )
 
     join = (lambda n: f"{path}.{n}") if path else (lambda n: n)
     pa = _as_map(a.get("properties"))
@@ -368,11 +415,13 @@ def schema_changes(
         elif name not in pa:
             add(p, "added", f"{noun} `{p}` added ({_type_words(pb[name])})", new=pb[name])
         else:
-            out.extend(schema_changes(pa[name], pb[name], path=p, noun=noun, area=area,
-                                      prefix=prefix))
+            out.extend(
+                schema_changes(pa[name], pb[name], path=p, noun=noun, area=area, prefix=prefix)
+            )
     if list(pa) != list(pb) and set(pa) == set(pb):
-        add(path, "changed", f"order of the {noun} in {subject} changed",
-            old=list(pa), new=list(pb))
+        add(
+            path, "changed", f"order of the {noun} in {subject} changed", old=list(pa), new=list(pb)
+        )
 
     ra = _as_list(a.get("required")) or []
     rb = _as_list(b.get("required")) or []
@@ -387,11 +436,19 @@ def schema_changes(
         items_path = f"{path}[]" if path else "[]"
         if "items" not in a or "items" not in b:
             what = _presence(a, b, "items")
-            add(items_path, what, f"items of {subject} {what}",
-                old=a.get("items"), new=b.get("items"))
+            add(
+                items_path,
+                what,
+                f"items of {subject} {what}",
+                old=a.get("items"),
+                new=b.get("items"),
+            )
         else:
-            out.extend(schema_changes(a["items"], b["items"], path=items_path, noun=noun,
-                                      area=area, prefix=prefix))
+            out.extend(
+                schema_changes(
+                    a["items"], b["items"], path=items_path, noun=noun, area=area, prefix=prefix
+                )
+            )
 
     ea = _as_list(a.get("enum"))
     eb = _as_list(b.get("enum"))
@@ -415,8 +472,16 @@ def schema_changes(
         elif name not in da:
             add(f"$defs.{name}", "added", f"definition `{name}` added", new=db[name])
         else:
-            out.extend(schema_changes(da[name], db[name], path=f"$defs.{name}",
-                                      noun="definition", area=area, prefix=prefix))
+            out.extend(
+                schema_changes(
+                    da[name],
+                    db[name],
+                    path=f"$defs.{name}",
+                    noun="definition",
+                    area=area,
+                    prefix=prefix,
+                )
+            )
 
     for key in [*a, *(k for k in b if k not in a)]:
         if key in _SCHEMA_HANDLED:
@@ -427,8 +492,13 @@ def schema_changes(
         elif key not in a:
             add(path, "added", f"{where} added: {fmt_value(b[key])}", new=b[key])
         elif a[key] != b[key]:
-            add(path, "changed", f"{where} {fmt_value(a[key])} → {fmt_value(b[key])}",
-                old=a[key], new=b[key])
+            add(
+                path,
+                "changed",
+                f"{where} {fmt_value(a[key])} → {fmt_value(b[key])}",
+                old=a[key],
+                new=b[key],
+            )
     return out
 
 
@@ -459,21 +529,51 @@ def tools_changes(a: list[dict[str, Any]] | None, b: list[dict[str, Any]] | None
             continue
         fa, fb = ta[name], tb[name]
         if fa.get("description") != fb.get("description"):
-            out.append(Change("tools", name, "changed", f"tool `{name}` description changed",
-                              old=fa.get("description"), new=fb.get("description")))
+            out.append(
+                Change(
+                    "tools",
+                    name,
+                    "changed",
+                    f"tool `{name}` description changed",
+                    old=fa.get("description"),
+                    new=fb.get("description"),
+                )
+            )
         if fa.get("strict") != fb.get("strict"):
-            out.append(Change("tools", name, "changed",
-                              f"tool `{name}` strict {fmt_value(fa.get('strict'))} → "
-                              f"{fmt_value(fb.get('strict'))}",
-                              old=fa.get("strict"), new=fb.get("strict")))
+            out.append(
+                Change(
+                    "tools",
+                    name,
+                    "changed",
+                    f"tool `{name}` strict {fmt_value(fa.get('strict'))} → "
+                    f"{fmt_value(fb.get('strict'))}",
+                    old=fa.get("strict"),
+                    new=fb.get("strict"),
+                )
+            )
         if fa.get("parameters") != fb.get("parameters"):
             if "parameters" not in fa or "parameters" not in fb:
                 what: ChangeKind = "added" if "parameters" not in fa else "removed"
-                out.append(Change("tools", name, what, f"tool `{name}` parameters {what}",
-                                  old=fa.get("parameters"), new=fb.get("parameters")))
+                out.append(
+                    Change(
+                        "tools",
+                        name,
+                        what,
+                        f"tool `{name}` parameters {what}",
+                        old=fa.get("parameters"),
+                        new=fb.get("parameters"),
+                    )
+                )
             else:
-                out.extend(schema_changes(fa["parameters"], fb["parameters"], noun="parameter",
-                                          area="tools", prefix=f"tool `{name}`: "))
+                out.extend(
+                    schema_changes(
+                        fa["parameters"],
+                        fb["parameters"],
+                        noun="parameter",
+                        area="tools",
+                        prefix=f"tool `{name}`: ",
+                    )
+                )
     if set(ta) == set(tb) and list(ta) != list(tb):
         out.append(Change("tools", "", "changed", "tools reordered", old=list(ta), new=list(tb)))
     return out
@@ -486,17 +586,34 @@ def diff_versions(a: PromptSpec, b: PromptSpec) -> PromptDiff:
     """Everything that differs from ``a`` (older) to ``b`` (newer)."""
     changes: list[Change] = []
     if a.model != b.model:
-        changes.append(Change("model", "model", "changed",
-                              f"model {fmt_value(a.model)} → {fmt_value(b.model)}",
-                              old=a.model, new=b.model))
+        changes.append(
+            Change(
+                "model",
+                "model",
+                "changed",
+                f"model {fmt_value(a.model)} → {fmt_value(b.model)}",
+                old=a.model,
+                new=b.model,
+            )
+        )
     changes += _dict_changes("params", a.params, b.params)
     if a.response_schema != b.response_schema:
         if a.response_schema is None:
-            changes.append(Change("response_schema", "/", "added", "response schema added",
-                                  new=b.response_schema))
+            changes.append(
+                Change(
+                    "response_schema", "/", "added", "response schema added", new=b.response_schema
+                )
+            )
         elif b.response_schema is None:
-            changes.append(Change("response_schema", "/", "removed", "response schema removed",
-                                  old=a.response_schema))
+            changes.append(
+                Change(
+                    "response_schema",
+                    "/",
+                    "removed",
+                    "response schema removed",
+                    old=a.response_schema,
+                )
+            )
         else:
             changes += schema_changes(a.response_schema, b.response_schema)
     changes += tools_changes(a.tools, b.tools)

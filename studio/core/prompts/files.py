@@ -29,7 +29,13 @@ if TYPE_CHECKING:
 
 FileFormat = Literal["json", "yaml"]
 FILE_KEYS: tuple[str, ...] = (
-    "name", "description", "messages", "model", "params", "response_schema", "tools",
+    "name",
+    "description",
+    "messages",
+    "model",
+    "params",
+    "response_schema",
+    "tools",
 )
 
 
@@ -44,9 +50,7 @@ def format_for_path(path: str | Path) -> FileFormat:
         return "json"
     if suffix in (".yaml", ".yml"):
         return "yaml"
-    raise UserError(
-        f"{path}: a prompt file must end in .json, .yaml or .yml.", where=str(path)
-    )
+    raise UserError(f"{path}: a prompt file must end in .json, .yaml or .yml.", where=str(path))
 
 
 def prompt_document(name: str, description: str, spec: PromptSpec) -> dict[str, Any]:
@@ -175,27 +179,27 @@ def prompt_from_document(data: Any, where: str = "prompt file") -> tuple[str, st
     """
     if not isinstance(data, Mapping):
         raise ValidationError(
-            f"{where}: a prompt file must hold an object with the fields "
-            f"{', '.join(FILE_KEYS)}.",
+            f"{where}: a prompt file must hold an object with the fields {', '.join(FILE_KEYS)}.",
             where=where,
         )
     unknown = [k for k in data if k not in FILE_KEYS]
     if unknown:
         raise ValidationError(
-            f"{where}: unknown field `{unknown[0]}` (a prompt file has "
-            f"{', '.join(FILE_KEYS)}).",
+            f"{where}: unknown field `{unknown[0]}` (a prompt file has {', '.join(FILE_KEYS)}).",
             where=f"{where}:{unknown[0]}",
         )
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ValidationError(f"{where}: field `name` must be a non-empty text.",
-                              where=f"{where}:name")
+        raise ValidationError(
+            f"{where}: field `name` must be a non-empty text.", where=f"{where}:name"
+        )
     description = data.get("description", "")
     if description is None:
         description = ""
     if not isinstance(description, str):
-        raise ValidationError(f"{where}: field `description` must be text.",
-                              where=f"{where}:description")
+        raise ValidationError(
+            f"{where}: field `description` must be text.", where=f"{where}:description"
+        )
     try:
         spec = PromptSpec.from_json({k: data[k] for k in data if k not in ("name", "description")})
         spec.validate()
@@ -224,8 +228,7 @@ def load_prompt_file(path: str | Path) -> tuple[str, str, PromptSpec]:
     except IsADirectoryError:
         raise UserError(f"{path} is a folder, not a prompt file.", where=str(path)) from None
     except OSError as exc:
-        raise UserError(f"{path} cannot be read: {exc.strerror or exc}.",
-                        where=str(path)) from None
+        raise UserError(f"{path} cannot be read: {exc.strerror or exc}.", where=str(path)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -236,7 +239,10 @@ def load_prompt_file(path: str | Path) -> tuple[str, str, PromptSpec]:
 
 
 def write_prompt_file(
-    path: str | Path, name: str, description: str, spec: PromptSpec,
+    path: str | Path,
+    name: str,
+    description: str,
+    spec: PromptSpec,
     fmt: FileFormat | None = None,
 ) -> None:
     """Write a prompt file atomically (temporary file, then rename)."""

@@ -223,8 +223,10 @@ def list_prompts(project: Project, search: str | None = None) -> list[PromptSumm
         if search and search.strip():
             needle = f"%{search.strip().lower()}%"
             query = query.where(
-                or_(func.lower(Prompt.name).like(needle),
-                    func.lower(Prompt.description).like(needle))
+                or_(
+                    func.lower(Prompt.name).like(needle),
+                    func.lower(Prompt.description).like(needle),
+                )
             )
         prompts = list(s.exec(query).all())
         ids = [_pid(p) for p in prompts]
@@ -401,8 +403,9 @@ def save_version(
             p.updated_at = utcnow()
             s.add(p)
         number, latest = _append_version(s, p, spec, message, _actor(author), at=at)
-        return SaveResult(version=number, created=number is not None, latest_version=latest,
-                          warnings=warnings)
+        return SaveResult(
+            version=number, created=number is not None, latest_version=latest, warnings=warnings
+        )
 
 
 def get_version(project: Project, name: str, ref: int | str | None = LATEST) -> PromptVersionData:
@@ -453,7 +456,10 @@ def diff(project: Project, name: str, a: int | str, b: int | str) -> PromptDiff:
 
 
 def restore_version(
-    project: Project, name: str, version: int | str, actor: str | None = None,
+    project: Project,
+    name: str,
+    version: int | str,
+    actor: str | None = None,
     message: str | None = None,
 ) -> SaveResult:
     """Save an old version's content as the newest version, recording where it came from.
@@ -465,8 +471,7 @@ def restore_version(
         row = _resolve_row(s, p, version)
         spec = _spec_of(row, name)
         text = message if message is not None else f"Restore version {row.version}"
-        number, latest = _append_version(s, p, spec, text, _actor(actor),
-                                         restored_from=row.version)
+        number, latest = _append_version(s, p, spec, text, _actor(actor), restored_from=row.version)
         return SaveResult(version=number, created=number is not None, latest_version=latest)
 
 
@@ -509,16 +514,25 @@ def set_label(
             current.updated_by = who
             s.add(current)
         else:
-            s.add(PromptLabel(prompt_id=pid, name=label, version_id=target.id,
-                              updated_at=now, updated_by=who))
-        s.add(LabelEvent(prompt_id=pid, label=label, from_version=from_version,
-                         to_version=target.version, actor=who, at=now))
+            s.add(
+                PromptLabel(
+                    prompt_id=pid, name=label, version_id=target.id, updated_at=now, updated_by=who
+                )
+            )
+        s.add(
+            LabelEvent(
+                prompt_id=pid,
+                label=label,
+                from_version=from_version,
+                to_version=target.version,
+                actor=who,
+                at=now,
+            )
+        )
         return LabelMove(label, from_version, target.version, who, now)
 
 
-def remove_label(
-    project: Project, name: str, label: str, actor: str | None = None
-) -> LabelMove:
+def remove_label(project: Project, name: str, label: str, actor: str | None = None) -> LabelMove:
     """Take a label off its version (recorded as a move to nothing)."""
     check_label_name(label)
     who = _actor(actor)
@@ -533,8 +547,16 @@ def remove_label(
         old = s.get(PromptVersion, current.version_id)
         now = utcnow()
         s.delete(current)
-        s.add(LabelEvent(prompt_id=pid, label=label, from_version=old.version if old else None,
-                         to_version=None, actor=who, at=now))
+        s.add(
+            LabelEvent(
+                prompt_id=pid,
+                label=label,
+                from_version=old.version if old else None,
+                to_version=None,
+                actor=who,
+                at=now,
+            )
+        )
         return LabelMove(label, old.version if old else None, None, who, now)
 
 
@@ -551,9 +573,7 @@ def label_history(project: Project, name: str, label: str | None = None) -> list
         query = select(LabelEvent).where(LabelEvent.prompt_id == pid)
         if label is not None:
             query = query.where(LabelEvent.label == label)
-        rows: Iterable[Any] = s.exec(
-            query.order_by(col(LabelEvent.id).desc())
-        ).all()
+        rows: Iterable[Any] = s.exec(query.order_by(col(LabelEvent.id).desc())).all()
         return [
             LabelMove(r.label, r.from_version, r.to_version, r.actor, _aware(r.at)) for r in rows
         ]

@@ -58,8 +58,9 @@ class Message:
 
 def canonical_json(obj: Any) -> str:
     """Sorted keys, no whitespace, UTF-8 text: the form hashed for identity."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -329,9 +330,7 @@ def validate_params(params: Mapping[str, Any], *, tool_names: set[str] | None = 
                     where=where,
                 )
             if len(seqs) > 4:
-                warnings.append(
-                    f"`{where}` has {len(seqs)} sequences; OpenAI accepts at most 4."
-                )
+                warnings.append(f"`{where}` has {len(seqs)} sequences; OpenAI accepts at most 4.")
         elif key == "reasoning_effort":
             if not isinstance(value, str):
                 raise ValidationError(f"Field `{where}` must be text.", where=where)
@@ -357,8 +356,7 @@ def validate_params(params: Mapping[str, Any], *, tool_names: set[str] | None = 
                 )
         elif key == "logit_bias":
             if not isinstance(value, Mapping) or not all(
-                isinstance(k, str) and _is_number(v) and -100 <= v <= 100
-                for k, v in value.items()
+                isinstance(k, str) and _is_number(v) and -100 <= v <= 100 for k, v in value.items()
             ):
                 raise ValidationError(
                     f"Field `{where}` must map token ids to numbers from -100 to 100.",
@@ -487,8 +485,9 @@ def validate_tools(tools: list[Any]) -> None:
                 where=f"{where}.function.name",
             )
         seen.add(name)
-        _reject_unknown_keys(fn, ("name", "description", "parameters", "strict"),
-                             f"{where}.function")
+        _reject_unknown_keys(
+            fn, ("name", "description", "parameters", "strict"), f"{where}.function"
+        )
         if "description" in fn and not isinstance(fn["description"], str):
             raise ValidationError(
                 f"Field `{where}.function.description` must be text.",
@@ -504,7 +503,7 @@ def validate_tools(tools: list[Any]) -> None:
             check_json_schema(params, f"{where}.function.parameters")
             if not isinstance(params, Mapping) or params.get("type") != "object":
                 raise ValidationError(
-                    f'Field `{where}.function.parameters` must be an object schema '
+                    f"Field `{where}.function.parameters` must be an object schema "
                     '("type": "object").',
                     where=f"{where}.function.parameters",
                 )

@@ -44,12 +44,24 @@ TOKENS_PER_TOOLS_BLOCK = 12
 TOKENS_PER_IMAGE = 85
 
 _O200K_PREFIXES = (
-    "gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "gpt-oss",
-    "o1", "o3", "o4",
+    "gpt-4o",
+    "chatgpt-4o",
+    "gpt-4.1",
+    "gpt-4.5",
+    "gpt-5",
+    "gpt-oss",
+    "o1",
+    "o3",
+    "o4",
 )
 _CL100K_PREFIXES = (
-    "gpt-4", "gpt-3.5", "gpt-35", "text-embedding-3", "text-embedding-ada-002",
-    "davinci-002", "babbage-002",
+    "gpt-4",
+    "gpt-3.5",
+    "gpt-35",
+    "text-embedding-3",
+    "text-embedding-ada-002",
+    "davinci-002",
+    "babbage-002",
 )
 
 
@@ -98,8 +110,9 @@ CACHE_MAX_CHARS = 16_000_000
 """Characters a :func:`caching_counter` keeps at most (the strings it holds on to)."""
 
 
-def caching_counter(encoding: str, *, min_length: int = 48,
-                    max_entries: int = 50_000) -> Callable[[str], int]:
+def caching_counter(
+    encoding: str, *, min_length: int = 48, max_entries: int = 50_000
+) -> Callable[[str], int]:
     """A counter that remembers the counts of long strings (system prompts repeat).
 
     The cache keeps the first ``max_entries`` distinct strings of at least ``min_length``
@@ -205,8 +218,9 @@ def count_tool_definitions(tools: Sequence[Any], encoding: str) -> int:
         total += TOKENS_PER_FUNCTION_DEF
         name = fn.get("name")
         desc = fn.get("description")
-        total += count(f"{name if isinstance(name, str) else ''}:"
-                       f"{desc if isinstance(desc, str) else ''}")
+        total += count(
+            f"{name if isinstance(name, str) else ''}:{desc if isinstance(desc, str) else ''}"
+        )
         params = fn.get("parameters")
         if params is not None:
             total += count(_json_text(params))

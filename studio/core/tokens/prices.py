@@ -188,12 +188,18 @@ def _parse_model(path: Path, name: str, entry: Any) -> ModelPrice:
     if max_tokens is not None and (
         isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens <= 0
     ):
-        raise _fail(path, f'models["{name}"].max_example_tokens must be a positive integer '
-                          f"or null, not {max_tokens!r}")
+        raise _fail(
+            path,
+            f'models["{name}"].max_example_tokens must be a positive integer '
+            f"or null, not {max_tokens!r}",
+        )
     encoding = entry.get("encoding")
     if encoding is not None and encoding not in ENCODINGS:
-        raise _fail(path, f'models["{name}"].encoding must be one of {", ".join(ENCODINGS)} '
-                          f"or null, not {encoding!r}")
+        raise _fail(
+            path,
+            f'models["{name}"].encoding must be one of {", ".join(ENCODINGS)} '
+            f"or null, not {encoding!r}",
+        )
     fine_tunable = entry.get("fine_tunable", False)
     if not isinstance(fine_tunable, bool):
         raise _fail(path, f'models["{name}"].fine_tunable must be true or false')
@@ -203,8 +209,8 @@ def _parse_model(path: Path, name: str, entry: Any) -> ModelPrice:
     snapshot = entry.get("snapshot")
     if snapshot is not None and not isinstance(snapshot, str):
         raise _fail(path, f'models["{name}"].snapshot must be a string')
-# Keyword-argument constructor: pairs by shape with itself and evals summary's records in
-# the duplicates report; nothing to share.
+    # Keyword-argument constructor: pairs by shape with itself and evals summary's records in
+    # the duplicates report; nothing to share.
     return ModelPrice(
         model=name,
         provider=provider,
@@ -229,7 +235,7 @@ def parse_price_table(raw: Any, path: Path) -> PriceTable:
     as_of = _parse_date(path, "as_of", raw.get("as_of"))
     currency = raw.get("currency")
     if not isinstance(currency, str) or not currency:
-        raise _fail(path, "currency must be a non-empty string such as \"USD\"")
+        raise _fail(path, 'currency must be a non-empty string such as "USD"')
     models_raw = raw.get("models")
     if not isinstance(models_raw, dict):
         raise _fail(path, "models must be an object mapping model names to entries")
@@ -243,11 +249,13 @@ def parse_price_table(raw: Any, path: Path) -> PriceTable:
         raise _fail(path, "defaults must be an object")
     for key in ("epochs", "min_examples"):
         value = defaults.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
             raise _fail(path, f"defaults.{key} must be a non-negative integer, not {value!r}")
-    return PriceTable(as_of=as_of, currency=currency, models=models, dates=dates, raw=raw,
-                      path=path)
+    return PriceTable(
+        as_of=as_of, currency=currency, models=models, dates=dates, raw=raw, path=path
+    )
 
 
 def default_price_path() -> Path:
@@ -271,12 +279,15 @@ def load_price_table(path: Path | None = None) -> PriceTable:
     except FileNotFoundError:
         raise UserError(f"The price table {target} does not exist.", where=str(target)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"The price table {target} cannot be read: {exc}.",
-                        where=str(target)) from None
+        raise UserError(
+            f"The price table {target} cannot be read: {exc}.", where=str(target)
+        ) from None
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(
             f"The price table {target} is not valid JSON: {exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}.", where=f"{target}:{exc.lineno}") from None
+            f"column {exc.colno}.",
+            where=f"{target}:{exc.lineno}",
+        ) from None
     return parse_price_table(raw, target)

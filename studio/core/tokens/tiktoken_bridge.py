@@ -34,8 +34,10 @@ def rank_file_bytes(encoding: str) -> bytes:
     """The ``.tiktoken`` rank file of ``encoding`` rebuilt from quicktok's bundled vocab."""
     enc = quicktok.get_encoding(encoding)
     token_bytes = enc.decode_single_token_bytes
-    lines = [base64.b64encode(token_bytes(rank)) + b" " + str(rank).encode()
-             for rank in range(_VOCAB_SIZE[encoding])]
+    lines = [
+        base64.b64encode(token_bytes(rank)) + b" " + str(rank).encode()
+        for rank in range(_VOCAB_SIZE[encoding])
+    ]
     return b"\n".join(lines) + b"\n"
 
 

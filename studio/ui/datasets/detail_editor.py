@@ -418,8 +418,10 @@ class DetailEditor(LabelPicker):
 
         deep = nesting_excess(text)
         if deep is not None:  # json.loads would fail with a RecursionError
-            self._show_check(False, f"Nested more than {MAX_DEPTH} levels deep (line "
-                                    f"{deep[0]}, column {deep[1]}).")
+            self._show_check(
+                False,
+                f"Nested more than {MAX_DEPTH} levels deep (line {deep[0]}, column {deep[1]}).",
+            )
             return
         try:
             value = json.loads(text)
@@ -512,4 +514,3 @@ class DetailEditor(LabelPicker):
             self.leave_requested.emit()
             return True
         return super().eventFilter(watched, event)
-

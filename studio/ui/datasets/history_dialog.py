@@ -111,8 +111,9 @@ class HistoryDialog(QDialog):
         if operations:
             self.list.setCurrentRow(keep)
         if not self._busy:
-            self.status.setText(f"{len(operations):,} operations." if operations else
-                                "No operations yet.")
+            self.status.setText(
+                f"{len(operations):,} operations." if operations else "No operations yet."
+            )
         self._update_buttons()
         self.loaded.emit()
 
@@ -145,9 +146,7 @@ class HistoryDialog(QDialog):
         self._start(f"Undoing {op.description}…")
         self.context.runner.run(
             lambda: ops.undo_operation(project, ds, op_id, cascade=cascade),
-            on_done=lambda done: self._applied(
-                "Undone: " + "; ".join(s.description for s in done)
-            ),
+            on_done=lambda done: self._applied("Undone: " + "; ".join(s.description for s in done)),
             on_error=lambda exc: self._refused(exc, op),
             db=True,
         )

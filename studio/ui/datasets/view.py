@@ -21,7 +21,6 @@ Ctrl+Z / Ctrl+⇧Z   undo / redo (one step per keypress or bulk action)
 With several rows selected, a label or status key applies to all of them as one step.
 """
 
-
 from __future__ import annotations
 
 from typing import Any
@@ -211,6 +210,7 @@ class DatasetsView(ExampleEdits):
         context.project_changed.connect(self._project_changed)
         context.navigate_requested.connect(self._navigate)
         self._project_changed(context.project)
+
     # ------------------------------------------------------------ keyboard
 
     def _table_key(self, event: QKeyEvent) -> bool:

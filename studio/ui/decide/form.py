@@ -35,27 +35,54 @@ from studio.core.decide.answers import (
 
 #: (title, one-line explanation) of each kind of change, in the table's order.
 CHANGE_TEXT: dict[str, tuple[str, str]] = {
-    "format_structure": ("Format or structure",
-                         "The same fixed shape every time, e.g. name, email and intent as JSON."),
+    "format_structure": (
+        "Format or structure",
+        "The same fixed shape every time, e.g. name, email and intent as JSON.",
+    ),
     "tone_style": ("Tone or style", "Sound like the brand: reply the way the team writes."),
-    "knowledge_facts": ("Knowledge or facts",
-                        "Know current prices, policies or docs: answer from the handbook."),
-    "long_procedure": ("A long procedure",
-                       "Follow a multi-rule procedure, e.g. a 14-step intake SOP."),
-    "narrow_high_volume": ("A narrow, high-volume task",
-                           "One repetitive task at scale, cheaply: classify 8,000 tickets a day."),
-    "next_step_decisions": ("Next-step decisions",
-                            "Choose what to do next depending on what the last step found."),
+    "knowledge_facts": (
+        "Knowledge or facts",
+        "Know current prices, policies or docs: answer from the handbook.",
+    ),
+    "long_procedure": (
+        "A long procedure",
+        "Follow a multi-rule procedure, e.g. a 14-step intake SOP.",
+    ),
+    "narrow_high_volume": (
+        "A narrow, high-volume task",
+        "One repetitive task at scale, cheaply: classify 8,000 tickets a day.",
+    ),
+    "next_step_decisions": (
+        "Next-step decisions",
+        "Choose what to do next depending on what the last step found.",
+    ),
 }
-KNOWLEDGE_TEXT = {"never": "never", "rarely": "rarely", "monthly": "monthly",
-                  "weekly": "weekly", "daily": "daily"}
-SENSITIVITY_TEXT = {"public": "Public", "internal": "Internal", "confidential": "Confidential",
-                    "regulated": "Regulated (health, finance, personal data rules)"}
-RESIDENCY_TEXT = {"any": "Anywhere", "eu": "EU only", "us": "US only",
-                  "on_prem": "On our own machines"}
-PLATFORM_TEXT = {"openai": "OpenAI fine-tuning", "vertex": "Google Vertex AI",
-                 "bedrock": "Amazon Bedrock", "together": "Together (LoRA on open models)",
-                 "local": "Local LoRA / QLoRA on our GPU"}
+KNOWLEDGE_TEXT = {
+    "never": "never",
+    "rarely": "rarely",
+    "monthly": "monthly",
+    "weekly": "weekly",
+    "daily": "daily",
+}
+SENSITIVITY_TEXT = {
+    "public": "Public",
+    "internal": "Internal",
+    "confidential": "Confidential",
+    "regulated": "Regulated (health, finance, personal data rules)",
+}
+RESIDENCY_TEXT = {
+    "any": "Anywhere",
+    "eu": "EU only",
+    "us": "US only",
+    "on_prem": "On our own machines",
+}
+PLATFORM_TEXT = {
+    "openai": "OpenAI fine-tuning",
+    "vertex": "Google Vertex AI",
+    "bedrock": "Amazon Bedrock",
+    "together": "Together (LoRA on open models)",
+    "local": "Local LoRA / QLoRA on our GPU",
+}
 OPENAI_ACCESS_TEXT = {"yes": "Yes", "no": "No", "unknown": "Don't know"}
 NOT_NAMED = ""
 
@@ -162,9 +189,13 @@ class DecisionForm(QWidget):
         access_label.setWordWrap(True)
         access_form.addRow(access_label, self.openai_access)
         platforms.addLayout(access_form)
-        platforms.addWidget(_note("OpenAI closed fine-tuning to new organisations on "
-                                  "2026-05-07 and takes no new jobs from 2027-01-06; only "
-                                  "\"Yes\" lets the studio advise fine-tuning there."))
+        platforms.addWidget(
+            _note(
+                "OpenAI closed fine-tuning to new organisations on "
+                "2026-05-07 and takes no new jobs from 2027-01-06; only "
+                '"Yes" lets the studio advise fine-tuning there.'
+            )
+        )
         outer.addWidget(platform_box)
 
         model_box = QGroupBox("Models")

@@ -61,12 +61,17 @@ def reason_html(index: int, reason: Reason, provenance: dict[str, str]) -> str:
     """One reason as rich text: the claim, then its value and where it comes from."""
     # Evidence reasons already end with their provenance in brackets (the core adds it).
     where = f"{SOURCE_LABELS.get(reason.source, reason.source)}: {reason.field}"
-    if reason.source == "evidence" and reason.field in provenance \
-            and provenance[reason.field] not in reason.text:
+    if (
+        reason.source == "evidence"
+        and reason.field in provenance
+        and provenance[reason.field] not in reason.text
+    ):
         where += f" — {provenance[reason.field]}"
-    return (f"<p style='margin-bottom:6px'><b>{index}.</b> {escape(reason.text)}<br>"
-            f"<span style='color:gray'>value <b>{escape(value_text(reason.value))}</b> · "
-            f"{escape(where)}</span></p>")
+    return (
+        f"<p style='margin-bottom:6px'><b>{index}.</b> {escape(reason.text)}<br>"
+        f"<span style='color:gray'>value <b>{escape(value_text(reason.value))}</b> · "
+        f"{escape(where)}</span></p>"
+    )
 
 
 class SvgChart(QSvgWidget):
@@ -180,8 +185,10 @@ class DecisionPanel(QWidget):
         banner = QFrame()
         banner.setObjectName("recommendation_banner")
         banner.setFrameShape(QFrame.Shape.StyledPanel)
-        banner.setStyleSheet("#recommendation_banner { background: palette(alternate-base); "
-                             "border-left: 4px solid #2f6fb5; }")
+        banner.setStyleSheet(
+            "#recommendation_banner { background: palette(alternate-base); "
+            "border-left: 4px solid #2f6fb5; }"
+        )
         b = QVBoxLayout(banner)
         self.title_label = QLabel()
         self.title_label.setObjectName("title_label")
@@ -201,8 +208,9 @@ class DecisionPanel(QWidget):
             b.addWidget(w)
         body.addWidget(banner)
 
-        self.stale_label = QLabel("The project changed since this was computed: press "
-                                  "Recompute for up-to-date numbers.")
+        self.stale_label = QLabel(
+            "The project changed since this was computed: press Recompute for up-to-date numbers."
+        )
         self.stale_label.setObjectName("stale_label")
         self.stale_label.setWordWrap(True)
         self.stale_label.setStyleSheet(f"color: {WARNING_COLOUR};")
@@ -239,8 +247,9 @@ class DecisionPanel(QWidget):
 
         self.platforms_heading = _heading("Platforms considered")
         body.addWidget(self.platforms_heading)
-        self.platform_table = _table("platform_table", ["Platform", "Cost a month",
-                                                        "State and why"])
+        self.platform_table = _table(
+            "platform_table", ["Platform", "Cost a month", "State and why"]
+        )
         body.addWidget(self.platform_table)
         self.cheapest_label = QLabel()
         self.cheapest_label.setObjectName("cheapest_label")
@@ -287,16 +296,23 @@ class DecisionPanel(QWidget):
         prov = d.evidence.provenance
         self.reasons_label.setText(
             "".join(reason_html(i, r, prov) for i, r in enumerate(d.reasons, 1))
-            or "<p>No reasons recorded.</p>")
+            or "<p>No reasons recorded.</p>"
+        )
         self.change_label.setText(
             "<ul style='margin-left:-20px'>"
-            + "".join(f"<li style='margin-bottom:4px'>{escape(w)}</li>"
-                      for w in d.what_would_change) + "</ul>")
+            + "".join(
+                f"<li style='margin-bottom:4px'>{escape(w)}</li>" for w in d.what_would_change
+            )
+            + "</ul>"
+        )
         self.change_heading.setVisible(bool(d.what_would_change))
         self.change_label.setVisible(bool(d.what_would_change))
-        self.warnings_label.setText("".join(
-            f"<p style='color:{WARNING_COLOUR}; margin-bottom:4px'>⚠ {escape(w)}</p>"
-            for w in d.warnings))
+        self.warnings_label.setText(
+            "".join(
+                f"<p style='color:{WARNING_COLOUR}; margin-bottom:4px'>⚠ {escape(w)}</p>"
+                for w in d.warnings
+            )
+        )
         self.warnings_heading.setVisible(bool(d.warnings))
         self.warnings_label.setVisible(bool(d.warnings))
 
@@ -308,7 +324,8 @@ class DecisionPanel(QWidget):
         else:
             self.cost_missing.setText(
                 "Not computed: the expected volume, the measured tokens per call or a price is "
-                "missing (see the warnings).")
+                "missing (see the warnings)."
+            )
             self.cost_missing.show()
             self.cost_table.hide()
         _fill(self.platform_table, platform_rows(d.options))

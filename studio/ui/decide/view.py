@@ -91,7 +91,8 @@ class DecideView(QWidget):
         self.dataset_combo.setObjectName("dataset_combo")
         self.dataset_combo.addItem(AUTOMATIC_DATASET, None)
         self.dataset_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.dataset_combo.setMinimumContentsLength(14)
 
         self.save_button = QPushButton("Save answers")
@@ -102,7 +103,8 @@ class DecideView(QWidget):
         self.recompute_button.setObjectName("recompute_button")
         self.recompute_button.setDefault(True)
         self.recompute_button.setToolTip(
-            "Save the answers, gather the project's evidence and decide again")
+            "Save the answers, gather the project's evidence and decide again"
+        )
         self.recompute_button.clicked.connect(self.recompute)
         self.export_button = QPushButton("Export Report…")
         self.export_button.setObjectName("export_button")
@@ -114,8 +116,10 @@ class DecideView(QWidget):
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
-        intro = QLabel("Tell the studio what you need; it adds the project's own numbers and "
-                       "recommends a prompt, structured outputs, retrieval or a fine-tune.")
+        intro = QLabel(
+            "Tell the studio what you need; it adds the project's own numbers and "
+            "recommends a prompt, structured outputs, retrieval or a fine-tune."
+        )
         intro.setWordWrap(True)
         left_layout.addWidget(intro)
         left_layout.addWidget(self.form)
@@ -310,8 +314,10 @@ class DecideView(QWidget):
         self._dirty = False
         self.panel.show_decision(decision)
         self.panel.set_stale(False)
-        self._set_status(f"Computed for {decision.today.isoformat() if decision.today else ''}"
-                         " from the project's numbers.")
+        self._set_status(
+            f"Computed for {decision.today.isoformat() if decision.today else ''}"
+            " from the project's numbers."
+        )
         self._update_buttons()
         self.context.data_changed.emit("decide")
         self.decision_shown.emit(decision)
@@ -324,7 +330,8 @@ class DecideView(QWidget):
             return
         start = str(Path(project.path).with_name("decision-report.html"))
         path_text, chosen_filter = QFileDialog.getSaveFileName(
-            self, "Export Decision Report", start, REPORT_FILTERS)
+            self, "Export Decision Report", start, REPORT_FILTERS
+        )
         if not path_text:
             return
         path = Path(path_text)
@@ -332,8 +339,7 @@ class DecideView(QWidget):
             path = path.with_name(path.name + (".md" if "Markdown" in chosen_filter else ".html"))
         from studio.ui.widgets.save_path import confirm_output
 
-        if not confirm_output(self, self.context, path,
-                              dialog_confirmed=str(path) == path_text):
+        if not confirm_output(self, self.context, path, dialog_confirmed=str(path) == path_text):
             return
 
         def work(_project: Project) -> str:

@@ -84,8 +84,9 @@ class CaseTableModel(QAbstractTableModel):
     def columnCount(self, parent: _ModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else 3 + len(self.variants)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
         if section < 3:
@@ -168,19 +169,23 @@ class CasesPanel(QWidget):
         bar.addStretch(1)
         self.open_button = QPushButton("Open Example")
         self.open_button.setObjectName("open_example_button")
-        self.open_button.setToolTip("Open this example in Datasets to fix its label, "
-                                    "then Re-score here")
+        self.open_button.setToolTip(
+            "Open this example in Datasets to fix its label, then Re-score here"
+        )
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self._open_clicked)
         self.rescore_button = QPushButton("Re-score")
         self.rescore_button.setObjectName("rescore_button")
-        self.rescore_button.setToolTip("Score the stored answers again against the current "
-                                       "labels (no new calls)")
+        self.rescore_button.setToolTip(
+            "Score the stored answers again against the current labels (no new calls)"
+        )
         self.rescore_button.clicked.connect(self.rescore_requested.emit)
         self.rerun_button = QPushButton("Re-run")
         self.rerun_button.setObjectName("rerun_button")
-        self.rerun_button.setToolTip("Run the same comparison again as a new run; unchanged "
-                                     "requests come from the cache for free")
+        self.rerun_button.setToolTip(
+            "Run the same comparison again as a new run; unchanged "
+            "requests come from the cache for free"
+        )
         self.rerun_button.clicked.connect(self.rerun_requested.emit)
         bar.addWidget(self.open_button)
         bar.addWidget(self.rescore_button)
@@ -207,8 +212,10 @@ class CasesPanel(QWidget):
         self.detail = QTextBrowser()
         self.detail.setObjectName("case_detail")
         self.detail.setOpenLinks(False)
-        self.detail.setPlaceholderText("Select a row to see the example and both answers, "
-                                       "with the words that differ highlighted.")
+        self.detail.setPlaceholderText(
+            "Select a row to see the example and both answers, "
+            "with the words that differ highlighted."
+        )
         self.count_label = QLabel()
         self.count_label.setObjectName("case_count")
         # json-equal: which fields the models get wrong; label: exact vs lenient matches
@@ -242,8 +249,9 @@ class CasesPanel(QWidget):
             "errors": set(summary.errors),
         }
         for name, button in self.filter_buttons.items():
-            count = len(rows) if name == "all" else len(self.sets[name] & {
-                r.example_id for r in rows})
+            count = (
+                len(rows) if name == "all" else len(self.sets[name] & {r.example_id for r in rows})
+            )
             button.setText(f"{FILTER_TITLES[name]} ({count})")
         figures = agreement_lines(summary)
         self.agreement_label.setText("\n".join(figures))
@@ -286,8 +294,7 @@ class CasesPanel(QWidget):
             if col < columns:
                 self.table.setColumnWidth(col, width)
         answers = [c for c in range(1, columns) if c not in fixed]
-        room = self.table.viewport().width() - 56 - sum(
-            w for c, w in fixed.items() if c < columns)
+        room = self.table.viewport().width() - 56 - sum(w for c, w in fixed.items() if c < columns)
         for col in answers:
             self.table.setColumnWidth(col, max(160, room // max(1, len(answers))))
 
@@ -321,8 +328,11 @@ class CasesPanel(QWidget):
         return self.model.rows[index.row()]
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        row = self.model.rows[current.row()] if current.isValid() and current.row() < len(
-            self.model.rows) else None
+        row = (
+            self.model.rows[current.row()]
+            if current.isValid() and current.row() < len(self.model.rows)
+            else None
+        )
         self.open_button.setEnabled(row is not None)
         self.detail.setHtml(self.detail_html(row) if row is not None else "")
 
@@ -339,8 +349,7 @@ class CasesPanel(QWidget):
             error = row.errors.get(v)
             texts.append(f"error: {error}" if error else (row.outputs.get(v) or ""))
         rendered = [f"<div>{html.escape(t)}</div>" for t in texts]
-        if len(texts) >= 2 and not row.errors.get(variants[0]) and not row.errors.get(
-                variants[1]):
+        if len(texts) >= 2 and not row.errors.get(variants[0]) and not row.errors.get(variants[1]):
             rendered[0], rendered[1] = diff_html(texts[0], texts[1])
         cells = []
         for i, v in enumerate(variants):
@@ -349,13 +358,15 @@ class CasesPanel(QWidget):
             note = f"<br><i>{html.escape(detail)}</i>" if detail else ""
             fields = row.fields.get(v)
             if fields:
-                marks = ", ".join(f"{html.escape(k)} {PASS_MARK if ok else FAIL_MARK}"
-                                  for k, ok in fields.items())
+                marks = ", ".join(
+                    f"{html.escape(k)} {PASS_MARK if ok else FAIL_MARK}" for k, ok in fields.items()
+                )
                 note += f"<br>Fields: {marks}"
-            cells.append(f'<td width="{100 // max(1, len(variants))}%" valign="top">'
-                         f"<b>{head}</b><br>{rendered[i]}{note}</td>")
-        parts.append('<table width="100%" cellspacing="6"><tr>' + "".join(cells)
-                     + "</tr></table>")
+            cells.append(
+                f'<td width="{100 // max(1, len(variants))}%" valign="top">'
+                f"<b>{head}</b><br>{rendered[i]}{note}</td>"
+            )
+        parts.append('<table width="100%" cellspacing="6"><tr>' + "".join(cells) + "</tr></table>")
         return "".join(parts)
 
     def _open_clicked(self) -> None:

@@ -93,19 +93,33 @@ class _Chart(QWidget):
         bold.setBold(True)
         painter.save()
         painter.setFont(bold)
-        painter.drawText(QRectF(8, 4, self.width() - 16, 22),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.title)
+        painter.drawText(
+            QRectF(8, 4, self.width() - 16, 22),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            self.title,
+        )
         painter.restore()
 
     def _row_label(self, painter: QPainter, label: str, y: float, label_w: int) -> None:
         painter.setPen(self.palette().text().color())
-        name = QFontMetrics(self.font()).elidedText(label, Qt.TextElideMode.ElideMiddle,
-                                                    label_w - 10)
-        painter.drawText(QRectF(4, y, label_w - 8, self.row_height),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
+        name = QFontMetrics(self.font()).elidedText(
+            label, Qt.TextElideMode.ElideMiddle, label_w - 10
+        )
+        painter.drawText(
+            QRectF(4, y, label_w - 8, self.row_height),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            name,
+        )
 
-    def _axis(self, painter: QPainter, left: float, right: float, top: float, bottom: float,
-              ticks: list[tuple[float, str]]) -> None:
+    def _axis(
+        self,
+        painter: QPainter,
+        left: float,
+        right: float,
+        top: float,
+        bottom: float,
+        ticks: list[tuple[float, str]],
+    ) -> None:
         grid = QColor(self.palette().text().color())
         grid.setAlpha(40)
         text_colour = QColor(self.palette().text().color())
@@ -115,8 +129,9 @@ class _Chart(QWidget):
             painter.setPen(QPen(grid, 1))
             painter.drawLine(int(x), int(top), int(x), int(bottom))
             painter.setPen(text_colour)
-            painter.drawText(QRectF(x - 40, bottom + 2, 80, 18), Qt.AlignmentFlag.AlignHCenter,
-                             label)
+            painter.drawText(
+                QRectF(x - 40, bottom + 2, 80, 18), Qt.AlignmentFlag.AlignHCenter, label
+            )
 
 
 class ScoreChart(_Chart):
@@ -140,21 +155,31 @@ class ScoreChart(_Chart):
             left, right = float(label_w), float(self.width() - 70)
             top = 30.0
             bottom = top + len(self.bars) * self.row_height
-            self._axis(painter, left, right, top, bottom,
-                       [(f, f"{int(f * 100)}%") for f in (0.0, 0.25, 0.5, 0.75, 1.0)])
+            self._axis(
+                painter,
+                left,
+                right,
+                top,
+                bottom,
+                [(f, f"{int(f * 100)}%") for f in (0.0, 0.25, 0.5, 0.75, 1.0)],
+            )
             for i, bar in enumerate(self.bars):
                 y = top + i * self.row_height
                 self._row_label(painter, bar.label, y, label_w)
                 if bar.score is None:
-                    painter.drawText(QRectF(left + 6, y, right - left, self.row_height),
-                                     Qt.AlignmentFlag.AlignVCenter, "no answers scored")
+                    painter.drawText(
+                        QRectF(left + 6, y, right - left, self.row_height),
+                        Qt.AlignmentFlag.AlignVCenter,
+                        "no answers scored",
+                    )
                     continue
                 colour = variant_colour(i)
                 fill = QColor(colour)
                 fill.setAlpha(190)
                 h = self.row_height * 0.52
-                bar_rect = QRectF(left, y + (self.row_height - h) / 2,
-                                  bar.score * (right - left), h)
+                bar_rect = QRectF(
+                    left, y + (self.row_height - h) / 2, bar.score * (right - left), h
+                )
                 painter.fillRect(bar_rect, fill)
                 if bar.ci is not None:
                     lo = left + bar.ci[0] * (right - left)
@@ -165,9 +190,11 @@ class ScoreChart(_Chart):
                     painter.drawLine(int(lo), int(mid - 7), int(lo), int(mid + 7))
                     painter.drawLine(int(hi), int(mid - 7), int(hi), int(mid + 7))
                 painter.setPen(self.palette().text().color())
-                painter.drawText(QRectF(right + 6, y, 64, self.row_height),
-                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                                 f"{bar.score * 100:.1f}%")
+                painter.drawText(
+                    QRectF(right + 6, y, 64, self.row_height),
+                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                    f"{bar.score * 100:.1f}%",
+                )
         finally:
             painter.end()
 
@@ -188,8 +215,9 @@ class LatencyChart(_Chart):
             self._frame(painter)
             known = [v for b in self.bars for v in (b.p50, b.p95) if v is not None]
             if not known:
-                painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                                 "No latency measured yet.")
+                painter.drawText(
+                    self.rect(), Qt.AlignmentFlag.AlignCenter, "No latency measured yet."
+                )
                 return
             top_value = _nice_max(max(known))
             label_w = self._label_width([b.label for b in self.bars])
@@ -207,18 +235,25 @@ class LatencyChart(_Chart):
                 if bar.p95 is not None:
                     light = QColor(colour)
                     light.setAlpha(70)
-                    painter.fillRect(QRectF(left, y0, bar.p95 / top_value * (right - left), h),
-                                     light)
+                    painter.fillRect(
+                        QRectF(left, y0, bar.p95 / top_value * (right - left), h), light
+                    )
                 if bar.p50 is not None:
                     solid = QColor(colour)
                     solid.setAlpha(200)
-                    painter.fillRect(QRectF(left, y0, bar.p50 / top_value * (right - left), h),
-                                     solid)
+                    painter.fillRect(
+                        QRectF(left, y0, bar.p50 / top_value * (right - left), h), solid
+                    )
                 painter.setPen(self.palette().text().color())
-                text = (f"{bar.p50:,.0f} / {bar.p95:,.0f} ms"
-                        if bar.p50 is not None and bar.p95 is not None else "unknown")
-                painter.drawText(QRectF(right + 6, y, 100, self.row_height),
-                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                                 text)
+                text = (
+                    f"{bar.p50:,.0f} / {bar.p95:,.0f} ms"
+                    if bar.p50 is not None and bar.p95 is not None
+                    else "unknown"
+                )
+                painter.drawText(
+                    QRectF(right + 6, y, 100, self.row_height),
+                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                    text,
+                )
         finally:
             painter.end()

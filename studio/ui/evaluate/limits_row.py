@@ -26,7 +26,8 @@ class RunLimitsRow(QWidget):
         self.timeout_spin.setToolTip(
             f"How long one request may wait for its answer. A server that answers nothing "
             f"for {STALL_FACTOR:g} x this long stops the run; unanswered cases stay pending "
-            "and Resume sends them.")
+            "and Resume sends them."
+        )
         self.deadline_spin = QDoubleSpinBox()
         self.deadline_spin.setObjectName("run_deadline_spin")
         self.deadline_spin.setRange(0.0, 7 * 24 * 3600.0)
@@ -34,8 +35,10 @@ class RunLimitsRow(QWidget):
         self.deadline_spin.setSuffix(" s")
         self.deadline_spin.setSpecialValueText("none")
         self.deadline_spin.setValue(0.0)
-        self.deadline_spin.setToolTip("Stop the whole run after this long (none = no limit); "
-                                      "unanswered cases stay pending for Resume.")
+        self.deadline_spin.setToolTip(
+            "Stop the whole run after this long (none = no limit); "
+            "unanswered cases stay pending for Resume."
+        )
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Per request:"))
@@ -48,5 +51,7 @@ class RunLimitsRow(QWidget):
     def limits(self) -> RunLimits:
         """The chosen :class:`RunLimits`."""
         deadline = self.deadline_spin.value()
-        return RunLimits(request_timeout_s=self.timeout_spin.value(),
-                         deadline_s=deadline if deadline > 0 else None)
+        return RunLimits(
+            request_timeout_s=self.timeout_spin.value(),
+            deadline_s=deadline if deadline > 0 else None,
+        )

@@ -59,17 +59,24 @@ class ProgressPanel(QWidget):
         self.status.setWordWrap(True)
         self.cancel_button = QPushButton("Cancel Run")
         self.cancel_button.setObjectName("cancel_run_button")
-        self.cancel_button.setToolTip("Stop within a second; finished answers are kept and the "
-                                      "run can be resumed without repeating them")
+        self.cancel_button.setToolTip(
+            "Stop within a second; finished answers are kept and the "
+            "run can be resumed without repeating them"
+        )
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self._cancel)
 
         grid = QGridLayout()
-        for row, (name, widget) in enumerate((
-            ("Done:", self.done_label), ("Errors (no answer):", self.errors_label),
-            ("From cache:", self.cached_label), ("Calls per second:", self.rate_label),
-            ("Time left:", self.eta_label), ("In flight / limit:", self.flight_label),
-        )):
+        for row, (name, widget) in enumerate(
+            (
+                ("Done:", self.done_label),
+                ("Errors (no answer):", self.errors_label),
+                ("From cache:", self.cached_label),
+                ("Calls per second:", self.rate_label),
+                ("Time left:", self.eta_label),
+                ("In flight / limit:", self.flight_label),
+            )
+        ):
             grid.addWidget(QLabel(name), row, 0)
             grid.addWidget(widget, row, 1)
         grid.setColumnStretch(2, 1)
@@ -95,8 +102,14 @@ class ProgressPanel(QWidget):
         self.title.setText(title)
         self.bar.setRange(0, max(1, total))
         self.bar.setValue(0)
-        for label in (self.done_label, self.errors_label, self.cached_label, self.rate_label,
-                      self.eta_label, self.flight_label):
+        for label in (
+            self.done_label,
+            self.errors_label,
+            self.cached_label,
+            self.rate_label,
+            self.eta_label,
+            self.flight_label,
+        ):
             label.setText("–")
         self.status.setText("Starting…")
         self.cancel_button.setEnabled(True)

@@ -48,9 +48,11 @@ class ReviewPanel(QWidget):
         self.total = 0
         self.current: ReviewPair | None = None
 
-        intro = QLabel("Which answer is better? The two answers come from the run's first two "
-                       "variants; sides are randomised and the variants are not named. "
-                       "Keys: 1 = left, 2 = right, = tie, S skip.")
+        intro = QLabel(
+            "Which answer is better? The two answers come from the run's first two "
+            "variants; sides are randomised and the variants are not named. "
+            "Keys: 1 = left, 2 = right, = tie, S skip."
+        )
         intro.setWordWrap(True)
         self.progress = QLabel()
         self.progress.setObjectName("review_progress")
@@ -66,8 +68,12 @@ class ReviewPanel(QWidget):
         self.right_view.setObjectName("review_right")
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
-        for side, text in (("left", "1  Left is better"), ("tie", "=  Tie"),
-                           ("right", "2  Right is better"), ("skip", "S  Skip")):
+        for side, text in (
+            ("left", "1  Left is better"),
+            ("tie", "=  Tie"),
+            ("right", "2  Right is better"),
+            ("skip", "S  Skip"),
+        ):
             button = QPushButton(text)
             button.setObjectName(f"review_{side}")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -143,11 +149,16 @@ class ReviewPanel(QWidget):
             self.left_view.clear()
             self.right_view.clear()
             if self.total == 0:
-                self.progress.setText("Nothing to review: pick a finished run with two "
-                                      "variants whose answers differ.")
+                self.progress.setText(
+                    "Nothing to review: pick a finished run with two variants whose answers differ."
+                )
             else:
-                more = (f" {len(self.skipped)} skipped pair(s) remain: reopen the run to see "
-                        "them again." if self.skipped else "")
+                more = (
+                    f" {len(self.skipped)} skipped pair(s) remain: reopen the run to see "
+                    "them again."
+                    if self.skipped
+                    else ""
+                )
                 self.progress.setText(f"All done: {self.progress_text()}.{more}")
             return
         self.progress.setText(self.progress_text())

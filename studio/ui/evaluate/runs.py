@@ -22,9 +22,14 @@ from studio.core.evals.run_results import RunsComparison
 from studio.ui.evaluate.text import ci_text, ms, pct, usd
 
 RUN_COLUMNS = ("#", "Status", "Date", "n", "Verdict", "Note")
-STATUS_TEXT = {"completed": "✓ completed", "cancelled": "⏸ cancelled", "failed": "✗ failed",
-               "running": "… running", "pending": "pending",
-               "interrupted": "⚠ interrupted"}  # its process died (core.evals.run_lock)
+STATUS_TEXT = {
+    "completed": "✓ completed",
+    "cancelled": "⏸ cancelled",
+    "failed": "✗ failed",
+    "running": "… running",
+    "pending": "pending",
+    "interrupted": "⚠ interrupted",
+}  # its process died (core.evals.run_lock)
 
 
 class RunsPanel(QWidget):
@@ -63,15 +68,18 @@ class RunsPanel(QWidget):
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.compare_button = QPushButton("Compare Selected")
         self.compare_button.setObjectName("compare_runs_button")
-        self.compare_button.setToolTip("Select two or more runs (Ctrl+click) to see them side "
-                                       "by side")
+        self.compare_button.setToolTip(
+            "Select two or more runs (Ctrl+click) to see them side by side"
+        )
         self.compare_button.setEnabled(False)
         self.compare_button.clicked.connect(
-            lambda: self.compare_requested.emit(self.selected_ids()))
+            lambda: self.compare_requested.emit(self.selected_ids())
+        )
         self.resume_button = QPushButton("Resume")
         self.resume_button.setObjectName("resume_run_button")
-        self.resume_button.setToolTip("Continue a cancelled, failed or interrupted run; "
-                                      "finished calls are not repeated")
+        self.resume_button.setToolTip(
+            "Continue a cancelled, failed or interrupted run; finished calls are not repeated"
+        )
         self.resume_button.setEnabled(False)
         self.resume_button.clicked.connect(self._resume)
         self.delete_button = QPushButton("Delete")
@@ -96,8 +104,14 @@ class RunsPanel(QWidget):
         for r, e in enumerate(entries):
             info = e.info
             date = (info.finished_at or info.created_at or "")[:16]
-            cells = (str(info.id), STATUS_TEXT.get(info.status, info.status), date,
-                     "" if e.n is None else str(e.n), e.verdict, info.recorded_note)
+            cells = (
+                str(info.id),
+                STATUS_TEXT.get(info.status, info.status),
+                date,
+                "" if e.n is None else str(e.n),
+                e.verdict,
+                info.recorded_note,
+            )
             for c, value in enumerate(cells):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, info.id)
@@ -133,8 +147,8 @@ class RunsPanel(QWidget):
         self.compare_button.setEnabled(len(ids) >= 2)
         one = self.entry(ids[0]) if len(ids) == 1 else None
         self.resume_button.setEnabled(
-            one is not None
-            and one.info.status in ("cancelled", "failed", "pending", "interrupted"))
+            one is not None and one.info.status in ("cancelled", "failed", "pending", "interrupted")
+        )
         self.delete_button.setEnabled(len(ids) == 1)
 
     def _selection_changed(self) -> None:
@@ -154,8 +168,18 @@ class RunsPanel(QWidget):
             self.delete_requested.emit(ids[0])
 
 
-COMPARE_COLUMNS = ("Run", "Variant", "Model", "Scored", "Score", "95% CI", "Errors", "p50",
-                   "Per 1,000 tasks", "Note")
+COMPARE_COLUMNS = (
+    "Run",
+    "Variant",
+    "Model",
+    "Scored",
+    "Score",
+    "95% CI",
+    "Errors",
+    "p50",
+    "Per 1,000 tasks",
+    "Note",
+)
 
 
 class ComparePanel(QWidget):
@@ -179,17 +203,28 @@ class ComparePanel(QWidget):
 
     def set_comparison(self, comparison: RunsComparison) -> None:
         """Show ``comparison``."""
-        self.verdicts.setText("<br>".join(
-            f"<b>Run {s.run_id}</b> ({html.escape(s.dataset)}, {s.split}, n = {s.n}): "
-            f"{html.escape(s.verdict_text)}"
-            + (f" <i>({html.escape(s.recorded_note)})</i>" if s.recorded_note else "")
-            for s in comparison.summaries))
+        self.verdicts.setText(
+            "<br>".join(
+                f"<b>Run {s.run_id}</b> ({html.escape(s.dataset)}, {s.split}, n = {s.n}): "
+                f"{html.escape(s.verdict_text)}"
+                + (f" <i>({html.escape(s.recorded_note)})</i>" if s.recorded_note else "")
+                for s in comparison.summaries
+            )
+        )
         self.table.setRowCount(len(comparison.rows))
         for r, row in enumerate(comparison.rows):
-            cells = (f"#{row['run_id']}", str(row["prompt"]), str(row["model"]),
-                     str(row["n"]), pct(row["score"]), ci_text(row["ci95"]),
-                     str(row["errors"]), ms(row["latency_p50_ms"]),
-                     usd(row["cost_per_1000"], 3), str(row.get("recorded_note") or ""))
+            cells = (
+                f"#{row['run_id']}",
+                str(row["prompt"]),
+                str(row["model"]),
+                str(row["n"]),
+                pct(row["score"]),
+                ci_text(row["ci95"]),
+                str(row["errors"]),
+                ms(row["latency_p50_ms"]),
+                usd(row["cost_per_1000"], 3),
+                str(row.get("recorded_note") or ""),
+            )
             for c, value in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()

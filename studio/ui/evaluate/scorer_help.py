@@ -40,8 +40,13 @@ def agreement_lines(summary: RunSummary) -> list[str]:
         if v.field_agreement:
             lines.append(f"Field agreement, {who}: {v.field_agreement_text()}")
         if v.label_matches is not None:
-            how = ("only leniently (failed here)" if summary.scorer == "label-strict"
-                   else "only by lenient extraction")
-            lines.append(f"Label matches, {who}: {v.label_matches.get('exact', 0)} exact, "
-                         f"{v.label_matches.get('lenient', 0)} {how}")
+            how = (
+                "only leniently (failed here)"
+                if summary.scorer == "label-strict"
+                else "only by lenient extraction"
+            )
+            lines.append(
+                f"Label matches, {who}: {v.label_matches.get('exact', 0)} exact, "
+                f"{v.label_matches.get('lenient', 0)} {how}"
+            )
     return lines

@@ -97,7 +97,8 @@ class RunSetupPanel(QWidget):
         self.split_combo.setObjectName("split_combo")
         self.split_combo.setMinimumContentsLength(16)
         self.split_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.variants_box = QVBoxLayout()
         self.add_variant_button = QPushButton("Add Variant")
         self.add_variant_button.setObjectName("add_variant_button")
@@ -120,8 +121,9 @@ class RunSetupPanel(QWidget):
         self.scorer_combo.setObjectName("scorer_combo")
         for name, title in SCORERS:
             self.scorer_combo.addItem(title, name)
-            self.scorer_combo.setItemData(self.scorer_combo.count() - 1, scorer_tooltip(name),
-                                          Qt.ItemDataRole.ToolTipRole)
+            self.scorer_combo.setItemData(
+                self.scorer_combo.count() - 1, scorer_tooltip(name), Qt.ItemDataRole.ToolTipRole
+            )
         self.scorer_option = QLineEdit()
         self.scorer_option.setObjectName("scorer_option")
         self.judge_combo = QComboBox()
@@ -141,15 +143,23 @@ class RunSetupPanel(QWidget):
         self.estimate_table = QTableWidget(0, 6)
         self.estimate_table.setObjectName("estimate_table")
         self.estimate_table.setHorizontalHeaderLabels(
-            ["Variant", "Model", "Calls", "From cache", "Input tokens (exact)",
-             "Output tokens (est.)"])
+            [
+                "Variant",
+                "Model",
+                "Calls",
+                "From cache",
+                "Input tokens (exact)",
+                "Output tokens (est.)",
+            ]
+        )
         self.estimate_table.setColumnCount(7)
         self.estimate_table.setHorizontalHeaderItem(6, QTableWidgetItem("Cost"))
         self.estimate_table.verticalHeader().setVisible(False)
         self.estimate_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.estimate_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.estimate_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.estimate_table.horizontalHeader().setStretchLastSection(True)
         self.estimate_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.estimate_label = QLabel("The estimate appears when the form is complete.")
@@ -259,8 +269,10 @@ class RunSetupPanel(QWidget):
         index = self.dataset_combo.findData(current)
         self.dataset_combo.setCurrentIndex(index if index >= 0 else 0)
         self.dataset_combo.blockSignals(False)
-        refs = [(r.prompt_combo.currentText(), r.version_combo.currentData(), r.model_edit.text())
-                for r in self.variant_rows]
+        refs = [
+            (r.prompt_combo.currentText(), r.version_combo.currentData(), r.model_edit.text())
+            for r in self.variant_rows
+        ]
         for row in list(self.variant_rows):
             self._drop_row(row)
         self.judge_combo.clear()
@@ -328,14 +340,18 @@ class RunSetupPanel(QWidget):
         self._changed()
 
     def _dataset_changed(self, *_: Any) -> None:
-        summary = next((d for d in self.lists.datasets
-                        if d.id == self.dataset_combo.currentData()), None)
+        summary = next(
+            (d for d in self.lists.datasets if d.id == self.dataset_combo.currentData()), None
+        )
         current = self.split_combo.currentData() or "test"
         self.split_combo.blockSignals(True)
         self.split_combo.clear()
         for split in SPLITS:
-            count = (summary.examples if split == "all" else summary.by_split.get(split, 0)
-                     ) if summary else 0
+            count = (
+                (summary.examples if split == "all" else summary.by_split.get(split, 0))
+                if summary
+                else 0
+            )
             self.split_combo.addItem(f"{split} ({count})", split)
         self.split_combo.setCurrentIndex(max(0, self.split_combo.findData(current)))
         self.split_combo.blockSignals(False)
@@ -389,8 +405,9 @@ class RunSetupPanel(QWidget):
         from studio.ui.providers.dialog import ProviderDialog
 
         config = self.current_provider() if edit else None
-        dialog = ProviderDialog(self.context, config,
-                                [p.name for p in self.providers.providers], self)
+        dialog = ProviderDialog(
+            self.context, config, [p.name for p in self.providers.providers], self
+        )
         dialog.models_loaded.connect(self.set_models)
 
         def finished(result: int) -> None:

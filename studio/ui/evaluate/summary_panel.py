@@ -26,16 +26,30 @@ from studio.ui.evaluate.charts import LatencyBar, LatencyChart, ScoreBar, ScoreC
 from studio.ui.evaluate.scorer_help import agreement_lines
 from studio.ui.evaluate.text import ci_text, ms, pct, tokens, usd
 
-NUMBER_COLUMNS = ("Variant", "Model", "Score", "95% CI", "Scored", "Errors", "p50", "p95",
-                  "Tokens in", "Tokens out", "Cost", "Per 1,000 tasks")
+NUMBER_COLUMNS = (
+    "Variant",
+    "Model",
+    "Score",
+    "95% CI",
+    "Scored",
+    "Errors",
+    "p50",
+    "p95",
+    "Tokens in",
+    "Tokens out",
+    "Cost",
+    "Per 1,000 tasks",
+)
 
 
 def calls_sentence(summary: RunSummary) -> str:
     """``"224 calls: 0 new, 224 from cache, 0 failed."``"""
     c = summary.calls
     total = c.get("made", 0) + c.get("cached", 0)
-    return (f"{total} answers stored: {c.get('made', 0)} from new calls, "
-            f"{c.get('cached', 0)} from cache, {c.get('failed', 0)} failed.")
+    return (
+        f"{total} answers stored: {c.get('made', 0)} from new calls, "
+        f"{c.get('cached', 0)} from cache, {c.get('failed', 0)} failed."
+    )
 
 
 class SummaryPanel(QWidget):
@@ -73,8 +87,7 @@ class SummaryPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.confusion_title = QLabel("<b>Most frequent confusions</b> (expected → answered)")
         self.confusion = QTableWidget(0, 2)
@@ -83,7 +96,8 @@ class SummaryPanel(QWidget):
         self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.confusion.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.confusion.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.confusion.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scorer_figures = QLabel()
         self.scorer_figures.setObjectName("summary_scorer_figures")
@@ -120,9 +134,19 @@ class SummaryPanel(QWidget):
         self._hide_all()
 
     def _hide_all(self) -> None:
-        for w in (self.verdict, self.warnings, self.preferences, self.calls, self.note,
-                  self.table, self.score_chart, self.latency_chart, self.confusion,
-                  self.confusion_title, self.scorer_figures):
+        for w in (
+            self.verdict,
+            self.warnings,
+            self.preferences,
+            self.calls,
+            self.note,
+            self.table,
+            self.score_chart,
+            self.latency_chart,
+            self.confusion,
+            self.confusion_title,
+            self.scorer_figures,
+        ):
             w.setVisible(False)
 
     def clear(self) -> None:
@@ -134,9 +158,14 @@ class SummaryPanel(QWidget):
     def set_summary(self, summary: RunSummary) -> None:
         """Show ``summary``."""
         self.summary = summary
-        status = {"completed": "", "cancelled": " — cancelled, partial results",
-                  "failed": " — failed", "running": " — running", "pending": " — not run yet",
-                  "interrupted": " — interrupted, partial results"}
+        status = {
+            "completed": "",
+            "cancelled": " — cancelled, partial results",
+            "failed": " — failed",
+            "running": " — running",
+            "pending": " — not run yet",
+            "interrupted": " — interrupted, partial results",
+        }
         self.title.setText(
             f"<b>Run {summary.run_id}</b>: {html.escape(summary.name)} · "
             f"{html.escape(summary.dataset)} ({summary.split} split), n = {summary.n}, "
@@ -148,18 +177,32 @@ class SummaryPanel(QWidget):
         self.verdict.setText(verdict)
         warnings = list(summary.warnings)
         if summary.status == "interrupted":
-            warnings.insert(0, "The run was interrupted: the process running it stopped "
-                               "(closed, killed or crashed). These numbers cover the answers "
-                               "stored so far. Resume to complete it without repeating calls.")
+            warnings.insert(
+                0,
+                "The run was interrupted: the process running it stopped "
+                "(closed, killed or crashed). These numbers cover the answers "
+                "stored so far. Resume to complete it without repeating calls.",
+            )
         if summary.status == "cancelled":
-            warnings.insert(0, "The run was cancelled: these numbers cover the answers stored "
-                               "so far. Resume to complete it without repeating calls.")
+            warnings.insert(
+                0,
+                "The run was cancelled: these numbers cover the answers stored "
+                "so far. Resume to complete it without repeating calls.",
+            )
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings.setVisible(bool(warnings))
-        prefs = [p.text for p in summary.preferences
-                 if summary.comparison is None or p.text != summary.comparison.verdict]
-        self.preferences.setText("\n".join(f"Preferences ({p.source}): {p.text}"
-                                           for p in summary.preferences if p.text in prefs))
+        prefs = [
+            p.text
+            for p in summary.preferences
+            if summary.comparison is None or p.text != summary.comparison.verdict
+        ]
+        self.preferences.setText(
+            "\n".join(
+                f"Preferences ({p.source}): {p.text}"
+                for p in summary.preferences
+                if p.text in prefs
+            )
+        )
         self.preferences.setVisible(bool(prefs))
         self.calls.setText(calls_sentence(summary))
         figures = agreement_lines(summary)
@@ -167,10 +210,12 @@ class SummaryPanel(QWidget):
         self.scorer_figures.setVisible(bool(figures))
         self.note.setText(f"Note: {summary.recorded_note}." if summary.recorded_note else "")
         self.note.setVisible(bool(summary.recorded_note))
-        self.score_chart.set_data([ScoreBar(v.prompt, v.score, v.ci95, v.answered)
-                                   for v in summary.variants])
-        self.latency_chart.set_data([LatencyBar(v.prompt, v.latency_p50_ms, v.latency_p95_ms)
-                                     for v in summary.variants])
+        self.score_chart.set_data(
+            [ScoreBar(v.prompt, v.score, v.ci95, v.answered) for v in summary.variants]
+        )
+        self.latency_chart.set_data(
+            [LatencyBar(v.prompt, v.latency_p50_ms, v.latency_p95_ms) for v in summary.variants]
+        )
         self._fill_table(summary)
         shown = self._fill_confusions(summary)
         self.confusion.setVisible(shown)
@@ -182,23 +227,35 @@ class SummaryPanel(QWidget):
         self.table.setRowCount(len(summary.variants))
         for r, v in enumerate(summary.variants):
             cells = (
-                f"{chr(ord('A') + r)}: {v.prompt}", v.model, pct(v.score), ci_text(v.ci95),
-                f"{v.answered} of {v.n}", str(v.errors), ms(v.latency_p50_ms),
-                ms(v.latency_p95_ms), tokens(v.tokens_in), tokens(v.tokens_out),
-                usd(v.cost_usd), usd(v.cost_per_1000, 3),
+                f"{chr(ord('A') + r)}: {v.prompt}",
+                v.model,
+                pct(v.score),
+                ci_text(v.ci95),
+                f"{v.answered} of {v.n}",
+                str(v.errors),
+                ms(v.latency_p50_ms),
+                ms(v.latency_p95_ms),
+                tokens(v.tokens_in),
+                tokens(v.tokens_out),
+                usd(v.cost_usd),
+                usd(v.cost_per_1000, 3),
             )
             for c, value in enumerate(cells):
                 item = QTableWidgetItem(value)
                 if c >= 2:
                     item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 if c == 5 and v.errors:
-                    item.setToolTip("Calls that produced no answer: counted apart, not as wrong "
-                                    "answers, and left out of the score.")
+                    item.setToolTip(
+                        "Calls that produced no answer: counted apart, not as wrong "
+                        "answers, and left out of the score."
+                    )
                 self.table.setItem(r, c, item)
         header_h = self.table.horizontalHeader().sizeHint().height()
-        self.table.setFixedHeight(header_h + 4 + sum(
-            self.table.rowHeight(r) for r in range(self.table.rowCount())))
+        self.table.setFixedHeight(
+            header_h + 4 + sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        )
 
     def _fill_confusions(self, summary: RunSummary, limit: int = 8) -> bool:
         """The label pairs most often confused, per variant (label scorer only)."""
@@ -210,13 +267,15 @@ class SummaryPanel(QWidget):
             for expected, row in ((table or {}).get("counts") or {}).items():
                 for predicted, count in row.items():
                     if predicted != expected:
-                        pairs.setdefault((expected, str(predicted)),
-                                         [0] * len(tables))[i] += int(count)
+                        pairs.setdefault((expected, str(predicted)), [0] * len(tables))[i] += int(
+                            count
+                        )
         top = sorted(pairs.items(), key=lambda kv: (-sum(kv[1]), kv[0]))[:limit]
         if not top:
             return False
         headers = ["Expected", "Answered"] + [
-            f"{chr(ord('A') + i)}: {v.prompt}" for i, v in enumerate(summary.variants)]
+            f"{chr(ord('A') + i)}: {v.prompt}" for i, v in enumerate(summary.variants)
+        ]
         self.confusion.setColumnCount(len(headers))
         self.confusion.setHorizontalHeaderLabels(headers)
         self.confusion.setRowCount(len(top))
@@ -226,9 +285,13 @@ class SummaryPanel(QWidget):
                 item = QTableWidgetItem(value)
                 if c >= 2:
                     item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.confusion.setItem(r, c, item)
         header_h = self.confusion.horizontalHeader().sizeHint().height()
-        self.confusion.setFixedHeight(header_h + 4 + sum(
-            self.confusion.rowHeight(r) for r in range(self.confusion.rowCount())))
+        self.confusion.setFixedHeight(
+            header_h
+            + 4
+            + sum(self.confusion.rowHeight(r) for r in range(self.confusion.rowCount()))
+        )
         return True

@@ -55,8 +55,14 @@ PROBE_SILENT_LIMIT_S = 5.0
 class _Loaded:
     """A run's data for the panels (built on the database thread)."""
 
-    def __init__(self, summary: RunSummary, rows: list[CaseRow],
-                 meta: core_review.RunMeta, pairs: list[ReviewPair], reviewed: int) -> None:
+    def __init__(
+        self,
+        summary: RunSummary,
+        rows: list[CaseRow],
+        meta: core_review.RunMeta,
+        pairs: list[ReviewPair],
+        reviewed: int,
+    ) -> None:
         self.summary = summary
         self.rows = rows
         self.meta = meta
@@ -70,8 +76,7 @@ def _load_run(project: Project, run_id: int) -> _Loaded:
     summary = run_results.run_summary(project, run_id)
     rows = run_results.case_rows(project, run_id, "all")
     meta = core_review.run_meta(project, run_id)
-    pairs = (core_review.pending_review_pairs(project, run_id)
-             if len(summary.variants) >= 2 else [])
+    pairs = core_review.pending_review_pairs(project, run_id) if len(summary.variants) >= 2 else []
     return _Loaded(summary, rows, meta, pairs, core_review.review_counts(project, run_id))
 
 
@@ -112,10 +117,15 @@ class EvaluateView(QWidget):
         self.compare = ComparePanel()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("evaluate_tabs")
-        for widget, title in ((self.setup, "Setup"), (self.progress, "Progress"),
-                              (self.summary, "Summary"), (self.cases, "Cases"),
-                              (self.review, "Review"), (self.runs, "Past Runs"),
-                              (self.compare, "Compare")):
+        for widget, title in (
+            (self.setup, "Setup"),
+            (self.progress, "Progress"),
+            (self.summary, "Summary"),
+            (self.cases, "Cases"),
+            (self.review, "Review"),
+            (self.runs, "Past Runs"),
+            (self.compare, "Compare"),
+        ):
             self.tabs.addTab(widget, title)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -146,8 +156,7 @@ class EvaluateView(QWidget):
         return self._handle is not None and not self._handle.done
 
     def _alive(self, project: Project | None) -> bool:
-        return shiboken6.isValid(self) and project is not None and (
-            project is self.context.project)
+        return shiboken6.isValid(self) and project is not None and (project is self.context.project)
 
     def _db(self, fn: Any, on_done: Any, project: Project) -> None:
         def done(result: Any) -> None:
@@ -208,8 +217,7 @@ class EvaluateView(QWidget):
         if project is None:
             return
         self._show_pending = True
-        self._db(lambda: _load_run(project, run_id), lambda data: self._show(run_id, data),
-                 project)
+        self._db(lambda: _load_run(project, run_id), lambda data: self._show(run_id, data), project)
 
     def _show(self, run_id: int, data: _Loaded) -> None:
         self._show_pending = False
@@ -240,8 +248,11 @@ class EvaluateView(QWidget):
         if project is None or self.running:
             return
         answer = QMessageBox.question(
-            self, "Delete Run", f"Delete run {run_id} with its answers and preferences? "
-            "Cached responses stay, so running it again is free.")
+            self,
+            "Delete Run",
+            f"Delete run {run_id} with its answers and preferences? "
+            "Cached responses stay, so running it again is free.",
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         from studio.core.evals import run_store
@@ -266,7 +277,8 @@ class EvaluateView(QWidget):
                 f"No API key for provider {provider.name!r}: press Edit… next to Provider and "
                 "save one, or set "
                 f"{'AZURE_OPENAI_API_KEY' if provider.kind == 'azure' else 'OPENAI_API_KEY'}.",
-                where=provider.name)
+                where=provider.name,
+            )
         return key
 
     def start_run(self, spec: RunSpec, cache: bool = True) -> None:
@@ -284,29 +296,42 @@ class EvaluateView(QWidget):
         if not confirm_insecure_key(self, spec.provider.base_url, key):
             return  # the user kept the key off plain http
         estimate = self.setup.estimate
-        all_cached = bool(cache and estimate is not None and estimate.n_calls
-                          and estimate.n_cached == estimate.n_calls)
+        all_cached = bool(
+            cache
+            and estimate is not None
+            and estimate.n_calls
+            and estimate.n_cached == estimate.n_calls
+        )
         self._create_and_execute(project, spec, key, cache, probe=not all_cached)
 
-    def _create_and_execute(self, project: Project, spec: RunSpec, key: str | None,
-                            cache: bool, probe: bool) -> None:
+    def _create_and_execute(
+        self, project: Project, spec: RunSpec, key: str | None, cache: bool, probe: bool
+    ) -> None:
         from studio.core.evals import run_setup, run_store
 
         def create() -> int:
             run_id = run_setup.create_run(project, spec)
             if spec.provider.is_local:
                 run_store.set_recorded_note(
-                    project, run_id, f"recorded against a local server ({spec.provider.base_url})")
+                    project, run_id, f"recorded against a local server ({spec.provider.base_url})"
+                )
             return run_id
 
         def created(run_id: int) -> None:
             if self._alive(project):
-                self._execute(project, run_id, key, cache, probe, f"Run {run_id}: "
-                              + " vs ".join(v.prompt_ref for v in spec.variants))
+                self._execute(
+                    project,
+                    run_id,
+                    key,
+                    cache,
+                    probe,
+                    f"Run {run_id}: " + " vs ".join(v.prompt_ref for v in spec.variants),
+                )
 
         self.setup.set_running(True)
         self.context.runner.run(
-            create, on_done=created, on_error=lambda exc: self._run_failed(project, exc))
+            create, on_done=created, on_error=lambda exc: self._run_failed(project, exc)
+        )
 
     def resume_run(self, run_id: int) -> None:
         """Continue a cancelled or failed run (completed calls are not repeated)."""
@@ -340,8 +365,8 @@ class EvaluateView(QWidget):
             meta, estimate = result
             if meta.spec is None:
                 self.context.show_error(
-                    f"Run {run_id} cannot be re-run: its dataset or a prompt version was "
-                    "deleted.")
+                    f"Run {run_id} cannot be re-run: its dataset or a prompt version was deleted."
+                )
                 return
             try:
                 key = self._key_for(meta.spec.provider)
@@ -359,8 +384,9 @@ class EvaluateView(QWidget):
 
         self._db(prepare, prepared, project)
 
-    def _execute(self, project: Project, run_id: int, key: str | None, cache: bool,
-                 probe: bool, title: str) -> None:
+    def _execute(
+        self, project: Project, run_id: int, key: str | None, cache: bool, probe: bool, title: str
+    ) -> None:
         from studio.core.evals import run_execute, run_store
 
         token = CancelToken()
@@ -377,24 +403,37 @@ class EvaluateView(QWidget):
 
                     def on_wait(waited: float, message: str) -> None:
                         loading = "loading" in message.lower()
-                        report(Progress(0, 0, (f"Server is loading the model… {waited:.0f} s"
-                                               if loading else f"Waiting for the server… "
-                                               f"{waited:.0f} s: {message}")))
+                        report(
+                            Progress(
+                                0,
+                                0,
+                                (
+                                    f"Server is loading the model… {waited:.0f} s"
+                                    if loading
+                                    else f"Waiting for the server… {waited:.0f} s: {message}"
+                                ),
+                            )
+                        )
 
                     from studio.core.evals.limits import RunLimits
 
                     stored = RunLimits.from_json(run_store.run_plan(project, run_id).get("limits"))
                     try:
-                        wait_until_ready(provider, key, timeout_s=READY_TIMEOUT_S,
-                                         silent_limit_s=min(PROBE_SILENT_LIMIT_S,
-                                                            stored.request_timeout_s),
-                                         cancel=token, on_wait=on_wait)
+                        wait_until_ready(
+                            provider,
+                            key,
+                            timeout_s=READY_TIMEOUT_S,
+                            silent_limit_s=min(PROBE_SILENT_LIMIT_S, stored.request_timeout_s),
+                            cancel=token,
+                            on_wait=on_wait,
+                        )
                     except CancelledError:
                         pass  # execute_run sees the token and records "cancelled"
                     except UserError:
                         pass  # execute_run reports it in its own words (fails fast)
-            return run_execute.execute_run(project, run_id, key=key, progress=report,
-                                       cancel=token, cache=cache)
+            return run_execute.execute_run(
+                project, run_id, key=key, progress=report, cancel=token, cache=cache
+            )
 
         self.progress.start(title)
         self.show_tab("progress")
@@ -459,10 +498,13 @@ class EvaluateView(QWidget):
             self.context.show_status("The run's dataset no longer exists.")
             return
         self.context.navigate_requested.emit(
-            "datasets", {"dataset_id": meta.dataset_id, "example_id": example_id})
+            "datasets", {"dataset_id": meta.dataset_id, "example_id": example_id}
+        )
         self.context.show_status(
             f"Example {example_id} opened in Datasets: fix its label, then come back and "
-            "press Re-score (no new calls).", 8000)
+            "press Re-score (no new calls).",
+            8000,
+        )
 
     def rescore(self) -> None:
         """Score the shown run's stored answers again against the current labels."""
@@ -474,8 +516,9 @@ class EvaluateView(QWidget):
         run_id = self.run_id
 
         def done(summary: RunSummary) -> None:
-            self.context.show_status(f"Run {run_id} re-scored without new calls: "
-                                     f"{summary.verdict_text}", 8000)
+            self.context.show_status(
+                f"Run {run_id} re-scored without new calls: {summary.verdict_text}", 8000
+            )
             self.context.data_changed.emit("evals")
             self.show_run(run_id)
             self.reload_runs(select=run_id)
@@ -493,8 +536,11 @@ class EvaluateView(QWidget):
             if self.review.current is None:  # the last one: refresh the sign test
                 self._refresh_summary(project, pair.run_id)
 
-        self._db(lambda: preferences.record_review(project, pair, side), stored,  # type: ignore[arg-type]
-                 project)
+        self._db(
+            lambda: preferences.record_review(project, pair, side),  # type: ignore[arg-type]
+            stored,
+            project,
+        )
 
     def _refresh_summary(self, project: Project, run_id: int) -> None:
         from studio.core.evals import run_results
@@ -527,15 +573,16 @@ class EvaluateView(QWidget):
 def outcome_sentence(outcome: RunOutcome) -> str:
     """What the status bar and the progress tab say when a run ends."""
     if outcome.stop_kind is not None:  # a silent server or the deadline: resumable
-        return (f"Run {outcome.run_id} stopped: {outcome.failed_reason} "
-                "Resume it from Past Runs.")
+        return f"Run {outcome.run_id} stopped: {outcome.failed_reason} Resume it from Past Runs."
     if outcome.failed_reason:
         return f"Run {outcome.run_id} failed: {outcome.failed_reason}"
-    counts = (f"{outcome.calls_made} new call(s), {outcome.cached} from cache, "
-              f"{outcome.failed} failed")
+    counts = (
+        f"{outcome.calls_made} new call(s), {outcome.cached} from cache, {outcome.failed} failed"
+    )
     if outcome.cancelled:
-        return (f"Run {outcome.run_id} cancelled after {duration(outcome.elapsed_s)} "
-                f"({counts}). Resume it from Past Runs: finished calls are not repeated.")
+        return (
+            f"Run {outcome.run_id} cancelled after {duration(outcome.elapsed_s)} "
+            f"({counts}). Resume it from Past Runs: finished calls are not repeated."
+        )
     free = " — all from cache, nothing sent" if outcome.calls_made == 0 and outcome.cached else ""
-    return (f"Run {outcome.run_id} completed in {duration(outcome.elapsed_s)}: "
-            f"{counts}{free}.")
+    return f"Run {outcome.run_id} completed in {duration(outcome.elapsed_s)}: {counts}{free}."

@@ -59,18 +59,42 @@ class Preset:
 
 PRESETS: tuple[Preset, ...] = (
     Preset("OpenAI", "openai", OPENAI_BASE_URL, "Key from platform.openai.com or OPENAI_API_KEY."),
-    Preset("Azure OpenAI", "azure", "https://YOUR-RESOURCE.openai.azure.com",
-           "The resource endpoint; the model is the deployment name."),
-    Preset("OpenAI-compatible: Ollama", "compatible", "http://127.0.0.1:11434/v1",
-           "Ollama ignores the key; models must be pulled first (ollama pull)."),
-    Preset("OpenAI-compatible: vLLM", "compatible", "http://127.0.0.1:8000/v1",
-           "A key is needed only if vllm serve was started with --api-key."),
-    Preset("OpenAI-compatible: LM Studio", "compatible", "http://127.0.0.1:1234/v1",
-           "Start the server in LM Studio's Developer tab; the first request loads the model."),
-    Preset("OpenAI-compatible: llama.cpp", "compatible", "http://127.0.0.1:8080/v1",
-           "llama-server's port depends on the build (8080 on older builds): check yours."),
-    Preset("OpenAI-compatible: other", "compatible", "http://127.0.0.1:8000/v1",
-           "Any server that speaks the OpenAI chat completions API."),
+    Preset(
+        "Azure OpenAI",
+        "azure",
+        "https://YOUR-RESOURCE.openai.azure.com",
+        "The resource endpoint; the model is the deployment name.",
+    ),
+    Preset(
+        "OpenAI-compatible: Ollama",
+        "compatible",
+        "http://127.0.0.1:11434/v1",
+        "Ollama ignores the key; models must be pulled first (ollama pull).",
+    ),
+    Preset(
+        "OpenAI-compatible: vLLM",
+        "compatible",
+        "http://127.0.0.1:8000/v1",
+        "A key is needed only if vllm serve was started with --api-key.",
+    ),
+    Preset(
+        "OpenAI-compatible: LM Studio",
+        "compatible",
+        "http://127.0.0.1:1234/v1",
+        "Start the server in LM Studio's Developer tab; the first request loads the model.",
+    ),
+    Preset(
+        "OpenAI-compatible: llama.cpp",
+        "compatible",
+        "http://127.0.0.1:8080/v1",
+        "llama-server's port depends on the build (8080 on older builds): check yours.",
+    ),
+    Preset(
+        "OpenAI-compatible: other",
+        "compatible",
+        "http://127.0.0.1:8000/v1",
+        "Any server that speaks the OpenAI chat completions API.",
+    ),
 )
 
 _SOURCE_TEXT = {
@@ -98,8 +122,10 @@ def describe_key_source(config: ProviderConfig | None, name: str, kind: str) -> 
         env = environment_variable_for(config) if config is not None else None
         if env is None:
             # OPENAI_API_KEY / AZURE_OPENAI_API_KEY go only to OpenAI's / Azure's own hosts
-            return ("No key stored yet: type one and Save Key (environment keys are only "
-                    "sent to OpenAI's and Azure's own hosts).")
+            return (
+                "No key stored yet: type one and Save Key (environment keys are only "
+                "sent to OpenAI's and Azure's own hosts)."
+            )
         return f"No key stored yet: type one and Save Key, or set {env}."
     if source == "environment":
         env = "AZURE_OPENAI_API_KEY" if kind == "azure" else "OPENAI_API_KEY"
@@ -163,8 +189,9 @@ class ProviderDialog(QDialog):
         self.key_edit.setPlaceholderText("paste the API key (stored in the keyring, never a file)")
         self.save_key_button = QPushButton("Save Key")
         self.save_key_button.setObjectName("save_key_button")
-        self.save_key_button.setToolTip("Store the key in the system keyring (or, without one, "
-                                        "in memory for this session)")
+        self.save_key_button.setToolTip(
+            "Store the key in the system keyring (or, without one, in memory for this session)"
+        )
         self.save_key_button.clicked.connect(self.save_key)
         self.forget_key_button = QPushButton("Forget")
         self.forget_key_button.setToolTip("Remove the stored key (environment variables stay)")
@@ -302,7 +329,8 @@ class ProviderDialog(QDialog):
             name=self.name_edit.text().strip(),
             base_url=self.url_edit.text().strip(),
             kind=preset.kind,  # type: ignore[arg-type]
-            api_version=(self.version_edit.text().strip() or None) if preset.kind == "azure"
+            api_version=(self.version_edit.text().strip() or None)
+            if preset.kind == "azure"
             else None,
             default_model=model,
         )
@@ -356,7 +384,8 @@ class ProviderDialog(QDialog):
         if not confirm_insecure_key(self, config.base_url, key):
             self.test_status.setText(
                 "Not tested: the key would travel unencrypted. Use an https address, or "
-                "allow it when asked.")
+                "allow it when asked."
+            )
             return
         token = CancelToken()
         self._token = token
@@ -428,8 +457,11 @@ class ProviderDialog(QDialog):
         if not self._alive():
             return
         self._set_testing(False)
-        text = exc.message if isinstance(exc, UserError) else keys.redact(
-            f"The test failed: {type(exc).__name__}: {exc}")
+        text = (
+            exc.message
+            if isinstance(exc, UserError)
+            else keys.redact(f"The test failed: {type(exc).__name__}: {exc}")
+        )
         self.test_status.setText(text)
         self.test_finished.emit(False, text)
 
@@ -454,8 +486,11 @@ class ProviderDialog(QDialog):
         if self.key_edit.text().strip():
             source = self.save_key()
             if source is not None:
-                where = ("in the system keyring" if source == "keyring"
-                         else "in memory for this session only (no system keyring)")
+                where = (
+                    "in the system keyring"
+                    if source == "keyring"
+                    else "in memory for this session only (no system keyring)"
+                )
                 self.context.show_status(f"The key of {config.name} is kept {where}.")
         elif self.original is not None and self.original.name != config.name:
             # carry a stored key over to the new name

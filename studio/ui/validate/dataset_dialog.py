@@ -75,7 +75,8 @@ class DatasetExportDialog(QDialog):
         self.template_edit.setToolTip(
             "The answer of each labelled example, with {{label}} where its label goes, e.g. "
             '{"intent": "{{label}}"}. Checked against the prompt version\'s response_schema '
-            "before anything is written. Empty: the ideal outputs as stored.")
+            "before anything is written. Empty: the ideal outputs as stored."
+        )
         form.addRow("Output template", self.template_edit)
         self.schema_label = QLabel("")
         self.schema_label.setWordWrap(True)
@@ -95,16 +96,21 @@ class DatasetExportDialog(QDialog):
             self.fraction_spin.setSpecialValueText("none (use the validation split)")
             self.fraction_spin.setToolTip(
                 "Share of train carved out (deterministically) as validation when the "
-                "dataset has no validation split.")
+                "dataset has no validation split."
+            )
             form.addRow("Validation share", self.fraction_spin)
-        note = QLabel("Approved examples outside the test split are exported. Each is "
-                      "rendered through the prompt version; its ideal output becomes the "
-                      "final assistant turn.")
+        note = QLabel(
+            "Approved examples outside the test split are exported. Each is "
+            "rendered through the prompt version; its ideal output becomes the "
+            "final assistant turn."
+        )
         note.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(
-            "Export" if export else "Validate")
+            "Export" if export else "Validate"
+        )
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
         self.error_label = QLabel("")
@@ -159,24 +165,30 @@ class DatasetExportDialog(QDialog):
             except UserError as exc:
                 self.error_label.setText(exc.message)
         if schema is None:
-            self.schema_label.setText("This version has no response_schema: answers are "
-                                      "exported as stored.")
+            self.schema_label.setText(
+                "This version has no response_schema: answers are exported as stored."
+            )
             self.template_edit.setPlaceholderText('optional, e.g. {"intent": "{{label}}"}')
             return
         suggestion = suggested_template(schema)
         self.schema_label.setText(
             f"v{version} has a response_schema: every exported answer must fit it. For "
-            f"labelled examples use a template, e.g. {suggestion}")
+            f"labelled examples use a template, e.g. {suggestion}"
+        )
         self.template_edit.setPlaceholderText(suggestion)
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export to folder",
-                                                  self.folder_edit.text())
+        folder = QFileDialog.getExistingDirectory(self, "Export to folder", self.folder_edit.text())
         if folder:
             self.folder_edit.setText(folder)
 
-    def choose(self, dataset: str | None = None, prompt: str | None = None,
-               version: int | None = None, target: str | None = None) -> None:
+    def choose(
+        self,
+        dataset: str | None = None,
+        prompt: str | None = None,
+        version: int | None = None,
+        target: str | None = None,
+    ) -> None:
         """Select items by value (tests and callers that know what they want)."""
         for combo, value in ((self.dataset_combo, dataset), (self.prompt_combo, prompt)):
             if value is not None:

@@ -78,12 +78,14 @@ class FindingsTree(QTreeWidget):
                 top.addChild(node)
                 for f in items:
                     where = str(f.line) if f.line is not None else "file"
-                    leaf = QTreeWidgetItem(["", where, f.message,
-                                            GOTO_TEXT if f.line is not None else ""])
+                    leaf = QTreeWidgetItem(
+                        ["", where, f.message, GOTO_TEXT if f.line is not None else ""]
+                    )
                     leaf.setToolTip(COL_MESSAGE, f.message)
                     leaf.setData(COL_FINDING, ROLE_FINDING, f)
-                    leaf.setTextAlignment(COL_LINE, Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
+                    leaf.setTextAlignment(
+                        COL_LINE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                     if f.line is not None:
                         leaf.setForeground(COL_GOTO, QBrush(QColor("#1565c0")))
                     node.addChild(leaf)
@@ -111,8 +113,12 @@ class FindingsTree(QTreeWidget):
 
     def leaves(self) -> list[QTreeWidgetItem]:
         """Every finding row, in tree order."""
-        return [leaf for top in self._tops() for node in self._children(top)
-                for leaf in self._children(node)]
+        return [
+            leaf
+            for top in self._tops()
+            for node in self._children(top)
+            for leaf in self._children(node)
+        ]
 
     def code_counts(self) -> dict[str, int]:
         """code -> count as shown in the code rows (for tests and the screenshot)."""

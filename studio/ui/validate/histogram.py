@@ -84,13 +84,20 @@ class TokenHistogram(QWidget):
             is_over = self.limit is not None and (hi is None or hi - 1 > self.limit)
             p.fillRect(QRectF(x, top + plot_h - bh, bar_w, bh), over if is_over else normal)
             p.setPen(text_color)
-            count_rect = QRectF(x - slot, top + plot_h - bh - fm.height() - 1, bar_w + 2 * slot,
-                                fm.height())
-            p.drawText(count_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
-                       f"{b['count']:,}")
+            count_rect = QRectF(
+                x - slot, top + plot_h - bh - fm.height() - 1, bar_w + 2 * slot, fm.height()
+            )
+            p.drawText(
+                count_rect,
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+                f"{b['count']:,}",
+            )
             label = _short(b["lo"])
-            p.drawText(QRectF(x - slot / 2, top + plot_h + 2, bar_w + slot, fm.height()),
-                       Qt.AlignmentFlag.AlignHCenter, label)
+            p.drawText(
+                QRectF(x - slot / 2, top + plot_h + 2, bar_w + slot, fm.height()),
+                Qt.AlignmentFlag.AlignHCenter,
+                label,
+            )
         # Short enough for the pane's usual width (the tooltip has the exact ranges)
         captions = ["tokens per example (bin start)" if plot_w > 260 else "tokens per example"]
         if self.limit:
@@ -98,5 +105,8 @@ class TokenHistogram(QWidget):
         p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
         for i, caption in enumerate(reversed(captions)):
             text = fm.elidedText(caption, Qt.TextElideMode.ElideRight, int(plot_w))
-            p.drawText(QRectF(left, h - (i + 1) * fm.height() - 2, plot_w, fm.height()),
-                       Qt.AlignmentFlag.AlignHCenter, text)
+            p.drawText(
+                QRectF(left, h - (i + 1) * fm.height() - 2, plot_w, fm.height()),
+                Qt.AlignmentFlag.AlignHCenter,
+                text,
+            )

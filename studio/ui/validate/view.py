@@ -79,13 +79,16 @@ class ValidateView(GoToLine):
         self.open_button = QPushButton("Open file…")
         self.open_button.clicked.connect(self._open_dialog)
         self.dataset_button = QPushButton("From dataset…")
-        self.dataset_button.setToolTip("Validate what a dataset would export: dataset + "
-                                       "prompt version + target, exported to a temporary "
-                                       "folder.")
+        self.dataset_button.setToolTip(
+            "Validate what a dataset would export: dataset + "
+            "prompt version + target, exported to a temporary "
+            "folder."
+        )
         self.dataset_button.clicked.connect(self._dataset_dialog)
         self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Export a dataset for a target: train/validation "
-                                      "files, re-validated, with a manifest.")
+        self.export_button.setToolTip(
+            "Export a dataset for a target: train/validation files, re-validated, with a manifest."
+        )
         self.export_button.clicked.connect(self._export_dialog)
         self.source_label = QLabel("Open a JSONL file or choose a dataset to validate.")
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -102,16 +105,19 @@ class ValidateView(GoToLine):
         self.format_combo.addItem("auto (detect)", "auto")
         for name, spec in FORMATS.items():
             self.format_combo.addItem(name, name)
-            self.format_combo.setItemData(self.format_combo.count() - 1, spec.title,
-                                          Qt.ItemDataRole.ToolTipRole)
+            self.format_combo.setItemData(
+                self.format_combo.count() - 1, spec.title, Qt.ItemDataRole.ToolTipRole
+            )
         self.detected_label = QLabel("")
         self.model_combo = QComboBox()
         self.model_combo.setEditable(True)
         self.model_combo.addItem("default for the format", None)
         for m in _price_models():
             self.model_combo.addItem(m, m)
-        self.model_combo.setToolTip("Model for the per-example token limit and the cost "
-                                    "estimate (price table in resources/prices.json).")
+        self.model_combo.setToolTip(
+            "Model for the per-example token limit and the cost "
+            "estimate (price table in resources/prices.json)."
+        )
         self.model_combo.setMinimumContentsLength(18)
         self.schema_edit = QLineEdit()
         self.schema_edit.setPlaceholderText("optional JSON Schema for assistant outputs")
@@ -149,9 +155,11 @@ class ValidateView(GoToLine):
         self.goto_button.setEnabled(False)
         self.goto_button.clicked.connect(self._go_to_selected)
         self.fix_button = QPushButton("Write fixed copy…")
-        self.fix_button.setToolTip("Strip the BOM, drop blank lines, convert a JSON array "
-                                   "to JSONL and drop exact duplicates into a NEW file; the "
-                                   "original is never changed.")
+        self.fix_button.setToolTip(
+            "Strip the BOM, drop blank lines, convert a JSON array "
+            "to JSONL and drop exact duplicates into a NEW file; the "
+            "original is never changed."
+        )
         self.fix_button.setEnabled(False)
         self.fix_button.clicked.connect(lambda: self.write_fixed_copy())
         left = QWidget()
@@ -186,12 +194,17 @@ class ValidateView(GoToLine):
         stats_box = QGroupBox("Statistics")
         self.stats_form = QFormLayout(stats_box)
         self.stat_labels: dict[str, QLabel] = {}
-        for key, title in (("format", "Format"), ("examples", "Examples / lines"),
-                           ("verdicts", "Lines ok / warn / error"),
-                           ("blank", "Blank lines / duplicates"),
-                           ("tokens", "Tokens"), ("spread", "min / p50 / p95 / max"),
-                           ("limit", "Limit"), ("billed", "Billed tokens"),
-                           ("cost", "Estimated cost")):
+        for key, title in (
+            ("format", "Format"),
+            ("examples", "Examples / lines"),
+            ("verdicts", "Lines ok / warn / error"),
+            ("blank", "Blank lines / duplicates"),
+            ("tokens", "Tokens"),
+            ("spread", "min / p50 / p95 / max"),
+            ("limit", "Limit"),
+            ("billed", "Billed tokens"),
+            ("cost", "Estimated cost"),
+        ):
             label = QLabel("–")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
@@ -250,8 +263,9 @@ class ValidateView(GoToLine):
             self.open_file(name)
 
     def _schema_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "JSON Schema for assistant outputs", "",
-                                              "JSON Schema (*.json);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(
+            self, "JSON Schema for assistant outputs", "", "JSON Schema (*.json);;All files (*)"
+        )
         if name:
             self.schema_edit.setText(name)
 
@@ -267,14 +281,16 @@ class ValidateView(GoToLine):
         src = self.path
         if dst is None:
             suggestion = src.with_name(f"{src.stem}.fixed.jsonl")
-            name, _ = QFileDialog.getSaveFileName(self, "Write the fixed copy to",
-                                                  str(suggestion), JSONL_FILTER)
+            name, _ = QFileDialog.getSaveFileName(
+                self, "Write the fixed copy to", str(suggestion), JSONL_FILTER
+            )
             if not name:
                 return
             from studio.ui.widgets.save_path import confirm_output
 
-            if not confirm_output(self, self.context, Path(name), inputs=[src],
-                                  dialog_confirmed=True):
+            if not confirm_output(
+                self, self.context, Path(name), inputs=[src], dialog_confirmed=True
+            ):
                 return
             dst = name
         target = Path(dst)
@@ -286,13 +302,19 @@ class ValidateView(GoToLine):
         def done(result: FixResult) -> None:
             if not shiboken6.isValid(self):
                 return
-            changed = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in
-                                result.counts.items() if v) or "nothing to change"
-            self.context.show_status(f"Wrote {target} ({result.lines_written:,} lines; "
-                                     f"{changed}). The original is unchanged.", 10000)
+            changed = (
+                ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.counts.items() if v)
+                or "nothing to change"
+            )
+            self.context.show_status(
+                f"Wrote {target} ({result.lines_written:,} lines; "
+                f"{changed}). The original is unchanged.",
+                10000,
+            )
             self.fix_written.emit(result, str(target))
             if generation == self._generation:
                 self.open_file(target)
 
-        self.context.runner.run(work, on_done=done,
-                                on_error=lambda e: self.context.show_error(e), db=False)
+        self.context.runner.run(
+            work, on_done=done, on_error=lambda e: self.context.show_error(e), db=False
+        )

@@ -139,8 +139,11 @@ class JsonEditor(QWidget):
         deep = nesting_excess(text)
         if deep is not None:  # json.loads would fail with a RecursionError
             self._value = None
-            return False, (f"Nested more than {MAX_DEPTH} levels deep at line {deep[0]}, "
-                           f"column {deep[1]}."), []
+            return (
+                False,
+                (f"Nested more than {MAX_DEPTH} levels deep at line {deep[0]}, column {deep[1]}."),
+                [],
+            )
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:

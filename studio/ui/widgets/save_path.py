@@ -19,9 +19,16 @@ from studio.core.output_paths import OutputPathError, check_output_dir, check_ou
 from studio.ui.context import AppContext
 
 
-def confirm_output(parent: QWidget, context: AppContext, path: Path, *,
-                   inputs: Iterable[Path | str | None] = (), folder: bool = False,
-                   writes: Iterable[str] = (), dialog_confirmed: bool = False) -> bool:
+def confirm_output(
+    parent: QWidget,
+    context: AppContext,
+    path: Path,
+    *,
+    inputs: Iterable[Path | str | None] = (),
+    folder: bool = False,
+    writes: Iterable[str] = (),
+    dialog_confirmed: bool = False,
+) -> bool:
     """True when ``path`` may be written; refuses or asks as described in the module.
 
     Args:
@@ -39,8 +46,7 @@ def confirm_output(parent: QWidget, context: AppContext, path: Path, *,
     writes = list(writes)
     try:
         if folder:
-            check_output_dir(path, writes=writes, project=project, inputs=inputs,
-                             flag="The folder")
+            check_output_dir(path, writes=writes, project=project, inputs=inputs, flag="The folder")
         else:
             check_output_file(path, project=project, inputs=inputs, flag="The file")
         return True
@@ -54,15 +60,21 @@ def confirm_output(parent: QWidget, context: AppContext, path: Path, *,
         context.show_error(exc)
         return False
     if folder:
-        question = (f"The folder {path} already holds files. Write into it anyway? Files "
-                    f"named {', '.join(writes)} are replaced." if writes else
-                    f"The folder {path} already holds files. Write into it anyway?")
+        question = (
+            f"The folder {path} already holds files. Write into it anyway? Files "
+            f"named {', '.join(writes)} are replaced."
+            if writes
+            else f"The folder {path} already holds files. Write into it anyway?"
+        )
         title = "Folder Not Empty"
     else:
         question = f"{path.name} already exists in {path.parent}. Replace it?"
         title = "Replace File"
     answer = QMessageBox.question(
-        parent, title, question,
+        parent,
+        title,
+        question,
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-        QMessageBox.StandardButton.Cancel)
+        QMessageBox.StandardButton.Cancel,
+    )
     return answer == QMessageBox.StandardButton.Yes

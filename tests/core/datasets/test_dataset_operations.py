@@ -95,8 +95,10 @@ def test_undo_refused_names_later_operations_then_cascade(
     assert [s.op_id for s in done] == [second.op_id, first.op_id]  # newest first
     assert _labels(project) == original
     conn = sqlite3.connect(project.path)
-    statuses = {r[0] for r in conn.execute("SELECT status FROM example WHERE id IN (?, ?)",
-                                           (ids[0], ids[1]))}
+    statuses = {
+        r[0]
+        for r in conn.execute("SELECT status FROM example WHERE id IN (?, ?)", (ids[0], ids[1]))
+    }
     conn.close()
     assert statuses == {"approved"}  # the non-overlapping status change stayed
 

@@ -31,7 +31,8 @@ def test_csv_json_ideals_are_stored_verbatim(project, write) -> None:  # type: i
 
 
 def test_jsonl_string_ideals_verbatim_and_inline_objects_in_common_spelling(
-    project, write  # type: ignore[no-untyped-def]
+    project,
+    write,  # type: ignore[no-untyped-def]
 ) -> None:
     path = write(
         "ideals.jsonl",

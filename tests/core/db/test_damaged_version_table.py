@@ -27,15 +27,21 @@ def _backups(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.backup-*"))
 
 
-@pytest.mark.parametrize(("statements", "what"), [
-    (["DELETE FROM alembic_version"], "is empty"),
-    (["INSERT INTO alembic_version VALUES ('0001')"], "holds more than one version"),
-    (["UPDATE alembic_version SET version_num = ''"], "holds an empty version"),
-    (["DROP TABLE alembic_version", "CREATE TABLE alembic_version (x INTEGER)"],
-     "cannot be read"),
-])
+@pytest.mark.parametrize(
+    ("statements", "what"),
+    [
+        (["DELETE FROM alembic_version"], "is empty"),
+        (["INSERT INTO alembic_version VALUES ('0001')"], "holds more than one version"),
+        (["UPDATE alembic_version SET version_num = ''"], "holds an empty version"),
+        (
+            ["DROP TABLE alembic_version", "CREATE TABLE alembic_version (x INTEGER)"],
+            "cannot be read",
+        ),
+    ],
+)
 def test_damaged_table_is_refused_untouched_without_backups(
-        tmp_path: Path, statements: list[str], what: str) -> None:
+    tmp_path: Path, statements: list[str], what: str
+) -> None:
     path = tmp_path / "team.studio"
     new_project(path).close()
     _sql(path, *statements)
@@ -44,8 +50,9 @@ def test_damaged_table_is_refused_untouched_without_backups(
         with pytest.raises(ProjectFileError) as info:
             open_project(path)
         msg = info.value.message
-        assert msg.startswith(f"{path} is damaged: its schema version table (alembic_version) "
-                              f"{what}")
+        assert msg.startswith(
+            f"{path} is damaged: its schema version table (alembic_version) {what}"
+        )
         assert "Nothing was changed" in msg
     assert path.read_bytes() == before
     assert _backups(tmp_path) == []

@@ -104,19 +104,34 @@ def make_old_project(path: Path, revision: str = "0001") -> None:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO project_meta (key, value) VALUES ('app_id', "
-                              "'prompt-dataset-studio')"))
-            conn.execute(text(
-                "INSERT INTO prompt (id, name, description, created_at, updated_at) VALUES "
-                "(1, 'legacy', 'from 0001', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+            conn.execute(
+                text(
+                    "INSERT INTO project_meta (key, value) VALUES ('app_id', "
+                    "'prompt-dataset-studio')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO prompt (id, name, description, created_at, updated_at) VALUES "
+                    "(1, 'legacy', 'from 0001', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
             s = spec("Old text.")
-            conn.execute(text(
-                "INSERT INTO prompt_version (id, prompt_id, version, spec_json, content_hash, "
-                "message, author, created_at) VALUES (1, 1, 1, :j, :h, 'old', 'alice', "
-                "'2026-01-01 00:00:00')"), {"j": s.storage_json(), "h": s.content_hash()})
-            conn.execute(text(
-                "INSERT INTO prompt_label (prompt_id, name, version_id, updated_at, updated_by) "
-                "VALUES (1, 'production', 1, '2026-01-01 00:00:00', 'alice')"))
+            conn.execute(
+                text(
+                    "INSERT INTO prompt_version (id, prompt_id, version, spec_json, content_hash, "
+                    "message, author, created_at) VALUES (1, 1, 1, :j, :h, 'old', 'alice', "
+                    "'2026-01-01 00:00:00')"
+                ),
+                {"j": s.storage_json(), "h": s.content_hash()},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO prompt_label "
+                    "(prompt_id, name, version_id, updated_at, updated_by) "
+                    "VALUES (1, 'production', 1, '2026-01-01 00:00:00', 'alice')"
+                )
+            )
     finally:
         engine.dispose()
 
@@ -253,10 +268,20 @@ def test_read_only_file_opens_read_only_and_refuses_writes(tmp_path: Path) -> No
         argv = [sys.executable, "-c", code]
         if os.geteuid() == 0 and shutil.which("setpriv"):
             # root ignores permission bits; without CAP_DAC_OVERRIDE it obeys them
-            argv = [shutil.which("setpriv"), "--bounding-set", "-dac_override,-dac_read_search",
-                    *argv]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=REPO,
-                              env={**os.environ, "PYTHONPATH": str(REPO)})
+            argv = [
+                shutil.which("setpriv"),
+                "--bounding-set",
+                "-dac_override,-dac_read_search",
+                *argv,
+            ]
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "refused:" in done.stdout and "read-only" in done.stdout
         assert "read_only: True" in done.stdout
@@ -281,8 +306,9 @@ def holder() -> Iterator[callable]:  # type: ignore[valid-type]
             sys.stdin.read()
             conn.execute("ROLLBACK")
         """)
-        proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         procs.append(proc)
         assert proc.stdout is not None and proc.stdout.readline() == "holding\n"
 
@@ -307,8 +333,9 @@ def test_write_while_another_process_holds_the_file(tmp_path: Path, holder) -> N
     try:
         sv.save_version(project, "p", spec())
         project.engine.dispose()
-        event.listen(project.engine, "connect",
-                     lambda c, _r: c.execute("PRAGMA busy_timeout = 200"))
+        event.listen(
+            project.engine, "connect", lambda c, _r: c.execute("PRAGMA busy_timeout = 200")
+        )
         holder(path)
         with pytest.raises(UserError, match="locked"):
             sv.save_version(project, "p", spec("changed"))

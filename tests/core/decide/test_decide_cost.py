@@ -10,8 +10,9 @@ from studio.core.decide.platforms import PlatformCatalog
 from studio.core.tokens.prices import PriceTable
 
 
-def cost_for(platform: str, catalog: PlatformCatalog, prices: PriceTable, **over: object
-             ) -> CostModel:
+def cost_for(
+    platform: str, catalog: PlatformCatalog, prices: PriceTable, **over: object
+) -> CostModel:
     answers = narrow_answers(**{k: v for k, v in over.items() if k != "evidence"})
     evidence = over.get("evidence", good_evidence())
     p = catalog.get(platform)
@@ -116,8 +117,13 @@ def test_missing_inputs_give_a_gap_naming_the_field(over: dict[str, object], fie
     p = catalog.get("openai")
     assert p is not None
     evidence = over.pop("evidence", good_evidence())
-    built = build_cost_model(narrow_answers(**over), evidence, make_prices(), p,  # type: ignore[arg-type]
-                             catalog)
+    built = build_cost_model(
+        narrow_answers(**over),
+        evidence,
+        make_prices(),
+        p,  # type: ignore[arg-type]
+        catalog,
+    )
     assert isinstance(built, CostGap)
     assert built.field == field
 

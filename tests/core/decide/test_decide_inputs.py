@@ -86,22 +86,30 @@ def test_bundled_platform_file_loads_with_honest_unknowns() -> None:
 def test_bundled_files_after_the_cutoff_and_a_retired_base_model() -> None:
     prices = load_price_table(resources_dir() / "prices.json")
     cat = load_platforms()
-    a = narrow_answers(current_model="gpt-4.1", candidate_model="gpt-4.1-mini",
-                       allowed_platforms=("openai",))
+    a = narrow_answers(
+        current_model="gpt-4.1", candidate_model="gpt-4.1-mini", allowed_platforms=("openai",)
+    )
     ev = good_evidence(best_model="gpt-4.1", candidate_model="gpt-4.1-mini")
     before = decide(a, ev, prices, cat, date(2026, 8, 22))
     assert before.recommendation == "fine_tune_small_model" and before.platform == "openai"
     after = decide(a, ev, prices, cat, date(2027, 1, 6))
     assert after.rule == "ft_no_platform"
-    assert any(r.field == "openai_finetuning_new_jobs_end" and r.source == "price_table"
-               for r in after.reasons)
+    assert any(
+        r.field == "openai_finetuning_new_jobs_end" and r.source == "price_table"
+        for r in after.reasons
+    )
     # Bedrock's Claude 3 Haiku ends 2026-09-10 (price table date): a caution before, a block
     # after.
-    b = narrow_answers(current_model="gpt-4.1", candidate_model="claude-3-haiku",
-                       allowed_platforms=("bedrock",), calls_per_day=50_000.0)
+    b = narrow_answers(
+        current_model="gpt-4.1",
+        candidate_model="claude-3-haiku",
+        allowed_platforms=("bedrock",),
+        calls_per_day=50_000.0,
+    )
     early = decide(b, ev, prices, cat, date(2026, 8, 22))
     assert any("ends on 2026-09-10" in r.text for o in [early] for r in o.reasons) or any(
-        "2026-09-10" in c["text"] for o in early.options for c in o["cautions"])
+        "2026-09-10" in c["text"] for o in early.options for c in o["cautions"]
+    )
     late = decide(b, ev, prices, cat, date(2026, 9, 11))
     assert late.options[0]["eligible"] is False
     assert any("ended on 2026-09-10" in p["text"] for p in late.options[0]["problems"])

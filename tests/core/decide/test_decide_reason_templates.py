@@ -62,6 +62,7 @@ def _catalog(**platform_over: dict[str, Any]) -> Callable[[], PlatformCatalog]:
             else:
                 raw["platforms"][pid].update(over)
         return parse_platforms(raw, source="test-platforms.json")
+
     return make
 
 
@@ -90,100 +91,209 @@ ONLY_BEDROCK = {"allowed_platforms": ("bedrock",), "candidate_model": "small-b"}
 SCENARIOS: list[Scenario] = [
     # agent and facts rows
     Scenario("agent", _only("next_step_decisions"), rule="agent"),
-    Scenario("agent_with_facts", _n(must_change=frozenset({"next_step_decisions",
-                                                            "knowledge_facts"})), rule="agent"),
-    Scenario("facts_weekly", _only("knowledge_facts", knowledge_changes="weekly"),
-             rule="facts"),
-    Scenario("facts_daily_no_general_fact", _only("knowledge_facts", knowledge_changes="daily"),
-             catalog=_no_general_facts, rule="facts"),
+    Scenario(
+        "agent_with_facts",
+        _n(must_change=frozenset({"next_step_decisions", "knowledge_facts"})),
+        rule="agent",
+    ),
+    Scenario("facts_weekly", _only("knowledge_facts", knowledge_changes="weekly"), rule="facts"),
+    Scenario(
+        "facts_daily_no_general_fact",
+        _only("knowledge_facts", knowledge_changes="daily"),
+        catalog=_no_general_facts,
+        rule="facts",
+    ),
     Scenario("facts_rarely", _only("knowledge_facts"), rule="facts"),
     # the small model already meets the target
     Scenario("small_meets", _n(quality_target=0.8), rule="small_model_prompt_enough"),
-    Scenario("small_meets_p_high", _n(quality_target=0.8),
-             good_evidence(candidate_p_value=0.2), rule="small_model_prompt_enough"),
-    Scenario("small_meets_no_p", _n(quality_target=0.8, candidate_model=None),
-             good_evidence(candidate_p_value=None, candidate_model=None),
-             rule="small_model_prompt_enough"),
-    Scenario("small_meets_named_by_answer", _n(quality_target=0.8),
-             good_evidence(candidate_model=None, best_model=None),
-             rule="small_model_prompt_enough"),
+    Scenario(
+        "small_meets_p_high",
+        _n(quality_target=0.8),
+        good_evidence(candidate_p_value=0.2),
+        rule="small_model_prompt_enough",
+    ),
+    Scenario(
+        "small_meets_no_p",
+        _n(quality_target=0.8, candidate_model=None),
+        good_evidence(candidate_p_value=None, candidate_model=None),
+        rule="small_model_prompt_enough",
+    ),
+    Scenario(
+        "small_meets_named_by_answer",
+        _n(quality_target=0.8),
+        good_evidence(candidate_model=None, best_model=None),
+        rule="small_model_prompt_enough",
+    ),
     # test set and data readiness
-    Scenario("no_test_set", _n(calls_per_day=30_000.0),
-             good_evidence(test_set_size=None), rule="ft_no_test_set"),
-    Scenario("tiny_test_set", _n(calls_per_day=30_000.0),
-             good_evidence(test_set_size=40), rule="ft_tiny_test_set"),
-    Scenario("unproven_no_score", _n(calls_per_day=30_000.0),
-             good_evidence(best_score=None, candidate_score=None),
-             rule="ft_prompt_unproven"),
-    Scenario("unproven_no_target", _n(calls_per_day=30_000.0, quality_target=None),
-             rule="ft_prompt_unproven"),
-    Scenario("unproven_below", _n(calls_per_day=30_000.0, quality_target=0.95),
-             rule="ft_prompt_unproven"),
-    Scenario("unproven_below_unlabelled", _n(calls_per_day=30_000.0, quality_target=0.95),
-             good_evidence(best_prompt=None, best_model=None), rule="ft_prompt_unproven"),
-    Scenario("data_few_one_leak_errors", _n(calls_per_day=30_000.0),
-             good_evidence(approved_examples=40, leaks=1, validation_errors=3),
-             rule="ft_data_not_ready"),
-    Scenario("data_unknown_many_leaks", _n(calls_per_day=30_000.0),
-             good_evidence(approved_examples=None, leaks=5), rule="ft_data_not_ready"),
+    Scenario(
+        "no_test_set",
+        _n(calls_per_day=30_000.0),
+        good_evidence(test_set_size=None),
+        rule="ft_no_test_set",
+    ),
+    Scenario(
+        "tiny_test_set",
+        _n(calls_per_day=30_000.0),
+        good_evidence(test_set_size=40),
+        rule="ft_tiny_test_set",
+    ),
+    Scenario(
+        "unproven_no_score",
+        _n(calls_per_day=30_000.0),
+        good_evidence(best_score=None, candidate_score=None),
+        rule="ft_prompt_unproven",
+    ),
+    Scenario(
+        "unproven_no_target",
+        _n(calls_per_day=30_000.0, quality_target=None),
+        rule="ft_prompt_unproven",
+    ),
+    Scenario(
+        "unproven_below", _n(calls_per_day=30_000.0, quality_target=0.95), rule="ft_prompt_unproven"
+    ),
+    Scenario(
+        "unproven_below_unlabelled",
+        _n(calls_per_day=30_000.0, quality_target=0.95),
+        good_evidence(best_prompt=None, best_model=None),
+        rule="ft_prompt_unproven",
+    ),
+    Scenario(
+        "data_few_one_leak_errors",
+        _n(calls_per_day=30_000.0),
+        good_evidence(approved_examples=40, leaks=1, validation_errors=3),
+        rule="ft_data_not_ready",
+    ),
+    Scenario(
+        "data_unknown_many_leaks",
+        _n(calls_per_day=30_000.0),
+        good_evidence(approved_examples=None, leaks=5),
+        rule="ft_data_not_ready",
+    ),
     # platforms
-    Scenario("no_platform_residency", _n(calls_per_day=30_000.0, residency="on_prem",
-                                         allowed_platforms=("openai", "vertex")),
-             rule="ft_no_platform"),
-    Scenario("no_platform_none_named", _n(calls_per_day=30_000.0, allowed_platforms=(),
-                                          data_sensitivity="regulated", residency="eu"),
-             catalog=_catalog(local={"drop": True}), rule="ft_no_platform"),
-    Scenario("no_platform_in_file", _n(calls_per_day=30_000.0, allowed_platforms=()),
-             catalog=_no_platforms, rule="ft_no_platform"),
-    Scenario("openai_unknown_only", _n(calls_per_day=30_000.0, allowed_platforms=("openai",),
-                                       openai_fine_tuning_access="unknown"),
-             rule="ft_no_platform"),
-    Scenario("openai_no_only", _n(calls_per_day=30_000.0, allowed_platforms=("openai",),
-                                  openai_fine_tuning_access="no"), rule="ft_no_platform"),
-    Scenario("openai_after_cutoff", _n(calls_per_day=30_000.0, allowed_platforms=("openai",)),
-             today=AFTER_OPENAI_CUTOFF, rule="ft_no_platform"),
+    Scenario(
+        "no_platform_residency",
+        _n(calls_per_day=30_000.0, residency="on_prem", allowed_platforms=("openai", "vertex")),
+        rule="ft_no_platform",
+    ),
+    Scenario(
+        "no_platform_none_named",
+        _n(
+            calls_per_day=30_000.0,
+            allowed_platforms=(),
+            data_sensitivity="regulated",
+            residency="eu",
+        ),
+        catalog=_catalog(local={"drop": True}),
+        rule="ft_no_platform",
+    ),
+    Scenario(
+        "no_platform_in_file",
+        _n(calls_per_day=30_000.0, allowed_platforms=()),
+        catalog=_no_platforms,
+        rule="ft_no_platform",
+    ),
+    Scenario(
+        "openai_unknown_only",
+        _n(
+            calls_per_day=30_000.0,
+            allowed_platforms=("openai",),
+            openai_fine_tuning_access="unknown",
+        ),
+        rule="ft_no_platform",
+    ),
+    Scenario(
+        "openai_no_only",
+        _n(calls_per_day=30_000.0, allowed_platforms=("openai",), openai_fine_tuning_access="no"),
+        rule="ft_no_platform",
+    ),
+    Scenario(
+        "openai_after_cutoff",
+        _n(calls_per_day=30_000.0, allowed_platforms=("openai",)),
+        today=AFTER_OPENAI_CUTOFF,
+        rule="ft_no_platform",
+    ),
     # fine-tune, with each kind of cost and platform choice
     Scenario("fine_tune_openai", _n(calls_per_day=30_000.0), rule="fine_tune"),
-    Scenario("fine_tune_all_weighed", _n(calls_per_day=30_000.0, allowed_platforms=()),
-             rule="fine_tune"),
-    Scenario("fine_tune_no_lock_fact", _n(calls_per_day=30_000.0), catalog=_no_general_facts,
-             rule="fine_tune"),
-    Scenario("fine_tune_bedrock_hosting", _n(calls_per_day=100_000.0, **ONLY_BEDROCK),
-             rule="fine_tune"),
-    Scenario("fine_tune_estimate_training", _n(calls_per_day=100_000.0, **ONLY_BEDROCK),
-             catalog=_catalog(bedrock={"training_price": "estimate", "training_estimate_usd": {
-                 "low": 10, "high": 40, "source": "docs"}}), rule="fine_tune"),
-    Scenario("fine_tune_vertex_hosting_unknown",
-             _n(calls_per_day=30_000.0, allowed_platforms=("vertex",), candidate_model="small-g"),
-             rule="fine_tune"),
-    Scenario("fine_tune_few_examples", _n(calls_per_day=30_000.0),
-             good_evidence(approved_examples=300), rule="fine_tune"),
-    Scenario("fine_tune_by_latency", _n(calls_per_day=500.0, latency_target_p95_ms=800.0),
-             rule="fine_tune"),
+    Scenario(
+        "fine_tune_all_weighed", _n(calls_per_day=30_000.0, allowed_platforms=()), rule="fine_tune"
+    ),
+    Scenario(
+        "fine_tune_no_lock_fact",
+        _n(calls_per_day=30_000.0),
+        catalog=_no_general_facts,
+        rule="fine_tune",
+    ),
+    Scenario(
+        "fine_tune_bedrock_hosting", _n(calls_per_day=100_000.0, **ONLY_BEDROCK), rule="fine_tune"
+    ),
+    Scenario(
+        "fine_tune_estimate_training",
+        _n(calls_per_day=100_000.0, **ONLY_BEDROCK),
+        catalog=_catalog(
+            bedrock={
+                "training_price": "estimate",
+                "training_estimate_usd": {"low": 10, "high": 40, "source": "docs"},
+            }
+        ),
+        rule="fine_tune",
+    ),
+    Scenario(
+        "fine_tune_vertex_hosting_unknown",
+        _n(calls_per_day=30_000.0, allowed_platforms=("vertex",), candidate_model="small-g"),
+        rule="fine_tune",
+    ),
+    Scenario(
+        "fine_tune_few_examples",
+        _n(calls_per_day=30_000.0),
+        good_evidence(approved_examples=300),
+        rule="fine_tune",
+    ),
+    Scenario(
+        "fine_tune_by_latency",
+        _n(calls_per_day=500.0, latency_target_p95_ms=800.0),
+        rule="fine_tune",
+    ),
     Scenario("fine_tune_huge", _n(calls_per_day=200_000.0), rule="fine_tune"),
-    Scenario("fine_tune_cheaper_winds_down",
-             _n(calls_per_day=100_000.0, allowed_platforms=("bedrock", "openai"),
-                candidate_model="small"),
-             catalog=_catalog(bedrock={"base_models": [
-                 {"id": "small", "match": ["small"], "end_date_key": None}],
-                 "hosting_fee_per_hour_usd": 1}),
-             rule="fine_tune"),
+    Scenario(
+        "fine_tune_cheaper_winds_down",
+        _n(
+            calls_per_day=100_000.0,
+            allowed_platforms=("bedrock", "openai"),
+            candidate_model="small",
+        ),
+        catalog=_catalog(
+            bedrock={
+                "base_models": [{"id": "small", "match": ["small"], "end_date_key": None}],
+                "hosting_fee_per_hour_usd": 1,
+            }
+        ),
+        rule="fine_tune",
+    ),
     # rule-of-thumb economics (no price for the current model)
-    Scenario("rule_of_thumb_pays", _n(calls_per_day=30_000.0, current_model="unpriced"),
-             rule="fine_tune"),
-    Scenario("rule_of_thumb_low", _n(calls_per_day=5_000.0, current_model="unpriced",
-                                     latency_target_p95_ms=None), rule="narrow_low_volume"),
+    Scenario(
+        "rule_of_thumb_pays", _n(calls_per_day=30_000.0, current_model="unpriced"), rule="fine_tune"
+    ),
+    Scenario(
+        "rule_of_thumb_low",
+        _n(calls_per_day=5_000.0, current_model="unpriced", latency_target_p95_ms=None),
+        rule="narrow_low_volume",
+    ),
     # narrow at low volume
     Scenario("low_volume", _n(calls_per_day=1.0), rule="narrow_low_volume"),
-    Scenario("low_volume_no_break_even", _n(calls_per_day=10_000.0, current_model="small"),
-             rule="narrow_low_volume"),
+    Scenario(
+        "low_volume_no_break_even",
+        _n(calls_per_day=10_000.0, current_model="small"),
+        rule="narrow_low_volume",
+    ),
     Scenario("low_volume_unknown_calls", _n(calls_per_day=None), rule="narrow_low_volume"),
-    Scenario("low_volume_latency_ok", _n(calls_per_day=1.0, latency_target_p95_ms=5000.0),
-             rule="narrow_low_volume"),
+    Scenario(
+        "low_volume_latency_ok",
+        _n(calls_per_day=1.0, latency_target_p95_ms=5000.0),
+        rule="narrow_low_volume",
+    ),
     # prompt-side rows
     Scenario("procedure", _only("long_procedure"), rule="procedure"),
-    Scenario("structure_meets", _only("format_structure", quality_target=0.9),
-             rule="structure"),
+    Scenario("structure_meets", _only("format_structure", quality_target=0.9), rule="structure"),
     Scenario("tone_no_target", _only("tone_style", quality_target=None), rule="tone"),
     Scenario("tone_below", _only("tone_style", quality_target=0.95), rule="tone"),
     Scenario("default", _n(must_change=frozenset()), rule="default"),
@@ -191,9 +301,11 @@ SCENARIOS: list[Scenario] = [
 ]
 
 # What a broken template leaves behind
-BROKEN = re.compile(r"(?<!^)\bNone\b|\bnan\b|\binf\b|[{}]|  |\s[.,;:]\s|\(\s*\)"
-                    r"|needs no (?:allowed|platform|prices)|no allowed platform to price"
-                    r"|\?\?|\bthe the\b")
+BROKEN = re.compile(
+    r"(?<!^)\bNone\b|\bnan\b|\binf\b|[{}]|  |\s[.,;:]\s|\(\s*\)"
+    r"|needs no (?:allowed|platform|prices)|no allowed platform to price"
+    r"|\?\?|\bthe the\b"
+)
 
 
 def _decide(s: Scenario) -> Decision:
@@ -229,9 +341,14 @@ def test_every_rule_is_reached() -> None:
 
 TEMPLATE_FUNCTIONS: list[Callable[..., Any]] = [
     *(f for name, f in vars(explanations).items() if name.startswith("explain_")),
-    explanations.cost_reasons, context.economics, explanations._label, wording.months_text,
+    explanations.cost_reasons,
+    context.economics,
+    explanations._label,
+    wording.months_text,
     wording.score_text,
-    decision._volume_sentences, decision._platform_sentences, options._access_problem,
+    decision._volume_sentences,
+    decision._platform_sentences,
+    options._access_problem,
 ]
 
 
@@ -271,20 +388,29 @@ def test_every_template_line_runs_in_some_scenario() -> None:
             wording.months_text(m)
     finally:
         sys.settrace(old)
-    missing = {Path(name).name: sorted(lines - ran[name]) for name, lines in wanted.items()
-               if lines - ran[name]}
+    missing = {
+        Path(name).name: sorted(lines - ran[name])
+        for name, lines in wanted.items()
+        if lines - ran[name]
+    }
     assert not missing, f"template lines no scenario reaches: {missing}"
 
 
 # -- the OpenAI access question -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("access", ["no", "unknown"])
-def test_an_org_that_cannot_or_may_not_start_jobs_is_never_sent_to_openai(access: str
-                                                                         ) -> None:
+def test_an_org_that_cannot_or_may_not_start_jobs_is_never_sent_to_openai(access: str) -> None:
     for allowed in (("openai",), ("openai", "bedrock"), ()):
-        d = decide(_n(calls_per_day=100_000.0, allowed_platforms=allowed,
-                      openai_fine_tuning_access=access),
-                   good_evidence(), make_prices(), make_catalog(), TODAY)
+        d = decide(
+            _n(
+                calls_per_day=100_000.0, allowed_platforms=allowed, openai_fine_tuning_access=access
+            ),
+            good_evidence(),
+            make_prices(),
+            make_catalog(),
+            TODAY,
+        )
         assert d.platform != "openai"
         openai = next(o for o in d.options if o["platform"] == "openai")
         assert not openai["eligible"] and not openai["chosen"]
@@ -293,36 +419,67 @@ def test_an_org_that_cannot_or_may_not_start_jobs_is_never_sent_to_openai(access
         assert "2026-05-07" in why[0]["text"] and "2027-01-06" in why[0]["text"]
         md = render_markdown(d)
         assert "OpenAI fine-tuning" in why[0]["text"] or "openai tuning" in why[0]["text"]
-        assert why[0]["text"].replace("|", "\\|").replace('"', '"') in md.replace(
-            "&quot;", '"')
+        assert why[0]["text"].replace("|", "\\|").replace('"', '"') in md.replace("&quot;", '"')
 
 
 def test_a_yes_keeps_openai_and_unknown_before_the_closure_is_fine() -> None:
-    d = decide(_n(calls_per_day=30_000.0, allowed_platforms=("openai",),
-                  openai_fine_tuning_access="yes"),
-               good_evidence(), make_prices(), make_catalog(), TODAY)
+    d = decide(
+        _n(calls_per_day=30_000.0, allowed_platforms=("openai",), openai_fine_tuning_access="yes"),
+        good_evidence(),
+        make_prices(),
+        make_catalog(),
+        TODAY,
+    )
     assert d.platform == "openai"
     before = date(2026, 5, 6)
-    d = decide(_n(calls_per_day=30_000.0, allowed_platforms=("openai",),
-                  openai_fine_tuning_access="unknown"),
-               good_evidence(), make_prices(), make_catalog(), before)
+    d = decide(
+        _n(
+            calls_per_day=30_000.0,
+            allowed_platforms=("openai",),
+            openai_fine_tuning_access="unknown",
+        ),
+        good_evidence(),
+        make_prices(),
+        make_catalog(),
+        before,
+    )
     assert d.platform == "openai"
     # a "no" counts whatever the date
-    d = decide(_n(calls_per_day=30_000.0, allowed_platforms=("openai",),
-                  openai_fine_tuning_access="no"),
-               good_evidence(), make_prices(), make_catalog(), before)
+    d = decide(
+        _n(calls_per_day=30_000.0, allowed_platforms=("openai",), openai_fine_tuning_access="no"),
+        good_evidence(),
+        make_prices(),
+        make_catalog(),
+        before,
+    )
     assert d.platform is None and d.rule == "ft_no_platform"
 
 
 def test_the_closure_date_follows_the_price_table() -> None:
     prices = make_prices(openai_finetuning_closed_to_new_orgs="2026-09-01")
-    d = decide(_n(calls_per_day=30_000.0, allowed_platforms=("openai",),
-                  openai_fine_tuning_access="unknown"),
-               good_evidence(), prices, make_catalog(), TODAY)  # TODAY is 2026-08-22
+    d = decide(
+        _n(
+            calls_per_day=30_000.0,
+            allowed_platforms=("openai",),
+            openai_fine_tuning_access="unknown",
+        ),
+        good_evidence(),
+        prices,
+        make_catalog(),
+        TODAY,
+    )  # TODAY is 2026-08-22
     assert d.platform == "openai"
-    d = decide(_n(calls_per_day=30_000.0, allowed_platforms=("openai",),
-                  openai_fine_tuning_access="unknown"),
-               good_evidence(), prices, make_catalog(), date(2026, 9, 1))
+    d = decide(
+        _n(
+            calls_per_day=30_000.0,
+            allowed_platforms=("openai",),
+            openai_fine_tuning_access="unknown",
+        ),
+        good_evidence(),
+        prices,
+        make_catalog(),
+        date(2026, 9, 1),
+    )
     assert d.platform is None
 
 
@@ -339,9 +496,15 @@ def test_the_answer_is_read_and_checked() -> None:
 
 # -- empty "allowed platforms": every platform, priced, the cheapest named -----------------
 
+
 def test_empty_allowed_prices_every_platform_and_names_the_cheapest_usable() -> None:
-    d = decide(_n(calls_per_day=30_000.0, allowed_platforms=()), good_evidence(),
-               make_prices(), make_catalog(), TODAY)
+    d = decide(
+        _n(calls_per_day=30_000.0, allowed_platforms=()),
+        good_evidence(),
+        make_prices(),
+        make_catalog(),
+        TODAY,
+    )
     # Hand count: 30,000 calls × 30 days = 900,000 calls a month, 1,000 in / 200 out
     # tokens per call, 1,000 examples × 500 tokens × 3 epochs = 1.5M training tokens.
     calls = 30_000 * 30
@@ -357,18 +520,28 @@ def test_empty_allowed_prices_every_platform_and_names_the_cheapest_usable() -> 
     assert [o["platform"] for o in d.options if o["cheapest_usable"]] == ["vertex"]
     assert d.to_json()["cheapest_usable_platform"] == "vertex"
     md = render_markdown(d)
-    assert (f"Cheapest usable platform: vertex tuning (fine-tuned small-g: ${vertex:,.2f} a "
-            "month at least (unknown fees left out)") in md
+    assert (
+        f"Cheapest usable platform: vertex tuning (fine-tuned small-g: ${vertex:,.2f} a "
+        "month at least (unknown fees left out)"
+    ) in md
     assert f"${bedrock:,.2f} a month" in md and f"${openai:,.2f} a month" in md
     assert "Cheapest usable platform: vertex tuning" in render_html(d)
     # the chosen platform differs from the cheapest: the report says why
-    assert any("The cheapest usable platform is vertex tuning" in r.text
-               and "does not offer the candidate model" in r.text for r in d.reasons)
+    assert any(
+        "The cheapest usable platform is vertex tuning" in r.text
+        and "does not offer the candidate model" in r.text
+        for r in d.reasons
+    )
 
 
 def test_the_old_broken_sentence_is_gone() -> None:
-    d = decide(_n(calls_per_day=5_000.0, allowed_platforms=(), current_model="unpriced"),
-               good_evidence(), make_prices(), make_catalog(), TODAY)
+    d = decide(
+        _n(calls_per_day=5_000.0, allowed_platforms=(), current_model="unpriced"),
+        good_evidence(),
+        make_prices(),
+        make_catalog(),
+        TODAY,
+    )
     text = "\n".join(_sentences(d))
     assert "needs no allowed platform" not in text
     assert "the exact break-even cannot be computed: the price table" in text

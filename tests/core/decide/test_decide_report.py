@@ -69,9 +69,19 @@ def test_html_is_well_formed_self_contained_and_has_the_numbers() -> None:
     # No external assets: no src attributes and no href to anything.
     assert not [a for a in checker.attrs if a[0] in ("src", "href")]
     # The numbers and where they came from.
-    for needle in ("$1,080.00", "$432.00", "$7.50", "9.6 calls/day", "0.93", "n = 300",
-                   "price table as of 2026-08-01", "run #12 on the test split",
-                   "target 0.90", "break-even", "Fine-tune a small model"):
+    for needle in (
+        "$1,080.00",
+        "$432.00",
+        "$7.50",
+        "9.6 calls/day",
+        "0.93",
+        "n = 300",
+        "price table as of 2026-08-01",
+        "run #12 on the test split",
+        "target 0.90",
+        "break-even",
+        "Fine-tune a small model",
+    ):
         assert needle in text, needle
     # Every reason appears with its source label.
     for r in d.reasons:
@@ -88,8 +98,7 @@ def test_html_escapes_user_text() -> None:
 
 
 def test_html_with_nothing_known_still_renders() -> None:
-    d = decide(narrow_answers(calls_per_day=None), Evidence(), make_prices(), make_catalog(),
-               TODAY)
+    d = decide(narrow_answers(calls_per_day=None), Evidence(), make_prices(), make_catalog(), TODAY)
     checker = parse(render_html(d))
     text = " ".join(checker.text)
     assert "No scores on the test split yet." in text
@@ -108,8 +117,16 @@ def test_score_chart_marks_the_target_and_the_interval() -> None:
 
 def test_markdown_has_the_sections_and_numbers() -> None:
     md = render_markdown(fine_tune_decision())
-    for needle in ("# Fine-tune decision report", "## Why", "## What would change it",
-                   "## Cost per month (USD)", "## Evidence", "## Warnings",
-                   "`fine_tune_small_model`", "$1,080.00", "price table: `big`",
-                   "| Break-even volume | 9.6 calls/day |"):
+    for needle in (
+        "# Fine-tune decision report",
+        "## Why",
+        "## What would change it",
+        "## Cost per month (USD)",
+        "## Evidence",
+        "## Warnings",
+        "`fine_tune_small_model`",
+        "$1,080.00",
+        "price table: `big`",
+        "| Break-even volume | 9.6 calls/day |",
+    ):
         assert needle in md, needle

@@ -25,11 +25,21 @@ from studio.core.decide.rules import CONDITIONS, EXPLAINERS
 from studio.core.tokens.prices import PriceTable
 
 
-def run(answers: DecisionAnswers, evidence: Evidence | None = None, *,
-        prices: PriceTable | None = None, catalog: PlatformCatalog | None = None,
-        today: date = TODAY) -> Decision:
-    d = decide(answers, evidence if evidence is not None else good_evidence(),
-               prices or make_prices(), catalog or make_catalog(), today)
+def run(
+    answers: DecisionAnswers,
+    evidence: Evidence | None = None,
+    *,
+    prices: PriceTable | None = None,
+    catalog: PlatformCatalog | None = None,
+    today: date = TODAY,
+) -> Decision:
+    d = decide(
+        answers,
+        evidence if evidence is not None else good_evidence(),
+        prices or make_prices(),
+        catalog or make_catalog(),
+        today,
+    )
     _check_well_formed(d)
     return d
 
@@ -142,8 +152,11 @@ def test_every_recommendation_is_reachable_and_the_table_is_consistent() -> None
 
 
 def test_facts_win_over_fine_tuning_even_at_huge_volume_when_knowledge_changes_weekly() -> None:
-    a = narrow_answers(must_change=frozenset({"knowledge_facts", "narrow_high_volume"}),
-                       knowledge_changes="weekly", calls_per_day=1_000_000.0)
+    a = narrow_answers(
+        must_change=frozenset({"knowledge_facts", "narrow_high_volume"}),
+        knowledge_changes="weekly",
+        calls_per_day=1_000_000.0,
+    )
     d = run(a)
     assert d.recommendation == "retrieval"
     weekly = [r for r in d.reasons if r.field == "knowledge_changes"]
@@ -163,8 +176,10 @@ def test_prompt_not_meeting_target_keeps_improving_the_prompt() -> None:
     assert d.recommendation == "keep_improving_prompt"
     assert d.rule == "ft_prompt_unproven"
     assert any(r.field == "quality_target" and r.value == 0.9 for r in d.reasons)
-    assert any("If the quality target were 0.82 (the best prompt's score) instead of 0.90" in w
-               for w in d.what_would_change)
+    assert any(
+        "If the quality target were 0.82 (the best prompt's score) instead of 0.90" in w
+        for w in d.what_would_change
+    )
 
 
 def test_prompt_never_scored_keeps_improving_the_prompt() -> None:
@@ -177,8 +192,10 @@ def test_too_few_examples_collects_more_data_and_says_how_many() -> None:
     d = run(narrow_answers(), good_evidence(approved_examples=60))
     assert d.recommendation == "collect_more_data"
     assert any(r.field == "approved_examples" and r.value == 60 for r in d.reasons)
-    assert any("With 40 more approved examples (100 in all)" in w and "with 440 more" in w
-               for w in d.what_would_change)
+    assert any(
+        "With 40 more approved examples (100 in all)" in w and "with 440 more" in w
+        for w in d.what_would_change
+    )
 
 
 def test_minimum_examples_fine_tune_but_say_400_more_would_reach_500() -> None:
@@ -195,7 +212,8 @@ def test_leaked_test_examples_block_the_fine_tune() -> None:
 
 
 def test_low_volume_narrow_task_keeps_prompt_and_gives_the_break_even_volume(
-    prices: PriceTable, catalog: PlatformCatalog,
+    prices: PriceTable,
+    catalog: PlatformCatalog,
 ) -> None:
     # Bedrock-like platform with a $10/h hosting fee: break-even is
     # (7,200 + $6 / 12) / (30 × ($0.0036 − $0.00072)) = 83,339 calls a day.
@@ -204,17 +222,23 @@ def test_low_volume_narrow_task_keeps_prompt_and_gives_the_break_even_volume(
     assert d.recommendation == "keep_improving_prompt"
     assert d.rule == "narrow_low_volume"
     assert d.cost is not None and d.cost.break_even_calls_per_day == pytest.approx(83_339.1, 0.01)
-    assert any("At 83,339 calls a day" in w and "this becomes fine-tuning" in w
-               for w in d.what_would_change)
+    assert any(
+        "At 83,339 calls a day" in w and "this becomes fine-tuning" in w
+        for w in d.what_would_change
+    )
     # The same answers at 100,000 calls a day become a fine-tune.
-    d2 = run(narrow_answers(allowed_platforms=("bedrock",), candidate_model="small-b",
-                            calls_per_day=100_000.0))
+    d2 = run(
+        narrow_answers(
+            allowed_platforms=("bedrock",), candidate_model="small-b", calls_per_day=100_000.0
+        )
+    )
     assert d2.recommendation == "fine_tune_small_model" and d2.platform == "bedrock"
 
 
 def test_latency_alone_can_motivate_distillation() -> None:
-    a = narrow_answers(allowed_platforms=("bedrock",), candidate_model="small-b",
-                       latency_target_p95_ms=800.0)
+    a = narrow_answers(
+        allowed_platforms=("bedrock",), candidate_model="small-b", latency_target_p95_ms=800.0
+    )
     d = run(a, good_evidence(latency_p95_ms=1400.0))
     assert d.recommendation == "fine_tune_small_model"
     assert any(r.field == "latency_p95_ms" and r.value == 1400.0 for r in d.reasons)
@@ -281,8 +305,9 @@ def test_prompt_already_meets_target_on_the_small_model() -> None:
 
 def test_prompt_already_meets_target_on_a_prompt_row() -> None:
     d = run(only("tone_style"))
-    assert any(r.field == "best_score" and "already meets the target 0.90" in r.text
-               for r in d.reasons)
+    assert any(
+        r.field == "best_score" and "already meets the target 0.90" in r.text for r in d.reasons
+    )
 
 
 def test_huge_volume() -> None:
@@ -292,8 +317,9 @@ def test_huge_volume() -> None:
     # 100× the 10,000-a-day figures.
     assert d.cost.today_monthly_usd == pytest.approx(108_000.0)
     assert d.cost.monthly_saving_usd == pytest.approx(64_800.0)
-    assert any("huge volume" in r.text and "10,000 wrong answers a day" in r.text
-               for r in d.reasons)
+    assert any(
+        "huge volume" in r.text and "10,000 wrong answers a day" in r.text for r in d.reasons
+    )
     assert any("rate limits" in w for w in d.warnings)
 
 
@@ -338,8 +364,10 @@ def test_after_the_openai_cutoff_date() -> None:
     # Before the cutoff the same answers fine-tune on OpenAI.
     assert run(narrow_answers(allowed_platforms=("openai",))).platform == "openai"
     # With another platform allowed, the job moves there after the cutoff.
-    d2 = run(narrow_answers(allowed_platforms=("openai", "bedrock"), calls_per_day=100_000.0),
-             today=AFTER_OPENAI_CUTOFF)
+    d2 = run(
+        narrow_answers(allowed_platforms=("openai", "bedrock"), calls_per_day=100_000.0),
+        today=AFTER_OPENAI_CUTOFF,
+    )
     assert d2.recommendation == "fine_tune_small_model" and d2.platform == "bedrock"
 
 
@@ -354,8 +382,14 @@ def test_winding_down_platform_ranks_after_a_stable_one() -> None:
     # Both offer a priced model; OpenAI's wind-down date is ahead, so Bedrock comes first
     # only if it offers the candidate: here the candidate is on both.
     catalog = make_catalog()
-    d = run(narrow_answers(allowed_platforms=("openai", "bedrock"), calls_per_day=100_000.0,
-                           candidate_model="small-b"), catalog=catalog)
+    d = run(
+        narrow_answers(
+            allowed_platforms=("openai", "bedrock"),
+            calls_per_day=100_000.0,
+            candidate_model="small-b",
+        ),
+        catalog=catalog,
+    )
     assert d.platform == "bedrock"
     assert d.options[0]["platform"] == "openai" and d.options[0]["cautions"]
 
@@ -374,8 +408,14 @@ def test_nothing_ticked_is_the_default_row() -> None:
 
 
 def test_empty_evidence_works_everywhere() -> None:
-    for kind in ("format_structure", "tone_style", "knowledge_facts", "long_procedure",
-                 "narrow_high_volume", "next_step_decisions"):
+    for kind in (
+        "format_structure",
+        "tone_style",
+        "knowledge_facts",
+        "long_procedure",
+        "narrow_high_volume",
+        "next_step_decisions",
+    ):
         d = run(only(kind), Evidence())
         assert d.evidence == Evidence()
     # Nothing measured: 10,000 calls a day is below the rule of thumb, 30,000 is not, and

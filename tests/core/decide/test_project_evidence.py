@@ -39,8 +39,9 @@ def built(tmp_path: Path, decision_template: BuiltProject) -> BuiltProject:
 
 def test_best_prompt_candidate_and_usage_from_runs(built: BuiltProject) -> None:
     with open_project(built.path) as project:
-        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1",
-                             candidate_model="gpt-4.1-mini")
+        ev = gather_evidence(
+            project, today=TODAY, current_model="gpt-4.1", candidate_model="gpt-4.1-mini"
+        )
     n = len(built.test_ids)
     # @2 beats @1 (90 % vs 80 %) on gpt-4.1; the latest run with it wins the tie
     assert ev.best_prompt == "banking-intent@2"
@@ -52,7 +53,8 @@ def test_best_prompt_candidate_and_usage_from_runs(built: BuiltProject) -> None:
     # the A/B across models in run 2: same prompt version on the cheaper model
     assert ev.candidate_model == "gpt-4.1-mini"
     assert ev.candidate_score == pytest.approx(
-        sum(1 for i in range(n) if i % 10 not in (0, 1, 2)) / n)
+        sum(1 for i in range(n) if i % 10 not in (0, 1, 2)) / n
+    )
     big_only = sum(1 for i in range(n) if i % 10 in (1, 2))
     assert ev.candidate_p_value == pytest.approx(mcnemar_exact(big_only, 0))
     assert ev.candidate_p_value < 0.01
@@ -70,10 +72,12 @@ def test_best_prompt_candidate_and_usage_from_runs(built: BuiltProject) -> None:
     assert ev.latency_p95_ms == pytest.approx(by_hand)
     mini = sorted(300.0 + i for i in range(n))
     assert ev.candidate_latency_p95_ms == pytest.approx(
-        mini[lo] + (mini[lo + 1] - mini[lo]) * (pos - lo))
+        mini[lo] + (mini[lo + 1] - mini[lo]) * (pos - lo)
+    )
     prov = ev.provenance
-    assert prov["best_score"].startswith("eval run #2 (banking-intent@2 on gpt-4.1 vs @2 on "
-                                         "gpt-4.1-mini, test split, 2026-11-20")
+    assert prov["best_score"].startswith(
+        "eval run #2 (banking-intent@2 on gpt-4.1 vs @2 on gpt-4.1-mini, test split, 2026-11-20"
+    )
     assert "recorded against a local loopback server" in prov["best_score"]
     assert "McNemar" in prov["candidate_p_value"] and f"{big_only}" in prov["candidate_p_value"]
     assert "60 answered calls" in prov["latency_p95_ms"]
@@ -90,8 +94,13 @@ def _wilson_by_hand(k: int, n: int) -> tuple[float, float]:
 def test_run_figures_are_the_evals_summary(built: BuiltProject) -> None:
     """One p95, one Wilson: Decide's figures equal a hand computation and the summary."""
     with open_project(built.path) as project:
-        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1",
-                             candidate_model="gpt-4.1-mini", check_duplicates=False)
+        ev = gather_evidence(
+            project,
+            today=TODAY,
+            current_model="gpt-4.1",
+            candidate_model="gpt-4.1-mini",
+            check_duplicates=False,
+        )
         summary = run_summary(project, 2)
     big, small = summary.variants
     n = len(built.test_ids)
@@ -99,8 +108,7 @@ def test_run_figures_are_the_evals_summary(built: BuiltProject) -> None:
     k_small = sum(1 for i in range(n) if i % 10 not in (0, 1, 2))
     assert (ev.best_ci_low, ev.best_ci_high) == pytest.approx(_wilson_by_hand(k_big, n))
     assert (ev.best_ci_low, ev.best_ci_high) == big.ci95
-    assert (ev.candidate_ci_low, ev.candidate_ci_high) == pytest.approx(
-        _wilson_by_hand(k_small, n))
+    assert (ev.candidate_ci_low, ev.candidate_ci_high) == pytest.approx(_wilson_by_hand(k_small, n))
     assert (ev.candidate_ci_low, ev.candidate_ci_high) == small.ci95
     assert ev.best_score == big.score and ev.candidate_score == small.score
     assert ev.latency_p95_ms == big.latency_p95_ms
@@ -108,7 +116,8 @@ def test_run_figures_are_the_evals_summary(built: BuiltProject) -> None:
     assert ev.cost_per_1000_tasks == pytest.approx(big.cost_per_1000)
     # numpy's default percentile is the same definition
     assert ev.latency_p95_ms == pytest.approx(
-        float(np.percentile([800.0 + 3 * i for i in range(n)], 95)))
+        float(np.percentile([800.0 + 3 * i for i in range(n)], 95))
+    )
 
 
 def test_data_readiness(built: BuiltProject) -> None:
@@ -119,7 +128,8 @@ def test_data_readiness(built: BuiltProject) -> None:
     assert ev.test_set_size == len(built.test_ids)
     assert ev.mde is not None and 0.1 < ev.mde < 0.2
     assert ev.provenance["approved_examples"] == (
-        f"dataset banking-demo: {built.train_texts} approved train examples")
+        f"dataset banking-demo: {built.train_texts} approved train examples"
+    )
     # the two planted copies at least (banking77 has near duplicates of its own)
     assert ev.duplicates is not None and ev.duplicates >= built.duplicate_copies
     assert ev.leaks is not None and ev.leaks >= built.leaked
@@ -139,16 +149,22 @@ def test_data_readiness(built: BuiltProject) -> None:
 
 def test_without_current_model_the_candidate_is_not_the_best(built: BuiltProject) -> None:
     with open_project(built.path) as project:
-        ev = gather_evidence(project, today=TODAY, candidate_model="gpt-4.1-mini",
-                             check_duplicates=False)
+        ev = gather_evidence(
+            project, today=TODAY, candidate_model="gpt-4.1-mini", check_duplicates=False
+        )
     assert ev.best_model == "gpt-4.1"
     assert ev.duplicates is None and ev.leaks is None  # not checked: unknown, not zero
 
 
 def test_no_cheaper_model_run_leaves_candidate_unknown(built: BuiltProject) -> None:
     with open_project(built.path) as project:
-        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1",
-                             candidate_model="gpt-4.1-nano", check_duplicates=False)
+        ev = gather_evidence(
+            project,
+            today=TODAY,
+            current_model="gpt-4.1",
+            candidate_model="gpt-4.1-nano",
+            check_duplicates=False,
+        )
     assert ev.best_score is not None
     assert ev.candidate_model is None and ev.candidate_p_value is None
 
@@ -158,13 +174,14 @@ def test_failed_calls_are_left_out_and_said(built: BuiltProject) -> None:
     failed = ",".join(str(i) for i in built.test_ids[1:4])
     con = sqlite3.connect(built.path)
     with con:
-        con.execute("UPDATE eval_result SET passed = NULL, score = NULL, error = 'timeout' "
-                    "WHERE run_id = 2 AND variant_id = (SELECT id FROM eval_variant WHERE "
-                    f"run_id = 2 AND position = 0) AND example_id IN ({failed})")
+        con.execute(
+            "UPDATE eval_result SET passed = NULL, score = NULL, error = 'timeout' "
+            "WHERE run_id = 2 AND variant_id = (SELECT id FROM eval_variant WHERE "
+            f"run_id = 2 AND position = 0) AND example_id IN ({failed})"
+        )
     con.close()
     with open_project(built.path) as project:
-        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1",
-                             check_duplicates=False)
+        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1", check_duplicates=False)
     # run 1 measured @2 on every item: its interval is now the tighter one
     assert ev.best_n == len(built.test_ids)
     assert ev.provenance["best_score"].startswith("eval run #1")
@@ -173,8 +190,7 @@ def test_failed_calls_are_left_out_and_said(built: BuiltProject) -> None:
         con.execute("DELETE FROM eval_run WHERE id = 1")
     con.close()
     with open_project(built.path) as project:
-        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1",
-                             check_duplicates=False)
+        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1", check_duplicates=False)
     assert ev.best_n == len(built.test_ids) - 3
     assert "3 calls failed and are left out" in ev.provenance["best_score"]
 
@@ -230,8 +246,9 @@ def test_decision_from_project_evidence(built: BuiltProject, tmp_path: Path) -> 
     json.dumps(out)  # JSON-ready
     # the same evidence with the core decide() directly gives the same answer
     with open_project(built.path) as project:
-        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1",
-                             candidate_model="gpt-4.1-mini")
+        ev = gather_evidence(
+            project, today=TODAY, current_model="gpt-4.1", candidate_model="gpt-4.1-mini"
+        )
     d2 = decide(answers, ev, load_price_table(), load_platforms(), TODAY)
     assert d2.recommendation == d.recommendation and d2.headline == d.headline
 
@@ -264,8 +281,9 @@ def test_store_round_trip(tmp_path: Path) -> None:
         assert con.execute("SELECT COUNT(*) FROM decision_answers").fetchone()[0] == 1
         con.execute("UPDATE decision_answers SET answers_json = '{\"calls_per_day\": -5}'")
     con.close()
-    with open_project(tmp_path / "s.studio") as project, pytest.raises(
-        ProjectFileError, match="calls_per_day"
+    with (
+        open_project(tmp_path / "s.studio") as project,
+        pytest.raises(ProjectFileError, match="calls_per_day"),
     ):
         load_saved_answers(project)
 
@@ -292,16 +310,27 @@ def test_demo_decision(built: BuiltProject, tmp_path: Path) -> None:
         assert load_report(project) is None
 
 
-def test_readiness_is_read_through_the_studio_export(built: BuiltProject,
-                                                    tmp_path: Path) -> None:
+def test_readiness_is_read_through_the_studio_export(built: BuiltProject, tmp_path: Path) -> None:
     """Decide's token figures and validation come from the export Export writes."""
     from studio.core.export import export_dataset
 
     with open_project(built.path) as project:
-        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1",
-                             candidate_model="gpt-4.1-mini", check_duplicates=False)
-        result = export_dataset(project, "banking-demo", "openai-chat", "banking-intent@2",
-                                tmp_path, splits=("train",), model="gpt-4.1-mini")
+        ev = gather_evidence(
+            project,
+            today=TODAY,
+            current_model="gpt-4.1",
+            candidate_model="gpt-4.1-mini",
+            check_duplicates=False,
+        )
+        result = export_dataset(
+            project,
+            "banking-demo",
+            "openai-chat",
+            "banking-intent@2",
+            tmp_path,
+            splits=("train",),
+            model="gpt-4.1-mini",
+        )
     assert result.ok
     train = result.files[0]
     assert train.report is not None
@@ -318,23 +347,30 @@ def test_readiness_checks_the_prompt_schema_like_the_export(built: BuiltProject)
     would refuse them (one per training example, counted here by hand)."""
     from studio.core.prompts.service import get_version, save_version
 
-    schema = {"type": "object", "properties": {"intent": {"type": "string"}},
-              "required": ["intent"]}
+    schema = {
+        "type": "object",
+        "properties": {"intent": {"type": "string"}},
+        "required": ["intent"],
+    }
     with open_project(built.path) as project:
         v2 = get_version(project, "banking-intent", 2).spec
-        save_version(project, "banking-intent", replace(v2, response_schema=schema),
-                     "JSON answers", "alice")
+        save_version(
+            project, "banking-intent", replace(v2, response_schema=schema), "JSON answers", "alice"
+        )
     con = sqlite3.connect(built.path)
     with con:  # the measured runs now stand for version 3 (same messages, with a schema)
-        con.execute("UPDATE eval_variant SET prompt_version_id = (SELECT MAX(id) FROM "
-                    "prompt_version) WHERE label LIKE 'banking-intent@2%'")
+        con.execute(
+            "UPDATE eval_variant SET prompt_version_id = (SELECT MAX(id) FROM "
+            "prompt_version) WHERE label LIKE 'banking-intent@2%'"
+        )
     con.close()
     with open_project(built.path) as project:
-        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1",
-                             check_duplicates=False)
+        ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1", check_duplicates=False)
     assert ev.best_prompt == "banking-intent@3"
     assert ev.validation_errors == built.train_texts
     assert "and its response_schema" in ev.provenance["validation_errors"]
-    assert (f"{built.train_texts} answers do not fit the response_schema"
-            in ev.provenance["validation_errors"])
+    assert (
+        f"{built.train_texts} answers do not fit the response_schema"
+        in ev.provenance["validation_errors"]
+    )
     assert "output template" in ev.provenance["validation_errors"]

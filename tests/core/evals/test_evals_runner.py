@@ -270,8 +270,13 @@ def test_a_slow_server_that_answers_is_not_stopped() -> None:
     with loopback(latency=0.3) as server:
         sink = MemorySink()
         summary = run_items_blocking(
-            chat_items(8, variants=("A",)), provider=provider_for(server), api_key=None,
-            sink=sink, retry=FAST, concurrency=1, read_timeout_s=1.0,
+            chat_items(8, variants=("A",)),
+            provider=provider_for(server),
+            api_key=None,
+            sink=sink,
+            retry=FAST,
+            concurrency=1,
+            read_timeout_s=1.0,
         )
     assert summary.succeeded == 8 and server.chat_requests == 8
 
@@ -281,8 +286,12 @@ def test_the_deadline_stops_the_run() -> None:
         sink = MemorySink()
         with pytest.raises(RunStoppedError) as info:
             run_items_blocking(
-                chat_items(20, variants=("A",)), provider=provider_for(server), api_key=None,
-                sink=sink, retry=FAST, concurrency=1,
+                chat_items(20, variants=("A",)),
+                provider=provider_for(server),
+                api_key=None,
+                sink=sink,
+                retry=FAST,
+                concurrency=1,
                 limits=RunLimits(request_timeout_s=5, deadline_s=0.7),
             )
     assert info.value.kind == "deadline" and "deadline of 0.7 s" in info.value.message

@@ -20,9 +20,13 @@ N = 12
 def _spec(provider: ProviderConfig, **kw: Any) -> run_setup.RunSpec:
     return run_setup.RunSpec(
         dataset="intents",
-        variants=[run_setup.VariantSpec("intent@1"),
-                  run_setup.VariantSpec("intent@2", params={"temperature": 0.5})],
-        provider=provider, scorer="label", **kw,
+        variants=[
+            run_setup.VariantSpec("intent@1"),
+            run_setup.VariantSpec("intent@2", params={"temperature": 0.5}),
+        ],
+        provider=provider,
+        scorer="label",
+        **kw,
     )
 
 
@@ -41,7 +45,10 @@ def test_run_meta_rebuilds_a_spec_that_reruns_from_the_cache(ab) -> None:  # typ
             assert [v.prompt_ref for v in meta.spec.variants] == ["intent@1", "intent@2"]
             assert meta.spec.variants[1].params.get("temperature") == 0.5
             assert (meta.spec.split, meta.spec.scorer, meta.spec.concurrency) == (
-                "test", "label", 3)
+                "test",
+                "label",
+                3,
+            )
             assert meta.spec.dataset == meta.dataset_id
             # the rebuilt spec asks exactly the same calls: all of them are cached
             assert run_setup.estimate_run(project, meta.spec).n_cached == 2 * N
@@ -60,8 +67,7 @@ def test_run_meta_without_dataset_or_run(ab) -> None:  # type: ignore[no-untyped
         project.close()
     # a damaged provider row: still shown, but cannot be re-run
     with sqlite3.connect(ab.path) as conn:
-        conn.execute("UPDATE eval_run SET provider_json = '{\"bogus\": 1' WHERE id = ?",
-                     (run_id,))
+        conn.execute("UPDATE eval_run SET provider_json = '{\"bogus\": 1' WHERE id = ?", (run_id,))
     project = open_project(ab.path)
     try:
         meta = review.run_meta(project, run_id)
@@ -82,7 +88,10 @@ def test_pending_pairs_match_next_pair_and_allow_skip(ab) -> None:  # type: igno
             first = preferences.next_review_pair(project, run_id, rater="ann")
             assert first is not None and pending[0].example_id == first.example_id
             assert (pending[0].left, pending[0].right, pending[0].shown_left) == (
-                first.left, first.right, first.shown_left)
+                first.left,
+                first.right,
+                first.shown_left,
+            )
             assert [p.remaining for p in pending] == list(range(len(pending) - 1, -1, -1))
             assert all(p.rater == "ann" and p.left != p.right for p in pending)
             assert review.review_counts(project, run_id, "ann") == 0
@@ -90,7 +99,8 @@ def test_pending_pairs_match_next_pair_and_allow_skip(ab) -> None:  # type: igno
             preferences.record_review(project, pending[1], "left")
             after = review.pending_review_pairs(project, run_id, rater="ann")
             assert [p.example_id for p in after] == [
-                p.example_id for p in pending if p.example_id != pending[1].example_id]
+                p.example_id for p in pending if p.example_id != pending[1].example_id
+            ]
             assert review.review_counts(project, run_id, "ann") == 1
             # another rater's queue is untouched
             assert len(review.pending_review_pairs(project, run_id, rater="bob")) == len(pending)

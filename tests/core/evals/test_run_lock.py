@@ -78,8 +78,9 @@ def test_a_lock_held_by_a_killed_process_is_free(project_with_run) -> None:  # t
         sys.stdout.write("held\\n"); sys.stdout.flush()
         sys.stdin.readline()
     """)
-    with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as proc:
         try:
             assert proc.stdout is not None and proc.stdout.readline() == "held\n"
             alive, owner = probe_run(project.path, run_id)

@@ -28,10 +28,15 @@ from studio.core.evals.workitems import ExampleInput
 IDEAL = '{"intents": ["booking", "change"]}'
 
 
-def _scorer(name: str, ideal: str, config: dict | None = None,  # type: ignore[type-arg]
-            labels: tuple[str, ...] = ()) -> RunScorer:
-    example = ExampleInput(1, {"text": "x"}, ideal_output=ideal,
-                           label=ideal if name.startswith("label") else None)
+def _scorer(
+    name: str,
+    ideal: str,
+    config: dict | None = None,  # type: ignore[type-arg]
+    labels: tuple[str, ...] = (),
+) -> RunScorer:
+    example = ExampleInput(
+        1, {"text": "x"}, ideal_output=ideal, label=ideal if name.startswith("label") else None
+    )
     return RunScorer(name, config or {}, {1: example}, label_set=labels)
 
 
@@ -42,8 +47,10 @@ def test_every_scorer_has_help_with_a_passing_and_a_failing_example() -> None:
         if name == "judge":
             first = parse_judge_choice("[[B]]")
             assert combine_pairwise(first, parse_judge_choice("[[A]]")).winner == "B"
-            assert combine_pairwise(parse_judge_choice("[[A]]"),
-                                    parse_judge_choice("[[A]]")).winner == "tie"
+            assert (
+                combine_pairwise(parse_judge_choice("[[A]]"), parse_judge_choice("[[A]]")).winner
+                == "tie"
+            )
             continue
         scorer = _scorer(name, h.ideal, h.config, h.labels)
         good, bad = scorer.score(1, h.passing), scorer.score(1, h.failing)
@@ -57,8 +64,11 @@ def test_exact_help_says_only_surrounding_whitespace_is_ignored() -> None:
     assert "only surrounding whitespace is ignored" in SCORER_HELP["exact"].summary
     s = _scorer("exact", IDEAL)
     assert s.score(1, "\n\t" + IDEAL + "  \n").passed is True
-    for other in ('{"intents":["booking","change"]}', IDEAL.upper(),
-                  '{"intents": ["booking",  "change"]}'):
+    for other in (
+        '{"intents":["booking","change"]}',
+        IDEAL.upper(),
+        '{"intents": ["booking",  "change"]}',
+    ):
         assert s.score(1, other).passed is False
 
 
@@ -66,15 +76,15 @@ def test_exact_help_says_only_surrounding_whitespace_is_ignored() -> None:
 @pytest.mark.parametrize(
     ("answer", "ideal", "equal"),
     [
-        ('{"b": 1, "a": [1, 2]}', '{"a": [1, 2], "b": 1}', True),       # key order
-        ('{"n": 1.0}', '{"n": 1}', True),                                # number spelling
+        ('{"b": 1, "a": [1, 2]}', '{"a": [1, 2], "b": 1}', True),  # key order
+        ('{"n": 1.0}', '{"n": 1}', True),  # number spelling
         ('{"n": 1e0}', '{"n": 1.00}', True),
-        ('{"n": 100000000000000000001}', '{"n": 1e20}', False),          # exact, not float
-        ('{"n": true}', '{"n": 1}', False),                              # bool is not 1
-        ('{"n": "1"}', '{"n": 1}', False),                               # string is not 1
-        ('[1, 2]', '[2, 1]', False),                                     # arrays in order
-        ('{"a": null}', '{}', False),                                    # extra key
-        ('  \n{ "a" : [ ] }\n', '{"a":[]}', True),                       # whitespace
+        ('{"n": 100000000000000000001}', '{"n": 1e20}', False),  # exact, not float
+        ('{"n": true}', '{"n": 1}', False),  # bool is not 1
+        ('{"n": "1"}', '{"n": 1}', False),  # string is not 1
+        ("[1, 2]", "[2, 1]", False),  # arrays in order
+        ('{"a": null}', "{}", False),  # extra key
+        ('  \n{ "a" : [ ] }\n', '{"a":[]}', True),  # whitespace
     ],
 )
 def test_json_data_equality(answer: str, ideal: str, equal: bool) -> None:
@@ -95,7 +105,10 @@ def test_first_json_value_bare_fenced_or_in_prose() -> None:
 def test_json_equal_per_field_agreement_and_unparsable_ideal() -> None:
     s = _scorer("json-equal", '{"intent": "refund", "urgent": true, "n": 2}')
     assert s.fields(1, '{"intent": "refund", "urgent": false, "n": 2.0}') == {
-        "intent": True, "urgent": False, "n": True}
+        "intent": True,
+        "urgent": False,
+        "n": True,
+    }
     assert s.fields(1, "no json here") == {"intent": False, "urgent": False, "n": False}
     assert s.fields(1, '["intent"]') == {"intent": False, "urgent": False, "n": False}
     bad = _scorer("json-equal", "not json {")
@@ -166,8 +179,8 @@ def test_statistics_apply_unchanged_to_json_equal() -> None:
     assert scorer.pass_fail and "json-equal" in PASS_FAIL_SCORERS
 
     def answer(variant: int, i: int) -> str:
-        wrong_a = variant == 1 and i % 3 == 0       # A wrong on multiples of 3
-        wrong_b = variant == 2 and i % 7 == 0       # B wrong on multiples of 7
+        wrong_a = variant == 1 and i % 3 == 0  # A wrong on multiples of 3
+        wrong_b = variant == 2 and i % 7 == 0  # B wrong on multiples of 7
         b_field = "y" if (wrong_a or wrong_b) else "x"
         return f'{{"b": "{b_field}", "a": {i}.0}}'
 
@@ -176,13 +189,34 @@ def test_statistics_apply_unchanged_to_json_equal() -> None:
         for i in ideals:
             out = answer(v, i)
             s = scorer.score(i, out)
-            rows.append(ResultRow(v, i, out, None, s.passed, s.score, 10.0, 1, 1, None,
-                                  False, 1, fields=scorer.fields(i, out)))
+            rows.append(
+                ResultRow(
+                    v,
+                    i,
+                    out,
+                    None,
+                    s.passed,
+                    s.score,
+                    10.0,
+                    1,
+                    1,
+                    None,
+                    False,
+                    1,
+                    fields=scorer.fields(i, out),
+                )
+            )
     summary = summarise(
-        run_id=1, name="r", dataset="d", split="test", scorer="json-equal",
-        status="completed", example_ids=list(ideals),
+        run_id=1,
+        name="r",
+        dataset="d",
+        split="test",
+        scorer="json-equal",
+        status="completed",
+        example_ids=list(ideals),
         variants=[VariantMeta(1, 0, "p@1", "m"), VariantMeta(2, 1, "p@2", "m")],
-        rows=rows, pass_fail=scorer.pass_fail,
+        rows=rows,
+        pass_fail=scorer.pass_fail,
     )
     # hand count: A wrong on 3,6,...,39 (13), B wrong on 7,...,35 (5)
     a, b = summary.variants

@@ -33,7 +33,9 @@ def _spec(provider: ProviderConfig, **kw: Any) -> run_setup.RunSpec:
     return run_setup.RunSpec(
         dataset="intents",
         variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@2")],
-        provider=provider, scorer="label", **kw,
+        provider=provider,
+        scorer="label",
+        **kw,
     )
 
 
@@ -107,8 +109,9 @@ def test_results_are_stored_as_they_arrive_and_a_cancelled_run_resumes(ab) -> No
                 if p.done >= 10:
                     cancel.cancel()
 
-            first = run_execute.execute_run(project, run_id, key=None, progress=progress,
-                                        cancel=cancel)
+            first = run_execute.execute_run(
+                project, run_id, key=None, progress=progress, cancel=cancel
+            )
             assert first.cancelled and not first.completed
             assert run_store.list_runs(project)[0].status == "cancelled"
             # every result counted by the progress was already committed to the file
@@ -116,7 +119,8 @@ def test_results_are_stored_as_they_arrive_and_a_cancelled_run_resumes(ab) -> No
             assert all(stored >= done for done, stored in seen_in_db)
             with sqlite3.connect(ab.path) as conn:
                 stored_keys = {
-                    (int(pos) + 1, ab.test_ids.index(int(e))) for pos, e in conn.execute(
+                    (int(pos) + 1, ab.test_ids.index(int(e)))
+                    for pos, e in conn.execute(
                         "SELECT v.position, r.example_id FROM eval_result r "
                         "JOIN eval_variant v ON v.id = r.variant_id"
                     )
@@ -159,8 +163,12 @@ def test_missing_usage_gives_unknown_tokens_and_cost(ab) -> None:  # type: ignor
         assert v.tokens_in is None and v.tokens_out is None and v.cost_usd is None
         assert v.score is not None
     with sqlite3.connect(ab.path) as conn:
-        assert conn.execute("SELECT count(*) FROM eval_result WHERE tokens_in = 0 OR "
-                            "cost_usd = 0").fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM eval_result WHERE tokens_in = 0 OR cost_usd = 0"
+            ).fetchone()[0]
+            == 0
+        )
 
 
 def test_errors_are_counted_apart_and_never_scored(ab) -> None:  # type: ignore[no-untyped-def]
@@ -192,7 +200,8 @@ def test_errors_are_counted_apart_and_never_scored(ab) -> None:  # type: ignore[
     with sqlite3.connect(ab.path) as conn:
         scored_errors = conn.execute(
             "SELECT count(*) FROM eval_result WHERE error IS NOT NULL AND "
-            "(passed IS NOT NULL OR score IS NOT NULL OR score_detail != '')").fetchone()[0]
+            "(passed IS NOT NULL OR score IS NOT NULL OR score_detail != '')"
+        ).fetchone()[0]
     assert scored_errors == 0
 
 
@@ -207,8 +216,11 @@ def test_rescore_after_a_label_fix_changes_the_score_without_calls(ab) -> None: 
             before = run_results.run_summary(project, run_id)
             # query 1 is wrong for both versions: say the label was wrong, and the
             # models' (shared) answer is right
-            wrong_case = next(r for r in run_results.case_rows(project, run_id, "all")
-                              if r.example_id == ab.test_ids[1])
+            wrong_case = next(
+                r
+                for r in run_results.case_rows(project, run_id, "all")
+                if r.example_id == ab.test_ids[1]
+            )
             answer = wrong_case.outputs["intent@1"]
             assert answer is not None and wrong_case.passed["intent@1"] is False
             update_example(project, ab.test_ids[1], label=answer, ideal_output=answer)
@@ -241,21 +253,42 @@ def test_bad_input_is_refused_before_anything_is_stored(ab) -> None:  # type: ig
     provider = ProviderConfig(name="x", base_url="http://127.0.0.1:9/v1", kind="compatible")
     try:
         with pytest.raises(NotFoundError):
-            run_setup.create_run(project, _spec(provider).__class__(
-                dataset="nope", variants=_spec(provider).variants, provider=provider))
+            run_setup.create_run(
+                project,
+                _spec(provider).__class__(
+                    dataset="nope", variants=_spec(provider).variants, provider=provider
+                ),
+            )
         with pytest.raises(NotFoundError):
-            run_setup.create_run(project, run_setup.RunSpec(
-                dataset="intents", provider=provider,
-                variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@9")]))
+            run_setup.create_run(
+                project,
+                run_setup.RunSpec(
+                    dataset="intents",
+                    provider=provider,
+                    variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@9")],
+                ),
+            )
         with pytest.raises(ValidationError, match="at least two"):
-            run_setup.create_run(project, run_setup.RunSpec(
-                dataset="intents", provider=provider, variants=[run_setup.VariantSpec("intent@1")]))
+            run_setup.create_run(
+                project,
+                run_setup.RunSpec(
+                    dataset="intents",
+                    provider=provider,
+                    variants=[run_setup.VariantSpec("intent@1")],
+                ),
+            )
         with pytest.raises(ValidationError, match="Split"):
             run_setup.create_run(project, _spec(provider, split="dev"))
         with pytest.raises(ValidationError, match="scorer"):
-            run_setup.create_run(project, run_setup.RunSpec(
-                dataset="intents", provider=provider, scorer="vibes",
-                variants=_spec(provider).variants))
+            run_setup.create_run(
+                project,
+                run_setup.RunSpec(
+                    dataset="intents",
+                    provider=provider,
+                    scorer="vibes",
+                    variants=_spec(provider).variants,
+                ),
+            )
         with pytest.raises(UserError, match="validation split"):
             run_setup.create_run(project, _spec(provider, split="validation"))
         assert run_store.list_runs(project) == []
@@ -297,8 +330,11 @@ def test_blind_review_preferences_and_dpo_export(ab, tmp_path: Path) -> None:  #
                 sides.add(pair.shown_left)
                 left_is_a = pair.shown_left == "a"
                 # the reviewer always picks the correct answer when there is one
-                case = next(r for r in run_results.case_rows(project, run_id)
-                            if r.example_id == pair.example_id)
+                case = next(
+                    r
+                    for r in run_results.case_rows(project, run_id)
+                    if r.example_id == pair.example_id
+                )
                 a_right = bool(case.passed["intent@1"])
                 side = "left" if a_right == left_is_a else "right"
                 assert pair.choice_for(side) == ("a" if a_right else "b")  # type: ignore[arg-type]
@@ -313,17 +349,18 @@ def test_blind_review_preferences_and_dpo_export(ab, tmp_path: Path) -> None:  #
             assert human.source == "human" and human.b_wins + human.a_wins == reviewed
             pairs = preferences.preference_examples(project, run_id)
             assert len(pairs) == reviewed
-            assert all(p.chosen == ab.labels[ab.test_ids.index(p.example_id or 0)]
-                       for p in pairs)
+            assert all(p.chosen == ab.labels[ab.test_ids.index(p.example_id or 0)] for p in pairs)
             out = tmp_path / "dpo.jsonl"
             assert preferences.export_preferences(project, run_id, "openai-dpo", out) == reviewed
             import json
+
             first = json.loads(out.read_text().splitlines()[0])
             assert first["input"]["messages"][0]["content"].startswith("V1")
             # re-recording replaces the earlier choice
             p0 = prefs[0]
-            preferences.record_preference(project, run_id, p0.example_id, "tie", rater="ann",
-                                      shown_left=p0.shown_left)
+            preferences.record_preference(
+                project, run_id, p0.example_id, "tie", rater="ann", shown_left=p0.shown_left
+            )
             assert len(preferences.list_preferences(project, run_id, "human")) == reviewed
         finally:
             project.close()
@@ -347,19 +384,30 @@ def test_judge_scorer_records_judge_preferences(ab) -> None:  # type: ignore[no-
 
     project = open_project(ab.path)
     try:
-        prompts.save_version(project, "judge", PromptSpec(
-            messages=(Message("system", "JUDGE which answer is right."),
-                      Message("user", "{{input}}\nA: {{output_a}}\nB: {{output_b}}")),
-            model="loopback-small", params={"temperature": 0}))
+        prompts.save_version(
+            project,
+            "judge",
+            PromptSpec(
+                messages=(
+                    Message("system", "JUDGE which answer is right."),
+                    Message("user", "{{input}}\nA: {{output_a}}\nB: {{output_b}}"),
+                ),
+                model="loopback-small",
+                params={"temperature": 0},
+            ),
+        )
     finally:
         project.close()
     with loopback(responder=responder) as server:
         project = open_project(ab.path)
         try:
             spec = run_setup.RunSpec(
-                dataset="intents", provider=provider_for(server), scorer="judge",
+                dataset="intents",
+                provider=provider_for(server),
+                scorer="judge",
                 scorer_config={"judge_prompt": "judge@1"},
-                variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@2")])
+                variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@2")],
+            )
             run_id = run_setup.create_run(project, spec)
             outcome = run_execute.execute_run(project, run_id, key=None)
             assert outcome.completed
@@ -395,7 +443,8 @@ def test_demo_run(tmp_path: Path) -> None:
     assert v2.score == pytest.approx(0.74, abs=0.03) and v4.score == pytest.approx(0.88, abs=0.03)
     assert v4.cost_usd is not None and v4.tokens_in is not None and v2.errors == 0
     assert summary.comparison is not None and summary.comparison.verdict.startswith(
-        "banking-intent@4 beats banking-intent@2")
+        "banking-intent@4 beats banking-intent@2"
+    )
     assert v4.confusion is not None and v4.latency_p50_ms is not None
 
 
@@ -422,7 +471,8 @@ def test_execute_from_a_worker_thread(ab) -> None:  # type: ignore[no-untyped-de
             run_id = run_setup.create_run(project, _spec(provider_for(server)))
             box: dict[str, Any] = {}
             worker = threading.Thread(
-                target=lambda: box.update(out=run_execute.execute_run(project, run_id, key=None)))
+                target=lambda: box.update(out=run_execute.execute_run(project, run_id, key=None))
+            )
             worker.start()
             worker.join(30)
             assert box["out"].completed

@@ -16,12 +16,23 @@ from studio.core.evals.store import ProjectCacheStore, ProjectResultSink, Scored
 from studio.core.llm.providers import ProviderConfig
 
 
-def _result(key: str, example_id: int, output: str | None = "card_arrival",
-            error: str | None = None) -> CallResult:
+def _result(
+    key: str, example_id: int, output: str | None = "card_arrival", error: str | None = None
+) -> CallResult:
     return CallResult(
-        variant_key=key, example_id=example_id, output=output, tool_calls=None, error=error,
-        error_kind="server" if error else None, latency_ms=12.5, tokens_in=10, tokens_out=2,
-        cost_usd=None, cached=False, attempts=1, request_hash="h" * 64,
+        variant_key=key,
+        example_id=example_id,
+        output=output,
+        tool_calls=None,
+        error=error,
+        error_kind="server" if error else None,
+        latency_ms=12.5,
+        tokens_in=10,
+        tokens_out=2,
+        cost_usd=None,
+        cached=False,
+        attempts=1,
+        request_hash="h" * 64,
     )
 
 
@@ -52,8 +63,9 @@ def test_each_saved_result_is_committed_before_save_returns(run) -> None:  # typ
         sink.save(_result("A", ab.test_ids[0]))
         # another connection (another process, after a crash) already sees it
         with sqlite3.connect(ab.path) as other:
-            rows = other.execute("SELECT output, passed, score_detail, latency_ms FROM "
-                                 "eval_result").fetchall()
+            rows = other.execute(
+                "SELECT output, passed, score_detail, latency_ms FROM eval_result"
+            ).fetchall()
         assert rows == [("card_arrival", 1, "ok", 12.5)]
         sink.save(_result("B", ab.test_ids[0], output=None, error="Server error 500"))
         assert calls == [ab.test_ids[0]]  # the scorer never sees errors
@@ -127,14 +139,19 @@ def test_kill_9_mid_run_loses_no_acknowledged_result(tmp_path: Path) -> None:
     with loopback(responder=responder, latency=0.1, record_bodies=True) as server:
         project = open_project(ab.path)
         spec = run_setup.RunSpec(
-            dataset="intents", provider=provider_for(server), scorer="label", concurrency=2,
+            dataset="intents",
+            provider=provider_for(server),
+            scorer="label",
+            concurrency=2,
             variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@2")],
         )
         run_id = run_setup.create_run(project, spec)
         project.close()
         child = subprocess.Popen(
             [sys.executable, "-c", _CHILD, str(ab.path), str(run_id)],
-            stdout=subprocess.PIPE, text=True, env={**os.environ},
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ},
         )
         acknowledged = 0
         assert child.stdout is not None

@@ -14,21 +14,47 @@ from studio.core.evals.summary_compute import summarise
 A, B = VariantMeta(1, 0, "p@1", "m"), VariantMeta(2, 1, "p@2", "m")
 
 
-def _row(v: int, e: int, passed: bool | None, *, error: str | None = None,
-         tokens: bool = True, latency: float = 100.0, label: str | None = None) -> ResultRow:
+def _row(
+    v: int,
+    e: int,
+    passed: bool | None,
+    *,
+    error: str | None = None,
+    tokens: bool = True,
+    latency: float = 100.0,
+    label: str | None = None,
+) -> ResultRow:
     return ResultRow(
-        variant_id=v, example_id=e, output=None if error else "x", error=error,
-        passed=None if error else passed, score=None if error or passed is None
-        else float(passed), latency_ms=latency, tokens_in=10 if tokens else None,
-        tokens_out=2 if tokens else None, cost_usd=0.001 if tokens else None, cached=False,
-        attempts=1, predicted_label=label,
+        variant_id=v,
+        example_id=e,
+        output=None if error else "x",
+        error=error,
+        passed=None if error else passed,
+        score=None if error or passed is None else float(passed),
+        latency_ms=latency,
+        tokens_in=10 if tokens else None,
+        tokens_out=2 if tokens else None,
+        cost_usd=0.001 if tokens else None,
+        cached=False,
+        attempts=1,
+        predicted_label=label,
     )
 
 
 def _summary(rows: list[ResultRow], n: int, **kw: object) -> RunSummary:
-    return summarise(run_id=1, name="r", dataset="d", split="test", scorer="label",
-                     status="completed", example_ids=list(range(n)), variants=[A, B],
-                     rows=rows, pass_fail=True, **kw)  # type: ignore[arg-type]
+    return summarise(
+        run_id=1,
+        name="r",
+        dataset="d",
+        split="test",
+        scorer="label",
+        status="completed",
+        example_ids=list(range(n)),
+        variants=[A, B],
+        rows=rows,
+        pass_fail=True,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_scores_cis_and_mcnemar_match_scipy() -> None:
@@ -54,9 +80,19 @@ def test_scores_cis_and_mcnemar_match_scipy() -> None:
     assert s.regressions == [e for e in range(n) if a[e] and not b[e]]
     cli = s.to_cli_json()
     assert set(cli) == {"run_id", "n", "variants", "comparison", "calls"}
-    assert set(cli["variants"][0]) == {"prompt", "version", "model", "label", "score", "ci95",
-                                       "errors", "latency_ms", "tokens", "cost_usd",
-                                       "label_matches"}
+    assert set(cli["variants"][0]) == {
+        "prompt",
+        "version",
+        "model",
+        "label",
+        "score",
+        "ci95",
+        "errors",
+        "latency_ms",
+        "tokens",
+        "cost_usd",
+        "label_matches",
+    }
     assert set(cli["comparison"]) == {"difference", "ci95", "p_value", "test", "verdict"}
     assert cli["comparison"]["verdict"].startswith(("p@", "p@1 and"))
     json.dumps(s.to_json())  # JSON-able
@@ -93,8 +129,10 @@ def test_missing_usage_means_unknown_never_zero() -> None:
 
 
 def test_latency_percentiles_and_confusion_table() -> None:
-    rows = [_row(1, e, e < 3, latency=float(10 * (e + 1)),
-                 label="a" if e < 3 else "b") for e in range(4)]
+    rows = [
+        _row(1, e, e < 3, latency=float(10 * (e + 1)), label="a" if e < 3 else "b")
+        for e in range(4)
+    ]
     rows += [_row(2, e, True, label="a") for e in range(4)]
     s = _summary(rows, 4, expected_labels={e: "a" for e in range(4)})
     a = s.variants[0]
@@ -104,8 +142,10 @@ def test_latency_percentiles_and_confusion_table() -> None:
 
 def test_preferences_feed_a_sign_test() -> None:
     rows = [_row(1, e, True) for e in range(20)] + [_row(2, e, True) for e in range(20)]
-    prefs = [PreferenceRow(e, 1, 2, "b" if e < 15 else ("a" if e < 18 else "tie"), "human")
-             for e in range(20)]
+    prefs = [
+        PreferenceRow(e, 1, 2, "b" if e < 15 else ("a" if e < 18 else "tie"), "human")
+        for e in range(20)
+    ]
     prefs.append(PreferenceRow(0, 2, 1, "a", "judge"))  # stored the other way round
     s = _summary(rows, 20, preferences=prefs)
     human = next(p for p in s.preferences if p.source == "human")
@@ -119,9 +159,19 @@ def test_preferences_feed_a_sign_test() -> None:
 def test_judge_scorer_verdict_is_the_sign_test() -> None:
     rows = [_row(1, e, None) for e in range(12)] + [_row(2, e, None) for e in range(12)]
     prefs = [PreferenceRow(e, 1, 2, "b" if e < 10 else "a", "judge") for e in range(12)]
-    s = summarise(run_id=1, name="r", dataset="d", split="test", scorer="judge",
-                  status="completed", example_ids=list(range(12)), variants=[A, B], rows=rows,
-                  pass_fail=False, preferences=prefs)
+    s = summarise(
+        run_id=1,
+        name="r",
+        dataset="d",
+        split="test",
+        scorer="judge",
+        status="completed",
+        example_ids=list(range(12)),
+        variants=[A, B],
+        rows=rows,
+        pass_fail=False,
+        preferences=prefs,
+    )
     assert s.comparison is not None and "sign test" in s.comparison.test
     assert s.comparison.p_value == pytest.approx(binomtest(10, 12, 0.5).pvalue)
     assert s.comparison.difference == pytest.approx(8 / 12)

@@ -27,7 +27,8 @@ SCHEMA = {
 def _spec(*messages: tuple[str, str], **kw: object) -> PromptSpec:
     return PromptSpec(
         messages=tuple(Message(r, c) for r, c in messages),  # type: ignore[arg-type]
-        model="m", **kw,  # type: ignore[arg-type]
+        model="m",
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -56,8 +57,9 @@ def test_conversation_keeps_turns_and_replaces_the_system_prompt() -> None:
 
 def test_conversation_keeps_its_own_system_prompt_when_the_version_has_none() -> None:
     spec = _spec(("user", "{{text}}"))
-    ex = ExampleInput(id=3, inputs={}, system_prompt="Own system",
-                      conversation=[{"role": "user", "content": "q"}])
+    ex = ExampleInput(
+        id=3, inputs={}, system_prompt="Own system", conversation=[{"role": "user", "content": "q"}]
+    )
     assert build_messages(spec, ex) == [
         {"role": "system", "content": "Own system"},
         {"role": "user", "content": "q"},
@@ -67,22 +69,33 @@ def test_conversation_keeps_its_own_system_prompt_when_the_version_has_none() ->
 def test_missing_variable_is_a_render_failure_not_a_request() -> None:
     spec = _spec(("user", "{{text}} {{extra}}"))
     v = PreparedVariant("7", spec, "m", {})
-    items, failures = build_work_items([v], [ExampleInput(1, {"text": "a"}),
-                                            ExampleInput(2, {"text": "b", "extra": "x"})])
+    items, failures = build_work_items(
+        [v], [ExampleInput(1, {"text": "a"}), ExampleInput(2, {"text": "b", "extra": "x"})]
+    )
     assert [it.example_id for it in items] == [2]
     assert len(failures) == 1 and failures[0].example_id == 1 and "extra" in failures[0].message
 
 
 def test_items_are_example_major_and_carry_params_schema_and_tools() -> None:
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
-    a = PreparedVariant("1", _spec(("user", "{{text}}"), response_schema=SCHEMA), "m",
-                        {"temperature": 0.0, "stream": True}, name="p@1")
+    a = PreparedVariant(
+        "1",
+        _spec(("user", "{{text}}"), response_schema=SCHEMA),
+        "m",
+        {"temperature": 0.0, "stream": True},
+        name="p@1",
+    )
     b = PreparedVariant("2", _spec(("user", "{{text}}"), tools=tools), "m2", {"seed": 3})
-    items, failures = build_work_items([a, b], [ExampleInput(1, {"text": "x"}),
-                                                ExampleInput(2, {"text": "y"})])
+    items, failures = build_work_items(
+        [a, b], [ExampleInput(1, {"text": "x"}), ExampleInput(2, {"text": "y"})]
+    )
     assert not failures
-    assert [(i.variant_key, i.example_id) for i in items] == [("1", 1), ("2", 1), ("1", 2),
-                                                              ("2", 2)]
+    assert [(i.variant_key, i.example_id) for i in items] == [
+        ("1", 1),
+        ("2", 1),
+        ("1", 2),
+        ("2", 2),
+    ]
     first = items[0]
     assert first.params == {"temperature": 0.0}  # stream dropped
     assert first.response_format is not None
@@ -98,8 +111,11 @@ def test_strict_mode_only_for_closed_schemas() -> None:
     assert not strict_compatible(open_schema)
     partly = {**SCHEMA, "required": ["intent"]}
     assert not strict_compatible(partly)
-    nested = {**SCHEMA, "properties": {"x": {"type": "array", "items": open_schema}},
-              "required": ["x"]}
+    nested = {
+        **SCHEMA,
+        "properties": {"x": {"type": "array", "items": open_schema}},
+        "required": ["x"],
+    }
     assert not strict_compatible(nested)
     spec = _spec(("user", "x"), response_schema=open_schema)
     fmt = response_format_for(spec)
@@ -114,8 +130,11 @@ def test_param_overrides_replace_and_remove() -> None:
 
 def test_input_preview_is_one_line() -> None:
     assert input_preview(ExampleInput(1, {"text": "a\n b"})) == "a b"
-    conv = [{"role": "user", "content": "first"}, {"role": "assistant", "content": "x"},
-            {"role": "user", "content": "last"}]
+    conv = [
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "x"},
+        {"role": "user", "content": "last"},
+    ]
     assert input_preview(ExampleInput(1, {}, conversation=conv)) == "last"
     assert len(input_preview(ExampleInput(1, {"text": "z" * 500}), limit=50)) == 50
 

@@ -50,7 +50,8 @@ def _ids(project: Project, **where: object) -> list[int]:
 
 @pytest.mark.parametrize(("target", "kind"), CASES, ids=[f"{t}-{k}" for t, k in CASES])
 def test_every_target_exports_files_that_revalidate_clean(
-        export_project: Project, tmp_path: Path, target: str, kind: str) -> None:
+    export_project: Project, tmp_path: Path, target: str, kind: str
+) -> None:
     out = tmp_path / "out"
     result = export_dataset(export_project, DATASET, target, REF, out, kind=kind)  # type: ignore[arg-type]
     assert result.ok, result.message
@@ -68,8 +69,11 @@ def test_every_target_exports_files_that_revalidate_clean(
         assert not path.read_bytes().startswith(b"\xef\xbb\xbf")
         # an independent re-validation agrees: no error for the target
         report = validate_file(path, target)
-        errors = [f for f in report.findings if f.severity == "error"
-                  and not (role == "validation" and f.code == "too_few_examples")]
+        errors = [
+            f
+            for f in report.findings
+            if f.severity == "error" and not (role == "validation" and f.code == "too_few_examples")
+        ]
         assert errors == [], errors
         assert report.format == target
     assert manifest["prompt"]["ref"] == REF
@@ -81,15 +85,18 @@ def test_every_target_exports_files_that_revalidate_clean(
 
 
 def test_chat_export_renders_the_prompt_version_and_appends_the_ideal_output(
-        export_project: Project, tmp_path: Path) -> None:
+    export_project: Project, tmp_path: Path
+) -> None:
     result = export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path)
     first = _records(tmp_path / TRAIN_FILE)[0]
     question, answer = QUESTIONS[0]
-    assert first == {"messages": [
-        {"role": "system", "content": "You answer bank customers briefly."},
-        {"role": "user", "content": f"Customer question: {question}"},
-        {"role": "assistant", "content": answer},
-    ]}
+    assert first == {
+        "messages": [
+            {"role": "system", "content": "You answer bank customers briefly."},
+            {"role": "user", "content": f"Customer question: {question}"},
+            {"role": "assistant", "content": answer},
+        ]
+    }
     # the line map leads back to the example
     example = get_example(export_project, result.line_map("train")[0])
     assert example.inputs == {"question": question}
@@ -98,20 +105,26 @@ def test_chat_export_renders_the_prompt_version_and_appends_the_ideal_output(
 
 
 def test_only_approved_examples_by_default_and_statuses_option(
-        export_project: Project, tmp_path: Path) -> None:
+    export_project: Project, tmp_path: Path
+) -> None:
     approved = set(_ids(export_project, status="approved"))
     review = set(_ids(export_project, status="needs_review"))
     result = export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path / "a")
     exported = set(result.line_map("train")) | set(result.line_map("validation"))
     assert exported <= approved and not exported & review
-    wider = export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path / "b",
-                           statuses=("approved", "needs_review"))
+    wider = export_dataset(
+        export_project,
+        DATASET,
+        "openai-chat",
+        REF,
+        tmp_path / "b",
+        statuses=("approved", "needs_review"),
+    )
     assert review <= set(wider.line_map("train"))
     assert wider.manifest["selection"]["statuses"] == ["approved", "needs_review"]
 
 
-def test_test_split_is_never_exported_by_default(export_project: Project,
-                                                 tmp_path: Path) -> None:
+def test_test_split_is_never_exported_by_default(export_project: Project, tmp_path: Path) -> None:
     test_ids = set(_ids(export_project, split="test"))
     result = export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path)
     exported = set(result.line_map("train")) | set(result.line_map("validation"))
@@ -119,11 +132,11 @@ def test_test_split_is_never_exported_by_default(export_project: Project,
     assert result.manifest["counts"]["excluded_test_split"] == len(test_ids)
 
 
-def test_validation_comes_from_the_dataset_split(export_project: Project,
-                                                 tmp_path: Path) -> None:
+def test_validation_comes_from_the_dataset_split(export_project: Project, tmp_path: Path) -> None:
     val_ids = set(_ids(export_project, split="validation", status="approved"))
-    result = export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path,
-                            validation_fraction=0.5)
+    result = export_dataset(
+        export_project, DATASET, "openai-chat", REF, tmp_path, validation_fraction=0.5
+    )
     assert set(result.line_map("validation")) == val_ids
     # a split exists, so the fraction is not used
     assert result.manifest["selection"]["validation_source"] == "split"
@@ -131,34 +144,48 @@ def test_validation_comes_from_the_dataset_split(export_project: Project,
 
 
 def test_validation_fraction_is_carved_deterministically_when_no_split(
-        export_project: Project, tmp_path: Path) -> None:
-    runs = [export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path / str(i),
-                           splits=(None, "train"), validation_fraction=0.2)
-            for i in range(2)]
+    export_project: Project, tmp_path: Path
+) -> None:
+    runs = [
+        export_dataset(
+            export_project,
+            DATASET,
+            "openai-chat",
+            REF,
+            tmp_path / str(i),
+            splits=(None, "train"),
+            validation_fraction=0.2,
+        )
+        for i in range(2)
+    ]
     assert runs[0].manifest["selection"]["validation_source"] == "fraction"
     val = runs[0].line_map("validation")
     assert len(val) == round(0.2 * 12) == 2
     assert val == runs[1].line_map("validation")
-    assert (tmp_path / "0" / VALIDATION_FILE).read_bytes() == \
-        (tmp_path / "1" / VALIDATION_FILE).read_bytes()
+    assert (tmp_path / "0" / VALIDATION_FILE).read_bytes() == (
+        tmp_path / "1" / VALIDATION_FILE
+    ).read_bytes()
     assert not set(val) & set(runs[0].line_map("train"))
     # the carve-out does not depend on row order
     ids = runs[0].line_map("train") + val
     assert carve_validation(1, ids, 0.2) == carve_validation(1, list(reversed(ids)), 0.2)
 
 
-def test_no_validation_file_without_split_or_fraction(export_project: Project,
-                                                      tmp_path: Path) -> None:
+def test_no_validation_file_without_split_or_fraction(
+    export_project: Project, tmp_path: Path
+) -> None:
     (tmp_path / VALIDATION_FILE).write_text("stale\n")
-    result = export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path,
-                            splits=(None, "train"))
+    result = export_dataset(
+        export_project, DATASET, "openai-chat", REF, tmp_path, splits=(None, "train")
+    )
     assert result.ok and result.manifest["selection"]["validation_source"] == "none"
     assert not (tmp_path / VALIDATION_FILE).exists()  # a stale file would mislead
     assert "validation" not in result.manifest["files"]
 
 
-def test_a_crash_mid_write_leaves_no_partial_file(export_project: Project, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_mid_write_leaves_no_partial_file(
+    export_project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = {"n": 0}
     real = export_run.example_to_chat
 
@@ -176,9 +203,9 @@ def test_a_crash_mid_write_leaves_no_partial_file(export_project: Project, tmp_p
     assert sorted(p.name for p in out.iterdir()) == []
 
 
-def test_a_failed_export_keeps_the_previous_files_whole(export_project: Project,
-                                                        tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_export_keeps_the_previous_files_whole(
+    export_project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path)
     before = (tmp_path / TRAIN_FILE).read_bytes()
     real = export_run.example_to_chat
@@ -203,24 +230,32 @@ def test_cancel_leaves_nothing_behind(export_project: Project, tmp_path: Path) -
     token = CancelToken()
     token.cancel()
     with pytest.raises(CancelledError):
-        export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path / "c",
-                       cancel=token)
+        export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path / "c", cancel=token)
     assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
 
 
 def test_an_export_that_fails_revalidation_is_deleted_and_reported(
-        export_project: Project, tmp_path: Path) -> None:
+    export_project: Project, tmp_path: Path
+) -> None:
     # three examples: OpenAI needs at least 10 to train
-    result = export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path,
-                            statuses=("needs_review",))
+    result = export_dataset(
+        export_project, DATASET, "openai-chat", REF, tmp_path, statuses=("needs_review",)
+    )
     assert not result.ok
     assert "too_few_examples" in {f.code for f in result.files[0].blocking_errors()}
     assert "deleted" in result.message and "at least 10" in result.message
     assert not (tmp_path / TRAIN_FILE).exists()
     assert not (tmp_path / MANIFEST_FILE).exists()
     assert result.manifest["status"] == "failed_validation"
-    kept = export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path / "k",
-                          statuses=("needs_review",), keep_failed=True)
+    kept = export_dataset(
+        export_project,
+        DATASET,
+        "openai-chat",
+        REF,
+        tmp_path / "k",
+        statuses=("needs_review",),
+        keep_failed=True,
+    )
     assert not kept.ok and (tmp_path / "k" / TRAIN_FILE).exists()
     assert not (tmp_path / "k" / MANIFEST_FILE).exists()
 
@@ -233,17 +268,18 @@ def test_bad_inputs_raise_user_errors(export_project: Project, tmp_path: Path) -
     with pytest.raises(UserError):
         export_dataset(export_project, DATASET, "openai-chat", "support@9", tmp_path)
     with pytest.raises(UserError, match="no examples"):
-        export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path,
-                       statuses=("rejected",))
+        export_dataset(
+            export_project, DATASET, "openai-chat", REF, tmp_path, statuses=("rejected",)
+        )
     with pytest.raises(UserError, match="below 1"):
-        export_dataset(export_project, DATASET, "openai-chat", REF, tmp_path,
-                       validation_fraction=1.5)
+        export_dataset(
+            export_project, DATASET, "openai-chat", REF, tmp_path, validation_fraction=1.5
+        )
     with pytest.raises(UserError, match="preference pairs only"):
         export_dataset(export_project, DATASET, "openai-dpo", REF, tmp_path, kind="chat")
 
 
-def test_preference_export_uses_stored_preferences(export_project: Project,
-                                                   tmp_path: Path) -> None:
+def test_preference_export_uses_stored_preferences(export_project: Project, tmp_path: Path) -> None:
     pairs = load_preference_pairs(export_project, 1)
     # one tie left out, the human choice beats the judge on the first example
     assert pairs.left_out["tie"] == 1
@@ -256,10 +292,13 @@ def test_preference_export_uses_stored_preferences(export_project: Project,
     records = _records(tmp_path / TRAIN_FILE)
     line_of = {ex: i for i, ex in enumerate(result.line_map("train"))}
     rec = records[line_of[first]]
-    assert rec["input"]["messages"][-1] == {"role": "user",
-                                            "content": f"Customer question: {QUESTIONS[0][0]}"}
-    assert rec["preferred_output"] == [{"role": "assistant",
-                                        "content": "Rambling unhelpful answer 0."}]
+    assert rec["input"]["messages"][-1] == {
+        "role": "user",
+        "content": f"Customer question: {QUESTIONS[0][0]}",
+    }
+    assert rec["preferred_output"] == [
+        {"role": "assistant", "content": "Rambling unhelpful answer 0."}
+    ]
     assert rec["non_preferred_output"][0]["content"] == "Short helpful answer 0."
     assert result.manifest["preferences"]["left_out"]["tie"] == 1
     assert result.manifest["preferences"]["selected_examples_without_pairs"] == 1
@@ -267,14 +306,23 @@ def test_preference_export_uses_stored_preferences(export_project: Project,
 
 
 def test_preference_export_without_preferences_is_a_user_error(
-        export_project: Project, tmp_path: Path) -> None:
+    export_project: Project, tmp_path: Path
+) -> None:
     with pytest.raises(UserError, match="no usable A/B preferences"):
-        export_dataset(export_project, DATASET, "trl", REF, tmp_path, kind="preference",
-                       preference_sources=("nobody",))
+        export_dataset(
+            export_project,
+            DATASET,
+            "trl",
+            REF,
+            tmp_path,
+            kind="preference",
+            preference_sources=("nobody",),
+        )
 
 
-def test_manifest_snapshot_changes_when_an_example_changes(export_project: Project,
-                                                           tmp_path: Path) -> None:
+def test_manifest_snapshot_changes_when_an_example_changes(
+    export_project: Project, tmp_path: Path
+) -> None:
     from studio.core.datasets import update_example
 
     a = export_dataset(export_project, DATASET, "trl", REF, tmp_path / "a")

@@ -22,25 +22,48 @@ from studio.core.formats import validate_file
 from studio.core.prompts.service import save_version
 from studio.core.prompts.spec import Message, PromptSpec
 
-TOOLS = [{"type": "function", "function": {
-    "name": "lookup_fee", "description": "Fee for a transfer.",
-    "parameters": {"type": "object", "properties": {"country": {"type": "string"}}}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup_fee",
+            "description": "Fee for a transfer.",
+            "parameters": {"type": "object", "properties": {"country": {"type": "string"}}},
+        },
+    }
+]
 
 
 def _example(**kw: Any) -> ExampleDetail:
     base: dict[str, Any] = dict(
-        id=7, dataset_id=1, inputs={"text": "Where is my card?"}, system_prompt=None,
-        conversation=None, tools=None, output_kind="text", ideal_output="On its way.",
-        label=None, status="approved", split="train", split_locked=False, rating=None,
-        tags=(), notes="", source="manual", source_line=None, created_at="t",
-        updated_at="t")
+        id=7,
+        dataset_id=1,
+        inputs={"text": "Where is my card?"},
+        system_prompt=None,
+        conversation=None,
+        tools=None,
+        output_kind="text",
+        ideal_output="On its way.",
+        label=None,
+        status="approved",
+        split="train",
+        split_locked=False,
+        rating=None,
+        tags=(),
+        notes="",
+        source="manual",
+        source_line=None,
+        created_at="t",
+        updated_at="t",
+    )
     base.update(kw)
     return ExampleDetail(**base)
 
 
 def _spec(*messages: tuple[str, str], tools: list[dict[str, Any]] | None = None) -> PromptSpec:
-    return PromptSpec(messages=tuple(Message(r, c) for r, c in messages), model="gpt-4o-mini",
-                      tools=tools)
+    return PromptSpec(
+        messages=tuple(Message(r, c) for r, c in messages), model="gpt-4o-mini", tools=tools
+    )
 
 
 SPEC = _spec(("system", "Be brief."), ("user", "Q: {{text}}"))
@@ -48,15 +71,21 @@ SPEC = _spec(("system", "Be brief."), ("user", "Q: {{text}}"))
 
 def test_variables_are_rendered_and_the_ideal_output_is_the_last_turn() -> None:
     ex = example_to_chat(SPEC, _example())
-    assert ex.messages == [{"role": "system", "content": "Be brief."},
-                           {"role": "user", "content": "Q: Where is my card?"},
-                           {"role": "assistant", "content": "On its way."}]
+    assert ex.messages == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Q: Where is my card?"},
+        {"role": "assistant", "content": "On its way."},
+    ]
     assert ex.example_id == 7 and ex.tools is None
 
 
 def test_few_shot_turns_keep_their_order_and_developer_becomes_system() -> None:
-    spec = _spec(("developer", "Rules."), ("user", "Example?"), ("assistant", "Example."),
-                 ("user", "{{text}}"))
+    spec = _spec(
+        ("developer", "Rules."),
+        ("user", "Example?"),
+        ("assistant", "Example."),
+        ("user", "{{text}}"),
+    )
     roles = [m["role"] for m in example_to_chat(spec, _example()).messages]
     assert roles == ["system", "user", "assistant", "user", "assistant"]
 
@@ -68,10 +97,16 @@ def test_json_output_is_the_json_text() -> None:
 
 
 def test_tool_call_output_becomes_tool_calls_with_string_arguments() -> None:
-    stored = json.dumps({"content": None, "tool_calls": [
-        {"function": {"name": "lookup_fee", "arguments": {"country": "ES"}}}]})
-    ex = example_to_chat(_spec(("user", "{{text}}"), tools=TOOLS),
-                         _example(output_kind="tool_calls", ideal_output=stored))
+    stored = json.dumps(
+        {
+            "content": None,
+            "tool_calls": [{"function": {"name": "lookup_fee", "arguments": {"country": "ES"}}}],
+        }
+    )
+    ex = example_to_chat(
+        _spec(("user", "{{text}}"), tools=TOOLS),
+        _example(output_kind="tool_calls", ideal_output=stored),
+    )
     last = ex.messages[-1]
     assert last["role"] == "assistant" and "content" not in last
     call = last["tool_calls"][0]
@@ -81,19 +116,27 @@ def test_tool_call_output_becomes_tool_calls_with_string_arguments() -> None:
 
 
 def test_imported_conversation_keeps_turns_and_takes_the_version_system_prompt() -> None:
-    conv = [{"role": "system", "content": "Old system."},
-            {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"},
-            {"role": "user", "content": "Card?"}]
-    ex = example_to_chat(SPEC, _example(inputs={}, conversation=conv,
-                                        system_prompt="Old system.", ideal_output="Sent."))
-    assert ex.messages == [{"role": "system", "content": "Be brief."},
-                           {"role": "user", "content": "Hi"},
-                           {"role": "assistant", "content": "Hello!"},
-                           {"role": "user", "content": "Card?"},
-                           {"role": "assistant", "content": "Sent."}]
+    conv = [
+        {"role": "system", "content": "Old system."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "Card?"},
+    ]
+    ex = example_to_chat(
+        SPEC,
+        _example(inputs={}, conversation=conv, system_prompt="Old system.", ideal_output="Sent."),
+    )
+    assert ex.messages == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "Card?"},
+        {"role": "assistant", "content": "Sent."},
+    ]
     # a version without system message keeps the example's own
-    ex2 = example_to_chat(_spec(("user", "unused")),
-                          _example(inputs={}, conversation=conv[1:], system_prompt="Own."))
+    ex2 = example_to_chat(
+        _spec(("user", "unused")), _example(inputs={}, conversation=conv[1:], system_prompt="Own.")
+    )
     assert ex2.messages[0] == {"role": "system", "content": "Own."}
 
 
@@ -102,16 +145,26 @@ def test_classification_label_is_the_answer_when_there_is_no_ideal_output() -> N
     assert ex.messages[-1]["content"] == "card_arrival"
 
 
-@pytest.mark.parametrize(("example", "spec", "reason"), [
-    (_example(ideal_output=None), SPEC, "no_ideal_output"),
-    (_example(inputs={"other": "x"}), SPEC, "render_failed"),
-    (_example(), _spec(("user", "{{text}}"), ("assistant", "prefill")),
-     "prompt_ends_with_assistant"),
-    (_example(output_kind="tool_calls", ideal_output='{"tool_calls": []}'), SPEC,
-     "bad_tool_calls"),
-])
+@pytest.mark.parametrize(
+    ("example", "spec", "reason"),
+    [
+        (_example(ideal_output=None), SPEC, "no_ideal_output"),
+        (_example(inputs={"other": "x"}), SPEC, "render_failed"),
+        (
+            _example(),
+            _spec(("user", "{{text}}"), ("assistant", "prefill")),
+            "prompt_ends_with_assistant",
+        ),
+        (
+            _example(output_kind="tool_calls", ideal_output='{"tool_calls": []}'),
+            SPEC,
+            "bad_tool_calls",
+        ),
+    ],
+)
 def test_examples_that_cannot_be_rendered_are_skipped_with_a_reason(
-        example: ExampleDetail, spec: PromptSpec, reason: str) -> None:
+    example: ExampleDetail, spec: PromptSpec, reason: str
+) -> None:
     with pytest.raises(ExampleSkipped) as info:
         example_to_chat(spec, example)
     assert info.value.reason == reason and "xample 7" in info.value.message
@@ -129,14 +182,34 @@ def test_tool_call_examples_export_where_the_target_holds_them(tmp_path: Path) -
     project: Project = new_project(tmp_path / "tools.studio")
     try:
         ds = create_dataset(project, "fees", input_fields=("text",)).id
-        stored = json.dumps({"content": None, "tool_calls": [
-            {"id": "call_1", "type": "function",
-             "function": {"name": "lookup_fee", "arguments": '{"country": "ES"}'}}]})
+        stored = json.dumps(
+            {
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "lookup_fee", "arguments": '{"country": "ES"}'},
+                    }
+                ],
+            }
+        )
         for i in range(10):
-            add_example(project, ds, {"text": f"Fee to Spain {i}?"}, ideal_output=f"1 EUR ({i}).",
-                        status="approved")
-        tool_ex = add_example(project, ds, {"text": "Fee to Spain?"}, ideal_output=stored,
-                              output_kind="tool_calls", status="approved")
+            add_example(
+                project,
+                ds,
+                {"text": f"Fee to Spain {i}?"},
+                ideal_output=f"1 EUR ({i}).",
+                status="approved",
+            )
+        tool_ex = add_example(
+            project,
+            ds,
+            {"text": "Fee to Spain?"},
+            ideal_output=stored,
+            output_kind="tool_calls",
+            status="approved",
+        )
         update_example(project, tool_ex.example_ids[0], tools=TOOLS)
         save_version(project, "fees", _spec(("user", "{{text}}")), "v1", author="t")
         ok = export_dataset(project, "fees", "openai-chat", "fees@1", tmp_path / "oa")

@@ -24,12 +24,15 @@ GOOD = '{"intent": "{{label}}", "confidence": 1.0}'
 
 
 def _answers(path: Path) -> list[str]:
-    return [json.loads(line)["messages"][-1]["content"]
-            for line in path.read_text(encoding="utf-8").splitlines()]
+    return [
+        json.loads(line)["messages"][-1]["content"]
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
 
 
-def test_bare_labels_are_refused_and_nothing_is_written(schema_project: Project,
-                                                        tmp_path: Path) -> None:
+def test_bare_labels_are_refused_and_nothing_is_written(
+    schema_project: Project, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     with pytest.raises(SchemaMisfitError) as info:
         export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, out)
@@ -46,27 +49,32 @@ def test_bare_labels_are_refused_and_nothing_is_written(schema_project: Project,
     assert not out.exists()
 
 
-def test_refusal_leaves_an_earlier_export_alone(schema_project: Project,
-                                                tmp_path: Path) -> None:
-    export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, tmp_path,
-                   output_template=GOOD)
+def test_refusal_leaves_an_earlier_export_alone(schema_project: Project, tmp_path: Path) -> None:
+    export_dataset(
+        schema_project, INTENTS_DATASET, "openai-chat", REF, tmp_path, output_template=GOOD
+    )
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     with pytest.raises(SchemaMisfitError):
         export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
-@pytest.mark.parametrize(("template", "needle"), [
-    ('{"intent": "{{label}}"}', "'confidence' is a required property"),
-    ('{"intent": {{label}}, "confidence": 1}', "Put {{label}} inside quotes"),
-    ('{"intent": "{{label}}", "confidence": "high"}', "'high' is not of type 'number'"),
-])
+@pytest.mark.parametrize(
+    ("template", "needle"),
+    [
+        ('{"intent": "{{label}}"}', "'confidence' is a required property"),
+        ('{"intent": {{label}}, "confidence": 1}', "Put {{label}} inside quotes"),
+        ('{"intent": "{{label}}", "confidence": "high"}', "'high' is not of type 'number'"),
+    ],
+)
 def test_a_template_that_breaks_the_schema_is_refused_before_writing(
-        schema_project: Project, tmp_path: Path, template: str, needle: str) -> None:
+    schema_project: Project, tmp_path: Path, template: str, needle: str
+) -> None:
     out = tmp_path / "out"
     with pytest.raises(ValidationError) as info:
-        export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, out,
-                       output_template=template)
+        export_dataset(
+            schema_project, INTENTS_DATASET, "openai-chat", REF, out, output_template=template
+        )
     assert not isinstance(info.value, SchemaMisfitError)
     message = info.value.message
     assert "does not fit the response_schema of intents@1" in message
@@ -74,10 +82,13 @@ def test_a_template_that_breaks_the_schema_is_refused_before_writing(
     assert not out.exists()
 
 
-@pytest.mark.parametrize(("template", "needle"), [
-    ('{"intent": "card_arrival"}', "has no {{label}}"),
-    ('{"intent": "{{label}}", "why": "{{reason}}"}', "{{reason}}"),
-])
+@pytest.mark.parametrize(
+    ("template", "needle"),
+    [
+        ('{"intent": "card_arrival"}', "has no {{label}}"),
+        ('{"intent": "{{label}}", "why": "{{reason}}"}', "{{reason}}"),
+    ],
+)
 def test_template_placeholders_are_checked(template: str, needle: str) -> None:
     with pytest.raises(ValidationError, match=None) as info:
         OutputTemplate.parse(template)
@@ -90,12 +101,16 @@ def test_a_label_is_escaped_as_json_string_content() -> None:
 
 
 def test_a_fitting_template_writes_files_every_line_of_which_validates(
-        schema_project: Project, tmp_path: Path) -> None:
-    result = export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, tmp_path,
-                            output_template=GOOD)
+    schema_project: Project, tmp_path: Path
+) -> None:
+    result = export_dataset(
+        schema_project, INTENTS_DATASET, "openai-chat", REF, tmp_path, output_template=GOOD
+    )
     assert result.ok
-    expected = {"train.jsonl": [lab for _, lab in INTENT_TEXTS],
-                "validation.jsonl": list(INTENT_LABELS)}
+    expected = {
+        "train.jsonl": [lab for _, lab in INTENT_TEXTS],
+        "validation.jsonl": list(INTENT_LABELS),
+    }
     for name, labels in expected.items():
         answers = _answers(tmp_path / name)
         # independently of the studio: jsonschema on every assistant answer written
@@ -109,33 +124,35 @@ def test_a_fitting_template_writes_files_every_line_of_which_validates(
     assert check["checked_before_writing"] == 15
     assert check["validated_after_writing"] == {
         "train.jsonl": {"lines": 12, "schema_errors": 0},
-        "validation.jsonl": {"lines": 3, "schema_errors": 0}}
+        "validation.jsonl": {"lines": 3, "schema_errors": 0},
+    }
     assert check["valid"] is True
-    assert "Validated the written files against the response_schema of intents@1" \
-        in result.message
+    assert "Validated the written files against the response_schema of intents@1" in result.message
     on_disk = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert on_disk["schema_check"] == check
 
 
-def test_keep_failed_writes_and_lists_every_misfit_by_line(schema_project: Project,
-                                                          tmp_path: Path) -> None:
+def test_keep_failed_writes_and_lists_every_misfit_by_line(
+    schema_project: Project, tmp_path: Path
+) -> None:
     # the Validate view (and Decide's readiness) want to see what is wrong, line by line
-    result = export_dataset(schema_project, INTENTS_DATASET, "openai-chat", REF, tmp_path,
-                            keep_failed=True)
+    result = export_dataset(
+        schema_project, INTENTS_DATASET, "openai-chat", REF, tmp_path, keep_failed=True
+    )
     assert not result.ok
     train = result.files[0]
     assert train.report is not None
     lines = sorted(f.line for f in train.report.findings if f.code == "output_not_json")
     assert lines == list(range(1, 13))
     assert result.manifest["schema_check"]["validated_after_writing"]["train.jsonl"] == {
-        "lines": 12, "schema_errors": 12}
+        "lines": 12,
+        "schema_errors": 12,
+    }
     assert result.manifest["schema_check"]["valid"] is False
 
 
 def test_a_prompt_without_schema_says_so(export_project: Project, tmp_path: Path) -> None:
-    result = export_dataset(export_project, "support answers", "openai-chat", "support@1",
-                            tmp_path)
+    result = export_dataset(export_project, "support answers", "openai-chat", "support@1", tmp_path)
     assert result.ok
     assert result.manifest["schema_check"]["schema"] is None
     assert "no response_schema" in result.manifest["schema_check"]["note"]
-

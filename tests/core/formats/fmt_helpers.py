@@ -34,8 +34,12 @@ class Sink:
 
 def run_checker(fmt: str, *records: dict[str, Any]) -> tuple[Sink, list[RecordResult]]:
     """Check records with one checker instance (so per-file state applies)."""
-    ctx = CheckContext(count=counter("o200k_base"), role_count=role_counter("o200k_base"),
-                       model=None, encoding="o200k_base")
+    ctx = CheckContext(
+        count=counter("o200k_base"),
+        role_count=role_counter("o200k_base"),
+        model=None,
+        encoding="o200k_base",
+    )
     checker = FORMATS[fmt].make_checker(ctx)
     sink = Sink()
     results = [checker.check(r, sink) for r in records]
@@ -50,7 +54,13 @@ def write_jsonl(path: Path, records: Iterable[Any]) -> Path:
 
 def chat_records(n: int = 12) -> list[dict[str, Any]]:
     """Twelve distinct valid OpenAI chat examples."""
-    return [{"messages": [
-        {"role": "system", "content": "Classify banking questions."},
-        {"role": "user", "content": f"Where is my card? ({i})"},
-        {"role": "assistant", "content": f"card_arrival {i}"}]} for i in range(n)]
+    return [
+        {
+            "messages": [
+                {"role": "system", "content": "Classify banking questions."},
+                {"role": "user", "content": f"Where is my card? ({i})"},
+                {"role": "assistant", "content": f"card_arrival {i}"},
+            ]
+        }
+        for i in range(n)
+    ]

@@ -25,17 +25,29 @@ from studio.core.formats import validate as validate_mod
 from studio.core.formats.fastpath import FAST_PRIMARY, make_plain_chat
 from studio.core.tokens.counting import count_chat_tokens, counter, role_counter
 
-SETTINGS = settings(max_examples=300, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
-ROLES = st.sampled_from(["system", "user", "assistant"] * 4
-                        + ["tool", "developer", "function", "", "User", "model"]) \
-    | st.integers(0, 3) | st.none() | st.lists(st.text(max_size=2), max_size=1)
-CONTENTS = st.sampled_from(["", " ", "\n\t", "Hello", "card_arrival 42", "x" * 60,
-                            "<|im_start|>", "ü", "\u3000"]) \
-    | st.text(max_size=20) | st.none() | st.integers() \
-    | st.lists(st.fixed_dictionaries({"type": st.just("text"), "text": st.text(max_size=5)}),
-               max_size=2)
+ROLES = (
+    st.sampled_from(
+        ["system", "user", "assistant"] * 4 + ["tool", "developer", "function", "", "User", "model"]
+    )
+    | st.integers(0, 3)
+    | st.none()
+    | st.lists(st.text(max_size=2), max_size=1)
+)
+CONTENTS = (
+    st.sampled_from(
+        ["", " ", "\n\t", "Hello", "card_arrival 42", "x" * 60, "<|im_start|>", "ü", "\u3000"]
+    )
+    | st.text(max_size=20)
+    | st.none()
+    | st.integers()
+    | st.lists(
+        st.fixed_dictionaries({"type": st.just("text"), "text": st.text(max_size=5)}), max_size=2
+    )
+)
 
 
 def _message(role: Any, content: Any, swap: bool, extra: dict[str, Any]) -> Any:
@@ -46,15 +58,24 @@ def _message(role: Any, content: Any, swap: bool, extra: dict[str, Any]) -> Any:
 
 MESSAGES = st.one_of(
     st.builds(_message, ROLES, CONTENTS, st.booleans(), st.just({})),
-    st.builds(_message, ROLES, CONTENTS, st.booleans(),
-              st.dictionaries(st.sampled_from(["weight", "name", "tool_calls", "x"]),
-                              st.integers(0, 1) | st.text(max_size=3), max_size=1)),
+    st.builds(
+        _message,
+        ROLES,
+        CONTENTS,
+        st.booleans(),
+        st.dictionaries(
+            st.sampled_from(["weight", "name", "tool_calls", "x"]),
+            st.integers(0, 1) | st.text(max_size=3),
+            max_size=1,
+        ),
+    ),
     st.builds(lambda r: {"role": r}, ROLES),
     st.builds(lambda c: {"content": c}, CONTENTS),
     st.integers() | st.text(max_size=3) | st.none(),
 )
-TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1,
-               max_size=40).filter(lambda t: not t.isspace())
+TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=40
+).filter(lambda t: not t.isspace())
 
 
 @st.composite
@@ -74,9 +95,16 @@ def plain_records(draw: Any) -> dict[str, Any]:
 RECORDS = st.one_of(
     plain_records(),
     st.builds(lambda ms: {"messages": ms}, st.lists(MESSAGES, max_size=6)),
-    st.builds(lambda ms, extra: {"messages": ms, **extra}, st.lists(MESSAGES, max_size=6),
-              st.dictionaries(st.sampled_from(["tools", "x", "system", "functions"]),
-                              st.integers(), min_size=1, max_size=1)),
+    st.builds(
+        lambda ms, extra: {"messages": ms, **extra},
+        st.lists(MESSAGES, max_size=6),
+        st.dictionaries(
+            st.sampled_from(["tools", "x", "system", "functions"]),
+            st.integers(),
+            min_size=1,
+            max_size=1,
+        ),
+    ),
     st.builds(lambda ms: {"messages": ms}, MESSAGES),
     st.just({}),
 )
@@ -107,19 +135,27 @@ def test_fast_path_takes_every_clean_plain_record(record: dict[str, Any]) -> Non
     fast = _plain()(record)
     assert fast is not None
     # the same record with the message keys in another order has the same key
-    swapped = {"messages": [{"content": m["content"], "role": m["role"]}
-                            for m in record["messages"]]}
+    swapped = {
+        "messages": [{"content": m["content"], "role": m["role"]} for m in record["messages"]]
+    }
     again = _plain()(swapped)
     assert again is not None and again[2] == fast[2]
 
 
 def test_fast_path_cache_is_bounded_and_exact() -> None:
-    plain = make_plain_chat(counter("o200k_base"), role_counter("o200k_base"),
-                            max_entries=2, max_chars=50)
-    records = [{"messages": [{"role": "system", "content": f"System prompt {i % 3} " * 3},
-                             {"role": "user", "content": f"question {i}"},
-                             {"role": "assistant", "content": f"answer {i}"}]}
-               for i in range(12)]
+    plain = make_plain_chat(
+        counter("o200k_base"), role_counter("o200k_base"), max_entries=2, max_chars=50
+    )
+    records = [
+        {
+            "messages": [
+                {"role": "system", "content": f"System prompt {i % 3} " * 3},
+                {"role": "user", "content": f"question {i}"},
+                {"role": "assistant", "content": f"answer {i}"},
+            ]
+        }
+        for i in range(12)
+    ]
     for record in records * 2:
         fast = plain(record)
         assert fast is not None
@@ -128,29 +164,58 @@ def test_fast_path_cache_is_bounded_and_exact() -> None:
 
 def test_fast_path_rejections() -> None:
     plain = _plain()
-    ok = {"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "u"},
-                       {"role": "assistant", "content": "a"}]}
+    ok = {
+        "messages": [
+            {"role": "system", "content": "s"},
+            {"role": "user", "content": "u"},
+            {"role": "assistant", "content": "a"},
+        ]
+    }
     assert plain(ok) is not None
     rejected = [
         {"messages": ok["messages"], "tools": []},
         {"messages": []},
         {"messages": [{"role": "user", "content": "u"}]},  # no assistant at the end
         {"messages": [{"role": "assistant", "content": "a"}]},  # starts with the assistant
-        {"messages": [{"role": "system", "content": "s"}, {"role": "assistant",
-                                                           "content": "a"}]},
-        {"messages": [{"role": "user", "content": "u"}, {"role": "system", "content": "s"},
-                      {"role": "assistant", "content": "a"}]},
-        {"messages": [{"role": "user", "content": "u"}, {"role": "system", "content": "s"},
-                      {"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}]},
-        {"messages": [{"role": "system", "content": "s"}, {"role": "system", "content": "s"},
-                      {"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}]},
+        {"messages": [{"role": "system", "content": "s"}, {"role": "assistant", "content": "a"}]},
+        {
+            "messages": [
+                {"role": "user", "content": "u"},
+                {"role": "system", "content": "s"},
+                {"role": "assistant", "content": "a"},
+            ]
+        },
+        {
+            "messages": [
+                {"role": "user", "content": "u"},
+                {"role": "system", "content": "s"},
+                {"role": "user", "content": "u"},
+                {"role": "assistant", "content": "a"},
+            ]
+        },
+        {
+            "messages": [
+                {"role": "system", "content": "s"},
+                {"role": "system", "content": "s"},
+                {"role": "user", "content": "u"},
+                {"role": "assistant", "content": "a"},
+            ]
+        },
         {"messages": [{"role": "user", "content": " "}, {"role": "assistant", "content": "a"}]},
-        {"messages": [{"role": "user", "content": "u"},
-                      {"role": "assistant", "content": "a", "weight": 1}]},
-        {"messages": [{"role": "user", "content": "u"}, {"role": "tool", "content": "t"},
-                      {"role": "assistant", "content": "a"}]},
-        {"messages": [{"role": ["user"], "content": "u"},
-                      {"role": "assistant", "content": "a"}]},
+        {
+            "messages": [
+                {"role": "user", "content": "u"},
+                {"role": "assistant", "content": "a", "weight": 1},
+            ]
+        },
+        {
+            "messages": [
+                {"role": "user", "content": "u"},
+                {"role": "tool", "content": "t"},
+                {"role": "assistant", "content": "a"},
+            ]
+        },
+        {"messages": [{"role": ["user"], "content": "u"}, {"role": "assistant", "content": "a"}]},
     ]
     for record in rejected:
         assert plain(record) is None, record
@@ -158,9 +223,16 @@ def test_fast_path_rejections() -> None:
 
 # --- validate_file end to end: fast path on == fast path off ------------------------------
 
-BASE = [{"messages": [{"role": "system", "content": "You classify bank questions."},
-                      {"role": "user", "content": f"Where is my card {i}?"},
-                      {"role": "assistant", "content": f"card_arrival {i}"}]} for i in range(6)]
+BASE = [
+    {
+        "messages": [
+            {"role": "system", "content": "You classify bank questions."},
+            {"role": "user", "content": f"Where is my card {i}?"},
+            {"role": "assistant", "content": f"card_arrival {i}"},
+        ]
+    }
+    for i in range(6)
+]
 SPECIAL_LINES = [
     b'{"messages": [{"role": "user", "content": "mail me at ann@example.com"}, '
     b'{"role": "assistant", "content": "ok"}]}',
@@ -187,8 +259,9 @@ def _variants(record: dict[str, Any], rng: random.Random) -> bytes:
     if how == 0:
         return orjson.dumps(record)
     if how == 1:
-        return orjson.dumps({"messages": [dict(reversed(list(m.items())))
-                                          for m in record["messages"]]})
+        return orjson.dumps(
+            {"messages": [dict(reversed(list(m.items()))) for m in record["messages"]]}
+        )
     return orjson.dumps(record).replace(b'":', b'" : ').replace(b",", b", ")
 
 
@@ -197,12 +270,18 @@ def _report(path: Path, fmt: str) -> dict[str, Any]:
     return report
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), n_lines=st.integers(1, 40),
-       fmt=st.sampled_from(["auto", "openai-chat"]), collide=st.booleans())
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_lines=st.integers(1, 40),
+    fmt=st.sampled_from(["auto", "openai-chat"]),
+    collide=st.booleans(),
+)
 def test_validate_file_same_report_with_and_without_fast_path(
-        tmp_path: Path, seed: int, n_lines: int, fmt: str, collide: bool) -> None:
+    tmp_path: Path, seed: int, n_lines: int, fmt: str, collide: bool
+) -> None:
     rng = random.Random(seed)
     lines: list[bytes] = []
     for _ in range(n_lines):
@@ -212,10 +291,21 @@ def test_validate_file_same_report_with_and_without_fast_path(
         elif roll < 0.7:
             lines.append(rng.choice(SPECIAL_LINES))
         else:
-            lines.append(orjson.dumps({"messages": [
-                {"role": rng.choice(["user", "assistant", "system", "user", "assistant", "tool"]),
-                 "content": rng.choice(["x", "", " ", "y", "z"])}
-                for _ in range(rng.randrange(6))]}))
+            lines.append(
+                orjson.dumps(
+                    {
+                        "messages": [
+                            {
+                                "role": rng.choice(
+                                    ["user", "assistant", "system", "user", "assistant", "tool"]
+                                ),
+                                "content": rng.choice(["x", "", " ", "y", "z"]),
+                            }
+                            for _ in range(rng.randrange(6))
+                        ]
+                    }
+                )
+            )
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(b"\n".join(lines) + rng.choice([b"", b"\n"]))
     with pytest.MonkeyPatch.context() as mp:
@@ -228,45 +318,75 @@ def test_validate_file_same_report_with_and_without_fast_path(
     assert fast == full
 
 
-def test_duplicates_with_forced_collisions(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_duplicates_with_forced_collisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fastpath, "hash", lambda _value: 7, raising=False)
     a, b, c = (orjson.dumps(r) for r in BASE[:3])
-    reordered_b = orjson.dumps({"messages": [{"content": m["content"], "role": m["role"]}
-                                             for m in BASE[1]["messages"]]})
+    reordered_b = orjson.dumps(
+        {"messages": [{"content": m["content"], "role": m["role"]} for m in BASE[1]["messages"]]}
+    )
     path = tmp_path / "d.jsonl"
     path.write_bytes(b"\n".join([a, b, c, reordered_b, a, c]) + b"\n")
     report = validate_file(path, "openai-chat")
     dups = [(f.line, f.message) for f in report.findings if f.code == "duplicate_example"]
-    assert dups == [(4, "Duplicate of line 2."), (5, "Duplicate of line 1."),
-                    (6, "Duplicate of line 3.")]
+    assert dups == [
+        (4, "Duplicate of line 2."),
+        (5, "Duplicate of line 1."),
+        (6, "Duplicate of line 3."),
+    ]
     assert report.stats["duplicates"] == 3
 
 
 def test_duplicate_of_bom_first_line(tmp_path: Path) -> None:
     line = orjson.dumps(BASE[0])
     path = tmp_path / "bom.jsonl"
-    path.write_bytes(b"\xef\xbb\xbf" + line + b"\n" + b"\n".join(orjson.dumps(r) for r in BASE)
-                     + b"\n")
+    path.write_bytes(
+        b"\xef\xbb\xbf" + line + b"\n" + b"\n".join(orjson.dumps(r) for r in BASE) + b"\n"
+    )
     report = validate_file(path, "openai-chat")
-    assert [(f.line, f.message) for f in report.findings if f.code == "duplicate_example"] \
-        == [(2, "Duplicate of line 1.")]
+    assert [(f.line, f.message) for f in report.findings if f.code == "duplicate_example"] == [
+        (2, "Duplicate of line 1.")
+    ]
 
 
 # --- number-scan gates -------------------------------------------------------------------
 
-NUMBERISH = st.lists(st.sampled_from([b"0", b"1", b"4", b"5", b"9", b" ", b"-", b"(", b")",
-                                      b".", b"+", b"a", b"_", b"\"", b"1111 ", b"4111"]),
-                     max_size=60).map(b"".join)
+NUMBERISH = st.lists(
+    st.sampled_from(
+        [
+            b"0",
+            b"1",
+            b"4",
+            b"5",
+            b"9",
+            b" ",
+            b"-",
+            b"(",
+            b")",
+            b".",
+            b"+",
+            b"a",
+            b"_",
+            b'"',
+            b"1111 ",
+            b"4111",
+        ]
+    ),
+    max_size=60,
+).map(b"".join)
 GROUPED = st.tuples(
-    st.sampled_from([b"", b" ", b"+", b"a", b"(", b"_", b".", b"\""]),
-    st.lists(st.tuples(st.integers(0, 10**5 - 1), st.integers(1, 5)), min_size=1,
-             max_size=6),
-    st.lists(st.sampled_from([b" ", b"-", b".", b"(", b")", b") ", b"--", b""]), min_size=6,
-             max_size=6),
-    st.sampled_from([b"", b" ", b"a", b")", b"_", b".", b"\""]),
-).map(lambda t: t[0] + b"".join(str(n).zfill(w).encode() + sep
-                                for (n, w), sep in zip(t[1], t[2], strict=False)) + t[3])
+    st.sampled_from([b"", b" ", b"+", b"a", b"(", b"_", b".", b'"']),
+    st.lists(st.tuples(st.integers(0, 10**5 - 1), st.integers(1, 5)), min_size=1, max_size=6),
+    st.lists(
+        st.sampled_from([b" ", b"-", b".", b"(", b")", b") ", b"--", b""]), min_size=6, max_size=6
+    ),
+    st.sampled_from([b"", b" ", b"a", b")", b"_", b".", b'"']),
+).map(
+    lambda t: (
+        t[0]
+        + b"".join(str(n).zfill(w).encode() + sep for (n, w), sep in zip(t[1], t[2], strict=False))
+        + t[3]
+    )
+)
 
 
 @SETTINGS

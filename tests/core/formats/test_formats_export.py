@@ -24,37 +24,62 @@ from studio.core.formats import (
 )
 from studio.core.formats.export import export_chat, export_preference
 
-TOOLS = [{"type": "function", "function": {
-    "name": "lookup_card", "description": "Find a card.",
-    "parameters": {"type": "object", "properties": {"id": {"type": "integer"}}}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup_card",
+            "description": "Find a card.",
+            "parameters": {"type": "object", "properties": {"id": {"type": "integer"}}},
+        },
+    }
+]
 
 
 def plain_example(i: int) -> ChatExample:
-    return ChatExample(messages=[
-        {"role": "system", "content": "Classify banking questions."},
-        {"role": "user", "content": f"Where is my card number {i}?"},
-        {"role": "assistant", "content": f"card_arrival {i}"},
-        {"role": "user", "content": f"And my PIN {i}?"},
-        {"role": "assistant", "content": f"pin_blocked {i}"},
-    ], example_id=i)
+    return ChatExample(
+        messages=[
+            {"role": "system", "content": "Classify banking questions."},
+            {"role": "user", "content": f"Where is my card number {i}?"},
+            {"role": "assistant", "content": f"card_arrival {i}"},
+            {"role": "user", "content": f"And my PIN {i}?"},
+            {"role": "assistant", "content": f"pin_blocked {i}"},
+        ],
+        example_id=i,
+    )
 
 
 def tool_example(i: int) -> ChatExample:
-    return ChatExample(messages=[
-        {"role": "user", "content": f"Card {i}?"},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": f"call_{i}_long_id", "type": "function",
-             "function": {"name": "lookup_card", "arguments": f'{{"id": {i}}}'}}]},
-        {"role": "tool", "tool_call_id": f"call_{i}_long_id", "content": "shipped"},
-        {"role": "assistant", "content": f"Your card {i} has shipped."},
-    ], tools=TOOLS)
+    return ChatExample(
+        messages=[
+            {"role": "user", "content": f"Card {i}?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": f"call_{i}_long_id",
+                        "type": "function",
+                        "function": {"name": "lookup_card", "arguments": f'{{"id": {i}}}'},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": f"call_{i}_long_id", "content": "shipped"},
+            {"role": "assistant", "content": f"Your card {i} has shipped."},
+        ],
+        tools=TOOLS,
+    )
 
 
 def pref_example(i: int) -> PreferenceExample:
     return PreferenceExample(
-        prompt_messages=[{"role": "system", "content": "Be brief."},
-                         {"role": "user", "content": f"Where is card {i}?"}],
-        chosen=f"It ships in {i} days.", rejected=f"I don't know {i}.")
+        prompt_messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": f"Where is card {i}?"},
+        ],
+        chosen=f"It ships in {i} days.",
+        rejected=f"I don't know {i}.",
+    )
 
 
 def assert_clean(tmp_path: Path, fmt: str, records: list[dict[str, Any]]) -> None:
@@ -63,8 +88,9 @@ def assert_clean(tmp_path: Path, fmt: str, records: list[dict[str, Any]]) -> Non
     assert count == len(records)
     report = validate_file(path, fmt)
     assert report.valid, [(f.line, f.code, f.message) for f in report.findings]
-    assert not [f for f in report.findings if f.severity == "warning" and f.line is not None], \
+    assert not [f for f in report.findings if f.severity == "warning" and f.line is not None], (
         report.findings
+    )
     assert report.examples == len(records)
     # auto-detection finds a format that accepts the file too
     auto = validate_file(path, "auto")
@@ -109,27 +135,40 @@ def test_mistral_export_uses_nine_character_ids() -> None:
     assert len(call_id) == 9 and record["messages"][2]["tool_call_id"] == call_id
 
 
-@pytest.mark.parametrize(("fmt", "fragment"), [
-    ("alpaca", "tools"),
-    ("bedrock-claude", "tool"),
-    ("bedrock-nova", "tool"),
-    ("together", "tool"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "fragment"),
+    [
+        ("alpaca", "tools"),
+        ("bedrock-claude", "tool"),
+        ("bedrock-nova", "tool"),
+        ("together", "tool"),
+    ],
+)
 def test_targets_without_tools_refuse_tool_examples(fmt: str, fragment: str) -> None:
     with pytest.raises(UserError, match=fragment):
         export_chat(fmt, tool_example(1))
 
 
 def test_unexpressible_examples_raise_clear_errors() -> None:
-    image = ChatExample(messages=[{"role": "user", "content": [
-        {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]},
-        {"role": "assistant", "content": "a cat"}])
+    image = ChatExample(
+        messages=[
+            {
+                "role": "user",
+                "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}],
+            },
+            {"role": "assistant", "content": "a cat"},
+        ]
+    )
     for fmt in ("alpaca", "bedrock-claude", "vertex-gemini", "mistral"):
         with pytest.raises(UserError):
             export_chat(fmt, image)
-    two_users = ChatExample(messages=[{"role": "user", "content": "a"},
-                                      {"role": "user", "content": "b"},
-                                      {"role": "assistant", "content": "c"}])
+    two_users = ChatExample(
+        messages=[
+            {"role": "user", "content": "a"},
+            {"role": "user", "content": "b"},
+            {"role": "assistant", "content": "c"},
+        ]
+    )
     with pytest.raises(UserError, match="alternate"):
         export_chat("bedrock-claude", two_users)
     with pytest.raises(UserError, match="no preference"):
@@ -162,16 +201,21 @@ def test_write_jsonl_atomic(tmp_path: Path) -> None:
 
 def test_fix_file_writes_a_new_clean_file(tmp_path: Path) -> None:
     lines = [orjson.dumps(r) for r in chat_records(12)]
-    dirty = b"\xef\xbb\xbf" + lines[0] + b"\n\n" + b"\n".join(lines[1:]) + b"\n" + lines[3] + \
-        b"\n   \n"
+    dirty = (
+        b"\xef\xbb\xbf" + lines[0] + b"\n\n" + b"\n".join(lines[1:]) + b"\n" + lines[3] + b"\n   \n"
+    )
     src = tmp_path / "dirty.jsonl"
     src.write_bytes(dirty)
     assert not validate_file(src).valid
     dst = tmp_path / "clean.jsonl"
     result = fix_file(src, dst)
     assert src.read_bytes() == dirty  # untouched
-    assert result.counts == {"bom_stripped": 1, "blank_lines_dropped": 2,
-                             "duplicates_dropped": 1, "json_array_converted": 0}
+    assert result.counts == {
+        "bom_stripped": 1,
+        "blank_lines_dropped": 2,
+        "duplicates_dropped": 1,
+        "json_array_converted": 0,
+    }
     assert result.lines_written == 12
     assert hashlib.sha256(dst.read_bytes()).hexdigest() == result.sha256
     assert validate_file(dst).valid
@@ -190,26 +234,36 @@ def test_fix_file_converts_a_json_array(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- detection
 
-@pytest.mark.parametrize(("record", "primary"), [
-    ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]},
-     "openai-chat"),
-    ({"messages": [{"role": "developer", "content": "x"}], "reference_answer": "y"},
-     "openai-rft"),
-    ({"input": {"messages": []}, "preferred_output": [], "non_preferred_output": []},
-     "openai-dpo"),
-    ({"contents": []}, "vertex-gemini"),
-    ({"system": "s", "messages": []}, "bedrock-claude"),
-    ({"schemaVersion": "bedrock-conversation-2024", "messages": []}, "bedrock-nova"),
-    ({"messages": [{"role": "user", "content": [{"text": "x"}]}]}, "bedrock-nova"),
-    ({"prompt": "q", "completion": "a"}, "together"),
-    ({"text": "t"}, "together"),
-    ({"prompt": [], "chosen": [], "rejected": []}, "trl"),
-    ({"instruction": "i", "output": "o"}, "alpaca"),
-    ({"conversations": []}, "sharegpt"),
-    ({"messages": [], "available_tools": []}, "mistral"),
-    ({"foo": 1}, None),
-    ([1, 2], None),
-])
+
+@pytest.mark.parametrize(
+    ("record", "primary"),
+    [
+        (
+            {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]},
+            "openai-chat",
+        ),
+        (
+            {"messages": [{"role": "developer", "content": "x"}], "reference_answer": "y"},
+            "openai-rft",
+        ),
+        (
+            {"input": {"messages": []}, "preferred_output": [], "non_preferred_output": []},
+            "openai-dpo",
+        ),
+        ({"contents": []}, "vertex-gemini"),
+        ({"system": "s", "messages": []}, "bedrock-claude"),
+        ({"schemaVersion": "bedrock-conversation-2024", "messages": []}, "bedrock-nova"),
+        ({"messages": [{"role": "user", "content": [{"text": "x"}]}]}, "bedrock-nova"),
+        ({"prompt": "q", "completion": "a"}, "together"),
+        ({"text": "t"}, "together"),
+        ({"prompt": [], "chosen": [], "rejected": []}, "trl"),
+        ({"instruction": "i", "output": "o"}, "alpaca"),
+        ({"conversations": []}, "sharegpt"),
+        ({"messages": [], "available_tools": []}, "mistral"),
+        ({"foo": 1}, None),
+        ([1, 2], None),
+    ],
+)
 def test_detect_record(record: Any, primary: str | None) -> None:
     assert detect_record(record)[0] == primary
 
@@ -223,13 +277,14 @@ def test_choose_format_prefers_what_most_lines_fit() -> None:
 
 
 def test_mixed_formats_are_flagged_per_line(tmp_path: Path) -> None:
-    records: list[Any] = [*chat_records(12), {"contents": [{"role": "user",
-                                                            "parts": [{"text": "x"}]}]},
-                          {"instruction": "i", "output": "o"}]
+    records: list[Any] = [
+        *chat_records(12),
+        {"contents": [{"role": "user", "parts": [{"text": "x"}]}]},
+        {"instruction": "i", "output": "o"},
+    ]
     report = validate_file(write_jsonl(tmp_path / "mixed.jsonl", records))
     assert report.format == "openai-chat"
     assert [f.line for f in report.findings if f.code == "mixed_formats"] == [13, 14]
-    assert report.stats["format_counts"] == {"openai-chat": 12, "vertex-gemini": 1,
-                                             "alpaca": 1}
+    assert report.stats["format_counts"] == {"openai-chat": 12, "vertex-gemini": 1, "alpaca": 1}
     explicit = validate_file(tmp_path / "mixed.jsonl", "openai-chat")
     assert [f.line for f in explicit.findings if f.code == "format_mismatch"] == [13, 14]

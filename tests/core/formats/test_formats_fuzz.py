@@ -15,17 +15,38 @@ from hypothesis import strategies as st
 from studio.core.formats import FORMATS, validate_file
 from studio.core.formats.json_array import json_array_items
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 VALID_LINES = [orjson.dumps(r) for r in chat_records(12)]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(["role", "content", "messages", "weight", "tool_calls",
-                                       "contents", "parts", "text", "prompt", "completion",
-                                       "input", "preferred_output", "system", "x"]),
-                      children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "role",
+                    "content",
+                    "messages",
+                    "weight",
+                    "tool_calls",
+                    "contents",
+                    "parts",
+                    "text",
+                    "prompt",
+                    "completion",
+                    "input",
+                    "preferred_output",
+                    "system",
+                    "x",
+                ]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=20,
 )
 
@@ -70,8 +91,7 @@ def test_random_bytes(tmp_path: Path, data: bytes) -> None:
 
 
 @SETTINGS
-@given(lines=st.lists(json_values, min_size=1, max_size=8),
-       fmt=st.sampled_from(["auto", *FORMATS]))
+@given(lines=st.lists(json_values, min_size=1, max_size=8), fmt=st.sampled_from(["auto", *FORMATS]))
 def test_random_json_lines_every_format(tmp_path: Path, lines: list[Any], fmt: str) -> None:
     data = b"".join(json.dumps(v).encode() + b"\n" for v in lines)
     check_file(tmp_path, data, fmt)
@@ -87,12 +107,24 @@ def test_mutated_valid_lines(tmp_path: Path, seed: int, n_mutations: int) -> Non
         op = rng.randrange(5)
         pos = rng.randrange(len(line) + 1)
         if op == 0 and line:
-            del line[pos:pos + rng.randint(1, 5)]
+            del line[pos : pos + rng.randint(1, 5)]
         elif op == 1:
             line[pos:pos] = bytes([rng.randrange(256)])
         elif op == 2:
-            line[pos:pos] = rng.choice([b"\n", b"\r\n", b"\xef\xbb\xbf", b"\\ud83d", b",",
-                                        b"\x00", b'"', b"{", b"]", b"<|endoftext|>"])
+            line[pos:pos] = rng.choice(
+                [
+                    b"\n",
+                    b"\r\n",
+                    b"\xef\xbb\xbf",
+                    b"\\ud83d",
+                    b",",
+                    b"\x00",
+                    b'"',
+                    b"{",
+                    b"]",
+                    b"<|endoftext|>",
+                ]
+            )
         elif op == 3 and line:
             line[pos - 1 if pos else 0] = rng.randrange(256)
         else:
@@ -102,11 +134,21 @@ def test_mutated_valid_lines(tmp_path: Path, seed: int, n_mutations: int) -> Non
 
 def test_deep_nesting_and_huge_strings(tmp_path: Path) -> None:
     deep_list = b'{"messages": ' + b"[" * 5000 + b"]" * 5000 + b"}"
-    deep_ok = b'{"messages": [{"role": "user", "content": "x", "x": ' + b"[" * 1000 + \
-        b"]" * 1000 + b'}, {"role": "assistant", "content": "y"}]}'
+    deep_ok = (
+        b'{"messages": [{"role": "user", "content": "x", "x": '
+        + b"[" * 1000
+        + b"]" * 1000
+        + b'}, {"role": "assistant", "content": "y"}]}'
+    )
     deep_dict = b'{"a": ' * 300 + b"1" + b"}" * 300
-    huge = orjson.dumps({"messages": [{"role": "user", "content": "x" * 3_000_000},
-                                      {"role": "assistant", "content": "é😀" * 100_000}]})
+    huge = orjson.dumps(
+        {
+            "messages": [
+                {"role": "user", "content": "x" * 3_000_000},
+                {"role": "assistant", "content": "é😀" * 100_000},
+            ]
+        }
+    )
     data = b"\n".join([*VALID_LINES, deep_list, deep_ok, deep_dict, huge]) + b"\n"
     for fmt in ("auto", *FORMATS):
         check_file(tmp_path, data, fmt)

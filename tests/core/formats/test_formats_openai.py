@@ -10,13 +10,28 @@ from fmt_helpers import run_checker
 U = {"role": "user", "content": "Where is my card?"}
 A = {"role": "assistant", "content": "card_arrival"}
 S = {"role": "system", "content": "Classify."}
-CALL = {"role": "assistant", "content": None, "tool_calls": [
-    {"id": "call_1", "type": "function",
-     "function": {"name": "lookup_card", "arguments": '{"id": 7}'}}]}
+CALL = {
+    "role": "assistant",
+    "content": None,
+    "tool_calls": [
+        {
+            "id": "call_1",
+            "type": "function",
+            "function": {"name": "lookup_card", "arguments": '{"id": 7}'},
+        }
+    ],
+}
 TOOL_REPLY = {"role": "tool", "tool_call_id": "call_1", "content": "shipped"}
-TOOLS = [{"type": "function", "function": {
-    "name": "lookup_card", "description": "Find a card.",
-    "parameters": {"type": "object", "properties": {"id": {"type": "integer"}}}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup_card",
+            "description": "Find a card.",
+            "parameters": {"type": "object", "properties": {"id": {"type": "integer"}}},
+        },
+    }
+]
 IMG = {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "low"}}
 
 
@@ -36,8 +51,16 @@ VALID_CHAT = [
     chat(U, {"role": "assistant", "content": [{"type": "refusal", "refusal": "no"}]}),
     chat(U, {"role": "assistant", "content": [{"type": "text", "text": "a"}]}),
     chat({"role": "user", "content": "hi", "name": "bob"}, A),
-    chat(U, {"role": "user", "content": [{"type": "image_url", "image_url": {
-        "url": "data:image/png;base64,iVBORw0KGgo="}}]}, A),
+    chat(
+        U,
+        {
+            "role": "user",
+            "content": [
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+            ],
+        },
+        A,
+    ),
 ]
 
 
@@ -70,59 +93,191 @@ INVALID_CHAT: list[tuple[dict[str, Any], str, str]] = [
     (chat(U, {**A, "weight": True}), "invalid_weight", "error"),
     (chat({**U, "weight": 1}, A), "weight_on_non_assistant", "warning"),
     (chat(U, {**A, "weight": 0}), "no_trainable_assistant_message", "warning"),
-    (chat(U, CALL, {"role": "tool", "content": "x"}, A, tools=TOOLS),
-     "tool_message_missing_tool_call_id", "error"),
-    (chat(U, CALL, {"role": "tool", "tool_call_id": "other", "content": "x"}, A, tools=TOOLS),
-     "tool_call_id_mismatch", "error"),
-    (chat(U, {"role": "tool", "tool_call_id": "call_1", "content": "x"}, A),
-     "tool_call_id_mismatch", "error"),
-    (chat(U, {"role": "assistant", "tool_calls": [{"id": "c", "type": "function",
-                                                   "function": {"name": "f",
-                                                                "arguments": {"a": 1}}}]}),
-     "tool_call_malformed", "error"),
-    (chat(U, {"role": "assistant", "tool_calls": [{"type": "function", "function": {
-        "name": "f", "arguments": "{}"}}]}), "tool_call_malformed", "error"),
-    (chat(U, {"role": "assistant", "tool_calls": [{"id": "c", "type": "function",
-                                                   "function": {"name": "bad name!",
-                                                                "arguments": "{}"}}]}),
-     "tool_call_malformed", "error"),
-    (chat(U, {"role": "assistant", "tool_calls": [{"id": "c", "type": "function", "function": {
-        "name": "lookup_card", "arguments": "{not json"}}]}, tools=TOOLS),
-     "tool_arguments_not_json", "warning"),
-    (chat(U, {"role": "assistant", "tool_calls": [{"id": "c", "type": "function", "function": {
-        "name": "undeclared", "arguments": "{}"}}]}, tools=TOOLS),
-     "unknown_tool_function", "warning"),
+    (
+        chat(U, CALL, {"role": "tool", "content": "x"}, A, tools=TOOLS),
+        "tool_message_missing_tool_call_id",
+        "error",
+    ),
+    (
+        chat(U, CALL, {"role": "tool", "tool_call_id": "other", "content": "x"}, A, tools=TOOLS),
+        "tool_call_id_mismatch",
+        "error",
+    ),
+    (
+        chat(U, {"role": "tool", "tool_call_id": "call_1", "content": "x"}, A),
+        "tool_call_id_mismatch",
+        "error",
+    ),
+    (
+        chat(
+            U,
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": "c",
+                        "type": "function",
+                        "function": {"name": "f", "arguments": {"a": 1}},
+                    }
+                ],
+            },
+        ),
+        "tool_call_malformed",
+        "error",
+    ),
+    (
+        chat(
+            U,
+            {
+                "role": "assistant",
+                "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{}"}}],
+            },
+        ),
+        "tool_call_malformed",
+        "error",
+    ),
+    (
+        chat(
+            U,
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": "c",
+                        "type": "function",
+                        "function": {"name": "bad name!", "arguments": "{}"},
+                    }
+                ],
+            },
+        ),
+        "tool_call_malformed",
+        "error",
+    ),
+    (
+        chat(
+            U,
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": "c",
+                        "type": "function",
+                        "function": {"name": "lookup_card", "arguments": "{not json"},
+                    }
+                ],
+            },
+            tools=TOOLS,
+        ),
+        "tool_arguments_not_json",
+        "warning",
+    ),
+    (
+        chat(
+            U,
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": "c",
+                        "type": "function",
+                        "function": {"name": "undeclared", "arguments": "{}"},
+                    }
+                ],
+            },
+            tools=TOOLS,
+        ),
+        "unknown_tool_function",
+        "warning",
+    ),
     (chat(U, A, tools=[{"type": "retrieval"}]), "invalid_tools", "error"),
     (chat(U, A, tools="x"), "invalid_tools", "error"),
     (chat(U, A, parallel_tool_calls="yes"), "wrong_type", "error"),
-    (chat(U, {"role": "assistant", "content": None,
-              "function_call": {"name": "f", "arguments": "{}"}},
-          functions=[{"name": "f", "parameters": {}}]), "legacy_format", "info"),
+    (
+        chat(
+            U,
+            {
+                "role": "assistant",
+                "content": None,
+                "function_call": {"name": "f", "arguments": "{}"},
+            },
+            functions=[{"name": "f", "parameters": {}}],
+        ),
+        "legacy_format",
+        "info",
+    ),
     (chat(U, A, S), "conversation_order", "warning"),
     (chat(A, U, A), "conversation_order", "warning"),
     (chat(U, A, U), "last_message_not_assistant", "warning"),
     (chat({"role": "user", "content": "  "}, A), "empty_content", "warning"),
     (chat({"role": "user", "content": []}, A), "wrong_type", "error"),
-    (chat({"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}, A),
-     "unsupported_content_part", "error"),
+    (
+        chat({"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}, A),
+        "unsupported_content_part",
+        "error",
+    ),
     (chat({"role": "user", "content": [{"type": "video"}]}, A), "invalid_content_part", "error"),
     (chat({"role": "user", "content": ["text"]}, A), "invalid_content_part", "error"),
-    (chat({"role": "user", "content": [{"type": "text", "text": 3}]}, A),
-     "invalid_content_part", "error"),
+    (
+        chat({"role": "user", "content": [{"type": "text", "text": 3}]}, A),
+        "invalid_content_part",
+        "error",
+    ),
     (chat(U, {"role": "assistant", "content": [IMG]}), "invalid_content_part", "error"),
     (chat({"role": "system", "content": [IMG]}, U, A), "invalid_content_part", "error"),
-    (chat({"role": "user", "content": [{"type": "image_url", "image_url": {
-        "url": "data:image/bmp;base64,AAAA"}}]}, A), "unsupported_image_format", "error"),
-    (chat({"role": "user", "content": [{"type": "image_url", "image_url": {
-        "url": "ftp://x/y.png"}}]}, A), "unsupported_image_format", "error"),
-    (chat({"role": "user", "content": [{"type": "image_url", "image_url": {
-        "url": "https://x/y.png", "detail": "max"}}]}, A), "invalid_content_part", "error"),
+    (
+        chat(
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image_url", "image_url": {"url": "data:image/bmp;base64,AAAA"}}
+                ],
+            },
+            A,
+        ),
+        "unsupported_image_format",
+        "error",
+    ),
+    (
+        chat(
+            {
+                "role": "user",
+                "content": [{"type": "image_url", "image_url": {"url": "ftp://x/y.png"}}],
+            },
+            A,
+        ),
+        "unsupported_image_format",
+        "error",
+    ),
+    (
+        chat(
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image_url", "image_url": {"url": "https://x/y.png", "detail": "max"}}
+                ],
+            },
+            A,
+        ),
+        "invalid_content_part",
+        "error",
+    ),
     (chat({"role": "user", "content": [IMG] * 11}, A), "too_many_images", "error"),
-    (chat(U, {"role": "assistant", "content": [{"type": "refusal", "refusal": "no"},
-                                               {"type": "text", "text": "x"}]}),
-     "invalid_content_part", "error"),
-    (chat({"role": "user", "content": [{"type": "refusal", "refusal": "no"}]}, A),
-     "invalid_content_part", "error"),
+    (
+        chat(
+            U,
+            {
+                "role": "assistant",
+                "content": [{"type": "refusal", "refusal": "no"}, {"type": "text", "text": "x"}],
+            },
+        ),
+        "invalid_content_part",
+        "error",
+    ),
+    (
+        chat({"role": "user", "content": [{"type": "refusal", "refusal": "no"}]}, A),
+        "invalid_content_part",
+        "error",
+    ),
     (chat(U, {"role": "function", "content": "x"}, A), "message_missing_key", "error"),
 ]
 
@@ -135,18 +290,22 @@ def test_invalid_chat_records(record: dict[str, Any], code: str, severity: str) 
 
 def test_large_data_image_is_rejected() -> None:
     big = "data:image/png;base64," + "A" * (14 * 1024 * 1024)
-    sink, _ = run_checker("openai-chat", chat(
-        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": big}}]}, A))
+    sink, _ = run_checker(
+        "openai-chat",
+        chat({"role": "user", "content": [{"type": "image_url", "image_url": {"url": big}}]}, A),
+    )
     assert "image_too_large" in sink.codes("error")
 
 
 def test_messages_name_the_message_index() -> None:
-    sink, _ = run_checker("openai-chat", chat(U, U, {"role": "assistant", "weight": 7,
-                                                     "content": "x"}))
+    sink, _ = run_checker(
+        "openai-chat", chat(U, U, {"role": "assistant", "weight": 7, "content": "x"})
+    )
     assert any("message 3" in m for _, c, m in sink.items if c == "invalid_weight")
 
 
 # ---------------------------------------------------------------- DPO
+
 
 def dpo(messages: list[Any] | None = None, **over: Any) -> dict[str, Any]:
     record: dict[str, Any] = {
@@ -159,32 +318,58 @@ def dpo(messages: list[Any] | None = None, **over: Any) -> dict[str, Any]:
 
 
 def test_valid_dpo() -> None:
-    sink, results = run_checker("openai-dpo", dpo(), dpo([S, U]),
-                                dpo(input={"messages": [U], "tools": TOOLS}))
+    sink, results = run_checker(
+        "openai-dpo", dpo(), dpo([S, U]), dpo(input={"messages": [U], "tools": TOOLS})
+    )
     assert not sink.codes("error") and not sink.codes("warning"), sink.items
     assert results[0].outputs == ["good", "bad"]
 
 
-@pytest.mark.parametrize(("record", "code", "severity"), [
-    ({"input": {"messages": [U]}, "preferred_completion": [A], "non_preferred_completion": [A]},
-     "legacy_format", "error"),
-    (dpo(input=[U]), "wrong_type", "error"),
-    (dpo([U, A]), "dpo_input_ends_with_assistant", "error"),
-    (dpo([U, A, U]), "dpo_multi_turn", "warning"),
-    (dpo(preferred_output=[A, A]), "dpo_invalid_output", "error"),
-    (dpo(preferred_output=[]), "dpo_invalid_output", "error"),
-    (dpo(preferred_output=[U]), "dpo_invalid_output", "error"),
-    (dpo(non_preferred_output=[{"role": "assistant"}]), "dpo_invalid_output", "error"),
-    (dpo(preferred_output=[{"role": "assistant", "content": [
-        {"type": "image_url", "image_url": {"url": "https://x"}}]}]), "dpo_invalid_output",
-     "error"),
-    ({k: v for k, v in dpo().items() if k != "non_preferred_output"}, "dpo_missing_output",
-     "error"),
-    (dpo(non_preferred_output=[{"role": "assistant", "content": "good"}]),
-     "dpo_identical_outputs", "warning"),
-    (dpo([{"role": "user", "content": [IMG]}]), "unsupported_content_part", "error"),
-    (dpo(extra=1), "unrecognized_key", "warning"),
-])
+@pytest.mark.parametrize(
+    ("record", "code", "severity"),
+    [
+        (
+            {
+                "input": {"messages": [U]},
+                "preferred_completion": [A],
+                "non_preferred_completion": [A],
+            },
+            "legacy_format",
+            "error",
+        ),
+        (dpo(input=[U]), "wrong_type", "error"),
+        (dpo([U, A]), "dpo_input_ends_with_assistant", "error"),
+        (dpo([U, A, U]), "dpo_multi_turn", "warning"),
+        (dpo(preferred_output=[A, A]), "dpo_invalid_output", "error"),
+        (dpo(preferred_output=[]), "dpo_invalid_output", "error"),
+        (dpo(preferred_output=[U]), "dpo_invalid_output", "error"),
+        (dpo(non_preferred_output=[{"role": "assistant"}]), "dpo_invalid_output", "error"),
+        (
+            dpo(
+                preferred_output=[
+                    {
+                        "role": "assistant",
+                        "content": [{"type": "image_url", "image_url": {"url": "https://x"}}],
+                    }
+                ]
+            ),
+            "dpo_invalid_output",
+            "error",
+        ),
+        (
+            {k: v for k, v in dpo().items() if k != "non_preferred_output"},
+            "dpo_missing_output",
+            "error",
+        ),
+        (
+            dpo(non_preferred_output=[{"role": "assistant", "content": "good"}]),
+            "dpo_identical_outputs",
+            "warning",
+        ),
+        (dpo([{"role": "user", "content": [IMG]}]), "unsupported_content_part", "error"),
+        (dpo(extra=1), "unrecognized_key", "warning"),
+    ],
+)
 def test_invalid_dpo(record: dict[str, Any], code: str, severity: str) -> None:
     sink, _ = run_checker("openai-dpo", record)
     assert code in sink.codes(severity), sink.items
@@ -192,20 +377,27 @@ def test_invalid_dpo(record: dict[str, Any], code: str, severity: str) -> None:
 
 # ---------------------------------------------------------------- RFT
 
+
 def test_valid_rft_allows_grader_fields_and_developer_role() -> None:
-    record = {"messages": [{"role": "developer", "content": "Answer with the intent."}, U],
-              "reference_answer": "card_arrival", "any_other_key": {"x": 1}}
+    record = {
+        "messages": [{"role": "developer", "content": "Answer with the intent."}, U],
+        "reference_answer": "card_arrival",
+        "any_other_key": {"x": 1},
+    }
     sink, _ = run_checker("openai-rft", record)
     assert not sink.codes("error") and not sink.codes("warning"), sink.items
 
 
-@pytest.mark.parametrize(("record", "code", "severity"), [
-    ({"messages": [S, U], "reference_answer": "x"}, "conversation_order", "warning"),
-    ({"messages": [U, A], "reference_answer": "x"}, "last_message_not_user", "warning"),
-    ({"messages": [U]}, "no_grader_fields", "info"),
-    ({"messages": []}, "missing_messages", "error"),
-    ({"messages": [{"role": "critic", "content": "x"}], "ref": 1}, "unknown_role", "error"),
-])
+@pytest.mark.parametrize(
+    ("record", "code", "severity"),
+    [
+        ({"messages": [S, U], "reference_answer": "x"}, "conversation_order", "warning"),
+        ({"messages": [U, A], "reference_answer": "x"}, "last_message_not_user", "warning"),
+        ({"messages": [U]}, "no_grader_fields", "info"),
+        ({"messages": []}, "missing_messages", "error"),
+        ({"messages": [{"role": "critic", "content": "x"}], "ref": 1}, "unknown_role", "error"),
+    ],
+)
 def test_invalid_rft(record: dict[str, Any], code: str, severity: str) -> None:
     sink, _ = run_checker("openai-rft", record)
     assert code in sink.codes(severity), sink.items

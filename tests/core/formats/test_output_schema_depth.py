@@ -25,9 +25,15 @@ def test_shared_check_names_the_depth() -> None:
 
 def test_validator_reports_deep_output(tmp_path: Path) -> None:
     path = tmp_path / "deep.jsonl"
-    rows = [{"messages": [{"role": "user", "content": "q"},
-                          {"role": "assistant", "content": DEEP if i == 0 else "{}"}]}
-            for i in range(10)]
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": "q"},
+                {"role": "assistant", "content": DEEP if i == 0 else "{}"},
+            ]
+        }
+        for i in range(10)
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     report = validate_file(path, "openai-chat", schema=SCHEMA)
     codes = [(f.line, f.code) for f in report.findings if f.severity == "error"]

@@ -9,15 +9,31 @@ from fmt_helpers import run_checker
 
 U = {"role": "user", "content": "Where is my card?"}
 A = {"role": "assistant", "content": "It has shipped."}
-TOOLS = [{"type": "function", "function": {
-    "name": "lookup_card", "description": "Find a card.",
-    "parameters": {"type": "object", "properties": {"id": {"type": "integer"}}}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup_card",
+            "description": "Find a card.",
+            "parameters": {"type": "object", "properties": {"id": {"type": "integer"}}},
+        },
+    }
+]
 
 
 def call(*ids: str) -> dict[str, Any]:
-    return {"role": "assistant", "content": None, "tool_calls": [
-        {"id": i, "type": "function",
-         "function": {"name": "lookup_card", "arguments": '{"id": 7}'}} for i in ids]}
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": i,
+                "type": "function",
+                "function": {"name": "lookup_card", "arguments": '{"id": 7}'},
+            }
+            for i in ids
+        ],
+    }
 
 
 def reply(call_id: str) -> dict[str, Any]:
@@ -76,15 +92,18 @@ def test_parallel_call_with_a_missing_reply_is_an_error() -> None:
 
 def test_reply_without_id_is_reported_once() -> None:
     # The tool message lacks tool_call_id: that rule reports it; no second error for the call
-    sink, _ = run_checker("openai-chat",
-                          chat(U, call("c1"), {"role": "tool", "content": "x"}, A))
+    sink, _ = run_checker("openai-chat", chat(U, call("c1"), {"role": "tool", "content": "x"}, A))
     assert "tool_message_missing_tool_call_id" in sink.codes("error")
     assert _errors(sink) == []
 
 
 def test_mistral_applies_the_rule() -> None:
-    tools = [{"type": "function", "function": {"name": "lookup_card", "description": "d",
-                                               "parameters": {}}}]
+    tools = [
+        {
+            "type": "function",
+            "function": {"name": "lookup_card", "description": "d", "parameters": {}},
+        }
+    ]
     ok = {"messages": [U, call("abcdefghi"), reply("abcdefghi"), A], "tools": tools}
     bad = {"messages": [U, call("abcdefghi"), U, A], "tools": tools}
     assert _errors(run_checker("mistral", ok)[0]) == []
@@ -92,8 +111,10 @@ def test_mistral_applies_the_rule() -> None:
 
 
 def test_trl_needs_a_tool_message_but_not_ids() -> None:
-    trl_call = {"role": "assistant", "tool_calls": [
-        {"type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]}
+    trl_call = {
+        "role": "assistant",
+        "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {"a": 1}}}],
+    }
     ok = {"messages": [U, trl_call, {"role": "tool", "name": "f", "content": "1"}, A]}
     bad = {"messages": [U, trl_call, U, A]}
     assert _errors(run_checker("trl", ok)[0]) == []

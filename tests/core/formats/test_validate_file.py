@@ -45,11 +45,13 @@ def test_clean_file_is_valid_with_stats(tmp_path: Path) -> None:
     assert sum(b["count"] for b in tok["histogram"]) == 12
     training = report.stats["training"]
     assert training["epochs"] == default_epochs(12) == 8
-    assert training["billed_tokens"] == billed_training_tokens(expected,
-                                                             max_tokens_per_example=65536)
+    assert training["billed_tokens"] == billed_training_tokens(
+        expected, max_tokens_per_example=65536
+    )
     table = load_price_table()
     assert training["estimated_cost"] == pytest.approx(
-        table.training_cost("gpt-4o-mini", training["billed_tokens"]))
+        table.training_cost("gpt-4o-mini", training["billed_tokens"])
+    )
     assert training["price_as_of"] == table.as_of.isoformat()
     # per-model estimates only for models with the same tokenizer (o200k)
     assert "gpt-4.1-nano" in training["per_model"] and "gpt-3.5-turbo" not in training["per_model"]
@@ -66,28 +68,38 @@ def test_report_json_shape(tmp_path: Path) -> None:
     assert as_json["valid"] is False
 
 
-@pytest.mark.parametrize(("data", "code", "line"), [
-    (b"", "empty_file", None),
-    (b"\xef\xbb\xbf" + good_bytes(), "utf8_bom", 1),
-    (good_bytes(6) + b"\n" + good_bytes(6)[:0] + good_bytes(12)[-200:].split(b"\n")[-2] + b"\n",
-     "empty_line", 7),
-    (good_bytes() + b"\n", "empty_line", 13),
-    (good_bytes() + b"   \t\n", "empty_line", 13),
-    (good_bytes() + b'{"messages": [}\n', "invalid_json", 13),
-    (good_bytes() + b'{"messages": []},\n', "invalid_json", 13),
-    (good_bytes() + b"{'messages': []}\n", "invalid_json", 13),
-    (good_bytes() + b'{"a": 1}{"b": 2}\n', "invalid_json", 13),
-    (good_bytes() + b'{"messages": [\n', "invalid_json", 13),
-    (good_bytes() + b'{"a": "\xff\xfe"}\n', "invalid_utf8", 13),
-    (good_bytes() + b'{"a": "\\ud83d"}\n', "lone_surrogate", 13),
-    (good_bytes() + b"[1, 2]\n", "not_an_object", 13),
-    (good_bytes() + b'"just a string"\n', "not_an_object", 13),
-    (good_bytes() + b"null\n", "not_an_object", 13),
-    (b"\xff\xfe{\x00", "invalid_utf8", None),
-    (b'[\n  {"messages": []},\n  {"messages": []}\n]\n', "not_jsonl", 1),
-    (b'{\n  "messages": []\n}\n', "not_jsonl", None),
-    (b'[{"messages": [{"role": "user", "content": "x"}]}]', "not_jsonl", 1),
-])
+@pytest.mark.parametrize(
+    ("data", "code", "line"),
+    [
+        (b"", "empty_file", None),
+        (b"\xef\xbb\xbf" + good_bytes(), "utf8_bom", 1),
+        (
+            good_bytes(6)
+            + b"\n"
+            + good_bytes(6)[:0]
+            + good_bytes(12)[-200:].split(b"\n")[-2]
+            + b"\n",
+            "empty_line",
+            7,
+        ),
+        (good_bytes() + b"\n", "empty_line", 13),
+        (good_bytes() + b"   \t\n", "empty_line", 13),
+        (good_bytes() + b'{"messages": [}\n', "invalid_json", 13),
+        (good_bytes() + b'{"messages": []},\n', "invalid_json", 13),
+        (good_bytes() + b"{'messages': []}\n", "invalid_json", 13),
+        (good_bytes() + b'{"a": 1}{"b": 2}\n', "invalid_json", 13),
+        (good_bytes() + b'{"messages": [\n', "invalid_json", 13),
+        (good_bytes() + b'{"a": "\xff\xfe"}\n', "invalid_utf8", 13),
+        (good_bytes() + b'{"a": "\\ud83d"}\n', "lone_surrogate", 13),
+        (good_bytes() + b"[1, 2]\n", "not_an_object", 13),
+        (good_bytes() + b'"just a string"\n', "not_an_object", 13),
+        (good_bytes() + b"null\n", "not_an_object", 13),
+        (b"\xff\xfe{\x00", "invalid_utf8", None),
+        (b'[\n  {"messages": []},\n  {"messages": []}\n]\n', "not_jsonl", 1),
+        (b'{\n  "messages": []\n}\n', "not_jsonl", None),
+        (b'[{"messages": [{"role": "user", "content": "x"}]}]', "not_jsonl", 1),
+    ],
+)
 def test_generic_errors(tmp_path: Path, data: bytes, code: str, line: int | None) -> None:
     report = validate_file(lines_file(tmp_path, data), "openai-chat")
     assert not report.valid
@@ -116,8 +128,9 @@ def test_bom_line_is_still_checked(tmp_path: Path) -> None:
 
 def test_duplicates_compare_canonical_json(tmp_path: Path) -> None:
     records = chat_records(12)
-    same_reordered = {"messages": [{"content": m["content"], "role": m["role"]}
-                                   for m in records[0]["messages"]]}
+    same_reordered = {
+        "messages": [{"content": m["content"], "role": m["role"]} for m in records[0]["messages"]]
+    }
     path = write_jsonl(tmp_path / "d.jsonl", [*records, same_reordered])
     report = validate_file(path)
     assert at(report, "duplicate_example") == [13]
@@ -127,33 +140,42 @@ def test_duplicates_compare_canonical_json(tmp_path: Path) -> None:
 
 
 def test_control_characters_warn(tmp_path: Path) -> None:
-    bad = {"messages": [{"role": "user", "content": "a\u0000b"},
-                        {"role": "assistant", "content": "x\u001bz"}]}
+    bad = {
+        "messages": [
+            {"role": "user", "content": "a\u0000b"},
+            {"role": "assistant", "content": "x\u001bz"},
+        ]
+    }
     report = validate_file(write_jsonl(tmp_path / "c.jsonl", [*chat_records(), bad]))
     assert at(report, "control_character") == [13]
-    tab_ok = {"messages": [{"role": "user", "content": "a\tb\nc"},
-                           {"role": "assistant", "content": "x"}]}
+    tab_ok = {
+        "messages": [{"role": "user", "content": "a\tb\nc"}, {"role": "assistant", "content": "x"}]
+    }
     report = validate_file(write_jsonl(tmp_path / "t.jsonl", [*chat_records(), tab_ok]))
     assert not at(report, "control_character")
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("my key is sk-proj-abcDEF1234567890abcdef1234567890XYZ", "secret_detected"),
-    ("aws AKIAIOSFODNN7EXAMPLE here", "secret_detected"),
-    ("token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "secret_detected"),
-    ("write to jane.doe@example.com please", "pii_email"),
-    ("card 4111 1111 1111 1111 expires", "pii_card_number"),
-    ("card 4111-1111-1111-1111", "pii_card_number"),
-    ("call me on +44 20 7946 0958.", "pii_phone"),
-    ("call 555-123-4567 today", "pii_phone"),
-    ("<|endoftext|>", "special_token"),
-    ("<|im_start|>user", "special_token"),
-    ("<|fim_suffix|>", "special_token"),
-    ("<|my_marker|>", "special_token_like"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("my key is sk-proj-abcDEF1234567890abcdef1234567890XYZ", "secret_detected"),
+        ("aws AKIAIOSFODNN7EXAMPLE here", "secret_detected"),
+        ("token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "secret_detected"),
+        ("write to jane.doe@example.com please", "pii_email"),
+        ("card 4111 1111 1111 1111 expires", "pii_card_number"),
+        ("card 4111-1111-1111-1111", "pii_card_number"),
+        ("call me on +44 20 7946 0958.", "pii_phone"),
+        ("call 555-123-4567 today", "pii_phone"),
+        ("<|endoftext|>", "special_token"),
+        ("<|im_start|>user", "special_token"),
+        ("<|fim_suffix|>", "special_token"),
+        ("<|my_marker|>", "special_token_like"),
+    ],
+)
 def test_content_scans(tmp_path: Path, text: str, code: str) -> None:
-    record = {"messages": [{"role": "user", "content": text},
-                           {"role": "assistant", "content": "ok"}]}
+    record = {
+        "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "ok"}]
+    }
     report = validate_file(write_jsonl(tmp_path / "p.jsonl", [*chat_records(), record]))
     assert at(report, code) == [13], [(f.line, f.code) for f in report.findings]
     finding = next(f for f in report.findings if f.code == code)
@@ -161,16 +183,20 @@ def test_content_scans(tmp_path: Path, text: str, code: str) -> None:
         assert text.split()[-1] not in finding.message  # masked
 
 
-@pytest.mark.parametrize("text", [
-    "card 4111 1111 1111 1112",  # fails Luhn
-    "order 1234567890123 shipped",  # plain digits, no Luhn match
-    "version 1.2.3, 2024-05-06",
-    "transfer_not_received_by_recipient_and_more_words",
-    "I paid 1,000 euros on 12/03",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4111 1111 1111 1112",  # fails Luhn
+        "order 1234567890123 shipped",  # plain digits, no Luhn match
+        "version 1.2.3, 2024-05-06",
+        "transfer_not_received_by_recipient_and_more_words",
+        "I paid 1,000 euros on 12/03",
+    ],
+)
 def test_content_scans_no_false_positives(tmp_path: Path, text: str) -> None:
-    record = {"messages": [{"role": "user", "content": text},
-                           {"role": "assistant", "content": "ok"}]}
+    record = {
+        "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "ok"}]
+    }
     report = validate_file(write_jsonl(tmp_path / "n.jsonl", [*chat_records(), record]))
     assert not [f for f in report.findings if f.line is not None], report.findings
 
@@ -184,8 +210,9 @@ def test_too_few_examples(tmp_path: Path) -> None:
 
 def test_example_too_long_per_model(tmp_path: Path) -> None:
     long_text = "word " * 33_000  # ~33k tokens: over nano's 32,768, under 65,536
-    record = {"messages": [{"role": "user", "content": long_text},
-                           {"role": "assistant", "content": "ok"}]}
+    record = {
+        "messages": [{"role": "user", "content": long_text}, {"role": "assistant", "content": "ok"}]
+    }
     path = write_jsonl(tmp_path / "long.jsonl", [*chat_records(), record])
     nano = validate_file(path, "openai-chat", model="gpt-4.1-nano-2025-04-14")
     assert at(nano, "example_too_long") == [13] and not nano.valid
@@ -197,22 +224,34 @@ def test_example_too_long_per_model(tmp_path: Path) -> None:
 
 
 def test_schema_checks_assistant_outputs(tmp_path: Path) -> None:
-    schema = {"type": "object", "required": ["intent"],
-              "properties": {"intent": {"type": "string", "enum": ["card_arrival"]}},
-              "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "required": ["intent"],
+        "properties": {"intent": {"type": "string", "enum": ["card_arrival"]}},
+        "additionalProperties": False,
+    }
 
     def rec(answer: str, i: int) -> dict[str, Any]:
-        return {"messages": [{"role": "user", "content": f"q{i}"},
-                             {"role": "assistant", "content": answer}]}
+        return {
+            "messages": [
+                {"role": "user", "content": f"q{i}"},
+                {"role": "assistant", "content": answer},
+            ]
+        }
 
     good = [rec('{"intent": "card_arrival"}', i) for i in range(10)]
     bad = [rec("not json", 10), rec('{"intent": "lost_card"}', 11), rec('{"x": 1}', 12)]
-    weighted_out = {"messages": [{"role": "user", "content": "q"},
-                                 {"role": "assistant", "content": "ignored", "weight": 0},
-                                 {"role": "user", "content": "q2"},
-                                 {"role": "assistant", "content": '{"intent": "card_arrival"}'}]}
-    report = validate_file(write_jsonl(tmp_path / "s.jsonl", [*good, *bad, weighted_out]),
-                           "openai-chat", schema=schema)
+    weighted_out = {
+        "messages": [
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": "ignored", "weight": 0},
+            {"role": "user", "content": "q2"},
+            {"role": "assistant", "content": '{"intent": "card_arrival"}'},
+        ]
+    }
+    report = validate_file(
+        write_jsonl(tmp_path / "s.jsonl", [*good, *bad, weighted_out]), "openai-chat", schema=schema
+    )
     assert at(report, "output_not_json") == [11]
     assert at(report, "output_schema_violation") == [12, 13]
     msg = next(f.message for f in report.findings if f.line == 12)

@@ -28,11 +28,22 @@ def _findings(path: Path, fmt: str = "auto") -> list[tuple[int | None, str, str,
 
 # -- line numbers -------------------------------------------------------------------------
 
+
 def test_json_array_findings_name_the_line_where_each_element_starts(tmp_path: Path) -> None:
-    records = [{"messages": [U, A]}, {"messages": [U, {"role": "assistant", "content": ""}]},
-               {"messages": [{"role": "bot", "content": "q"}, A]},
-               {"messages": [{"role": "user", "content": [
-                   {"type": "text", "text": "look"}, {"type": "image_url"}]}, A]}]
+    records = [
+        {"messages": [U, A]},
+        {"messages": [U, {"role": "assistant", "content": ""}]},
+        {"messages": [{"role": "bot", "content": "q"}, A]},
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [{"type": "text", "text": "look"}, {"type": "image_url"}],
+                },
+                A,
+            ]
+        },
+    ]
     path = tmp_path / "data.json"
     text = json.dumps(records, indent=2)
     path.write_text(text, encoding="utf-8")
@@ -59,17 +70,41 @@ def test_compact_array_on_one_line(tmp_path: Path) -> None:
 
 
 def test_mixed_media_findings_carry_their_line(tmp_path: Path) -> None:
-    parts_user = {"role": "user", "content": [
-        {"type": "text", "text": "What is in the picture?"},
-        {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]}
+    parts_user = {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "What is in the picture?"},
+            {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+        ],
+    }
     records = [
         {"messages": [parts_user, A]},
-        {"messages": [parts_user, {"role": "assistant",
-                                   "content": [{"type": "text", "text": ""}]}]},
-        {"messages": [{"role": "user", "content": [{"type": "image_url",
-                                                    "image_url": {"url": "ftp://x"}}]}, A]},
-        {"messages": [parts_user, {"role": "assistant", "content": [
-            {"type": "image_url", "image_url": {"url": "https://example.com/b.png"}}]}]},
+        {
+            "messages": [
+                parts_user,
+                {"role": "assistant", "content": [{"type": "text", "text": ""}]},
+            ]
+        },
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [{"type": "image_url", "image_url": {"url": "ftp://x"}}],
+                },
+                A,
+            ]
+        },
+        {
+            "messages": [
+                parts_user,
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "image_url", "image_url": {"url": "https://example.com/b.png"}}
+                    ],
+                },
+            ]
+        },
     ]
     found = _findings(_jsonl(tmp_path, records), "openai-chat")
     per_line = [(line, code) for line, _, code, _ in found if code != "too_few_examples"]
@@ -81,27 +116,34 @@ def test_mixed_media_findings_carry_their_line(tmp_path: Path) -> None:
 
 # -- aliases ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("fmt", "record", "alias", "real"), [
-    ("alpaca", {"instruction": "Say hi", "input": "", "response": "hi"}, "response", "output"),
-    ("alpaca", {"instruction": "Say hi", "answer": "hi"}, "answer", "output"),
-    ("trl", {"prompt": "Say hi", "response": "hi"}, "response", "completion"),
-    ("together", {"prompt": "Say hi", "output": "hi"}, "output", "completion"),
-    ("openai-chat", {"conversation": [U, A]}, "conversation", "messages"),
-    ("openai-dpo", {"input": {"messages": [U]}, "chosen": "a", "rejected": "b"}, "chosen",
-     "preferred_output"),
-    ("sharegpt", {"messages": [{"from": "human", "value": "q"}]}, "messages",
-     "conversations"),
-])
-def test_known_aliases_are_named_with_their_fix(tmp_path: Path, fmt: str, record: Any,
-                                                alias: str, real: str) -> None:
+
+@pytest.mark.parametrize(
+    ("fmt", "record", "alias", "real"),
+    [
+        ("alpaca", {"instruction": "Say hi", "input": "", "response": "hi"}, "response", "output"),
+        ("alpaca", {"instruction": "Say hi", "answer": "hi"}, "answer", "output"),
+        ("trl", {"prompt": "Say hi", "response": "hi"}, "response", "completion"),
+        ("together", {"prompt": "Say hi", "output": "hi"}, "output", "completion"),
+        ("openai-chat", {"conversation": [U, A]}, "conversation", "messages"),
+        (
+            "openai-dpo",
+            {"input": {"messages": [U]}, "chosen": "a", "rejected": "b"},
+            "chosen",
+            "preferred_output",
+        ),
+        ("sharegpt", {"messages": [{"from": "human", "value": "q"}]}, "messages", "conversations"),
+    ],
+)
+def test_known_aliases_are_named_with_their_fix(
+    tmp_path: Path, fmt: str, record: Any, alias: str, real: str
+) -> None:
     found = _findings(_jsonl(tmp_path, [record]), fmt)
     fixes = [m for line, _, code, m in found if code == "field_alias" and line == 1]
     assert fixes and f"rename {alias!r} to {real!r}" in fixes[0], found
 
 
 def test_chat_role_and_key_aliases_name_their_fix(tmp_path: Path) -> None:
-    record = {"messages": [{"role": "human", "content": "q"},
-                           {"role": "assistant", "value": "a"}]}
+    record = {"messages": [{"role": "human", "content": "q"}, {"role": "assistant", "value": "a"}]}
     found = _findings(_jsonl(tmp_path, [record]), "openai-chat")
     messages = " ".join(m for line, _, _, m in found if line == 1)
     assert "'human' is another tool's name for 'user': use 'user'" in messages
@@ -110,21 +152,28 @@ def test_chat_role_and_key_aliases_name_their_fix(tmp_path: Path) -> None:
 
 # -- legacy prompt/completion vs TRL ------------------------------------------------------
 
-@pytest.mark.parametrize(("record", "style"), [
-    ({"prompt": "Ticket: my card is lost\n\n###\n\n", "completion": " lost_card END"},
-     "openai-legacy"),
-    ({"prompt": "Ticket: my card is lost ->", "completion": " lost_card\n"}, "openai-legacy"),
-    ({"prompt": "Ticket: my card is lost", "completion": "lost_card"}, "standard"),
-    ({"prompt": [U], "completion": [A]}, "conversational"),
-    ({"messages": [U, A]}, None),
-])
+
+@pytest.mark.parametrize(
+    ("record", "style"),
+    [
+        (
+            {"prompt": "Ticket: my card is lost\n\n###\n\n", "completion": " lost_card END"},
+            "openai-legacy",
+        ),
+        ({"prompt": "Ticket: my card is lost ->", "completion": " lost_card\n"}, "openai-legacy"),
+        ({"prompt": "Ticket: my card is lost", "completion": "lost_card"}, "standard"),
+        ({"prompt": [U], "completion": [A]}, "conversational"),
+        ({"messages": [U, A]}, None),
+    ],
+)
 def test_prompt_completion_style(record: Any, style: str | None) -> None:
     assert prompt_completion_style(record) == style
 
 
 def test_detection_tells_legacy_from_trl(tmp_path: Path) -> None:
-    legacy = [{"prompt": f"Ticket {i}\n\n###\n\n", "completion": f" label{i} END"}
-              for i in range(3)]
+    legacy = [
+        {"prompt": f"Ticket {i}\n\n###\n\n", "completion": f" label{i} END"} for i in range(3)
+    ]
     report = validate_file(_jsonl(tmp_path, legacy, "legacy.jsonl"))
     assert report.stats["prompt_completion_styles"] == {"openai-legacy": 3}
     [note] = [f for f in report.findings if f.code == "legacy_prompt_completion"]
@@ -135,8 +184,10 @@ def test_detection_tells_legacy_from_trl(tmp_path: Path) -> None:
     assert report.stats["prompt_completion_styles"] == {"conversational": 1}
     assert "legacy_prompt_completion" not in report.codes()
     # validated as chat, each kind is named for what it is
-    for records, words in ((legacy, "OpenAI's legacy prompt/completion format"),
-                           (trl, "TRL conversational prompt-completion")):
+    for records, words in (
+        (legacy, "OpenAI's legacy prompt/completion format"),
+        (trl, "TRL conversational prompt-completion"),
+    ):
         found = _findings(_jsonl(tmp_path, records, "x.jsonl"), "openai-chat")
         mismatch = [m for _, _, code, m in found if code == "format_mismatch"]
         assert mismatch and words in mismatch[0]
@@ -144,32 +195,47 @@ def test_detection_tells_legacy_from_trl(tmp_path: Path) -> None:
 
 # -- empty required text ------------------------------------------------------------------
 
-@pytest.mark.parametrize(("fmt", "record", "what"), [
-    ("together", {"prompt": "q", "completion": ""}, "completion"),
-    ("trl", {"prompt": "q", "completion": "   "}, "completion"),
-    ("trl", {"prompt": "q", "chosen": "", "rejected": "b"}, "chosen"),
-    ("trl", {"prompt": "q", "chosen": "a", "rejected": " "}, "rejected"),
-    ("trl", {"text": ""}, "text"),
-    ("alpaca", {"instruction": "q", "output": ""}, "output"),
-    ("alpaca", {"instruction": "q", "chosen": "", "rejected": "b"}, "chosen"),
-    ("openai-chat", {"messages": [U, {"role": "assistant", "content": ""}]}, "message 2"),
-    ("openai-chat", {"messages": [U, {"role": "assistant", "content": "  \n"}]}, "message 2"),
-    ("openai-chat", {"messages": [U, {"role": "assistant",
-                                      "content": [{"type": "text", "text": " "}]}]},
-     "message 2"),
-    ("trl", {"prompt": [U], "completion": [{"role": "assistant", "content": ""}]},
-     "message 1"),
-    ("openai-dpo", {"input": {"messages": [U]},
-                    "preferred_output": [{"role": "assistant", "content": ""}],
-                    "non_preferred_output": [{"role": "assistant", "content": "b"}]},
-     "preferred_output"),
-])
-def test_an_empty_required_text_is_an_error(tmp_path: Path, fmt: str, record: Any,
-                                            what: str) -> None:
+
+@pytest.mark.parametrize(
+    ("fmt", "record", "what"),
+    [
+        ("together", {"prompt": "q", "completion": ""}, "completion"),
+        ("trl", {"prompt": "q", "completion": "   "}, "completion"),
+        ("trl", {"prompt": "q", "chosen": "", "rejected": "b"}, "chosen"),
+        ("trl", {"prompt": "q", "chosen": "a", "rejected": " "}, "rejected"),
+        ("trl", {"text": ""}, "text"),
+        ("alpaca", {"instruction": "q", "output": ""}, "output"),
+        ("alpaca", {"instruction": "q", "chosen": "", "rejected": "b"}, "chosen"),
+        ("openai-chat", {"messages": [U, {"role": "assistant", "content": ""}]}, "message 2"),
+        ("openai-chat", {"messages": [U, {"role": "assistant", "content": "  \n"}]}, "message 2"),
+        (
+            "openai-chat",
+            {"messages": [U, {"role": "assistant", "content": [{"type": "text", "text": " "}]}]},
+            "message 2",
+        ),
+        ("trl", {"prompt": [U], "completion": [{"role": "assistant", "content": ""}]}, "message 1"),
+        (
+            "openai-dpo",
+            {
+                "input": {"messages": [U]},
+                "preferred_output": [{"role": "assistant", "content": ""}],
+                "non_preferred_output": [{"role": "assistant", "content": "b"}],
+            },
+            "preferred_output",
+        ),
+    ],
+)
+def test_an_empty_required_text_is_an_error(
+    tmp_path: Path, fmt: str, record: Any, what: str
+) -> None:
     found = _findings(_jsonl(tmp_path, [record]), fmt)
-    errors = [m for line, sev, code, m in found if line == 1 and sev == "error"
-              and code in ("missing_content", "assistant_missing_content",
-                           "dpo_invalid_output")]
+    errors = [
+        m
+        for line, sev, code, m in found
+        if line == 1
+        and sev == "error"
+        and code in ("missing_content", "assistant_missing_content", "dpo_invalid_output")
+    ]
     assert errors and what in errors[0], found
     assert not validate_file(_jsonl(tmp_path, [record]), fmt).valid
 
@@ -179,8 +245,10 @@ def test_a_deeply_nested_assistant_output_checked_against_a_schema_is_named_by_l
 ) -> None:
     deep = "[" * 5000 + "]" * 5000
     fits = {"role": "assistant", "content": '{"intent": "card"}'}
-    path = _jsonl(tmp_path, [{"messages": [U, fits]},
-                             {"messages": [U, {"role": "assistant", "content": deep}]}])
+    path = _jsonl(
+        tmp_path,
+        [{"messages": [U, fits]}, {"messages": [U, {"role": "assistant", "content": deep}]}],
+    )
     schema = {"type": "object", "properties": {"intent": {"type": "string"}}}
     report = validate_file(path, "openai-chat", schema=schema)
     bad = [f for f in report.findings if f.code == "output_not_json"]

@@ -40,4 +40,7 @@ def test_demo_diffs_show_real_changes(project: Project) -> None:
     fee = [c.text for c in sv.diff(project, "fee-answer", 2, 3).changes]
     assert "tool `lookup_fee_schedule`: parameter `currency` added (string)" in fee
     assert sv.list_prompts(project, "reply")[0].variables == (
-        "customer_name", "account_notes", "customer_message")
+        "customer_name",
+        "account_notes",
+        "customer_message",
+    )

@@ -10,8 +10,12 @@ from studio.core.prompts.spec import PromptSpec
 
 def make(messages: list[tuple[str, str]] | None = None, **over: Any) -> PromptSpec:
     data: dict[str, Any] = {
-        "messages": [{"role": r, "content": c} for r, c in (messages or [
-            ("system", "You sort support tickets."), ("user", "{{text}}")])],
+        "messages": [
+            {"role": r, "content": c}
+            for r, c in (
+                messages or [("system", "You sort support tickets."), ("user", "{{text}}")]
+            )
+        ],
         "model": "gpt-4o-mini",
         "params": {"temperature": 0.2, "stop": ["\n\n"]},
         "response_schema": None,
@@ -49,8 +53,8 @@ def test_message_word_diff_gives_char_offsets_for_both_sides() -> None:
     # the opcodes tile both texts completely, so a GUI can colour every character
     assert m.ops[0].a_start == 0 and m.ops[-1].a_end == len(m.text_a)
     assert m.ops[-1].b_end == len(m.text_b)
-    changed_b = {m.text_b[o.b_start:o.b_end] for o in m.ops if o.tag != "equal"}
-    changed_a = {m.text_a[o.a_start:o.a_end] for o in m.ops if o.tag != "equal"}
+    changed_b = {m.text_b[o.b_start : o.b_end] for o in m.ops if o.tag != "equal"}
+    changed_a = {m.text_a[o.a_start : o.a_end] for o in m.ops if o.tag != "equal"}
     assert {t.strip() for t in changed_b} == {"bank", "intent"}
     assert {t.strip() for t in changed_a} == {"", "topic"}
     assert m.word_diff() == "You sort{+ bank+} support tickets by [-topic-]{+intent+}."
@@ -60,11 +64,21 @@ def test_message_word_diff_gives_char_offsets_for_both_sides() -> None:
 
 def test_added_removed_and_role_changed_messages() -> None:
     a = make([("system", "Sort."), ("user", "{{text}}")])
-    b = make([("system", "Sort."), ("user", "My card is late."), ("assistant", "card_arrival"),
-              ("user", "{{text}}")])
+    b = make(
+        [
+            ("system", "Sort."),
+            ("user", "My card is late."),
+            ("assistant", "card_arrival"),
+            ("user", "{{text}}"),
+        ]
+    )
     d = diff_versions(a, b)
     assert [(m.status, m.index_a, m.index_b) for m in d.messages] == [
-        ("unchanged", 0, 0), ("added", None, 1), ("added", None, 2), ("unchanged", 1, 3)]
+        ("unchanged", 0, 0),
+        ("added", None, 1),
+        ("added", None, 2),
+        ("unchanged", 1, 3),
+    ]
     back = diff_versions(b, a)
     assert [m.status for m in back.messages].count("removed") == 2
 
@@ -80,8 +94,11 @@ SCHEMA_A = {
         "email": {"type": "string"},
         "age": {"type": "integer", "minimum": 0},
         "status": {"type": "string", "enum": ["open", "closed"]},
-        "address": {"type": "object", "properties": {"city": {"type": "string"}},
-                    "required": ["city"]},
+        "address": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
         "tags": {"type": "array", "items": {"type": "string"}},
     },
     "required": ["email", "age"],
@@ -92,9 +109,11 @@ SCHEMA_B = {
         "email": {"type": "string"},
         "age": {"type": "string", "minimum": 1},
         "status": {"type": "string", "enum": ["open", "pending"]},
-        "address": {"type": "object", "properties": {"city": {"type": "string"},
-                                                      "zip": {"type": "string"}},
-                    "required": ["city", "zip"]},
+        "address": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "zip": {"type": "string"}},
+            "required": ["city", "zip"],
+        },
         "tags": {"type": "array", "items": {"type": "integer"}},
         "phone": {"type": "string"},
     },
@@ -124,23 +143,39 @@ def test_schema_changes_are_worded() -> None:
 
 def test_schema_added_and_removed() -> None:
     with_schema = make(response_schema=SCHEMA_A)
-    assert [c.text for c in diff_versions(make(), with_schema).changes] == [
-        "response schema added"]
+    assert [c.text for c in diff_versions(make(), with_schema).changes] == ["response schema added"]
     assert [c.text for c in diff_versions(with_schema, make()).changes] == [
-        "response schema removed"]
+        "response schema removed"
+    ]
 
 
-def tool(name: str, props: dict[str, Any], desc: str = "Find.", strict: bool = False
-         ) -> dict[str, Any]:
-    return {"type": "function", "function": {
-        "name": name, "description": desc, "strict": strict,
-        "parameters": {"type": "object", "properties": props, "required": list(props)}}}
+def tool(
+    name: str, props: dict[str, Any], desc: str = "Find.", strict: bool = False
+) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": desc,
+            "strict": strict,
+            "parameters": {"type": "object", "properties": props, "required": list(props)},
+        },
+    }
 
 
 def test_tools_diff_by_name() -> None:
     a = make(tools=[tool("lookup", {"id": {"type": "string"}}), tool("old", {})])
-    b = make(tools=[tool("lookup", {"id": {"type": "string"}, "cur": {"type": "string"}},
-                         desc="Find fast.", strict=True), tool("new", {})])
+    b = make(
+        tools=[
+            tool(
+                "lookup",
+                {"id": {"type": "string"}, "cur": {"type": "string"}},
+                desc="Find fast.",
+                strict=True,
+            ),
+            tool("new", {}),
+        ]
+    )
     texts = [c.text for c in diff_versions(a, b).changes_in("tools")]
     assert "tool `old` removed" in texts
     assert "tool `new` added" in texts
@@ -152,11 +187,20 @@ def test_tools_diff_by_name() -> None:
 
 def test_to_text_lists_every_area() -> None:
     a = make()
-    b = make([("system", "You sort bank tickets."), ("user", "{{text}}")],
-             params={"temperature": 0.7, "stop": ["\n\n"]}, response_schema=SCHEMA_A,
-             tools=[tool("lookup", {})])
+    b = make(
+        [("system", "You sort bank tickets."), ("user", "{{text}}")],
+        params={"temperature": 0.7, "stop": ["\n\n"]},
+        response_schema=SCHEMA_A,
+        tools=[tool("lookup", {})],
+    )
     text = diff_versions(a, b).to_text()
     assert text.splitlines()[:2] == ["Parameters:", "  temperature 0.2 → 0.7"]
-    for part in ("Response schema:", "Tools:", "  tool `lookup` added", "Messages:",
-                 "  messages[0] (system) changed:", "    You sort [-support-]{+bank+} tickets."):
+    for part in (
+        "Response schema:",
+        "Tools:",
+        "  tool `lookup` added",
+        "Messages:",
+        "  messages[0] (system) changed:",
+        "    You sort [-support-]{+bank+} tickets.",
+    ):
         assert part in text.splitlines(), part

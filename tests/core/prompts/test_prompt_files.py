@@ -19,21 +19,27 @@ from studio.core.prompts.files import (
 )
 from studio.core.prompts.spec import Message, PromptSpec
 
-SPEC = PromptSpec.from_json({
-    "messages": [
-        {"role": "system", "content": "You extract ticket fields.\nUse only the e-mail.\n"},
-        {"role": "user", "content": "Subject: {{subject}}\n\n{{body}}"},
-    ],
-    "model": "gpt-4o-mini",
-    "params": {"temperature": 0.0, "seed": 42, "stop": ["\n\n"], "max_tokens": 300},
-    "response_schema": {
-        "type": "object",
-        "properties": {"summary": {"type": "string"}, "email": {"type": ["string", "null"]}},
-        "required": ["summary"],
-    },
-    "tools": [{"type": "function", "function": {
-        "name": "lookup", "parameters": {"type": "object", "properties": {}}}}],
-})
+SPEC = PromptSpec.from_json(
+    {
+        "messages": [
+            {"role": "system", "content": "You extract ticket fields.\nUse only the e-mail.\n"},
+            {"role": "user", "content": "Subject: {{subject}}\n\n{{body}}"},
+        ],
+        "model": "gpt-4o-mini",
+        "params": {"temperature": 0.0, "seed": 42, "stop": ["\n\n"], "max_tokens": 300},
+        "response_schema": {
+            "type": "object",
+            "properties": {"summary": {"type": "string"}, "email": {"type": ["string", "null"]}},
+            "required": ["summary"],
+        },
+        "tools": [
+            {
+                "type": "function",
+                "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}},
+            }
+        ],
+    }
+)
 
 
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
@@ -49,10 +55,19 @@ def test_export_import_export_is_exact(fmt: str, tmp_path: Path) -> None:
 
 def test_json_file_has_the_documented_shape() -> None:
     doc = json.loads(export_prompt_file("n", "d", SPEC, "json"))
-    assert list(doc) == ["name", "description", "messages", "model", "params",
-                         "response_schema", "tools"]
-    assert doc["messages"][0] == {"role": "system",
-                                  "content": "You extract ticket fields.\nUse only the e-mail.\n"}
+    assert list(doc) == [
+        "name",
+        "description",
+        "messages",
+        "model",
+        "params",
+        "response_schema",
+        "tools",
+    ]
+    assert doc["messages"][0] == {
+        "role": "system",
+        "content": "You extract ticket fields.\nUse only the e-mail.\n",
+    }
     assert doc["params"]["seed"] == 42
 
 
@@ -78,18 +93,22 @@ text_st = st.text(st.characters(exclude_categories=["Cs"]), max_size=200)
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     contents=st.lists(text_st, min_size=1, max_size=4),
-    name=st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=30)
-    .filter(lambda s: s.strip() != ""),
+    name=st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=30).filter(
+        lambda s: s.strip() != ""
+    ),
     description=text_st,
-    stop=st.lists(st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=5),
-                  max_size=3),
+    stop=st.lists(
+        st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=5), max_size=3
+    ),
 )
-def test_round_trip_any_text(contents: list[str], name: str, description: str,
-                             stop: list[str]) -> None:
+def test_round_trip_any_text(
+    contents: list[str], name: str, description: str, stop: list[str]
+) -> None:
     # escape braces so arbitrary text is a valid template; the round trip is the point here
     safe = [c.replace("\\", "").replace("{", "").replace("}", "") for c in contents]
-    spec = PromptSpec(tuple(Message("user", c) for c in safe), "gpt-4o-mini",
-                      {"stop": stop} if stop else {})
+    spec = PromptSpec(
+        tuple(Message("user", c) for c in safe), "gpt-4o-mini", {"stop": stop} if stop else {}
+    )
     for fmt in ("json", "yaml"):
         text = export_prompt_file(name, description, spec, fmt)  # type: ignore[arg-type]
         n2, d2, s2 = parse_prompt_text(text, fmt)  # type: ignore[arg-type]
@@ -160,7 +179,11 @@ def test_missing_file_wrong_suffix_and_not_utf8(tmp_path: Path) -> None:
 
 def test_file_with_bom_and_minimal_fields_loads(tmp_path: Path) -> None:
     path = tmp_path / "min.json"
-    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(
-        {"name": "m", "messages": [{"role": "user", "content": "hi"}], "model": "x"}).encode())
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + json.dumps(
+            {"name": "m", "messages": [{"role": "user", "content": "hi"}], "model": "x"}
+        ).encode()
+    )
     name, description, spec = load_prompt_file(path)
     assert (name, description, spec.params, spec.tools) == ("m", "", {}, None)

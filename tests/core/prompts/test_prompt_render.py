@@ -11,8 +11,10 @@ from studio.core.prompts.template import TemplateError, find_variables, parse_te
 
 def spec(*contents: str) -> PromptSpec:
     roles = ["system", "user", "assistant", "user"]
-    return PromptSpec(tuple(Message(roles[i % 4], c) for i, c in enumerate(contents)),  # type: ignore[arg-type]
-                      "gpt-4o-mini")
+    return PromptSpec(
+        tuple(Message(roles[i % 4], c) for i, c in enumerate(contents)),  # type: ignore[arg-type]
+        "gpt-4o-mini",
+    )
 
 
 def test_find_variables_in_first_use_order_without_repeats() -> None:
@@ -110,8 +112,10 @@ def test_dotted_names_read_nested_or_flat_values() -> None:
 
 
 def test_non_text_values_are_written_as_json() -> None:
-    out = render(spec("{{a}}|{{b}}|{{c}}|{{d}}|{{e}}"),
-                 {"a": 3, "b": 0.5, "c": True, "d": None, "e": {"k": [1, "é"]}})
+    out = render(
+        spec("{{a}}|{{b}}|{{c}}|{{d}}|{{e}}"),
+        {"a": 3, "b": 0.5, "c": True, "d": None, "e": {"k": [1, "é"]}},
+    )
     assert out.messages[0]["content"] == '3|0.5|true|null|{"k": [1, "é"]}'
 
 

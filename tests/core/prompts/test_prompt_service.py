@@ -17,8 +17,11 @@ from studio.core.prompts.template import TemplateError
 
 
 def spec(system: str = "Sort tickets.", temperature: float = 0.2) -> PromptSpec:
-    return PromptSpec((Message("system", system), Message("user", "{{text}}")), "gpt-4o-mini",
-                      {"temperature": temperature})
+    return PromptSpec(
+        (Message("system", system), Message("user", "{{text}}")),
+        "gpt-4o-mini",
+        {"temperature": temperature},
+    )
 
 
 def test_versions_are_numbered_and_identical_saves_create_nothing(project: Project) -> None:
@@ -55,8 +58,7 @@ def test_versions_are_immutable(project: Project) -> None:
     assert after.message == before.message and after.created_at == before.created_at
     # the public API has no way to edit a version
     names = [n for n, _ in inspect.getmembers(sv, inspect.isfunction)]
-    assert not [n for n in names if n.startswith(("update_version", "edit_version",
-                                                   "set_version"))]
+    assert not [n for n in names if n.startswith(("update_version", "edit_version", "set_version"))]
     with pytest.raises(dataclasses.FrozenInstanceError):
         after.message = "changed"  # type: ignore[misc]
 
@@ -120,8 +122,10 @@ def test_remove_label_is_recorded(project: Project) -> None:
     sv.set_label(project, "p", "canary", 1)
     sv.remove_label(project, "p", "canary", actor="bob")
     assert sv.labels(project, "p") == {}
-    assert (sv.label_history(project, "p")[0].to_version, sv.label_history(project, "p")[0].actor
-            ) == (None, "bob")
+    assert (
+        sv.label_history(project, "p")[0].to_version,
+        sv.label_history(project, "p")[0].actor,
+    ) == (None, "bob")
     with pytest.raises(NotFoundError):
         sv.remove_label(project, "p", "canary")
 
@@ -149,8 +153,11 @@ def test_restore_makes_a_new_version_with_old_content(project: Project) -> None:
 
 def test_list_prompts_with_search_and_variables(project: Project) -> None:
     sv.save_version(project, "banking-intent", spec(), description="Routes bank messages")
-    sv.save_version(project, "support-reply", PromptSpec(
-        (Message("user", "Hi {{customer_name}}: {{message}}"),), "gpt-4o"))
+    sv.save_version(
+        project,
+        "support-reply",
+        PromptSpec((Message("user", "Hi {{customer_name}}: {{message}}"),), "gpt-4o"),
+    )
     sv.create_prompt(project, "empty-one", "nothing yet")
     rows = sv.list_prompts(project)
     assert [r.name for r in rows] == ["banking-intent", "empty-one", "support-reply"]
@@ -177,8 +184,10 @@ def test_create_rename_delete(project: Project) -> None:
     with pytest.raises(NotFoundError):
         sv.log(project, "c")
     with sqlite3.connect(project.path) as conn:
-        counts = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in ("prompt_version", "prompt_label", "label_event")]
+        counts = [
+            conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("prompt_version", "prompt_label", "label_event")
+        ]
     assert counts == [1, 0, 0]
 
 
@@ -191,8 +200,9 @@ def test_bad_prompt_names_are_refused(project: Project, name: str) -> None:
 
 def test_invalid_spec_is_not_saved(project: Project) -> None:
     sv.save_version(project, "p", spec("A"))
-    bad_schema = PromptSpec((Message("user", "x"),), "m",
-                            response_schema={"type": "object", "required": "email"})
+    bad_schema = PromptSpec(
+        (Message("user", "x"),), "m", response_schema={"type": "object", "required": "email"}
+    )
     with pytest.raises(ValidationError, match="response_schema"):
         sv.save_version(project, "p", bad_schema)
     with pytest.raises(TemplateError):

@@ -10,8 +10,10 @@ from studio.core.prompts.spec import Message, PromptSpec
 
 def base(**over: object) -> dict[str, object]:
     data: dict[str, object] = {
-        "messages": [{"role": "system", "content": "Sort it."},
-                     {"role": "user", "content": "{{text}}"}],
+        "messages": [
+            {"role": "system", "content": "Sort it."},
+            {"role": "user", "content": "{{text}}"},
+        ],
         "model": "gpt-4o-mini",
         "params": {"temperature": 0.2},
         "response_schema": None,
@@ -38,8 +40,14 @@ def test_canonical_json_is_sorted_and_compact() -> None:
 def test_any_content_change_changes_the_hash() -> None:
     a = PromptSpec.from_json(base())
     b = PromptSpec.from_json(base(model="gpt-4.1-mini"))
-    c = PromptSpec.from_json(base(messages=[{"role": "system", "content": "Sort it!"},
-                                            {"role": "user", "content": "{{text}}"}]))
+    c = PromptSpec.from_json(
+        base(
+            messages=[
+                {"role": "system", "content": "Sort it!"},
+                {"role": "user", "content": "{{text}}"},
+            ]
+        )
+    )
     assert len({a.content_hash(), b.content_hash(), c.content_hash()}) == 3
 
 
@@ -75,8 +83,7 @@ def test_spec_is_frozen() -> None:
         ({"reasoning_effort": 3}, "params.reasoning_effort"),
         ({"logprobs": "yes"}, "params.logprobs"),
         ({"tool_choice": "sometimes"}, "params.tool_choice"),
-        ({"tool_choice": {"type": "function", "function": {"name": "nope"}}},
-         "params.tool_choice"),
+        ({"tool_choice": {"type": "function", "function": {"name": "nope"}}}, "params.tool_choice"),
     ],
 )
 def test_bad_params_name_the_field(params: dict[str, object], field: str) -> None:
@@ -87,11 +94,22 @@ def test_bad_params_name_the_field(params: dict[str, object], field: str) -> Non
 
 
 def test_good_params_pass_and_unknown_ones_warn() -> None:
-    s = PromptSpec.from_json(base(params={
-        "temperature": 0, "top_p": 1, "max_tokens": 200, "seed": 7, "stop": ["\n\n"],
-        "reasoning_effort": "low", "presence_penalty": -1.5, "frequency_penalty": 0.5,
-        "my_gateway_flag": True,
-    }), validate=False)
+    s = PromptSpec.from_json(
+        base(
+            params={
+                "temperature": 0,
+                "top_p": 1,
+                "max_tokens": 200,
+                "seed": 7,
+                "stop": ["\n\n"],
+                "reasoning_effort": "low",
+                "presence_penalty": -1.5,
+                "frequency_penalty": 0.5,
+                "my_gateway_flag": True,
+            }
+        ),
+        validate=False,
+    )
     warnings = s.validate()
     assert warnings == [
         "`params.my_gateway_flag` is not a parameter Studio knows; it is kept and sent as is."
@@ -113,24 +131,37 @@ def test_invalid_response_schema_names_the_schema_path() -> None:
 
 
 def test_valid_schema_passes_and_non_object_root_warns() -> None:
-    ok = PromptSpec.from_json(base(response_schema={
-        "type": "object", "properties": {"email": {"type": "string"}}, "required": ["email"]}))
+    ok = PromptSpec.from_json(
+        base(
+            response_schema={
+                "type": "object",
+                "properties": {"email": {"type": "string"}},
+                "required": ["email"],
+            }
+        )
+    )
     assert ok.validate() == []
     arr = PromptSpec.from_json(base(response_schema={"type": "array"}), validate=False)
     assert any("object" in w for w in arr.validate())
 
 
 def tool(name: str = "lookup", **fn: object) -> dict[str, object]:
-    function: dict[str, object] = {"name": name, "description": "Look up.",
-                                   "parameters": {"type": "object", "properties": {}}}
+    function: dict[str, object] = {
+        "name": name,
+        "description": "Look up.",
+        "parameters": {"type": "object", "properties": {}},
+    }
     function.update(fn)
     return {"type": "function", "function": function}
 
 
 def test_valid_tools_and_tool_choice_pass() -> None:
-    s = PromptSpec.from_json(base(
-        tools=[tool("a"), tool("b", strict=True)],
-        params={"tool_choice": {"type": "function", "function": {"name": "b"}}}))
+    s = PromptSpec.from_json(
+        base(
+            tools=[tool("a"), tool("b", strict=True)],
+            params={"tool_choice": {"type": "function", "function": {"name": "b"}}},
+        )
+    )
     assert s.validate() == []
 
 
@@ -140,8 +171,10 @@ def test_valid_tools_and_tool_choice_pass() -> None:
         ([{"type": "retrieval"}], "tools[0]"),
         ([tool("bad name")], "tools[0].function.name"),
         ([tool("a"), tool("a")], "tools[1].function.name"),
-        ([tool(parameters={"type": "object", "properties": {"x": {"type": "nope"}}})],
-         "tools[0].function.parameters/properties/x/type"),
+        (
+            [tool(parameters={"type": "object", "properties": {"x": {"type": "nope"}}})],
+            "tools[0].function.parameters/properties/x/type",
+        ),
         ([tool(parameters={"type": "string"})], "tools[0].function.parameters"),
         ([tool(strict="yes")], "tools[0].function.strict"),
         ([tool(extra=1)], "tools[0].function.extra"),
@@ -177,7 +210,12 @@ def test_bad_shape_names_the_field(data: dict[str, object], field: str) -> None:
 
 
 def test_variables_property_lists_all_messages() -> None:
-    s = PromptSpec.from_json(base(messages=[
-        {"role": "system", "content": "Sort {{kind}}."},
-        {"role": "user", "content": "{{text}} ({{kind}})"}]))
+    s = PromptSpec.from_json(
+        base(
+            messages=[
+                {"role": "system", "content": "Sort {{kind}}."},
+                {"role": "user", "content": "{{text}} ({{kind}})"},
+            ]
+        )
+    )
     assert s.variables == ["kind", "text"]

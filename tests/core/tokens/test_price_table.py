@@ -27,8 +27,14 @@ def table() -> PriceTable:
 def test_bundled_table_is_dated_and_has_the_sourced_training_prices(table: PriceTable) -> None:
     assert table.currency == "USD"
     assert table.as_of <= date.today()
-    expected = {"gpt-4.1": 25.0, "gpt-4.1-mini": 5.0, "gpt-4.1-nano": 1.5, "gpt-4o": 25.0,
-                "gpt-4o-mini": 3.0, "gpt-3.5-turbo": 8.0}
+    expected = {
+        "gpt-4.1": 25.0,
+        "gpt-4.1-mini": 5.0,
+        "gpt-4.1-nano": 1.5,
+        "gpt-4o": 25.0,
+        "gpt-4o-mini": 3.0,
+        "gpt-3.5-turbo": 8.0,
+    }
     for model, price in expected.items():
         entry = table.get(model)
         assert entry is not None and entry.training_per_1m == price
@@ -43,15 +49,18 @@ def test_bundled_table_is_dated_and_has_the_sourced_training_prices(table: Price
             assert "assumed, edit me" in entry.notes or "sourced" in entry.notes
 
 
-@pytest.mark.parametrize(("name", "base"), [
-    ("gpt-4o-mini", "gpt-4o-mini"),
-    ("gpt-4o-mini-2024-07-18", "gpt-4o-mini"),
-    ("ft:gpt-4o-mini-2024-07-18:my-org::9abcDEF", "gpt-4o-mini"),
-    ("ft:gpt-4.1-nano-2025-04-14:org:custom-suffix:id", "gpt-4.1-nano"),
-    ("GPT-4.1", "gpt-4.1"),
-    ("gpt-3.5-turbo-0125", "gpt-3.5-turbo"),
-    ("o4-mini-2025-04-16", "o4-mini"),
-])
+@pytest.mark.parametrize(
+    ("name", "base"),
+    [
+        ("gpt-4o-mini", "gpt-4o-mini"),
+        ("gpt-4o-mini-2024-07-18", "gpt-4o-mini"),
+        ("ft:gpt-4o-mini-2024-07-18:my-org::9abcDEF", "gpt-4o-mini"),
+        ("ft:gpt-4.1-nano-2025-04-14:org:custom-suffix:id", "gpt-4.1-nano"),
+        ("GPT-4.1", "gpt-4.1"),
+        ("gpt-3.5-turbo-0125", "gpt-3.5-turbo"),
+        ("o4-mini-2025-04-16", "o4-mini"),
+    ],
+)
 def test_get_resolves_snapshots_and_fine_tunes(table: PriceTable, name: str, base: str) -> None:
     entry = table.get(name)
     assert entry is not None and entry.model == base
@@ -83,18 +92,32 @@ def test_training_cost_matches_formats_md_worked_example(table: PriceTable) -> N
     assert table.training_cost("o4-mini", billed) is None  # billed per hour
 
 
-@pytest.mark.parametrize(("n", "epochs"), [
-    (1, 25), (5, 20), (10, 10), (33, 3), (34, 3), (1000, 3), (8333, 3), (8334, 2),
-    (10_000, 2), (20_000, 1), (1_000_000, 1), (0, 3),
-])
+@pytest.mark.parametrize(
+    ("n", "epochs"),
+    [
+        (1, 25),
+        (5, 20),
+        (10, 10),
+        (33, 3),
+        (34, 3),
+        (1000, 3),
+        (8333, 3),
+        (8334, 2),
+        (10_000, 2),
+        (20_000, 1),
+        (1_000_000, 1),
+        (0, 3),
+    ],
+)
 def test_default_epochs_cookbook_rule(n: int, epochs: int) -> None:
     assert default_epochs(n) == epochs
 
 
 def test_billed_tokens_clip_each_example_and_use_default_epochs() -> None:
     # 5 examples -> 20 epochs; each example clipped at the limit.
-    assert billed_training_tokens([100, 200, 20_000, 300, 400],
-                                 max_tokens_per_example=16_385) == 20 * (1000 + 16_385)
+    assert billed_training_tokens(
+        [100, 200, 20_000, 300, 400], max_tokens_per_example=16_385
+    ) == 20 * (1000 + 16_385)
     assert billed_training_tokens([100] * 40, epochs=2) == 8000
     assert billed_training_tokens([]) == 0
 
@@ -117,27 +140,47 @@ def _write(tmp_path: Path, data: Any) -> Path:
 
 
 def _valid() -> dict[str, Any]:
-    return {"as_of": "2026-08-21", "currency": "USD", "models": {
-        "m": {"provider": "openai", "input_per_1m": 1, "output_per_1m": 2,
-              "training_per_1m": 3, "max_example_tokens": 100, "encoding": "o200k_base",
-              "fine_tunable": True, "notes": ""}}}
+    return {
+        "as_of": "2026-08-21",
+        "currency": "USD",
+        "models": {
+            "m": {
+                "provider": "openai",
+                "input_per_1m": 1,
+                "output_per_1m": 2,
+                "training_per_1m": 3,
+                "max_example_tokens": 100,
+                "encoding": "o200k_base",
+                "fine_tunable": True,
+                "notes": "",
+            }
+        },
+    }
 
 
-@pytest.mark.parametrize(("mutate", "fragment"), [
-    (lambda d: d.pop("as_of"), "as_of"),
-    (lambda d: d.update(as_of="21/08/2026"), "as_of"),
-    (lambda d: d.update(currency=""), "currency"),
-    (lambda d: d.update(models=[]), "models"),
-    (lambda d: d["models"]["m"].update(training_per_1m="3 dollars"), 'models["m"].training_per_1m'),
-    (lambda d: d["models"]["m"].update(input_per_1m=-1), 'models["m"].input_per_1m'),
-    (lambda d: d["models"]["m"].update(max_example_tokens=1.5),
-     'models["m"].max_example_tokens'),
-    (lambda d: d["models"]["m"].update(encoding="gpt2"), 'models["m"].encoding'),
-    (lambda d: d["models"]["m"].update(fine_tunable="yes"), 'models["m"].fine_tunable'),
-    (lambda d: d["models"]["m"].pop("provider"), 'models["m"].provider'),
-    (lambda d: d.update(dates={"x": "tomorrow"}), 'dates["x"]'),
-    (lambda d: d.update(defaults={"epochs": -1}), "defaults.epochs"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (lambda d: d.pop("as_of"), "as_of"),
+        (lambda d: d.update(as_of="21/08/2026"), "as_of"),
+        (lambda d: d.update(currency=""), "currency"),
+        (lambda d: d.update(models=[]), "models"),
+        (
+            lambda d: d["models"]["m"].update(training_per_1m="3 dollars"),
+            'models["m"].training_per_1m',
+        ),
+        (lambda d: d["models"]["m"].update(input_per_1m=-1), 'models["m"].input_per_1m'),
+        (
+            lambda d: d["models"]["m"].update(max_example_tokens=1.5),
+            'models["m"].max_example_tokens',
+        ),
+        (lambda d: d["models"]["m"].update(encoding="gpt2"), 'models["m"].encoding'),
+        (lambda d: d["models"]["m"].update(fine_tunable="yes"), 'models["m"].fine_tunable'),
+        (lambda d: d["models"]["m"].pop("provider"), 'models["m"].provider'),
+        (lambda d: d.update(dates={"x": "tomorrow"}), 'dates["x"]'),
+        (lambda d: d.update(defaults={"epochs": -1}), "defaults.epochs"),
+    ],
+)
 def test_malformed_table_names_file_and_field(tmp_path: Path, mutate: Any, fragment: str) -> None:
     data = _valid()
     mutate(data)

@@ -74,8 +74,9 @@ HAND_MADE = [
 
 
 @pytest.mark.parametrize("name", ENCODINGS)
-def test_ids_match_tiktoken_on_handmade_and_banking77(name: str,
-                                                      tiktoken_encodings: dict[str, Any]) -> None:
+def test_ids_match_tiktoken_on_handmade_and_banking77(
+    name: str, tiktoken_encodings: dict[str, Any]
+) -> None:
     ref = tiktoken_encodings[name]
     for text in HAND_MADE:
         assert encode(text, name) == ref.encode(text, disallowed_special=()), text[:60]
@@ -86,11 +87,13 @@ def test_ids_match_tiktoken_on_handmade_and_banking77(name: str,
 
 
 @pytest.mark.parametrize("name", ENCODINGS)
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.text(max_size=400))
-def test_ids_match_tiktoken_on_generated_strings(name: str, text: str,
-                                                 tiktoken_encodings: dict[str, Any]) -> None:
+def test_ids_match_tiktoken_on_generated_strings(
+    name: str, text: str, tiktoken_encodings: dict[str, Any]
+) -> None:
     ref = tiktoken_encodings[name]
     try:
         expected = ref.encode(text, disallowed_special=())
@@ -101,22 +104,25 @@ def test_ids_match_tiktoken_on_generated_strings(name: str, text: str,
     assert encode(text, name) == expected
 
 
-@pytest.mark.parametrize(("model", "encoding"), [
-    ("gpt-4o", "o200k_base"),
-    ("gpt-4o-mini-2024-07-18", "o200k_base"),
-    ("gpt-4.1-nano-2025-04-14", "o200k_base"),
-    ("gpt-5-mini", "o200k_base"),
-    ("o4-mini", "o200k_base"),
-    ("o1-preview", "o200k_base"),
-    ("ft:gpt-4o-mini-2024-07-18:acme::abc123", "o200k_base"),
-    ("gpt-4", "cl100k_base"),
-    ("gpt-4-0613", "cl100k_base"),
-    ("gpt-4-turbo", "cl100k_base"),
-    ("gpt-3.5-turbo-0125", "cl100k_base"),
-    ("ft:gpt-3.5-turbo:org::x", "cl100k_base"),
-    ("davinci-002", "cl100k_base"),
-    ("some-unknown-model", "o200k_base"),
-])
+@pytest.mark.parametrize(
+    ("model", "encoding"),
+    [
+        ("gpt-4o", "o200k_base"),
+        ("gpt-4o-mini-2024-07-18", "o200k_base"),
+        ("gpt-4.1-nano-2025-04-14", "o200k_base"),
+        ("gpt-5-mini", "o200k_base"),
+        ("o4-mini", "o200k_base"),
+        ("o1-preview", "o200k_base"),
+        ("ft:gpt-4o-mini-2024-07-18:acme::abc123", "o200k_base"),
+        ("gpt-4", "cl100k_base"),
+        ("gpt-4-0613", "cl100k_base"),
+        ("gpt-4-turbo", "cl100k_base"),
+        ("gpt-3.5-turbo-0125", "cl100k_base"),
+        ("ft:gpt-3.5-turbo:org::x", "cl100k_base"),
+        ("davinci-002", "cl100k_base"),
+        ("some-unknown-model", "o200k_base"),
+    ],
+)
 def test_encoding_for_model(model: str, encoding: str) -> None:
     assert encoding_for_model(model) == encoding
 
@@ -151,21 +157,44 @@ def test_chat_count_equals_cookbook_formula(model: str, tiktoken_encodings: dict
 
 def test_chat_count_handles_tools_parts_and_non_text_values() -> None:
     base = [{"role": "user", "content": "weather?"}]
-    call = {"role": "assistant", "content": None, "weight": 1, "tool_calls": [
-        {"id": "c1", "type": "function",
-         "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]}
-    tools = [{"type": "function", "function": {
-        "name": "get_weather", "description": "Weather of a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+    call = {
+        "role": "assistant",
+        "content": None,
+        "weight": 1,
+        "tool_calls": [
+            {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+            }
+        ],
+    }
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Weather of a city.",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            },
+        }
+    ]
     plain = count_chat_tokens(base, "gpt-4o")
     with_call = count_chat_tokens([*base, call], "gpt-4o")
     assert with_call > plain + counting.TOKENS_PER_MESSAGE
     assert count_chat_tokens([*base, call], "gpt-4o", tools) > with_call
-    parts = [{"role": "user", "content": [
-        {"type": "text", "text": "what is this?"},
-        {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]
+    parts = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "what is this?"},
+                {"type": "image_url", "image_url": {"url": "https://x/y.png"}},
+            ],
+        }
+    ]
     assert count_chat_tokens(parts, "gpt-4o") == (
-        3 + 1 + count_tokens("what is this?") + counting.TOKENS_PER_IMAGE + 3)
+        3 + 1 + count_tokens("what is this?") + counting.TOKENS_PER_IMAGE + 3
+    )
     # garbage values never crash the counter
     assert count_chat_tokens([{"role": 5, "content": {"x": 1}}, "junk"], "gpt-4o") >= 6
 

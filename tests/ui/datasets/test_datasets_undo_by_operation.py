@@ -28,7 +28,10 @@ def _labels(project: Project, ds: int) -> dict[int, str | None]:
 
 
 def test_set_label_import_undo_keeps_the_import(
-    qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None],
+    qtbot: QtBot,
+    view: DatasetsView,
+    project: Project,
+    idle: Callable[[], None],
     tmp_path: Path,
 ) -> None:
     ds = view.dataset.id
@@ -43,8 +46,9 @@ def test_set_label_import_undo_keeps_the_import(
 
     # An import into the same dataset afterwards (the import dialog or the CLI)
     extra = tmp_path / "more.csv"
-    extra.write_text("text,category\n" + "".join(f"brand new query {i},new_intent\n"
-                                                  for i in range(3)))
+    extra.write_text(
+        "text,category\n" + "".join(f"brand new query {i},new_intent\n" for i in range(3))
+    )
     result = core.import_file(project, extra, "banking77", None)
     assert result.imported == 3
 
@@ -71,7 +75,10 @@ def test_set_label_import_undo_keeps_the_import(
 
 
 def test_undo_with_a_later_change_asks_and_no_changes_nothing(
-    qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None],
+    qtbot: QtBot,
+    view: DatasetsView,
+    project: Project,
+    idle: Callable[[], None],
 ) -> None:
     ds = view.dataset.id
     labels = view.dataset.label_set
@@ -111,7 +118,10 @@ def test_undo_with_a_later_change_asks_and_no_changes_nothing(
 
 
 def test_history_dialog_undoes_command_line_changes_by_id(
-    qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None],
+    qtbot: QtBot,
+    view: DatasetsView,
+    project: Project,
+    idle: Callable[[], None],
 ) -> None:
     from studio.ui.datasets.history_dialog import HistoryDialog
 
@@ -156,7 +166,10 @@ def test_history_dialog_undoes_command_line_changes_by_id(
 
 
 def test_ctrl_z_after_the_history_dialog_undid_the_same_operation(
-    qtbot: QtBot, view: DatasetsView, project: Project, idle: Callable[[], None],
+    qtbot: QtBot,
+    view: DatasetsView,
+    project: Project,
+    idle: Callable[[], None],
 ) -> None:
     errors: list[str] = []
     view.context.error_requested.connect(lambda m, _d: errors.append(m))

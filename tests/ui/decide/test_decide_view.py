@@ -109,9 +109,7 @@ def test_form_is_saved_in_the_project_and_reloaded(
     wait_idle(qtbot, context)
 
 
-def test_recompute_shows_the_recommendation(
-    qtbot: QtBot, context: AppContext, path: Path
-) -> None:
+def test_recompute_shows_the_recommendation(qtbot: QtBot, context: AppContext, path: Path) -> None:
     with open_project(path) as p:
         save_answers(p, demo_answers())
     view = make_view(qtbot, context)
@@ -135,8 +133,9 @@ def test_recompute_shows_the_recommendation(
     assert all(c.renderer().isValid() for c in charts)
     assert any("target 0.85" in c.svg for c in charts)
     assert panel.cost_table.rowCount() >= 8 and not panel.cost_table.isHidden()
-    evidence = [panel.evidence_table.item(r, 1).text()
-                for r in range(panel.evidence_table.rowCount())]
+    evidence = [
+        panel.evidence_table.item(r, 1).text() for r in range(panel.evidence_table.rowCount())
+    ]
     assert "banking-intent@2" in evidence
     assert view.export_button.isEnabled()
     wait_idle(qtbot, context)
@@ -180,8 +179,15 @@ def test_recompute_shows_the_recommendation(
     ],
 )
 def test_export_writes_the_report(
-    qtbot: QtBot, context: AppContext, path: Path, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, name: str, chosen_filter: str, written: str, start: str,
+    qtbot: QtBot,
+    context: AppContext,
+    path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    chosen_filter: str,
+    written: str,
+    start: str,
 ) -> None:
     with open_project(path) as p:
         save_answers(p, demo_answers())
@@ -207,7 +213,10 @@ def test_export_writes_the_report(
 
 
 def test_cancelled_export_writes_nothing(
-    qtbot: QtBot, context: AppContext, path: Path, tmp_path: Path,
+    qtbot: QtBot,
+    context: AppContext,
+    path: Path,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with open_project(path) as p:
@@ -223,7 +232,10 @@ def test_cancelled_export_writes_nothing(
 
 
 def test_errors_reach_the_user_as_sentences(
-    qtbot: QtBot, context: AppContext, path: Path, tmp_path: Path,
+    qtbot: QtBot,
+    context: AppContext,
+    path: Path,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with open_project(path) as p:
@@ -234,8 +246,11 @@ def test_errors_reach_the_user_as_sentences(
     errors: list[str] = []
     context.error_requested.connect(lambda message, details: errors.append(message))
     target = tmp_path / "gone" / "report.html"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a: (str(target), "HTML report (*.html)")))
+    monkeypatch.setattr(
+        QFileDialog,
+        "getSaveFileName",
+        staticmethod(lambda *a: (str(target), "HTML report (*.html)")),
+    )
     view.export_report()
     qtbot.waitUntil(lambda: bool(errors), timeout=TIMEOUT)
     assert "does not exist" in errors[0] and str(target) in errors[0]
@@ -285,8 +300,10 @@ def test_platforms_are_priced_and_an_unknown_openai_access_rules_it_out(
     with qtbot.waitSignal(view.decision_shown, timeout=TIMEOUT):
         context.set_project(open_project(path))
     panel = view.panel
-    rows = {panel.platform_table.item(r, 0).text(): panel.platform_table.item(r, 2).text()
-            for r in range(panel.platform_table.rowCount())}
+    rows = {
+        panel.platform_table.item(r, 0).text(): panel.platform_table.item(r, 2).text()
+        for r in range(panel.platform_table.rowCount())
+    }
     assert rows["OpenAI fine-tuning"].startswith("chosen")
     assert not panel.platform_table.isHidden()
 
@@ -298,8 +315,10 @@ def test_platforms_are_priced_and_an_unknown_openai_access_rules_it_out(
         qtbot.mouseClick(view.recompute_button, Qt.MouseButton.LeftButton)
     decision = shown.args[0]
     assert decision.platform != "openai"
-    rows = {panel.platform_table.item(r, 0).text(): panel.platform_table.item(r, 2).text()
-            for r in range(panel.platform_table.rowCount())}
+    rows = {
+        panel.platform_table.item(r, 0).text(): panel.platform_table.item(r, 2).text()
+        for r in range(panel.platform_table.rowCount())
+    }
     assert len(rows) == 5  # all of resources/platforms.json
     assert rows["OpenAI fine-tuning"].startswith("ruled out: ")
     assert "it is not known whether yours can" in rows["OpenAI fine-tuning"]

@@ -17,8 +17,9 @@ def banking_server_factory(project_file: Path) -> Iterator[Callable[..., Loopbac
     servers: list[LoopbackServer] = []
 
     def make(latency: float = 0.002, **kwargs: object) -> LoopbackServer:
-        server = LoopbackServer(latency=latency, responder=BankingResponder(mapping, intents),
-                                **kwargs)  # type: ignore[arg-type]
+        server = LoopbackServer(
+            latency=latency, responder=BankingResponder(mapping, intents), **kwargs
+        )  # type: ignore[arg-type]
         servers.append(server.start())
         return server
 

@@ -50,21 +50,27 @@ def _view(qtbot: object, context: AppContext) -> EvaluateView:
 
 
 def test_cases_view_shows_per_field_agreement_equal_to_the_hand_count(
-    qtbot: object, json_context: AppContext, server: LoopbackServer,
+    qtbot: object,
+    json_context: AppContext,
+    server: LoopbackServer,
     wait_idle: Callable[..., None],
 ) -> None:
     project = json_context.project
     assert project is not None
-    spec = run_setup.RunSpec("tickets", [run_setup.VariantSpec("triage@1"),
-                                       run_setup.VariantSpec("triage@2")],
-                           ProviderConfig("loop", server.base_url, "compatible"),
-                           scorer="json-equal")
+    spec = run_setup.RunSpec(
+        "tickets",
+        [run_setup.VariantSpec("triage@1"), run_setup.VariantSpec("triage@2")],
+        ProviderConfig("loop", server.base_url, "compatible"),
+        scorer="json-equal",
+    )
     run_id = run_setup.create_run(project, spec)
     assert run_execute.execute_run(project, run_id, key=None).completed
     view = _view(qtbot, json_context)
     view.show_run(run_id)
-    qtbot.waitUntil(lambda: view.run_id == run_id and view.loaded is not None,  # type: ignore[attr-defined]
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: view.run_id == run_id and view.loaded is not None,  # type: ignore[attr-defined]
+        timeout=10000,
+    )
     # the run summary shows the same figures as the cases view
     view.show_tab("summary")
     assert view.summary.scorer_figures.isVisible()
@@ -99,7 +105,10 @@ def test_cases_view_shows_per_field_agreement_equal_to_the_hand_count(
 
 
 def test_scorer_list_explains_each_scorer_and_json_schema_needs_a_schema(
-    qtbot: object, json_context: AppContext, server: LoopbackServer, tmp_path: Path,
+    qtbot: object,
+    json_context: AppContext,
+    server: LoopbackServer,
+    tmp_path: Path,
     wait_idle: Callable[..., None],
 ) -> None:
     from PySide6.QtCore import Qt
@@ -128,8 +137,10 @@ def test_scorer_list_explains_each_scorer_and_json_schema_needs_a_schema(
     # prompt versions without a schema and no file: refused before any call
     setup.set_variants([("plain", 1, ""), ("plain", 2, "")])
     setup.refresh_estimate()
-    qtbot.waitUntil(lambda: "no response_schema" in setup.problem_label.text(),  # type: ignore[attr-defined]
-                    timeout=20000)
+    qtbot.waitUntil(
+        lambda: "no response_schema" in setup.problem_label.text(),  # type: ignore[attr-defined]
+        timeout=20000,
+    )
     assert not setup.run_button.isEnabled()
     # a schema file in the option field: the estimate goes through
     schema = tmp_path / "schema.json"

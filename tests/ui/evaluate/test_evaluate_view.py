@@ -62,14 +62,22 @@ def _run(qtbot: object, view: EvaluateView) -> run_execute.RunOutcome:
         qtbot.mouseClick(view.setup.run_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
     outcome = blocker.args[0]
     assert isinstance(outcome, run_execute.RunOutcome)
-    qtbot.waitUntil(lambda: view.run_id == outcome.run_id and view.loaded is not None  # type: ignore[attr-defined]
-                    and view.loaded.summary.status == "completed", timeout=10000)
+    qtbot.waitUntil(
+        lambda: (
+            view.run_id == outcome.run_id
+            and view.loaded is not None  # type: ignore[attr-defined]
+            and view.loaded.summary.status == "completed"
+        ),
+        timeout=10000,
+    )
     return outcome
 
 
 def test_ab_run_from_the_gui_shows_verdict_and_filters_disagreements(
-    qtbot: object, open_context: AppContext,
-    banking_server_factory: Callable[..., LoopbackServer], wait_idle: Callable[..., None],
+    qtbot: object,
+    open_context: AppContext,
+    banking_server_factory: Callable[..., LoopbackServer],
+    wait_idle: Callable[..., None],
 ) -> None:
     server = banking_server_factory()
     view = _view(qtbot, open_context)
@@ -103,7 +111,9 @@ def test_ab_run_from_the_gui_shows_verdict_and_filters_disagreements(
     assert summary.variants[1].score > summary.variants[0].score  # type: ignore[operator]
     assert view.summary.score_chart.bars[0].ci is not None
     assert [b.label for b in view.summary.latency_chart.bars] == [
-        "banking-intent@2", "banking-intent@3"]
+        "banking-intent@2",
+        "banking-intent@3",
+    ]
     assert view.summary.table.item(0, 5).text() == "0"  # errors counted apart: none
     assert "0 from cache" in view.summary.calls.text()
     assert "recorded against a local server" in view.summary.note.text()
@@ -135,8 +145,10 @@ def test_ab_run_from_the_gui_shows_verdict_and_filters_disagreements(
 
 
 def test_cancel_mid_run_stops_within_a_second_and_resume_completes(
-    qtbot: object, open_context: AppContext,
-    banking_server_factory: Callable[..., LoopbackServer], wait_idle: Callable[..., None],
+    qtbot: object,
+    open_context: AppContext,
+    banking_server_factory: Callable[..., LoopbackServer],
+    wait_idle: Callable[..., None],
 ) -> None:
     server = banking_server_factory(latency=0.2)
     view = _view(qtbot, open_context)
@@ -191,8 +203,10 @@ def test_cancel_mid_run_stops_within_a_second_and_resume_completes(
 
 
 def test_rerun_is_served_from_cache_with_zero_requests(
-    qtbot: object, open_context: AppContext,
-    banking_server_factory: Callable[..., LoopbackServer], wait_idle: Callable[..., None],
+    qtbot: object,
+    open_context: AppContext,
+    banking_server_factory: Callable[..., LoopbackServer],
+    wait_idle: Callable[..., None],
 ) -> None:
     server = banking_server_factory()
     view = _view(qtbot, open_context)
@@ -211,12 +225,19 @@ def test_rerun_is_served_from_cache_with_zero_requests(
     assert again.calls_made == 0 and again.cached == first.calls_made
     assert server.requests_total == 0  # not even a probe
     assert "all from cache, nothing sent" in view.progress.status.text()
-    qtbot.waitUntil(lambda: view.run_id == again.run_id and view.loaded is not None  # type: ignore[attr-defined]
-                    and view.loaded.summary.run_id == again.run_id
-                    and view.loaded.summary.status == "completed", timeout=10000)
+    qtbot.waitUntil(
+        lambda: (
+            view.run_id == again.run_id
+            and view.loaded is not None  # type: ignore[attr-defined]
+            and view.loaded.summary.run_id == again.run_id
+            and view.loaded.summary.status == "completed"
+        ),
+        timeout=10000,
+    )
     assert f"{first.calls_made} from cache" in view.summary.calls.text()
     assert view.summary.verdict.text() == first_verdict.replace(
-        f"Run {first.run_id}", f"Run {again.run_id}")
+        f"Run {first.run_id}", f"Run {again.run_id}"
+    )
     wait_idle(open_context)
 
     # the two runs side by side
@@ -235,8 +256,10 @@ def test_rerun_is_served_from_cache_with_zero_requests(
 
 
 def test_open_example_and_rescore_after_a_label_fix(
-    qtbot: object, open_context: AppContext,
-    banking_server_factory: Callable[..., LoopbackServer], wait_idle: Callable[..., None],
+    qtbot: object,
+    open_context: AppContext,
+    banking_server_factory: Callable[..., LoopbackServer],
+    wait_idle: Callable[..., None],
 ) -> None:
     from studio.core.datasets import curation
 
@@ -269,8 +292,10 @@ def test_open_example_and_rescore_after_a_label_fix(
 
 
 def test_blind_review_keys_record_preferences_with_randomised_sides(
-    qtbot: object, open_context: AppContext,
-    banking_server_factory: Callable[..., LoopbackServer], wait_idle: Callable[..., None],
+    qtbot: object,
+    open_context: AppContext,
+    banking_server_factory: Callable[..., LoopbackServer],
+    wait_idle: Callable[..., None],
 ) -> None:
     server = banking_server_factory()
     view = _view(qtbot, open_context)
@@ -292,14 +317,22 @@ def test_blind_review_keys_record_preferences_with_randomised_sides(
         pair = panel.current
         assert pair is not None
         if key != Qt.Key.Key_S:
-            pressed[pair.example_id] = (pair, {Qt.Key.Key_1: "left", Qt.Key.Key_2: "right",
-                                               Qt.Key.Key_Equal: "tie"}[key])
+            pressed[pair.example_id] = (
+                pair,
+                {Qt.Key.Key_1: "left", Qt.Key.Key_2: "right", Qt.Key.Key_Equal: "tie"}[key],
+            )
         qtbot.keyClick(panel, key)  # type: ignore[attr-defined]
     assert panel.progress.text() == f"4 of {total} reviewed, 1 skipped"
     wait_idle(open_context)
 
-    stored = {p.example_id: p for p in list_preferences(open_context.project, outcome.run_id,  # type: ignore[arg-type]
-                                                        "human")}
+    stored = {
+        p.example_id: p
+        for p in list_preferences(
+            open_context.project,
+            outcome.run_id,  # type: ignore[arg-type]
+            "human",
+        )
+    }
     assert set(stored) == set(pressed)
     for example_id, (pair, side) in pressed.items():
         pref = stored[example_id]
@@ -318,12 +351,15 @@ def test_blind_review_keys_record_preferences_with_randomised_sides(
 
 
 def test_provider_without_key_is_refused_before_any_call(
-    qtbot: object, open_context: AppContext, wait_idle: Callable[..., None],
+    qtbot: object,
+    open_context: AppContext,
+    wait_idle: Callable[..., None],
     tmp_path: Path,
 ) -> None:
     view = _view(qtbot, open_context)
-    view.setup.save_provider(ProviderConfig("OpenAI", "https://api.openai.com/v1", "openai",
-                                            default_model="gpt-4o-mini"))
+    view.setup.save_provider(
+        ProviderConfig("OpenAI", "https://api.openai.com/v1", "openai", default_model="gpt-4o-mini")
+    )
     _setup_ab(qtbot, view)
     errors: list[str] = []
     open_context.error_requested.connect(lambda message, _details: errors.append(message))
@@ -335,8 +371,10 @@ def test_provider_without_key_is_refused_before_any_call(
 
 
 def test_variants_across_models_use_the_per_variant_override(
-    qtbot: object, open_context: AppContext,
-    banking_server_factory: Callable[..., LoopbackServer], wait_idle: Callable[..., None],
+    qtbot: object,
+    open_context: AppContext,
+    banking_server_factory: Callable[..., LoopbackServer],
+    wait_idle: Callable[..., None],
 ) -> None:
     server = banking_server_factory(record_bodies=True)
     view = _view(qtbot, open_context)
@@ -345,7 +383,9 @@ def test_variants_across_models_use_the_per_variant_override(
     view.setup.refresh_estimate()
     qtbot.waitUntil(lambda: view.setup.run_button.isEnabled(), timeout=20000)  # type: ignore[attr-defined]
     assert [v.model for v in view.setup.estimate.variants] == [  # type: ignore[union-attr]
-        "loopback-small", "loopback-large"]
+        "loopback-small",
+        "loopback-large",
+    ]
     outcome = _run(qtbot, view)
     assert outcome.completed
     models = {body["model"] for body in server.chat_bodies}
@@ -358,8 +398,10 @@ def test_variants_across_models_use_the_per_variant_override(
 
 
 def test_main_window_lists_evaluate_and_navigates_to_a_run(
-    qtbot: object, open_context: AppContext,
-    banking_server_factory: Callable[..., LoopbackServer], wait_idle: Callable[..., None],
+    qtbot: object,
+    open_context: AppContext,
+    banking_server_factory: Callable[..., LoopbackServer],
+    wait_idle: Callable[..., None],
 ) -> None:
     from studio.ui.main_window import MainWindow
     from studio.ui.settings import AppSettings
@@ -368,9 +410,15 @@ def test_main_window_lists_evaluate_and_navigates_to_a_run(
     project = open_context.project
     assert project is not None
     provider = ProviderConfig("loop", server.base_url, "compatible")
-    spec = run_setup.RunSpec("Banking intents (demo)", [
-        run_setup.VariantSpec("banking-intent@2", "loopback-small"),
-        run_setup.VariantSpec("banking-intent@3", "loopback-small")], provider, scorer="label")
+    spec = run_setup.RunSpec(
+        "Banking intents (demo)",
+        [
+            run_setup.VariantSpec("banking-intent@2", "loopback-small"),
+            run_setup.VariantSpec("banking-intent@3", "loopback-small"),
+        ],
+        provider,
+        scorer="label",
+    )
     run_id = run_setup.create_run(project, spec)
     assert run_execute.execute_run(project, run_id, key=None).completed
 
@@ -388,17 +436,25 @@ def test_main_window_lists_evaluate_and_navigates_to_a_run(
 
 
 def test_errors_are_counted_apart_and_small_n_is_flagged(
-    qtbot: object, open_context: AppContext,
-    banking_server_factory: Callable[..., LoopbackServer], wait_idle: Callable[..., None],
+    qtbot: object,
+    open_context: AppContext,
+    banking_server_factory: Callable[..., LoopbackServer],
+    wait_idle: Callable[..., None],
 ) -> None:
     from sqlalchemy import text
 
     project = open_context.project
     assert project is not None
     with project.engine.connect() as conn:
-        ids = [int(r[0]) for r in conn.execute(text(
-            "SELECT id FROM example WHERE split = 'validation' AND status != 'rejected' "
-            "ORDER BY id LIMIT 2")).all()]
+        ids = [
+            int(r[0])
+            for r in conn.execute(
+                text(
+                    "SELECT id FROM example WHERE split = 'validation' AND status != 'rejected' "
+                    "ORDER BY id LIMIT 2"
+                )
+            ).all()
+        ]
     broken = {str(next(iter(e.inputs.values()))) for e in run_store.load_examples(project, ids)}
     assert len(broken) == 2
 
@@ -415,9 +471,15 @@ def test_errors_are_counted_apart_and_small_n_is_flagged(
     with qtbot.waitSignal(view.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:  # type: ignore[attr-defined]
         qtbot.mouseClick(view.setup.run_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
     outcome = blocker.args[0]
-    qtbot.waitUntil(lambda: view.loaded is not None and view.loaded.summary.run_id  # type: ignore[attr-defined]
-                    == outcome.run_id and view.loaded.summary.status == "completed",
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: (
+            view.loaded is not None
+            and view.loaded.summary.run_id  # type: ignore[attr-defined]
+            == outcome.run_id
+            and view.loaded.summary.status == "completed"
+        ),
+        timeout=10000,
+    )
     summary = view.loaded.summary  # type: ignore[union-attr]
     errored = len(summary.errors)
     assert errored == 2 and outcome.failed == 4

@@ -52,15 +52,22 @@ KILLED_RUN = textwrap.dedent("""
 
 
 def test_killed_run_shows_interrupted_and_resume_finishes_it(
-    qtbot: object, project_file: Path, context: AppContext,
-    banking_server_factory: Callable[..., LoopbackServer], wait_idle: Callable[..., None],
+    qtbot: object,
+    project_file: Path,
+    context: AppContext,
+    banking_server_factory: Callable[..., LoopbackServer],
+    wait_idle: Callable[..., None],
 ) -> None:
     from studio.core.db.project import open_project
 
     server = banking_server_factory(latency=0.05)
-    done = subprocess.run([sys.executable, "-c", KILLED_RUN, str(project_file),
-                           server.base_url], capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(project_file), server.base_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     sent_before = server.chat_requests
 
@@ -102,14 +109,20 @@ def test_killed_run_shows_interrupted_and_resume_finishes_it(
     assert final.status == "completed"
     assert sum(v.answered for v in final.variants) == total
     qtbot.waitUntil(  # type: ignore[attr-defined]
-        lambda: view.runs.entry(run_id) is not None
-        and view.runs.entry(run_id).info.status == "completed", timeout=10000)
+        lambda: (
+            view.runs.entry(run_id) is not None
+            and view.runs.entry(run_id).info.status == "completed"
+        ),
+        timeout=10000,
+    )
     wait_idle(context)
 
 
 def test_silent_server_stops_the_app_run_and_resume_finishes_it(
-    qtbot: object, open_context: AppContext,
-    banking_server_factory: Callable[..., LoopbackServer], wait_idle: Callable[..., None],
+    qtbot: object,
+    open_context: AppContext,
+    banking_server_factory: Callable[..., LoopbackServer],
+    wait_idle: Callable[..., None],
 ) -> None:
     from helpers.silent_server import SilentServer
     from test_evaluate_view import _configure_provider, _setup_ab, _view
@@ -144,9 +157,13 @@ def test_silent_server_stops_the_app_run_and_resume_finishes_it(
 
     server = banking_server_factory()
     with open_context.project.engine.begin() as conn:  # type: ignore[union-attr]
-        conn.execute(text("UPDATE eval_run SET provider_json = json_set(provider_json, "
-                          "'$.base_url', :u) WHERE id = :r"),
-                     {"u": server.base_url, "r": outcome.run_id})
+        conn.execute(
+            text(
+                "UPDATE eval_run SET provider_json = json_set(provider_json, "
+                "'$.base_url', :u) WHERE id = :r"
+            ),
+            {"u": server.base_url, "r": outcome.run_id},
+        )
     view.reload_runs(select=outcome.run_id)
     qtbot.waitUntil(lambda: view.runs.entry(outcome.run_id) is not None, timeout=5000)  # type: ignore[attr-defined]
     view.runs.select_run(outcome.run_id)

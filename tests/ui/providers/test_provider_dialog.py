@@ -27,8 +27,9 @@ pytestmark = pytest.mark.gui
 SECRET = "sk-DIALOGTEST-0123456789abcdefghij"
 
 
-def _dialog(qtbot: object, context: AppContext, config: ProviderConfig | None = None
-            ) -> ProviderDialog:
+def _dialog(
+    qtbot: object, context: AppContext, config: ProviderConfig | None = None
+) -> ProviderDialog:
     dialog = ProviderDialog(context, config)
     qtbot.addWidget(dialog)  # type: ignore[attr-defined]
     dialog.show()
@@ -59,8 +60,9 @@ def test_test_connection_waits_politely_while_the_server_loads(
             qtbot.waitUntil(remember, timeout=15000)  # type: ignore[attr-defined]
         ok, text = blocker.args
         assert ok, text
-        assert any(s.startswith("Server is loading the model… ") and s.endswith(" s")
-                   for s in seen), seen
+        assert any(
+            s.startswith("Server is loading the model… ") and s.endswith(" s") for s in seen
+        ), seen
         assert "2 model(s): llama3.1-8b, qwen2.5-7b" in text
         items = [dialog.model_combo.itemText(i) for i in range(dialog.model_combo.count())]
         assert items == ["llama3.1-8b", "qwen2.5-7b"]
@@ -161,23 +163,42 @@ def test_presets_fill_base_urls_and_azure_asks_for_an_api_version(
     dialog.model_combo.setEditText("gpt-4o-mini-deploy")
     dialog.accept()
     assert dialog.result_config == ProviderConfig(
-        "Work Azure", "https://contoso.openai.azure.com", "azure", "2024-10-21",
-        "gpt-4o-mini-deploy")
+        "Work Azure",
+        "https://contoso.openai.azure.com",
+        "azure",
+        "2024-10-21",
+        "gpt-4o-mini-deploy",
+    )
 
 
 def test_editing_keeps_the_kind_and_providers_file_refuses_keys(
     qtbot: object, context: AppContext
 ) -> None:
-    ollama = ProviderConfig("Ollama", "http://127.0.0.1:11434/v1", "compatible",
-                            default_model="llama3.1")
+    ollama = ProviderConfig(
+        "Ollama", "http://127.0.0.1:11434/v1", "compatible", default_model="llama3.1"
+    )
     dialog = _dialog(qtbot, context, ollama)
     assert dialog.preset.title == "OpenAI-compatible: Ollama"
     assert dialog.url_edit.text() == ollama.base_url
     assert dialog.model_combo.currentText() == "llama3.1"
     # a hand-edited providers.json with a key in it is not loaded
-    providers_path().write_text(json.dumps({"version": 1, "default": "x", "providers": [
-        {"name": "x", "base_url": "http://127.0.0.1:1/v1", "kind": "compatible",
-         "api_key": "sk-planted-0123456789abcdef"}]}), encoding="utf-8")
+    providers_path().write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "default": "x",
+                "providers": [
+                    {
+                        "name": "x",
+                        "base_url": "http://127.0.0.1:1/v1",
+                        "kind": "compatible",
+                        "api_key": "sk-planted-0123456789abcdef",
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     assert load_providers().providers == []
 
 

@@ -32,12 +32,27 @@ def _view(qtbot: object, context: AppContext) -> EvaluateView:
 
 
 def test_app_and_cli_share_one_provider_store(
-    qtbot: object, open_context: AppContext, studio_home: Path,
-    capsys: pytest.CaptureFixture[str], wait_idle: Callable[..., None],
+    qtbot: object,
+    open_context: AppContext,
+    studio_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    wait_idle: Callable[..., None],
 ) -> None:
     # saved by the command line ...
-    assert run_cli(["provider", "add", "cli-vllm", "--base-url",
-                    "http://127.0.0.1:8000/v1", "--model", "qwen2.5"]) == 0
+    assert (
+        run_cli(
+            [
+                "provider",
+                "add",
+                "cli-vllm",
+                "--base-url",
+                "http://127.0.0.1:8000/v1",
+                "--model",
+                "qwen2.5",
+            ]
+        )
+        == 0
+    )
     assert providers_path() == studio_home / "config" / "providers.json"
     view = _view(qtbot, open_context)
     combo = view.setup.provider_combo
@@ -50,21 +65,31 @@ def test_app_and_cli_share_one_provider_store(
     dialog.select_preset("OpenAI-compatible: Ollama")
     dialog.model_combo.setEditText("llama3.1")
     dialog.accept()
-    qtbot.waitUntil(lambda: view.setup.current_provider() is not None  # type: ignore[attr-defined]
-                    and view.setup.current_provider().name == "Local Ollama", timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            view.setup.current_provider() is not None  # type: ignore[attr-defined]
+            and view.setup.current_provider().name == "Local Ollama"
+        ),
+        timeout=5000,
+    )
     capsys.readouterr()
     assert run_cli(["provider", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["providers"]
     assert [r["name"] for r in rows] == ["cli-vllm", "late", "Local Ollama"]
     ollama = rows[2]
     assert (ollama["base_url"], ollama["kind"], ollama["default_model"]) == (
-        "http://127.0.0.1:11434/v1", "compatible", "llama3.1")
+        "http://127.0.0.1:11434/v1",
+        "compatible",
+        "llama3.1",
+    )
     assert [p.name for p in load_providers().providers] == ["cli-vllm", "late", "Local Ollama"]
     wait_idle(open_context)
 
 
 def test_a_plain_http_key_to_another_machine_asks_first(
-    qtbot: object, context: AppContext, monkeypatch: pytest.MonkeyPatch,
+    qtbot: object,
+    context: AppContext,
+    monkeypatch: pytest.MonkeyPatch,
     wait_idle: Callable[..., None],
 ) -> None:
     asked: list[str] = []
@@ -105,7 +130,9 @@ def test_a_plain_http_key_to_another_machine_asks_first(
 
 
 def test_a_run_with_a_plain_http_key_to_another_machine_asks_and_no_stops_it(
-    qtbot: object, open_context: AppContext, monkeypatch: pytest.MonkeyPatch,
+    qtbot: object,
+    open_context: AppContext,
+    monkeypatch: pytest.MonkeyPatch,
     wait_idle: Callable[..., None],
 ) -> None:
     from PySide6.QtCore import Qt
@@ -115,8 +142,11 @@ def test_a_run_with_a_plain_http_key_to_another_machine_asks_and_no_stops_it(
     from studio.core.llm.providers import ProviderConfig
 
     asked: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: (
-        asked.append(text), QMessageBox.StandardButton.No)[1])
+    monkeypatch.setattr(
+        QMessageBox,
+        "warning",
+        lambda parent, title, text, *a: (asked.append(text), QMessageBox.StandardButton.No)[1],
+    )
     view = _view(qtbot, open_context)
     runs_before = len(run_store.list_runs(open_context.project))  # type: ignore[arg-type]
     far = ProviderConfig("Lab server", FAR_URL, "compatible", default_model="loopback-small")

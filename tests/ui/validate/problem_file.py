@@ -7,9 +7,15 @@ from pathlib import Path
 
 
 def _chat(user: str, answer: str, system: str = "You answer bank customers briefly.") -> str:
-    return json.dumps({"messages": [{"role": "system", "content": system},
-                                    {"role": "user", "content": user},
-                                    {"role": "assistant", "content": answer}]})
+    return json.dumps(
+        {
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
+                {"role": "assistant", "content": answer},
+            ]
+        }
+    )
 
 
 # Line numbers (1-based) of each planted problem, for assertions
@@ -35,22 +41,51 @@ def write_problem_file(path: Path, *, long_words: int = 70_000) -> Path:
         "",
         '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", '
         '"content": "Hello"},]}',
-        json.dumps({"messages": [{"role": "customer", "content": "Why was I charged?"},
-                                 {"role": "assistant", "content": "That is the card fee."}]}),
-        json.dumps({"messages": [{"role": "system", "content": "Be brief."},
-                                 {"role": "user", "content": "Can I freeze my card?"}]}),
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "customer", "content": "Why was I charged?"},
+                    {"role": "assistant", "content": "That is the card fee."},
+                ]
+            }
+        ),
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Can I freeze my card?"},
+                ]
+            }
+        ),
         _chat("What is my PIN?", "I cannot see PINs.<|endoftext|>"),
-        json.dumps({"messages": [
-            {"role": "user", "content": "What does a transfer to Spain cost?"},
-            {"role": "assistant", "tool_calls": [{
-                "id": "call_1", "type": "function",
-                "function": {"name": "lookup_fee", "arguments": "{\"country\": \"ES\"}"}}]},
-            # the reply answers call_9, so call_1 has no reply
-            {"role": "tool", "tool_call_id": "call_9", "content": "{\"fee\": 1}"},
-            {"role": "assistant", "content": "It costs 1 EUR."}]}),
-        _chat("My e-mail is jane.doe@example.com and my key is "
-              "sk-proj-4f9aZq81LmXw0pQr7sTuV2yB3nK5hJ6d, please fix my account",
-              "I have passed this to our team."),
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "user", "content": "What does a transfer to Spain cost?"},
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {
+                                    "name": "lookup_fee",
+                                    "arguments": '{"country": "ES"}',
+                                },
+                            }
+                        ],
+                    },
+                    # the reply answers call_9, so call_1 has no reply
+                    {"role": "tool", "tool_call_id": "call_9", "content": '{"fee": 1}'},
+                    {"role": "assistant", "content": "It costs 1 EUR."},
+                ]
+            }
+        ),
+        _chat(
+            "My e-mail is jane.doe@example.com and my key is "
+            "sk-proj-4f9aZq81LmXw0pQr7sTuV2yB3nK5hJ6d, please fix my account",
+            "I have passed this to our team.",
+        ),
         _chat("Summarise: " + " ".join(["statement"] * long_words), "A long statement."),
         _chat("How do I top up?", "Open Payments, choose Top up and pick a card."),
         _chat("How do I top up?", "Open Payments, choose Top up and pick a card."),

@@ -52,18 +52,27 @@ def leaf_for(view: ValidateView, code: str):  # type: ignore[no-untyped-def]
 
 
 def test_a_file_full_of_problems_fills_the_findings_tree(
-        qtbot: QtBot, context: AppContext, problems: Path) -> None:
+    qtbot: QtBot, context: AppContext, problems: Path
+) -> None:
     view = make_view(qtbot, context)
     open_and_wait(qtbot, view, problems)
     assert view.report is not None and not view.report.valid
     counts = view.findings.code_counts()
-    for code in ("utf8_bom", "empty_line", "invalid_json", "unknown_role",
-                 "missing_assistant_message", "special_token", "tool_call_id_mismatch",
-                 "secret_detected", "pii_email", "example_too_long"):
+    for code in (
+        "utf8_bom",
+        "empty_line",
+        "invalid_json",
+        "unknown_role",
+        "missing_assistant_message",
+        "special_token",
+        "tool_call_id_mismatch",
+        "secret_detected",
+        "pii_email",
+        "example_too_long",
+    ):
         assert counts.get(code) == 1, (code, counts)
     assert counts["duplicate_example"] == 2
-    top = [view.findings.topLevelItem(i).text(0)
-           for i in range(view.findings.topLevelItemCount())]
+    top = [view.findings.topLevelItem(i).text(0) for i in range(view.findings.topLevelItemCount())]
     assert top[0].startswith("Errors (") and top[1].startswith("Warnings (")
     leaf, _ = leaf_for(view, "invalid_json")
     assert leaf.text(1) == str(PROBLEM_LINES["invalid_json"]) and "column" in leaf.text(2)
@@ -75,8 +84,7 @@ def test_a_file_full_of_problems_fills_the_findings_tree(
     assert view.fix_button.isEnabled()
 
 
-def test_go_to_shows_just_that_line(qtbot: QtBot, context: AppContext,
-                                    problems: Path) -> None:
+def test_go_to_shows_just_that_line(qtbot: QtBot, context: AppContext, problems: Path) -> None:
     view = make_view(qtbot, context)
     open_and_wait(qtbot, view, problems)
     leaf, f = leaf_for(view, "unknown_role")
@@ -113,7 +121,8 @@ def test_read_line_streams_to_the_line(tmp_path: Path) -> None:
 
 
 def test_fix_writes_a_new_file_and_leaves_the_original_untouched(
-        qtbot: QtBot, context: AppContext, problems: Path, tmp_path: Path) -> None:
+    qtbot: QtBot, context: AppContext, problems: Path, tmp_path: Path
+) -> None:
     view = make_view(qtbot, context)
     open_and_wait(qtbot, view, problems)
     original = problems.read_bytes()
@@ -129,16 +138,18 @@ def test_fix_writes_a_new_file_and_leaves_the_original_untouched(
     data = dst.read_bytes()
     assert not data.startswith(b"\xef\xbb\xbf") and b"\n\n" not in data
     # the view opens the fixed copy and validates it: the fixed problems are gone
-    qtbot.waitUntil(lambda: view.path == dst and view.report is not None
-                    and view.report.file == str(dst), timeout=30000)
+    qtbot.waitUntil(
+        lambda: view.path == dst and view.report is not None and view.report.file == str(dst),
+        timeout=30000,
+    )
     codes = view.report.codes()
     assert not codes & {"utf8_bom", "empty_line", "duplicate_example"}
     assert "invalid_json" in codes  # not a safe fix: left for the user
 
 
-def test_fixing_onto_the_original_is_refused(qtbot: QtBot, context: AppContext,
-                                             problems: Path, monkeypatch: pytest.MonkeyPatch
-                                             ) -> None:
+def test_fixing_onto_the_original_is_refused(
+    qtbot: QtBot, context: AppContext, problems: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     view = make_view(qtbot, context)
     open_and_wait(qtbot, view, problems)
     original = problems.read_bytes()
@@ -152,8 +163,9 @@ def test_fixing_onto_the_original_is_refused(qtbot: QtBot, context: AppContext,
 
 def test_cancel_stops_validation(qtbot: QtBot, context: AppContext, tmp_path: Path) -> None:
     path = tmp_path / "many.jsonl"
-    line = json.dumps({"messages": [{"role": "user", "content": "q"},
-                                    {"role": "assistant", "content": "a"}]})
+    line = json.dumps(
+        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    )
     path.write_text((line + "\n") * 50_000, encoding="utf-8")
     view = make_view(qtbot, context)
     with qtbot.waitSignal(view.validation_cancelled, timeout=30000):
@@ -165,10 +177,17 @@ def test_cancel_stops_validation(qtbot: QtBot, context: AppContext, tmp_path: Pa
 
 
 def test_mixed_formats_are_flagged(qtbot: QtBot, context: AppContext, tmp_path: Path) -> None:
-    chat = json.dumps({"messages": [{"role": "user", "content": "q"},
-                                    {"role": "assistant", "content": "a"}]})
-    gemini = json.dumps({"contents": [{"role": "user", "parts": [{"text": "q"}]},
-                                      {"role": "model", "parts": [{"text": "a"}]}]})
+    chat = json.dumps(
+        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    )
+    gemini = json.dumps(
+        {
+            "contents": [
+                {"role": "user", "parts": [{"text": "q"}]},
+                {"role": "model", "parts": [{"text": "a"}]},
+            ]
+        }
+    )
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join([chat] * 8 + [gemini] * 3) + "\n", encoding="utf-8")
     view = make_view(qtbot, context)
@@ -178,11 +197,24 @@ def test_mixed_formats_are_flagged(qtbot: QtBot, context: AppContext, tmp_path: 
 
 
 def test_schema_and_model_options_reach_the_validator(
-        qtbot: QtBot, context: AppContext, tmp_path: Path) -> None:
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
     path = tmp_path / "plain.jsonl"
-    path.write_text("\n".join(json.dumps({"messages": [
-        {"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}]})
-        for i in range(10)) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "messages": [
+                        {"role": "user", "content": f"q{i}"},
+                        {"role": "assistant", "content": f"a{i}"},
+                    ]
+                }
+            )
+            for i in range(10)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     schema = tmp_path / "schema.json"
     schema.write_text('{"type": "object"}', encoding="utf-8")
     view = make_view(qtbot, context)
@@ -194,15 +226,17 @@ def test_schema_and_model_options_reach_the_validator(
 
 
 def test_dataset_export_validation_navigates_to_the_example(
-        qtbot: QtBot, open_context: AppContext, tmp_path: Path) -> None:
+    qtbot: QtBot, open_context: AppContext, tmp_path: Path
+) -> None:
     from studio.core.datasets import get_dataset, query_ids, update_example
     from studio.core.datasets.queries import ExampleFilter
 
     project = open_context.project
     assert project is not None
     ds = get_dataset(project, DEMO_DATASET)
-    target_id = query_ids(project, ds.id, ExampleFilter(statuses=("approved",),
-                                                        splits=("train",)))[5]
+    target_id = query_ids(project, ds.id, ExampleFilter(statuses=("approved",), splits=("train",)))[
+        5
+    ]
     update_example(project, target_id, ideal_output="card_arrival <|endoftext|>")
     view = make_view(qtbot, open_context)
     assert view.dataset_button.isEnabled() and view.export_button.isEnabled()
@@ -221,7 +255,8 @@ def test_dataset_export_validation_navigates_to_the_example(
 
 
 def test_export_writes_files_and_shows_the_manifest(
-        qtbot: QtBot, open_context: AppContext, tmp_path: Path) -> None:
+    qtbot: QtBot, open_context: AppContext, tmp_path: Path
+) -> None:
     from studio.core.datasets import get_dataset
 
     project = open_context.project
@@ -247,7 +282,8 @@ def test_export_writes_files_and_shows_the_manifest(
 
 
 def test_dataset_dialog_lists_datasets_prompts_and_targets(
-        qtbot: QtBot, open_context: AppContext) -> None:
+    qtbot: QtBot, open_context: AppContext
+) -> None:
     project = open_context.project
     assert project is not None
     dialog = DatasetExportDialog(project, export=True)
@@ -262,15 +298,15 @@ def test_dataset_dialog_lists_datasets_prompts_and_targets(
     assert choice.dataset_name == DEMO_DATASET and choice.validation_fraction is None
 
 
-def test_without_a_project_only_files_can_be_validated(qtbot: QtBot,
-                                                       context: AppContext) -> None:
+def test_without_a_project_only_files_can_be_validated(qtbot: QtBot, context: AppContext) -> None:
     view = make_view(qtbot, context)
     assert not view.dataset_button.isEnabled() and not view.export_button.isEnabled()
     assert not view.validate_button.isEnabled() and not view.cancel_button.isEnabled()
 
 
 def test_export_dialog_output_template_maps_labels_into_the_schema(
-        qtbot: QtBot, open_context: AppContext, tmp_path: Path) -> None:
+    qtbot: QtBot, open_context: AppContext, tmp_path: Path
+) -> None:
     """banking-intent@4 has a response_schema: the template field makes the export fit it."""
     import jsonschema
 
@@ -282,8 +318,7 @@ def test_export_dialog_output_template_maps_labels_into_the_schema(
     assert schema is not None
     dialog = DatasetExportDialog(project, export=True)
     qtbot.addWidget(dialog)
-    dialog.choose(dataset=DEMO_DATASET, prompt="banking-intent", version=4,
-                  target="openai-chat")
+    dialog.choose(dataset=DEMO_DATASET, prompt="banking-intent", version=4, target="openai-chat")
     assert "v4 has a response_schema" in dialog.schema_label.text()
     suggestion = '{"intent": "{{label}}", "confidence": "low"}'
     assert dialog.template_edit.placeholderText() == suggestion
@@ -302,8 +337,10 @@ def test_export_dialog_output_template_maps_labels_into_the_schema(
         view.export_to(choice)
     result = done.args[0]
     assert result.ok, result.message
-    assert ("Validated the written files against the response_schema of banking-intent@4"
-            in view.manifest_view.toPlainText())
+    assert (
+        "Validated the written files against the response_schema of banking-intent@4"
+        in view.manifest_view.toPlainText()
+    )
     assert result.manifest["schema_check"]["valid"] is True
     written = 0
     for f in result.files:  # every assistant turn written, checked independently
@@ -315,8 +352,14 @@ def test_export_dialog_output_template_maps_labels_into_the_schema(
     assert written > 0
 
     # without the template the export is refused, with the reason shown, nothing written
-    refused = ExportChoice(choice.dataset_id, choice.dataset_name, "banking-intent@4",
-                           "openai-chat", tmp_path / "bare", None)
+    refused = ExportChoice(
+        choice.dataset_id,
+        choice.dataset_name,
+        "banking-intent@4",
+        "openai-chat",
+        tmp_path / "bare",
+        None,
+    )
     with qtbot.waitSignal(open_context.error_requested, timeout=60000) as err:
         view.export_to(refused)
     assert "nothing was written" in err.args[0] and "Output template" in err.args[0]
