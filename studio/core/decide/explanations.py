@@ -258,16 +258,21 @@ def cost_reasons(ctx: Context, c: CostModel) -> list[Reason]:
         )
     else:
         lower = "" if c.complete else " at least (unknown fees left out)"
-        payback = (
-            f"; training pays back in {months_text(c.payback_months)}"
-            if c.payback_months is not None
-            else "; at this volume it never pays back"
-        )
+        if c.payback_months is not None:
+            outcome = (
+                f"monthly saving {usd(c.monthly_saving_usd)}; "
+                f"training pays back in {months_text(c.payback_months)}"
+            )
+        else:  # cheaper per call, but fixed fees (hosting) outweigh it at this volume
+            outcome = (
+                f"at this volume the fine-tuned model costs {usd(-c.monthly_saving_usd)} a month "
+                "more than today, so training never pays back"
+            )
         out.append(
             Reason(
                 f"Break-even: {num(c.break_even_calls_per_day)} calls a day{lower}, training "
                 f"spread over {c.amortisation_months} months (you expect {num(c.calls_per_day)}); "
-                f"monthly saving {usd(c.monthly_saving_usd)}{payback}",
+                f"{outcome}",
                 "price_table",
                 "break_even_calls_per_day",
                 round(c.break_even_calls_per_day, 1),

@@ -2,7 +2,7 @@
 
 ``json`` (the answer is JSON), ``json-equal`` (the same data, per-field agreement),
 ``json-schema`` (valid against a schema, validator compiled once: ``jsonschema.validate()``
-per call re-checks the schema and is 20x slower, engineering-facts §8) and ``json-fields``
+per call re-checks the schema and is 20x slower, docs/engineering-facts.md §8) and ``json-fields``
 (named fields match). Same protocol as :mod:`.scorers`.
 """
 

@@ -227,6 +227,12 @@ SCENARIOS: list[Scenario] = [
         "fine_tune_bedrock_hosting", _n(calls_per_day=100_000.0, **ONLY_BEDROCK), rule="fine_tune"
     ),
     Scenario(
+        # cheaper per call, but Bedrock's hosting fee outweighs the saving at 3,000 calls a day
+        "bedrock_hosting_never_pays_back",
+        _n(calls_per_day=3_000.0, **ONLY_BEDROCK),
+        rule="narrow_low_volume",
+    ),
+    Scenario(
         "fine_tune_estimate_training",
         _n(calls_per_day=100_000.0, **ONLY_BEDROCK),
         catalog=_catalog(
