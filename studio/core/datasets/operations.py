@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 from studio.core.datasets.change_sets import Changes, OpSummary, changed_ids
 from studio.core.datasets.operation_log import (
     EDITABLE_COLUMNS,
+    FIELD_NAMES,
     ROW_FIELD,
     require_dataset,
     restore_rows_sql,
@@ -244,17 +245,6 @@ def redo_operation(project: Project, dataset_id: int, op_id: int) -> OpSummary:
         return op_summary(conn, op_id, changes)
 
 
-_FIELD_NAMES = {
-    "input_json": "input",
-    "conversation_json": "conversation",
-    "tools_json": "tools",
-    "ideal_output": "ideal output",
-    "output_kind": "output kind",
-    "system_prompt": "system prompt",
-    "split_locked": "frozen in test",
-}
-
-
 def _short(value: Any) -> str:
     if value is None:
         return "(none)"
@@ -276,7 +266,7 @@ def history_line(entry: HistoryEntry) -> str:
     if entry.field == ROW_FIELD:
         verb = "added by" if entry.before is None else "deleted by"
         return f"{verb}: {op}{undone}"
-    name = _FIELD_NAMES.get(entry.field, entry.field)
+    name = FIELD_NAMES.get(entry.field, entry.field)
     return f"{name}: {_short(entry.before)} → {_short(entry.after)} ({op}){undone}"
 
 

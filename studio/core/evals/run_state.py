@@ -88,7 +88,7 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
     Raises:
         NotFoundError: ``run_id`` does not exist.
     """
-    from studio.core.evals.run_store import effective_status
+    from studio.core.evals.run_store import effective_status, variant_labels
 
     sql = (
         "SELECT r.id, r.name, coalesce(d.name, ''), r.split, r.scorer, r.status, "
@@ -104,11 +104,7 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
         params["r"] = int(run_id)
     with read_conn(project) as conn:
         rows = conn.execute(text(sql + " ORDER BY r.id DESC"), params).all()
-        labels: dict[int, list[str]] = {}
-        for v in conn.execute(
-            text("SELECT run_id, label FROM eval_variant ORDER BY run_id, position")
-        ).all():
-            labels.setdefault(int(v[0]), []).append(str(v[1]))
+        labels = variant_labels(conn)
     if run_id is not None and not rows:
         raise NotFoundError(f"There is no run with id {run_id}.", where=f"run {run_id}")
     out: list[RunState] = []
