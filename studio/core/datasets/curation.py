@@ -276,6 +276,8 @@ def delete(project: Project, dataset_id: int, target: Target) -> Changes:
 
 # ----------------------------------------------------------------------------- single edits
 
+# Overlaps mapping.ROW_COLUMNS (duplicates report): these are edit_example's field names
+# (inputs, conversation, tools), those the example table's columns; two lists, kept apart.
 _EDIT_FIELDS = (
     "inputs",
     "system_prompt",

@@ -271,6 +271,8 @@ ROW_COLUMNS: tuple[str, ...] = (
 # What _convert_fields returns (variable-based records have no conversation)
 _FIELDS_COLUMNS = ("input_json", "output_kind", "ideal_output", "label", "norm_hash", "search_text")
 # What _convert_chat returns
+# A subset of ROW_COLUMNS in the same order (duplicates report): spelled out so the row
+# converter's tuples read as what _convert_chat returns.
 _CHAT_COLUMNS = (
     "input_json",
     "system_prompt",

@@ -226,6 +226,8 @@ def next_review_pair(project: Project, run_id: int, *, rater: str = "") -> Revie
 
     example_id, out_a, out_b = todo[0]
     examples = load_examples(project, [example_id])
+    # Same call as evals/review.pending_review_pairs' (duplicates report): one pair here, a list
+    # there; the shared part already is review_pair.
     return review_pair(
         run_id,
         example_id,

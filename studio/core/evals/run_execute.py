@@ -88,21 +88,7 @@ class RunOutcome:
 
 
 def _render_error(failure: RenderFailure) -> CallResult:
-    return CallResult(
-        variant_key=failure.variant_key,
-        example_id=failure.example_id,
-        output=None,
-        tool_calls=None,
-        error=failure.message,
-        error_kind="render",
-        latency_ms=None,
-        tokens_in=None,
-        tokens_out=None,
-        cost_usd=None,
-        cached=False,
-        attempts=0,
-        request_hash="",
-    )
+    return CallResult.failure(failure.variant_key, failure.example_id, failure.message, "render")
 
 
 def execute_run(
@@ -318,6 +304,8 @@ def _run_judge(
         return None
     sink = MemorySink()
     try:
+        # Same run_items call as execute_run's above (duplicates report), with the judge's own
+        # sink, cancel and client; the arguments differ.
         asyncio.run(
             run_items(
                 items,
