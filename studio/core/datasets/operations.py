@@ -368,32 +368,25 @@ _FIRST_UNDONE = (
 )
 
 
-def undo(project: Project, dataset_id: int) -> OpSummary | None:
-    """Undo the newest operation of the dataset; None when there is nothing to undo."""
+def _step(project: Project, dataset_id: int, find_sql: str, *, forward: bool) -> OpSummary | None:
+    """Apply (redo) or reverse (undo) the operation ``find_sql`` picks; None when none."""
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
-        op = conn.execute(
-            text(_LAST_DONE),
-            {"d": dataset_id},
-        ).first()
+        op = conn.execute(text(find_sql), {"d": dataset_id}).first()
         if op is None:
             return None
-        changes = apply_operation(conn, int(op[0]), dataset_id, forward=False)
+        changes = apply_operation(conn, int(op[0]), dataset_id, forward=forward)
         return op_summary(conn, int(op[0]), changes)
+
+
+def undo(project: Project, dataset_id: int) -> OpSummary | None:
+    """Undo the newest operation of the dataset; None when there is nothing to undo."""
+    return _step(project, dataset_id, _LAST_DONE, forward=False)
 
 
 def redo(project: Project, dataset_id: int) -> OpSummary | None:
     """Redo the most recently undone operation; None when there is nothing to redo."""
-    with write_tx(project) as conn:
-        require_dataset(conn, dataset_id)
-        op = conn.execute(
-            text(_FIRST_UNDONE),
-            {"d": dataset_id},
-        ).first()
-        if op is None:
-            return None
-        changes = apply_operation(conn, int(op[0]), dataset_id, forward=True)
-        return op_summary(conn, int(op[0]), changes)
+    return _step(project, dataset_id, _FIRST_UNDONE, forward=True)
 
 
 @dataclass(frozen=True)

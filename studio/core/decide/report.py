@@ -553,6 +553,8 @@ def cost_chart(c: CostModel) -> str:
     return "".join(out)
 
 
+# The charts end alike, a text label then </svg> (duplicates report pairs cost_chart's end with
+# score_chart's): each places its own label.
 def label_chart(ev: Evidence) -> str:
     """Horizontal bars of each label's share (top 15, rest grouped); '' when unknown."""
     rows: list[tuple[str, float]] = []

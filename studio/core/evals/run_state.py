@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 RESUMABLE = ("pending", "cancelled", "failed", INTERRUPTED)
 
 
-# Its first fields repeat evals/summary.RunSummary's (duplicates report): a run's state (what
-# `studio runs` lists) and a run's measured summary are two records; kept apart.
+# Its first fields repeat evals/summary.RunSummary's and run_store.RunInfo's (duplicates report):
+# a run's state (what `studio runs` lists), its measured summary and its row in the past-runs
+# list are three records; kept apart.
 @dataclass(frozen=True, slots=True)
 class RunState:
     """A run's progress and liveness.

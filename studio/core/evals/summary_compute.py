@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from studio.core.evals.json_scorers import per_field_accuracy
 from studio.core.evals.scorers import confusion_table
 from studio.core.evals.stats import (
     MIN_RELIABLE_N,
@@ -49,13 +50,7 @@ from studio.core.evals.summary import (
 
 # ---------------------------------------------------------------------------- compute
 def _field_agreement(scored: Sequence[ResultRow]) -> dict[str, list[int]]:
-    acc: dict[str, list[int]] = {}
-    for r in scored:
-        for name, good in (r.fields or {}).items():
-            slot = acc.setdefault(name, [0, 0])
-            slot[0] += int(good)
-            slot[1] += 1
-    return acc
+    return {name: list(counts) for name, counts in per_field_accuracy(scored).items()}
 
 
 def _sum_or_none(values: Sequence[float | int | None]) -> float | None:
