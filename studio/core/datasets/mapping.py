@@ -207,6 +207,8 @@ def _looks_like_json_object(value: Any) -> bool:
     return isinstance(value, str) and value.strip().startswith("{") and value.strip().endswith("}")
 
 
+# Opens like normalize.message_text (duplicates report, boilerplate): a cell's value as text
+# here (numbers, booleans, JSON), a chat message's content there (parts); different rules.
 def _as_text(value: Any) -> str:
     if value is None:
         return ""

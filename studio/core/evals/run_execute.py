@@ -91,6 +91,8 @@ def _render_error(failure: RenderFailure) -> CallResult:
     return CallResult.failure(failure.variant_key, failure.example_id, failure.message, "render")
 
 
+# Its signature pairs by shape with prompts/service.restore_version's (duplicates report,
+# boilerplate): different parameters.
 def execute_run(
     project: Project,
     run_id: int,
