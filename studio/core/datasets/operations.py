@@ -36,6 +36,9 @@ from studio.core.db.transactions import read_conn, write_tx
 from studio.core.errors import NotFoundError, UserError
 
 
+# Its to_json spells its keys out like the other records' (duplicates report pairs it with
+# datasets/operations, decide/reasons, decide/decision, evals/run_state, export/fit): see the
+# note at formats/common.Finding.
 @dataclass(frozen=True)
 class OperationInfo:
     """One operation of a dataset, as ``studio dataset history`` lists it.

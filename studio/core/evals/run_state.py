@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 RESUMABLE = ("pending", "cancelled", "failed", INTERRUPTED)
 
 
+# Its to_json spells its keys out like the other records' (duplicates report pairs it with
+# datasets/operations, decide/reasons, decide/decision, evals/run_state, export/fit): see the
+# note at formats/common.Finding.
 # Its first fields repeat evals/summary.RunSummary's and run_store.RunInfo's (duplicates report):
 # a run's state (what `studio runs` lists), its measured summary and its row in the past-runs
 # list are three records; kept apart.
