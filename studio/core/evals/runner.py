@@ -564,8 +564,9 @@ async def run_items(
     all_items = list(items)
     done_keys = sink.already_done()
     pending = [item for item in all_items if item.key not in done_keys]
-    # Passes run_items' parameters on by keyword; pairs by shape with decide/decision's Context(...)
-    # and prompts/service (duplicates report): different records, nothing to share.
+    # Passes run_items' parameters on by keyword; pairs by shape with decide/decision's
+    # Context(...), prompts/service's LabelEvent(...) and _result_from_response's CallResult(...)
+    # (duplicates report): different records, nothing to share.
     run = _Run(
         provider=provider,
         api_key=api_key,

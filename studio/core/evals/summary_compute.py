@@ -147,8 +147,8 @@ def _comparison(
     ys = [_value(by_key.get((b.variant_id, e))) for e in example_ids]
     v: Verdict = verdict(xs, ys, labels=(a.label, b.label), n_boot=2000)
     # This keyword-argument constructor and PreferenceSummary's below pair by shape with
-    # datasets/preview's Preview, evals/runner's CallResult and decide/cost's CostModel
-    # (duplicates report): each names its record's fields once; different records.
+    # datasets/preview's Preview, evals/runner's CallResult and RunSummary, and decide/cost's
+    # CostModel (duplicates report): each names its record's fields once; different records.
     return Comparison(
         a=a.label,
         b=b.label,
