@@ -108,6 +108,8 @@ def check_output_file(
     return target
 
 
+# Its keyword parameters repeat check_output_file's (duplicates report): the two checks a command
+# asks for; the shared checks are already _protected and _refuse_protected.
 def check_output_dir(
     path: Path | str,
     *,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.resources
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
@@ -28,36 +29,32 @@ def _ensure(path: Path) -> Path:
     return path
 
 
-def data_dir() -> Path:
-    """Per-user data folder (the demo project lives here)."""
+def _user_dir(name: str, platform_dir: Callable[..., str]) -> Path:
+    """``name`` under the STUDIO_HOME override, else the platform's own per-user folder."""
     base = _base_override()
     if base is not None:
-        return _ensure(base / "data")
-    return _ensure(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
+        return _ensure(base / name)
+    return _ensure(Path(platform_dir(APP_NAME, appauthor=False)))
+
+
+def data_dir() -> Path:
+    """Per-user data folder (the demo project lives here)."""
+    return _user_dir("data", platformdirs.user_data_dir)
 
 
 def config_dir() -> Path:
     """Per-user settings folder (``settings.json``; never secrets)."""
-    base = _base_override()
-    if base is not None:
-        return _ensure(base / "config")
-    return _ensure(Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)))
+    return _user_dir("config", platformdirs.user_config_dir)
 
 
 def cache_dir() -> Path:
     """Per-user cache folder."""
-    base = _base_override()
-    if base is not None:
-        return _ensure(base / "cache")
-    return _ensure(Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)))
+    return _user_dir("cache", platformdirs.user_cache_dir)
 
 
 def log_dir() -> Path:
     """Per-user log folder."""
-    base = _base_override()
-    if base is not None:
-        return _ensure(base / "log")
-    return _ensure(Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)))
+    return _user_dir("log", platformdirs.user_log_dir)
 
 
 def resources_dir() -> Path:

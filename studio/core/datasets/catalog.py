@@ -130,6 +130,8 @@ def _clean_labels(labels: Sequence[str]) -> list[str]:
     return out
 
 
+# Same parameters as create_dataset_in (duplicates report): this is its public wrapper that
+# opens the transaction and returns a DatasetInfo; the parameter list is the API both keep.
 def create_dataset(
     project: Project,
     name: str,

@@ -41,6 +41,7 @@ from studio.core.datasets.normalize import (
 from studio.core.datasets.operation_log import (
     EDITABLE_COLUMNS,
     EDITABLE_ORDER,
+    FIELD_NAMES,
     ROW_FIELD,
     finish_operation,
     new_operation,
@@ -275,6 +276,8 @@ def delete(project: Project, dataset_id: int, target: Target) -> Changes:
 
 # ----------------------------------------------------------------------------- single edits
 
+# Overlaps mapping.ROW_COLUMNS (duplicates report): these are edit_example's field names
+# (inputs, conversation, tools), those the example table's columns; two lists, kept apart.
 _EDIT_FIELDS = (
     "inputs",
     "system_prompt",
@@ -485,21 +488,12 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
             return nothing("Edit")
         assert set(diff) <= EDITABLE_COLUMNS
         visible = [k for k in diff if k not in ("norm_hash", "search_text")] or list(diff)
-        description = f"Edit {', '.join(_pretty(k) for k in visible)} of example {example_id}"
+        description = (
+            f"Edit {', '.join(FIELD_NAMES.get(k, k) for k in visible)} of example {example_id}"
+        )
         op_id = new_operation(conn, dataset_id, "edit", description, 1)
         write_example_fields(conn, dataset_id, op_id, example_id, cur, diff)
         return Changes(op_id, description, (example_id,), frozenset(diff))
-
-
-def _pretty(column: str) -> str:
-    return {
-        "input_json": "input",
-        "conversation_json": "conversation",
-        "tools_json": "tools",
-        "ideal_output": "ideal output",
-        "output_kind": "output kind",
-        "system_prompt": "system prompt",
-    }.get(column, column)
 
 
 def add_example(

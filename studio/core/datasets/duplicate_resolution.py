@@ -109,6 +109,8 @@ def drop_duplicates(
         return Changes(op_id, desc, deleted, frozenset({"__row__"}), True)
 
 
+# Same signature as drop_duplicates (duplicates report): two resolutions a user picks between;
+# the shared steps are already _keep_and_drop and _near_keeper.
 def merge_duplicates(
     project: Project,
     dataset_id: int,

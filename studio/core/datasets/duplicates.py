@@ -273,6 +273,8 @@ def find_duplicates(
     return _groups(data, by_text, pairs, include_reviewed)
 
 
+# Same signature as find_duplicates (duplicates report): two public questions over one
+# analysis (_analysed); the bodies already share it and differ in what they return.
 def find_leaks(
     project: Project,
     dataset_id: int,

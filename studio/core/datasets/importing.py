@@ -124,6 +124,8 @@ def _schema_validator(schema_json: str | None) -> Any:
     return Draft202012Validator(orjson.loads(schema_json))
 
 
+# Its signature pairs by shape with evals/runner.run_items' (duplicates report, boilerplate):
+# the same progress/cancel parameters on different jobs.
 def import_file(
     project: Project,
     path: str | Path,

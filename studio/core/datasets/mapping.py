@@ -207,6 +207,8 @@ def _looks_like_json_object(value: Any) -> bool:
     return isinstance(value, str) and value.strip().startswith("{") and value.strip().endswith("}")
 
 
+# Opens like normalize.message_text (duplicates report, boilerplate): a cell's value as text
+# here (numbers, booleans, JSON), a chat message's content there (parts); different rules.
 def _as_text(value: Any) -> str:
     if value is None:
         return ""
@@ -271,6 +273,8 @@ ROW_COLUMNS: tuple[str, ...] = (
 # What _convert_fields returns (variable-based records have no conversation)
 _FIELDS_COLUMNS = ("input_json", "output_kind", "ideal_output", "label", "norm_hash", "search_text")
 # What _convert_chat returns
+# A subset of ROW_COLUMNS in the same order (duplicates report): spelled out so the row
+# converter's tuples read as what _convert_chat returns.
 _CHAT_COLUMNS = (
     "input_json",
     "system_prompt",

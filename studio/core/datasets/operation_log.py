@@ -26,6 +26,16 @@ _FIXED_COLUMNS = frozenset({"dataset_id", "source", "source_line", "created_at",
 EDITABLE_ORDER: tuple[str, ...] = tuple(c for c in ROW_COLUMNS if c not in _FIXED_COLUMNS)
 EDITABLE_COLUMNS: frozenset[str] = frozenset(EDITABLE_ORDER)
 ROW_FIELD = "__row__"  # history field of a created/deleted row (before/after = snapshot)
+# How operation descriptions and history lines name a column for people (others: as is).
+FIELD_NAMES: dict[str, str] = {
+    "input_json": "input",
+    "conversation_json": "conversation",
+    "tools_json": "tools",
+    "ideal_output": "ideal output",
+    "output_kind": "output kind",
+    "system_prompt": "system prompt",
+    "split_locked": "frozen in test",
+}
 
 
 def require_dataset(conn: Connection, dataset_id: int) -> tuple[int, str, str]:

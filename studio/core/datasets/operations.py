@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 from studio.core.datasets.change_sets import Changes, OpSummary, changed_ids
 from studio.core.datasets.operation_log import (
     EDITABLE_COLUMNS,
+    FIELD_NAMES,
     ROW_FIELD,
     require_dataset,
     restore_rows_sql,
@@ -35,6 +36,9 @@ from studio.core.db.transactions import read_conn, write_tx
 from studio.core.errors import NotFoundError, UserError
 
 
+# Its to_json spells its keys out like the other records' (duplicates report pairs it with
+# datasets/operations, decide/reasons, decide/decision, evals/run_state, export/fit): see the
+# note at formats/common.Finding.
 @dataclass(frozen=True)
 class OperationInfo:
     """One operation of a dataset, as ``studio dataset history`` lists it.
@@ -244,17 +248,6 @@ def redo_operation(project: Project, dataset_id: int, op_id: int) -> OpSummary:
         return op_summary(conn, op_id, changes)
 
 
-_FIELD_NAMES = {
-    "input_json": "input",
-    "conversation_json": "conversation",
-    "tools_json": "tools",
-    "ideal_output": "ideal output",
-    "output_kind": "output kind",
-    "system_prompt": "system prompt",
-    "split_locked": "frozen in test",
-}
-
-
 def _short(value: Any) -> str:
     if value is None:
         return "(none)"
@@ -276,7 +269,7 @@ def history_line(entry: HistoryEntry) -> str:
     if entry.field == ROW_FIELD:
         verb = "added by" if entry.before is None else "deleted by"
         return f"{verb}: {op}{undone}"
-    name = _FIELD_NAMES.get(entry.field, entry.field)
+    name = FIELD_NAMES.get(entry.field, entry.field)
     return f"{name}: {_short(entry.before)} → {_short(entry.after)} ({op}){undone}"
 
 
@@ -378,32 +371,25 @@ _FIRST_UNDONE = (
 )
 
 
-def undo(project: Project, dataset_id: int) -> OpSummary | None:
-    """Undo the newest operation of the dataset; None when there is nothing to undo."""
+def _step(project: Project, dataset_id: int, find_sql: str, *, forward: bool) -> OpSummary | None:
+    """Apply (redo) or reverse (undo) the operation ``find_sql`` picks; None when none."""
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
-        op = conn.execute(
-            text(_LAST_DONE),
-            {"d": dataset_id},
-        ).first()
+        op = conn.execute(text(find_sql), {"d": dataset_id}).first()
         if op is None:
             return None
-        changes = apply_operation(conn, int(op[0]), dataset_id, forward=False)
+        changes = apply_operation(conn, int(op[0]), dataset_id, forward=forward)
         return op_summary(conn, int(op[0]), changes)
+
+
+def undo(project: Project, dataset_id: int) -> OpSummary | None:
+    """Undo the newest operation of the dataset; None when there is nothing to undo."""
+    return _step(project, dataset_id, _LAST_DONE, forward=False)
 
 
 def redo(project: Project, dataset_id: int) -> OpSummary | None:
     """Redo the most recently undone operation; None when there is nothing to redo."""
-    with write_tx(project) as conn:
-        require_dataset(conn, dataset_id)
-        op = conn.execute(
-            text(_FIRST_UNDONE),
-            {"d": dataset_id},
-        ).first()
-        if op is None:
-            return None
-        changes = apply_operation(conn, int(op[0]), dataset_id, forward=True)
-        return op_summary(conn, int(op[0]), changes)
+    return _step(project, dataset_id, _FIRST_UNDONE, forward=True)
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,8 @@ class HistoryEntry:
     description: str = ""  # the operation's description ("Set label on 120 examples")
 
 
+# Its fields overlap ExampleRow's (duplicates report): the detail editor's record carries the
+# full texts and more fields than a table row; two records, kept apart.
 @dataclass(frozen=True)
 class ExampleDetail:
     """Everything the detail editor shows about one example."""

@@ -234,6 +234,8 @@ def lock_test_split(project: Project, dataset_id: int) -> int:
         return int(result.rowcount or 0)
 
 
+# Same shape as evals/preferences._variant_pair's read (duplicates report, boilerplate):
+# other tables.
 def split_counts(project: Project, dataset_id: int) -> dict[str, int]:
     """Examples per split (``"none"`` = not assigned) and ``"locked"`` test examples."""
     with read_conn(project) as conn:

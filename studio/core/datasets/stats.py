@@ -77,6 +77,7 @@ def exact_duplicate_count(project: Project, dataset_id: int) -> int:
     :func:`~studio.core.datasets.duplicates.find_duplicates`.
     """
     with read_conn(project) as conn:
+        # Same raw-cursor read as datasets/duplicates._load (duplicates report): another query.
         raw: Any = conn.connection.driver_connection
         row = raw.execute(
             "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM example "

@@ -189,6 +189,8 @@ def load_answers(path: str | Path) -> DecisionAnswers:
     """
     p = Path(path)
     try:
+        # The error mapping pairs by shape with db/project.py's header read (duplicates report):
+        # different files, errors and messages.
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise UserError(f"The answers file {p} does not exist.", where=str(p)) from exc

@@ -52,7 +52,8 @@ class Thresholds:
 THRESHOLDS = Thresholds()
 
 
-# Its field list pairs by shape with platforms.Platform's (duplicates report): two records.
+# Its field list, and Rule's below, pair by shape with platforms.Platform's (duplicates report):
+# different records.
 @dataclass(slots=True)
 class Context:
     """Everything a condition may look at, computed once per decision."""

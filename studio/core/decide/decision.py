@@ -33,6 +33,9 @@ from studio.core.decide.wording import num, pp, usd
 from studio.core.tokens.prices import PriceTable
 
 
+# Its to_json spells its keys out like the other records' (duplicates report pairs it with
+# datasets/operations, decide/reasons, decide/decision, evals/run_state, export/fit): see the
+# note at formats/common.Finding.
 @dataclass(slots=True)
 class Decision:
     """The outcome of :func:`decide`, ready for the report and ``studio decide --json``."""

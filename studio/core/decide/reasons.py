@@ -18,6 +18,9 @@ ReasonSource = Literal["answer", "evidence", "price_table", "platform_fact"]
 REASON_SOURCES: tuple[ReasonSource, ...] = ("answer", "evidence", "price_table", "platform_fact")
 
 
+# Its to_dict spells its keys out like the other records' to_json (duplicates report pairs it
+# with datasets/operations, decide/decision, evals/run_state, export/fit): see the note at
+# formats/common.Finding.
 @dataclass(frozen=True, slots=True)
 class Reason:
     """One claim with its provenance.

@@ -294,6 +294,22 @@ svg text{font-family:system-ui,sans-serif;font-size:12px;fill:#1d2330}
 """
 
 
+def _html_table(heads: tuple[str, str, str], rows: list[tuple[str, str, str]]) -> list[str]:
+    """A (name, number, source) table's HTML lines: the cost and evidence tables."""
+    e = escape
+    return [
+        "<table>",
+        "<thead><tr>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr></thead>",
+        "<tbody>",
+        *(
+            f'<tr><td>{e(a)}</td><td class="num">{e(b)}</td><td class="src">{e(c)}</td></tr>'
+            for a, b, c in rows
+        ),
+        "</tbody>",
+        "</table>",
+    ]
+
+
 def render_html(decision: Decision) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no scripts)."""
     d = decision
@@ -340,16 +356,7 @@ def render_html(decision: Decision) -> str:
     if d.cost is not None:
         parts.append("<h2>Cost per month</h2>")
         parts.append(f'<div class="chart">{cost_chart(d.cost)}</div>')
-        parts += [
-            "<table>",
-            "<thead><tr><th>Item</th><th>Amount</th><th>Source</th></tr></thead>",
-            "<tbody>",
-        ]
-        parts += [
-            f'<tr><td>{e(a)}</td><td class="num">{e(b)}</td><td class="src">{e(c)}</td></tr>'
-            for a, b, c in cost_rows(d.cost)
-        ]
-        parts += ["</tbody>", "</table>"]
+        parts += _html_table(("Item", "Amount", "Source"), cost_rows(d.cost))
     else:
         parts.append("<h2>Cost per month</h2>")
         parts.append(
@@ -358,16 +365,7 @@ def render_html(decision: Decision) -> str:
         )
 
     parts.append("<h2>Evidence</h2>")
-    parts += [
-        "<table>",
-        "<thead><tr><th>Measure</th><th>Value</th><th>Where from</th></tr></thead>",
-        "<tbody>",
-    ]
-    parts += [
-        f'<tr><td>{e(a)}</td><td class="num">{e(b)}</td><td class="src">{e(c)}</td></tr>'
-        for a, b, c in evidence_rows(d.evidence)
-    ]
-    parts += ["</tbody>", "</table>"]
+    parts += _html_table(("Measure", "Value", "Where from"), evidence_rows(d.evidence))
     balance = label_chart(d.evidence)
     if balance:
         parts.append("<h2>Label balance</h2>")
@@ -555,6 +553,8 @@ def cost_chart(c: CostModel) -> str:
     return "".join(out)
 
 
+# The charts end alike, a text label then </svg> (duplicates report pairs cost_chart's end with
+# score_chart's): each places its own label.
 def label_chart(ev: Evidence) -> str:
     """Horizontal bars of each label's share (top 15, rest grouped); '' when unknown."""
     rows: list[tuple[str, float]] = []

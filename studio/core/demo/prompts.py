@@ -103,6 +103,8 @@ BANKING77_INTENTS: tuple[str, ...] = (
 )
 
 
+# Each demo prompt's list of _Step rows pairs by shape with the others' and with itself in
+# the duplicates report: they are the demo's story, one event a row, data rather than logic.
 @dataclass
 class _Step:
     """One event in a demo prompt's history: a version save or a label move."""

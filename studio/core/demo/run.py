@@ -149,6 +149,8 @@ def _find_dataset(project: Project, dataset: str | int | None) -> tuple[int, str
     )
 
 
+# Same shape as evals/preferences.answered_outputs (duplicates report): one SQL read over
+# other columns; kept apart.
 def _labels_by_text(project: Project, dataset_id: int) -> dict[str, str]:
     with read_conn(project) as conn:
         rows = conn.execute(

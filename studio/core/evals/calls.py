@@ -98,6 +98,35 @@ class CallResult:
         """True when the call produced an answer."""
         return self.error is None
 
+    @classmethod
+    def failure(
+        cls,
+        variant_key: str,
+        example_id: int,
+        error: str,
+        error_kind: str,
+        *,
+        latency_ms: float | None = None,
+        attempts: int = 0,
+        request_hash: str = "",
+    ) -> CallResult:
+        """A result with no answer: the runner's given-up call, or a prompt that did not render."""
+        return cls(
+            variant_key=variant_key,
+            example_id=example_id,
+            output=None,
+            tool_calls=None,
+            error=error,
+            error_kind=error_kind,
+            latency_ms=latency_ms,
+            tokens_in=None,
+            tokens_out=None,
+            cost_usd=None,
+            cached=False,
+            attempts=attempts,
+            request_hash=request_hash,
+        )
+
 
 class ResultSink(Protocol):
     """Where results go (the project DB in the app; a list in tests)."""

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -253,8 +253,15 @@ class JsonFieldMatch:
         return ScoreResult(not wrong, share, detail, per)
 
 
-def per_field_accuracy(results: Iterable[ScoreResult]) -> dict[str, tuple[int, int]]:
-    """``field -> (matched, scored)`` over :class:`JsonFieldMatch` results."""
+class HasFields(Protocol):
+    """A scored result with per-field matches: a :class:`ScoreResult` or a summary's row."""
+
+    @property
+    def fields(self) -> dict[str, bool] | None: ...
+
+
+def per_field_accuracy(results: Iterable[HasFields]) -> dict[str, tuple[int, int]]:
+    """``field -> (matched, scored)`` over :class:`JsonFieldMatch` results (or rows of them)."""
     acc: dict[str, list[int]] = {}
     for result in results:
         for name, good in (result.fields or {}).items():

@@ -102,6 +102,8 @@ def _variant_pair(project: Project, run_id: int) -> tuple[int, int]:
     return int(rows[0][0]), int(rows[1][0])
 
 
+# Its keyword-only signature pairs by shape with prompts/service._append_version's and
+# prompts/template's error __init__ (duplicates report, boilerplate): different parameters.
 def record_preference(
     project: Project,
     run_id: int,
@@ -226,6 +228,8 @@ def next_review_pair(project: Project, run_id: int, *, rater: str = "") -> Revie
 
     example_id, out_a, out_b = todo[0]
     examples = load_examples(project, [example_id])
+    # Same call as evals/review.pending_review_pairs' (duplicates report): one pair here, a list
+    # there; the shared part already is review_pair.
     return review_pair(
         run_id,
         example_id,

@@ -71,6 +71,8 @@ def run_meta(project: Project, run_id: int) -> RunMeta:
     with read_conn(project) as conn:
         row = conn.execute(
             text(
+                # Same shape as run_store.run_row's read (duplicates report): other columns, and
+                # the variants query below reads in the same connection.
                 "SELECT r.dataset_id, coalesce(d.name, ''), r.status, r.provider_json, "
                 "r.split, r.scorer, r.scorer_config_json, r.concurrency, r.summary_json "
                 "FROM eval_run r LEFT JOIN dataset d ON d.id = r.dataset_id WHERE r.id = :r"

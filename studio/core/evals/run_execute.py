@@ -88,23 +88,11 @@ class RunOutcome:
 
 
 def _render_error(failure: RenderFailure) -> CallResult:
-    return CallResult(
-        variant_key=failure.variant_key,
-        example_id=failure.example_id,
-        output=None,
-        tool_calls=None,
-        error=failure.message,
-        error_kind="render",
-        latency_ms=None,
-        tokens_in=None,
-        tokens_out=None,
-        cost_usd=None,
-        cached=False,
-        attempts=0,
-        request_hash="",
-    )
+    return CallResult.failure(failure.variant_key, failure.example_id, failure.message, "render")
 
 
+# Its signature pairs by shape with prompts/service.restore_version's (duplicates report,
+# boilerplate): different parameters.
 def execute_run(
     project: Project,
     run_id: int,
@@ -318,6 +306,8 @@ def _run_judge(
         return None
     sink = MemorySink()
     try:
+        # Same run_items call as execute_run's above (duplicates report), with the judge's own
+        # sink, cancel and client; the arguments differ.
         asyncio.run(
             run_items(
                 items,

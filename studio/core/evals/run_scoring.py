@@ -76,19 +76,8 @@ SCORER_NAMES: tuple[str, ...] = (
     "regex",
     "judge",
 )
-PASS_FAIL_SCORERS = frozenset(
-    {
-        "exact",
-        "normalised",
-        "label",
-        "label-strict",
-        "json",
-        "json-equal",
-        "json-schema",
-        "contains",
-        "regex",
-    }
-)
+# Every scorer but the two that give a score rather than a pass/fail.
+PASS_FAIL_SCORERS = frozenset(SCORER_NAMES) - {"json-fields", "judge"}
 LABEL_SCORERS = frozenset({"label", "label-strict"})
 LABEL_FIELDS = ("label", "intent", "category", "class")
 

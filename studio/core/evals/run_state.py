@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 RESUMABLE = ("pending", "cancelled", "failed", INTERRUPTED)
 
 
+# Its to_json spells its keys out like the other records' (duplicates report pairs it with
+# datasets/operations, decide/reasons, decide/decision, evals/run_state, export/fit): see the
+# note at formats/common.Finding.
+# Its first fields repeat evals/summary.RunSummary's and run_store.RunInfo's (duplicates report):
+# a run's state (what `studio runs` lists), its measured summary and its row in the past-runs
+# list are three records; kept apart.
 @dataclass(frozen=True, slots=True)
 class RunState:
     """A run's progress and liveness.
@@ -88,7 +94,7 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
     Raises:
         NotFoundError: ``run_id`` does not exist.
     """
-    from studio.core.evals.run_store import effective_status
+    from studio.core.evals.run_store import effective_status, variant_labels
 
     sql = (
         "SELECT r.id, r.name, coalesce(d.name, ''), r.split, r.scorer, r.status, "
@@ -104,11 +110,7 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
         params["r"] = int(run_id)
     with read_conn(project) as conn:
         rows = conn.execute(text(sql + " ORDER BY r.id DESC"), params).all()
-        labels: dict[int, list[str]] = {}
-        for v in conn.execute(
-            text("SELECT run_id, label FROM eval_variant ORDER BY run_id, position")
-        ).all():
-            labels.setdefault(int(v[0]), []).append(str(v[1]))
+        labels = variant_labels(conn)
     if run_id is not None and not rows:
         raise NotFoundError(f"There is no run with id {run_id}.", where=f"run {run_id}")
     out: list[RunState] = []

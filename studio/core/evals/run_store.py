@@ -35,6 +35,8 @@ from studio.core.prompts.spec import PromptSpec
 from studio.core.redact import redact_json
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from studio.core.db.project import Project
 
 SPLIT_CHOICES = ("test", "validation", "train", "all")
@@ -221,6 +223,16 @@ def store_plan(project: Project, run_id: int, plan: Mapping[str, Any]) -> None:
         )
 
 
+def variant_labels(conn: Connection) -> dict[int, list[str]]:
+    """Every run's variant labels in their order, keyed by run id (list_runs, run_states)."""
+    labels: dict[int, list[str]] = {}
+    for v in conn.execute(
+        text("SELECT run_id, label FROM eval_variant ORDER BY run_id, position")
+    ).all():
+        labels.setdefault(int(v[0]), []).append(str(v[1]))
+    return labels
+
+
 def list_runs(project: Project, dataset: str | int | None = None) -> list[RunInfo]:
     """Past runs, newest first (of one dataset when given)."""
     sql = (
@@ -238,11 +250,7 @@ def list_runs(project: Project, dataset: str | int | None = None) -> list[RunInf
         params["d"] = dataset
     with read_conn(project) as conn:
         runs = conn.execute(text(sql + " ORDER BY r.id DESC"), params).all()
-        labels: dict[int, list[str]] = {}
-        for v in conn.execute(
-            text("SELECT run_id, label FROM eval_variant ORDER BY run_id, position")
-        ).all():
-            labels.setdefault(int(v[0]), []).append(str(v[1]))
+        labels = variant_labels(conn)
     return [
         RunInfo(
             id=int(r[0]),

@@ -417,18 +417,12 @@ class _Run:
                 elif mapped.retryable and attempt > 1:
                     message += f" Gave up after {attempt} attempts."
                 self._record(
-                    CallResult(
-                        variant_key=item.variant_key,
-                        example_id=item.example_id,
-                        output=None,
-                        tool_calls=None,
-                        error=message,
-                        error_kind=mapped.kind,
+                    CallResult.failure(
+                        item.variant_key,
+                        item.example_id,
+                        message,
+                        mapped.kind,
                         latency_ms=latency_ms,
-                        tokens_in=None,
-                        tokens_out=None,
-                        cost_usd=None,
-                        cached=False,
                         attempts=attempt,
                         request_hash=digest,
                     )
@@ -570,6 +564,9 @@ async def run_items(
     all_items = list(items)
     done_keys = sink.already_done()
     pending = [item for item in all_items if item.key not in done_keys]
+    # Passes run_items' parameters on by keyword; pairs by shape with decide/decision's
+    # Context(...), prompts/service's LabelEvent(...) and _result_from_response's CallResult(...)
+    # (duplicates report): different records, nothing to share.
     run = _Run(
         provider=provider,
         api_key=api_key,

@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import orjson
 
@@ -102,7 +102,29 @@ _UPSERT = (
 )
 
 
-class ProjectResultSink:
+class _PooledConnection:
+    """The one pooled connection a sink or cache store holds (see :func:`_raw`): closing it
+    returns it to the pool; usable in a ``with`` statement."""
+
+    def __init__(self, project: Project) -> None:
+        self._lock = threading.Lock()
+        self._proxy, self._conn = _raw(project)
+
+    def close(self) -> None:
+        """Return the connection to the pool (idempotent)."""
+        with self._lock:
+            if self._proxy is not None:
+                self._proxy.close()
+                self._proxy = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ProjectResultSink(_PooledConnection):
     """A ``ResultSink`` writing ``eval_result`` rows of one run as results arrive.
 
     Args:
@@ -129,8 +151,7 @@ class ProjectResultSink:
         self.score = score
         self.on_saved = on_saved
         self.saved = 0
-        self._lock = threading.Lock()
-        self._proxy, self._conn = _raw(project)
+        super().__init__(project)
 
     def already_done(self) -> set[tuple[str, int]]:
         """Keys of this run's stored answers (errors are retried on resume)."""
@@ -188,21 +209,8 @@ class ProjectResultSink:
         if self.on_saved is not None:
             self.on_saved(result, scored)
 
-    def close(self) -> None:
-        """Return the connection to the pool (idempotent)."""
-        with self._lock:
-            if self._proxy is not None:
-                self._proxy.close()
-                self._proxy = None
 
-    def __enter__(self) -> ProjectResultSink:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class ProjectCacheStore:
+class ProjectCacheStore(_PooledConnection):
     """A ``CacheStore`` over the project's ``response_cache`` table.
 
     Args:
@@ -216,8 +224,7 @@ class ProjectCacheStore:
         self.ttl_s = ttl_s
         self.hits = 0
         self.writes = 0
-        self._lock = threading.Lock()
-        self._proxy, self._conn = _raw(project)
+        super().__init__(project)
 
     def _oldest(self) -> str | None:
         if self.ttl_s is None:
@@ -283,16 +290,3 @@ class ProjectCacheStore:
     def __len__(self) -> int:
         with self._lock, _driver_errors(self.project, self._conn):
             return int(self._conn.execute("SELECT count(*) FROM response_cache").fetchone()[0])
-
-    def close(self) -> None:
-        """Return the connection to the pool (idempotent)."""
-        with self._lock:
-            if self._proxy is not None:
-                self._proxy.close()
-                self._proxy = None
-
-    def __enter__(self) -> ProjectCacheStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -14,6 +14,8 @@ from typing import Any
 
 
 # ----------------------------------------------------------------------------- inputs
+# Its timing/token fields repeat evals/calls.CallResult's (duplicates report): this is the
+# stored, scored row the summary reads; CallResult is the runner's record. Kept apart.
 @dataclass(frozen=True, slots=True)
 class ResultRow:
     """One stored result, as the summary needs it."""
@@ -124,6 +126,8 @@ class Comparison:
     required_n: int | None = None
 
 
+# Dataclass declarations here pair by shape with datasets/file_format.FileFormat and
+# tokens/prices.PriceTable (duplicates report): different records.
 @dataclass(frozen=True)
 class PreferenceSummary:
     """Pairwise preferences of one source (human or judge) between A and B."""

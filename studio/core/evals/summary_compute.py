@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from studio.core.evals.json_scorers import per_field_accuracy
 from studio.core.evals.scorers import confusion_table
 from studio.core.evals.stats import (
     MIN_RELIABLE_N,
@@ -49,13 +50,7 @@ from studio.core.evals.summary import (
 
 # ---------------------------------------------------------------------------- compute
 def _field_agreement(scored: Sequence[ResultRow]) -> dict[str, list[int]]:
-    acc: dict[str, list[int]] = {}
-    for r in scored:
-        for name, good in (r.fields or {}).items():
-            slot = acc.setdefault(name, [0, 0])
-            slot[0] += int(good)
-            slot[1] += 1
-    return acc
+    return {name: list(counts) for name, counts in per_field_accuracy(scored).items()}
 
 
 def _sum_or_none(values: Sequence[float | int | None]) -> float | None:
@@ -151,6 +146,9 @@ def _comparison(
     xs = [_value(by_key.get((a.variant_id, e))) for e in example_ids]
     ys = [_value(by_key.get((b.variant_id, e))) for e in example_ids]
     v: Verdict = verdict(xs, ys, labels=(a.label, b.label), n_boot=2000)
+    # This keyword-argument constructor and PreferenceSummary's below pair by shape with
+    # datasets/preview's Preview, evals/runner's CallResult and RunSummary, and decide/cost's
+    # CostModel (duplicates report): each names its record's fields once; different records.
     return Comparison(
         a=a.label,
         b=b.label,

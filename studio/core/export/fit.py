@@ -74,6 +74,9 @@ class OutputTemplate:
         return PLACEHOLDER.sub(lambda _m: escaped, self.text)
 
 
+# Its to_json spells its keys out like the other records' (duplicates report pairs it with
+# datasets/operations, decide/reasons, decide/decision, evals/run_state, export/fit): see the
+# note at formats/common.Finding.
 @dataclass(frozen=True)
 class Misfit:
     """One assistant turn the export would write that does not fit the schema."""

@@ -27,6 +27,8 @@ def check_alternating(roles: list[str], out: LineSink, target: str) -> None:
     if len(roles) < 2:
         out.error("too_few_messages", f"{target} needs at least two messages.")
     for i, role in enumerate(roles):
+        # Same loop as formats/messages.py's strict_alternation check (duplicates report): that
+        # one skips system roles first and words its error its own way; the texts differ.
         expected = "user" if i % 2 == 0 else "assistant"
         if role != expected:
             out.error(
@@ -158,6 +160,9 @@ def export_chat(ex: ChatExample) -> dict[str, Any]:
     return record
 
 
+# This SPEC, the export function's tail above and the import list pair with the other
+# targets' (alpaca, sharegpt, trl, openai_*, vertex_gemini, bedrock_*, mistral) in the
+# duplicates report: per-target values, not logic; see the note at common.FormatSpec.
 SPEC = FormatSpec(
     name="bedrock-claude",
     title="Amazon Bedrock: Claude 3 Haiku fine-tuning",

@@ -28,6 +28,10 @@ SEVERITY_RANK: dict[str, int] = {"info": 1, "warning": 2, "error": 3}
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
+# Finding.to_json and ValidationReport.to_json pair by shape (duplicates report, boilerplate)
+# with each other and with the to_json/to_dict of datasets/operations.OperationInfo,
+# export/fit.Misfit, decide/reasons.Reason, decide/decision.Decision and evals/run_state.RunState:
+# each record spells out its own JSON keys (some renamed or converted); asdict would not.
 @dataclass
 class Finding:
     """One problem. ``line`` is 1-based (counted on LF); None for file-level findings."""

@@ -253,6 +253,7 @@ def _check_message(
     else:
         out.error(
             "wrong_type",
+            # Same error as the assistant branch above with its own wording (duplicates report).
             f"{where}: {role} content must be a string"
             + (" or an array of parts" if profile.content_parts else "")
             + f", not a {type_name(content)}.",

@@ -72,6 +72,9 @@ def export_chat(ex: ChatExample) -> dict[str, Any]:
     return record
 
 
+# This SPEC, the export function's tail above and the import list pair with the other
+# targets' (alpaca, sharegpt, trl, openai_*, vertex_gemini, bedrock_*, mistral) in the
+# duplicates report: per-target values, not logic; see the note at common.FormatSpec.
 SPEC = FormatSpec(
     name="openai-rft",
     title="OpenAI reinforcement fine-tuning",

@@ -4,7 +4,7 @@ tools a record declares (docs/formats.md §2.3)."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -56,6 +56,18 @@ def check_tool_calls(
         check_function_call(call.get("function"), cwhere, profile, out, info)
 
 
+def _name_ok(name: Any, where: str, code: str, out: LineSink) -> TypeGuard[str]:
+    """True for a valid function name; else an error under ``code`` (a call's or a tool's)."""
+    if isinstance(name, str) and FUNCTION_NAME_RE.match(name):
+        return True
+    out.error(
+        code,
+        f"{where}: the function name must be 1-64 characters of a-z, A-Z, 0-9, _ "
+        f"or -, not {name!r}.",
+    )
+    return False
+
+
 def check_function_call(
     fn: Any, where: str, profile: MessageProfile, out: LineSink, info: MessagesInfo
 ) -> None:
@@ -66,12 +78,7 @@ def check_function_call(
         info.ok = False
         return
     name = fn.get("name")
-    if not isinstance(name, str) or not FUNCTION_NAME_RE.match(name):
-        out.error(
-            "tool_call_malformed",
-            f"{where}: the function name must be 1-64 characters of a-z, A-Z, 0-9, _ "
-            f"or -, not {name!r}.",
-        )
+    if not _name_ok(name, where, "tool_call_malformed", out):
         info.ok = False
     else:
         info.called_functions.append(name)
@@ -193,13 +200,7 @@ def _check_function_def(
     fn: dict[str, Any], where: str, out: LineSink, names: set[str], require_description: bool
 ) -> None:
     name = fn.get("name")
-    if not isinstance(name, str) or not FUNCTION_NAME_RE.match(name):
-        out.error(
-            "invalid_tools",
-            f"{where}: the function name must be 1-64 characters of "
-            f"a-z, A-Z, 0-9, _ or -, not {name!r}.",
-        )
-    else:
+    if _name_ok(name, where, "invalid_tools", out):
         names.add(name)
     params = fn.get("parameters")
     if params is not None and not isinstance(params, dict):

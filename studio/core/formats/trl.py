@@ -193,6 +193,9 @@ def export_preference(ex: PreferenceExample) -> dict[str, Any]:
     }
 
 
+# This SPEC, the export function's tail above and the import list pair with the other
+# targets' (alpaca, sharegpt, trl, openai_*, vertex_gemini, bedrock_*, mistral) in the
+# duplicates report: per-target values, not logic; see the note at common.FormatSpec.
 SPEC = FormatSpec(
     name="trl",
     title="Hugging Face TRL (messages, prompt/completion, preference)",

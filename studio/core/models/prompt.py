@@ -43,6 +43,8 @@ class PromptVersion(SQLModel, table=True):
     restored_from: int | None = Field(default=None)
 
 
+# Its header pairs by shape with models/evaluation.py's EvalVariant (duplicates report):
+# two tables' declarations.
 class PromptLabel(SQLModel, table=True):
     """A label (``production``, ``staging``, ...) pointing at one version of a prompt."""
 

@@ -566,6 +566,8 @@ def tools_changes(a: list[dict[str, Any]] | None, b: list[dict[str, Any]] | None
                 )
             else:
                 out.extend(
+                    # Same add-or-recurse step as schema_changes' items branch (duplicates
+                    # report), with the tool's own path and text.
                     schema_changes(
                         fa["parameters"],
                         fb["parameters"],

@@ -133,6 +133,9 @@ def parse_prompt_text(
     """
     data: Any
     if fmt == "json":
+        # Same steps as decide/answers.DecisionAnswers.from_json (duplicates report) with a
+        # different error class and wording (a prompt file's ValidationError, the answers
+        # file's UserError); kept apart.
         check_text_depth(text, where, error=ValidationError)
         try:
             data = json.loads(text)

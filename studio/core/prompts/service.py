@@ -180,6 +180,8 @@ def _version_data(session: Session, prompt: Prompt, row: PromptVersion) -> Promp
     )
 
 
+# Its signature pairs by shape with prompts/template's error __init__ and evals/preferences'
+# record_preference (duplicates report, boilerplate): different parameters.
 def _append_version(
     session: Session,
     prompt: Prompt,
@@ -519,6 +521,8 @@ def set_label(
                     prompt_id=pid, name=label, version_id=target.id, updated_at=now, updated_by=who
                 )
             )
+        # Keyword constructor: pairs by shape with decide/cost's CostModel(...) and evals/runner's
+        # _Run(...) (duplicates report); different records.
         s.add(
             LabelEvent(
                 prompt_id=pid,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from alembic import context
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import studio.core.models  # noqa: F401  (registers every table)
@@ -27,21 +28,7 @@ def _include_object(
     return True
 
 
-connection = config.attributes.get("connection")
-if connection is None:
-    url = config.get_main_option("sqlalchemy.url")
-    from sqlalchemy import create_engine
-
-    with create_engine(url or "sqlite://").connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=True,
-            include_object=_include_object,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-else:
+def _run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -50,3 +37,14 @@ else:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is None:
+    url = config.get_main_option("sqlalchemy.url")
+    from sqlalchemy import create_engine
+
+    with create_engine(url or "sqlite://").connect() as own_connection:
+        _run_migrations(own_connection)
+else:
+    _run_migrations(connection)
