@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,30 @@ def add_force_arg(parser: argparse.ArgumentParser) -> None:
         help="replace an existing output file, or write into a folder that "
         "already holds files (never the project or an input)",
     )
+
+
+def fraction_type(flag: str, *, below_one: bool = False) -> Callable[[str], float]:
+    """An argparse ``type=`` for a fraction flag: 0 to 1 inclusive, or 0 to below 1.
+
+    The messages name ``flag`` and the value given, so a bad value exits 2 with a
+    sentence (``dataset split --test/--validation``, ``dataset export --validation``).
+    """
+    upper = "below 1" if below_one else "1"
+
+    def parse(value: str) -> float:
+        try:
+            x = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{flag} must be a number from 0 to {upper} (got {value!r})"
+            ) from None
+        in_range = 0.0 <= x < 1.0 if below_one else 0.0 <= x <= 1.0
+        if not in_range or x != x:
+            bounds = "at least 0 and below 1" if below_one else "between 0 and 1 inclusive"
+            raise argparse.ArgumentTypeError(f"{flag} must be {bounds} (got {value})")
+        return x
+
+    return parse
 
 
 def open_project_arg(path: str | Path) -> Project:
