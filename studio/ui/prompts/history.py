@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from studio.ui.prompts.common import fmt_labels, fmt_time
 from studio.ui.prompts.diff_view import DiffView
+from studio.ui.widgets.labels import bold_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +203,7 @@ class HistoryPanel(QWidget):
         labels_box = QWidget()
         labels_layout = QVBoxLayout(labels_box)
         labels_layout.setContentsMargins(6, 0, 0, 0)
-        title = QLabel("Label history")
-        bold = title.font()
-        bold.setBold(True)
-        title.setFont(bold)
+        title = bold_label("Label history")
         labels_layout.addWidget(title)
         self.label_history = QListWidget()
         self.label_history.setObjectName("labelHistory")
