@@ -100,19 +100,14 @@ class DatasetExports(ValidationRun):
                 cancel=token,
             )
 
-        self._token = token
-        self._set_running(True)
-        self.progress.setFormat("Exporting…")
-        self._handle = self.context.runner.run(
+        self._run_work(
             work,
-            on_done=lambda r: self._export_done(generation, choice, r, keep_failed),
-            on_error=lambda e: self._failed(generation, e),
-            on_cancel=lambda: self._cancelled(generation),
-            on_progress=lambda p: self._progressed(generation, p),
-            token=token,
+            generation,
+            token,
+            lambda r: self._export_done(generation, choice, r, keep_failed),
+            progress_format="Exporting…",
             db=True,
         )
-        self._set_running(True)
 
     def _export_done(
         self, generation: int, choice: ExportChoice, result: ExportResult, temporary: bool

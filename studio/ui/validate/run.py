@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -188,17 +189,39 @@ class ValidationRun(QWidget):
                 path, fmt, model=model, schema=schema, progress=report, cancel=token
             )
 
+        self._run_work(
+            work,
+            generation,
+            token,
+            lambda r: self._validated(generation, r),
+            progress_format="Validating… %p%",
+            db=False,
+        )
+
+    def _run_work(
+        self,
+        work: Callable[[Any], Any],
+        generation: int,
+        token: CancelToken,
+        on_done: Callable[[Any], None],
+        *,
+        progress_format: str,
+        db: bool,
+    ) -> None:
+        """Run ``work`` on the runner as ``generation``: progress, cancel and errors of an
+        older generation are ignored (shared by validating a file and exporting a dataset).
+        """
         self._token = token
         self._set_running(True)
-        self.progress.setFormat("Validating… %p%")
+        self.progress.setFormat(progress_format)
         self._handle = self.context.runner.run(
             work,
-            on_done=lambda r: self._validated(generation, r),
+            on_done=on_done,
             on_error=lambda e: self._failed(generation, e),
             on_cancel=lambda: self._cancelled(generation),
             on_progress=lambda p: self._progressed(generation, p),
             token=token,
-            db=False,
+            db=db,
         )
         self._set_running(True)
 
