@@ -114,6 +114,9 @@ class VersionsModel(QAbstractTableModel):
             return row.version
         return None
 
+    # set_rows/row_of read like PromptListModel's (prompts/prompt_list.py): each is the
+    # Qt reset idiom over its own row type and key (version here, name there); a shared
+    # base for two three-line methods would cost more typing than it saves.
     def set_rows(self, rows: list[VersionRow]) -> None:
         """Replace the versions."""
         self.beginResetModel()

@@ -11,8 +11,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import shiboken6
-
 from studio.core.export import ExportResult, FileResult, export_dataset
 from studio.core.progress import CancelToken
 from studio.ui.validate.dataset_dialog import DatasetExportDialog, ExportChoice
@@ -112,11 +110,8 @@ class DatasetExports(ValidationRun):
     def _export_done(
         self, generation: int, choice: ExportChoice, result: ExportResult, temporary: bool
     ) -> None:
-        if generation != self._generation or not shiboken6.isValid(self):
+        if not self._work_ended(generation):
             return
-        self._handle = None
-        self._token = None
-        self._set_running(False)
         self.export_result = result
         self.manifest_view.setPlainText(self._manifest_text(result))
         self.export_finished.emit(result)

@@ -60,6 +60,8 @@ class ValidationRun(QWidget):
     fix_written = Signal(object, str)
     line_shown = Signal(int)
 
+    # (Signal and widget declarations like PromptsBrowser's in prompts/browser.py:
+    # class attribute shape only.)
     # Built by ValidateView
     open_button: QPushButton
     dataset_button: QPushButton
@@ -230,6 +232,17 @@ class ValidationRun(QWidget):
         if self._handle is not None:
             self._handle.cancel()
 
+    def _work_ended(self, generation: int) -> bool:
+        """The work of ``generation`` ended: False when a newer one replaced it (or the
+        view is gone) and its result is ignored, else clear the handle and stop running.
+        """
+        if generation != self._generation or not shiboken6.isValid(self):
+            return False
+        self._handle = None
+        self._token = None
+        self._set_running(False)
+        return True
+
     def _progressed(self, generation: int, p: Progress) -> None:
         if generation != self._generation or not shiboken6.isValid(self):
             return
@@ -240,20 +253,14 @@ class ValidationRun(QWidget):
             self.progress.setFormat(f"{p.message}  %p%")
 
     def _cancelled(self, generation: int) -> None:
-        if generation != self._generation or not shiboken6.isValid(self):
+        if not self._work_ended(generation):
             return
-        self._handle = None
-        self._token = None
-        self._set_running(False)
         self.context.show_status("Validation cancelled.")
         self.validation_cancelled.emit()
 
     def _failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation or not shiboken6.isValid(self):
+        if not self._work_ended(generation):
             return
-        self._handle = None
-        self._token = None
-        self._set_running(False)
         if isinstance(exc, UserError) and exc.where == "schema":
             # The validator does not know the schema came from a file: name it
             detail = exc.message.removeprefix("The output JSON Schema is invalid: ")
@@ -265,11 +272,8 @@ class ValidationRun(QWidget):
         self.context.show_error(exc)
 
     def _validated(self, generation: int, report: ValidationReport) -> None:
-        if generation != self._generation or not shiboken6.isValid(self):
+        if not self._work_ended(generation):
             return
-        self._handle = None
-        self._token = None
-        self._set_running(False)
         self.report = report
         self.findings.set_findings(report.findings, report.stats.get("findings_by_code"))
         self._show_summary(report)
