@@ -12,3 +12,11 @@ def bold_label(text: str) -> QLabel:
     font.setBold(True)
     label.setFont(font)
     return label
+
+
+def wrapped_label(object_name: str, text: str = "") -> QLabel:
+    """A word-wrapping label with an object name (tests and style sheets find it by it)."""
+    label = QLabel(text)
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    return label
