@@ -14,9 +14,15 @@ def bold_label(text: str) -> QLabel:
     return label
 
 
-def wrapped_label(object_name: str, text: str = "") -> QLabel:
-    """A word-wrapping label with an object name (tests and style sheets find it by it)."""
+def named_label(object_name: str, text: str = "") -> QLabel:
+    """A label with an object name (tests and style sheets find it by it)."""
     label = QLabel(text)
     label.setObjectName(object_name)
+    return label
+
+
+def wrapped_label(object_name: str, text: str = "") -> QLabel:
+    """A word-wrapping :func:`named_label`."""
+    label = named_label(object_name, text)
     label.setWordWrap(True)
     return label
