@@ -17,9 +17,8 @@ from studio.core.db.project import Project, open_project
 #   (dataset ~ decide, decide ~ prompt, dataset_curate ~ runs): import names, not logic.
 # - register() parser declarations: ab ~ runs ~ decide ~ export (the command's
 #   add_parser(help=, description=)), provider ~ validate, runs list ~ show, dataset
-#   split ~ dataset_curate undo, dataset_curate label ~ status ~ tag (a required
-#   mutually exclusive group, then the selection): each declares different options
-#   with their own help, so one table of them would only hide what each command takes.
+#   split ~ dataset_curate undo: each declares different options with their own
+#   help, so one table of them would only hide what each command takes.
 # - provider_args.add_key_args ~ runs_cmd.add_limit_args/add_no_cache_arg: small
 #   helpers of the same argparse shape, each owning a different group of flags.
 # - prompt_cmd _list ~ _log and prompt _labels ~ runs _list/_show: each prints its own
