@@ -11,7 +11,7 @@
 #   prompts/prompt_list, datasets/duplicates_dialog ~ datasets/split_dialog ~ undo ~
 #   widgets/json_editor): each class declares its own signals and fields.
 # - Widget building, one widget at a time with its own text, tooltip, object name and
-#   slot (decide/form spin boxes, prompts/params_form temperature ~ top_p, validate/view
+#   slot (prompts/params_form temperature ~ top_p, validate/view
 #   buttons, evaluate/cases ~ evaluate/runs buttons, prompts/editor ~ providers/dialog
 #   buttons, evaluate/cases ~ main_window text areas, datasets/detail_editor ~
 #   evaluate/summary_panel layouts, prompts/editor ~ prompts/history splitters):
