@@ -57,7 +57,7 @@ from studio.cli.provider_args import (
     add_provider_args,
     resolve_target,
 )
-from studio.cli.runs_cmd import add_limit_args, limits_from_args, report_stop
+from studio.cli.runs_cmd import add_limit_args, add_no_cache_arg, limits_from_args, report_stop
 
 SCORER_CHOICES = ("exact", "label", "label-strict", "json", "json-equal", "json-schema", "judge")
 
@@ -131,11 +131,7 @@ def register(sub: Any) -> None:
         metavar="NAME@VERSION",
         help="the judge prompt for --scorer judge",
     )
-    p.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="ask the model again even when an identical request is cached",
-    )
+    add_no_cache_arg(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=_ab)
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from studio.core.db.project import Project, open_project
 
-# Duplicates report, pairs left on purpose: the `from studio.cli.common import (...)`
-# lists at the top of the *_cmd modules, and their register() parser declarations (ab ~
-# runs, provider ~ runs, runs list ~ show, dataset_curate show ~ label, prompt subcommands)
-# share a shape: argparse declarations with different options and help, not logic.
+# Duplicates report (`duplicates --repo studio/cli`), pairs left on purpose, each with why:
+# - the `from studio.cli.common import (...)` lists at the top of the *_cmd modules
+#   (dataset ~ decide, decide ~ prompt, dataset_curate ~ runs): import names, not logic.
+# - register() parser declarations: ab ~ runs ~ decide ~ export (the command's
+#   add_parser(help=, description=)), provider ~ validate, runs list ~ show, dataset
+#   split ~ dataset_curate undo: each declares different options with their own
+#   help, so one table of them would only hide what each command takes.
+# - provider_args.add_key_args ~ runs_cmd.add_limit_args/add_no_cache_arg: small
+#   helpers of the same argparse shape, each owning a different group of flags.
+# - prompt_cmd _list ~ _log and prompt _labels ~ runs _list/_show: each prints its own
+#   rows (different fields, widths and JSON keys); only the loop shape is alike.
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -49,6 +56,30 @@ def add_force_arg(parser: argparse.ArgumentParser) -> None:
         help="replace an existing output file, or write into a folder that "
         "already holds files (never the project or an input)",
     )
+
+
+def fraction_type(flag: str, *, below_one: bool = False) -> Callable[[str], float]:
+    """An argparse ``type=`` for a fraction flag: 0 to 1 inclusive, or 0 to below 1.
+
+    The messages name ``flag`` and the value given, so a bad value exits 2 with a
+    sentence (``dataset split --test/--validation``, ``dataset export --validation``).
+    """
+    upper = "below 1" if below_one else "1"
+
+    def parse(value: str) -> float:
+        try:
+            x = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{flag} must be a number from 0 to {upper} (got {value!r})"
+            ) from None
+        in_range = 0.0 <= x < 1.0 if below_one else 0.0 <= x <= 1.0
+        if not in_range or x != x:
+            bounds = "at least 0 and below 1" if below_one else "between 0 and 1 inclusive"
+            raise argparse.ArgumentTypeError(f"{flag} must be {bounds} (got {value})")
+        return x
+
+    return parse
 
 
 def open_project_arg(path: str | Path) -> Project:

@@ -21,26 +21,10 @@ from studio.cli.common import (
     CliUsageError,
     add_project_arg,
     eprint,
+    fraction_type,
     opened_project,
     print_json,
 )
-
-
-def _fraction(flag: str) -> Any:
-    def parse(value: str) -> float:
-        try:
-            x = float(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{flag} must be a number from 0 to 1 (got {value!r})"
-            ) from None
-        if not 0.0 <= x <= 1.0 or x != x:
-            raise argparse.ArgumentTypeError(
-                f"{flag} must be between 0 and 1 inclusive (got {value})"
-            )
-        return x
-
-    return parse
 
 
 def register(sub: Any) -> None:
@@ -113,8 +97,10 @@ def register(sub: Any) -> None:
     sp = dsub.add_parser("split", help="assign train / validation / test")
     add_project_arg(sp)
     sp.add_argument("name", metavar="NAME")
-    sp.add_argument("--test", required=True, type=_fraction("--test"), metavar="FRACTION")
-    sp.add_argument("--validation", default=0.0, type=_fraction("--validation"), metavar="FRACTION")
+    sp.add_argument("--test", required=True, type=fraction_type("--test"), metavar="FRACTION")
+    sp.add_argument(
+        "--validation", default=0.0, type=fraction_type("--validation"), metavar="FRACTION"
+    )
     sp.add_argument("--seed", type=int, default=0, metavar="N")
     sp.add_argument(
         "--stratify",

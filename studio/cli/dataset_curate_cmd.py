@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from studio.cli.common import (
@@ -82,6 +83,15 @@ def _where(value: str) -> tuple[str, str]:
     return key, val
 
 
+def _changing_selection(
+    p: argparse.ArgumentParser, func: Callable[[argparse.Namespace], int]
+) -> None:
+    """The tail of ``label``, ``status`` and ``tag``: the selection, ``--json``, the handler."""
+    _add_selection(p, changing=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=func)
+
+
 def _add_selection(p: argparse.ArgumentParser, *, changing: bool) -> None:
     p.add_argument(
         "--ids",
@@ -147,9 +157,7 @@ def register(dsub: Any) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--label", metavar="L", help="the label to set")
     g.add_argument("--clear", action="store_true", help="remove the label")
-    _add_selection(p, changing=True)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_label)
+    _changing_selection(p, _label)
 
     p = _parser(
         dsub,
@@ -164,9 +172,7 @@ def register(dsub: Any) -> None:
     g.add_argument(
         "--status", dest="status", choices=("draft", "needs_review", "approved", "rejected")
     )
-    _add_selection(p, changing=True)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_status)
+    _changing_selection(p, _status)
 
     p = _parser(
         dsub,
@@ -177,9 +183,7 @@ def register(dsub: Any) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--add", metavar="T", help="tag to add")
     g.add_argument("--remove", metavar="T", help="tag to remove")
-    _add_selection(p, changing=True)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_tag)
+    _changing_selection(p, _tag)
 
     p = dsub.add_parser(
         "history",

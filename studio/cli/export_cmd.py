@@ -33,6 +33,7 @@ from studio.cli.common import (
     add_force_arg,
     add_project_arg,
     eprint,
+    fraction_type,
     open_project_arg,
     print_json,
 )
@@ -42,20 +43,6 @@ from studio.core.formats import FORMATS
 
 # The files ``export_dataset`` writes into the output folder
 EXPORT_FILE_NAMES = (TRAIN_FILE, VALIDATION_FILE, MANIFEST_FILE)
-
-
-def _fraction(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--validation must be a number from 0 to below 1 (got {value!r})"
-        ) from None
-    if not 0.0 <= x < 1.0 or x != x:
-        raise argparse.ArgumentTypeError(
-            f"--validation must be at least 0 and below 1 (got {value})"
-        )
-    return x
 
 
 def register_dataset_export(dataset_subparsers: Any) -> None:
@@ -93,7 +80,7 @@ def register_dataset_export(dataset_subparsers: Any) -> None:
     add_force_arg(p)
     p.add_argument(
         "--validation",
-        type=_fraction,
+        type=fraction_type("--validation", below_one=True),
         default=None,
         metavar="FRACTION",
         help="share of train carved out as validation when the dataset has no validation split",

@@ -62,6 +62,15 @@ def add_limit_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_no_cache_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--no-cache`` (``studio ab`` and ``studio runs resume``)."""
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ask the model again even when an identical request is cached",
+    )
+
+
 def limits_from_args(args: argparse.Namespace, stored: Any = None) -> Any:
     """The :class:`RunLimits` of ``--timeout``/``--deadline`` (None = keep ``stored``)."""
     from studio.core.errors import ValidationError
@@ -142,11 +151,7 @@ def register(sub: Any) -> None:
     add_project_arg(res)
     add_limit_args(res)
     add_key_args(res)
-    res.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="ask the model again even when an identical request is cached",
-    )
+    add_no_cache_arg(res)
     res.add_argument(
         "--json", action="store_true", help="print the finished run as studio ab --json does"
     )

@@ -19,12 +19,12 @@ undoes three operations in sequence without blocking the window.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoCommand
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from studio.ui.context import AppContext
 
@@ -33,6 +33,35 @@ log = logging.getLogger(__name__)
 # Work function: (op_id) -> result handed to ``on_applied``; an undo function may also
 # take ``cascade=True`` (undo the later operations in the way first)
 OpFn = Callable[..., Any]
+
+
+def ask_undo_later(
+    description: str,
+    blockers: Sequence[tuple[int, str]],
+    parent: QWidget | None,
+    answered: Callable[[bool], None],
+) -> QMessageBox:
+    """Ask whether to undo the later operations in the way of undoing ``description``.
+
+    The question opens window-modal without blocking (the GUI thread never waits);
+    ``answered(yes)`` runs when the user answers. Shared by Edit > Undo
+    (:class:`OperationCommand`) and the dataset's History dialog.
+    """
+    names = "\n".join(f"• {i}: {d}" for i, d in blockers[:10])
+    more = f"\n… and {len(blockers) - 10} more" if len(blockers) > 10 else ""
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Undo later changes too?",
+        f"Later changes touched the same examples as “{description}”:\n{names}{more}\n\n"
+        "Undo them as well? (Otherwise nothing is undone.)",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        parent,
+    )
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.finished.connect(lambda result: answered(result == QMessageBox.StandardButton.Yes))
+    box.open()
+    return box
 
 
 class OperationCommand(QUndoCommand):
@@ -101,30 +130,18 @@ class OperationCommand(QUndoCommand):
 
     def _ask_cascade(self, exc: Any) -> None:
         """A later operation is in the way: offer to undo it (and its own) first."""
-        names = "\n".join(f"• {i}: {d}" for i, d in exc.blockers[:10])
-        more = f"\n… and {len(exc.blockers) - 10} more" if len(exc.blockers) > 10 else ""
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Undo later changes too?",
-            f"Later changes touched the same examples as “{self.text()}”:\n{names}{more}\n\n"
-            "Undo them as well? (Otherwise nothing is undone.)",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QApplication.activeWindow(),
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.conflict_box = box
 
-        def finished(result: int) -> None:
+        def answered(yes: bool) -> None:
             self.conflict_box = None
-            if result == QMessageBox.StandardButton.Yes:
+            if yes:
                 self._run(lambda op: self._undo_fn(op, cascade=True), undone=True)
             else:
                 self._step_back(True)
                 self.context.show_status(f"Not undone: {self.text()}")
 
-        box.finished.connect(finished)
-        box.open()
+        self.conflict_box = ask_undo_later(
+            self.text(), exc.blockers, QApplication.activeWindow(), answered
+        )
 
     def _run(self, fn: OpFn, *, undone: bool) -> None:
         op_id = self.op_id

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.datasets import operations as ops
 from studio.ui.context import AppContext
+from studio.ui.undo import ask_undo_later
 
 
 class HistoryDialog(QDialog):
@@ -182,31 +183,17 @@ class HistoryDialog(QDialog):
         if not isinstance(exc, ops.OperationConflictError):
             self._failed(exc)
             return
-        names = "\n".join(f"• {i}: {d}" for i, d in exc.blockers[:10])
-        more = f"\n… and {len(exc.blockers) - 10} more" if len(exc.blockers) > 10 else ""
         self.status.setText(exc.message)
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Undo later changes too?",
-            f"Later changes touched the same examples as “{op.description}”:\n{names}{more}"
-            "\n\nUndo them as well? (Otherwise nothing is undone.)",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self,
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.conflict_box = box
 
-        def finished(result: int) -> None:
+        def answered(yes: bool) -> None:
             self.conflict_box = None
-            if result == QMessageBox.StandardButton.Yes:
+            if yes:
                 self.select_op(op.id)
                 self.undo_selected(cascade=True)
             else:
                 self._update_buttons()
 
-        box.finished.connect(finished)
-        box.open()
+        self.conflict_box = ask_undo_later(op.description, exc.blockers, self, answered)
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False

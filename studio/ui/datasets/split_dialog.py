@@ -49,6 +49,8 @@ class SplitDialog(QDialog):
 
     finished_split = Signal()
 
+    # Same constructor signature as DuplicatesDialog (datasets/duplicates_dialog.py):
+    # both dialogs act on one dataset and push undo commands; only the shape is shared.
     def __init__(
         self,
         context: AppContext,

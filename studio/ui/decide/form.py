@@ -7,7 +7,7 @@ latency target or a 0.00 quality target would mean nothing), shown as words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -103,6 +103,25 @@ def _hint(text: str) -> QLabel:
     return label
 
 
+def _choices(values: Iterable[str], text: Mapping[str, str]) -> QComboBox:
+    """A combo box of ``values``, each shown by its sentence in ``text``."""
+    combo = QComboBox()
+    for value in values:
+        combo.addItem(text[value], value)
+    return combo
+
+
+def _count(top: int, step: int, unset: str, suffix: str) -> QSpinBox:
+    """A whole-number box from 0 (shown as ``unset``: the answer not given) to ``top``."""
+    box = QSpinBox()
+    box.setRange(0, top)
+    box.setSingleStep(step)
+    box.setGroupSeparatorShown(True)
+    box.setSpecialValueText(unset)
+    box.setSuffix(suffix)
+    return box
+
+
 class DecisionForm(QWidget):
     """The answers form. ``changed`` fires on every edit (the view marks itself unsaved)."""
 
@@ -130,23 +149,11 @@ class DecisionForm(QWidget):
 
         task_box = QGroupBox("The task in production")
         task = QFormLayout(task_box)
-        self.knowledge = QComboBox()
-        for k in KNOWLEDGE_CHANGES:
-            self.knowledge.addItem(KNOWLEDGE_TEXT[k], k)
+        self.knowledge = _choices(KNOWLEDGE_CHANGES, KNOWLEDGE_TEXT)
         task.addRow("The facts it relies on change", self.knowledge)
-        self.calls = QSpinBox()
-        self.calls.setRange(0, 100_000_000)
-        self.calls.setSingleStep(1000)
-        self.calls.setGroupSeparatorShown(True)
-        self.calls.setSpecialValueText("not known")
-        self.calls.setSuffix(" calls a day")
+        self.calls = _count(100_000_000, 1000, "not known", " calls a day")
         task.addRow("Expected volume", self.calls)
-        self.latency = QSpinBox()
-        self.latency.setRange(0, 600_000)
-        self.latency.setSingleStep(100)
-        self.latency.setGroupSeparatorShown(True)
-        self.latency.setSpecialValueText("no target")
-        self.latency.setSuffix(" ms (p95)")
+        self.latency = _count(600_000, 100, "no target", " ms (p95)")
         task.addRow("Latency target", self.latency)
         self.quality = QDoubleSpinBox()
         self.quality.setRange(0.0, 1.0)
@@ -158,13 +165,9 @@ class DecisionForm(QWidget):
 
         data_box = QGroupBox("Data rules")
         data = QFormLayout(data_box)
-        self.sensitivity = QComboBox()
-        for s in SENSITIVITIES:
-            self.sensitivity.addItem(SENSITIVITY_TEXT[s], s)
+        self.sensitivity = _choices(SENSITIVITIES, SENSITIVITY_TEXT)
         data.addRow("Data sensitivity", self.sensitivity)
-        self.residency = QComboBox()
-        for r in RESIDENCIES:
-            self.residency.addItem(RESIDENCY_TEXT[r], r)
+        self.residency = _choices(RESIDENCIES, RESIDENCY_TEXT)
         data.addRow("Data may be processed", self.residency)
         outer.addWidget(data_box)
 
@@ -180,10 +183,8 @@ class DecisionForm(QWidget):
             platforms.addWidget(box)
         platforms.addWidget(_note("None ticked: every platform is weighed and priced."))
         access_form = QFormLayout()
-        self.openai_access = QComboBox()
+        self.openai_access = _choices(OPENAI_ACCESS, OPENAI_ACCESS_TEXT)
         self.openai_access.setObjectName("openai_access")
-        for value in OPENAI_ACCESS:
-            self.openai_access.addItem(OPENAI_ACCESS_TEXT[value], value)
         self._select(self.openai_access, "unknown")
         access_label = QLabel(OPENAI_ACCESS_QUESTION)
         access_label.setWordWrap(True)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui.evaluate.text import duration
+from studio.ui.widgets.labels import named_label, wrapped_label
 
 
 class ProgressPanel(QWidget):
@@ -35,28 +36,18 @@ class ProgressPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel("No run in progress.")
-        self.title.setObjectName("progress_title")
-        self.title.setWordWrap(True)
+        self.title = wrapped_label("progress_title", "No run in progress.")
         self.bar = QProgressBar()
         self.bar.setObjectName("run_progress_bar")
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
-        self.done_label = QLabel("–")
-        self.done_label.setObjectName("progress_done")
-        self.errors_label = QLabel("–")
-        self.errors_label.setObjectName("progress_errors")
-        self.cached_label = QLabel("–")
-        self.cached_label.setObjectName("progress_cached")
-        self.rate_label = QLabel("–")
-        self.rate_label.setObjectName("progress_rate")
-        self.eta_label = QLabel("–")
-        self.eta_label.setObjectName("progress_eta")
-        self.flight_label = QLabel("–")
-        self.flight_label.setObjectName("progress_in_flight")
-        self.status = QLabel()
-        self.status.setObjectName("progress_status")
-        self.status.setWordWrap(True)
+        self.done_label = named_label("progress_done", "–")
+        self.errors_label = named_label("progress_errors", "–")
+        self.cached_label = named_label("progress_cached", "–")
+        self.rate_label = named_label("progress_rate", "–")
+        self.eta_label = named_label("progress_eta", "–")
+        self.flight_label = named_label("progress_in_flight", "–")
+        self.status = wrapped_label("progress_status")
         self.cancel_button = QPushButton("Cancel Run")
         self.cancel_button.setObjectName("cancel_run_button")
         self.cancel_button.setToolTip(

@@ -565,6 +565,8 @@ class RunSetupPanel(QWidget):
         self.run_button.setEnabled(True)
         self.estimate_shown.emit(estimate)
 
+    # Like ProviderDialog.accept (providers/dialog.py): build from the form, show a
+    # UserError under it; the built thing and where it goes differ, so no helper.
     def request_run(self) -> None:
         """Emit :attr:`run_requested` for the current form."""
         try:

@@ -25,6 +25,7 @@ from studio.core.evals.summary import RunSummary
 from studio.ui.evaluate.charts import LatencyBar, LatencyChart, ScoreBar, ScoreChart
 from studio.ui.evaluate.scorer_help import agreement_lines
 from studio.ui.evaluate.text import ci_text, ms, pct, tokens, usd
+from studio.ui.widgets.labels import wrapped_label
 
 NUMBER_COLUMNS = (
     "Variant",
@@ -52,59 +53,45 @@ def calls_sentence(summary: RunSummary) -> str:
     )
 
 
+def _figures_table(object_name: str, columns: int) -> QTableWidget:
+    """A read-only table of figures, as tall as its rows (the panel scrolls, not it)."""
+    table = QTableWidget(0, columns)
+    table.setObjectName(object_name)
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return table
+
+
 class SummaryPanel(QWidget):
     """Verdict, warnings, preference test, charts and the per-variant table."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.summary: RunSummary | None = None
-        self.title = QLabel("No run selected. Set up a run, or pick one from Past runs.")
-        self.title.setObjectName("summary_title")
-        self.title.setWordWrap(True)
-        self.verdict = QLabel()
-        self.verdict.setObjectName("verdict_label")
-        self.verdict.setWordWrap(True)
+        self.title = wrapped_label(
+            "summary_title", "No run selected. Set up a run, or pick one from Past runs."
+        )
+        self.verdict = wrapped_label("verdict_label")
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = self.verdict.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.verdict.setFont(font)
-        self.warnings = QLabel()
-        self.warnings.setObjectName("summary_warnings")
-        self.warnings.setWordWrap(True)
+        self.warnings = wrapped_label("summary_warnings")
         self.warnings.setStyleSheet("color: #8a5a00;")
-        self.preferences = QLabel()
-        self.preferences.setObjectName("summary_preferences")
-        self.preferences.setWordWrap(True)
-        self.calls = QLabel()
-        self.calls.setObjectName("summary_calls")
-        self.calls.setWordWrap(True)
+        self.preferences = wrapped_label("summary_preferences")
+        self.calls = wrapped_label("summary_calls")
         self.score_chart = ScoreChart()
         self.latency_chart = LatencyChart()
-        self.table = QTableWidget(0, len(NUMBER_COLUMNS))
-        self.table.setObjectName("summary_table")
+        self.table = _figures_table("summary_table", len(NUMBER_COLUMNS))
         self.table.setHorizontalHeaderLabels(list(NUMBER_COLUMNS))
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.confusion_title = QLabel("<b>Most frequent confusions</b> (expected → answered)")
-        self.confusion = QTableWidget(0, 2)
-        self.confusion.setObjectName("confusion_table")
-        self.confusion.verticalHeader().setVisible(False)
-        self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.confusion.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.confusion.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.confusion.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scorer_figures = QLabel()
-        self.scorer_figures.setObjectName("summary_scorer_figures")
-        self.scorer_figures.setWordWrap(True)
-        self.note = QLabel()
-        self.note.setObjectName("summary_note")
-        self.note.setWordWrap(True)
+        self.confusion = _figures_table("confusion_table", 2)
+        self.scorer_figures = wrapped_label("summary_scorer_figures")
+        self.note = wrapped_label("summary_note")
         self.note.setStyleSheet("color: palette(placeholder-text);")
 
         charts = QHBoxLayout()

@@ -25,6 +25,18 @@ from studio.ui.prompts.params_form import SUGGESTED_MODELS
 STANDARD_LABELS = ("production", "staging")
 
 
+def _ok_cancel(dialog: QDialog, ok_text: str) -> tuple[QDialogButtonBox, QPushButton]:
+    """OK (renamed ``ok_text``) and Cancel wired to ``dialog``'s accept and reject."""
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    ok.setText(ok_text)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, ok
+
+
 class SaveVersionDialog(QDialog):
     """Ask for the commit message of a new version, showing what changed."""
 
@@ -113,13 +125,7 @@ class MoveLabelDialog(QDialog):
         note.setStyleSheet("color: palette(placeholder-text);")
         note.setWordWrap(True)
         layout.addWidget(note)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText("Move Label")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.ok = _ok_cancel(self, "Move Label")
         layout.addWidget(self.buttons)
         self.label.currentIndexChanged.connect(self._update)
         self.label.editTextChanged.connect(self._update)
@@ -181,13 +187,7 @@ class NewPromptDialog(QDialog):
         self.problem = QLabel("")
         self.problem.setStyleSheet("color: #c92a2a;")
         layout.addWidget(self.problem)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText("Create Prompt")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.ok = _ok_cancel(self, "Create Prompt")
         layout.addWidget(self.buttons)
         self.name.textChanged.connect(self._check)
         self._check()

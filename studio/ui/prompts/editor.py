@@ -28,6 +28,7 @@ from studio.ui.prompts.common import fmt_labels
 from studio.ui.prompts.params_form import ParamsForm
 from studio.ui.prompts.preview import PreviewPanel
 from studio.ui.widgets.json_editor import JsonEditor
+from studio.ui.widgets.labels import bold_label
 from studio.ui.widgets.messages_editor import MessagesEditor
 
 
@@ -144,11 +145,7 @@ class PromptEditor(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 6, 0)
         left_layout.setSpacing(6)
-        messages_title = QLabel("Messages")
-        bold = messages_title.font()
-        bold.setBold(True)
-        messages_title.setFont(bold)
-        left_layout.addWidget(messages_title)
+        left_layout.addWidget(bold_label("Messages"))
         self.messages = MessagesEditor()
         self.messages.changed.connect(self._edited)
         left_layout.addWidget(self.messages, 1)

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from studio.ui.prompts.common import fmt_labels, fmt_time
 from studio.ui.prompts.diff_view import DiffView
+from studio.ui.widgets.labels import bold_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,9 @@ class VersionsModel(QAbstractTableModel):
             return row.version
         return None
 
+    # set_rows/row_of read like PromptListModel's (prompts/prompt_list.py): each is the
+    # Qt reset idiom over its own row type and key (version here, name there); a shared
+    # base for two three-line methods would cost more typing than it saves.
     def set_rows(self, rows: list[VersionRow]) -> None:
         """Replace the versions."""
         self.beginResetModel()
@@ -202,11 +206,7 @@ class HistoryPanel(QWidget):
         labels_box = QWidget()
         labels_layout = QVBoxLayout(labels_box)
         labels_layout.setContentsMargins(6, 0, 0, 0)
-        title = QLabel("Label history")
-        bold = title.font()
-        bold.setBold(True)
-        title.setFont(bold)
-        labels_layout.addWidget(title)
+        labels_layout.addWidget(bold_label("Label history"))
         self.label_history = QListWidget()
         self.label_history.setObjectName("labelHistory")
         self.label_history.setWordWrap(True)

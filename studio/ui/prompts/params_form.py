@@ -105,6 +105,8 @@ class ParamsForm(QWidget):
         self.model.currentTextChanged.connect(self.changed.emit)
         form.addRow("Model", self.model)
 
+        # One spin box per parameter: the ranges, steps and hints are the content, so
+        # each stays written out (temperature ~ top_p look alike by shape only).
         self.fields: dict[str, _Field] = {}
         temperature = QDoubleSpinBox()
         temperature.setRange(0.0, 2.0)

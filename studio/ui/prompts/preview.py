@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import UserError
+from studio.ui.widgets.labels import bold_label
 from studio.ui.widgets.messages_editor import role_colour
 
 
@@ -48,10 +49,7 @@ class PreviewPanel(QWidget):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
-        hint = QLabel("Sample values")
-        font = hint.font()
-        font.setBold(True)
-        hint.setFont(font)
+        hint = bold_label("Sample values")
         top_layout.addWidget(hint)
         self.form_host = QWidget()
         self.form = QFormLayout(self.form_host)

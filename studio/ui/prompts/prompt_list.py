@@ -39,6 +39,8 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 EMPTY_TEXT = "No prompts yet — click New Prompt, or File ▸ Open the Demo Project to look around."
 
 
+# Alike core/prompts/records.PromptSummary by shape: the list keeps its own plain copy
+# of the fields it shows and searches, so the Qt model holds no core record.
 @dataclass(frozen=True, slots=True)
 class PromptRow:
     """What the list shows for one prompt (a plain copy of the core's summary)."""

@@ -207,10 +207,7 @@ class VersionActions(PromptBrowser):
                 self.context.show_status(
                     f"v{version} has the same content as the newest version: no version created."
                 )
-            self.drafts.pop(name, None)
-            self.refresh_list()
-            if name == self.current:
-                self.load_prompt(name)
+            self._took_new_version(name)
             self.saved.emit(result)
 
         run_db(self.context, self, work, done)
@@ -284,15 +281,20 @@ class VersionActions(PromptBrowser):
                 self.context.show_status(
                     f"Imported {path.name} as v{saved.version} of {name}{note}."
                 )
-                self.drafts.pop(name, None)
-                self.refresh_list()
-                if name == self.current:
-                    self.load_prompt(name)
+                self._took_new_version(name)
             else:
                 self.context.show_status("No changes: no version created.")
             self.saved.emit(saved)
 
         run_db(self.context, self, work, done)
+
+    def _took_new_version(self, name: str) -> None:
+        """``name`` has a new version (restored or imported): drop its draft, list it again
+        and, when it is the one shown, start the editor from the new version."""
+        self.drafts.pop(name, None)
+        self.refresh_list()
+        if name == self.current:
+            self.load_prompt(name)
 
     def unsaved_changes(self) -> list[str]:
         """Prompts with edits not saved as a version (the window asks before quitting)."""

@@ -16,6 +16,8 @@ from studio.core.llm.key_policy import (
 )
 
 
+# Reads like LabelPicker's "New label" question (datasets/label_picker.py) by shape
+# only: a Yes/No QMessageBox with its own wording and default button.
 def confirm_insecure_key(parent: QWidget | None, url: str, key: str | None) -> bool:
     """True when ``key`` may go to ``url``: https, this machine, no key, or the user said Yes."""
     if not key or not insecure_transport(url) or insecure_key_allowed(url):

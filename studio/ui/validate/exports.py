@@ -11,8 +11,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import shiboken6
-
 from studio.core.export import ExportResult, FileResult, export_dataset
 from studio.core.progress import CancelToken
 from studio.ui.validate.dataset_dialog import DatasetExportDialog, ExportChoice
@@ -22,44 +20,37 @@ from studio.ui.validate.run import ValidationRun
 class DatasetExports(ValidationRun):
     """Runs a dataset export off the GUI thread and shows each file it wrote."""
 
-    def _dataset_dialog(self) -> None:
+    def _ask_choice(self, *, export: bool) -> ExportChoice | None:
+        """Ask for dataset, prompt version and target (and, to export, a folder)."""
         if self.context.project is None:
-            return
-        dialog = DatasetExportDialog(self.context.project, export=False, parent=self)
+            return None
+        dialog = DatasetExportDialog(self.context.project, export=export, parent=self)
         try:
-            if dialog.exec():
-                choice = dialog.choice()
-                if choice is not None:
-                    self.validate_dataset(choice)
+            return dialog.choice() if dialog.exec() else None
         finally:
             dialog.deleteLater()
+
+    def _dataset_dialog(self) -> None:
+        choice = self._ask_choice(export=False)
+        if choice is not None:
+            self.validate_dataset(choice)
 
     def _export_dialog(self) -> None:
-        if self.context.project is None:
+        choice = self._ask_choice(export=True)
+        if choice is None or choice.out_dir is None:
             return
-        dialog = DatasetExportDialog(self.context.project, export=True, parent=self)
-        try:
-            if dialog.exec():
-                choice = dialog.choice()
-                if choice is not None and choice.out_dir is not None:
-                    from studio.core.export.run import (
-                        MANIFEST_FILE,
-                        TRAIN_FILE,
-                        VALIDATION_FILE,
-                    )
-                    from studio.ui.widgets.save_path import confirm_output
+        from studio.core.export.run import MANIFEST_FILE, TRAIN_FILE, VALIDATION_FILE
+        from studio.ui.widgets.save_path import confirm_output
 
-                    if not confirm_output(
-                        self,
-                        self.context,
-                        choice.out_dir,
-                        folder=True,
-                        writes=(TRAIN_FILE, VALIDATION_FILE, MANIFEST_FILE),
-                    ):
-                        return
-                    self.export_to(choice)
-        finally:
-            dialog.deleteLater()
+        if not confirm_output(
+            self,
+            self.context,
+            choice.out_dir,
+            folder=True,
+            writes=(TRAIN_FILE, VALIDATION_FILE, MANIFEST_FILE),
+        ):
+            return
+        self.export_to(choice)
 
     def validate_dataset(self, choice: ExportChoice) -> None:
         """Export ``choice`` to a temporary folder (kept even if invalid) and validate it."""
@@ -100,28 +91,20 @@ class DatasetExports(ValidationRun):
                 cancel=token,
             )
 
-        self._token = token
-        self._set_running(True)
-        self.progress.setFormat("Exporting…")
-        self._handle = self.context.runner.run(
+        self._run_work(
             work,
-            on_done=lambda r: self._export_done(generation, choice, r, keep_failed),
-            on_error=lambda e: self._failed(generation, e),
-            on_cancel=lambda: self._cancelled(generation),
-            on_progress=lambda p: self._progressed(generation, p),
-            token=token,
+            generation,
+            token,
+            lambda r: self._export_done(generation, choice, r, keep_failed),
+            progress_format="Exporting…",
             db=True,
         )
-        self._set_running(True)
 
     def _export_done(
         self, generation: int, choice: ExportChoice, result: ExportResult, temporary: bool
     ) -> None:
-        if generation != self._generation or not shiboken6.isValid(self):
+        if not self._work_ended(generation):
             return
-        self._handle = None
-        self._token = None
-        self._set_running(False)
         self.export_result = result
         self.manifest_view.setPlainText(self._manifest_text(result))
         self.export_finished.emit(result)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ class ValidationRun(QWidget):
     fix_written = Signal(object, str)
     line_shown = Signal(int)
 
+    # (Signal and widget declarations like PromptsBrowser's in prompts/browser.py:
+    # class attribute shape only.)
     # Built by ValidateView
     open_button: QPushButton
     dataset_button: QPushButton
@@ -188,17 +191,39 @@ class ValidationRun(QWidget):
                 path, fmt, model=model, schema=schema, progress=report, cancel=token
             )
 
+        self._run_work(
+            work,
+            generation,
+            token,
+            lambda r: self._validated(generation, r),
+            progress_format="Validating… %p%",
+            db=False,
+        )
+
+    def _run_work(
+        self,
+        work: Callable[[Any], Any],
+        generation: int,
+        token: CancelToken,
+        on_done: Callable[[Any], None],
+        *,
+        progress_format: str,
+        db: bool,
+    ) -> None:
+        """Run ``work`` on the runner as ``generation``: progress, cancel and errors of an
+        older generation are ignored (shared by validating a file and exporting a dataset).
+        """
         self._token = token
         self._set_running(True)
-        self.progress.setFormat("Validating… %p%")
+        self.progress.setFormat(progress_format)
         self._handle = self.context.runner.run(
             work,
-            on_done=lambda r: self._validated(generation, r),
+            on_done=on_done,
             on_error=lambda e: self._failed(generation, e),
             on_cancel=lambda: self._cancelled(generation),
             on_progress=lambda p: self._progressed(generation, p),
             token=token,
-            db=False,
+            db=db,
         )
         self._set_running(True)
 
@@ -206,6 +231,17 @@ class ValidationRun(QWidget):
         """Stop the running validation or export (its result is then ignored)."""
         if self._handle is not None:
             self._handle.cancel()
+
+    def _work_ended(self, generation: int) -> bool:
+        """The work of ``generation`` ended: False when a newer one replaced it (or the
+        view is gone) and its result is ignored, else clear the handle and stop running.
+        """
+        if generation != self._generation or not shiboken6.isValid(self):
+            return False
+        self._handle = None
+        self._token = None
+        self._set_running(False)
+        return True
 
     def _progressed(self, generation: int, p: Progress) -> None:
         if generation != self._generation or not shiboken6.isValid(self):
@@ -217,20 +253,14 @@ class ValidationRun(QWidget):
             self.progress.setFormat(f"{p.message}  %p%")
 
     def _cancelled(self, generation: int) -> None:
-        if generation != self._generation or not shiboken6.isValid(self):
+        if not self._work_ended(generation):
             return
-        self._handle = None
-        self._token = None
-        self._set_running(False)
         self.context.show_status("Validation cancelled.")
         self.validation_cancelled.emit()
 
     def _failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation or not shiboken6.isValid(self):
+        if not self._work_ended(generation):
             return
-        self._handle = None
-        self._token = None
-        self._set_running(False)
         if isinstance(exc, UserError) and exc.where == "schema":
             # The validator does not know the schema came from a file: name it
             detail = exc.message.removeprefix("The output JSON Schema is invalid: ")
@@ -242,11 +272,8 @@ class ValidationRun(QWidget):
         self.context.show_error(exc)
 
     def _validated(self, generation: int, report: ValidationReport) -> None:
-        if generation != self._generation or not shiboken6.isValid(self):
+        if not self._work_ended(generation):
             return
-        self._handle = None
-        self._token = None
-        self._set_running(False)
         self.report = report
         self.findings.set_findings(report.findings, report.stats.get("findings_by_code"))
         self._show_summary(report)

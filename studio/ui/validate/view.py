@@ -75,6 +75,8 @@ class ValidateView(GoToLine):
 
     # -- layout ----------------------------------------------------------------------
 
+    # The buttons below are built one by one (open ~ fix look alike): each has its own
+    # text, tooltip and slot, which a table of them would only hide.
     def _build(self) -> None:
         self.open_button = QPushButton("Open file…")
         self.open_button.clicked.connect(self._open_dialog)
