@@ -348,6 +348,10 @@ class EvaluateView(QWidget):
             except UserError as exc:
                 self.context.show_error(exc)
                 return
+            from studio.ui.providers.insecure import confirm_insecure_key
+
+            if not confirm_insecure_key(self, meta.provider.base_url, key):
+                return  # the user kept the key off plain http
             self._execute(project, run_id, key, True, True, f"Run {run_id} (resumed)")
 
         self._db(lambda: core_review.run_meta(project, run_id), meta_loaded, project)
@@ -373,6 +377,10 @@ class EvaluateView(QWidget):
             except UserError as exc:
                 self.context.show_error(exc)
                 return
+            from studio.ui.providers.insecure import confirm_insecure_key
+
+            if not confirm_insecure_key(self, meta.spec.provider.base_url, key):
+                return  # the user kept the key off plain http
             all_cached = estimate.n_calls > 0 and estimate.n_cached == estimate.n_calls
             self._create_and_execute(project, meta.spec, key, True, probe=not all_cached)
 
