@@ -34,9 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "packaging"))
 
-from smoke_check import Run, default_app, start  # noqa: E402
-
 from build import app_dir, folder_size  # noqa: E402
+from smoke_check import Run, default_app, start  # noqa: E402
 
 FLOOR_SCRIPT = """
 import sys, time

@@ -23,6 +23,8 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Not part of what a wheel is built from: environments, caches, earlier build output.
+NOT_SOURCE = (".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache")
 
 CHECK_PACKAGE_DATA = r"""
 import sys
@@ -67,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
     env.update(STUDIO_HOME=str(tmp / "home"), QT_QPA_PLATFORM="offscreen")
     try:
+        # Build from a copy of the tree: setuptools leaves build/ and *.egg-info beside the
+        # sources it builds, and the checkout must stay as git has it.
+        source = tmp / "source"
+        shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
         run(
             [
                 sys.executable,
@@ -77,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--no-deps",
                 "-w",
                 str(tmp / "dist"),
-                str(ROOT),
+                str(source),
             ],
             cwd=tmp,
             env=env,
