@@ -17,12 +17,14 @@ Public API::
     OutputTemplate.parse(text), SchemaMisfitError(misfits, total)   (obey the prompt's schema)
 
 The rendering rule is documented in :mod:`studio.core.export.render`; the steps (select,
-assign, render, write atomically, re-validate, manifest) in :mod:`studio.core.export.run`.
+assign (:mod:`.selection`), render, write atomically, re-validate, manifest
+(:mod:`.manifest`)) in :mod:`studio.core.export.run`.
 """
 
 from __future__ import annotations
 
 from studio.core.export.fit import Misfit, OutputTemplate, SchemaMisfitError, schema_sentence
+from studio.core.export.manifest import FileResult
 from studio.core.export.preferences import PreferencePair, PreferencePairs, load_preference_pairs
 from studio.core.export.render import ExampleSkipped, example_to_chat, example_to_preference
 from studio.core.export.run import (
@@ -32,11 +34,10 @@ from studio.core.export.run import (
     TRAIN_FILE,
     VALIDATION_FILE,
     ExportResult,
-    FileResult,
-    carve_validation,
     export_dataset,
     export_kinds,
 )
+from studio.core.export.selection import carve_validation
 
 __all__ = [
     "DEFAULT_SPLITS",

@@ -31,18 +31,12 @@ Steps of :func:`export_dataset`:
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from studio import __version__
-from studio.core.atomic import write_bytes_atomic
 from studio.core.datasets.catalog import get_dataset
-from studio.core.datasets.queries import ExampleDetail, iter_all_examples
 from studio.core.db.project import Project
 from studio.core.errors import UserError, ValidationError
 from studio.core.export.fit import (
@@ -55,12 +49,18 @@ from studio.core.export.fit import (
     schema_report,
     schema_sentence,
 )
+from studio.core.export.manifest import (
+    FileResult,
+    Kind,
+    build_manifest,
+    write_json_atomic,
+)
 from studio.core.export.preferences import PreferencePair, load_preference_pairs
 from studio.core.export.render import ExampleSkipped, example_to_chat, example_to_preference
+from studio.core.export.selection import examples_by_id, select_examples
 from studio.core.formats.common import (
     ChatExample,
     PreferenceExample,
-    ValidationReport,
     write_jsonl_atomic,
 )
 from studio.core.formats.output_schema import compile_schema
@@ -71,35 +71,12 @@ from studio.core.prompts.records import PromptVersionData
 from studio.core.prompts.service import resolve_ref
 from studio.core.prompts.spec import PromptSpec
 
-Kind = Literal["chat", "preference"]
 DEFAULT_STATUSES: tuple[str, ...] = ("approved",)
 DEFAULT_SPLITS: tuple[str | None, ...] = (None, "train", "validation")
 TRAIN_FILE = "train.jsonl"
 VALIDATION_FILE = "validation.jsonl"
 MANIFEST_FILE = "manifest.json"
 # A validation file is not a training file: the minimum-count rule is about training.
-VALIDATION_FILE_EXEMPT = frozenset({"too_few_examples"})
-MAX_SKIPPED_LISTED = 50
-
-
-@dataclass
-class FileResult:
-    """One written (and re-validated) file."""
-
-    role: str  # "train" or "validation"
-    path: Path
-    count: int
-    sha256: str
-    bytes: int
-    example_ids: list[int]
-    report: ValidationReport | None = None
-
-    def blocking_errors(self) -> list[Any]:
-        """The errors that fail the export (the validation file may be small)."""
-        if self.report is None:
-            return []
-        exempt = VALIDATION_FILE_EXEMPT if self.role == "validation" else frozenset()
-        return [f for f in self.report.findings if f.severity == "error" and f.code not in exempt]
 
 
 @dataclass
@@ -133,91 +110,10 @@ class ExportResult:
         return None
 
 
-@dataclass
-class _Selected:
-    train: list[int]
-    validation: list[int]
-    snapshot: str  # sha256 hex over 'id<TAB>updated_at<LF>' of the selected examples
-    count: int
-    excluded_test: int
-    validation_source: str
-    first_label: str | None = None  # a real label to try an output template with
-
-
-def _carve_key(dataset_id: int, example_id: int) -> bytes:
-    return hashlib.sha256(f"{dataset_id}:{example_id}".encode()).digest()
-
-
-def carve_validation(dataset_id: int, train_ids: list[int], fraction: float) -> set[int]:
-    """The ids moved from train to validation for ``fraction`` (deterministic).
-
-    ``round(fraction * n)`` examples, at least one when the fraction is positive and at
-    least two examples exist (so the train file is never emptied).
-    """
-    n = len(train_ids)
-    if fraction <= 0 or n < 2:
-        return set()
-    k = min(n - 1, max(1, round(fraction * n)))
-    ranked = sorted(train_ids, key=lambda i: _carve_key(dataset_id, i))
-    return set(ranked[:k])
-
-
-def _select(
-    project: Project,
-    dataset_id: int,
-    statuses: tuple[str, ...],
-    splits: tuple[str | None, ...],
-    fraction: float | None,
-    cancel: CancelToken | None,
-) -> _Selected:
-    snapshot = hashlib.sha256()
-    train: list[int] = []
-    validation: list[int] = []
-    excluded_test = count = 0
-    first_label: str | None = None
-    status_set, split_set = set(statuses), set(splits)
-    for ex in iter_all_examples(project, dataset_id):
-        if cancel is not None and not count % 2000:
-            cancel.raise_if_cancelled()
-        if ex.status not in status_set:
-            continue
-        if ex.split not in split_set:
-            if ex.split == "test":
-                excluded_test += 1
-            continue
-        count += 1
-        if first_label is None and ex.label:
-            first_label = ex.label
-        snapshot.update(f"{ex.id}\t{ex.updated_at}\n".encode())
-        (validation if ex.split == "validation" else train).append(ex.id)
-    source = "split" if validation else "none"
-    if not validation and fraction:
-        carved = carve_validation(dataset_id, train, fraction)
-        if carved:
-            validation = [i for i in train if i in carved]
-            train = [i for i in train if i not in carved]
-            source = "fraction"
-    return _Selected(
-        train, validation, snapshot.hexdigest(), count, excluded_test, source, first_label
-    )
-
-
-def _examples_by_id(project: Project, dataset_id: int, wanted: set[int]) -> Iterator[ExampleDetail]:
-    for ex in iter_all_examples(project, dataset_id):
-        if ex.id in wanted:
-            yield ex
-
-
 def _remove(paths: Iterable[Path]) -> None:
     for p in paths:
         with contextlib.suppress(OSError):
             p.unlink()
-
-
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> str:
-    payload = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
-    write_bytes_atomic(path, payload)
-    return hashlib.sha256(payload).hexdigest()
 
 
 def _prepare_dir(out_dir: Path) -> None:
@@ -306,11 +202,11 @@ def _neutral_items(
 ) -> Iterator[tuple[int, Callable[[], ChatExample | PreferenceExample]]]:
     """(example id, render) of every record of one file, in line order."""
     if kind == "chat":
-        for ex in _examples_by_id(project, dataset_id, set(ids)):
+        for ex in examples_by_id(project, dataset_id, set(ids)):
             yield ex.id, (lambda ex=ex: example_to_chat(spec, ex, template))  # type: ignore[misc]
         return
     wanted = {i for i in ids if i in pairs}
-    for ex in _examples_by_id(project, dataset_id, wanted):
+    for ex in examples_by_id(project, dataset_id, wanted):
         for pair in pairs[ex.id]:
             yield (
                 ex.id,
@@ -435,7 +331,7 @@ def export_dataset(
             f"cannot check its answers: {why}",
             where="response_schema",
         ) from None
-    sel = _select(project, info.id, statuses, splits, validation_fraction, cancel)
+    sel = select_examples(project, info.id, statuses, splits, validation_fraction, cancel)
     if sel.count == 0:
         raise UserError(
             f'Dataset "{info.name}" has no examples to export with status '
@@ -535,7 +431,7 @@ def export_dataset(
         raise
     failing = [f for f in written if f.blocking_errors()]
 
-    manifest = _manifest(
+    manifest = build_manifest(
         info.id,
         info.name,
         version,
@@ -567,7 +463,7 @@ def export_dataset(
         manifest["status"] = "failed_validation"
         return ExportResult(False, out_dir, target, kind, written, manifest, None, skipped, message)
     manifest_path = out_dir / MANIFEST_FILE
-    _write_json_atomic(manifest_path, manifest)
+    write_json_atomic(manifest_path, manifest)
     checked_text = schema_sentence(manifest["schema_check"])
     return ExportResult(
         True,
@@ -581,95 +477,6 @@ def export_dataset(
         f"Exported {sum(f.count for f in written):,} records to {out_dir}."
         + (f" {checked_text}" if checked_text else ""),
     )
-
-
-def _manifest(
-    dataset_id: int,
-    dataset_name: str,
-    version: PromptVersionData,
-    target: str,
-    kind: Kind,
-    sel: _Selected,
-    written: list[FileResult],
-    skipped: list[dict[str, Any]],
-    fraction: float | None,
-    statuses: tuple[str, ...],
-    splits: tuple[str | None, ...],
-    pairs_info: Any,
-) -> dict[str, Any]:
-    fmt = FORMATS[target]
-    files: dict[str, Any] = {}
-    for f in written:
-        report = f.report
-        files[f.role] = {
-            "path": f.path.name,
-            "records": f.count,
-            "sha256": f.sha256,
-            "bytes": f.bytes,
-            "validation": None
-            if report is None
-            else {
-                "valid": not f.blocking_errors(),
-                "errors": sum(1 for x in report.findings if x.severity == "error"),
-                "warnings": sum(1 for x in report.findings if x.severity == "warning"),
-                "findings_by_code": report.stats.get("findings_by_code", {}),
-                "tokens": (report.stats.get("tokens") or {}).get("total"),
-            },
-        }
-    reasons: dict[str, int] = {}
-    for s in skipped:
-        reasons[s["reason"]] = reasons.get(s["reason"], 0) + 1
-    manifest: dict[str, Any] = {
-        "status": "ok",
-        "studio_version": __version__,
-        "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-        "target": target,
-        "target_title": fmt.title,
-        "format": kind,
-        "counts": {
-            "selected": sel.count,
-            "train": next((f.count for f in written if f.role == "train"), 0),
-            "validation": next((f.count for f in written if f.role == "validation"), 0),
-            "skipped": len(skipped),
-            "excluded_test_split": sel.excluded_test,
-        },
-        "files": files,
-        "prompt": {
-            "name": version.name,
-            "version": version.version,
-            "ref": version.ref,
-            "hash": version.hash,
-            "model": version.spec.model,
-        },
-        "dataset": {
-            "id": dataset_id,
-            "name": dataset_name,
-            "snapshot": {
-                "examples": sel.count,
-                "hash": sel.snapshot,
-                "hash_of": "sha256 over 'id<TAB>updated_at<LF>' of the selected "
-                "examples in id order",
-            },
-        },
-        "selection": {
-            "statuses": list(statuses),
-            "splits": list(splits),
-            "validation_source": sel.validation_source,
-            "validation_fraction": fraction,
-        },
-        "skipped": {"by_reason": reasons, "examples": skipped[:MAX_SKIPPED_LISTED]},
-        "lines": {f.role: f.example_ids for f in written},
-    }
-    if pairs_info is not None:
-        with_pairs = {p.example_id for p in pairs_info.pairs}
-        manifest["preferences"] = {
-            "pairs": len(pairs_info.pairs),
-            "left_out": dict(pairs_info.left_out),
-            "selected_examples_without_pairs": sum(
-                1 for i in sel.train + sel.validation if i not in with_pairs
-            ),
-        }
-    return manifest
 
 
 def export_kinds(target: str) -> tuple[Kind, ...]:

@@ -33,7 +33,16 @@ from decide_fixtures import (
     narrow_answers,
 )
 
-from studio.core.decide import context, decide, decision, explanations, options, rules, wording
+from studio.core.decide import (
+    context,
+    cost_reasons,
+    decide,
+    decision,
+    explanations,
+    options,
+    rules,
+    wording,
+)
 from studio.core.decide.answers import DecisionAnswers
 from studio.core.decide.decision import Decision
 from studio.core.decide.evidence import Evidence
@@ -348,7 +357,7 @@ def test_every_rule_is_reached() -> None:
 
 TEMPLATE_FUNCTIONS: list[Callable[..., Any]] = [
     *(f for name, f in vars(explanations).items() if name.startswith("explain_")),
-    explanations.cost_reasons,
+    cost_reasons.cost_reasons,
     context.economics,
     explanations._label,
     wording.months_text,
