@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.import_preview import preview
 from helpers.loopback_server import LoopbackServer, dead_base_url
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -150,6 +151,7 @@ def import_dialog(qtbot: QtBot, open_context: AppContext):  # type: ignore[no-un
     ],
 )
 def test_import_dialog_refuses_unreadable_files_with_a_sentence(
+    qtbot: QtBot,
     import_dialog,
     tmp_path: Path,
     name: str,
@@ -158,13 +160,14 @@ def test_import_dialog_refuses_unreadable_files_with_a_sentence(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    assert not import_dialog.load_file(path)
+    assert not preview(qtbot, import_dialog, path)
     message = import_dialog.error.text()
     assert expected in message.lower() and name in message and _is_sentence(message)
     assert not import_dialog.import_button.isEnabled()
 
 
 def test_a_50_mb_single_line_is_reported_not_loaded(
+    qtbot: QtBot,
     import_dialog,
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -173,7 +176,7 @@ def test_a_50_mb_single_line_is_reported_not_loaded(
         fh.write(b'{"text": "')
         fh.write(b"a" * (50 * 1024 * 1024))
         fh.write(b'", "label": "x"}\n')
-    import_dialog.load_file(path)
+    preview(qtbot, import_dialog, path)
     shown = (
         import_dialog.error.text()
         if import_dialog.error.isVisibleTo(import_dialog)
@@ -195,7 +198,7 @@ def test_csv_in_another_encoding_warns_and_bad_rows_are_listed(
         "text,label\nCafé au lait please,order\nthis row,has,too,many\nWhere is my crème?,order\n"
     )
     path.write_bytes(rows.encode("latin-1"))
-    assert import_dialog.load_file(path)
+    assert preview(qtbot, import_dialog, path)
     assert "UTF-8" in import_dialog.warnings.text()
     import_dialog.dataset_name.setCurrentText("latin")
     import_dialog.start_import(all_or_nothing=True)
@@ -220,7 +223,7 @@ def test_file_deleted_after_preview_gives_a_sentence_and_imports_nothing(
 ) -> None:
     path = tmp_path / "gone.csv"
     path.write_text("text,label\nhello,greet\n", encoding="utf-8")
-    assert import_dialog.load_file(path)
+    assert preview(qtbot, import_dialog, path)
     path.unlink()
     import_dialog.dataset_name.setCurrentText("gone")
     import_dialog.start_import(all_or_nothing=True)
@@ -485,7 +488,7 @@ def test_a_full_disk_during_import_and_save_version_loses_nothing(
     )
     dialog = ImportDialog(open_context)
     qtbot.addWidget(dialog)
-    assert dialog.load_file(src)
+    assert preview(qtbot, dialog, src)
     dialog.dataset_name.setCurrentText("many")
     dialog.start_import(all_or_nothing=True)
     wait_idle(open_context)

@@ -62,11 +62,17 @@ def _cell(value: Any) -> str:
 class ImportDialog(QDialog):
     """Choose a file, check the mapping on a preview, import off the GUI thread.
 
+    The file is read for the preview on the worker pool and the dataset names on the
+    database thread: the dialog never waits on the disk.
+
     Signals:
         imported(int): the dataset id that received the rows.
+        preview_ready(bool): a preview asked for by :meth:`load_file` is shown (True) or
+            its error is (False).
     """
 
     imported = Signal(int)
+    preview_ready = Signal(bool)
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +83,7 @@ class ImportDialog(QDialog):
         self.import_result: ImportResult | None = None
         self._token: CancelToken | None = None
         self._task: Any = None
+        self._preview_request = 0  # answers to older requests are dropped
 
         # --- file ---
         self.path_edit = QLineEdit(self)
@@ -207,10 +214,19 @@ class ImportDialog(QDialog):
         lay.addWidget(self.error)
         lay.addLayout(bottom)
 
-        if context.project is not None:
-            for d in core.list_datasets(context.project):
-                self.dataset_name.addItem(d.name)
         self.dataset_name.setCurrentText("")
+        project = context.project
+        if project is not None:
+            context.runner.run(
+                lambda: [d.name for d in core.list_datasets(project)],
+                on_done=self._names_loaded,
+                db=True,
+            )
+
+    def _names_loaded(self, names: list[str]) -> None:
+        typed = self.dataset_name.currentText()
+        self.dataset_name.addItems(names)
+        self.dataset_name.setCurrentText(typed)
 
     # ------------------------------------------------------------ file and preview
 
@@ -246,11 +262,12 @@ class ImportDialog(QDialog):
         if self.preview is not None or self.path_edit.text().strip():
             self.load_file(self.path_edit.text().strip(), keep_mapping=True)
 
-    def load_file(self, path: str | Path, *, keep_mapping: bool = False) -> bool:
-        """Preview ``path`` (in the chosen encoding) and propose a mapping.
+    def load_file(self, path: str | Path, *, keep_mapping: bool = False) -> None:
+        """Preview ``path`` (in the chosen encoding) off the GUI thread; propose a mapping.
 
-        Returns False (with a message) on failure. ``keep_mapping``: the mapping the
-        user set stays when the columns are the same (a new encoding re-reads the file).
+        :attr:`preview_ready` reports the outcome (False with a message on failure).
+        ``keep_mapping``: the mapping the user set stays when the columns are the same (a
+        new encoding re-reads the file).
         """
         path = Path(path)
         before = self.preview
@@ -258,13 +275,39 @@ class ImportDialog(QDialog):
         self.path_edit.setText(str(path))
         self.pages.setCurrentWidget(self.map_page)
         self.error.hide()
-        try:
-            pv = preview_file(path, PREVIEW_ROWS, encoding=self.chosen_encoding())
-        except UserError as exc:
+        self.import_button.setEnabled(False)
+        self.file_info.setText(f"Reading {path.name} …")
+        self._preview_request += 1
+        request = self._preview_request
+        encoding = self.chosen_encoding()
+
+        def shown(pv: Preview) -> None:
+            if request == self._preview_request:
+                self.preview_ready.emit(self._show_preview(path, pv, before, kept))
+
+        def failed(exc: BaseException) -> None:
+            if request != self._preview_request:
+                return
+            if not isinstance(exc, UserError):
+                self.context.show_error(exc)
+                self.preview_ready.emit(False)
+                return
             self._show_error(exc.message)
+            self.file_info.setText("")
             self.preview = None
             self.import_button.setEnabled(False)
-            return False
+            self.preview_ready.emit(False)
+
+        self.context.runner.run(
+            lambda: preview_file(path, PREVIEW_ROWS, encoding=encoding),
+            on_done=shown,
+            on_error=failed,
+            db=False,
+        )
+
+    def _show_preview(
+        self, path: Path, pv: Preview, before: Preview | None, kept: ImportMapping | None
+    ) -> bool:
         if pv.kind != "chat" and not pv.columns:
             # Nothing readable in the first rows (a line over the size cap, no records):
             # say why instead of offering an import with nothing to map

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.import_preview import preview
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -47,7 +48,7 @@ def test_import_dialog_good_rows_only(
     dlg.imported.connect(got.append)
     dlg.imported.connect(lambda ds_id: view.reload_datasets(ds_id))
     dlg.show()
-    assert dlg.load_file(_bad_file(tmp_path))
+    assert preview(qtbot, dlg, _bad_file(tmp_path))
     # Preview and proposed mapping
     assert dlg.preview_table.rowCount() >= 4
     assert dlg.preview_table.horizontalHeaderItem(0).text() == "text"
@@ -79,7 +80,7 @@ def test_import_dialog_fix_the_file_imports_nothing(
     dlg = ImportDialog(context)
     qtbot.addWidget(dlg)
     dlg.show()
-    dlg.load_file(_bad_file(tmp_path))
+    preview(qtbot, dlg, _bad_file(tmp_path))
     dlg.start_import(all_or_nothing=True)
     qtbot.waitUntil(lambda: dlg.pages.currentWidget() is dlg.bad_page, timeout=10000)
     qtbot.mouseClick(dlg.fix_button, Qt.MouseButton.LeftButton)
@@ -95,7 +96,7 @@ def test_import_dialog_explains_unreadable_file(
     empty.write_bytes(b"")
     dlg = ImportDialog(context)
     qtbot.addWidget(dlg)
-    assert not dlg.load_file(empty)
+    assert not preview(qtbot, dlg, empty)
     assert "empty" in dlg.error.text().lower()
     assert not dlg.import_button.isEnabled()
 
@@ -307,8 +308,10 @@ def test_enter_in_the_path_field_previews_and_never_imports(
     dlg.start_import = lambda **kw: started.append(True)  # type: ignore[method-assign]
     dlg.path_edit.setFocus()
     qtbot.keyClicks(dlg.path_edit, str(_western_csv(tmp_path)))
-    qtbot.keyClick(dlg.path_edit, Qt.Key.Key_Return)
-    qtbot.keyClick(dlg.path_edit, Qt.Key.Key_Enter)
+    with qtbot.waitSignal(dlg.preview_ready, timeout=20000):
+        qtbot.keyClick(dlg.path_edit, Qt.Key.Key_Return)
+    with qtbot.waitSignal(dlg.preview_ready, timeout=20000):
+        qtbot.keyClick(dlg.path_edit, Qt.Key.Key_Enter)
     # The file is previewed, the Import button is ready, and nothing started
     assert dlg.preview is not None and dlg.preview_table.rowCount() == 3
     assert dlg.import_button.isEnabled() and dlg.isVisible()
@@ -325,17 +328,19 @@ def test_encoding_picker_previews_live_and_imports_in_that_encoding(
     got: list[int] = []
     dlg.imported.connect(got.append)
     dlg.show()
-    assert dlg.load_file(_western_csv(tmp_path))
+    assert preview(qtbot, dlg, _western_csv(tmp_path))
     # Detected as Western European, and the preview reads é ü ñ £ correctly
     assert "Western European (Windows-1252), detected" in dlg.file_info.text()
     cells = [dlg.preview_table.item(r, 0).text() for r in range(3)]
     assert cells == [t for t, _ in WESTERN_ROWS]
     # Choosing another encoding re-reads the preview at once
-    dlg.encoding_combo.setCurrentIndex(dlg.encoding_combo.findData("cp1250"))
+    with qtbot.waitSignal(dlg.preview_ready, timeout=20000):
+        dlg.encoding_combo.setCurrentIndex(dlg.encoding_combo.findData("cp1250"))
     assert dlg.preview_table.item(0, 0).text() == "I paid Ł20 for the café"
     assert "Central European (Windows-1250), chosen" in dlg.file_info.text()
     assert dlg.label_combo.currentText() == "label"  # the mapping stays
-    dlg.encoding_combo.setCurrentIndex(dlg.encoding_combo.findData("cp1252"))
+    with qtbot.waitSignal(dlg.preview_ready, timeout=20000):
+        dlg.encoding_combo.setCurrentIndex(dlg.encoding_combo.findData("cp1252"))
     assert dlg.preview_table.item(0, 0).text() == "I paid £20 for the café"
     dlg.dataset_name.setCurrentText("western")
     qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
@@ -366,6 +371,6 @@ def test_header_only_and_unclosed_quote_are_explained(
     path.write_text(body, encoding="utf-8")
     dlg = ImportDialog(context)
     qtbot.addWidget(dlg)
-    assert not dlg.load_file(path)
+    assert not preview(qtbot, dlg, path)
     assert expected in dlg.error.text()
     assert not dlg.import_button.isEnabled()
