@@ -103,7 +103,7 @@ def _result_rows(project: Project, run_id: int, scorer: RunScorer) -> list[Resul
 
 
 # This read pairs by shape with other one-query reads (evals/preferences.answered_outputs,
-# demo/run._labels_by_text, decide/project_evidence._load_runs, case rows below):
+# demo/run._labels_by_text, decide/run_evidence.load_runs, case rows below):
 # SQL over different tables and columns (duplicates report); kept apart.
 def _preference_rows(project: Project, run_id: int) -> list[PreferenceRow]:
     with read_conn(project) as conn:
