@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QStackedWidget, QWidget
 from studio.ui.errors import describe
 from studio.ui.settings import save_settings
 from studio.ui.welcome import APP_TITLE, WelcomePage
+from studio.ui.workers import freeze_heap
 from studio.ui.window_views import WindowViews
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def _import_modules(names: list[str]) -> None:
             importlib.import_module(name)
         except Exception:  # the view reports it when it is built
             log.debug("background import of %s failed", name, exc_info=True)
+        freeze_heap()
 
 
 def _open_project_file(path: Path) -> Project:
@@ -196,6 +198,7 @@ class ProjectLifecycle(WindowViews):
         # Import the other views' code in the background (~0.4 s of Python): the first
         # visit to a view then only builds widgets (ISSUE-11 §5: no GUI-thread stall)
         modules = [s.factory.partition(":")[0] for s in self._specs if isinstance(s.factory, str)]
+        freeze_heap()
         self.context.runner.run(lambda: _import_modules(modules), db=False)
 
     def _open_error(self, exc: BaseException) -> None:
