@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QLabel, QMenu, QStackedWidget, QWidget
 from studio.ui.errors import describe
 from studio.ui.settings import save_settings
 from studio.ui.welcome import APP_TITLE, WelcomePage
-from studio.ui.workers import freeze_heap
 from studio.ui.window_views import WindowViews
+from studio.ui.workers import freeze_heap
 
 if TYPE_CHECKING:
     from studio.core.db.project import Project
@@ -39,6 +39,8 @@ def _import_modules(names: list[str]) -> None:
             importlib.import_module(name)
         except Exception:  # the view reports it when it is built
             log.debug("background import of %s failed", name, exc_info=True)
+        # One view's code at a time: a full garbage collection set off by the next
+        # import then walks only what that import made (see freeze_heap)
         freeze_heap()
 
 
@@ -198,7 +200,6 @@ class ProjectLifecycle(WindowViews):
         # Import the other views' code in the background (~0.4 s of Python): the first
         # visit to a view then only builds widgets (ISSUE-11 §5: no GUI-thread stall)
         modules = [s.factory.partition(":")[0] for s in self._specs if isinstance(s.factory, str)]
-        freeze_heap()
         self.context.runner.run(lambda: _import_modules(modules), db=False)
 
     def _open_error(self, exc: BaseException) -> None:
