@@ -101,6 +101,13 @@ class ProjectLifecycle(WindowViews):
             self._welcome.demo_requested.connect(self.open_demo)
             self._welcome.recent_requested.connect(self.open_recent)
             self.pages.addWidget(self._welcome)
+            # While the user looks at this page, load the first view's code in the
+            # background: opening a project then only builds its widgets on the GUI
+            # thread (ISSUE-11 §5; ~15 ms less in one event-loop turn)
+            first = next((s.factory for s in self._specs if isinstance(s.factory, str)), None)
+            if first is not None:
+                module = first.partition(":")[0]
+                self.context.runner.run(lambda: _import_modules([module]), db=False)
         return self._welcome
 
     # -- project lifecycle ---------------------------------------------------------------
