@@ -8,6 +8,10 @@ time the event loop could not run (what a user feels as a freeze). Each step pri
 own longest stall and wall time; the goal is <= 50 ms everywhere.
 
 Run: ``QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_stall.py [--rows 100000]``
+Diagnostics: ``STALL_PROFILE=<step name part>`` profiles that step on the GUI thread;
+``STALL_TRACE=1`` samples the GUI thread's stack whenever the beat is late;
+``STALL_GC=1`` prints each step's garbage collections over 4 ms, with the thread that ran
+them (a full collection holds the GIL: the GUI thread waits however idle it is).
 The banking77 queries (PolyAI, CC BY 4.0) are cycled to reach the size.
 """
 
@@ -159,11 +163,30 @@ def main() -> int:
         import atexit
 
         atexit.register(lambda: [print(n, k) for k, n in seen.most_common(15)])
+    collections: list[str] = []
+    if os.environ.get("STALL_GC"):
+        import gc
+        import threading
+
+        started: dict[int, float] = {}
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            ident = threading.get_ident()
+            if phase == "start":
+                started[ident] = time.perf_counter()
+                return
+            ms = (time.perf_counter() - started.pop(ident, time.perf_counter())) * 1000
+            if ms > 4:
+                thread = threading.current_thread().name
+                collections.append(f"gen{info['generation']} {ms:.1f} ms on {thread}")
+
+        gc.callbacks.append(on_gc)
     pause(200)
     results: list[tuple[str, float, float]] = []
 
     def step(name: str, action: Callable[[], None]) -> None:
         wait(lambda: not context.runner.busy)
+        collections.clear()
         beat.reset()
         prof = None
         if os.environ.get("STALL_PROFILE") and os.environ["STALL_PROFILE"] in name:
@@ -186,6 +209,8 @@ def main() -> int:
             f"  {name:<44} longest stall {beat.longest * 1000:7.1f} ms   wall {wall:6.2f} s",
             flush=True,
         )
+        if collections:
+            print(f"    garbage collections over 4 ms: {'; '.join(collections)}", flush=True)
 
     def open_project() -> None:
         window.open_path(proj_path)

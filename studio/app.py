@@ -78,6 +78,7 @@ def run_gui(argv: list[str]) -> int:
     from studio.ui.errors import install_excepthooks, setup_logging
     from studio.ui.main_window import MainWindow
     from studio.ui.widgets.icons import app_icon
+    from studio.ui.workers import freeze_heap
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -92,6 +93,9 @@ def run_gui(argv: list[str]) -> int:
     window = MainWindow(context, opening=bool(args.demo or args.file))
     install_excepthooks(window.show_error_message)
     window.show()
+    # Qt and the window's code are loaded: keep full garbage collections on the
+    # worker threads (set off by the imports there) from walking them (ISSUE-11 §5)
+    freeze_heap()
 
     ready_mode = os.environ.get("STUDIO_EXIT_WHEN_READY", "")
     exit_when_ready = ready_mode in ("1", "full")

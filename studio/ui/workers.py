@@ -9,6 +9,7 @@ garbage-collected while running.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import traceback
@@ -24,6 +25,34 @@ log = logging.getLogger(__name__)
 
 SWITCH_INTERVAL_S = 0.001
 """The GIL switch interval while the app runs (see :class:`TaskRunner`)."""
+
+
+_frozen_at_modules = 0
+
+
+def freeze_heap() -> None:
+    """Take the objects alive now out of the cyclic garbage collector's reach.
+
+    A full collection walks every tracked object holding the GIL: with Qt, SQLAlchemy
+    and the models loaded that is 50-60 ms in which the GUI thread cannot run Python.
+    benchmarks/bench_gui_stall.py measured exactly that as the stall of opening a
+    project: a full collection set off by the views' imports on a worker thread.
+    What imports build (modules, classes, functions) is never garbage, so freezing it
+    (:func:`gc.freeze`, O(1)) leaves later full collections only what was made since.
+
+    Only freezes when modules were imported since the last call, so the heap is frozen
+    a few times while the app loads its code and never again after (a cycle frozen
+    then and dropped later is never collected: that bounds what it can keep). Young
+    generations are collected first (~1 ms) so that short-lived cycles are not kept.
+    Safe from any thread (the GIL serialises it).
+    """
+    global _frozen_at_modules
+    loaded = len(sys.modules)
+    if loaded <= _frozen_at_modules:
+        return
+    _frozen_at_modules = loaded
+    gc.collect(1)
+    gc.freeze()
 
 
 class _Signals(QObject):
@@ -67,6 +96,8 @@ class _Task(QRunnable):
             self.signals.failed.emit(exc)
         else:
             self.signals.finished.emit(result)
+        finally:
+            freeze_heap()  # what the task imported (a no-op when it imported nothing)
 
 
 class TaskHandle(QObject):
