@@ -7,6 +7,7 @@ there, never at import time of this module.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import logging
 from collections.abc import Callable
@@ -200,7 +201,7 @@ class ProjectLifecycle(WindowViews):
     def _opened(self, project: Project) -> None:
         self._opening = False
         self.settings.add_recent(project.path)
-        save_settings(self.settings)
+        self._save_settings()
         self.context.set_project(project)
         self.context.show_status(f"Opened {project.path.name}")
         self.project_opened.emit(project)
@@ -235,9 +236,17 @@ class ProjectLifecycle(WindowViews):
             return self.settings.last_dir
         return str(Path.home())
 
+    def _save_settings(self) -> None:
+        """Write the settings file off the GUI thread (a copy: later edits can't race it).
+
+        On the database thread, whose one worker keeps the writes in order.
+        """
+        snapshot = copy.deepcopy(self.settings)
+        self.context.runner.run(lambda: save_settings(snapshot), db=True)
+
     def _remember_dir(self, path: str) -> None:
         self.settings.last_dir = str(Path(path).parent)
-        save_settings(self.settings)
+        self._save_settings()
 
     def _ask_project_save_path(self, title: str, suggested: str) -> Path | None:
         """Ask where to save a project file; None when cancelled. Adds ``.studio`` if missing."""
@@ -285,7 +294,7 @@ class ProjectLifecycle(WindowViews):
         """Open a file from Open Recent; a file that is gone is removed with a message."""
         if not Path(path).exists():
             self.settings.remove_recent(path)
-            save_settings(self.settings)
+            self._save_settings()
             if self._welcome is not None:
                 self._welcome.set_recent(self.settings.recent_files)
             self.show_error_message(f"{path} no longer exists, so it was removed from Open Recent.")
@@ -311,7 +320,7 @@ class ProjectLifecycle(WindowViews):
 
     def _clear_recent(self) -> None:
         self.settings.recent_files = []
-        save_settings(self.settings)
+        self._save_settings()
         if self._welcome is not None:
             self._welcome.set_recent([])
 

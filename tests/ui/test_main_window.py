@@ -55,7 +55,9 @@ def test_open_a_project_shows_its_prompts(
     view = window.view("prompts")
     qtbot.waitUntil(lambda: len(view.list_panel.model.rows) == 4)
     assert window.settings.recent_files[0] == str(project_file.resolve())
-    assert load_settings().recent_files[0] == str(project_file.resolve())  # saved to disk
+    # saved to disk (on the database thread, never by the GUI thread)
+    qtbot.waitUntil(lambda: bool(load_settings().recent_files), timeout=10000)
+    assert load_settings().recent_files[0] == str(project_file.resolve())
     wait_idle(window.context)
 
 
