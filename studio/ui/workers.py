@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from shiboken6 import isValid
 
 from studio.core.errors import CancelledError, UserError
 from studio.core.progress import CancelToken, Progress
@@ -176,17 +177,25 @@ class TaskRunner(QObject):
             if not self._running:
                 self.busy_changed.emit(False)
 
+        # A task can end after its runner (and the views that asked) were deleted, e.g. a
+        # window closed while a read was still running: then nobody is left to tell.
         def done(result: Any) -> None:
+            if not isValid(self):
+                return
             finish()
             if on_done is not None:
                 on_done(result)
 
         def failed(exc: BaseException) -> None:
+            if not isValid(self):
+                return
             finish()
             if on_error is not None:
                 on_error(exc)
 
         def cancelled() -> None:
+            if not isValid(self):
+                return
             finish()
             if on_cancel is not None:
                 on_cancel()
