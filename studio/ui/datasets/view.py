@@ -48,6 +48,7 @@ from studio.ui.datasets.example_edits import ExampleEdits
 from studio.ui.datasets.examples_table import ExamplesTable
 from studio.ui.datasets.filter_bar import FilterBar
 from studio.ui.datasets.label_picker import QUICK_KEYS
+from studio.ui.datasets.overview import OverviewWidget
 from studio.ui.datasets.progress_strip import ProgressStrip
 from studio.ui.datasets.table_model import (
     COL_ID,
@@ -159,8 +160,6 @@ class DatasetsView(ExampleEdits):
         el.addWidget(self.filter_bar)
         el.addWidget(splitter, 1)
         el.addWidget(self.keys_hint)
-
-        from studio.ui.datasets.overview import OverviewWidget
 
         self.overview = OverviewWidget(context, self)
         self.tabs = QTabWidget(self)
