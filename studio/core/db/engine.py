@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
 
 # 'STUD' as a big-endian int: lets us tell a studio project from any other SQLite file
 APPLICATION_ID = 0x53545544
@@ -62,6 +63,7 @@ def _set_up_connection(dbapi_conn: Any, _record: Any) -> None:
 
 def _set_read_only_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # A read-only connection must not try to change the journal mode (that is a write)
+    dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
     cur = dbapi_conn.cursor()
     try:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -84,11 +86,16 @@ def make_engine(path: Path, *, read_only: bool = False, immutable: bool = False)
     """
     if read_only:
         uri = path.resolve().as_uri() + ("?immutable=1" if immutable else "?mode=ro")
+        # A creator behind the bare "sqlite://" URL would get SQLAlchemy's in-memory
+        # default, SingletonThreadPool, which closes connections other threads are still
+        # using once more than five threads have read (a segfault in SQLite): a file
+        # needs the same QueuePool as a writable project.
         engine = create_engine(
             "sqlite://",
             creator=lambda: sqlite3.connect(
                 uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
             ),
+            poolclass=QueuePool,
         )
         event.listen(engine, "connect", _set_read_only_pragmas)
         return engine

@@ -392,3 +392,49 @@ def test_save_copy_uses_backup_api_and_opens(tmp_path: Path) -> None:
 def test_project_is_usable_as_context_manager(tmp_path: Path) -> None:
     with new_project(tmp_path / "a.studio") as p:
         assert isinstance(p, Project)
+
+
+def test_a_read_only_project_serves_many_reading_threads_and_regex_search(
+    tmp_path: Path,
+) -> None:
+    # The app reads from its database thread, its work pool and the change watcher at
+    # once; a read-only project must hand each its own connection (a pool that closes
+    # connections another thread still uses crashed SQLite), and REGEXP must exist there
+    # as on a writable project.
+    import threading
+
+    from studio.core.datasets.importing import import_file
+    from studio.core.datasets.queries import ExampleFilter, query_ids
+
+    path = tmp_path / "ro.studio"
+    csv = tmp_path / "rows.csv"
+    csv.write_text(
+        "text,label\n" + "".join(f"card {i} arrived,a\nwhere is my pin {i},b\n" for i in range(50)),
+        encoding="utf-8",
+    )
+    with new_project(path) as p:
+        dataset = import_file(p, csv, "d", None).dataset_id
+    os.chmod(path, 0o444)
+    project = open_project(path)
+    try:
+        assert project.read_only
+        pattern = ExampleFilter(search=r"^where is my pin \d+$", regex=True)
+        found: list[int] = []
+        errors: list[BaseException] = []
+
+        def read() -> None:
+            try:
+                for _ in range(20):
+                    found.append(len(query_ids(project, dataset, pattern)))
+            except BaseException as exc:  # reported below, with the thread's error
+                errors.append(exc)
+
+        threads = [threading.Thread(target=read) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        assert found == [50] * (12 * 20)  # 50 of the 100 rows match, every time
+    finally:
+        project.close()
