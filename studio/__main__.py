@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-# Words that start the command line instead of the GUI; kept here (not imported from
-# studio.cli) so that opening the GUI does not pay for importing the CLI.
+# Words that start the command line instead of the GUI: the names of studio.cli.main's
+# COMMANDS, kept here so that opening the GUI does not pay for importing the CLI (a test
+# holds the two equal).
 CLI_COMMANDS = {"new", "prompt", "dataset", "validate", "ab", "decide", "provider", "runs"}
 
 

@@ -13,22 +13,11 @@ from collections.abc import Callable
 
 from studio import __version__
 
-# Each module defines ``register(subparsers)``; its subcommands set ``func`` returning an int.
-COMMAND_MODULES = [
-    "studio.cli.project_cmd",
-    "studio.cli.prompt_cmd",
-    "studio.cli.dataset_cmd",
-    "studio.cli.validate_cmd",
-    "studio.cli.ab_cmd",
-    "studio.cli.decide_cmd",
-    "studio.cli.provider_cmd",
-    "studio.cli.runs_cmd",
-]
-
 # Command -> (module, one-line help), so that `studio --help`, `studio --version` and a
 # mistyped command import no command's code (README "Speed": within 5x a bare Python
-# start); a command's module is imported only when it runs. A module of COMMAND_MODULES
-# without an entry here still works: it is imported at every start, only slower.
+# start); a command's module is imported only when it runs. Each module defines
+# ``register(subparsers)``; its subcommands set ``func`` returning an int.
+# studio/__main__.py keeps the same names in CLI_COMMANDS (a test holds them equal).
 COMMANDS: dict[str, tuple[str, str]] = {
     "new": ("studio.cli.project_cmd", "create a new project file"),
     "prompt": ("studio.cli.prompt_cmd", "versioned prompts: save, log, diff, label, export"),
@@ -99,11 +88,6 @@ def _eprint(message: str) -> None:
     sys.stderr.write(message.rstrip("\n") + "\n")
 
 
-def _eager_modules() -> list[str]:
-    lazy = {module for module, _help in COMMANDS.values()}
-    return [m for m in COMMAND_MODULES if m not in lazy]
-
-
 def build_parser(
     command: str | None = None, *, all_commands: bool = True
 ) -> argparse.ArgumentParser:
@@ -126,8 +110,6 @@ def build_parser(
                 loaded.add(module)
         elif module not in loaded:
             sub.add_parser(name, help=help_, add_help=False)
-    for module in _eager_modules():
-        importlib.import_module(module).register(sub)
     return parser
 
 

@@ -428,3 +428,12 @@ def test_log_file_is_written_rotated_and_without_secrets(home: Path, tmp_path: P
         env={**os.environ, "STUDIO_HOME": str(home), "PYTHONPATH": str(REPO)},
     )
     assert r.stdout.split() == [str(log), "1000000", "3"]
+
+
+def test_the_entry_point_knows_every_command_the_cli_has() -> None:
+    # studio/__main__.py keeps its own copy of the names so that the GUI never imports
+    # the CLI: a command missing there would open the app instead of running.
+    from studio.__main__ import CLI_COMMANDS
+    from studio.cli.main import COMMANDS
+
+    assert set(CLI_COMMANDS) == set(COMMANDS)
