@@ -46,30 +46,28 @@ def db_time(moment: datetime | None = None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _set_up_connection(dbapi_conn: Any, _record: Any) -> None:
+def _set_up(dbapi_conn: Any, *, read_only: bool) -> None:
     # PRAGMAs and functions are per connection, so they are set on every new pooled
     # connection; ``x REGEXP p`` calls regexp(p, x)
     dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
     cur = dbapi_conn.cursor()
     try:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
-        # NORMAL is corruption-safe in WAL and survives application crashes (sqlite.org)
-        cur.execute("PRAGMA synchronous = NORMAL")
+        if not read_only:  # changing the journal mode is a write
+            cur.execute("PRAGMA journal_mode = WAL")
+            # NORMAL is corruption-safe in WAL and survives application crashes (sqlite.org)
+            cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
     finally:
         cur.close()
+
+
+def _set_up_connection(dbapi_conn: Any, _record: Any) -> None:
+    _set_up(dbapi_conn, read_only=False)
 
 
 def _set_read_only_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # A read-only connection must not try to change the journal mode (that is a write)
-    dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
-    cur = dbapi_conn.cursor()
-    try:
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA foreign_keys = ON")
-    finally:
-        cur.close()
+    _set_up(dbapi_conn, read_only=True)
 
 
 def make_engine(path: Path, *, read_only: bool = False, immutable: bool = False) -> Engine:
