@@ -74,7 +74,6 @@ def resolve_target(args: Any, *, need_key: bool = True) -> Target:
         UserError: an unknown provider, an unset ``--api-key-env`` variable, or a key over
             plain http to another machine without ``--allow-insecure-key``.
     """
-    from studio.core.llm.keys import resolve_key
     from studio.core.llm.provider_store import get_provider
 
     name = getattr(args, "provider", None)
@@ -82,10 +81,29 @@ def resolve_target(args: Any, *, need_key: bool = True) -> Target:
     if name and base_url:
         raise CliUsageError("give either --provider NAME or --base-url URL, not both.")
     provider = get_provider(name) if name else provider_from_url(base_url)
+    return key_target(provider, args, saved=bool(name), need_key=need_key)
+
+
+def key_target(
+    provider: ProviderConfig, args: Any, *, saved: bool, need_key: bool = True
+) -> Target:
+    """``provider`` with the key the key policy gives it under the parsed key options.
+
+    Args:
+        saved: ``provider`` is a saved provider (its key is in the keyring); False for a
+            bare ``--base-url``.
+
+    Raises:
+        CliUsageError: no key where one is required (OpenAI, Azure).
+        UserError: an unset ``--api-key-env`` variable, or a key over plain http to another
+            machine without ``--allow-insecure-key``.
+    """
+    from studio.core.llm.keys import resolve_key
+
     resolved = resolve_key(
         provider,
         api_key_env=getattr(args, "api_key_env", None),
-        saved=bool(name),
+        saved=saved,
         allow_insecure=bool(getattr(args, "allow_insecure_key", False)),
     )
     if resolved.warning:
@@ -94,7 +112,7 @@ def resolve_target(args: Any, *, need_key: bool = True) -> Target:
         env = "AZURE_OPENAI_API_KEY" if provider.kind == "azure" else "OPENAI_API_KEY"
         where = (
             f"store one with `studio provider add {provider.name} ... --key-stdin`"
-            if name
+            if saved
             else "store a key in the app's provider settings"
         )
         raise CliUsageError(

@@ -35,7 +35,7 @@ from studio.cli.common import (
     opened_project,
     print_json,
 )
-from studio.cli.provider_args import add_key_args
+from studio.cli.provider_args import add_key_args, key_target
 
 
 def add_limit_args(p: argparse.ArgumentParser) -> None:
@@ -215,40 +215,23 @@ def _show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _key_for(provider: Any, args: argparse.Namespace) -> str | None:
-    """The run's key by the same rules as ``studio ab`` (:mod:`studio.core.llm.key_policy`):
-    a saved provider's key, ``OPENAI_API_KEY``/``AZURE_OPENAI_API_KEY`` only for their own
-    hosts, or ``--api-key-env`` for any host."""
-    from studio.core.llm.keys import resolve_key
-    from studio.core.llm.provider_store import load_providers
-
-    saved = load_providers().get(provider.name) is not None
-    resolved = resolve_key(
-        provider, api_key_env=args.api_key_env, saved=saved, allow_insecure=args.allow_insecure_key
-    )
-    if resolved.warning:
-        eprint(f"studio: {resolved.warning}")
-    return resolved.key
-
-
 def _resume(args: argparse.Namespace) -> int:
     from studio.core.evals import run_execute, run_results, run_store
     from studio.core.evals.limits import RunLimits
     from studio.core.evals.review import run_meta
     from studio.core.evals.run_state import check_resumable
     from studio.core.evals.summary import format_text
+    from studio.core.llm.provider_store import load_providers
 
     with opened_project(args.project) as project:
         state = check_resumable(project, args.run_id)
         meta = run_meta(project, args.run_id)
         if meta.provider is None:
             raise CliUsageError(f"run {args.run_id} has no usable provider settings.")
-        key = _key_for(meta.provider, args)
-        if key is None and meta.provider.kind != "compatible":
-            raise CliUsageError(
-                f"no API key for {meta.provider.base_url}: set OPENAI_API_KEY, use "
-                "--api-key-env NAME or store a key in the app's provider settings."
-            )
+        # The same key policy as `studio ab`: a saved provider's key, the environment
+        # keys only for their own hosts, or --api-key-env.
+        saved = load_providers().get(meta.provider.name) is not None
+        key = key_target(meta.provider, args, saved=saved).key
         limits = limits_from_args(args, stored=None)
         if limits is not None:
             # Only the flags given change the stored settings.
