@@ -11,6 +11,7 @@ import pytest
 from helpers import SENTINEL_KEY, files_containing, loopback
 from helpers.ab_project import (
     IntentResponder,
+    ab_args,
     correct_sets,
     query_index,
     variant_of,
@@ -23,20 +24,7 @@ N = 16
 
 
 def _args(ab: Any, url: str, *extra: str) -> list[str]:
-    return [
-        "ab",
-        "--project",
-        str(ab.path),
-        "--dataset",
-        "intents",
-        "--variant",
-        "intent@1",
-        "--variant",
-        "intent@2",
-        "--base-url",
-        url,
-        *extra,
-    ]
+    return ab_args(ab, "--base-url", url, *extra)
 
 
 def test_json_output_shape_and_exit_0(ab, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
@@ -123,19 +111,7 @@ def test_bad_input_exits_2(
     args: list[str],  # type: ignore[no-untyped-def]
     needle: str,
 ) -> None:
-    base = [
-        "ab",
-        "--project",
-        str(ab.path),
-        "--dataset",
-        "intents",
-        "--variant",
-        "intent@1",
-        "--variant",
-        "intent@2",
-        "--base-url",
-        "http://127.0.0.1:9/v1",
-    ]
+    base = ab_args(ab, "--base-url", "http://127.0.0.1:9/v1")
     if args[0] == "--dataset":
         base[base.index("intents")] = args[1]
     else:
@@ -185,17 +161,7 @@ def test_sentinel_key_from_the_environment_never_written_or_printed(  # type: ig
 def test_openai_without_a_key_exits_2_before_storing_a_run(  # type: ignore[no-untyped-def]
     ab, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = [
-        "ab",
-        "--project",
-        str(ab.path),
-        "--dataset",
-        "intents",
-        "--variant",
-        "intent@1",
-        "--variant",
-        "intent@2",
-    ]
+    args = ab_args(ab)
     assert run_cli(args) == 2
     assert "OPENAI_API_KEY" in capsys.readouterr().err
     from studio.core.db.project import open_project

@@ -182,7 +182,13 @@ def test_help_lists_every_scorer_with_a_passing_and_a_failing_answer() -> None:
 def test_label_counts_exact_and_lenient_matches_and_strict_scores_only_exact(
     tmp_path: Path,
 ) -> None:
-    from helpers.ab_project import build_ab_project, query_index, variant_of, wrong_label
+    from helpers.ab_project import (
+        ab_args,
+        build_ab_project,
+        query_index,
+        variant_of,
+        wrong_label,
+    )
 
     n = 24
     ab = build_ab_project(tmp_path / "ab.studio", n_test=n)
@@ -209,20 +215,7 @@ def test_label_counts_exact_and_lenient_matches_and_strict_scores_only_exact(
         for v in (1, 2)
     }
     with loopback(responder=answer) as server:
-        args = (
-            "ab",
-            "--project",
-            str(ab.path),
-            "--dataset",
-            "intents",
-            "--variant",
-            "intent@1",
-            "--variant",
-            "intent@2",
-            "--base-url",
-            server.base_url,
-            "--json",
-        )
+        args = tuple(ab_args(ab, "--base-url", server.base_url, "--json"))
         lenient = _studio(*args, "--scorer", "label")
         strict = _studio(*args, "--scorer", "label-strict")
         text = _studio(*args[:-1], "--scorer", "label")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from helpers import files_containing
-from helpers.ab_project import LABELS
+from helpers.ab_project import LABELS, ab_args
 from helpers.key_echo_server import KeyEchoServer
 from helpers.memory_keyring import MemoryKeyring
 
@@ -41,19 +41,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _ab(ab: Any, *extra: str) -> list[str]:
-    return [
-        "ab",
-        "--project",
-        str(ab.path),
-        "--dataset",
-        "intents",
-        "--variant",
-        "intent@1",
-        "--variant",
-        "intent@2",
-        "--no-cache",
-        *extra,
-    ]
+    return ab_args(ab, "--no-cache", *extra)
 
 
 # -- the decision rules ---------------------------------------------------------------------
@@ -262,24 +250,7 @@ def test_a_short_echoed_key_is_found_in_no_file_row_log_or_output(
         with KeyEchoServer(LABELS) as server:
             # answers and errors echo the key; the run is cached so the cache sees it too
             assert (
-                run_cli(
-                    [
-                        "ab",
-                        "--project",
-                        str(ab.path),
-                        "--dataset",
-                        "intents",
-                        "--variant",
-                        "intent@1",
-                        "--variant",
-                        "intent@2",
-                        "--base-url",
-                        server.base_url,
-                        "--api-key-env",
-                        "K9",
-                        "--json",
-                    ]
-                )
+                run_cli(ab_args(ab, "--base-url", server.base_url, "--api-key-env", "K9", "--json"))
                 == 1
             )
             printed.append(capsys.readouterr())

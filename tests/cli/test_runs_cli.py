@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from helpers import loopback
-from helpers.ab_project import build_ab_project, query_index, variant_of, wrong_label
+from helpers.ab_project import ab_args, build_ab_project, query_index, variant_of, wrong_label
 from helpers.silent_server import SilentServer
 
 from studio.core.evals.limits import DEFAULT_REQUEST_TIMEOUT_S, RunLimits
@@ -100,17 +100,7 @@ def test_variant_argument_errors_exit_2(ab) -> None:  # type: ignore[no-untyped-
         ("intent@=big", "no version"),
     ):
         done = studio(
-            "ab",
-            "--project",
-            str(ab.path),
-            "--dataset",
-            "intents",
-            "--variant",
-            "intent@1",
-            "--variant",
-            bad,
-            "--base-url",
-            "http://127.0.0.1:9/v1",
+            *ab_args(ab, "--base-url", "http://127.0.0.1:9/v1", variants=("intent@1", bad))
         )
         assert done.returncode == 2, (bad, done.stderr)
         assert needle in done.stderr and "Traceback" not in done.stderr

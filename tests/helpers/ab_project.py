@@ -150,3 +150,21 @@ def open_ab(path: Path) -> Project:
 
 
 Responder = Callable[[dict[str, Any]], str]
+
+
+def ab_args(
+    ab: AbProject, *extra: str, variants: tuple[str, str] = ("intent@1", "intent@2")
+) -> list[str]:
+    """``studio ab`` on the project's ``intents`` dataset, two variants, then ``extra``."""
+    return [
+        "ab",
+        "--project",
+        str(ab.path),
+        "--dataset",
+        "intents",
+        "--variant",
+        variants[0],
+        "--variant",
+        variants[1],
+        *extra,
+    ]
