@@ -166,7 +166,7 @@ def main() -> int:
     evaluate = window.view("evaluate")
     wait(lambda: evaluate.run_id is not None)
     # The first recorded run compares two prompt versions (the second, two models)
-    from studio.core.evals.service import list_runs
+    from studio.core.evals.run_store import list_runs
 
     first = min(r.id for r in list_runs(context.project))
     evaluate.show_run(first)
