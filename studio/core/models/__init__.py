@@ -6,6 +6,7 @@ the schema-drift test rely on that).
 
 from studio.core.models.dataset import Dataset, Example, ExampleHistory, Operation
 from studio.core.models.decision import DecisionAnswersRow
+from studio.core.models.distil import Candidate
 from studio.core.models.evaluation import (
     EvalResult,
     EvalRun,
@@ -17,6 +18,7 @@ from studio.core.models.meta import ProjectMeta
 from studio.core.models.prompt import LabelEvent, Prompt, PromptLabel, PromptVersion
 
 __all__ = [
+    "Candidate",
     "Dataset",
     "DecisionAnswersRow",
     "EvalResult",

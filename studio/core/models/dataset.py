@@ -87,6 +87,12 @@ class Example(SQLModel, table=True):
     norm_hash: str = Field(default="", max_length=64)
     # Denormalised display text of the input, for the table, search and sort
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Who wrote the ideal output: "human", "teacher" (an accepted distil candidate) or
+    # "" (not known: rows from before distillation, or no ideal output)
+    ideal_source: str = Field(default="", max_length=20)
+    # Synthetic inputs (source "synthetic"): JSON of how they were made (model, seed
+    # rows, instruction, label quota, run); null for real rows
+    provenance_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -19,6 +19,8 @@ class EvalRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(default="", max_length=200)
+    # "ab" (a comparison of prompt versions) or "distil" (teacher answers for candidates)
+    kind: str = Field(default="ab", max_length=20)
     dataset_id: int | None = Field(default=None, foreign_key="dataset.id", ondelete="SET NULL")
     split: str = Field(default="test", max_length=20)
     scorer: str = Field(default="exact", max_length=50)
@@ -80,6 +82,8 @@ class EvalResult(SQLModel, table=True):
     score: float | None = Field(default=None)
     score_detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     request_hash: str = Field(default="", max_length=64)
+    # The provider's id of the response (distil provenance); "" when cached or unknown
+    response_id: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
 
 
