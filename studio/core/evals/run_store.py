@@ -167,7 +167,13 @@ def variant_rows(project: Project, run_id: int) -> list[Any]:
 
 
 def prepared_variants(project: Project, run_id: int) -> list[PreparedVariant]:
-    """The run's variants ready to render (runner key = the variant row id)."""
+    """The run's variants ready to render (runner key = the variant row id).
+
+    A distil run's variants are the samples of one version: each repeats the request
+    with its position as the repeat index (a cache key of its own).
+    """
+    with read_conn(project) as conn:
+        kind = conn.execute(text("SELECT kind FROM eval_run WHERE id = :r"), {"r": run_id}).scalar()
     out: list[PreparedVariant] = []
     for v in variant_rows(project, run_id):
         if v.spec_json is None:
@@ -184,6 +190,7 @@ def prepared_variants(project: Project, run_id: int) -> list[PreparedVariant]:
                 model=v.model,
                 params=orjson.loads(v.params_json or "{}"),
                 name=v.label,
+                repeat=int(v.position) if kind == "distil" else 0,
             )
         )
     return out
