@@ -57,6 +57,7 @@ class RunInfo:
     created_at: str
     finished_at: str | None
     recorded_note: str
+    kind: str = "ab"  # "ab" or "distil" (teacher outputs, not a comparison)
 
 
 def run_row(project: Project, run_id: int) -> Any:
@@ -245,7 +246,7 @@ def list_runs(project: Project, dataset: str | int | None = None) -> list[RunInf
     sql = (
         "SELECT r.id, r.name, coalesce(d.name, ''), r.split, r.scorer, r.status, "
         "r.created_at, r.finished_at, r.recorded_note, "
-        "(SELECT count(*) FROM eval_result x WHERE x.run_id = r.id) "
+        "(SELECT count(*) FROM eval_result x WHERE x.run_id = r.id), r.kind "
         "FROM eval_run r LEFT JOIN dataset d ON d.id = r.dataset_id"
     )
     params: dict[str, Any] = {}
@@ -271,6 +272,7 @@ def list_runs(project: Project, dataset: str | int | None = None) -> list[RunInf
             created_at=str(r[6]),
             finished_at=None if r[7] is None else str(r[7]),
             recorded_note=r[8] or "",
+            kind=str(r[10] or "ab"),
         )
         for r in runs
     ]
