@@ -162,7 +162,7 @@ def _with_terminal(args: list[str], answer: str) -> tuple[int, str]:
             text=True,
         )
         os.write(master, (answer + "\n").encode())
-        out, err = proc.communicate(timeout=180)
+        _out, err = proc.communicate(timeout=180)
         return proc.returncode, err
     finally:
         os.close(master)
