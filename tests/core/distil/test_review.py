@@ -170,9 +170,7 @@ def test_include_invalid_and_filters(dp: DistilProject, project: Project) -> Non
     ex = dp.examples
     # Only two rows, invalid answers allowed: "invalid" has an output and is accepted;
     # "failed" has none
-    result = accept(
-        project, "intents", example_ids=[ex["invalid"], ex["failed"]], only_valid=False
-    )
+    result = accept(project, "intents", example_ids=[ex["invalid"], ex["failed"]], only_valid=False)
     assert (result.changed, result.skipped) == (1, {"no_output": 1})
     assert _examples(dp.path)[ex["invalid"]][:4] == ("refund", "refund", "approved", "teacher")
 
