@@ -35,7 +35,6 @@ FIELD_NAMES: dict[str, str] = {
     "output_kind": "output kind",
     "system_prompt": "system prompt",
     "split_locked": "frozen in test",
-    "ideal_source": "ideal output by",
 }
 
 
