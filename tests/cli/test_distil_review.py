@@ -8,6 +8,7 @@ counted by hand from the helper's table of cases.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import sqlite3
 from pathlib import Path
@@ -103,7 +104,13 @@ def test_accept_rows_history_undo(dp: CandidatesProject, tmp_path: Path) -> None
     # Text output says what happened and how to undo it
     text = ok(home, "distil", "accept", "intents", "--project", p, "--min-agreement", "1")
     assert "Accept 4 teacher outputs (operation" in text and "4 accepted" in text
-    assert "1 approved human ideal output" in text and "studio dataset undo" in text
+    assert "1 approved human ideal output" in text
+    # The printed undo command works as printed (quoted for a shell)
+    (hint,) = [line for line in text.splitlines() if line.startswith("Undo: ")]
+    argv = shlex.split(hint.removeprefix("Undo: "))
+    assert argv[:3] == ["studio", "dataset", "undo"]
+    assert "Undone operation" in ok(home, *argv[1:])
+    assert _statuses(dp.path) == before
 
 
 def test_selection_and_include_invalid(dp: CandidatesProject, tmp_path: Path) -> None:
