@@ -164,7 +164,9 @@ class GenerationPlan:
                     f"{here}.instruction must be text.", where=f"{here}.instruction"
                 )
             if not isinstance(count, int) or isinstance(count, bool):
-                raise ValidationError(f"{here}.count must be a whole number.", where=f"{here}.count")
+                raise ValidationError(
+                    f"{here}.count must be a whole number.", where=f"{here}.count"
+                )
             cells.append(PlanCell(label, instruction, count))
         labels_before = need("labels_before", dict, {})
         plan = cls(
@@ -217,7 +219,9 @@ def check_plan(plan: GenerationPlan) -> None:
         if not c.instruction.strip():
             raise ValidationError(f"Cell {i + 1} has an empty instruction.", where="instructions")
     if plan.total <= 0:
-        raise ValidationError("The plan asks for no new inputs: give a count above 0.", where="count")
+        raise ValidationError(
+            "The plan asks for no new inputs: give a count above 0.", where="count"
+        )
     if plan.total > MAX_COUNT:
         raise ValidationError(
             f"The plan asks for {plan.total:,} inputs; at most {MAX_COUNT:,} at once.",
@@ -225,7 +229,9 @@ def check_plan(plan: GenerationPlan) -> None:
         )
 
 
-def balanced_quotas(existing: Mapping[str, int], labels: Sequence[str], count: int) -> dict[str, int]:
+def balanced_quotas(
+    existing: Mapping[str, int], labels: Sequence[str], count: int
+) -> dict[str, int]:
     """Hand ``count`` new inputs out so the rarest labels fill up first (module docstring).
 
     Args:
@@ -283,14 +289,15 @@ def make_plan(
     from studio.core.distil.inputs import label_counts
 
     if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
-        raise ValidationError(f"The count must be a whole number above 0, not {count!r}.", where="count")
+        raise ValidationError(
+            f"The count must be a whole number above 0, not {count!r}.", where="count"
+        )
     variations = clean_instructions(instructions)
     info, counts = label_counts(project, dataset)
     if per_label:
         if info.task_type != "classification":
             raise ValidationError(
-                f"--per-label needs a classification dataset; {info.name!r} is "
-                f"{info.task_type}.",
+                f"--per-label needs a classification dataset; {info.name!r} is {info.task_type}.",
                 where="per_label",
             )
         labels = list(dict.fromkeys([*info.label_set, *sorted(counts)]))
