@@ -35,6 +35,7 @@ FIELD_NAMES: dict[str, str] = {
     "output_kind": "output kind",
     "system_prompt": "system prompt",
     "split_locked": "frozen in test",
+    "ideal_source": "ideal output by",
 }
 
 

@@ -160,8 +160,7 @@ def _row(r: Sequence[Any]) -> CandidateRow:
 def _check_status(status: str | None) -> None:
     if status is not None and status not in CANDIDATE_STATUSES:
         raise ValidationError(
-            f'"{status}" is not a candidate status; choose one of '
-            f"{', '.join(CANDIDATE_STATUSES)}.",
+            f'"{status}" is not a candidate status; choose one of {", ".join(CANDIDATE_STATUSES)}.',
             where="status",
         )
 
