@@ -177,10 +177,12 @@ def _list(args: argparse.Namespace) -> int:
     if not states:
         sys.stdout.write("No runs yet.\n")
         return EXIT_OK
-    sys.stdout.write(f"{'id':>4}  {'status':<12} {'answered':>9}  {'dataset':<20} variants\n")
+    sys.stdout.write(
+        f"{'id':>4}  {'kind':<6} {'status':<12} {'answered':>9}  {'dataset':<20} variants\n"
+    )
     for s in states:
         sys.stdout.write(
-            f"{s.run_id:>4}  {s.status:<12} {s.answered:>4}/{s.calls:<4}  "
+            f"{s.run_id:>4}  {s.kind:<6} {s.status:<12} {s.answered:>4}/{s.calls:<4}  "
             f"{s.dataset[:20]:<20} {' vs '.join(s.variants)}\n"
         )
     return EXIT_OK
@@ -241,6 +243,16 @@ def _resume(args: argparse.Namespace) -> int:
             eprint(
                 f"Resuming run {state.run_id} ({state.status}): {state.pending} of "
                 f"{state.calls} calls have no answer yet, at {meta.provider.base_url} ..."
+            )
+        if state.kind == "distil":  # teacher outputs: resumed and reported as distil runs
+            from studio.cli.distil_cmd import report_outcome
+            from studio.core.distil.outputs import execute_outputs_run
+
+            return report_outcome(
+                execute_outputs_run(
+                    project, args.run_id, key=key, cache=not args.no_cache, limits=limits
+                ),
+                args,
             )
         outcome = run_execute.execute_run(
             project, args.run_id, key=key, cache=not args.no_cache, limits=limits
