@@ -294,6 +294,11 @@ def _rows(args: argparse.Namespace) -> int:
         if args.limit > 0:
             ids = ids[: args.limit]
         rows = fetch_rows(project, ids)
+        if args.json:
+            # Each row's current teacher candidate (issue 13 §3), one query for all rows
+            from studio.core.distil.candidates import current_candidates
+
+            cands = current_candidates(project, [r.id for r in rows])
     if args.json:
         print_json(
             [
@@ -308,6 +313,7 @@ def _rows(args: argparse.Namespace) -> int:
                     "rating": r.rating,
                     "notes": r.notes,
                     "source_line": r.source_line,
+                    "candidate": cands[r.id].row_summary() if r.id in cands else None,
                 }
                 for r in rows
             ]

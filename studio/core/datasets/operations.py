@@ -30,6 +30,7 @@ from studio.core.datasets.operation_log import (
     snapshot_sql,
 )
 from studio.core.datasets.queries import HistoryEntry
+from studio.core.datasets.side_fields import apply_side_fields, side_history_line
 from studio.core.db.engine import db_time
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn, write_tx
@@ -269,6 +270,9 @@ def history_line(entry: HistoryEntry) -> str:
     if entry.field == ROW_FIELD:
         verb = "added by" if entry.before is None else "deleted by"
         return f"{verb}: {op}{undone}"
+    side = side_history_line(entry.field, entry.before, entry.after)
+    if side is not None:
+        return f"{side} ({op}){undone}"
     name = FIELD_NAMES.get(entry.field, entry.field)
     return f"{name}: {_short(entry.before)} → {_short(entry.after)} ({op}){undone}"
 
@@ -341,6 +345,8 @@ def apply_operation(conn: Connection, op_id: int, dataset_id: int, *, forward: b
             ),
             {**params, "op": op_id, "now": now},
         )
+    # Review decisions: ideal_source and candidate statuses (datasets/side_fields.py)
+    apply_side_fields(conn, op_id, fields, value_col, columns)
     ids = changed_ids(conn, op_id)
     row_changes = raw.execute(
         "SELECT 1 FROM example_history WHERE op_id = ? AND field = ? LIMIT 1", (op_id, ROW_FIELD)
