@@ -153,24 +153,6 @@ def _load_rows(project: Project, dataset_id: int) -> _Rows:
     return _Rows(seeds, existing)
 
 
-def label_counts(project: Project, dataset: str | int) -> tuple[DatasetInfo, dict[str, int]]:
-    """The dataset and its rows per label outside the test split (rejected ones left out;
-    synthetic rows count: they are that label's rows now)."""
-    from studio.core.datasets.catalog import get_dataset
-    from studio.core.db.transactions import read_conn
-
-    info = get_dataset(project, dataset)
-    with read_conn(project) as conn:
-        rows = conn.execute(
-            text(
-                "SELECT label, count(*) FROM example WHERE dataset_id = :d AND label IS NOT NULL "
-                "AND (split IS NULL OR split != 'test') AND status != 'rejected' GROUP BY label"
-            ),
-            {"d": info.id},
-        ).all()
-    return info, {str(r[0]): int(r[1]) for r in rows}
-
-
 def _resolve(
     project: Project, plan: GenerationPlan
 ) -> tuple[DatasetInfo, _Rows, list[PlannedCall]]:

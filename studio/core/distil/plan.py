@@ -8,7 +8,7 @@ variation such as "short and informal"), the number of calls and the cost
 
 The quota rule (``per_label=True``, classification datasets), chosen so rare labels
 get the most new inputs: the new inputs are handed out one at a time, each to the
-label that has the fewest rows *so far* (its real rows outside the test split plus the
+label that has the fewest rows *so far* (its rows outside the test split, not rejected, plus the
 new inputs it was already given), ties going to the label listed first in the
 dataset's label set. That fills every label up towards the same level: with rows
 a=10, b=2, c=5 and 10 new inputs, b gets 3 (to 5), then b and c alternate up to 8
@@ -28,9 +28,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import text
+
 from studio.core.errors import ValidationError
 
 if TYPE_CHECKING:
+    from studio.core.datasets.catalog import DatasetInfo
     from studio.core.db.project import Project
 
 #: Varied instructions used when the user gives none: each asks for a different
@@ -229,13 +232,31 @@ def check_plan(plan: GenerationPlan) -> None:
         )
 
 
+def label_counts(project: Project, dataset: str | int) -> tuple[DatasetInfo, dict[str, int]]:
+    """The dataset and its rows per label outside the test split (rejected ones left out;
+    synthetic rows count: they are that label's rows now)."""
+    from studio.core.datasets.catalog import get_dataset
+    from studio.core.db.transactions import read_conn
+
+    info = get_dataset(project, dataset)
+    with read_conn(project) as conn:
+        rows = conn.execute(
+            text(
+                "SELECT label, count(*) FROM example WHERE dataset_id = :d AND label IS NOT NULL "
+                "AND (split IS NULL OR split != 'test') AND status != 'rejected' GROUP BY label"
+            ),
+            {"d": info.id},
+        ).all()
+    return info, {str(r[0]): int(r[1]) for r in rows}
+
+
 def balanced_quotas(
     existing: Mapping[str, int], labels: Sequence[str], count: int
 ) -> dict[str, int]:
     """Hand ``count`` new inputs out so the rarest labels fill up first (module docstring).
 
     Args:
-        existing: real rows per label (labels missing here have 0).
+        existing: rows per label (labels missing here have 0).
         labels: every label, in the dataset's order (which breaks ties).
         count: new inputs to hand out.
 
@@ -286,8 +307,6 @@ def make_plan(
         ValidationError: a bad argument (named), or ``per_label`` on a dataset that is
             not a classification dataset.
     """
-    from studio.core.distil.inputs import label_counts
-
     if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
         raise ValidationError(
             f"The count must be a whole number above 0, not {count!r}.", where="count"
