@@ -143,3 +143,19 @@ def test_instruction_rows_and_cancel(
     assert finished.args[0].cancelled and finished.args[0].added == 0
     assert "nothing was added" in dialog.outcome_label.text()
     qtbot.waitUntil(lambda: not bank_context.runner.busy, timeout=10000)
+
+
+def test_the_distil_view_opens_it(qtbot: QtBot, bank_context: AppContext) -> None:
+    from studio.ui.distil.view import DistilView
+
+    view = DistilView(bank_context)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: view.dataset is not None, timeout=10000)
+    assert view.inputs_button.isVisibleTo(view)
+    dialog = view.open_inputs_dialog()
+    assert isinstance(dialog, InputsDialog)
+    assert dialog.windowTitle() == "Generate Inputs — bank"
+    qtbot.waitUntil(lambda: dialog.per_label.isChecked(), timeout=10000)
+    dialog.reject()
+    qtbot.waitUntil(lambda: not bank_context.runner.busy, timeout=10000)
