@@ -231,3 +231,24 @@ def test_plan_labels_must_belong_to_the_dataset(built: InputsProject) -> None:
         assert exc.value.where == "cells[0].label"
     finally:
         project.close()
+
+
+def test_a_split_never_puts_synthetic_rows_in_test(built: InputsProject) -> None:
+    from studio.core.datasets.splits import split_dataset
+
+    model = CopyingModel([t for t, _ in built.test.values()])
+    plan = GenerationPlan("bank", "loopback-small", [PlanCell("card_arrival", "short", 5)])
+    project = open_project(built.path)
+    try:
+        with loopback(responder=model) as server:
+            out = run_plan(project, plan, provider=provider_for(server), key=None)
+        assert out.added == 1  # one call of 5: the pattern adds its first item only
+        # Everything to test: the 23 real rows go, the synthetic one stays in train
+        result = split_dataset(project, built.dataset_id, test=1.0)
+        assert (result.test, result.train, result.validation) == (23, 1, 0)
+        # With validation too, a synthetic row lands in train or validation, never test
+        split_dataset(project, built.dataset_id, test=0.5, validation=0.2, seed=3)
+    finally:
+        project.close()
+    rows = _rows(built.path)
+    assert [r[3] for r in rows if r[4] == "synthetic"] in (["train"], ["validation"])
