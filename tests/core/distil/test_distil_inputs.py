@@ -252,3 +252,54 @@ def test_a_split_never_puts_synthetic_rows_in_test(built: InputsProject) -> None
         project.close()
     rows = _rows(built.path)
     assert [r[3] for r in rows if r[4] == "synthetic"] in (["train"], ["validation"])
+
+
+def test_inputs_with_two_variables(tmp_path: Path) -> None:
+    from studio.core.datasets.catalog import create_dataset
+    from studio.core.datasets.curation import add_example
+    from studio.core.db.project import new_project
+
+    path = tmp_path / "qa.studio"
+    project = new_project(path)
+    try:
+        info = create_dataset(
+            project, "qa", task_type="generation", input_fields=("question", "context")
+        )
+        for q, c in [
+            ("Who wrote it?", "A book by Ann."),
+            ("When was it built?", "The 1901 bridge."),
+        ]:
+            add_example(project, info.id, {"question": q, "context": c}, split="train")
+        add_example(
+            project, info.id, {"question": "Where is it?", "context": "Paris."}, split="test"
+        )
+        with pytest.raises(ValidationError) as exc:
+            make_plan(project, "qa", model="m", count=2, per_label=True)
+        assert exc.value.where == "per_label"
+        plan = GenerationPlan("qa", "loopback-small", [PlanCell(None, "short", 3)])
+
+        def answer(body: dict[str, object]) -> str:
+            return json.dumps(
+                {
+                    "inputs": [
+                        {"question": "How tall is the tower?", "context": "It is 300 m."},
+                        {"question": "Where is it?", "context": "Paris."},  # a test row
+                        {"question": "no context"},  # unusable: a variable is missing
+                    ]
+                }
+            )
+
+        with loopback(responder=answer) as server:
+            out = run_plan(project, plan, provider=provider_for(server), key=None)
+    finally:
+        project.close()
+    assert (out.added, out.test_leaks, out.failed, out.near_duplicates) == (1, 1, 1, 0)
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute(
+            "SELECT input_json, search_text FROM example WHERE source = 'synthetic'"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert json.loads(row[0]) == {"question": "How tall is the tower?", "context": "It is 300 m."}
+    assert row[1] == "How tall is the tower?\nIt is 300 m."
