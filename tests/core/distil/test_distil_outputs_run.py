@@ -71,7 +71,7 @@ def test_150_rows_provenance_human_ideals_test_split_and_rerun_zero_calls(
             humans_before = conn.execute(
                 text(
                     "SELECT id, ideal_output, label, status, ideal_source FROM example "
-                    "WHERE id IN (%s) ORDER BY id" % ",".join(map(str, dp.human_ids))
+                    f"WHERE id IN ({','.join(map(str, dp.human_ids))}) ORDER BY id"
                 )
             ).all()
             version_id = conn.execute(
@@ -125,13 +125,13 @@ def test_150_rows_provenance_human_ideals_test_split_and_rerun_zero_calls(
                 humans_after = conn.execute(
                     text(
                         "SELECT id, ideal_output, label, status, ideal_source FROM example "
-                        "WHERE id IN (%s) ORDER BY id" % ",".join(map(str, dp.human_ids))
+                        f"WHERE id IN ({','.join(map(str, dp.human_ids))}) ORDER BY id"
                     )
                 ).all()
                 others = conn.execute(
                     text(
-                        "SELECT count(*) FROM candidate WHERE example_id IN (%s)"
-                        % ",".join(map(str, dp.human_ids + dp.test_ids))
+                        "SELECT count(*) FROM candidate WHERE example_id IN "
+                        f"({','.join(map(str, dp.human_ids + dp.test_ids))})"
                     )
                 ).scalar_one()
             assert ids == N
