@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -305,7 +305,7 @@ def test_generate_teacher_outputs_against_a_loopback_server(
     expected = _sql(
         project_file,
         "SELECT count(*) FROM example WHERE dataset_id = 1 AND split = 'validation' "
-        "AND status != 'approved'",
+        "AND status NOT IN ('approved', 'rejected')",
     )[0][0]
     assert expected > 0
 
@@ -345,6 +345,86 @@ def test_generate_teacher_outputs_against_a_loopback_server(
     qtbot.waitUntil(lambda: bool(view.runs.entries), timeout=5000)
     assert view.runs.entries[0].info.id == outcome.run_id
     assert view.runs.entries[0].info.status == "completed"
+
+
+def _plan_dialog(qtbot: QtBot, view: DistilView, server: LoopbackServer, split: str) -> Any:
+    dialog = view.open_outputs_dialog()
+    dialog.provider.save(
+        ProviderConfig(
+            name="Local teacher", base_url=server.base_url, kind="compatible", default_model="m"
+        )
+    )
+    qtbot.waitUntil(lambda: dialog.prompt_combo.count() > 0, timeout=10000)
+    dialog.set_ref("banking-intent", 3)
+    dialog.concurrency.setValue(1)
+    dialog.split_combo.setCurrentText(split)
+    with qtbot.waitSignal(dialog.plan_shown, timeout=20000):
+        dialog.refresh_plan()
+    return dialog
+
+
+@pytest.fixture
+def slow_server(project_file: Path) -> Iterator[LoopbackServer]:
+    rows = _sql(project_file, "SELECT search_text, label FROM example WHERE label IS NOT NULL")
+    mapping = {str(t): str(lab) for t, lab in rows}
+    responder = TeacherResponder(mapping, sorted(set(mapping.values())))
+    server = LoopbackServer(latency=0.15, responder=responder)  # type: ignore[arg-type]
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_cancel_then_resume_from_teacher_runs(
+    qtbot: QtBot, open_context: AppContext, project_file: Path, slow_server: LoopbackServer
+) -> None:
+    view = _view(qtbot, open_context)
+    dialog = _plan_dialog(qtbot, view, slow_server, "train")
+    rows = dialog.plan.rows
+    assert rows > 20  # long enough to cancel in the middle at 0.15 s per call
+
+    with qtbot.waitSignal(view.run_started, timeout=10000):
+        qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    assert view.tabs.currentWidget() is view.progress
+    qtbot.waitUntil(lambda: slow_server.chat_requests >= 3, timeout=20000)
+    with qtbot.waitSignal(view.run_finished, timeout=RUN_TIMEOUT_MS) as first:
+        qtbot.mouseClick(view.progress.cancel_button, Qt.MouseButton.LeftButton)
+    cancelled = first.args[0]
+    assert cancelled.cancelled
+    assert "Resume it from the Teacher Runs tab" in view.progress.status.text()
+    sent_before = slow_server.chat_requests
+    assert sent_before < rows
+    qtbot.waitUntil(
+        lambda: bool(view.runs.entries) and view.runs.entries[0].info.status == "cancelled",
+        timeout=5000,
+    )
+    entry = view.runs.entries[0]
+    assert entry.info.id == cancelled.run_id
+    assert entry.verdict.startswith(f"{cancelled.stored} candidate(s) stored")
+
+    # Resume: select the run in Teacher Runs and press Resume
+    view.tabs.setCurrentWidget(view.runs)
+    view.runs.table.selectRow(0)
+    assert view.runs.resume_button.isEnabled()
+    with qtbot.waitSignal(view.run_finished, timeout=RUN_TIMEOUT_MS) as second:
+        qtbot.mouseClick(view.runs.resume_button, Qt.MouseButton.LeftButton)
+    resumed = second.args[0]
+    assert resumed.run_id == cancelled.run_id and not resumed.cancelled
+    # answered calls are not repeated: the two parts answered every row once; only the
+    # one call in flight when Cancel was pressed (concurrency 1) was sent again
+    assert cancelled.calls + resumed.calls == rows
+    assert slow_server.chat_requests - sent_before == resumed.calls
+    assert sent_before - cancelled.calls <= 1
+    stored = _sql(
+        project_file,
+        "SELECT count(*) FROM candidate WHERE run_id = ? AND status IN ('pending', 'failed')",
+        (resumed.run_id,),
+    )[0][0]
+    assert stored == rows
+    qtbot.waitUntil(lambda: view.review.model.rowCount() == rows, timeout=10000)
+    qtbot.waitUntil(
+        lambda: bool(view.runs.entries) and view.runs.entries[0].info.status == "completed",
+        timeout=5000,
+    )
 
 
 def test_distil_is_in_the_sidebar(qtbot: QtBot, main_window: Any, project_file: Path) -> None:

@@ -80,6 +80,7 @@ def distil_runs(project: Project, dataset_id: int, limit: int = 200) -> list[Run
             created_at=str(r[6]),
             finished_at=None if r[7] is None else str(r[7]),
             recorded_note=r[8] or "",
+            kind="distil",
         )
         out.append(
             RunListEntry(

@@ -111,7 +111,7 @@ def cell_text(row: Any, col: int) -> str:
         return "–" if row.judge_score is None else f"{row.judge_score:g}"
     if col == COL_HUMAN:
         return one_line(row.human_ideal) if row.human_ideal else ""
-    return STATUS_TEXT.get(row.status, row.status)
+    return STATUS_TEXT.get(str(row.status), str(row.status))
 
 
 class CandidatesModel(QAbstractTableModel):

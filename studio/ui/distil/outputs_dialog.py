@@ -46,10 +46,12 @@ from studio.ui.widgets.labels import wrapped_label
 OWN_MODEL = "(the version's own model)"
 ANY_SPLIT = "any split"
 SKIP_REASONS = {
-    "approved_human": "an approved human ideal output",
-    "test_split": "in the test split",
-    "has_pending_candidate": "a candidate already waits for review",
-    "has_accepted_candidate": "a candidate was already accepted",
+    "rejected_row": "the row rejected",
+    "approved_human": "an approved human ideal output (never overwritten)",
+    "approved_teacher": "an accepted teacher output",
+    "test_split": "the row in the test split",
+    "has_pending_candidate": "a candidate already waiting for review",
+    "rejected_candidate": "a candidate already rejected",
 }
 
 

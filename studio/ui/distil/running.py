@@ -49,13 +49,13 @@ def outcome_sentence(outcome: OutputsOutcome) -> str:
     )
     if outcome.cancelled:
         return (
-            f"Run {outcome.run_id} cancelled ({counts}). Resume it from the Runs tab: "
+            f"Run {outcome.run_id} cancelled ({counts}). Resume it from the Teacher Runs tab: "
             "answered calls are not repeated."
         )
     if outcome.failed_reason:
         return (
             f"Run {outcome.run_id} stopped: {outcome.failed_reason} ({counts}). "
-            "Resume it from the Runs tab."
+            "Resume it from the Teacher Runs tab."
         )
     free = " — all from cache, nothing sent" if outcome.calls == 0 and outcome.rows else ""
     return f"Run {outcome.run_id} completed: {counts}{free}."

@@ -216,8 +216,14 @@ class DistilView(OutputsRunning):
         if self.dataset is None or not inputs_dialog_available():
             return None
         module = importlib.import_module(INPUTS_DIALOG)
+        # The dataset is passed as its DatasetInfo (id, name, task type, labels)
         dialog = module.InputsDialog(self.context, self.dataset, self)
-        dialog.finished.connect(lambda _r: (self.reload_datasets(), dialog.deleteLater()))
+
+        def finished(_result: int) -> None:
+            self.reload_datasets()  # new rows: the counts in the picker changed
+            dialog.deleteLater()
+
+        dialog.finished.connect(finished)
         dialog.open()
         return dialog
 
