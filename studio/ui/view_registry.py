@@ -65,6 +65,7 @@ _BUILTIN_VIEWS = (
     ("datasets", "Datasets", "studio.ui.datasets.view:DatasetsView"),
     ("validate", "Validate", "studio.ui.validate.view:ValidateView"),
     ("evaluate", "Evaluate", "studio.ui.evaluate.view:EvaluateView"),
+    ("distil", "Distil", "studio.ui.distil.view:DistilView"),
     ("decide", "Decide", "studio.ui.decide.view:DecideView"),
 )
 

@@ -16,6 +16,7 @@ _FALLBACKS = {
     "datasets": "SP_FileDialogDetailedView",
     "validate": "SP_DialogApplyButton",
     "evaluate": "SP_MediaPlay",
+    "distil": "SP_ArrowDown",
     "decide": "SP_DialogHelpButton",
 }
 

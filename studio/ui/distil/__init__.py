@@ -1,0 +1,1 @@
+"""The Distil view: teacher outputs for a dataset's rows and their review (ISSUE 13)."""
