@@ -342,9 +342,13 @@ def test_generate_teacher_outputs_against_a_loopback_server(
     assert stored == outcome.stored
     assert view.counts is not None and view.counts.pending == stored
     assert view.tabs.currentWidget() is view.review
-    qtbot.waitUntil(lambda: bool(view.runs.entries), timeout=5000)
+    # the Teacher Runs tab lists the run once its final status is stored
+    qtbot.waitUntil(
+        lambda: bool(view.runs.entries) and view.runs.entries[0].info.status == "completed",
+        timeout=5000,
+    )
     assert view.runs.entries[0].info.id == outcome.run_id
-    assert view.runs.entries[0].info.status == "completed"
+    assert view.runs.entries[0].verdict.startswith(f"{outcome.stored} candidate(s) stored")
 
 
 def _plan_dialog(qtbot: QtBot, view: DistilView, server: LoopbackServer, split: str) -> Any:
