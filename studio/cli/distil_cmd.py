@@ -169,7 +169,7 @@ def _outputs(args: argparse.Namespace) -> int:
             raise CliUsageError(f"{flag}: {exc.message}" if flag else exc.message) from None
         _print_plan(plan, args, spec.samples)
         if plan.rows == 0:
-            empty = {"run": None, "rows": 0, "stored": 0, "failed": 0}
+            empty: dict[str, Any] = {"run": None, "rows": 0, "stored": 0, "failed": 0}
             empty.update({"skipped": sum(plan.skipped.values()), "calls": 0, "cost": 0.0})
             if args.json:
                 print_json(empty)

@@ -23,6 +23,7 @@ dataset, bad agreement, unknown status, reject without a selection).
 from __future__ import annotations
 
 import argparse
+import shlex
 from typing import Any
 
 from studio.cli.common import (
@@ -150,7 +151,8 @@ def _report(args: argparse.Namespace, result: Any, verb: str) -> int:
         print(f"Nothing {verb}{tail or ' (no candidates selected)'}.")
         return EXIT_OK
     print(f"{result.description} (operation {result.op_id}): {result.changed:,} {verb}{tail}.")
-    print(f"Undo: studio dataset undo --project {args.project} {args.dataset} --op {result.op_id}")
+    project, dataset = shlex.quote(str(args.project)), shlex.quote(args.dataset)
+    print(f"Undo: studio dataset undo --project {project} {dataset} --op {result.op_id}")
     return EXIT_OK
 
 

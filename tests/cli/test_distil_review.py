@@ -8,26 +8,27 @@ counted by hand from the helper's table of cases.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.distil_candidates import DistilProject, build_distil_project
+from helpers.distil_candidates import CandidatesProject, build_candidates_project
 from test_dataset_curate_cli import ok, studio
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> DistilProject:
-    return build_distil_project(tmp_path_factory.mktemp("distil_cli") / "template.studio")
+def template(tmp_path_factory: pytest.TempPathFactory) -> CandidatesProject:
+    return build_candidates_project(tmp_path_factory.mktemp("distil_cli") / "template.studio")
 
 
 @pytest.fixture
-def dp(template: DistilProject, tmp_path: Path) -> DistilProject:
+def dp(template: CandidatesProject, tmp_path: Path) -> CandidatesProject:
     path = tmp_path / "p.studio"
     shutil.copyfile(template.path, path)
-    return DistilProject(
+    return CandidatesProject(
         path, template.dataset_id, template.examples, template.candidates, template.old_candidate
     )
 
@@ -44,7 +45,7 @@ def _statuses(path: Path) -> dict[int, str]:
         conn.close()
 
 
-def test_accept_rows_history_undo(dp: DistilProject, tmp_path: Path) -> None:
+def test_accept_rows_history_undo(dp: CandidatesProject, tmp_path: Path) -> None:
     home, p = tmp_path, str(dp.path)
     ex, cand = dp.examples, dp.candidates
     before = _statuses(dp.path)
@@ -103,10 +104,16 @@ def test_accept_rows_history_undo(dp: DistilProject, tmp_path: Path) -> None:
     # Text output says what happened and how to undo it
     text = ok(home, "distil", "accept", "intents", "--project", p, "--min-agreement", "1")
     assert "Accept 4 teacher outputs (operation" in text and "4 accepted" in text
-    assert "1 approved human ideal output" in text and "studio dataset undo" in text
+    assert "1 approved human ideal output" in text
+    # The printed undo command works as printed (quoted for a shell)
+    (hint,) = [line for line in text.splitlines() if line.startswith("Undo: ")]
+    argv = shlex.split(hint.removeprefix("Undo: "))
+    assert argv[:3] == ["studio", "dataset", "undo"]
+    assert "Undone operation" in ok(home, *argv[1:])
+    assert _statuses(dp.path) == before
 
 
-def test_selection_and_include_invalid(dp: DistilProject, tmp_path: Path) -> None:
+def test_selection_and_include_invalid(dp: CandidatesProject, tmp_path: Path) -> None:
     home, p = tmp_path, str(dp.path)
     ex, cand = dp.examples, dp.candidates
     # Only teacher_refund2 is needs_review
@@ -126,7 +133,7 @@ def test_selection_and_include_invalid(dp: DistilProject, tmp_path: Path) -> Non
     assert _statuses(dp.path)[cand["invalid"]] == "accepted"
 
 
-def test_reject_and_list(dp: DistilProject, tmp_path: Path) -> None:
+def test_reject_and_list(dp: CandidatesProject, tmp_path: Path) -> None:
     home, p = tmp_path, str(dp.path)
     cand = dp.candidates
     out = run_json(home, "distil", "reject", "intents", "--project", p, "--below-agreement", "0.8")
@@ -160,7 +167,9 @@ def test_reject_and_list(dp: DistilProject, tmp_path: Path) -> None:
         (["distil", "accept", "intents", "--where", "colour=red"], "--where"),
     ],
 )
-def test_bad_input_exits_2(dp: DistilProject, tmp_path: Path, argv: list[str], needle: str) -> None:
+def test_bad_input_exits_2(
+    dp: CandidatesProject, tmp_path: Path, argv: list[str], needle: str
+) -> None:
     before = _statuses(dp.path)
     r = studio(tmp_path, *argv, "--project", str(dp.path))
     assert r.returncode == 2, (r.stdout, r.stderr)

@@ -42,7 +42,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
 
 
 @dataclass
-class DistilProject:
+class CandidatesProject:
     path: Path
     dataset_id: int
     examples: dict[str, int]  # case key -> example id
@@ -69,7 +69,7 @@ def add_candidate(project: Project, dataset_id: int, example_id: int, **fields: 
         return int(c.id)
 
 
-def build_distil_project(path: Path) -> DistilProject:
+def build_candidates_project(path: Path) -> CandidatesProject:
     project = new_project(path)
     try:
         ds = create_dataset(project, "intents", "classification", LABELS).id
@@ -85,6 +85,6 @@ def build_distil_project(path: Path) -> DistilProject:
                 )
             if cand is not None:
                 candidates[key] = add_candidate(project, ds, examples[key], **cand)
-        return DistilProject(path, ds, examples, candidates, old)
+        return CandidatesProject(path, ds, examples, candidates, old)
     finally:
         project.close()

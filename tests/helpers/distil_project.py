@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from helpers.ab_project import LABELS, TEXTS, query_index, wrong_label
-
 from studio.core.datasets.catalog import create_dataset
 from studio.core.datasets.curation import add_example
 from studio.core.db.project import new_project

@@ -28,6 +28,7 @@ DEMO_PARTS: tuple[tuple[str, str], ...] = (
     ("studio.core.demo.prompts", "add_demo_prompts"),
     ("studio.core.demo.dataset", "add_demo_dataset"),
     ("studio.core.demo.run", "add_demo_run"),
+    ("studio.core.demo.distil", "add_demo_distil"),
     ("studio.core.demo.decision", "add_demo_decision"),
 )
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.distil_candidates import DistilProject, add_candidate, build_distil_project
+from helpers.distil_candidates import CandidatesProject, add_candidate, build_candidates_project
 from sqlalchemy import event
 
 from studio.core.datasets import curation
@@ -38,23 +38,23 @@ from studio.core.errors import NotFoundError, ValidationError
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> DistilProject:
-    return build_distil_project(tmp_path_factory.mktemp("distil") / "template.studio")
+def template(tmp_path_factory: pytest.TempPathFactory) -> CandidatesProject:
+    return build_candidates_project(tmp_path_factory.mktemp("distil") / "template.studio")
 
 
 @pytest.fixture
-def dp(template: DistilProject, tmp_path: Path) -> DistilProject:
+def dp(template: CandidatesProject, tmp_path: Path) -> CandidatesProject:
     import shutil
 
     path = tmp_path / "p.studio"
     shutil.copyfile(template.path, path)
-    return DistilProject(
+    return CandidatesProject(
         path, template.dataset_id, template.examples, template.candidates, template.old_candidate
     )
 
 
 @pytest.fixture
-def project(dp: DistilProject) -> Iterator[Project]:
+def project(dp: CandidatesProject) -> Iterator[Project]:
     p = open_project(dp.path)
     try:
         yield p
@@ -88,7 +88,7 @@ def _candidates(path: Path) -> dict[int, tuple[Any, ...]]:
         conn.close()
 
 
-def test_accept_where_agreement_is_one(dp: DistilProject, project: Project) -> None:
+def test_accept_where_agreement_is_one(dp: CandidatesProject, project: Project) -> None:
     ex, cand = dp.examples, dp.candidates
     before_ex, before_c = _examples(dp.path), _candidates(dp.path)
 
@@ -140,7 +140,9 @@ def test_accept_where_agreement_is_one(dp: DistilProject, project: Project) -> N
     assert "ideal output: (none) → card_lost (Accept 4 teacher outputs)" in lines
 
 
-def test_undo_restores_ideals_and_candidate_statuses(dp: DistilProject, project: Project) -> None:
+def test_undo_restores_ideals_and_candidate_statuses(
+    dp: CandidatesProject, project: Project
+) -> None:
     before_ex, before_c = _examples(dp.path), _candidates(dp.path)
     result = accept(project, dp.dataset_id, min_agreement=1.0)
     accepted_ex, accepted_c = _examples(dp.path), _candidates(dp.path)
@@ -158,7 +160,7 @@ def test_undo_restores_ideals_and_candidate_statuses(dp: DistilProject, project:
 
 
 def test_undo_is_refused_when_a_later_edit_touched_the_row(
-    dp: DistilProject, project: Project
+    dp: CandidatesProject, project: Project
 ) -> None:
     result = accept(project, dp.dataset_id, min_agreement=1.0)
     curation.update_example(project, dp.examples["teacher_card"], ideal_output="lost card")
@@ -166,7 +168,7 @@ def test_undo_is_refused_when_a_later_edit_touched_the_row(
         undo_operation(project, dp.dataset_id, result.op_id)
 
 
-def test_include_invalid_and_filters(dp: DistilProject, project: Project) -> None:
+def test_include_invalid_and_filters(dp: CandidatesProject, project: Project) -> None:
     ex = dp.examples
     # Only two rows, invalid answers allowed: "invalid" has an output and is accepted;
     # "failed" has none
@@ -186,7 +188,7 @@ def test_include_invalid_and_filters(dp: DistilProject, project: Project) -> Non
     }
 
 
-def test_named_candidates_and_a_change_of_mind(dp: DistilProject, project: Project) -> None:
+def test_named_candidates_and_a_change_of_mind(dp: CandidatesProject, project: Project) -> None:
     ex, cand = dp.examples, dp.candidates
     # The older rejected candidate of teacher_refund can be accepted by name
     result = accept(project, "intents", candidate_ids=[dp.old_candidate])
@@ -203,7 +205,7 @@ def test_named_candidates_and_a_change_of_mind(dp: DistilProject, project: Proje
     assert result.op_id is None
 
 
-def test_reject_below_agreement(dp: DistilProject, project: Project) -> None:
+def test_reject_below_agreement(dp: CandidatesProject, project: Project) -> None:
     ex, cand = dp.examples, dp.candidates
     before_ex = _examples(dp.path)
     result = reject(project, "intents", min_agreement=0.8)
@@ -226,7 +228,7 @@ def test_reject_below_agreement(dp: DistilProject, project: Project) -> None:
     assert _examples(dp.path)[ex["teacher_card"]][0] == "card_lost"
 
 
-def test_edit_and_accept_records_a_human_ideal(dp: DistilProject, project: Project) -> None:
+def test_edit_and_accept_records_a_human_ideal(dp: CandidatesProject, project: Project) -> None:
     ex, cand = dp.examples, dp.candidates
     before_ex, before_c = _examples(dp.path), _candidates(dp.path)
     result = edit_and_accept(project, cand["no_label"], "Balance")
@@ -291,7 +293,7 @@ def test_json_candidates(project: Project) -> None:
     assert ok
 
 
-def test_listing_current_and_counts(dp: DistilProject, project: Project) -> None:
+def test_listing_current_and_counts(dp: CandidatesProject, project: Project) -> None:
     ex, cand = dp.examples, dp.candidates
     rows = list_candidates(project, "intents")
     assert len(rows) == 11  # ten cases with a candidate + the older one

@@ -1,0 +1,77 @@
+"""The demo's distil step (issue 13 §5): 200 unlabelled inputs, teacher outputs with 3
+samples each, "accept where agreement = 1 and valid", undoable.
+
+Read from the demo project file with sqlite3 and checked against the CSV's banking77
+intents, read here with the csv module (the simulated teacher never writes them to the
+dataset).
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import sqlite3
+from pathlib import Path
+
+from studio.core.datasets.operations import undo_operation
+from studio.core.db.project import open_project
+
+REPO = Path(__file__).resolve().parents[3]
+CSV = REPO / "resources" / "demo" / "banking77_distil.csv"
+
+
+def test_demo_distils_200_rows_and_accepts_the_unanimous(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    with CSV.open(newline="", encoding="utf-8") as fh:
+        truth = {" ".join(r["text"].split()): r["category"] for r in csv.DictReader(fh)}
+    assert len(truth) == 200
+    path = tmp_path / "demo.studio"
+    shutil.copyfile(demo_template, path)
+    conn = sqlite3.connect(path)
+    rows = conn.execute(
+        "SELECT e.id, e.search_text, e.split, e.status, e.label, e.ideal_source, c.status, "
+        "c.agreement, c.valid, c.samples, c.label, r.kind, r.recorded_note "
+        "FROM example e JOIN candidate c ON c.example_id = e.id "
+        "JOIN eval_run r ON r.id = c.run_id"
+    ).fetchall()
+    # One candidate per new row, none for the curated rows
+    assert len(rows) == 200
+    assert {" ".join(r[1].split()) for r in rows} == set(truth)
+    assert {(r[2], r[8], r[9], r[11]) for r in rows} == {("train", 1, 3, "distil")}
+    assert all(r[12] for r in rows)  # recorded against the simulated model, and says so
+    accepted = [r for r in rows if r[6] == "accepted"]
+    pending = [r for r in rows if r[6] == "pending"]
+    assert len(accepted) + len(pending) == 200
+    # Accepted exactly where all three samples agreed; the rest wait for a person
+    assert all(r[7] == 1.0 for r in accepted)
+    assert all(abs(r[7] - 2 / 3) < 1e-9 for r in pending)
+    assert all((r[3], r[4], r[5]) == ("approved", r[10], "teacher") for r in accepted)
+    assert all((r[3], r[4], r[5]) == ("draft", None, "") for r in pending)
+    # Most accepted labels are banking77's (the teacher is wrong on a few on purpose)
+    right = sum(r[4] == truth[" ".join(r[1].split())] for r in accepted)
+    assert right / len(accepted) >= 0.88
+    assert len(pending) >= 10  # some disagreement to review by hand
+    (ds,) = conn.execute("SELECT id FROM dataset WHERE name = 'Banking intents (demo)'").fetchone()
+    newest = conn.execute(
+        "SELECT description, count FROM operation WHERE dataset_id = ? ORDER BY id DESC LIMIT 1",
+        (ds,),
+    ).fetchone()
+    assert newest == (f"Accept {len(accepted)} teacher outputs", len(accepted))
+    conn.close()
+
+    # The review step is undone like any dataset change, candidates included
+    project = open_project(path)
+    try:
+        undo_operation(project, ds)
+    finally:
+        project.close()
+    conn = sqlite3.connect(path)
+    try:
+        after = conn.execute(
+            "SELECT c.status, e.status, e.label FROM candidate c JOIN example e "
+            "ON e.id = c.example_id"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert set(after) == {("pending", "draft", None)}
