@@ -195,6 +195,8 @@ def _show(args: argparse.Namespace) -> int:
 
     with opened_project(args.project) as project:
         state = run_state(project, args.run_id)
+        if state.kind == "distil":  # teacher outputs: candidates, not a comparison
+            return _show_distil(project, state, args)
         summary = run_results.run_summary(project, args.run_id)
     if args.json:
         print_json({"run": state.to_json(), "summary": summary.to_cli_json()})
@@ -214,6 +216,32 @@ def _show(args: argparse.Namespace) -> int:
             f"--project {args.project}\n"
         )
     sys.stdout.write(format_text(summary))
+    return EXIT_OK
+
+
+def _show_distil(project: Any, state: Any, args: argparse.Namespace) -> int:
+    from studio.core.distil.outputs_store import run_counts
+
+    counts = run_counts(project, state.run_id)
+    doc = {
+        "rows": counts.rows,
+        "stored": counts.stored,
+        "failed": counts.failed,
+        "skipped": counts.skipped,
+        "cost": counts.cost_usd,
+    }
+    if args.json:
+        print_json({"run": state.to_json(), "distil": doc})
+        return EXIT_OK
+    sys.stdout.write(
+        f"Distil run {state.run_id}: {state.status}, {state.answered} of {state.calls} calls "
+        f"answered; {counts.rows} rows, {counts.stored} candidates stored, {counts.failed} "
+        f"failed, {counts.skipped} skipped.\n"
+    )
+    if state.resumable:
+        sys.stdout.write(
+            f"Resume with: studio runs resume {state.run_id} --project {args.project}\n"
+        )
     return EXIT_OK
 
 

@@ -6,6 +6,7 @@ Every expected figure is a hand count from the project's construction
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -301,5 +302,57 @@ def test_cancel_then_resume_makes_only_the_missing_calls(dp: DistilProject) -> N
             assert second.stored == N and not second.cancelled
             assert len(_candidates(project, run_id)) == N
             assert len({c.example_id for c in _candidates(project, run_id)}) == N
+    finally:
+        project.close()
+
+
+def test_silent_server_stops_the_run_and_a_resume_finishes_it(tmp_path: Path) -> None:
+    from helpers.silent_server import SilentServer
+
+    from studio.core.evals.limits import RunLimits
+
+    n = 12
+    dp = build_distil_project(tmp_path / "s.studio", n_rows=n, n_human=0, n_test=0)
+    project = open_project(dp.path)
+    silent = SilentServer()
+    try:
+        spec = _spec(silent.base_url, limits=RunLimits(request_timeout_s=0.5))
+        run_id = create_outputs_run(project, spec)
+        started = time.monotonic()
+        stopped = execute_outputs_run(project, run_id, key=None)
+        assert time.monotonic() - started < 10
+        assert stopped.stop_kind == "stalled" and stopped.pending == n
+        assert stopped.stored == 0 and stopped.failed == 0  # unanswered rows wait, not fail
+        assert _candidates(project) == []
+        # the same run, its provider pointed at a live server, finishes with n calls
+        with loopback(responder=TeacherResponder(dp.labels)) as server:
+            with write_tx(project) as conn:
+                conn.execute(
+                    text("UPDATE eval_run SET provider_json = :p WHERE id = :r"),
+                    {"p": orjson.dumps(provider_for(server).to_dict()).decode(), "r": run_id},
+                )
+            done = execute_outputs_run(project, run_id, key=None)
+            assert server.chat_requests == n and done.stored == n and done.calls == n
+    finally:
+        silent.close()
+        project.close()
+
+
+def test_ab_listings_do_not_treat_a_distil_run_as_a_comparison(dp: DistilProject) -> None:
+    from studio.core.decide.run_evidence import load_runs
+    from studio.core.evals.review import runs_with_verdicts
+
+    project = open_project(dp.path)
+    try:
+        with loopback(responder=TeacherResponder(dp.labels)) as server:
+            spec = _spec(server, example_ids=dp.row_ids[:4] + dp.test_ids[:2], include_test=True)
+            run_id = create_outputs_run(project, spec)
+            execute_outputs_run(project, run_id, key=None)
+        (entry,) = runs_with_verdicts(project)
+        assert entry.info.kind == "distil" and entry.verdict.startswith("Distil")
+        assert entry.n is None  # no A/B sample size
+        with write_tx(project) as conn:  # even stored as a test-split run, Decide skips it
+            conn.execute(text("UPDATE eval_run SET split = 'test' WHERE id = :r"), {"r": run_id})
+        assert load_runs(project, dp.dataset_id) == []
     finally:
         project.close()
