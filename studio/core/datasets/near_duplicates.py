@@ -248,3 +248,48 @@ def near_duplicate_pairs(
     if progress:
         progress(Progress(3, 3, f"{len(result):,} near-duplicate pairs"))
     return result
+
+
+_CROSS_CELLS = 2_000_000  # similarity cells per cdist chunk (~16 MB of float64)
+
+
+def nearest_matches(
+    queries: Sequence[str],
+    corpus: Sequence[str],
+    threshold: float = DEFAULT_THRESHOLD,
+    cancel: CancelToken | None = None,
+) -> list[tuple[int, float] | None]:
+    """For each query, the corpus text most similar to it at or above ``threshold``.
+
+    Exhaustive (every query against every corpus text, no MinHash stage) with the same
+    measure as the verification stage above (normalised Indel similarity, in C++ on all
+    cores): where a miss is not acceptable — a new input that nearly repeats a test row
+    must never be added — and the queries are few (a few hundred new inputs against a
+    test split of thousands is about a million comparisons, well under a second). Give
+    normalised texts (:func:`studio.core.datasets.normalize.normalize_text`).
+
+    Returns:
+        ``(corpus index, similarity)`` per query, or None when nothing reaches the threshold.
+    """
+    out: list[tuple[int, float] | None] = [None] * len(queries)
+    if not queries or not corpus:
+        return out
+    step = max(1, _CROSS_CELLS // len(corpus))
+    for start in range(0, len(queries), step):
+        if cancel:
+            cancel.raise_if_cancelled()
+        scores = process.cdist(
+            list(queries[start : start + step]),
+            corpus,
+            scorer=Indel.normalized_similarity,
+            score_cutoff=threshold,
+            # float64: float32 holds 0.9 as 0.8999…, below a 0.9 threshold
+            dtype=np.float64,
+            workers=-1,
+        )
+        best = scores.argmax(axis=1)
+        for row, col in enumerate(best.tolist()):
+            score = float(scores[row, col])
+            if score >= threshold:
+                out[start + row] = (int(col), score)
+    return out

@@ -18,8 +18,11 @@ from studio.core.db.project import current_user
 from studio.core.errors import NotFoundError
 
 # Columns of ``example`` in a full-row snapshot (delete/undo restores rows from these):
-# the id plus every column an import fills.
-EXAMPLE_COLUMNS: tuple[str, ...] = ("id", *ROW_COLUMNS)
+# the id, every column an import fills, and the distillation columns (who wrote the
+# ideal output; how a synthetic input was made), so undo then redo keeps them.
+EXAMPLE_COLUMNS: tuple[str, ...] = ("id", *ROW_COLUMNS, "ideal_source", "provenance_json")
+# Restoring a snapshot taken before a column existed: NOT NULL columns get their default
+_RESTORE_DEFAULTS = {"ideal_source": "''"}
 # Columns an import fills that no curation edit changes.
 _FIXED_COLUMNS = frozenset({"dataset_id", "source", "source_line", "created_at", "updated_at"})
 # Fields a curation edit may change (history rows name these columns), in row order.
@@ -118,5 +121,10 @@ def snapshot_sql(alias: str = "example") -> str:
 def restore_rows_sql(json_col: str) -> str:
     """INSERT … SELECT restoring example rows from JSON snapshots in ``json_col``."""
     cols = ", ".join(EXAMPLE_COLUMNS)
-    vals = ", ".join(f"json_extract({json_col}, '$.{c}')" for c in EXAMPLE_COLUMNS)
+    vals = ", ".join(
+        f"coalesce(json_extract({json_col}, '$.{c}'), {_RESTORE_DEFAULTS[c]})"
+        if c in _RESTORE_DEFAULTS
+        else f"json_extract({json_col}, '$.{c}')"
+        for c in EXAMPLE_COLUMNS
+    )
     return f"INSERT INTO example ({cols}) SELECT {vals} FROM example_history"

@@ -72,8 +72,12 @@ def plan_split(
     seed: int,
     stratify: bool,
     move_locked: bool,
+    never_test: frozenset[int] = frozenset(),
 ) -> tuple[dict[int, str], int]:
     """Assign a split to each (id, label, current split, locked) row.
+
+    ``never_test``: rows that never go to test (synthetic inputs, ISSUE 13 §2); the test
+    fraction applies to the other rows, and these share train and validation.
 
     Returns (assignment for every row, number of locked test rows kept).
     """
@@ -89,19 +93,19 @@ def plan_split(
             locked_test[key] += 1
             kept += 1
     sizes = {k: len(v) for k, v in groups.items()}
-    test_q = _largest_remainder(sizes, test)
+    real = {k: sum(i not in never_test for i in v) for k, v in groups.items()}
+    test_q = _largest_remainder(real, test)
     val_q = _largest_remainder(sizes, validation)
     for key, ids in groups.items():
         free = sorted((i for i in ids if i not in assignment), key=lambda i: _order_key(seed, i))
         n_test = max(0, test_q[key] - locked_test[key])
-        n_val = min(val_q[key], max(0, len(free) - n_test))
-        for i, ex_id in enumerate(free):
-            if i < n_test:
-                assignment[ex_id] = "test"
-            elif i < n_test + n_val:
-                assignment[ex_id] = "validation"
-            else:
-                assignment[ex_id] = "train"
+        to_test = [i for i in free if i not in never_test][:n_test]
+        for ex_id in to_test:
+            assignment[ex_id] = "test"
+        rest = [i for i in free if i not in assignment]
+        n_val = min(val_q[key], len(rest))
+        for i, ex_id in enumerate(rest):
+            assignment[ex_id] = "validation" if i < n_val else "train"
     return assignment, kept
 
 
@@ -144,7 +148,16 @@ def split_dataset(
                 (dataset_id,),
             )
         ]
-        assignment, kept = plan_split(rows, test, validation, seed, stratify, move_locked)
+        synthetic = frozenset(
+            r[0]
+            for r in raw.execute(
+                "SELECT id FROM example WHERE dataset_id = ? AND source = 'synthetic'",
+                (dataset_id,),
+            )
+        )
+        assignment, kept = plan_split(
+            rows, test, validation, seed, stratify, move_locked, never_test=synthetic
+        )
         current = {r[0]: r[2] for r in rows}
         locked_ids = [r[0] for r in rows if r[3]]
         changed = [(split, ex_id) for ex_id, split in assignment.items() if current[ex_id] != split]
