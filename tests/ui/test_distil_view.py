@@ -52,6 +52,17 @@ def _sql(path: Path, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any
 
 
 @pytest.fixture
+def project_file(project_file: Path) -> Path:
+    """The demo copy without teacher outputs: these tests start from no candidates (the
+    demo's own distillation, where present, is removed with its run)."""
+    with contextlib.closing(sqlite3.connect(project_file)) as conn, conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("DELETE FROM candidate")
+        conn.execute("DELETE FROM eval_run WHERE kind = 'distil'")
+    return project_file
+
+
+@pytest.fixture
 def distil_file(project_file: Path) -> Path:
     """The demo copy with 8 candidates on its first 8 ``needs_review`` train rows.
 
@@ -434,3 +445,17 @@ def test_cancel_then_resume_from_teacher_runs(
 def test_distil_is_in_the_sidebar(qtbot: QtBot, main_window: Any, project_file: Path) -> None:
     titles = [main_window.nav.item(i).text() for i in range(main_window.nav.count())]
     assert titles.index("Distil") == titles.index("Evaluate") + 1
+
+
+def test_generate_inputs_opens_the_synthetic_inputs_dialog(
+    qtbot: QtBot, distil_context: AppContext
+) -> None:
+    view = _view(qtbot, distil_context)
+    assert view.inputs_button.isVisibleTo(view)  # the dialog's module is installed
+    dialog = view.open_inputs_dialog()
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.dataset_ref == view.dataset.id
+    _idle(qtbot, distil_context)
+    with qtbot.waitSignal(view.loaded, timeout=10000):  # closing re-reads the datasets
+        dialog.reject()
+    _idle(qtbot, distil_context)
