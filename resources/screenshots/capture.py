@@ -10,10 +10,10 @@ project, walked through as a newcomer would: ``prompts.png`` (the editor with a 
 preview), ``prompt-diff.png`` (history and a word-level diff), ``dataset-table.png``
 (table and detail editor), ``dataset-overview.png``, ``validate.png`` (a JSONL file full
 of problems, the invalid-JSON line shown), ``evaluate-summary.png`` and
-``evaluate-cases.png`` (the demo's recorded A/B), ``distil.png`` (teacher outputs for the
-rows without an approved ideal, three samples each from a simulated teacher, a few
-reviewed) and ``decide.png`` (the decision report). Settings and the demo project go to a
-temporary STUDIO_HOME.
+``evaluate-cases.png`` (the demo's recorded A/B), ``distil.png`` (the demo's teacher
+outputs, or when it has none, three samples each for the rows without an approved ideal
+from a simulated teacher; a few reviewed) and ``decide.png`` (the decision report).
+Settings and the demo project go to a temporary STUDIO_HOME.
 ``STUDIO_SHOT_EXTRA=DIR`` also writes the parameter and schema tabs and the duplicates
 dialog to DIR, for a look.
 """
@@ -219,7 +219,10 @@ def main() -> int:
     shot("evaluate-cases")
 
     # -- Distil: teacher outputs beside their inputs, a few reviewed ----------------------
-    _teacher_outputs(context.project)
+    from studio.core.distil.candidates import candidate_counts
+
+    if candidate_counts(context.project, 1).total == 0:  # the demo has no distillation
+        _teacher_outputs(context.project)
     window.navigate("distil")
     distil = window.view("distil")
     wait(lambda: distil.review.model.rowCount() > 0)

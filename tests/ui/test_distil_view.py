@@ -459,3 +459,41 @@ def test_generate_inputs_opens_the_synthetic_inputs_dialog(
     with qtbot.waitSignal(view.loaded, timeout=10000):  # closing re-reads the datasets
         dialog.reject()
     _idle(qtbot, distil_context)
+
+
+def test_key_questions_come_before_any_run(
+    qtbot: QtBot,
+    open_context: AppContext,
+    project_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No key for OpenAI: an error, no run. A key over plain http to another machine:
+    the Evaluate view's question, and No keeps the key home (no run either)."""
+    from studio.core.distil.outputs import OutputsPlan, OutputsSpec
+    from studio.ui.distil import running
+
+    view = _view(qtbot, open_context)
+    plan = OutputsPlan(rows=3, skipped={}, n_calls=3, n_cached=0, cost_usd=0.01, price_note="")
+    errors: list[str] = []
+    open_context.error_requested.connect(lambda message, _details: errors.append(message))
+
+    openai = ProviderConfig(name="OpenAI", base_url="https://api.openai.com/v1", kind="openai")
+    view.start_outputs(OutputsSpec(dataset=1, prompt_ref="banking-intent@3", provider=openai), plan)
+    assert len(errors) == 1 and "No API key for provider 'OpenAI'" in errors[0]
+
+    asked: list[str] = []
+
+    def warning(_parent: Any, _title: str, text: str, *_a: Any) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(running, "key_for", lambda _p: "sk-test-not-sent")
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    remote = ProviderConfig(
+        name="Lab server", base_url="http://10.9.8.7:8000/v1", kind="compatible"
+    )
+    view.start_outputs(OutputsSpec(dataset=1, prompt_ref="banking-intent@3", provider=remote), plan)
+    assert len(asked) == 1 and "10.9.8.7" in asked[0]
+    _idle(qtbot, open_context)
+    assert _sql(project_file, "SELECT count(*) FROM eval_run WHERE kind = 'distil'")[0][0] == 0
+    assert not view.running and view.generate_button.isEnabled()

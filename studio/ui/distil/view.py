@@ -9,7 +9,7 @@ the keyboard (ISSUE 13 §1, §3).
 Key (in table)     Action
 =================  ==========================================================
 A                  accept: the candidate becomes the row's ideal output
-E                  edit the answer; saving accepts the edited answer
+E, Enter           edit the answer; saving accepts the edited answer
 R                  reject
 J / K, ↓ / ↑       next / previous candidate
 Ctrl+Z / Ctrl+⇧Z   undo / redo (one step per decision or bulk accept)
