@@ -442,9 +442,20 @@ def test_cancel_then_resume_from_teacher_runs(
     )
 
 
-def test_distil_is_in_the_sidebar(qtbot: QtBot, main_window: Any, project_file: Path) -> None:
+def test_distil_is_in_the_sidebar(
+    qtbot: QtBot, main_window: Any, distil_file: Path, context: AppContext
+) -> None:
+    from studio.core.db.project import open_project
+
     titles = [main_window.nav.item(i).text() for i in range(main_window.nav.count())]
     assert titles.index("Distil") == titles.index("Evaluate") + 1
+    main_window.navigate("distil")  # built with no project open: nothing to show yet
+    view = main_window.view_stack.currentWidget()
+    assert isinstance(view, DistilView)
+    context.set_project(open_project(distil_file))
+    qtbot.waitUntil(lambda: view.counts is not None, timeout=10000)
+    assert view.review.model.rowCount() == len(CANDIDATES)
+    assert view.counts_label.text().startswith("Pending 6 · Accepted 0")
 
 
 def test_generate_inputs_opens_the_synthetic_inputs_dialog(
