@@ -107,6 +107,9 @@ class DistilView(OutputsRunning):
         self.progress = ProgressPanel(self)
         self.runs = RunsPanel(self)
         self.runs.compare_button.hide()  # teacher runs have no verdict to compare
+        verdict = self.runs.table.horizontalHeaderItem(4)
+        if verdict is not None:
+            verdict.setText("Stored")
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("distil_tabs")
         self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
