@@ -10,8 +10,10 @@ project, walked through as a newcomer would: ``prompts.png`` (the editor with a 
 preview), ``prompt-diff.png`` (history and a word-level diff), ``dataset-table.png``
 (table and detail editor), ``dataset-overview.png``, ``validate.png`` (a JSONL file full
 of problems, the invalid-JSON line shown), ``evaluate-summary.png`` and
-``evaluate-cases.png`` (the demo's recorded A/B) and ``decide.png`` (the decision
-report). Settings and the demo project go to a temporary STUDIO_HOME.
+``evaluate-cases.png`` (the demo's recorded A/B), ``distil.png`` (the demo's teacher
+outputs, or when it has none, three samples each for the rows without an approved ideal
+from a simulated teacher; a few reviewed) and ``decide.png`` (the decision report).
+Settings and the demo project go to a temporary STUDIO_HOME.
 ``STUDIO_SHOT_EXTRA=DIR`` also writes the parameter and schema tabs and the duplicates
 dialog to DIR, for a look.
 """
@@ -48,6 +50,46 @@ def _problem_file(folder: Path) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def _teacher_outputs(project: object) -> None:
+    """Teacher outputs for the demo rows without an approved ideal: banking-intent v4,
+    three samples each, from a simulated teacher that knows the rows' labels and errs
+    now and then (so that the agreement column shows more than 100%)."""
+    import random
+
+    import orjson
+    from sqlalchemy import text
+
+    from studio.core.db.transactions import read_conn
+    from studio.core.demo.simulated_server import SimulatedModelServer
+    from studio.core.distil.outputs import OutputsSpec, create_outputs_run, execute_outputs_run
+    from studio.core.llm.providers import ProviderConfig
+
+    with read_conn(project) as conn:  # type: ignore[arg-type]
+        rows = conn.execute(text("SELECT search_text, label FROM example")).all()
+    truth = {" ".join(str(t).split()): str(lab) for t, lab in rows if lab}
+    labels = sorted(set(truth.values()))
+    rng = random.Random(7)
+
+    def teacher(body: dict[str, object]) -> str:
+        messages = body.get("messages") or []
+        query = " ".join(str(messages[-1].get("content", "")).split()) if messages else ""  # type: ignore[index, union-attr]
+        label = truth.get(query, labels[0])
+        if rng.random() < 0.15:
+            label = rng.choice(labels)
+        return orjson.dumps({"intent": label, "confidence": "high"}).decode()
+
+    with SimulatedModelServer(responder=teacher, latency=0.002) as server:
+        spec = OutputsSpec(
+            dataset=1,
+            prompt_ref="banking-intent@4",
+            provider=ProviderConfig("Local (simulated teacher)", server.base_url, "compatible"),
+            samples=3,
+            temperature=0.7,
+        )
+        run_id = create_outputs_run(project, spec)  # type: ignore[arg-type]
+        execute_outputs_run(project, run_id, key=None, cache=False)  # type: ignore[arg-type]
 
 
 def main() -> int:
@@ -175,6 +217,39 @@ def main() -> int:
     shot("evaluate-summary")
     evaluate.show_tab("cases")
     shot("evaluate-cases")
+
+    # -- Distil: teacher outputs beside their inputs, a few reviewed ----------------------
+    from studio.core.distil.candidates import candidate_counts
+
+    if candidate_counts(context.project, 1).total == 0:  # the demo has no distillation
+        _teacher_outputs(context.project)
+    window.navigate("distil")
+    distil = window.view("distil")
+    wait(lambda: distil.review.model.rowCount() > 0)
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    distil.review.table.setFocus()
+    for key in (Qt.Key.Key_A, Qt.Key.Key_A, Qt.Key.Key_R, Qt.Key.Key_A):
+        QTest.keyClick(distil.review.table, key)
+        wait(lambda: True)
+    shot("distil")
+    if extra:  # the teacher-outputs dialog with its plan
+        from studio.core.llm.providers import ProviderConfig
+
+        dialog = distil.open_outputs_dialog()
+        wait(lambda: dialog.prompt_combo.count() > 0)
+        dialog.provider.save(
+            ProviderConfig("Local server", "http://127.0.0.1:8080/v1", "compatible")
+        )
+        dialog.set_ref("banking-intent", 4)
+        dialog.samples_spin.setValue(3)
+        dialog.temperature_spin.setValue(0.7)
+        dialog.refresh_plan()
+        wait(lambda: dialog.plan is not None)
+        dialog.grab().save(str(Path(extra) / "distil-outputs-dialog.png"))
+        print(f"wrote {Path(extra) / 'distil-outputs-dialog.png'}")
+        dialog.reject()
 
     # -- Decide ----------------------------------------------------------------------------
     window.navigate("decide")

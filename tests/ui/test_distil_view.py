@@ -52,6 +52,17 @@ def _sql(path: Path, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any
 
 
 @pytest.fixture
+def project_file(project_file: Path) -> Path:
+    """The demo copy without teacher outputs: these tests start from no candidates (the
+    demo's own distillation, where present, is removed with its run)."""
+    with contextlib.closing(sqlite3.connect(project_file)) as conn, conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("DELETE FROM candidate")
+        conn.execute("DELETE FROM eval_run WHERE kind = 'distil'")
+    return project_file
+
+
+@pytest.fixture
 def distil_file(project_file: Path) -> Path:
     """The demo copy with 8 candidates on its first 8 ``needs_review`` train rows.
 
@@ -342,9 +353,13 @@ def test_generate_teacher_outputs_against_a_loopback_server(
     assert stored == outcome.stored
     assert view.counts is not None and view.counts.pending == stored
     assert view.tabs.currentWidget() is view.review
-    qtbot.waitUntil(lambda: bool(view.runs.entries), timeout=5000)
+    # the Teacher Runs tab lists the run once its final status is stored
+    qtbot.waitUntil(
+        lambda: bool(view.runs.entries) and view.runs.entries[0].info.status == "completed",
+        timeout=5000,
+    )
     assert view.runs.entries[0].info.id == outcome.run_id
-    assert view.runs.entries[0].info.status == "completed"
+    assert view.runs.entries[0].verdict.startswith(f"{outcome.stored} candidate(s) stored")
 
 
 def _plan_dialog(qtbot: QtBot, view: DistilView, server: LoopbackServer, split: str) -> Any:
@@ -427,6 +442,69 @@ def test_cancel_then_resume_from_teacher_runs(
     )
 
 
-def test_distil_is_in_the_sidebar(qtbot: QtBot, main_window: Any, project_file: Path) -> None:
+def test_distil_is_in_the_sidebar(
+    qtbot: QtBot, main_window: Any, distil_file: Path, context: AppContext
+) -> None:
+    from studio.core.db.project import open_project
+
     titles = [main_window.nav.item(i).text() for i in range(main_window.nav.count())]
     assert titles.index("Distil") == titles.index("Evaluate") + 1
+    main_window.navigate("distil")  # built with no project open: nothing to show yet
+    view = main_window.view_stack.currentWidget()
+    assert isinstance(view, DistilView)
+    context.set_project(open_project(distil_file))
+    qtbot.waitUntil(lambda: view.counts is not None, timeout=10000)
+    assert view.review.model.rowCount() == len(CANDIDATES)
+    assert view.counts_label.text().startswith("Pending 6 · Accepted 0")
+
+
+def test_generate_inputs_opens_the_synthetic_inputs_dialog(
+    qtbot: QtBot, distil_context: AppContext
+) -> None:
+    view = _view(qtbot, distil_context)
+    assert view.inputs_button.isVisibleTo(view)  # the dialog's module is installed
+    dialog = view.open_inputs_dialog()
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.dataset_ref == view.dataset.id
+    _idle(qtbot, distil_context)
+    with qtbot.waitSignal(view.loaded, timeout=10000):  # closing re-reads the datasets
+        dialog.reject()
+    _idle(qtbot, distil_context)
+
+
+def test_key_questions_come_before_any_run(
+    qtbot: QtBot,
+    open_context: AppContext,
+    project_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No key for OpenAI: an error, no run. A key over plain http to another machine:
+    the Evaluate view's question, and No keeps the key home (no run either)."""
+    from studio.core.distil.outputs import OutputsPlan, OutputsSpec
+    from studio.ui.distil import running
+
+    view = _view(qtbot, open_context)
+    plan = OutputsPlan(rows=3, skipped={}, n_calls=3, n_cached=0, cost_usd=0.01, price_note="")
+    errors: list[str] = []
+    open_context.error_requested.connect(lambda message, _details: errors.append(message))
+
+    openai = ProviderConfig(name="OpenAI", base_url="https://api.openai.com/v1", kind="openai")
+    view.start_outputs(OutputsSpec(dataset=1, prompt_ref="banking-intent@3", provider=openai), plan)
+    assert len(errors) == 1 and "No API key for provider 'OpenAI'" in errors[0]
+
+    asked: list[str] = []
+
+    def warning(_parent: Any, _title: str, text: str, *_a: Any) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(running, "key_for", lambda _p: "sk-test-not-sent")
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    remote = ProviderConfig(
+        name="Lab server", base_url="http://10.9.8.7:8000/v1", kind="compatible"
+    )
+    view.start_outputs(OutputsSpec(dataset=1, prompt_ref="banking-intent@3", provider=remote), plan)
+    assert len(asked) == 1 and "10.9.8.7" in asked[0]
+    _idle(qtbot, open_context)
+    assert _sql(project_file, "SELECT count(*) FROM eval_run WHERE kind = 'distil'")[0][0] == 0
+    assert not view.running and view.generate_button.isEnabled()

@@ -41,20 +41,37 @@ def bulk_candidates(rows: Sequence[Any]) -> list[Any]:
     return [
         c
         for c in rows
-        if c.status == "pending" and c.valid and c.agreement is not None and c.agreement >= 1.0
+        if c.status == "pending"
+        and c.valid
+        and c.agreement is not None
+        and c.agreement >= 1.0 - 1e-9
     ]
 
 
 SKIPPED_TEXT = {
+    "human_approved": "kept: an approved human ideal output",
     "invalid": "not valid",
-    "approved_human": "an approved human ideal output is kept",
-    "not_pending": "already decided",
+    "no_output": "no answer",
+    "no_label": "no label in the answer",
+    "schema_mismatch": "breaks the output schema",
+    "already_accepted": "already accepted",
+    "already_rejected": "already rejected",
+    "rejected": "rejected before",
+    "failed": "failed call",
+    "same_example": "another candidate of the same row",
+    "below_agreement": "agreement below 1",
+    "at_or_above_agreement": "agreement not below the threshold",
+    "no_agreement": "agreement not measured",
 }
+# What a bulk accept leaves out by construction (it only takes agreement = 1): not news
+BULK_SILENT = frozenset(
+    {"below_agreement", "no_agreement", "already_accepted", "rejected", "failed"}
+)
 
 
-def skipped_text(skipped: dict[str, int]) -> str:
+def skipped_text(skipped: dict[str, int], silent: frozenset[str] = frozenset()) -> str:
     """``" (1 skipped: not valid)"`` or ``""``."""
-    shown = {k: v for k, v in skipped.items() if v}
+    shown = {k: v for k, v in skipped.items() if v and k not in silent}
     if not shown:
         return ""
     total = sum(shown.values())
@@ -240,7 +257,8 @@ class Decisions(DistilLoading):
                 )
                 self.context.data_changed.emit("datasets")
             self.context.show_status(
-                f"Accepted {result.changed:,} candidate(s){skipped_text(result.skipped)}."
+                f"Accepted {result.changed:,} candidate(s)"
+                f"{skipped_text(result.skipped, BULK_SILENT)}."
                 + (" Ctrl+Z undoes it." if result.op_id is not None else "")
             )
             self.reload()

@@ -35,7 +35,9 @@ class EditCandidateDialog(QDialog):
         self.setObjectName("distilEditDialog")
         self.setWindowTitle(f"Edit and Accept — Example {candidate.example_id}")
         self.candidate = candidate
-        self.is_label = bool(labels) and candidate.output_kind == "text"
+        # Classification: the ideal output is a label whatever the answer's shape (a JSON
+        # answer's label is read the way the label scorer reads it)
+        self.is_label = bool(labels)
         self.input_view = QPlainTextEdit(candidate.input_text)
         self.input_view.setObjectName("distil_edit_input")
         self.input_view.setReadOnly(True)
@@ -84,7 +86,7 @@ class EditCandidateDialog(QDialog):
         if not value.strip():
             self.problem.setText("The answer is empty: type one, or press Cancel.")
             return
-        if self.candidate.output_kind == "json":
+        if not self.is_label and self.candidate.output_kind == "json":
             try:
                 orjson.loads(value)
             except orjson.JSONDecodeError as exc:

@@ -243,6 +243,10 @@ class OutputsDialog(QDialog):
         layout.addWidget(self.problem_label)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(640)
+        # Room for a plan of four lines without squeezing the form (the plan arrives
+        # after the dialog is shown); the window still fits a 1280 x 800 screen
+        self.plan_label.setMinimumHeight(self.plan_label.fontMetrics().lineSpacing() * 4)
+        self.resize(700, self.sizeHint().height())
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -469,6 +473,8 @@ class OutputsDialog(QDialog):
                 f"Call the Teacher: {new_calls:,} call(s), ≈ {usd(plan.cost_usd)}"
             )
             self.run_button.setEnabled(True)
+        if self.height() < self.sizeHint().height():
+            self.resize(self.width(), self.sizeHint().height())
         self.plan_shown.emit(plan)
 
     def _failed(self, exc: BaseException) -> None:

@@ -132,15 +132,17 @@ class ReviewPanel(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(False)
+        # The input takes what is left, so the status column is never pushed off screen
+        # at 1280 x 800
+        hh.setSectionResizeMode(COL_INPUT, QHeaderView.ResizeMode.Stretch)
         for col, width in (
-            (COL_ID, 52),
-            (COL_INPUT, 250),
-            (COL_CANDIDATE, 170),
+            (COL_ID, 48),
+            (COL_CANDIDATE, 150),
             (COL_AGREEMENT, 84),
-            (COL_VALID, 64),
+            (COL_VALID, 60),
             (COL_JUDGE, 52),
-            (COL_HUMAN, 130),
-            (COL_STATUS, 96),
+            (COL_HUMAN, 140),
+            (COL_STATUS, 92),
         ):
             self.table.setColumnWidth(col, width)
         self.detail = QTextBrowser()
@@ -241,6 +243,8 @@ class ReviewPanel(QWidget):
     def set_rows(self, rows: list[Any], select_id: int | None = None) -> None:
         """Show ``rows``; keep ``select_id`` current (else the first pending row)."""
         self.model.set_rows(rows)
+        # A judge score column only when some candidate has one
+        self.table.setColumnHidden(COL_JUDGE, all(r.judge_score is None for r in rows))
         self.empty_hint.setVisible(not rows)
         self.splitter.setVisible(bool(rows))
         row = self.model.row_of(select_id) if select_id is not None else -1

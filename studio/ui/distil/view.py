@@ -9,7 +9,7 @@ the keyboard (ISSUE 13 §1, §3).
 Key (in table)     Action
 =================  ==========================================================
 A                  accept: the candidate becomes the row's ideal output
-E                  edit the answer; saving accepts the edited answer
+E, Enter           edit the answer; saving accepts the edited answer
 R                  reject
 J / K, ↓ / ↑       next / previous candidate
 Ctrl+Z / Ctrl+⇧Z   undo / redo (one step per decision or bulk accept)
@@ -107,6 +107,9 @@ class DistilView(OutputsRunning):
         self.progress = ProgressPanel(self)
         self.runs = RunsPanel(self)
         self.runs.compare_button.hide()  # teacher runs have no verdict to compare
+        verdict = self.runs.table.horizontalHeaderItem(4)
+        if verdict is not None:
+            verdict.setText("Stored")
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("distil_tabs")
         self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
