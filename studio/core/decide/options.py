@@ -14,6 +14,7 @@ from datetime import date
 from studio.core.decide.answers import OPENAI_ACCESS_QUESTION, DecisionAnswers
 from studio.core.decide.cost import CostGap, CostModel, build_cost_model, tuned_model_for
 from studio.core.decide.evidence import Evidence
+from studio.core.decide.horizon import horizon_reasons
 from studio.core.decide.platforms import (
     Platform,
     PlatformCatalog,
@@ -227,6 +228,10 @@ def _option(
     built = build_cost_model(answers, evidence, prices, platform, catalog)
     cost = built if isinstance(built, CostModel) else None
     gap = built if isinstance(built, CostGap) else None
+    # Never a route whose model stops serving before the fine-tune has paid for itself
+    stop, pays = horizon_reasons(platform, model, cost, prices.dates, today)
+    problems += [stop] if stop is not None else []
+    cautions += [pays] if pays is not None else []
     return PlatformOption(
         platform, model, offers, tuple(problems), tuple(cautions), cost, gap, winding_down
     )

@@ -122,7 +122,8 @@ def load_runs(project: Project, dataset_id: int) -> list[RunEvidence]:
             text(
                 "SELECT id, name, COALESCE(finished_at, started_at, created_at), recorded_note "
                 "FROM eval_run WHERE dataset_id = :ds AND split = 'test' "
-                "AND status = 'completed' ORDER BY id"
+                # distil runs (teacher outputs for candidates) are not A/B evidence
+                "AND status = 'completed' AND kind <> 'distil' ORDER BY id"
             ),
             {"ds": dataset_id},
         ).all()
