@@ -38,6 +38,7 @@ from datetime import date
 from sqlalchemy import Connection, text
 
 from studio.core.datasets.catalog import get_dataset
+from studio.core.decide.distil_facts import fill_distil
 from studio.core.datasets.duplicates import analyse
 from studio.core.datasets.near_duplicates import DEFAULT_THRESHOLD
 from studio.core.datasets.queries import ExampleDetail, iter_all_examples
@@ -236,6 +237,7 @@ def gather_evidence(
         ev.validation_errors = check.errors
         ev.validation_warnings = check.warnings
         prov["validation_errors"] = prov["validation_warnings"] = check.validation_how
+    fill_distil(ev, project, ds.id, ds.name)
     return ev
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from studio.core.decide.cost import AMORTISATION_MONTHS, CostModel
 from studio.core.decide.decision import Decision
+from studio.core.decide.distil_facts import distil_rows
 from studio.core.decide.evidence import Evidence
 from studio.core.decide.wording import months_text, num, pp, usd
 
@@ -95,7 +96,7 @@ def evidence_rows(e: Evidence) -> list[tuple[str, str, str]]:
         if name == "effective_mde" and value is not None and e.mde is None:
             where = "computed from the test split size (α 0.05, power 0.8)"
         rows.append((label, value if value is not None else "unknown", where))
-    return rows
+    return rows + distil_rows(e)  # distillation figures, when the data was distilled
 
 
 def cost_rows(c: CostModel) -> list[tuple[str, str, str]]:
