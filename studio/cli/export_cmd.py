@@ -223,12 +223,7 @@ def render_human(result: ExportResult) -> str:
 
 def provenance_lines(manifest: dict[str, Any]) -> list[str]:
     """Who wrote the exported ideal outputs and how many inputs are synthetic."""
-    prov = manifest.get("provenance")
-    if not prov:
-        return []
-    ideal, inputs = prov["ideal_outputs"], prov["inputs"]
-    return [
-        f"  Ideal outputs: {ideal['human']:,} human-written, {ideal['teacher']:,} "
-        f"teacher-generated, {ideal['unknown']:,} unknown; inputs: {inputs['synthetic']:,} "
-        f"synthetic, {inputs['real']:,} real"
-    ]
+    from studio.core.export.provenance import provenance_sentence
+
+    sentence = provenance_sentence(manifest)
+    return [f"  {sentence}"] if sentence else []

@@ -49,3 +49,16 @@ def provenance_counts(project: Project, dataset_id: int, example_ids: Iterable[i
         "inputs": inputs,
         "counted_over": "distinct exported examples (train and validation)",
     }
+
+
+def provenance_sentence(manifest: dict[str, Any]) -> str | None:
+    """"Ideal outputs: 3 human-written, ...; inputs: 2 synthetic, 13 real" or None."""
+    prov = manifest.get("provenance")
+    if not prov:
+        return None
+    ideal, inputs = prov["ideal_outputs"], prov["inputs"]
+    return (
+        f"Ideal outputs: {ideal['human']:,} human-written, {ideal['teacher']:,} "
+        f"teacher-generated, {ideal['unknown']:,} unknown; inputs: {inputs['synthetic']:,} "
+        f"synthetic, {inputs['real']:,} real"
+    )
