@@ -139,4 +139,4 @@ def _outputs(args: argparse.Namespace) -> int:
     raise CliUsageError("studio distil outputs is not finished yet.")
 
 
-__all__ = ["register", "EXIT_CHECK_FAILED", "EXIT_OK", "opened_project", "print_json"]
+__all__ = ["EXIT_CHECK_FAILED", "EXIT_OK", "opened_project", "print_json", "register"]

@@ -22,9 +22,25 @@ def proj(export_template: Path, tmp_path: Path) -> str:
 
 def _export(proj: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "studio", "dataset", "export", "--project", proj, DATASET,
-         "--prompt", "support@1", "-o", str(out), *extra],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "dataset",
+            "export",
+            "--project",
+            proj,
+            DATASET,
+            "--prompt",
+            "support@1",
+            "-o",
+            str(out),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -33,14 +49,22 @@ def test_local_lora_folder_and_run_line(proj: str, tmp_path: Path) -> None:
     done = _export(proj, out, "--target", "local-lora", "--base-model", "Qwen/Qwen2.5-7B-Instruct")
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "README.md", "manifest.json", "sft.yaml", "train.jsonl", "validation.jsonl"
+        "README.md",
+        "manifest.json",
+        "sft.yaml",
+        "train.jsonl",
+        "validation.jsonl",
     ]
-    assert "Recipe: sft.yaml for TRL 1.16.0 on Qwen/Qwen2.5-7B-Instruct (4-bit QLoRA, 3 epochs, " \
-           "effective batch 8)" in done.stdout
+    assert (
+        "Recipe: sft.yaml for TRL 1.16.0 on Qwen/Qwen2.5-7B-Instruct (4-bit QLoRA, 3 epochs, "
+        "effective batch 8)" in done.stdout
+    )
     assert f"Run: cd {out} && trl sft --config sft.yaml" in done.stdout
     # 12 train + 3 validation rows, none with a recorded author or synthetic
-    assert "Ideal outputs: 0 human-written, 0 teacher-generated, 15 unknown; inputs: 0 " \
-           "synthetic, 15 real" in done.stdout
+    assert (
+        "Ideal outputs: 0 human-written, 0 teacher-generated, 15 unknown; inputs: 0 "
+        "synthetic, 15 real" in done.stdout
+    )
     assert yaml.safe_load((out / "sft.yaml").read_text())["load_in_4bit"] is True
 
 

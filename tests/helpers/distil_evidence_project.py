@@ -8,7 +8,7 @@ row     label         status    ideal   source     candidates (oldest first)
 ======  ============  ========  ======  =========  ==============================================
 e1      card_arrival  approved  human   real       pending card_arrival (agreement None)
 e2      top_up        approved  ""      real       rejected refund (0.6)
-e3      refund        draft     human   real       pending, label None, output "It's a Refund." (1.0)
+e3      refund        draft     human   real       pending, no label, "It's a Refund." (1.0)
 e4      top_up        approved  teacher real       accepted top_up (1.0)
 e5      —             draft     ""      synthetic  failed (valid 0)
 e6      refund        approved  teacher synthetic  accepted refund (0.8)
@@ -99,8 +99,9 @@ def insert_candidate(
         text(
             "INSERT INTO candidate (dataset_id, example_id, prompt_ref, model, params_json, "
             "output_kind, output, label, samples, agreement, valid, reason, status, "
-            "response_id, decided_by, cost_usd, created_at) VALUES (:d, :e, 'teacher@1', 'big', '{}', "
-            ":k, :o, :l, :s, :a, :v, :r, :st, '', '', :c, CURRENT_TIMESTAMP)"
+            "response_id, decided_by, cost_usd, created_at) "
+            "VALUES (:d, :e, 'teacher@1', 'big', '{}', :k, :o, :l, :s, :a, :v, :r, :st, '', '', "
+            ":c, CURRENT_TIMESTAMP)"
         ),
         {
             "d": dataset_id,

@@ -33,8 +33,7 @@ def fill_distil(ev: Evidence, project: Project, dataset_id: int, dataset_name: s
     prov = ev.provenance
     ev.distil_reviewed, ev.distil_accepted = d.reviewed, d.accepted
     prov["distil_reviewed"] = prov["distil_accepted"] = (
-        f"{where}: {num(d.candidates)} candidates, {num(d.pending)} pending, "
-        f"{num(d.failed)} failed"
+        f"{where}: {num(d.candidates)} candidates, {num(d.pending)} pending, {num(d.failed)} failed"
     )
     ev.human_ideals, ev.teacher_ideals = d.human_ideals, d.teacher_ideals
     ev.synthetic_inputs = d.synthetic_inputs
@@ -54,7 +53,7 @@ def fill_distil(ev: Evidence, project: Project, dataset_id: int, dataset_name: s
 
 
 def teacher_accuracy_text(e: Evidence) -> str | None:
-    """"2 of 4 rows (50.0 %, 95 % CI 15.0–85.0 %)" or None when nothing was compared."""
+    """ "2 of 4 rows (50.0 %, 95 % CI 15.0–85.0 %)" or None when nothing was compared."""
     if not e.teacher_compared or e.teacher_correct is None:
         return None
     acc = e.teacher_correct / e.teacher_compared
@@ -67,7 +66,7 @@ def teacher_accuracy_text(e: Evidence) -> str | None:
 
 
 def acceptance_text(e: Evidence) -> str | None:
-    """"9 of 10 reviewed (90.0 %)" or None before any review."""
+    """ "9 of 10 reviewed (90.0 %)" or None before any review."""
     if not e.distil_reviewed or e.distil_accepted is None:
         return None
     rate = e.distil_accepted / e.distil_reviewed
@@ -127,11 +126,7 @@ def distil_reasons(e: Evidence) -> list[Reason]:
                 f"Teacher answers accepted in review: {accepted}; "
                 f"{num(e.teacher_ideals or 0)} ideal outputs are teacher-generated, "
                 f"{num(e.human_ideals or 0)} human-written"
-                + (
-                    f", {num(e.synthetic_inputs)} inputs synthetic"
-                    if e.synthetic_inputs
-                    else ""
-                ),
+                + (f", {num(e.synthetic_inputs)} inputs synthetic" if e.synthetic_inputs else ""),
                 "evidence",
                 "distil_accepted",
                 e.distil_accepted,

@@ -37,7 +37,7 @@ class Horizon:
     known: bool
 
     def text(self) -> str:
-        """"2027-10-14", "none (your weights)" or "unknown"."""
+        """ "2027-10-14", "none (your weights)" or "unknown"."""
         if self.owned:
             return "none (your weights)"
         return self.ends.isoformat() if self.ends is not None else "unknown"

@@ -38,12 +38,12 @@ from datetime import date
 from sqlalchemy import Connection, text
 
 from studio.core.datasets.catalog import get_dataset
-from studio.core.decide.distil_facts import fill_distil
 from studio.core.datasets.duplicates import analyse
 from studio.core.datasets.near_duplicates import DEFAULT_THRESHOLD
 from studio.core.datasets.queries import ExampleDetail, iter_all_examples
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
+from studio.core.decide.distil_facts import fill_distil
 from studio.core.decide.evidence import Evidence, minimum_detectable_difference
 from studio.core.decide.readiness import check_training_data
 from studio.core.decide.run_evidence import (

@@ -43,7 +43,10 @@ class Route:
 
 
 def horizon_text(platform: Platform, price_dates: Mapping[str, date]) -> str:
-    """Serving end dates grouped by date, e.g. "2027-10-14: gpt-4.1, gpt-4.1-mini; unknown: Qwen3-32B"."""
+    """Serving end dates grouped by date.
+
+    E.g. "2027-10-14: gpt-4.1, gpt-4.1-mini; unknown: Qwen3-32B".
+    """
     if platform.weights_owned:
         return "none: you own the weights"
     by_date: dict[str, list[str]] = {}
@@ -52,12 +55,14 @@ def horizon_text(platform: Platform, price_dates: Mapping[str, date]) -> str:
         by_date.setdefault(end.isoformat() if end else "unknown", []).append(bm.id)
     if not by_date:
         return "unknown"
-    keys = sorted(k for k in by_date if k != "unknown") + (["unknown"] if "unknown" in by_date else [])
+    keys = sorted(k for k in by_date if k != "unknown") + (
+        ["unknown"] if "unknown" in by_date else []
+    )
     return "; ".join(f"{k}: {', '.join(by_date[k])}" for k in keys)
 
 
 def hosting_text(platform: Platform, hours_per_month: float) -> str:
-    """"$1.70 an hour (about $1,224.00 a month)" or the file's note (unknown — edit me)."""
+    """ "$1.70 an hour (about $1,224.00 a month)" or the file's note (unknown — edit me)."""
     fee = platform.hosting_fee_per_hour_usd
     if fee is None:
         return platform.hosting_note or "unknown"

@@ -167,10 +167,10 @@ class _Comparer:
             return False
         if kind in ("json", "tool_calls") or self.task_type == "extraction":
             try:
-                return self._json.score(output, ideal).passed
+                return bool(self._json.score(output, ideal).passed)
             except ValidationError:  # the human ideal is not JSON: compare as text
-                return self._text.score(output, ideal).passed
-        return self._text.score(output, ideal).passed
+                return bool(self._text.score(output, ideal).passed)
+        return bool(self._text.score(output, ideal).passed)
 
 
 def _has_ideal(task_type: str, ideal: str | None, label: str | None) -> bool:

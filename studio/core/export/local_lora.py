@@ -209,6 +209,10 @@ def readme(recipe: LoraRecipe, dataset: str, prompt_ref: str) -> str:
         if recipe.validation_records
         else ""
     )
+    batch = (
+        f"{recipe.effective_batch} ({recipe.per_device_batch} × {recipe.grad_accum} "
+        "accumulation steps)"
+    )
     return f"""# Local LoRA fine-tune of {dataset}
 
 Data exported by the studio through `{prompt_ref}`. Run from this folder:
@@ -232,13 +236,13 @@ a vendor's clock.
 
 | setting | value | why |
 |---|---|---|
-| base model | `{recipe.base_model}` | a small open-weight chat model; change `model_name_or_path` |
-| quantisation | {"`load_in_4bit: true`" if recipe.load_in_4bit else "`load_in_4bit: false`"} | {quant} |
+| base model | `{recipe.base_model}` | change `model_name_or_path` to train another |
+| quantisation | `load_in_4bit: {json.dumps(recipe.load_in_4bit)}` | {quant} |
 | LoRA | r 16, alpha 32, dropout 0.05, all linear layers | TRL's documented LoRA values |
 | learning rate | 2e-4, cosine, 5 % warm-up | LoRA ≈ 10× the full fine-tuning rate |
 | epochs | {recipe.epochs} | 3 below {FEW_EXAMPLES:,} training records, else 2 |
-| effective batch | {recipe.effective_batch} ({recipe.per_device_batch} × {recipe.grad_accum} accumulation steps) | 8 below {SMALL_BATCH_BELOW:,} records, else 16 |
-| max length | {recipe.max_length:,} tokens | covers the longest record (×1.2 for tokenizer differences) |
+| effective batch | {batch} | 8 below {SMALL_BATCH_BELOW:,} records, else 16 |
+| max length | {recipe.max_length:,} tokens | the longest record × 1.2 (tokenizers differ) |
 | loss | assistant turns only | the model learns the answers, not the prompts |
 
 If the GPU runs out of memory, halve `per_device_train_batch_size` and double
@@ -247,9 +251,7 @@ If the GPU runs out of memory, halve `per_device_train_batch_size` and double
 """
 
 
-def write_recipe(
-    out_dir: Path, recipe: LoraRecipe, *, dataset: str, prompt_ref: str
-) -> list[Path]:
+def write_recipe(out_dir: Path, recipe: LoraRecipe, *, dataset: str, prompt_ref: str) -> list[Path]:
     """Write ``sft.yaml`` and ``README.md`` into ``out_dir`` atomically; return their paths."""
     paths = [out_dir / RECIPE_FILE, out_dir / README_FILE]
     write_bytes_atomic(paths[0], recipe.yaml().encode())

@@ -23,7 +23,9 @@ from studio.core.db.transactions import read_conn
 _CHUNK = 500
 
 
-def provenance_counts(project: Project, dataset_id: int, example_ids: Iterable[int]) -> dict[str, Any]:
+def provenance_counts(
+    project: Project, dataset_id: int, example_ids: Iterable[int]
+) -> dict[str, Any]:
     """``{"ideal_outputs": {"human", "teacher", "unknown"}, "inputs": {"real", "synthetic"}}``."""
     ids = sorted(set(example_ids))
     ideal = {"human": 0, "teacher": 0, "unknown": 0}
@@ -52,7 +54,7 @@ def provenance_counts(project: Project, dataset_id: int, example_ids: Iterable[i
 
 
 def provenance_sentence(manifest: dict[str, Any]) -> str | None:
-    """"Ideal outputs: 3 human-written, ...; inputs: 2 synthetic, 13 real" or None."""
+    """ "Ideal outputs: 3 human-written, ...; inputs: 2 synthetic, 13 real" or None."""
     prov = manifest.get("provenance")
     if not prov:
         return None

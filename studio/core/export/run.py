@@ -56,8 +56,8 @@ from studio.core.export.manifest import (
     build_manifest,
     write_json_atomic,
 )
-from studio.core.export.provenance import provenance_counts
 from studio.core.export.preferences import PreferencePair, load_preference_pairs
+from studio.core.export.provenance import provenance_counts
 from studio.core.export.render import ExampleSkipped, example_to_chat, example_to_preference
 from studio.core.export.selection import examples_by_id, select_examples
 from studio.core.formats.common import (
@@ -461,7 +461,9 @@ def export_dataset(
     )
     if recipe_target is not None and not failing:
         try:
-            _add_recipe(manifest, recipe_target, written, out_dir, info.name, version.ref, base_model)
+            _add_recipe(
+                manifest, recipe_target, written, out_dir, info.name, version.ref, base_model
+            )
         except BaseException:
             _remove(f.path for f in written)
             raise
@@ -479,7 +481,8 @@ def export_dataset(
         )
         manifest["status"] = "failed_validation"
         return ExportResult(
-            False, out_dir, recipe_target or target, kind, written, manifest, None, skipped, message)
+            False, out_dir, recipe_target or target, kind, written, manifest, None, skipped, message
+        )
     manifest_path = out_dir / MANIFEST_FILE
     write_json_atomic(manifest_path, manifest)
     checked_text = schema_sentence(manifest["schema_check"])

@@ -64,11 +64,17 @@ def test_fine_tune_report_shows_the_distil_evidence() -> None:
     acc = f"2 of 4 rows (50.0 %, 95 % CI {100 * CI.low:.1f} %–{100 * CI.high:.1f} %)"
     assert any(acc in t for t in texts)
     # 120 / 130 = 92.3 %
-    assert any("120 of 130 reviewed (92.3 %)" in t and "120 ideal outputs are teacher-generated"
-               in t and "40 human-written" in t and "30 inputs synthetic" in t for t in texts)
+    assert any(
+        "120 of 130 reviewed (92.3 %)" in t
+        and "120 ideal outputs are teacher-generated" in t
+        and "40 human-written" in t
+        and "30 inputs synthetic" in t
+        for t in texts
+    )
     # the CI lower end (15.0 %) is below the 90 % quality target: a warning says so
-    assert any("as low as 15.0 %" in w and "below the quality target 90.0 %" in w
-               for w in d.warnings)
+    assert any(
+        "as low as 15.0 %" in w and "below the quality target 90.0 %" in w for w in d.warnings
+    )
     md = render_markdown(d)
     assert "Teacher accuracy vs human ideals" in md and acc in md
     assert "| Ideal outputs: human / teacher | 40 / 120 |" in md
@@ -78,9 +84,7 @@ def test_fine_tune_report_shows_the_distil_evidence() -> None:
 
 def test_no_distil_reasons_for_other_recommendations() -> None:
     # no test split: no claim about quality can be checked, so no fine-tune
-    d = decide(
-        narrow_answers(), _distilled(test_set_size=0), make_prices(), make_catalog(), TODAY
-    )  # type: ignore[arg-type]
+    d = decide(narrow_answers(), _distilled(test_set_size=0), make_prices(), make_catalog(), TODAY)  # type: ignore[arg-type]
     assert d.recommendation != "fine_tune_small_model"
     assert not any(r.field in ("teacher_accuracy", "distil_accepted") for r in d.reasons)
 
@@ -97,7 +101,9 @@ def test_distil_runs_are_not_ab_evidence(tmp_path: Path, decision_template: Buil
     con.close()
     with open_project(dest) as project:
         after = gather_evidence(
-            project, dataset=decision_template.dataset, today=date(2026, 11, 22),
+            project,
+            dataset=decision_template.dataset,
+            today=date(2026, 11, 22),
             current_model="gpt-4.1",
         )
     assert after.best_score is None and after.candidate_model is None

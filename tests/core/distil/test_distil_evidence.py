@@ -61,8 +61,17 @@ def test_empty_dataset_has_no_interval(project: Project) -> None:
 
 @pytest.mark.parametrize(
     ("agreement", "bucket"),
-    [(1.0, "1.0"), (0.99, "0.8–1.0"), (0.8, "0.8–1.0"), (0.79, "0.6–0.8"), (0.6, "0.6–0.8"),
-     (0.4, "0.4–0.6"), (0.39, "0–0.4"), (0.0, "0–0.4"), (None, "single sample")],
+    [
+        (1.0, "1.0"),
+        (0.99, "0.8–1.0"),
+        (0.8, "0.8–1.0"),
+        (0.79, "0.6–0.8"),
+        (0.6, "0.6–0.8"),
+        (0.4, "0.4–0.6"),
+        (0.39, "0–0.4"),
+        (0.0, "0–0.4"),
+        (None, "single sample"),
+    ],
 )
 def test_agreement_buckets_lower_bound_inclusive(agreement: float | None, bucket: str) -> None:
     assert agreement_bucket(agreement) == bucket
@@ -79,8 +88,16 @@ def _one_candidate_each(
         with write_tx(project) as conn:
             conn.execute(text("UPDATE example SET ideal_source='human' WHERE id=:i"), {"i": eid})
             insert_candidate(
-                conn, ds, eid, status="pending", label=None, output=answer,
-                agreement=None, valid=True, cost=None, kind=kind,
+                conn,
+                ds,
+                eid,
+                status="pending",
+                label=None,
+                output=answer,
+                agreement=None,
+                valid=True,
+                cost=None,
+                kind=kind,
             )
 
 

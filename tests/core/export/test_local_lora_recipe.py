@@ -55,8 +55,12 @@ def _sft_parser_classes() -> list[str]:
 def _known_options() -> tuple[set[str], set[str]]:
     """(every option `trl sft --config` accepts, the keys of one `datasets:` entry)."""
     classes: dict[str, ast.ClassDef] = {}
-    for rel in ("scripts/utils.py", "trainer/sft_config.py", "trainer/base_config.py",
-                "trainer/model_config.py"):
+    for rel in (
+        "scripts/utils.py",
+        "trainer/sft_config.py",
+        "trainer/base_config.py",
+        "trainer/model_config.py",
+    ):
         classes |= _classes(VENDORED / "trl" / rel)
     training_args = set(
         (VENDORED / f"transformers-{TRANSFORMERS_VERSION}" / "training_args_fields.txt")
@@ -94,13 +98,26 @@ def test_the_checker_is_not_vacuous() -> None:
     known, dataset_keys = _known_options()
     # from each vendored source: ModelConfig, SFTConfig, _BaseConfig, TrainingArguments,
     # ScriptArguments, DatasetMixtureConfig; and names that are NOT options
-    for key in ("lora_r", "assistant_only_loss", "bf16", "gradient_accumulation_steps",
-                "dataset_name", "datasets"):
+    for key in (
+        "lora_r",
+        "assistant_only_loss",
+        "bf16",
+        "gradient_accumulation_steps",
+        "dataset_name",
+        "datasets",
+    ):
         assert key in known
     for key in ("lora_rank", "epochs", "warmup_ratio", "base_model", "use_lora"):
         assert key not in known
-    assert dataset_keys == {"path", "name", "data_dir", "data_files", "split", "columns",
-                            "fraction"}
+    assert dataset_keys == {
+        "path",
+        "name",
+        "data_dir",
+        "data_files",
+        "split",
+        "columns",
+        "fraction",
+    }
 
 
 @pytest.mark.parametrize(
@@ -133,9 +150,14 @@ def test_epochs_and_effective_batch_follow_the_documented_rule(
 
 @pytest.mark.parametrize(
     ("name", "size"),
-    [("Qwen/Qwen2.5-1.5B-Instruct", 1.5), ("meta-llama/Llama-3.3-70B-Instruct", 70.0),
-     ("mistralai/Ministral-3B", 3.0), ("openai/gpt-oss-20b", 20.0), ("org/student", None),
-     ("Qwen/Qwen3-32B", 32.0)],
+    [
+        ("Qwen/Qwen2.5-1.5B-Instruct", 1.5),
+        ("meta-llama/Llama-3.3-70B-Instruct", 70.0),
+        ("mistralai/Ministral-3B", 3.0),
+        ("openai/gpt-oss-20b", 20.0),
+        ("org/student", None),
+        ("Qwen/Qwen3-32B", 32.0),
+    ],
 )
 def test_base_model_size_from_the_name(name: str, size: float | None) -> None:
     assert base_model_size_b(name) == size
@@ -157,8 +179,9 @@ def test_export_writes_the_run_ready_folder(export_project: Project, tmp_path: P
     val = (out / "validation.jsonl").read_text().splitlines()
     # helpers/export_project.py: 12 approved train rows, 3 approved validation rows
     assert (len(train), len(val)) == (12, 3)
-    assert all(set(r) <= {"messages", "tools"} and r["messages"][-1]["role"] == "assistant"
-               for r in train)
+    assert all(
+        set(r) <= {"messages", "tools"} and r["messages"][-1]["role"] == "assistant" for r in train
+    )
     config = yaml.safe_load((out / "sft.yaml").read_text())
     _check(config)
     assert config["datasets"] == [{"path": "json", "data_files": "train.jsonl", "split": "train"}]

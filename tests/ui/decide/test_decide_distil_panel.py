@@ -15,13 +15,24 @@ from studio.ui.decide.results import DecisionPanel
 def test_panel_shows_distil_rows_and_reasons(qtbot: QtBot) -> None:
     ci = binomtest(2, 4).proportion_ci(method="wilson")
     ev = Evidence(
-        distil_reviewed=130, distil_accepted=120, teacher_correct=2, teacher_compared=4,
-        teacher_ci_low=ci.low, teacher_ci_high=ci.high, human_ideals=40, teacher_ideals=120,
+        distil_reviewed=130,
+        distil_accepted=120,
+        teacher_correct=2,
+        teacher_compared=4,
+        teacher_ci_low=ci.low,
+        teacher_ci_high=ci.high,
+        human_ideals=40,
+        teacher_ideals=120,
         synthetic_inputs=30,
     )
     d = Decision(
-        recommendation="fine_tune_small_model", headline="Fine-tune.",
-        reasons=distil_reasons(ev), what_would_change=[], cost=None, evidence=ev, warnings=[],
+        recommendation="fine_tune_small_model",
+        headline="Fine-tune.",
+        reasons=distil_reasons(ev),
+        what_would_change=[],
+        cost=None,
+        evidence=ev,
+        warnings=[],
     )
     panel = DecisionPanel()
     qtbot.addWidget(panel)

@@ -70,7 +70,12 @@ def test_local_lora_export_from_the_app(
     qtbot.addWidget(view)
     view.resize(1300, 800)
     choice = ExportChoice(
-        ds.id, ds.name, "banking-intent@2", "local-lora", out, None,
+        ds.id,
+        ds.name,
+        "banking-intent@2",
+        "local-lora",
+        out,
+        None,
         base_model="Qwen/Qwen2.5-7B-Instruct",
     )
     with qtbot.waitSignal(view.export_finished, timeout=60000) as done:
