@@ -187,6 +187,7 @@ def _option_summary(
             else None
         ),
         "cost_gap": o.cost_gap.text if o.cost_gap else None,
+        "horizon": o.horizon,
     }
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from studio.core.decide.answers import OPENAI_ACCESS_QUESTION, DecisionAnswers
 from studio.core.decide.cost import CostGap, CostModel, build_cost_model, tuned_model_for
 from studio.core.decide.evidence import Evidence
-from studio.core.decide.horizon import horizon_reasons
+from studio.core.decide.horizon import horizon_reasons, route_horizon
 from studio.core.decide.platforms import (
     Platform,
     PlatformCatalog,
@@ -39,6 +39,9 @@ class PlatformOption:
     cost: CostModel | None
     cost_gap: CostGap | None
     winding_down: bool
+    # When the route's fine-tuned model stops serving: a date, "none (your weights)",
+    # or "unknown" (studio.core.decide.horizon)
+    horizon: str = "unknown"
 
     @property
     def eligible(self) -> bool:
@@ -233,7 +236,15 @@ def _option(
     problems += [stop] if stop is not None else []
     cautions += [pays] if pays is not None else []
     return PlatformOption(
-        platform, model, offers, tuple(problems), tuple(cautions), cost, gap, winding_down
+        platform,
+        model,
+        offers,
+        tuple(problems),
+        tuple(cautions),
+        cost,
+        gap,
+        winding_down,
+        route_horizon(platform, model, prices.dates).text(),
     )
 
 

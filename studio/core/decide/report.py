@@ -242,7 +242,8 @@ def render_markdown(decision: Decision) -> str:
             state = "chosen" if o["chosen"] else ("usable" if o["eligible"] else "ruled out")
             why = "; ".join(_md_text(p["text"]) for p in o["problems"])
             lines.append(
-                f"- **{_md_text(o['name'])}** ({state}; {_md_text(option_price(o))})"
+                f"- **{_md_text(o['name'])}** ({state}; {_md_text(option_price(o))}; "
+                f"fine-tuned model serves until: {_md_text(o.get('horizon', 'unknown'))})"
                 + (f": {why}" if why else "")
             )
         lines += ["", _md_text(cheapest_line(d.options))]
@@ -381,7 +382,10 @@ def render_html(decision: Decision) -> str:
             inner = "".join(f"<li>{e(n)}</li>" for n in notes)
             parts.append(
                 f"<li><strong>{e(o['name'])}</strong> ({e(state)}; "
-                f"{e(option_price(o))})" + (f"<ul>{inner}</ul>" if inner else "") + "</li>"
+                f"{e(option_price(o))}; fine-tuned model serves until: "
+                f"{e(o.get('horizon', 'unknown'))})"
+                + (f"<ul>{inner}</ul>" if inner else "")
+                + "</li>"
             )
         parts.append("</ul>")
         parts.append(f"<p>{e(cheapest_line(d.options))}</p>")

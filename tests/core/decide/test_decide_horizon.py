@@ -148,3 +148,18 @@ def test_bundled_azure_route_matches_where_to_train() -> None:
     assert local.weights_owned and "local-lora" in local.export_targets
     assert route_horizon(az, "gpt-4.1-mini", {}).ends == date(2027, 10, 14)
     assert route_horizon(local, None, {}).owned
+
+
+def test_report_lists_each_route_with_its_horizon() -> None:
+    d = decide(
+        narrow_answers(calls_per_day=100_000, allowed_platforms=("azure", "local")),
+        good_evidence(),
+        make_prices(),
+        _catalog(),
+        TODAY,
+    )
+    horizons = {o["platform"]: o["horizon"] for o in d.options}
+    assert horizons == {"azure": "2027-10-14", "local": "none (your weights)"}
+    md = render_markdown(d)
+    assert "fine-tuned model serves until: 2027-10-14" in md
+    assert "fine-tuned model serves until: none (your weights)" in md
