@@ -277,6 +277,10 @@ def _tuned_prices(
     """(input, output, source, multiplier) per 1M tokens for the fine-tuned model."""
     if tuned is None:
         return None
+    if platform.inference_at_base_price:
+        if tuned.input_per_1m is None or tuned.output_per_1m is None:
+            return None
+        return tuned.input_per_1m, tuned.output_per_1m, "platform_fact", 1.0
     if tuned.ft_input_per_1m is not None and tuned.ft_output_per_1m is not None:
         return tuned.ft_input_per_1m, tuned.ft_output_per_1m, "price_table", None
     mult = platform.inference_multiplier

@@ -109,6 +109,9 @@ class Platform:
     training_price_note: str = ""
     training_prices: tuple[TrainingPrice, ...] = ()
     horizon_note: str = ""
+    # Fine-tuned inference at the base model's per-token price (Azure), whatever the
+    # price table says of the vendor's own fine-tuned prices
+    inference_at_base_price: bool = False
 
     def training_price_for(self, model: str) -> TrainingPrice | None:
         """The platform's own training price entry for ``model`` (longest name match)."""
@@ -292,6 +295,9 @@ def parse_platforms(raw: Any, *, source: str = "platforms.json") -> PlatformCata
                 )
             ),
             horizon_note=r.text(pobj.get("horizon_note", ""), f"{where}.horizon_note"),
+            inference_at_base_price=r.flag(
+                pobj.get("inference_at_base_price", False), f"{where}.inference_at_base_price"
+            ),
         )
     general = tuple(
         _fact(r, f, f"general_facts[{i}]")

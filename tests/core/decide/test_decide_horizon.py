@@ -163,3 +163,54 @@ def test_report_lists_each_route_with_its_horizon() -> None:
     md = render_markdown(d)
     assert "fine-tuned model serves until: 2027-10-14" in md
     assert "fine-tuned model serves until: none (your weights)" in md
+
+
+def _bundled_azure(calls: float, candidate: str) -> Any:
+    from studio.core.paths import resources_dir
+    from studio.core.tokens.prices import load_price_table
+
+    prices = load_price_table(resources_dir() / "prices.json")
+    answers = narrow_answers(
+        calls_per_day=calls,
+        current_model="gpt-4.1",
+        candidate_model=candidate,
+        allowed_platforms=("azure",),
+    )
+    ev = good_evidence(best_model="gpt-4.1", candidate_model=candidate)
+    return platform_options(answers, ev, prices, load_platforms(), TODAY)[0]
+
+
+def test_bundled_azure_costs_hosting_base_price_inference_and_its_own_training_price() -> None:
+    # gpt-4.1 $2 / $8 today; gpt-4.1-nano tuned on Azure at its base price $0.10 / $0.40
+    # (resources/prices.json), hosting $1.70 × 720 = $1,224, training at Azure's own
+    # $1.50 / 1M: 1,000 examples × 500 tokens × 3 epochs = 1.5M tokens = $2.25
+    o = _bundled_azure(20_000, "gpt-4.1-nano")
+    c = o.cost
+    assert (c.tuned_input_per_1m, c.tuned_output_per_1m) == (0.1, 0.4)
+    assert c.hosting_monthly_usd == pytest.approx(1224.0)
+    assert c.training_cost_usd == pytest.approx(2.25)
+    today = 20_000 * 30 * (1000 * 2 + 200 * 8) / 1e6  # 2,160
+    tuned = 20_000 * 30 * (1000 * 0.1 + 200 * 0.4) / 1e6 + 1224  # 108 + 1,224
+    assert c.monthly_saving_usd == pytest.approx(today - tuned)  # 828
+    assert o.eligible
+    [pays] = [r for r in o.cautions if r.field == "azure.horizon"]
+    # 2.25 / 828 months = 0.08 days: paid back today, long before 2027-10-14
+    assert "pays for itself by 2026-12-07" in pays.text and "2027-10-14" in pays.text
+
+
+def test_bundled_azure_at_low_volume_never_pays_back_before_it_stops() -> None:
+    o = _bundled_azure(3_000, "gpt-4.1-nano")
+    # 3,000 × 30 × (0.0036 − 0.00018) − 1,224 = 307.8 − 1,224 = −916.20
+    assert o.cost.monthly_saving_usd == pytest.approx(-916.2)
+    assert not o.eligible
+    [stop] = [r for r in o.problems if r.field == "azure.horizon"]
+    assert "stops serving on 2027-10-14 and never pays for itself" in stop.text
+    assert "$916.20 a month more" in stop.text
+
+
+def test_bundled_azure_mini_training_price_is_unknown_not_borrowed() -> None:
+    o = _bundled_azure(100_000, "gpt-4.1-mini")
+    assert o.cost.training_cost_usd is None and o.cost.training_cost_source == "unknown"
+    assert any("€4.40" in n and "left out of the totals" in n for n in o.cost.notes)
+    [c] = [r for r in o.cautions if r.field == "azure.horizon"]
+    assert "whether it pays for itself before then is unknown" in c.text
