@@ -4,7 +4,7 @@ has paid for itself by then (ISSUE 13 §5).
 The *horizon* of a route (a platform tuning one model) is the date its fine-tuned models
 stop serving: the tuned base model's end date in ``platforms.json`` (or the price
 table's date of the same key), none for weights the user owns (``weights_owned``), and
-unknown when neither file has a date (``../shared/docs/where-to-train.md``).
+unknown when neither file has a date (``docs/where-to-train.md``).
 
 The *payback date* is today plus the cost model's payback time (training cost divided by
 the monthly saving, the saving already net of hosting:

@@ -101,7 +101,7 @@ class Platform:
     max_sensitivity: str
     sensitivity_note: str
     facts: tuple[PlatformFact, ...]
-    # Where-to-train facts (../shared/docs/where-to-train.md): the studio export targets
+    # Where-to-train facts (docs/where-to-train.md): the studio export targets
     # whose files the platform takes, its limits, prices as text, own training prices
     export_targets: tuple[str, ...] = ()
     weights_owned: bool = False

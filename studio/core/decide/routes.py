@@ -5,7 +5,7 @@ The export dialog shows, for the chosen export format, every route (platform) in
 its limits, its training and hosting prices (``unknown`` where the file has no figure,
 never an invented one) and its *horizon* — when its fine-tuned models stop serving, per
 tuned base model (:mod:`studio.core.decide.horizon`), "none" for weights the user owns.
-Facts from ``../shared/docs/where-to-train.md``.
+Facts from ``docs/where-to-train.md``.
 """
 
 from __future__ import annotations

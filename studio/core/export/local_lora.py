@@ -6,9 +6,9 @@ conversational format (``{"messages": [...]}``, tool-call arguments as JSON obje
 
 * ``DIR/sft.yaml`` — a config for ``trl sft --config sft.yaml`` (TRL :data:`TRL_VERSION`
   with transformers :data:`TRANSFORMERS_VERSION` and PEFT) sized to the data;
-* ``DIR/README.md`` — the one command to run, and why each setting is what it is.
+* ``README.md`` in the folder — the one command to run, and why each setting is what it is.
 
-The settings follow ``../shared/docs/where-to-train.md`` §2 (TRL's documented LoRA values
+The settings follow ``docs/where-to-train.md`` §2 (TRL's documented LoRA values
 and its starting point for 500–2,000 chat examples):
 
 * LoRA on all linear layers, ``lora_r`` 16, ``lora_alpha`` 32, ``lora_dropout`` 0.05;
@@ -133,7 +133,7 @@ class LoraRecipe:
         """``sft.yaml``: block YAML whose scalars are JSON (a subset of YAML)."""
         lines = [
             f"# trl sft --config {RECIPE_FILE}   (TRL {TRL_VERSION}, transformers "
-            f"{TRANSFORMERS_VERSION}, PEFT); written by the studio, see {README_FILE}",
+            f"{TRANSFORMERS_VERSION}, PEFT); written by the studio, see the README in this folder",
         ]
         for key, value in self.config().items():
             if isinstance(value, list):

@@ -126,7 +126,7 @@ def test_owned_weights_and_unknown_dates_have_no_horizon_rule() -> None:
 
 
 def test_bundled_azure_route_matches_where_to_train() -> None:
-    """resources/platforms.json against ../shared/docs/where-to-train.md §1 and §2."""
+    """resources/platforms.json against docs/where-to-train.md §1 and §2."""
     cat = load_platforms()
     az = cat.platforms["azure"]
     ends = {bm.id: bm.end_date for bm in az.base_models}
