@@ -111,9 +111,7 @@ def _add_outputs(dsub: Any) -> None:
         metavar="T",
         help="sampling temperature (default: the version's)",
     )
-    p.add_argument(
-        "--include-test", action="store_true", help="also ask for test-split rows"
-    )
+    p.add_argument("--include-test", action="store_true", help="also ask for test-split rows")
     p.add_argument(
         "--concurrency", type=int, default=8, metavar="N", help="requests in flight, 1-64"
     )
@@ -135,8 +133,136 @@ def _add_outputs(dsub: Any) -> None:
     p.set_defaults(func=_outputs)
 
 
+# Core validation fields -> the flag that sets them (bad input names the flag).
+_FLAGS = {
+    "samples": "--samples",
+    "temperature": "--temperature",
+    "concurrency": "--concurrency",
+    "model": "--model",
+    "dataset": "--dataset",
+}
+
+
 def _outputs(args: argparse.Namespace) -> int:
-    raise CliUsageError("studio distil outputs is not finished yet.")
+    from studio.cli.provider_args import resolve_target
+    from studio.cli.runs_cmd import limits_from_args
+    from studio.core.datasets.catalog import get_dataset
+    from studio.core.distil.outputs import OutputsSpec, plan_outputs
+    from studio.core.errors import ValidationError
+
+    limits = limits_from_args(args)
+    target = resolve_target(args)
+    with opened_project(args.project) as project:
+        info = get_dataset(project, args.dataset)
+        spec = OutputsSpec(
+            dataset=info.id,
+            prompt_ref=args.prompt,
+            provider=target.provider,
+            model=args.model,
+            example_ids=_selected_ids(args, project, info),
+            samples=args.samples,
+            temperature=args.temperature,
+            include_test=args.include_test,
+            concurrency=args.concurrency,
+            limits=limits,
+        )
+        try:
+            plan = plan_outputs(project, spec)
+        except ValidationError as exc:
+            flag = _FLAGS.get(exc.where or "")
+            raise CliUsageError(f"{flag}: {exc.message}" if flag else exc.message) from None
+        _print_plan(plan, args, spec.samples)
+        if plan.rows == 0:
+            empty: dict[str, Any] = {"run": None, "rows": 0, "stored": 0, "failed": 0}
+            empty.update({"skipped": sum(plan.skipped.values()), "calls": 0, "cost": 0.0})
+            if args.json:
+                print_json(empty)
+            else:
+                sys.stdout.write("Nothing to ask: no selected row needs a teacher output.\n")
+            return EXIT_OK
+        refused = _confirm(args, plan.n_calls - plan.n_cached)
+        if refused is not None:
+            return refused
+        return _run(args, project, spec, target.key)
 
 
-__all__ = ["EXIT_CHECK_FAILED", "EXIT_OK", "opened_project", "print_json", "register"]
+def _selected_ids(args: argparse.Namespace, project: Any, info: Any) -> list[int] | None:
+    """The ``--ids``/``--where`` selection as example ids (None: every row)."""
+    if not args.ids and not args.where:
+        return None
+    from studio.cli.dataset_curate_cmd import _filter, _warn_missing_ids
+    from studio.core.datasets.queries import query_ids
+
+    flt = _filter(args, changing=False)
+    _warn_missing_ids(project, info.id, flt, info.name)
+    return query_ids(project, info.id, flt)
+
+
+def _money(cost: float | None) -> str:
+    return "unknown (a model without a price)" if cost is None else f"${cost:.4f}"
+
+
+def _print_plan(plan: Any, args: argparse.Namespace, samples: int) -> None:
+    """The calls and the cost estimate, before any call (standard error)."""
+    per = f" x {samples} samples" if samples > 1 else ""
+    eprint(
+        f"{plan.rows} rows{per}: {plan.n_calls} calls ({plan.n_cached} cached, "
+        f"{plan.n_calls - plan.n_cached} to send); estimated cost {_money(plan.cost_usd)}. "
+        f"{plan.price_note}".rstrip()
+    )
+    if plan.skipped:
+        parts = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in plan.skipped.items())
+        eprint(f"Skipped {sum(plan.skipped.values())} rows: {parts}.")
+
+
+def _confirm(args: argparse.Namespace, to_send: int) -> int | None:
+    """None to go on; an exit code when the user (or the missing terminal) says no."""
+    if args.yes or to_send == 0:
+        return None
+    if not sys.stdin.isatty():
+        eprint(
+            f"studio: {to_send} calls would be sent and there is no terminal to confirm "
+            "them: pass --yes to proceed."
+        )
+        return EXIT_BAD_INPUT
+    sys.stderr.write("Send them? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    if answer in ("y", "yes"):
+        return None
+    eprint("studio: nothing sent.")
+    return EXIT_BAD_INPUT
+
+
+def _run(args: argparse.Namespace, project: Any, spec: Any, key: str | None) -> int:
+    from studio.core.distil.outputs import create_outputs_run, execute_outputs_run
+
+    run_id = create_outputs_run(project, spec)
+    if not args.json:
+        eprint(f"Run {run_id}: asking {spec.provider.base_url} ...")
+    outcome = execute_outputs_run(project, run_id, key=key)
+    return report_outcome(outcome, args)
+
+
+def report_outcome(outcome: Any, args: argparse.Namespace) -> int:
+    """Print a distil run's outcome (``--json`` or a sentence); the exit code.
+
+    Also used by ``studio runs resume`` on a distil run.
+    """
+    if outcome.stop_kind is not None or outcome.failed_reason:
+        eprint(f"studio: {outcome.failed_reason}")
+        if outcome.stop_kind is not None:
+            eprint(f"Resume with: studio runs resume {outcome.run_id} --project {args.project}")
+    if args.json:
+        print_json(outcome.to_json())
+    else:
+        sys.stdout.write(
+            f"Run {outcome.run_id}: {outcome.rows} rows, {outcome.stored} candidates stored, "
+            f"{outcome.failed} failed, {outcome.skipped} skipped; {outcome.calls} calls made, "
+            f"cost {_money(outcome.cost_usd)}.\n"
+        )
+    if outcome.stop_kind is not None or outcome.cancelled:
+        return EXIT_CHECK_FAILED
+    if outcome.failed_reason:
+        return EXIT_BAD_INPUT
+    return EXIT_OK

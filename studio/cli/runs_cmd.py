@@ -177,10 +177,12 @@ def _list(args: argparse.Namespace) -> int:
     if not states:
         sys.stdout.write("No runs yet.\n")
         return EXIT_OK
-    sys.stdout.write(f"{'id':>4}  {'status':<12} {'answered':>9}  {'dataset':<20} variants\n")
+    sys.stdout.write(
+        f"{'id':>4}  {'kind':<6} {'status':<12} {'answered':>9}  {'dataset':<20} variants\n"
+    )
     for s in states:
         sys.stdout.write(
-            f"{s.run_id:>4}  {s.status:<12} {s.answered:>4}/{s.calls:<4}  "
+            f"{s.run_id:>4}  {s.kind:<6} {s.status:<12} {s.answered:>4}/{s.calls:<4}  "
             f"{s.dataset[:20]:<20} {' vs '.join(s.variants)}\n"
         )
     return EXIT_OK
@@ -193,6 +195,8 @@ def _show(args: argparse.Namespace) -> int:
 
     with opened_project(args.project) as project:
         state = run_state(project, args.run_id)
+        if state.kind == "distil":  # teacher outputs: candidates, not a comparison
+            return _show_distil(project, state, args)
         summary = run_results.run_summary(project, args.run_id)
     if args.json:
         print_json({"run": state.to_json(), "summary": summary.to_cli_json()})
@@ -212,6 +216,32 @@ def _show(args: argparse.Namespace) -> int:
             f"--project {args.project}\n"
         )
     sys.stdout.write(format_text(summary))
+    return EXIT_OK
+
+
+def _show_distil(project: Any, state: Any, args: argparse.Namespace) -> int:
+    from studio.core.distil.outputs_store import run_counts
+
+    counts = run_counts(project, state.run_id)
+    doc = {
+        "rows": counts.rows,
+        "stored": counts.stored,
+        "failed": counts.failed,
+        "skipped": counts.skipped,
+        "cost": counts.cost_usd,
+    }
+    if args.json:
+        print_json({"run": state.to_json(), "distil": doc})
+        return EXIT_OK
+    sys.stdout.write(
+        f"Distil run {state.run_id}: {state.status}, {state.answered} of {state.calls} calls "
+        f"answered; {counts.rows} rows, {counts.stored} candidates stored, {counts.failed} "
+        f"failed, {counts.skipped} skipped.\n"
+    )
+    if state.resumable:
+        sys.stdout.write(
+            f"Resume with: studio runs resume {state.run_id} --project {args.project}\n"
+        )
     return EXIT_OK
 
 
@@ -241,6 +271,16 @@ def _resume(args: argparse.Namespace) -> int:
             eprint(
                 f"Resuming run {state.run_id} ({state.status}): {state.pending} of "
                 f"{state.calls} calls have no answer yet, at {meta.provider.base_url} ..."
+            )
+        if state.kind == "distil":  # teacher outputs: resumed and reported as distil runs
+            from studio.cli.distil_cmd import report_outcome
+            from studio.core.distil.outputs import execute_outputs_run
+
+            return report_outcome(
+                execute_outputs_run(
+                    project, args.run_id, key=key, cache=not args.no_cache, limits=limits
+                ),
+                args,
             )
         outcome = run_execute.execute_run(
             project, args.run_id, key=key, cache=not args.no_cache, limits=limits

@@ -86,7 +86,12 @@ def set_label(project: Project, dataset_id: int, target: Target, label: str | No
                 {"l": orjson.dumps(labels).decode(), "d": dataset_id},
             )
 
-    also = {"ideal_output": label, "output_kind": "text"} if is_cls else None
+    # A label set by a person is a human-written ideal output (classification)
+    also = (
+        {"ideal_output": label, "output_kind": "text", "ideal_source": "human" if label else ""}
+        if is_cls
+        else None
+    )
     shown = label if label is not None else "(none)"
     return bulk_set(
         project,
@@ -291,7 +296,9 @@ _EDIT_FIELDS = (
     "rating",
     "notes",
     "split",
+    "ideal_source",
 )
+IDEAL_SOURCES = ("human", "teacher", "")
 
 
 def _column_values(conn: Connection, example_id: int) -> dict[str, Any]:
@@ -383,7 +390,9 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
     Keyword fields: ``inputs`` (dict), ``system_prompt``, ``conversation`` (list of
     messages), ``tools``, ``ideal_output`` (str; JSON text for json/tool_calls),
     ``output_kind``, ``status``, ``label``, ``tags`` (list), ``rating``, ``notes``,
-    ``split``.
+    ``split``, ``ideal_source`` (``human``/``teacher``/``""``). A changed ideal output
+    (in a classification dataset: a changed label) is marked ``ideal_source="human"``
+    unless ``ideal_source`` is given (an accepted teacher candidate says ``teacher``).
 
     Raises:
         ValidationError: an unknown field or an invalid value (names the field).
@@ -483,6 +492,16 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
                 raise ValidationError("The input cannot be empty.", where="inputs")
             new["search_text"] = text_
             new["norm_hash"] = text_hash(normalize_text(text_))
+        if "ideal_source" in fields:
+            if fields["ideal_source"] not in IDEAL_SOURCES:
+                raise ValidationError(
+                    f'"{fields["ideal_source"]}" is not an ideal output source; choose '
+                    "human, teacher or empty.",
+                    where="ideal_source",
+                )
+            new["ideal_source"] = fields["ideal_source"]
+        elif "ideal_output" in new and new["ideal_output"] != cur["ideal_output"]:
+            new["ideal_source"] = "human" if new["ideal_output"] else ""
         diff = {k: v for k, v in new.items() if cur.get(k) != v}
         if not diff:
             return nothing("Edit")
@@ -535,9 +554,9 @@ def add_example(
                 "INSERT INTO example (dataset_id, input_json, system_prompt, conversation_json, "
                 "tools_json, output_kind, ideal_output, status, label, tags, rating, notes, split, "
                 "split_locked, source, source_line, norm_hash, search_text, created_at, "
-                "updated_at) "
+                "updated_at, ideal_source) "
                 "VALUES (:d, :i, :sp, :c, NULL, :ok, :io, :st, :lb, :tg, :rt, :nt, :spl, 0, "
-                "'manual', NULL, :h, :s, :now, :now)"
+                "'manual', NULL, :h, :s, :now, :now, :src)"
             ),
             {
                 "d": dataset_id,
@@ -555,6 +574,7 @@ def add_example(
                 "h": text_hash(normalize_text(text_)),
                 "s": text_,
                 "now": now,
+                "src": "human" if ideal_output else "",  # typed in by a person
             },
         )
         ex_id = int(result.lastrowid or 0)

@@ -387,6 +387,14 @@ def _run(
             "first": first_new_id,
         },
     )
+    # An ideal output the file gave was written by people (issue 13: human vs teacher)
+    conn.execute(
+        text(
+            "UPDATE example SET ideal_source = 'human' WHERE dataset_id = :d AND id >= :first "
+            "AND coalesce(ideal_output, '') != ''"
+        ),
+        {"d": dataset_id, "first": first_new_id},
+    )
     new_labels = [lb for lb in labels_found if lb not in label_set]
     if task_type == "classification" and new_labels:
         if label_set:

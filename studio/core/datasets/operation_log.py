@@ -23,7 +23,12 @@ EXAMPLE_COLUMNS: tuple[str, ...] = ("id", *ROW_COLUMNS)
 # Columns an import fills that no curation edit changes.
 _FIXED_COLUMNS = frozenset({"dataset_id", "source", "source_line", "created_at", "updated_at"})
 # Fields a curation edit may change (history rows name these columns), in row order.
-EDITABLE_ORDER: tuple[str, ...] = tuple(c for c in ROW_COLUMNS if c not in _FIXED_COLUMNS)
+# ``ideal_source`` (who wrote the ideal output: "human" / "teacher" / "") is no import
+# column but changes with the ideal output, so undo must restore it too.
+EDITABLE_ORDER: tuple[str, ...] = (
+    *(c for c in ROW_COLUMNS if c not in _FIXED_COLUMNS),
+    "ideal_source",
+)
 EDITABLE_COLUMNS: frozenset[str] = frozenset(EDITABLE_ORDER)
 ROW_FIELD = "__row__"  # history field of a created/deleted row (before/after = snapshot)
 # How operation descriptions and history lines name a column for people (others: as is).
@@ -35,6 +40,7 @@ FIELD_NAMES: dict[str, str] = {
     "output_kind": "output kind",
     "system_prompt": "system prompt",
     "split_locked": "frozen in test",
+    "ideal_source": "ideal output source",
 }
 
 

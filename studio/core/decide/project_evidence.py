@@ -92,7 +92,7 @@ def _pick_dataset(conn: Connection, name: str | None) -> _Dataset | None:
         latest = conn.execute(
             text(
                 "SELECT dataset_id FROM eval_run WHERE dataset_id IS NOT NULL AND split = 'test' "
-                "AND status = 'completed' AND kind <> 'distil' ORDER BY id DESC LIMIT 1"
+                "AND status = 'completed' AND kind = 'ab' ORDER BY id DESC LIMIT 1"
             )
         ).first()
         if latest is not None:

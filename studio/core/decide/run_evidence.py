@@ -122,8 +122,7 @@ def load_runs(project: Project, dataset_id: int) -> list[RunEvidence]:
             text(
                 "SELECT id, name, COALESCE(finished_at, started_at, created_at), recorded_note "
                 "FROM eval_run WHERE dataset_id = :ds AND split = 'test' "
-                # distil runs (teacher outputs for candidates) are not A/B evidence
-                "AND status = 'completed' AND kind <> 'distil' ORDER BY id"
+                "AND status = 'completed' AND kind = 'ab' ORDER BY id"
             ),
             {"ds": dataset_id},
         ).all()

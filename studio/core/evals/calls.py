@@ -92,6 +92,7 @@ class CallResult:
     attempts: int
     request_hash: str
     finish_reason: str | None = None
+    response_id: str = ""  # the provider's response id ("" when it sent none)
 
     @property
     def ok(self) -> bool:

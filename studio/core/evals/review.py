@@ -208,7 +208,10 @@ def runs_with_verdicts(project: Project, limit: int = 200) -> list[RunListEntry]
     for info in list_runs(project)[:limit]:
         n: int | None = None
         verdict = ""
-        if info.status in FINISHED:
+        if info.kind == "distil":
+            # Teacher outputs for a training set, not a comparison: no A/B verdict
+            verdict = f"Distil: teacher outputs ({info.n_results} answers)"
+        elif info.status in FINISHED:
             try:
                 summary = run_summary(project, info.id)
             except Exception as exc:  # one damaged run must not hide the others

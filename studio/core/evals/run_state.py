@@ -59,6 +59,7 @@ class RunState:
     owner: str
     failed_reason: str | None
     base_url: str
+    kind: str = "ab"  # "ab" or "distil" (teacher outputs: one variant per sample)
 
     @property
     def resumable(self) -> bool:
@@ -69,6 +70,7 @@ class RunState:
         """The ``studio runs show/list --json`` document of one run."""
         return {
             "run_id": self.run_id,
+            "kind": self.kind,
             "name": self.name,
             "dataset": self.dataset,
             "split": self.split,
@@ -101,8 +103,8 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
         "r.created_at, r.finished_at, r.summary_json, r.provider_json, "
         "(SELECT count(*) FROM eval_variant v WHERE v.run_id = r.id), "
         "(SELECT count(*) FROM eval_result x WHERE x.run_id = r.id AND x.error IS NULL), "
-        "(SELECT count(*) FROM eval_result x WHERE x.run_id = r.id AND x.error IS NOT NULL) "
-        "FROM eval_run r LEFT JOIN dataset d ON d.id = r.dataset_id"
+        "(SELECT count(*) FROM eval_result x WHERE x.run_id = r.id AND x.error IS NOT NULL), "
+        "r.kind FROM eval_run r LEFT JOIN dataset d ON d.id = r.dataset_id"
     )
     params: dict[str, Any] = {}
     if run_id is not None:
@@ -150,6 +152,7 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
                 owner=owner,
                 failed_reason=plan.get("failed_reason"),
                 base_url=str(provider.get("base_url", "")) if isinstance(provider, dict) else "",
+                kind=str(r[13] or "ab"),
             )
         )
     return out

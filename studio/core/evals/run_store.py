@@ -57,6 +57,7 @@ class RunInfo:
     created_at: str
     finished_at: str | None
     recorded_note: str
+    kind: str = "ab"  # "ab" or "distil" (teacher outputs, not a comparison)
 
 
 def run_row(project: Project, run_id: int) -> Any:
@@ -167,7 +168,13 @@ def variant_rows(project: Project, run_id: int) -> list[Any]:
 
 
 def prepared_variants(project: Project, run_id: int) -> list[PreparedVariant]:
-    """The run's variants ready to render (runner key = the variant row id)."""
+    """The run's variants ready to render (runner key = the variant row id).
+
+    A distil run's variants are the samples of one version: each repeats the request
+    with its position as the repeat index (a cache key of its own).
+    """
+    with read_conn(project) as conn:
+        kind = conn.execute(text("SELECT kind FROM eval_run WHERE id = :r"), {"r": run_id}).scalar()
     out: list[PreparedVariant] = []
     for v in variant_rows(project, run_id):
         if v.spec_json is None:
@@ -184,6 +191,7 @@ def prepared_variants(project: Project, run_id: int) -> list[PreparedVariant]:
                 model=v.model,
                 params=orjson.loads(v.params_json or "{}"),
                 name=v.label,
+                repeat=int(v.position) if kind == "distil" else 0,
             )
         )
     return out
@@ -238,7 +246,7 @@ def list_runs(project: Project, dataset: str | int | None = None) -> list[RunInf
     sql = (
         "SELECT r.id, r.name, coalesce(d.name, ''), r.split, r.scorer, r.status, "
         "r.created_at, r.finished_at, r.recorded_note, "
-        "(SELECT count(*) FROM eval_result x WHERE x.run_id = r.id) "
+        "(SELECT count(*) FROM eval_result x WHERE x.run_id = r.id), r.kind "
         "FROM eval_run r LEFT JOIN dataset d ON d.id = r.dataset_id"
     )
     params: dict[str, Any] = {}
@@ -264,6 +272,7 @@ def list_runs(project: Project, dataset: str | int | None = None) -> list[RunInf
             created_at=str(r[6]),
             finished_at=None if r[7] is None else str(r[7]),
             recorded_note=r[8] or "",
+            kind=str(r[10] or "ab"),
         )
         for r in runs
     ]

@@ -247,6 +247,7 @@ class _Run:
             attempts=attempts,
             request_hash=digest,
             finish_reason=finish,
+            response_id=str(data.get("id") or "")[:200],
         )
 
     # -- the work ------------------------------------------------------------------------

@@ -90,15 +90,16 @@ def _driver_errors(project: Project, conn: sqlite3.Connection) -> Iterator[None]
 _UPSERT = (
     "INSERT INTO eval_result (run_id, variant_id, example_id, output, tool_calls_json, error, "
     "error_kind, latency_ms, tokens_in, tokens_out, cost_usd, cached, attempts, passed, score, "
-    "score_detail, request_hash, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "score_detail, request_hash, created_at, response_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (variant_id, example_id) DO UPDATE SET output = excluded.output, "
     "tool_calls_json = excluded.tool_calls_json, error = excluded.error, "
     "error_kind = excluded.error_kind, latency_ms = excluded.latency_ms, "
     "tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, "
     "cost_usd = excluded.cost_usd, cached = excluded.cached, attempts = excluded.attempts, "
     "passed = excluded.passed, score = excluded.score, score_detail = excluded.score_detail, "
-    "request_hash = excluded.request_hash, created_at = excluded.created_at"
+    "request_hash = excluded.request_hash, created_at = excluded.created_at, "
+    "response_id = excluded.response_id"
 )
 
 
@@ -200,6 +201,7 @@ class ProjectResultSink(_PooledConnection):
             "" if scored is None else redact_values(scored.detail),
             result.request_hash,
             db_time(),
+            result.response_id,
         )
         with self._lock:
             with _driver_errors(self.project, self._conn):

@@ -70,6 +70,7 @@ class PreparedVariant:
         model: the model to call (override or the version's).
         params: the version's params merged with the overrides.
         name: a label for response-format names and messages ("NAME@VERSION").
+        repeat: the items' repeat index (0 for A/B variants).
     """
 
     key: str
@@ -77,6 +78,9 @@ class PreparedVariant:
     model: str
     params: dict[str, Any] = field(default_factory=dict)
     name: str = "prompt"
+    # The runner's repeat index of every item of this variant (a distil run's sample
+    # number), part of the cache key so K samples are K answers, not one cached answer.
+    repeat: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +205,7 @@ def build_work_items(
                     params=params,
                     response_format=response_format,
                     tools=_tools(variant.spec, example),
+                    repeat=variant.repeat,
                 )
             )
     return items, failures
