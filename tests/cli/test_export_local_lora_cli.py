@@ -60,9 +60,10 @@ def test_local_lora_folder_and_run_line(proj: str, tmp_path: Path) -> None:
         "effective batch 8)" in done.stdout
     )
     assert f"Run: cd {out} && trl sft --config sft.yaml" in done.stdout
-    # 12 train + 3 validation rows, none with a recorded author or synthetic
+    # 12 train + 3 validation rows, each added by hand with its ideal output
+    # (ideal_source "human"), none synthetic
     assert (
-        "Ideal outputs: 0 human-written, 0 teacher-generated, 15 unknown; inputs: 0 "
+        "Ideal outputs: 15 human-written, 0 teacher-generated, 0 unknown; inputs: 0 "
         "synthetic, 15 real" in done.stdout
     )
     assert yaml.safe_load((out / "sft.yaml").read_text())["load_in_4bit"] is True

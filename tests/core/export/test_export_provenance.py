@@ -38,6 +38,8 @@ def test_manifest_counts_ideal_sources_and_synthetic_inputs(
     train, val, test = (_ids(export_project, s) for s in ("train", "validation", "test"))
     review = _ids(export_project, "train", "needs_review")
     assert (len(train), len(val), len(test), len(review)) == (12, 3, 2, 3)
+    # start from rows of unknown origin (written before distillation), then mark some
+    _set(export_project, train + val + test + review, ideal_source="")
     _set(export_project, train[:3], ideal_source="human")
     _set(export_project, [train[3], train[4], val[0]], ideal_source="teacher")
     _set(export_project, [train[4], val[1]], source="synthetic")
