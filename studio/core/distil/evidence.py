@@ -5,8 +5,8 @@ Computed from the ``candidate`` and ``example`` tables of one dataset (ISSUE 13 
 * **Review counts** — candidates by status (``accepted``, ``rejected``, ``pending``,
   ``failed``), every stored candidate counted once.
 * **Acceptance by label** — classification datasets: per label (the candidate's label,
-  read from the answer as the label scorer reads it; ``"(none)"`` when no label was
-  recognised) the accepted count and the reviewed count (accepted + rejected).
+  else the label read from its answer as the label scorer reads it; ``"(none)"`` when
+  no label was recognised) the accepted count and the reviewed count (accepted + rejected).
 * **Agreement distribution** — non-failed candidates bucketed by ``agreement`` (the
   share of ``--samples`` equal to the majority answer): exactly ``"1.0"``, then
   ``"0.8–1.0"``, ``"0.6–0.8"``, ``"0.4–0.6"``, ``"0–0.4"`` (lower bound inclusive), and
@@ -148,6 +148,10 @@ class _Comparer:
         self._json = JsonEqual()
         self._text = NormalisedMatch()
 
+    def label_of(self, output: str | None) -> str | None:
+        """The label an answer names, read as the label scorer reads it."""
+        return self._label.extract(output) if output else None
+
     def same(
         self,
         *,
@@ -217,7 +221,8 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
         if c.valid:
             newest_valid[int(c.example_id)] = c  # ordered by id: the last one wins
         if info.task_type == "classification" and c.status in ("accepted", "rejected"):
-            acc_rev = by_label.setdefault(c.label or NO_LABEL, [0, 0])
+            label = c.label or comparer.label_of(c.output)
+            acc_rev = by_label.setdefault(label or NO_LABEL, [0, 0])
             acc_rev[1] += 1
             if c.status == "accepted":
                 acc_rev[0] += 1

@@ -127,3 +127,30 @@ def test_text_rows_compare_after_normalising(project: Project) -> None:
     ev = distil_evidence(project, "generation")
     assert (ev.teacher_correct, ev.teacher_compared) == (1, 2)
     assert ev.by_label == {}  # not a classification dataset
+
+
+def test_acceptance_by_label_reads_unlabelled_answers_like_the_label_scorer(
+    project: Project,
+) -> None:
+    ds = create_dataset(project, "lab", task_type="classification", label_set=["top_up", "a"]).id
+    rows = [
+        ("rejected", "This is about Top-Up."),  # the label scorer finds top_up
+        ("accepted", "top_up"),
+        ("rejected", "no idea"),  # no label
+    ]
+    for i, (status, answer) in enumerate(rows):
+        eid = add_example(project, ds, {"text": f"m{i}"}).example_ids[0]
+        with write_tx(project) as conn:
+            insert_candidate(
+                conn,
+                ds,
+                eid,
+                status=status,
+                label=None,
+                output=answer,
+                agreement=None,
+                valid=True,
+                cost=None,
+            )
+    ev = distil_evidence(project, "lab")
+    assert ev.by_label == {"top_up": (1, 2), "(none)": (0, 1)}
