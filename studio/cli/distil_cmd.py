@@ -32,7 +32,6 @@ from typing import Any
 
 from studio.cli.common import (
     EXIT_BAD_INPUT,
-    EXIT_CHECK_FAILED,
     EXIT_OK,
     CliUsageError,
     add_project_arg,
@@ -198,16 +197,14 @@ def _selected_ids(args: argparse.Namespace, project: Any, info: Any) -> list[int
     return query_ids(project, info.id, flt)
 
 
-def _money(cost: float | None) -> str:
-    return "unknown (a model without a price)" if cost is None else f"${cost:.4f}"
-
-
 def _print_plan(plan: Any, args: argparse.Namespace, samples: int) -> None:
     """The calls and the cost estimate, before any call (standard error)."""
+    from studio.cli.distil_report import money
+
     per = f" x {samples} samples" if samples > 1 else ""
     eprint(
         f"{plan.rows} rows{per}: {plan.n_calls} calls ({plan.n_cached} cached, "
-        f"{plan.n_calls - plan.n_cached} to send); estimated cost {_money(plan.cost_usd)}. "
+        f"{plan.n_calls - plan.n_cached} to send); estimated cost {money(plan.cost_usd)}. "
         f"{plan.price_note}".rstrip()
     )
     if plan.skipped:
@@ -241,28 +238,6 @@ def _run(args: argparse.Namespace, project: Any, spec: Any, key: str | None) -> 
     if not args.json:
         eprint(f"Run {run_id}: asking {spec.provider.base_url} ...")
     outcome = execute_outputs_run(project, run_id, key=key)
+    from studio.cli.distil_report import report_outcome
+
     return report_outcome(outcome, args)
-
-
-def report_outcome(outcome: Any, args: argparse.Namespace) -> int:
-    """Print a distil run's outcome (``--json`` or a sentence); the exit code.
-
-    Also used by ``studio runs resume`` on a distil run.
-    """
-    if outcome.stop_kind is not None or outcome.failed_reason:
-        eprint(f"studio: {outcome.failed_reason}")
-        if outcome.stop_kind is not None:
-            eprint(f"Resume with: studio runs resume {outcome.run_id} --project {args.project}")
-    if args.json:
-        print_json(outcome.to_json())
-    else:
-        sys.stdout.write(
-            f"Run {outcome.run_id}: {outcome.rows} rows, {outcome.stored} candidates stored, "
-            f"{outcome.failed} failed, {outcome.skipped} skipped; {outcome.calls} calls made, "
-            f"cost {_money(outcome.cost_usd)}.\n"
-        )
-    if outcome.stop_kind is not None or outcome.cancelled:
-        return EXIT_CHECK_FAILED
-    if outcome.failed_reason:
-        return EXIT_BAD_INPUT
-    return EXIT_OK

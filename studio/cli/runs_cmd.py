@@ -273,7 +273,7 @@ def _resume(args: argparse.Namespace) -> int:
                 f"{state.calls} calls have no answer yet, at {meta.provider.base_url} ..."
             )
         if state.kind == "distil":  # teacher outputs: resumed and reported as distil runs
-            from studio.cli.distil_cmd import report_outcome
+            from studio.cli.distil_report import report_outcome
             from studio.core.distil.outputs import execute_outputs_run
 
             return report_outcome(

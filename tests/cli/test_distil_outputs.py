@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import loopback, provider_for
+from helpers import SENTINEL_KEY, files_containing, loopback, provider_for
 from helpers.distil_project import DistilProject, TeacherResponder, build_distil_project
 from sqlalchemy import text
 
@@ -239,3 +239,19 @@ def test_runs_resume_continues_a_cancelled_distil_run(dp: DistilProject) -> None
         assert set(out) == KEYS
         assert out["stored"] == N and out["calls"] == N - first.stored
         assert server.chat_requests - before == N - first.stored
+
+
+def test_key_from_the_environment_is_sent_never_written_or_printed(
+    dp: DistilProject, studio_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEACHER_KEY", SENTINEL_KEY)
+    with loopback(responder=TeacherResponder(dp.labels), require_key=SENTINEL_KEY) as server:
+        done = studio(
+            *_args(dp, server.base_url, "--api-key-env", "TEACHER_KEY", "--yes", "--json")
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["stored"] == N
+        assert server.last_authorization == f"Bearer {SENTINEL_KEY}"
+    assert SENTINEL_KEY not in done.stdout + done.stderr
+    assert files_containing(dp.path.parent, SENTINEL_KEY) == []
+    assert files_containing(studio_home, SENTINEL_KEY) == []

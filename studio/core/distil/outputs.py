@@ -24,13 +24,12 @@ Selection (:mod:`.outputs_select`): rows with an approved ideal output are never
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from studio.core.distil.outputs_spec import OutputsOutcome, OutputsPlan, OutputsSpec
 from studio.core.errors import UserError
 from studio.core.evals.calls import RunProgress
 from studio.core.evals.limits import RunLimits
-from studio.core.llm.providers import ProviderConfig
 from studio.core.progress import CancelToken
 
 if TYPE_CHECKING:
@@ -38,64 +37,14 @@ if TYPE_CHECKING:
 
     from studio.core.db.project import Project
 
-
-@dataclass(frozen=True)
-class OutputsSpec:
-    """What to ask the teacher. ``provider`` carries no key."""
-
-    dataset: str | int
-    prompt_ref: str  # "NAME@VERSION" or "NAME@label"
-    provider: ProviderConfig
-    model: str | None = None  # overrides the version's model
-    example_ids: list[int] | None = None  # the --where/--ids selection; None = every row
-    samples: int = 1
-    temperature: float | None = None  # None: the version's (samples > 1 needs > 0)
-    include_test: bool = False
-    concurrency: int = 8
-    limits: RunLimits | None = None
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class OutputsPlan:
-    """Before any call: rows that will get a candidate, skipped rows by reason, calls, cost."""
-
-    rows: int
-    skipped: dict[str, int]
-    n_calls: int
-    n_cached: int
-    cost_usd: float | None
-    price_note: str
-    example_ids: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class OutputsOutcome:
-    """How a distil run ended."""
-
-    run_id: int
-    rows: int
-    stored: int
-    failed: int
-    skipped: int
-    calls: int
-    cost_usd: float | None
-    cancelled: bool
-    failed_reason: str | None
-    stop_kind: str | None = None  # "stalled" / "deadline" when a limit stopped the run
-    pending: int = 0  # calls still without an answer (a resume sends them)
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"run", "rows", "stored", "failed", "skipped", "calls", "cost"}``."""
-        return {
-            "run": self.run_id,
-            "rows": self.rows,
-            "stored": self.stored,
-            "failed": self.failed,
-            "skipped": self.skipped,
-            "calls": self.calls,
-            "cost": self.cost_usd,
-        }
+__all__ = [
+    "OutputsOutcome",
+    "OutputsPlan",
+    "OutputsSpec",
+    "create_outputs_run",
+    "execute_outputs_run",
+    "plan_outputs",
+]
 
 
 def plan_outputs(project: Project, spec: OutputsSpec) -> OutputsPlan:

@@ -33,7 +33,7 @@ from studio.core.prompts.service import resolve_ref
 if TYPE_CHECKING:
     from studio.core.datasets.catalog import DatasetInfo
     from studio.core.db.project import Project
-    from studio.core.distil.outputs import OutputsSpec
+    from studio.core.distil.outputs_spec import OutputsSpec
     from studio.core.prompts.records import PromptVersionData
 
 MAX_SAMPLES = 20
