@@ -245,6 +245,10 @@ a vendor's clock.
 | max length | {recipe.max_length:,} tokens | the longest record × 1.2 (tokenizers differ) |
 | loss | assistant turns only | the model learns the answers, not the prompts |
 
+Assistant-only loss needs a chat template TRL {TRL_VERSION} can mark for training (it
+patches the templates of Qwen 2.5 and 3, Llama 3, Gemma, Phi-3 and others); if `trl sft`
+says the base model's template is not training-compatible, set `assistant_only_loss: false`.
+
 If the GPU runs out of memory, halve `per_device_train_batch_size` and double
 `gradient_accumulation_steps` (the effective batch stays the same), or set
 `load_in_4bit: true`.

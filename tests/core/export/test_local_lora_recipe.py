@@ -196,6 +196,7 @@ def test_export_writes_the_run_ready_folder(export_project: Project, tmp_path: P
     assert f'pip install "trl=={TRL_VERSION}"' in readme and "peft bitsandbytes" in readme
     assert "trl sft --config sft.yaml" in readme
     assert "3 held-out records" in readme
+    assert "set `assistant_only_loss: false`" in readme
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["target"] == "local-lora" and manifest["data_format"] == "trl"
     assert manifest["recipe"]["trl_version"] == TRL_VERSION
