@@ -42,7 +42,11 @@ from studio.cli.common import (
 
 # Subcommand modules of other parts of the distil work: wired when they exist, so each
 # branch works alone (each exposes ``add_parser(dsub)``).
-_OPTIONAL_MODULES = ("studio.cli.distil_inputs_cmd", "studio.cli.distil_review_cmd")
+_OPTIONAL_MODULES = (
+    "studio.cli.distil_inputs_cmd",
+    "studio.cli.distil_review_cmd",
+    "studio.cli.distil_stats_cmd",
+)
 
 
 def register(sub: Any) -> None:
