@@ -111,7 +111,9 @@ def worker(
     Path(out_path).write_text(json.dumps(records))
 
 
-def check(target: str, results: list[list[dict[str, Any]]], writers: int, edits: int) -> dict[str, Any]:
+def check(
+    target: str, results: list[list[dict[str, Any]]], writers: int, edits: int
+) -> dict[str, Any]:
     """Count lost updates from the project's history (see the module docstring)."""
     from sqlalchemy import text
 
@@ -136,9 +138,9 @@ def check(target: str, results: list[list[dict[str, Any]]], writers: int, edits:
     # row from version i + 1 to i + 2 (only label edits run here)
     position: dict[tuple[int, str, str], int] = {}
     seen: dict[int, int] = {}
-    for r in history:
-        ex = int(r[0])
-        position[(ex, json.loads(r[2]), str(r[3]))] = seen.get(ex, 0)
+    for h in history:
+        ex = int(h[0])
+        position[(ex, json.loads(h[2]), str(h[3]))] = seen.get(ex, 0)
         seen[ex] = seen.get(ex, 0) + 1
     in_history = set(position)
     applied = refused = errors = applied_missing = refused_present = stale_applied = 0
@@ -237,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         "max_ms": round(lat[-1] * 1000, 2),
         **summary,
     }
-    errors = sorted({r["outcome"] for rs in results for r in rs if r["outcome"].startswith("error")})
+    errors = sorted(
+        {r["outcome"] for rs in results for r in rs if r["outcome"].startswith("error")}
+    )
     if errors:
         print("errors seen:", *errors[:3], sep="\n  ", file=sys.stderr)
     tmp.cleanup()

@@ -64,11 +64,12 @@ def register(dsub: Any) -> None:
     )
     add_project_arg(p)
     p.add_argument("dataset", metavar="DATASET", help="dataset name")
+    p.add_argument("--to", action="append", required=True, metavar="NAME=SHARE", help="repeatable")
     p.add_argument(
-        "--to", action="append", required=True, metavar="NAME=SHARE", help="repeatable"
-    )
-    p.add_argument(
-        "--overlap", type=fraction_type("--overlap"), default=0.0, metavar="F",
+        "--overlap",
+        type=fraction_type("--overlap"),
+        default=0.0,
+        metavar="F",
         help="share of the rows labelled twice (0 to 1, default 0)",
     )
     p.add_argument("--seed", type=int, default=0, metavar="N")
@@ -160,7 +161,9 @@ def label_one_or_mine(args: argparse.Namespace, label: str | None) -> int:
                 )
                 return _print_recorded(args, result)
             if not ids:
-                raise CliUsageError(f"example {flt.ids[0] if flt.ids else '?'} is not in {info.name}.")
+                raise CliUsageError(
+                    f"example {flt.ids[0] if flt.ids else '?'} is not in {info.name}."
+                )
             changes = update_example(
                 project, ids[0], label=label, expected_version=args.expect_version
             )
@@ -230,8 +233,9 @@ def _edit(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
     if not fields:
-        raise CliUsageError("say what to change: --label, --clear-label, --status, --notes "
-                            "or --ideal-output.")
+        raise CliUsageError(
+            "say what to change: --label, --clear-label, --status, --notes or --ideal-output."
+        )
     with opened_project(args.project) as project:
         info = get_dataset(project, args.dataset)
         if get_example(project, args.row).dataset_id != info.id:

@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "saved model servers and their keys (keyring): list, add, remove, test",
     ),
     "runs": ("studio.cli.runs_cmd", "list, show and resume A/B runs (interrupted ones too)"),
-    "config": ("studio.cli.config_cmd", "your settings: the display name changes are recorded under"),
+    "config": ("studio.cli.config_cmd", "your settings: the name changes are recorded under"),
 }
 
 # Subcommands a mistyped top-level word may have meant: `studio expotr` suggests

@@ -65,7 +65,9 @@ def team(tmp_path: Path, proj: Path) -> tuple[Path, Path, list[str]]:
 
 
 def rows_json(home: Path, proj: Path, *extra: str, user: str = "tester") -> list[dict]:
-    return json.loads(ok(home, "dataset", "rows", "--project", str(proj), "q", "--json", *extra, user=user))
+    return json.loads(
+        ok(home, "dataset", "rows", "--project", str(proj), "q", "--json", *extra, user=user)
+    )
 
 
 def test_stale_label_and_edit_are_refused_with_who_and_when(team) -> None:
@@ -73,15 +75,49 @@ def test_stale_label_and_edit_are_refused_with_who_and_when(team) -> None:
     first = rows_json(home, proj, "--ids", "1")[0]
     assert first["version"] == 1
     p = ("--project", str(proj), "q")
-    out = ok(home, "dataset", "label", *p, "--ids", "1", "--label", "card_arrival",
-             "--expect-version", "1", "--json", user="alice")
+    out = ok(
+        home,
+        "dataset",
+        "label",
+        *p,
+        "--ids",
+        "1",
+        "--label",
+        "card_arrival",
+        "--expect-version",
+        "1",
+        "--json",
+        user="alice",
+    )
     assert json.loads(out)["version"] == 2
-    r = studio(home, "dataset", "label", *p, "--ids", "1", "--label", "lost_or_stolen_card",
-               "--expect-version", "1", user="bob")
+    r = studio(
+        home,
+        "dataset",
+        "label",
+        *p,
+        "--ids",
+        "1",
+        "--label",
+        "lost_or_stolen_card",
+        "--expect-version",
+        "1",
+        user="bob",
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "changed by alice at 20" in r.stderr and "card_arrival" in r.stderr
-    r = studio(home, "dataset", "edit", *p, "1", "--notes", "mine", "--expect-version", "1",
-               "--json", user="bob")
+    r = studio(
+        home,
+        "dataset",
+        "edit",
+        *p,
+        "1",
+        "--notes",
+        "mine",
+        "--expect-version",
+        "1",
+        "--json",
+        user="bob",
+    )
     assert r.returncode == 2
     stale = json.loads(r.stdout)
     assert (stale["error"], stale["changed_by"], stale["version"]) == ("stale", "alice", 2)
@@ -92,7 +128,9 @@ def test_stale_label_and_edit_are_refused_with_who_and_when(team) -> None:
     assert json.loads(out)["version"] == 3
     history = json.loads(ok(home, "dataset", "show", *p, "1", "--json"))["history"]
     assert [h["actor"] for h in history] == ["bob", "alice", "tester"]  # tester imported
-    r = studio(home, "dataset", "label", *p, "--ids", "1-2", "--label", "x", "--expect-version", "3")
+    r = studio(
+        home, "dataset", "label", *p, "--ids", "1-2", "--label", "x", "--expect-version", "3"
+    )
     assert r.returncode == 2 and "exactly one" in r.stderr
 
 
@@ -106,14 +144,30 @@ def test_display_name_is_kept_in_the_settings_folder(team) -> None:
     assert history["history"][0]["actor"] == "Grace H"
     assert "Grace H" in (home / "config" / "identity.json").read_text()
     ok(home, "config", "unset", "display-name", user=None)
-    assert json.loads(ok(home, "config", "get", "display-name", "--json", user=None))["display_name"] is None
+    assert (
+        json.loads(ok(home, "config", "get", "display-name", "--json", user=None))["display_name"]
+        is None
+    )
 
 
 def test_assign_mine_agreement_and_adjudicate(team) -> None:
     home, proj, truth = team
     p = ("--project", str(proj), "q")
-    out = json.loads(ok(home, "dataset", "assign", *p, "--to", "alice=50%", "--to", "bob=50%",
-                        "--overlap", "1", "--json"))
+    out = json.loads(
+        ok(
+            home,
+            "dataset",
+            "assign",
+            *p,
+            "--to",
+            "alice=50%",
+            "--to",
+            "bob=50%",
+            "--overlap",
+            "1",
+            "--json",
+        )
+    )
     assert out == {"pool": 60, "assigned": {"alice": 60, "bob": 60}, "examples": 60, "overlap": 60}
     mine = rows_json(home, proj, "--mine", user="alice")
     assert [r["id"] for r in mine] == list(range(1, 61))
@@ -127,7 +181,7 @@ def test_assign_mine_agreement_and_adjudicate(team) -> None:
     agr = json.loads(ok(home, "dataset", "agreement", *p, "--json"))
     assert agr["kappa"] is not None and 0.5 < agr["kappa"] < 0.9
     assert agr["kappa"] == pytest.approx(cohen_kappa_score(truth, bob), abs=1e-12)
-    differ = [i + 1 for i, (a, b) in enumerate(zip(truth, bob)) if a != b]
+    differ = [i + 1 for i, (a, b) in enumerate(zip(truth, bob, strict=True)) if a != b]
     assert agr["disagreements"] == len(differ) == agr["to_adjudicate"]
     listed = json.loads(ok(home, "dataset", "adjudicate", *p, "--json"))
     assert [d["id"] for d in listed] == differ
@@ -135,8 +189,20 @@ def test_assign_mine_agreement_and_adjudicate(team) -> None:
     assert all(r["label"] == truth[r["id"] - 1] for r in agreed)
     assert all(r["label"] is None for r in rows_json(home, proj) if r["id"] in differ)
     first = differ[0]
-    done = json.loads(ok(home, "dataset", "adjudicate", *p, "--ids", str(first),
-                         "--label", truth[first - 1], "--json", user="carol"))
+    done = json.loads(
+        ok(
+            home,
+            "dataset",
+            "adjudicate",
+            *p,
+            "--ids",
+            str(first),
+            "--label",
+            truth[first - 1],
+            "--json",
+            user="carol",
+        )
+    )
     assert done["decided"] == [first]
     assert rows_json(home, proj, "--ids", str(first))[0]["label"] == truth[first - 1]
     text = ok(home, "dataset", "agreement", *p)

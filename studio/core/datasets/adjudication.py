@@ -48,9 +48,7 @@ def _labels_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, str]
     out: dict[int, dict[str, str]] = {}
     for ex in ids:
         for who, label in conn.execute(
-            text(
-                "SELECT labeller, label FROM annotation WHERE example_id = :e ORDER BY labeller"
-            ),
+            text("SELECT labeller, label FROM annotation WHERE example_id = :e ORDER BY labeller"),
             {"e": ex},
         ):
             out.setdefault(ex, {})[str(who)] = str(label)
@@ -158,6 +156,5 @@ def decisions(project: Project, dataset_id: int) -> list[Decision]:
             {"d": dataset_id},
         ).all()
     return [
-        Decision(int(r[0]), str(r[1]), orjson.loads(r[2]), str(r[3]), str(r[4])[:19])
-        for r in rows
+        Decision(int(r[0]), str(r[1]), orjson.loads(r[2]), str(r[3]), str(r[4])[:19]) for r in rows
     ]

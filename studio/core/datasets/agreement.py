@@ -49,7 +49,7 @@ def krippendorff_alpha_nominal(units: Iterable[Sequence[Hashable]]) -> float | N
     Args:
         units: for each item, the labels it was given (missing labels left out).
     """
-    o: Counter[tuple[Hashable, Hashable]] = Counter()
+    o: dict[tuple[Hashable, Hashable], float] = {}
     for values in units:
         m = len(values)
         if m < 2:
@@ -59,10 +59,10 @@ def krippendorff_alpha_nominal(units: Iterable[Sequence[Hashable]]) -> float | N
             for k, nk in counts.items():
                 pairs = nc * (nc - 1) if c == k else nc * nk
                 if pairs:
-                    o[(c, k)] += pairs / (m - 1)
-    n_c: Counter[Hashable] = Counter()
+                    o[(c, k)] = o.get((c, k), 0.0) + pairs / (m - 1)
+    n_c: dict[Hashable, float] = {}
     for (c, _k), v in o.items():
-        n_c[c] += v
+        n_c[c] = n_c.get(c, 0.0) + v
     n = sum(n_c.values())
     if n <= 1:
         return None
@@ -136,9 +136,7 @@ def agreement_of(units: dict[int, dict[str, str]]) -> Agreement:
     given = Counter(lb for u in units.values() for lb in u.values())
     per = []
     for lb in labels:
-        k = (
-            cohen_kappa([x == lb for x in a_side], [y == lb for y in b_side]) if pair else None
-        )
+        k = cohen_kappa([x == lb for x in a_side], [y == lb for y in b_side]) if pair else None
         al = krippendorff_alpha_nominal([v == lb for v in u.values()] for u in units.values())
         per.append(LabelAgreement(lb, given[lb], k, al))
     disagreements = sum(1 for u in units.values() if len(set(u.values())) > 1)

@@ -136,8 +136,7 @@ def assign(
         raise ValidationError("Each labeller is named once.", where="--to")
     if len({s.is_share for s in to}) > 1:
         raise ValidationError(
-            "Give every labeller a count (alice=100) or every one a share (alice=60%), "
-            "not a mix.",
+            "Give every labeller a count (alice=100) or every one a share (alice=60%), not a mix.",
             where="--to",
         )
     if to[0].is_share and sum(s.amount for s in to) > 1.0 + 1e-9:
@@ -195,7 +194,10 @@ def assign(
                 "now": now,
             }
             for ex, who in primary
-        ] + [{"d": dataset_id, "e": ex, "w": who, "o": True, "now": now} for ex, who in second.items()]
+        ] + [
+            {"d": dataset_id, "e": ex, "w": who, "o": True, "now": now}
+            for ex, who in second.items()
+        ]
         if rows:
             conn.execute(
                 text(
@@ -301,9 +303,7 @@ def set_example_labels(
     current: dict[int, Any] = {}
     for ex in labels:
         row = conn.execute(
-            text(
-                "SELECT id, version, label, ideal_output, output_kind FROM example WHERE id = :i"
-            ),
+            text("SELECT id, version, label, ideal_output, output_kind FROM example WHERE id = :i"),
             {"i": ex},
         ).first()
         if row is not None:

@@ -384,8 +384,8 @@ def get_example(project: Project, example_id: int) -> ExampleDetail:
             text(
                 "SELECT id, dataset_id, input_json, system_prompt, conversation_json, tools_json, "
                 "output_kind, ideal_output, label, status, split, split_locked, rating, tags, "
-                "notes, source, source_line, created_at, updated_at, version, updated_by FROM example "
-                "WHERE id = :i"
+                "notes, source, source_line, created_at, updated_at, version, updated_by "
+                "FROM example WHERE id = :i"
             ),
             {"i": example_id},
         ).first()

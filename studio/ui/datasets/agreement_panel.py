@@ -73,9 +73,7 @@ class AgreementPanel(QGroupBox):
         self.table.setHorizontalHeaderLabels(["Label", "Given", "Cohen's κ", "Krippendorff's α"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setMinimumHeight(120)
         self.adjudication_title = QLabel(self)
@@ -155,10 +153,10 @@ class AgreementPanel(QGroupBox):
             choices = list(dict.fromkeys(d.labels.values()))
             keys = "  ".join(f"[{i + 1}] {lb}" for i, lb in enumerate(choices))
             who = ", ".join(f"{w}: {lb}" for w, lb in d.labels.items())
-            item = QListWidgetItem(f"{d.example_id}  {keys}   ({who})  {d.input[:80]}")
-            item.setData(Qt.ItemDataRole.UserRole, d)
-            item.setToolTip(d.input)
-            self.adjudication.addItem(item)
+            entry = QListWidgetItem(f"{d.example_id}  {keys}   ({who})  {d.input[:80]}")
+            entry.setData(Qt.ItemDataRole.UserRole, d)
+            entry.setToolTip(d.input)
+            self.adjudication.addItem(entry)
         if queue:
             self.adjudication.setCurrentRow(min(max(current, 0), len(queue) - 1))
 

@@ -77,12 +77,13 @@ def test_two_labellers_through_the_project_match_the_references(
     for who, labels in (("alice", truth), ("bob", second)):
         monkeypatch.setenv("STUDIO_USER", who)
         for lb in INTENTS:
-            record_labels(project, info.id, [i for i, x in zip(ids, labels) if x == lb], lb)
+            mine = [i for i, x in zip(ids, labels, strict=True) if x == lb]
+            record_labels(project, info.id, mine, lb)
     agr = dataset_agreement(project, info.id)
     assert agr.labellers == ("alice", "bob") and agr.items == len(rows)
     assert agr.kappa == pytest.approx(cohen_kappa_score(truth, second), abs=1e-12)
     assert agr.alpha == pytest.approx(alpha_reference([truth, second]), abs=1e-12)
-    agree = sum(a == b for a, b in zip(truth, second))
+    agree = sum(a == b for a, b in zip(truth, second, strict=True))
     assert agr.observed == pytest.approx(agree / len(rows))
     assert agr.disagreements == len(rows) - agree
     assert 0.6 < agr.kappa < 0.8  # 75% kept out of 5 intents: clearly above chance

@@ -58,7 +58,9 @@ def dataset(project: Project, tmp_path: Path) -> tuple[int, list[dict[str, str]]
         for r in rows:
             w.writerow([r["text"]])
     info = create_dataset(
-        project, "intents", task_type="classification",
+        project,
+        "intents",
+        task_type="classification",
         label_set=sorted({r["category"] for r in rows}),
     )
     assert import_file(project, path, "intents").imported == 200
@@ -140,7 +142,10 @@ def test_the_configured_display_name_is_the_author(
     # kept in the user's settings folder, not in the project
     assert "Ada Lovelace" in (studio_home / "config" / "identity.json").read_text()
     with sqlite3.connect(project.path) as conn:
-        assert conn.execute("SELECT count(*) FROM project_meta WHERE value LIKE '%Ada%'").fetchone()[0] == 0
+        assert (
+            conn.execute("SELECT count(*) FROM project_meta WHERE value LIKE '%Ada%'").fetchone()[0]
+            == 0
+        )
     set_display_name(None)
     import getpass
 
@@ -188,7 +193,10 @@ def test_shares_with_overlap_split_the_unlabelled_rows(project: Project, dataset
     per_labeller = Counter(who for _, who, _ in rows)
     assert sum(per_labeller.values()) == pool + 36
     assert dict(per_labeller) == result.assigned
-    primary = {w: per_labeller[w] - sum(1 for ex in doubled if w in per_example[ex]) for w in ("alice", "bob")}
+    primary = {
+        w: per_labeller[w] - sum(1 for ex in doubled if w in per_example[ex])
+        for w in ("alice", "bob")
+    }
     # each doubled row is one labeller's primary row and the other's second: 108 + 72
     assert per_labeller["alice"] + per_labeller["bob"] - 36 == 180
     assert primary["alice"] + primary["bob"] == 180 - 36
@@ -247,7 +255,9 @@ def test_overlap_rows_are_blind_until_agreement_or_adjudication(
     assert adjudication_queue(project, ds) == []
     [decision] = decisions(project, ds)
     assert (decision.example_id, decision.label, decision.decided_by) == (
-        differ, "card_linking", "carol",
+        differ,
+        "card_linking",
+        "carol",
     )
     assert decision.labels == {"alice": "card_arrival", "bob": "card_linking"}
     detail = get_example(project, differ)

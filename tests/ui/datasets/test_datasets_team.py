@@ -41,9 +41,22 @@ def other_labeller(project: Project, *argv: str, user: str = "alice") -> None:
     """Run ``studio dataset …`` as another labeller in another process."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "STUDIO_USER": user}
     done = subprocess.run(
-        [sys.executable, "-m", "studio", "dataset", *argv[:1], "--project", str(project.path),
-         "banking77", *argv[1:]],
-        capture_output=True, text=True, timeout=120, cwd=REPO, env=env,
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "dataset",
+            *argv[:1],
+            "--project",
+            str(project.path),
+            "banking77",
+            *argv[1:],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
 
@@ -140,8 +153,10 @@ def test_agreement_section_and_keyboard_adjudication(
     qtbot.waitUntil(lambda: panel.isVisible() and panel.adjudication.count() == 2, timeout=5000)
     kappa = cohen_kappa_score([str(b) for b in bob], [str(t) for t in truth])
     assert f"κ {kappa:.3f}" in panel.summary.text()
-    shown = {panel.table.item(r, 0).text(): panel.table.item(r, 2).text()
-             for r in range(panel.table.rowCount())}
+    shown = {
+        panel.table.item(r, 0).text(): panel.table.item(r, 2).text()
+        for r in range(panel.table.rowCount())
+    }
     for lb in set(truth) | set(bob):
         ref = cohen_kappa_score([t == lb for t in truth], [b == lb for b in bob])
         assert shown[str(lb)] == f"{ref:.3f}"
@@ -156,5 +171,9 @@ def test_agreement_section_and_keyboard_adjudication(
     qtbot.waitUntil(lambda: panel.adjudication.count() == 1, timeout=5000)
     assert [x.example_id for x in adjudication_queue(project, ds)] == [ids[5]]
     [decision] = decisions(project, ds)
-    assert (decision.example_id, decision.label, decision.decided_by) == (d.example_id, second, "tester")
+    assert (decision.example_id, decision.label, decision.decided_by) == (
+        d.example_id,
+        second,
+        "tester",
+    )
     assert core.fetch_rows(project, [d.example_id])[0].label == second
