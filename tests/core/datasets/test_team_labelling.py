@@ -279,3 +279,17 @@ def test_a_single_labeller_row_gets_the_label_at_once_and_checks_the_version(
     r = record_labels(project, ds, [ex], "card_arrival", expected_version=2)
     assert r.set_on_example == (ex,)
     assert fetch_rows(project, [ex])[0].label == "card_arrival"
+
+
+def test_undoing_a_delete_never_hands_back_an_old_version(project: Project, dataset) -> None:
+    from studio.core.datasets import delete
+
+    ds, _ = dataset
+    ex = query_ids(project, ds)[0]
+    update_example(project, ex, notes="a")
+    update_example(project, ex, notes="b")  # version 3
+    delete(project, ds, [ex])
+    undo(project, ds)
+    assert version_of(project, ex) == 4
+    with pytest.raises(StaleEditError):  # an editor still holding version 3
+        update_example(project, ex, notes="c", expected_version=3)
