@@ -4,7 +4,8 @@ with deliberate conflicts on a shared set of rows, then a check that no update w
 Each labeller is its own process (its own ``STUDIO_USER``, its own connection). An edit
 reads a row's version (``fetch_rows``), then writes a label unique to that edit
 (``w3-e41``) with ``update_example(..., expected_version=v)``. The rows are few (``--rows``,
-default 20), so two labellers often edit the same row at once: the later write is refused
+default 10) and each labeller pauses between read and write (``--think-ms``, default 1),
+so labellers often edit the same row at once on purpose: the later write is refused
 (``StaleEditError``) or applied, never lost.
 
 Afterwards, from the project alone:
@@ -57,7 +58,14 @@ def setup(target: str, rows: int) -> None:
 
 
 def worker(
-    target: str, k: int, edits: int, seed: int, start: Any, out_path: str, unsafe: bool
+    target: str,
+    k: int,
+    edits: int,
+    seed: int,
+    start: Any,
+    out_path: str,
+    unsafe: bool,
+    think_s: float,
 ) -> None:
     """One labeller: ``edits`` read-version-then-write label edits on random shared rows.
 
@@ -87,6 +95,8 @@ def worker(
             label = f"w{k}-e{i}"
             t0 = time.perf_counter()
             version = fetch_rows(project, [ex])[0].version
+            if think_s:  # the labeller reads the row, then decides: others write meanwhile
+                time.sleep(think_s)
             try:
                 if unsafe:
                     set_label(project, ds, [ex], label)
@@ -189,7 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--project", help="project file or URL (default: a new temp SQLite file)")
     ap.add_argument("--writers", type=int, default=2)
     ap.add_argument("--edits", type=int, default=500, help="label edits per writer")
-    ap.add_argument("--rows", type=int, default=20, help="shared rows the writers edit")
+    ap.add_argument("--rows", type=int, default=10, help="shared rows the writers edit")
+    ap.add_argument(
+        "--think-ms",
+        type=float,
+        default=1.0,
+        help="pause between reading a row and writing it (more conflicts; in the latency)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--unsafe",
@@ -207,7 +223,16 @@ def main(argv: list[str] | None = None) -> int:
     procs = [
         ctx.Process(
             target=worker,
-            args=(target, k, args.edits, args.seed, start, outs[k], args.unsafe),
+            args=(
+                target,
+                k,
+                args.edits,
+                args.seed,
+                start,
+                outs[k],
+                args.unsafe,
+                args.think_ms / 1000,
+            ),
         )
         for k in range(args.writers)
     ]
@@ -231,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         "writers": args.writers,
         "edits_per_writer": args.edits,
         "shared_rows": args.rows,
+        "think_ms": args.think_ms,
         "wall_s": round(wall, 3),
         "edits_per_s": round(summary["edits"] / wall, 1),
         "applied_per_s": round(summary["applied"] / wall, 1),
