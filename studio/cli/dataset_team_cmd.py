@@ -164,6 +164,12 @@ def label_one_or_mine(args: argparse.Namespace, label: str | None) -> int:
                 raise CliUsageError(
                     f"example {flt.ids[0] if flt.ids else '?'} is not in {info.name}."
                 )
+            new_label = label.strip() if label else None
+            if info.task_type == "classification" and new_label not in (None, *info.label_set):
+                # as the bulk label does: a new label joins the dataset's labels
+                from studio.core.datasets.catalog import update_dataset
+
+                update_dataset(project, info.id, label_set=[*info.label_set, str(new_label)])
             changes = update_example(
                 project, ids[0], label=label, expected_version=args.expect_version
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -223,3 +224,35 @@ def test_bad_team_input_exits_2_with_a_sentence(team) -> None:
         r = studio(home, *argv)
         assert r.returncode == 2, (argv, r.stdout, r.stderr)
         assert words in r.stderr and "Traceback" not in r.stderr, (argv, r.stderr)
+
+
+def test_labelling_one_row_with_a_new_label_adds_it_to_the_labels(
+    tmp_path: Path, proj: Path
+) -> None:
+    src = tmp_path / "c.csv"
+    with (BANKING77 / "test.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))[:4]
+    with src.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=["text", "category"])
+        w.writeheader()
+        w.writerows(rows)
+    ok(tmp_path, "dataset", "import", "--project", str(proj), str(src), "--name", "c")
+    ok(
+        tmp_path,
+        "dataset",
+        "label",
+        "--project",
+        str(proj),
+        "c",
+        "--ids",
+        "2",
+        "--label",
+        "brand_new",
+    )
+    with sqlite3.connect(proj) as conn:
+        (label_set,) = conn.execute("SELECT label_set_json FROM dataset").fetchone()
+        row = conn.execute(
+            "SELECT label, ideal_output, version FROM example WHERE id = 2"
+        ).fetchone()
+    assert json.loads(label_set) == [*sorted({r["category"] for r in rows}), "brand_new"]
+    assert row == ("brand_new", "brand_new", 2)
