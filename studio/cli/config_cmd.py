@@ -40,7 +40,7 @@ def register(sub: Any) -> None:
 
 
 def _set(args: argparse.Namespace) -> int:
-    from studio.core.identity import set_display_name
+    from studio.core.display_name import set_display_name
 
     set_display_name(args.value)
     print(f"Display name set to {args.value.strip()!r}: changes are recorded under it.")
@@ -61,7 +61,7 @@ def _get(args: argparse.Namespace) -> int:
 
 def _unset(_args: argparse.Namespace) -> int:
     from studio.core.db.project import current_user
-    from studio.core.identity import set_display_name
+    from studio.core.display_name import set_display_name
 
     set_display_name(None)
     print(f"Display name removed: changes are recorded as {current_user()}.")

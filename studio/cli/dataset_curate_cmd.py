@@ -435,10 +435,8 @@ def _label(args: argparse.Namespace) -> int:
     label = None if args.clear else args.label
     if label is not None and not label.strip():
         raise CliUsageError("--label needs a name (use --clear to remove labels).")
-    from studio.cli import dataset_team_cmd
-
-    if dataset_team_cmd.label_needs_versions(args):  # --mine, --expect-version, one id
-        return dataset_team_cmd.label_one_or_mine(args, label)
+    # --mine, --expect-version and one --ids go through dataset_team_cmd, which sets
+    # itself as this parser's handler and calls back here for the rest
     return _change(args, lambda p, d, f: set_label(p, d, f, label), "label")
 
 

@@ -28,11 +28,18 @@ from studio.cli.common import (
     print_json,
 )
 from studio.cli.dataset_curate_cmd import _filter, _ids, _plural
+from studio.cli.dataset_curate_cmd import _label as curate_label
 from studio.core.errors import StaleEditError
 
 
 def register(dsub: Any) -> None:
-    """Add ``edit``, ``assign``, ``agreement`` and ``adjudicate`` to the ``dataset`` group."""
+    """Add ``edit``, ``assign``, ``agreement`` and ``adjudicate`` to the ``dataset`` group.
+
+    Also takes over ``dataset label`` (declared with its flags in
+    :mod:`studio.cli.dataset_curate_cmd`): ``--mine``, ``--expect-version`` and one
+    ``--ids`` are versioned single-row labels here, anything else goes back to it.
+    """
+    dsub.choices["label"].set_defaults(func=_label)
     p = dsub.add_parser(
         "edit",
         help="edit one example, refused if it changed since the version you read",
@@ -127,6 +134,15 @@ def _stale(args: argparse.Namespace, exc: StaleEditError) -> int:
         f"status={cur.get('status')} ideal output={cur.get('ideal_output') or '-'}"
     )
     return EXIT_BAD_INPUT
+
+
+def _label(args: argparse.Namespace) -> int:
+    if not label_needs_versions(args):
+        return curate_label(args)
+    label = None if args.clear else args.label
+    if label is not None and not label.strip():
+        raise CliUsageError("--label needs a name (use --clear to remove labels).")
+    return label_one_or_mine(args, label)
 
 
 def label_needs_versions(args: argparse.Namespace) -> bool:

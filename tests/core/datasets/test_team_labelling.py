@@ -129,7 +129,7 @@ def test_a_stale_edit_is_refused_naming_who_and_when(
 def test_the_configured_display_name_is_the_author(
     project: Project, dataset, monkeypatch: pytest.MonkeyPatch, studio_home: Path
 ) -> None:
-    from studio.core.identity import set_display_name
+    from studio.core.display_name import set_display_name
 
     ds, _ = dataset
     ex = query_ids(project, ds)[0]
