@@ -152,8 +152,7 @@ def filter_sql(
     if flt.queue_of is not None:
         params["queue_of"] = flt.queue_of
         where.append(
-            "id IN (SELECT example_id FROM annotation WHERE labeller = :queue_of "
-            "AND label IS NULL)"
+            "id IN (SELECT example_id FROM annotation WHERE labeller = :queue_of AND label IS NULL)"
         )
     if flt.ids is not None:
         if not flt.ids:

@@ -63,9 +63,7 @@ class ExampleEdits(BulkWiring):
             # (tasks run in order), so a quick second edit builds on the first one
             known = [v for v in (shown, seen.get(example_id)) if v is not None]
             expected = max(known) if known else None
-            changes = core.update_example(
-                project, example_id, expected_version=expected, **fields
-            )
+            changes = core.update_example(project, example_id, expected_version=expected, **fields)
             if changes.op_id is not None and expected is not None:
                 seen[example_id] = expected + 1
             return changes
