@@ -498,9 +498,7 @@ def export_dataset(
         f"Exported {sum(f.count for f in written):,} records to {out_dir}."
         + (f" {checked_text}" if checked_text else "")
         + (
-            f" Run: cd {out_dir} && {manifest['recipe']['command']}"
-            if "recipe" in manifest
-            else ""
+            f" Run: cd {out_dir} && {manifest['recipe']['command']}" if "recipe" in manifest else ""
         ),
     )
 
