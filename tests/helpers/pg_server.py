@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import itertools
 import os
 import secrets
 import shutil
@@ -166,3 +167,21 @@ def running_server() -> Iterator[PgServer]:
             capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+_pg_db_counter = itertools.count(1)
+
+
+def fresh_pg_database(server: PgServer, template: str | None = None) -> str:
+    """Create a new database (a copy of ``template`` when given); returns its location."""
+    name = f"t{next(_pg_db_counter)}_{os.getpid()}"
+    with server.admin_connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return server.url(name)
+
+
+def drop_pg_database(server: PgServer, location: str) -> None:
+    """Drop the database of ``location`` (closing whatever still holds it)."""
+    name = location.rsplit("/", 1)[-1]
+    with server.admin_connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
