@@ -7,7 +7,9 @@ import sys
 # Words that start the command line instead of the GUI: the names of studio.cli.main's
 # COMMANDS, kept here so that opening the GUI does not pay for importing the CLI (a test
 # holds the two equal).
-CLI_COMMANDS = {"new", "prompt", "dataset", "validate", "ab", "decide", "provider", "runs"}
+CLI_COMMANDS = {
+    "new", "prompt", "dataset", "validate", "ab", "decide", "provider", "runs", "project"
+}
 
 
 def _is_command_word(word: str) -> bool:

@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "saved model servers and their keys (keyring): list, add, remove, test",
     ),
     "runs": ("studio.cli.runs_cmd", "list, show and resume A/B runs (interrupted ones too)"),
+    "project": (
+        "studio.cli.project_cmd",
+        "whole-project operations: copy between a .studio file and PostgreSQL",
+    ),
 }
 
 # Subcommands a mistyped top-level word may have meant: `studio expotr` suggests
