@@ -125,7 +125,7 @@ def set_split(project: Project, dataset_id: int, target: Target, split: str | No
     narrow = (
         None
         if split == "test"
-        else "DELETE FROM _sel_ids WHERE id IN (SELECT id FROM example WHERE split_locked = 1 "
+        else "DELETE FROM _sel_ids WHERE id IN (SELECT id FROM example WHERE split_locked = TRUE "
         "AND split = 'test')"
     )
     return bulk_set(
@@ -536,8 +536,8 @@ def add_example(
                 "tools_json, output_kind, ideal_output, status, label, tags, rating, notes, split, "
                 "split_locked, source, source_line, norm_hash, search_text, created_at, "
                 "updated_at) "
-                "VALUES (:d, :i, :sp, :c, NULL, :ok, :io, :st, :lb, :tg, :rt, :nt, :spl, 0, "
-                "'manual', NULL, :h, :s, :now, :now)"
+                "VALUES (:d, :i, :sp, :c, NULL, :ok, :io, :st, :lb, :tg, :rt, :nt, :spl, FALSE, "
+                "'manual', NULL, :h, :s, :now, :now) RETURNING id"
             ),
             {
                 "d": dataset_id,
@@ -557,7 +557,7 @@ def add_example(
                 "now": now,
             },
         )
-        ex_id = int(result.lastrowid or 0)
+        ex_id = int(result.scalar_one())
         conn.execute(
             text(
                 "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "

@@ -58,18 +58,18 @@ def new_operation(
     conn.execute(
         text(
             "DELETE FROM example_history WHERE op_id IN "
-            "(SELECT id FROM operation WHERE dataset_id = :d AND undone = 1)"
+            "(SELECT id FROM operation WHERE dataset_id = :d AND undone = TRUE)"
         ),
         {"d": dataset_id},
     )
     conn.execute(
-        text("DELETE FROM operation WHERE dataset_id = :d AND undone = 1"), {"d": dataset_id}
+        text("DELETE FROM operation WHERE dataset_id = :d AND undone = TRUE"), {"d": dataset_id}
     )
     now = db_time()
     result = conn.execute(
         text(
             "INSERT INTO operation (dataset_id, kind, description, count, actor, at, undone) "
-            "VALUES (:d, :k, :desc, :c, :a, :at, 0)"
+            "VALUES (:d, :k, :desc, :c, :a, :at, FALSE) RETURNING id"
         ),
         {
             "d": dataset_id,
@@ -80,8 +80,7 @@ def new_operation(
             "at": now,
         },
     )
-    op_id = result.lastrowid
-    assert op_id is not None
+    op_id = result.scalar_one()  # RETURNING: SQLite >= 3.35 and PostgreSQL alike
     conn.execute(
         text("UPDATE dataset SET updated_at = :at WHERE id = :d"), {"at": now, "d": dataset_id}
     )

@@ -128,9 +128,9 @@ def _overlapping(conn: Connection, dataset_id: int, op_id: int, *, for_redo: boo
     Two operations overlap when their change sets share an example and either the
     same field or a created/deleted row (``__row__``).
     """
-    which = "(o.id > :op AND o.undone = 0)"
+    which = "(o.id > :op AND o.undone = FALSE)"
     if for_redo:
-        which = f"({which} OR (o.id < :op AND o.undone = 1))"
+        which = f"({which} OR (o.id < :op AND o.undone = TRUE))"
     raw: Any = conn.connection.driver_connection
     rows = raw.execute(
         "SELECT DISTINCT b.op_id FROM example_history a "
@@ -189,7 +189,7 @@ def undo_operation(
         if op_id is None:
             row = conn.execute(
                 text(
-                    "SELECT id FROM operation WHERE dataset_id = :d AND undone = 0 "
+                    "SELECT id FROM operation WHERE dataset_id = :d AND undone = FALSE "
                     "ORDER BY id DESC LIMIT 1"
                 ),
                 {"d": dataset_id},
@@ -364,10 +364,10 @@ def op_summary(conn: Connection, op_id: int, changes: Changes) -> OpSummary:
 
 
 _LAST_DONE = (
-    "SELECT id FROM operation WHERE dataset_id = :d AND undone = 0 ORDER BY id DESC LIMIT 1"
+    "SELECT id FROM operation WHERE dataset_id = :d AND undone = FALSE ORDER BY id DESC LIMIT 1"
 )
 _FIRST_UNDONE = (
-    "SELECT id FROM operation WHERE dataset_id = :d AND undone = 1 ORDER BY id ASC LIMIT 1"
+    "SELECT id FROM operation WHERE dataset_id = :d AND undone = TRUE ORDER BY id ASC LIMIT 1"
 )
 
 

@@ -297,7 +297,7 @@ def _history_in(conn: Connection, example_id: int, limit: int | None) -> list[Hi
     rows = conn.execute(
         text(
             "SELECT h.op_id, coalesce(o.kind, 'edit'), h.field, h.before_json, h.after_json, "
-            "h.actor, h.at, coalesce(o.undone, 0), coalesce(o.description, '') "
+            "h.actor, h.at, coalesce(o.undone, FALSE), coalesce(o.description, '') "
             "FROM example_history h LEFT JOIN operation o ON o.id = h.op_id "
             "WHERE h.example_id = :i ORDER BY h.id DESC LIMIT :n"
         ),

@@ -194,7 +194,7 @@ def split_dataset(
                 )
                 conn.execute(
                     text(
-                        "UPDATE example SET split_locked = 0 WHERE id IN (SELECT id FROM _sel_ids)"
+                        "UPDATE example SET split_locked = FALSE WHERE id IN (SELECT id FROM _sel_ids)"
                     )
                 )
                 fields.add("split_locked")
@@ -220,14 +220,14 @@ def lock_test_split(project: Project, dataset_id: int) -> int:
                 "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
                 "after_json, actor, at) SELECT id, dataset_id, NULL, 'split_locked', 'false', "
                 "'true', :a, :now FROM example WHERE dataset_id = :d AND split = 'test' "
-                "AND split_locked = 0"
+                "AND split_locked = FALSE"
             ),
             {"a": current_user(), "now": now, "d": dataset_id},
         )
         result = conn.execute(
             text(
-                "UPDATE example SET split_locked = 1 WHERE dataset_id = :d AND split = 'test' "
-                "AND split_locked = 0"
+                "UPDATE example SET split_locked = TRUE WHERE dataset_id = :d AND split = 'test' "
+                "AND split_locked = FALSE"
             ),
             {"d": dataset_id},
         )
@@ -244,7 +244,7 @@ def split_counts(project: Project, dataset_id: int) -> dict[str, int]:
             {"d": dataset_id},
         ).all()
         locked = conn.execute(
-            text("SELECT count(*) FROM example WHERE dataset_id = :d AND split_locked = 1"),
+            text("SELECT count(*) FROM example WHERE dataset_id = :d AND split_locked = TRUE"),
             {"d": dataset_id},
         ).scalar_one()
     out = {"train": 0, "validation": 0, "test": 0, "none": 0}
@@ -345,7 +345,7 @@ def move_test_to_train(
             load_id_set(conn, unlocked)
             conn.execute(text(history), {**params, "f": "split_locked", "b": "true", "a": "false"})
             conn.execute(
-                text("UPDATE example SET split_locked = 0 WHERE id IN (SELECT id FROM _sel_ids)")
+                text("UPDATE example SET split_locked = FALSE WHERE id IN (SELECT id FROM _sel_ids)")
             )
             fields.add("split_locked")
         load_id_set(conn, move)

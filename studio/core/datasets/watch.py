@@ -21,7 +21,7 @@ ChangeMarker = tuple[int, ...]
 
 _MARKER_SQL = (
     "SELECT (SELECT coalesce(max(id), 0) FROM operation),"
-    " (SELECT coalesce(sum(undone), 0) FROM operation),"
+    " (SELECT coalesce(sum(CASE WHEN undone THEN 1 ELSE 0 END), 0) FROM operation),"
     " (SELECT count(*) FROM operation),"
     " (SELECT count(*) FROM dataset),"
     " (SELECT coalesce(max(id), 0) FROM dataset),"
