@@ -96,7 +96,7 @@ def test_copy_ids_continue_after_the_copied_ones(
 
         with open_project(location) as project:
             new_id = create_dataset(project, "after the copy", task_type="classification")
-        assert new_id == top + 1
+        assert new_id.id == top + 1
     finally:
         drop_pg_database(pg_server, location)
 
