@@ -8,7 +8,15 @@ import sys
 # COMMANDS, kept here so that opening the GUI does not pay for importing the CLI (a test
 # holds the two equal).
 CLI_COMMANDS = {
-    "new", "prompt", "dataset", "validate", "ab", "decide", "provider", "runs", "project"
+    "new",
+    "prompt",
+    "dataset",
+    "validate",
+    "ab",
+    "decide",
+    "provider",
+    "runs",
+    "project",
 }
 
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # imported inside the fixtures: the environment below is set first
-    from helpers.pg_server import PgServer
     from helpers.ab_project import AbProject
     from helpers.decide_project import BuiltProject
     from helpers.memory_keyring import MemoryKeyring
+    from helpers.pg_server import PgServer
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests never use the developer's keyring (CI has none either): the null backend

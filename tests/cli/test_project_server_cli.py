@@ -82,9 +82,7 @@ def test_round_trip_of_the_demo_project_keeps_every_row(
         drop_pg_database(pg_server, location)
 
 
-def test_copy_ids_continue_after_the_copied_ones(
-    demo_template: Path, pg_server: PgServer
-) -> None:
+def test_copy_ids_continue_after_the_copied_ones(demo_template: Path, pg_server: PgServer) -> None:
     """A row added on PostgreSQL after the copy gets the next id, never a copied one."""
     location = fresh_pg_database(pg_server)
     try:

@@ -33,7 +33,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "project" not in metafunc.fixturenames:
         return
     folder = Path(str(metafunc.definition.path)).parent.name
-    both = folder in _BOTH_BACKENDS and metafunc.definition.get_closest_marker("sqlite_only") is None
+    both = (
+        folder in _BOTH_BACKENDS and metafunc.definition.get_closest_marker("sqlite_only") is None
+    )
     metafunc.parametrize("project", BACKENDS if both else ("sqlite",), indirect=True)
 
 

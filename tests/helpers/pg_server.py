@@ -127,12 +127,15 @@ def running_server() -> Iterator[PgServer]:
             _as_server_user(
                 [
                     str(bin_dir / "initdb"),
-                    "-D", str(data),
-                    "-U", SUPERUSER,
+                    "-D",
+                    str(data),
+                    "-U",
+                    SUPERUSER,
                     f"--pwfile={pwfile}",
                     "--auth-host=scram-sha-256",
                     "--auth-local=scram-sha-256",
-                    "-E", "UTF8",
+                    "-E",
+                    "UTF8",
                     "--locale=C",
                     "--no-sync",
                 ]
@@ -149,7 +152,17 @@ def running_server() -> Iterator[PgServer]:
         )
         subprocess.run(
             _as_server_user(
-                [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", options, "start"]
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(log),
+                    "-w",
+                    "-o",
+                    options,
+                    "start",
+                ]
             ),
             check=True,
             capture_output=True,

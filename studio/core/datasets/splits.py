@@ -194,7 +194,8 @@ def split_dataset(
                 )
                 conn.execute(
                     text(
-                        "UPDATE example SET split_locked = FALSE WHERE id IN (SELECT id FROM _sel_ids)"
+                        "UPDATE example SET split_locked = FALSE "
+                        "WHERE id IN (SELECT id FROM _sel_ids)"
                     )
                 )
                 fields.add("split_locked")
@@ -345,7 +346,9 @@ def move_test_to_train(
             load_id_set(conn, unlocked)
             conn.execute(text(history), {**params, "f": "split_locked", "b": "true", "a": "false"})
             conn.execute(
-                text("UPDATE example SET split_locked = FALSE WHERE id IN (SELECT id FROM _sel_ids)")
+                text(
+                    "UPDATE example SET split_locked = FALSE WHERE id IN (SELECT id FROM _sel_ids)"
+                )
             )
             fields.add("split_locked")
         load_id_set(conn, move)

@@ -93,7 +93,7 @@ def project_tables() -> list[Table]:
 
 def _normalise(value: Any) -> Any:
     """A value both backends render the same way (see the module docstring)."""
-    if value is None or isinstance(value, str | int) and not isinstance(value, bool):
+    if value is None or (isinstance(value, str | int) and not isinstance(value, bool)):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -148,8 +148,10 @@ def _next_ids(conn: Connection, project: Project, table: Table) -> int | None:
         ).scalar()
         if seq:
             used = conn.execute(
-                text("SELECT last_value FROM pg_sequences WHERE schemaname || '.' || sequencename"
-                     " = :s OR sequencename = :s"),
+                text(
+                    "SELECT last_value FROM pg_sequences WHERE schemaname || '.' || sequencename"
+                    " = :s OR sequencename = :s"
+                ),
                 {"s": seq.replace('"', "")},
             ).scalar()
             highest = max(highest, int(used or 0))
@@ -238,9 +240,7 @@ def copy_project(
     return report
 
 
-def _copy_tables(
-    src: Project, dst: Project, progress: Callable[[str, int], None] | None
-) -> None:
+def _copy_tables(src: Project, dst: Project, progress: Callable[[str, int], None] | None) -> None:
     tables = project_tables()
     known = {t.name for t in tables}
     with src.engine.connect() as sconn:

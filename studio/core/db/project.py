@@ -527,7 +527,9 @@ def _new_server(text_location: str) -> Project:
             )
         migrate.upgrade_to_head(engine)
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO project_meta (key, value) VALUES (:k, :v)"), _meta_rows())
+            conn.execute(
+                text("INSERT INTO project_meta (key, value) VALUES (:k, :v)"), _meta_rows()
+            )
     except ProjectFileError:
         engine.dispose()
         raise

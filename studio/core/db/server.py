@@ -55,9 +55,8 @@ class ServerLocation:
     def display(self) -> str:
         """The location as shown and stored: ``postgresql://user@host:port/db[?…]``."""
         query = "&".join(f"{k}={v}" for k, v in self.query)
-        return (
-            f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
-            + (f"?{query}" if query else "")
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}" + (
+            f"?{query}" if query else ""
         )
 
     @property
@@ -107,7 +106,9 @@ def parse_location(text: str) -> ServerLocation:
     try:
         url = make_url("postgresql://" + raw.split("://", 1)[1])
     except (ArgumentError, ValueError) as exc:
-        raise ProjectFileError(f"{raw} is not a valid PostgreSQL location: {exc}", where=raw) from exc
+        raise ProjectFileError(
+            f"{raw} is not a valid PostgreSQL location: {exc}", where=raw
+        ) from exc
     if not url.username:
         raise ProjectFileError(
             f"{raw} names no user: write postgresql://USER@host:port/database.", where=raw
@@ -182,8 +183,10 @@ def describe_connect_error(exc: BaseException, location: ServerLocation) -> str:
     msg = str(original)
     low = msg.lower()
     where = location.display
-    if "password authentication failed" in low or "no password supplied" in low or (
-        "authentication failed" in low
+    if (
+        "password authentication failed" in low
+        or "no password supplied" in low
+        or ("authentication failed" in low)
     ):
         return (
             f"Could not log in to {where} as {location.user}: the server refused the "
