@@ -12,6 +12,13 @@ owner (pid, host, start time). The kernel drops the lock the moment the process 
 ``flock`` locks belong to the open file, not the process, so a check from the same
 process (the GUI listing runs while its worker executes one) also sees the lock held.
 The lock file is removed when the run ends normally.
+
+A project on a PostgreSQL server has no file to put a lock beside, and its runs may be
+executed from other machines: there the lock is a session-level advisory lock
+(``pg_try_advisory_lock(STUD, run_id)``) held on a connection kept open for the run.
+The server drops it when that session ends (the process died, the machine or the
+network went away), so the same two rules hold; ``pg_locks`` and the session's
+``application_name`` say who holds it.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import orjson
+from sqlalchemy import Connection, text
 
 from studio.core.errors import UserError
 
@@ -43,6 +51,10 @@ class LockOwner:
     pid: int | None
     host: str
     started: str
+
+
+# classid of the run locks' advisory keys: 'STUD' as a big-endian int (fits an int4)
+ADVISORY_CLASS = 0x53545544
 
 
 def lock_path(project_path: Path, run_id: int) -> Path:
@@ -110,7 +122,7 @@ class RunLock:
     """The held lock of one run; release it with :meth:`release` (or ``with``)."""
 
     def __init__(self, path: Path, fh: IO[bytes]) -> None:
-        self.path = path
+        self.path: Path | None = path
         self._fh: IO[bytes] | None = fh
 
     def release(self) -> None:
@@ -122,7 +134,8 @@ class RunLock:
         # before the unlink sees it locked or, after, no file; the status it then reads
         # is already final (the caller stores it before releasing).
         with contextlib.suppress(OSError):
-            self.path.unlink()
+            if self.path is not None:
+                self.path.unlink()
         with contextlib.suppress(OSError):
             _unlock(fh)
         fh.close()
@@ -134,6 +147,92 @@ class RunLock:
         self.release()
 
 
+class ServerRunLock(RunLock):
+    """A run's advisory lock on PostgreSQL, held by one dedicated connection."""
+
+    def __init__(self, conn: Connection, run_id: int) -> None:
+        self.path = None
+        self._fh = None
+        self._conn: Connection | None = conn
+        self._run_id = int(run_id)
+
+    def release(self) -> None:
+        """Unlock and give the connection back (idempotent)."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):  # a dead session has dropped the lock already
+            conn.execute(
+                text("SELECT pg_advisory_unlock(:c, :r)"),
+                {"c": ADVISORY_CLASS, "r": self._run_id},
+            )
+            conn.execute(text("RESET application_name"))
+            conn.commit()
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+def _owner_name(run_id: int) -> str:
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    # application_name holds at most 63 bytes; the host is cut first
+    return f"studio run {int(run_id)} pid {os.getpid()} {started} {socket.gethostname()}"[:63]
+
+
+def _parse_owner(name: str | None) -> LockOwner | None:
+    parts = (name or "").split(" ")
+    if len(parts) < 6 or parts[:2] != ["studio", "run"] or parts[3] != "pid":
+        return None
+    try:
+        pid = int(parts[4])
+    except ValueError:
+        return None
+    return LockOwner(pid, " ".join(parts[6:]), parts[5])
+
+
+def _acquire_server_lock(project: Project, run_id: int) -> ServerRunLock:
+    conn = project.engine.connect()
+    try:
+        got = conn.execute(
+            text("SELECT pg_try_advisory_lock(:c, :r)"), {"c": ADVISORY_CLASS, "r": int(run_id)}
+        ).scalar()
+        if not got:
+            _alive, owner = _probe_server(project, run_id)
+            conn.rollback()
+            conn.close()
+            raise UserError(
+                f"Run {run_id} is being executed by {owner_text(owner)}; wait for it to end "
+                "or stop it there first.",
+                where=f"run {run_id}",
+            )
+        conn.execute(
+            text("SELECT set_config('application_name', :n, false)"), {"n": _owner_name(run_id)}
+        )
+        conn.commit()  # the session keeps the lock; the connection stays out of the pool
+    except UserError:
+        raise
+    except Exception:
+        conn.close()
+        raise
+    return ServerRunLock(conn, run_id)
+
+
+def _probe_server(project: Project, run_id: int) -> tuple[bool, LockOwner | None]:
+    with project.engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT a.application_name FROM pg_locks l "
+                "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :c "
+                "AND l.objid = :r AND l.objsubid = 2 AND l.database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())"
+            ),
+            {"c": ADVISORY_CLASS, "r": int(run_id)},
+        ).first()
+    if row is None:
+        return False, None
+    return True, _parse_owner(row[0])
+
+
 def acquire_run_lock(project: Project, run_id: int) -> RunLock:
     """Take run ``run_id``'s lock for this process.
 
@@ -141,6 +240,8 @@ def acquire_run_lock(project: Project, run_id: int) -> RunLock:
         UserError: another live process (or thread) is executing the run, or the lock
             file cannot be written.
     """
+    if project.is_server:
+        return _acquire_server_lock(project, run_id)
     path = lock_path(project.path, run_id)
     for _ in range(3):
         try:
@@ -192,14 +293,21 @@ def acquire_run_lock(project: Project, run_id: int) -> RunLock:
     raise UserError(f"Could not lock run {run_id}: its lock file keeps changing.", where=str(path))
 
 
-def run_is_alive(project_path: Path, run_id: int) -> bool:
+def run_is_alive(project: Project | Path, run_id: int) -> bool:
     """True when some live process holds run ``run_id``'s lock."""
-    return probe_run(project_path, run_id)[0]
+    return probe_run(project, run_id)[0]
 
 
-def probe_run(project_path: Path, run_id: int) -> tuple[bool, LockOwner | None]:
-    """``(alive, owner)``: whether the lock is held and who holds / last held it."""
-    path = lock_path(project_path, run_id)
+def probe_run(project: Project | Path, run_id: int) -> tuple[bool, LockOwner | None]:
+    """``(alive, owner)``: whether the lock is held and who holds / last held it.
+
+    ``project`` is the open project (either backend) or, for a file, its path.
+    """
+    if not isinstance(project, Path):
+        if project.is_server:
+            return _probe_server(project, run_id)
+        project = project.path
+    path = lock_path(project, run_id)
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below
     except FileNotFoundError:
