@@ -48,6 +48,7 @@ from studio.core.datasets.operation_log import (
     require_dataset,
     snapshot_sql,
 )
+from studio.core.db.dialect import driver, is_postgresql
 from studio.core.db.engine import db_time
 from studio.core.db.id_sets import load_id_set
 from studio.core.db.project import Project, current_user
@@ -169,7 +170,7 @@ def _tag_op(project: Project, dataset_id: int, target: Target, tag: str, add: bo
         op_id = new_operation(conn, dataset_id, "add_tag" if add else "remove_tag", verb)
         # Tags are a sorted "|a|b|" list; rebuilding it is done in Python for the rows
         # that change (only those), then written back with one executemany.
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         cond = "NOT LIKE" if add else "LIKE"
         candidates = raw.execute(
             "SELECT id, tags FROM example WHERE id IN (SELECT id FROM _sel_ids) "
@@ -239,12 +240,13 @@ def delete_examples_in(
     conn.execute(
         text(
             "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
-            f"after_json, actor, at) SELECT id, dataset_id, :op, :f, {snapshot_sql()}, NULL, "
+            f"after_json, actor, at) SELECT id, dataset_id, :op, :f, "
+            f"{snapshot_sql(postgresql=is_postgresql(conn))}, NULL, "
             ":actor, :now FROM example WHERE id IN (SELECT id FROM _sel_ids) AND dataset_id = :d"
         ),
         {"op": op_id, "f": ROW_FIELD, "actor": current_user(), "now": now, "d": dataset_id},
     )
-    raw: Any = conn.connection.driver_connection
+    raw: Any = driver(conn)
     deleted = tuple(
         r[0]
         for r in raw.execute(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from studio.core.datasets.mapping import ROW_COLUMNS
+from studio.core.db.dialect import json_object_sql, json_value_sql
 from studio.core.db.engine import db_time
 from studio.core.db.project import current_user
 from studio.core.errors import NotFoundError
@@ -102,14 +103,15 @@ def finish_operation(
         )
 
 
-def snapshot_sql(alias: str = "example") -> str:
+def snapshot_sql(alias: str = "example", *, postgresql: bool = False) -> str:
     """SQL expression building a JSON object of a full example row."""
-    parts = ", ".join(f"'{c}', {alias}.{c}" for c in EXAMPLE_COLUMNS)
-    return f"json_object({parts})"
+    return json_object_sql(((c, f"{alias}.{c}") for c in EXAMPLE_COLUMNS), postgresql=postgresql)
 
 
-def restore_rows_sql(json_col: str) -> str:
+def restore_rows_sql(json_col: str, *, postgresql: bool = False) -> str:
     """INSERT … SELECT restoring example rows from JSON snapshots in ``json_col``."""
     cols = ", ".join(EXAMPLE_COLUMNS)
-    vals = ", ".join(f"json_extract({json_col}, '$.{c}')" for c in EXAMPLE_COLUMNS)
+    vals = ", ".join(
+        json_value_sql(json_col, c, "example", c, postgresql=postgresql) for c in EXAMPLE_COLUMNS
+    )
     return f"INSERT INTO example ({cols}) SELECT {vals} FROM example_history"

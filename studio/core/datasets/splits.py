@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from studio.core.datasets.change_sets import Changes
 from studio.core.datasets.operation_log import finish_operation, new_operation, require_dataset
+from studio.core.db.dialect import driver, is_postgresql, json_quote_sql
 from studio.core.db.engine import db_time
 from studio.core.db.id_sets import load_id_set
 from studio.core.db.project import Project, current_user
@@ -135,7 +136,7 @@ def split_dataset(
         )
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         rows = [
             (r[0], r[1], r[2], bool(r[3]))
             for r in raw.execute(
@@ -166,10 +167,13 @@ def split_dataset(
         op_id = new_operation(conn, dataset_id, "split", desc)
         now = db_time()
         actor = current_user()
+        pg = is_postgresql(conn)
         raw.executemany(
             "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
-            "after_json, actor, at) SELECT id, dataset_id, ?, 'split', json_quote(split), "
-            "json_quote(?), ?, ? FROM example WHERE id = ?",
+            f"after_json, actor, at) SELECT id, dataset_id, ?, 'split', "
+            f"{json_quote_sql('split', postgresql=pg)}, "
+            f"{json_quote_sql('?', postgresql=pg, text_param=True)}, ?, ? "
+            "FROM example WHERE id = ?",
             [(op_id, split, actor, now, ex_id) for split, ex_id in changed],
         )
         raw.executemany(
@@ -310,7 +314,7 @@ def move_test_to_train(
     ids = sorted(set(test_ids))
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         load_id_set(conn, ids)  # a temp table: any number of ids ("Move all")
         rows = {
             r[0]: (r[1], bool(r[2]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from studio.core.db.dialect import driver
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
 
@@ -32,6 +33,6 @@ _MARKER_SQL = (
 def change_marker(project: Project) -> ChangeMarker:
     """A tuple that differs whenever a dataset, its examples or its history changed."""
     with read_conn(project) as conn:
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         row = raw.execute(_MARKER_SQL).fetchone()
     return tuple(int(v) for v in row)
