@@ -138,6 +138,12 @@ class _PgDriver:
     def executemany(self, sql: str, seq: Iterable[Any]) -> _PgCursor:
         return self.cursor().executemany(sql, seq)
 
+    def commit(self) -> None:
+        self._raw.commit()
+
+    def rollback(self) -> None:
+        self._raw.rollback()
+
 
 def _text_loader() -> Any:
     from psycopg.adapt import Loader
@@ -147,6 +153,20 @@ def _text_loader() -> Any:
             return bytes(data).decode()
 
     return TimestampAsText
+
+
+def is_driver_error(exc: BaseException) -> bool:
+    """True for an error raised by either backend's DB-API driver (sqlite3, psycopg)."""
+    import sqlite3
+
+    return isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg")
+
+
+def wrap_driver(raw: Any) -> Any:
+    """A DB-API connection taking sqlite3-style SQL: sqlite3's as is, psycopg's wrapped."""
+    if type(raw).__module__.startswith("psycopg"):
+        return _PgDriver(raw)
+    return raw
 
 
 def driver(conn: Connection) -> Any:
@@ -179,7 +199,7 @@ def column_type_sql(table: str, column: str) -> str:
     import studio.core.models  # noqa: F401  (registers every table)
 
     col = SQLModel.metadata.tables[table].c[column]
-    return str(col.type.compile(dialect=postgresql.dialect()))
+    return str(col.type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
 
 
 def json_value_sql(

@@ -34,8 +34,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import orjson
-from sqlalchemy import Connection, text
 
+from studio.core.db import advisory
+from studio.core.db.advisory import AdvisoryLock
+from studio.core.db.transactions import db_errors
 from studio.core.errors import UserError
 
 if TYPE_CHECKING:
@@ -148,28 +150,18 @@ class RunLock:
 
 
 class ServerRunLock(RunLock):
-    """A run's advisory lock on PostgreSQL, held by one dedicated connection."""
+    """A run's advisory lock on PostgreSQL (:mod:`studio.core.db.advisory`)."""
 
-    def __init__(self, conn: Connection, run_id: int) -> None:
+    def __init__(self, lock: AdvisoryLock) -> None:
         self.path = None
         self._fh = None
-        self._conn: Connection | None = conn
-        self._run_id = int(run_id)
+        self._lock: AdvisoryLock | None = lock
 
     def release(self) -> None:
-        """Unlock and give the connection back (idempotent)."""
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        with contextlib.suppress(Exception):  # a dead session has dropped the lock already
-            conn.execute(
-                text("SELECT pg_advisory_unlock(:c, :r)"),
-                {"c": ADVISORY_CLASS, "r": self._run_id},
-            )
-            conn.execute(text("RESET application_name"))
-            conn.commit()
-        with contextlib.suppress(Exception):
-            conn.close()
+        """Unlock (idempotent)."""
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
 
 def _owner_name(run_id: int) -> str:
@@ -190,47 +182,22 @@ def _parse_owner(name: str | None) -> LockOwner | None:
 
 
 def _acquire_server_lock(project: Project, run_id: int) -> ServerRunLock:
-    conn = project.engine.connect()
-    try:
-        got = conn.execute(
-            text("SELECT pg_try_advisory_lock(:c, :r)"), {"c": ADVISORY_CLASS, "r": int(run_id)}
-        ).scalar()
-        if not got:
-            _alive, owner = _probe_server(project, run_id)
-            conn.rollback()
-            conn.close()
-            raise UserError(
-                f"Run {run_id} is being executed by {owner_text(owner)}; wait for it to end "
-                "or stop it there first.",
-                where=f"run {run_id}",
-            )
-        conn.execute(
-            text("SELECT set_config('application_name', :n, false)"), {"n": _owner_name(run_id)}
+    with db_errors(project):
+        lock = advisory.try_lock(project.engine, ADVISORY_CLASS, int(run_id), _owner_name(run_id))
+    if lock is None:
+        _alive, owner = _probe_server(project, run_id)
+        raise UserError(
+            f"Run {run_id} is being executed by {owner_text(owner)}; wait for it to end "
+            "or stop it there first.",
+            where=f"run {run_id}",
         )
-        conn.commit()  # the session keeps the lock; the connection stays out of the pool
-    except UserError:
-        raise
-    except Exception:
-        conn.close()
-        raise
-    return ServerRunLock(conn, run_id)
+    return ServerRunLock(lock)
 
 
 def _probe_server(project: Project, run_id: int) -> tuple[bool, LockOwner | None]:
-    with project.engine.connect() as conn:
-        row = conn.execute(
-            text(
-                "SELECT a.application_name FROM pg_locks l "
-                "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :c "
-                "AND l.objid = :r AND l.objsubid = 2 AND l.database = "
-                "(SELECT oid FROM pg_database WHERE datname = current_database())"
-            ),
-            {"c": ADVISORY_CLASS, "r": int(run_id)},
-        ).first()
-    if row is None:
-        return False, None
-    return True, _parse_owner(row[0])
+    with db_errors(project):
+        held, name = advisory.holder(project.engine, ADVISORY_CLASS, int(run_id))
+    return held, _parse_owner(name) if held else None
 
 
 def acquire_run_lock(project: Project, run_id: int) -> RunLock:

@@ -183,7 +183,7 @@ def test_row_converter_gives_what_convert_record_gives(
 
 
 def test_constants_are_written_as_safe_literals() -> None:
-    assert _sql_literal(None) == "NULL" and _sql_literal(0) == "0" and _sql_literal(True) == "1"
+    assert _sql_literal(None) == "NULL" and _sql_literal(0) == "0" and _sql_literal(True) == "TRUE"
     assert _sql_literal("it's ? :x") == "'it''s ? :x'"
     with pytest.raises(TypeError):
         _sql_literal("nul\x00")
