@@ -171,12 +171,13 @@ def test_sslmode_in_the_url_reaches_libpq(pg_server: PgServer, sslmode: str) -> 
     by libpq with its own reason, which proves the parameter was passed on."""
     location = fresh_pg_database(pg_server)
     try:
-        assert studio("new", location + f"?sslmode={sslmode}").returncode in (0, 2)
+        made = studio("new", f"{location}?sslmode={sslmode}")
         listed = studio("prompt", "list", "--project", f"{location}?sslmode={sslmode}")
         if sslmode == "disable":
-            assert listed.returncode == 0, listed.stderr
+            assert made.returncode == 0 and listed.returncode == 0, made.stderr + listed.stderr
         else:
-            assert listed.returncode == 2
-            assert "SSL" in listed.stderr and "Traceback" not in listed.stderr
+            for proc in (made, listed):
+                assert proc.returncode == 2
+                assert "SSL" in proc.stderr and "Traceback" not in proc.stderr
     finally:
         drop_pg_database(pg_server, location)
