@@ -201,16 +201,16 @@ def describe_connect_error(exc: BaseException, location: ServerLocation) -> str:
         )
     if "role" in low and "does not exist" in low:
         return f"The server {location.host}:{location.port} has no user {location.user!r}."
+    if "no pg_hba.conf entry" in low:
+        return (
+            f"The server {location.host}:{location.port} does not accept {location.user} "
+            f"from this machine (pg_hba.conf): {msg.strip()}"
+        )
     if "ssl" in low:
         reason = msg.strip().splitlines()[-1].split(" failed: ")[-1]
         return (
             f"Could not open a secure connection to {location.host}:{location.port}: "
             f"{reason}. Check the location's sslmode (and sslrootcert) against the server."
-        )
-    if "no pg_hba.conf entry" in low:
-        return (
-            f"The server {location.host}:{location.port} does not accept {location.user} "
-            f"from this machine (pg_hba.conf): {msg.strip()}"
         )
     if (
         "connection refused" in low
