@@ -4,7 +4,7 @@ All filtering and sorting happens in SQL (engineering facts §4: a Python proxy 
 took 49–76 s to sort 100,000 rows). The table asks :func:`query_ids` for the ordered
 ids matching the filter, then :func:`fetch_rows` for the screenful it shows. A regex
 search runs as SQL ``REGEXP``, which :mod:`studio.core.db.engine` registers on every
-connection.
+SQLite connection (PostgreSQL: ``~*``, :mod:`studio.core.db.dialect`).
 """
 
 from __future__ import annotations
