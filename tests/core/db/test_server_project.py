@@ -145,3 +145,67 @@ def test_new_refuses_a_database_with_other_tables_and_open_refuses_an_empty_one(
             open_project(location)
     finally:
         drop_pg_database(pg_server, location)
+
+
+def test_retry_write_waits_out_a_table_lock_another_session_holds(
+    pg_server: PgServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's lock_timeout is the busy timeout: past it the write is run again."""
+    import threading
+
+    from sqlalchemy import Connection, text
+
+    from studio.core.db import server, transactions
+
+    monkeypatch.setattr(server, "LOCK_TIMEOUT_MS", 50)
+    location = fresh_pg_database(pg_server)
+    name = location.rsplit("/", 1)[-1]
+    try:
+        with new_project(location) as project:
+            with transactions.write_tx(project) as conn:
+                conn.execute(text("CREATE TABLE t (x INTEGER)"))
+            other = pg_server.admin_connect(name)
+            other.autocommit = False
+            other.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")  # another program
+            released = threading.Timer(0.4, other.commit)
+            released.start()
+            attempts: list[int] = []
+
+            def work(conn: Connection) -> int:
+                attempts.append(1)
+                conn.execute(text("INSERT INTO t VALUES (7)"))
+                return 7
+
+            try:
+                assert transactions.retry_write(project, work, attempts=20, pause_s=0.05) == 7
+                assert len(attempts) >= 2  # the first attempt met the lock, rolled back
+            finally:
+                released.join()
+                other.close()
+            with transactions.read_conn(project) as conn:
+                assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 1
+    finally:
+        drop_pg_database(pg_server, location)
+
+
+def test_the_regex_search_reads_like_sqlites_regexp(pg_server: PgServer) -> None:
+    """Case-insensitive, ^ and $ at every line, NULL never matches (as engine.py's REGEXP)."""
+    from sqlalchemy import text
+
+    from studio.core.db.dialect import regexp_sql
+
+    location = fresh_pg_database(pg_server)
+    try:
+        with new_project(location) as project, project.engine.connect() as conn:
+
+            def matches(value: str | None, pattern: str) -> object:
+                sql = f"SELECT {regexp_sql('CAST(:v AS text)', 'p', postgresql=True)}"
+                return conn.execute(text(sql), {"v": value, "p": pattern}).scalar_one()
+
+            assert matches("Refund please", "^refund") is True
+            assert matches("card lost", "refund") is False
+            assert matches("first\nsecond", "^second$") is True
+            assert matches("first\nsecond", "first.second") is False  # . stops at a newline
+            assert matches(None, "x") is None  # NULL: not a match in a WHERE
+    finally:
+        drop_pg_database(pg_server, location)
