@@ -209,3 +209,34 @@ def test_the_regex_search_reads_like_sqlites_regexp(pg_server: PgServer) -> None
             assert matches(None, "x") is None  # NULL: not a match in a WHERE
     finally:
         drop_pg_database(pg_server, location)
+
+
+def test_an_older_server_project_is_upgraded_when_opened(pg_server: PgServer) -> None:
+    """Every migration runs on PostgreSQL one by one, from an older schema up to head."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from studio.core.db import migrate
+    from studio.core.db.server import make_server_engine
+
+    location = fresh_pg_database(pg_server)
+    try:
+        engine = make_server_engine(parse_location(location))
+        cfg = migrate.alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0003")  # a project saved by an older studio
+            conn.execute(
+                text("INSERT INTO project_meta (key, value) VALUES ('app_id', :v)"),
+                {"v": "prompt-dataset-studio"},
+            )
+        with engine.connect() as conn:
+            assert "decision_answers" not in inspect(conn).get_table_names()
+        engine.dispose()
+        with open_project(location) as project:
+            with project.engine.connect() as conn:
+                assert migrate.current_revision(conn) == migrate.head_revision()
+                assert {"decision_answers", "candidate"} <= set(inspect(conn).get_table_names())
+            assert create_dataset(project, "after the upgrade").id == 1
+    finally:
+        drop_pg_database(pg_server, location)
