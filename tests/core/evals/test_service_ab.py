@@ -9,14 +9,12 @@ from typing import Any
 import pytest
 from helpers import SENTINEL_KEY, files_containing, loopback, provider_for
 from helpers.ab_project import (
-    AbProject,
     IntentResponder,
-    build_ab_project,
     correct_sets,
     query_index,
     variant_of,
 )
-from helpers.backends import BACKENDS, on_backend, other_connection
+from helpers.backends import other_connection
 from helpers.loopback_server import dead_base_url
 
 from studio.core.datasets.curation import update_example
@@ -29,15 +27,6 @@ from studio.core.progress import CancelToken
 
 N = 24
 FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02)
-
-
-@pytest.fixture(params=BACKENDS)
-def ab(request: pytest.FixtureRequest, tmp_path: Path) -> AbProject:
-    """The shared A/B project (tests/conftest.py), as a file or copied to PostgreSQL:
-    ``ab.path`` is then its ``postgresql://`` location."""
-    built = build_ab_project(tmp_path / "ab.studio", n_test=N)
-    built.path = on_backend(request, built.path, request.param)  # type: ignore[assignment]
-    return built
 
 
 def _spec(provider: ProviderConfig, **kw: Any) -> run_setup.RunSpec:
