@@ -18,6 +18,7 @@ CLI_COMMANDS = {
     "runs",
     "distil",
     "config",
+    "project",
 }
 
 

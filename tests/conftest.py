@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # imported inside the fixtures: the environment below is set 
     from helpers.ab_project import AbProject
     from helpers.decide_project import BuiltProject
     from helpers.memory_keyring import MemoryKeyring
+    from helpers.pg_server import PgServer
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests never use the developer's keyring (CI has none either): the null backend
@@ -155,3 +156,43 @@ def ab(request: pytest.FixtureRequest, tmp_path: Path) -> AbProject:
     n_train = getattr(request.module, "AB_N_TRAIN", None)
     extra = {} if n_train is None else {"n_train": n_train}
     return build_ab_project(tmp_path / "ab.studio", n_test=request.module.N, **extra)
+
+
+# -- PostgreSQL: one real server per session (tests/helpers/pg_server.py) ------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A private PostgreSQL server on loopback for the session; its password in PGPASSWORD.
+
+    Missing server binaries fail the tests that need it (never a skip): CI installs the
+    distribution's ``postgresql`` package, README says how to locally.
+    """
+    from helpers.pg_server import running_server
+
+    try:
+        server_cm = running_server()
+        server = server_cm.__enter__()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    previous = os.environ.get("PGPASSWORD")
+    # libpq's environment route for the password (ISSUE-14 §1); CLI subprocesses inherit it
+    os.environ["PGPASSWORD"] = server.password
+    try:
+        yield server
+    finally:
+        if previous is None:
+            os.environ.pop("PGPASSWORD", None)
+        else:
+            os.environ["PGPASSWORD"] = previous
+        server_cm.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def pg_empty_template(pg_server: PgServer) -> str:
+    """The name of a migrated, empty studio database that per-test databases copy."""
+    from studio.core.db.project import new_project
+
+    location = pg_server.url("studio_empty_template")
+    new_project(location).close()  # closing drops every connection: it can be a template
+    return "studio_empty_template"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.db.project import Project, open_project
+from studio.core.db.server import is_server_location
 
 # Duplicates report (`duplicates --repo studio/cli`), pairs left on purpose, each with why:
 # - the `from studio.cli.common import (...)` lists at the top of the *_cmd modules
@@ -40,8 +41,20 @@ def print_json(obj: Any) -> None:
 def add_project_arg(parser: argparse.ArgumentParser) -> None:
     """Add the ``--project FILE`` option every project command takes."""
     parser.add_argument(
-        "--project", required=True, metavar="FILE", type=Path, help="the .studio project file"
+        "--project",
+        required=True,
+        metavar="FILE",
+        type=project_location,
+        help="the .studio project file, or postgresql://user@host:port/db",
     )
+
+
+def project_location(text: str) -> Path | str:
+    """An argparse ``type=`` for a project: a file path, or a server URL kept as text.
+
+    ``Path`` would fold the URL's ``//``, so ``postgresql://…`` stays a string.
+    """
+    return text if is_server_location(text) else Path(text)
 
 
 def add_force_arg(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +97,7 @@ def fraction_type(flag: str, *, below_one: bool = False) -> Callable[[str], floa
 
 def open_project_arg(path: str | Path) -> Project:
     """Open the project named by ``--project`` (raises ProjectFileError with a sentence)."""
-    return open_project(Path(path))
+    return open_project(path if is_server_location(path) else Path(path))
 
 
 @contextmanager

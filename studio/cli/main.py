@@ -44,6 +44,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "teacher outputs and synthetic inputs for a training set, and their review",
     ),
     "config": ("studio.cli.config_cmd", "your settings: the name changes are recorded under"),
+    "project": (
+        "studio.cli.project_cmd",
+        "whole-project operations: copy between a .studio file and PostgreSQL",
+    ),
 }
 
 # Subcommands a mistyped top-level word may have meant: `studio expotr` suggests

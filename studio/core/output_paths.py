@@ -47,6 +47,13 @@ def _same(a: Path, b: Path) -> bool:
     return a.resolve(strict=False) == b.resolve(strict=False)
 
 
+def _project_file(project: Path | str | None) -> Path | None:
+    """The project's file; None for none or a server project (``postgresql://…``)."""
+    if not project or "://" in str(project):
+        return None
+    return Path(project)
+
+
 def _protected(project: Path | None, inputs: Iterable[Path | str | None]) -> list[tuple[Path, str]]:
     out: list[tuple[Path, str]] = []
     if project is not None:
@@ -94,7 +101,7 @@ def check_output_file(
             without ``force``.
     """
     target = Path(path)
-    _refuse_protected(target, _protected(Path(project) if project else None, inputs), flag)
+    _refuse_protected(target, _protected(_project_file(project), inputs), flag)
     if target.is_dir():
         raise OutputPathError(
             f"{flag} {target} is a folder; name a file.", reason="kind", where=str(target)
@@ -135,7 +142,7 @@ def check_output_dir(
             or a file written there would be the project or an input.
     """
     target = Path(path)
-    protected = _protected(Path(project) if project else None, inputs)
+    protected = _protected(_project_file(project), inputs)
     _refuse_protected(target, protected, flag)
     for name in writes:
         _refuse_protected(target / name, protected, flag)

@@ -103,7 +103,7 @@ def create_dataset_in(
         text(
             "INSERT INTO dataset (name, description, task_type, label_set_json, "
             "output_schema_json, input_fields_json, split_seed, created_at, updated_at) "
-            "VALUES (:n, :desc, :t, :l, :s, :i, NULL, :now, :now)"
+            "VALUES (:n, :desc, :t, :l, :s, :i, NULL, :now, :now) RETURNING id"
         ),
         {
             "n": name,
@@ -115,8 +115,7 @@ def create_dataset_in(
             "now": now,
         },
     )
-    assert result.lastrowid is not None
-    return int(result.lastrowid)
+    return int(result.scalar_one())
 
 
 def _clean_labels(labels: Sequence[str]) -> list[str]:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 
 from studio.core.datasets.operation_log import finish_operation, new_operation, require_dataset
 from studio.core.datasets.queries import ExampleFilter, filter_sql
+from studio.core.db.dialect import driver, is_postgresql, json_quote_sql
 from studio.core.db.engine import db_time
 from studio.core.db.id_sets import load_id_set
 from studio.core.db.project import Project, current_user
@@ -69,10 +70,10 @@ def nothing(description: str) -> Changes:
 def resolve_target(conn: Connection, dataset_id: int, target: Target) -> int:
     """Put the target ids (limited to this dataset) into the temp table; returns count."""
     if isinstance(target, ExampleFilter):
-        where, params = filter_sql(dataset_id, target)
+        where, params = filter_sql(dataset_id, target, postgresql=is_postgresql(conn))
         conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS _sel_ids (id INTEGER PRIMARY KEY)")
         conn.exec_driver_sql("DELETE FROM _sel_ids")
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         raw.execute(f"INSERT INTO _sel_ids (id) SELECT id FROM example WHERE {where}", params)
         return int(conn.exec_driver_sql("SELECT count(*) FROM _sel_ids").scalar_one())
     load_id_set(conn, target)
@@ -85,7 +86,7 @@ def resolve_target(conn: Connection, dataset_id: int, target: Target) -> int:
 
 
 def changed_ids(conn: Connection, op_id: int) -> tuple[int, ...]:
-    raw: Any = conn.connection.driver_connection
+    raw: Any = driver(conn)
     rows = raw.execute(
         "SELECT DISTINCT example_id FROM example_history WHERE op_id = ? ORDER BY example_id",
         (op_id,),
@@ -112,7 +113,7 @@ def set_columnbulk_set(
     params: dict[str, Any] = {"op": op_id, "d": dataset_id, "now": now, "actor": actor}
     # Only rows whose main column actually changes are touched (and get history)
     params["v_main"] = value
-    changed = f"{column} IS NOT :v_main"
+    changed = f"{column} IS DISTINCT FROM :v_main"  # NULL-safe <> (SQLite >= 3.39, PG)
     for i, (col, val) in enumerate(sets.items()):
         params[f"v{i}"] = val
         params[f"after{i}"] = orjson.dumps(val).decode()
@@ -127,17 +128,18 @@ def set_columnbulk_set(
         return "CASE f.k " + " ".join(f"WHEN {i} THEN {a}" for i, a in enumerate(arms)) + " END"
 
     cols = list(sets)
+    pg = is_postgresql(conn)
     keys = " UNION ALL ".join(f"SELECT {i} AS k" for i in range(len(cols)))
     conn.execute(
         text(
             "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
             f"after_json, actor, at) SELECT e.id, e.dataset_id, :op, "
             f"{case([f':f{i}' for i in range(len(cols))])}, "
-            f"{case([f'json_quote(e.{c})' for c in cols])}, "
+            f"{case([json_quote_sql(f'e.{c}', postgresql=pg) for c in cols])}, "
             f"{case([f':after{i}' for i in range(len(cols))])}, :actor, :now "
             f"FROM _sel_ids s CROSS JOIN example e CROSS JOIN ({keys}) f "
             f"WHERE e.id = s.id AND e.{changed} "
-            f"AND {case([f'e.{c} IS NOT :v{i}' for i, c in enumerate(cols)])}"
+            f"AND {case([f'e.{c} IS DISTINCT FROM :v{i}' for i, c in enumerate(cols)])}"
         ),
         params,
     )
@@ -182,13 +184,13 @@ def bulk_set(
         conn.execute(
             text(
                 "DELETE FROM _sel_ids WHERE id IN (SELECT e.id FROM _sel_ids s CROSS JOIN "
-                f"example e WHERE e.id = s.id AND e.{column} IS :v)"
+                f"example e WHERE e.id = s.id AND e.{column} IS NOT DISTINCT FROM :v)"
             ),
             {"v": value},
         )
         op_id = new_operation(conn, dataset_id, kind, verb)
         set_columnbulk_set(conn, dataset_id, op_id, column, value, also=also)
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         ids = tuple(r[0] for r in raw.execute("SELECT id FROM _sel_ids ORDER BY id"))
         if not ids:
             conn.execute(text("DELETE FROM operation WHERE id = :o"), {"o": op_id})

@@ -48,6 +48,7 @@ from studio.core.datasets.operation_log import (
     require_dataset,
     snapshot_sql,
 )
+from studio.core.db.dialect import driver, is_postgresql
 from studio.core.db.engine import db_time
 from studio.core.db.id_sets import load_id_set
 from studio.core.db.project import Project, current_user
@@ -130,7 +131,7 @@ def set_split(project: Project, dataset_id: int, target: Target, split: str | No
     narrow = (
         None
         if split == "test"
-        else "DELETE FROM _sel_ids WHERE id IN (SELECT id FROM example WHERE split_locked = 1 "
+        else "DELETE FROM _sel_ids WHERE id IN (SELECT id FROM example WHERE split_locked = TRUE "
         "AND split = 'test')"
     )
     return bulk_set(
@@ -174,7 +175,7 @@ def _tag_op(project: Project, dataset_id: int, target: Target, tag: str, add: bo
         op_id = new_operation(conn, dataset_id, "add_tag" if add else "remove_tag", verb)
         # Tags are a sorted "|a|b|" list; rebuilding it is done in Python for the rows
         # that change (only those), then written back with one executemany.
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         cond = "NOT LIKE" if add else "LIKE"
         candidates = raw.execute(
             "SELECT id, tags FROM example WHERE id IN (SELECT id FROM _sel_ids) "
@@ -248,12 +249,13 @@ def delete_examples_in(
     conn.execute(
         text(
             "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
-            f"after_json, actor, at) SELECT id, dataset_id, :op, :f, {snapshot_sql()}, NULL, "
+            f"after_json, actor, at) SELECT id, dataset_id, :op, :f, "
+            f"{snapshot_sql(postgresql=is_postgresql(conn))}, NULL, "
             ":actor, :now FROM example WHERE id IN (SELECT id FROM _sel_ids) AND dataset_id = :d"
         ),
         {"op": op_id, "f": ROW_FIELD, "actor": current_user(), "now": now, "d": dataset_id},
     )
-    raw: Any = conn.connection.driver_connection
+    raw: Any = driver(conn)
     deleted = tuple(
         r[0]
         for r in raw.execute(
@@ -652,8 +654,8 @@ def add_example(
                 "tools_json, output_kind, ideal_output, status, label, tags, rating, notes, split, "
                 "split_locked, source, source_line, norm_hash, search_text, created_at, "
                 "updated_at, ideal_source) "
-                "VALUES (:d, :i, :sp, :c, NULL, :ok, :io, :st, :lb, :tg, :rt, :nt, :spl, 0, "
-                "'manual', NULL, :h, :s, :now, :now, :src)"
+                "VALUES (:d, :i, :sp, :c, NULL, :ok, :io, :st, :lb, :tg, :rt, :nt, :spl, FALSE, "
+                "'manual', NULL, :h, :s, :now, :now, :src) RETURNING id"
             ),
             {
                 "d": dataset_id,
@@ -674,7 +676,7 @@ def add_example(
                 "src": "human" if ideal_output else "",  # typed in by a person
             },
         )
-        ex_id = int(result.lastrowid or 0)
+        ex_id = int(result.scalar_one())
         conn.execute(
             text(
                 "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "

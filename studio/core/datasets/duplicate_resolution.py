@@ -17,6 +17,7 @@ from studio.core.datasets.duplicates import REVIEWED_DUP_TAG, REVIEWED_LEAK_TAG,
 from studio.core.datasets.near_duplicates import DEFAULT_THRESHOLD
 from studio.core.datasets.normalize import normalize_text, tags_from_db, tags_to_db
 from studio.core.datasets.operation_log import finish_operation, new_operation, require_dataset
+from studio.core.db.dialect import driver
 from studio.core.db.id_sets import load_id_set
 from studio.core.db.project import Project
 from studio.core.db.transactions import write_tx
@@ -47,7 +48,7 @@ def _near_keeper(
     The same measure as detection (Indel similarity of the normalised input), so the
     user may keep any member of a group and only that row's near-duplicates go.
     """
-    raw: Any = conn.connection.driver_connection
+    raw: Any = driver(conn)
     ids = [keep, *others]
     marks = ",".join("?" * len(ids))
     texts = {
@@ -133,7 +134,7 @@ def merge_duplicates(
                 frozenset(),
             )
         ids = sorted([keep, *drop])
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         marks = ",".join("?" * len(ids))
         rows = {
             r[0]: (r[1], r[2])

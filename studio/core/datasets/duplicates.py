@@ -16,6 +16,7 @@ from typing import Any
 from studio.core.datasets.near_duplicates import DEFAULT_THRESHOLD, near_duplicate_pairs
 from studio.core.datasets.normalize import normalize_text, tags_from_db
 from studio.core.datasets.operation_log import require_dataset
+from studio.core.db.dialect import driver
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
 from studio.core.errors import ValidationError
@@ -106,7 +107,7 @@ class _Loaded:
 def _load(project: Project, dataset_id: int) -> _Loaded:
     with read_conn(project) as conn:
         require_dataset(conn, dataset_id)
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         rows = raw.execute(
             "SELECT id, search_text, split, tags FROM example WHERE dataset_id = ? "
             "AND status != 'rejected' ORDER BY id",

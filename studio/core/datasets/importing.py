@@ -37,6 +37,7 @@ from studio.core.datasets.mapping import (
 )
 from studio.core.datasets.operation_log import ROW_FIELD, finish_operation, new_operation
 from studio.core.datasets.record_reader import RecordReader
+from studio.core.db.dialect import driver
 from studio.core.db.engine import db_time
 from studio.core.db.project import Project, current_user
 from studio.core.db.transactions import write_tx
@@ -65,8 +66,10 @@ def _sql_literal(value: Any) -> str:
     """An SQL literal for a constant column value (None, int or NUL-free str only)."""
     if value is None:
         return "NULL"
-    if isinstance(value, bool | int):
-        return str(int(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"  # both backends' spelling (SQLite >= 3.23)
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, str) and "\x00" not in value:
         return "'" + value.replace("'", "''") + "'"
     raise TypeError(f"cannot inline {value!r} in SQL")
@@ -257,15 +260,18 @@ def _run(
 
     existing: set[str] = set()
     if not created:
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         existing = {
             r[0]
             for r in raw.execute(
                 "SELECT norm_hash FROM example WHERE dataset_id = ?", (dataset_id,)
             )
         }
-    seq_row = conn.execute(text("SELECT seq FROM sqlite_sequence WHERE name = 'example'")).first()
-    first_new_id = (int(seq_row[0]) if seq_row else 0) + 1
+    # Ids are never reused (SQLite AUTOINCREMENT, PostgreSQL sequences): every row this
+    # import adds gets an id above every id in the table now
+    first_new_id = (
+        int(conn.execute(text("SELECT coalesce(max(id), 0) FROM example")).scalar_one()) + 1
+    )
     op_id = new_operation(conn, dataset_id, "import", f"Import from {path.name}")
     result.op_id = op_id
 
@@ -422,7 +428,7 @@ class _Writer:
     """
 
     def __init__(self, conn: Connection, sql: str) -> None:
-        self._raw: Any = conn.connection.driver_connection
+        self._raw: Any = driver(conn)
         self._sql = sql
         self._queue: queue.Queue[list[tuple[Any, ...]] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
@@ -460,12 +466,12 @@ class _Writer:
             self._thread = None
         if self._error is not None:
             error, self._error = self._error, None
-            if isinstance(error, sqlite3.Error):
+            if isinstance(error, sqlite3.Error) or type(error).__module__.startswith("psycopg"):
                 raise DBAPIError(self._sql, None, error) from error
             raise error
 
 
 def _flush(conn: Connection, sql: str, batch: list[tuple[Any, ...]]) -> None:
     if batch:
-        conn.exec_driver_sql(sql, batch)
+        driver(conn).executemany(sql, batch)
         batch.clear()

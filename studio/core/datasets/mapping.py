@@ -363,7 +363,7 @@ class RowConverter:
 def _defaults(ctx: ConvertContext) -> dict[str, Any]:
     """A row (:data:`ROW_COLUMNS`) with the values used where the record says nothing."""
     row: dict[str, Any] = dict.fromkeys(ROW_COLUMNS)
-    row.update(status=ctx.mapping.status, tags="", notes="", split_locked=0, source=ctx.source)
+    row.update(status=ctx.mapping.status, tags="", notes="", split_locked=False, source=ctx.source)
     return row
 
 

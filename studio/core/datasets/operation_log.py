@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from studio.core.datasets.mapping import ROW_COLUMNS
+from studio.core.db.dialect import json_object_sql, json_value_sql
 from studio.core.db.engine import db_time
 from studio.core.db.project import current_user
 from studio.core.errors import NotFoundError
@@ -67,18 +68,18 @@ def new_operation(
     conn.execute(
         text(
             "DELETE FROM example_history WHERE op_id IN "
-            "(SELECT id FROM operation WHERE dataset_id = :d AND undone = 1)"
+            "(SELECT id FROM operation WHERE dataset_id = :d AND undone = TRUE)"
         ),
         {"d": dataset_id},
     )
     conn.execute(
-        text("DELETE FROM operation WHERE dataset_id = :d AND undone = 1"), {"d": dataset_id}
+        text("DELETE FROM operation WHERE dataset_id = :d AND undone = TRUE"), {"d": dataset_id}
     )
     now = db_time()
     result = conn.execute(
         text(
             "INSERT INTO operation (dataset_id, kind, description, count, actor, at, undone) "
-            "VALUES (:d, :k, :desc, :c, :a, :at, 0)"
+            "VALUES (:d, :k, :desc, :c, :a, :at, FALSE) RETURNING id"
         ),
         {
             "d": dataset_id,
@@ -89,8 +90,7 @@ def new_operation(
             "at": now,
         },
     )
-    op_id = result.lastrowid
-    assert op_id is not None
+    op_id = result.scalar_one()  # RETURNING: SQLite >= 3.35 and PostgreSQL alike
     conn.execute(
         text("UPDATE dataset SET updated_at = :at WHERE id = :d"), {"at": now, "d": dataset_id}
     )
@@ -112,22 +112,24 @@ def finish_operation(
         )
 
 
-def snapshot_sql(alias: str = "example") -> str:
+def snapshot_sql(alias: str = "example", *, postgresql: bool = False) -> str:
     """SQL expression building a JSON object of a full example row."""
-    parts = ", ".join(f"'{c}', {alias}.{c}" for c in (*EXAMPLE_COLUMNS, "version"))
-    return f"json_object({parts})"
+    pairs = ((c, f"{alias}.{c}") for c in (*EXAMPLE_COLUMNS, "version"))
+    return json_object_sql(pairs, postgresql=postgresql)
 
 
-def restore_rows_sql(json_col: str) -> str:
+def restore_rows_sql(json_col: str, *, postgresql: bool = False) -> str:
     """INSERT … SELECT restoring example rows from JSON snapshots in ``json_col``."""
     cols = ", ".join((*EXAMPLE_COLUMNS, "version"))
     vals = ", ".join(
-        f"coalesce(json_extract({json_col}, '$.{c}'), {_RESTORE_DEFAULTS[c]})"
+        f"coalesce({json_value_sql(json_col, c, 'example', c, postgresql=postgresql)}, "
+        f"{_RESTORE_DEFAULTS[c]})"
         if c in _RESTORE_DEFAULTS
-        else f"json_extract({json_col}, '$.{c}')"
+        else json_value_sql(json_col, c, "example", c, postgresql=postgresql)
         for c in EXAMPLE_COLUMNS
     )
     # A restored row comes back one version newer than when it went (never a version an
     # editor may still hold); snapshots from before row versions count as version 1
-    vals += f", coalesce(json_extract({json_col}, '$.version'), 1) + 1"
+    version = json_value_sql(json_col, "version", "example", "version", postgresql=postgresql)
+    vals += f", coalesce({version}, 1) + 1"
     return f"INSERT INTO example ({cols}) SELECT {vals} FROM example_history"

@@ -31,6 +31,7 @@ from studio.core.datasets.operation_log import (
 )
 from studio.core.datasets.queries import HistoryEntry
 from studio.core.datasets.side_fields import apply_side_fields, side_history_line
+from studio.core.db.dialect import driver, is_postgresql, json_value_sql
 from studio.core.db.engine import db_time
 from studio.core.db.project import Project, current_user
 from studio.core.db.transactions import read_conn, write_tx
@@ -129,10 +130,10 @@ def _overlapping(conn: Connection, dataset_id: int, op_id: int, *, for_redo: boo
     Two operations overlap when their change sets share an example and either the
     same field or a created/deleted row (``__row__``).
     """
-    which = "(o.id > :op AND o.undone = 0)"
+    which = "(o.id > :op AND o.undone = FALSE)"
     if for_redo:
-        which = f"({which} OR (o.id < :op AND o.undone = 1))"
-    raw: Any = conn.connection.driver_connection
+        which = f"({which} OR (o.id < :op AND o.undone = TRUE))"
+    raw: Any = driver(conn)
     rows = raw.execute(
         "SELECT DISTINCT b.op_id FROM example_history a "
         "JOIN example_history b ON b.example_id = a.example_id AND b.op_id != a.op_id "
@@ -190,7 +191,7 @@ def undo_operation(
         if op_id is None:
             row = conn.execute(
                 text(
-                    "SELECT id FROM operation WHERE dataset_id = :d AND undone = 0 "
+                    "SELECT id FROM operation WHERE dataset_id = :d AND undone = FALSE "
                     "ORDER BY id DESC LIMIT 1"
                 ),
                 {"d": dataset_id},
@@ -282,14 +283,16 @@ def history_line(entry: HistoryEntry) -> str:
 
 def apply_operation(conn: Connection, op_id: int, dataset_id: int, *, forward: bool) -> Changes:
     """Revert (forward=False) or re-apply (forward=True) one operation's history."""
-    raw: Any = conn.connection.driver_connection
+    raw: Any = driver(conn)
+    pg = is_postgresql(conn)
     value_col = "after_json" if forward else "before_json"
     other_col = "before_json" if forward else "after_json"
     # 1. Rows that must disappear: they exist on the side we leave and not on the one
     #    we go to. Snapshot them first (an import's rows get their snapshot here).
     conn.execute(
         text(
-            f"UPDATE example_history SET {other_col} = (SELECT {snapshot_sql('e')} FROM example e "
+            f"UPDATE example_history SET {other_col} = "
+            f"(SELECT {snapshot_sql('e', postgresql=pg)} FROM example e "
             "WHERE e.id = example_history.example_id) "
             f"WHERE op_id = :op AND field = :f AND {value_col} IS NULL"
         ),
@@ -305,7 +308,7 @@ def apply_operation(conn: Connection, op_id: int, dataset_id: int, *, forward: b
     # 2. Rows that must (re)appear, from their snapshots
     conn.execute(
         text(
-            f"{restore_rows_sql(value_col)} WHERE op_id = :op AND field = :f "
+            f"{restore_rows_sql(value_col, postgresql=pg)} WHERE op_id = :op AND field = :f "
             f"AND {value_col} IS NOT NULL AND example_id NOT IN (SELECT id FROM example)"
         ),
         {"op": op_id, "f": ROW_FIELD},
@@ -332,7 +335,8 @@ def apply_operation(conn: Connection, op_id: int, dataset_id: int, *, forward: b
             for i in range(len(columns))
         )
         sets = ", ".join(
-            f"{c} = CASE WHEN h.has{i} THEN json_extract(h.v{i}, '$') ELSE {c} END"
+            f"{c} = CASE WHEN h.has{i} = 1 THEN "
+            f"{json_value_sql(f'h.v{i}', None, 'example', c, postgresql=pg)} ELSE {c} END"
             for i, c in enumerate(columns)
         )
         params: dict[str, Any] = {f"f{i}": c for i, c in enumerate(columns)}
@@ -355,7 +359,7 @@ def apply_operation(conn: Connection, op_id: int, dataset_id: int, *, forward: b
     all_fields = set(fields) | ({ROW_FIELD} if row_changes else set())
     conn.execute(
         text("UPDATE operation SET undone = :u WHERE id = :op"),
-        {"u": 0 if forward else 1, "op": op_id},
+        {"u": not forward, "op": op_id},
     )
     desc = conn.execute(
         text("SELECT description FROM operation WHERE id = :o"), {"o": op_id}
@@ -371,10 +375,10 @@ def op_summary(conn: Connection, op_id: int, changes: Changes) -> OpSummary:
 
 
 _LAST_DONE = (
-    "SELECT id FROM operation WHERE dataset_id = :d AND undone = 0 ORDER BY id DESC LIMIT 1"
+    "SELECT id FROM operation WHERE dataset_id = :d AND undone = FALSE ORDER BY id DESC LIMIT 1"
 )
 _FIRST_UNDONE = (
-    "SELECT id FROM operation WHERE dataset_id = :d AND undone = 1 ORDER BY id ASC LIMIT 1"
+    "SELECT id FROM operation WHERE dataset_id = :d AND undone = TRUE ORDER BY id ASC LIMIT 1"
 )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from studio.core.datasets.change_sets import Changes
 from studio.core.datasets.operation_log import finish_operation, new_operation, require_dataset
+from studio.core.db.dialect import driver, is_postgresql, json_quote_sql
 from studio.core.db.engine import db_time
 from studio.core.db.id_sets import load_id_set
 from studio.core.db.project import Project, current_user
@@ -139,7 +140,7 @@ def split_dataset(
         )
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         rows = [
             (r[0], r[1], r[2], bool(r[3]))
             for r in raw.execute(
@@ -179,10 +180,13 @@ def split_dataset(
         op_id = new_operation(conn, dataset_id, "split", desc)
         now = db_time()
         actor = current_user()
+        pg = is_postgresql(conn)
         raw.executemany(
             "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
-            "after_json, actor, at) SELECT id, dataset_id, ?, 'split', json_quote(split), "
-            "json_quote(?), ?, ? FROM example WHERE id = ?",
+            f"after_json, actor, at) SELECT id, dataset_id, ?, 'split', "
+            f"{json_quote_sql('split', postgresql=pg)}, "
+            f"{json_quote_sql('?', postgresql=pg, text_param=True)}, ?, ? "
+            "FROM example WHERE id = ?",
             [(op_id, split, actor, now, ex_id) for split, ex_id in changed],
         )
         raw.executemany(
@@ -208,7 +212,7 @@ def split_dataset(
                 )
                 conn.execute(
                     text(
-                        "UPDATE example SET split_locked = 0, version = version + 1, "
+                        "UPDATE example SET split_locked = FALSE, version = version + 1, "
                         "updated_by = :a WHERE id IN (SELECT id FROM _sel_ids)"
                     ),
                     {"a": actor},
@@ -236,14 +240,14 @@ def lock_test_split(project: Project, dataset_id: int) -> int:
                 "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
                 "after_json, actor, at) SELECT id, dataset_id, NULL, 'split_locked', 'false', "
                 "'true', :a, :now FROM example WHERE dataset_id = :d AND split = 'test' "
-                "AND split_locked = 0"
+                "AND split_locked = FALSE"
             ),
             {"a": current_user(), "now": now, "d": dataset_id},
         )
         result = conn.execute(
             text(
-                "UPDATE example SET split_locked = 1, version = version + 1, updated_by = :a "
-                "WHERE dataset_id = :d AND split = 'test' AND split_locked = 0"
+                "UPDATE example SET split_locked = TRUE, version = version + 1, updated_by = :a "
+                "WHERE dataset_id = :d AND split = 'test' AND split_locked = FALSE"
             ),
             {"d": dataset_id, "a": current_user()},
         )
@@ -260,7 +264,7 @@ def split_counts(project: Project, dataset_id: int) -> dict[str, int]:
             {"d": dataset_id},
         ).all()
         locked = conn.execute(
-            text("SELECT count(*) FROM example WHERE dataset_id = :d AND split_locked = 1"),
+            text("SELECT count(*) FROM example WHERE dataset_id = :d AND split_locked = TRUE"),
             {"d": dataset_id},
         ).scalar_one()
     out = {"train": 0, "validation": 0, "test": 0, "none": 0}
@@ -325,7 +329,7 @@ def move_test_to_train(
     ids = sorted(set(test_ids))
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         load_id_set(conn, ids)  # a temp table: any number of ids ("Move all")
         rows = {
             r[0]: (r[1], bool(r[2]))
@@ -362,7 +366,7 @@ def move_test_to_train(
             conn.execute(text(history), {**params, "f": "split_locked", "b": "true", "a": "false"})
             conn.execute(
                 text(
-                    "UPDATE example SET split_locked = 0, version = version + 1, "
+                    "UPDATE example SET split_locked = FALSE, version = version + 1, "
                     "updated_by = :a WHERE id IN (SELECT id FROM _sel_ids)"
                 ),
                 {"a": actor},

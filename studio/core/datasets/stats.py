@@ -13,6 +13,7 @@ from typing import Any
 
 from studio.core.datasets.catalog import get_dataset_in
 from studio.core.datasets.duplicates import analyse, group_leaks
+from studio.core.db.dialect import driver
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
 from studio.core.models.dataset import SPLITS, STATUSES
@@ -78,10 +79,10 @@ def exact_duplicate_count(project: Project, dataset_id: int) -> int:
     """
     with read_conn(project) as conn:
         # Same raw-cursor read as datasets/duplicates._load (duplicates report): another query.
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         row = raw.execute(
             "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM example "
-            "WHERE dataset_id = ? GROUP BY norm_hash HAVING n > 1)",
+            "WHERE dataset_id = ? GROUP BY norm_hash HAVING count(*) > 1) AS groups",
             (dataset_id,),
         ).fetchone()
     return int(row[0])
@@ -96,7 +97,7 @@ def text_samples(
     the whole dataset rather than its first rows.
     """
     with read_conn(project) as conn:
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         if limit is None:
             rows = raw.execute(
                 "SELECT search_text, coalesce(ideal_output, '') FROM example "
@@ -111,7 +112,7 @@ def text_samples(
             rows = raw.execute(
                 "SELECT search_text, coalesce(ideal_output, '') FROM (SELECT search_text, "
                 "ideal_output, row_number() OVER (ORDER BY id) AS k FROM example "
-                "WHERE dataset_id = ?) WHERE (k - 1) % ? = 0 LIMIT ?",
+                "WHERE dataset_id = ?) AS t WHERE (k - 1) % ? = 0 LIMIT ?",
                 (dataset_id, step, limit),
             ).fetchall()
     return [(r[0] or "", r[1] or "") for r in rows]
@@ -155,7 +156,7 @@ def token_lengths(
 
     count = counter(encoding)
     with read_conn(project) as conn:
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         n = int(
             raw.execute(
                 "SELECT count(*) FROM example WHERE dataset_id = ?", (dataset_id,)
@@ -192,7 +193,7 @@ def dataset_stats(
     """
     with read_conn(project) as conn:
         info = get_dataset_in(conn, name)
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         grouped = raw.execute(
             "SELECT status, split, label, count(*) FROM example WHERE dataset_id = ? "
             "GROUP BY status, split, label",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from studio.core.db.dialect import driver
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
 
@@ -21,7 +22,7 @@ ChangeMarker = tuple[int, ...]
 
 _MARKER_SQL = (
     "SELECT (SELECT coalesce(max(id), 0) FROM operation),"
-    " (SELECT coalesce(sum(undone), 0) FROM operation),"
+    " (SELECT coalesce(sum(CASE WHEN undone THEN 1 ELSE 0 END), 0) FROM operation),"
     " (SELECT count(*) FROM operation),"
     " (SELECT count(*) FROM dataset),"
     " (SELECT coalesce(max(id), 0) FROM dataset),"
@@ -32,6 +33,6 @@ _MARKER_SQL = (
 def change_marker(project: Project) -> ChangeMarker:
     """A tuple that differs whenever a dataset, its examples or its history changed."""
     with read_conn(project) as conn:
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)
         row = raw.execute(_MARKER_SQL).fetchone()
     return tuple(int(v) for v in row)

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from studio.core.db.dialect import driver_placeholder
+
 
 def load_id_set(conn: Connection, ids: Iterable[int], table: str = "_sel_ids") -> int:
     """Fill a per-connection temp table with ``ids``; returns how many distinct ids."""
@@ -20,7 +22,11 @@ def load_id_set(conn: Connection, ids: Iterable[int], table: str = "_sel_ids") -
     raw: Any = conn.connection.driver_connection
     cur = raw.cursor()
     try:
-        cur.executemany(f"INSERT OR IGNORE INTO {table} (id) VALUES (?)", ((int(i),) for i in ids))
+        mark = driver_placeholder(conn)
+        cur.executemany(
+            f"INSERT INTO {table} (id) VALUES ({mark}) ON CONFLICT DO NOTHING",
+            [(int(i),) for i in ids],
+        )
     finally:
         cur.close()
     return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())

@@ -24,6 +24,8 @@ VERSIONS_DIR = MIGRATIONS_DIR / "versions"
 _REVISION_RE = re.compile(r"^revision(?:\s*:[^=\n]*)?\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
 _DOWN_RE = re.compile(r"^down_revision(?:\s*:[^=\n]*)?\s*=\s*(.+)$", re.MULTILINE)
 _QUOTED_RE = re.compile(r"['\"]([^'\"]+)['\"]")
+# pg_advisory_xact_lock key held while a server project's schema is upgraded ('STUD' + 1)
+MIGRATION_LOCK_KEY = 0x53545544_0001
 
 
 def alembic_config() -> Config:
@@ -100,17 +102,29 @@ def current_revision(conn: Connection) -> str | None:
 
 
 def upgrade_to_head(engine: Engine) -> None:
-    """Upgrade the schema to head in one transaction, foreign keys off (batch mode needs it)."""
+    """Upgrade the schema to head in one transaction.
+
+    SQLite: foreign keys off while batch mode copies tables (enforcing them breaks it).
+    PostgreSQL: DDL is transactional, so a failed upgrade leaves the database as it was;
+    an advisory lock makes a second program opening the same old database wait for the
+    first one's upgrade instead of running it twice.
+    """
     from alembic import command
     from sqlalchemy import text
 
     cfg = alembic_config()
+    sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
-        # Batch mode copies tables; enforcing foreign keys while it does breaks it
-        conn.execute(text("PRAGMA foreign_keys = OFF"))
-        conn.commit()
+        if sqlite:
+            conn.execute(text("PRAGMA foreign_keys = OFF"))
+            conn.commit()
         with conn.begin():
+            if not sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                if current_revision(conn) == head_revision():
+                    return
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-        conn.execute(text("PRAGMA foreign_keys = ON"))
-        conn.commit()
+        if sqlite:
+            conn.execute(text("PRAGMA foreign_keys = ON"))
+            conn.commit()

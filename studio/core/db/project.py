@@ -24,6 +24,14 @@ from studio import __version__
 from studio.core.db import engine as engine_module
 from studio.core.db import migrate
 from studio.core.db.engine import APPLICATION_ID, make_engine, raw_connect
+from studio.core.db.server import (
+    APP_ID_VALUE,
+    create_database,
+    inspect_server,
+    is_server_location,
+    make_server_engine,
+    parse_location,
+)
 from studio.core.db.transactions import describe_db_error
 from studio.core.errors import ProjectFileError, UserError
 
@@ -56,15 +64,56 @@ def current_user() -> str:
 
 
 class Project:
-    """An open project file. Create with :func:`open_project` or :func:`new_project`."""
+    """An open project: a file, or a database on a PostgreSQL server.
 
-    def __init__(self, path: Path, engine: Engine, *, read_only: bool = False) -> None:
-        self.path = path
+    Create with :func:`open_project` or :func:`new_project`. ``location`` names it either
+    way (the file path, or ``postgresql://user@host:port/db`` without a password);
+    ``path`` is the file and exists only for a file project.
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        engine: Engine,
+        *,
+        read_only: bool = False,
+        location: str | None = None,
+    ) -> None:
+        if path is None and location is None:
+            raise ValueError("a project needs a file path or a server location")
+        self._path = path
+        self.location: str = location if location is not None else str(path)
+        """The file path or the server URL (never with a password): shown and remembered."""
+        self.is_server: bool = path is None
+        """True for a project on a PostgreSQL server (no file, no lock files)."""
         self.engine = engine
         self.read_only = read_only
-        """True when the file could not be written: reads work, every save fails."""
-        event.listen(engine, "begin", self._check_present)
-        event.listen(engine, "do_connect", self._check_present)
+        """True when the project could not be written: reads work, every save fails."""
+        if path is not None:
+            event.listen(engine, "begin", self._check_present)
+            event.listen(engine, "do_connect", self._check_present)
+
+    @property
+    def path(self) -> Path:
+        """The project file. A server project has none: use ``location``."""
+        if self._path is None:
+            raise UserError(
+                f"{self.location} is a project on a database server: it has no file.",
+                where=self.location,
+            )
+        return self._path
+
+    @property
+    def file(self) -> Path | None:
+        """The project file, or None for a server project."""
+        return self._path
+
+    @property
+    def name(self) -> str:
+        """A short name: the file's stem, or the server database's name."""
+        if self._path is not None:
+            return self._path.stem
+        return self.location.split("?", 1)[0].rsplit("/", 1)[-1]
 
     def _check_present(self, *_args: object) -> None:
         """Refuse every transaction once the file is gone (one stat, ~2 µs).
@@ -72,11 +121,11 @@ class Project:
         SQLite would go on writing into the deleted file (lost at close) or a new
         connection would create an empty file at the old path.
         """
-        if not self.path.exists():
+        if self._path is not None and not self._path.exists():
             raise UserError(
-                f"{self.path} was deleted or moved while it was open, so nothing more can be "
+                f"{self._path} was deleted or moved while it was open, so nothing more can be "
                 "read from or saved to it. Put the file back, or open it from where it is now.",
-                where=str(self.path),
+                where=str(self._path),
             )
 
     def session(self) -> contextlib.AbstractContextManager[Session]:
@@ -86,8 +135,18 @@ class Project:
         return session(self)
 
     def save_copy(self, dest: Path) -> None:
-        """Write a consistent copy with the SQLite backup API (never a file copy of an open DB)."""
+        """Write a consistent copy with the SQLite backup API (never a file copy of an open DB).
+
+        A server project has no file to back up: ``studio project copy`` copies it table
+        by table (:mod:`studio.core.db.copy`).
+        """
         dest = Path(dest)
+        if self._path is None:
+            raise UserError(
+                f"{self.location} is on a database server; copy it to a file with "
+                f"`studio project copy {self.location} {dest}`.",
+                where=self.location,
+            )
         if dest.resolve() == self.path.resolve():
             raise UserError(f"{dest} is the open project itself; choose another file name.")
         self._check_present()  # else raw_connect would create an empty file to copy
@@ -298,6 +357,8 @@ def open_project(path: str | Path, *, allow_read_only: bool = True) -> Project:
         ProjectFileError: missing, not a studio project, damaged, newer, locked, or
             read-only when that is not allowed (or too old to upgrade).
     """
+    if is_server_location(path):
+        return _open_server(str(path), allow_read_only=allow_read_only)
     path = Path(path).expanduser()
     _check_header(path)
     app_id, rev, has_tables = _inspect(path)
@@ -338,7 +399,14 @@ def open_project(path: str | Path, *, allow_read_only: bool = True) -> Project:
 
 
 def new_project(path: str | Path, *, overwrite: bool = False) -> Project:
-    """Create an empty project file at ``path`` with the current schema."""
+    """Create an empty project file at ``path`` with the current schema.
+
+    ``path`` may be a ``postgresql://user@host:port/db`` location: the database is
+    created when missing, and must hold no tables when it exists (``overwrite`` is
+    ignored there: a server database is never emptied by Studio).
+    """
+    if is_server_location(path):
+        return _new_server(str(path))
     path = Path(path).expanduser()
     if path.exists() and not overwrite:
         raise ProjectFileError(f"{path} already exists; choose another name.", where=str(path))
@@ -386,3 +454,100 @@ def new_project(path: str | Path, *, overwrite: bool = False) -> Project:
             f"Could not create {path}: {exc.strerror or exc}.", where=str(path)
         ) from exc
     return open_project(path)
+
+
+def _meta_rows() -> list[dict[str, str]]:
+    return [
+        {"k": "app_id", "v": APP_ID_VALUE},
+        {"k": "created_with", "v": __version__},
+        {"k": "created_at", "v": datetime.now(UTC).isoformat()},
+    ]
+
+
+def _open_server(text_location: str, *, allow_read_only: bool) -> Project:
+    """Open a project on PostgreSQL: check it is a studio project, upgrade it if older.
+
+    No backup is made before an upgrade: PostgreSQL runs the whole upgrade in one
+    transaction (its DDL is transactional), so a failed one leaves the database as it was.
+    """
+    location = parse_location(text_location)
+    where = location.display
+    engine = make_server_engine(location)
+    try:
+        state = inspect_server(engine, location)
+        if not state.tables:
+            raise ProjectFileError(
+                f"{where} is an empty database, not a studio project yet: create one there "
+                f"with `studio new {where}`.",
+                where=where,
+            )
+        if not state.is_studio:
+            raise ProjectFileError(
+                f"{where} is a PostgreSQL database but not a studio project.", where=where
+            )
+        rev = state.revision
+        if rev is not None and rev not in migrate.known_revisions():
+            raise ProjectFileError(
+                f"{where} was saved by a newer version of Studio (schema {rev}); this is "
+                f"version {__version__}. Update Studio to open it.",
+                where=where,
+            )
+        if state.read_only:
+            if not allow_read_only:
+                raise ProjectFileError(
+                    f"{where} is read-only for {location.user}: Studio saves every change at "
+                    "once, so it needs INSERT rights (or a writable server).",
+                    where=where,
+                )
+            if rev != migrate.head_revision():
+                raise ProjectFileError(
+                    f"{where} is read-only and was saved by an older version of Studio, so it "
+                    "cannot be upgraded here.",
+                    where=where,
+                )
+            return Project(None, engine, read_only=True, location=where)
+        if rev != migrate.head_revision():
+            migrate.upgrade_to_head(engine)
+    except ProjectFileError:
+        engine.dispose()
+        raise
+    except (OperationalError, DBAPIError) as exc:
+        engine.dispose()
+        raise ProjectFileError(describe_db_error(exc, where), where=where) from exc
+    return Project(None, engine, location=where)
+
+
+def _new_server(text_location: str) -> Project:
+    """Create a studio project in a PostgreSQL database (created when missing).
+
+    An existing database must be empty: one holding any table (a studio project or
+    anything else) is refused, so nothing is ever mixed into someone's data.
+    """
+    location = parse_location(text_location)
+    where = location.display
+    create_database(location)
+    engine = make_server_engine(location)
+    try:
+        state = inspect_server(engine, location)
+        if state.is_studio:
+            raise ProjectFileError(f"{where} already holds a studio project.", where=where)
+        if state.tables:
+            shown = ", ".join(sorted(state.tables)[:5]) + (", …" if len(state.tables) > 5 else "")
+            raise ProjectFileError(
+                f"{where} already has tables that are not a studio project ({shown}); "
+                "choose an empty database.",
+                where=where,
+            )
+        migrate.upgrade_to_head(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO project_meta (key, value) VALUES (:k, :v)"), _meta_rows()
+            )
+    except ProjectFileError:
+        engine.dispose()
+        raise
+    except (OperationalError, DBAPIError) as exc:
+        engine.dispose()
+        raise ProjectFileError(describe_db_error(exc, where), where=where) from exc
+    engine.dispose()
+    return _open_server(where, allow_read_only=False)

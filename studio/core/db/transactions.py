@@ -14,8 +14,9 @@ three promises the rest of the core relies on:
   (another process held a long write), so a short overlap with the CLI or a second window
   costs a pause, not an error.
 
-SQLite specifics (PRAGMAs, REGEXP) stay in :mod:`studio.core.db.engine`: a second
-backend plugs in there and here, not in the services.
+SQLite specifics (PRAGMAs, REGEXP) stay in :mod:`studio.core.db.engine`, PostgreSQL's
+in :mod:`studio.core.db.server`, and SQL that differs between them in
+:mod:`studio.core.db.dialect`: never in the services.
 """
 
 from __future__ import annotations
@@ -54,7 +55,14 @@ class ProjectLike(Protocol):
     """
 
     @property
-    def path(self) -> Path: ...
+    def location(self) -> str:
+        """The file path, or the server URL (never with a password), named in errors."""
+        ...
+
+    @property
+    def file(self) -> Path | None:
+        """The project file, or None for a server project."""
+        ...
 
     @property
     def engine(self) -> Engine: ...
@@ -65,22 +73,47 @@ BUSY_ATTEMPTS = 3
 BUSY_PAUSE_S = 0.2
 
 
-def _disk_nearly_full(path: Path) -> bool:
+def _disk_nearly_full(path: Path | str) -> bool:
+    if not isinstance(path, Path):
+        return False
     try:
         return shutil.disk_usage(path.parent).free < 256 * 1024
     except OSError:
         return False
 
 
-def map_db_error(exc: BaseException, path: Path) -> DatabaseError:
-    """The studio's error for a database error on the project file ``path``."""
+# PostgreSQL's SQLSTATEs for "someone else holds it": lock_not_available (lock_timeout),
+# serialization_failure, deadlock_detected — the server's "database is locked"
+_PG_BUSY_STATES = {"55P03", "40001", "40P01"}
+
+
+def map_db_error(exc: BaseException, path: Path | str) -> DatabaseError:
+    """The studio's error for a database error on the project ``path`` (a file or a URL)."""
     original = getattr(exc, "orig", exc)
     msg = str(original).lower()
     where = str(path)
-    if "disk is full" in msg or "disk full" in msg or getattr(exc, "errno", None) == errno.ENOSPC:
+    if getattr(original, "sqlstate", None) in _PG_BUSY_STATES:
+        return DatabaseBusyError(
+            f"{path} is being changed by another program (a row or table is locked). "
+            "Wait, then try again.",
+            where=where,
+        )
+    if (
+        "disk is full" in msg
+        or "disk full" in msg
+        or "no space left on device" in msg
+        or getattr(exc, "errno", None) == errno.ENOSPC
+    ):
         return DiskFullError(
             f"Could not save to {path}: the disk is full. Nothing was changed; "
             "free some space and try again.",
+            where=where,
+        )
+    if not isinstance(path, Path) and ("permission denied" in msg or "read-only" in msg):
+        # PostgreSQL: a login with SELECT rights only, or a read-only standby
+        return DatabaseReadOnlyError(
+            f"Could not save to {path}: this login may only read (read-only). "
+            "Nothing was changed.",
             where=where,
         )
     if "readonly" in msg or "read-only" in msg:
@@ -103,6 +136,7 @@ def map_db_error(exc: BaseException, path: Path) -> DatabaseError:
         )
     if (
         "unable to open" in msg
+        and isinstance(path, Path)
         and path.exists()
         and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
     ):
@@ -119,7 +153,7 @@ def map_db_error(exc: BaseException, path: Path) -> DatabaseError:
     return DatabaseError(f"Could not read or write {path}: {original}", where=where)
 
 
-def describe_db_error(exc: BaseException, path: Path) -> str:
+def describe_db_error(exc: BaseException, path: Path | str) -> str:
     """The sentence :func:`map_db_error` would raise (for callers that only show text)."""
     return map_db_error(exc, path).message
 
@@ -130,7 +164,7 @@ def db_errors(project: ProjectLike) -> Iterator[None]:
     try:
         yield
     except (OperationalError, DBAPIError) as exc:
-        raise map_db_error(exc, project.path) from exc
+        raise map_db_error(exc, project.file or project.location) from exc
 
 
 @contextlib.contextmanager
@@ -167,7 +201,7 @@ def session(project: ProjectLike) -> Iterator[Session]:
         orm.commit()
     except (OperationalError, DBAPIError) as exc:
         orm.rollback()
-        raise map_db_error(exc, project.path) from exc
+        raise map_db_error(exc, project.file or project.location) from exc
     except BaseException:
         orm.rollback()
         raise

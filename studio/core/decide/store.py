@@ -50,10 +50,10 @@ def load_saved_answers(project: Project) -> DecisionAnswers | None:
         text = row.answers_json
     try:
         return DecisionAnswers.from_json(
-            text, source=f"The decision answers saved in {project.path}"
+            text, source=f"The decision answers saved in {project.location}"
         )
     except UserError as exc:
-        raise ProjectFileError(exc.message, where=str(project.path)) from exc
+        raise ProjectFileError(exc.message, where=project.location) from exc
 
 
 def save_report(project: Project, report: dict[str, Any]) -> None:

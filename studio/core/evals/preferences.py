@@ -163,7 +163,7 @@ def record_preference(
             text(
                 "INSERT INTO preference (run_id, example_id, variant_a_id, variant_b_id, "
                 "choice, source, shown_left, rater, detail, created_at) VALUES (:r, :e, :a, "
-                ":b, :c, :s, :sl, :who, :d, :t)"
+                ":b, :c, :s, :sl, :who, :d, :t) RETURNING id"
             ),
             {
                 "r": run_id,
@@ -178,7 +178,7 @@ def record_preference(
                 "t": db_time(),
             },
         )
-        return int(result.lastrowid or 0)
+        return int(result.scalar_one())
 
 
 def answered_outputs(project: Project, run_id: int) -> dict[tuple[int, int], str]:

@@ -12,6 +12,13 @@ owner (pid, host, start time). The kernel drops the lock the moment the process 
 ``flock`` locks belong to the open file, not the process, so a check from the same
 process (the GUI listing runs while its worker executes one) also sees the lock held.
 The lock file is removed when the run ends normally.
+
+A project on a PostgreSQL server has no file to put a lock beside, and its runs may be
+executed from other machines: there the lock is a session-level advisory lock
+(``pg_try_advisory_lock(STUD, run_id)``) held on a connection kept open for the run.
+The server drops it when that session ends (the process died, the machine or the
+network went away), so the same two rules hold; ``pg_locks`` and the session's
+``application_name`` say who holds it.
 """
 
 from __future__ import annotations
@@ -28,6 +35,9 @@ from typing import IO, TYPE_CHECKING
 
 import orjson
 
+from studio.core.db import advisory
+from studio.core.db.advisory import AdvisoryLock
+from studio.core.db.transactions import db_errors
 from studio.core.errors import UserError
 
 if TYPE_CHECKING:
@@ -43,6 +53,10 @@ class LockOwner:
     pid: int | None
     host: str
     started: str
+
+
+# classid of the run locks' advisory keys: 'STUD' as a big-endian int (fits an int4)
+ADVISORY_CLASS = 0x53545544
 
 
 def lock_path(project_path: Path, run_id: int) -> Path:
@@ -110,7 +124,7 @@ class RunLock:
     """The held lock of one run; release it with :meth:`release` (or ``with``)."""
 
     def __init__(self, path: Path, fh: IO[bytes]) -> None:
-        self.path = path
+        self.path: Path | None = path
         self._fh: IO[bytes] | None = fh
 
     def release(self) -> None:
@@ -122,7 +136,8 @@ class RunLock:
         # before the unlink sees it locked or, after, no file; the status it then reads
         # is already final (the caller stores it before releasing).
         with contextlib.suppress(OSError):
-            self.path.unlink()
+            if self.path is not None:
+                self.path.unlink()
         with contextlib.suppress(OSError):
             _unlock(fh)
         fh.close()
@@ -134,6 +149,57 @@ class RunLock:
         self.release()
 
 
+class ServerRunLock(RunLock):
+    """A run's advisory lock on PostgreSQL (:mod:`studio.core.db.advisory`)."""
+
+    def __init__(self, lock: AdvisoryLock) -> None:
+        self.path = None
+        self._fh = None
+        self._lock: AdvisoryLock | None = lock
+
+    def release(self) -> None:
+        """Unlock (idempotent)."""
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
+
+
+def _owner_name(run_id: int) -> str:
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    # application_name holds at most 63 bytes; the host is cut first
+    return f"studio run {int(run_id)} pid {os.getpid()} {started} {socket.gethostname()}"[:63]
+
+
+def _parse_owner(name: str | None) -> LockOwner | None:
+    parts = (name or "").split(" ")
+    if len(parts) < 6 or parts[:2] != ["studio", "run"] or parts[3] != "pid":
+        return None
+    try:
+        pid = int(parts[4])
+    except ValueError:
+        return None
+    return LockOwner(pid, " ".join(parts[6:]), parts[5])
+
+
+def _acquire_server_lock(project: Project, run_id: int) -> ServerRunLock:
+    with db_errors(project):
+        lock = advisory.try_lock(project.engine, ADVISORY_CLASS, int(run_id), _owner_name(run_id))
+    if lock is None:
+        _alive, owner = _probe_server(project, run_id)
+        raise UserError(
+            f"Run {run_id} is being executed by {owner_text(owner)}; wait for it to end "
+            "or stop it there first.",
+            where=f"run {run_id}",
+        )
+    return ServerRunLock(lock)
+
+
+def _probe_server(project: Project, run_id: int) -> tuple[bool, LockOwner | None]:
+    with db_errors(project):
+        held, name = advisory.holder(project.engine, ADVISORY_CLASS, int(run_id))
+    return held, _parse_owner(name) if held else None
+
+
 def acquire_run_lock(project: Project, run_id: int) -> RunLock:
     """Take run ``run_id``'s lock for this process.
 
@@ -141,6 +207,8 @@ def acquire_run_lock(project: Project, run_id: int) -> RunLock:
         UserError: another live process (or thread) is executing the run, or the lock
             file cannot be written.
     """
+    if project.is_server:
+        return _acquire_server_lock(project, run_id)
     path = lock_path(project.path, run_id)
     for _ in range(3):
         try:
@@ -192,14 +260,21 @@ def acquire_run_lock(project: Project, run_id: int) -> RunLock:
     raise UserError(f"Could not lock run {run_id}: its lock file keeps changing.", where=str(path))
 
 
-def run_is_alive(project_path: Path, run_id: int) -> bool:
+def run_is_alive(project: Project | Path, run_id: int) -> bool:
     """True when some live process holds run ``run_id``'s lock."""
-    return probe_run(project_path, run_id)[0]
+    return probe_run(project, run_id)[0]
 
 
-def probe_run(project_path: Path, run_id: int) -> tuple[bool, LockOwner | None]:
-    """``(alive, owner)``: whether the lock is held and who holds / last held it."""
-    path = lock_path(project_path, run_id)
+def probe_run(project: Project | Path, run_id: int) -> tuple[bool, LockOwner | None]:
+    """``(alive, owner)``: whether the lock is held and who holds / last held it.
+
+    ``project`` is the open project (either backend) or, for a file, its path.
+    """
+    if not isinstance(project, Path):
+        if project.is_server:
+            return _probe_server(project, run_id)
+        project = project.path
+    path = lock_path(project, run_id)
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below
     except FileNotFoundError:

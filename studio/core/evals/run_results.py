@@ -250,7 +250,7 @@ def rescore_run(project: Project, run_id: int) -> RunSummary:
         updates.append(
             {
                 "i": int(r[0]),
-                "p": None if s.passed is None else int(s.passed),
+                "p": None if s.passed is None else bool(s.passed),
                 "s": s.score,
                 "d": s.detail,
             }

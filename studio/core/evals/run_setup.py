@@ -276,7 +276,7 @@ def create_run(project: Project, spec: RunSpec) -> int:
             text(
                 "INSERT INTO eval_run (name, dataset_id, split, scorer, scorer_config_json, "
                 "provider_json, concurrency, status, recorded_note, summary_json, created_at) "
-                "VALUES (:n, :d, :s, :sc, :cfg, :p, :c, 'pending', '', :plan, :t)"
+                "VALUES (:n, :d, :s, :sc, :cfg, :p, :c, 'pending', '', :plan, :t) RETURNING id"
             ),
             {
                 "n": name[:200],
@@ -294,7 +294,7 @@ def create_run(project: Project, spec: RunSpec) -> int:
                     }
                 ).decode(),
             },
-        ).lastrowid
+        ).scalar_one()
         for position, (prep, version_id) in enumerate(resolved.variants):
             conn.execute(
                 text(

@@ -130,7 +130,7 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
         status = effective_status(project, rid, str(r[5]))
         owner = ""
         if status in ("running", INTERRUPTED):
-            _alive, who = probe_run(project.path, rid)
+            _alive, who = probe_run(project, rid)
             owner = owner_text(who) if who is not None else ""
         calls = len(plan.get("example_ids", []) or []) * int(r[10])
         answered = int(r[11])

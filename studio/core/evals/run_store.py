@@ -85,7 +85,7 @@ def effective_status(project: Project, run_id: int, stored: str) -> str:
     read again after the lock is found free: a run that just ended stores its final
     status before dropping the lock.
     """
-    if stored != "running" or run_is_alive(project.path, run_id):
+    if stored != "running" or run_is_alive(project, run_id):
         return stored
     with read_conn(project) as conn:
         now = conn.execute(

@@ -30,7 +30,6 @@ see the same :class:`~studio.core.errors.DatabaseError` kinds as from the other 
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import orjson
 
+from studio.core.db.dialect import is_driver_error, wrap_driver
 from studio.core.db.transactions import db_errors, map_db_error
 from studio.core.errors import UserError
 from studio.core.evals.cache import DEFAULT_TTL_S
@@ -67,24 +67,25 @@ def db_time(moment: datetime | None = None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _raw(project: Project) -> tuple[Any, sqlite3.Connection]:
-    # The driver connection of one pooled connection: see the module docstring for why
+def _raw(project: Project) -> tuple[Any, Any]:
+    # The driver connection of one pooled connection: see the module docstring for why.
+    # sqlite3's, or psycopg's taking the same SQL (studio.core.db.dialect.wrap_driver)
     with db_errors(project):
         proxy = project.engine.raw_connection()
-    conn = proxy.driver_connection
-    assert isinstance(conn, sqlite3.Connection)
-    return proxy, conn
+    return proxy, wrap_driver(proxy.driver_connection)
 
 
 @contextlib.contextmanager
-def _driver_errors(project: Project, conn: sqlite3.Connection) -> Iterator[None]:
+def _driver_errors(project: Project, conn: Any) -> Iterator[None]:
     """Roll back and raise the studio's error for a driver error in the block."""
     try:
         yield
-    except sqlite3.Error as exc:
-        with contextlib.suppress(sqlite3.Error):
+    except Exception as exc:
+        if not is_driver_error(exc):
+            raise
+        with contextlib.suppress(Exception):
             conn.rollback()
-        raise map_db_error(exc, project.path) from exc
+        raise map_db_error(exc, project.file or project.location) from exc
 
 
 _UPSERT = (
@@ -194,9 +195,9 @@ class ProjectResultSink(_PooledConnection):
             result.tokens_in,
             result.tokens_out,
             result.cost_usd,
-            1 if result.cached else 0,
+            bool(result.cached),
             result.attempts,
-            None if scored is None or scored.passed is None else int(scored.passed),
+            None if scored is None or scored.passed is None else bool(scored.passed),
             None if scored is None else scored.score,
             "" if scored is None else redact_values(scored.detail),
             result.request_hash,
@@ -265,8 +266,10 @@ class ProjectCacheStore(_PooledConnection):
         with self._lock:
             with _driver_errors(self.project, self._conn):
                 self._conn.execute(
-                    "INSERT OR REPLACE INTO response_cache (key, response_json, model, created_at) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO response_cache (key, response_json, model, created_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                    "response_json = excluded.response_json, model = excluded.model, "
+                    "created_at = excluded.created_at",
                     (key, raw, str(model)[:200], db_time()),
                 )
                 self._conn.commit()

@@ -26,14 +26,11 @@ def write(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def db_count(project: Project):  # type: ignore[no-untyped-def]
-    """db_count(table="example") -> number of rows in that table of the project file."""
-    import sqlite3
+    """db_count(table="example") -> number of rows in that table of the project (any backend)."""
+    from sqlalchemy import text
 
     def _count(table: str = "example") -> int:
-        conn = sqlite3.connect(project.path)
-        try:
-            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-        finally:
-            conn.close()
+        with project.engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
 
     return _count

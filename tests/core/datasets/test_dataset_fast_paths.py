@@ -10,12 +10,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy import text
 
 from studio.core.datasets import (
     ExampleFilter,
@@ -49,13 +49,15 @@ COLUMNS = (
 
 
 def rows_of(project: Project, dataset_id: int) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(project.path)
-    try:
-        return conn.execute(
-            f"SELECT {COLUMNS} FROM example WHERE dataset_id = ? ORDER BY id", (dataset_id,)
-        ).fetchall()
-    finally:
-        conn.close()
+    # plain SQL on the project's own connection (either backend), not the services
+    with project.engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(f"SELECT {COLUMNS} FROM example WHERE dataset_id = :d ORDER BY id"),
+                {"d": dataset_id},
+            )
+        ]
 
 
 # -- import --------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def test_row_converter_gives_what_convert_record_gives(
 
 
 def test_constants_are_written_as_safe_literals() -> None:
-    assert _sql_literal(None) == "NULL" and _sql_literal(0) == "0" and _sql_literal(True) == "1"
+    assert _sql_literal(None) == "NULL" and _sql_literal(0) == "0" and _sql_literal(True) == "TRUE"
     assert _sql_literal("it's ? :x") == "'it''s ? :x'"
     with pytest.raises(TypeError):
         _sql_literal("nul\x00")

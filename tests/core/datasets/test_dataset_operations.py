@@ -3,11 +3,11 @@ operations in the way, cascades, and the operation list."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from studio.core.datasets import (
     ExampleFilter,
@@ -29,11 +29,8 @@ CSV_B = "text,category\n" + "".join(f"second file question {i},c\n" for i in ran
 
 
 def _labels(project: Project) -> dict[int, str | None]:
-    conn = sqlite3.connect(project.path)
-    try:
-        return {r[0]: r[1] for r in conn.execute("SELECT id, label FROM example ORDER BY id")}
-    finally:
-        conn.close()
+    with project.engine.connect() as conn:  # plain SQL, either backend
+        return {r[0]: r[1] for r in conn.execute(text("SELECT id, label FROM example ORDER BY id"))}
 
 
 def _setup(project: Project, write: Callable[..., Path]) -> int:
@@ -94,12 +91,13 @@ def test_undo_refused_names_later_operations_then_cascade(
     done = undo_operation(project, ds, first.op_id, cascade=True)
     assert [s.op_id for s in done] == [second.op_id, first.op_id]  # newest first
     assert _labels(project) == original
-    conn = sqlite3.connect(project.path)
-    statuses = {
-        r[0]
-        for r in conn.execute("SELECT status FROM example WHERE id IN (?, ?)", (ids[0], ids[1]))
-    }
-    conn.close()
+    with project.engine.connect() as conn:
+        statuses = {
+            r[0]
+            for r in conn.execute(
+                text("SELECT status FROM example WHERE id IN (:a, :b)"), {"a": ids[0], "b": ids[1]}
+            )
+        }
     assert statuses == {"approved"}  # the non-overlapping status change stayed
 
 

@@ -189,7 +189,7 @@ def test_banking77_sample_groups_and_leaks_match_brute_force(
             "stats",
             "ds",
             "--project",
-            str(project.path),
+            project.location,  # a file or postgresql://… alike
             "--json",
         ],
         capture_output=True,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from studio.core.db import transactions
-from studio.core.db.project import new_project
+from studio.core.db.project import Project, new_project
 from studio.core.errors import (
     DatabaseBusyError,
     DatabaseCorruptError,
@@ -37,15 +37,14 @@ def test_each_database_error_maps_to_its_own_kind_naming_the_file(
     assert type(err) is kind and str(path) in err.message
 
 
-def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
-    with new_project(tmp_path / "p.studio") as project:
-        with transactions.write_tx(project) as conn:
-            conn.execute(text("CREATE TABLE t (x INTEGER)"))
-        with pytest.raises(RuntimeError), transactions.write_tx(project) as conn:
-            conn.execute(text("INSERT INTO t VALUES (1)"))
-            raise RuntimeError("half-way")
-        with transactions.read_conn(project) as conn:
-            assert conn.execute(text("SELECT COUNT(*) FROM t")).scalar_one() == 0
+def test_a_failed_write_leaves_nothing_behind(project: Project) -> None:
+    with transactions.write_tx(project) as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    with pytest.raises(RuntimeError), transactions.write_tx(project) as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        raise RuntimeError("half-way")
+    with transactions.read_conn(project) as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM t")).scalar_one() == 0
 
 
 def test_retry_write_waits_out_a_lock_another_program_holds(

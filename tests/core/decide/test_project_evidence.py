@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.backends import BACKENDS, on_backend, other_connection
 from helpers.decide_project import BuiltProject
 
 from studio.core.datasets.catalog import create_dataset
@@ -29,12 +30,23 @@ from studio.core.tokens.prices import load_price_table
 TODAY = date(2026, 11, 22)
 
 
-@pytest.fixture
-def built(tmp_path: Path, decision_template: BuiltProject) -> BuiltProject:
+@pytest.fixture(params=BACKENDS)
+def built(
+    request: pytest.FixtureRequest, tmp_path: Path, decision_template: BuiltProject
+) -> BuiltProject:
+    """The team's project as a file, or copied to PostgreSQL (``path`` is then its URL)."""
     dest = tmp_path / "p.studio"
     shutil.copyfile(decision_template.path, dest)
+    where = on_backend(request, dest, request.param)
     b = decision_template
-    return BuiltProject(dest, b.dataset, b.train_texts, b.test_ids, b.duplicate_copies, b.leaked)
+    return BuiltProject(
+        where,  # type: ignore[arg-type]
+        b.dataset,
+        b.train_texts,
+        b.test_ids,
+        b.duplicate_copies,
+        b.leaked,
+    )
 
 
 def test_best_prompt_candidate_and_usage_from_runs(built: BuiltProject) -> None:
@@ -172,23 +184,21 @@ def test_no_cheaper_model_run_leaves_candidate_unknown(built: BuiltProject) -> N
 def test_failed_calls_are_left_out_and_said(built: BuiltProject) -> None:
     # three calls of gpt-4.1 in run 2 that had passed now failed without a score
     failed = ",".join(str(i) for i in built.test_ids[1:4])
-    con = sqlite3.connect(built.path)
-    with con:
+    with other_connection(built.path) as con:  # another program, autocommit
         con.execute(
             "UPDATE eval_result SET passed = NULL, score = NULL, error = 'timeout' "
             "WHERE run_id = 2 AND variant_id = (SELECT id FROM eval_variant WHERE "
             f"run_id = 2 AND position = 0) AND example_id IN ({failed})"
         )
-    con.close()
     with open_project(built.path) as project:
         ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1", check_duplicates=False)
     # run 1 measured @2 on every item: its interval is now the tighter one
     assert ev.best_n == len(built.test_ids)
     assert ev.provenance["best_score"].startswith("eval run #1")
-    con = sqlite3.connect(built.path)
-    with con:
+    with other_connection(built.path) as con:
+        for table in ("eval_result", "eval_variant", "preference"):  # its rows first
+            con.execute(f"DELETE FROM {table} WHERE run_id = 1")
         con.execute("DELETE FROM eval_run WHERE id = 1")
-    con.close()
     with open_project(built.path) as project:
         ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1", check_duplicates=False)
     assert ev.best_n == len(built.test_ids) - 3
@@ -196,11 +206,9 @@ def test_failed_calls_are_left_out_and_said(built: BuiltProject) -> None:
 
 
 def test_runs_not_completed_or_not_on_test_are_ignored(built: BuiltProject) -> None:
-    con = sqlite3.connect(built.path)
-    with con:
+    with other_connection(built.path) as con:
         con.execute("UPDATE eval_run SET status = 'cancelled' WHERE id = 1")
         con.execute("UPDATE eval_run SET split = 'validation' WHERE id = 2")
-    con.close()
     with open_project(built.path) as project:
         ev = gather_evidence(project, today=TODAY, check_duplicates=False)
     assert ev.best_score is None and ev.mean_input_tokens is None
@@ -357,13 +365,12 @@ def test_readiness_checks_the_prompt_schema_like_the_export(built: BuiltProject)
         save_version(
             project, "banking-intent", replace(v2, response_schema=schema), "JSON answers", "alice"
         )
-    con = sqlite3.connect(built.path)
-    with con:  # the measured runs now stand for version 3 (same messages, with a schema)
+    # the measured runs now stand for version 3 (same messages, with a schema)
+    with other_connection(built.path) as con:
         con.execute(
             "UPDATE eval_variant SET prompt_version_id = (SELECT MAX(id) FROM "
             "prompt_version) WHERE label LIKE 'banking-intent@2%'"
         )
-    con.close()
     with open_project(built.path) as project:
         ev = gather_evidence(project, today=TODAY, current_model="gpt-4.1", check_duplicates=False)
     assert ev.best_prompt == "banking-intent@3"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
 from helpers import loopback, provider_for
 from helpers.ab_project import IntentResponder, correct_sets
+from helpers.backends import other_connection
 
 from studio.core.db.project import open_project
 from studio.core.errors import NotFoundError
@@ -66,8 +66,8 @@ def test_run_meta_without_dataset_or_run(ab) -> None:  # type: ignore[no-untyped
     finally:
         project.close()
     # a damaged provider row: still shown, but cannot be re-run
-    with sqlite3.connect(ab.path) as conn:
-        conn.execute("UPDATE eval_run SET provider_json = '{\"bogus\": 1' WHERE id = ?", (run_id,))
+    with other_connection(ab.path) as conn:  # autocommit, either backend
+        conn.execute(f"UPDATE eval_run SET provider_json = '{{\"bogus\": 1' WHERE id = {run_id}")
     project = open_project(ab.path)
     try:
         meta = review.run_meta(project, run_id)

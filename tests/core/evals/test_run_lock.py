@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,22 @@ from studio.core.evals.variant_arg import parse_variant_arg
 from studio.core.llm.providers import ProviderConfig
 
 
-@pytest.fixture
-def project_with_run(tmp_path: Path):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["sqlite", "postgresql"])
+def project_with_run(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An A/B project with one run, as a file or (copied there) on PostgreSQL, where the
+    lock is an advisory lock instead of a file."""
     ab = build_ab_project(tmp_path / "lock.studio", n_test=4)
-    project = open_project(ab.path)
+    location: str | Path = ab.path
+    if request.param == "postgresql":
+        from helpers.pg_server import drop_pg_database, fresh_pg_database
+
+        from studio.core.db.copy import copy_project
+
+        server = request.getfixturevalue("pg_server")
+        location = fresh_pg_database(server)
+        copy_project(ab.path, location)
+        request.addfinalizer(lambda: drop_pg_database(server, str(location)))
+    project = open_project(location)
     spec = run_setup.RunSpec(
         dataset=ab.dataset_id,
         variants=[run_setup.VariantSpec("intent@1"), run_setup.VariantSpec("intent@2")],
@@ -50,9 +63,9 @@ def test_a_held_lock_is_alive_in_this_process_and_refuses_a_second_owner(
     lock = acquire_run_lock(project, run_id)
     try:
         _mark_running(project, run_id)
-        alive, owner = probe_run(project.path, run_id)
+        alive, owner = probe_run(project, run_id)
         assert alive and owner is not None
-        assert owner.pid == os.getpid() and owner.host == socket.gethostname()
+        assert owner.pid == os.getpid() and owner.host == socket.gethostname()[: len(owner.host)]
         assert run_state(project, run_id).status == "running"
         with pytest.raises(UserError, match=f"pid {os.getpid()}"):
             acquire_run_lock(project, run_id)
@@ -61,7 +74,9 @@ def test_a_held_lock_is_alive_in_this_process_and_refuses_a_second_owner(
     finally:
         lock.release()
     # released without a final status: exactly what a dead process leaves
-    assert not run_is_alive(project.path, run_id) and not lock_path(project.path, run_id).exists()
+    assert not run_is_alive(project, run_id)
+    if not project.is_server:
+        assert not lock_path(project.path, run_id).exists()
     assert run_state(project, run_id).status == "interrupted"
     assert check_resumable(project, run_id).pending == 8
 
@@ -74,7 +89,8 @@ def test_a_lock_held_by_a_killed_process_is_free(project_with_run) -> None:  # t
         from pathlib import Path
         from studio.core.db.project import open_project
         from studio.core.evals.run_lock import acquire_run_lock
-        lock = acquire_run_lock(open_project(Path({str(project.path)!r})), {run_id})
+        where = {project.location!r}
+        lock = acquire_run_lock(open_project(where if "://" in where else Path(where)), {run_id})
         sys.stdout.write("held\\n"); sys.stdout.flush()
         sys.stdin.readline()
     """)
@@ -83,15 +99,21 @@ def test_a_lock_held_by_a_killed_process_is_free(project_with_run) -> None:  # t
     ) as proc:
         try:
             assert proc.stdout is not None and proc.stdout.readline() == "held\n"
-            alive, owner = probe_run(project.path, run_id)
+            alive, owner = probe_run(project, run_id)
             assert alive and owner is not None and owner.pid == proc.pid
             assert run_state(project, run_id).status == "running"
         finally:
             proc.kill()  # SIGKILL: no clean-up code runs
             proc.wait(10)
-    # the file is still there (nobody removed it) but nobody holds it
-    assert lock_path(project.path, run_id).exists()
-    assert not run_is_alive(project.path, run_id)
+    # the file is still there (nobody removed it) but nobody holds it; on PostgreSQL the
+    # server ended the killed process's session and its lock with it
+    if not project.is_server:
+        assert lock_path(project.path, run_id).exists()
+    else:  # the server backend exits when it reads EOF from the dead client: wait for that
+        deadline = time.monotonic() + 10
+        while run_is_alive(project, run_id) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert not run_is_alive(project, run_id)
     assert run_state(project, run_id).status == "interrupted"
     # a new owner takes it over
     acquire_run_lock(project, run_id).release()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from helpers.ab_project import (
     query_index,
     variant_of,
 )
+from helpers.backends import other_connection
 from helpers.loopback_server import dead_base_url
 
 from studio.core.datasets.curation import update_example
@@ -69,8 +69,8 @@ def test_run_end_to_end_then_cached_rerun_is_free_and_identical(ab) -> None:  # 
                 ab.test_ids[i] for i in range(N) if i in correct[1] and i not in correct[2]
             )
             # the test split is now locked
-            with sqlite3.connect(ab.path) as conn:
-                locked = conn.execute("SELECT count(*) FROM example WHERE split_locked = 1")
+            with other_connection(ab.path) as conn:
+                locked = conn.execute("SELECT count(*) FROM example WHERE split_locked = TRUE")
                 assert locked.fetchone()[0] == N
             # a second run of the same comparison comes entirely from the cache
             server.reset_counters()
@@ -103,7 +103,7 @@ def test_results_are_stored_as_they_arrive_and_a_cancelled_run_resumes(ab) -> No
             seen_in_db: list[tuple[int, int]] = []
 
             def progress(p: RunProgress) -> None:
-                with sqlite3.connect(ab.path) as other:
+                with other_connection(ab.path) as other:
                     stored = other.execute("SELECT count(*) FROM eval_result").fetchone()[0]
                 seen_in_db.append((p.done, stored))
                 if p.done >= 10:
@@ -117,7 +117,7 @@ def test_results_are_stored_as_they_arrive_and_a_cancelled_run_resumes(ab) -> No
             # every result counted by the progress was already committed to the file
             assert any(0 < done < 2 * N for done, _ in seen_in_db)
             assert all(stored >= done for done, stored in seen_in_db)
-            with sqlite3.connect(ab.path) as conn:
+            with other_connection(ab.path) as conn:
                 stored_keys = {
                     (int(pos) + 1, ab.test_ids.index(int(e)))
                     for pos, e in conn.execute(
@@ -162,7 +162,7 @@ def test_missing_usage_gives_unknown_tokens_and_cost(ab) -> None:  # type: ignor
     for v in summary.variants:
         assert v.tokens_in is None and v.tokens_out is None and v.cost_usd is None
         assert v.score is not None
-    with sqlite3.connect(ab.path) as conn:
+    with other_connection(ab.path) as conn:
         assert (
             conn.execute(
                 "SELECT count(*) FROM eval_result WHERE tokens_in = 0 OR cost_usd = 0"
@@ -197,7 +197,7 @@ def test_errors_are_counted_apart_and_never_scored(ab) -> None:  # type: ignore[
     assert summary.calls["failed"] == 3
     assert sorted(r.example_id for r in errors) == sorted(ab.test_ids[i] for i in broken)
     assert all(r.errors["intent@2"] and r.passed["intent@2"] is None for r in errors)
-    with sqlite3.connect(ab.path) as conn:
+    with other_connection(ab.path) as conn:
         scored_errors = conn.execute(
             "SELECT count(*) FROM eval_result WHERE error IS NOT NULL AND "
             "(passed IS NOT NULL OR score IS NOT NULL OR score_detail != '')"
@@ -296,7 +296,7 @@ def test_bad_input_is_refused_before_anything_is_stored(ab) -> None:  # type: ig
         project.close()
 
 
-def test_sentinel_key_never_reaches_any_file(ab, studio_home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sentinel_key_never_reaches_any_file(ab, studio_home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     responder = IntentResponder(ab.labels, correct_sets(N))
     with loopback(responder=responder, require_key=SENTINEL_KEY) as server:
         project = open_project(ab.path)
@@ -307,10 +307,14 @@ def test_sentinel_key_never_reaches_any_file(ab, studio_home: Path) -> None:  # 
             assert server.last_authorization == f"Bearer {SENTINEL_KEY}"
             summary = run_results.run_summary(project, run_id)
             # while the project is open: the -wal holds the latest pages
-            assert files_containing(ab.path.parent, SENTINEL_KEY) == []
+            assert files_containing(tmp_path, SENTINEL_KEY) == []
         finally:
             project.close()
-    assert files_containing(ab.path.parent, SENTINEL_KEY) == []
+    if isinstance(ab.path, str):  # on PostgreSQL: every table's content, copied to a file
+        from studio.core.db.copy import copy_project
+
+        copy_project(ab.path, tmp_path / "server-content.studio")
+    assert files_containing(tmp_path, SENTINEL_KEY) == []
     assert files_containing(studio_home, SENTINEL_KEY) == []
     assert SENTINEL_KEY not in repr(summary.to_json())
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from helpers.ab_project import build_ab_project
+from helpers.backends import BACKENDS, on_backend, other_connection
 
 from studio.core.db.project import open_project
 from studio.core.evals import run_execute, run_results, run_setup, run_store
@@ -36,9 +37,11 @@ def _result(
     )
 
 
-@pytest.fixture
-def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=BACKENDS)
+def run(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A run of an A/B project on a file or (a copy) on PostgreSQL."""
     ab = build_ab_project(tmp_path / "p.studio", n_test=8)
+    ab.path = on_backend(request, ab.path, request.param)  # the tests read ab.path back
     project = open_project(ab.path)
     spec = run_setup.RunSpec(
         dataset="intents",
@@ -62,18 +65,18 @@ def test_each_saved_result_is_committed_before_save_returns(run) -> None:  # typ
     with ProjectResultSink(project, run_id, {"A": va, "B": vb}, score) as sink:
         sink.save(_result("A", ab.test_ids[0]))
         # another connection (another process, after a crash) already sees it
-        with sqlite3.connect(ab.path) as other:
+        with other_connection(ab.path) as other:
             rows = other.execute(
                 "SELECT output, passed, score_detail, latency_ms FROM eval_result"
             ).fetchall()
-        assert rows == [("card_arrival", 1, "ok", 12.5)]
+        assert rows == [("card_arrival", True, "ok", 12.5)]  # SQLite's 1 == True
         sink.save(_result("B", ab.test_ids[0], output=None, error="Server error 500"))
         assert calls == [ab.test_ids[0]]  # the scorer never sees errors
         # errors are retried on resume: only the answer counts as done
         assert sink.already_done() == {("A", ab.test_ids[0])}
         sink.save(_result("B", ab.test_ids[0]))  # the retry replaces the error
         assert sink.already_done() == {("A", ab.test_ids[0]), ("B", ab.test_ids[0])}
-    with sqlite3.connect(ab.path) as other:
+    with other_connection(ab.path) as other:
         n, errors = other.execute("SELECT count(*), count(error) FROM eval_result").fetchone()
     assert (n, errors) == (2, 0)
 
@@ -86,7 +89,7 @@ def test_a_scorer_bug_does_not_lose_the_answer(run) -> None:  # type: ignore[no-
 
     with ProjectResultSink(project, run_id, {"A": va}, broken) as sink:
         sink.save(_result("A", ab.test_ids[1]))
-    with sqlite3.connect(ab.path) as other:
+    with other_connection(ab.path) as other:
         row = other.execute("SELECT output, passed, score_detail FROM eval_result").fetchone()
     assert row[0] == "card_arrival" and row[1] is None and "boom" in row[2]
 
@@ -96,7 +99,7 @@ def test_sink_commits_every_one_of_400_results(run) -> None:  # type: ignore[no-
     with ProjectResultSink(project, run_id, {"A": va, "B": vb}) as sink:
         for i in range(400):
             sink.save(_result("A" if i % 2 else "B", 10_000 + i))
-    with sqlite3.connect(ab.path) as other:
+    with other_connection(ab.path) as other:
         assert other.execute("SELECT count(*) FROM eval_result").fetchone()[0] == 400
 
 

@@ -183,9 +183,9 @@ def test_create_rename_delete(project: Project) -> None:
     assert [r.name for r in sv.list_prompts(project)] == ["b"]
     with pytest.raises(NotFoundError):
         sv.log(project, "c")
-    with sqlite3.connect(project.path) as conn:
+    with project.engine.connect() as conn:  # plain SQL on either backend
         counts = [
-            conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
             for t in ("prompt_version", "prompt_label", "label_event")
         ]
     assert counts == [1, 0, 0]
@@ -242,14 +242,15 @@ def test_history_survives_reopen(tmp_path: Path) -> None:
 
 def test_tampered_version_is_reported_not_used(project: Project) -> None:
     sv.save_version(project, "p", spec("A"))
-    with sqlite3.connect(project.path) as conn:
-        conn.execute(
+    with project.engine.begin() as conn:  # tampering from outside the studio's services
+        conn.exec_driver_sql(
             "UPDATE prompt_version SET spec_json = replace(spec_json, 'gpt-4o-mini', 'gpt-4o-max')"
         )
     with pytest.raises(ProjectFileError, match="does not match its content hash"):
         sv.get_version(project, "p", 1)
 
 
+@pytest.mark.sqlite_only  # a second writer holding the SQLite file's lock
 def test_write_failure_keeps_earlier_versions(project: Project) -> None:
     sv.save_version(project, "p", spec("A"))
     # a second writer holds the file: the save fails with a sentence, nothing half-written
