@@ -112,8 +112,7 @@ def map_db_error(exc: BaseException, path: Path | str) -> DatabaseError:
     if not isinstance(path, Path) and ("permission denied" in msg or "read-only" in msg):
         # PostgreSQL: a login with SELECT rights only, or a read-only standby
         return DatabaseReadOnlyError(
-            f"Could not save to {path}: this login may only read (read-only). "
-            "Nothing was changed.",
+            f"Could not save to {path}: this login may only read (read-only). Nothing was changed.",
             where=where,
         )
     if "readonly" in msg or "read-only" in msg:
