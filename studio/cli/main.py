@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "studio.cli.distil_cmd",
         "teacher outputs and synthetic inputs for a training set, and their review",
     ),
+    "demo-model": (
+        "studio.cli.demo_model_cmd",
+        "serve the demo's simulated model (teacher, student) on loopback until Ctrl+C",
+    ),
 }
 
 # Subcommands a mistyped top-level word may have meant: `studio expotr` suggests
