@@ -136,5 +136,6 @@ def test_the_readme_distil_loop_runs_as_written(demo_template: Path, tmp_path: P
     lines = (tmp_path / "out" / "train.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == exported == approved_train
     assert all(
-        json.loads(json.loads(ln)["messages"][-1]["content"])["confidence"] == "high" for ln in lines
+        json.loads(json.loads(ln)["messages"][-1]["content"])["confidence"] == "high"
+        for ln in lines
     )

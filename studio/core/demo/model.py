@@ -43,7 +43,9 @@ DEMO_MODELS: tuple[str, ...] = (LARGE_MODEL, SMALL_MODEL, "gpt-4.1-nano", STUDEN
 class DemoModel:
     """Responder for every model of the demo (see the module docstring)."""
 
-    def __init__(self, test_labels: dict[str, str], all_labels: dict[str, str], label_set: list[str]):
+    def __init__(
+        self, test_labels: dict[str, str], all_labels: dict[str, str], label_set: list[str]
+    ) -> None:
         self.intent = SimulatedIntentModel(test_labels, label_set, extra_labels=all_labels)
         self.teacher = SimulatedTeacher(all_labels, label_set)
         self.test_queries = {_norm(q) for q in test_labels}
