@@ -12,6 +12,10 @@ a deterministic responder that plays a model:
   wrong answers are plausible neighbouring intents;
 * latency varies per request (v4's structured output a little slower) and every
   response carries ``usage``, so tokens and cost are known.
+* smaller models get a subset of what the large one gets right, plus a few of their own:
+  ``gpt-4.1-mini`` ~80 %, the un-tuned ``gpt-4.1-nano`` ~70 %, and the student fine-tuned
+  on the teacher's answers (:data:`STUDENT_MODEL`, any ``ft:`` name) ~85 %, a few points
+  below the teacher (:mod:`studio.core.demo.student` records it against the teacher).
 
 The run is marked ``recorded_note`` = :data:`DEMO_NOTE` so nobody mistakes it for a
 measurement of a real model. It takes well under 5 s (about 240 calls).
