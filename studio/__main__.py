@@ -19,6 +19,7 @@ CLI_COMMANDS = {
     "distil",
     "config",
     "project",
+    "demo-model",
 }
 
 

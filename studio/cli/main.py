@@ -48,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "studio.cli.project_cmd",
         "whole-project operations: copy between a .studio file and PostgreSQL",
     ),
+    "demo-model": (
+        "studio.cli.demo_model_cmd",
+        "serve the demo's simulated model (teacher, student) on loopback until Ctrl+C",
+    ),
 }
 
 # Subcommands a mistyped top-level word may have meant: `studio expotr` suggests

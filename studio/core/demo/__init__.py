@@ -29,6 +29,7 @@ DEMO_PARTS: tuple[tuple[str, str], ...] = (
     ("studio.core.demo.dataset", "add_demo_dataset"),
     ("studio.core.demo.run", "add_demo_run"),
     ("studio.core.demo.distil", "add_demo_distil"),
+    ("studio.core.demo.student", "add_demo_student"),
     ("studio.core.demo.decision", "add_demo_decision"),
 )
 

@@ -12,6 +12,10 @@ a deterministic responder that plays a model:
   wrong answers are plausible neighbouring intents;
 * latency varies per request (v4's structured output a little slower) and every
   response carries ``usage``, so tokens and cost are known.
+* smaller models get a subset of what the large one gets right, plus a few of their own:
+  ``gpt-4.1-mini`` ~80 %, the un-tuned ``gpt-4.1-nano`` ~70 %, and the student fine-tuned
+  on the teacher's answers (:data:`STUDENT_MODEL`, any ``ft:`` name) ~85 %, a few points
+  below the teacher (:mod:`studio.core.demo.student` records it against the teacher).
 
 The run is marked ``recorded_note`` = :data:`DEMO_NOTE` so nobody mistakes it for a
 measurement of a real model. It takes well under 5 s (about 240 calls).
@@ -33,6 +37,7 @@ from studio.core.llm.providers import ProviderConfig
 
 if TYPE_CHECKING:
     from studio.core.db.project import Project
+    from studio.core.evals.run_setup import VariantSpec
 
 DEMO_NOTE = "Recorded against a local loopback server (simulated model), not a real API"
 DEMO_PROMPT = "banking-intent"
@@ -45,6 +50,11 @@ V2_ACCURACY = 0.74
 MINI_ACCURACY = 0.80
 LARGE_MODEL = "gpt-4.1"
 SMALL_MODEL = "gpt-4.1-mini"
+# The loop's end (ISSUE 13 §5): a small model fine-tuned on the teacher's accepted answers.
+# It lands a few points below the teacher and clearly above its un-tuned base model.
+STUDENT_MODEL = "ft:gpt-4.1-nano:studio-demo:student"
+STUDENT_ACCURACY = 0.85
+NANO_ACCURACY = 0.70  # the un-tuned base model of the student, with the v4 prompt
 # P(v2 right | v4 wrong): with it, P(v2 right | v4 right) follows from the two accuracies.
 _V2_RIGHT_WHEN_V4_WRONG = 0.25
 _V2_RIGHT_WHEN_V4_RIGHT = (V2_ACCURACY - (1 - V4_ACCURACY) * _V2_RIGHT_WHEN_V4_WRONG) / V4_ACCURACY
@@ -63,7 +73,12 @@ def _norm(text_: str) -> str:
 class SimulatedIntentModel:
     """The responder: knows the right label of each test query and errs on purpose."""
 
-    def __init__(self, labels_by_text: dict[str, str], label_set: list[str]) -> None:
+    def __init__(
+        self,
+        labels_by_text: dict[str, str],
+        label_set: list[str],
+        extra_labels: dict[str, str] | None = None,
+    ) -> None:
         self.labels = {_norm(k): v for k, v in labels_by_text.items()}
         self.label_set = label_set
         # Exact shares rather than independent coin flips: with ~120 examples a coin
@@ -83,15 +98,54 @@ class SimulatedIntentModel:
         self._mini_right = set(v4_ranked[: round((MINI_ACCURACY - 0.02) * len(queries))])
         others = sorted(set(queries) - self._v4_right, key=lambda q: _u("mini+", q))
         self._mini_right.update(others[: round(0.02 * len(queries))])
+        # The same shape for the un-tuned nano model and the student fine-tuned from it.
+        self._nano_right = self._subset(queries, NANO_ACCURACY, "nano")
+        self._student_right = self._subset(queries, STUDENT_ACCURACY, "student")
+        # Labels of other queries (the standalone demo model knows the whole demo CSV), used
+        # to answer them; the exact shares above stay those of the test split.
+        self.known = dict(self.labels)
+        for k, v in (extra_labels or {}).items():
+            self.known.setdefault(_norm(k), v)
+
+    def _subset(self, queries: list[str], accuracy: float, salt: str) -> set[str]:
+        """Mostly a subset of what v4 on the large model gets right, plus 2 % it alone gets."""
+        ranked = sorted(self._v4_right, key=lambda q: _u(salt, q))
+        right = set(ranked[: round((accuracy - 0.02) * len(queries))])
+        others = sorted(set(queries) - self._v4_right, key=lambda q: _u(salt + "+", q))
+        right.update(others[: round(0.02 * len(queries))])
+        return right
+
+    @staticmethod
+    def family(model: str) -> str:
+        """``"student"`` (a fine-tune), ``"nano"``, ``"mini"`` or ``"large"`` for a model name."""
+        name = model.casefold()
+        if name.startswith("ft:"):
+            return "student"
+        if "nano" in name:
+            return "nano"
+        return "mini" if "mini" in name else "large"
 
     @staticmethod
     def is_v4(body: dict[str, Any]) -> bool:
         """v4 asks for a JSON object (its response_format / system prompt)."""
         return body.get("response_format") is not None
 
-    def right(self, query: str, v4: bool, small: bool = False) -> bool:
-        """Whether the simulated model gets ``query`` right under v4 / v2 (small model: v4 only)."""
+    def right(self, query: str, v4: bool, small: bool = False, family: str = "") -> bool:
+        """Whether the simulated model gets ``query`` right under v4 / v2 (small model: v4 only).
+
+        ``family`` (:meth:`family`) picks the student or the un-tuned nano model; the
+        student answers the same whichever prompt it gets (it learnt the task).
+        """
         key = _norm(query)
+        if family in ("student", "nano"):
+            accuracy, right = (
+                (STUDENT_ACCURACY, self._student_right)
+                if family == "student"
+                else (NANO_ACCURACY, self._nano_right)
+            )
+            if key not in self.labels:
+                return _u(family, key) < accuracy
+            return key in right
         if small and v4:
             if key not in self.labels:
                 return _u("mini", key) < MINI_ACCURACY
@@ -111,9 +165,10 @@ class SimulatedIntentModel:
                 query = str(message.get("content") or "")
                 break
         v4 = self.is_v4(body)
-        small = "mini" in str(body.get("model", ""))
-        label = self.labels.get(_norm(query), "card_arrival")
-        answer = label if self.right(query, v4, small) else self._wrong(query, label, v4)
+        family = self.family(str(body.get("model", "")))
+        label = self.known.get(_norm(query), "card_arrival")
+        right = self.right(query, v4, family == "mini", family)
+        answer = label if right else self._wrong(query, label, v4)
         if v4:
             confidence = "high" if _u("conf", query) < 0.7 else "medium"
             return orjson.dumps({"intent": answer, "confidence": confidence}).decode()
@@ -169,6 +224,34 @@ def _labels_by_text(project: Project, dataset_id: int) -> dict[str, str]:
     return out
 
 
+def record_demo_ab(
+    project: Project,
+    dataset_id: int,
+    provider: ProviderConfig,
+    name: str,
+    variants: list[VariantSpec],
+) -> int:
+    """One recorded A/B run on the test split through the real runner; returns its id."""
+    from studio.core.evals import run_execute, run_setup, run_store
+
+    spec = run_setup.RunSpec(
+        dataset=dataset_id,
+        variants=variants,
+        provider=provider,
+        split="test",
+        scorer="label",
+        scorer_config={"field": "intent"},
+        concurrency=16,
+        name=name,
+    )
+    run_id = run_setup.create_run(project, spec)
+    run_store.set_recorded_note(project, run_id, DEMO_NOTE)
+    # No cache: the simulated server's port changes every start, so entries could never be
+    # hit again and would only bloat the demo file.
+    run_execute.execute_run(project, run_id, key=None, cache=False)
+    return run_id
+
+
 def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
     """Run banking-intent v2 vs v4 on the demo dataset's test split; returns the run id.
 
@@ -176,7 +259,7 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
         NotFoundError: the demo dataset or the banking-intent prompt is missing.
     """
     from studio.core.datasets.catalog import get_dataset
-    from studio.core.evals import run_execute, run_setup, run_store
+    from studio.core.evals import run_setup
 
     dataset_id, _name = _find_dataset(project, dataset)
     label_set = list(get_dataset(project, dataset_id).label_set)
@@ -189,22 +272,7 @@ def add_demo_run(project: Project, dataset: str | int | None = None) -> int:
         )
 
         def run(name: str, variants: list[run_setup.VariantSpec]) -> int:
-            spec = run_setup.RunSpec(
-                dataset=dataset_id,
-                variants=variants,
-                provider=provider,
-                split="test",
-                scorer="label",
-                scorer_config={"field": "intent"},
-                concurrency=16,
-                name=name,
-            )
-            run_id = run_setup.create_run(project, spec)
-            run_store.set_recorded_note(project, run_id, DEMO_NOTE)
-            # No cache: the simulated server's port changes every start, so entries could never be
-            # hit again and would only bloat the demo file.
-            run_execute.execute_run(project, run_id, key=None, cache=False)
-            return run_id
+            return record_demo_ab(project, dataset_id, provider, name, variants)
 
         run_id = run(
             f"{DEMO_PROMPT} v{BASELINE_VERSION} vs v{CANDIDATE_VERSION} (demo)",

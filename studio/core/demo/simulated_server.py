@@ -94,6 +94,10 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class SimulatedModelHandler(BaseHTTPRequestHandler):
     """Answers one connection's requests for a :class:`SimulatedModelServer`.
 
@@ -275,6 +279,8 @@ class SimulatedModelServer:
         include_usage: send the ``usage`` block.
         exact_usage: count its tokens like OpenAI (demo recordings); else words (cheap).
         models: ids listed by ``/v1/models``.
+        host, port: where to listen (default ``127.0.0.1`` on a free port; ``studio
+            demo-model`` passes its own).
 
     Counters (:attr:`requests_total`, :attr:`chat_requests`, :attr:`path_counts`,
     :attr:`max_in_flight`) let a benchmark see what reached the server.
@@ -290,7 +296,11 @@ class SimulatedModelServer:
         include_usage: bool = True,
         exact_usage: bool = False,
         models: Sequence[str] = ("loopback-small", "loopback-large"),
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
+        self.host = host
+        self.requested_port = port
         self.latency = latency
         self.responder: Responder = responder or echo_responder
         self.include_usage = include_usage
@@ -338,20 +348,26 @@ class SimulatedModelServer:
 
     @property
     def root_url(self) -> str:
-        """``http://127.0.0.1:<port>`` (where ``/health`` lives)."""
-        return f"http://127.0.0.1:{self.port}"
+        """``http://<host>:<port>`` (where ``/health`` lives)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def base_url(self) -> str:
-        """The OpenAI base URL, ``http://127.0.0.1:<port>/v1``."""
+        """The OpenAI base URL, ``http://<host>:<port>/v1``."""
         return f"{self.root_url}/v1"
 
     def start(self) -> Self:
-        """Bind to a free port and serve on a daemon thread."""
+        """Bind (to a free port unless one was given) and serve on a daemon thread.
+
+        Raises:
+            OSError: the address is in use or cannot be bound.
+        """
         if self._httpd is not None:
             return self
         self.stopping.clear()
-        httpd = _Server(("127.0.0.1", 0), self.handler_class)
+        server_class = _Server6 if ":" in self.host else _Server
+        httpd = server_class((self.host, self.requested_port), self.handler_class)
         httpd.owner = self
         self._httpd = httpd
         self.started_at = time.monotonic()
