@@ -17,24 +17,36 @@ def money(cost: float | None) -> str:
     return "unknown (a model without a price)" if cost is None else f"${cost:.4f}"
 
 
-def report_outcome(outcome: Any, args: argparse.Namespace) -> int:
+def report_outcome(outcome: Any, args: argparse.Namespace, judged: Any = None) -> int:
     """Print a distil run's outcome (``--json`` or a sentence); the exit code.
 
-    Also used by ``studio runs resume`` on a distil run.
+    Also used by ``studio runs resume`` on a distil run. ``judged``: the
+    :class:`~studio.core.distil.judging.JudgeOutcome` of ``outputs --judge`` (JSON key
+    ``"judge"``; judge calls that failed make exit 1).
     """
     if outcome.stop_kind is not None or outcome.failed_reason:
         eprint(f"studio: {outcome.failed_reason}")
         if outcome.stop_kind is not None:
             eprint(f"Resume with: studio runs resume {outcome.run_id} --project {args.project}")
     if args.json:
-        print_json(outcome.to_json())
+        shown = outcome.to_json()
+        if judged is not None:
+            shown["judge"] = judged.to_json()
+        print_json(shown)
     else:
         sys.stdout.write(
             f"Run {outcome.run_id}: {outcome.rows} rows, {outcome.stored} candidates stored, "
             f"{outcome.failed} failed, {outcome.skipped} skipped; {outcome.calls} calls made, "
             f"cost {money(outcome.cost_usd)}.\n"
         )
+    if judged is not None and not args.json:
+        from studio.cli.distil_judge_cmd import judge_sentence, print_reasons
+
+        sys.stdout.write(judge_sentence(judged) + "\n")
+        print_reasons(judged)
     if outcome.stop_kind is not None or outcome.cancelled:
+        return EXIT_CHECK_FAILED
+    if judged is not None and (judged.failed or judged.cancelled):
         return EXIT_CHECK_FAILED
     if outcome.failed_reason:
         return EXIT_BAD_INPUT
