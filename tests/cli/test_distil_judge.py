@@ -73,9 +73,7 @@ def test_outputs_with_judge_then_judge_again_zero_calls_then_min_judge(dp: Disti
         assert (got["calls"], got["scored"], got["unreadable"]) == (0, N - 4, 4)
         assert f"{N} calls ({N} cached, 0 to send)" in again.stderr
         assert server.chat_requests == 2 * N
-        assert set(got["reasons"]) == {
-            str(c) for c in _candidate_ids(dp, [8, 9, 20, 21])
-        }
+        assert set(got["reasons"]) == {str(c) for c in _candidate_ids(dp, [8, 9, 20, 21])}
 
         listed = studio("distil", "list", "intents", *_p(dp), "--json")
         by_row = {r["example_id"]: r["judge_score"] for r in json.loads(listed.stdout)}

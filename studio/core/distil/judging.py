@@ -73,7 +73,9 @@ class ScoreJudge:
     params: dict[str, Any] = field(default_factory=lambda: {"temperature": 0})
 
     def __post_init__(self) -> None:
-        names = {m.group(1) for msg in self.messages for m in _VAR.finditer(str(msg.get("content")))}
+        names = {
+            m.group(1) for msg in self.messages for m in _VAR.finditer(str(msg.get("content")))
+        }
         if "output" not in names:
             raise ValidationError(
                 f"The judge prompt {self.ref} must contain {{{{output}}}} (the teacher's "
@@ -251,7 +253,11 @@ def _estimate(
             if cache.get(key) is not None:
                 cached += 1
                 continue
-            one = price(judge.model, count_chat_tokens(it.messages, judge.model), t_out) if price else None
+            one = (
+                price(judge.model, count_chat_tokens(it.messages, judge.model), t_out)
+                if price
+                else None
+            )
             cost = None if cost is None or one is None else cost + one
     finally:
         cache.close()
@@ -370,14 +376,14 @@ def judge_candidates(
     reasons: dict[int, str] = {}
     failed = 0
     for t in targets:
-        r = results.get((_VARIANT, t.candidate_id))
-        if r is None:
+        got = results.get((_VARIANT, t.candidate_id))
+        if got is None:
             continue  # not answered (cancelled)
-        if not r.ok:
+        if not got.ok:
             failed += 1
-            reasons[t.candidate_id] = f"the judge call failed: {r.error}"
+            reasons[t.candidate_id] = f"the judge call failed: {got.error}"
             continue
-        read = read_judge_score(r.output)
+        read = read_judge_score(got.output)
         scores[t.candidate_id] = None if read.score is None else round(read.score, 6)
         if read.score is None:
             reasons[t.candidate_id] = read.reason
