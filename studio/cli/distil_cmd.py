@@ -227,21 +227,9 @@ def _print_plan(plan: Any, args: argparse.Namespace, samples: int) -> None:
 
 def _confirm(args: argparse.Namespace, to_send: int) -> int | None:
     """None to go on; an exit code when the user (or the missing terminal) says no."""
-    if args.yes or to_send == 0:
-        return None
-    if not sys.stdin.isatty():
-        eprint(
-            f"studio: {to_send} calls would be sent and there is no terminal to confirm "
-            "them: pass --yes to proceed."
-        )
-        return EXIT_BAD_INPUT
-    sys.stderr.write("Send them? [y/N] ")
-    sys.stderr.flush()
-    answer = sys.stdin.readline().strip().lower()
-    if answer in ("y", "yes"):
-        return None
-    eprint("studio: nothing sent.")
-    return EXIT_BAD_INPUT
+    from studio.cli.distil_report import confirm_calls
+
+    return confirm_calls(args, to_send)
 
 
 def _run(args: argparse.Namespace, project: Any, spec: Any, key: str | None) -> int:

@@ -117,42 +117,24 @@ def print_judge_plan(plan: Any, ref: str, *, before_teacher: bool = False) -> No
         eprint(f"Skipped {sum(plan.skipped.values())} candidates: {parts}.")
 
 
-def judge_sentence(outcome: Any) -> str:
-    """One line for people: what the judge did."""
-    from studio.cli.distil_report import money
-
-    tail = " (cancelled)" if outcome.cancelled else ""
-    return (
-        f"Judge: {outcome.scored} scored, {outcome.unreadable} unreadable, "
-        f"{outcome.failed} failed; {outcome.calls} calls made, cost "
-        f"{money(outcome.cost_usd)}{tail}."
-    )
-
-
-def print_reasons(outcome: Any, limit: int = 10) -> None:
-    """Why some candidates have no score (standard error, the first ``limit``)."""
-    items = sorted(outcome.reasons.items())
-    for cid, reason in items[:limit]:
-        eprint(f"  candidate {cid}: {reason}")
-    if len(items) > limit:
-        eprint(f"  ... and {len(items) - limit} more (see --json).")
-
-
 def _candidate_ids(project: Any, args: argparse.Namespace) -> list[int] | None:
     """The current candidates of the rows ``--where``/``--ids`` select (None: default)."""
     if not args.ids and not args.where:
         return None
-    from studio.cli.distil_cmd import _selected_ids
+    from studio.cli.dataset_curate_cmd import _filter, _warn_missing_ids
     from studio.core.datasets.catalog import get_dataset
+    from studio.core.datasets.queries import query_ids
     from studio.core.distil.candidates import current_candidates
 
     info = get_dataset(project, args.dataset)
-    ids = _selected_ids(args, project, info) or []
+    flt = _filter(args, changing=False)
+    _warn_missing_ids(project, info.id, flt, info.name)
+    ids = query_ids(project, info.id, flt)
     return sorted(c.id for c in current_candidates(project, ids).values())
 
 
 def _judge(args: argparse.Namespace) -> int:
-    from studio.cli.distil_cmd import _confirm
+    from studio.cli.distil_report import confirm_calls, judge_sentence, print_reasons
     from studio.cli.provider_args import resolve_target
     from studio.cli.runs_cmd import limits_from_args
     from studio.core.distil.judging import judge_candidates, plan_judging
@@ -174,7 +156,7 @@ def _judge(args: argparse.Namespace) -> int:
         except (ValidationError, NotFoundError) as exc:
             raise judge_flag_error(exc) from None
         print_judge_plan(plan, args.judge)
-        refused = _confirm(args, plan.n_calls - plan.n_cached)
+        refused = confirm_calls(args, plan.n_calls - plan.n_cached)
         if refused is not None:
             return refused
         outcome = judge_candidates(

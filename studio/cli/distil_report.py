@@ -1,6 +1,8 @@
 """How a distil run's outcome is printed: ``studio distil outputs`` and ``studio runs resume``.
 
-Its own module so that ``runs`` and ``distil`` both use it without importing each other.
+Its own module so that ``runs`` and ``distil`` both use it without importing each other;
+also the confirmation before calls and the judge's sentences, shared by ``distil
+outputs`` and ``distil judge`` (which must not import each other both ways).
 """
 
 from __future__ import annotations
@@ -10,6 +12,25 @@ import sys
 from typing import Any
 
 from studio.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, eprint, print_json
+
+
+def confirm_calls(args: argparse.Namespace, to_send: int) -> int | None:
+    """None to go on; an exit code when the user (or the missing terminal) says no."""
+    if args.yes or to_send == 0:
+        return None
+    if not sys.stdin.isatty():
+        eprint(
+            f"studio: {to_send} calls would be sent and there is no terminal to confirm "
+            "them: pass --yes to proceed."
+        )
+        return EXIT_BAD_INPUT
+    sys.stderr.write("Send them? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    if answer in ("y", "yes"):
+        return None
+    eprint("studio: nothing sent.")
+    return EXIT_BAD_INPUT
 
 
 def money(cost: float | None) -> str:
@@ -40,8 +61,6 @@ def report_outcome(outcome: Any, args: argparse.Namespace, judged: Any = None) -
             f"cost {money(outcome.cost_usd)}.\n"
         )
     if judged is not None and not args.json:
-        from studio.cli.distil_judge_cmd import judge_sentence, print_reasons
-
         sys.stdout.write(judge_sentence(judged) + "\n")
         print_reasons(judged)
     if outcome.stop_kind is not None or outcome.cancelled:
@@ -51,3 +70,22 @@ def report_outcome(outcome: Any, args: argparse.Namespace, judged: Any = None) -
     if outcome.failed_reason:
         return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def judge_sentence(outcome: Any) -> str:
+    """One line for people: what the judge did."""
+    tail = " (cancelled)" if outcome.cancelled else ""
+    return (
+        f"Judge: {outcome.scored} scored, {outcome.unreadable} unreadable, "
+        f"{outcome.failed} failed; {outcome.calls} calls made, cost "
+        f"{money(outcome.cost_usd)}{tail}."
+    )
+
+
+def print_reasons(outcome: Any, limit: int = 10) -> None:
+    """Why some candidates have no score (standard error, the first ``limit``)."""
+    items = sorted(outcome.reasons.items())
+    for cid, reason in items[:limit]:
+        eprint(f"  candidate {cid}: {reason}")
+    if len(items) > limit:
+        eprint(f"  ... and {len(items) - limit} more (see --json).")
