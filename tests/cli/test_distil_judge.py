@@ -156,3 +156,22 @@ def test_bad_input_exits_2_naming_the_flag(
         done = studio(*args, *_p(dp))
     assert done.returncode == 2 and needle in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_failed_judge_calls_exit_1_and_keep_no_score(dp: DistilProject) -> None:
+    responder = TeacherAndJudge(dp.labels)
+
+    def faults(_index: int, body: dict[str, object]) -> str | None:
+        return "500" if body.get("model") == "loopback-judge" else None
+
+    with loopback(responder=responder, faults=faults) as server:
+        done = studio(
+            "distil", "outputs", *_p(dp), "--dataset", "intents", "--prompt", "teacher@1",
+            "--base-url", server.base_url, "--ids", f"{dp.row_ids[0]}-{dp.row_ids[1]}",
+            "--judge", "grader@1", "--yes",
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert "2 candidates stored" in done.stdout
+        assert "Judge: 0 scored, 0 unreadable, 2 failed" in done.stdout
+        assert "the judge call failed" in done.stderr
+    assert _scores(dp) == {0: None, 1: None}
