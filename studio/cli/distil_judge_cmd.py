@@ -104,7 +104,7 @@ def print_judge_plan(plan: Any, ref: str, *, before_teacher: bool = False) -> No
     if before_teacher:
         eprint(
             f"Then up to {plan.n_calls} judge calls with {ref} (one per stored candidate); "
-            f"estimated cost {money(plan.cost_usd)} (answers not known yet)."
+            f"estimated cost {money(plan.cost_usd)}; the answers are not known yet."
         )
         return
     eprint(

@@ -27,6 +27,8 @@ is pending; named ``candidate_ids`` may be pending, accepted or rejected. Failed
 candidates and candidates without an answer are skipped (counted). A judge call that
 fails after retries leaves the candidate's score as it was (counted ``failed``); an
 unreadable answer sets it to null (counted ``unreadable``, reason in ``reasons``).
+Writing scores is not a dataset operation (nothing to undo: the rows do not change); the
+last judge wins, and which judge scored a candidate is not stored (no column for it).
 """
 
 from __future__ import annotations
