@@ -123,6 +123,8 @@ def test_generate_with_a_judge_then_bulk_accept_and_judge_at_least(
     dialog.set_judge("grader@1")
     with qtbot.waitSignal(dialog.plan_shown, timeout=20000):
         dialog.refresh_plan()
+    assert dialog.judge_combo.width() >= dialog.judge_combo.minimumSizeHint().width()
+    assert dialog.height() <= 800
     assert dialog.judge_plan is not None and dialog.judge_plan.n_calls == n
     assert f"Then up to {n:,} judge call(s) with grader@1" in dialog.plan_label.text()
     # 2 samples per row, then one judge call per row: 3 n calls on the button
@@ -153,6 +155,15 @@ def test_generate_with_a_judge_then_bulk_accept_and_judge_at_least(
         assert stored[eid] == (None if score is None else pytest.approx(score)), eid
     qtbot.waitUntil(lambda: not view.review.table.isColumnHidden(COL_JUDGE), timeout=10000)
     assert view.review.bulk_judge_check.isVisibleTo(view)
+    # nothing clipped in the review bar at this size
+    for w in (
+        view.review.bulk_button,
+        view.review.bulk_judge_check,
+        view.review.bulk_judge_min,
+        view.review.accept_button,
+        view.review.reject_button,
+    ):
+        assert w.width() >= w.minimumSizeHint().width(), w.objectName()
 
     # bulk accept where agreement = 1, valid and judge >= 0.85
     view.review.bulk_judge_check.setChecked(True)

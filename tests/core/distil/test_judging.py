@@ -24,6 +24,7 @@ from studio.core.distil.judging import judge_candidates, plan_judging
 from studio.core.distil.outputs import OutputsSpec, create_outputs_run, execute_outputs_run
 from studio.core.distil.review import accept
 from studio.core.errors import NotFoundError, ValidationError
+from studio.core.evals.calls import RunProgress
 from studio.core.progress import CancelToken
 
 N = 30  # rows to distil: every answer of the 12-row table at least twice
@@ -188,3 +189,42 @@ def test_cancel_before_start_stores_nothing(dp: DistilProject) -> None:
     finally:
         project.close()
     assert all(s is None for s in _scores(dp).values())
+
+
+def test_cancel_midway_keeps_answered_scores_and_a_rerun_sends_only_the_rest(
+    dp: DistilProject,
+) -> None:
+    responder = TeacherAndJudge(dp.labels)
+    project = open_project(dp.path)
+    try:
+        with loopback(responder=responder, latency=0.02) as server:
+            provider = provider_for(server)
+            spec = OutputsSpec(dataset="intents", prompt_ref="teacher@1", provider=provider)
+            execute_outputs_run(project, create_outputs_run(project, spec), key=None)
+            token = CancelToken()
+
+            def progress(p: RunProgress) -> None:
+                if p.done >= 5:
+                    token.cancel()
+
+            first = judge_candidates(
+                project,
+                "intents",
+                "grader@1",
+                provider=provider,
+                key=None,
+                progress=progress,
+                cancel=token,
+                concurrency=1,
+            )
+            answered = sum(responder.judge_calls.values())
+            assert first.cancelled and 5 <= answered < N
+            kept = [s for s in _scores(dp).values() if s is not None]
+            assert first.scored + first.unreadable == first.calls <= answered
+            assert len(kept) == first.scored
+            second = judge_candidates(project, "intents", "grader@1", provider=provider, key=None)
+            assert not second.cancelled
+            assert second.calls == N - first.calls  # the answered ones came from the cache
+            assert (second.scored, second.unreadable) == (N - 4, 4)
+    finally:
+        project.close()
