@@ -349,6 +349,8 @@ def judge_candidates(
     n_skipped = sum(skipped.values())
     if not items:
         return JudgeOutcome(0, 0, 0, 0, 0.0, skipped=n_skipped)
+    if cancel is not None and cancel.cancelled:  # e.g. the teacher phase was cancelled
+        return JudgeOutcome(0, 0, 0, 0, 0.0, cancelled=True, skipped=n_skipped)
     price, _ = price_fn()
     sink = MemorySink()
     cache = ProjectCacheStore(project)
