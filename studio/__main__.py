@@ -17,6 +17,7 @@ CLI_COMMANDS = {
     "provider",
     "runs",
     "distil",
+    "config",
 }
 
 

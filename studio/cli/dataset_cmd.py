@@ -124,6 +124,10 @@ def register(sub: Any) -> None:
 
     dataset_curate_cmd.register(dsub)
 
+    from studio.cli import dataset_team_cmd  # edit/assign/agreement/adjudicate (many labellers)
+
+    dataset_team_cmd.register(dsub)
+
 
 def _import(args: argparse.Namespace) -> int:
     from studio.core.datasets.importing import import_file

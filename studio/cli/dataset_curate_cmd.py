@@ -107,6 +107,12 @@ def _add_selection(p: argparse.ArgumentParser, *, changing: bool) -> None:
         metavar="KEY=VALUE",
         help="filter: " + ", ".join(f"{k}=…" for k in WHERE_KEYS) + " (repeatable)",
     )
+    p.add_argument(
+        "--mine",
+        action="store_true",
+        help="only the examples assigned to you that you have not labelled yet "
+        "(`studio dataset assign`; you = `studio config get display-name`)",
+    )
     if changing:
         p.add_argument("--all", action="store_true", help="every example of the dataset")
 
@@ -157,6 +163,12 @@ def register(dsub: Any) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--label", metavar="L", help="the label to set")
     g.add_argument("--clear", action="store_true", help="remove the label")
+    p.add_argument(
+        "--expect-version",
+        type=int,
+        metavar="N",
+        help="with one --ids: the version you read (`rows --json`); refused if it changed since",
+    )
     _changing_selection(p, _label)
 
     p = _parser(
@@ -228,7 +240,7 @@ def _filter(args: argparse.Namespace, *, changing: bool) -> ExampleFilter:
     where: dict[str, list[str]] = {}
     for key, val in args.where or []:
         where.setdefault(key, []).append(val)
-    if changing and not ids and not where and not args.all:
+    if changing and not ids and not where and not args.all and not args.mine:
         raise CliUsageError(
             "choose the examples with --ids, --where KEY=VALUE or --all "
             "(see `studio dataset " + args.dataset_command + " --help`)."
@@ -258,7 +270,14 @@ def _filter(args: argparse.Namespace, *, changing: bool) -> ExampleFilter:
         tags=tuple(v.strip() for v in where.get("tag", [])),
         sources=tuple(where.get("source", [])),
         ids=tuple(ids) if ids else None,
+        queue_of=_me() if args.mine else None,
     )
+
+
+def _me() -> str:
+    from studio.core.db.project import current_user
+
+    return current_user()
 
 
 def _warn_missing_ids(project: Any, dataset_id: int, flt: ExampleFilter, name: str) -> None:
@@ -314,6 +333,7 @@ def _rows(args: argparse.Namespace) -> int:
                     "notes": r.notes,
                     "source_line": r.source_line,
                     "candidate": cands[r.id].row_summary() if r.id in cands else None,
+                    "version": r.version,
                 }
                 for r in rows
             ]
@@ -421,6 +441,8 @@ def _label(args: argparse.Namespace) -> int:
     label = None if args.clear else args.label
     if label is not None and not label.strip():
         raise CliUsageError("--label needs a name (use --clear to remove labels).")
+    # --mine, --expect-version and one --ids go through dataset_team_cmd, which sets
+    # itself as this parser's handler and calls back here for the rest
     return _change(args, lambda p, d, f: set_label(p, d, f, label), "label")
 
 

@@ -48,6 +48,7 @@ from studio.cli.common import (
 _OPTIONAL_MODULES = (
     "studio.cli.distil_inputs_cmd",
     "studio.cli.distil_review_cmd",
+    "studio.cli.distil_stats_cmd",
     "studio.cli.distil_judge_cmd",
 )
 

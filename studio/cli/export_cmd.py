@@ -38,11 +38,14 @@ from studio.cli.common import (
     print_json,
 )
 from studio.core.export import ExportResult, SchemaMisfitError, export_dataset, schema_sentence
+from studio.core.export.local_lora import DEFAULT_BASE_MODEL, RECIPE_FILES, RECIPE_TARGETS
 from studio.core.export.run import MANIFEST_FILE, TRAIN_FILE, VALIDATION_FILE
 from studio.core.formats import FORMATS
 
 # The files ``export_dataset`` writes into the output folder
-EXPORT_FILE_NAMES = (TRAIN_FILE, VALIDATION_FILE, MANIFEST_FILE)
+EXPORT_FILE_NAMES = (TRAIN_FILE, VALIDATION_FILE, MANIFEST_FILE, *RECIPE_FILES)
+# Data formats, and recipe targets (a format plus run-ready files: local-lora)
+EXPORT_TARGETS = (*FORMATS, *RECIPE_TARGETS)
 
 
 def register_dataset_export(dataset_subparsers: Any) -> None:
@@ -59,9 +62,16 @@ def register_dataset_export(dataset_subparsers: Any) -> None:
     p.add_argument(
         "--target",
         required=True,
-        choices=tuple(FORMATS),
+        choices=EXPORT_TARGETS,
         metavar="FORMAT",
-        help="one of: " + ", ".join(FORMATS),
+        help="one of: " + ", ".join(EXPORT_TARGETS) + " (local-lora: TRL data plus a "
+        "run-ready `trl sft` config and README)",
+    )
+    p.add_argument(
+        "--base-model",
+        metavar="HF_MODEL",
+        default=None,
+        help=f"local-lora only: the base model of sft.yaml (default {DEFAULT_BASE_MODEL})",
     )
     p.add_argument(
         "--prompt",
@@ -112,6 +122,7 @@ def run_export(args: argparse.Namespace) -> int:
             args.output,
             validation_fraction=args.validation,
             output_template=args.output_template,
+            base_model=args.base_model,
         )
     except SchemaMisfitError as exc:
         if args.json:
@@ -193,9 +204,26 @@ def render_human(result: ExportResult) -> str:
             "none": "none",
         }.get(src, src)
     )
+    lines += provenance_lines(m)
     check = schema_sentence(m.get("schema_check"))
     if check is not None:
         lines.append(f"  {check}")
     if result.manifest_path is not None:
         lines.append(f"  Manifest: {result.manifest_path}")
+    recipe = m.get("recipe")
+    if recipe and result.ok:
+        lines.append(
+            f"  Recipe: {recipe['config']} for TRL {recipe['trl_version']} on "
+            f"{recipe['base_model']} ({'4-bit QLoRA' if recipe['load_in_4bit'] else 'LoRA'}, "
+            f"{recipe['epochs']} epochs, effective batch {recipe['effective_batch']})"
+        )
+        lines.append(f"  Run: cd {result.out_dir} && {recipe['command']}  (see README.md)")
     return "\n".join(lines) + "\n"
+
+
+def provenance_lines(manifest: dict[str, Any]) -> list[str]:
+    """Who wrote the exported ideal outputs and how many inputs are synthetic."""
+    from studio.core.export.provenance import provenance_sentence
+
+    sentence = provenance_sentence(manifest)
+    return [f"  {sentence}"] if sentence else []

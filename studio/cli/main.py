@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "studio.cli.distil_cmd",
         "teacher outputs and synthetic inputs for a training set, and their review",
     ),
+    "config": ("studio.cli.config_cmd", "your settings: the name changes are recorded under"),
 }
 
 # Subcommands a mistyped top-level word may have meant: `studio expotr` suggests

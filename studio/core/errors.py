@@ -63,3 +63,46 @@ class DatabaseCorruptError(DatabaseError):
 
 class DiskFullError(DatabaseError):
     """The disk holding the project is full; nothing was changed."""
+
+
+class StaleEditError(UserError):
+    """An edit made on a stale read: someone changed the example since it was read.
+
+    Nothing was saved. The message says who changed it and when; the attributes let a
+    caller show the value that is there now.
+
+    Attributes:
+        example_id: the example.
+        expected_version: the version the editor read.
+        version: the example's version now.
+        changed_by: who made the last change ("" when unknown).
+        changed_at: when (``YYYY-MM-DD HH:MM:SS`` UTC, "" when unknown).
+        current: the example's curation fields now (label, ideal_output, status, ...).
+    """
+
+    def __init__(
+        self,
+        example_id: int,
+        *,
+        expected_version: int,
+        version: int,
+        changed_by: str,
+        changed_at: str,
+        current: dict[str, object],
+    ) -> None:
+        who = changed_by or "someone"
+        when = f" at {changed_at} UTC" if changed_at else ""
+        label = current.get("label")
+        now = f' Its label is now "{label}".' if label is not None else ""
+        super().__init__(
+            f"Example {example_id} was changed by {who}{when} (version {version}; your edit "
+            f"was made on version {expected_version}), so your edit was not saved.{now} "
+            "Look at the new value and edit again if it still needs changing.",
+            where=f"example {example_id}",
+        )
+        self.example_id = example_id
+        self.expected_version = expected_version
+        self.version = version
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        self.current = current

@@ -93,6 +93,19 @@ Stats (``stats``)
     token_lengths(project, dataset_id, encoding="o200k_base") -> TokenLengths(lengths,
         sampled, population, method) (a spread sample above 20,000 examples)
 
+Many labellers (``assignment``, ``agreement``, ``adjudication``; ISSUE-14 §3)
+    Every change bumps ``example.version`` and sets ``updated_by``; update_example(...,
+        expected_version=N) refuses a stale edit with StaleEditError (who, when, the
+        value now); without it the edit is a compare-and-set on the version it reads.
+    assign(project, dataset_id, [parse_share("alice=60%"), ...], overlap=0.2, seed=0)
+        -> AssignResult; queue_ids(project, dataset_id, labeller);
+        ExampleFilter(queue_of=labeller) ("My queue"); record_labels(project,
+        dataset_id, ids, label, labeller=None, expected_version=None) -> LabelResult
+        (blind on overlap rows: the label lands on the example on agreement)
+    dataset_agreement(project, dataset_id) -> Agreement(kappa, alpha, per_label, ...)
+    adjudication_queue(project, dataset_id) -> [Disagreement]; adjudicate(project,
+        dataset_id, ids, label) -> AdjudicationResult; decisions(project, dataset_id)
+
 Data conventions: ``input_json`` holds named variables; imported chats keep the
 system prompt in ``system_prompt`` and the turns before the final assistant turn in
 ``conversation_json`` (tools in ``tools_json``). ``ideal_output`` is text, JSON text

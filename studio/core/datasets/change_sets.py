@@ -141,7 +141,11 @@ def set_columnbulk_set(
         ),
         params,
     )
-    assignments = ", ".join(f"{col} = :v{i}" for i, col in enumerate(sets)) + ", updated_at = :now"
+    # Every change bumps the row version and names its author (ISSUE-14 §3)
+    assignments = (
+        ", ".join(f"{col} = :v{i}" for i, col in enumerate(sets))
+        + ", updated_at = :now, version = version + 1, updated_by = :actor"
+    )
     conn.execute(
         text(
             f"UPDATE example SET {assignments} WHERE id IN (SELECT id FROM _sel_ids) AND {changed}"

@@ -52,7 +52,7 @@ from studio.core.db.engine import db_time
 from studio.core.db.id_sets import load_id_set
 from studio.core.db.project import Project, current_user
 from studio.core.db.transactions import write_tx
-from studio.core.errors import NotFoundError, ValidationError
+from studio.core.errors import NotFoundError, StaleEditError, ValidationError
 from studio.core.models.dataset import OUTPUT_KINDS, SPLITS, STATUSES
 
 
@@ -196,7 +196,7 @@ def _tag_op(project: Project, dataset_id: int, target: Target, tag: str, add: bo
             else:
                 current.discard(tag)
             new = tags_to_db(sorted(current))
-            updates.append((new, now, ex_id))
+            updates.append((new, now, actor, ex_id))
             history.append(
                 (
                     ex_id,
@@ -209,7 +209,11 @@ def _tag_op(project: Project, dataset_id: int, target: Target, tag: str, add: bo
                     now,
                 )
             )
-        raw.executemany("UPDATE example SET tags = ?, updated_at = ? WHERE id = ?", updates)
+        raw.executemany(
+            "UPDATE example SET tags = ?, updated_at = ?, version = version + 1, updated_by = ? "
+            "WHERE id = ?",
+            updates,
+        )
         raw.executemany(
             "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
             "after_json, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -303,7 +307,10 @@ IDEAL_SOURCES = ("human", "teacher", "")
 
 def _column_values(conn: Connection, example_id: int) -> dict[str, Any]:
     row = conn.execute(
-        text(f"SELECT id, dataset_id, {', '.join(EDITABLE_ORDER)} FROM example WHERE id = :i"),
+        text(
+            f"SELECT id, dataset_id, version, {', '.join(EDITABLE_ORDER)} FROM example "
+            "WHERE id = :i"
+        ),
         {"i": example_id},
     ).first()
     if row is None:
@@ -353,11 +360,30 @@ def write_example_fields(
     example_id: int,
     before: Mapping[str, Any],
     after: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
 ) -> None:
     """Set ``after``'s columns on one example and record each as a history row of ``op_id``
-    (``before`` holds the old values; both are stored as JSON of the column value)."""
+    (``before`` holds the old values; both are stored as JSON of the column value).
+
+    With ``expected_version`` the write is a compare-and-set: it happens only while the
+    row still has that version (checked in the UPDATE itself, so no other writer can
+    slip in between), else :class:`StaleEditError` and the caller's transaction rolls
+    back. Either way the row's version goes up by one.
+    """
     now = db_time()
     actor = current_user()
+    assignments = ", ".join(f"{k} = :{k}" for k in after)
+    cas = " AND version = :expected_" if expected_version is not None else ""
+    result = conn.execute(
+        text(
+            f"UPDATE example SET {assignments}, updated_at = :now_, version = version + 1, "
+            f"updated_by = :actor_ WHERE id = :id_{cas}"
+        ),
+        {**after, "now_": now, "actor_": actor, "id_": example_id, "expected_": expected_version},
+    )
+    if expected_version is not None and result.rowcount != 1:
+        raise stale_edit_error(conn, example_id, expected_version)
     conn.execute(
         text(
             "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
@@ -377,14 +403,59 @@ def write_example_fields(
             for k, v in after.items()
         ],
     )
-    assignments = ", ".join(f"{k} = :{k}" for k in after)
-    conn.execute(
-        text(f"UPDATE example SET {assignments}, updated_at = :now_ WHERE id = :id_"),
-        {**after, "now_": now, "id_": example_id},
+
+
+def stale_edit_error(conn: Connection, example_id: int, expected_version: int) -> StaleEditError:
+    """The refusal of an edit made on ``expected_version``: who changed the row, when, to what.
+
+    Called inside the writing transaction (which holds the write lock), so what it
+    reads is the row as the winning writer left it.
+    """
+    row = conn.execute(
+        text(
+            "SELECT version, updated_by, updated_at, label, ideal_output, status, notes, tags, "
+            "split, rating FROM example WHERE id = :i"
+        ),
+        {"i": example_id},
+    ).first()
+    if row is None:
+        raise NotFoundError(
+            f"Example {example_id} was deleted by someone else, so your edit was not saved.",
+            where="example",
+        )
+    who, when = str(row.updated_by or ""), str(row.updated_at or "")[:19]
+    if not who:  # changed before versions were kept: the newest history row says who
+        last = conn.execute(
+            text(
+                "SELECT actor, at FROM example_history WHERE example_id = :i "
+                "ORDER BY id DESC LIMIT 1"
+            ),
+            {"i": example_id},
+        ).first()
+        if last is not None:
+            who, when = str(last.actor), str(last.at)[:19]
+    current = {
+        "label": row.label,
+        "ideal_output": row.ideal_output,
+        "status": row.status,
+        "notes": row.notes,
+        "tags": list(tags_from_db(row.tags)),
+        "split": row.split,
+        "rating": row.rating,
+    }
+    return StaleEditError(
+        example_id,
+        expected_version=expected_version,
+        version=int(row.version),
+        changed_by=who,
+        changed_at=when,
+        current=current,
     )
 
 
-def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
+def update_example(
+    project: Project, example_id: int, *, expected_version: int | None = None, **fields: Any
+) -> Changes:
     """Edit one example (one undoable operation; unchanged fields are not recorded).
 
     Keyword fields: ``inputs`` (dict), ``system_prompt``, ``conversation`` (list of
@@ -394,16 +465,40 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
     (in a classification dataset: a changed label) is marked ``ideal_source="human"``
     unless ``ideal_source`` is given (an accepted teacher candidate says ``teacher``).
 
+    ``expected_version`` is the version the editor read (``ExampleRow.version``): when
+    the row has changed since, nothing is saved and :class:`StaleEditError` says who
+    changed it, when, and what it holds now. Without it the edit is a compare-and-set
+    on the version this call reads, run again (at most 3 times) when another writer
+    wins the race in between, so two writers never silently overwrite each other.
+
     Raises:
         ValidationError: an unknown field or an invalid value (names the field).
+        StaleEditError: ``expected_version`` is no longer the row's version.
     """
     unknown = set(fields) - set(_EDIT_FIELDS)
     if unknown:
         raise ValidationError(
             f"Unknown example field(s): {', '.join(sorted(unknown))}.", where=sorted(unknown)[0]
         )
+    if expected_version is not None:
+        return _update_example_once(project, example_id, expected_version, fields)
+    for attempt in range(3):
+        try:
+            return _update_example_once(project, example_id, None, fields)
+        except StaleEditError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _update_example_once(
+    project: Project, example_id: int, expected_version: int | None, fields: dict[str, Any]
+) -> Changes:
     with write_tx(project) as conn:
         cur = _column_values(conn, example_id)
+        if expected_version is not None and int(cur["version"]) != expected_version:
+            raise stale_edit_error(conn, example_id, expected_version)
+        read_version = int(cur["version"])
         dataset_id = int(cur["dataset_id"])
         is_cls = _classification(conn, dataset_id)
         new: dict[str, Any] = {}
@@ -511,7 +606,9 @@ def update_example(project: Project, example_id: int, **fields: Any) -> Changes:
             f"Edit {', '.join(FIELD_NAMES.get(k, k) for k in visible)} of example {example_id}"
         )
         op_id = new_operation(conn, dataset_id, "edit", description, 1)
-        write_example_fields(conn, dataset_id, op_id, example_id, cur, diff)
+        write_example_fields(
+            conn, dataset_id, op_id, example_id, cur, diff, expected_version=read_version
+        )
         return Changes(op_id, description, (example_id,), frozenset(diff))
 
 

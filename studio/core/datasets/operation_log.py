@@ -114,17 +114,20 @@ def finish_operation(
 
 def snapshot_sql(alias: str = "example") -> str:
     """SQL expression building a JSON object of a full example row."""
-    parts = ", ".join(f"'{c}', {alias}.{c}" for c in EXAMPLE_COLUMNS)
+    parts = ", ".join(f"'{c}', {alias}.{c}" for c in (*EXAMPLE_COLUMNS, "version"))
     return f"json_object({parts})"
 
 
 def restore_rows_sql(json_col: str) -> str:
     """INSERT … SELECT restoring example rows from JSON snapshots in ``json_col``."""
-    cols = ", ".join(EXAMPLE_COLUMNS)
+    cols = ", ".join((*EXAMPLE_COLUMNS, "version"))
     vals = ", ".join(
         f"coalesce(json_extract({json_col}, '$.{c}'), {_RESTORE_DEFAULTS[c]})"
         if c in _RESTORE_DEFAULTS
         else f"json_extract({json_col}, '$.{c}')"
         for c in EXAMPLE_COLUMNS
     )
+    # A restored row comes back one version newer than when it went (never a version an
+    # editor may still hold); snapshots from before row versions count as version 1
+    vals += f", coalesce(json_extract({json_col}, '$.version'), 1) + 1"
     return f"INSERT INTO example ({cols}) SELECT {vals} FROM example_history"

@@ -32,7 +32,7 @@ from studio.core.datasets.operation_log import (
 from studio.core.datasets.queries import HistoryEntry
 from studio.core.datasets.side_fields import apply_side_fields, side_history_line
 from studio.core.db.engine import db_time
-from studio.core.db.project import Project
+from studio.core.db.project import Project, current_user
 from studio.core.db.transactions import read_conn, write_tx
 from studio.core.errors import NotFoundError, UserError
 
@@ -339,11 +339,12 @@ def apply_operation(conn: Connection, op_id: int, dataset_id: int, *, forward: b
         names = ", ".join(f":{k}" for k in params)
         conn.execute(
             text(
-                f"UPDATE example SET {sets}, updated_at = :now FROM (SELECT example_id, {picks} "
+                f"UPDATE example SET {sets}, updated_at = :now, version = version + 1, "
+                f"updated_by = :actor FROM (SELECT example_id, {picks} "
                 f"FROM example_history WHERE op_id = :op AND field IN ({names}) "
                 "GROUP BY example_id) h WHERE h.example_id = example.id"
             ),
-            {**params, "op": op_id, "now": now},
+            {**params, "op": op_id, "now": now, "actor": current_user()},
         )
     # Review decisions: ideal_source and candidate statuses (datasets/side_fields.py)
     apply_side_fields(conn, op_id, fields, value_col, columns)

@@ -51,6 +51,7 @@ class ExampleFilter:
         ids: restrict to these ids (e.g. a duplicate group).
         sources: any of these source file names (the file an example was imported from;
             ``manual`` for examples added by hand).
+        queue_of: a labeller's queue ("My queue"; :mod:`studio.core.datasets.assignment`).
     """
 
     search: str = ""
@@ -63,6 +64,8 @@ class ExampleFilter:
     min_rating: int | None = None
     ids: tuple[int, ...] | None = None
     sources: tuple[str, ...] = ()
+    queue_of: str | None = None
+    """Only the examples assigned to this labeller that they have not labelled yet."""
 
 
 NULLABLE_SORT_COLUMNS = frozenset({"ideal_output", "label", "split", "rating", "source_line"})
@@ -146,6 +149,11 @@ def filter_sql(
         where.append("rating >= :min_rating")
     if flt.sources:
         where.append(_in_clause("source", flt.sources, "src", params))
+    if flt.queue_of is not None:
+        params["queue_of"] = flt.queue_of
+        where.append(
+            "id IN (SELECT example_id FROM annotation WHERE labeller = :queue_of AND label IS NULL)"
+        )
     if flt.ids is not None:
         if not flt.ids:
             where.append("0")
@@ -200,6 +208,8 @@ class ExampleRow:
     source_line: int | None
     is_conversation: bool
     updated_at: str
+    version: int = 1
+    """The row version an edit of this row must carry (ISSUE-14 §3)."""
 
 
 ROW_TEXT_CHARS = 500
@@ -207,7 +217,8 @@ ROW_TEXT_CHARS = 500
 _ROW_SQL = (
     "SELECT id, substr(search_text, 1, {n}), substr(coalesce(ideal_output, ''), 1, {n}), "
     "output_kind, label, status, split, split_locked, rating, tags, substr(notes, 1, {n}), "
-    "source_line, conversation_json IS NOT NULL, updated_at FROM example WHERE id IN ({ids})"
+    "source_line, conversation_json IS NOT NULL, updated_at, version FROM example "
+    "WHERE id IN ({ids})"
 )
 
 
@@ -237,6 +248,7 @@ def fetch_rows(project: Project, ids: Sequence[int]) -> list[ExampleRow]:
                     source_line=r[11],
                     is_conversation=bool(r[12]),
                     updated_at=str(r[13]),
+                    version=int(r[14]),
                 )
     return [out[i] for i in ids if i in out]
 
@@ -282,6 +294,8 @@ class ExampleDetail:
     created_at: str
     updated_at: str
     history: list[HistoryEntry] = field(default_factory=list)
+    version: int = 1
+    updated_by: str = ""
 
 
 def _decode(value: str | None) -> Any:
@@ -353,6 +367,8 @@ def _detail_from_row(r: Any, history: list[HistoryEntry] | None = None) -> Examp
         created_at=str(r.created_at),
         updated_at=str(r.updated_at),
         history=history or [],
+        version=int(getattr(r, "version", 1)),
+        updated_by=str(getattr(r, "updated_by", "") or ""),
     )
 
 
@@ -367,7 +383,8 @@ def get_example(project: Project, example_id: int) -> ExampleDetail:
             text(
                 "SELECT id, dataset_id, input_json, system_prompt, conversation_json, tools_json, "
                 "output_kind, ideal_output, label, status, split, split_locked, rating, tags, "
-                "notes, source, source_line, created_at, updated_at FROM example WHERE id = :i"
+                "notes, source, source_line, created_at, updated_at, version, updated_by "
+                "FROM example WHERE id = :i"
             ),
             {"i": example_id},
         ).first()

@@ -186,8 +186,9 @@ def split_dataset(
             [(op_id, split, actor, now, ex_id) for split, ex_id in changed],
         )
         raw.executemany(
-            "UPDATE example SET split = ?, updated_at = ? WHERE id = ?",
-            [(split, now, ex_id) for split, ex_id in changed],
+            "UPDATE example SET split = ?, updated_at = ?, version = version + 1, updated_by = ? "
+            "WHERE id = ?",
+            [(split, now, actor, ex_id) for split, ex_id in changed],
         )
         fields = {"split"}
         unlocked: list[int] = []
@@ -207,8 +208,10 @@ def split_dataset(
                 )
                 conn.execute(
                     text(
-                        "UPDATE example SET split_locked = 0 WHERE id IN (SELECT id FROM _sel_ids)"
-                    )
+                        "UPDATE example SET split_locked = 0, version = version + 1, "
+                        "updated_by = :a WHERE id IN (SELECT id FROM _sel_ids)"
+                    ),
+                    {"a": actor},
                 )
                 fields.add("split_locked")
         ids = tuple(sorted({ex_id for _, ex_id in changed} | set(unlocked)))
@@ -239,10 +242,10 @@ def lock_test_split(project: Project, dataset_id: int) -> int:
         )
         result = conn.execute(
             text(
-                "UPDATE example SET split_locked = 1 WHERE dataset_id = :d AND split = 'test' "
-                "AND split_locked = 0"
+                "UPDATE example SET split_locked = 1, version = version + 1, updated_by = :a "
+                "WHERE dataset_id = :d AND split = 'test' AND split_locked = 0"
             ),
-            {"d": dataset_id},
+            {"d": dataset_id, "a": current_user()},
         )
         return int(result.rowcount or 0)
 
@@ -358,17 +361,21 @@ def move_test_to_train(
             load_id_set(conn, unlocked)
             conn.execute(text(history), {**params, "f": "split_locked", "b": "true", "a": "false"})
             conn.execute(
-                text("UPDATE example SET split_locked = 0 WHERE id IN (SELECT id FROM _sel_ids)")
+                text(
+                    "UPDATE example SET split_locked = 0, version = version + 1, "
+                    "updated_by = :a WHERE id IN (SELECT id FROM _sel_ids)"
+                ),
+                {"a": actor},
             )
             fields.add("split_locked")
         load_id_set(conn, move)
         conn.execute(text(history), {**params, "f": "split", "b": '"test"', "a": '"train"'})
         conn.execute(
             text(
-                "UPDATE example SET split = 'train', updated_at = :now "
-                "WHERE id IN (SELECT id FROM _sel_ids)"
+                "UPDATE example SET split = 'train', updated_at = :now, version = version + 1, "
+                "updated_by = :a WHERE id IN (SELECT id FROM _sel_ids)"
             ),
-            {"now": now},
+            {"now": now, "a": actor},
         )
         msg = _move_message(n, skipped_locked, skipped_not_test)
         finish_operation(conn, op_id, n, msg)

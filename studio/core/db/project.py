@@ -35,9 +35,22 @@ PROJECT_SUFFIX = ".studio"
 
 
 def current_user() -> str:
-    """The name recorded as author/actor of changes."""
+    """The name recorded as author/actor of changes.
+
+    ``STUDIO_USER`` first, then the display name set with ``studio config set
+    display-name`` (kept in the user's settings folder, never in the project), then
+    the OS login.
+    """
+    env = os.environ.get("STUDIO_USER")
+    if env:
+        return env
+    from studio.core.identity import configured_display_name
+
+    configured = configured_display_name()
+    if configured:
+        return configured
     try:
-        return os.environ.get("STUDIO_USER") or getpass.getuser()
+        return getpass.getuser()
     except Exception:  # getpass fails without a login name (some containers)
         return "unknown"
 

@@ -142,8 +142,16 @@ def read_conn(project: ProjectLike) -> Iterator[Connection]:
 
 @contextlib.contextmanager
 def write_tx(project: ProjectLike) -> Iterator[Connection]:
-    """One write transaction on one connection: commit on success, roll back on error."""
+    """One write transaction on one connection: commit on success, roll back on error.
+
+    On SQLite the transaction takes the write lock first (``BEGIN IMMEDIATE``, waiting
+    up to the busy timeout): a deferred one that read before writing fails at once with
+    "database is locked" when another process wrote in between (SQLite cannot upgrade a
+    stale read snapshot), which made two labellers' bulk edits collide (ISSUE-14 §3).
+    """
     with db_errors(project), project.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         yield conn
 
 

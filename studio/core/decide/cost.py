@@ -195,7 +195,21 @@ def build_cost_model(
     epochs = default_epochs(n_examples)
     billed = round(n_examples * tpe * epochs)
     training_cost: float | None
-    if platform.training_price == "price_table" and tuned.training_per_1m is not None:
+    training_per_1m = tuned.training_per_1m
+    own = platform.training_price_for(tuned_name)  # the platform's own price wins
+    if own is not None:
+        training_per_1m = own.usd_per_1m
+        if own.usd_per_1m is not None:
+            training_cost = billed * own.usd_per_1m / 1_000_000
+            training_source = "platform_fact"
+        else:
+            training_cost = None
+            training_source = "unknown"
+            notes.append(
+                f"Training {tuned_name} on {platform.name}: {own.note} — unknown in USD; "
+                "left out of the totals."
+            )
+    elif platform.training_price == "price_table" and tuned.training_per_1m is not None:
         training_cost = billed * tuned.training_per_1m / 1_000_000
         training_source = "price_table"
     elif platform.training_estimate_usd is not None:
@@ -244,7 +258,7 @@ def build_cost_model(
         tokens_per_example=tpe,
         epochs=epochs,
         billed_training_tokens=billed,
-        training_per_1m=tuned.training_per_1m,
+        training_per_1m=training_per_1m,
         training_cost_usd=training_cost,
         training_cost_source=training_source,
         amortisation_months=amortisation_months,
@@ -263,6 +277,10 @@ def _tuned_prices(
     """(input, output, source, multiplier) per 1M tokens for the fine-tuned model."""
     if tuned is None:
         return None
+    if platform.inference_at_base_price:
+        if tuned.input_per_1m is None or tuned.output_per_1m is None:
+            return None
+        return tuned.input_per_1m, tuned.output_per_1m, "platform_fact", 1.0
     if tuned.ft_input_per_1m is not None and tuned.ft_output_per_1m is not None:
         return tuned.ft_input_per_1m, tuned.ft_output_per_1m, "price_table", None
     mult = platform.inference_multiplier

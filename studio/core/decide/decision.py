@@ -24,6 +24,7 @@ from studio.core.decide.context import (
     latency_hurts,
 )
 from studio.core.decide.cost import CostModel
+from studio.core.decide.distil_facts import distil_reasons, distil_warnings
 from studio.core.decide.evidence import Evidence, needed_test_size
 from studio.core.decide.options import PlatformOption, platform_options, rank
 from studio.core.decide.platforms import PlatformCatalog, fact_date
@@ -127,6 +128,10 @@ def decide(
     rule = first_matching(ctx)
     reasons = reasons_for(ctx, rule)
     is_ft = rule.recommendation == "fine_tune_small_model"
+    warnings = warnings_for(ctx, rule)
+    if is_ft:  # distilled training data: how good the teacher is, how much it wrote
+        reasons += distil_reasons(evidence)
+        warnings += distil_warnings(evidence, answers.quality_target)
     return Decision(
         recommendation=rule.recommendation,
         headline=rule.headline(ctx),
@@ -134,7 +139,7 @@ def decide(
         what_would_change=what_would_change(ctx, rule),
         cost=cost,
         evidence=evidence,
-        warnings=warnings_for(ctx, rule),
+        warnings=warnings,
         rule=rule.id,
         platform=chosen.platform.id if is_ft and chosen else None,
         tuned_model=chosen.model if is_ft and chosen else None,
@@ -182,6 +187,7 @@ def _option_summary(
             else None
         ),
         "cost_gap": o.cost_gap.text if o.cost_gap else None,
+        "horizon": o.horizon,
     }
 
 

@@ -60,6 +60,16 @@ class Evidence:
         cost_per_1000_tasks: measured cost of 1,000 tasks in USD (current model).
         latency_p95_ms: measured p95 latency of the current model, ms.
         candidate_latency_p95_ms: measured p95 latency of the candidate model, ms.
+        distil_reviewed: distillation candidates a person accepted or rejected.
+        distil_accepted: of those, accepted (each became a row's ideal output).
+        teacher_correct: rows with a human ideal where the teacher's answer matched it
+            under the task's scorer (:mod:`studio.core.distil.evidence`).
+        teacher_compared: rows with both a human ideal and a teacher answer.
+        teacher_ci_low: lower end of the Wilson 95 % interval of the teacher's accuracy.
+        teacher_ci_high: upper end of that interval.
+        human_ideals: rows whose ideal output a person wrote.
+        teacher_ideals: rows whose ideal output is an accepted teacher answer.
+        synthetic_inputs: rows with synthetic inputs.
         provenance: where a field's value came from, e.g. ``{"best_score": "run #12"}``.
     """
 
@@ -92,6 +102,15 @@ class Evidence:
     cost_per_1000_tasks: float | None = None
     latency_p95_ms: float | None = None
     candidate_latency_p95_ms: float | None = None
+    distil_reviewed: int | None = None
+    distil_accepted: int | None = None
+    teacher_correct: int | None = None
+    teacher_compared: int | None = None
+    teacher_ci_low: float | None = None
+    teacher_ci_high: float | None = None
+    human_ideals: int | None = None
+    teacher_ideals: int | None = None
+    synthetic_inputs: int | None = None
     provenance: dict[str, str] = field(default_factory=dict)
 
     # -- derived values -------------------------------------------------------------

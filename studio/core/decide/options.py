@@ -14,6 +14,7 @@ from datetime import date
 from studio.core.decide.answers import OPENAI_ACCESS_QUESTION, DecisionAnswers
 from studio.core.decide.cost import CostGap, CostModel, build_cost_model, tuned_model_for
 from studio.core.decide.evidence import Evidence
+from studio.core.decide.horizon import horizon_reasons, route_horizon
 from studio.core.decide.platforms import (
     Platform,
     PlatformCatalog,
@@ -38,6 +39,9 @@ class PlatformOption:
     cost: CostModel | None
     cost_gap: CostGap | None
     winding_down: bool
+    # When the route's fine-tuned model stops serving: a date, "none (your weights)",
+    # or "unknown" (studio.core.decide.horizon)
+    horizon: str = "unknown"
 
     @property
     def eligible(self) -> bool:
@@ -227,8 +231,20 @@ def _option(
     built = build_cost_model(answers, evidence, prices, platform, catalog)
     cost = built if isinstance(built, CostModel) else None
     gap = built if isinstance(built, CostGap) else None
+    # Never a route whose model stops serving before the fine-tune has paid for itself
+    stop, pays = horizon_reasons(platform, model, cost, prices.dates, today)
+    problems += [stop] if stop is not None else []
+    cautions += [pays] if pays is not None else []
     return PlatformOption(
-        platform, model, offers, tuple(problems), tuple(cautions), cost, gap, winding_down
+        platform,
+        model,
+        offers,
+        tuple(problems),
+        tuple(cautions),
+        cost,
+        gap,
+        winding_down,
+        route_horizon(platform, model, prices.dates).text(),
     )
 
 

@@ -64,8 +64,27 @@ class Range:
 
 
 @dataclass(frozen=True, slots=True)
+class TrainingPrice:
+    """A platform's own training price for a model (USD per 1M trained tokens).
+
+    ``usd_per_1m`` None: the platform trains the model but no USD figure is known (the
+    cost model says "unknown" instead of borrowing another vendor's price).
+    """
+
+    model: str
+    usd_per_1m: float | None
+    note: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class Platform:
-    """One fine-tuning platform."""
+    """One fine-tuning platform.
+
+    The *horizon* of a route is the date its fine-tuned models stop serving: the end date
+    of the tuned base model (:func:`base_model_end`), none for weights the user owns
+    (``weights_owned``), unknown when the file has no date.
+    """
 
     id: str
     name: str
@@ -82,6 +101,23 @@ class Platform:
     max_sensitivity: str
     sensitivity_note: str
     facts: tuple[PlatformFact, ...]
+    # Where-to-train facts (docs/where-to-train.md): the studio export targets
+    # whose files the platform takes, its limits, prices as text, own training prices
+    export_targets: tuple[str, ...] = ()
+    weights_owned: bool = False
+    limits: str = ""
+    training_price_note: str = ""
+    training_prices: tuple[TrainingPrice, ...] = ()
+    horizon_note: str = ""
+    # Fine-tuned inference at the base model's per-token price (Azure), whatever the
+    # price table says of the vendor's own fine-tuned prices
+    inference_at_base_price: bool = False
+
+    def training_price_for(self, model: str) -> TrainingPrice | None:
+        """The platform's own training price entry for ``model`` (longest name match)."""
+        m = model.lower()
+        hits = [tp for tp in self.training_prices if tp.model.lower() in m]
+        return max(hits, key=lambda tp: len(tp.model)) if hits else None
 
     def base_model_for(self, model: str | None) -> BaseModel | None:
         """The base model entry matching ``model`` (None when the platform lacks it)."""
@@ -243,6 +279,25 @@ def parse_platforms(raw: Any, *, source: str = "platforms.json") -> PlatformCata
                 _fact(r, f, f"{where}.facts[{i}]")
                 for i, f in enumerate(r.lst(pobj.get("facts", []), f"{where}.facts"))
             ),
+            export_targets=tuple(
+                r.text(x, f"{where}.export_targets")
+                for x in r.lst(pobj.get("export_targets", []), f"{where}.export_targets")
+            ),
+            weights_owned=r.flag(pobj.get("weights_owned", False), f"{where}.weights_owned"),
+            limits=r.text(pobj.get("limits", ""), f"{where}.limits"),
+            training_price_note=r.text(
+                pobj.get("training_price_note", ""), f"{where}.training_price_note"
+            ),
+            training_prices=tuple(
+                _training_price(r, tp, f"{where}.training_prices[{i}]")
+                for i, tp in enumerate(
+                    r.lst(pobj.get("training_prices", []), f"{where}.training_prices")
+                )
+            ),
+            horizon_note=r.text(pobj.get("horizon_note", ""), f"{where}.horizon_note"),
+            inference_at_base_price=r.flag(
+                pobj.get("inference_at_base_price", False), f"{where}.inference_at_base_price"
+            ),
         )
     general = tuple(
         _fact(r, f, f"general_facts[{i}]")
@@ -266,6 +321,16 @@ def _base_model(r: _Reader, raw: Any, where: str) -> BaseModel:
         ),
         end_date=r.date(obj.get("end_date"), f"{where}.end_date"),
         end_date_key=r.opt_text(obj.get("end_date_key"), f"{where}.end_date_key"),
+    )
+
+
+def _training_price(r: _Reader, raw: Any, where: str) -> TrainingPrice:
+    obj = r.obj(raw, where)
+    return TrainingPrice(
+        model=r.text(obj.get("model"), f"{where}.model"),
+        usd_per_1m=r.opt_num(obj.get("usd_per_1m"), f"{where}.usd_per_1m"),
+        note=r.text(obj.get("note", ""), f"{where}.note"),
+        source=r.text(obj.get("source", ""), f"{where}.source"),
     )
 
 
@@ -322,6 +387,11 @@ class _Reader:
     def text(self, value: Any, where: str) -> str:
         if not isinstance(value, str):
             raise self.error(where, "text")
+        return value
+
+    def flag(self, value: Any, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(where, "true or false")
         return value
 
     def opt_text(self, value: Any, where: str) -> str | None:

@@ -43,6 +43,7 @@ from studio.core.datasets.near_duplicates import DEFAULT_THRESHOLD
 from studio.core.datasets.queries import ExampleDetail, iter_all_examples
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
+from studio.core.decide.distil_facts import fill_distil
 from studio.core.decide.evidence import Evidence, minimum_detectable_difference
 from studio.core.decide.readiness import check_training_data
 from studio.core.decide.run_evidence import (
@@ -236,6 +237,7 @@ def gather_evidence(
         ev.validation_errors = check.errors
         ev.validation_warnings = check.warnings
         prov["validation_errors"] = prov["validation_warnings"] = check.validation_how
+    fill_distil(ev, project, ds.id, ds.name)
     return ev
 
 

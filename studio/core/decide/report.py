@@ -13,6 +13,7 @@ from typing import Any
 
 from studio.core.decide.cost import AMORTISATION_MONTHS, CostModel
 from studio.core.decide.decision import Decision
+from studio.core.decide.distil_facts import distil_rows
 from studio.core.decide.evidence import Evidence
 from studio.core.decide.wording import months_text, num, pp, usd
 
@@ -95,7 +96,7 @@ def evidence_rows(e: Evidence) -> list[tuple[str, str, str]]:
         if name == "effective_mde" and value is not None and e.mde is None:
             where = "computed from the test split size (α 0.05, power 0.8)"
         rows.append((label, value if value is not None else "unknown", where))
-    return rows
+    return rows + distil_rows(e)  # distillation figures, when the data was distilled
 
 
 def cost_rows(c: CostModel) -> list[tuple[str, str, str]]:
@@ -241,7 +242,8 @@ def render_markdown(decision: Decision) -> str:
             state = "chosen" if o["chosen"] else ("usable" if o["eligible"] else "ruled out")
             why = "; ".join(_md_text(p["text"]) for p in o["problems"])
             lines.append(
-                f"- **{_md_text(o['name'])}** ({state}; {_md_text(option_price(o))})"
+                f"- **{_md_text(o['name'])}** ({state}; {_md_text(option_price(o))}; "
+                f"fine-tuned model serves until: {_md_text(o.get('horizon', 'unknown'))})"
                 + (f": {why}" if why else "")
             )
         lines += ["", _md_text(cheapest_line(d.options))]
@@ -380,7 +382,10 @@ def render_html(decision: Decision) -> str:
             inner = "".join(f"<li>{e(n)}</li>" for n in notes)
             parts.append(
                 f"<li><strong>{e(o['name'])}</strong> ({e(state)}; "
-                f"{e(option_price(o))})" + (f"<ul>{inner}</ul>" if inner else "") + "</li>"
+                f"{e(option_price(o))}; fine-tuned model serves until: "
+                f"{e(o.get('horizon', 'unknown'))})"
+                + (f"<ul>{inner}</ul>" if inner else "")
+                + "</li>"
             )
         parts.append("</ul>")
         parts.append(f"<p>{e(cheapest_line(d.options))}</p>")

@@ -251,10 +251,18 @@ class _Writer:
         shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         for ex_id, diff in self.examples:
             cols = tuple(sorted(diff))
-            shapes.setdefault(cols, []).append((*(diff[c] for c in cols), self.now, ex_id))
+            shapes.setdefault(cols, []).append(
+                (*(diff[c] for c in cols), self.now, self.actor, ex_id)
+            )
         for cols, rows in shapes.items():
             sets = ", ".join(f"{c} = ?" for c in cols)
-            raw.executemany(f"UPDATE example SET {sets}, updated_at = ? WHERE id = ?", rows)
+            # Every change bumps the row version and names its author (ISSUE-14 §3), so a
+            # labeller still holding the old version is refused instead of overwriting
+            raw.executemany(
+                f"UPDATE example SET {sets}, updated_at = ?, version = version + 1, "
+                "updated_by = ? WHERE id = ?",
+                rows,
+            )
         raw.executemany(
             "UPDATE candidate SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?",
             self.decisions,

@@ -39,6 +39,7 @@ from typing import Any
 from studio.core.datasets.catalog import get_dataset
 from studio.core.db.project import Project
 from studio.core.errors import UserError, ValidationError
+from studio.core.export import local_lora
 from studio.core.export.fit import (
     Misfit,
     OutputTemplate,
@@ -56,6 +57,7 @@ from studio.core.export.manifest import (
     write_json_atomic,
 )
 from studio.core.export.preferences import PreferencePair, load_preference_pairs
+from studio.core.export.provenance import provenance_counts
 from studio.core.export.render import ExampleSkipped, example_to_chat, example_to_preference
 from studio.core.export.selection import examples_by_id, select_examples
 from studio.core.formats.common import (
@@ -271,6 +273,7 @@ def export_dataset(
     keep_failed: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    base_model: str | None = None,
 ) -> ExportResult:
     """Export ``dataset`` rendered through ``prompt`` to ``target`` files in ``out_dir``.
 
@@ -297,6 +300,8 @@ def export_dataset(
             readiness check use this to show what is wrong with a dataset's export.
         progress: called with examples done / selected.
         cancel: checked between examples; cancelling removes the partial export.
+        base_model: the base model of a recipe target (``local-lora``: the
+            ``model_name_or_path`` of its ``sft.yaml``; default a small open-weight model).
 
     Returns:
         The result; ``ok`` False when a written file failed re-validation (its files are
@@ -311,6 +316,9 @@ def export_dataset(
         CancelledError: ``cancel`` was triggered (nothing is left behind).
     """
     out_dir = Path(out_dir)
+    # A recipe target (local-lora) writes a data format plus its run-ready files
+    recipe_target = target if target in local_lora.RECIPE_TARGETS else None
+    target = local_lora.format_for(target)
     kind = _kind_for(target, kind)
     fmt = FORMATS[target]
     if validation_fraction is not None and not 0.0 <= validation_fraction < 1.0:
@@ -448,6 +456,17 @@ def export_dataset(
     manifest["schema_check"] = schema_report(
         version.ref, schema, template, checked, {f.path.name: f.report for f in written}
     )
+    manifest["provenance"] = provenance_counts(
+        project, info.id, [i for f in written for i in f.example_ids]
+    )
+    if recipe_target is not None and not failing:
+        try:
+            _add_recipe(
+                manifest, recipe_target, written, out_dir, info.name, version.ref, base_model
+            )
+        except BaseException:
+            _remove(f.path for f in written)
+            raise
     if failing:
         if not keep_failed:
             _remove(f.path for f in written)
@@ -461,27 +480,55 @@ def export_dataset(
             f"{where}: {first.message}"
         )
         manifest["status"] = "failed_validation"
-        return ExportResult(False, out_dir, target, kind, written, manifest, None, skipped, message)
+        return ExportResult(
+            False, out_dir, recipe_target or target, kind, written, manifest, None, skipped, message
+        )
     manifest_path = out_dir / MANIFEST_FILE
     write_json_atomic(manifest_path, manifest)
     checked_text = schema_sentence(manifest["schema_check"])
     return ExportResult(
         True,
         out_dir,
-        target,
+        recipe_target or target,
         kind,
         written,
         manifest,
         manifest_path,
         skipped,
         f"Exported {sum(f.count for f in written):,} records to {out_dir}."
-        + (f" {checked_text}" if checked_text else ""),
+        + (f" {checked_text}" if checked_text else "")
+        + (
+            f" Run: cd {out_dir} && {manifest['recipe']['command']}" if "recipe" in manifest else ""
+        ),
     )
+
+
+def _add_recipe(
+    manifest: dict[str, Any],
+    recipe_target: str,
+    written: list[FileResult],
+    out_dir: Path,
+    dataset: str,
+    prompt_ref: str,
+    base_model: str | None,
+) -> None:
+    """Write a recipe target's run-ready files and record them in the manifest."""
+    train = next(f for f in written if f.role == "train")
+    val = next((f.count for f in written if f.role == "validation"), 0)
+    tokens = ((train.report.stats.get("tokens") or {}) if train.report else {}).get("max")
+    recipe = local_lora.size_recipe(
+        train.count, max_tokens=tokens, validation_records=val, base_model=base_model
+    )
+    local_lora.write_recipe(out_dir, recipe, dataset=dataset, prompt_ref=prompt_ref)
+    manifest["data_format"] = manifest["target"]
+    manifest["target"] = recipe_target
+    manifest["target_title"] = local_lora.RECIPE_TITLES[recipe_target]
+    manifest["recipe"] = recipe.to_json()
 
 
 def export_kinds(target: str) -> tuple[Kind, ...]:
     """What ``target`` can hold: ("chat",), ("preference",) or both."""
-    spec = FORMATS.get(target)
+    spec = FORMATS.get(local_lora.format_for(target))
     if spec is None:
         return ()
     kinds: list[Kind] = []

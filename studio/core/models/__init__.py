@@ -16,8 +16,11 @@ from studio.core.models.evaluation import (
 )
 from studio.core.models.meta import ProjectMeta
 from studio.core.models.prompt import LabelEvent, Prompt, PromptLabel, PromptVersion
+from studio.core.models.team import Adjudication, Annotation
 
 __all__ = [
+    "Adjudication",
+    "Annotation",
     "Candidate",
     "Dataset",
     "DecisionAnswersRow",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from studio.core.models.common import utcnow
@@ -93,6 +93,13 @@ class Example(SQLModel, table=True):
     # Synthetic inputs (source "synthetic"): JSON of how they were made (model, seed
     # rows, instruction, label quota, run); null for real rows
     provenance_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Row version: 1 on insert, +1 in the same UPDATE as every change, so an edit made
+    # on a stale read is refused instead of overwriting someone else's (ISSUE-14 §3)
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    # Who made the last change (current_user()), for "changed by NAME at TIME"
+    updated_by: str = Field(
+        default="", sa_column=Column(String(200), nullable=False, server_default="")
+    )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -5,11 +5,36 @@ from __future__ import annotations
 from typing import Any
 
 from studio.core import datasets as core
+from studio.core.errors import StaleEditError
 from studio.ui.datasets.bulk_wiring import BulkWiring
 
 
 class ExampleEdits(BulkWiring):
-    """Saves of one example on the database thread, queued in order."""
+    """Saves of one example on the database thread, queued in order.
+
+    Each save carries the row version this view last saw (the table row, the detail
+    editor, or the version its own previous save produced): a row someone else changed
+    meanwhile is not overwritten. The refusal is shown as its sentence ("changed by
+    NAME at TIME", the label now) and the row and editor reload with the new value.
+    """
+
+    def _versions_seen(self) -> dict[int, int]:
+        """Example id -> the newest version this view knows (its own saves included)."""
+        seen: dict[int, int] | None = self.__dict__.get("_seen_versions")
+        if seen is None:
+            seen = self.__dict__["_seen_versions"] = {}
+        return seen
+
+    def _version_shown(self, example_id: int) -> int | None:
+        """The version of ``example_id`` the table or editor shows (None: not read yet)."""
+        known = []
+        d = self.detail.detail
+        if d is not None and d.id == example_id:
+            known.append(d.version)
+        row = self.model.cached_row(example_id)
+        if row is not None and row.version > 0:
+            known.append(row.version)
+        return max(known) if known else None
 
     def _edits_busy(self) -> bool:
         if self._edits or self._writes:
@@ -30,6 +55,18 @@ class ExampleEdits(BulkWiring):
         if project is None:
             return
         self._edits += 1
+        shown = self._version_shown(example_id)
+        seen = self._versions_seen()
+
+        def save() -> core.Changes:
+            # Read on the database thread, after any earlier save of this row has run
+            # (tasks run in order), so a quick second edit builds on the first one
+            known = [v for v in (shown, seen.get(example_id)) if v is not None]
+            expected = max(known) if known else None
+            changes = core.update_example(project, example_id, expected_version=expected, **fields)
+            if changes.op_id is not None and expected is not None:
+                seen[example_id] = expected + 1
+            return changes
 
         def done(result: tuple[core.Changes, Any]) -> None:
             self._edits = max(0, self._edits - 1)
@@ -44,11 +81,17 @@ class ExampleEdits(BulkWiring):
 
         def failed(exc: BaseException) -> None:
             self._edits = max(0, self._edits - 1)
+            if isinstance(exc, StaleEditError) and project is self.project:
+                seen.pop(example_id, None)
+                self.model.refresh_ids([example_id])  # the table shows the value now
+                if self.detail.detail is not None and self.detail.detail.id == example_id:
+                    self.detail._set_dirty(False)
+                    self._load_detail(example_id)
             self.context.show_error(exc)
             self.edit_saved.emit()
 
         self.context.runner.run(
-            self.watcher.own_write(lambda: core.update_example(project, example_id, **fields)),
+            self.watcher.own_write(save),
             on_done=done,
             on_error=failed,
             db=True,
@@ -66,8 +109,61 @@ class ExampleEdits(BulkWiring):
         if eid is None:
             return
         self._commit_detail(eid)
-        self._save_example(eid, {field: value})
+        if field == "label" and value and self.filter_bar.my_queue.isChecked():
+            self._save_annotation(eid, value)  # my queue: my (blind) label
+        else:
+            self._save_example(eid, {field: value})
         self.move_current(1)
+
+    def _save_annotation(self, example_id: int, label: str) -> None:
+        """Record the current user's label on a row of their queue (database thread).
+
+        A row only they label gets the label at once; an overlap row keeps its label
+        empty until the other labeller has labelled it too (blind).
+        """
+        project, dataset = self.project, self.dataset
+        if project is None or dataset is None:
+            return
+        self._edits += 1
+        shown = self._version_shown(example_id)
+        from studio.core.datasets.assignment import record_labels
+
+        def save() -> Any:
+            return record_labels(project, dataset.id, [example_id], label, expected_version=shown)
+
+        def done(result: tuple[Any, Any]) -> None:
+            self._edits = max(0, self._edits - 1)
+            res, marker = result
+            if project is not self.project:
+                return
+            self.watcher.note(marker)
+            if res.changes.op_id is not None:
+                self._after_edit(res.changes)
+            else:
+                self.model.refresh_ids([example_id])
+            if res.not_assigned:
+                self.context.show_status(f"Example {example_id} is not in your queue.")
+            elif res.waiting:
+                self.context.show_status(
+                    f"Your label for example {example_id} is saved; it waits for the other "
+                    "labeller's."
+                )
+            elif res.to_adjudicate:
+                self.context.show_status(
+                    f"Example {example_id}: the labellers disagree; it goes to adjudication."
+                )
+            self.edit_saved.emit()
+
+        def failed(exc: BaseException) -> None:
+            self._edits = max(0, self._edits - 1)
+            if isinstance(exc, StaleEditError) and project is self.project:
+                self.model.refresh_ids([example_id])
+            self.context.show_error(exc)
+            self.edit_saved.emit()
+
+        self.context.runner.run(
+            self.watcher.own_write(save), on_done=done, on_error=failed, db=True
+        )
 
     def create_label(self, name: str) -> None:
         """Add ``name`` to the dataset's labels and give it to the current example."""

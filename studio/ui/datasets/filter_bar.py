@@ -140,6 +140,12 @@ class FilterBar(QWidget):
         self.summary.setObjectName("filterSummary")
         self.clear_button = QToolButton(self)
         self.clear_button.setText("Clear filters")
+        # "My queue": the rows `studio dataset assign` gave you that you have not labelled
+        self.my_queue = QToolButton(self)
+        self.my_queue.setObjectName("myQueue")
+        self.my_queue.setText("My queue")
+        self.my_queue.setCheckable(True)
+        self._me: str | None = None
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -147,6 +153,7 @@ class FilterBar(QWidget):
         top.addWidget(self.regex)
         top.addWidget(self.labels)
         top.addWidget(self.tags)
+        top.addWidget(self.my_queue)
         top.addWidget(self.clear_button)
 
         facets = QHBoxLayout()
@@ -182,6 +189,7 @@ class FilterBar(QWidget):
         self.labels.changed.connect(self._emit)
         self.tags.changed.connect(self._emit)
         self.clear_button.clicked.connect(self.clear)
+        self.my_queue.toggled.connect(lambda _c: self._emit())
 
     def _toggle(self, text: str) -> QToolButton:
         b = QToolButton(self)
@@ -201,6 +209,7 @@ class FilterBar(QWidget):
         self.regex.setChecked(False)
         for b in (*self.status_buttons.values(), *self.split_buttons.values()):
             b.setChecked(False)
+        self.my_queue.setChecked(False)
         self.labels.set_values(labels, with_unset="(no label)")
         self.labels.select(())
         self.tags.set_values(tags)
@@ -233,7 +242,19 @@ class FilterBar(QWidget):
             labels=core_values(self.labels.selected()),
             splits=core_values(tuple(s for s, b in self.split_buttons.items() if b.isChecked())),
             tags=self.tags.selected(),
+            queue_of=self.me() if self.my_queue.isChecked() else None,
         )
+
+    def me(self) -> str:
+        """Whose queue "My queue" shows: the name changes are recorded under (read once)."""
+        if self._me is None:
+            from studio.core.db.project import current_user
+
+            self._me = current_user()
+            self.my_queue.setToolTip(
+                f"Only the examples assigned to {self._me} that are not labelled yet"
+            )
+        return self._me
 
     def clear(self) -> None:
         """Show everything."""
@@ -241,6 +262,7 @@ class FilterBar(QWidget):
         self.search.clear()
         for b in (*self.status_buttons.values(), *self.split_buttons.values()):
             b.setChecked(False)
+        self.my_queue.setChecked(False)
         self.labels.clear()
         self.tags.clear()
         self.blockSignals(False)

@@ -275,6 +275,11 @@ class OverviewWidget(QWidget):
         lay.addLayout(head)
         lay.addWidget(self.summary)
         lay.addLayout(grid, 1)
+        # Many labellers (ISSUE-14 §3): hidden unless the dataset's rows were assigned
+        from studio.ui.datasets.agreement_panel import AgreementPanel
+
+        self.agreement = AgreementPanel(context, self)
+        lay.addWidget(self.agreement)
 
     def clear(self) -> None:
         """Show nothing (another project was opened: no previous project's numbers)."""
@@ -286,6 +291,7 @@ class OverviewWidget(QWidget):
         self.status_bar.set_parts([])
         self.split_bar.set_parts([])
         self.labels.set_items([])
+        self.agreement.clear()
 
     def refresh(self, dataset_id: int) -> None:
         """Recount in the background and repaint."""
@@ -296,6 +302,7 @@ class OverviewWidget(QWidget):
         self._gen += 1
         gen = self._gen
         self.hist_note.setText("Counting tokens…")
+        self.agreement.refresh(dataset_id)
 
         def stats() -> tuple[core.DatasetInfo, dict[str, Any]]:
             # No near-duplicate pass here (seconds on a big dataset, on every tab switch):

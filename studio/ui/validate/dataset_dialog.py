@@ -1,5 +1,10 @@
 """Choose dataset, prompt version and target (and, to export, an output folder).
 
+Under the target, the places to train a model from it (:mod:`studio.core.decide.routes`):
+formats, limits, prices and horizons from ``resources/platforms.json``. Exporting offers
+the ``local-lora`` target too: TRL data plus a run-ready ``trl sft`` config for a base
+model (:mod:`studio.core.export.local_lora`).
+
 The output template maps each labelled example's label into the prompt version's
 ``response_schema`` (``{"intent": "{{label}}"}``); the export checks it against the
 schema before writing (:mod:`studio.core.export.fit`).
@@ -21,6 +26,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -29,6 +35,7 @@ from PySide6.QtWidgets import (
 from studio.core.errors import UserError
 from studio.core.export import OutputTemplate, export_kinds
 from studio.core.export.fit import suggested_template
+from studio.core.export.local_lora import DEFAULT_BASE_MODEL, RECIPE_TARGETS, RECIPE_TITLES
 from studio.core.formats import FORMATS
 
 if TYPE_CHECKING:
@@ -46,6 +53,7 @@ class ExportChoice:
     out_dir: Path | None
     validation_fraction: float | None
     output_template: str | None = None
+    base_model: str | None = None  # recipe targets (local-lora): the base to train
 
 
 class DatasetExportDialog(QDialog):
@@ -66,10 +74,31 @@ class DatasetExportDialog(QDialog):
             kinds = export_kinds(name)
             suffix = "" if kinds == ("chat",) or "chat" in kinds else " (preference pairs)"
             self.target_combo.addItem(f"{name} - {spec.title}{suffix}", name)
+        if export:  # a run-ready folder is written, not validated on its own
+            for name in RECIPE_TARGETS:
+                self.target_combo.addItem(f"{name} - {RECIPE_TITLES[name]}", name)
         form.addRow("Dataset", self.dataset_combo)
         form.addRow("Prompt", self.prompt_combo)
         form.addRow("Version", self.version_combo)
         form.addRow("Target", self.target_combo)
+        self.base_model_edit = QLineEdit()
+        self.base_model_edit.setObjectName("base_model_edit")
+        self.base_model_edit.setPlaceholderText(DEFAULT_BASE_MODEL)
+        self.base_model_edit.setToolTip(
+            "local-lora: the Hugging Face model to train (model_name_or_path of sft.yaml); "
+            "bases of 7B parameters or more are trained in 4 bits (QLoRA)."
+        )
+        if export:
+            form.addRow("Base model", self.base_model_edit)
+        self.routes_view = QPlainTextEdit()
+        self.routes_view.setObjectName("routes_view")
+        self.routes_view.setReadOnly(True)
+        self.routes_view.setMinimumHeight(140)
+        self.routes_view.setToolTip(
+            "Where a model can be trained from this format: formats, limits, prices and "
+            "the date its fine-tuned models stop serving (resources/platforms.json)."
+        )
+        form.addRow("Where to train", self.routes_view)
         self.template_edit = QLineEdit()
         self.template_edit.setObjectName("output_template_edit")
         self.template_edit.setToolTip(
@@ -123,7 +152,39 @@ class DatasetExportDialog(QDialog):
         layout.addWidget(self.buttons)
         self.prompt_combo.currentIndexChanged.connect(self._fill_versions)
         self.version_combo.currentIndexChanged.connect(self._show_schema)
+        self.target_combo.currentIndexChanged.connect(self._show_routes)
+        self._catalog: object | None = None
+        self._load_routes()
         self._fill()
+        self._show_routes()
+
+    def _load_routes(self) -> None:
+        """Read the platform facts once (two small bundled files)."""
+        from studio.core.decide.platforms import load_platforms
+        from studio.core.tokens.prices import load_price_table
+
+        try:
+            self._catalog = load_platforms()
+            self._price_dates = load_price_table().dates
+        except UserError as exc:
+            self._catalog = None
+            self.routes_view.setPlainText(exc.message)
+
+    def _show_routes(self) -> None:
+        """The routes for the chosen target; the base model only for a recipe target."""
+        from studio.core.decide.platforms import PlatformCatalog
+        from studio.core.decide.routes import routes_for_target
+
+        target = str(self.target_combo.currentData() or "")
+        self.base_model_edit.setEnabled(target in RECIPE_TARGETS)
+        if not isinstance(self._catalog, PlatformCatalog):
+            return
+        routes = routes_for_target(target, self._catalog, self._price_dates)
+        self.routes_view.setPlainText(
+            "\n".join(line for r in routes for line in r.lines())
+            if routes
+            else f"No route in platforms.json takes {target} files."
+        )
 
     def _fill(self) -> None:
         from studio.core.datasets import list_datasets
@@ -235,6 +296,11 @@ class DatasetExportDialog(QDialog):
             out_dir=out_dir,
             validation_fraction=fraction or None,
             output_template=template,
+            base_model=(
+                self.base_model_edit.text().strip() or None
+                if str(self.target_combo.currentData()) in RECIPE_TARGETS
+                else None
+            ),
         )
 
     def _accept(self) -> None:

@@ -39,6 +39,7 @@ class DatasetExports(ValidationRun):
         choice = self._ask_choice(export=True)
         if choice is None or choice.out_dir is None:
             return
+        from studio.core.export.local_lora import RECIPE_FILES
         from studio.core.export.run import MANIFEST_FILE, TRAIN_FILE, VALIDATION_FILE
         from studio.ui.widgets.save_path import confirm_output
 
@@ -47,7 +48,7 @@ class DatasetExports(ValidationRun):
             self.context,
             choice.out_dir,
             folder=True,
-            writes=(TRAIN_FILE, VALIDATION_FILE, MANIFEST_FILE),
+            writes=(TRAIN_FILE, VALIDATION_FILE, MANIFEST_FILE, *RECIPE_FILES),
         ):
             return
         self.export_to(choice)
@@ -89,6 +90,7 @@ class DatasetExports(ValidationRun):
                 keep_failed=keep_failed,
                 progress=report,
                 cancel=token,
+                base_model=choice.base_model,
             )
 
         self._run_work(
@@ -125,7 +127,9 @@ class DatasetExports(ValidationRun):
             self.file_combo.addItem(f"{f.role} ({f.count:,} records)", str(f.path))
         self.file_combo.blockSignals(False)
         self.file_combo.setVisible(len(result.files) > 1)
-        i = self.format_combo.findData(result.target)
+        # a recipe target (local-lora) wrote files of its data format (trl)
+        data_format = str(result.manifest.get("data_format", result.target))
+        i = self.format_combo.findData(data_format)
         if i >= 0:
             self.format_combo.setCurrentIndex(i)
         self.path = None
@@ -154,7 +158,7 @@ class DatasetExports(ValidationRun):
         if (
             report is None
             or self.schema_edit.text().strip()
-            or self.selected_format() != result.target
+            or self.selected_format() != result.manifest.get("data_format", result.target)
             or self.selected_model() != self._export_model
         ):
             self.validate()
@@ -168,5 +172,8 @@ class DatasetExports(ValidationRun):
         data = dict(result.manifest)
         lines = data.get("lines") or {}
         data["lines"] = {k: f"{len(v):,} example ids (line order)" for k, v in lines.items()}
-        head = result.message + "\n\n"
+        from studio.core.export.provenance import provenance_sentence
+
+        sentence = provenance_sentence(result.manifest)
+        head = result.message + (f"\n{sentence}." if sentence else "") + "\n\n"
         return head + json.dumps(data, indent=2, ensure_ascii=False)

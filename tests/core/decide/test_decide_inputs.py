@@ -65,7 +65,7 @@ def test_evidence_from_dict_names_bad_fields() -> None:
 
 def test_bundled_platform_file_loads_with_honest_unknowns() -> None:
     cat = load_platforms()
-    assert set(cat.platforms) == {"openai", "vertex", "bedrock", "together", "local"}
+    assert set(cat.platforms) == {"openai", "azure", "vertex", "bedrock", "together", "local"}
     for pid in ("vertex", "bedrock", "together", "local"):
         p = cat.platforms[pid]
         assert p.hosting_fee_per_hour_usd is None
