@@ -5,7 +5,8 @@
                           [--samples K] [--temperature T] [--include-test]
                           [--concurrency N] [--base-url URL | --provider NAME]
                           [--api-key-env NAME] [--allow-insecure-key]
-                          [--timeout S] [--deadline S] [--yes] [--json]
+                          [--timeout S] [--deadline S] [--judge NAME@VERSION]
+                          [--yes] [--json]
 
 ``outputs`` asks the teacher (the prompt version rendered with each selected row) and
 stores each answer as a *candidate* for the row's ideal output, with its provenance.
@@ -13,7 +14,9 @@ Rows with an approved ideal output, test-split rows (unless ``--include-test``) 
 that already have a pending candidate from the same version and model are skipped.
 Before any call it prints the number of calls and the cost estimate and asks (``--yes``
 answers for you; without a terminal, ``--yes`` is required). ``--json`` prints
-``{"run", "rows", "stored", "failed", "skipped", "calls", "cost"}``.
+``{"run", "rows", "stored", "failed", "skipped", "calls", "cost"}``. With ``--judge`` the
+new candidates are then scored by that judge prompt (``studio distil judge``; its calls
+are counted in the confirmation) and the JSON gains ``"judge"``.
 
 The other ``distil`` subcommands (``inputs``, ``accept``, ``reject``, ``list``) live in
 their own modules ``studio/cli/distil_<x>_cmd.py`` and are added here when present.
@@ -46,6 +49,7 @@ _OPTIONAL_MODULES = (
     "studio.cli.distil_inputs_cmd",
     "studio.cli.distil_review_cmd",
     "studio.cli.distil_stats_cmd",
+    "studio.cli.distil_judge_cmd",
 )
 
 
@@ -123,6 +127,15 @@ def _add_outputs(dsub: Any) -> None:
     add_provider_args(p)
     add_key_args(p)
     add_limit_args(p)
+    if importlib.util.find_spec("studio.cli.distil_judge_cmd") is not None:
+        from studio.cli.distil_judge_cmd import JUDGE_HELP
+
+        p.add_argument(
+            "--judge",
+            default=None,
+            metavar="NAME@VERSION",
+            help="then score the new candidates with this " + JUDGE_HELP,
+        )
     p.add_argument("--yes", action="store_true", help="do not ask before calling the model")
     p.add_argument(
         "--json",
@@ -171,6 +184,7 @@ def _outputs(args: argparse.Namespace) -> int:
             flag = _FLAGS.get(exc.where or "")
             raise CliUsageError(f"{flag}: {exc.message}" if flag else exc.message) from None
         _print_plan(plan, args, spec.samples)
+        judge_calls = _judge_plan(args, project, spec, plan)
         if plan.rows == 0:
             empty: dict[str, Any] = {"run": None, "rows": 0, "stored": 0, "failed": 0}
             empty.update({"skipped": sum(plan.skipped.values()), "calls": 0, "cost": 0.0})
@@ -179,7 +193,7 @@ def _outputs(args: argparse.Namespace) -> int:
             else:
                 sys.stdout.write("Nothing to ask: no selected row needs a teacher output.\n")
             return EXIT_OK
-        refused = _confirm(args, plan.n_calls - plan.n_cached)
+        refused = _confirm(args, plan.n_calls - plan.n_cached + judge_calls)
         if refused is not None:
             return refused
         return _run(args, project, spec, target.key)
@@ -214,21 +228,9 @@ def _print_plan(plan: Any, args: argparse.Namespace, samples: int) -> None:
 
 def _confirm(args: argparse.Namespace, to_send: int) -> int | None:
     """None to go on; an exit code when the user (or the missing terminal) says no."""
-    if args.yes or to_send == 0:
-        return None
-    if not sys.stdin.isatty():
-        eprint(
-            f"studio: {to_send} calls would be sent and there is no terminal to confirm "
-            "them: pass --yes to proceed."
-        )
-        return EXIT_BAD_INPUT
-    sys.stderr.write("Send them? [y/N] ")
-    sys.stderr.flush()
-    answer = sys.stdin.readline().strip().lower()
-    if answer in ("y", "yes"):
-        return None
-    eprint("studio: nothing sent.")
-    return EXIT_BAD_INPUT
+    from studio.cli.distil_report import confirm_calls
+
+    return confirm_calls(args, to_send)
 
 
 def _run(args: argparse.Namespace, project: Any, spec: Any, key: str | None) -> int:
@@ -240,4 +242,39 @@ def _run(args: argparse.Namespace, project: Any, spec: Any, key: str | None) -> 
     outcome = execute_outputs_run(project, run_id, key=key)
     from studio.cli.distil_report import report_outcome
 
-    return report_outcome(outcome, args)
+    judged = None
+    if getattr(args, "judge", None) and outcome.stop_kind is None and not outcome.cancelled:
+        from studio.core.distil.candidates import list_candidates
+        from studio.core.distil.judging import judge_candidates
+
+        pending = list_candidates(project, spec.dataset, status="pending")
+        judged = judge_candidates(
+            project,
+            spec.dataset,
+            args.judge,
+            provider=spec.provider,
+            key=key,
+            candidate_ids=[c.id for c in pending if c.run_id == run_id],
+            concurrency=spec.concurrency,
+            limits=spec.limits,
+        )
+    return report_outcome(outcome, args, judged)
+
+
+def _judge_plan(args: argparse.Namespace, project: Any, spec: Any, plan: Any) -> int:
+    """With ``--judge``: check the judge prompt, print its calls and cost; its call count."""
+    if not getattr(args, "judge", None):
+        return 0
+    from studio.cli.distil_judge_cmd import judge_flag_error, print_judge_plan
+    from studio.core.distil.judging import estimate_judge_rows
+    from studio.core.errors import NotFoundError, ValidationError
+
+    try:
+        jplan = estimate_judge_rows(
+            project, args.judge, provider=spec.provider, example_ids=plan.example_ids
+        )
+    except (ValidationError, NotFoundError) as exc:
+        raise judge_flag_error(exc) from None
+    if plan.rows:
+        print_judge_plan(jplan, args.judge, before_teacher=True)
+    return int(jplan.n_calls)

@@ -1,6 +1,6 @@
 """``studio distil accept|reject|list``: review teacher candidates on the command line.
 
-    studio distil accept DATASET --project FILE [--min-agreement X]
+    studio distil accept DATASET --project FILE [--min-agreement X] [--min-judge X]
                          [--where KEY=VALUE ... | --ids IDS] [--include-invalid] [--json]
     studio distil reject DATASET --project FILE [--below-agreement X]
                          [--where KEY=VALUE ... | --ids IDS | --all] [--json]
@@ -54,6 +54,14 @@ def add_parser(dsub: Any) -> None:
         default=None,
         metavar="X",
         help="only candidates whose samples agreed at least this much (0-1; 1 = all agreed)",
+    )
+    p.add_argument(
+        "--min-judge",
+        type=fraction_type("--min-judge"),
+        default=None,
+        metavar="X",
+        help="only candidates whose judge score is at least this (0-1; see "
+        "`studio distil judge`); unscored candidates are skipped",
     )
     _add_selection(p, changing=False)
     p.add_argument(
@@ -129,6 +137,8 @@ _SKIP_WORDS = {
     "invalid": "failed or invalid",
     "no_output": "no answer",
     "below_agreement": "below the agreement",
+    "below_judge": "below the judge score",
+    "no_judge": "no judge score",
     "at_or_above_agreement": "at or above the agreement",
     "no_agreement": "agreement not measured",
     "no_label": "no label in the answer",
@@ -167,6 +177,7 @@ def _accept(args: argparse.Namespace) -> int:
             min_agreement=args.min_agreement,
             example_ids=ids,
             only_valid=not args.include_invalid,
+            min_judge=args.min_judge,
         )
     return _report(args, result, "accepted")
 
@@ -204,13 +215,14 @@ def _list(args: argparse.Namespace) -> int:
         print_json([r.to_json() for r in rows])
         return EXIT_OK
     out = sys.stdout
-    out.write("candidate\trow\tstatus\tagreement\tvalid\tanswer\tinput\n")
+    out.write("candidate\trow\tstatus\tagreement\tjudge\tvalid\tanswer\tinput\n")
     for r in rows:
         agreement = "-" if r.agreement is None else f"{r.agreement:.2f}"
+        judge = "-" if r.judge_score is None else f"{r.judge_score:.2f}"
         answer = r.label if r.label is not None else r.output
         valid = "yes" if r.valid else f"no: {_cut(r.reason, 40)}"
         out.write(
-            f"{r.id}\t{r.example_id}\t{r.status}\t{agreement}\t{valid}\t{_cut(answer)}\t"
+            f"{r.id}\t{r.example_id}\t{r.status}\t{agreement}\t{judge}\t{valid}\t{_cut(answer)}\t"
             f"{_cut(r.input_text)}\n"
         )
     sys.stderr.write(f"{len(rows):,} candidate{'' if len(rows) == 1 else 's'} of {args.dataset}\n")

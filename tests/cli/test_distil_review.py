@@ -81,6 +81,7 @@ def test_accept_rows_history_undo(dp: CandidatesProject, tmp_path: Path) -> None
         "version": 3,
         "model": "big-model",
         "agreement": 1.0,
+        "judge_score": None,
         "valid": True,
         "status": "accepted",
     }

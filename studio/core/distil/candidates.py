@@ -82,6 +82,7 @@ class CandidateRow:
             "version": version,
             "model": self.model,
             "agreement": self.agreement,
+            "judge_score": self.judge_score,
             "valid": self.valid,
             "status": self.status,
         }

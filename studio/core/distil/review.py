@@ -24,6 +24,8 @@ Rules:
 * ``min_agreement`` keeps candidates whose agreement is at least that (accept) or
   below it (reject); a candidate whose agreement was not measured is skipped
   (``"no_agreement"``): agreement is a share of samples, so it is never guessed.
+* ``min_judge`` (accept) keeps candidates whose judge score is at least that; an
+  unscored candidate is skipped (``"no_judge"``), a lower one ``"below_judge"``.
 * Without ``candidate_ids`` an action considers each example's current candidate (its
   newest); accept takes pending (and, when asked for, failed) ones, reject pending
   ones. Named ``candidate_ids`` may also accept a rejected candidate (a change of mind).
@@ -90,7 +92,7 @@ class ReviewResult:
 _COLS = (
     "c.id, c.example_id, c.status, c.output, c.output_kind, c.label, c.agreement, c.valid, "
     "c.decided_at, c.decided_by, e.status, e.ideal_output, e.ideal_source, e.label, "
-    "e.output_kind"
+    "e.output_kind, c.judge_score"
 )
 
 
@@ -111,6 +113,7 @@ class _Cand:
     ex_source: str
     ex_label: str | None
     ex_kind: str
+    judge_score: float | None = None
 
     def human_approved(self) -> bool:
         has_ideal = self.ex_ideal is not None or self.ex_label is not None
@@ -164,6 +167,7 @@ def _select(
             ex_source=r[12] or "",
             ex_label=r[13],
             ex_kind=str(r[14] or "text"),
+            judge_score=None if r[15] is None else float(r[15]),
         )
         for r in rows
     ]
@@ -314,6 +318,7 @@ def accept(
     example_ids: Sequence[int] | None = None,
     only_valid: bool = True,
     actor: str | None = None,
+    min_judge: float | None = None,
 ) -> ReviewResult:
     """Make candidates their examples' ideal outputs and approve the rows (one operation).
 
@@ -324,6 +329,8 @@ def accept(
         example_ids: only candidates of these examples (the ``--where``/``--ids`` rows).
         only_valid: skip failed candidates and schema-breaking answers (default).
         actor: who decides (default: the current user).
+        min_judge: only candidates whose judge score (0..1, :mod:`.judging`) is at least
+            this; an unscored candidate is skipped (``"no_judge"``), never guessed.
 
     Returns:
         The operation, how many candidates were accepted and why others were skipped.
@@ -333,6 +340,10 @@ def accept(
         ValidationError: ``min_agreement`` outside 0..1.
     """
     _check_agreement(min_agreement)
+    if min_judge is not None and not 0.0 <= min_judge <= 1.0:
+        raise ValidationError(
+            f"A judge score is a share from 0 to 1 (got {min_judge}).", where="min_judge"
+        )
     who = actor or current_user()
 
     def work(conn: Connection) -> ReviewResult:
@@ -364,6 +375,13 @@ def accept(
                     continue
                 if c.agreement < min_agreement - 1e-9:
                     _count(skipped, "below_agreement")
+                    continue
+            if min_judge is not None:
+                if c.judge_score is None:
+                    _count(skipped, "no_judge")
+                    continue
+                if c.judge_score < min_judge - 1e-9:
+                    _count(skipped, "below_judge")
                     continue
             if c.human_approved():
                 _count(skipped, "human_approved")

@@ -29,18 +29,23 @@ _VERDICT_PATTERNS = (
 
 
 def fill_judge_messages(
-    messages: Sequence[Mapping[str, Any]], variables: Mapping[str, str]
+    messages: Sequence[Mapping[str, Any]],
+    variables: Mapping[str, str],
+    *,
+    pattern: re.Pattern[str] = _VAR,
 ) -> list[dict[str, Any]]:
     """Substitute ``{{input}}``, ``{{output_a}}``, ``{{output_b}}``, ``{{ideal}}``.
 
-    Other ``{{...}}`` text is left alone (the judge prompt may show braces).
+    Other ``{{...}}`` text is left alone (the judge prompt may show braces). ``pattern``
+    names another judge's variables (group 1 = the name; the single-answer grader of
+    :mod:`studio.core.distil.judging` uses ``{{output}}``).
     """
     out: list[dict[str, Any]] = []
     for message in messages:
         copy = dict(message)
         content = copy.get("content")
         if isinstance(content, str):
-            copy["content"] = _VAR.sub(lambda m: variables.get(m.group(1), ""), content)
+            copy["content"] = pattern.sub(lambda m: variables.get(m.group(1), ""), content)
         out.append(copy)
     return out
 

@@ -36,8 +36,9 @@ class Decided:
     counts: CandidateCounts
 
 
-def bulk_candidates(rows: Sequence[Any]) -> list[Any]:
-    """The pending candidates that "accept where agreement = 1 and valid" takes."""
+def bulk_candidates(rows: Sequence[Any], min_judge: float | None = None) -> list[Any]:
+    """The pending candidates that "accept where agreement = 1 and valid" takes (and,
+    with ``min_judge``, whose judge score is at least that)."""
     return [
         c
         for c in rows
@@ -45,6 +46,7 @@ def bulk_candidates(rows: Sequence[Any]) -> list[Any]:
         and c.valid
         and c.agreement is not None
         and c.agreement >= 1.0 - 1e-9
+        and (min_judge is None or (c.judge_score is not None and c.judge_score >= min_judge - 1e-9))
     ]
 
 
@@ -62,10 +64,20 @@ SKIPPED_TEXT = {
     "below_agreement": "agreement below 1",
     "at_or_above_agreement": "agreement not below the threshold",
     "no_agreement": "agreement not measured",
+    "below_judge": "judge score below the threshold",
+    "no_judge": "no judge score",
 }
 # What a bulk accept leaves out by construction (it only takes agreement = 1): not news
 BULK_SILENT = frozenset(
-    {"below_agreement", "no_agreement", "already_accepted", "rejected", "failed"}
+    {
+        "below_agreement",
+        "no_agreement",
+        "already_accepted",
+        "rejected",
+        "failed",
+        "below_judge",
+        "no_judge",
+    }
 )
 
 
@@ -223,30 +235,33 @@ class Decisions(DistilLoading):
         from studio.core.distil.candidates import list_candidates
 
         ds = dataset.id
+        min_judge = self.review.bulk_min_judge()
+        judge = "" if min_judge is None else f" and judge score ≥ {min_judge:g}"
 
         def counted(pending: list[Any]) -> None:
-            n = len(bulk_candidates(pending))
+            n = len(bulk_candidates(pending, min_judge))
             if n == 0:
                 self.context.show_status(
-                    "No pending candidate has agreement 1 and a valid answer: nothing to accept."
+                    f"No pending candidate has agreement 1, a valid answer{judge}: "
+                    "nothing to accept."
                 )
                 return
             answer = QMessageBox.question(
                 self,
                 "Accept Teacher Outputs",
                 f"Accept {n:,} pending candidate(s) whose samples all agree and whose answer "
-                "is valid? Each becomes its row's ideal output and the row is approved. "
+                f"is valid{judge}? Each becomes its row's ideal output and the row is approved. "
                 "Approved human ideal outputs are never overwritten. Undo (Ctrl+Z) reverses it.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-            self._run_bulk(project, ds)
+            self._run_bulk(project, ds, min_judge)
 
         self._db(lambda: list_candidates(project, ds, status="pending"), counted, project)
 
-    def _run_bulk(self, project: Project, ds: int) -> None:
+    def _run_bulk(self, project: Project, ds: int, min_judge: float | None = None) -> None:
         from studio.core.distil import review
 
         def done(result: ReviewResult) -> None:
@@ -265,7 +280,11 @@ class Decisions(DistilLoading):
             self.decided.emit(result)
 
         self._db(
-            lambda: review.accept(project, ds, min_agreement=1.0, only_valid=True), done, project
+            lambda: review.accept(
+                project, ds, min_agreement=1.0, only_valid=True, min_judge=min_judge
+            ),
+            done,
+            project,
         )
 
     # -- undo ------------------------------------------------------------------------------

@@ -6,6 +6,10 @@ reason, calls, cached calls, cost) is computed on the database thread and shown.
 button that starts the calls names the number of calls and the cost, so pressing it is
 the confirmation (ISSUE 13 §1). The dialog only decides *what*; the view runs it (key,
 insecure-key question, progress, Cancel, resume), as the Evaluate view does for A/B runs.
+
+An optional judge prompt version (:mod:`studio.core.distil.judging`) scores the new
+candidates after the teacher's calls, on the same provider with the judge version's own
+model; its calls (one per row) and cost are part of the plan and of the button's count.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.distil.judging import JudgePlan
 from studio.core.distil.outputs import OutputsPlan, OutputsSpec
 from studio.core.errors import UserError
 from studio.ui.context import AppContext
@@ -44,6 +49,7 @@ from studio.ui.evaluate.text import usd
 from studio.ui.widgets.labels import wrapped_label
 
 OWN_MODEL = "(the version's own model)"
+NO_JUDGE = "(no judge)"
 ANY_SPLIT = "any split"
 SKIP_REASONS = {
     "rejected_row": "the row rejected",
@@ -121,6 +127,8 @@ class OutputsDialog(QDialog):
         self.choices = PromptChoices()
         self.spec: OutputsSpec | None = None
         self.plan: OutputsPlan | None = None
+        self.judge_ref: str | None = None  # the judge of the plan on screen
+        self.judge_plan: JudgePlan | None = None
         self._generation = 0
         self._planning = False
         self._plan_again = False
@@ -159,6 +167,15 @@ class OutputsDialog(QDialog):
         self.concurrency.setValue(8)
         self.concurrency.setToolTip("Requests in flight at once (halved automatically on 429)")
         self.limits_row = RunLimitsRow()
+        self.judge_combo = QComboBox()
+        self.judge_combo.setObjectName("distil_judge_combo")
+        self.judge_combo.setMinimumContentsLength(18)
+        self.judge_combo.addItem(NO_JUDGE, None)
+        self.judge_combo.setToolTip(
+            "Optional: a judge prompt version using {{input}}, {{output}} and {{ideal}} that "
+            "answers a score (Score: 7/10, [[8]], 0.8, pass/fail); each new candidate gets "
+            "its score (0-1) after the teacher's calls"
+        )
 
         # -- which rows ------------------------------------------------------------------
         self.all_radio = QRadioButton("All rows")
@@ -217,6 +234,7 @@ class OutputsDialog(QDialog):
         sampling.addStretch(1)
         tf.addRow("Samples per row:", sampling)
         tf.addRow("Time limits:", self.limits_row)
+        tf.addRow("Judge (optional):", self.judge_combo)
         rows = QGroupBox("Rows")
         rl = QVBoxLayout(rows)
         rl.addWidget(self.all_radio)
@@ -264,6 +282,7 @@ class OutputsDialog(QDialog):
         self.split_combo.currentIndexChanged.connect(lambda _i: self._filter_touched())
         self.search_edit.textChanged.connect(lambda _t: self._filter_touched())
         self.include_test.toggled.connect(lambda _c: self._changed())
+        self.judge_combo.currentIndexChanged.connect(lambda _i: self._changed())
         self._provider_changed()
         self._load_choices()
 
@@ -292,6 +311,20 @@ class OutputsDialog(QDialog):
             self.prompt_combo.setCurrentText(best)
         self.prompt_combo.blockSignals(False)
         self._prompt_changed(self.prompt_combo.currentText())
+        self.judge_combo.blockSignals(True)
+        self.judge_combo.clear()
+        self.judge_combo.addItem(NO_JUDGE, None)
+        for name in sorted(choices.versions):
+            for v in choices.versions[name]:
+                self.judge_combo.addItem(f"{name}@{v}", f"{name}@{v}")
+        self.judge_combo.blockSignals(False)
+
+    def set_judge(self, ref: str | None) -> None:
+        """Choose the judge prompt version ``NAME@VERSION`` (None: no judge)."""
+        index = self.judge_combo.findData(ref)
+        if index < 0:
+            raise ValueError(f"{ref} is not in the project")
+        self.judge_combo.setCurrentIndex(index)
 
     def _prompt_changed(self, name: str) -> None:
         self.version_combo.blockSignals(True)
@@ -417,9 +450,11 @@ class OutputsDialog(QDialog):
         generation = self._generation
         flt = self._row_filter() if self.filter_radio.isChecked() else None
         dataset_id = self.dataset_id
+        judge_ref = self.judge_combo.currentData()
         self.plan_label.setText("Counting rows, cache hits and tokens…")
 
-        def work() -> tuple[OutputsSpec, OutputsPlan]:
+        def work() -> tuple[OutputsSpec, OutputsPlan, JudgePlan | None]:
+            from studio.core.distil.judging import estimate_judge_rows
             from studio.core.distil.outputs import plan_outputs
 
             spec = base
@@ -427,7 +462,13 @@ class OutputsDialog(QDialog):
                 from studio.core.datasets import query_ids
 
                 spec = replace(base, example_ids=query_ids(project, dataset_id, flt))
-            return spec, plan_outputs(project, spec)
+            plan = plan_outputs(project, spec)
+            judged = None
+            if judge_ref:
+                judged = estimate_judge_rows(
+                    project, judge_ref, provider=spec.provider, example_ids=plan.example_ids
+                )
+            return spec, plan, judged
 
         self.context.runner.run(
             work,
@@ -445,7 +486,9 @@ class OutputsDialog(QDialog):
             return False
         return True
 
-    def _planned(self, generation: int, result: tuple[OutputsSpec, OutputsPlan]) -> None:
+    def _planned(
+        self, generation: int, result: tuple[OutputsSpec, OutputsPlan, JudgePlan | None]
+    ) -> None:
         if not self._plan_finished() or generation != self._generation:
             return
         self.show_plan(*result)
@@ -459,19 +502,34 @@ class OutputsDialog(QDialog):
         else:
             self._failed(exc)
 
-    def show_plan(self, spec: OutputsSpec, plan: OutputsPlan) -> None:
-        """Show ``plan``; the run button names its calls and cost (pressing it confirms)."""
+    def show_plan(
+        self, spec: OutputsSpec, plan: OutputsPlan, judge: JudgePlan | None = None
+    ) -> None:
+        """Show ``plan``; the run button names its calls and cost (pressing it confirms).
+
+        ``judge``: the judge's calls (one per row) when a judge prompt is chosen.
+        """
         self.spec = spec
         self.plan = plan
-        self.plan_label.setText(plan_sentence(plan))
+        self.judge_plan = judge
+        self.judge_ref = self.judge_combo.currentData() if judge is not None else None
+        sentence = plan_sentence(plan)
+        if judge is not None and plan.rows:
+            sentence += (
+                f" Then up to {judge.n_calls:,} judge call(s) with {self.judge_ref}, "
+                f"≈ {usd(judge.cost_usd)} (the answers are not known yet)."
+            )
+        self.plan_label.setText(sentence)
         if plan.rows == 0:
             self.run_button.setText("Nothing to Generate")
             self.run_button.setEnabled(False)
         else:
             new_calls = plan.n_calls - plan.n_cached
-            self.run_button.setText(
-                f"Call the Teacher: {new_calls:,} call(s), ≈ {usd(plan.cost_usd)}"
-            )
+            cost = plan.cost_usd
+            if judge is not None:
+                new_calls += judge.n_calls
+                cost = None if cost is None or judge.cost_usd is None else cost + judge.cost_usd
+            self.run_button.setText(f"Call the Teacher: {new_calls:,} call(s), ≈ {usd(cost)}")
             self.run_button.setEnabled(True)
         if self.height() < self.sizeHint().height():
             self.resize(self.width(), self.sizeHint().height())

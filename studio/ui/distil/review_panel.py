@@ -15,7 +15,9 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -112,6 +114,25 @@ class ReviewPanel(QWidget):
             "the response schema, as one step that Undo (Ctrl+Z) reverses"
         )
         self.bulk_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # "... and judge ≥ X": shown only when some candidate has a judge score
+        self.bulk_judge_check = QCheckBox("and judge ≥")
+        self.bulk_judge_check.setObjectName("distil_bulk_judge_check")
+        self.bulk_judge_check.setToolTip(
+            "Bulk accept only candidates whose judge score (0-1) is at least this; "
+            "candidates without a score are left for review"
+        )
+        self.bulk_judge_check.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.bulk_judge_min = QDoubleSpinBox()
+        self.bulk_judge_min.setObjectName("distil_bulk_judge_min")
+        self.bulk_judge_min.setRange(0.0, 1.0)
+        self.bulk_judge_min.setSingleStep(0.05)
+        self.bulk_judge_min.setDecimals(2)
+        self.bulk_judge_min.setValue(0.8)
+        self.bulk_judge_min.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.bulk_judge_min.setEnabled(False)
+        self.bulk_judge_check.toggled.connect(self.bulk_judge_min.setEnabled)
+        for w in (self.bulk_judge_check, self.bulk_judge_min):
+            w.hide()
         self.accept_button = QPushButton("Accept (A)")
         self.edit_button = QPushButton("Edit… (E)")
         self.reject_button = QPushButton("Reject (R)")
@@ -179,6 +200,8 @@ class ReviewPanel(QWidget):
         bar.addWidget(self.reject_button)
         bar.addStretch(1)
         bar.addWidget(self.bulk_button)
+        bar.addWidget(self.bulk_judge_check)
+        bar.addWidget(self.bulk_judge_min)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(bar)
@@ -188,6 +211,12 @@ class ReviewPanel(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.show_detail())
 
     # -- selection -------------------------------------------------------------------------
+    def bulk_min_judge(self) -> float | None:
+        """The bulk accept's "and judge ≥ X" (None: not asked for)."""
+        if self.bulk_judge_check.isVisible() and self.bulk_judge_check.isChecked():
+            return round(self.bulk_judge_min.value(), 4)
+        return None
+
     def status(self) -> str | None:
         """The status the table is filtered on (None: all)."""
         value = self.status_filter.currentData()
@@ -244,7 +273,10 @@ class ReviewPanel(QWidget):
         """Show ``rows``; keep ``select_id`` current (else the first pending row)."""
         self.model.set_rows(rows)
         # A judge score column only when some candidate has one
-        self.table.setColumnHidden(COL_JUDGE, all(r.judge_score is None for r in rows))
+        no_judge = all(r.judge_score is None for r in rows)
+        self.table.setColumnHidden(COL_JUDGE, no_judge)
+        for w in (self.bulk_judge_check, self.bulk_judge_min):
+            w.setVisible(not no_judge)
         self.empty_hint.setVisible(not rows)
         self.splitter.setVisible(bool(rows))
         row = self.model.row_of(select_id) if select_id is not None else -1

@@ -7,7 +7,9 @@ and Cancel takes effect within a second. A local server is probed first (a model
 still loading is waited for). The key is read on the GUI thread just before a run and
 handed to that call only; a key over plain http to another machine is asked about first.
 A cancelled, failed or interrupted run is resumed from the Runs tab without repeating
-the calls it finished.
+the calls it finished. With a judge chosen in the dialog, the same worker then scores the
+run's new candidates (:func:`studio.core.distil.judging.judge_candidates`, same provider,
+key, progress and Cancel); :attr:`OutputsRunning.last_judge` holds what it did.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QPushButton, QTabWidget
 
     from studio.core.db.project import Project
+    from studio.core.distil.judging import JudgeOutcome
     from studio.core.distil.outputs import OutputsOutcome, OutputsPlan, OutputsSpec
     from studio.core.llm.providers import ProviderConfig
 
@@ -61,6 +64,15 @@ def outcome_sentence(outcome: OutputsOutcome) -> str:
     return f"Run {outcome.run_id} completed: {counts}{free}."
 
 
+def judge_sentence(judged: JudgeOutcome) -> str:
+    """What the status bar adds when a judge scored the run's candidates."""
+    text = (
+        f"Judge: {judged.scored:,} scored, {judged.unreadable:,} unreadable, "
+        f"{judged.failed:,} failed, {judged.calls:,} new call(s), cost {usd(judged.cost_usd)}"
+    )
+    return text + (" (cancelled)." if judged.cancelled else ".")
+
+
 class OutputsRunning(Decisions):
     """Generate teacher outputs with progress and Cancel; resume a stopped run.
 
@@ -82,6 +94,7 @@ class OutputsRunning(Decisions):
         self._handle: TaskHandle | None = None
         self.outputs_dialog: Any = None
         self.last_outcome: OutputsOutcome | None = None
+        self.last_judge: JudgeOutcome | None = None
 
     @property
     def running(self) -> bool:
@@ -105,7 +118,7 @@ class OutputsRunning(Decisions):
         def finished(result: int) -> None:
             self.outputs_dialog = None
             if result and dialog.spec is not None and dialog.plan is not None:
-                self.start_outputs(dialog.spec, dialog.plan)
+                self.start_outputs(dialog.spec, dialog.plan, dialog.judge_ref)
             dialog.deleteLater()
 
         dialog.finished.connect(finished)
@@ -123,8 +136,11 @@ class OutputsRunning(Decisions):
 
         return confirm_insecure_key(self, provider.base_url, key), key
 
-    def start_outputs(self, spec: OutputsSpec, plan: OutputsPlan) -> None:
-        """Create the teacher run of ``spec`` (the plan was confirmed) and execute it."""
+    def start_outputs(
+        self, spec: OutputsSpec, plan: OutputsPlan, judge_ref: str | None = None
+    ) -> None:
+        """Create the teacher run of ``spec`` (the plan was confirmed) and execute it;
+        then, with ``judge_ref``, score its new candidates with that judge."""
         project = self.project
         if project is None or self.running:
             return
@@ -137,7 +153,13 @@ class OutputsRunning(Decisions):
 
         def created(run_id: int) -> None:
             self._execute(
-                project, run_id, key, spec.provider, probe, f"Run {run_id}: {spec.prompt_ref}"
+                project,
+                run_id,
+                key,
+                spec.provider,
+                probe,
+                f"Run {run_id}: {spec.prompt_ref}",
+                judge_ref,
             )
 
         self.generate_button.setEnabled(False)
@@ -173,22 +195,27 @@ class OutputsRunning(Decisions):
         provider: ProviderConfig,
         probe: bool,
         title: str,
+        judge_ref: str | None = None,
     ) -> None:
         from studio.core.distil.outputs import execute_outputs_run
 
         token = CancelToken()
+        self.last_judge = None
 
-        def work(report: Any) -> OutputsOutcome:
+        def work(report: Any) -> tuple[OutputsOutcome, JudgeOutcome | None]:
             if probe and provider.kind == "compatible":
                 _wait_for_server(provider, key, token, report)
-            return execute_outputs_run(project, run_id, key=key, progress=report, cancel=token)
+            outcome = execute_outputs_run(project, run_id, key=key, progress=report, cancel=token)
+            if judge_ref is None or outcome.cancelled or outcome.failed_reason:
+                return outcome, None
+            return outcome, _judge_run(project, run_id, judge_ref, provider, key, token, report)
 
         self.progress.start(title)
         self.tabs.setCurrentWidget(self.progress)
         self.generate_button.setEnabled(False)
         self._handle = self.context.runner.run(
             work,
-            on_done=lambda outcome: self._run_done(project, outcome),
+            on_done=lambda done: self._run_done(project, *done),
             on_error=lambda exc: self._run_failed(project, exc),
             on_cancel=lambda: self._run_failed(project, UserError("The run was cancelled.")),
             on_progress=self._progress,
@@ -211,12 +238,17 @@ class OutputsRunning(Decisions):
         if self._handle is not None and not self._handle.done:
             self._handle.cancel()
 
-    def _run_done(self, project: Project, outcome: OutputsOutcome) -> None:
+    def _run_done(
+        self, project: Project, outcome: OutputsOutcome, judged: JudgeOutcome | None = None
+    ) -> None:
         if not shiboken6.isValid(self):
             return
         self.last_outcome = outcome
+        self.last_judge = judged
         self.generate_button.setEnabled(self.dataset is not None)
         text = outcome_sentence(outcome)
+        if judged is not None:
+            text += " " + judge_sentence(judged)
         self.progress.finish(text)
         if not self._alive(project):
             return
@@ -257,6 +289,36 @@ class OutputsRunning(Decisions):
         self._db(
             lambda: run_store.delete_run(project, run_id), lambda _r: self.reload_runs(), project
         )
+
+
+def _judge_run(
+    project: Project,
+    run_id: int,
+    judge_ref: str,
+    provider: ProviderConfig,
+    key: str | None,
+    token: CancelToken,
+    report: Any,
+) -> JudgeOutcome:
+    """Score the run's pending candidates with the judge (on the worker)."""
+    from studio.core.distil.candidates import list_candidates
+    from studio.core.distil.judging import judge_candidates
+    from studio.core.evals.run_store import run_row
+
+    dataset_id = int(run_row(project, run_id).dataset_id)
+    pending = list_candidates(project, dataset_id, status="pending")
+    ids = [c.id for c in pending if c.run_id == run_id]
+    report(Progress(0, 0, f"Judging {len(ids):,} candidate(s) with {judge_ref}…"))
+    return judge_candidates(
+        project,
+        dataset_id,
+        judge_ref,
+        provider=provider,
+        key=key,
+        candidate_ids=ids,
+        progress=report,
+        cancel=token,
+    )
 
 
 def _wait_for_server(provider: Any, key: str | None, token: CancelToken, report: Any) -> None:
