@@ -240,3 +240,16 @@ def test_an_older_server_project_is_upgraded_when_opened(pg_server: PgServer) ->
             assert create_dataset(project, "after the upgrade").id == 1
     finally:
         drop_pg_database(pg_server, location)
+
+
+def test_missing_server_binaries_fail_with_the_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No PostgreSQL on the machine: the server tests fail and say how to install it."""
+    from helpers import pg_server
+
+    monkeypatch.setattr(pg_server, "find_bin_dir", lambda: None)
+    with pytest.raises(RuntimeError) as missing, pg_server.running_server():
+        pass
+    assert "apt-get install -y postgresql" in str(missing.value)
+    assert "PG_BIN" in str(missing.value)
