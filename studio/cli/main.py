@@ -19,7 +19,7 @@ from studio import __version__
 # ``register(subparsers)``; its subcommands set ``func`` returning an int.
 # studio/__main__.py keeps the same names in CLI_COMMANDS (a test holds them equal).
 COMMANDS: dict[str, tuple[str, str]] = {
-    "new": ("studio.cli.project_cmd", "create a new project file"),
+    "new": ("studio.cli.project_cmd", "create a new project (a .studio file or postgresql://…)"),
     "prompt": ("studio.cli.prompt_cmd", "versioned prompts: save, log, diff, label, export"),
     "dataset": (
         "studio.cli.dataset_cmd",

@@ -240,3 +240,66 @@ def test_an_older_server_project_is_upgraded_when_opened(pg_server: PgServer) ->
             assert create_dataset(project, "after the upgrade").id == 1
     finally:
         drop_pg_database(pg_server, location)
+
+
+def test_missing_server_binaries_fail_with_the_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No PostgreSQL on the machine: the server tests fail and say how to install it."""
+    from helpers import pg_server
+
+    monkeypatch.setattr(pg_server, "find_bin_dir", lambda: None)
+    with pytest.raises(RuntimeError) as missing, pg_server.running_server():
+        pass
+    assert "apt-get install -y postgresql" in str(missing.value)
+    assert "PG_BIN" in str(missing.value)
+
+
+def test_two_programs_opening_an_old_server_project_upgrade_it_once(pg_server: PgServer) -> None:
+    """The upgrade runs under an advisory lock: the second program waits, then finds the
+    schema at head and runs nothing (a second run would fail creating existing tables)."""
+    import subprocess
+    import sys
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from studio.core.db import migrate
+    from studio.core.db.server import make_server_engine
+
+    location = fresh_pg_database(pg_server)
+    try:
+        engine = make_server_engine(parse_location(location))
+        cfg = migrate.alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0001")
+            conn.execute(
+                text("INSERT INTO project_meta (key, value) VALUES ('app_id', :v)"),
+                {"v": "prompt-dataset-studio"},
+            )
+        engine.dispose()
+        child = (
+            "import sys\nfrom studio.core.db.project import open_project\n"
+            "open_project(sys.argv[1]).close()\n"
+        )
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", child, location],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        results = [(p.wait(120), p.stderr.read() if p.stderr else "") for p in procs]
+        for p in procs:
+            for stream in (p.stdout, p.stderr):
+                if stream is not None:
+                    stream.close()
+        assert [rc for rc, _ in results] == [0, 0], results
+        with open_project(location) as project, project.engine.connect() as conn:
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        assert [v[0] for v in versions] == [migrate.head_revision()]
+    finally:
+        drop_pg_database(pg_server, location)
