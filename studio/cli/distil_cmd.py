@@ -3,6 +3,7 @@
     studio distil outputs --project FILE --dataset D --prompt NAME@VERSION_OR_LABEL
                           [--model M] [--where KEY=VALUE ... | --ids IDS]
                           [--samples K] [--temperature T] [--include-test]
+                          [--audit N]
                           [--concurrency N] [--base-url URL | --provider NAME]
                           [--api-key-env NAME] [--allow-insecure-key]
                           [--timeout S] [--deadline S] [--yes] [--json]
@@ -13,7 +14,10 @@ Rows with an approved ideal output, test-split rows (unless ``--include-test``) 
 that already have a pending candidate from the same version and model are skipped.
 Before any call it prints the number of calls and the cost estimate and asks (``--yes``
 answers for you; without a terminal, ``--yes`` is required). ``--json`` prints
-``{"run", "rows", "stored", "failed", "skipped", "calls", "cost"}``.
+``{"run", "rows", "stored", "failed", "skipped", "calls", "cost", "audit"}``.
+``--audit N`` also asks N rows that HAVE an approved human ideal (a seeded sample,
+stratified by label; test rows only with ``--include-test``): their answers are stored
+as ``audit`` candidates, never accepted, and measure the teacher (``studio distil stats``).
 
 The other ``distil`` subcommands (``inputs``, ``accept``, ``reject``, ``list``) live in
 their own modules ``studio/cli/distil_<x>_cmd.py`` and are added here when present.
@@ -112,6 +116,14 @@ def _add_outputs(dsub: Any) -> None:
     )
     p.add_argument("--include-test", action="store_true", help="also ask for test-split rows")
     p.add_argument(
+        "--audit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also ask N rows that have an approved human ideal (stored as audit "
+        "candidates, never accepted) to measure the teacher's accuracy; e.g. 50",
+    )
+    p.add_argument(
         "--concurrency", type=int, default=8, metavar="N", help="requests in flight, 1-64"
     )
     p.add_argument(
@@ -127,7 +139,7 @@ def _add_outputs(dsub: Any) -> None:
     p.add_argument(
         "--json",
         action="store_true",
-        help='print {"run", "rows", "stored", "failed", "skipped", "calls", "cost"}',
+        help='print {"run", "rows", "stored", "failed", "skipped", "calls", "cost", "audit"}',
     )
     p.set_defaults(func=_outputs)
 
@@ -139,6 +151,7 @@ _FLAGS = {
     "concurrency": "--concurrency",
     "model": "--model",
     "dataset": "--dataset",
+    "audit": "--audit",
 }
 
 
@@ -164,6 +177,7 @@ def _outputs(args: argparse.Namespace) -> int:
             include_test=args.include_test,
             concurrency=args.concurrency,
             limits=limits,
+            audit=args.audit,
         )
         try:
             plan = plan_outputs(project, spec)
@@ -171,9 +185,10 @@ def _outputs(args: argparse.Namespace) -> int:
             flag = _FLAGS.get(exc.where or "")
             raise CliUsageError(f"{flag}: {exc.message}" if flag else exc.message) from None
         _print_plan(plan, args, spec.samples)
-        if plan.rows == 0:
+        if plan.rows == 0 and plan.audit_rows == 0:
             empty: dict[str, Any] = {"run": None, "rows": 0, "stored": 0, "failed": 0}
             empty.update({"skipped": sum(plan.skipped.values()), "calls": 0, "cost": 0.0})
+            empty["audit"] = 0
             if args.json:
                 print_json(empty)
             else:
@@ -210,6 +225,14 @@ def _print_plan(plan: Any, args: argparse.Namespace, samples: int) -> None:
     if plan.skipped:
         parts = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in plan.skipped.items())
         eprint(f"Skipped {sum(plan.skipped.values())} rows: {parts}.")
+    if args.audit:
+        eprint(
+            f"Audit: {plan.audit_rows} rows with a human ideal asked too, to measure the "
+            f"teacher ({plan.audit_rows * samples} of the calls; stored as audit, never "
+            "accepted)."
+        )
+    if plan.audit_note:
+        eprint(plan.audit_note)
 
 
 def _confirm(args: argparse.Namespace, to_send: int) -> int | None:

@@ -31,7 +31,9 @@ def report_outcome(outcome: Any, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(
             f"Run {outcome.run_id}: {outcome.rows} rows, {outcome.stored} candidates stored, "
-            f"{outcome.failed} failed, {outcome.skipped} skipped; {outcome.calls} calls made, "
+            f"{outcome.failed} failed, {outcome.skipped} skipped"
+            + (f", {outcome.audit} audit answers" if getattr(outcome, "audit", 0) else "")
+            + f"; {outcome.calls} calls made, "
             f"cost {money(outcome.cost_usd)}.\n"
         )
     if outcome.stop_kind is not None or outcome.cancelled:
