@@ -95,7 +95,8 @@ class CandidateCounts:
     ``cost_usd`` sums the known costs of every candidate (failed and audit ones too: the
     calls were paid); None when no candidate has a known cost. ``audit``: the teacher's
     answers on rows with a human ideal (``distil outputs --audit``), never reviewed;
-    ``audit_correct`` of them match the row's human ideal (None when not computed).
+    ``audit_correct`` of ``audit_compared`` match the row's human ideal (None when not
+    computed: :func:`studio.core.distil.evidence.distil_evidence` computes them).
     """
 
     pending: int
@@ -105,6 +106,7 @@ class CandidateCounts:
     cost_usd: float | None
     audit: int = 0
     audit_correct: int | None = None
+    audit_compared: int | None = None  # valid audit answers compared with the human ideal
 
     @property
     def total(self) -> int:

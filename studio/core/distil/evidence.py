@@ -82,6 +82,7 @@ class DistilEvidence:
     cost_usd: float | None = field(default=None)
     audit: int = 0  # audit answers stored (valid or not)
     teacher_from_audit: int = 0  # of teacher_compared: compared through an audit answer
+    audit_correct: int = 0  # of teacher_from_audit: the teacher matched the human ideal
 
     @property
     def reviewed(self) -> int:
@@ -123,6 +124,7 @@ class DistilEvidence:
                 "accuracy": self.teacher_accuracy,
                 "ci95": list(ci) if ci is not None else None,
                 "from_audit": self.teacher_from_audit,
+                "audit_correct": self.audit_correct,
                 "from_review": self.teacher_compared - self.teacher_from_audit,
             },
             "audit": self.audit,
@@ -238,7 +240,7 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
                 acc_rev[0] += 1
 
     human = teacher = unknown = synthetic = 0
-    correct = compared = from_audit = 0
+    correct = compared = from_audit = audit_correct = 0
     for e in examples:
         if e.source == "synthetic":
             synthetic += 1
@@ -265,6 +267,7 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
             ideal_label=e.label,
         ):
             correct += 1
+            audit_correct += cand.status == "audit"
 
     return DistilEvidence(
         accepted=status["accepted"],
@@ -285,4 +288,5 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
         cost_usd=cost,
         audit=status["audit"],
         teacher_from_audit=from_audit,
+        audit_correct=audit_correct,
     )

@@ -49,6 +49,7 @@ STATUS_FILTERS = (
     ("Accepted", "accepted"),
     ("Rejected", "rejected"),
     ("Failed", "failed"),
+    ("Audit (teacher on human rows)", "audit"),
 )
 KEYS_HINT = (
     "A accept · E edit and accept · R reject · J/K or ↓/↑ move · Ctrl+Z undo — "
