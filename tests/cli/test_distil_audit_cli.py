@@ -67,8 +67,9 @@ def test_audit_json_stats_line_and_accept_skips_audit(tmp_path: Path) -> None:
         assert "Only 10 selected row(s) have an approved human ideal" in done.stderr
     n_audit, on_humans = _sql(
         dp.path,
-        "SELECT count(*), sum(example_id IN (%s)) FROM candidate WHERE status = 'audit'"
-        % ",".join(map(str, dp.human_ids)),
+        "SELECT count(*), sum(example_id IN ("
+        + ",".join(map(str, dp.human_ids))
+        + ")) FROM candidate WHERE status = 'audit'",
     )
     assert (n_audit, on_humans) == (10, 10)
 
@@ -95,7 +96,8 @@ def test_audit_json_stats_line_and_accept_skips_audit(tmp_path: Path) -> None:
         f"Teacher vs human ideals: 2/10 = 20.0 % (95 % CI {low:.1f} %–{high:.1f} %), "
         "from 10 audit rows and 0 reviewed rows." in stats.stdout
     )
-    js = json.loads(studio("distil", "stats", "intents", "--project", str(dp.path), "--json").stdout)
+    js_out = studio("distil", "stats", "intents", "--project", str(dp.path), "--json")
+    js = json.loads(js_out.stdout)
     assert js["audit"] == 10 and js["teacher"]["from_audit"] == 10
     assert (js["teacher"]["correct"], js["teacher"]["compared"]) == (2, 10)
 

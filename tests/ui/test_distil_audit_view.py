@@ -126,6 +126,11 @@ def test_audit_spin_box_plan_counts_filter_and_read_only_rows(
         lambda: view.counts is not None and view.counts.audit_correct is not None, timeout=10000
     )
     assert f"Audit {AUDIT} (teacher {k}/{AUDIT} right)" in view.counts_label.text()
+    qtbot.waitUntil(
+        lambda: bool(view.runs.entries) and view.runs.entries[0].info.status == "completed",
+        timeout=5000,
+    )
+    assert f", {AUDIT} audit answer(s)" in view.runs.entries[0].verdict
 
     # The status filter shows the audit answers; A/E/R leave them as they are
     review = view.review
@@ -141,6 +146,4 @@ def test_audit_spin_box_plan_counts_filter_and_read_only_rows(
     qtbot.waitUntil(lambda: not open_context.runner.busy, timeout=10000)
     assert messages == [AUDIT_READ_ONLY] * 3
     assert view.edit_dialog is None
-    assert _sql(project_file, "SELECT count(*) FROM candidate WHERE status = 'audit'") == [
-        (AUDIT,)
-    ]
+    assert _sql(project_file, "SELECT count(*) FROM candidate WHERE status = 'audit'") == [(AUDIT,)]

@@ -16,9 +16,10 @@ Computed from the ``candidate`` and ``example`` tables of one dataset (ISSUE 13 
 * **Teacher accuracy** — on rows that also have a human ideal: ``ideal_source =
   "human"``, or an *approved* row with an ideal and no recorded source (written before
   distillation existed, so by a person or an import). The row's newest valid candidate
-  (pending, accepted, rejected or audit) is compared with the human ideal the way the task's scorer compares: the label for
-  classification (:class:`~studio.core.evals.scorers.LabelMatch`), JSON data equality
-  for JSON and tool-call outputs (:class:`~studio.core.evals.json_scorers.JsonEqual`),
+  (pending, accepted, rejected or audit) is compared with the human ideal the way the
+  task's scorer compares: the label for classification
+  (:class:`~studio.core.evals.scorers.LabelMatch`), JSON data equality for JSON and
+  tool-call outputs (:class:`~studio.core.evals.json_scorers.JsonEqual`),
   normalised text otherwise (:class:`~studio.core.evals.scorers.NormalisedMatch`). The
   95 % interval is the studio's one Wilson interval
   (:func:`studio.core.evals.stats.wilson_interval`). ``teacher_from_audit`` of the
