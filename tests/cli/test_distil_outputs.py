@@ -129,7 +129,14 @@ def test_json_150_rows_then_rerun_zero_calls(dp: DistilProject) -> None:
         assert "distil" in text_list.stdout.splitlines()[1]
         shown = json.loads(studio("runs", "show", "1", "--project", str(dp.path), "--json").stdout)
         assert shown["run"]["kind"] == "distil" and shown["run"]["status"] == "completed"
-        assert shown["distil"] == {"rows": N, "stored": N, "failed": 0, "skipped": 22, "cost": None}
+        assert shown["distil"] == {
+            "rows": N,
+            "stored": N,
+            "failed": 0,
+            "skipped": 22,
+            "cost": None,
+            "audit": 0,
+        }
 
 
 def test_where_and_ids_select_rows(dp: DistilProject) -> None:

@@ -9,6 +9,7 @@ dataset).
 from __future__ import annotations
 
 import csv
+import math
 import shutil
 import sqlite3
 from pathlib import Path
@@ -78,6 +79,7 @@ def test_demo_distils_200_rows_and_accepts_the_unanimous(
 
 
 def test_demo_audit_measures_the_teacher_on_50_human_rows(demo_template: Path) -> None:
+    from studio.core.decide.store import load_report
     from studio.core.distil.evidence import distil_evidence
 
     conn = sqlite3.connect(demo_template)
@@ -95,8 +97,18 @@ def test_demo_audit_measures_the_teacher_on_50_human_rows(demo_template: Path) -
     project = open_project(demo_template)
     try:
         ev = distil_evidence(project, "Banking intents (demo)")
+        report = load_report(project)
     finally:
         project.close()
     assert (ev.teacher_correct, ev.teacher_compared, ev.teacher_from_audit) == (k, 50, 50)
+    # The demo's saved decision report carries it, with its n and Wilson interval
+    assert report is not None
+    facts = report["evidence"]
+    assert (facts["teacher_correct"], facts["teacher_compared"]) == (k, 50)
+    z = 1.959963984540054
+    centre = (k / 50 + z * z / 100) / (1 + z * z / 50)
+    half = z / (1 + z * z / 50) * math.sqrt(k / 50 * (1 - k / 50) / 50 + z * z / (4 * 2500))
+    assert abs(facts["teacher_ci_low"] - (centre - half)) < 1e-9
+    assert abs(facts["teacher_ci_high"] - (centre + half)) < 1e-9
     # The simulated teacher is wrong on about 6 % of queries (module docstring)
     assert 0.8 <= k / 50 < 1.0
