@@ -138,6 +138,8 @@ def test_audit_spin_box_plan_counts_filter_and_read_only_rows(
     qtbot.waitUntil(lambda: review.model.rowCount() == AUDIT, timeout=5000)
     assert {c.status for c in review.model.rows} == {"audit"}
     review.select_row(0)
+    assert not review.accept_button.isEnabled() and not review.reject_button.isEnabled()
+    assert "read-only" in review.detail.toPlainText()
     review.table.setFocus()
     messages: list[str] = []
     open_context.status_requested.connect(lambda m, _t: messages.append(m))
