@@ -14,10 +14,12 @@ Rows with an approved ideal output, test-split rows (unless ``--include-test``) 
 that already have a pending candidate from the same version and model are skipped.
 Before any call it prints the number of calls and the cost estimate and asks (``--yes``
 answers for you; without a terminal, ``--yes`` is required). ``--json`` prints
-``{"run", "rows", "stored", "failed", "skipped", "calls", "cost", "audit"}``.
+``{"run", "rows", "stored", "failed", "skipped", "calls", "cost"}``.
+
 ``--audit N`` also asks N rows that HAVE an approved human ideal (a seeded sample,
 stratified by label; test rows only with ``--include-test``): their answers are stored
-as ``audit`` candidates, never accepted, and measure the teacher (``studio distil stats``).
+as ``audit`` candidates, never accepted, and measure the teacher (``studio distil
+stats``); the plan counts their calls and cost, and ``--json`` gains ``"audit"``.
 
 The other ``distil`` subcommands (``inputs``, ``accept``, ``reject``, ``list``) live in
 their own modules ``studio/cli/distil_<x>_cmd.py`` and are added here when present.

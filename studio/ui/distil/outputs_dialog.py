@@ -277,6 +277,7 @@ class OutputsDialog(QDialog):
         self.version_combo.currentIndexChanged.connect(lambda _i: self._changed())
         self.model_combo.currentTextChanged.connect(lambda _t: self._changed())
         self.samples_spin.valueChanged.connect(lambda _v: self._changed())
+        self.audit_spin.valueChanged.connect(lambda _v: self._changed())
         self.temperature_spin.valueChanged.connect(lambda _v: self._changed())
         self.concurrency.valueChanged.connect(lambda _v: self._changed())
         self.provider.changed.connect(self._provider_changed)
@@ -285,7 +286,6 @@ class OutputsDialog(QDialog):
         self.split_combo.currentIndexChanged.connect(lambda _i: self._filter_touched())
         self.search_edit.textChanged.connect(lambda _t: self._filter_touched())
         self.include_test.toggled.connect(lambda _c: self._changed())
-        self.audit_spin.valueChanged.connect(lambda _v: self._changed())
         self._provider_changed()
         self._load_choices()
 
@@ -487,7 +487,7 @@ class OutputsDialog(QDialog):
         self.spec = spec
         self.plan = plan
         self.plan_label.setText(plan_sentence(plan))
-        if plan.rows == 0 and plan.audit_rows == 0:
+        if plan.rows == 0:
             self.run_button.setText("Nothing to Generate")
             self.run_button.setEnabled(False)
         else:
@@ -498,6 +498,12 @@ class OutputsDialog(QDialog):
             self.run_button.setEnabled(True)
         if self.height() < self.sizeHint().height():
             self.resize(self.width(), self.sizeHint().height())
+        if plan.rows == 0 and plan.audit_rows:  # only the audit sample to ask
+            new_calls = plan.n_calls - plan.n_cached
+            self.run_button.setText(
+                f"Call the Teacher: {new_calls:,} call(s), ≈ {usd(plan.cost_usd)}"
+            )
+            self.run_button.setEnabled(True)
         self.plan_shown.emit(plan)
 
     def _failed(self, exc: BaseException) -> None:
