@@ -187,7 +187,10 @@ def _outputs(args: argparse.Namespace) -> int:
             flag = _FLAGS.get(exc.where or "")
             raise CliUsageError(f"{flag}: {exc.message}" if flag else exc.message) from None
         _print_plan(plan, args, spec.samples)
-        if plan.rows == 0 and plan.audit_rows == 0:
+        if plan.rows == 0:
+            if plan.audit_rows:  # only the audit sample to ask
+                refused = _confirm(args, plan.n_calls - plan.n_cached)
+                return refused if refused is not None else _run(args, project, spec, target.key)
             empty: dict[str, Any] = {"run": None, "rows": 0, "stored": 0, "failed": 0}
             empty.update({"skipped": sum(plan.skipped.values()), "calls": 0, "cost": 0.0})
             empty["audit"] = 0
