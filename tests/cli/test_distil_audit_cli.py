@@ -108,3 +108,20 @@ def test_negative_audit_exits_2_naming_the_flag(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "--audit" in done.stderr and "Traceback" not in done.stderr
     assert _sql(dp.path, "SELECT count(*) FROM eval_run")[0] == 0
+
+
+def test_audit_only_run_when_every_row_already_has_a_candidate(tmp_path: Path) -> None:
+    dp = build_distil_project(tmp_path / "o.studio", n_rows=3, n_human=10, n_test=1)
+    with loopback(responder=TeacherResponder(dp.labels)) as server:
+        first = _outputs(dp.path, server.base_url, "--yes", "--json")
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)["audit"] == 0 and server.chat_requests == 3
+        only = _outputs(dp.path, server.base_url, "--audit", "4", "--yes", "--json")
+        assert only.returncode == 0, only.stderr
+        out = json.loads(only.stdout)
+        assert (out["rows"], out["stored"], out["audit"], out["calls"]) == (0, 0, 4, 4)
+        assert server.chat_requests == 3 + 4
+        # Asked again: the 4 audited rows count towards N, nothing is sent
+        again = _outputs(dp.path, server.base_url, "--audit", "4", "--yes", "--json")
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["calls"] == 0 and server.chat_requests == 7
