@@ -3,6 +3,7 @@
     studio distil outputs --project FILE --dataset D --prompt NAME@VERSION_OR_LABEL
                           [--model M] [--where KEY=VALUE ... | --ids IDS]
                           [--samples K] [--temperature T] [--include-test]
+                          [--audit N]
                           [--concurrency N] [--base-url URL | --provider NAME]
                           [--api-key-env NAME] [--allow-insecure-key]
                           [--timeout S] [--deadline S] [--judge NAME@VERSION]
@@ -17,6 +18,11 @@ answers for you; without a terminal, ``--yes`` is required). ``--json`` prints
 ``{"run", "rows", "stored", "failed", "skipped", "calls", "cost"}``. With ``--judge`` the
 new candidates are then scored by that judge prompt (``studio distil judge``; its calls
 are counted in the confirmation) and the JSON gains ``"judge"``.
+
+``--audit N`` also asks N rows that HAVE an approved human ideal (a seeded sample,
+stratified by label; test rows only with ``--include-test``): their answers are stored
+as ``audit`` candidates, never accepted, and measure the teacher (``studio distil
+stats``); the plan counts their calls and cost, and ``--json`` gains ``"audit"``.
 
 The other ``distil`` subcommands (``inputs``, ``accept``, ``reject``, ``list``) live in
 their own modules ``studio/cli/distil_<x>_cmd.py`` and are added here when present.
@@ -116,6 +122,14 @@ def _add_outputs(dsub: Any) -> None:
     )
     p.add_argument("--include-test", action="store_true", help="also ask for test-split rows")
     p.add_argument(
+        "--audit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also ask N rows that have an approved human ideal (stored as audit "
+        "candidates, never accepted) to measure the teacher's accuracy; e.g. 50",
+    )
+    p.add_argument(
         "--concurrency", type=int, default=8, metavar="N", help="requests in flight, 1-64"
     )
     p.add_argument(
@@ -140,7 +154,7 @@ def _add_outputs(dsub: Any) -> None:
     p.add_argument(
         "--json",
         action="store_true",
-        help='print {"run", "rows", "stored", "failed", "skipped", "calls", "cost"}',
+        help='print {"run", "rows", "stored", "failed", "skipped", "calls", "cost", "audit"}',
     )
     p.set_defaults(func=_outputs)
 
@@ -152,6 +166,7 @@ _FLAGS = {
     "concurrency": "--concurrency",
     "model": "--model",
     "dataset": "--dataset",
+    "audit": "--audit",
 }
 
 
@@ -177,6 +192,7 @@ def _outputs(args: argparse.Namespace) -> int:
             include_test=args.include_test,
             concurrency=args.concurrency,
             limits=limits,
+            audit=args.audit,
         )
         try:
             plan = plan_outputs(project, spec)
@@ -186,8 +202,12 @@ def _outputs(args: argparse.Namespace) -> int:
         _print_plan(plan, args, spec.samples)
         judge_calls = _judge_plan(args, project, spec, plan)
         if plan.rows == 0:
+            if plan.audit_rows:  # only the audit sample to ask
+                refused = _confirm(args, plan.n_calls - plan.n_cached)
+                return refused if refused is not None else _run(args, project, spec, target.key)
             empty: dict[str, Any] = {"run": None, "rows": 0, "stored": 0, "failed": 0}
             empty.update({"skipped": sum(plan.skipped.values()), "calls": 0, "cost": 0.0})
+            empty["audit"] = 0
             if args.json:
                 print_json(empty)
             else:
@@ -224,6 +244,14 @@ def _print_plan(plan: Any, args: argparse.Namespace, samples: int) -> None:
     if plan.skipped:
         parts = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in plan.skipped.items())
         eprint(f"Skipped {sum(plan.skipped.values())} rows: {parts}.")
+    if args.audit:
+        eprint(
+            f"Audit: {plan.audit_rows} rows with a human ideal asked too, to measure the "
+            f"teacher ({plan.audit_rows * samples} of the calls; stored as audit, never "
+            "accepted)."
+        )
+    if plan.audit_note:
+        eprint(plan.audit_note)
 
 
 def _confirm(args: argparse.Namespace, to_send: int) -> int | None:

@@ -57,7 +57,9 @@ def report_outcome(outcome: Any, args: argparse.Namespace, judged: Any = None) -
     else:
         sys.stdout.write(
             f"Run {outcome.run_id}: {outcome.rows} rows, {outcome.stored} candidates stored, "
-            f"{outcome.failed} failed, {outcome.skipped} skipped; {outcome.calls} calls made, "
+            f"{outcome.failed} failed, {outcome.skipped} skipped"
+            + (f", {outcome.audit} audit answers" if getattr(outcome, "audit", 0) else "")
+            + f"; {outcome.calls} calls made, "
             f"cost {money(outcome.cost_usd)}.\n"
         )
     if judged is not None and not args.json:

@@ -47,7 +47,8 @@ def _stats(args: argparse.Namespace) -> int:
         return EXIT_OK
     lines = [
         f"Dataset {ev.dataset}: {ev.candidates} candidates — {ev.accepted} accepted, "
-        f"{ev.rejected} rejected, {ev.pending} pending, {ev.failed} failed.",
+        f"{ev.rejected} rejected, {ev.pending} pending, {ev.failed} failed"
+        + (f"; {ev.audit} audit answers (rows with a human ideal)." if ev.audit else "."),
         f"Acceptance: {_pct(ev.acceptance_rate)} of {ev.reviewed} reviewed.",
     ]
     if ev.by_label:
@@ -57,11 +58,16 @@ def _stats(args: argparse.Namespace) -> int:
         lines.append("Agreement: " + ", ".join(f"{b}: {n}" for b, n in ev.agreement_hist.items()))
     ci = ev.teacher_accuracy_ci
     if ci is None:
-        lines.append("Teacher accuracy: no row has both a human ideal and a teacher answer.")
+        lines.append(
+            "Teacher accuracy: no row has both a human ideal and a teacher answer "
+            "(measure it with `studio distil outputs ... --audit 50`)."
+        )
     else:
         lines.append(
-            f"Teacher accuracy: {ev.teacher_correct} / {ev.teacher_compared} rows with a human "
-            f"ideal = {_pct(ev.teacher_accuracy)} (95 % CI {_pct(ci[0])}–{_pct(ci[1])})."
+            f"Teacher vs human ideals: {ev.teacher_correct}/{ev.teacher_compared} = "
+            f"{_pct(ev.teacher_accuracy)} (95 % CI {_pct(ci[0])}–{_pct(ci[1])}), from "
+            f"{ev.teacher_from_audit} audit rows and "
+            f"{ev.teacher_compared - ev.teacher_from_audit} reviewed rows."
         )
     lines.append(
         f"Ideal outputs: {ev.human_ideals} human-written, {ev.teacher_ideals} "

@@ -229,6 +229,7 @@ def _show_distil(project: Any, state: Any, args: argparse.Namespace) -> int:
         "failed": counts.failed,
         "skipped": counts.skipped,
         "cost": counts.cost_usd,
+        "audit": counts.audit,
     }
     if args.json:
         print_json({"run": state.to_json(), "distil": doc})

@@ -27,7 +27,7 @@ from studio.core.evals.calls import RunProgress
 from studio.core.progress import CancelToken
 
 N = 150
-KEYS = {"run", "rows", "stored", "failed", "skipped", "calls", "cost"}
+KEYS = {"run", "rows", "stored", "failed", "skipped", "calls", "cost", "audit"}
 
 
 def studio(*args: str, stdin: Any = subprocess.DEVNULL) -> subprocess.CompletedProcess[str]:
@@ -103,6 +103,7 @@ def test_json_150_rows_then_rerun_zero_calls(dp: DistilProject) -> None:
             "skipped": 22,
             "calls": N,
             "cost": None,
+            "audit": 0,
         }
         assert server.chat_requests == N
         assert f"{N} calls (0 cached, {N} to send)" in done.stderr
@@ -119,6 +120,7 @@ def test_json_150_rows_then_rerun_zero_calls(dp: DistilProject) -> None:
             "skipped": N + 22,
             "calls": 0,
             "cost": 0.0,
+            "audit": 0,
         }
         assert server.chat_requests == N  # the re-run made 0 calls
         listed = studio("runs", "list", "--project", str(dp.path), "--json")
@@ -127,7 +129,14 @@ def test_json_150_rows_then_rerun_zero_calls(dp: DistilProject) -> None:
         assert "distil" in text_list.stdout.splitlines()[1]
         shown = json.loads(studio("runs", "show", "1", "--project", str(dp.path), "--json").stdout)
         assert shown["run"]["kind"] == "distil" and shown["run"]["status"] == "completed"
-        assert shown["distil"] == {"rows": N, "stored": N, "failed": 0, "skipped": 22, "cost": None}
+        assert shown["distil"] == {
+            "rows": N,
+            "stored": N,
+            "failed": 0,
+            "skipped": 22,
+            "cost": None,
+            "audit": 0,
+        }
 
 
 def test_where_and_ids_select_rows(dp: DistilProject) -> None:

@@ -59,7 +59,10 @@ def test_text_report(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "9 candidates — 2 accepted, 2 rejected, 3 pending, 2 failed" in out
     assert "Acceptance: 50.0 % of 4 reviewed" in out
     assert "refund: 1 / 2" in out
-    assert f"2 / 4 rows with a human ideal = 50.0 % (95 % CI {100 * ci.low:.1f} %" in out
+    assert (
+        f"Teacher vs human ideals: 2/4 = 50.0 % (95 % CI {100 * ci.low:.1f} %–"
+        f"{100 * ci.high:.1f} %), from 0 audit rows and 4 reviewed rows." in out
+    )
     assert "4 human-written, 2 teacher-generated, 1 unknown; synthetic inputs: 2" in out
 
 

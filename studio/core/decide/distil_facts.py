@@ -27,7 +27,7 @@ def _pct(x: float) -> str:
 def fill_distil(ev: Evidence, project: Project, dataset_id: int, dataset_name: str) -> None:
     """Fill the distillation fields of ``ev`` when the dataset has any distillation."""
     d = distil_evidence(project, dataset_id)
-    if not (d.candidates or d.teacher_ideals or d.synthetic_inputs):
+    if not (d.candidates or d.teacher_ideals or d.synthetic_inputs or d.audit):
         return  # no distillation: the fields stay unknown and the report stays as it was
     where = f"dataset {dataset_name}: distillation (studio distil stats {dataset_name})"
     prov = ev.provenance
@@ -48,7 +48,9 @@ def fill_distil(ev: Evidence, project: Project, dataset_id: int, dataset_name: s
             ev.teacher_ci_low, ev.teacher_ci_high = ci
         prov["teacher_correct"] = prov["teacher_compared"] = prov["teacher_accuracy"] = (
             f"{where}: the newest valid teacher answer vs the human ideal, compared as the "
-            f"task's scorer compares ({d.task_type}); Wilson 95 % interval"
+            f"task's scorer compares ({d.task_type}); Wilson 95 % interval; n = "
+            f"{num(d.teacher_compared)}: {num(d.teacher_from_audit)} audit rows, "
+            f"{num(d.teacher_compared - d.teacher_from_audit)} reviewed rows"
         )
 
 

@@ -11,9 +11,13 @@ same simulated model (:mod:`studio.core.demo.simulated_server`):
 2. A distil run asks the teacher (v4 on the large model) 3 samples per row through the
    real runner, SDK and store, against the simulated model; its answers become
    candidates with their majority and agreement.
+   The same run also answers an audit sample of :data:`AUDIT_ROWS` rows that already have
+   an approved human label (train and validation; ``--audit``), stored as ``audit``
+   candidates: they measure the teacher against people, so ``studio distil stats`` and
+   the decision report show its accuracy with a Wilson interval.
 3. The review accepts "agreement = 1 and valid" (:func:`studio.core.distil.review.accept`),
    one undoable operation in the dataset's history; the rows where the samples
-   disagreed stay pending for a person.
+   disagreed stay pending for a person (audit answers are never accepted).
 
 The simulated teacher knows each query's banking77 intent (the CSV's second column, kept
 out of the dataset) and plays a good model: right on most queries, consistently wrong on
@@ -42,6 +46,7 @@ if TYPE_CHECKING:
 DISTIL_CSV = "banking77_distil.csv"
 TEACHER_SAMPLES = 3
 TEACHER_TEMPERATURE = 0.7  # samples > 1 need a temperature above 0
+AUDIT_ROWS = 50  # rows with a human label the teacher also answers, to measure it
 # Shares of the queries the simulated teacher gets consistently wrong / is unsure about
 WRONG_SHARE = 0.06
 UNSURE_SHARE = 0.12
@@ -157,7 +162,9 @@ def add_demo_distil(project: Project, dataset: str | int | None = None) -> DemoD
     curation.set_split(project, dataset_id, new_ids, "train")
 
     label_set = list(get_dataset(project, dataset_id).label_set)
-    teacher = SimulatedTeacher(dict(queries), label_set)
+    human = _human_rows(project, dataset_id)  # the audit pool: approved human, not test
+    # The simulated teacher knows the intents of the human rows as of the new ones
+    teacher = SimulatedTeacher({**dict(human.values()), **dict(queries)}, label_set)
     with SimulatedModelServer(responder=teacher, latency=teacher.latency, exact_usage=True) as srv:
         provider = ProviderConfig(
             name="Local loopback (simulated model)", base_url=srv.base_url, kind="compatible"
@@ -167,11 +174,12 @@ def add_demo_distil(project: Project, dataset: str | int | None = None) -> DemoD
             prompt_ref=f"{DEMO_PROMPT}@{CANDIDATE_VERSION}",
             provider=provider,
             model=LARGE_MODEL,
-            example_ids=new_ids,
+            example_ids=new_ids + sorted(human),  # the human rows: the audit pool only
             samples=TEACHER_SAMPLES,
             temperature=TEACHER_TEMPERATURE,
             concurrency=16,
             name=f"{DEMO_PROMPT} v{CANDIDATE_VERSION} teacher outputs (demo)",
+            audit=AUDIT_ROWS,
         )
         run_id = create_outputs_run(project, spec)
         run_store.set_recorded_note(project, run_id, DEMO_NOTE)
@@ -179,6 +187,29 @@ def add_demo_distil(project: Project, dataset: str | int | None = None) -> DemoD
         outcome = execute_outputs_run(project, run_id, key=None, cache=False)
     review = accept(project, dataset_id, min_agreement=1.0, example_ids=new_ids)
     return DemoDistil(run_id, outcome.rows, outcome.stored, review.changed, review.op_id)
+
+
+def _human_rows(project: Project, dataset_id: int) -> dict[int, tuple[str, str]]:
+    """id -> (input text, label) of the approved, human-labelled train/validation rows."""
+    from sqlalchemy import text
+
+    from studio.core.db.transactions import read_conn
+
+    with read_conn(project) as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, input_json, label FROM example WHERE dataset_id = :d "
+                "AND status = 'approved' AND ideal_source = 'human' AND label IS NOT NULL "
+                "AND split IN ('train', 'validation')"
+            ),
+            {"d": dataset_id},
+        ).all()
+    out: dict[int, tuple[str, str]] = {}
+    for r in rows:
+        query = orjson.loads(r[1]).get("text")
+        if isinstance(query, str):
+            out[int(r[0])] = (query, str(r[2]))
+    return out
 
 
 def _rows_from(project: Project, dataset_id: int, source: str) -> list[int]:

@@ -33,7 +33,8 @@ class CandidateRow:
         input_text: the example's input as text (what the table shows).
         human_ideal: the example's ideal output when a human wrote it (``ideal_source``
             "human" or unknown), else None: the reviewer compares the teacher with it.
-        status: pending, accepted, rejected or failed.
+        status: pending, accepted, rejected, failed or audit (an answer on a row with a
+            human ideal, asked to measure the teacher; read-only).
         output: the teacher's answer (the majority answer with samples > 1), None when
             the call failed.
         output_kind: text, json or tool_calls.
@@ -92,8 +93,11 @@ class CandidateRow:
 class CandidateCounts:
     """How many candidates of a dataset are in each status, and what they cost.
 
-    ``cost_usd`` sums the known costs of every candidate (failed ones too: the calls
-    were paid); None when no candidate has a known cost.
+    ``cost_usd`` sums the known costs of every candidate (failed and audit ones too: the
+    calls were paid); None when no candidate has a known cost. ``audit``: the teacher's
+    answers on rows with a human ideal (``distil outputs --audit``), never reviewed;
+    ``audit_correct`` of ``audit_compared`` match the row's human ideal (None when not
+    computed: :func:`studio.core.distil.evidence.distil_evidence` computes them).
     """
 
     pending: int
@@ -101,11 +105,14 @@ class CandidateCounts:
     rejected: int
     failed: int
     cost_usd: float | None
+    audit: int = 0
+    audit_correct: int | None = None
+    audit_compared: int | None = None  # valid audit answers compared with the human ideal
 
     @property
     def total(self) -> int:
-        """Every candidate of the dataset."""
-        return self.pending + self.accepted + self.rejected + self.failed
+        """Every candidate of the dataset (audit answers included)."""
+        return self.pending + self.accepted + self.rejected + self.failed + self.audit
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON shape."""
@@ -114,6 +121,7 @@ class CandidateCounts:
             "accepted": self.accepted,
             "rejected": self.rejected,
             "failed": self.failed,
+            "audit": self.audit,
             "cost_usd": self.cost_usd,
         }
 
@@ -237,7 +245,7 @@ def current_candidates(project: Project, example_ids: Sequence[int]) -> dict[int
 
 
 def candidate_counts(project: Project, dataset: str | int) -> CandidateCounts:
-    """How many candidates of the dataset are pending/accepted/rejected/failed, and the cost.
+    """How many candidates of the dataset are pending/accepted/rejected/failed/audit, and the cost.
 
     Raises:
         NotFoundError: no such dataset.
@@ -260,4 +268,5 @@ def candidate_counts(project: Project, dataset: str | int) -> CandidateCounts:
         rejected=n.get("rejected", 0),
         failed=n.get("failed", 0),
         cost_usd=cost,
+        audit=n.get("audit", 0),
     )

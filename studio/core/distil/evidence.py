@@ -3,23 +3,28 @@
 Computed from the ``candidate`` and ``example`` tables of one dataset (ISSUE 13 §4):
 
 * **Review counts** — candidates by status (``accepted``, ``rejected``, ``pending``,
-  ``failed``), every stored candidate counted once.
+  ``failed``), every stored candidate counted once; ``audit`` answers (the teacher on rows
+  with a human ideal, ``distil outputs --audit``) counted apart, never as candidates.
 * **Acceptance by label** — classification datasets: per label (the candidate's label,
   else the label read from its answer as the label scorer reads it; ``"(none)"`` when
   no label was recognised) the accepted count and the reviewed count (accepted + rejected).
 * **Agreement distribution** — non-failed candidates bucketed by ``agreement`` (the
   share of ``--samples`` equal to the majority answer): exactly ``"1.0"``, then
   ``"0.8–1.0"``, ``"0.6–0.8"``, ``"0.4–0.6"``, ``"0–0.4"`` (lower bound inclusive), and
-  ``"single sample"`` when one sample was drawn (agreement unknown).
+  ``"single sample"`` when one sample was drawn (agreement unknown). Audit answers are
+  left out (they are not candidates for the training set).
 * **Teacher accuracy** — on rows that also have a human ideal: ``ideal_source =
   "human"``, or an *approved* row with an ideal and no recorded source (written before
   distillation existed, so by a person or an import). The row's newest valid candidate
-  is compared with the human ideal the way the task's scorer compares: the label for
-  classification (:class:`~studio.core.evals.scorers.LabelMatch`), JSON data equality
-  for JSON and tool-call outputs (:class:`~studio.core.evals.json_scorers.JsonEqual`),
+  (pending, accepted, rejected or audit) is compared with the human ideal the way the
+  task's scorer compares: the label for classification
+  (:class:`~studio.core.evals.scorers.LabelMatch`), JSON data equality for JSON and
+  tool-call outputs (:class:`~studio.core.evals.json_scorers.JsonEqual`),
   normalised text otherwise (:class:`~studio.core.evals.scorers.NormalisedMatch`). The
   95 % interval is the studio's one Wilson interval
-  (:func:`studio.core.evals.stats.wilson_interval`).
+  (:func:`studio.core.evals.stats.wilson_interval`). ``teacher_from_audit`` of the
+  ``teacher_compared`` rows were compared through an audit answer, the others through a
+  candidate of the review (a row a person decided after the teacher answered).
 * **Where ideals came from** — rows with an ideal output (or a label, for
   classification) by ``ideal_source``: human, teacher, unknown; and synthetic inputs
   (``example.source = "synthetic"``).
@@ -76,6 +81,9 @@ class DistilEvidence:
     dataset: str = ""
     task_type: str = ""
     cost_usd: float | None = field(default=None)
+    audit: int = 0  # audit answers stored (valid or not)
+    teacher_from_audit: int = 0  # of teacher_compared: compared through an audit answer
+    audit_correct: int = 0  # of teacher_from_audit: the teacher matched the human ideal
 
     @property
     def reviewed(self) -> int:
@@ -116,7 +124,11 @@ class DistilEvidence:
                 "compared": self.teacher_compared,
                 "accuracy": self.teacher_accuracy,
                 "ci95": list(ci) if ci is not None else None,
+                "from_audit": self.teacher_from_audit,
+                "audit_correct": self.audit_correct,
+                "from_review": self.teacher_compared - self.teacher_from_audit,
             },
+            "audit": self.audit,
             "ideals": {
                 "human": self.human_ideals,
                 "teacher": self.teacher_ideals,
@@ -217,7 +229,8 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
             cost = (cost or 0.0) + float(c.cost_usd)
         if c.status == "failed":
             continue
-        hist[agreement_bucket(c.agreement)] += 1
+        if c.status != "audit":
+            hist[agreement_bucket(c.agreement)] += 1
         if c.valid:
             newest_valid[int(c.example_id)] = c  # ordered by id: the last one wins
         if info.task_type == "classification" and c.status in ("accepted", "rejected"):
@@ -228,7 +241,7 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
                 acc_rev[0] += 1
 
     human = teacher = unknown = synthetic = 0
-    correct = compared = 0
+    correct = compared = from_audit = audit_correct = 0
     for e in examples:
         if e.source == "synthetic":
             synthetic += 1
@@ -246,6 +259,7 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
         if not human_ideal or cand is None:
             continue
         compared += 1
+        from_audit += cand.status == "audit"
         if comparer.same(
             output=cand.output,
             cand_label=cand.label,
@@ -254,6 +268,7 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
             ideal_label=e.label,
         ):
             correct += 1
+            audit_correct += cand.status == "audit"
 
     return DistilEvidence(
         accepted=status["accepted"],
@@ -272,4 +287,7 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
         dataset=info.name,
         task_type=info.task_type,
         cost_usd=cost,
+        audit=status["audit"],
+        teacher_from_audit=from_audit,
+        audit_correct=audit_correct,
     )

@@ -19,6 +19,8 @@ API
 Selection (:mod:`.outputs_select`): rows with an approved ideal output are never asked
 (never overwritten), test-split rows only with ``include_test``, and rows with a pending
 (or rejected) candidate of the same version and model are skipped; each reason counted.
+With ``spec.audit = N``, N rows that have an approved human ideal are asked too and their
+answers stored as ``audit`` candidates, to measure the teacher (:mod:`.outputs_audit`).
 """
 
 from __future__ import annotations
@@ -61,11 +63,14 @@ def plan_outputs(project: Project, spec: OutputsSpec) -> OutputsPlan:
     return OutputsPlan(
         rows=len(resolved.example_ids),
         skipped=dict(resolved.skipped),
-        n_calls=len(resolved.example_ids) * spec.samples,
+        n_calls=len(resolved.asked_ids) * spec.samples,
         n_cached=n_cached,
         cost_usd=cost,
         price_note=note,
         example_ids=list(resolved.example_ids),
+        audit_rows=len(resolved.audit_ids),
+        audit_ids=list(resolved.audit_ids),
+        audit_note=resolved.audit_note,
     )
 
 
@@ -78,7 +83,7 @@ def create_outputs_run(project: Project, spec: OutputsSpec) -> int:
     from studio.core.distil.outputs_select import resolve, store_run
 
     resolved = resolve(project, spec)
-    if not resolved.example_ids:
+    if not resolved.asked_ids:
         skipped = ", ".join(f"{n} {reason}" for reason, n in resolved.skipped.items())
         raise UserError(
             "No selected row needs a teacher output"
@@ -132,4 +137,5 @@ def execute_outputs_run(
         failed_reason=outcome.failed_reason,
         stop_kind=outcome.stop_kind,
         pending=outcome.pending,
+        audit=counts.audit,
     )

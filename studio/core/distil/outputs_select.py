@@ -10,6 +10,10 @@ Skip reasons (counted in :attr:`Resolved.skipped`, in this order of precedence):
   for review;
 * ``rejected_candidate``: a reviewer rejected this version and model's answer (asked
   again, the cache would give the same answer back).
+
+With ``spec.audit = N`` some ``approved_human`` rows are also asked, as the audit sample
+(:mod:`.outputs_audit`); they stay counted as skipped ``approved_human`` (never
+overwritten) and are listed in :attr:`Resolved.audit_ids`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy import text
 
 from studio.core.db.transactions import read_conn, write_tx
 from studio.core.distil.outputs_answers import agreement_scorer
+from studio.core.distil.outputs_audit import MAX_AUDIT, choose_audit
 from studio.core.errors import ValidationError
 from studio.core.evals.cache import request_hash
 from studio.core.evals.run_setup import _version_row_id, price_fn
@@ -53,6 +58,13 @@ class Resolved:
     example_ids: list[int]
     skipped: dict[str, int] = field(default_factory=dict)
     json_output: bool = False
+    audit_ids: list[int] = field(default_factory=list)  # rows with a human ideal, to measure
+    audit_note: str = ""
+
+    @property
+    def asked_ids(self) -> list[int]:
+        """Every row the run asks: those that need an ideal, then the audit sample."""
+        return self.example_ids + self.audit_ids
 
     @property
     def scorer(self) -> str:
@@ -86,6 +98,11 @@ def _check_numbers(spec: OutputsSpec) -> None:
     if spec.temperature is not None and not 0.0 <= spec.temperature <= 2.0:
         raise ValidationError(
             f"Temperature must be between 0 and 2, not {spec.temperature}.", where="temperature"
+        )
+    if not 0 <= spec.audit <= MAX_AUDIT:
+        raise ValidationError(
+            f"The audit must be between 0 and {MAX_AUDIT:,} rows, not {spec.audit}.",
+            where="audit",
         )
     if not MIN_CONCURRENCY <= spec.concurrency <= MAX_CONCURRENCY:
         raise ValidationError(
@@ -122,19 +139,53 @@ def resolve(project: Project, spec: OutputsSpec) -> Resolved:
             where="temperature",
         )
     version_id = _version_row_id(project, version.name, version.version)
-    ids, skipped, json_kind = _select(project, info, spec, version_id, model)
+    ids, skipped, json_kind, pool = _select(project, info, spec, version_id, model)
     json_output = (
         version.spec.response_schema is not None or info.output_schema is not None or json_kind
     )
-    return Resolved(
-        info, version, version_id, model, params, spec.samples, ids, skipped, json_output
+    audit = choose_audit(
+        pool,
+        spec.audit,
+        audited=_audited(project, info.id, version_id, model) if spec.audit else set(),
+        seed=f"audit:{info.id}:{version_id}:{model}",
+        stratify=info.task_type == "classification",
+        test_excluded=not spec.include_test,
     )
+    return Resolved(
+        info,
+        version,
+        version_id,
+        model,
+        params,
+        spec.samples,
+        ids,
+        skipped,
+        json_output,
+        audit.ids,
+        audit.note,
+    )
+
+
+def _audited(project: Project, dataset_id: int, version_id: int, model: str) -> set[int]:
+    """Rows with an audit answer (valid or not) of this version and model."""
+    with read_conn(project) as conn:
+        return {
+            int(r[0])
+            for r in conn.execute(
+                text(
+                    "SELECT example_id FROM candidate WHERE dataset_id = :d AND status = 'audit' "
+                    "AND prompt_version_id = :pv AND model = :m"
+                ),
+                {"d": dataset_id, "pv": version_id, "m": model},
+            ).all()
+        }
 
 
 def _select(
     project: Project, info: DatasetInfo, spec: OutputsSpec, version_id: int, model: str
-) -> tuple[list[int], dict[str, int], bool]:
-    """(ids to ask, skipped counts by reason, whether the asked rows' outputs are JSON)."""
+) -> tuple[list[int], dict[str, int], bool, list[tuple[int, str | None]]]:
+    """(ids to ask, skipped counts by reason, whether the asked rows' outputs are JSON,
+    the audit pool: (id, label) of approved human rows, test rows only with include_test)."""
     wanted = None if spec.example_ids is None else {int(i) for i in spec.example_ids}
     classification = info.task_type == "classification"
     with read_conn(project) as conn:
@@ -159,6 +210,7 @@ def _select(
     ids: list[int] = []
     skipped: dict[str, int] = {}
     json_kind = False
+    pool: list[tuple[int, str | None]] = []
     for r in rows:
         eid = int(r[0])
         if wanted is not None and eid not in wanted:
@@ -175,10 +227,12 @@ def _select(
             reason = "has_pending_candidate" if blocking[eid] == "pending" else "rejected_candidate"
         if reason is not None:
             skipped[reason] = skipped.get(reason, 0) + 1
+            if reason == "approved_human" and (r[1] != "test" or spec.include_test):
+                pool.append((eid, r[4]))
             continue
         ids.append(eid)
         json_kind = json_kind or r[6] == "json"
-    return ids, skipped, json_kind
+    return ids, skipped, json_kind, pool
 
 
 def estimate(
@@ -193,7 +247,7 @@ def estimate(
     from studio.core.evals.store import ProjectCacheStore
     from studio.core.tokens.counting import count_chat_tokens, count_tokens, encoding_for_model
 
-    examples = load_examples(project, resolved.example_ids)
+    examples = load_examples(project, resolved.asked_ids)
     items, _failures = build_work_items(resolved.variants(), examples)
     price, note = price_fn()
     encoding = encoding_for_model(resolved.model)
@@ -243,8 +297,9 @@ def store_run(project: Project, spec: OutputsSpec, resolved: Resolved) -> int:
     from studio.core.evals.store import db_time
 
     plan: dict[str, Any] = {
-        "example_ids": resolved.example_ids,
+        "example_ids": resolved.asked_ids,  # the run asks the audit rows too
         "distil": {
+            "audit_ids": resolved.audit_ids,
             "prompt_ref": resolved.version.ref,
             "samples": resolved.samples,
             "skipped": resolved.skipped,

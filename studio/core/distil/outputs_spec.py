@@ -28,6 +28,9 @@ class OutputsSpec:
     concurrency: int = 8
     limits: RunLimits | None = None
     name: str = ""
+    # Also ask N rows that HAVE an approved human ideal, to measure the teacher: their
+    # answers are stored as "audit" candidates (never accepted); see outputs_audit.py
+    audit: int = 0
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ class OutputsPlan:
     cost_usd: float | None
     price_note: str
     example_ids: list[int] = field(default_factory=list)
+    # The audit sample (rows with an approved human ideal; their calls and cost are in
+    # n_calls / n_cached / cost_usd): rows asked now, and a sentence when fewer than asked
+    audit_rows: int = 0
+    audit_ids: list[int] = field(default_factory=list)
+    audit_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,9 +66,10 @@ class OutputsOutcome:
     failed_reason: str | None
     stop_kind: str | None = None  # "stalled" / "deadline" when a limit stopped the run
     pending: int = 0  # calls still without an answer (a resume sends them)
+    audit: int = 0  # valid audit answers stored (rows with a human ideal, to measure the teacher)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"run", "rows", "stored", "failed", "skipped", "calls", "cost"}``."""
+        """``{"run", "rows", "stored", "failed", "skipped", "calls", "cost", "audit"}``."""
         return {
             "run": self.run_id,
             "rows": self.rows,
@@ -69,4 +78,5 @@ class OutputsOutcome:
             "skipped": self.skipped,
             "calls": self.calls,
             "cost": self.cost_usd,
+            "audit": self.audit,
         }

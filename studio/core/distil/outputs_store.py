@@ -6,6 +6,10 @@ retries makes a sample that does not vote; a row with no voting sample is a ``fa
 candidate with the reason, never a pending one). Writing a row's new candidate replaces
 the *failed* candidates of the same version and model for that row from earlier runs
 (a retry supersedes them); pending, accepted and rejected ones are never touched.
+
+The run's audit rows (``plan["distil"]["audit_ids"]``: rows with an approved human ideal,
+asked to measure the teacher) get a candidate of status ``audit`` whether the answer is
+valid or not (``valid`` and ``reason`` say which): it is never reviewed nor accepted.
 """
 
 from __future__ import annotations
@@ -32,11 +36,12 @@ if TYPE_CHECKING:
 class RunCounts:
     """A distil run's figures (all its executions)."""
 
-    rows: int
-    stored: int
-    failed: int
+    rows: int  # rows that need an ideal (the audit rows not included)
+    stored: int  # candidates waiting for review (audit answers not included)
+    failed: int  # failed candidates and invalid audit answers
     skipped: int
     cost_usd: float | None
+    audit: int = 0  # valid audit answers
 
 
 def run_kind(project: Project, run_id: int) -> str:
@@ -83,6 +88,7 @@ def write_candidates(project: Project, run_id: int, *, final: bool) -> RunCounts
     plan = plan_of(row)
     distil = plan.get("distil") or {}
     ids = [int(i) for i in plan.get("example_ids", [])]
+    audit_ids = {int(i) for i in distil.get("audit_ids") or []}
     variants = variant_rows(project, run_id)
     positions = {int(v.id): int(v.position) for v in variants}
     k = len(variants)
@@ -135,7 +141,7 @@ def write_candidates(project: Project, run_id: int, *, final: bool) -> RunCounts
                 "agr": v.agreement,
                 "valid": v.valid,
                 "reason": v.reason,
-                "status": "pending" if v.valid else "failed",
+                "status": "audit" if eid in audit_ids else "pending" if v.valid else "failed",
                 "tin": v.tokens_in,
                 "tout": v.tokens_out,
                 "cost": v.cost_usd,
@@ -187,9 +193,11 @@ def run_counts(project: Project, run_id: int) -> RunCounts:
     distil = plan.get("distil") or {}
     skipped = distil.get("skipped") or {}
     with read_conn(project) as conn:
-        stored, failed = conn.execute(
+        stored, failed, audit = conn.execute(
             text(
-                "SELECT coalesce(sum(status != 'failed'), 0), coalesce(sum(status = 'failed'), 0) "
+                "SELECT coalesce(sum(status NOT IN ('failed', 'audit')), 0), "
+                "coalesce(sum(status = 'failed' OR (status = 'audit' AND valid = 0)), 0), "
+                "coalesce(sum(status = 'audit' AND valid = 1), 0) "
                 "FROM candidate WHERE run_id = :r"
             ),
             {"r": run_id},
@@ -202,9 +210,10 @@ def run_counts(project: Project, run_id: int) -> RunCounts:
             {"r": run_id},
         ).one()
     return RunCounts(
-        rows=len(plan.get("example_ids", [])),
+        rows=len(plan.get("example_ids", [])) - len(distil.get("audit_ids") or []),
         stored=int(stored),
         failed=int(failed),
+        audit=int(audit),
         skipped=sum(int(n) for n in skipped.values()) if isinstance(skipped, dict) else 0,
         cost_usd=None if int(unknown) > 0 and int(made) > 0 else float(cost),
     )

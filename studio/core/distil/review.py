@@ -29,6 +29,8 @@ Rules:
 * Without ``candidate_ids`` an action considers each example's current candidate (its
   newest); accept takes pending (and, when asked for, failed) ones, reject pending
   ones. Named ``candidate_ids`` may also accept a rejected candidate (a change of mind).
+* ``audit`` candidates (the teacher's answers on rows with a human ideal, asked only to
+  measure it) are never accepted, edited or rejected: skipped as ``"audit"``.
 """
 
 from __future__ import annotations
@@ -488,6 +490,9 @@ def edit_and_accept(
         info = get_dataset_in(conn, int(ds))
         (c,) = _select(conn, info.id, [candidate_id], None)
         skipped: dict[str, int] = {}
+        if c.status == "audit":  # measures the teacher on a human row: never accepted
+            skipped["audit"] = 1
+            return ReviewResult(None, 0, skipped, (), "Edit and accept a teacher output")
         if c.human_approved():
             skipped["human_approved"] = 1
             return ReviewResult(None, 0, skipped, (), "Edit and accept a teacher output")

@@ -20,9 +20,11 @@ __all__ = ["distil_runs"]
 
 
 def _stored_sentence(status: str, by_status: dict[str, int], plan: dict[str, Any]) -> str:
-    stored = sum(n for s, n in by_status.items() if s != "failed")
+    stored = sum(n for s, n in by_status.items() if s not in ("failed", "audit"))
     failed = by_status.get("failed", 0)
     text_ = f"{stored:,} candidate(s) stored, {failed:,} failed"
+    if by_status.get("audit"):
+        text_ += f", {by_status['audit']:,} audit answer(s)"
     reason = plan.get("failed_reason")
     if status == "interrupted":
         return text_ + " — interrupted: Resume finishes it without repeating answered calls."

@@ -15,7 +15,9 @@ from sqlmodel import Field, SQLModel
 
 from studio.core.models.common import utcnow
 
-CANDIDATE_STATUSES = ("pending", "accepted", "rejected", "failed")
+# "audit": the teacher's answer on a row that already has an approved human ideal, asked
+# only to measure the teacher (``distil outputs --audit N``); never accepted nor reviewed.
+CANDIDATE_STATUSES = ("pending", "accepted", "rejected", "failed", "audit")
 
 
 class Candidate(SQLModel, table=True):

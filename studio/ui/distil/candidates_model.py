@@ -46,12 +46,14 @@ STATUS_TEXT = {
     "accepted": "✓ accepted",
     "rejected": "✗ rejected",
     "failed": "⚠ failed",
+    "audit": "◇ audit",
 }
 STATUS_COLORS = {
     "pending": QColor("#b45309"),
     "accepted": QColor("#15803d"),
     "rejected": QColor("#b91c1c"),
     "failed": QColor("#6b7280"),
+    "audit": QColor("#1d4ed8"),
 }
 INVALID_COLOR = QColor("#b91c1c")
 CANDIDATE_ROLE = Qt.ItemDataRole.UserRole + 1

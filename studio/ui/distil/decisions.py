@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from studio.core.distil.review import ReviewResult
 
 
+AUDIT_READ_ONLY = (
+    "Audit answers are read-only: they measure the teacher on rows that already have a "
+    "human ideal, and are never accepted, edited or rejected."
+)
+
+
 @dataclass(frozen=True)
 class Decided:
     """A decision's result with the rows it changed, read again (database thread)."""
@@ -136,6 +142,9 @@ class Decisions(DistilLoading):
         cand = self.review.current()
         if cand is None or self.dataset is None:
             return None
+        if cand.status == "audit":
+            self.context.show_status(AUDIT_READ_ONLY)
+            return None
         from studio.ui.distil.edit_dialog import EditCandidateDialog
 
         labels = self.dataset.label_set if self.dataset.task_type == "classification" else []
@@ -162,10 +171,14 @@ class Decisions(DistilLoading):
 
     def _chosen(self) -> list[Any]:
         selected = self.review.selected()
-        if len(selected) > 1:
-            return selected
-        cand = self.review.current()
-        return [cand] if cand is not None else []
+        if len(selected) <= 1:
+            cand = self.review.current()
+            selected = [cand] if cand is not None else []
+        # Audit answers measure the teacher on rows with a human ideal: read-only
+        chosen = [c for c in selected if c.status != "audit"]
+        if selected and not chosen:
+            self.context.show_status(AUDIT_READ_ONLY)
+        return chosen
 
     def _decide(
         self, chosen: list[Any], work: Callable[[Project, int], ReviewResult], verb: str
@@ -180,14 +193,15 @@ class Decisions(DistilLoading):
             self._select_next_pending()
 
         def run() -> Decided:
-            from studio.core.distil.candidates import candidate_counts, list_candidates
+            from studio.core.distil.candidates import list_candidates
+            from studio.ui.distil.loading import load_counts
 
             result = work(project, ds)
             ids = list(result.example_ids) or [c.example_id for c in chosen]
             return Decided(
                 result,
                 list_candidates(project, ds, example_ids=ids),
-                candidate_counts(project, ds),
+                load_counts(project, ds),
             )
 
         def done(decided: Decided) -> None:

@@ -37,21 +37,43 @@ class Loaded:
 def load_dataset(project: Project, dataset_id: int, status: str | None) -> Loaded:
     """The dataset, its candidates (optionally of one status) and its counts."""
     from studio.core.datasets.catalog import get_dataset
-    from studio.core.distil.candidates import candidate_counts, list_candidates
+    from studio.core.distil.candidates import list_candidates
 
     info = get_dataset(project, dataset_id)
     return Loaded(
         info,
         list_candidates(project, dataset_id, status=status),
-        candidate_counts(project, dataset_id),
+        load_counts(project, dataset_id),
     )
 
 
+def load_counts(project: Project, dataset_id: int) -> CandidateCounts:
+    """The counts and cost; with audit answers, how many of them matched the human ideal
+    (database thread)."""
+    from dataclasses import replace
+
+    from studio.core.distil.candidates import candidate_counts
+    from studio.core.distil.evidence import distil_evidence
+
+    counts = candidate_counts(project, dataset_id)
+    if not counts.audit:
+        return counts
+    ev = distil_evidence(project, dataset_id)
+    return replace(counts, audit_correct=ev.audit_correct, audit_compared=ev.teacher_from_audit)
+
+
 def counts_text(counts: CandidateCounts) -> str:
-    """``"Pending 12 · Accepted 30 · Rejected 2 · Failed 1 · Cost so far $0.0123"``."""
+    """``"Pending 12 · Accepted 30 · Rejected 2 · Failed 1 · Audit 50 (teacher 47/50
+    right) · Cost so far $0.0123"`` (the audit part only when there are audit answers)."""
+    audit = ""
+    if counts.audit:
+        audit = f"Audit {counts.audit:,}"
+        if counts.audit_correct is not None and counts.audit_compared:
+            audit += f" (teacher {counts.audit_correct:,}/{counts.audit_compared:,} right)"
+        audit += " · "
     return (
         f"Pending {counts.pending:,} · Accepted {counts.accepted:,} · "
-        f"Rejected {counts.rejected:,} · Failed {counts.failed:,} · "
+        f"Rejected {counts.rejected:,} · Failed {counts.failed:,} · {audit}"
         f"Cost so far {usd(counts.cost_usd)}"
     )
 
@@ -172,10 +194,8 @@ class DistilLoading(QWidget):
         project = self.project
         if project is None or self.dataset is None:
             return
-        from studio.core.distil.candidates import candidate_counts
-
         ds = self.dataset.id
-        self._db(lambda: candidate_counts(project, ds), self.show_counts, project)
+        self._db(lambda: load_counts(project, ds), self.show_counts, project)
 
     def show_counts(self, counts: CandidateCounts) -> None:
         """Show the counts and the cost so far."""

@@ -84,6 +84,13 @@ def load_prompt_choices(project: Any) -> PromptChoices:
 def plan_sentence(plan: OutputsPlan) -> str:
     """What the plan box says: rows, skipped rows by reason, calls, cache, cost."""
     parts = [f"{plan.rows:,} row(s) will get a teacher answer."]
+    if plan.audit_rows:
+        parts.append(
+            f"Audit: {plan.audit_rows:,} row(s) with a human ideal answered too, to measure "
+            "the teacher (never accepted); their calls are counted below."
+        )
+    if plan.audit_note:
+        parts.append(plan.audit_note)
     skipped = {k: v for k, v in plan.skipped.items() if v}
     if skipped:
         why = "; ".join(
@@ -198,6 +205,15 @@ class OutputsDialog(QDialog):
         self.search_edit.setPlaceholderText("text in the input (empty = any)")
         self.include_test = QCheckBox("Include test-split rows (off: the test split stays unseen)")
         self.include_test.setObjectName("distil_include_test")
+        self.audit_spin = QSpinBox()
+        self.audit_spin.setObjectName("distil_audit_spin")
+        self.audit_spin.setRange(0, 100_000)
+        self.audit_spin.setValue(0)
+        self.audit_spin.setToolTip(
+            "The teacher also answers this many rows that already have an approved human "
+            "ideal (a random sample, balanced by label), stored as audit answers that are "
+            "never accepted: they measure the teacher's accuracy. 50 is a good start."
+        )
 
         # -- plan ----------------------------------------------------------------------------
         self.plan_label = wrapped_label(
@@ -245,6 +261,11 @@ class OutputsDialog(QDialog):
         filter_row.addWidget(self.search_edit, 1)
         rl.addLayout(filter_row)
         rl.addWidget(self.include_test)
+        audit_row = QHBoxLayout()
+        audit_row.addWidget(QLabel("Also answer"))
+        audit_row.addWidget(self.audit_spin)
+        audit_row.addWidget(QLabel("rows that have a human ideal, to measure the teacher"), 1)
+        rl.addLayout(audit_row)
         rl.addWidget(
             wrapped_label(
                 "distil_rows_note",
@@ -274,6 +295,7 @@ class OutputsDialog(QDialog):
         self.version_combo.currentIndexChanged.connect(lambda _i: self._changed())
         self.model_combo.currentTextChanged.connect(lambda _t: self._changed())
         self.samples_spin.valueChanged.connect(lambda _v: self._changed())
+        self.audit_spin.valueChanged.connect(lambda _v: self._changed())
         self.temperature_spin.valueChanged.connect(lambda _v: self._changed())
         self.concurrency.valueChanged.connect(lambda _v: self._changed())
         self.provider.changed.connect(self._provider_changed)
@@ -410,6 +432,7 @@ class OutputsDialog(QDialog):
             include_test=self.include_test.isChecked(),
             concurrency=self.concurrency.value(),
             limits=self.limits_row.limits(),
+            audit=self.audit_spin.value(),
         )
 
     def _row_filter(self) -> Any:
@@ -533,6 +556,12 @@ class OutputsDialog(QDialog):
             self.run_button.setEnabled(True)
         if self.height() < self.sizeHint().height():
             self.resize(self.width(), self.sizeHint().height())
+        if plan.rows == 0 and plan.audit_rows:  # only the audit sample to ask
+            new_calls = plan.n_calls - plan.n_cached
+            self.run_button.setText(
+                f"Call the Teacher: {new_calls:,} call(s), ≈ {usd(plan.cost_usd)}"
+            )
+            self.run_button.setEnabled(True)
         self.plan_shown.emit(plan)
 
     def _failed(self, exc: BaseException) -> None:

@@ -51,6 +51,7 @@ STATUS_FILTERS = (
     ("Accepted", "accepted"),
     ("Rejected", "rejected"),
     ("Failed", "failed"),
+    ("Audit (teacher on human rows)", "audit"),
 )
 KEYS_HINT = (
     "A accept · E edit and accept · R reject · J/K or ↓/↑ move · Ctrl+Z undo — "
@@ -79,6 +80,11 @@ def detail_html(cand: Any) -> str:
         + (f" of {cand.samples} samples" if cand.samples > 1 else ""),
         f"Schema: {valid}",
     ]
+    if cand.status == "audit":
+        facts.append(
+            "Audit answer: the teacher on a row that already has a human ideal, kept to "
+            "measure the teacher; read-only, never accepted"
+        )
     if cand.judge_score is not None:
         facts.append(f"Judge score: {cand.judge_score:g}")
     facts.append(
@@ -265,7 +271,7 @@ class ReviewPanel(QWidget):
             self.detail.clear()
         else:
             self.detail.setHtml(detail_html(cand))
-        has = cand is not None
+        has = cand is not None and cand.status != "audit"  # audit answers are read-only
         for b in (self.accept_button, self.edit_button, self.reject_button):
             b.setEnabled(has)
 

@@ -47,7 +47,8 @@ def outcome_sentence(outcome: OutputsOutcome) -> str:
     """What the status bar and the progress tab say when a teacher run ends."""
     counts = (
         f"{outcome.stored:,} candidate(s) stored, {outcome.failed:,} failed, "
-        f"{outcome.skipped:,} row(s) skipped, {outcome.calls:,} new call(s), "
+        + (f"{outcome.audit:,} audit answer(s), " if outcome.audit else "")
+        + f"{outcome.skipped:,} row(s) skipped, {outcome.calls:,} new call(s), "
         f"cost {usd(outcome.cost_usd)}"
     )
     if outcome.cancelled:

@@ -9,6 +9,7 @@ dataset).
 from __future__ import annotations
 
 import csv
+import math
 import shutil
 import sqlite3
 from pathlib import Path
@@ -33,7 +34,7 @@ def test_demo_distils_200_rows_and_accepts_the_unanimous(
         "SELECT e.id, e.search_text, e.split, e.status, e.label, e.ideal_source, c.status, "
         "c.agreement, c.valid, c.samples, c.label, r.kind, r.recorded_note "
         "FROM example e JOIN candidate c ON c.example_id = e.id "
-        "JOIN eval_run r ON r.id = c.run_id"
+        "JOIN eval_run r ON r.id = c.run_id WHERE c.status != 'audit'"
     ).fetchall()
     # One candidate per new row, none for the curated rows
     assert len(rows) == 200
@@ -74,4 +75,40 @@ def test_demo_distils_200_rows_and_accepts_the_unanimous(
         ).fetchall()
     finally:
         conn.close()
-    assert set(after) == {("pending", "draft", None)}
+    assert set(after) - {a for a in after if a[0] == "audit"} == {("pending", "draft", None)}
+
+
+def test_demo_audit_measures_the_teacher_on_50_human_rows(demo_template: Path) -> None:
+    from studio.core.decide.store import load_report
+    from studio.core.distil.evidence import distil_evidence
+
+    conn = sqlite3.connect(demo_template)
+    try:
+        audit = conn.execute(
+            "SELECT e.split, e.status, e.ideal_source, c.label = e.label, c.valid, c.samples "
+            "FROM candidate c JOIN example e ON e.id = c.example_id WHERE c.status = 'audit'"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert len(audit) == 50
+    assert all(a[0] in ("train", "validation") and a[1:3] == ("approved", "human") for a in audit)
+    assert all(a[4] == 1 and a[5] == 3 for a in audit)
+    k = sum(a[3] for a in audit)  # hand count: the teacher's label equals the human's
+    project = open_project(demo_template)
+    try:
+        ev = distil_evidence(project, "Banking intents (demo)")
+        report = load_report(project)
+    finally:
+        project.close()
+    assert (ev.teacher_correct, ev.teacher_compared, ev.teacher_from_audit) == (k, 50, 50)
+    # The demo's saved decision report carries it, with its n and Wilson interval
+    assert report is not None
+    facts = report["evidence"]
+    assert (facts["teacher_correct"], facts["teacher_compared"]) == (k, 50)
+    z = 1.959963984540054
+    centre = (k / 50 + z * z / 100) / (1 + z * z / 50)
+    half = z / (1 + z * z / 50) * math.sqrt(k / 50 * (1 - k / 50) / 50 + z * z / (4 * 2500))
+    assert abs(facts["teacher_ci_low"] - (centre - half)) < 1e-9
+    assert abs(facts["teacher_ci_high"] - (centre + half)) < 1e-9
+    # The simulated teacher is wrong on about 6 % of queries (module docstring)
+    assert 0.8 <= k / 50 < 1.0

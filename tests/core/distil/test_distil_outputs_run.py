@@ -99,6 +99,7 @@ def test_150_rows_provenance_human_ideals_test_split_and_rerun_zero_calls(
                 "skipped": 22,
                 "calls": N,
                 "cost": None,  # the loopback model has no price
+                "audit": 0,
             }
             cands = _candidates(project, run_id)
             assert [c.example_id for c in cands] == dp.row_ids
