@@ -230,7 +230,7 @@ def describe_connect_error(exc: BaseException, location: ServerLocation) -> str:
     ):
         return (
             f"Cannot reach the PostgreSQL server at {location.host}:{location.port} "
-            f"({msg.strip().splitlines()[-1] if msg.strip() else 'no answer'}). "
+            f"({msg.strip().splitlines()[-1].strip() if msg.strip() else 'no answer'}). "
             "Check that it is running and the host and port are right."
         )
     return f"Could not open {where}: {msg.strip()}"
