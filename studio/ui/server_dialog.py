@@ -252,8 +252,8 @@ class ServerProjectDialog(QDialog):
         def work() -> tuple[str, str]:
             from studio.core.db.server_check import check_connection, use_password
 
-            if password:
-                use_password(location, password)
+            # an empty field means "not typed": the keyring, PGPASSWORD or ~/.pgpass
+            use_password(location, password)
             check = check_connection(location)
             return check.kind, check.message
 

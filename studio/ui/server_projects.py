@@ -20,13 +20,14 @@ if TYPE_CHECKING:
     from studio.ui.server_dialog import ServerProjectDialog
 
 
-def _open_server(location: str, password: str, remember: bool, create: bool) -> Project:
+def _open_server(location: str, password: str | None, remember: bool, create: bool) -> Project:
+    """Open or create on the database thread; ``password`` None keeps what this login has."""
     from studio.core.db.project import new_project, open_project
     from studio.core.db.server_check import use_password
     from studio.core.errors import UserError
 
     keyring_problem: UserError | None = None
-    if password:
+    if password is not None:
         try:
             use_password(location, password, remember=remember)
         except UserError as exc:  # used for this session; only remembering failed
@@ -75,11 +76,15 @@ class ServerProjectActions(ProjectLifecycle):
         self,
         location: str,
         *,
-        password: str = "",
+        password: str | None = None,
         remember: bool = False,
         create: bool = False,
     ) -> None:
-        """Open (or ``create``) the server project at ``location`` off the GUI thread."""
+        """Open (or ``create``) the server project at ``location`` off the GUI thread.
+
+        ``password``: typed in the dialog ("" = none typed: the keyring, PGPASSWORD or
+        ~/.pgpass); None (Open Recent, the command line) keeps one typed earlier.
+        """
         self._start_open(
             lambda: _open_server(location, password, remember, create), recent_label(location)
         )
