@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -137,14 +138,14 @@ class ServerProjectDialog(QDialog):
         self.result.setObjectName("serverCheckResult")
         self.result.setWordWrap(True)
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.result.setMinimumHeight(self.result.fontMetrics().lineSpacing() * 3)
+        self.result.setMinimumHeight(self.result.fontMetrics().lineSpacing() * 5)
         self.result.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         col.addWidget(self.result)
 
         self.buttons = QDialogButtonBox()
         self.test_button = QPushButton("&Test Connection")
         self.test_button.setObjectName("serverTest")
-        self.buttons.addButton(self.test_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.test_button.setAutoDefault(False)
         self.open_button = self.buttons.addButton(
             "Create" if create else "Open", QDialogButtonBox.ButtonRole.AcceptRole
         )
@@ -153,7 +154,12 @@ class ServerProjectDialog(QDialog):
         self.test_button.clicked.connect(self.test_connection)
         self.buttons.accepted.connect(self._accept_if_valid)
         self.buttons.rejected.connect(self.reject)
-        col.addWidget(self.buttons)
+        # Test Connection on the left, away from Open/Cancel (it only asks the server)
+        row = QHBoxLayout()
+        row.addWidget(self.test_button)
+        row.addStretch(1)
+        row.addWidget(self.buttons)
+        col.addLayout(row)
 
         for edit in (self.host, self.database, self.user):
             edit.textChanged.connect(self._fields_changed)
