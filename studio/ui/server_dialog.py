@@ -66,7 +66,7 @@ class ServerProjectDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.context = context
-        self.create = create
+        self.creating = create
         self._gen = 0
         self.last_check: tuple[str, str] | None = None
         self.setObjectName("serverProjectDialog")
@@ -134,13 +134,13 @@ class ServerProjectDialog(QDialog):
         self.location_label.setStyleSheet("color: palette(placeholder-text);")
         col.addWidget(self.location_label)
 
-        self.result = QLabel()
-        self.result.setObjectName("serverCheckResult")
-        self.result.setWordWrap(True)
-        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.result.setMinimumHeight(self.result.fontMetrics().lineSpacing() * 5)
-        self.result.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        col.addWidget(self.result)
+        self.result_label = QLabel()
+        self.result_label.setObjectName("serverCheckResult")
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label.setMinimumHeight(self.result_label.fontMetrics().lineSpacing() * 5)
+        self.result_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        col.addWidget(self.result_label)
 
         self.buttons = QDialogButtonBox()
         self.test_button = QPushButton("&Test Connection")
@@ -225,7 +225,7 @@ class ServerProjectDialog(QDialog):
         self.location_label.setText(f"Location: {loc}" if loc else "Location: (fill in the fields)")
         self.open_button.setEnabled(loc is not None)
         self.test_button.setEnabled(loc is not None)
-        self.result.clear()
+        self.result_label.clear()
         self.last_check = None
 
     def _password_changed(self, text: str) -> None:
@@ -233,13 +233,13 @@ class ServerProjectDialog(QDialog):
         if not text:
             self.remember.setChecked(False)
         self._gen += 1
-        self.result.clear()
+        self.result_label.clear()
         self.last_check = None
 
     def _show_result(self, kind: str, message: str) -> None:
         colour = _KIND_COLOURS.get(kind, "#c92a2a")
-        self.result.setStyleSheet(f"color: {colour};")
-        self.result.setText(message)
+        self.result_label.setStyleSheet(f"color: {colour};")
+        self.result_label.setText(message)
 
     # -- test connection ---------------------------------------------------------------------
 
@@ -252,8 +252,8 @@ class ServerProjectDialog(QDialog):
         self._gen += 1
         gen = self._gen
         self.test_button.setEnabled(False)
-        self.result.setStyleSheet("color: palette(placeholder-text);")
-        self.result.setText(f"Connecting to {location}…")
+        self.result_label.setStyleSheet("color: palette(placeholder-text);")
+        self.result_label.setText(f"Connecting to {location}…")
 
         def work() -> tuple[str, str]:
             from studio.core.db.server_check import check_connection, use_password
@@ -288,6 +288,7 @@ class ServerProjectDialog(QDialog):
         if self.location() is not None:
             self.accept()
 
-    def done(self, result: int) -> None:  # noqa: D102 - QDialog.done: drop late answers
+    def done(self, result: int) -> None:
+        """Close the dialog; a connection test still running is ignored from now on."""
         self._gen += 1
         super().done(result)

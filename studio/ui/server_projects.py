@@ -69,7 +69,7 @@ class ServerProjectActions(ProjectLifecycle):
             location,
             password=dialog.password.text(),
             remember=dialog.remember.isChecked(),
-            create=dialog.create,
+            create=dialog.creating,
         )
 
     def open_location(

@@ -104,9 +104,12 @@ def test_the_dialog_tests_and_opens_a_server_project(
     qtbot.waitUntil(lambda: view.model.rowCount() == total, timeout=15000)
     wait_idle(main_window.context)
     # remembered in the keyring under the service the core reads, never in the settings
-    assert working_keyring.get_password(
-        KEYRING_SERVICE, f"{pg_server.user}@{pg_server.host}:{pg_server.port}"
-    ) == pg_server.password
+    assert (
+        working_keyring.get_password(
+            KEYRING_SERVICE, f"{pg_server.user}@{pg_server.host}:{pg_server.port}"
+        )
+        == pg_server.password
+    )
     on_disk = settings_path().read_text(encoding="utf-8")
     assert pg_server.password not in on_disk
     assert load_settings().recent_files[0] == expected + "?sslmode=disable"
@@ -122,7 +125,7 @@ def test_wrong_password_and_wrong_port_are_told_plainly(
     kind, message = _test(qtbot, dialog)
     assert kind == "auth"
     assert "refused the password" in message and "not-the-password" not in message
-    assert dialog.result.text() == message
+    assert dialog.result_label.text() == message
     # port 1: nothing listens there
     dialog.password.clear()
     dialog.port.setValue(1)
@@ -172,8 +175,7 @@ def test_recent_servers_are_listed_without_a_password(
     assert main_window.recent_menu.actions()[0].toolTip() == location
     main_window.close_project()
     items = [
-        main_window.welcome.recent.item(i).text()
-        for i in range(main_window.welcome.recent.count())
+        main_window.welcome.recent.item(i).text() for i in range(main_window.welcome.recent.count())
     ]
     assert items[0] == f"{database} @ {pg_server.host}:{pg_server.port}    —    {location}"
     assert items[1].startswith(project_file.stem)
@@ -242,8 +244,10 @@ def test_another_labellers_edit_shows_within_2_s_keeping_the_selection(
     _label_with_cli(location, view.dataset.name, target, new_label)
     start = time.monotonic()
     qtbot.waitUntil(
-        lambda: (row := view.model.row_data(view.model.row_of(target))) is not None
-        and row.label == new_label,
+        lambda: (
+            (row := view.model.row_data(view.model.row_of(target))) is not None
+            and row.label == new_label
+        ),
         timeout=4000,
     )
     shown_after = time.monotonic() - start

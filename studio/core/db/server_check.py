@@ -24,7 +24,6 @@ from typing import Literal
 from studio.core.db import server
 from studio.core.db.server import (
     KEYRING_SERVICE,
-    ServerLocation,
     describe_connect_error,
     inspect_server,
     make_server_engine,
@@ -61,9 +60,7 @@ class ConnectionCheck:
         return self.kind == "ok"
 
 
-def build_location(
-    host: str, port: int, database: str, user: str, sslmode: str = "prefer"
-) -> str:
+def build_location(host: str, port: int, database: str, user: str, sslmode: str = "prefer") -> str:
     """The location text of the dialog's fields (parsed, so it is a valid one).
 
     Raises:
