@@ -11,12 +11,13 @@ On PostgreSQL (ISSUE-14 §3: another labeller's edit shows within 2 s) the same 
 cost more — ``count(*)`` is an index scan, not a stored count: 25 ms a poll at 100,000
 examples and 15,000 operations on the test server, 2 ms on the demo — and every open app
 pays them on the server each second. So the poll first reads the server's transaction
-snapshot (``txid_current_snapshot()``, ~0.1 ms, no table read): its text is the same
-exactly when no transaction has finished since the last poll (every xid below ``xmin``
-has finished, and of those up to ``xmax`` all but the listed ones), and then the
-aggregates cannot have changed and are not read again. Any commit anywhere on the server
-moves the snapshot (a false alarm costs one full read, never a missed change); a
-transaction still open at a poll stays listed until it finishes, so its commit is seen.
+snapshot (``txid_current_snapshot()``, ~0.1 ms, no table read). Its text names exactly
+the transactions that have finished (every xid below ``xmin``, and below ``xmax`` all
+but the listed ones; ``xmax`` is one past the latest finished), so while it is
+unchanged nothing was committed and the aggregates are not read again. Any commit
+anywhere on the server moves it (a false alarm costs one full read, never a missed
+change); a transaction still open at a poll is not counted as finished, so its commit
+moves the snapshot later and is seen then.
 LISTEN/NOTIFY was not chosen: it needs triggers in the schema (a migration on both
 backends) and a connection held open per app for a gain of at most one poll period.
 """
