@@ -260,3 +260,31 @@ def test_another_labellers_edit_shows_within_2_s_keeping_the_selection(
     with other_connection(location) as conn:
         stored = conn.execute(f"SELECT label, updated_by FROM example WHERE id = {target}")
         assert stored.fetchone() == (new_label, "second-labeller")
+
+
+def test_copy_to_a_file_writes_the_server_project_into_a_file(
+    qtbot, main_window: MainWindow, location: str, tmp_path: Path, monkeypatch, wait_idle
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    with qtbot.waitSignal(main_window.project_opened, timeout=30000):
+        main_window.open_location(location)
+    target = tmp_path / "from-server.studio"
+    target.write_bytes(b"an old file the user agreed to replace")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    messages: list[str] = []
+    main_window.context.status_requested.connect(lambda m, _t: messages.append(m))
+    main_window.save_copy_action.trigger()
+    qtbot.waitUntil(lambda: any(m.startswith("Copied ") for m in messages), timeout=60000)
+    wait_idle(main_window.context)
+    assert main_window.last_error_dialog is None
+    counts = {}
+    for where in (location, str(target)):
+        with other_connection(where) as conn:
+            counts[where] = [
+                int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
+                for t in ("example", "operation", "dataset", "eval_result")
+            ]
+    assert counts[str(target)] == counts[location]
+    assert counts[location][0] > 0
+    assert not list(tmp_path.glob(".*copying*"))  # the temporary copy was moved into place
