@@ -288,3 +288,35 @@ def test_copy_to_a_file_writes_the_server_project_into_a_file(
     assert counts[str(target)] == counts[location]
     assert counts[location][0] > 0
     assert not list(tmp_path.glob(".*copying*"))  # the temporary copy was moved into place
+
+
+def test_a_read_only_login_opens_read_only_with_the_banner(
+    qtbot, main_window: MainWindow, pg_server, location: str, wait_idle
+) -> None:
+    from studio.__main__ import _is_command_word
+    from studio.app import parse_gui_args
+
+    database = location.rsplit("/", 1)[1]
+    reader, password = f"reader_{database}", "reader-pass-1"
+    with pg_server.admin_connect(database) as conn:
+        conn.execute(f"CREATE ROLE {reader} LOGIN PASSWORD '{password}'")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {reader}")
+    read_only = location.replace(f"{pg_server.user}@", f"{reader}@")
+    # `studio postgresql://…` opens the app on it (not taken for a command)
+    assert not _is_command_word(read_only)
+    assert parse_gui_args([read_only]).file == read_only
+    try:
+        with qtbot.waitSignal(main_window.project_opened, timeout=30000):
+            main_window.open_location(read_only, password=password)
+        wait_idle(main_window.context)
+        assert main_window.context.project.read_only
+        banner = main_window.read_only_banner
+        assert banner.isVisibleTo(main_window)
+        assert banner.text().startswith(f"Read-only: this login may not write to {read_only}")
+        assert main_window.windowTitle().endswith(f"(read-only) — {APP_TITLE}")
+    finally:
+        main_window.close_project()
+        wait_idle(main_window.context)
+        with pg_server.admin_connect(database) as conn:
+            conn.execute(f"DROP OWNED BY {reader}")
+            conn.execute(f"DROP ROLE {reader}")
