@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.db.location_label import SSL_MODES, fields_of_location, location_from_fields
 from studio.ui.context import AppContext
 
-SSL_MODES = ("disable", "prefer", "require", "verify-full")  # as studio.core.db.server_check
 DEFAULT_PORT = 5432
 
 _KIND_COLOURS = {"ok": "#2b8a3e", "empty": "#2b8a3e"}
@@ -174,49 +174,37 @@ class ServerProjectDialog(QDialog):
 
     def set_location(self, location: str) -> None:
         """Fill the fields from ``postgresql://user@host:port/db[?sslmode=…]``."""
-        from studio.core.db.server import parse_location
-        from studio.core.errors import UserError
-
-        try:
-            loc = parse_location(location)
-        except UserError:
+        fields = fields_of_location(location)
+        if fields is None:
             return
-        self.host.setText(loc.host)
-        self.port.setValue(loc.port)
-        self.database.setText(loc.database)
-        self.user.setText(loc.user)
-        self.sslmode.setCurrentText(dict(loc.query).get("sslmode", "prefer"))
+        self.host.setText(str(fields["host"]))
+        self.port.setValue(int(fields["port"]))
+        self.database.setText(str(fields["database"]))
+        self.user.setText(str(fields["user"]))
+        self.sslmode.setCurrentText(str(fields["sslmode"]))
 
     def location(self) -> str | None:
         """The location the fields make, or None (with the reason shown) when incomplete."""
-        from studio.core.db.server_check import build_location
-        from studio.core.errors import UserError
-
         try:
-            return build_location(
-                self.host.text(),
-                self.port.value(),
-                self.database.text(),
-                self.user.text(),
-                self.sslmode.currentText(),
-            )
-        except UserError as exc:
-            self._show_result("bad_location", exc.message)
+            return self._build()
+        except ValueError as exc:
+            self._show_result("bad_location", str(exc))
             return None
 
-    def _location_quiet(self) -> str | None:
-        from studio.core.db.server_check import build_location
-        from studio.core.errors import UserError
+    def _build(self) -> str:
+        # the standard library only: no database stack on the GUI thread
+        return location_from_fields(
+            self.host.text(),
+            self.port.value(),
+            self.database.text(),
+            self.user.text(),
+            self.sslmode.currentText(),
+        )
 
+    def _location_quiet(self) -> str | None:
         try:
-            return build_location(
-                self.host.text(),
-                self.port.value(),
-                self.database.text(),
-                self.user.text(),
-                self.sslmode.currentText(),
-            )
-        except UserError:
+            return self._build()
+        except ValueError:
             return None
 
     def _fields_changed(self, *_args: Any) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from studio.core.db import server
+from studio.core.db.location_label import SSL_MODES, location_from_fields
 from studio.core.db.server import (
     KEYRING_SERVICE,
     describe_connect_error,
@@ -31,9 +32,6 @@ from studio.core.db.server import (
 )
 from studio.core.errors import ProjectFileError, UserError
 from studio.core.redact import remember_secret
-
-SSL_MODES = ("disable", "prefer", "require", "verify-full")
-"""The sslmode values the dialog offers; ``prefer`` is libpq's default (left out of the URL)."""
 
 CheckKind = Literal[
     "ok", "empty", "not_studio", "unreachable", "auth", "no_database", "bad_location", "other"
@@ -66,18 +64,10 @@ def build_location(host: str, port: int, database: str, user: str, sslmode: str 
     Raises:
         ProjectFileError: a field is missing or makes no valid location.
     """
-    host, database, user = host.strip(), database.strip(), user.strip()
-    for value, what in ((host, "host"), (database, "database"), (user, "user")):
-        if not value:
-            raise ProjectFileError(f"Fill in the {what}.", where=what)
-        if any(ch in value for ch in "/@?:#") and not (what == "host" and ":" in value):
-            raise ProjectFileError(f"The {what} {value!r} has a character a location cannot hold.")
-    if sslmode not in SSL_MODES:
-        raise ProjectFileError(f"sslmode must be one of {', '.join(SSL_MODES)}.", where="sslmode")
-    netloc_host = f"[{host}]" if ":" in host else host
-    text = f"postgresql://{user}@{netloc_host}:{int(port)}/{database}"
-    if sslmode != "prefer":
-        text += f"?sslmode={sslmode}"
+    try:
+        text = location_from_fields(host, port, database, user, sslmode)
+    except ValueError as exc:
+        raise ProjectFileError(str(exc)) from exc
     return parse_location(text).display
 
 
