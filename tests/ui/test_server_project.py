@@ -320,3 +320,44 @@ def test_a_read_only_login_opens_read_only_with_the_banner(
         with pg_server.admin_connect(database) as conn:
             conn.execute(f"DROP OWNED BY {reader}")
             conn.execute(f"DROP ROLE {reader}")
+
+
+def test_new_server_project_creates_the_database_and_opens_it(
+    qtbot, main_window: MainWindow, pg_server, wait_idle
+) -> None:
+    from helpers.pg_server import drop_pg_database
+
+    database = f"created_by_app_{os.getpid()}"
+    main_window.new_server_action.trigger()
+    dialog = main_window.server_dialog
+    assert dialog is not None and dialog.creating
+    assert dialog.open_button.text() == "Create"
+    assert dialog.database.text() == ""  # never offers to create over a recent project
+    _fill(dialog, pg_server, database)
+    location = dialog.location()
+    assert location is not None
+    try:
+        with qtbot.waitSignal(main_window.project_opened, timeout=60000):
+            dialog.open_button.click()
+        project = main_window.context.project
+        assert project.is_server and project.location == location
+        with other_connection(location) as conn:
+            assert conn.execute("SELECT count(*) FROM dataset").fetchone()[0] == 0
+            assert (
+                conn.execute("SELECT value FROM project_meta WHERE key = 'app_id'").fetchone()[0]
+                == "prompt-dataset-studio"
+            )
+        main_window.close_project()
+        wait_idle(main_window.context)
+        # a second Create on the same database is refused with a sentence
+        main_window.new_server_action.trigger()
+        again = main_window.server_dialog
+        _fill(again, pg_server, database)
+        with qtbot.waitSignal(main_window.open_failed, timeout=30000) as failed:
+            again.open_button.click()
+        assert "already holds a studio project" in failed.args[0]
+        main_window.last_error_dialog.close()
+    finally:
+        main_window.close_project()
+        wait_idle(main_window.context)
+        drop_pg_database(pg_server, location.split("?", 1)[0])
