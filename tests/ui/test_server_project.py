@@ -361,3 +361,36 @@ def test_new_server_project_creates_the_database_and_opens_it(
         main_window.close_project()
         wait_idle(main_window.context)
         drop_pg_database(pg_server, location.split("?", 1)[0])
+
+
+def test_remember_without_a_keyring_still_opens_and_says_so(
+    qtbot, main_window: MainWindow, pg_server, location: str, wait_idle
+) -> None:
+    # the test-wide keyring is the failing backend (as on a headless machine)
+    with qtbot.waitSignal(main_window.project_opened, timeout=30000):
+        main_window.open_location(location)
+    main_window.close_project()
+    wait_idle(main_window.context)
+    # the welcome page's button opens the dialog on the most recent server
+    from PySide6.QtWidgets import QPushButton
+
+    button = next(
+        b
+        for b in main_window.welcome.findChildren(QPushButton)
+        if b.text() == "Open Server Project…"
+    )
+    button.click()
+    dialog = main_window.server_dialog
+    assert dialog is not None and dialog.location() == location
+    dialog.password.setText(pg_server.password)
+    dialog.remember.setChecked(True)
+    with qtbot.waitSignal(main_window.project_opened, timeout=30000):
+        dialog.open_button.click()
+    wait_idle(main_window.context)
+    shown = main_window.last_error_dialog
+    assert shown is not None
+    text = shown.message_label.text()
+    assert "could not be stored in the keyring" in text
+    assert pg_server.password not in text
+    shown.close()
+    assert main_window.context.project.location == location
