@@ -116,6 +116,10 @@ def _capture(server: object, location: str) -> int:
     settle(800)
     window.grab().save(str(OUT / "server-project.png"))
     print(f"wrote {OUT / 'server-project.png'}")
+    if extra:  # the welcome page listing the server project beside files
+        window.close_project()
+        settle(500)
+        window.grab().save(str(Path(extra) / "server-welcome.png"))
     context.runner.shutdown()
     context.set_project(None)
     window.close()

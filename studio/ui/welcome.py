@@ -54,7 +54,8 @@ class WelcomePage(QWidget):
         box.addWidget(title)
         blurb = QLabel(
             "Version your prompts, curate fine-tuning data, and decide with evidence.\n"
-            "A project is one file; every change is saved at once."
+            "A project is one file, or a database on your team's server; every change is "
+            "saved at once."
         )
         blurb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         blurb.setStyleSheet("color: palette(placeholder-text);")
