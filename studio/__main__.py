@@ -26,7 +26,7 @@ CLI_COMMANDS = {
 def _is_command_word(word: str) -> bool:
     """A bare word that is no project file: a (mistyped) command for the command line,
     which answers "unknown command ... (did you mean ...?)" instead of the GUI's parser."""
-    if word.startswith("-") or word.endswith(".studio"):
+    if word.startswith("-") or word.endswith(".studio") or "://" in word:
         return False
     import os
 

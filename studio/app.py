@@ -32,7 +32,9 @@ def parse_gui_args(argv: list[str]) -> argparse.Namespace:
         prog="studio",
         description="Open Prompt & Dataset Studio (use `studio --help` for the commands).",
     )
-    parser.add_argument("file", nargs="?", help="a .studio project file to open")
+    parser.add_argument(
+        "file", nargs="?", help="a .studio project file (or postgresql://user@host:port/db) to open"
+    )
     parser.add_argument(
         "--demo", action="store_true", help="open the demo project (created on first use)"
     )
@@ -104,6 +106,9 @@ def run_gui(argv: list[str]) -> int:
 
     if args.demo:
         QTimer.singleShot(0, window.open_demo)
+    elif args.file and args.file.strip().lower().startswith(("postgresql://", "postgres://")):
+        location = args.file.strip()  # a server project (ISSUE-14 §1)
+        QTimer.singleShot(0, lambda: window.open_location(location))
     elif args.file:
         path = Path(args.file)
         QTimer.singleShot(0, lambda: window.open_path(path))

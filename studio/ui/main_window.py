@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 
 from studio import __version__
 from studio.ui.context import AppContext
-from studio.ui.project_lifecycle import PROJECT_FILTER, ProjectLifecycle
+from studio.ui.project_lifecycle import PROJECT_FILTER
+from studio.ui.server_projects import ServerProjectActions
 from studio.ui.settings import AppSettings, load_settings
 from studio.ui.view_registry import VIEWS, ViewFactory, ViewSpec, register_view, registered_views
 from studio.ui.welcome import APP_TITLE, WelcomePage
@@ -60,12 +61,13 @@ __all__ = [
 _VIEWS = VIEWS  # the registry itself, under the name it had here
 
 
-class MainWindow(ProjectLifecycle):
+class MainWindow(ServerProjectActions):
     """The studio's window: its widgets, menus and status bar.
 
     What it does is layered below it: ``WindowViews`` (window_views.py: views, error
     dialog, layout memory) → ``ProjectLifecycle`` (project_lifecycle.py: open, create,
-    close, save a copy, recent files).
+    close, save a copy, recent files) → ``ServerProjectActions`` (server_projects.py:
+    projects on a PostgreSQL server).
 
     Signals (declared in ``ProjectLifecycle``):
         project_opened(object): a project finished opening (the Project).
@@ -194,6 +196,18 @@ class MainWindow(ProjectLifecycle):
         self.open_action = self._action(
             "&Open…", self.open_project_dialog, QKeySequence.StandardKey.Open, "Open a project file"
         )
+        self.open_server_action = self._action(
+            "Open &Server Project…",
+            self.open_server_dialog,
+            None,
+            "Open a project in a PostgreSQL database",
+        )
+        self.new_server_action = self._action(
+            "New Ser&ver Project…",
+            self.new_server_dialog,
+            None,
+            "Create a project in a PostgreSQL database",
+        )
         self.demo_action = self._action(
             "Open the &Demo Project", self.open_demo, None, "Open the demo project"
         )
@@ -215,6 +229,10 @@ class MainWindow(ProjectLifecycle):
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         for a in (self.new_action, self.open_action):
             file_menu.addAction(a)
+        file_menu.addSeparator()
+        file_menu.addAction(self.open_server_action)
+        file_menu.addAction(self.new_server_action)
+        file_menu.addSeparator()
         file_menu.addMenu(self.recent_menu)
         file_menu.addAction(self.demo_action)
         file_menu.addSeparator()

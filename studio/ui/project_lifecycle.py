@@ -19,7 +19,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QStackedWidget, QWidget
 
 from studio.ui.errors import describe
-from studio.ui.settings import save_settings
+from studio.ui.settings import is_server_entry, save_settings
 from studio.ui.welcome import APP_TITLE, WelcomePage
 from studio.ui.window_views import WindowViews
 from studio.ui.workers import freeze_heap
@@ -55,6 +55,22 @@ def _create_project_file(path: Path, overwrite: bool) -> Project:
     from studio.core.db.project import new_project
 
     return new_project(path, overwrite=overwrite)
+
+
+def project_file(project: Any) -> Path | None:
+    """The project's file, or None for a project on a database server (ISSUE-14 §1)."""
+    if getattr(project, "is_server", False):
+        return None
+    return Path(project.path)
+
+
+def recent_label(entry: str) -> str:
+    """How Open Recent and the welcome page name an entry: a file's name, ``db @ host``."""
+    if is_server_entry(entry):
+        from studio.core.db.location_label import server_label
+
+        return server_label(entry)
+    return Path(entry).name
 
 
 def _quick_look(path: Path) -> Any:
@@ -100,6 +116,9 @@ class ProjectLifecycle(WindowViews):
             self._welcome.new_requested.connect(self.new_project_dialog)
             self._welcome.open_requested.connect(self.open_project_dialog)
             self._welcome.demo_requested.connect(self.open_demo)
+            server = getattr(self, "open_server_dialog", None)
+            if callable(server):
+                self._welcome.server_requested.connect(server)
             self._welcome.recent_requested.connect(self.open_recent)
             self.pages.addWidget(self._welcome)
             # While the user looks at this page, load the first view's code in the
@@ -120,19 +139,28 @@ class ProjectLifecycle(WindowViews):
         self.close_action.setEnabled(has)
         if has:
             assert project is not None
-            self.setWindowTitle(f"{project.path.stem} — {APP_TITLE}")
-            self.setWindowFilePath(str(project.path))
-            self.project_label.setText(str(project.path))
+            file = project_file(project)
+            # A server project has no file: its title is "db @ host" (ISSUE-14 §1)
+            short = file.stem if file is not None else recent_label(project.location)
+            self.setWindowTitle(f"{short} — {APP_TITLE}")
+            self.setWindowFilePath(str(file) if file is not None else "")
+            self.project_label.setText(str(file) if file is not None else project.location)
             read_only = bool(getattr(project, "read_only", False))
             self.read_only_banner.setText(
-                f"Read-only: {project.path.name} cannot be written, so you can look but not "
-                "change anything. File ▸ Save a Copy makes an editable copy."
+                (
+                    f"Read-only: {file.name} cannot be written, so you can look but not "
+                    "change anything. File ▸ Save a Copy makes an editable copy."
+                    if file is not None
+                    else f"Read-only: this login may not write to {project.location}, so you "
+                    "can look but not change anything. File ▸ Copy to a File makes an "
+                    "editable copy."
+                )
                 if read_only
                 else ""
             )
             self.read_only_banner.setVisible(read_only)
             if read_only:
-                self.setWindowTitle(f"{project.path.stem} (read-only) — {APP_TITLE}")
+                self.setWindowTitle(f"{short} (read-only) — {APP_TITLE}")
             self.pages.setCurrentWidget(self.workspace)
             if self.nav.currentRow() < 0 and self._specs:
                 self.nav.setCurrentRow(0)
@@ -200,10 +228,13 @@ class ProjectLifecycle(WindowViews):
 
     def _opened(self, project: Project) -> None:
         self._opening = False
-        self.settings.add_recent(project.path)
+        file = project_file(project)
+        self.settings.add_recent(file if file is not None else project.location)
         self._save_settings()
         self.context.set_project(project)
-        self.context.show_status(f"Opened {project.path.name}")
+        self.context.show_status(
+            f"Opened {file.name if file is not None else recent_label(project.location)}"
+        )
         self.project_opened.emit(project)
         # Import the other views' code in the background (~0.4 s of Python): the first
         # visit to a view then only builds widgets (ISSUE-11 §5: no GUI-thread stall)
@@ -273,7 +304,8 @@ class ProjectLifecycle(WindowViews):
         if p is None:
             return
         current = self.context.project
-        if current is not None and p.resolve() == current.path.resolve():
+        current_file = project_file(current) if current is not None else None
+        if current_file is not None and p.resolve() == current_file.resolve():
             self.show_error_message(f"{p} is the open project; choose another name for a new one.")
             return
         # The save dialog has already asked whether to replace an existing file
@@ -310,7 +342,8 @@ class ProjectLifecycle(WindowViews):
             empty.setEnabled(False)
             return
         for i, f in enumerate(files):
-            text = f"&{i + 1}  {Path(f).name}" if i < 9 else Path(f).name
+            name = recent_label(f)
+            text = f"&{i + 1}  {name}" if i < 9 else name
             action = self.recent_menu.addAction(text)
             action.setToolTip(f)
             action.setStatusTip(f)

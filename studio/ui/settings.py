@@ -35,7 +35,8 @@ class AppSettings:
 
     Attributes:
         version: the settings format version (for migrations of this file).
-        recent_files: most recent first, absolute paths.
+        recent_files: most recent first: absolute paths, and server projects as
+            ``postgresql://user@host:port/db`` (never with a password).
         max_recent: how many recent files Open Recent keeps.
         last_dir: the folder the last file dialog was in.
     """
@@ -47,14 +48,28 @@ class AppSettings:
 
     def add_recent(self, path: str | Path) -> None:
         """Put ``path`` first in the recent files (no duplicates, capped)."""
-        p = str(Path(path).expanduser().resolve())
+        p = _recent_key(path)
         self.recent_files = [p] + [r for r in self.recent_files if r != p]
         del self.recent_files[self.max_recent :]
 
     def remove_recent(self, path: str | Path) -> None:
         """Forget ``path`` (a recent file that no longer exists)."""
-        p = str(Path(path).expanduser().resolve())
+        p = _recent_key(path)
         self.recent_files = [r for r in self.recent_files if r != p]
+
+
+def is_server_entry(entry: str | Path) -> bool:
+    """True for a recent entry naming a server project (``postgresql://…``)."""
+    return isinstance(entry, str) and entry.strip().lower().startswith(
+        ("postgresql://", "postgres://", "postgresql+psycopg://")
+    )
+
+
+def _recent_key(path: str | Path) -> str:
+    """A file as its absolute path; a server location as written (it holds no password)."""
+    if is_server_entry(path):
+        return str(path).strip()
+    return str(Path(path).expanduser().resolve())
 
 
 def settings_path() -> Path:

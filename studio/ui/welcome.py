@@ -24,13 +24,14 @@ class WelcomePage(QWidget):
     """What the window shows when no project is open: the ways to open one.
 
     Signals:
-        new_requested, open_requested, demo_requested: the buttons.
+        new_requested, open_requested, demo_requested, server_requested: the buttons.
         recent_requested(str): a recent file was clicked.
     """
 
     new_requested = Signal()
     open_requested = Signal()
     demo_requested = Signal()
+    server_requested = Signal()
     recent_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -53,7 +54,8 @@ class WelcomePage(QWidget):
         box.addWidget(title)
         blurb = QLabel(
             "Version your prompts, curate fine-tuning data, and decide with evidence.\n"
-            "A project is one file; every change is saved at once."
+            "A project is one file, or a database on your team's server; every change is "
+            "saved at once."
         )
         blurb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         blurb.setStyleSheet("color: palette(placeholder-text);")
@@ -63,6 +65,11 @@ class WelcomePage(QWidget):
         for text, tip, signal in (
             ("New Project…", "Create an empty project file (Ctrl+N)", self.new_requested),
             ("Open Project…", "Open a .studio file (Ctrl+O)", self.open_requested),
+            (
+                "Open Server Project…",
+                "Open a project in a PostgreSQL database, shared by a team",
+                self.server_requested,
+            ),
             ("Open the Demo", "Open a demo project with prompts and history", self.demo_requested),
         ):
             button = QPushButton(text)
@@ -92,10 +99,16 @@ class WelcomePage(QWidget):
         outer.addStretch(3)
 
     def set_recent(self, files: list[str]) -> None:
-        """Show the recent files (hidden when there are none)."""
+        """Show the recent files and server projects (hidden when there are none)."""
         self.recent.clear()
         for f in files:
-            item = QListWidgetItem(f"{Path(f).stem}    —    {f}")
+            if f.strip().lower().startswith(("postgresql://", "postgres://")):
+                from studio.core.db.location_label import server_label  # stdlib only
+
+                shown = server_label(f)
+            else:
+                shown = Path(f).stem
+            item = QListWidgetItem(f"{shown}    —    {f}")
             item.setData(Qt.ItemDataRole.UserRole, f)
             item.setToolTip(f)
             self.recent.addItem(item)

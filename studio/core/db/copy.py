@@ -292,3 +292,33 @@ def _copy_tables(src: Project, dst: Project, progress: Callable[[str, int], None
             if not dst.is_server:
                 dconn.exec_driver_sql("PRAGMA foreign_keys = ON")
                 dconn.commit()
+
+
+def copy_to_file(
+    source: str | Path,
+    dest: Path,
+    *,
+    progress: Callable[[str, int], None] | None = None,
+) -> CopyReport:
+    """Copy a project (a server one, in the app's File ▸ Copy to a File…) into ``dest``.
+
+    The copy is made next to ``dest`` under a temporary name and moved over it only when
+    verified, so an existing ``dest`` (the user agreed to replace it) stays whole if the
+    copy fails.
+    """
+    import contextlib
+    import os
+
+    dest = Path(dest)
+    tmp = dest.with_name(f".{dest.stem}.copying{dest.suffix or '.studio'}")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        report = copy_project(source, tmp, progress=progress)
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    report.dest = str(dest)
+    return report

@@ -135,8 +135,16 @@ def parse_location(text: str) -> ServerLocation:
     )
 
 
+SESSION_PASSWORDS: dict[str, str] = {}
+"""Passwords typed in the app for a login (``user@host:port``), this process only
+(:func:`studio.core.db.server_check.use_password`); looked up before the keyring."""
+
+
 def keyring_password(location: ServerLocation) -> str | None:
     """The password stored in the OS keyring for this login, or None (also without a keyring)."""
+    typed = SESSION_PASSWORDS.get(location.keyring_key)
+    if typed:
+        return typed
     try:
         import keyring
 
@@ -222,7 +230,7 @@ def describe_connect_error(exc: BaseException, location: ServerLocation) -> str:
     ):
         return (
             f"Cannot reach the PostgreSQL server at {location.host}:{location.port} "
-            f"({msg.strip().splitlines()[-1] if msg.strip() else 'no answer'}). "
+            f"({msg.strip().splitlines()[-1].strip() if msg.strip() else 'no answer'}). "
             "Check that it is running and the host and port are right."
         )
     return f"Could not open {where}: {msg.strip()}"

@@ -328,7 +328,10 @@ class DecideView(QWidget):
         project = self.context.project
         if decision is None or project is None:
             return
-        start = str(Path(project.path).with_name("decision-report.html"))
+        start = str(
+            (Path.home() if getattr(project, "is_server", False) else Path(project.path).parent)
+            / "decision-report.html"
+        )
         path_text, chosen_filter = QFileDialog.getSaveFileName(
             self, "Export Decision Report", start, REPORT_FILTERS
         )

@@ -41,7 +41,9 @@ def confirm_output(
         dialog_confirmed: the save dialog returned ``path`` unchanged (it has already
             asked about replacing an existing file).
     """
-    project = context.project.path if context.project is not None else None
+    current = context.project
+    # a server project has no file an output could overwrite (ISSUE-14 §1)
+    project = None if current is None or getattr(current, "is_server", False) else current.path
     inputs = list(inputs)
     writes = list(writes)
     try:
