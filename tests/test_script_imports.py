@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,10 @@ def test_every_studio_name_a_script_imports_exists(script: Path) -> None:
     missing = []
     for line, module, name in _studio_imports(script):
         try:
-            found = hasattr(importlib.import_module(module), name)
+            # `from package import submodule` names a module, not an attribute
+            found = hasattr(importlib.import_module(module), name) or (
+                importlib.util.find_spec(f"{module}.{name}") is not None
+            )
         except ImportError:
             found = False
         if not found:
