@@ -10,12 +10,12 @@ code under test.
 from __future__ import annotations
 
 import csv
-import sqlite3
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from helpers import BANKING77
+from helpers.backends import other_connection
 
 from studio.core.datasets import (
     ExampleFilter,
@@ -67,9 +67,19 @@ def dataset(project: Project, tmp_path: Path) -> tuple[int, list[dict[str, str]]
     return info.id, rows
 
 
+def rows_of(project: Project, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
+    """``sql`` read over a connection of its own (sqlite3 or psycopg), not the code's."""
+    where = project.file or project.location
+    with other_connection(where) as conn:
+        if project.file is None:  # psycopg: %s placeholders, and no parsing without any
+            cur = conn.execute(sql.replace("?", "%s"), params) if params else conn.execute(sql)
+        else:
+            cur = conn.execute(sql, params)
+        return [tuple(r) for r in cur.fetchall()]
+
+
 def version_of(project: Project, ex: int) -> int:
-    with sqlite3.connect(project.path) as conn:
-        return int(conn.execute("SELECT version FROM example WHERE id = ?", (ex,)).fetchone()[0])
+    return int(rows_of(project, "SELECT version FROM example WHERE id = ?", (ex,))[0][0])
 
 
 # -- row versions ---------------------------------------------------------------------
@@ -106,9 +116,8 @@ def test_a_stale_edit_is_refused_naming_who_and_when(
     monkeypatch.setenv("STUDIO_USER", "alice")
     update_example(project, ex, label="card_arrival", expected_version=seen)
     monkeypatch.setenv("STUDIO_USER", "bob")
-    with sqlite3.connect(project.path) as conn:
-        history_before = conn.execute("SELECT count(*) FROM example_history").fetchone()[0]
-        at = conn.execute("SELECT updated_at FROM example WHERE id = ?", (ex,)).fetchone()[0]
+    history_before = rows_of(project, "SELECT count(*) FROM example_history")[0][0]
+    at = str(rows_of(project, "SELECT updated_at FROM example WHERE id = ?", (ex,))[0][0])
     with pytest.raises(StaleEditError) as err:
         update_example(project, ex, label="lost_or_stolen_card", expected_version=seen)
     exc = err.value
@@ -116,9 +125,8 @@ def test_a_stale_edit_is_refused_naming_who_and_when(
     assert (exc.changed_by, exc.version, exc.expected_version) == ("alice", 2, 1)
     assert exc.current["label"] == "card_arrival"
     assert exc.current["ideal_output"] == "card_arrival"  # classification: label is the output
-    with sqlite3.connect(project.path) as conn:
-        assert conn.execute("SELECT count(*) FROM example_history").fetchone()[0] == history_before
-        row = conn.execute("SELECT label, version FROM example WHERE id = ?", (ex,)).fetchone()
+    assert rows_of(project, "SELECT count(*) FROM example_history")[0][0] == history_before
+    [row] = rows_of(project, "SELECT label, version FROM example WHERE id = ?", (ex,))
     assert row == ("card_arrival", 2)
     # editing again on the version now there works, and history names each author
     update_example(project, ex, label="lost_or_stolen_card", expected_version=2)
@@ -141,11 +149,7 @@ def test_the_configured_display_name_is_the_author(
     assert get_example(project, ex).updated_by == "Ada Lovelace"
     # kept in the user's settings folder, not in the project
     assert "Ada Lovelace" in (studio_home / "config" / "identity.json").read_text()
-    with sqlite3.connect(project.path) as conn:
-        assert (
-            conn.execute("SELECT count(*) FROM project_meta WHERE value LIKE '%Ada%'").fetchone()[0]
-            == 0
-        )
+    assert rows_of(project, "SELECT count(*) FROM project_meta WHERE value LIKE '%Ada%'") == [(0,)]
     set_display_name(None)
     import getpass
 
@@ -179,10 +183,9 @@ def test_shares_with_overlap_split_the_unlabelled_rows(project: Project, dataset
     pool = 200 - 20
     # 60% / 40% of 180 = 108 / 72 rows, then 20% of them (36) go to the other one too
     assert (result.pool, result.examples, result.overlap) == (pool, pool, 36)
-    with sqlite3.connect(project.path) as conn:
-        rows = conn.execute(
-            "SELECT example_id, labeller, overlap FROM annotation ORDER BY example_id"
-        ).fetchall()
+    rows = rows_of(
+        project, "SELECT example_id, labeller, overlap FROM annotation ORDER BY example_id"
+    )
     per_example: dict[int, list[str]] = {}
     for ex, who, _ in rows:
         per_example.setdefault(ex, []).append(who)
