@@ -7,7 +7,8 @@ Checked twice:
   over the rows in primary-key order, values normalised across backends); its ``--json``
   report gives those figures for both legs.
 * Independently of the copy code, the first and the last file are compared with plain
-  ``sqlite3``: per table, the row count and a SHA-256 over ``repr`` of the raw rows (sorted). SQLite to SQLite needs no normalisation, so equal sums mean every value
+  ``sqlite3``: per table, the row count and a SHA-256 over ``repr`` of the raw rows
+  (sorted). SQLite to SQLite needs no normalisation, so equal sums mean every value
   came back exactly as it went.
 
 Run: ``python benchmarks/bench_project_copy.py --start-postgres [--json]`` (a private
