@@ -296,3 +296,33 @@ def test_undoing_a_delete_never_hands_back_an_old_version(project: Project, data
     assert version_of(project, ex) == 4
     with pytest.raises(StaleEditError):  # an editor still holding version 3
         update_example(project, ex, notes="c", expected_version=3)
+
+
+def test_two_labellers_recording_the_same_overlap_rows_at_once_settle_every_row(
+    project: Project, dataset
+) -> None:
+    # Two writers started together on the same rows (threads, each its own connection):
+    # no row is left "waiting" with both labels given, none settled on a disagreement.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    ds, _ = dataset
+    assign(project, ds, [parse_share("alice=50%"), parse_share("bob=50%")], overlap=1.0, seed=4)
+    rows = query_ids(project, ds)[:60]
+    bob_label = {ex: "card_arrival" if i % 3 else "card_linking" for i, ex in enumerate(rows)}
+    start = threading.Barrier(2)
+
+    def label_all(who: str) -> None:
+        start.wait()
+        for ex in rows:
+            lb = "card_arrival" if who == "alice" else bob_label[ex]
+            record_labels(project, ds, [ex], lb, labeller=who)
+
+    with ThreadPoolExecutor(2) as pool:
+        for f in [pool.submit(label_all, w) for w in ("alice", "bob")]:
+            f.result()
+    differ = sorted(ex for ex in rows if bob_label[ex] != "card_arrival")
+    assert len(differ) == 20
+    assert sorted(d.example_id for d in adjudication_queue(project, ds)) == differ
+    labels = {r.id: r.label for r in fetch_rows(project, rows)}
+    assert labels == {ex: None if ex in differ else "card_arrival" for ex in rows}
