@@ -326,3 +326,61 @@ def test_two_labellers_recording_the_same_overlap_rows_at_once_settle_every_row(
     assert sorted(d.example_id for d in adjudication_queue(project, ds)) == differ
     labels = {r.id: r.label for r in fetch_rows(project, rows)}
     assert labels == {ex: None if ex in differ else "card_arrival" for ex in rows}
+
+
+def test_a_labeller_of_an_overlap_row_waits_for_the_other_labeller_in_progress(
+    project: Project, dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # alice's record_labels is held after she recorded her label and found bob's missing,
+    # before it commits; bob labels the same row meanwhile. Had bob gone ahead, he would
+    # have found alice's label missing too (not committed yet) and the row would wait
+    # forever with both labels given. He must wait for her: SQLite's write lock, on
+    # PostgreSQL (READ COMMITTED) the row lock record_labels takes.
+    import threading
+
+    from studio.core.datasets import assignment
+
+    ds, _ = dataset
+    assign(project, ds, [parse_share("alice=50%"), parse_share("bob=50%")], overlap=1.0, seed=4)
+    ex = query_ids(project, ds)[0]
+    bob_done = threading.Event()
+    real = assignment.set_example_labels
+
+    def bob_is_blocked() -> bool:
+        if project.file is not None:
+            # SQLite: bob cannot begin while alice holds the write lock; nothing to observe
+            # from outside, so give him the time he would need to finish (he never does)
+            return not bob_done.wait(0.5)
+        with other_connection(project.location) as conn:
+            waiting = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            ).fetchone()[0]
+        return bool(waiting)
+
+    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name == "alice":
+            bob.start()
+            while not bob_done.is_set() and not bob_is_blocked():
+                bob_done.wait(0.01)
+        return real(*args, **kwargs)
+
+    def bob_labels() -> None:
+        try:
+            record_labels(project, ds, [ex], "card_arrival", labeller="bob")
+        finally:
+            bob_done.set()
+
+    bob = threading.Thread(target=bob_labels, name="bob")
+    monkeypatch.setattr(assignment, "set_example_labels", held)
+    alice = threading.Thread(
+        target=record_labels,
+        args=(project, ds, [ex], "card_arrival"),
+        kwargs={"labeller": "alice"},
+        name="alice",
+    )
+    alice.start()
+    alice.join()
+    bob.join()
+    assert fetch_rows(project, [ex])[0].label == "card_arrival"  # both agreed: settled
+    assert [q.done for q in queue_progress(project, ds)] == [1, 1]
