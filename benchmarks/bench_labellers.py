@@ -20,10 +20,13 @@ Afterwards, from the project alone:
 Reported: throughput (edits per second, applied and refused together, and applied alone),
 p50/p95/max latency of one edit (read + write), conflicts refused.
 
-Run: ``python benchmarks/bench_labellers.py [--project PATH_OR_URL] [--writers 2]
-[--edits 500] [--rows 20] [--json]``. Without ``--project`` a new SQLite project is
-made in a temp folder. The project argument goes to ``open_project`` / ``new_project``
-unchanged, so a backend that opens URLs (``postgresql://…``) runs the same benchmark.
+Run: ``python benchmarks/bench_labellers.py [--project PATH_OR_URL | --start-postgres]
+[--writers 2] [--edits 500] [--rows 10] [--json]``. Without ``--project`` a new SQLite
+project is made in a temp folder. The project argument goes to ``open_project`` /
+``new_project`` unchanged, so ``postgresql://user@host:port/db`` (a new database, or an
+empty one; password from PGPASSWORD/~/.pgpass/keyring) runs the same benchmark;
+``--start-postgres`` starts a private server first (benchmarks/local_postgres.py) and
+runs on a new database there: README's "Team scale (PostgreSQL)" figures.
 """
 
 from __future__ import annotations
@@ -212,10 +215,27 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="negative control: write without the version (expect lost updates)",
     )
+    ap.add_argument(
+        "--start-postgres",
+        action="store_true",
+        help="start a private PostgreSQL server (initdb/pg_ctl) and run on a database there",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    if args.start_postgres:
+        if args.project:
+            ap.error("--start-postgres makes its own project: leave out --project")
+        from local_postgres import private_server_database
+
+        with private_server_database("bench_labellers") as url:
+            return run(args, url)
+    return run(args, args.project)
+
+
+def run(args: argparse.Namespace, project: str | None) -> int:
+    """Set up, run the labellers, check and print the figures; 0 when nothing was lost."""
     tmp = tempfile.TemporaryDirectory()
-    target = args.project or str(Path(tmp.name) / "labellers.studio")
+    target = project or str(Path(tmp.name) / "labellers.studio")
     setup(target, args.rows)
     ctx = mp.get_context("spawn")
     start = ctx.Event()

@@ -65,7 +65,7 @@ def register(dsub: Any) -> None:
         "assign",
         help="split the unlabelled rows among labellers (counts or shares, with overlap)",
         description="Split the dataset's unlabelled rows that have no labeller yet among "
-        "named labellers: --to alice=60%% --to bob=40%% (shares) or --to alice=100 "
+        "named labellers: --to alice=60% --to bob=40% (shares) or --to alice=100 "
         "(counts). --overlap F gives that share of the rows to a second labeller too "
         "(labelled blind; agreement and adjudication use them).",
     )

@@ -1,4 +1,5 @@
-"""Many labellers from the command line (ISSUE-14 §3), each command a fresh ``python -m studio``:
+"""Many labellers from the command line (ISSUE-14 §3), each command a fresh ``python -m studio``,
+on a project file and on the same project on PostgreSQL:
 row versions in ``rows --json``, ``label``/``edit --expect-version`` refusing a stale edit
 with who and when (exit 2, the value there now, no traceback), ``config set display-name``,
 ``assign`` / ``rows --mine`` / ``label --mine`` (blind overlap), ``agreement --json``
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from helpers import BANKING77
+from helpers.backends import BACKENDS, on_backend
 from sklearn.metrics import cohen_kappa_score
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,9 +50,12 @@ def ok(home: Path, *argv: str, user: str | None = "tester") -> str:
     return r.stdout
 
 
-@pytest.fixture
-def team(tmp_path: Path, proj: Path) -> tuple[Path, Path, list[str]]:
-    """A project with 60 unlabelled banking77 queries (dataset ``q``) and their true intents."""
+@pytest.fixture(params=BACKENDS)
+def team(
+    request: pytest.FixtureRequest, tmp_path: Path, proj: Path
+) -> tuple[Path, Path | str, list[str]]:
+    """A project with 60 unlabelled banking77 queries (dataset ``q``) and their true intents:
+    the file, or (``postgresql``) a copy of it on the test server: the same commands on both."""
     with (BANKING77 / "test.csv").open(newline="", encoding="utf-8") as fh:
         every = list(csv.DictReader(fh))
     # 15 queries of each of 4 intents (the file is sorted by intent, 40 of each)
@@ -62,10 +67,10 @@ def team(tmp_path: Path, proj: Path) -> tuple[Path, Path, list[str]]:
         w.writerow(["text"])
         w.writerows([r["text"]] for r in rows)
     ok(tmp_path, "dataset", "import", "--project", str(proj), str(src), "--name", "q")
-    return tmp_path, proj, [r["category"] for r in rows]
+    return tmp_path, on_backend(request, proj, request.param), [r["category"] for r in rows]
 
 
-def rows_json(home: Path, proj: Path, *extra: str, user: str = "tester") -> list[dict]:
+def rows_json(home: Path, proj: Path | str, *extra: str, user: str = "tester") -> list[dict]:
     return json.loads(
         ok(home, "dataset", "rows", "--project", str(proj), "q", "--json", *extra, user=user)
     )

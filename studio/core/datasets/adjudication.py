@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 from studio.core.datasets.assignment import set_example_labels
 from studio.core.datasets.change_sets import Changes
 from studio.core.datasets.operation_log import require_dataset
+from studio.core.db.dialect import lock_rows
 from studio.core.db.engine import db_time
 from studio.core.db.project import Project, current_user
 from studio.core.db.transactions import read_conn, write_tx
@@ -114,6 +115,8 @@ def adjudicate(
     who = current_user()
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
+        # A second adjudicator of the same rows waits, then finds them decided
+        lock_rows(conn, "SELECT id FROM example WHERE id = ANY(:i) ORDER BY id", {"i": list(ids)})
         queue = {int(r[0]) for r in conn.execute(text(_QUEUE_SQL), {"d": dataset_id})}
         wanted = list(dict.fromkeys(ids))
         decided = [ex for ex in wanted if ex in queue]

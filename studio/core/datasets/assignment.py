@@ -28,6 +28,7 @@ from sqlalchemy import Connection, text
 from studio.core.datasets.change_sets import Changes, nothing
 from studio.core.datasets.curation import write_example_fields
 from studio.core.datasets.operation_log import finish_operation, new_operation, require_dataset
+from studio.core.db.dialect import lock_rows
 from studio.core.db.engine import db_time
 from studio.core.db.project import Project, current_user
 from studio.core.db.transactions import read_conn, write_tx
@@ -393,6 +394,8 @@ def record_labels(
                 from studio.core.datasets.curation import stale_edit_error
 
                 raise stale_edit_error(conn, ids[0], expected_version)
+        # Two labellers of one overlap row must not both see the other's label missing
+        lock_rows(conn, "SELECT id FROM example WHERE id = ANY(:i) ORDER BY id", {"i": list(ids)})
         now = db_time()
         recorded: list[int] = []
         missing: list[int] = []

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 
 from studio.core.datasets.operation_log import finish_operation, new_operation, require_dataset
 from studio.core.datasets.queries import ExampleFilter, filter_sql
-from studio.core.db.dialect import driver, is_postgresql, json_quote_sql
+from studio.core.db.dialect import driver, is_postgresql, json_quote_sql, lock_rows
 from studio.core.db.engine import db_time
 from studio.core.db.id_sets import load_id_set
 from studio.core.db.project import Project, current_user
@@ -178,6 +178,10 @@ def bulk_set(
             n = int(conn.exec_driver_sql("SELECT count(*) FROM _sel_ids").scalar_one())
         if n == 0:
             return nothing(verb)
+        # History's before values are read, then written: no other writer in between
+        lock_rows(
+            conn, "SELECT id FROM example WHERE id IN (SELECT id FROM _sel_ids) ORDER BY id", {}
+        )
         # Keep only the rows whose column actually changes: they are exactly the rows
         # that get history, so their ids come from the (small, ordered) temp table
         # instead of a DISTINCT over the new history rows

@@ -224,3 +224,21 @@ def json_quote_sql(expr: str, *, postgresql: bool, text_param: bool = False) -> 
     if text_param:
         expr = f"CAST({expr} AS text)"
     return f"coalesce(to_json({expr})::text, 'null')"
+
+
+def lock_rows(conn: Connection, select_sql: str, params: Mapping[str, Any]) -> None:
+    """Lock the rows ``select_sql`` reads until the transaction ends (PostgreSQL only).
+
+    PostgreSQL runs READ COMMITTED: two writers may read the same rows, then both write.
+    A compare-and-set in the UPDATE itself needs no lock (the second UPDATE waits for
+    the first and re-checks its WHERE on the committed row), but a read-then-decide
+    (history's *before* values, "has every labeller labelled it?") does: ``FOR UPDATE``
+    makes the second writer wait and then read what the first committed. ``select_sql``
+    should say ``ORDER BY id`` so two writers take their locks in one order (no
+    deadlock). SQLite: nothing to do, ``BEGIN IMMEDIATE`` (transactions.write_tx)
+    already holds the whole database.
+    """
+    if is_postgresql(conn):
+        from sqlalchemy import text
+
+        conn.execute(text(f"{select_sql} FOR UPDATE"), dict(params))

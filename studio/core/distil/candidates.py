@@ -225,10 +225,16 @@ def current_candidates_in(conn: Connection, example_ids: Sequence[int]) -> dict[
     """:func:`current_candidates` on an open connection."""
     if not example_ids:
         return {}
+    # SQLite's json_each; PostgreSQL's json_array_elements_text (`dataset rows` on a server)
+    ids_sql = (
+        "SELECT CAST(value AS integer) FROM json_array_elements_text(CAST(:ids AS json))"
+        if conn.dialect.name == "postgresql"
+        else "SELECT value FROM json_each(:ids)"
+    )
     rows = conn.execute(
         text(
             f"{_SELECT} WHERE c.id IN (SELECT max(id) FROM candidate "
-            "WHERE example_id IN (SELECT value FROM json_each(:ids)) GROUP BY example_id)"
+            f"WHERE example_id IN ({ids_sql}) GROUP BY example_id)"
         ),
         {"ids": orjson.dumps([int(i) for i in example_ids]).decode()},
     ).all()

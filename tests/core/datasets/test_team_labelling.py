@@ -10,12 +10,12 @@ code under test.
 from __future__ import annotations
 
 import csv
-import sqlite3
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from helpers import BANKING77
+from helpers.backends import other_connection
 
 from studio.core.datasets import (
     ExampleFilter,
@@ -67,9 +67,19 @@ def dataset(project: Project, tmp_path: Path) -> tuple[int, list[dict[str, str]]
     return info.id, rows
 
 
+def rows_of(project: Project, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
+    """``sql`` read over a connection of its own (sqlite3 or psycopg), not the code's."""
+    where = project.file or project.location
+    with other_connection(where) as conn:
+        if project.file is None:  # psycopg: %s placeholders, and no parsing without any
+            cur = conn.execute(sql.replace("?", "%s"), params) if params else conn.execute(sql)
+        else:
+            cur = conn.execute(sql, params)
+        return [tuple(r) for r in cur.fetchall()]
+
+
 def version_of(project: Project, ex: int) -> int:
-    with sqlite3.connect(project.path) as conn:
-        return int(conn.execute("SELECT version FROM example WHERE id = ?", (ex,)).fetchone()[0])
+    return int(rows_of(project, "SELECT version FROM example WHERE id = ?", (ex,))[0][0])
 
 
 # -- row versions ---------------------------------------------------------------------
@@ -106,9 +116,8 @@ def test_a_stale_edit_is_refused_naming_who_and_when(
     monkeypatch.setenv("STUDIO_USER", "alice")
     update_example(project, ex, label="card_arrival", expected_version=seen)
     monkeypatch.setenv("STUDIO_USER", "bob")
-    with sqlite3.connect(project.path) as conn:
-        history_before = conn.execute("SELECT count(*) FROM example_history").fetchone()[0]
-        at = conn.execute("SELECT updated_at FROM example WHERE id = ?", (ex,)).fetchone()[0]
+    history_before = rows_of(project, "SELECT count(*) FROM example_history")[0][0]
+    at = str(rows_of(project, "SELECT updated_at FROM example WHERE id = ?", (ex,))[0][0])
     with pytest.raises(StaleEditError) as err:
         update_example(project, ex, label="lost_or_stolen_card", expected_version=seen)
     exc = err.value
@@ -116,9 +125,8 @@ def test_a_stale_edit_is_refused_naming_who_and_when(
     assert (exc.changed_by, exc.version, exc.expected_version) == ("alice", 2, 1)
     assert exc.current["label"] == "card_arrival"
     assert exc.current["ideal_output"] == "card_arrival"  # classification: label is the output
-    with sqlite3.connect(project.path) as conn:
-        assert conn.execute("SELECT count(*) FROM example_history").fetchone()[0] == history_before
-        row = conn.execute("SELECT label, version FROM example WHERE id = ?", (ex,)).fetchone()
+    assert rows_of(project, "SELECT count(*) FROM example_history")[0][0] == history_before
+    [row] = rows_of(project, "SELECT label, version FROM example WHERE id = ?", (ex,))
     assert row == ("card_arrival", 2)
     # editing again on the version now there works, and history names each author
     update_example(project, ex, label="lost_or_stolen_card", expected_version=2)
@@ -141,11 +149,7 @@ def test_the_configured_display_name_is_the_author(
     assert get_example(project, ex).updated_by == "Ada Lovelace"
     # kept in the user's settings folder, not in the project
     assert "Ada Lovelace" in (studio_home / "config" / "identity.json").read_text()
-    with sqlite3.connect(project.path) as conn:
-        assert (
-            conn.execute("SELECT count(*) FROM project_meta WHERE value LIKE '%Ada%'").fetchone()[0]
-            == 0
-        )
+    assert rows_of(project, "SELECT count(*) FROM project_meta WHERE value LIKE '%Ada%'") == [(0,)]
     set_display_name(None)
     import getpass
 
@@ -179,10 +183,9 @@ def test_shares_with_overlap_split_the_unlabelled_rows(project: Project, dataset
     pool = 200 - 20
     # 60% / 40% of 180 = 108 / 72 rows, then 20% of them (36) go to the other one too
     assert (result.pool, result.examples, result.overlap) == (pool, pool, 36)
-    with sqlite3.connect(project.path) as conn:
-        rows = conn.execute(
-            "SELECT example_id, labeller, overlap FROM annotation ORDER BY example_id"
-        ).fetchall()
+    rows = rows_of(
+        project, "SELECT example_id, labeller, overlap FROM annotation ORDER BY example_id"
+    )
     per_example: dict[int, list[str]] = {}
     for ex, who, _ in rows:
         per_example.setdefault(ex, []).append(who)
@@ -293,3 +296,91 @@ def test_undoing_a_delete_never_hands_back_an_old_version(project: Project, data
     assert version_of(project, ex) == 4
     with pytest.raises(StaleEditError):  # an editor still holding version 3
         update_example(project, ex, notes="c", expected_version=3)
+
+
+def test_two_labellers_recording_the_same_overlap_rows_at_once_settle_every_row(
+    project: Project, dataset
+) -> None:
+    # Two writers started together on the same rows (threads, each its own connection):
+    # no row is left "waiting" with both labels given, none settled on a disagreement.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    ds, _ = dataset
+    assign(project, ds, [parse_share("alice=50%"), parse_share("bob=50%")], overlap=1.0, seed=4)
+    rows = query_ids(project, ds)[:60]
+    bob_label = {ex: "card_arrival" if i % 3 else "card_linking" for i, ex in enumerate(rows)}
+    start = threading.Barrier(2)
+
+    def label_all(who: str) -> None:
+        start.wait()
+        for ex in rows:
+            lb = "card_arrival" if who == "alice" else bob_label[ex]
+            record_labels(project, ds, [ex], lb, labeller=who)
+
+    with ThreadPoolExecutor(2) as pool:
+        for f in [pool.submit(label_all, w) for w in ("alice", "bob")]:
+            f.result()
+    differ = sorted(ex for ex in rows if bob_label[ex] != "card_arrival")
+    assert len(differ) == 20
+    assert sorted(d.example_id for d in adjudication_queue(project, ds)) == differ
+    labels = {r.id: r.label for r in fetch_rows(project, rows)}
+    assert labels == {ex: None if ex in differ else "card_arrival" for ex in rows}
+
+
+def test_a_labeller_of_an_overlap_row_waits_for_the_other_labeller_in_progress(
+    project: Project, dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # alice's record_labels is held after she recorded her label and found bob's missing,
+    # before it commits; bob labels the same row meanwhile. Had bob gone ahead, he would
+    # have found alice's label missing too (not committed yet) and the row would wait
+    # forever with both labels given. He must wait for her: SQLite's write lock, on
+    # PostgreSQL (READ COMMITTED) the row lock record_labels takes.
+    import threading
+
+    from studio.core.datasets import assignment
+
+    ds, _ = dataset
+    assign(project, ds, [parse_share("alice=50%"), parse_share("bob=50%")], overlap=1.0, seed=4)
+    ex = query_ids(project, ds)[0]
+    bob_done = threading.Event()
+    real = assignment.set_example_labels
+
+    def bob_is_blocked() -> bool:
+        if project.file is not None:
+            # SQLite: bob cannot begin while alice holds the write lock; nothing to observe
+            # from outside, so give him the time he would need to finish (he never does)
+            return not bob_done.wait(0.5)
+        with other_connection(project.location) as conn:
+            waiting = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            ).fetchone()[0]
+        return bool(waiting)
+
+    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name == "alice":
+            bob.start()
+            while not bob_done.is_set() and not bob_is_blocked():
+                bob_done.wait(0.01)
+        return real(*args, **kwargs)
+
+    def bob_labels() -> None:
+        try:
+            record_labels(project, ds, [ex], "card_arrival", labeller="bob")
+        finally:
+            bob_done.set()
+
+    bob = threading.Thread(target=bob_labels, name="bob")
+    monkeypatch.setattr(assignment, "set_example_labels", held)
+    alice = threading.Thread(
+        target=record_labels,
+        args=(project, ds, [ex], "card_arrival"),
+        kwargs={"labeller": "alice"},
+        name="alice",
+    )
+    alice.start()
+    alice.join()
+    bob.join()
+    assert fetch_rows(project, [ex])[0].label == "card_arrival"  # both agreed: settled
+    assert [q.done for q in queue_progress(project, ds)] == [1, 1]
