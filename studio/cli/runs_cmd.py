@@ -155,6 +155,12 @@ def register(sub: Any) -> None:
     res.add_argument(
         "--json", action="store_true", help="print the finished run as studio ab --json does"
     )
+    res.add_argument(
+        "--join",
+        action="store_true",
+        help="help finish a run another process (or machine) is executing: each claims "
+        "cases before sending them, so none is paid for twice",
+    )
     res.set_defaults(func=_resume)
 
 
@@ -254,7 +260,8 @@ def _resume(args: argparse.Namespace) -> int:
     from studio.core.llm.provider_store import load_providers
 
     with opened_project(args.project) as project:
-        state = check_resumable(project, args.run_id)
+        join = bool(getattr(args, "join", False))
+        state = check_resumable(project, args.run_id, join=join)
         meta = run_meta(project, args.run_id)
         if meta.provider is None:
             raise CliUsageError(f"run {args.run_id} has no usable provider settings.")
@@ -278,12 +285,13 @@ def _resume(args: argparse.Namespace) -> int:
 
             return report_outcome(
                 execute_outputs_run(
-                    project, args.run_id, key=key, cache=not args.no_cache, limits=limits
+                    project, args.run_id, key=key, cache=not args.no_cache, limits=limits,
+                    join=join,
                 ),
                 args,
             )
         outcome = run_execute.execute_run(
-            project, args.run_id, key=key, cache=not args.no_cache, limits=limits
+            project, args.run_id, key=key, cache=not args.no_cache, limits=limits, join=join
         )
         stopped = report_stop(outcome, args.project, project if args.json else None)
         if stopped is not None:
@@ -298,6 +306,9 @@ def _resume(args: argparse.Namespace) -> int:
             "calls_made": outcome.calls_made,
             "cached": outcome.cached,
             "failed": outcome.failed,
+            "claimed": outcome.claimed,
+            "taken_over": outcome.taken_over,
+            "finished_here": outcome.finished_here,
         }
         print_json(doc)
     else:
