@@ -137,10 +137,7 @@ class RunClaims:
                     k
                     for k in self.keys
                     if (int(k[0]), k[1]) not in answered
-                    and (
-                        (int(k[0]), k[1]) not in claims
-                        or claims[(int(k[0]), k[1])][3] is None
-                    )
+                    and ((int(k[0]), k[1]) not in claims or claims[(int(k[0]), k[1])][3] is None)
                 ]
                 free = [k for k in unsettled if (int(k[0]), k[1]) not in claims][: max(1, n)]
                 if not free:
@@ -184,9 +181,7 @@ class RunClaims:
         """Give back this worker's claims without a stored result (it stops); how many."""
         with write_tx(self.project) as conn:
             cur = conn.execute(
-                text(
-                    "DELETE FROM run_claim WHERE run_id = :r AND worker = :w AND done_at IS NULL"
-                ),
+                text("DELETE FROM run_claim WHERE run_id = :r AND worker = :w AND done_at IS NULL"),
                 {"r": self.run_id, "w": self.worker},
             )
         return int(cur.rowcount or 0)

@@ -188,9 +188,7 @@ def live_workers(project: Project, run_id: int, tokens: Iterable[str]) -> set[st
     if project.is_server:
         return {tok for tok, _name in _server_workers(project) if tok in wanted}
     return {
-        tok
-        for tok in wanted
-        if _file_alive(worker_path(project.path, run_id, tok), clean=False)[0]
+        tok for tok in wanted if _file_alive(worker_path(project.path, run_id, tok), clean=False)[0]
     }
 
 
