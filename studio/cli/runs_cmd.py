@@ -285,7 +285,11 @@ def _resume(args: argparse.Namespace) -> int:
 
             return report_outcome(
                 execute_outputs_run(
-                    project, args.run_id, key=key, cache=not args.no_cache, limits=limits,
+                    project,
+                    args.run_id,
+                    key=key,
+                    cache=not args.no_cache,
+                    limits=limits,
                     join=join,
                 ),
                 args,

@@ -284,7 +284,14 @@ def _execute_locked(
                 _wait_for_finisher(project, run_id, worker, cancel) if normal_end else "running"
             )
             return _outcome(
-                run_id, summary, claims, failures, started, failed_reason, stop_kind, pending,
+                run_id,
+                summary,
+                claims,
+                failures,
+                started,
+                failed_reason,
+                stop_kind,
+                pending,
                 completed=status == "completed",
             )
         if finisher and row.scorer == "judge":
@@ -325,8 +332,16 @@ def _execute_locked(
         plan["summary"] = final.to_json()
         store_plan(project, run_id, plan)
     return _outcome(
-        run_id, summary, claims, failures, started, failed_reason, stop_kind, pending,
-        completed=status == "completed", finished_here=True,
+        run_id,
+        summary,
+        claims,
+        failures,
+        started,
+        failed_reason,
+        stop_kind,
+        pending,
+        completed=status == "completed",
+        finished_here=True,
     )
 
 
