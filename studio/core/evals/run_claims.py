@@ -204,17 +204,26 @@ def elect_finisher(project: Project, run_id: int) -> bool:
     return int(cur.rowcount or 0) == 1
 
 
-def begin_session(project: Project, run_id: int) -> bool:
-    """Mark the run running for a new session (False when it completed meanwhile)."""
+def begin_session(project: Project, run_id: int, *, fresh: bool) -> str:
+    """Mark the run running for this worker; returns the status it had.
+
+    A run that is not running becomes running (whoever of several starting workers comes
+    first); ``fresh`` (no other worker alive) also clears the ``finished_at`` a worker
+    that died while completing it may have left. A completed run is left alone.
+    """
     with write_tx(project) as conn:
-        cur = conn.execute(
-            text(
-                "UPDATE eval_run SET status = 'running', finished_at = NULL "
-                "WHERE id = :r AND status <> 'completed'"
-            ),
-            {"r": int(run_id)},
+        status = str(
+            conn.execute(
+                text("SELECT status FROM eval_run WHERE id = :r"), {"r": int(run_id)}
+            ).scalar()
+            or ""
         )
-    return int(cur.rowcount or 0) == 1
+        if status != "completed" and (status != "running" or fresh):
+            conn.execute(
+                text("UPDATE eval_run SET status = 'running', finished_at = NULL WHERE id = :r"),
+                {"r": int(run_id)},
+            )
+    return status
 
 
 def run_status(project: Project, run_id: int) -> str:

@@ -218,9 +218,10 @@ def _execute_locked(
     items, failures = build_work_items(variants, examples)
     price, _ = price_fn()
     claims = RunClaims(project, run_id, worker, [it.key for it in items])
-    if not others_alive:  # a new session; a joining worker leaves status and plan alone
-        if not begin_session(project, run_id):  # completed meanwhile by the last worker
-            return RunOutcome(run_id, True, False, None, 0, 0, 0)
+    before = begin_session(project, run_id, fresh=not others_alive)
+    if before == "completed":  # completed meanwhile by the last worker
+        return RunOutcome(run_id, True, False, None, 0, 0, 0)
+    if before != "running" or not others_alive:  # a joining worker leaves the plan alone
         with write_tx(project) as conn:  # the first start stays the start
             conn.execute(
                 text("UPDATE eval_run SET started_at = coalesce(started_at, :t) WHERE id = :r"),
