@@ -19,6 +19,9 @@ executed from other machines: there the lock is a session-level advisory lock
 The server drops it when that session ends (the process died, the machine or the
 network went away), so the same two rules hold; ``pg_locks`` and the session's
 ``application_name`` say who holds it.
+
+Processes that join a run (``studio runs resume RUN --join``) hold worker locks instead
+(:mod:`.run_workers`); :func:`probe_run` counts the run alive while any of them is held.
 """
 
 from __future__ import annotations
