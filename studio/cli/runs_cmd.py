@@ -275,8 +275,9 @@ def _resume(args: argparse.Namespace) -> int:
             stored = RunLimits.from_json(run_store.run_plan(project, args.run_id).get("limits"))
             limits = limits_from_args(args, stored=stored)
         if not args.json:
+            doing = "Helping finish" if state.status == "running" else "Resuming"
             eprint(
-                f"Resuming run {state.run_id} ({state.status}): {state.pending} of "
+                f"{doing} run {state.run_id} ({state.status}): {state.pending} of "
                 f"{state.calls} calls have no answer yet, at {meta.provider.base_url} ..."
             )
         if state.kind == "distil":  # teacher outputs: resumed and reported as distil runs
