@@ -44,10 +44,12 @@ Key = tuple[str, int]  # (variant_key, example_id), the runner's resume key
 @dataclass(frozen=True, slots=True)
 class ClaimBatch:
     """What one :meth:`RunClaims.claim` got: ``keys`` now this worker's; ``more``: cases
-    not yet settled remain (claimed by live workers, this one included)."""
+    not yet settled remain (claimed by live workers, this one included); ``settled``: the
+    run's cases settled so far, by every worker (for progress)."""
 
     keys: list[Key]
     more: bool
+    settled: int = 0
 
 
 class RunClaims:
@@ -140,14 +142,15 @@ class RunClaims:
                     and ((int(k[0]), k[1]) not in claims or claims[(int(k[0]), k[1])][3] is None)
                 ]
                 free = [k for k in unsettled if (int(k[0]), k[1]) not in claims][: max(1, n)]
+                settled = len(self.keys) - len(unsettled)
                 if not free:
-                    return ClaimBatch([], bool(unsettled))
+                    return ClaimBatch([], bool(unsettled), settled)
                 got = self._insert(conn, free)
             if got:
                 self.claimed += len(got)
                 self.taken_over += len(dead_keys.intersection(got))
                 order = {k: i for i, k in enumerate(free)}
-                return ClaimBatch(sorted(got, key=order.__getitem__), True)
+                return ClaimBatch(sorted(got, key=order.__getitem__), True, settled)
             # another worker claimed the same cases first (PostgreSQL): look again
         return ClaimBatch([], True)
 

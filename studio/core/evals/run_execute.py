@@ -234,9 +234,9 @@ def _execute_locked(
     def score(result: CallResult) -> Scored:
         return scorer.score(result.example_id, result.output, result.tool_calls)
 
-    def claim(n: int) -> tuple[list[tuple[str, int]], bool]:
+    def claim(n: int) -> tuple[list[tuple[str, int]], bool, int]:
         batch = claims.claim(n)
-        return batch.keys, batch.more
+        return batch.keys, batch.more, batch.settled
 
     sink = ProjectResultSink(
         project, run_id, {v.key: int(v.key) for v in variants}, score, claim_worker=worker.token

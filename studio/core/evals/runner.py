@@ -92,9 +92,10 @@ MAX_CONCURRENCY = 64
 REFUSALS_BEFORE_ABORT = 8  # refusals alike (401/403, or 404 for one model) that stop a run
 CLAIM_POLL_S = 0.25  # how often a worker with nothing to claim looks again (run_claims)
 
-# ``claimer(n) -> (keys, more)``: claim up to n cases before sending them; ``more`` says
-# cases remain unsettled with live workers (studio.core.evals.run_claims.RunClaims.claim)
-ClaimFn = Callable[[int], tuple[list[tuple[str, int]], bool]]
+# ``claimer(n) -> (keys, more, settled)``: claim up to n cases before sending them; ``more``
+# says cases remain unsettled with live workers; ``settled``: cases done by every worker
+# (studio.core.evals.run_claims.RunClaims.claim)
+ClaimFn = Callable[[int], tuple[list[tuple[str, int]], bool, int]]
 
 
 # --------------------------------------------------------------------------- runner
@@ -152,6 +153,7 @@ class _Run:
 
         self.total = 0
         self.done = 0
+        self.done_elsewhere = 0  # cases other workers of the run settled (progress only)
         self.succeeded = 0
         self.errors = 0
         self.cached = 0
@@ -191,7 +193,7 @@ class _Run:
         self._last_progress = now
         self.progress(
             RunProgress(
-                done=self.done,
+                done=min(self.total, self.done + self.done_elsewhere),
                 total=self.total,
                 errors=self.errors,
                 cached=self.cached,
@@ -337,7 +339,9 @@ class _Run:
         by_key = {entry[0].key: entry for entry in prepared}
         batch = max(1, self.limiter.initial)
         while True:
-            keys, more = self.claimer(batch)
+            keys, more, settled = self.claimer(batch)
+            self.done_elsewhere = max(0, settled - self.done)
+            self._emit()
             if keys:
                 for key in keys:
                     entry = by_key.get(key)

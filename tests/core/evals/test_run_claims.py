@@ -103,7 +103,10 @@ def test_cancelling_one_worker_leaves_the_run_to_the_other(ab: AbProject) -> Non
             if p.done >= 3 and helper_started.is_set():
                 cancel.cancel()
 
+        helper_seen: list[RunProgress] = []
+
         def helper_progress(p: RunProgress) -> None:
+            helper_seen.append(p)
             if p.done >= 1:
                 helper_started.set()
 
@@ -132,6 +135,8 @@ def test_cancelling_one_worker_leaves_the_run_to_the_other(ab: AbProject) -> Non
     assert not errors, errors
     assert outcomes["first"].cancelled and not outcomes["first"].finished_here
     assert outcomes["second"].completed and outcomes["second"].finished_here
+    # the helper's progress counts the other worker's answers too: it ends at every case
+    assert helper_seen[-1].done == helper_seen[-1].total == 2 * N
     # every case asked; twice only for the calls the cancel abandoned in flight (as a
     # cancel always does: at most the concurrency, 2); the run completed, once
     asked = Counter(json.dumps(b["messages"], sort_keys=True) for b in bodies)
