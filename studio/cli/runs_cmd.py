@@ -155,6 +155,12 @@ def register(sub: Any) -> None:
     res.add_argument(
         "--json", action="store_true", help="print the finished run as studio ab --json does"
     )
+    res.add_argument(
+        "--join",
+        action="store_true",
+        help="help finish a run another process (or machine) is executing: each claims "
+        "cases before sending them, so none is paid for twice",
+    )
     res.set_defaults(func=_resume)
 
 
@@ -255,7 +261,8 @@ def _resume(args: argparse.Namespace) -> int:
     from studio.core.llm.provider_store import load_providers
 
     with opened_project(args.project) as project:
-        state = check_resumable(project, args.run_id)
+        join = bool(getattr(args, "join", False))
+        state = check_resumable(project, args.run_id, join=join)
         meta = run_meta(project, args.run_id)
         if meta.provider is None:
             raise CliUsageError(f"run {args.run_id} has no usable provider settings.")
@@ -269,8 +276,9 @@ def _resume(args: argparse.Namespace) -> int:
             stored = RunLimits.from_json(run_store.run_plan(project, args.run_id).get("limits"))
             limits = limits_from_args(args, stored=stored)
         if not args.json:
+            doing = "Helping finish" if state.status == "running" else "Resuming"
             eprint(
-                f"Resuming run {state.run_id} ({state.status}): {state.pending} of "
+                f"{doing} run {state.run_id} ({state.status}): {state.pending} of "
                 f"{state.calls} calls have no answer yet, at {meta.provider.base_url} ..."
             )
         if state.kind == "distil":  # teacher outputs: resumed and reported as distil runs
@@ -279,12 +287,17 @@ def _resume(args: argparse.Namespace) -> int:
 
             return report_outcome(
                 execute_outputs_run(
-                    project, args.run_id, key=key, cache=not args.no_cache, limits=limits
+                    project,
+                    args.run_id,
+                    key=key,
+                    cache=not args.no_cache,
+                    limits=limits,
+                    join=join,
                 ),
                 args,
             )
         outcome = run_execute.execute_run(
-            project, args.run_id, key=key, cache=not args.no_cache, limits=limits
+            project, args.run_id, key=key, cache=not args.no_cache, limits=limits, join=join
         )
         stopped = report_stop(outcome, args.project, project if args.json else None)
         if stopped is not None:
@@ -299,6 +312,9 @@ def _resume(args: argparse.Namespace) -> int:
             "calls_made": outcome.calls_made,
             "cached": outcome.cached,
             "failed": outcome.failed,
+            "claimed": outcome.claimed,
+            "taken_over": outcome.taken_over,
+            "finished_here": outcome.finished_here,
         }
         print_json(doc)
     else:

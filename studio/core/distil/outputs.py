@@ -103,11 +103,13 @@ def execute_outputs_run(
     cache: bool = True,
     client_factory: Callable[[], AsyncOpenAI] | None = None,
     limits: RunLimits | None = None,
+    join: bool = False,
 ) -> OutputsOutcome:
     """Run or resume a distil run and write its candidates. Blocks: use a worker thread.
 
     ``key`` is used for this call only (never stored). Raises :class:`UserError` for a run
-    that is not a distil run or is executing elsewhere.
+    that is not a distil run or is executing elsewhere (unless ``join``: this process
+    then helps finish it, :mod:`studio.core.evals.run_claims`).
     """
     from studio.core.distil.outputs_store import run_kind, write_candidates
     from studio.core.evals.run_execute import execute_run
@@ -123,6 +125,7 @@ def execute_outputs_run(
         cache=cache,
         client_factory=client_factory,
         limits=limits,
+        join=join,
     )
     counts = write_candidates(project, run_id, final=outcome.completed)
     return OutputsOutcome(

@@ -151,6 +151,17 @@ def write_candidates(project: Project, run_id: int, *, final: bool) -> RunCounts
         )
     if new:
         with write_tx(project) as conn:
+            # Processes that executed the run together (runs resume --join) may all write
+            # its candidates: the run row's lock makes them take turns, and the rows the
+            # others wrote first are left out (ISSUE-14 §4).
+            conn.execute(text("UPDATE eval_run SET id = id WHERE id = :r"), {"r": run_id})
+            written = {
+                int(r[0])
+                for r in conn.execute(
+                    text("SELECT example_id FROM candidate WHERE run_id = :r"), {"r": run_id}
+                ).all()
+            }
+            new = [c for c in new if c["ex"] not in written]
             for c in new:
                 conn.execute(
                     text(
@@ -159,18 +170,19 @@ def write_candidates(project: Project, run_id: int, *, final: bool) -> RunCounts
                     ),
                     {"ex": c["ex"], "pv": c["pv"], "model": c["model"]},
                 )
-            conn.execute(
-                text(
-                    "INSERT INTO candidate (dataset_id, example_id, run_id, prompt_version_id, "
-                    "prompt_ref, model, params_json, output_kind, output, label, samples, "
-                    "agreement, valid, reason, status, judge_score, tokens_in, tokens_out, "
-                    "cost_usd, response_id, created_at, decided_at, decided_by) VALUES "
-                    "(:ds, :ex, :run, :pv, :ref, :model, :params, :kind, :out, :label, "
-                    ":samples, :agr, :valid, :reason, :status, NULL, :tin, :tout, :cost, "
-                    ":rid, :t, NULL, '')"
-                ),
-                new,
-            )
+            if new:
+                conn.execute(
+                    text(
+                        "INSERT INTO candidate (dataset_id, example_id, run_id, prompt_version_id, "
+                        "prompt_ref, model, params_json, output_kind, output, label, samples, "
+                        "agreement, valid, reason, status, judge_score, tokens_in, tokens_out, "
+                        "cost_usd, response_id, created_at, decided_at, decided_by) VALUES "
+                        "(:ds, :ex, :run, :pv, :ref, :model, :params, :kind, :out, :label, "
+                        ":samples, :agr, :valid, :reason, :status, NULL, :tin, :tout, :cost, "
+                        ":rid, :t, NULL, '')"
+                    ),
+                    new,
+                )
     return run_counts(project, run_id)
 
 

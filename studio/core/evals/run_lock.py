@@ -19,6 +19,9 @@ executed from other machines: there the lock is a session-level advisory lock
 The server drops it when that session ends (the process died, the machine or the
 network went away), so the same two rules hold; ``pg_locks`` and the session's
 ``application_name`` say who holds it.
+
+Processes that join a run (``studio runs resume RUN --join``) hold worker locks instead
+(:mod:`.run_workers`); :func:`probe_run` counts the run alive while any of them is held.
 """
 
 from __future__ import annotations
@@ -187,8 +190,9 @@ def _acquire_server_lock(project: Project, run_id: int) -> ServerRunLock:
     if lock is None:
         _alive, owner = _probe_server(project, run_id)
         raise UserError(
-            f"Run {run_id} is being executed by {owner_text(owner)}; wait for it to end "
-            "or stop it there first.",
+            f"Run {run_id} is being executed by {owner_text(owner)}; wait for it to end, "
+            "stop it there first, or help finish it: "
+            f"studio runs resume {run_id} --join.",
             where=f"run {run_id}",
         )
     return ServerRunLock(lock)
@@ -229,8 +233,9 @@ def acquire_run_lock(project: Project, run_id: int) -> RunLock:
             owner = _read_owner(fh)
             fh.close()
             raise UserError(
-                f"Run {run_id} is being executed by {owner_text(owner)}; wait for it to end "
-                "or stop it there first.",
+                f"Run {run_id} is being executed by {owner_text(owner)}; wait for it to end, "
+                "stop it there first, or help finish it: "
+                f"studio runs resume {run_id} --join.",
                 where=f"run {run_id}",
             )
         # The previous holder may have unlinked the file between our open and our lock:
@@ -270,6 +275,20 @@ def probe_run(project: Project | Path, run_id: int) -> tuple[bool, LockOwner | N
 
     ``project`` is the open project (either backend) or, for a file, its path.
     """
+    alive, owner = _probe_main(project, run_id)
+    if alive:
+        return alive, owner
+    # processes that joined it (studio runs resume --join) keep it alive too
+    from studio.core.evals import run_workers
+
+    if isinstance(project, Path):
+        w_alive, w_owner = run_workers.probe_worker_files(project, run_id)
+    else:
+        w_alive, w_owner = run_workers.probe_workers(project, run_id)
+    return (True, w_owner) if w_alive else (False, owner or w_owner)
+
+
+def _probe_main(project: Project | Path, run_id: int) -> tuple[bool, LockOwner | None]:
     if not isinstance(project, Path):
         if project.is_server:
             return _probe_server(project, run_id)

@@ -163,17 +163,21 @@ def run_state(project: Project, run_id: int) -> RunState:
     return run_states(project, run_id)[0]
 
 
-def check_resumable(project: Project, run_id: int) -> RunState:
-    """The run's state if it can be resumed, else a :class:`UserError` saying why."""
+def check_resumable(project: Project, run_id: int, *, join: bool = False) -> RunState:
+    """The run's state if it can be resumed, else a :class:`UserError` saying why.
+
+    ``join``: a run executing elsewhere may be joined (helped to finish, ISSUE-14 §4).
+    """
     state = run_state(project, run_id)
     if state.status == "completed":
         raise UserError(
             f"Run {run_id} is already completed: there is nothing to resume.", where=f"run {run_id}"
         )
-    if state.status == "running":
+    if state.status == "running" and not join:
         raise UserError(
             f"Run {run_id} is still being executed by {state.owner or 'another process'}; "
-            "it cannot be resumed while it runs.",
+            "it cannot be resumed while it runs. Help finish it instead: "
+            f"studio runs resume {run_id} --join.",
             where=f"run {run_id}",
         )
     return state

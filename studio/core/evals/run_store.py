@@ -291,6 +291,6 @@ def delete_run(project: Project, run_id: int) -> None:
     """Delete a run with its variants, results and preferences."""
     run_row(project, run_id)
     with write_tx(project) as conn:
-        for table in ("preference", "eval_result", "eval_variant"):
+        for table in ("preference", "run_claim", "eval_result", "eval_variant"):
             conn.execute(text(f"DELETE FROM {table} WHERE run_id = :r"), {"r": run_id})
         conn.execute(text("DELETE FROM eval_run WHERE id = :r"), {"r": run_id})

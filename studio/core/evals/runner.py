@@ -90,6 +90,12 @@ DEFAULT_CONCURRENCY = 8
 MIN_CONCURRENCY = 1
 MAX_CONCURRENCY = 64
 REFUSALS_BEFORE_ABORT = 8  # refusals alike (401/403, or 404 for one model) that stop a run
+CLAIM_POLL_S = 0.25  # how often a worker with nothing to claim looks again (run_claims)
+
+# ``claimer(n) -> (keys, more, settled)``: claim up to n cases before sending them; ``more``
+# says cases remain unsettled with live workers; ``settled``: cases done by every worker
+# (studio.core.evals.run_claims.RunClaims.claim)
+ClaimFn = Callable[[int], tuple[list[tuple[str, int]], bool, int]]
 
 
 # --------------------------------------------------------------------------- runner
@@ -118,8 +124,10 @@ class _Run:
         unreachable_after: int,
         client_factory: Callable[[], AsyncOpenAI] | None,
         limits: RunLimits,
+        claimer: ClaimFn | None = None,
     ) -> None:
         self.provider = provider
+        self.claimer = claimer
         self.api_key = api_key
         self.sink = sink
         self.cache = cache
@@ -145,6 +153,7 @@ class _Run:
 
         self.total = 0
         self.done = 0
+        self.done_elsewhere = 0  # cases other workers of the run settled (progress only)
         self.succeeded = 0
         self.errors = 0
         self.cached = 0
@@ -184,7 +193,7 @@ class _Run:
         self._last_progress = now
         self.progress(
             RunProgress(
-                done=self.done,
+                done=min(self.total, self.done + self.done_elsewhere),
                 total=self.total,
                 errors=self.errors,
                 cached=self.cached,
@@ -313,30 +322,64 @@ class _Run:
             self._halt()
 
     async def _feed(self, prepared: list[tuple[WorkItem, dict[str, Any], str]]) -> None:
-        for item, body, digest in prepared:
-            if self.cache is not None and self.cache_read:
-                entry = self.cache.get(digest)
-                if entry is not None and isinstance(entry.get("response"), dict):
-                    try:
-                        result = self._result_from_response(
-                            item,
-                            digest,
-                            entry["response"],
-                            entry.get("latency_ms"),
-                            cached=True,
-                            attempts=0,
-                        )
-                    except BadResponse:
-                        pass  # a corrupt entry: ask the server again
-                    else:
-                        self._record(result)
-                        continue
-            epoch = await self.limiter.acquire()
-            task = asyncio.create_task(self._call(item, body, digest, epoch))
-            self.tasks.add(task)
-            task.add_done_callback(self._task_done)
+        if self.claimer is None:
+            for item, body, digest in prepared:
+                await self._dispatch(item, body, digest)
+        else:
+            await self._feed_claimed(prepared)
         while self.tasks:
             await asyncio.wait(list(self.tasks))
+
+    async def _feed_claimed(self, prepared: list[tuple[WorkItem, dict[str, Any], str]]) -> None:
+        """Send only cases claimed first, a batch (the concurrency) at a time, until every
+        case is settled; with nothing to claim while cases remain with live workers (this
+        one's calls in flight included), wait and look again: a dead worker's claims
+        become claimable."""
+        assert self.claimer is not None
+        by_key = {entry[0].key: entry for entry in prepared}
+        batch = max(1, self.limiter.initial)
+        while True:
+            keys, more, settled = self.claimer(batch)
+            self.done_elsewhere = max(0, settled - self.done)
+            self._emit()
+            if keys:
+                for key in keys:
+                    entry = by_key.get(key)
+                    if entry is not None:
+                        await self._dispatch(*entry)
+                continue
+            if not more:
+                return
+            if self.tasks:
+                await asyncio.wait(
+                    list(self.tasks), timeout=CLAIM_POLL_S, return_when=asyncio.FIRST_COMPLETED
+                )
+            else:
+                await asyncio.sleep(CLAIM_POLL_S)
+
+    async def _dispatch(self, item: WorkItem, body: dict[str, Any], digest: str) -> None:
+        """Answer ``item`` from the cache, or start its call once a slot is free."""
+        if self.cache is not None and self.cache_read:
+            entry = self.cache.get(digest)
+            if entry is not None and isinstance(entry.get("response"), dict):
+                try:
+                    result = self._result_from_response(
+                        item,
+                        digest,
+                        entry["response"],
+                        entry.get("latency_ms"),
+                        cached=True,
+                        attempts=0,
+                    )
+                except BadResponse:
+                    pass  # a corrupt entry: ask the server again
+                else:
+                    self._record(result)
+                    return
+        epoch = await self.limiter.acquire()
+        task = asyncio.create_task(self._call(item, body, digest, epoch))
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
 
     async def _call(self, item: WorkItem, body: dict[str, Any], digest: str, epoch: int) -> None:
         holding = True
@@ -523,6 +566,7 @@ async def run_items(
     unreachable_after: int = 3,
     client_factory: Callable[[], AsyncOpenAI] | None = None,
     limits: RunLimits | None = None,
+    claimer: ClaimFn | None = None,
 ) -> RunSummary:
     """Run ``items`` against ``provider``; every result goes to ``sink.save`` as it arrives.
 
@@ -544,6 +588,8 @@ async def run_items(
         unreachable_after: consecutive connect failures that abort the run.
         client_factory: build the AsyncOpenAI client yourself (tests, custom transports).
         limits: request timeout, run deadline and stop rule (default :class:`RunLimits`).
+        claimer: send only the pending items it hands out (cases claimed for this process
+            among several executing one run, :mod:`.run_claims`), until it says none remain.
 
     Returns:
         A :class:`RunSummary` (``cancelled=True`` when the token stopped it).
@@ -586,6 +632,7 @@ async def run_items(
         unreachable_after=unreachable_after,
         client_factory=client_factory,
         limits=limits,
+        claimer=claimer,
     )
     return await run.execute(pending, total=len(all_items), skipped=len(all_items) - len(pending))
 

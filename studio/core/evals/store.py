@@ -104,6 +104,12 @@ _UPSERT = (
 )
 
 
+# the case's claim is settled in the same commit as its result (studio.core.evals.run_claims)
+_CLAIM_DONE = (
+    "UPDATE run_claim SET done_at = ? WHERE variant_id = ? AND example_id = ? AND worker = ?"
+)
+
+
 class _PooledConnection:
     """The one pooled connection a sink or cache store holds (see :func:`_raw`): closing it
     returns it to the pool; usable in a ``with`` statement."""
@@ -145,8 +151,11 @@ class ProjectResultSink(_PooledConnection):
         variant_ids: Mapping[str, int],
         score: ScoreFn | None = None,
         on_saved: Callable[[CallResult, Scored | None], None] | None = None,
+        claim_worker: str | None = None,
     ) -> None:
         self.project = project
+        # the worker whose run_claim rows are marked done with each result (run_claims)
+        self.claim_worker = claim_worker
         self.run_id = run_id
         self.variant_ids = dict(variant_ids)
         self._keys = {vid: key for key, vid in self.variant_ids.items()}
@@ -207,6 +216,9 @@ class ProjectResultSink(_PooledConnection):
         with self._lock:
             with _driver_errors(self.project, self._conn):
                 self._conn.execute(_UPSERT, row)
+                if self.claim_worker is not None:
+                    done = (row[-2], variant_id, row[2], self.claim_worker)
+                    self._conn.execute(_CLAIM_DONE, done)
                 self._conn.commit()
             self.saved += 1
         if self.on_saved is not None:

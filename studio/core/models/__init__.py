@@ -16,6 +16,7 @@ from studio.core.models.evaluation import (
 )
 from studio.core.models.meta import ProjectMeta
 from studio.core.models.prompt import LabelEvent, Prompt, PromptLabel, PromptVersion
+from studio.core.models.run_claim import RunClaim
 from studio.core.models.team import Adjudication, Annotation
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "PromptLabel",
     "PromptVersion",
     "ResponseCache",
+    "RunClaim",
 ]

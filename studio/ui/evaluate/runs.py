@@ -82,6 +82,8 @@ class RunsPanel(QWidget):
         )
         self.resume_button.setEnabled(False)
         self.resume_button.clicked.connect(self._resume)
+        # the run this app is executing (not offered "Help finish it")
+        self.running_here: int | None = None
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("delete_run_button")
         self.delete_button.setEnabled(False)
@@ -146,8 +148,23 @@ class RunsPanel(QWidget):
         ids = self.selected_ids()
         self.compare_button.setEnabled(len(ids) >= 2)
         one = self.entry(ids[0]) if len(ids) == 1 else None
+        # A run another process or machine is executing: this app may help finish it
+        # (cases are claimed, none paid twice: core/evals/run_claims.py, ISSUE-14 §4).
+        joinable = (
+            one is not None and one.info.status == "running" and one.info.id != self.running_here
+        )
+        self.resume_button.setText("Help finish it" if joinable else "Resume")
+        self.resume_button.setToolTip(
+            "Execute this run together with the process that is running it; no case is asked twice"
+            if joinable
+            else "Continue a cancelled, failed or interrupted run; finished calls are not repeated"
+        )
         self.resume_button.setEnabled(
-            one is not None and one.info.status in ("cancelled", "failed", "pending", "interrupted")
+            joinable
+            or (
+                one is not None
+                and one.info.status in ("cancelled", "failed", "pending", "interrupted")
+            )
         )
         self.delete_button.setEnabled(len(ids) == 1)
 

@@ -352,7 +352,10 @@ class EvaluateView(QWidget):
 
             if not confirm_insecure_key(self, meta.provider.base_url, key):
                 return  # the user kept the key off plain http
-            self._execute(project, run_id, key, True, True, f"Run {run_id} (resumed)")
+            entry = self.runs.entry(run_id)
+            join = entry is not None and entry.info.status == "running"  # Help finish it
+            title = f"Run {run_id} (" + ("helping finish it" if join else "resumed") + ")"
+            self._execute(project, run_id, key, True, True, title, join=join)
 
         self._db(lambda: core_review.run_meta(project, run_id), meta_loaded, project)
 
@@ -393,13 +396,22 @@ class EvaluateView(QWidget):
         self._db(prepare, prepared, project)
 
     def _execute(
-        self, project: Project, run_id: int, key: str | None, cache: bool, probe: bool, title: str
+        self,
+        project: Project,
+        run_id: int,
+        key: str | None,
+        cache: bool,
+        probe: bool,
+        title: str,
+        *,
+        join: bool = False,
     ) -> None:
         from studio.core.evals import run_execute, run_store
 
         token = CancelToken()
         self._token = token
         self.run_id = run_id
+        self.runs.running_here = run_id
 
         def work(report: Any) -> RunOutcome:
             if probe:
@@ -440,7 +452,7 @@ class EvaluateView(QWidget):
                     except UserError:
                         pass  # execute_run reports it in its own words (fails fast)
             return run_execute.execute_run(
-                project, run_id, key=key, progress=report, cancel=token, cache=cache
+                project, run_id, key=key, progress=report, cancel=token, cache=cache, join=join
             )
 
         self.progress.start(title)
@@ -475,6 +487,7 @@ class EvaluateView(QWidget):
         if not shiboken6.isValid(self):
             return
         self.last_outcome = outcome
+        self.runs.running_here = None
         self.setup.set_running(False)
         text = outcome_sentence(outcome)
         self.progress.finish(text)
@@ -491,6 +504,7 @@ class EvaluateView(QWidget):
     def _run_failed(self, project: Project, exc: BaseException) -> None:
         if not shiboken6.isValid(self):
             return
+        self.runs.running_here = None
         self.setup.set_running(False)
         message = exc.message if isinstance(exc, UserError) else "The run stopped on an error."
         self.progress.finish(message)
