@@ -32,7 +32,6 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -42,20 +41,19 @@ from studio.core.db import advisory
 from studio.core.db.advisory import AdvisoryLock
 from studio.core.db.transactions import db_errors
 from studio.core.errors import UserError
+from studio.core.evals.lock_owner import (
+    LockOwner,
+    owner_name,
+    parse_owner,
+    read_owner,
+    try_lock,
+    unlock,
+)
 
 if TYPE_CHECKING:
     from studio.core.db.project import Project
 
 INTERRUPTED = "interrupted"
-
-
-@dataclass(frozen=True, slots=True)
-class LockOwner:
-    """Who holds (or last held) a run's lock."""
-
-    pid: int | None
-    host: str
-    started: str
 
 
 # classid of the run locks' advisory keys: 'STUD' as a big-endian int (fits an int4)
@@ -65,55 +63,6 @@ ADVISORY_CLASS = 0x53545544
 def lock_path(project_path: Path, run_id: int) -> Path:
     """The lock file of ``run_id``: hidden, beside the project file."""
     return project_path.with_name(f".{project_path.name}.run-{int(run_id)}.lock")
-
-
-def _try_lock(fh: IO[bytes]) -> bool:
-    """Take the exclusive lock without waiting; False when someone holds it."""
-    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        import msvcrt
-
-        try:
-            fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except (BlockingIOError, PermissionError):
-        return False
-    return True
-
-
-def _unlock(fh: IO[bytes]) -> None:
-    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        import msvcrt
-
-        with contextlib.suppress(OSError):
-            fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-        return
-    import fcntl
-
-    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def _read_owner(fh: IO[bytes]) -> LockOwner | None:
-    try:
-        fh.seek(0)
-        data = orjson.loads(fh.read(4096) or b"{}")
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    pid = data.get("pid")
-    return LockOwner(
-        pid if isinstance(pid, int) else None,
-        str(data.get("host", "")),
-        str(data.get("started", "")),
-    )
 
 
 def owner_text(owner: LockOwner | None) -> str:
@@ -142,7 +91,7 @@ class RunLock:
             if self.path is not None:
                 self.path.unlink()
         with contextlib.suppress(OSError):
-            _unlock(fh)
+            unlock(fh)
         fh.close()
 
     def __enter__(self) -> RunLock:
@@ -167,26 +116,9 @@ class ServerRunLock(RunLock):
             lock.release()
 
 
-def _owner_name(run_id: int) -> str:
-    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    # application_name holds at most 63 bytes; the host is cut first
-    return f"studio run {int(run_id)} pid {os.getpid()} {started} {socket.gethostname()}"[:63]
-
-
-def _parse_owner(name: str | None) -> LockOwner | None:
-    parts = (name or "").split(" ")
-    if len(parts) < 6 or parts[:2] != ["studio", "run"] or parts[3] != "pid":
-        return None
-    try:
-        pid = int(parts[4])
-    except ValueError:
-        return None
-    return LockOwner(pid, " ".join(parts[6:]), parts[5])
-
-
 def _acquire_server_lock(project: Project, run_id: int) -> ServerRunLock:
     with db_errors(project):
-        lock = advisory.try_lock(project.engine, ADVISORY_CLASS, int(run_id), _owner_name(run_id))
+        lock = advisory.try_lock(project.engine, ADVISORY_CLASS, int(run_id), owner_name(run_id))
     if lock is None:
         _alive, owner = _probe_server(project, run_id)
         raise UserError(
@@ -201,7 +133,7 @@ def _acquire_server_lock(project: Project, run_id: int) -> ServerRunLock:
 def _probe_server(project: Project, run_id: int) -> tuple[bool, LockOwner | None]:
     with db_errors(project):
         held, name = advisory.holder(project.engine, ADVISORY_CLASS, int(run_id))
-    return held, _parse_owner(name) if held else None
+    return held, parse_owner(name) if held else None
 
 
 def acquire_run_lock(project: Project, run_id: int) -> RunLock:
@@ -223,14 +155,14 @@ def acquire_run_lock(project: Project, run_id: int) -> RunLock:
                 where=str(path),
             ) from exc
         # A checker (probe_run) holds the lock for microseconds: try a few times.
-        locked = _try_lock(fh)
+        locked = try_lock(fh)
         for _wait in range(5):
             if locked:
                 break
             time.sleep(0.02)
-            locked = _try_lock(fh)
+            locked = try_lock(fh)
         if not locked:
-            owner = _read_owner(fh)
+            owner = read_owner(fh)
             fh.close()
             raise UserError(
                 f"Run {run_id} is being executed by {owner_text(owner)}; wait for it to end, "
@@ -245,7 +177,7 @@ def acquire_run_lock(project: Project, run_id: int) -> RunLock:
         except OSError:
             same = False
         if not same:
-            _unlock(fh)
+            unlock(fh)
             fh.close()
             continue
         fh.seek(0)
@@ -301,19 +233,19 @@ def _probe_main(project: Project | Path, run_id: int) -> tuple[bool, LockOwner |
     except OSError:
         return False, None
     with fh:
-        owner = _read_owner(fh)
+        owner = read_owner(fh)
         if sys.platform == "win32":  # pragma: no cover - msvcrt needs a writable handle
             try:
                 wfh = open(path, "r+b")  # noqa: SIM115
             except OSError:
                 return True, owner  # open for writing elsewhere: the owner holds it
             with wfh:
-                if _try_lock(wfh):
-                    _unlock(wfh)
+                if try_lock(wfh):
+                    unlock(wfh)
                     return False, owner
                 return True, owner
-        if _try_lock(fh):
-            _unlock(fh)
+        if try_lock(fh):
+            unlock(fh)
             return False, owner
         return True, owner
 

@@ -35,13 +35,13 @@ from studio.core.db import advisory
 from studio.core.db.advisory import AdvisoryLock
 from studio.core.db.transactions import db_errors
 from studio.core.errors import UserError
-from studio.core.evals.run_lock import (
+from studio.core.evals.lock_owner import (
     LockOwner,
-    _owner_name,
-    _parse_owner,
-    _read_owner,
-    _try_lock,
-    _unlock,
+    owner_name,
+    parse_owner,
+    read_owner,
+    try_lock,
+    unlock,
 )
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class WorkerLock:
                 if self._path is not None:
                     self._path.unlink()
             with contextlib.suppress(OSError):
-                _unlock(fh)
+                unlock(fh)
             fh.close()
         lock, self._lock = self._lock, None
         if lock is not None:
@@ -106,7 +106,7 @@ def acquire_worker_lock(project: Project, run_id: int) -> WorkerLock:
         for _ in range(8):
             key = secrets.randbelow(2**31 - 2) + 1
             with db_errors(project):
-                lock = advisory.try_lock(project.engine, WORKER_CLASS, key, _owner_name(run_id))
+                lock = advisory.try_lock(project.engine, WORKER_CLASS, key, owner_name(run_id))
             if lock is not None:
                 return WorkerLock(str(key), None, None, lock)
         raise UserError(f"Could not take a worker lock on run {run_id}.", where=f"run {run_id}")
@@ -120,7 +120,7 @@ def acquire_worker_lock(project: Project, run_id: int) -> WorkerLock:
                 f"Could not create the run's worker lock file {path}: {exc.strerror or exc}.",
                 where=str(path),
             ) from exc
-        if not _try_lock(fh):  # a prober cleaning stale files holds it for microseconds
+        if not try_lock(fh):  # a prober cleaning stale files holds it for microseconds
             fh.close()
             continue
         try:
@@ -128,7 +128,7 @@ def acquire_worker_lock(project: Project, run_id: int) -> WorkerLock:
         except OSError:
             same = False
         if not same:  # a prober took it for a dead worker's file and unlinked it
-            _unlock(fh)
+            unlock(fh)
             fh.close()
             continue
         fh.write(
@@ -154,13 +154,13 @@ def _file_alive(path: Path, *, clean: bool) -> tuple[bool, LockOwner | None]:
     except OSError:
         return False, None
     with fh:
-        owner = _read_owner(fh)
-        if not _try_lock(fh):
+        owner = read_owner(fh)
+        if not try_lock(fh):
             return True, owner
         if clean:
             with contextlib.suppress(OSError):
                 path.unlink()
-        _unlock(fh)
+        unlock(fh)
         return False, owner
 
 
@@ -203,7 +203,7 @@ def probe_workers(
         prefix = f"studio run {int(run_id)} pid "
         for tok, name in _server_workers(project):
             if tok != exclude and (name or "").startswith(prefix):
-                return True, _parse_owner(name)
+                return True, parse_owner(name)
         return False, None
     return probe_worker_files(project.path, run_id, exclude=exclude)
 
