@@ -224,3 +224,11 @@ def json_quote_sql(expr: str, *, postgresql: bool, text_param: bool = False) -> 
     if text_param:
         expr = f"CAST({expr} AS text)"
     return f"coalesce(to_json({expr})::text, 'null')"
+
+
+def json_ids_sql(param: str, *, postgresql: bool) -> str:
+    """A subquery of the integers in the JSON array bound as ``:param`` (``[1, 2, 3]``):
+    one parameter however many ids, for ``col IN (…)``."""
+    if postgresql:
+        return f"SELECT CAST(value AS bigint) FROM json_array_elements_text(CAST(:{param} AS json))"
+    return f"SELECT value FROM json_each(:{param})"

@@ -387,7 +387,7 @@ def _add_rows(
                     "INSERT INTO example (dataset_id, input_json, output_kind, status, label, "
                     "tags, notes, split, split_locked, source, norm_hash, search_text, "
                     "ideal_source, provenance_json, created_at, updated_at) VALUES (:d, :i, :k, "
-                    ":s, :l, '', '', NULL, 0, :src, :h, :t, '', :p, :now, :now)"
+                    ":s, :l, '', '', NULL, FALSE, :src, :h, :t, '', :p, :now, :now) RETURNING id"
                 ),
                 {
                     "d": info.id,
@@ -402,8 +402,7 @@ def _add_rows(
                     "now": now,
                 },
             )
-            assert row.lastrowid is not None
-            ids.append(int(row.lastrowid))
+            ids.append(int(row.scalar_one()))
         actor = current_user()
         conn.execute(
             text(

@@ -189,15 +189,17 @@ def run_counts(project: Project, run_id: int) -> RunCounts:
     with read_conn(project) as conn:
         stored, failed = conn.execute(
             text(
-                "SELECT coalesce(sum(status != 'failed'), 0), coalesce(sum(status = 'failed'), 0) "
+                "SELECT coalesce(sum(CASE WHEN status != 'failed' THEN 1 ELSE 0 END), 0), "
+                "coalesce(sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) "
                 "FROM candidate WHERE run_id = :r"
             ),
             {"r": run_id},
         ).one()
         made, unknown, cost = conn.execute(
             text(
-                "SELECT count(*), coalesce(sum(cost_usd IS NULL), 0), coalesce(sum(cost_usd), 0) "
-                "FROM eval_result WHERE run_id = :r AND cached = 0 AND error IS NULL"
+                "SELECT count(*), coalesce(sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), 0), "
+                "coalesce(sum(cost_usd), 0) "
+                "FROM eval_result WHERE run_id = :r AND cached = FALSE AND error IS NULL"
             ),
             {"r": run_id},
         ).one()
