@@ -20,7 +20,7 @@ BACKENDS = ("sqlite", "postgresql")
 # tests/core/datasets joins when importing.py (sqlite3 executemany, sqlite_sequence),
 # queries.py (REGEXP/char(10)/LIKE -> studio.core.db.dialect) and operation_log.py
 # (json_object/json_extract) are ported: it runs on SQLite only until then
-_BOTH_BACKENDS = ("db", "datasets", "evals", "prompts")
+_BOTH_BACKENDS = ("db", "datasets", "evals", "prompts", "distil")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,6 +32,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "project" not in metafunc.fixturenames:
         return
+    if "project" in vars(metafunc.module):
+        return  # the module defines its own ``project`` (parametrised there if it needs)
     folder = Path(str(metafunc.definition.path)).parent.name
     both = (
         folder in _BOTH_BACKENDS and metafunc.definition.get_closest_marker("sqlite_only") is None

@@ -127,10 +127,11 @@ class _Rows:
 def _load_rows(project: Project, dataset_id: int) -> _Rows:
     """Seed candidates (not test, not rejected, variable inputs) and every row's text."""
     from studio.core.datasets.normalize import normalize_text
+    from studio.core.db.dialect import driver
     from studio.core.db.transactions import read_conn
 
     with read_conn(project) as conn:
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)  # sqlite3-style "?" SQL on either backend
         rows = raw.execute(
             "SELECT id, input_json, conversation_json, label, split, status, source, "
             "search_text FROM example WHERE dataset_id = ? ORDER BY id",
