@@ -149,7 +149,7 @@ def write_candidates(project: Project, run_id: int, *, final: bool) -> RunCounts
                 conn.execute(
                     text(
                         "DELETE FROM candidate WHERE example_id = :ex AND status = 'failed' "
-                        "AND prompt_version_id IS :pv AND model = :model"
+                        "AND prompt_version_id IS NOT DISTINCT FROM :pv AND model = :model"
                     ),
                     {"ex": c["ex"], "pv": c["pv"], "model": c["model"]},
                 )
