@@ -182,7 +182,10 @@ def test_include_test_asks_test_rows_and_where_selection(dp: DistilProject) -> N
             assert server.chat_requests == 8 and outcome.stored == 8
             with read_conn(project) as conn:
                 locked = conn.execute(
-                    text("SELECT count(*) FROM example WHERE split = 'test' AND split_locked = TRUE")
+                    text(
+                        "SELECT count(*) FROM example WHERE split = 'test' "
+                        "AND split_locked = TRUE"
+                    )
                 ).scalar_one()
             assert locked == len(dp.test_ids)  # asked test rows are used test rows
     finally:
