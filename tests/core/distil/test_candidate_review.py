@@ -55,7 +55,10 @@ def dp(
     where = on_backend(request, path, request.param)
     return CandidatesProject(
         where,  # type: ignore[arg-type]
-        template.dataset_id, template.examples, template.candidates, template.old_candidate
+        template.dataset_id,
+        template.examples,
+        template.candidates,
+        template.old_candidate,
     )
 
 

@@ -272,9 +272,7 @@ def test_inputs_with_two_variables(project: Project) -> None:
         ("When was it built?", "The 1901 bridge."),
     ]:
         add_example(project, info.id, {"question": q, "context": c}, split="train")
-    add_example(
-        project, info.id, {"question": "Where is it?", "context": "Paris."}, split="test"
-    )
+    add_example(project, info.id, {"question": "Where is it?", "context": "Paris."}, split="test")
     with pytest.raises(ValidationError) as exc:
         make_plan(project, "qa", model="m", count=2, per_label=True)
     assert exc.value.where == "per_label"
