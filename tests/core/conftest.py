@@ -20,7 +20,7 @@ BACKENDS = ("sqlite", "postgresql")
 # tests/core/datasets joins when importing.py (sqlite3 executemany, sqlite_sequence),
 # queries.py (REGEXP/char(10)/LIKE -> studio.core.db.dialect) and operation_log.py
 # (json_object/json_extract) are ported: it runs on SQLite only until then
-_BOTH_BACKENDS = ("db", "datasets", "evals", "prompts", "distil")
+_BOTH_BACKENDS = ("db", "datasets", "evals", "prompts", "distil", "decide")
 
 
 def pytest_configure(config: pytest.Config) -> None:
