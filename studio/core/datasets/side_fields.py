@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from studio.core.db.dialect import is_postgresql, json_value_sql
+from studio.core.db.dialect import is_postgresql, json_value_sql, time_text
 
 CANDIDATE_FIELD_PREFIX = "candidate:"
 IDEAL_SOURCE_FIELD = "ideal_source"
@@ -38,7 +38,7 @@ def candidate_state(status: str, decided_at: Any, decided_by: str | None) -> dic
     """The before/after value of a ``candidate:<id>`` history row."""
     return {
         "status": status,
-        "decided_at": None if decided_at is None else str(decided_at),
+        "decided_at": None if decided_at is None else time_text(decided_at),
         "decided_by": decided_by or "",
     }
 

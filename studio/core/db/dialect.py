@@ -232,3 +232,17 @@ def json_ids_sql(param: str, *, postgresql: bool) -> str:
     if postgresql:
         return f"SELECT CAST(value AS bigint) FROM json_array_elements_text(CAST(:{param} AS json))"
     return f"SELECT value FROM json_each(:{param})"
+
+
+def time_text(value: Any) -> str:
+    """A timestamp column's value as SQLite hands it to a ``text()`` reader
+    (``2026-12-07 15:31:40.885313``): text stays as it is; the timezone-aware datetime
+    PostgreSQL's ``timestamptz`` gives is written the same way, in UTC, so listings and
+    JSON read the same on both backends."""
+    from datetime import UTC, datetime
+
+    from studio.core.db.engine import db_time
+
+    if isinstance(value, datetime):
+        return db_time(value if value.tzinfo else value.replace(tzinfo=UTC))
+    return str(value)
