@@ -52,7 +52,46 @@ def _reads(capsys: pytest.CaptureFixture[str], where: str) -> dict[str, Any]:
     for r in read("runs", "list"):
         read("runs", "show", str(r["run_id"]))
     read("decide", "--today", "2026-12-07")
+    got.update(_view_reads(where))
     return got
+
+
+def _view_reads(where: str) -> dict[str, Any]:
+    """What the app's dataset and distil views load that no command prints (the core
+    calls of studio/ui/datasets and studio/ui/distil/loading.py), as JSON-ready data."""
+    from studio.core import datasets as core
+    from studio.core.db.project import open_project
+    from studio.core.distil.candidates import candidate_counts, list_candidates
+    from studio.core.distil.run_list import distil_runs
+
+    got: dict[str, Any] = {}
+    with open_project(where) as project:
+        got["dataset_summaries"] = _plain(core.dataset_summaries(project))
+        for info in core.list_datasets(project):
+            ids = core.query_ids(project, info.id, None, ("updated_at", False))
+            got[f"query_ids {info.name}"] = ids
+            got[f"fetch_rows {info.name}"] = _plain(core.fetch_rows(project, ids[:300]))
+            got[f"counts {info.name}"] = _plain(core.counts(project, info.id))
+            got[f"all_tags {info.name}"] = core.all_tags(project, info.id)
+            got[f"distil_runs {info.name}"] = _plain(distil_runs(project, info.id))
+            got[f"candidates {info.name}"] = _plain(list_candidates(project, info.id))
+            got[f"candidate_counts {info.name}"] = _plain(candidate_counts(project, info.id))
+    return got
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, tuples and sets as JSON data (what a view would show of them)."""
+    return json.loads(json.dumps(value, default=_default))
+
+
+def _default(value: Any) -> Any:
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    return str(value)
 
 
 def test_every_read_of_the_demo_is_the_same_on_postgresql(

@@ -85,9 +85,10 @@ class _PgCursor:
 
     def __init__(self, cursor: Any) -> None:
         self._cur = cursor
-        # timestamps come back as SQLite gives them to a raw reader: text, not datetime
-        for name in ("timestamp", "timestamptz"):
-            cursor.adapters.register_loader(name, _text_loader())
+        # timestamps come back as SQLite gives them to a raw reader: text, not datetime,
+        # in SQLite's form (UTC, no offset; see time_text)
+        for name, loader in _text_loaders().items():
+            cursor.adapters.register_loader(name, loader)
 
     def execute(self, sql: str, params: Any = None) -> _PgCursor:
         if params is None:
@@ -145,14 +146,19 @@ class _PgDriver:
         self._raw.rollback()
 
 
-def _text_loader() -> Any:
-    from psycopg.adapt import Loader
+@functools.cache
+def _text_loaders() -> dict[str, Any]:
+    from psycopg.types.datetime import TimestampLoader, TimestamptzLoader
 
-    class TimestampAsText(Loader):
-        def load(self, data: Any) -> str:
-            return bytes(data).decode()
+    class TimestampAsText(TimestampLoader):
+        def load(self, data: Any) -> str:  # type: ignore[override]
+            return time_text(super().load(data))
 
-    return TimestampAsText
+    class TimestamptzAsText(TimestamptzLoader):
+        def load(self, data: Any) -> str:  # type: ignore[override]
+            return time_text(super().load(data))
+
+    return {"timestamp": TimestampAsText, "timestamptz": TimestamptzAsText}
 
 
 def is_driver_error(exc: BaseException) -> bool:
