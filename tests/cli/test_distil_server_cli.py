@@ -2,8 +2,9 @@
 
 One smoke test per command family on a real PostgreSQL server (tests/helpers/pg_server.py):
 ``distil outputs`` against a loopback teacher (the openai SDK), ``runs list``, ``distil
-stats``, ``distil list``, ``distil accept|reject``, ``dataset rows`` and ``dataset undo``.
-The project is built as a file (helpers/distil_project.py) and copied to a fresh database;
+stats``, ``distil list``, ``distil accept|reject``, ``dataset rows``, ``dataset undo`` and
+``distil inputs``. The project is built as a file (helpers/distil_project.py,
+helpers/synthetic_inputs.py) and copied to a fresh database;
 the command-line tests of each command's options stay on SQLite (tests/cli/test_distil_*).
 Expected figures are hand counts from the builder and the responder's rules.
 """
@@ -21,6 +22,7 @@ from helpers import loopback
 from helpers.ab_project import wrong_label
 from helpers.backends import on_backend, other_connection
 from helpers.distil_project import TeacherResponder, build_distil_project
+from helpers.synthetic_inputs import CopyingModel, build_inputs_project
 
 N = 24  # rows asked; + 4 approved human rows and 3 test rows the run skips
 WRONG = {5, 11}  # the teacher answers these two with another label
@@ -97,3 +99,25 @@ def test_outputs_stats_review_and_undo_on_a_server(
     assert _statuses(url) == {"pending": N}
     rejected = ok_json("distil", "reject", "intents", "--all", "--project", url)
     assert rejected["changed"] == N and _statuses(url) == {"rejected": N}
+
+
+def test_inputs_on_a_server(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """``distil inputs`` with ``--project postgresql://…``: the hand count of
+    tests/core/distil/test_distil_inputs.py (16 asked: 5 added, 5 near-duplicates, 6 test
+    leaks), the added rows read back from the server."""
+    built = build_inputs_project(tmp_path / "p.studio")
+    url = str(on_backend(request, built.path, "postgresql"))
+    model = CopyingModel([t for t, _ in built.test.values()])
+    with loopback(responder=model) as server:
+        out = ok_json(
+            "distil", "inputs", "--project", url, "--dataset", "bank", "--model",
+            "loopback-small", "--count", "16", "--per-label", "--instructions", "short",
+            "long", "--base-url", server.base_url, "--yes",
+        )  # fmt: skip
+    assert (out["requested"], out["generated"]) == (16, 16)
+    assert (out["added"], out["near_duplicates"], out["test_leaks"]) == (5, 5, 6)
+    with other_connection(url) as conn:
+        rows = conn.execute(
+            "SELECT split, status FROM example WHERE source = 'synthetic'"
+        ).fetchall()
+    assert len(rows) == 5 and all(split != "test" for split, _ in rows)
