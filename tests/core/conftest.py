@@ -1,8 +1,9 @@
 """Fixtures for tests/core: a fresh, empty project per test, on each backend.
 
-The data-layer tests (tests/core/{db,datasets,evals,prompts}) run twice through this one
-``project`` fixture: on an SQLite file and on a PostgreSQL database (ISSUE-14 §1: one
-parametrised suite). A test about the file itself (permissions, locks beside the file,
+The data-layer tests (tests/core/{db,datasets,evals,prompts,distil,decide}) run twice
+through this one ``project`` fixture: on an SQLite file and on a PostgreSQL database
+(ISSUE-14 §1: one parametrised suite); a module with its own ``project`` fixture is left to
+parametrise it itself. A test about the file itself (permissions, locks beside the file,
 the SQLite header) is marked ``sqlite_only``; every other test runs on both.
 """
 
@@ -17,10 +18,7 @@ import pytest
 from studio.core.db.project import Project, open_project
 
 BACKENDS = ("sqlite", "postgresql")
-# tests/core/datasets joins when importing.py (sqlite3 executemany, sqlite_sequence),
-# queries.py (REGEXP/char(10)/LIKE -> studio.core.db.dialect) and operation_log.py
-# (json_object/json_extract) are ported: it runs on SQLite only until then
-_BOTH_BACKENDS = ("db", "datasets", "evals", "prompts")
+_BOTH_BACKENDS = ("db", "datasets", "evals", "prompts", "distil", "decide")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,6 +30,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "project" not in metafunc.fixturenames:
         return
+    if "project" in vars(metafunc.module):
+        return  # the module defines its own ``project`` (parametrised there if it needs)
     folder = Path(str(metafunc.definition.path)).parent.name
     both = (
         folder in _BOTH_BACKENDS and metafunc.definition.get_closest_marker("sqlite_only") is None

@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import Connection, text
 
 from studio.core.datasets.operation_log import require_dataset
+from studio.core.db.dialect import time_text
 from studio.core.db.engine import db_time
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn, write_tx
@@ -291,7 +292,7 @@ def dataset_summaries(project: Project) -> list[DatasetSummary]:
             examples=sum(by_status.get(d.id, {}).values()),
             by_status=by_status.get(d.id, {}),
             by_split=by_split.get(d.id, {}),
-            updated_at=d.updated_at,
+            updated_at=time_text(d.updated_at),
         )
         for d in datasets
     ]

@@ -31,7 +31,7 @@ from studio.core.datasets.operation_log import (
 )
 from studio.core.datasets.queries import HistoryEntry
 from studio.core.datasets.side_fields import apply_side_fields, side_history_line
-from studio.core.db.dialect import driver, is_postgresql, json_value_sql
+from studio.core.db.dialect import driver, is_postgresql, json_value_sql, time_text
 from studio.core.db.engine import db_time
 from studio.core.db.project import Project, current_user
 from studio.core.db.transactions import read_conn, write_tx
@@ -106,7 +106,8 @@ def list_operations(project: Project, dataset_id: int) -> list[OperationInfo]:
             {"d": dataset_id},
         ).all()
     return [
-        OperationInfo(int(r[0]), r[1], r[2], int(r[3]), r[4], str(r[5]), bool(r[6])) for r in rows
+        OperationInfo(int(r[0]), r[1], r[2], int(r[3]), r[4], time_text(r[5]), bool(r[6]))
+        for r in rows
     ]
 
 

@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import Connection, text
 
 from studio.core.datasets.normalize import tags_from_db
-from studio.core.db.dialect import driver, is_postgresql, regexp_sql
+from studio.core.db.dialect import driver, is_postgresql, regexp_sql, time_text
 from studio.core.db.engine import compiled_regexp
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
@@ -249,7 +249,7 @@ def fetch_rows(project: Project, ids: Sequence[int]) -> list[ExampleRow]:
                     notes=r[10],
                     source_line=r[11],
                     is_conversation=bool(r[12]),
-                    updated_at=str(r[13]),
+                    updated_at=time_text(r[13]),
                     version=int(r[14]),
                 )
     return [out[i] for i in ids if i in out]
@@ -327,7 +327,7 @@ def _history_in(conn: Connection, example_id: int, limit: int | None) -> list[Hi
             before=_decode(h[3]),
             after=_decode(h[4]),
             actor=h[5],
-            at=str(h[6]),
+            at=time_text(h[6]),
             undone=bool(h[7]),
             description=h[8],
         )
@@ -366,8 +366,8 @@ def _detail_from_row(r: Any, history: list[HistoryEntry] | None = None) -> Examp
         notes=r.notes,
         source=r.source,
         source_line=r.source_line,
-        created_at=str(r.created_at),
-        updated_at=str(r.updated_at),
+        created_at=time_text(r.created_at),
+        updated_at=time_text(r.updated_at),
         history=history or [],
         version=int(getattr(r, "version", 1)),
         updated_by=str(getattr(r, "updated_by", "") or ""),

@@ -23,6 +23,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from studio.core.db.dialect import is_postgresql, json_value_sql, time_text
+
 CANDIDATE_FIELD_PREFIX = "candidate:"
 IDEAL_SOURCE_FIELD = "ideal_source"
 
@@ -36,7 +38,7 @@ def candidate_state(status: str, decided_at: Any, decided_by: str | None) -> dic
     """The before/after value of a ``candidate:<id>`` history row."""
     return {
         "status": status,
-        "decided_at": None if decided_at is None else str(decided_at),
+        "decided_at": None if decided_at is None else time_text(decided_at),
         "decided_by": decided_by or "",
     }
 
@@ -48,10 +50,16 @@ def apply_side_fields(
     the operation's side fields: ``ideal_source`` (unless ``handled`` already covers it
     as an editable column) and every ``candidate:<id>``."""
     assert value_col in ("before_json", "after_json")
+    pg = is_postgresql(conn)
+
+    def value(key: str | None, table: str, column: str) -> str:
+        return json_value_sql("h.v", key, table, column, postgresql=pg)
+
     if IDEAL_SOURCE_FIELD in fields and IDEAL_SOURCE_FIELD not in handled:
         conn.execute(
             text(
-                f"UPDATE example SET ideal_source = coalesce(json_extract(h.v, '$'), '') "
+                f"UPDATE example SET ideal_source = "
+                f"coalesce({value(None, 'example', 'ideal_source')}, '') "
                 f"FROM (SELECT example_id, {value_col} AS v FROM example_history "
                 "WHERE op_id = :op AND field = :f) h WHERE h.example_id = example.id"
             ),
@@ -61,9 +69,9 @@ def apply_side_fields(
         start = len(CANDIDATE_FIELD_PREFIX) + 1
         conn.execute(
             text(
-                "UPDATE candidate SET status = json_extract(h.v, '$.status'), "
-                "decided_at = json_extract(h.v, '$.decided_at'), "
-                "decided_by = coalesce(json_extract(h.v, '$.decided_by'), '') "
+                f"UPDATE candidate SET status = {value('status', 'candidate', 'status')}, "
+                f"decided_at = {value('decided_at', 'candidate', 'decided_at')}, "
+                f"decided_by = coalesce({value('decided_by', 'candidate', 'decided_by')}, '') "
                 f"FROM (SELECT CAST(substr(field, {start}) AS INTEGER) AS cid, {value_col} AS v "
                 "FROM example_history WHERE op_id = :op AND field LIKE :p) h "
                 "WHERE candidate.id = h.cid AND h.v IS NOT NULL"

@@ -85,9 +85,10 @@ class _PgCursor:
 
     def __init__(self, cursor: Any) -> None:
         self._cur = cursor
-        # timestamps come back as SQLite gives them to a raw reader: text, not datetime
-        for name in ("timestamp", "timestamptz"):
-            cursor.adapters.register_loader(name, _text_loader())
+        # timestamps come back as SQLite gives them to a raw reader: text, not datetime,
+        # in SQLite's form (UTC, no offset; see time_text)
+        for name, loader in _text_loaders().items():
+            cursor.adapters.register_loader(name, loader)
 
     def execute(self, sql: str, params: Any = None) -> _PgCursor:
         if params is None:
@@ -145,14 +146,19 @@ class _PgDriver:
         self._raw.rollback()
 
 
-def _text_loader() -> Any:
-    from psycopg.adapt import Loader
+@functools.cache
+def _text_loaders() -> dict[str, Any]:
+    from psycopg.types.datetime import TimestampLoader, TimestamptzLoader
 
-    class TimestampAsText(Loader):
-        def load(self, data: Any) -> str:
-            return bytes(data).decode()
+    class TimestampAsText(TimestampLoader):
+        def load(self, data: Any) -> str:  # type: ignore[override]
+            return time_text(super().load(data))
 
-    return TimestampAsText
+    class TimestamptzAsText(TimestamptzLoader):
+        def load(self, data: Any) -> str:  # type: ignore[override]
+            return time_text(super().load(data))
+
+    return {"timestamp": TimestampAsText, "timestamptz": TimestamptzAsText}
 
 
 def is_driver_error(exc: BaseException) -> bool:
@@ -242,3 +248,25 @@ def lock_rows(conn: Connection, select_sql: str, params: Mapping[str, Any]) -> N
         from sqlalchemy import text
 
         conn.execute(text(f"{select_sql} FOR UPDATE"), dict(params))
+
+
+def json_ids_sql(param: str, *, postgresql: bool) -> str:
+    """A subquery of the integers in the JSON array bound as ``:param`` (``[1, 2, 3]``):
+    one parameter however many ids, for ``col IN (…)``."""
+    if postgresql:
+        return f"SELECT CAST(value AS bigint) FROM json_array_elements_text(CAST(:{param} AS json))"
+    return f"SELECT value FROM json_each(:{param})"
+
+
+def time_text(value: Any) -> str:
+    """A timestamp column's value as SQLite hands it to a ``text()`` reader
+    (``2026-12-07 15:31:40.885313``): text stays as it is; the timezone-aware datetime
+    PostgreSQL's ``timestamptz`` gives is written the same way, in UTC, so listings and
+    JSON read the same on both backends."""
+    from datetime import UTC, datetime
+
+    from studio.core.db.engine import db_time
+
+    if isinstance(value, datetime):
+        return db_time(value if value.tzinfo else value.replace(tzinfo=UTC))
+    return str(value)

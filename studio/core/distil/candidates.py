@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import Connection, text
 
 from studio.core.datasets.catalog import get_dataset_in
+from studio.core.db.dialect import is_postgresql, json_ids_sql
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
 from studio.core.errors import ValidationError
@@ -190,7 +191,7 @@ def list_candidates_in(
         params["s"] = status
     if example_ids is not None:
         # One JSON parameter however many ids (no 999-parameter limit, one query)
-        where.append("c.example_id IN (SELECT value FROM json_each(:ids))")
+        where.append(f"c.example_id IN ({json_ids_sql('ids', postgresql=is_postgresql(conn))})")
         params["ids"] = orjson.dumps([int(i) for i in example_ids]).decode()
     rows = conn.execute(
         text(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY c.example_id, c.id"), params
@@ -225,16 +226,11 @@ def current_candidates_in(conn: Connection, example_ids: Sequence[int]) -> dict[
     """:func:`current_candidates` on an open connection."""
     if not example_ids:
         return {}
-    # SQLite's json_each; PostgreSQL's json_array_elements_text (`dataset rows` on a server)
-    ids_sql = (
-        "SELECT CAST(value AS integer) FROM json_array_elements_text(CAST(:ids AS json))"
-        if conn.dialect.name == "postgresql"
-        else "SELECT value FROM json_each(:ids)"
-    )
     rows = conn.execute(
         text(
             f"{_SELECT} WHERE c.id IN (SELECT max(id) FROM candidate "
-            f"WHERE example_id IN ({ids_sql}) GROUP BY example_id)"
+            f"WHERE example_id IN ({json_ids_sql('ids', postgresql=is_postgresql(conn))}) "
+            "GROUP BY example_id)"
         ),
         {"ids": orjson.dumps([int(i) for i in example_ids]).decode()},
     ).all()

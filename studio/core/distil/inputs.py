@@ -127,10 +127,11 @@ class _Rows:
 def _load_rows(project: Project, dataset_id: int) -> _Rows:
     """Seed candidates (not test, not rejected, variable inputs) and every row's text."""
     from studio.core.datasets.normalize import normalize_text
+    from studio.core.db.dialect import driver
     from studio.core.db.transactions import read_conn
 
     with read_conn(project) as conn:
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)  # sqlite3-style "?" SQL on either backend
         rows = raw.execute(
             "SELECT id, input_json, conversation_json, label, split, status, source, "
             "search_text FROM example WHERE dataset_id = ? ORDER BY id",
@@ -387,7 +388,7 @@ def _add_rows(
                     "INSERT INTO example (dataset_id, input_json, output_kind, status, label, "
                     "tags, notes, split, split_locked, source, norm_hash, search_text, "
                     "ideal_source, provenance_json, created_at, updated_at) VALUES (:d, :i, :k, "
-                    ":s, :l, '', '', NULL, 0, :src, :h, :t, '', :p, :now, :now)"
+                    ":s, :l, '', '', NULL, FALSE, :src, :h, :t, '', :p, :now, :now) RETURNING id"
                 ),
                 {
                     "d": info.id,
@@ -402,8 +403,7 @@ def _add_rows(
                     "now": now,
                 },
             )
-            assert row.lastrowid is not None
-            ids.append(int(row.lastrowid))
+            ids.append(int(row.scalar_one()))
         actor = current_user()
         conn.execute(
             text(

@@ -316,7 +316,8 @@ def store_run(project: Project, spec: OutputsSpec, resolved: Resolved) -> int:
             text(
                 "INSERT INTO eval_run (name, kind, dataset_id, split, scorer, scorer_config_json, "
                 "provider_json, concurrency, status, recorded_note, summary_json, created_at) "
-                "VALUES (:n, 'distil', :d, :s, :sc, '{}', :p, :c, 'pending', '', :plan, :t)"
+                "VALUES (:n, 'distil', :d, :s, :sc, '{}', :p, :c, 'pending', '', :plan, :t) "
+                "RETURNING id"
             ),
             {
                 "n": name[:200],
@@ -328,7 +329,7 @@ def store_run(project: Project, spec: OutputsSpec, resolved: Resolved) -> int:
                 "plan": orjson.dumps(plan).decode(),
                 "t": db_time(),
             },
-        ).lastrowid
+        ).scalar_one()
         for i in range(resolved.samples):
             conn.execute(
                 text(

@@ -166,7 +166,7 @@ def write_candidates(project: Project, run_id: int, *, final: bool) -> RunCounts
                 conn.execute(
                     text(
                         "DELETE FROM candidate WHERE example_id = :ex AND status = 'failed' "
-                        "AND prompt_version_id IS :pv AND model = :model"
+                        "AND prompt_version_id IS NOT DISTINCT FROM :pv AND model = :model"
                     ),
                     {"ex": c["ex"], "pv": c["pv"], "model": c["model"]},
                 )
@@ -207,17 +207,20 @@ def run_counts(project: Project, run_id: int) -> RunCounts:
     with read_conn(project) as conn:
         stored, failed, audit = conn.execute(
             text(
-                "SELECT coalesce(sum(status NOT IN ('failed', 'audit')), 0), "
-                "coalesce(sum(status = 'failed' OR (status = 'audit' AND valid = 0)), 0), "
-                "coalesce(sum(status = 'audit' AND valid = 1), 0) "
+                "SELECT coalesce(sum(CASE WHEN status NOT IN ('failed', 'audit') THEN 1 ELSE 0 "
+                "END), 0), "
+                "coalesce(sum(CASE WHEN status = 'failed' OR (status = 'audit' AND NOT valid) "
+                "THEN 1 ELSE 0 END), 0), "
+                "coalesce(sum(CASE WHEN status = 'audit' AND valid THEN 1 ELSE 0 END), 0) "
                 "FROM candidate WHERE run_id = :r"
             ),
             {"r": run_id},
         ).one()
         made, unknown, cost = conn.execute(
             text(
-                "SELECT count(*), coalesce(sum(cost_usd IS NULL), 0), coalesce(sum(cost_usd), 0) "
-                "FROM eval_result WHERE run_id = :r AND cached = 0 AND error IS NULL"
+                "SELECT count(*), coalesce(sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), 0), "
+                "coalesce(sum(cost_usd), 0) "
+                "FROM eval_result WHERE run_id = :r AND cached = FALSE AND error IS NULL"
             ),
             {"r": run_id},
         ).one()

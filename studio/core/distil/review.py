@@ -50,6 +50,7 @@ from studio.core.datasets.side_fields import (
     candidate_field,
     candidate_state,
 )
+from studio.core.db.dialect import driver, is_postgresql, json_ids_sql
 from studio.core.db.engine import db_time
 from studio.core.db.project import Project, current_user
 from studio.core.db.transactions import retry_write
@@ -135,15 +136,16 @@ def _select(
     """The candidates an action considers, by example then id."""
     where = ["c.dataset_id = :d"]
     params: dict[str, Any] = {"d": dataset_id}
+    pg = is_postgresql(conn)
     if candidate_ids is not None:
-        where.append("c.id IN (SELECT value FROM json_each(:cids))")
+        where.append(f"c.id IN ({json_ids_sql('cids', postgresql=pg)})")
         params["cids"] = _ids_json(candidate_ids)
     else:
         where.append(
             "c.id IN (SELECT max(id) FROM candidate WHERE dataset_id = :d GROUP BY example_id)"
         )
     if example_ids is not None:
-        where.append("c.example_id IN (SELECT value FROM json_each(:eids))")
+        where.append(f"c.example_id IN ({json_ids_sql('eids', postgresql=pg)})")
         params["eids"] = _ids_json(example_ids)
     rows = conn.execute(
         text(
@@ -243,7 +245,7 @@ class _Writer:
         conn.execute(
             text("UPDATE operation SET actor = :a WHERE id = :o"), {"a": self.actor, "o": op_id}
         )
-        raw: Any = conn.connection.driver_connection
+        raw: Any = driver(conn)  # sqlite3-style "?" SQL on either backend
         raw.executemany(
             "INSERT INTO example_history (example_id, dataset_id, op_id, field, before_json, "
             "after_json, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

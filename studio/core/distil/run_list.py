@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from studio.core.db.dialect import time_text
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
 from studio.core.evals.review import RunListEntry
@@ -59,8 +60,9 @@ def distil_runs(project: Project, dataset_id: int, limit: int = 200) -> list[Run
         refs: dict[int, list[str]] = {}
         for run_id, ref in conn.execute(
             text(
-                "SELECT DISTINCT run_id, prompt_ref FROM candidate "
-                "WHERE dataset_id = :d AND run_id IS NOT NULL"
+                "SELECT run_id, prompt_ref FROM candidate "
+                "WHERE dataset_id = :d AND run_id IS NOT NULL "
+                "GROUP BY run_id, prompt_ref ORDER BY min(id)"  # first seen first, both backends
             ),
             {"d": dataset_id},
         ).all():
@@ -79,8 +81,8 @@ def distil_runs(project: Project, dataset_id: int, limit: int = 200) -> list[Run
             status=status,
             variants=refs.get(run_id, []),
             n_results=sum(by_status.values()),
-            created_at=str(r[6]),
-            finished_at=None if r[7] is None else str(r[7]),
+            created_at=time_text(r[6]),
+            finished_at=None if r[7] is None else time_text(r[7]),
             recorded_note=r[8] or "",
             kind="distil",
         )

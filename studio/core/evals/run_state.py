@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import text
 
+from studio.core.db.dialect import time_text
 from studio.core.db.transactions import read_conn
 from studio.core.errors import NotFoundError, UserError
 from studio.core.evals.run_lock import INTERRUPTED, owner_text, probe_run
@@ -147,8 +148,8 @@ def run_states(project: Project, run_id: int | None = None) -> list[RunState]:
                 answered=answered,
                 errors=int(r[12]),
                 pending=max(0, calls - answered),
-                created_at=str(r[6]),
-                finished_at=None if r[7] is None else str(r[7]),
+                created_at=time_text(r[6]),
+                finished_at=None if r[7] is None else time_text(r[7]),
                 owner=owner,
                 failed_reason=plan.get("failed_reason"),
                 base_url=str(provider.get("base_url", "")) if isinstance(provider, dict) else "",

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import text
 
+from studio.core.db.dialect import time_text
 from studio.core.db.transactions import read_conn, write_tx
 from studio.core.errors import NotFoundError, UserError
 from studio.core.evals.run_lock import INTERRUPTED, run_is_alive
@@ -269,8 +270,8 @@ def list_runs(project: Project, dataset: str | int | None = None) -> list[RunInf
             status=effective_status(project, int(r[0]), r[5]),
             variants=labels.get(int(r[0]), []),
             n_results=int(r[9]),
-            created_at=str(r[6]),
-            finished_at=None if r[7] is None else str(r[7]),
+            created_at=time_text(r[6]),
+            finished_at=None if r[7] is None else time_text(r[7]),
             recorded_note=r[8] or "",
             kind=str(r[10] or "ab"),
         )

@@ -33,7 +33,7 @@ def locked_test_count(project: Any, dataset_id: int) -> int:
             conn.execute(
                 text(
                     "SELECT COUNT(*) FROM example WHERE dataset_id = :d AND split = 'test' "
-                    "AND split_locked = 1"
+                    "AND split_locked = TRUE"
                 ),
                 {"d": dataset_id},
             ).scalar_one()

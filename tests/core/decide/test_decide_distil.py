@@ -5,13 +5,13 @@ recommendation; eval runs of kind "distil" are not A/B evidence."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
 from decide_fixtures import TODAY, good_evidence, make_catalog, make_prices, narrow_answers
 from helpers import distil_evidence_project as fx
+from helpers.backends import BACKENDS, on_backend, other_connection
 from helpers.decide_project import BuiltProject
 from scipy.stats import binomtest
 
@@ -89,17 +89,19 @@ def test_no_distil_reasons_for_other_recommendations() -> None:
     assert not any(r.field in ("teacher_accuracy", "distil_accepted") for r in d.reasons)
 
 
-def test_distil_runs_are_not_ab_evidence(tmp_path: Path, decision_template: BuiltProject) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_distil_runs_are_not_ab_evidence(
+    request: pytest.FixtureRequest, tmp_path: Path, decision_template: BuiltProject, backend: str
+) -> None:
     dest = tmp_path / "p.studio"
     shutil.copyfile(decision_template.path, dest)
-    with open_project(dest) as project:
+    where = on_backend(request, dest, backend)
+    with open_project(where) as project:
         before = gather_evidence(project, today=date(2026, 11, 22), current_model="gpt-4.1")
     assert before.best_score is not None
-    con = sqlite3.connect(dest)
-    with con:
+    with other_connection(where) as con:  # autocommit
         con.execute("UPDATE eval_run SET kind = 'distil'")
-    con.close()
-    with open_project(dest) as project:
+    with open_project(where) as project:
         after = gather_evidence(
             project,
             dataset=decision_template.dataset,

@@ -2,17 +2,18 @@
 
 Candidates are written straight into a real project file (tests/helpers/distil_candidates.py);
 what each action must change is counted by hand from that table and checked by reading
-the file with sqlite3, not through the code under test.
+the database with a plain connection of its own, not through the code under test. Every
+test runs on both backends: the file, and the same project copied to PostgreSQL.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.backends import BACKENDS, on_backend, other_connection
 from helpers.distil_candidates import CandidatesProject, add_candidate, build_candidates_project
 from sqlalchemy import event
 
@@ -42,14 +43,22 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> CandidatesProject:
     return build_candidates_project(tmp_path_factory.mktemp("distil") / "template.studio")
 
 
-@pytest.fixture
-def dp(template: CandidatesProject, tmp_path: Path) -> CandidatesProject:
+@pytest.fixture(params=BACKENDS)
+def dp(
+    request: pytest.FixtureRequest, template: CandidatesProject, tmp_path: Path
+) -> CandidatesProject:
+    """The template as a file, or copied to PostgreSQL (``path`` is then its URL)."""
     import shutil
 
     path = tmp_path / "p.studio"
     shutil.copyfile(template.path, path)
+    where = on_backend(request, path, request.param)
     return CandidatesProject(
-        path, template.dataset_id, template.examples, template.candidates, template.old_candidate
+        where,  # type: ignore[arg-type]
+        template.dataset_id,
+        template.examples,
+        template.candidates,
+        template.old_candidate,
     )
 
 
@@ -62,30 +71,25 @@ def project(dp: CandidatesProject) -> Iterator[Project]:
         p.close()
 
 
-def _examples(path: Path) -> dict[int, tuple[Any, ...]]:
-    """id -> (ideal_output, label, status, ideal_source, output_kind), read with sqlite3."""
-    conn = sqlite3.connect(path)
-    try:
+def _examples(where: Path | str) -> dict[int, tuple[Any, ...]]:
+    """id -> (ideal_output, label, status, ideal_source, output_kind), read on a connection
+    of its own."""
+    with other_connection(where) as conn:
         return {
             r[0]: tuple(r[1:])
             for r in conn.execute(
                 "SELECT id, ideal_output, label, status, ideal_source, output_kind FROM example"
             )
         }
-    finally:
-        conn.close()
 
 
-def _candidates(path: Path) -> dict[int, tuple[Any, ...]]:
+def _candidates(where: Path | str) -> dict[int, tuple[Any, ...]]:
     """id -> (status, decided_at, decided_by)."""
-    conn = sqlite3.connect(path)
-    try:
+    with other_connection(where) as conn:
         return {
             r[0]: (r[1], r[2], r[3])
             for r in conn.execute("SELECT id, status, decided_at, decided_by FROM candidate")
         }
-    finally:
-        conn.close()
 
 
 def test_accept_where_agreement_is_one(dp: CandidatesProject, project: Project) -> None:
@@ -240,9 +244,8 @@ def test_edit_and_accept_records_a_human_ideal(dp: CandidatesProject, project: P
     # A label the dataset does not know is taken as typed and added to its labels
     edit_and_accept(project, cand["low_agreement"], "  lost_pin ")
     assert _examples(dp.path)[ex["low_agreement"]][:2] == ("lost_pin", "lost_pin")
-    conn = sqlite3.connect(dp.path)
-    labels = conn.execute("SELECT label_set_json FROM dataset").fetchone()[0]
-    conn.close()
+    with other_connection(dp.path) as conn:
+        labels = conn.execute("SELECT label_set_json FROM dataset").fetchone()[0]
     assert "lost_pin" in labels
     # The approved human label is never overwritten
     result = edit_and_accept(project, cand["human"], "balance")
@@ -274,7 +277,7 @@ def test_json_candidates(project: Project) -> None:
     bad = add_candidate(project, ds, ids[2], output='{"intent": "x"}', output_kind="json")
     result = accept(project, "extract")
     assert (result.changed, result.skipped) == (2, {"schema_mismatch": 1})
-    rows = _examples(project.path)
+    rows = _examples(project.location)
     assert rows[ids[0]] == ('{"intent": "refund"}', None, "approved", "teacher", "json")
     assert rows[ids[1]][2] == "draft"
     # An edit must still be valid JSON that fits the schema
@@ -283,7 +286,7 @@ def test_json_candidates(project: Project) -> None:
     with pytest.raises(ValidationError):
         edit_and_accept(project, bad, '{"nope": 1}')
     edit_and_accept(project, bad, '{"intent": "card_lost"}')
-    assert _examples(project.path)[ids[2]] == (
+    assert _examples(project.location)[ids[2]] == (
         '{"intent": "card_lost"}',
         None,
         "approved",

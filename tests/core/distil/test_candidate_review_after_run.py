@@ -1,4 +1,5 @@
-"""Review after a real teacher run: outputs on a loopback server (openai SDK, real SQLite),
+"""Review after a real teacher run: outputs on a loopback server (openai SDK; the project a
+file, or copied to PostgreSQL),
 then "accept where agreement = 1 and valid", undo, and the teacher's labels in the rows.
 
 Expected figures are hand counts from the responder's rules (helpers/distil_project.py).
@@ -6,11 +7,12 @@ Expected figures are hand counts from the responder's rules (helpers/distil_proj
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from helpers import loopback, provider_for
 from helpers.ab_project import wrong_label
+from helpers.backends import other_connection
 from helpers.distil_project import TeacherResponder, build_distil_project
 
 from studio.core.datasets.operations import list_operations, undo_operation
@@ -22,21 +24,21 @@ from studio.core.distil.review import accept, reject
 N = 30
 
 
-def _rows(path: Path) -> dict[int, tuple[str | None, str | None, str, str]]:
-    conn = sqlite3.connect(path)
-    try:
+def _rows(where: Path | str) -> dict[int, tuple[str | None, str | None, str, str]]:
+    with other_connection(where) as conn:
         return {
             r[0]: (r[1], r[2], r[3], r[4])
             for r in conn.execute(
                 "SELECT id, ideal_output, label, status, ideal_source FROM example"
             )
         }
-    finally:
-        conn.close()
 
 
-def test_accept_unanimous_answers_of_a_sampled_run(tmp_path: Path) -> None:
+def test_accept_unanimous_answers_of_a_sampled_run(
+    tmp_path: Path, place: Callable[[Path], Path | str]
+) -> None:
     dp = build_distil_project(tmp_path / "d.studio", n_rows=N, n_human=4, n_test=3)
+    dp.path = place(dp.path)  # type: ignore[assignment]
     labels = dp.labels
     # Three samples per row. Rows 0, 5, 10: the samples disagree (2 of 3); rows 3 and
     # 13: the teacher is consistently wrong (unanimous, so accepted with a wrong label).

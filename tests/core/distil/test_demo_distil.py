@@ -1,9 +1,9 @@
 """The demo's distil step (issue 13 §5): 200 unlabelled inputs, teacher outputs with 3
 samples each, "accept where agreement = 1 and valid", undoable.
 
-Read from the demo project file with sqlite3 and checked against the CSV's banking77
-intents, read here with the csv module (the simulated teacher never writes them to the
-dataset).
+Read from the demo project (the file, or copied to PostgreSQL) on a connection of its own
+and checked against the CSV's banking77 intents, read here with the csv module (the
+simulated teacher never writes them to the dataset).
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from __future__ import annotations
 import csv
 import math
 import shutil
-import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from helpers.backends import other_connection
 
 from studio.core.datasets.operations import undo_operation
 from studio.core.db.project import open_project
@@ -22,20 +25,16 @@ CSV = REPO / "resources" / "demo" / "banking77_distil.csv"
 
 
 def test_demo_distils_200_rows_and_accepts_the_unanimous(
-    demo_template: Path, tmp_path: Path
+    demo_template: Path, tmp_path: Path, place: Callable[[Path], Path | str]
 ) -> None:
     with CSV.open(newline="", encoding="utf-8") as fh:
         truth = {" ".join(r["text"].split()): r["category"] for r in csv.DictReader(fh)}
     assert len(truth) == 200
     path = tmp_path / "demo.studio"
     shutil.copyfile(demo_template, path)
-    conn = sqlite3.connect(path)
-    rows = conn.execute(
-        "SELECT e.id, e.search_text, e.split, e.status, e.label, e.ideal_source, c.status, "
-        "c.agreement, c.valid, c.samples, c.label, r.kind, r.recorded_note "
-        "FROM example e JOIN candidate c ON c.example_id = e.id "
-        "JOIN eval_run r ON r.id = c.run_id WHERE c.status != 'audit'"
-    ).fetchall()
+    where = place(path)
+    with other_connection(where) as conn:
+        rows, ds, newest = _read(conn)
     # One candidate per new row, none for the curated rows
     assert len(rows) == 200
     assert {" ".join(r[1].split()) for r in rows} == set(truth)
@@ -53,28 +52,22 @@ def test_demo_distils_200_rows_and_accepts_the_unanimous(
     right = sum(r[4] == truth[" ".join(r[1].split())] for r in accepted)
     assert right / len(accepted) >= 0.88
     assert len(pending) >= 10  # some disagreement to review by hand
-    (ds,) = conn.execute("SELECT id FROM dataset WHERE name = 'Banking intents (demo)'").fetchone()
-    newest = conn.execute(
-        "SELECT description, count FROM operation WHERE dataset_id = ? ORDER BY id DESC LIMIT 1",
-        (ds,),
-    ).fetchone()
-    assert newest == (f"Accept {len(accepted)} teacher outputs", len(accepted))
-    conn.close()
+    assert tuple(newest) == (f"Accept {len(accepted)} teacher outputs", len(accepted))
 
     # The review step is undone like any dataset change, candidates included
-    project = open_project(path)
+    project = open_project(where)
     try:
         undo_operation(project, ds)
     finally:
         project.close()
-    conn = sqlite3.connect(path)
-    try:
-        after = conn.execute(
-            "SELECT c.status, e.status, e.label FROM candidate c JOIN example e "
-            "ON e.id = c.example_id"
-        ).fetchall()
-    finally:
-        conn.close()
+    with other_connection(where) as conn:
+        after = [
+            tuple(r)
+            for r in conn.execute(
+                "SELECT c.status, e.status, e.label FROM candidate c JOIN example e "
+                "ON e.id = c.example_id"
+            ).fetchall()
+        ]
     assert set(after) - {a for a in after if a[0] == "audit"} == {("pending", "draft", None)}
 
 
@@ -82,14 +75,11 @@ def test_demo_audit_measures_the_teacher_on_50_human_rows(demo_template: Path) -
     from studio.core.decide.store import load_report
     from studio.core.distil.evidence import distil_evidence
 
-    conn = sqlite3.connect(demo_template)
-    try:
+    with other_connection(demo_template) as conn:
         audit = conn.execute(
             "SELECT e.split, e.status, e.ideal_source, c.label = e.label, c.valid, c.samples "
             "FROM candidate c JOIN example e ON e.id = c.example_id WHERE c.status = 'audit'"
         ).fetchall()
-    finally:
-        conn.close()
     assert len(audit) == 50
     assert all(a[0] in ("train", "validation") and a[1:3] == ("approved", "human") for a in audit)
     assert all(a[4] == 1 and a[5] == 3 for a in audit)
@@ -112,3 +102,20 @@ def test_demo_audit_measures_the_teacher_on_50_human_rows(demo_template: Path) -
     assert abs(facts["teacher_ci_high"] - (centre + half)) < 1e-9
     # The simulated teacher is wrong on about 6 % of queries (module docstring)
     assert 0.8 <= k / 50 < 1.0
+
+
+def _read(conn: Any) -> tuple[list[Any], int, Any]:
+    """The demo's new rows with their candidate and run, its dataset id, its newest
+    operation (SQL without parameters: the same on sqlite3 and psycopg)."""
+    rows = conn.execute(
+        "SELECT e.id, e.search_text, e.split, e.status, e.label, e.ideal_source, c.status, "
+        "c.agreement, c.valid, c.samples, c.label, r.kind, r.recorded_note "
+        "FROM example e JOIN candidate c ON c.example_id = e.id "
+        "JOIN eval_run r ON r.id = c.run_id WHERE c.status != 'audit'"
+    ).fetchall()
+    (ds,) = conn.execute("SELECT id FROM dataset WHERE name = 'Banking intents (demo)'").fetchone()
+    newest = conn.execute(
+        "SELECT description, count FROM operation "
+        f"WHERE dataset_id = {int(ds)} ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return rows, int(ds), newest

@@ -1,8 +1,10 @@
-"""Distil evidence after a real teacher run (loopback server, the openai SDK, real SQLite):
+"""Distil evidence after a real teacher run (loopback server, the openai SDK, the project a
+file or copied to PostgreSQL):
 the teacher's accuracy on rows a person labelled, against a hand count and scipy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,11 @@ N = 60
 LABELLED = 20  # queries 0..19: a person set their label (draft rows, so the teacher is asked)
 
 
-def test_teacher_accuracy_after_a_teacher_run(tmp_path: Path) -> None:
+def test_teacher_accuracy_after_a_teacher_run(
+    tmp_path: Path, place: Callable[[Path], Path | str]
+) -> None:
     dp = build_distil_project(tmp_path / "d.studio", n_rows=N)
+    dp.path = place(dp.path)  # type: ignore[assignment]
     project = open_project(dp.path)
     try:
         with write_tx(project) as conn:

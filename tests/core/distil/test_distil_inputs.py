@@ -2,23 +2,24 @@
 
 The figures are hand counts from the plan and the model's answer pattern
 (tests/helpers/synthetic_inputs.py), and the database is checked by brute force with
-rapidfuzz, independently of the code under test.
+rapidfuzz, independently of the code under test. Every test that touches a project runs on
+both backends (the file, and the same project copied to PostgreSQL).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from helpers import loopback, provider_for
+from helpers.backends import BACKENDS, on_backend, other_connection
 from helpers.synthetic_inputs import CopyingModel, InputsProject, build_inputs_project
 from rapidfuzz.distance import Indel
 
 from studio.core.datasets.normalize import normalize_text
 from studio.core.datasets.operations import redo_operation, undo_operation
-from studio.core.db.project import open_project
+from studio.core.db.project import Project, open_project
 from studio.core.distil.input_calls import parse_inputs
 from studio.core.distil.inputs import estimate_plan, run_plan
 from studio.core.distil.plan import (
@@ -31,20 +32,25 @@ from studio.core.errors import ValidationError
 from studio.core.progress import CancelToken
 
 
-@pytest.fixture
-def built(tmp_path: Path) -> InputsProject:
-    return build_inputs_project(tmp_path / "p.studio")
+@pytest.fixture(params=BACKENDS)
+def built(request: pytest.FixtureRequest, tmp_path: Path) -> InputsProject:
+    """The project as a file, or copied to PostgreSQL (``path`` is then its URL)."""
+    made = build_inputs_project(tmp_path / "p.studio")
+    made.path = on_backend(request, made.path, request.param)  # type: ignore[assignment]
+    return made
 
 
-def _rows(path: Path) -> list[tuple[int, str, str | None, str | None, str, str | None, str]]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(
-            "SELECT id, search_text, label, split, source, provenance_json, status "
-            "FROM example ORDER BY id"
-        ).fetchall()
-    finally:
-        conn.close()
+def _rows(
+    where: Path | str,
+) -> list[tuple[int, str, str | None, str | None, str, str | None, str]]:
+    with other_connection(where) as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                "SELECT id, search_text, label, split, source, provenance_json, status "
+                "FROM example ORDER BY id"
+            ).fetchall()
+        ]
 
 
 def test_balanced_quotas_fill_the_rarest_label_first() -> None:
@@ -254,52 +260,41 @@ def test_a_split_never_puts_synthetic_rows_in_test(built: InputsProject) -> None
     assert [r[3] for r in rows if r[4] == "synthetic"] in (["train"], ["validation"])
 
 
-def test_inputs_with_two_variables(tmp_path: Path) -> None:
+def test_inputs_with_two_variables(project: Project) -> None:
     from studio.core.datasets.catalog import create_dataset
     from studio.core.datasets.curation import add_example
-    from studio.core.db.project import new_project
 
-    path = tmp_path / "qa.studio"
-    project = new_project(path)
-    try:
-        info = create_dataset(
-            project, "qa", task_type="generation", input_fields=("question", "context")
+    info = create_dataset(
+        project, "qa", task_type="generation", input_fields=("question", "context")
+    )
+    for q, c in [
+        ("Who wrote it?", "A book by Ann."),
+        ("When was it built?", "The 1901 bridge."),
+    ]:
+        add_example(project, info.id, {"question": q, "context": c}, split="train")
+    add_example(project, info.id, {"question": "Where is it?", "context": "Paris."}, split="test")
+    with pytest.raises(ValidationError) as exc:
+        make_plan(project, "qa", model="m", count=2, per_label=True)
+    assert exc.value.where == "per_label"
+    plan = GenerationPlan("qa", "loopback-small", [PlanCell(None, "short", 3)])
+
+    def answer(body: dict[str, object]) -> str:
+        return json.dumps(
+            {
+                "inputs": [
+                    {"question": "How tall is the tower?", "context": "It is 300 m."},
+                    {"question": "Where is it?", "context": "Paris."},  # a test row
+                    {"question": "no context"},  # unusable: a variable is missing
+                ]
+            }
         )
-        for q, c in [
-            ("Who wrote it?", "A book by Ann."),
-            ("When was it built?", "The 1901 bridge."),
-        ]:
-            add_example(project, info.id, {"question": q, "context": c}, split="train")
-        add_example(
-            project, info.id, {"question": "Where is it?", "context": "Paris."}, split="test"
-        )
-        with pytest.raises(ValidationError) as exc:
-            make_plan(project, "qa", model="m", count=2, per_label=True)
-        assert exc.value.where == "per_label"
-        plan = GenerationPlan("qa", "loopback-small", [PlanCell(None, "short", 3)])
 
-        def answer(body: dict[str, object]) -> str:
-            return json.dumps(
-                {
-                    "inputs": [
-                        {"question": "How tall is the tower?", "context": "It is 300 m."},
-                        {"question": "Where is it?", "context": "Paris."},  # a test row
-                        {"question": "no context"},  # unusable: a variable is missing
-                    ]
-                }
-            )
-
-        with loopback(responder=answer) as server:
-            out = run_plan(project, plan, provider=provider_for(server), key=None)
-    finally:
-        project.close()
+    with loopback(responder=answer) as server:
+        out = run_plan(project, plan, provider=provider_for(server), key=None)
     assert (out.added, out.test_leaks, out.failed, out.near_duplicates) == (1, 1, 1, 0)
-    conn = sqlite3.connect(path)
-    try:
+    with other_connection(project.location) as conn:
         row = conn.execute(
             "SELECT input_json, search_text FROM example WHERE source = 'synthetic'"
         ).fetchone()
-    finally:
-        conn.close()
     assert json.loads(row[0]) == {"question": "How tall is the tower?", "context": "It is 300 m."}
     assert row[1] == "How tall is the tower?\nIt is 300 m."

@@ -1,4 +1,5 @@
-"""Teacher outputs (issue 13 §1) on a real loopback server, real SQLite, the openai SDK.
+"""Teacher outputs (issue 13 §1) on a real loopback server, the openai SDK, and a real
+project on each backend (an SQLite file, the same project copied to PostgreSQL).
 
 Every expected figure is a hand count from the project's construction
 (:mod:`helpers.distil_project`) and the responder's rules, never the code's own output.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +37,14 @@ from studio.core.progress import CancelToken
 N = 150
 
 
+Place = Callable[[Path], Path | str]
+
+
 @pytest.fixture
-def dp(tmp_path: Path) -> DistilProject:
-    return build_distil_project(tmp_path / "d.studio", n_rows=N)
+def dp(tmp_path: Path, place: Place) -> DistilProject:
+    built = build_distil_project(tmp_path / "d.studio", n_rows=N)
+    built.path = place(built.path)  # type: ignore[assignment]
+    return built
 
 
 def _candidates(project: Project, run_id: int | None = None) -> list[Any]:
@@ -176,7 +183,9 @@ def test_include_test_asks_test_rows_and_where_selection(dp: DistilProject) -> N
             assert server.chat_requests == 8 and outcome.stored == 8
             with read_conn(project) as conn:
                 locked = conn.execute(
-                    text("SELECT count(*) FROM example WHERE split = 'test' AND split_locked = 1")
+                    text(
+                        "SELECT count(*) FROM example WHERE split = 'test' AND split_locked = TRUE"
+                    )
                 ).scalar_one()
             assert locked == len(dp.test_ids)  # asked test rows are used test rows
     finally:
@@ -208,9 +217,10 @@ def test_schema_failing_answers_are_failed_candidates_with_reason(dp: DistilProj
         project.close()
 
 
-def test_three_samples_majority_and_agreement_by_hand(tmp_path: Path) -> None:
+def test_three_samples_majority_and_agreement_by_hand(tmp_path: Path, place: Place) -> None:
     n = 30
     dp = build_distil_project(tmp_path / "k.studio", n_rows=n)
+    dp.path = place(dp.path)  # type: ignore[assignment]
     a, b, c, d = LABELS
     # query i's three answers (in call order): all same / two of three / all different
     plan_answers: dict[int, list[str]] = {}
@@ -307,13 +317,14 @@ def test_cancel_then_resume_makes_only_the_missing_calls(dp: DistilProject) -> N
         project.close()
 
 
-def test_silent_server_stops_the_run_and_a_resume_finishes_it(tmp_path: Path) -> None:
+def test_silent_server_stops_the_run_and_a_resume_finishes_it(tmp_path: Path, place: Place) -> None:
     from helpers.silent_server import SilentServer
 
     from studio.core.evals.limits import RunLimits
 
     n = 12
     dp = build_distil_project(tmp_path / "s.studio", n_rows=n, n_human=0, n_test=0)
+    dp.path = place(dp.path)  # type: ignore[assignment]
     project = open_project(dp.path)
     silent = SilentServer()
     try:
