@@ -72,6 +72,7 @@ def test_outputs_stats_review_and_undo_on_a_server(
         "skipped": 4 + 3,
         "calls": N,
         "cost": None,
+        "audit": 0,
     }
     assert _statuses(url) == {"pending": N}
     assert [r["kind"] for r in ok_json("runs", "list", "--project", url)] == ["distil"]

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from studio.core.db.dialect import is_driver_error
 from studio.core.errors import (
     DatabaseBusyError,
     DatabaseCorruptError,
@@ -164,6 +165,12 @@ def db_errors(project: ProjectLike) -> Iterator[None]:
         yield
     except (OperationalError, DBAPIError) as exc:
         raise map_db_error(exc, project.file or project.location) from exc
+    except Exception as exc:
+        # The fast paths write through the DB-API connection itself (dialect.driver):
+        # its sqlite3 / psycopg errors are the same failures, told the same way
+        if is_driver_error(exc):
+            raise map_db_error(exc, project.file or project.location) from exc
+        raise
 
 
 @contextlib.contextmanager

@@ -33,7 +33,7 @@ from sqlalchemy import text
 
 from studio.core.db import advisory
 from studio.core.db.advisory import AdvisoryLock
-from studio.core.db.transactions import db_errors
+from studio.core.db.transactions import db_errors, read_conn
 from studio.core.errors import UserError
 from studio.core.evals.lock_owner import (
     LockOwner,
@@ -166,7 +166,7 @@ def _file_alive(path: Path, *, clean: bool) -> tuple[bool, LockOwner | None]:
 
 def _server_workers(project: Project) -> list[tuple[str, str | None]]:
     """``(token, application_name)`` of every live worker lock in the database."""
-    with db_errors(project), project.engine.connect() as conn:
+    with read_conn(project) as conn:
         rows = conn.execute(
             text(
                 "SELECT l.objid, a.application_name FROM pg_locks l "
