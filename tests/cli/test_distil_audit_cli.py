@@ -64,7 +64,7 @@ def test_audit_json_stats_line_and_accept_skips_audit(tmp_path: Path) -> None:
         assert out["audit"] == 10 and out["rows"] == N_ROWS and out["stored"] == N_ROWS
         assert out["calls"] == N_ROWS + 10 and server.chat_requests == N_ROWS + 10
         assert "Audit: 10 rows with a human ideal" in done.stderr
-        assert "Only 10 selected row(s) have an approved human ideal" in done.stderr
+        assert "Only 10 row(s) of the dataset have an approved human ideal" in done.stderr
     n_audit, on_humans = _sql(
         dp.path,
         "SELECT count(*), sum(example_id IN ("
@@ -125,3 +125,28 @@ def test_audit_only_run_when_every_row_already_has_a_candidate(tmp_path: Path) -
         again = _outputs(dp.path, server.base_url, "--audit", "4", "--yes", "--json")
         assert again.returncode == 0, again.stderr
         assert json.loads(again.stdout)["calls"] == 0 and server.chat_requests == 7
+
+
+def test_the_audit_draws_on_the_whole_dataset_whatever_the_selection(tmp_path: Path) -> None:
+    # `--ids` picks two rows to label; the approved human rows are outside that
+    # selection by definition, and the audit still measures the teacher on them
+    dp = build_distil_project(tmp_path / "s.studio", n_rows=6, n_human=8, n_test=1)
+    picked = dp.row_ids[:2]
+    with loopback(responder=TeacherResponder(dp.labels)) as server:
+        done = _outputs(
+            dp.path, server.base_url, "--ids", ",".join(map(str, picked)),
+            "--audit", "5", "--yes", "--json",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout)
+        assert (out["rows"], out["stored"], out["audit"]) == (2, 2, 5)
+        assert server.chat_requests == 2 + 5
+    asked, audited_humans = _sql(
+        dp.path,
+        "SELECT (SELECT count(*) FROM candidate WHERE status = 'pending' AND example_id IN ("
+        + ",".join(map(str, picked))
+        + ")), (SELECT count(*) FROM candidate WHERE status = 'audit' AND example_id IN ("
+        + ",".join(map(str, dp.human_ids))
+        + "))",
+    )
+    assert (asked, audited_humans) == (2, 5)

@@ -9,9 +9,10 @@ teacher's accuracy on rows that also have a human ideal).
 
 Which rows (:func:`choose_audit`):
 
-* the pool: selected rows that are approved with an ideal output (a label, for
+* the pool: the dataset's rows that are approved with an ideal output (a label, for
   classification) not written by the teacher — the rows ``distil outputs`` skips as
-  ``approved_human``; test-split rows only with ``include_test``;
+  ``approved_human`` — whatever rows ``--where``/``--ids`` pick to label (the audit
+  measures the teacher, not the selection); test-split rows only with ``include_test``;
 * rows that already have an audit answer of the same version and model count
   towards N (a re-run asks nothing new; a larger N extends the sample);
 * the rest is a seeded random sample (the same project, version and model give the same
@@ -93,7 +94,7 @@ def choose_audit(
     note = ""
     if already + len(chosen) < n:
         note = (
-            f"Only {len(pool):,} selected row(s) have an approved human ideal"
+            f"Only {len(pool):,} row(s) of the dataset have an approved human ideal"
             + (" outside the test split" if test_excluded else "")
             + ("" if not already else f" ({already:,} already audited with this version and model)")
             + f": the audit has all of them, not {n:,}."

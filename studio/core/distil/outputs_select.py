@@ -185,7 +185,8 @@ def _select(
     project: Project, info: DatasetInfo, spec: OutputsSpec, version_id: int, model: str
 ) -> tuple[list[int], dict[str, int], bool, list[tuple[int, str | None]]]:
     """(ids to ask, skipped counts by reason, whether the asked rows' outputs are JSON,
-    the audit pool: (id, label) of approved human rows, test rows only with include_test)."""
+    the audit pool: (id, label) of the dataset's approved human rows, whatever the
+    selection, test rows only with include_test)."""
     wanted = None if spec.example_ids is None else {int(i) for i in spec.example_ids}
     classification = info.task_type == "classification"
     with read_conn(project) as conn:
@@ -213,9 +214,15 @@ def _select(
     pool: list[tuple[int, str | None]] = []
     for r in rows:
         eid = int(r[0])
+        has_ideal = bool((r[4] or "").strip()) if classification else bool((r[3] or "").strip())
+        # The audit measures the teacher on the dataset, whatever rows the selection
+        # picks to label: `--where status=needs_review --audit 50` must still find rows
+        # a person approved (which that selection leaves out by definition)
+        human = r[2] == "approved" and has_ideal and r[5] != "teacher"
+        if human and (r[1] != "test" or spec.include_test):
+            pool.append((eid, r[4]))
         if wanted is not None and eid not in wanted:
             continue
-        has_ideal = bool((r[4] or "").strip()) if classification else bool((r[3] or "").strip())
         reason = None
         if r[2] == "rejected":
             reason = "rejected_row"
@@ -227,8 +234,6 @@ def _select(
             reason = "has_pending_candidate" if blocking[eid] == "pending" else "rejected_candidate"
         if reason is not None:
             skipped[reason] = skipped.get(reason, 0) + 1
-            if reason == "approved_human" and (r[1] != "test" or spec.include_test):
-                pool.append((eid, r[4]))
             continue
         ids.append(eid)
         json_kind = json_kind or r[6] == "json"
