@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ class AuditResponder:
 
 
 @pytest.fixture
-def dp(tmp_path: Path) -> DistilProject:
+def dp(tmp_path: Path, place: Callable[[Path], Path | str]) -> DistilProject:
     dp = build_distil_project(tmp_path / "a.studio", n_rows=N_ROWS, n_human=N_HUMAN, n_test=4)
     project = open_project(dp.path)
     try:
@@ -78,6 +79,7 @@ def dp(tmp_path: Path) -> DistilProject:
             )
     finally:
         project.close()
+    dp.path = place(dp.path)  # type: ignore[assignment]  # a file or its server copy
     return dp
 
 
@@ -158,8 +160,9 @@ def test_audit_sample_stored_never_accepted_and_teacher_accuracy(dp: DistilProje
         with read_conn(project) as conn:
             k, n = conn.execute(
                 text(
-                    "SELECT sum(c.label = e.label), count(*) FROM candidate c JOIN example e "
-                    "ON e.id = c.example_id WHERE c.status = 'audit' AND c.valid = 1"
+                    "SELECT sum(CASE WHEN c.label = e.label THEN 1 ELSE 0 END), count(*) "
+                    "FROM candidate c JOIN example e "
+                    "ON e.id = c.example_id WHERE c.status = 'audit' AND c.valid = TRUE"
                 )
             ).one()
         # The responder is wrong on human j with j % 5 == 3: some audit rows, not all

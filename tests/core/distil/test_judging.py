@@ -4,6 +4,7 @@ openai SDK. Expected scores come from the hand table in :mod:`helpers.distil_jud
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,10 @@ def test_more_forms() -> None:
 
 
 @pytest.fixture
-def dp(tmp_path: Path) -> DistilProject:
+def dp(tmp_path: Path, place: Callable[[Path], Path | str]) -> DistilProject:
     dp = build_distil_project(tmp_path / "d.studio", n_rows=N, n_human=2, n_test=2)
     add_judge_prompts(dp.path)
+    dp.path = place(dp.path)  # type: ignore[assignment]  # a file or its server copy
     return dp
 
 
