@@ -80,6 +80,9 @@ class DistilView(OutputsRunning):
         self.counts_label = QLabel("", self)
         self.counts_label.setObjectName("distil_counts")
         self.counts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # With an audit the counts outgrow one line at 1280 px: wrap them rather than
+        # squeeze the dataset picker or cut the cost off
+        self.counts_label.setWordWrap(True)
         self.generate_button = QPushButton("Generate Teacher Outputs…", self)
         self.generate_button.setObjectName("distil_generate_button")
         self.generate_button.setToolTip(
