@@ -16,9 +16,10 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 
 from studio.core.errors import UserError
 from studio.core.llm import keys
-from studio.core.llm.provider_store import ProviderSettings, load_providers, save_providers
+from studio.core.llm.provider_store import ProviderSettings, load_providers
 from studio.core.llm.providers import ProviderConfig
 from studio.ui.context import AppContext
+from studio.ui.providers.editing import open_provider_dialog, store_provider
 
 
 def key_for(provider: ProviderConfig) -> str | None:
@@ -90,30 +91,12 @@ class ProviderPicker(QWidget):
 
     def open_dialog(self, edit: bool = False) -> Any:
         """Open the provider dialog (non-blocking); returns it (tests drive it)."""
-        from studio.ui.providers.dialog import ProviderDialog
-
         config = self.current() if edit else None
-        dialog = ProviderDialog(
-            self.context, config, [p.name for p in self.providers.providers], self
+        return open_provider_dialog(
+            self, self.context, self.providers, config, self.models_loaded.emit, self.save
         )
-        dialog.models_loaded.connect(self.models_loaded)
-
-        def finished(result: int) -> None:
-            if result and dialog.result_config is not None:
-                self.save(dialog.result_config, config.name if config else None)
-            dialog.deleteLater()
-
-        dialog.finished.connect(finished)
-        dialog.open()
-        return dialog
 
     def save(self, config: ProviderConfig, replaces: str | None = None) -> None:
         """Add or replace a provider, save providers.json (no key) and select it."""
-        # re-read first: the CLI or the Evaluate view may have changed the shared file
-        self.providers = load_providers()
-        self.providers.upsert(config, replaces)
-        try:
-            save_providers(self.providers)
-        except UserError as exc:
-            self.context.show_error(exc)
+        self.providers = store_provider(self.context, config, replaces)
         self.fill(select=config.name)

@@ -33,13 +33,14 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import UserError
 from studio.core.evals.run_setup import CostEstimate, RunSpec, VariantSpec
-from studio.core.llm.provider_store import ProviderSettings, load_providers, save_providers
+from studio.core.llm.provider_store import ProviderSettings, load_providers
 from studio.core.llm.providers import ProviderConfig
 from studio.ui.context import AppContext
 from studio.ui.evaluate.estimate_table import estimate_text, fill_estimate_table
 from studio.ui.evaluate.limits_row import RunLimitsRow
 from studio.ui.evaluate.scorer_help import scorer_tooltip
 from studio.ui.evaluate.variant_row import SetupLists, VariantRow, load_setup_lists
+from studio.ui.providers.editing import open_provider_dialog, store_provider
 
 SPLITS = ("test", "validation", "train", "all")
 SCORERS: tuple[tuple[str, str], ...] = (
@@ -402,32 +403,14 @@ class RunSetupPanel(QWidget):
 
     def open_provider_dialog(self, edit: bool = False) -> Any:
         """Open the provider dialog (non-blocking); returns it (tests drive it)."""
-        from studio.ui.providers.dialog import ProviderDialog
-
         config = self.current_provider() if edit else None
-        dialog = ProviderDialog(
-            self.context, config, [p.name for p in self.providers.providers], self
+        return open_provider_dialog(
+            self, self.context, self.providers, config, self.set_models, self.save_provider
         )
-        dialog.models_loaded.connect(self.set_models)
-
-        def finished(result: int) -> None:
-            if result and dialog.result_config is not None:
-                self.save_provider(dialog.result_config, config.name if config else None)
-            dialog.deleteLater()
-
-        dialog.finished.connect(finished)
-        dialog.open()
-        return dialog
 
     def save_provider(self, config: ProviderConfig, replaces: str | None = None) -> None:
         """Add or replace a provider, save providers.json (no key) and select it."""
-        # re-read first: `studio provider add/remove` may have changed the shared file
-        self.providers = load_providers()
-        self.providers.upsert(config, replaces)
-        try:
-            save_providers(self.providers)
-        except UserError as exc:
-            self.context.show_error(exc)
+        self.providers = store_provider(self.context, config, replaces)
         self._fill_providers(select=config.name)
         self.providers_changed.emit()
 
