@@ -227,12 +227,8 @@ class OutputsRunning(Decisions):
         self.reload_runs(select=run_id)
 
     def _progress(self, p: Any) -> None:
-        if not shiboken6.isValid(self):
-            return
-        if isinstance(p, Progress) and p.total == 0 and p.message:
-            self.progress.set_status(p.message)
-            return
-        self.progress.update_progress(p)
+        if shiboken6.isValid(self):
+            self.progress.report(p)
 
     def cancel_run(self) -> None:
         """Stop the running teacher run (finished answers are kept; resume finishes it)."""

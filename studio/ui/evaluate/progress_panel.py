@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.progress import Progress
 from studio.ui.evaluate.text import duration
 from studio.ui.widgets.labels import named_label, wrapped_label
 
@@ -105,6 +106,14 @@ class ProgressPanel(QWidget):
         self.status.setText("Starting…")
         self.cancel_button.setEnabled(True)
         self.cancel_button.setText("Cancel Run")
+
+    def report(self, p: Any) -> None:
+        """Show a runner report: a status line for a bare message (a ``Progress`` with
+        ``total == 0``, e.g. "waiting for the server"), else the counts."""
+        if isinstance(p, Progress) and p.total == 0 and p.message:
+            self.set_status(p.message)
+            return
+        self.update_progress(p)
 
     def update_progress(self, p: Any) -> None:
         """Show a :class:`~studio.core.evals.calls.RunProgress` (or a plain Progress)."""

@@ -471,12 +471,8 @@ class EvaluateView(QWidget):
         self.reload_runs(select=run_id)
 
     def _progress(self, p: Any) -> None:
-        if not shiboken6.isValid(self):
-            return
-        if isinstance(p, Progress) and p.total == 0 and p.message:
-            self.progress.set_status(p.message)
-            return
-        self.progress.update_progress(p)
+        if shiboken6.isValid(self):
+            self.progress.report(p)
 
     def cancel_run(self) -> None:
         """Stop the running run (within a second; finished answers are kept)."""
