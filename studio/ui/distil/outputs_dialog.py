@@ -46,6 +46,7 @@ from studio.ui.context import AppContext
 from studio.ui.distil.provider_picker import ProviderPicker
 from studio.ui.evaluate.limits_row import RunLimitsRow
 from studio.ui.evaluate.text import usd
+from studio.ui.providers.model_combo import offer_models, reset_model_choices
 from studio.ui.widgets.labels import wrapped_label
 
 OWN_MODEL = "(the version's own model)"
@@ -374,24 +375,11 @@ class OutputsDialog(QDialog):
 
     def _provider_changed(self) -> None:
         provider = self.provider.current()
-        text = self.model_combo.currentText()
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        self.model_combo.addItem(OWN_MODEL)
-        if provider is not None and provider.default_model:
-            self.model_combo.addItem(provider.default_model)
-            self.model_combo.setCurrentIndex(1)
-        elif text and text != OWN_MODEL:
-            self.model_combo.setEditText(text)
-        self.model_combo.blockSignals(False)
+        reset_model_choices(self.model_combo, provider, OWN_MODEL)
         self._changed()
 
     def _offer_models(self, models: list[str]) -> None:
-        current = self.model_combo.currentText()
-        for m in models:
-            if self.model_combo.findText(m) < 0:
-                self.model_combo.addItem(m)
-        self.model_combo.setEditText(current)
+        offer_models(self.model_combo, models)
 
     def _filter_touched(self) -> None:
         if not self.filter_radio.isChecked():

@@ -41,6 +41,7 @@ from studio.ui.evaluate.limits_row import RunLimitsRow
 from studio.ui.evaluate.scorer_help import scorer_tooltip
 from studio.ui.evaluate.variant_row import SetupLists, VariantRow, load_setup_lists
 from studio.ui.providers.editing import open_provider_dialog, store_provider
+from studio.ui.providers.model_combo import offer_models, reset_model_choices
 
 SPLITS = ("test", "validation", "train", "all")
 SCORERS: tuple[tuple[str, str], ...] = (
@@ -381,25 +382,12 @@ class RunSetupPanel(QWidget):
 
     def _provider_changed(self, *_: Any) -> None:
         provider = self.current_provider()
-        text = self.model_combo.currentText()
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        self.model_combo.addItem(OWN_MODEL)
-        if provider is not None and provider.default_model:
-            self.model_combo.addItem(provider.default_model)
-            self.model_combo.setCurrentIndex(1)
-        elif text and text != OWN_MODEL:
-            self.model_combo.setEditText(text)
-        self.model_combo.blockSignals(False)
+        reset_model_choices(self.model_combo, provider, OWN_MODEL)
         self._changed()
 
     def set_models(self, models: list[str]) -> None:
         """Offer ``models`` (fetched from the provider) in the model combo."""
-        current = self.model_combo.currentText()
-        for m in models:
-            if self.model_combo.findText(m) < 0:
-                self.model_combo.addItem(m)
-        self.model_combo.setEditText(current)
+        offer_models(self.model_combo, models)
 
     def open_provider_dialog(self, edit: bool = False) -> Any:
         """Open the provider dialog (non-blocking); returns it (tests drive it)."""
