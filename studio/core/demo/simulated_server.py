@@ -193,6 +193,11 @@ class SimulatedModelHandler(BaseHTTPRequestHandler):
         owner = self._record()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if len(raw) < length:
+            # The client went away while sending (a cancelled call closes its socket):
+            # there is no request to answer or to count.
+            self.close_connection = True
+            return
         path = self.path.split("?", 1)[0].rstrip("/")
         if not (path.endswith("/chat/completions")):
             self._send_json(404, {"error": {"message": f"No route {path}", "type": "not_found"}})
