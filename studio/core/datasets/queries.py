@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 from studio.core.datasets.normalize import tags_from_db
 from studio.core.db.dialect import driver, is_postgresql, regexp_sql, time_text
 from studio.core.db.engine import compiled_regexp
+from studio.core.db.pg_regex import postgres_regex
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
 from studio.core.errors import NotFoundError, ValidationError
@@ -122,7 +123,7 @@ def filter_sql(
     if flt.search:
         if flt.regex:
             compile_regex(flt.search)  # raises a ValidationError for bad patterns
-            params["pattern"] = flt.search
+            params["pattern"] = postgres_regex(flt.search) if postgresql else flt.search
             # One Python call per row over the joined texts (not one per column)
             joined = "(search_text || '\n' || coalesce(ideal_output, '') || '\n' || notes)"
             where.append(regexp_sql(joined, "pattern", postgresql=postgresql))

@@ -30,6 +30,8 @@ def regexp_sql(expr: str, param: str, *, postgresql: bool) -> str:
     SQLite: the ``REGEXP`` function registered in :mod:`studio.core.db.engine` (Python
     ``re``, case-insensitive and multiline). PostgreSQL: the ``~*`` operator (POSIX
     regular expressions; ``(?n)`` makes ``^``/``$`` anchor at each line, like MULTILINE).
+    The pattern bound there is the user's Python regex as
+    :func:`studio.core.db.pg_regex.postgres_regex` spells it for PostgreSQL.
     """
     if postgresql:
         return f"{expr} ~* ('(?n)' || :{param})"
