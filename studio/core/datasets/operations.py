@@ -238,6 +238,16 @@ def undo_operation(
 ) -> list[OpSummary]:
     """Undo one operation by id (the newest done one when ``op_id`` is None).
 
+    Several labellers: an operation is refused while a later operation by *anyone*
+    changed the same examples (the same field, or a row it created or deleted), and
+    the refusal names each one with who made it, when and on which examples — undo
+    never overwrites another labeller's newer edit. ``cascade`` undoes them too (the
+    CLI's ``--with-later``; the app asks first). The default (no ``op_id``) is the
+    dataset's newest operation whoever made it (the app's Ctrl+Z always names its own
+    operation by id; ``studio dataset history`` shows who made which). The examples and the
+    operation are locked first (:func:`_lock`), so an undo racing an edit or another
+    undo of the same operation on PostgreSQL waits, then decides on what committed.
+
     Args:
         cascade: also undo, first and newest first, every later operation that
             touched the same examples (otherwise they make this raise).
@@ -246,9 +256,11 @@ def undo_operation(
         What was undone, in the order it was undone (empty: nothing to undo).
 
     Raises:
-        OperationConflictError: later operations touched the same examples (names them).
+        OperationConflictError: later operations touched the same examples (names them,
+            who made them and when).
         NotFoundError: no such operation in this dataset.
-        OperationStateError: the operation is already undone.
+        OperationStateError: the operation is already undone (perhaps by another
+            labeller just now).
     """
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)

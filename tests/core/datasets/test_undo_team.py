@@ -44,6 +44,7 @@ _who = threading.local()
 def labeller_per_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """current_user() is the thread's labeller (``as_user``), alice by default."""
     monkeypatch.delenv("STUDIO_USER", raising=False)
+    _who.name = "alice"  # the main thread's name from an earlier test must not leak
     monkeypatch.setattr(
         "studio.core.identity.configured_display_name", lambda: getattr(_who, "name", "alice")
     )
