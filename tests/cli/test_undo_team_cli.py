@@ -132,3 +132,39 @@ def test_an_edit_on_the_version_before_an_undo_exits_2_naming_the_undoer(team) -
     )
     assert "changed by alice at 20" in err
     assert rows(home, proj) == {i: (None, 3) for i in range(1, 11)} | {11: (None, 1), 12: (None, 1)}
+
+
+def test_two_processes_undoing_one_operation_at_once_one_wins(team) -> None:
+    # alice and bob both run `dataset undo --op N` at the same time (two processes on
+    # the same file or database): exactly one undoes, the other exits 2 "already undone"
+    home, proj = team
+    p = ("--project", proj, "q")
+    ok(home, "dataset", "label", *p, "--ids", "1-10", "--label", "card_arrival", user="alice")
+    op = history(home, proj)[0]["id"]
+    env = {
+        **os.environ,
+        "STUDIO_HOME": str(home),
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    argv = [sys.executable, "-m", "studio", "dataset", "undo", *p, "--op", str(op)]
+    procs = [
+        subprocess.Popen(
+            argv,
+            env={**env, "STUDIO_USER": who},
+            cwd=home,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("alice", "bob")
+    ]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    results = [(proc.returncode, out, err) for proc, (out, err) in zip(procs, outputs, strict=True)]
+    assert sorted(code for code, _, _ in results) == [0, 2], results
+    [(_, _, err)] = [r for r in results if r[0] == 2]
+    assert "already undone" in err and "Traceback" not in err
+    [(_, out, _)] = [r for r in results if r[0] == 0]
+    assert f"Undone operation {op}" in out
+    # one undo: import v1, label v2, undo v3
+    assert rows(home, proj) == {i: (None, 3) for i in range(1, 11)} | {11: (None, 1), 12: (None, 1)}
+    assert history(home, proj)[0]["undone"] is True
