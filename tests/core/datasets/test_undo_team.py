@@ -343,3 +343,53 @@ def test_an_edit_on_the_pre_undo_version_is_refused_naming_the_undoer(
     assert err.value.current["label"] is None
     expected = {i: (None, 3) for i in ten} | {i: (None, 1) for i in ids[10:]}
     assert label_version(project, ids) == expected
+
+
+# -- redo racing another labeller's new operation ---------------------------------------
+
+
+def test_a_new_edit_while_a_redo_runs_keeps_the_redone_operations_history(
+    project: Project, rows: tuple[int, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # alice redoes her undone label operation; bob's new edit (another row) starts while
+    # the redo is held after it read "undone". A new operation discards the undone ones
+    # (linear undo); had bob's discarded the history of the operation alice is redoing,
+    # it would stand done with no change set: its labels could never be undone again.
+    from studio.core.datasets import redo_operation
+
+    ds, ids = rows
+    ten = ids[:10]
+    op_a = set_label(project, ds, ten, LABEL)
+    assert op_a.op_id is not None
+    undo_operation(project, ds, op_a.op_id)
+    outcome: dict[str, Any] = {}
+    bob_done = threading.Event()
+
+    def bob_edits() -> None:
+        as_user("bob")
+        try:
+            outcome["bob"] = update_example(project, ids[11], label=OTHER)
+        finally:
+            bob_done.set()
+
+    bob = threading.Thread(target=bob_edits, name="bob")
+    hold_after(monkeypatch, project, "_operation", "alice", bob, bob_done)
+    alice = threading.Thread(
+        target=lambda: outcome.setdefault("redo", redo_operation(project, ds, op_a.op_id)),
+        name="alice",
+    )
+    alice.start()
+    alice.join()
+    bob.join()
+    assert outcome["redo"].op_id == op_a.op_id and outcome["bob"].op_id is not None
+    # set v2, undo v3, redo v4; bob's row v2
+    expected = {i: (LABEL, 4) for i in ten} | {ids[10]: (None, 1), ids[11]: (OTHER, 2)}
+    assert label_version(project, ids) == expected
+    history = read(
+        project,
+        f"SELECT count(*) FROM example_history WHERE op_id = {op_a.op_id}",
+    )
+    assert history == [(30,)]  # label, ideal output, ideal source of 10 rows
+    assert [s.op_id for s in undo_operation(project, ds, op_a.op_id)] == [op_a.op_id]
+    expected = {i: (None, 5) for i in ten} | {ids[10]: (None, 1), ids[11]: (OTHER, 2)}
+    assert label_version(project, ids) == expected
