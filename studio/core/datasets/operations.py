@@ -475,18 +475,18 @@ def _step(project: Project, dataset_id: int, find_sql: str, *, forward: bool) ->
     """Apply (redo) or reverse (undo) the operation ``find_sql`` picks; None when none."""
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
+        # Lock the step, then look again: another labeller's undo, redo or edit may
+        # have committed while this one waited (PostgreSQL), and the step is whatever
+        # is next once it has; as SQLite's write lock, which runs the two in turn
         op = conn.execute(text(find_sql), {"d": dataset_id}).first()
+        while op is not None:
+            _lock(conn, [int(op[0])])
+            still = conn.execute(text(find_sql), {"d": dataset_id}).first()
+            if still is not None and int(still[0]) == int(op[0]):
+                break
+            op = still
         if op is None:
             return None
-        _lock(conn, [int(op[0])])
-        # Another labeller may have undone (or redone) it while this one waited
-        still = conn.execute(text(find_sql), {"d": dataset_id}).first()
-        if still is None or int(still[0]) != int(op[0]):
-            raise OperationStateError(
-                f"Operation {op[0]} was {'redone' if forward else 'undone'} by someone else "
-                "meanwhile; nothing was changed.",
-                where="op",
-            )
         changes = apply_operation(conn, int(op[0]), dataset_id, forward=forward)
         return op_summary(conn, int(op[0]), changes)
 

@@ -393,3 +393,46 @@ def test_a_new_edit_while_a_redo_runs_keeps_the_redone_operations_history(
     assert [s.op_id for s in undo_operation(project, ds, op_a.op_id)] == [op_a.op_id]
     expected = {i: (None, 5) for i in ten} | {ids[10]: (None, 1), ids[11]: (OTHER, 2)}
     assert label_version(project, ids) == expected
+
+
+def test_two_labellers_undoing_the_newest_step_at_once_undo_it_once(
+    project: Project, rows: tuple[int, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``undo()`` (the dataset's newest step): both pick the label operation; alice is
+    # held once she has locked it, bob waits for her lock (PostgreSQL; SQLite: for the
+    # write lock, before he picks), then takes the step that is newest once she is done
+    # (the import) as if the two ran in turn: the label is undone once, not twice.
+    from studio.core.datasets import undo
+
+    ds, ids = rows
+    op_a = set_label(project, ds, ids[:10], LABEL)
+    outcome: dict[str, Any] = {}
+    bob_done = threading.Event()
+
+    def undo_as(name: str) -> None:
+        as_user(name)
+        try:
+            outcome[name] = undo(project, ds)
+        except OperationStateError as exc:
+            outcome[name] = exc
+        finally:
+            if name == "bob":
+                bob_done.set()
+
+    bob = threading.Thread(target=undo_as, args=("bob",), name="bob")
+    hold_after(monkeypatch, project, "_lock", "alice", bob, bob_done)
+    alice = threading.Thread(target=undo_as, args=("alice",), name="alice")
+    alice.start()
+    alice.join()
+    bob.join()
+    assert outcome["alice"].op_id == op_a.op_id
+    assert outcome["bob"].op_id == 1 and outcome["bob"].kind == "import"
+    assert read(project, "SELECT count(*) FROM example") == [(0,)]
+    assert undone_flags(project) == {1: True, op_a.op_id: True}
+    # the label was undone once (v3, not v4): redoing the import brings the rows back
+    # from the snapshots its undo took, one version newer
+    from studio.core.datasets import redo_operation
+
+    redo_operation(project, ds, 1)
+    expected = {i: (None, 4) for i in ids[:10]} | {i: (None, 2) for i in ids[10:]}
+    assert label_version(project, ids) == expected
