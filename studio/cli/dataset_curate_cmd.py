@@ -214,7 +214,10 @@ def register(dsub: Any) -> None:
         description="Undo one operation of the dataset: the newest by default, "
         "or --op ID. An operation that later ones changed the "
         "same examples after is refused (naming them) unless "
-        "--with-later undoes those first.",
+        "--with-later undoes those first. Later operations of other "
+        "labellers count too: the refusal (exit 2) names who made each "
+        "one, when, and on which examples; an operation someone else "
+        "undid already is refused as already undone.",
     )
     add_project_arg(p)
     p.add_argument("dataset", metavar="DATASET", help="dataset name")
@@ -222,7 +225,8 @@ def register(dsub: Any) -> None:
     p.add_argument(
         "--with-later",
         action="store_true",
-        help="first undo the later operations that touched the same examples",
+        help="first undo the later operations that touched the same examples "
+        "(other labellers' too)",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_undo)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from studio.core.datasets.mapping import ROW_COLUMNS
-from studio.core.db.dialect import json_object_sql, json_value_sql
+from studio.core.db.dialect import json_object_sql, json_value_sql, lock_rows
 from studio.core.db.engine import db_time
 from studio.core.db.project import current_user
 from studio.core.errors import NotFoundError
@@ -64,7 +64,15 @@ def new_operation(
     """Record an undoable operation; discards the redo stack (undone operations)."""
     # A new change after some undos makes the undone ones unreachable (the usual
     # linear undo model); their history goes with them (ON DELETE CASCADE), so also
-    # delete it explicitly in case foreign keys are off on this connection.
+    # delete it explicitly in case foreign keys are off on this connection. Lock them
+    # first (PostgreSQL): a redo of one of them in progress holds its row
+    # (operations._lock), so this waits and then leaves it, redone, with its history;
+    # unlocked, its history went while the redo kept the operation, done and empty.
+    lock_rows(
+        conn,
+        "SELECT id FROM operation WHERE dataset_id = :d AND undone = TRUE ORDER BY id",
+        {"d": dataset_id},
+    )
     conn.execute(
         text(
             "DELETE FROM example_history WHERE op_id IN "

@@ -11,6 +11,17 @@ refused with :class:`OperationConflictError` naming them — unless the caller a
 undo them first (``cascade=True``; the app asks the user before doing so). Redo has
 the mirror rule: the operation must not overlap an earlier one that is still undone,
 nor a later one that is done.
+
+Several labellers (ISSUE-14 §3): the rule counts every later operation whoever made it,
+and the refusal names who made each one and when, and which examples it changed
+("… 12 (Edit example 5) by bob at 2026-12-07 17:40:01 UTC, on example 5 …"); undoing
+another labeller's work needs ``cascade=True`` (``--with-later``; the app asks). An
+undo or redo locks the examples it changes and then its operation row before it reads
+anything (:func:`_lock`): on PostgreSQL (READ COMMITTED) a concurrent edit of those
+examples waits for it (and is then refused as stale, since undo bumps the row versions)
+or committed before it (and then blocks it), and two labellers undoing the same
+operation at once get one undo and one "already undone". SQLite's write transaction
+(``BEGIN IMMEDIATE``) serialises the same way.
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ from studio.core.datasets.operation_log import (
 )
 from studio.core.datasets.queries import HistoryEntry
 from studio.core.datasets.side_fields import apply_side_fields, side_history_line
-from studio.core.db.dialect import driver, is_postgresql, json_value_sql, time_text
+from studio.core.db.dialect import driver, is_postgresql, json_value_sql, lock_rows, time_text
 from studio.core.db.engine import db_time
 from studio.core.db.project import Project, current_user
 from studio.core.db.transactions import read_conn, write_tx
@@ -147,23 +158,75 @@ def _overlapping(conn: Connection, dataset_id: int, op_id: int, *, for_redo: boo
     return [int(r[0]) for r in rows]
 
 
+def _lock(conn: Connection, op_ids: list[int]) -> None:
+    """Lock the examples the operations changed, then the operation rows (PostgreSQL).
+
+    Examples first, in id order, as every bulk edit takes them (change_sets.bulk_set):
+    an edit and an undo of the same rows then queue instead of deadlocking. Rows of a
+    created/deleted snapshot that do not exist are simply not locked; the operation row
+    lock still serialises two undos of it. SQLite: nothing to do (``BEGIN IMMEDIATE``).
+    """
+    ids = ", ".join(str(int(o)) for o in op_ids)
+    lock_rows(
+        conn,
+        "SELECT id FROM example WHERE id IN "
+        f"(SELECT example_id FROM example_history WHERE op_id IN ({ids})) ORDER BY id",
+        {},
+    )
+    lock_rows(conn, f"SELECT id FROM operation WHERE id IN ({ids}) ORDER BY id", {})
+
+
 def _describe(conn: Connection, ids: list[int]) -> list[tuple[int, str]]:
+    """(id, description) of each operation; another labeller's says who made it and when."""
+    me = current_user()
     out = []
     for i in ids:
-        desc = conn.execute(
-            text("SELECT description FROM operation WHERE id = :o"), {"o": i}
-        ).scalar_one()
-        out.append((i, str(desc)))
+        row = conn.execute(
+            text("SELECT description, actor, at FROM operation WHERE id = :o"), {"o": i}
+        ).one()
+        desc = str(row[0])
+        if str(row[1]) != me:
+            desc += f" by {row[1]} at {time_text(row[2])[:19]} UTC"
+        out.append((i, desc))
     return out
+
+
+def _shared_examples(conn: Connection, op_id: int, other: int) -> str:
+    """The examples both operations changed, for a refusal ("example 5", "examples 3, 5")."""
+    raw: Any = driver(conn)
+    rows = raw.execute(
+        "SELECT DISTINCT a.example_id FROM example_history a JOIN example_history b "
+        "ON b.example_id = a.example_id WHERE a.op_id = ? AND b.op_id = ? "
+        "ORDER BY a.example_id LIMIT 6",
+        (op_id, other),
+    ).fetchall()
+    ids = [str(r[0]) for r in rows[:5]]
+    more = ", …" if len(rows) > 5 else ""
+    return f"example{'s' if len(rows) > 1 else ''} {', '.join(ids)}{more}"
+
+
+def _undo_conflict(conn: Connection, op_id: int, desc: str, blockers: list[int]) -> str:
+    """The refusal of an undo: each later operation in the way, who made it, when, where."""
+    me = current_user()
+    parts = []
+    for i in blockers:
+        row = conn.execute(
+            text("SELECT description, actor, at FROM operation WHERE id = :o"), {"o": i}
+        ).one()
+        who = "you" if str(row[1]) == me else str(row[1])
+        parts.append(
+            f"{i} ({row[0]}) by {who} at {time_text(row[2])[:19]} UTC, on "
+            f"{_shared_examples(conn, op_id, i)}"
+        )
+    return (
+        f"Cannot undo operation {op_id} ({desc}): later operations changed the same "
+        f"examples after it: {'; '.join(parts)}. Undo those first, or undo them together "
+        "with it (`studio dataset undo --with-later`; the app asks)."
+    )
 
 
 def _conflict(verb: str, op_id: int, desc: str, blockers: list[tuple[int, str]]) -> str:
     names = "; ".join(f"{i} ({d})" for i, d in blockers)
-    if verb == "undo":
-        return (
-            f"Cannot undo operation {op_id} ({desc}): later operations changed the same "
-            f"examples: {names}. Undo those first."
-        )
     return (
         f"Cannot redo operation {op_id} ({desc}): it overlaps operations {names}; "
         "redo earlier ones (or undo later ones) first."
@@ -175,6 +238,16 @@ def undo_operation(
 ) -> list[OpSummary]:
     """Undo one operation by id (the newest done one when ``op_id`` is None).
 
+    Several labellers: an operation is refused while a later operation by *anyone*
+    changed the same examples (the same field, or a row it created or deleted), and
+    the refusal names each one with who made it, when and on which examples — undo
+    never overwrites another labeller's newer edit. ``cascade`` undoes them too (the
+    CLI's ``--with-later``; the app asks first). The default (no ``op_id``) is the
+    dataset's newest operation whoever made it (the app's Ctrl+Z always names its own
+    operation by id; ``studio dataset history`` shows who made which). The examples and the
+    operation are locked first (:func:`_lock`), so an undo racing an edit or another
+    undo of the same operation on PostgreSQL waits, then decides on what committed.
+
     Args:
         cascade: also undo, first and newest first, every later operation that
             touched the same examples (otherwise they make this raise).
@@ -183,9 +256,11 @@ def undo_operation(
         What was undone, in the order it was undone (empty: nothing to undo).
 
     Raises:
-        OperationConflictError: later operations touched the same examples (names them).
+        OperationConflictError: later operations touched the same examples (names them,
+            who made them and when).
         NotFoundError: no such operation in this dataset.
-        OperationStateError: the operation is already undone.
+        OperationStateError: the operation is already undone (perhaps by another
+            labeller just now).
     """
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
@@ -200,27 +275,39 @@ def undo_operation(
             if row is None:
                 return []
             op_id = int(row[0])
+        # Lock before reading anything the decision rests on (module docstring)
+        _lock(conn, [op_id])
         desc, undone = _operation(conn, dataset_id, op_id)
         if undone:
-            raise OperationStateError(f"Operation {op_id} ({desc}) is already undone.", where="op")
+            raise OperationStateError(
+                f"Operation {op_id} ({desc}) is already undone (perhaps by another "
+                "labeller or window just now); nothing was changed.",
+                where="op",
+            )
         blockers = _overlapping(conn, dataset_id, op_id, for_redo=False)
         order = [op_id]
         if blockers and not cascade:
             raise OperationConflictError(
-                _conflict("undo", op_id, desc, _describe(conn, blockers)),
-                op_id,
-                _describe(conn, blockers),
+                _undo_conflict(conn, op_id, desc, blockers), op_id, _describe(conn, blockers)
             )
         if blockers:
-            # The closure: operations in the way of the ones in the way, too
-            todo, seen = list(blockers), {op_id}
-            while todo:
-                b = todo.pop()
-                if b in seen:
-                    continue
-                seen.add(b)
-                todo.extend(_overlapping(conn, dataset_id, b, for_redo=False))
-            order = sorted(seen, reverse=True)
+            # The closure: operations in the way of the ones in the way, too. Their rows
+            # are locked as well and the closure taken again until no new one appears
+            # (one committed meanwhile on rows not locked yet would be missed).
+            closure: set[int] = {op_id}
+            while True:
+                todo, seen = list(blockers), {op_id}
+                while todo:
+                    b = todo.pop()
+                    if b in seen:
+                        continue
+                    seen.add(b)
+                    todo.extend(_overlapping(conn, dataset_id, b, for_redo=False))
+                if seen == closure:
+                    break
+                _lock(conn, sorted(seen))
+                closure = seen
+            order = sorted(closure, reverse=True)
         out = []
         for o in order:
             changes = apply_operation(conn, o, dataset_id, forward=False)
@@ -238,6 +325,7 @@ def redo_operation(project: Project, dataset_id: int, op_id: int) -> OpSummary:
     """
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
+        _lock(conn, [op_id])
         desc, undone = _operation(conn, dataset_id, op_id)
         if not undone:
             raise OperationStateError(f"Operation {op_id} ({desc}) is not undone.", where="op")
@@ -387,7 +475,16 @@ def _step(project: Project, dataset_id: int, find_sql: str, *, forward: bool) ->
     """Apply (redo) or reverse (undo) the operation ``find_sql`` picks; None when none."""
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
+        # Lock the step, then look again: another labeller's undo, redo or edit may
+        # have committed while this one waited (PostgreSQL), and the step is whatever
+        # is next once it has; as SQLite's write lock, which runs the two in turn
         op = conn.execute(text(find_sql), {"d": dataset_id}).first()
+        while op is not None:
+            _lock(conn, [int(op[0])])
+            still = conn.execute(text(find_sql), {"d": dataset_id}).first()
+            if still is not None and int(still[0]) == int(op[0]):
+                break
+            op = still
         if op is None:
             return None
         changes = apply_operation(conn, int(op[0]), dataset_id, forward=forward)
