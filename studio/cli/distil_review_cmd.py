@@ -152,6 +152,11 @@ _SKIP_WORDS = {
 
 
 def _report(args: argparse.Namespace, result: Any, verb: str) -> int:
+    mixed = getattr(result, "mixed_judges", "")
+    if mixed:  # --min-judge over scores of different judges: said on stderr, JSON or not
+        import sys
+
+        sys.stderr.write(f"studio: warning: {mixed}\n")
     if args.json:
         print_json(result.to_json())
         return EXIT_OK
@@ -207,6 +212,7 @@ def _list(args: argparse.Namespace) -> int:
     import sys
 
     from studio.core.distil.candidates import list_candidates
+    from studio.core.distil.run_judge import judge_name
 
     with opened_project(args.project) as project:
         ids = _example_ids(project, args)
@@ -215,14 +221,16 @@ def _list(args: argparse.Namespace) -> int:
         print_json([r.to_json() for r in rows])
         return EXIT_OK
     out = sys.stdout
-    out.write("candidate\trow\tstatus\tagreement\tjudge\tvalid\tanswer\tinput\n")
+    out.write("candidate\trow\tstatus\tagreement\tjudge\tjudged by\tvalid\tanswer\tinput\n")
     for r in rows:
         agreement = "-" if r.agreement is None else f"{r.agreement:.2f}"
         judge = "-" if r.judge_score is None else f"{r.judge_score:.2f}"
+        by = judge_name(r.judge_ref, r.judge_model) if r.judged else "-"
         answer = r.label if r.label is not None else r.output
         valid = "yes" if r.valid else f"no: {_cut(r.reason, 40)}"
         out.write(
-            f"{r.id}\t{r.example_id}\t{r.status}\t{agreement}\t{judge}\t{valid}\t{_cut(answer)}\t"
+            f"{r.id}\t{r.example_id}\t{r.status}\t{agreement}\t{judge}\t{by}\t{valid}\t"
+            f"{_cut(answer)}\t"
             f"{_cut(r.input_text)}\n"
         )
     sys.stderr.write(f"{len(rows):,} candidate{'' if len(rows) == 1 else 's'} of {args.dataset}\n")

@@ -284,18 +284,18 @@ def _resume(args: argparse.Namespace) -> int:
         if state.kind == "distil":  # teacher outputs: resumed and reported as distil runs
             from studio.cli.distil_report import report_outcome
             from studio.core.distil.outputs import execute_outputs_run
+            from studio.core.distil.run_judge import judge_run
 
-            return report_outcome(
-                execute_outputs_run(
-                    project,
-                    args.run_id,
-                    key=key,
-                    cache=not args.no_cache,
-                    limits=limits,
-                    join=join,
-                ),
-                args,
+            done = execute_outputs_run(
+                project, args.run_id, key=key, cache=not args.no_cache, limits=limits, join=join
             )
+            judged = None
+            if done.stop_kind is None and not done.cancelled:
+                # a run started with --judge: its judge scores what the resume produced
+                judged = judge_run(
+                    project, args.run_id, provider=meta.provider, key=key, limits=limits
+                )
+            return report_outcome(done, args, judged)
         outcome = run_execute.execute_run(
             project, args.run_id, key=key, cache=not args.no_cache, limits=limits, join=join
         )
