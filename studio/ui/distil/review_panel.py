@@ -85,8 +85,9 @@ def detail_html(cand: Any) -> str:
             "Audit answer: the teacher on a row that already has a human ideal, kept to "
             "measure the teacher; read-only, never accepted"
         )
-    if cand.judge_score is not None:
-        facts.append(f"Judge score: {cand.judge_score:g}")
+    if cand.judged:  # the score (or an unreadable answer) and who gave it
+        score = "unreadable" if cand.judge_score is None else f"{cand.judge_score:g}"
+        facts.append(f"Judge score: {score}, {cand.judged_by()}")
     facts.append(
         f"Teacher: {cand.prompt_ref or '?'} on {cand.model or '?'}"
         + (f", run {cand.run_id}" if cand.run_id is not None else "")
