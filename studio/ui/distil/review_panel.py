@@ -279,9 +279,10 @@ class ReviewPanel(QWidget):
     def set_rows(self, rows: list[Any], select_id: int | None = None) -> None:
         """Show ``rows``; keep ``select_id`` current (else the first pending row)."""
         self.model.set_rows(rows)
-        # A judge score column only when some candidate has one
+        # A judge column only when some candidate was judged (its tooltip names the
+        # judge, also of an unreadable answer); the bulk judge filter when one has a score
+        self.table.setColumnHidden(COL_JUDGE, not any(r.judged for r in rows))
         no_judge = all(r.judge_score is None for r in rows)
-        self.table.setColumnHidden(COL_JUDGE, no_judge)
         for w in (self.bulk_judge_check, self.bulk_judge_min):
             w.setVisible(not no_judge)
         self.empty_hint.setVisible(not rows)
