@@ -112,6 +112,19 @@ def test_resume_judges_with_the_runs_judge_then_list_and_mixed_judges(dp: Distil
     assert "warning:" in accepted.stderr and "2 different judges" in accepted.stderr
     assert f"13 by grader@1 ({JUDGE_MODEL}), 3 by grader@3 ({SECOND_MODEL})" in accepted.stderr
 
+    # stats: grader@1 scored N - 4 readable answers, then grader@3 took over i = 0..2
+    stats = studio("distil", "stats", "intents", *p)
+    assert stats.returncode == 0, stats.stderr
+    assert (
+        f"Judge scores: 17 by grader@1 ({JUDGE_MODEL}), 3 by grader@3 ({SECOND_MODEL})."
+        in stats.stdout
+    )
+    assert "Warning: The accepted candidates' judge scores come from 2 different judges" in (
+        stats.stdout
+    )
+    doc = json.loads(studio("distil", "stats", "intents", *p, "--json").stdout)
+    assert doc["judges"]["accepted"] == result["judges"]
+
 
 def test_a_score_from_before_judges_were_recorded_lists_as_not_recorded(
     dp: DistilProject,

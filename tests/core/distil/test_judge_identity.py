@@ -22,6 +22,7 @@ from studio.core.db.engine import db_time
 from studio.core.db.project import Project, open_project
 from studio.core.db.transactions import read_conn
 from studio.core.distil.candidates import list_candidates
+from studio.core.distil.evidence import distil_evidence
 from studio.core.distil.judging import judge_candidates
 from studio.core.distil.outputs import OutputsSpec, create_outputs_run, execute_outputs_run
 from studio.core.distil.review import accept
@@ -128,6 +129,13 @@ def test_every_score_names_its_judge_resolved_from_a_label(dp: DistilProject) ->
         assert f"17 by grader@1 ({JUDGE_MODEL}), 5 by grader@3 ({SECOND_MODEL})" in (
             result.mixed_judges
         )
+        # the evidence says who gave the scores: grader@1 scored N - 4 readable answers,
+        # then grader@3 took over i = 0..4 -> 21 and 5; the accepted ones as above
+        ev = distil_evidence(project, "intents")
+        assert ev.judges == {f"grader@1 ({JUDGE_MODEL})": 21, f"grader@3 ({SECOND_MODEL})": 5}
+        assert ev.accepted_judges == result.judges
+        assert ev.to_json()["judges"]["accepted"] == result.judges
+        assert "2 different judges" in ev.mixed_judges
     finally:
         project.close()
 
@@ -146,6 +154,9 @@ def test_one_judge_is_no_warning(dp: DistilProject) -> None:
         assert result.judges == {f"grader@3 ({SECOND_MODEL})": N}
         assert result.mixed_judges == ""
         assert "judges" not in accept(project, "intents").to_json()  # no --min-judge
+        ev = distil_evidence(project, "intents")
+        assert ev.judges == ev.accepted_judges == {f"grader@3 ({SECOND_MODEL})": N}
+        assert ev.mixed_judges == ""
     finally:
         project.close()
 
