@@ -14,7 +14,11 @@ Each is ONE dataset operation: ``studio dataset history`` lists it and ``studio 
 undo`` reverses it, candidate statuses included. An approved human ideal output is
 never overwritten. ``--where``/``--ids`` select rows as ``studio dataset rows`` does
 (``--ids`` are example ids). ``reject`` needs a selection, ``--below-agreement`` or
-``--all``, so a forgotten filter never rejects everything.
+``--all``, so a forgotten filter never rejects everything. ``accept --min-judge`` warns on
+standard error when the accepted candidates' scores come from more than one judge (JSON:
+``"judges"``, judge -> count). ``list`` shows each candidate's judge score and who gave it
+(``judged by``: ``NAME@N (model)``, or "judge not recorded" for an older score; JSON:
+``judge_ref``, ``judge_model``, ``judged_at``).
 
 Exit codes: 0 ok (also when nothing qualified: the counts say why); 2 bad input (unknown
 dataset, bad agreement, unknown status, reject without a selection).

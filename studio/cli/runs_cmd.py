@@ -8,7 +8,9 @@
 A run whose process died (kill -9, a crash, power loss) shows as ``interrupted``: the
 process executing a run holds an OS lock on a file beside the project, and the lock is
 gone when the process is. ``resume`` continues an interrupted, cancelled, failed or
-pending run and calls the model only for the cases with no stored answer.
+pending run and calls the model only for the cases with no stored answer. A distil run
+started with ``--judge`` is then judged with that judge (stored on the run; candidates
+judged before come from the cache).
 
 The key for ``resume`` follows the same rules as ``studio ab``
 (:mod:`studio.core.llm.key_policy`): the key saved for the run's provider (keyring),
