@@ -169,7 +169,10 @@ def test_resume_in_the_app_judges_with_the_runs_judge(
     n = outcome.stored
     assert n > 0 and outcome.run_id == run_id
     judged = view.last_judge
-    assert judged is not None and (judged.judge_ref, judged.judge_model) == ("grader@1", JUDGE_MODEL)
+    assert judged is not None and (judged.judge_ref, judged.judge_model) == (
+        "grader@1",
+        JUDGE_MODEL,
+    )
     texts = dict(
         _sql(project_file, "SELECT e.id, e.search_text FROM example e JOIN candidate c "
              "ON c.example_id = e.id WHERE c.run_id = ? AND c.status = 'pending'", (run_id,))

@@ -86,7 +86,7 @@ class CandidateRow:
         return self.judge_score is not None or self.judge_ref is not None
 
     def judged_by(self) -> str:
-        """"judged by grader@2 (gpt-4o) at 2026-12-07 15:31 UTC"; "judge not recorded" for
+        """``judged by grader@2 (gpt-4o) at 2026-12-07 15:31 UTC``; "judge not recorded" for
         a score from before judges were recorded; "" when never judged."""
         if not self.judged:
             return ""

@@ -205,9 +205,8 @@ def _targets(
     project: Project, dataset_id: int, candidate_ids: Sequence[int] | None
 ) -> tuple[list[_Target], dict[str, int]]:
     """The candidates to judge and the skipped ones by reason."""
-    from studio.core.db.transactions import read_conn
-
     from studio.core.db.dialect import is_postgresql, json_ids_sql
+    from studio.core.db.transactions import read_conn
 
     params: dict[str, Any] = {"d": dataset_id}
     with read_conn(project) as conn:

@@ -51,9 +51,7 @@ def run_pending_candidates(project: Project, run_id: int) -> list[int]:
     """The ids of the run's pending candidates (what its judge scores), oldest first."""
     with read_conn(project) as conn:
         rows = conn.execute(
-            text(
-                "SELECT id FROM candidate WHERE run_id = :r AND status = 'pending' ORDER BY id"
-            ),
+            text("SELECT id FROM candidate WHERE run_id = :r AND status = 'pending' ORDER BY id"),
             {"r": run_id},
         ).all()
     return [int(r[0]) for r in rows]

@@ -81,7 +81,9 @@ def test_scores_from_0007_keep_their_value_with_the_judge_not_recorded(
 
 
 @pytest.mark.sqlite_only  # copies a file to a server and back itself
-def test_project_copy_carries_the_judge_columns(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_project_copy_carries_the_judge_columns(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     from helpers.pg_server import drop_pg_database, fresh_pg_database
 
     src = tmp_path / "src.studio"

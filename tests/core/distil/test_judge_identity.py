@@ -28,8 +28,8 @@ from studio.core.distil.outputs import OutputsSpec, create_outputs_run, execute_
 from studio.core.distil.review import accept
 from studio.core.distil.run_judge import judge_run, run_judge_ref
 from studio.core.evals.calls import RunProgress
-from studio.core.prompts import service as prompts
 from studio.core.progress import CancelToken
+from studio.core.prompts import service as prompts
 
 N = 30
 UNREADABLE = {8, 9, 20, 21}  # by hand: table rows 8 and 9 ("Score: 12/10", "looks fine")
