@@ -18,6 +18,7 @@ import pytest
 from helpers.distil_judge import JUDGE_MODEL, JUDGE_TABLE, add_judge_prompts
 from helpers.loopback_server import LoopbackServer
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from test_distil_judge_dialog import TeacherAndJudge, _pick
 from test_distil_view import TeacherResponder
@@ -191,3 +192,48 @@ def test_resume_in_the_app_judges_with_the_runs_judge(
         expected = want[int(eid)]
         assert score == (None if expected is None else pytest.approx(expected)), eid
     assert "Judge:" in view.progress.status.text()
+
+
+def test_bulk_accept_with_a_judge_threshold_warns_about_mixed_judges(
+    qtbot: QtBot, context: AppContext, project_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # three clear candidates scored 0.9: two by grader@2, one before judges were recorded
+    judged = [("grader@2", "gpt-x"), ("grader@2", "gpt-x"), (None, None)]
+    with contextlib.closing(sqlite3.connect(project_file)) as conn, conn:
+        rows = conn.execute(
+            "SELECT id, label FROM example WHERE dataset_id = 1 AND split = 'train' "
+            "AND status = 'needs_review' AND label IS NOT NULL ORDER BY id LIMIT 3"
+        ).fetchall()
+        for (eid, label), (ref, model) in zip(rows, judged, strict=True):
+            conn.execute(
+                "INSERT INTO candidate (dataset_id, example_id, prompt_ref, model, params_json,"
+                " output_kind, output, label, samples, agreement, valid, reason, status,"
+                " judge_score, judge_ref, judge_model, judged_at, response_id, created_at,"
+                " decided_by) VALUES (1, ?, 'banking-intent@3', 'gpt-4o', '{}', 'text', ?, ?,"
+                " 3, 1.0, 1, '', 'pending', 0.9, ?, ?, ?, '', '2026-12-07 12:00:00', '')",
+                (eid, label, label, ref, model, AT if ref else None),
+            )
+    context.set_project(open_project(project_file))
+    statuses: list[str] = []
+    context.status_requested.connect(lambda text, _ms: statuses.append(text))
+    view = _view(qtbot, context)
+    assert view.review.model.rowCount() == 3
+    view.review.bulk_judge_check.setChecked(True)
+    view.review.bulk_judge_min.setValue(0.8)
+    asked: list[str] = []
+
+    def question(_parent: Any, _title: str, text: str, *_a: Any) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    with qtbot.waitSignal(view.decided, timeout=10000):
+        view.review.bulk_button.click()
+    qtbot.waitUntil(lambda: not context.runner.busy, timeout=10000)
+    mix = "2 by grader@2 (gpt-x), 1 by judge not recorded"
+    assert len(asked) == 1 and "Accept 3 pending candidate(s)" in asked[0]
+    assert "Warning: The judge scores come from 2 different judges" in asked[0] and mix in asked[0]
+    done = [s for s in statuses if s.startswith("Accepted 3 candidate(s)")]
+    assert done and "2 different judges" in done[-1] and mix in done[-1]
+    accepted = _sql(project_file, "SELECT count(*) FROM candidate WHERE status = 'accepted'")
+    assert accepted[0][0] == 3
