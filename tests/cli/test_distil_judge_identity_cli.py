@@ -92,6 +92,10 @@ def test_resume_judges_with_the_runs_judge_then_list_and_mixed_judges(dp: Distil
             assert (r["judge_ref"], r["judge_model"]) == ("grader@1", JUDGE_MODEL)
             # UTC text as the schema's other timestamps ("2026-12-07 15:31:40.885313")
             datetime.strptime(r["judged_at"], "%Y-%m-%d %H:%M:%S.%f")
+        rows = json.loads(studio("dataset", "rows", "intents", *p, "--json").stdout)
+        shown = [r["candidate"] for r in rows if r["candidate"] is not None]
+        assert len(shown) == N
+        assert {(c["judge_ref"], c["judge_model"]) for c in shown} == {("grader@1", JUDGE_MODEL)}
         table = studio("distil", "list", "intents", *p).stdout.splitlines()
         assert table[0].split("\t")[4:6] == ["judge", "judged by"]
         assert {line.split("\t")[5] for line in table[1:]} == {f"grader@1 ({JUDGE_MODEL})"}

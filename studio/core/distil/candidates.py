@@ -109,6 +109,7 @@ class CandidateRow:
             "agreement": self.agreement,
             "judge_score": self.judge_score,
             "judge_ref": self.judge_ref,
+            "judge_model": self.judge_model,
             "valid": self.valid,
             "status": self.status,
         }
