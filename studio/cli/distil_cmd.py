@@ -17,7 +17,9 @@ Before any call it prints the number of calls and the cost estimate and asks (``
 answers for you; without a terminal, ``--yes`` is required). ``--json`` prints
 ``{"run", "rows", "stored", "failed", "skipped", "calls", "cost"}``. With ``--judge`` the
 new candidates are then scored by that judge prompt (``studio distil judge``; its calls
-are counted in the confirmation) and the JSON gains ``"judge"``.
+are counted in the confirmation) and the JSON gains ``"judge"``. The judge is stored on
+the run (resolved to ``NAME@N``): ``studio runs resume`` of an interrupted run judges
+the candidates it produces with the same judge (those judged before: 0 calls, cached).
 
 ``--audit N`` also asks N rows that HAVE an approved human ideal (a seeded sample,
 stratified by label; test rows only with ``--include-test``): their answers are stored
@@ -193,6 +195,7 @@ def _outputs(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             limits=limits,
             audit=args.audit,
+            judge=getattr(args, "judge", None),  # stored on the run: a resume judges too
         )
         try:
             plan = plan_outputs(project, spec)
@@ -271,18 +274,15 @@ def _run(args: argparse.Namespace, project: Any, spec: Any, key: str | None) -> 
     from studio.cli.distil_report import report_outcome
 
     judged = None
-    if getattr(args, "judge", None) and outcome.stop_kind is None and not outcome.cancelled:
-        from studio.core.distil.candidates import list_candidates
-        from studio.core.distil.judging import judge_candidates
+    if spec.judge and outcome.stop_kind is None and not outcome.cancelled:
+        from studio.core.distil.run_judge import judge_run
 
-        pending = list_candidates(project, spec.dataset, status="pending")
-        judged = judge_candidates(
+        # the judge stored on the run (resolved to NAME@N): `runs resume` uses the same
+        judged = judge_run(
             project,
-            spec.dataset,
-            args.judge,
+            run_id,
             provider=spec.provider,
             key=key,
-            candidate_ids=[c.id for c in pending if c.run_id == run_id],
             concurrency=spec.concurrency,
             limits=spec.limits,
         )

@@ -10,8 +10,10 @@ version using ``{{input}}``, ``{{output}}`` (the teacher's answer) and ``{{ideal
 row's human ideal output, empty when it has none) that answers a score — "Score: 7/10",
 "[[8]]", "0.8", "pass"/"fail", read as a share 0–1 (the rule:
 :mod:`studio.core.distil.judge_scores`). An unreadable answer stores no score and the
-reason is printed. The score is stored on the candidate (``judge_score``), shown by
-``studio distil list`` and the app, and ``studio distil accept --min-judge X`` uses it.
+reason is printed. The score is stored on the candidate (``judge_score``) with who gave
+it (``judge_ref``: the judge version as ``NAME@N``, a label resolved now; ``judge_model``;
+``judged_at``), shown by ``studio distil list`` and the app, and ``studio distil accept
+--min-judge X`` uses it (warning when the accepted scores come from several judges).
 
 Without ``--where``/``--ids`` each row's current pending candidate is judged; with them
 (example ids, as ``studio distil accept``) the selected rows' current candidates, whatever
@@ -21,8 +23,9 @@ through the response cache: judging the same answers again makes 0 calls.
 ``studio distil outputs --judge NAME@VERSION`` judges the new candidates after the
 teacher's calls.
 
-``--json`` prints ``{"scored", "unreadable", "failed", "skipped", "calls", "cost",
-"cancelled", "reasons"}`` (reasons: candidate id -> why it has no score).
+``--json`` prints ``{"judge_ref", "judge_model", "scored", "unreadable", "failed",
+"skipped", "calls", "cost", "cancelled", "reasons"}`` (reasons: candidate id -> why it
+has no score).
 
 Exit codes: 0 ok (unreadable answers included: they are counted), 1 some judge calls
 failed after retries, 2 bad input (naming the flag) or a refused confirmation.

@@ -14,7 +14,11 @@ Each is ONE dataset operation: ``studio dataset history`` lists it and ``studio 
 undo`` reverses it, candidate statuses included. An approved human ideal output is
 never overwritten. ``--where``/``--ids`` select rows as ``studio dataset rows`` does
 (``--ids`` are example ids). ``reject`` needs a selection, ``--below-agreement`` or
-``--all``, so a forgotten filter never rejects everything.
+``--all``, so a forgotten filter never rejects everything. ``accept --min-judge`` warns on
+standard error when the accepted candidates' scores come from more than one judge (JSON:
+``"judges"``, judge -> count). ``list`` shows each candidate's judge score and who gave it
+(``judged by``: ``NAME@N (model)``, or "judge not recorded" for an older score; JSON:
+``judge_ref``, ``judge_model``, ``judged_at``).
 
 Exit codes: 0 ok (also when nothing qualified: the counts say why); 2 bad input (unknown
 dataset, bad agreement, unknown status, reject without a selection).
@@ -152,6 +156,11 @@ _SKIP_WORDS = {
 
 
 def _report(args: argparse.Namespace, result: Any, verb: str) -> int:
+    mixed = getattr(result, "mixed_judges", "")
+    if mixed:  # --min-judge over scores of different judges: said on stderr, JSON or not
+        import sys
+
+        sys.stderr.write(f"studio: warning: {mixed}\n")
     if args.json:
         print_json(result.to_json())
         return EXIT_OK
@@ -207,6 +216,7 @@ def _list(args: argparse.Namespace) -> int:
     import sys
 
     from studio.core.distil.candidates import list_candidates
+    from studio.core.distil.run_judge import judge_name
 
     with opened_project(args.project) as project:
         ids = _example_ids(project, args)
@@ -215,14 +225,16 @@ def _list(args: argparse.Namespace) -> int:
         print_json([r.to_json() for r in rows])
         return EXIT_OK
     out = sys.stdout
-    out.write("candidate\trow\tstatus\tagreement\tjudge\tvalid\tanswer\tinput\n")
+    out.write("candidate\trow\tstatus\tagreement\tjudge\tjudged by\tvalid\tanswer\tinput\n")
     for r in rows:
         agreement = "-" if r.agreement is None else f"{r.agreement:.2f}"
         judge = "-" if r.judge_score is None else f"{r.judge_score:.2f}"
+        by = judge_name(r.judge_ref, r.judge_model) if r.judged else "-"
         answer = r.label if r.label is not None else r.output
         valid = "yes" if r.valid else f"no: {_cut(r.reason, 40)}"
         out.write(
-            f"{r.id}\t{r.example_id}\t{r.status}\t{agreement}\t{judge}\t{valid}\t{_cut(answer)}\t"
+            f"{r.id}\t{r.example_id}\t{r.status}\t{agreement}\t{judge}\t{by}\t{valid}\t"
+            f"{_cut(answer)}\t"
             f"{_cut(r.input_text)}\n"
         )
     sys.stderr.write(f"{len(rows):,} candidate{'' if len(rows) == 1 else 's'} of {args.dataset}\n")

@@ -74,6 +74,12 @@ def _stats(args: argparse.Namespace) -> int:
         f"teacher-generated, {ev.unknown_ideals} unknown; synthetic inputs: "
         f"{ev.synthetic_inputs}."
     )
+    if ev.judges:  # who gave the judge scores (a judge prompt version and its model)
+        lines.append(
+            "Judge scores: " + ", ".join(f"{n} by {who}" for who, n in ev.judges.items()) + "."
+        )
+    if ev.mixed_judges:
+        lines.append(f"Warning: {ev.mixed_judges}")
     if ev.cost_usd is not None:
         lines.append(f"Teacher cost so far: ${ev.cost_usd:.4f}.")
     print("\n".join(lines))

@@ -8,7 +8,9 @@
 A run whose process died (kill -9, a crash, power loss) shows as ``interrupted``: the
 process executing a run holds an OS lock on a file beside the project, and the lock is
 gone when the process is. ``resume`` continues an interrupted, cancelled, failed or
-pending run and calls the model only for the cases with no stored answer.
+pending run and calls the model only for the cases with no stored answer. A distil run
+started with ``--judge`` is then judged with that judge (stored on the run; candidates
+judged before come from the cache).
 
 The key for ``resume`` follows the same rules as ``studio ab``
 (:mod:`studio.core.llm.key_policy`): the key saved for the run's provider (keyring),
@@ -284,18 +286,18 @@ def _resume(args: argparse.Namespace) -> int:
         if state.kind == "distil":  # teacher outputs: resumed and reported as distil runs
             from studio.cli.distil_report import report_outcome
             from studio.core.distil.outputs import execute_outputs_run
+            from studio.core.distil.run_judge import judge_run
 
-            return report_outcome(
-                execute_outputs_run(
-                    project,
-                    args.run_id,
-                    key=key,
-                    cache=not args.no_cache,
-                    limits=limits,
-                    join=join,
-                ),
-                args,
+            done = execute_outputs_run(
+                project, args.run_id, key=key, cache=not args.no_cache, limits=limits, join=join
             )
+            judged = None
+            if done.stop_kind is None and not done.cancelled:
+                # a run started with --judge: its judge scores what the resume produced
+                judged = judge_run(
+                    project, args.run_id, provider=meta.provider, key=key, limits=limits
+                )
+            return report_outcome(done, args, judged)
         outcome = run_execute.execute_run(
             project, args.run_id, key=key, cache=not args.no_cache, limits=limits, join=join
         )

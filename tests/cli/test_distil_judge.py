@@ -20,6 +20,7 @@ from studio.core.db.transactions import read_conn
 
 N = 24  # two rounds of the 12-answer table
 KEYS = {"scored", "unreadable", "failed", "skipped", "calls", "cost", "cancelled", "reasons"}
+KEYS |= {"judge_ref", "judge_model"}  # who scored (migration 0008)
 
 
 @pytest.fixture

@@ -82,6 +82,8 @@ def test_accept_rows_history_undo(dp: CandidatesProject, tmp_path: Path) -> None
         "model": "big-model",
         "agreement": 1.0,
         "judge_score": None,
+        "judge_ref": None,
+        "judge_model": None,
         "valid": True,
         "status": "accepted",
     }

@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import Connection, text
 
 from studio.core.datasets.catalog import get_dataset_in
-from studio.core.db.dialect import is_postgresql, json_ids_sql
+from studio.core.db.dialect import is_postgresql, json_ids_sql, time_text
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
 from studio.core.errors import ValidationError
@@ -44,6 +44,10 @@ class CandidateRow:
         valid: False when the answer broke the response schema or the call failed.
         reason: why it is not valid.
         judge_score: an optional judge's score.
+        judge_ref: the judge prompt version that gave it (``NAME@N``; None: never
+            judged, or scored before judges were recorded).
+        judge_model: the judge's model.
+        judged_at: when (UTC text, ``2026-12-07 15:31:40.885313``).
         prompt_ref: ``NAME@VERSION`` of the teacher prompt.
         model: the teacher model.
         samples: how many samples were drawn.
@@ -68,10 +72,29 @@ class CandidateRow:
     samples: int
     cost_usd: float | None
     run_id: int | None
+    judge_ref: str | None = None
+    judge_model: str | None = None
+    judged_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON shape (every attribute, same names)."""
         return asdict(self)
+
+    @property
+    def judged(self) -> bool:
+        """A judge was asked (a score, or an unreadable answer by a recorded judge)."""
+        return self.judge_score is not None or self.judge_ref is not None
+
+    def judged_by(self) -> str:
+        """``judged by grader@2 (gpt-4o) at 2026-12-07 15:31 UTC``; "judge not recorded" for
+        a score from before judges were recorded; "" when never judged."""
+        if not self.judged:
+            return ""
+        if not self.judge_ref:
+            return "judge not recorded"
+        model = f" ({self.judge_model})" if self.judge_model else ""
+        when = f" at {self.judged_at[:16]} UTC" if self.judged_at else ""
+        return f"judged by {self.judge_ref}{model}{when}"
 
     def row_summary(self) -> dict[str, Any]:
         """The ``candidate`` field of ``studio dataset rows --json``."""
@@ -85,6 +108,8 @@ class CandidateRow:
             "model": self.model,
             "agreement": self.agreement,
             "judge_score": self.judge_score,
+            "judge_ref": self.judge_ref,
+            "judge_model": self.judge_model,
             "valid": self.valid,
             "status": self.status,
         }
@@ -140,7 +165,7 @@ _SELECT = (
     "SELECT c.id, c.example_id, e.search_text, "
     "CASE WHEN e.ideal_source != 'teacher' THEN e.ideal_output END, c.status, c.output, "
     "c.output_kind, c.label, c.agreement, c.valid, c.reason, c.judge_score, c.prompt_ref, "
-    "c.model, c.samples, c.cost_usd, c.run_id "
+    "c.model, c.samples, c.cost_usd, c.run_id, c.judge_ref, c.judge_model, c.judged_at "
     "FROM candidate c JOIN example e ON e.id = c.example_id"
 )
 
@@ -164,6 +189,9 @@ def _row(r: Sequence[Any]) -> CandidateRow:
         samples=int(r[14] or 1),
         cost_usd=None if r[15] is None else float(r[15]),
         run_id=None if r[16] is None else int(r[16]),
+        judge_ref=r[17] or None,
+        judge_model=r[18] or None,
+        judged_at=None if r[19] is None else time_text(r[19]),
     )
 
 

@@ -25,6 +25,11 @@ Computed from the ``candidate`` and ``example`` tables of one dataset (ISSUE 13 
   (:func:`studio.core.evals.stats.wilson_interval`). ``teacher_from_audit`` of the
   ``teacher_compared`` rows were compared through an audit answer, the others through a
   candidate of the review (a row a person decided after the teacher answered).
+* **Who judged** — candidates with a judge score (audit answers left out) by the judge
+  that gave it (``"grader@2 (gpt-4o)"``, or ``"judge not recorded"`` for scores written
+  before migration 0008), and the same for the accepted ones: scores of different judges
+  are on different scales, so more than one judge among the accepted is said
+  (``mixed_judges``).
 * **Where ideals came from** — rows with an ideal output (or a label, for
   classification) by ``ideal_source``: human, teacher, unknown; and synthetic inputs
   (``example.source = "synthetic"``).
@@ -43,6 +48,7 @@ from sqlalchemy import text
 from studio.core.datasets.catalog import get_dataset
 from studio.core.db.project import Project
 from studio.core.db.transactions import read_conn
+from studio.core.distil.run_judge import judge_mix, mixed_judges_sentence
 from studio.core.errors import ValidationError
 from studio.core.evals.json_scorers import JsonEqual
 from studio.core.evals.scorers import LabelMatch, NormalisedMatch
@@ -84,6 +90,14 @@ class DistilEvidence:
     audit: int = 0  # audit answers stored (valid or not)
     teacher_from_audit: int = 0  # of teacher_compared: compared through an audit answer
     audit_correct: int = 0  # of teacher_from_audit: the teacher matched the human ideal
+    # judge name -> scored candidates / accepted scored candidates (run_judge.judge_mix)
+    judges: dict[str, int] = field(default_factory=dict)
+    accepted_judges: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def mixed_judges(self) -> str:
+        """A sentence when the accepted candidates' scores come from several judges."""
+        return mixed_judges_sentence(self.accepted_judges, "accepted candidates' judge scores")
 
     @property
     def reviewed(self) -> int:
@@ -136,6 +150,7 @@ class DistilEvidence:
             },
             "synthetic_inputs": self.synthetic_inputs,
             "cost_usd": self.cost_usd,
+            "judges": {"scored": dict(self.judges), "accepted": dict(self.accepted_judges)},
         }
 
 
@@ -207,7 +222,8 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
         cands = conn.execute(
             text(
                 "SELECT id, example_id, status, label, agreement, valid, output, output_kind, "
-                "cost_usd FROM candidate WHERE dataset_id = :d ORDER BY id"
+                "cost_usd, judge_score, judge_ref, judge_model FROM candidate "
+                "WHERE dataset_id = :d ORDER BY id"
             ),
             {"d": info.id},
         ).all()
@@ -270,7 +286,12 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
             correct += 1
             audit_correct += cand.status == "audit"
 
+    scored = [c for c in cands if c.judge_score is not None and c.status != "audit"]
     return DistilEvidence(
+        judges=judge_mix((c.judge_ref, c.judge_model) for c in scored),
+        accepted_judges=judge_mix(
+            (c.judge_ref, c.judge_model) for c in scored if c.status == "accepted"
+        ),
         accepted=status["accepted"],
         rejected=status["rejected"],
         pending=status["pending"],

@@ -17,7 +17,8 @@ API
     Sends the judge calls through the A/B runner
     (:func:`studio.core.evals.runner.run_items`): bounded concurrency, its one retry
     layer, the silent-server stop rule, cancel, progress and the project's response
-    cache (judging the same answers again makes 0 calls); writes ``candidate.judge_score``.
+    cache (judging the same answers again makes 0 calls); writes ``candidate.judge_score``
+    with the judge's identity (``judge_ref``, ``judge_model``, ``judged_at``).
 ``estimate_judge_rows(project, judge_ref, *, provider, example_ids) -> JudgePlan``
     The judge's share of ``studio distil outputs --judge`` before the teacher answered
     (one call per row; the answers are unknown, so nothing can be cached yet).
@@ -28,7 +29,15 @@ candidates and candidates without an answer are skipped (counted). A judge call 
 fails after retries leaves the candidate's score as it was (counted ``failed``); an
 unreadable answer sets it to null (counted ``unreadable``, reason in ``reasons``).
 Writing scores is not a dataset operation (nothing to undo: the rows do not change); the
-last judge wins, and which judge scored a candidate is not stored (no column for it).
+last judge wins.
+
+Who scored: every score is written with ``judge_ref`` (the judge prompt version as
+``NAME@N``; a label such as ``NAME@prod`` is resolved to its number when judging),
+``judge_model`` and ``judged_at`` (UTC), in the same UPDATE. The four columns move
+together: an unreadable answer stores a null score *with* the judge that was asked (so
+"unreadable by grader@2" is told apart from "never judged"); a failed call leaves all
+four as they were; a new candidate starts with all four null. Scores written before
+migration 0008 have a score and no judge ("judge not recorded").
 """
 
 from __future__ import annotations
@@ -73,6 +82,13 @@ class ScoreJudge:
     messages: list[dict[str, Any]]
     model: str
     params: dict[str, Any] = field(default_factory=lambda: {"temperature": 0})
+    # "NAME@N": the version ``ref`` resolved to (a label names a number at judging time)
+    version_ref: str = ""
+
+    @property
+    def identity(self) -> str:
+        """The reference stored with each score: ``version_ref``, else ``ref``."""
+        return self.version_ref or self.ref
 
     def __post_init__(self) -> None:
         names = {
@@ -110,6 +126,7 @@ def load_judge(project: Project, judge_ref: str) -> ScoreJudge:
         [m.to_json() for m in spec.messages],
         spec.model,
         dict(spec.params) or {"temperature": 0},
+        version.ref,
     )
 
 
@@ -145,6 +162,7 @@ class JudgeOutcome:
     server in this pass (cache hits are not calls); ``cost_usd`` is theirs (None when a
     price is unknown). ``reasons``: candidate id -> why its answer was unreadable or its
     call failed. ``scores``: candidate id -> the score stored (None = unreadable).
+    ``judge_ref``/``judge_model``: the judge stored with the scores (``NAME@N``, model).
     """
 
     scored: int
@@ -156,10 +174,14 @@ class JudgeOutcome:
     skipped: int = 0
     scores: dict[int, float | None] = field(default_factory=dict)
     reasons: dict[int, str] = field(default_factory=dict)
+    judge_ref: str = ""
+    judge_model: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's ``--json`` shape."""
         return {
+            "judge_ref": self.judge_ref,
+            "judge_model": self.judge_model,
             "scored": self.scored,
             "unreadable": self.unreadable,
             "failed": self.failed,
@@ -183,15 +205,18 @@ def _targets(
     project: Project, dataset_id: int, candidate_ids: Sequence[int] | None
 ) -> tuple[list[_Target], dict[str, int]]:
     """The candidates to judge and the skipped ones by reason."""
+    from studio.core.db.dialect import is_postgresql, json_ids_sql
     from studio.core.db.transactions import read_conn
 
     params: dict[str, Any] = {"d": dataset_id}
-    if candidate_ids is None:
-        which = "c.id IN (SELECT max(id) FROM candidate WHERE dataset_id = :d GROUP BY example_id)"
-    else:
-        which = "c.id IN (SELECT value FROM json_each(:ids))"
-        params["ids"] = orjson.dumps([int(i) for i in candidate_ids]).decode()
     with read_conn(project) as conn:
+        if candidate_ids is None:
+            which = (
+                "c.id IN (SELECT max(id) FROM candidate WHERE dataset_id = :d GROUP BY example_id)"
+            )
+        else:
+            which = f"c.id IN ({json_ids_sql('ids', postgresql=is_postgresql(conn))})"
+            params["ids"] = orjson.dumps([int(i) for i in candidate_ids]).decode()
         rows = conn.execute(
             text(
                 "SELECT c.id, c.example_id, c.status, c.output, e.ideal_output, e.label, "
@@ -347,10 +372,13 @@ def judge_candidates(
     targets, skipped = _targets(project, info.id, candidate_ids)
     items = _items(project, judge, targets)
     n_skipped = sum(skipped.values())
+    ref, model = judge.identity, judge.model
     if not items:
-        return JudgeOutcome(0, 0, 0, 0, 0.0, skipped=n_skipped)
+        return JudgeOutcome(0, 0, 0, 0, 0.0, skipped=n_skipped, judge_ref=ref, judge_model=model)
     if cancel is not None and cancel.cancelled:  # e.g. the teacher phase was cancelled
-        return JudgeOutcome(0, 0, 0, 0, 0.0, cancelled=True, skipped=n_skipped)
+        return JudgeOutcome(
+            0, 0, 0, 0, 0.0, cancelled=True, skipped=n_skipped, judge_ref=ref, judge_model=model
+        )
     price, _ = price_fn()
     sink = MemorySink()
     cache = ProjectCacheStore(project)
@@ -391,9 +419,11 @@ def judge_candidates(
         scores[t.candidate_id] = None if read.score is None else round(read.score, 6)
         if read.score is None:
             reasons[t.candidate_id] = read.reason
-    _store(project, scores)
+    _store(project, scores, judge)
     scored = sum(1 for s in scores.values() if s is not None)
     return JudgeOutcome(
+        judge_ref=ref,
+        judge_model=model,
         scored=scored,
         unreadable=len(scores) - scored,
         failed=failed,
@@ -406,13 +436,23 @@ def judge_candidates(
     )
 
 
-def _store(project: Project, scores: dict[int, float | None]) -> None:
+def _store(project: Project, scores: dict[int, float | None], judge: ScoreJudge) -> None:
+    """The scores with who gave them, in one UPDATE per candidate (the four columns move
+    together; see the module docstring)."""
+    from studio.core.db.engine import db_time
     from studio.core.db.transactions import write_tx
 
     if not scores:
         return
+    ref, model, now = judge.identity[:300], judge.model[:200], db_time()
     with write_tx(project) as conn:
         conn.execute(
-            text("UPDATE candidate SET judge_score = :s WHERE id = :id"),
-            [{"s": s, "id": cid} for cid, s in scores.items()],
+            text(
+                "UPDATE candidate SET judge_score = :s, judge_ref = :ref, judge_model = :model, "
+                "judged_at = :t WHERE id = :id"
+            ),
+            [
+                {"s": s, "ref": ref, "model": model, "t": now, "id": cid}
+                for cid, s in scores.items()
+            ],
         )

@@ -314,6 +314,11 @@ def store_run(project: Project, spec: OutputsSpec, resolved: Resolved) -> int:
     }
     if spec.limits is not None:
         plan["limits"] = spec.limits.to_json()
+    if spec.judge:
+        from studio.core.distil.judging import load_judge
+
+        # checked (a prompt with {{output}} and a model) and resolved to NAME@N now
+        plan["distil"]["judge"] = load_judge(project, spec.judge).identity
     name = spec.name or f"Distil {resolved.version.ref} on {resolved.model}"
     params_json = orjson.dumps(resolved.params).decode()
     with write_tx(project) as conn:

@@ -31,6 +31,9 @@ class OutputsSpec:
     # Also ask N rows that HAVE an approved human ideal, to measure the teacher: their
     # answers are stored as "audit" candidates (never accepted); see outputs_audit.py
     audit: int = 0
+    # A judge prompt version that scores the run's candidates after the teacher's calls
+    # (and after a resume's); stored in the run's plan resolved to NAME@N (run_judge.py)
+    judge: str | None = None
 
 
 @dataclass(frozen=True)

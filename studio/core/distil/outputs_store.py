@@ -3,9 +3,11 @@
 One candidate per row, written once per run: as soon as all of the row's samples are
 answered, or — once the run has completed — with what it has (a call that failed after
 retries makes a sample that does not vote; a row with no voting sample is a ``failed``
-candidate with the reason, never a pending one). Writing a row's new candidate replaces
-the *failed* candidates of the same version and model for that row from earlier runs
-(a retry supersedes them); pending, accepted and rejected ones are never touched.
+candidate with the reason, never a pending one); a new candidate has no judge score and
+no judge (the four judge columns move together, :mod:`.judging`). Writing a row's new
+candidate replaces the *failed* candidates of the same version and model for that row
+from earlier runs (a retry supersedes them); pending, accepted and rejected ones are
+never touched.
 
 The run's audit rows (``plan["distil"]["audit_ids"]``: rows with an approved human ideal,
 asked to measure the teacher) get a candidate of status ``audit`` whether the answer is
@@ -175,11 +177,12 @@ def write_candidates(project: Project, run_id: int, *, final: bool) -> RunCounts
                     text(
                         "INSERT INTO candidate (dataset_id, example_id, run_id, prompt_version_id, "
                         "prompt_ref, model, params_json, output_kind, output, label, samples, "
-                        "agreement, valid, reason, status, judge_score, tokens_in, tokens_out, "
-                        "cost_usd, response_id, created_at, decided_at, decided_by) VALUES "
+                        "agreement, valid, reason, status, judge_score, judge_ref, judge_model, "
+                        "judged_at, tokens_in, tokens_out, cost_usd, response_id, created_at, "
+                        "decided_at, decided_by) VALUES "
                         "(:ds, :ex, :run, :pv, :ref, :model, :params, :kind, :out, :label, "
-                        ":samples, :agr, :valid, :reason, :status, NULL, :tin, :tout, :cost, "
-                        ":rid, :t, NULL, '')"
+                        ":samples, :agr, :valid, :reason, :status, NULL, NULL, NULL, NULL, "
+                        ":tin, :tout, :cost, :rid, :t, NULL, '')"
                     ),
                     new,
                 )

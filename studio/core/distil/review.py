@@ -25,7 +25,11 @@ Rules:
   below it (reject); a candidate whose agreement was not measured is skipped
   (``"no_agreement"``): agreement is a share of samples, so it is never guessed.
 * ``min_judge`` (accept) keeps candidates whose judge score is at least that; an
-  unscored candidate is skipped (``"no_judge"``), a lower one ``"below_judge"``.
+  unscored candidate is skipped (``"no_judge"``), a lower one ``"below_judge"``. The
+  result counts the accepted candidates by the judge that scored them
+  (``ReviewResult.judges``); more than one judge means the threshold was applied to
+  scores of different scales, and ``mixed_judges`` says so (the CLI prints it on
+  standard error, the app in its status line).
 * Without ``candidate_ids`` an action considers each example's current candidate (its
   newest); accept takes pending (and, when asked for, failed) ones, reject pending
   ones. Named ``candidate_ids`` may also accept a rejected candidate (a change of mind).
@@ -36,7 +40,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -54,6 +58,7 @@ from studio.core.db.dialect import driver, is_postgresql, json_ids_sql
 from studio.core.db.engine import db_time
 from studio.core.db.project import Project, current_user
 from studio.core.db.transactions import retry_write
+from studio.core.distil.run_judge import judge_mix, mixed_judges_sentence
 from studio.core.errors import NotFoundError, ValidationError
 from studio.core.evals.scorers import LabelMatch
 
@@ -72,6 +77,8 @@ class ReviewResult:
             ``rejected``, ``failed``, ``same_example``).
         example_ids: the examples whose rows (or candidates) changed.
         description: the operation's description ("Accept 120 teacher outputs").
+        judges: accept with ``min_judge``: the accepted candidates by the judge that
+            scored them (``"grader@2 (model)"`` or ``"judge not recorded"`` -> count).
     """
 
     op_id: int | None
@@ -79,23 +86,33 @@ class ReviewResult:
     skipped: dict[str, int]
     example_ids: tuple[int, ...] = ()
     description: str = ""
+    judges: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def mixed_judges(self) -> str:
+        """A warning naming the judges and counts when more than one scored the accepted
+        candidates; "" otherwise."""
+        return mixed_judges_sentence(self.judges, "accepted candidates' judge scores")
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI's JSON shape."""
-        return {
+        """The CLI's JSON shape (``judges`` only when a judge score was used)."""
+        out: dict[str, Any] = {
             "op_id": self.op_id,
             "changed": self.changed,
             "skipped": dict(sorted(self.skipped.items())),
             "examples": len(self.example_ids),
             "description": self.description,
         }
+        if self.judges:
+            out["judges"] = dict(self.judges)
+        return out
 
 
 # The candidate and example columns a decision reads
 _COLS = (
     "c.id, c.example_id, c.status, c.output, c.output_kind, c.label, c.agreement, c.valid, "
     "c.decided_at, c.decided_by, e.status, e.ideal_output, e.ideal_source, e.label, "
-    "e.output_kind, c.judge_score"
+    "e.output_kind, c.judge_score, c.judge_ref, c.judge_model"
 )
 
 
@@ -117,6 +134,8 @@ class _Cand:
     ex_label: str | None
     ex_kind: str
     judge_score: float | None = None
+    judge_ref: str | None = None
+    judge_model: str | None = None
 
     def human_approved(self) -> bool:
         has_ideal = self.ex_ideal is not None or self.ex_label is not None
@@ -172,6 +191,8 @@ def _select(
             ex_label=r[13],
             ex_kind=str(r[14] or "text"),
             judge_score=None if r[15] is None else float(r[15]),
+            judge_ref=r[16] or None,
+            judge_model=r[17] or None,
         )
         for r in rows
     ]
@@ -356,6 +377,7 @@ def accept(
         skipped: dict[str, int] = {}
         writer = _Writer(conn, info.id, who)
         labels: set[str] = set()
+        judged_by: list[tuple[str | None, str | None]] = []
         cands = _select(conn, info.id, candidate_ids, example_ids)
         # One candidate per example: with several named, the newest wins
         newest = {c.example_id: c.id for c in cands}
@@ -399,13 +421,22 @@ def accept(
             new.update(status="approved", ideal_source="teacher")
             writer.set_example(c, new)
             writer.decide(c, "accepted")
+            if min_judge is not None:
+                judged_by.append((c.judge_ref, c.judge_model))
         n = len(writer.decisions)
         if not n:
             return ReviewResult(None, 0, skipped, (), "Accept teacher outputs")
         _add_labels(conn, info, labels)
         description = f"Accept {_plural(n)}"
         op_id = writer.commit("distil_accept", description)
-        return ReviewResult(op_id, n, skipped, tuple(sorted(writer.example_ids)), description)
+        return ReviewResult(
+            op_id,
+            n,
+            skipped,
+            tuple(sorted(writer.example_ids)),
+            description,
+            judge_mix(judged_by),
+        )
 
     return retry_write(project, work)
 

@@ -51,6 +51,13 @@ class Candidate(SQLModel, table=True):
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     status: str = Field(default="pending", max_length=20)
     judge_score: float | None = Field(default=None)
+    # Who gave judge_score (studio/core/distil/judging.py): the judge prompt version as
+    # "NAME@N" (a label resolved when judging), its model and when (UTC). Set together
+    # with the score, also when the answer was unreadable (score null, the judge still
+    # named); all null when never judged, or scored before migration 0008 (not recorded).
+    judge_ref: str | None = Field(default=None, max_length=300)
+    judge_model: str | None = Field(default=None, max_length=200)
+    judged_at: datetime | None = Field(default=None)
     tokens_in: int | None = Field(default=None)
     tokens_out: int | None = Field(default=None)
     cost_usd: float | None = Field(default=None)

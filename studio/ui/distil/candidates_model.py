@@ -116,6 +116,16 @@ def cell_text(row: Any, col: int) -> str:
     return STATUS_TEXT.get(str(row.status), str(row.status))
 
 
+def judge_tooltip(row: Any) -> str:
+    """The judge cell's tooltip: the score and who gave it, or why there is none."""
+    if not row.judged:
+        return "Not judged"
+    by = row.judged_by()
+    if row.judge_score is None:  # the judge was asked and its answer had no score
+        return f"No score: the judge's answer was unreadable ({by})"
+    return f"Score {row.judge_score:g}, {by}"
+
+
 class CandidatesModel(QAbstractTableModel):
     """Candidates in the order the core listed them."""
 
@@ -165,6 +175,8 @@ class CandidatesModel(QAbstractTableModel):
                 return row.reason or "Fits the prompt's response schema"
             if col == COL_HUMAN:
                 return row.human_ideal or "No human-written ideal output"
+            if col == COL_JUDGE:
+                return judge_tooltip(row)
             return None
         if role == CANDIDATE_ROLE:
             return row

@@ -253,7 +253,15 @@ class Decisions(DistilLoading):
         judge = "" if min_judge is None else f" and judge score ≥ {min_judge:g}"
 
         def counted(pending: list[Any]) -> None:
-            n = len(bulk_candidates(pending, min_judge))
+            chosen = bulk_candidates(pending, min_judge)
+            n = len(chosen)
+            mixed = ""
+            if min_judge is not None:
+                from studio.core.distil.run_judge import judge_mix, mixed_judges_sentence
+
+                mixed = mixed_judges_sentence(
+                    judge_mix((c.judge_ref, c.judge_model) for c in chosen), "judge scores"
+                )
             if n == 0:
                 self.context.show_status(
                     f"No pending candidate has agreement 1, a valid answer{judge}: "
@@ -265,7 +273,8 @@ class Decisions(DistilLoading):
                 "Accept Teacher Outputs",
                 f"Accept {n:,} pending candidate(s) whose samples all agree and whose answer "
                 f"is valid{judge}? Each becomes its row's ideal output and the row is approved. "
-                "Approved human ideal outputs are never overwritten. Undo (Ctrl+Z) reverses it.",
+                "Approved human ideal outputs are never overwritten. Undo (Ctrl+Z) reverses it."
+                + (f"\n\nWarning: {mixed}" if mixed else ""),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )
@@ -289,6 +298,7 @@ class Decisions(DistilLoading):
                 f"Accepted {result.changed:,} candidate(s)"
                 f"{skipped_text(result.skipped, BULK_SILENT)}."
                 + (" Ctrl+Z undoes it." if result.op_id is not None else "")
+                + (f" Warning: {result.mixed_judges}" if result.mixed_judges else "")
             )
             self.reload()
             self.decided.emit(result)

@@ -85,8 +85,9 @@ def detail_html(cand: Any) -> str:
             "Audit answer: the teacher on a row that already has a human ideal, kept to "
             "measure the teacher; read-only, never accepted"
         )
-    if cand.judge_score is not None:
-        facts.append(f"Judge score: {cand.judge_score:g}")
+    if cand.judged:  # the score (or an unreadable answer) and who gave it
+        score = "unreadable" if cand.judge_score is None else f"{cand.judge_score:g}"
+        facts.append(f"Judge score: {score}, {cand.judged_by()}")
     facts.append(
         f"Teacher: {cand.prompt_ref or '?'} on {cand.model or '?'}"
         + (f", run {cand.run_id}" if cand.run_id is not None else "")
@@ -278,9 +279,10 @@ class ReviewPanel(QWidget):
     def set_rows(self, rows: list[Any], select_id: int | None = None) -> None:
         """Show ``rows``; keep ``select_id`` current (else the first pending row)."""
         self.model.set_rows(rows)
-        # A judge score column only when some candidate has one
+        # A judge column only when some candidate was judged (its tooltip names the
+        # judge, also of an unreadable answer); the bulk judge filter when one has a score
+        self.table.setColumnHidden(COL_JUDGE, not any(r.judged for r in rows))
         no_judge = all(r.judge_score is None for r in rows)
-        self.table.setColumnHidden(COL_JUDGE, no_judge)
         for w in (self.bulk_judge_check, self.bulk_judge_min):
             w.setVisible(not no_judge)
         self.empty_hint.setVisible(not rows)

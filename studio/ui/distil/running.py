@@ -7,9 +7,11 @@ and Cancel takes effect within a second. A local server is probed first (a model
 still loading is waited for). The key is read on the GUI thread just before a run and
 handed to that call only; a key over plain http to another machine is asked about first.
 A cancelled, failed or interrupted run is resumed from the Runs tab without repeating
-the calls it finished. With a judge chosen in the dialog, the same worker then scores the
-run's new candidates (:func:`studio.core.distil.judging.judge_candidates`, same provider,
-key, progress and Cancel); :attr:`OutputsRunning.last_judge` holds what it did.
+the calls it finished. With a judge chosen in the dialog, the judge is stored on the run
+and the same worker then scores the run's new candidates
+(:func:`studio.core.distil.run_judge.judge_run`, same provider, key, progress and
+Cancel); a resumed run is judged the same way by the judge it was started with.
+:attr:`OutputsRunning.last_judge` holds what it did.
 """
 
 from __future__ import annotations
@@ -148,8 +150,12 @@ class OutputsRunning(Decisions):
         ok, key = self._key_confirmed(spec.provider)
         if not ok:
             return  # no key, or the user kept it off plain http
+        import dataclasses
+
         from studio.core.distil.outputs import create_outputs_run
 
+        if judge_ref:  # stored on the run, so a resume judges with it too
+            spec = dataclasses.replace(spec, judge=judge_ref)
         probe = plan.n_calls > plan.n_cached
 
         def created(run_id: int) -> None:
@@ -160,7 +166,6 @@ class OutputsRunning(Decisions):
                 spec.provider,
                 probe,
                 f"Run {run_id}: {spec.prompt_ref}",
-                judge_ref,
             )
 
         self.generate_button.setEnabled(False)
@@ -196,7 +201,6 @@ class OutputsRunning(Decisions):
         provider: ProviderConfig,
         probe: bool,
         title: str,
-        judge_ref: str | None = None,
     ) -> None:
         from studio.core.distil.outputs import execute_outputs_run
 
@@ -207,9 +211,9 @@ class OutputsRunning(Decisions):
             if probe and provider.kind == "compatible":
                 _wait_for_server(provider, key, token, report)
             outcome = execute_outputs_run(project, run_id, key=key, progress=report, cancel=token)
-            if judge_ref is None or outcome.cancelled or outcome.failed_reason:
+            if outcome.cancelled or outcome.failed_reason:
                 return outcome, None
-            return outcome, _judge_run(project, run_id, judge_ref, provider, key, token, report)
+            return outcome, _judge_run(project, run_id, provider, key, token, report)
 
         self.progress.start(title)
         self.tabs.setCurrentWidget(self.progress)
@@ -291,31 +295,21 @@ class OutputsRunning(Decisions):
 def _judge_run(
     project: Project,
     run_id: int,
-    judge_ref: str,
     provider: ProviderConfig,
     key: str | None,
     token: CancelToken,
     report: Any,
-) -> JudgeOutcome:
-    """Score the run's pending candidates with the judge (on the worker)."""
-    from studio.core.distil.candidates import list_candidates
-    from studio.core.distil.judging import judge_candidates
-    from studio.core.evals.run_store import run_row
+) -> JudgeOutcome | None:
+    """Score the run's pending candidates with the judge stored on the run (on the
+    worker); None when the run was started without a judge."""
+    from studio.core.distil.run_judge import judge_run, run_judge_ref, run_pending_candidates
 
-    dataset_id = int(run_row(project, run_id).dataset_id)
-    pending = list_candidates(project, dataset_id, status="pending")
-    ids = [c.id for c in pending if c.run_id == run_id]
-    report(Progress(0, 0, f"Judging {len(ids):,} candidate(s) with {judge_ref}…"))
-    return judge_candidates(
-        project,
-        dataset_id,
-        judge_ref,
-        provider=provider,
-        key=key,
-        candidate_ids=ids,
-        progress=report,
-        cancel=token,
-    )
+    ref = run_judge_ref(project, run_id)
+    if ref is None:
+        return None
+    n = len(run_pending_candidates(project, run_id))
+    report(Progress(0, 0, f"Judging {n:,} candidate(s) with {ref}…"))
+    return judge_run(project, run_id, provider=provider, key=key, progress=report, cancel=token)
 
 
 def _wait_for_server(provider: Any, key: str | None, token: CancelToken, report: Any) -> None:
