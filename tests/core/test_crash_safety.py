@@ -178,19 +178,6 @@ def _assert_whole(conn: sqlite3.Connection) -> None:
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
-def _settle(server: Any, quiet_s: float = 0.05, limit_s: float = 2.0) -> None:
-    """Wait until the loopback server has seen no new request for ``quiet_s``.
-
-    A request the killed child had sent may still sit in the server's socket buffer;
-    it must be counted with the iteration that sent it.
-    """
-    deadline = time.monotonic() + limit_s
-    seen = -1
-    while len(server.chat_bodies) != seen and time.monotonic() < deadline:
-        seen = len(server.chat_bodies)
-        time.sleep(quiet_s)
-
-
 def _schema(conn: sqlite3.Connection) -> list[tuple[str, str, str | None]]:
     return conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
 
@@ -433,7 +420,9 @@ def test_kill_9_during_ab_run_keeps_every_acknowledged_result(
                     crash_server, rng.uniform(0.0, 0.5 * answering_s), after="ack"
                 )
             stats.iterations += 1
-            _settle(server)
+            # a request the killed child had sent may still sit in the server's socket
+            # buffer: it is counted with the iteration that sent it
+            server.settle()
             acks = {
                 (variant_key[e["variant"]], ab.test_ids.index(e["example"])): e["output"]
                 for e in events

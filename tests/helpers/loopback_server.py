@@ -17,11 +17,13 @@ Usage::
 from __future__ import annotations
 
 import random
+import select
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, Self, cast
 
 from studio.core.demo.simulated_server import (
     Endpoint,
@@ -262,6 +264,66 @@ class LoopbackServer(SimulatedModelServer):
         self.last_authorization: str | None = None
         self.last_api_key_header: str | None = None
         self.chat_bodies: list[dict[str, Any]] = []
+
+    # -- settling after a cancel ---------------------------------------------------------
+    def start(self) -> Self:
+        """Start serving, counting connections from their accept to their close."""
+        if self._httpd is not None:
+            return self
+        super().start()
+        httpd = self._httpd
+        assert httpd is not None
+        self._open_connections = 0
+        self._accepting = threading.Lock()
+        accept, close = httpd.get_request, httpd.shutdown_request
+
+        def get_request() -> tuple[Any, Any]:
+            # serve_forever accepts only once select() saw a connection waiting, so this
+            # lock is held for one non-blocking accept: settle() sees a connection either
+            # still waiting or counted, never in between
+            with self._accepting:
+                accepted = accept()
+                self._open_connections += 1
+            return accepted
+
+        def shutdown_request(request: Any) -> None:
+            try:
+                close(request)
+            finally:
+                with self._accepting:
+                    self._open_connections -= 1
+
+        httpd.get_request = get_request  # type: ignore[method-assign]
+        httpd.shutdown_request = shutdown_request  # type: ignore[method-assign]
+        return self
+
+    def settle(self, timeout_s: float = 60.0) -> None:
+        """Wait until every connection a client made has been served and closed.
+
+        A cancelled run closes its client at once, but a request it had fully sent before
+        the cancel may still wait to be accepted or read by this server, and is counted
+        when it is. Call this after the client side has finished, before reading the
+        counters, so that what a cancel left in flight is counted in the phase that sent
+        it: on a busy machine that can land well after the run returned.
+
+        Raises:
+            AssertionError: a connection is still open after ``timeout_s`` (a client that
+                was not closed, or a handler stalled on purpose).
+        """
+        httpd = self._httpd
+        assert httpd is not None, "the loopback server is not started"
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self._accepting:
+                waiting = bool(select.select([httpd.socket], [], [], 0)[0])
+                open_now = self._open_connections
+            if not waiting and open_now == 0:
+                return
+            assert time.monotonic() < deadline, (
+                f"loopback server not settled after {timeout_s} s: "
+                f"{open_now} connection(s) open, one waiting: {waiting}"
+            )
+            time.sleep(0.01)
 
     def fault_for(self, index: int, body: dict[str, Any]) -> Fault | None:
         """The fault to inject for chat request ``index`` (None = answer normally)."""

@@ -101,6 +101,49 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
+START_ATTEMPTS = 3
+"""Starts tried, each on a fresh port, when the picked port was taken meanwhile."""
+
+START_WAIT_S = 300
+"""How long ``pg_ctl start -w`` may wait for the server to accept connections.
+
+Its default, 60 s, only bounds a hang; on a loaded 2-core CI machine starting the server
+is seconds, so the bound is set far above it rather than near it.
+"""
+
+
+def _start(
+    bin_dir: Path, data: Path, root: Path, log: Path, port: int
+) -> subprocess.CompletedProcess[str]:
+    """``pg_ctl start`` on ``port``, waiting until the server accepts connections."""
+    # fsync off and no WAL archiving: a throwaway server, speed over durability
+    options = (
+        f"-c listen_addresses=127.0.0.1 -c port={port} -k {root} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        "-c max_connections=200"
+    )
+    return subprocess.run(
+        _as_server_user(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                str(START_WAIT_S),
+                "-o",
+                options,
+                "start",
+            ]
+        ),
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+
+
 @contextlib.contextmanager
 def running_server() -> Iterator[PgServer]:
     """Start a fresh server in a temp folder; stop it and delete the folder afterwards."""
@@ -120,8 +163,8 @@ def running_server() -> Iterator[PgServer]:
         os.chown(root, ids.pw_uid, ids.pw_gid)
         os.chown(pwfile, ids.pw_uid, ids.pw_gid)
     os.chmod(root, 0o700)
-    port = _free_port()
     log = root / "server.log"
+    port = 0
     try:
         subprocess.run(
             _as_server_user(
@@ -144,30 +187,20 @@ def running_server() -> Iterator[PgServer]:
             capture_output=True,
             text=True,
         )
-        # fsync off and no WAL archiving: a throwaway server, speed over durability
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={port} -k {root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200"
-        )
-        subprocess.run(
-            _as_server_user(
-                [
-                    str(bin_dir / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-l",
-                    str(log),
-                    "-w",
-                    "-o",
-                    options,
-                    "start",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+        for attempt in range(START_ATTEMPTS):
+            # The port is free when picked but bound seconds later (after initdb, on a busy
+            # machine): another process may take it first. The server then fails with
+            # "could not bind"; a new port is picked and the start tried again.
+            port = _free_port()
+            log.unlink(missing_ok=True)  # judge this attempt by its own log only
+            started = _start(bin_dir, data, root, log, port)
+            if started.returncode == 0:
+                break
+            in_use = "could not bind" in (log.read_text() if log.exists() else "")
+            if not in_use or attempt == START_ATTEMPTS - 1:
+                raise subprocess.CalledProcessError(
+                    started.returncode, started.args, started.stdout, started.stderr
+                )
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or "") + (log.read_text() if log.exists() else "")
         shutil.rmtree(root, ignore_errors=True)

@@ -406,6 +406,9 @@ def test_cancel_then_resume_from_teacher_runs(
     cancelled = first.args[0]
     assert cancelled.cancelled
     assert "Resume it from the Teacher Runs tab" in view.progress.status.text()
+    # a call the cancel abandoned after sending it may reach the server only now (late on
+    # a busy machine): count it as the cancelled part's
+    slow_server.settle()
     sent_before = slow_server.chat_requests
     assert sent_before < rows
     qtbot.waitUntil(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
+import studio.core.evals.cache as cache_module
 from studio.core.evals.cache import CacheStore, MemoryCache, SqliteCache, request_hash
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0}
@@ -41,11 +41,27 @@ def test_round_trip_and_protocol(kind: str, tmp_path: Path) -> None:
         cache.close()
 
 
-def test_sqlite_cache_ttl_prune_clear_and_threads(tmp_path: Path) -> None:
+class _Clock:
+    """The cache's wall clock, moved by the test (``time.time`` in the cache module)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_sqlite_cache_ttl_prune_clear_and_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A clock the test moves: with the real one, "new" had to be read and pruned within
+    # its 0.2 s TTL, which a busy machine does not always manage
+    clock = _Clock()
+    monkeypatch.setattr(cache_module, "time", clock)
     path = tmp_path / "deep" / "cache.sqlite"
     with SqliteCache(path, ttl_s=0.2) as cache:
         cache.put("old", {"v": 1})
-        time.sleep(0.3)
+        clock.now += 0.3  # "old" is past its TTL, "new" is fresh
         cache.put("new", {"v": 2})
         assert cache.get("old") is None and cache.get("new") == {"v": 2}
         assert cache.prune() == 1 and len(cache) == 1

@@ -90,11 +90,16 @@ def test_no_nagle_stall_on_sequential_calls(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_loading_period_answers_llama_cpp_503() -> None:
-    with loopback(loading_for_s=0.3) as server:
+    # The first request must land inside the loading period: 2 s leaves room for a busy
+    # machine that runs this thread late (0.3 s did not); the end is polled, not slept for.
+    with loopback(loading_for_s=2.0) as server:
         status, body = _get(server.port, "/health")
         assert status == 503 and body["error"]["message"] == "Loading model"  # type: ignore[index]
-        time.sleep(0.35)
-        assert _get(server.port, "/health")[0] == 200
+        deadline = time.monotonic() + 60
+        while (status := _get(server.port, "/health")[0]) == 503 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert status == 200
+        assert time.monotonic() - server.started_at >= 2.0  # not before the period ended
 
 
 def test_fault_schedule_retry_after_and_usage_toggle() -> None:

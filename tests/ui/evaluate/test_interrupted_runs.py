@@ -69,6 +69,9 @@ def test_killed_run_shows_interrupted_and_resume_finishes_it(
         check=False,
     )
     assert done.returncode == -signal.SIGKILL, done.stderr
+    # what the killed process had sent may sit unread in the server's socket buffer: let
+    # it be counted now, not after the reset before the resume
+    server.settle()
     sent_before = server.chat_requests
 
     context.set_project(open_project(project_file))
