@@ -72,6 +72,7 @@ def test_resume_judges_with_the_runs_judge_then_list_and_mixed_judges(dp: Distil
         assert early.returncode == 0, early.stderr
         assert json.loads(early.stdout)["calls"] == k
 
+        server.settle()  # what the cancel left in flight is counted before
         before = server.chat_requests
         done = studio("runs", "resume", str(run_id), *p, "--json")
         assert done.returncode == 0, done.stderr

@@ -196,6 +196,7 @@ def test_resume_judges_what_the_resumed_run_produced_with_the_runs_judge(
 
             resumed = execute_outputs_run(project, run_id, key=None)
             assert resumed.stored == N and not resumed.cancelled
+            server.settle()  # what the cancel left in flight is counted before
             before = server.chat_requests
             judged = judge_run(project, run_id, provider=provider, key=None)
             assert judged is not None
