@@ -1,11 +1,12 @@
-"""Demo prompts: four realistic prompts with histories, so a newcomer sees a living registry.
+"""Demo prompts: five realistic prompts with histories, so a newcomer sees a living registry.
 
 ``banking-intent`` classifies online-banking queries into the 77 intents of the
 banking77 dataset (PolyAI, Casanueva et al. 2020, CC BY 4.0; intent names copied
 verbatim, including the dataset's own ``Refund_not_showing_up`` and
 ``reverted_card_payment?``). ``support-reply`` drafts answers to customers,
 ``ticket-extract`` pulls fields out of support e-mails with a response JSON Schema and
-``fee-answer`` answers fee questions with a tool. Each has several versions written by
+``fee-answer`` answers fee questions with a tool; ``intent-judge`` grades the teacher's
+intents for the distil step (:mod:`studio.core.demo.judge`). Each has several versions written by
 "alice" and "bob" with commit messages, and labels moved over a few weeks.
 """
 
@@ -556,7 +557,15 @@ def _fee_answer() -> _DemoPrompt:
 
 def demo_prompts() -> list[_DemoPrompt]:
     """The demo prompts with their histories (not yet saved)."""
-    return [_banking_intent(), _support_reply(), _ticket_extract(), _fee_answer()]
+    from studio.core.demo.judge import demo_judge_prompt  # it builds on this module's _spec
+
+    return [
+        _banking_intent(),
+        _support_reply(),
+        _ticket_extract(),
+        _fee_answer(),
+        demo_judge_prompt(),
+    ]
 
 
 def add_demo_prompts(project: Project, *, now: datetime | None = None) -> list[str]:
