@@ -15,7 +15,7 @@ same simulated model (:mod:`studio.core.demo.simulated_server`):
    an approved human label (train and validation; ``--audit``), stored as ``audit``
    candidates: they measure the teacher against people, so ``studio distil stats`` and
    the decision report show its accuracy with a Wilson interval.
-3. The demo's judge (``intent-judge@1`` on ``gpt-4.1-mini``, :mod:`studio.core.demo.judge`)
+3. The demo's judge (``intent-judge@2`` on ``gpt-4.1-mini``, :mod:`studio.core.demo.judge`)
    scores the run's 200 pending candidates through the real path
    (:func:`studio.core.distil.run_judge.judge_run`, the judge stored on the run as
    ``studio distil outputs --judge`` does), so the Distil view's judge column, ``studio

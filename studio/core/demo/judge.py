@@ -4,14 +4,15 @@
 the customer's message (``{{input}}``), the intent the teacher chose (``{{output}}``, the
 JSON object of ``banking-intent@4`` or a bare name) and the row's human label when it has
 one (``{{ideal}}``), and ends its answer with ``Score: N/10``
-(:func:`studio.core.distil.judge_scores.read_judge_score` reads it as N/10).
+(:func:`studio.core.distil.judge_scores.read_judge_score` reads it as N/10). Its v1, a
+pass/fail draft, is answered ``pass`` or ``fail``.
 
 :class:`SimulatedJudge` plays its model (``gpt-4.1-mini``) for the demo's distil part
 (:mod:`studio.core.demo.distil`) and ``studio demo-model``. It knows each demo query's
 banking77 intent (the CSVs under ``resources/demo/``; the row's human label wins when the
 request carries one) and grades like a careful model: 9 or 10 when the chosen intent is the
 true one, 1 or 2 when it is not, and, on a seeded :data:`HEDGE_SHARE` of the answers, a
-hedged 7 (right) or 5 (wrong) because "the message could be read either way". Every
+hedged 7 (right) or 4 (wrong) because "the message could be read either way". Every
 answer is a pure function of the request's message, chosen intent and reference (a
 seeded hash), so the response cache and the tests see the same answers every time.
 """
@@ -30,9 +31,9 @@ if TYPE_CHECKING:
     from studio.core.demo.prompts import _DemoPrompt
 
 JUDGE_PROMPT = "intent-judge"
-JUDGE_VERSION = 1  # the version the demo and README's loop judge with (label production)
+JUDGE_VERSION = 2  # the version the demo and README's loop judge with (label production)
 JUDGE_MODEL = "gpt-4.1-mini"
-HEDGE_SHARE = 0.08  # answers where the simulated judge hedges (7/10 right, 5/10 wrong)
+HEDGE_SHARE = 0.08  # answers where the simulated judge hedges (7/10 right, 4/10 wrong)
 
 _JUDGE_SYSTEM = """You grade the intent that a classifier chose for a message sent to the support \
 chat of an online bank. The intents are banking77's (card_arrival, pending_transfer, \
@@ -47,6 +48,11 @@ compromised_card).
 Give one short sentence of reasoning, then end with the line "Score: N/10": 10 when the \
 chosen intent is certainly right, 0 when it is certainly wrong, 5 when the message fits \
 two intents equally."""
+
+_JUDGE_PASS_FAIL = """You check the intent that a classifier chose for a message sent to the \
+support chat of an online bank. When a reference intent is given, the chosen intent must match it.
+
+Answer pass or fail and nothing else."""
 
 _JUDGE_RULE_NANO = """
 
@@ -78,6 +84,14 @@ def _norm(text_: str) -> str:
     return " ".join(text_.split()).casefold()
 
 
+def _system_text(body: dict[str, Any]) -> str:
+    return " ".join(
+        str(m.get("content") or "")
+        for m in body.get("messages") or []
+        if isinstance(m, dict) and m.get("role") in ("system", "developer")
+    )
+
+
 def chosen_intent(output: str) -> str:
     """The intent in a teacher answer: the JSON object's ``intent``, else the text."""
     text_ = output.strip()
@@ -89,15 +103,16 @@ def chosen_intent(output: str) -> str:
 
 
 def demo_judge_prompt() -> _DemoPrompt:
-    """``intent-judge`` with its history: v1 on gpt-4.1-mini (production), v2 a stricter
-    try on gpt-4.1-nano left on staging."""
+    """``intent-judge`` with its history: v1 a pass/fail draft, v2 the 0-10 grader on
+    gpt-4.1-mini (production), v3 a stricter try on gpt-4.1-nano left on staging."""
     from studio.core.demo.prompts import _DemoPrompt, _spec, _Step
 
     user = ("user", _JUDGE_USER)
     v1 = _spec(
-        JUDGE_MODEL, {"temperature": 0.0, "max_tokens": 80}, ("system", _JUDGE_SYSTEM), user
+        JUDGE_MODEL, {"temperature": 0.0, "max_tokens": 5}, ("system", _JUDGE_PASS_FAIL), user
     )
-    v2 = _spec(
+    v2 = _spec(JUDGE_MODEL, {"temperature": 0.0, "max_tokens": 80}, ("system", _JUDGE_SYSTEM), user)
+    v3 = _spec(
         "gpt-4.1-nano",
         {"temperature": 0.0, "max_tokens": 80},
         ("system", _JUDGE_SYSTEM + _JUDGE_RULE_NANO),
@@ -110,20 +125,28 @@ def demo_judge_prompt() -> _DemoPrompt:
         [
             _Step(
                 "alice",
-                "Single-answer grader for the teacher's intents: reasons in one sentence, "
-                "ends with Score: N/10; compares with the human label when there is one.",
+                "First draft: pass or fail for the teacher's intent, against the human "
+                "label when there is one.",
                 spec=v1,
             ),
             _Step("alice", label="staging", to_version=1, days=0.2),
-            _Step("bob", label="production", to_version=1, days=1),
             _Step(
-                "bob",
-                "Try the judge on gpt-4.1-nano (a quarter of the price) with a stricter "
-                "rule; it flagged right answers too often, so production stays on v1.",
+                "alice",
+                "A 0-10 score after one sentence of reasoning (Score: N/10): pass/fail gave "
+                "accept --min-judge nothing to rank, and the reasoning shows why it doubts.",
                 spec=v2,
                 days=2,
             ),
-            _Step("bob", label="staging", to_version=2, days=0.1),
+            _Step("alice", label="staging", to_version=2, days=0.1),
+            _Step("bob", label="production", to_version=2, days=1),
+            _Step(
+                "bob",
+                "Try the judge on gpt-4.1-nano (a quarter of the price) with a stricter "
+                "rule; it flagged right answers too often, so production stays on v2.",
+                spec=v3,
+                days=2,
+            ),
+            _Step("bob", label="staging", to_version=3, days=0.1),
         ],
     )
 
@@ -163,6 +186,8 @@ class SimulatedJudge:
             return "Score: 5/10"  # not the demo judge's request: an unsure grade
         message, chosen, ideal = got
         truth = ideal or self.labels.get(_norm(message))
+        if "pass or fail" in _system_text(body):  # intent-judge@1 asks for a bare verdict
+            return "pass" if truth is not None and chosen == truth else "fail"
         if truth is None:
             return f"I cannot tell whether {chosen} is right for this message.\nScore: 5/10"
         right = chosen == truth
@@ -172,7 +197,7 @@ class SimulatedJudge:
                     f"{chosen} fits, though the message could also be read as a "
                     "neighbouring intent.\nScore: 7/10"
                 )
-            return f"The message could be read as {chosen} or as {truth}.\nScore: 5/10"
+            return f"The message could be read as {chosen}, but {truth} fits better.\nScore: 4/10"
         if right:
             n = 10 if _u("judge-top", _norm(message)) < 0.5 else 9
             return f"The message is about {truth}: the chosen intent matches it.\nScore: {n}/10"
