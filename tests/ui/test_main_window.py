@@ -73,7 +73,7 @@ def test_quick_look_shows_the_list_before_the_project_is_open(
         # the quick look ran synchronously: the list is on screen before the real open
         assert window.context.project is None
         assert [r.name for r in view.list_panel.model.rows][:1] == ["banking-intent"]
-    assert first.args == [4]
+    assert first.args == [5]
 
 
 @pytest.mark.parametrize(
