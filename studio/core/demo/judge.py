@@ -28,7 +28,7 @@ import orjson
 from studio.core.demo.simulated_server import _last_user_text
 
 if TYPE_CHECKING:
-    from studio.core.demo.prompts import _DemoPrompt
+    from studio.core.demo.prompt_story import _DemoPrompt
 
 JUDGE_PROMPT = "intent-judge"
 JUDGE_VERSION = 2  # the version the demo and README's loop judge with (label production)
@@ -105,7 +105,7 @@ def chosen_intent(output: str) -> str:
 def demo_judge_prompt() -> _DemoPrompt:
     """``intent-judge`` with its history: v1 a pass/fail draft, v2 the 0-10 grader on
     gpt-4.1-mini (production), v3 a stricter try on gpt-4.1-nano left on staging."""
-    from studio.core.demo.prompts import _DemoPrompt, _spec, _Step
+    from studio.core.demo.prompt_story import _DemoPrompt, _spec, _Step
 
     user = ("user", _JUDGE_USER)
     v1 = _spec(
