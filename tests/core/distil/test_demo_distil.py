@@ -13,6 +13,7 @@ import json
 import math
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,39 @@ def test_demo_judge_scored_the_200_teacher_candidates(
     # accepted by agreement alone, scored low
     caught = [i for i in wrong if rows[i][7] == 1.0 and rows[i][2] < 0.5]
     assert caught and all(rows[i][6] == "accepted" for i in caught)
+
+
+def test_demo_decision_report_cites_the_judge(demo_template: Path) -> None:
+    """The saved decision report names the judge of the accepted teacher answers, how many
+    it scored and their median, recounted here from the candidates."""
+    from studio.core.decide.compute import compute_decision
+    from studio.core.decide.report import render_markdown
+    from studio.core.decide.store import load_report
+    from studio.core.demo.decision import demo_answers
+
+    with other_connection(demo_template) as conn:
+        scores = sorted(
+            float(r[0])
+            for r in conn.execute(
+                "SELECT judge_score FROM candidate WHERE status = 'accepted' "
+                "AND judge_score IS NOT NULL AND judge_ref = 'intent-judge@2'"
+            ).fetchall()
+        )
+        (accepted,) = conn.execute(
+            "SELECT count(*) FROM candidate WHERE status = 'accepted'"
+        ).fetchone()
+    n = len(scores)
+    assert n == accepted > 0  # the demo judged every candidate before the review
+    median = (scores[(n - 1) // 2] + scores[n // 2]) / 2
+    project = open_project(demo_template)
+    try:
+        facts = (load_report(project) or {})["evidence"]
+        md = render_markdown(compute_decision(project, demo_answers(), today=date(2026, 12, 1)))
+    finally:
+        project.close()
+    assert facts["judge"] == "intent-judge@2 (gpt-4.1-mini)"
+    assert (facts["judge_accepted"], facts["judge_median"]) == (n, median)
+    assert (
+        f"judge intent-judge@2 (gpt-4.1-mini) scored {n} of the {accepted} accepted "
+        f"candidates, median {median:.2f}"
+    ) in md
