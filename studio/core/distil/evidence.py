@@ -29,7 +29,8 @@ Computed from the ``candidate`` and ``example`` tables of one dataset (ISSUE 13 
   that gave it (``"grader@2 (gpt-4o)"``, or ``"judge not recorded"`` for scores written
   before migration 0008), and the same for the accepted ones: scores of different judges
   are on different scales, so more than one judge among the accepted is said
-  (``mixed_judges``).
+  (``mixed_judges``); the accepted candidates' median score (``accepted_judge_median``,
+  which Decide's report cites when one judge gave them all).
 * **Where ideals came from** — rows with an ideal output (or a label, for
   classification) by ``ideal_source``: human, teacher, unknown; and synthetic inputs
   (``example.source = "synthetic"``).
