@@ -68,6 +68,8 @@ def test_the_readme_distil_loop_runs_as_written(demo_template: Path, tmp_path: P
     commands = [s.command for s in steps]
     assert commands[0].startswith("studio demo-model") and commands[-1] == "kill %1"
     assert any("distil outputs" in c and "--samples 3" in c for c in commands)
+    assert any("distil judge" in c and "--judge intent-judge@2" in c for c in commands)
+    assert any("distil accept" in c and "--min-judge 0.8" in c for c in commands)
     assert any("ft:gpt-4.1-nano:studio-demo:student" in c for c in commands)
 
     with demo_model() as server:
@@ -94,6 +96,8 @@ def test_the_readme_distil_loop_runs_as_written(demo_template: Path, tmp_path: P
     skipped = _figure(steps, r"(\d+) skipped")
     accepted = _figure(steps, r"(\d+) accepted")
     below = _figure(steps, r"(\d+) below the agreement")
+    judged = _figure(steps, r"Judge: (\d+) scored")
+    below_judge = _figure(steps, r"(\d+) below the judge score")
     exported = _figure(steps, r"train\.jsonl\s+(\d+) records")
     before = sqlite3.connect(demo_template)
     try:
@@ -124,6 +128,13 @@ def test_the_readme_distil_loop_runs_as_written(demo_template: Path, tmp_path: P
             "SELECT count(*) FROM candidate WHERE run_id = ? AND agreement = 1.0 AND samples = 3",
             (run_id,),
         ).fetchone()
+        # Every candidate's judge score with who gave it, its label and the row's human label
+        graded = conn.execute(
+            "SELECT c.status, c.agreement, c.judge_score, c.judge_ref, c.judge_model, "
+            "c.judged_at, c.label, e.label FROM candidate c JOIN example e "
+            "ON e.id = c.example_id WHERE c.run_id = ?",
+            (run_id,),
+        ).fetchall()
         (approved_train,) = conn.execute(
             "SELECT count(*) FROM example e JOIN dataset d ON d.id = e.dataset_id "
             "WHERE d.name = ? AND e.split = 'train' AND e.status = 'approved'",
@@ -131,8 +142,21 @@ def test_the_readme_distil_loop_runs_as_written(demo_template: Path, tmp_path: P
         ).fetchone()
     finally:
         conn.close()
-    assert by_status == {"accepted": accepted, "pending": below}
-    assert unanimous == accepted and accepted + below == asked
+    assert by_status == {"accepted": accepted, "pending": below + below_judge}
+    assert unanimous == accepted + below_judge and accepted + below + below_judge == asked
+    # The judge step scored every candidate of the run, and says who did
+    assert judged == asked == len(graded)
+    assert {(g[3], g[4]) for g in graded} == {("intent-judge@2", "gpt-4.1-mini")}
+    assert all(g[2] is not None and g[5] for g in graded)
+    # Hand count of --min-judge 0.8 over the unanimous candidates
+    assert accepted == sum(1 for g in graded if g[1] == 1.0 and g[2] >= 0.8)
+    assert below_judge == sum(1 for g in graded if g[1] == 1.0 and g[2] < 0.8)
+    assert all(g[0] == "accepted" for g in graded if g[1] == 1.0 and g[2] >= 0.8)
+    # The judge grades against the rows' human labels: a high score only for the right
+    # intent, a low one only for a wrong one (its hedged 0.5-0.7 either way)
+    assert all(g[6] == g[7] for g in graded if g[2] >= 0.8)
+    assert all(g[6] != g[7] for g in graded if g[2] <= 0.3)
+    assert sum(1 for g in graded if 0.3 < g[2] < 0.8) < len(graded) * 0.2
     lines = (tmp_path / "out" / "train.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == exported == approved_train
     assert all(

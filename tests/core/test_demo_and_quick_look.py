@@ -15,7 +15,13 @@ def test_demo_is_built_once_in_the_data_dir_and_complete() -> None:
     project = open_or_create_demo_project()
     try:
         names = [p.name for p in list_prompts(project)]
-        assert names == ["banking-intent", "fee-answer", "support-reply", "ticket-extract"]
+        assert names == [
+            "banking-intent",
+            "fee-answer",
+            "intent-judge",
+            "support-reply",
+            "ticket-extract",
+        ]
         path = project.path
     finally:
         project.close()

@@ -53,7 +53,7 @@ def test_open_a_project_shows_its_prompts(
     assert window.pages.currentWidget() is window.workspace
     assert window.current_view_name() == "prompts"
     view = window.view("prompts")
-    qtbot.waitUntil(lambda: len(view.list_panel.model.rows) == 4)
+    qtbot.waitUntil(lambda: len(view.list_panel.model.rows) == 5)
     assert window.settings.recent_files[0] == str(project_file.resolve())
     # saved to disk (on the database thread, never by the GUI thread)
     qtbot.waitUntil(lambda: bool(load_settings().recent_files), timeout=10000)
@@ -73,7 +73,7 @@ def test_quick_look_shows_the_list_before_the_project_is_open(
         # the quick look ran synchronously: the list is on screen before the real open
         assert window.context.project is None
         assert [r.name for r in view.list_panel.model.rows][:1] == ["banking-intent"]
-    assert first.args == [4]
+    assert first.args == [5]
 
 
 @pytest.mark.parametrize(
@@ -183,6 +183,7 @@ def test_file_open_and_save_a_copy(
         assert [p.name for p in list_prompts(copied)] == [
             "banking-intent",
             "fee-answer",
+            "intent-judge",
             "support-reply",
             "ticket-extract",
         ]

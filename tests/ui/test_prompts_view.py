@@ -49,6 +49,7 @@ def test_list_shows_demo_prompts_and_search_filters_as_you_type(qtbot, view: Pro
     assert view.list_panel.visible_names() == [
         "banking-intent",
         "fee-answer",
+        "intent-judge",
         "support-reply",
         "ticket-extract",
     ]

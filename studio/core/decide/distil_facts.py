@@ -41,6 +41,14 @@ def fill_distil(ev: Evidence, project: Project, dataset_id: int, dataset_name: s
         f"{where}: example.ideal_source and example.source ({num(d.unknown_ideals)} ideals "
         "of unknown origin)"
     )
+    if len(d.accepted_judges) == 1 and d.accepted_judge_median is not None:
+        # one judge: its scores are on one scale, so a median means something
+        ((ev.judge, ev.judge_accepted),) = d.accepted_judges.items()
+        ev.judge_median = d.accepted_judge_median
+        prov["judge"] = prov["judge_accepted"] = prov["judge_median"] = (
+            f"{where}: candidate.judge_score of the accepted candidates, with judge_ref and "
+            "judge_model"
+        )
     if d.teacher_compared:
         ev.teacher_correct, ev.teacher_compared = d.teacher_correct, d.teacher_compared
         ci = d.teacher_accuracy_ci
@@ -104,6 +112,15 @@ def distil_rows(e: Evidence) -> list[tuple[str, str, str]]:
         )
     )
     rows.append(("Synthetic inputs", num(e.synthetic_inputs or 0), e.where("synthetic_inputs")))
+    if e.judge and e.judge_accepted is not None and e.judge_median is not None:
+        rows.append(
+            (
+                "Judge scores of accepted answers",
+                f"judge {e.judge} scored {num(e.judge_accepted)} of the "
+                f"{num(e.distil_accepted or 0)} accepted candidates, median {e.judge_median:.2f}",
+                e.where("judge_median"),
+            )
+        )
     return rows
 
 

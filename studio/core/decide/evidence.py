@@ -70,6 +70,10 @@ class Evidence:
         human_ideals: rows whose ideal output a person wrote.
         teacher_ideals: rows whose ideal output is an accepted teacher answer.
         synthetic_inputs: rows with synthetic inputs.
+        judge: the judge that scored the accepted teacher answers (``"grader@2 (model)"``),
+            when one judge scored them all.
+        judge_accepted: accepted teacher answers with that judge's score.
+        judge_median: their median judge score (0-1).
         provenance: where a field's value came from, e.g. ``{"best_score": "run #12"}``.
     """
 
@@ -111,6 +115,9 @@ class Evidence:
     human_ideals: int | None = None
     teacher_ideals: int | None = None
     synthetic_inputs: int | None = None
+    judge: str | None = None
+    judge_accepted: int | None = None
+    judge_median: float | None = None
     provenance: dict[str, str] = field(default_factory=dict)
 
     # -- derived values -------------------------------------------------------------

@@ -15,7 +15,12 @@ same simulated model (:mod:`studio.core.demo.simulated_server`):
    an approved human label (train and validation; ``--audit``), stored as ``audit``
    candidates: they measure the teacher against people, so ``studio distil stats`` and
    the decision report show its accuracy with a Wilson interval.
-3. The review accepts "agreement = 1 and valid" (:func:`studio.core.distil.review.accept`),
+3. The demo's judge (``intent-judge@2`` on ``gpt-4.1-mini``, :mod:`studio.core.demo.judge`)
+   scores the run's 200 pending candidates through the real path
+   (:func:`studio.core.distil.run_judge.judge_run`, the judge stored on the run as
+   ``studio distil outputs --judge`` does), so the Distil view's judge column, ``studio
+   distil stats`` and ``accept --min-judge`` have scores with who gave them.
+4. The review accepts "agreement = 1 and valid" (:func:`studio.core.distil.review.accept`),
    one undoable operation in the dataset's history; the rows where the samples
    disagreed stay pending for a person (audit answers are never accepted).
 
@@ -37,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from studio.core import paths
+from studio.core.demo.judge import JUDGE_PROMPT, JUDGE_VERSION, SimulatedJudge
 from studio.core.demo.simulated_server import SimulatedModelServer
 from studio.core.llm.providers import ProviderConfig
 
@@ -67,6 +73,26 @@ def distil_queries() -> list[tuple[str, str]]:
     path = paths.resources_dir() / "demo" / DISTIL_CSV
     with path.open(newline="", encoding="utf-8") as fh:
         return [(r["text"], r["category"]) for r in csv.DictReader(fh)]
+
+
+class TeacherAndJudge:
+    """One responder for the distil part's server: judge requests to the judge, the rest
+    to the teacher."""
+
+    def __init__(self, teacher: SimulatedTeacher, judge: SimulatedJudge) -> None:
+        self.teacher = teacher
+        self.judge = judge
+
+    def __call__(self, body: dict[str, Any]) -> str:
+        if self.judge.is_judge_request(body):
+            return self.judge(body)
+        return self.teacher(body)
+
+    def latency(self, body: dict[str, Any]) -> float:
+        """The judge's or the teacher's."""
+        if self.judge.is_judge_request(body):
+            return self.judge.latency(body)
+        return self.teacher.latency(body)
 
 
 class SimulatedTeacher:
@@ -128,6 +154,7 @@ class DemoDistil:
     stored: int
     accepted: int
     op_id: int | None
+    judged: int = 0  # candidates the demo judge scored
 
 
 def add_demo_distil(project: Project, dataset: str | int | None = None) -> DemoDistil:
@@ -149,6 +176,7 @@ def add_demo_distil(project: Project, dataset: str | int | None = None) -> DemoD
     )
     from studio.core.distil.outputs import OutputsSpec, create_outputs_run, execute_outputs_run
     from studio.core.distil.review import accept
+    from studio.core.distil.run_judge import judge_run
     from studio.core.evals import run_store
 
     dataset_id, name = _find_dataset(project, dataset)
@@ -164,8 +192,9 @@ def add_demo_distil(project: Project, dataset: str | int | None = None) -> DemoD
     label_set = list(get_dataset(project, dataset_id).label_set)
     human = _human_rows(project, dataset_id)  # the audit pool: approved human, not test
     # The simulated teacher knows the intents of the human rows as of the new ones
-    teacher = SimulatedTeacher({**dict(human.values()), **dict(queries)}, label_set)
-    with SimulatedModelServer(responder=teacher, latency=teacher.latency, exact_usage=True) as srv:
+    known = {**dict(human.values()), **dict(queries)}
+    model = TeacherAndJudge(SimulatedTeacher(known, label_set), SimulatedJudge(known))
+    with SimulatedModelServer(responder=model, latency=model.latency, exact_usage=True) as srv:
         provider = ProviderConfig(
             name="Local loopback (simulated model)", base_url=srv.base_url, kind="compatible"
         )
@@ -180,13 +209,24 @@ def add_demo_distil(project: Project, dataset: str | int | None = None) -> DemoD
             concurrency=16,
             name=f"{DEMO_PROMPT} v{CANDIDATE_VERSION} teacher outputs (demo)",
             audit=AUDIT_ROWS,
+            judge=f"{JUDGE_PROMPT}@{JUDGE_VERSION}",
         )
         run_id = create_outputs_run(project, spec)
         run_store.set_recorded_note(project, run_id, DEMO_NOTE)
         # No cache: the simulated server's port changes every start (see demo/run.py)
         outcome = execute_outputs_run(project, run_id, key=None, cache=False)
+        # The judge stored on the run scores its pending candidates, as after
+        # `studio distil outputs --judge` (judged before the review: only pending ones are)
+        judged = judge_run(project, run_id, provider=provider, key=None, cache=False)
     review = accept(project, dataset_id, min_agreement=1.0, example_ids=new_ids)
-    return DemoDistil(run_id, outcome.rows, outcome.stored, review.changed, review.op_id)
+    return DemoDistil(
+        run_id,
+        outcome.rows,
+        outcome.stored,
+        review.changed,
+        review.op_id,
+        judged.scored if judged is not None else 0,
+    )
 
 
 def _human_rows(project: Project, dataset_id: int) -> dict[int, tuple[str, str]]:

@@ -12,7 +12,11 @@ without a real model, :class:`DemoModel` plays all of it behind one server:
   :class:`~studio.core.demo.distil.SimulatedTeacher`, right on most, consistently wrong on
   a few and unsure on some (its samples disagree), so ``studio distil outputs --samples 3``
   has agreement to review;
-* other queries asked of a small model: the intent model's coin flip at its accuracy.
+* other queries asked of a small model: the intent model's coin flip at its accuracy;
+* requests filled from the demo's judge prompt (``intent-judge``, on any model):
+  :class:`~studio.core.demo.judge.SimulatedJudge`, "Score: N/10", high when the chosen
+  intent is the row's banking77 intent, so ``studio distil judge`` and ``accept
+  --min-judge`` have scores to work with.
 
 Which demo rows are in the test split is fixed by the demo dataset's seeded split, so
 :func:`build_demo_model` builds that dataset once in a temporary project (under a second)
@@ -28,6 +32,7 @@ from typing import Any
 
 from studio.core import paths
 from studio.core.demo.distil import SimulatedTeacher, distil_queries
+from studio.core.demo.judge import SimulatedJudge
 from studio.core.demo.run import (
     LARGE_MODEL,
     SMALL_MODEL,
@@ -48,9 +53,12 @@ class DemoModel:
     ) -> None:
         self.intent = SimulatedIntentModel(test_labels, label_set, extra_labels=all_labels)
         self.teacher = SimulatedTeacher(all_labels, label_set)
+        self.judge = SimulatedJudge(all_labels)
         self.test_queries = {_norm(q) for q in test_labels}
 
     def __call__(self, body: dict[str, Any]) -> str:
+        if self.judge.is_judge_request(body):
+            return self.judge(body)
         query = _norm(_last_user_text(body))
         large = SimulatedIntentModel.family(str(body.get("model", ""))) == "large"
         if large and query not in self.test_queries:
@@ -58,7 +66,9 @@ class DemoModel:
         return self.intent(body)
 
     def latency(self, body: dict[str, Any]) -> float:
-        """The intent model's 2-10 ms."""
+        """The judge's 4-12 ms, else the intent model's 2-10 ms."""
+        if self.judge.is_judge_request(body):
+            return self.judge.latency(body)
         return SimulatedIntentModel.latency(body)
 
 

@@ -1,23 +1,24 @@
-"""Demo prompts: four realistic prompts with histories, so a newcomer sees a living registry.
+"""Demo prompts: five realistic prompts with histories, so a newcomer sees a living registry.
 
 ``banking-intent`` classifies online-banking queries into the 77 intents of the
 banking77 dataset (PolyAI, Casanueva et al. 2020, CC BY 4.0; intent names copied
 verbatim, including the dataset's own ``Refund_not_showing_up`` and
 ``reverted_card_payment?``). ``support-reply`` drafts answers to customers,
 ``ticket-extract`` pulls fields out of support e-mails with a response JSON Schema and
-``fee-answer`` answers fee questions with a tool. Each has several versions written by
+``fee-answer`` answers fee questions with a tool; ``intent-judge`` grades the teacher's
+intents for the distil step (:mod:`studio.core.demo.judge`). Each has several versions written by
 "alice" and "bob" with commit messages, and labels moved over a few weeks.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from studio.core.demo.prompt_story import _DemoPrompt, _spec, _Step, _unwrap
 from studio.core.prompts import service
-from studio.core.prompts.spec import Message, PromptSpec, Role
+from studio.core.prompts.spec import PromptSpec
 
 if TYPE_CHECKING:
     from studio.core.db.project import Project
@@ -101,66 +102,6 @@ BANKING77_INTENTS: tuple[str, ...] = (
     "verify_my_identity",
     "country_support",
 )
-
-
-# Each demo prompt's list of _Step rows pairs by shape with the others' and with itself in
-# the duplicates report: they are the demo's story, one event a row, data rather than logic.
-@dataclass
-class _Step:
-    """One event in a demo prompt's history: a version save or a label move."""
-
-    author: str
-    message: str = ""
-    spec: PromptSpec | None = None
-    label: str | None = None
-    to_version: int | None = None
-    days: float = 1.0  # days after the previous step
-
-
-@dataclass
-class _DemoPrompt:
-    name: str
-    description: str
-    steps: list[_Step] = field(default_factory=list)
-
-
-def _unwrap(text: str) -> str:
-    """One line per paragraph: the source wraps at 100 columns, the prompt should not.
-
-    A hard break in mid-sentence shows as a ragged line in the editor, the preview and
-    every diff. List items (``- ``) and lines ending in ``:`` keep their breaks.
-    """
-    out: list[str] = []
-    for line in text.split("\n"):
-        joinable = (
-            out
-            and out[-1].strip()
-            and line.strip()
-            and not line.lstrip().startswith("-")
-            and not out[-1].rstrip().endswith(":")
-            and not out[-1].lstrip().startswith("-")
-        )
-        if joinable:
-            out[-1] = f"{out[-1]} {line.strip()}"
-        else:
-            out.append(line)
-    return "\n".join(out)
-
-
-def _spec(
-    model: str,
-    params: dict[str, Any],
-    *messages: tuple[str, str],
-    schema: dict[str, Any] | None = None,
-    tools: list[dict[str, Any]] | None = None,
-) -> PromptSpec:
-    return PromptSpec(
-        messages=tuple(Message(cast(Role, role), content) for role, content in messages),
-        model=model,
-        params=params,
-        response_schema=schema,
-        tools=tools,
-    )
 
 
 # -- banking-intent ---------------------------------------------------------------------
@@ -556,7 +497,15 @@ def _fee_answer() -> _DemoPrompt:
 
 def demo_prompts() -> list[_DemoPrompt]:
     """The demo prompts with their histories (not yet saved)."""
-    return [_banking_intent(), _support_reply(), _ticket_extract(), _fee_answer()]
+    from studio.core.demo.judge import demo_judge_prompt
+
+    return [
+        _banking_intent(),
+        _support_reply(),
+        _ticket_extract(),
+        _fee_answer(),
+        demo_judge_prompt(),
+    ]
 
 
 def add_demo_prompts(project: Project, *, now: datetime | None = None) -> list[str]:

@@ -29,7 +29,8 @@ Computed from the ``candidate`` and ``example`` tables of one dataset (ISSUE 13 
   that gave it (``"grader@2 (gpt-4o)"``, or ``"judge not recorded"`` for scores written
   before migration 0008), and the same for the accepted ones: scores of different judges
   are on different scales, so more than one judge among the accepted is said
-  (``mixed_judges``).
+  (``mixed_judges``); the accepted candidates' median score (``accepted_judge_median``,
+  which Decide's report cites when one judge gave them all).
 * **Where ideals came from** — rows with an ideal output (or a label, for
   classification) by ``ideal_source``: human, teacher, unknown; and synthetic inputs
   (``example.source = "synthetic"``).
@@ -39,6 +40,7 @@ Nothing here writes to the project.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +95,9 @@ class DistilEvidence:
     # judge name -> scored candidates / accepted scored candidates (run_judge.judge_mix)
     judges: dict[str, int] = field(default_factory=dict)
     accepted_judges: dict[str, int] = field(default_factory=dict)
+    # median judge score of the accepted candidates (None: none scored); one scale only
+    # when accepted_judges has one judge
+    accepted_judge_median: float | None = None
 
     @property
     def mixed_judges(self) -> str:
@@ -287,7 +292,9 @@ def distil_evidence(project: Project, dataset: str | int) -> DistilEvidence:
             audit_correct += cand.status == "audit"
 
     scored = [c for c in cands if c.judge_score is not None and c.status != "audit"]
+    accepted_scores = [float(c.judge_score) for c in scored if c.status == "accepted"]
     return DistilEvidence(
+        accepted_judge_median=statistics.median(accepted_scores) if accepted_scores else None,
         judges=judge_mix((c.judge_ref, c.judge_model) for c in scored),
         accepted_judges=judge_mix(
             (c.judge_ref, c.judge_model) for c in scored if c.status == "accepted"

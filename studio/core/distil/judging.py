@@ -350,12 +350,14 @@ def judge_candidates(
     client_factory: Callable[[], AsyncOpenAI] | None = None,
     concurrency: int = 8,
     limits: RunLimits | None = None,
+    cache: bool = True,
 ) -> JudgeOutcome:
     """Score candidates with the judge and store ``candidate.judge_score``. Blocks: use a
     worker thread.
 
     ``key`` is used for these calls only (never stored). Scores that came back before a
-    cancel are stored (their calls are cached too).
+    cancel are stored (their calls are cached too). ``cache=False`` neither reads nor
+    fills the response cache (the demo build: its server's port changes every start).
 
     Raises:
         NotFoundError / ValidationError: as :func:`plan_judging` (nothing called).
@@ -381,14 +383,14 @@ def judge_candidates(
         )
     price, _ = price_fn()
     sink = MemorySink()
-    cache = ProjectCacheStore(project)
+    store = ProjectCacheStore(project) if cache else None
     try:
         summary = run_items_blocking(
             items,
             provider=provider,
             api_key=key,
             sink=sink,
-            cache=cache,
+            cache=store,
             concurrency=concurrency,
             price_fn=price,
             progress=progress,
@@ -397,7 +399,8 @@ def judge_candidates(
             limits=limits,
         )
     finally:
-        cache.close()
+        if store is not None:
+            store.close()
     results = sink.by_key()
     fresh = [r for r in results.values() if not r.cached]
     cost: float | None = 0.0

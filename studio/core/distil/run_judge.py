@@ -68,6 +68,7 @@ def judge_run(
     concurrency: int | None = None,
     limits: RunLimits | None = None,
     client_factory: Callable[[], AsyncOpenAI] | None = None,
+    cache: bool = True,
 ) -> JudgeOutcome | None:
     """Score the run's pending candidates with the run's judge; None when it has none.
 
@@ -91,6 +92,7 @@ def judge_run(
         client_factory=client_factory,
         concurrency=int(concurrency or row.concurrency or 8),
         limits=limits,
+        cache=cache,
     )
 
 

@@ -9,9 +9,11 @@ simulated teacher never writes them to the dataset).
 from __future__ import annotations
 
 import csv
+import json
 import math
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +121,84 @@ def _read(conn: Any) -> tuple[list[Any], int, Any]:
         f"WHERE dataset_id = {int(ds)} ORDER BY id DESC LIMIT 1"
     ).fetchone()
     return rows, int(ds), newest
+
+
+def test_demo_judge_scored_the_200_teacher_candidates(
+    demo_template: Path, tmp_path: Path, place: Callable[[Path], Path | str]
+) -> None:
+    """intent-judge@2 scored every teacher candidate of the demo's distil run, high exactly
+    where the teacher's intent is the query's banking77 intent (the CSV, read here)."""
+    with CSV.open(newline="", encoding="utf-8") as fh:
+        truth = {" ".join(r["text"].split()): r["category"] for r in csv.DictReader(fh)}
+    path = tmp_path / "demo.studio"
+    shutil.copyfile(demo_template, path)
+    with other_connection(place(path)) as conn:
+        rows = conn.execute(
+            "SELECT e.search_text, c.output, c.judge_score, c.judge_ref, c.judge_model, "
+            "c.judged_at, c.status, c.agreement FROM candidate c "
+            "JOIN example e ON e.id = c.example_id WHERE c.status != 'audit'"
+        ).fetchall()
+        audit = conn.execute(
+            "SELECT count(*) FROM candidate WHERE status = 'audit' AND judge_score IS NULL "
+            "AND judge_ref IS NULL AND judge_model IS NULL AND judged_at IS NULL"
+        ).fetchone()
+        (plan,) = conn.execute("SELECT summary_json FROM eval_run WHERE kind = 'distil'").fetchone()
+    assert len(rows) == 200
+    # Who scored: the judge stored on the run, every candidate with its identity and time
+    assert json.loads(plan)["distil"]["judge"] == "intent-judge@2"
+    assert {(r[3], r[4]) for r in rows} == {("intent-judge@2", "gpt-4.1-mini")}
+    assert all(r[2] is not None and r[5] is not None for r in rows)
+    assert tuple(audit) == (50,)  # the audit answers are not the run's pending ones: unjudged
+    # Hand count from the CSV: the teacher's intent (its JSON answer) is the true one
+    right = {
+        i for i, r in enumerate(rows) if json.loads(r[1])["intent"] == truth[" ".join(r[0].split())]
+    }
+    wrong = set(range(len(rows))) - right
+    assert 150 <= len(right) < 200 and len(wrong) >= 5  # a good teacher with a few misses
+    # A score of 0.5 or more exactly where the teacher was right
+    assert {i for i, r in enumerate(rows) if r[2] >= 0.5} == right
+    # Its usual grades: 9-10/10 right, 1-2/10 wrong; hedged 7/10 or 4/10 on a small share
+    scores = {round(r[2], 6) for r in rows}
+    assert scores <= {1.0, 0.9, 0.7, 0.4, 0.2, 0.1}
+    hedged = [r for r in rows if round(r[2], 6) in (0.7, 0.4)]
+    assert 0 < len(hedged) <= 0.15 * len(rows)
+    # The consistently wrong answers (all three samples agree) are the judge's catch:
+    # accepted by agreement alone, scored low
+    caught = [i for i in wrong if rows[i][7] == 1.0 and rows[i][2] < 0.5]
+    assert caught and all(rows[i][6] == "accepted" for i in caught)
+
+
+def test_demo_decision_report_cites_the_judge(demo_template: Path) -> None:
+    """The saved decision report names the judge of the accepted teacher answers, how many
+    it scored and their median, recounted here from the candidates."""
+    from studio.core.decide.compute import compute_decision
+    from studio.core.decide.report import render_markdown
+    from studio.core.decide.store import load_report
+    from studio.core.demo.decision import demo_answers
+
+    with other_connection(demo_template) as conn:
+        scores = sorted(
+            float(r[0])
+            for r in conn.execute(
+                "SELECT judge_score FROM candidate WHERE status = 'accepted' "
+                "AND judge_score IS NOT NULL AND judge_ref = 'intent-judge@2'"
+            ).fetchall()
+        )
+        (accepted,) = conn.execute(
+            "SELECT count(*) FROM candidate WHERE status = 'accepted'"
+        ).fetchone()
+    n = len(scores)
+    assert n == accepted > 0  # the demo judged every candidate before the review
+    median = (scores[(n - 1) // 2] + scores[n // 2]) / 2
+    project = open_project(demo_template)
+    try:
+        facts = (load_report(project) or {})["evidence"]
+        md = render_markdown(compute_decision(project, demo_answers(), today=date(2026, 12, 1)))
+    finally:
+        project.close()
+    assert facts["judge"] == "intent-judge@2 (gpt-4.1-mini)"
+    assert (facts["judge_accepted"], facts["judge_median"]) == (n, median)
+    assert (
+        f"judge intent-judge@2 (gpt-4.1-mini) scored {n} of the {accepted} accepted "
+        f"candidates, median {median:.2f}"
+    ) in md

@@ -9,7 +9,13 @@ from studio.core.prompts import service as sv
 
 def test_demo_prompts_have_histories_and_labels(project: Project) -> None:
     added = add_demo_prompts(project)
-    assert added == ["banking-intent", "support-reply", "ticket-extract", "fee-answer"]
+    assert added == [
+        "banking-intent",
+        "support-reply",
+        "ticket-extract",
+        "fee-answer",
+        "intent-judge",
+    ]
     assert add_demo_prompts(project) == []  # idempotent
     for name in added:
         log = sv.log(project, name)
