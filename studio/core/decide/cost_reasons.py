@@ -13,6 +13,14 @@ from studio.core.decide.reasons import Reason, ReasonSource
 from studio.core.decide.wording import months_text, num, usd
 
 
+def _mean_tokens(tpe: float) -> str:
+    """Tokens per example as the product below uses them: the mean with two decimals
+    when it is not whole, so the billed total recomputes by hand (780 would not)."""
+    if float(tpe).is_integer():
+        return f"{num(tpe)} tokens"
+    return f"{tpe:,.2f} tokens (mean)"
+
+
 def cost_reasons(ctx: Context, c: CostModel) -> list[Reason]:
     """The cost comparison as reasons, each naming its price-table or platform source."""
     asof = c.price_table_as_of.isoformat()
@@ -54,7 +62,7 @@ def cost_reasons(ctx: Context, c: CostModel) -> list[Reason]:
         if c.training_cost_source == "price_table":
             text = (
                 f"Training: {num(c.training_examples)} examples × "
-                f"{num(c.tokens_per_example or 0)} tokens × {c.epochs} epochs = "
+                f"{_mean_tokens(c.tokens_per_example or 0)} × {c.epochs} epochs = "
                 f"{num(c.billed_training_tokens or 0)} tokens × "
                 f"${c.training_per_1m:g} per 1M = {usd(c.training_cost_usd)} once"
             )

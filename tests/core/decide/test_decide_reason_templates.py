@@ -561,3 +561,24 @@ def test_the_old_broken_sentence_is_gone() -> None:
     text = "\n".join(_sentences(d))
     assert "needs no allowed platform" not in text
     assert "the exact break-even cannot be computed: the price table" in text
+
+
+def test_training_tokens_recompute_by_hand_from_the_sentence() -> None:
+    # 525 examples of 780.0901 tokens on average: the sentence used to say "× 780 tokens",
+    # and 525 × 780 × 3 = 1,228,500 is not the 1,228,642 it printed.
+    d = decide(
+        _n(calls_per_day=8_000.0),
+        good_evidence(approved_examples=525, tokens_mean_per_example=780.0901),
+        make_prices(),
+        make_catalog(),
+        TODAY,
+    )
+    line = next(r.text for r in d.reasons if r.text.startswith("Training: 525 examples"))
+    m = re.search(
+        r"525 examples × ([\d,.]+) tokens \(mean\) × (\d+) epochs = ([\d,]+) tokens", line
+    )
+    assert m is not None, line
+    shown_mean, epochs, total = float(m[1]), int(m[2]), int(m[3].replace(",", ""))
+    assert shown_mean == 780.09 and total == round(525 * 780.0901 * epochs)
+    # by hand from the printed figures, up to the rounding of the mean to two decimals
+    assert abs(525 * shown_mean * epochs - total) <= 525 * epochs * 0.005
