@@ -119,7 +119,9 @@ def test_nothing_of_mine_exits_2_naming_the_newest_operation_and_op(team) -> Non
     )
     assert rows(home, proj) == LABELLED  # nothing changed
     # named, it is undone (the explicit way), and --json says whose it was
-    out = json.loads(ok(home, "dataset", "undo", *p, "--op", str(bobs["id"]), "--json", user="carol"))
+    out = json.loads(
+        ok(home, "dataset", "undo", *p, "--op", str(bobs["id"]), "--json", user="carol")
+    )
     assert [(d["id"], d["actor"]) for d in out] == [(bobs["id"], "bob")]
     assert rows(home, proj) == LABELLED | {i: (None, 3) for i in range(6, 11)}
 

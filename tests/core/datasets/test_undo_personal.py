@@ -155,7 +155,11 @@ def test_a_new_operation_discards_its_makers_own_undone_operations(
     assert undo(project, ds) is not None  # alice's op undone (hers)
     c = set_label(project, ds, [ids[11]], B_LABEL)  # alice's new op: hers go, bob's stay
     assert c.op_id is not None
-    assert ops_table(project) == [(1, "alice", False), (op_b, "bob", True), (c.op_id, "alice", False)]
+    assert ops_table(project) == [
+        (1, "alice", False),
+        (op_b, "bob", True),
+        (c.op_id, "alice", False),
+    ]
     assert redo(project, ds) is None
     assert rows(project, ids[:5]) == [(None, 3)] * 5
 
