@@ -489,9 +489,7 @@ def _history(args: argparse.Namespace) -> int:
 
 def _undo(args: argparse.Namespace) -> int:
     from studio.core.datasets.catalog import get_dataset
-    from studio.core.datasets.operations import undo_operation
-
-    from studio.core.datasets.operations import newest_of_others
+    from studio.core.datasets.operations import newest_of_others, undo_operation
 
     with opened_project(args.project) as project:
         info = get_dataset(project, args.dataset)

@@ -148,7 +148,7 @@ def test_bobs_undo_is_his_and_alices_new_operation_keeps_his_redo_stack(
 def test_a_new_operation_discards_its_makers_own_undone_operations(
     project: Project, team: tuple[int, list[int], int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ds, ids, op_a, op_b = team
+    ds, ids, _op_a, op_b = team
     as_user(monkeypatch, "bob")
     assert undo(project, ds) is not None  # bob's op undone (his redo stack)
     as_user(monkeypatch, "alice")
@@ -167,7 +167,7 @@ def test_a_new_operation_discards_its_makers_own_undone_operations(
 def test_redo_refused_when_a_colleague_relabelled_the_rows_since(
     project: Project, team: tuple[int, list[int], int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ds, ids, op_a, op_b = team
+    ds, ids, _op_a, _op_b = team
     assert undo(project, ds) is not None  # alice undoes rows 1–5
     as_user(monkeypatch, "bob")
     d = set_label(project, ds, [ids[2]], B_LABEL)  # bob labels row 3

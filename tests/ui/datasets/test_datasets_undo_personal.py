@@ -54,8 +54,17 @@ def bob(project: Project, *argv: str) -> None:
     where = str(project.file or project.location)
     command, *rest = argv
     done = subprocess.run(
-        [sys.executable, "-m", "studio", "dataset", command, "--project", where, "banking77"]
-        + rest,
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "dataset",
+            command,
+            "--project",
+            where,
+            "banking77",
+            *rest,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
