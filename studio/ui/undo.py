@@ -14,6 +14,11 @@ the same examples, the user is asked whether to undo those too; otherwise nothin
 changes and the stack steps back to where it was. Undo and redo run on the
 task runner's single database thread, in order, so pressing Ctrl+Z three times quickly
 undoes three operations in sequence without blocking the window.
+
+Undo is personal (ISSUE-14 §3): the stack holds only this user's operations, made in
+this app, so Edit ▸ Undo names one of theirs and is disabled when they have none; the
+views' Ctrl+Z then says so in the status bar (:func:`say_nothing_of_mine`), naming
+another labeller's newest operation, which the History dialog undoes by id.
 """
 
 from __future__ import annotations
