@@ -112,7 +112,12 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from studio.core.demo import create_demo_project
 
     path = tmp_path_factory.mktemp("demo_template") / "demo.studio"
-    create_demo_project(path)
+    # The demo is built on the user's machine by the user who opens it, so its dataset
+    # operations are theirs to undo (personal undo): built here as the tests' user
+    # (``studio_home`` sets it per test, after this session fixture would have run)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STUDIO_USER", "tester")
+        create_demo_project(path)
     return path
 
 

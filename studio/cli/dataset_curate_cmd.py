@@ -210,8 +210,10 @@ def register(dsub: Any) -> None:
 
     p = dsub.add_parser(
         "undo",
-        help="undo one operation (the newest by default)",
-        description="Undo one operation of the dataset: the newest by default, "
+        help="undo one operation (your own newest by default)",
+        description="Undo one operation of the dataset: your own newest by default "
+        "(personal undo: another labeller's operation is undone only when named with "
+        "--op ID; with none of yours, exit 2 naming the newest one), "
         "or --op ID. An operation that later ones changed the "
         "same examples after is refused (naming them) unless "
         "--with-later undoes those first. Later operations of other "
@@ -487,15 +489,28 @@ def _history(args: argparse.Namespace) -> int:
 
 def _undo(args: argparse.Namespace) -> int:
     from studio.core.datasets.catalog import get_dataset
-    from studio.core.datasets.operations import undo_operation
+    from studio.core.datasets.operations import newest_of_others, undo_operation
 
     with opened_project(args.project) as project:
         info = get_dataset(project, args.dataset)
         done = undo_operation(project, info.id, args.op, cascade=args.with_later)
+        # Personal undo: none of mine, but a colleague's is there to undo by id
+        other = newest_of_others(project, info.id) if not done and args.op is None else None
+    if other is not None:
+        raise CliUsageError(
+            f"Nothing of yours to undo in {info.name} (newest operation {other.id} by "
+            f"{other.actor} at {other.at[:19]} UTC: undo it with --op {other.id})."
+        )
     if args.json:
         print_json(
             [
-                {"id": s.op_id, "description": s.description, "count": s.count, "undone": s.undone}
+                {
+                    "id": s.op_id,
+                    "description": s.description,
+                    "count": s.count,
+                    "undone": s.undone,
+                    "actor": s.actor,
+                }
                 for s in done
             ]
         )

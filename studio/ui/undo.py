@@ -14,6 +14,11 @@ the same examples, the user is asked whether to undo those too; otherwise nothin
 changes and the stack steps back to where it was. Undo and redo run on the
 task runner's single database thread, in order, so pressing Ctrl+Z three times quickly
 undoes three operations in sequence without blocking the window.
+
+Undo is personal (ISSUE-14 §3): the stack holds only this user's operations, made in
+this app, so Edit ▸ Undo names one of theirs and is disabled when they have none; the
+views' Ctrl+Z then says so in the status bar (:func:`say_nothing_of_mine`), naming
+another labeller's newest operation, which the History dialog undoes by id.
 """
 
 from __future__ import annotations
@@ -179,3 +184,47 @@ class OperationCommand(QUndoCommand):
                 self._on_applied(None, undone)
 
         self.context.runner.run(lambda: fn(op_id), on_done=done, on_error=failed, db=True)
+
+
+def nothing_of_mine_text(state: Any, *, redo: bool) -> str:
+    """The status-bar sentence when the user's undo stack has no step to take.
+
+    ``state`` is the dataset's :class:`~studio.core.datasets.operations.UndoState` for
+    the current user. Undo is personal: another labeller's newer change is named, with
+    where to undo it by id (the History dialog), never undone by Ctrl+Z.
+    """
+    if redo:
+        return "Nothing of yours to redo in this dataset."
+    other = state.other if state is not None else None
+    if state is not None and state.undo is not None:
+        return (
+            f"Nothing to undo in this session; your newest change here, “{state.undo}”, "
+            "can be undone from History."
+        )
+    if other is not None:
+        return (
+            f"Nothing of yours to undo in this dataset (newest change {other.id}: "
+            f"{other.description} by {other.actor} at {other.at[:19]} UTC; History can "
+            "undo it)."
+        )
+    return "Nothing to undo in this dataset."
+
+
+def say_nothing_of_mine(context: AppContext, dataset_id: int | None, *, redo: bool) -> None:
+    """Ctrl+Z / Ctrl+Shift+Z with nothing of the user's on the stack: say so.
+
+    The dataset's undo state is read on the database thread (the GUI thread never
+    waits on the database), then shown in the status bar.
+    """
+    project = context.project
+    if project is None or dataset_id is None:
+        context.show_status(nothing_of_mine_text(None, redo=redo))
+        return
+    from studio.core.datasets.operations import undo_state
+
+    context.runner.run(
+        lambda: undo_state(project, dataset_id),
+        on_done=lambda state: context.show_status(nothing_of_mine_text(state, redo=redo)),
+        on_error=context.show_error,
+        db=True,
+    )

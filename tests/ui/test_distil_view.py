@@ -511,3 +511,45 @@ def test_key_questions_come_before_any_run(
     _idle(qtbot, open_context)
     assert _sql(project_file, "SELECT count(*) FROM eval_run WHERE kind = 'distil'")[0][0] == 0
     assert not view.running and view.generate_button.isEnabled()
+
+
+def test_ctrl_z_with_nothing_of_mine_says_so_naming_the_newest_operation(
+    qtbot: QtBot, distil_context: AppContext, distil_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Undo is personal: the demo's operations are the builder's ("tester"); another
+    # labeller, alice, opens its Distil view and presses Ctrl+Z: nothing is undone and the
+    # status bar names the newest operation (read here with sqlite3), History undoes it
+    monkeypatch.setenv("STUDIO_USER", "alice")
+    view = _view(qtbot, distil_context)
+    statuses: list[str] = []
+    errors: list[str] = []
+    distil_context.status_requested.connect(lambda m, _ms: statuses.append(m))
+    distil_context.error_requested.connect(lambda m, d: errors.append(m + d))
+    assert view.dataset is not None
+    ds = view.dataset.id
+    before = _sql(distil_file, "SELECT id, undone FROM operation ORDER BY id")
+    [(op, desc, actor, at)] = _sql(
+        distil_file,
+        "SELECT id, description, actor, at FROM operation WHERE dataset_id = ? "
+        "AND undone = 0 ORDER BY id DESC LIMIT 1",
+        (ds,),
+    )
+    assert actor == "tester"
+    view.review.table.setFocus()
+    qtbot.keyClick(view.review.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bool(statuses), timeout=10000)
+    assert statuses[-1] == (
+        f"Nothing of yours to undo in this dataset (newest change {op}: {desc} by tester "
+        f"at {str(at)[:19]} UTC; History can undo it)."
+    )
+    statuses.clear()
+    qtbot.keyClick(
+        view.review.table,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    qtbot.waitUntil(lambda: bool(statuses), timeout=10000)
+    assert statuses[-1] == "Nothing of yours to redo in this dataset."
+    _idle(qtbot, distil_context)
+    assert _sql(distil_file, "SELECT id, undone FROM operation ORDER BY id") == before
+    assert errors == []

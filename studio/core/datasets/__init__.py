@@ -53,10 +53,12 @@ operation; undo/redo in ``operations``)
     add_tag / remove_tag(project, dataset_id, target, tag); delete(project, dataset_id,
         target) -> Changes    target: list of ids OR an ExampleFilter
     undo(project, dataset_id) / redo(...) -> OpSummary | None; undo_state(...) ->
-        UndoState(undo: description | None, redo: description | None)
+        UndoState(undo: description | None, redo: description | None, other) — the
+        current user's own operations only (personal undo, as in collaborative editors)
 
 Operations (``operations``; undo/redo by id)
-    list_operations(project, dataset_id) -> [OperationInfo] newest first
+    list_operations(project, dataset_id) -> [OperationInfo] newest first;
+        newest_of_others(project, dataset_id) -> OperationInfo | None
     undo_operation(project, dataset_id, op_id=None, *, cascade=False) -> [OpSummary];
         redo_operation(project, dataset_id, op_id) -> OpSummary; both raise
         OperationConflictError (naming the operations in the way) instead of
@@ -163,6 +165,7 @@ from studio.core.datasets.operations import (
     OperationInfo,
     UndoState,
     list_operations,
+    newest_of_others,
     redo,
     redo_operation,
     undo,
@@ -263,6 +266,7 @@ __all__ = [
     "lock_test_split",
     "merge_duplicates",
     "move_test_to_train",
+    "newest_of_others",
     "preview_file",
     "query_ids",
     "redo",

@@ -61,6 +61,7 @@ class OpSummary:
     count: int
     undone: bool
     changes: Changes
+    actor: str = ""  # who made the operation (not who undid it)
 
 
 def nothing(description: str) -> Changes:

@@ -1,9 +1,10 @@
 """Curation edits: bulk actions and single-example edits, each one operation with history.
 
 Every change writes ``example_history`` rows (field, before → after as JSON of the
-column value, actor, time) grouped by an ``operation``. Undo reverts the newest
-operation of a dataset that is not undone; redo re-applies the oldest undone one; a
-new change discards the undone ones (linear undo). Created and deleted rows are
+column value, actor, time) grouped by an ``operation``. Undo reverts the current
+user's newest operation of a dataset that is not undone; redo re-applies their oldest
+undone one; a new change discards their undone ones (linear undo, per user: undo is
+personal, see :mod:`studio.core.datasets.operations`). Created and deleted rows are
 recorded with the field ``__row__`` and a full-row JSON snapshot, so undoing a delete
 restores the rows with their ids (example ids are AUTOINCREMENT, never reused). Undo and
 redo live in :mod:`studio.core.datasets.operations`; the change sets and the bulk column

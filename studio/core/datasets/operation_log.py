@@ -61,27 +61,36 @@ def require_dataset(conn: Connection, dataset_id: int) -> tuple[int, str, str]:
 def new_operation(
     conn: Connection, dataset_id: int, kind: str, description: str, count: int = 0
 ) -> int:
-    """Record an undoable operation; discards the redo stack (undone operations)."""
-    # A new change after some undos makes the undone ones unreachable (the usual
-    # linear undo model); their history goes with them (ON DELETE CASCADE), so also
-    # delete it explicitly in case foreign keys are off on this connection. Lock them
-    # first (PostgreSQL): a redo of one of them in progress holds its row
+    """Record an undoable operation; discards the current user's redo stack.
+
+    Only the operations *this user made* that are undone go (their redo stack); another
+    labeller's undone operations stay redoable by them (personal undo, see
+    :mod:`studio.core.datasets.operations`).
+    """
+    # A new change after some undos makes the user's undone ones unreachable (the usual
+    # linear undo model, per user); their history goes with them (ON DELETE CASCADE), so
+    # also delete it explicitly in case foreign keys are off on this connection. Lock
+    # them first (PostgreSQL): a redo of one of them in progress holds its row
     # (operations._lock), so this waits and then leaves it, redone, with its history;
     # unlocked, its history went while the redo kept the operation, done and empty.
+    me = current_user()
+    mine = {"d": dataset_id, "me": me}
     lock_rows(
         conn,
-        "SELECT id FROM operation WHERE dataset_id = :d AND undone = TRUE ORDER BY id",
-        {"d": dataset_id},
+        "SELECT id FROM operation WHERE dataset_id = :d AND undone = TRUE AND actor = :me "
+        "ORDER BY id",
+        mine,
     )
     conn.execute(
         text(
-            "DELETE FROM example_history WHERE op_id IN "
-            "(SELECT id FROM operation WHERE dataset_id = :d AND undone = TRUE)"
+            "DELETE FROM example_history WHERE op_id IN (SELECT id FROM operation "
+            "WHERE dataset_id = :d AND undone = TRUE AND actor = :me)"
         ),
-        {"d": dataset_id},
+        mine,
     )
     conn.execute(
-        text("DELETE FROM operation WHERE dataset_id = :d AND undone = TRUE"), {"d": dataset_id}
+        text("DELETE FROM operation WHERE dataset_id = :d AND undone = TRUE AND actor = :me"),
+        mine,
     )
     now = db_time()
     result = conn.execute(
@@ -94,7 +103,7 @@ def new_operation(
             "k": kind,
             "desc": description,
             "c": count,
-            "a": current_user(),
+            "a": me,
             "at": now,
         },
     )

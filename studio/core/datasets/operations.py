@@ -22,6 +22,21 @@ examples waits for it (and is then refused as stale, since undo bumps the row ve
 or committed before it (and then blocks it), and two labellers undoing the same
 operation at once get one undo and one "already undone". SQLite's write transaction
 (``BEGIN IMMEDIATE``) serialises the same way.
+
+Personal undo (as in collaborative editors): the steps without an operation id —
+:func:`undo`, :func:`redo`, :func:`undo_state`, ``undo_operation(op_id=None)`` (the
+CLI's ``studio dataset undo``) — act on the current user's own operations only
+(``operation.actor`` = :func:`~studio.core.db.project.current_user`): undo takes *my*
+newest done operation, redo *my* oldest undone one (the one undone last when undos
+run newest first). "Mine" means *made by me*, not *undone by me*: the log records who
+made each operation and not who undid it, and the two differ only when someone undid
+another's operation by id, which then stays on its maker's redo stack. The refusal
+rules are unchanged and count everyone's operations: my newest operation that a
+colleague's later one touched the same examples of is refused naming it. Another
+labeller's operation is undone only when named (``--op ID``, the History dialog), and a
+new operation discards only its maker's undone ones
+(:func:`~studio.core.datasets.operation_log.new_operation`). With one user every
+operation is theirs, so all of this is the dataset's plain linear undo.
 """
 
 from __future__ import annotations
@@ -116,10 +131,7 @@ def list_operations(project: Project, dataset_id: int) -> list[OperationInfo]:
             ),
             {"d": dataset_id},
         ).all()
-    return [
-        OperationInfo(int(r[0]), r[1], r[2], int(r[3]), r[4], time_text(r[5]), bool(r[6]))
-        for r in rows
-    ]
+    return [_info(r) for r in rows]
 
 
 def _operation(conn: Connection, dataset_id: int, op_id: int) -> tuple[str, bool]:
@@ -243,8 +255,9 @@ def undo_operation(
     the refusal names each one with who made it, when and on which examples — undo
     never overwrites another labeller's newer edit. ``cascade`` undoes them too (the
     CLI's ``--with-later``; the app asks first). The default (no ``op_id``) is the
-    dataset's newest operation whoever made it (the app's Ctrl+Z always names its own
-    operation by id; ``studio dataset history`` shows who made which). The examples and the
+    current user's newest done operation (personal undo, module docstring): another
+    labeller's is undone only by id (``studio dataset history`` shows who made which;
+    :func:`newest_of_others` names it when the user has none). The examples and the
     operation are locked first (:func:`_lock`), so an undo racing an edit or another
     undo of the same operation on PostgreSQL waits, then decides on what committed.
 
@@ -253,7 +266,8 @@ def undo_operation(
             touched the same examples (otherwise they make this raise).
 
     Returns:
-        What was undone, in the order it was undone (empty: nothing to undo).
+        What was undone, in the order it was undone (empty: nothing to undo, or
+        nothing of the current user's when ``op_id`` is None).
 
     Raises:
         OperationConflictError: later operations touched the same examples (names them,
@@ -265,13 +279,7 @@ def undo_operation(
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
         if op_id is None:
-            row = conn.execute(
-                text(
-                    "SELECT id FROM operation WHERE dataset_id = :d AND undone = FALSE "
-                    "ORDER BY id DESC LIMIT 1"
-                ),
-                {"d": dataset_id},
-            ).first()
+            row = conn.execute(text(_LAST_DONE), {"d": dataset_id, "me": current_user()}).first()
             if row is None:
                 return []
             op_id = int(row[0])
@@ -458,66 +466,134 @@ def apply_operation(conn: Connection, op_id: int, dataset_id: int, *, forward: b
 
 def op_summary(conn: Connection, op_id: int, changes: Changes) -> OpSummary:
     row = conn.execute(
-        text("SELECT kind, description, count, undone FROM operation WHERE id = :o"), {"o": op_id}
+        text("SELECT kind, description, count, undone, actor FROM operation WHERE id = :o"),
+        {"o": op_id},
     ).one()
-    return OpSummary(op_id, row[0], row[1], int(row[2]), bool(row[3]), changes)
+    return OpSummary(op_id, row[0], row[1], int(row[2]), bool(row[3]), changes, str(row[4]))
 
 
+# The current user's next undo and redo steps (personal undo, module docstring): the
+# newest of their done operations, and the oldest of their undone ones (undos run newest
+# first, so that is the one undone last). ``:me`` is current_user().
 _LAST_DONE = (
-    "SELECT id FROM operation WHERE dataset_id = :d AND undone = FALSE ORDER BY id DESC LIMIT 1"
+    "SELECT id FROM operation WHERE dataset_id = :d AND undone = FALSE AND actor = :me "
+    "ORDER BY id DESC LIMIT 1"
 )
 _FIRST_UNDONE = (
-    "SELECT id FROM operation WHERE dataset_id = :d AND undone = TRUE ORDER BY id ASC LIMIT 1"
+    "SELECT id FROM operation WHERE dataset_id = :d AND undone = TRUE AND actor = :me "
+    "ORDER BY id ASC LIMIT 1"
 )
 
 
 def _step(project: Project, dataset_id: int, find_sql: str, *, forward: bool) -> OpSummary | None:
-    """Apply (redo) or reverse (undo) the operation ``find_sql`` picks; None when none."""
+    """Apply (redo) or reverse (undo) the operation ``find_sql`` picks; None when none.
+
+    Raises:
+        OperationConflictError: the user's step overlaps another labeller's work (undo:
+            a later done operation changed the same examples; redo: an earlier undone
+            or a later done one did), named as :func:`undo_operation` names them.
+    """
+    me = {"d": dataset_id, "me": current_user()}
     with write_tx(project) as conn:
         require_dataset(conn, dataset_id)
         # Lock the step, then look again: another labeller's undo, redo or edit may
         # have committed while this one waited (PostgreSQL), and the step is whatever
         # is next once it has; as SQLite's write lock, which runs the two in turn
-        op = conn.execute(text(find_sql), {"d": dataset_id}).first()
+        op = conn.execute(text(find_sql), me).first()
         while op is not None:
             _lock(conn, [int(op[0])])
-            still = conn.execute(text(find_sql), {"d": dataset_id}).first()
+            still = conn.execute(text(find_sql), me).first()
             if still is not None and int(still[0]) == int(op[0]):
                 break
             op = still
         if op is None:
             return None
-        changes = apply_operation(conn, int(op[0]), dataset_id, forward=forward)
-        return op_summary(conn, int(op[0]), changes)
+        op_id = int(op[0])
+        # My newest operation need not be the dataset's newest: a colleague's later
+        # operation on the same examples is in the way, as for undo by id. (One user:
+        # never, the newest done operation has no later done one.)
+        blockers = _overlapping(conn, dataset_id, op_id, for_redo=forward)
+        if blockers:
+            desc, _undone = _operation(conn, dataset_id, op_id)
+            described = _describe(conn, blockers)
+            message = (
+                _conflict("redo", op_id, desc, described)
+                if forward
+                else _undo_conflict(conn, op_id, desc, blockers)
+            )
+            raise OperationConflictError(message, op_id, described)
+        changes = apply_operation(conn, op_id, dataset_id, forward=forward)
+        return op_summary(conn, op_id, changes)
 
 
 def undo(project: Project, dataset_id: int) -> OpSummary | None:
-    """Undo the newest operation of the dataset; None when there is nothing to undo."""
+    """Undo the current user's newest operation; None when they have nothing to undo.
+
+    Another labeller's operations are never picked (undo them by id with
+    :func:`undo_operation`); :func:`newest_of_others` names the newest one.
+    """
     return _step(project, dataset_id, _LAST_DONE, forward=False)
 
 
 def redo(project: Project, dataset_id: int) -> OpSummary | None:
-    """Redo the most recently undone operation; None when there is nothing to redo."""
+    """Redo the current user's most recently undone operation; None when none."""
     return _step(project, dataset_id, _FIRST_UNDONE, forward=True)
+
+
+def _info(row: Any) -> OperationInfo:
+    return OperationInfo(
+        int(row[0]), row[1], row[2], int(row[3]), row[4], time_text(row[5]), bool(row[6])
+    )
+
+
+def _newest_of_others(conn: Connection, dataset_id: int, me: str) -> OperationInfo | None:
+    row = conn.execute(
+        text(
+            "SELECT id, kind, description, count, actor, at, undone FROM operation "
+            "WHERE dataset_id = :d AND undone = FALSE AND actor != :me "
+            "ORDER BY id DESC LIMIT 1"
+        ),
+        {"d": dataset_id, "me": me},
+    ).first()
+    return _info(row) if row is not None else None
+
+
+def newest_of_others(project: Project, dataset_id: int) -> OperationInfo | None:
+    """The dataset's newest done operation made by someone other than the current user.
+
+    What "nothing of yours to undo" points at: undo it by id if that is meant.
+    """
+    with read_conn(project) as conn:
+        require_dataset(conn, dataset_id)
+        return _newest_of_others(conn, dataset_id, current_user())
 
 
 @dataclass(frozen=True)
 class UndoState:
-    """What Edit ▸ Undo / Redo would do (descriptions for the menu), or None."""
+    """What Edit ▸ Undo / Redo would do for the current user (descriptions), or None.
+
+    Attributes:
+        undo: the description of the user's next undo step, or None.
+        redo: the description of the user's next redo step, or None.
+        other: when ``undo`` is None, the dataset's newest done operation by another
+            labeller (to say "nothing of yours to undo; … by bob"), else None.
+    """
 
     undo: str | None
     redo: str | None
+    other: OperationInfo | None = None
 
 
 def undo_state(project: Project, dataset_id: int) -> UndoState:
-    """Descriptions of the next undo and redo steps."""
+    """Descriptions of the current user's next undo and redo steps (personal undo)."""
+    me = current_user()
+    params = {"d": dataset_id, "me": me}
     with read_conn(project) as conn:
         u = conn.execute(
-            text(_LAST_DONE.replace("SELECT id", "SELECT description")),
-            {"d": dataset_id},
+            text(_LAST_DONE.replace("SELECT id", "SELECT description")), params
         ).first()
         r = conn.execute(
-            text(_FIRST_UNDONE.replace("SELECT id", "SELECT description")),
-            {"d": dataset_id},
+            text(_FIRST_UNDONE.replace("SELECT id", "SELECT description")), params
         ).first()
-    return UndoState(u[0] if u else None, r[0] if r else None)
+        other = None if u else _newest_of_others(conn, dataset_id, me)
+    return UndoState(u[0] if u else None, r[0] if r else None, other)

@@ -69,7 +69,13 @@ def _settle(path: Path) -> None:
 
 
 def create_demo_project(path: Path) -> None:
-    """Build a complete demo project at ``path`` (replacing what is there)."""
+    """Build a complete demo project at ``path`` (replacing what is there).
+
+    Its dataset operations are recorded as the current user (the one who builds the
+    demo on their machine), so the example operations in its history are theirs to
+    undo with Ctrl+Z or ``studio dataset undo`` (undo is personal:
+    :mod:`studio.core.datasets.operations`).
+    """
     building = path.with_name(path.name + ".building")
     for p in (building, Path(str(building) + "-wal"), Path(str(building) + "-shm")):
         with contextlib.suppress(FileNotFoundError):

@@ -10,7 +10,7 @@ the UI. What this module adds only maps the view's own conventions onto core cal
   ``"delete"`` ...) to the curation function that does it (one undoable operation).
 * :func:`undo_op` / :func:`redo_op` undo / redo one operation by id for the undo
   stack and give it the ``Changes`` (:func:`undo_latest` / :func:`redo_latest`: the
-  dataset's newest, for callers without an id).
+  current user's own newest step, for callers without an id; undo is personal).
 * :func:`regex_problem` explains a bad search pattern instead of raising.
 
 Nothing here imports Qt.
@@ -108,13 +108,13 @@ def bulk_update(
 
 
 def undo_latest(project: Project, dataset_id: int) -> Changes | None:
-    """Undo the dataset's newest operation (None: nothing to undo)."""
+    """Undo the current user's newest operation in the dataset (None: none of theirs)."""
     summary = ops.undo(project, dataset_id)
     return summary.changes if summary is not None else None
 
 
 def redo_latest(project: Project, dataset_id: int) -> Changes | None:
-    """Redo the dataset's most recently undone operation (None: nothing to redo)."""
+    """Redo the current user's most recently undone operation (None: none of theirs)."""
     summary = ops.redo(project, dataset_id)
     return summary.changes if summary is not None else None
 

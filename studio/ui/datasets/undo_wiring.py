@@ -5,7 +5,7 @@ from __future__ import annotations
 from studio.core import datasets as core
 from studio.ui.datasets import data_access as da
 from studio.ui.datasets.loading import DatasetLoading
-from studio.ui.undo import OperationCommand
+from studio.ui.undo import OperationCommand, say_nothing_of_mine
 
 REFRESH_ROWS_LIMIT = 5000
 """Up to this many changed rows are re-read one by one; more drop the whole row cache."""
@@ -19,6 +19,16 @@ class UndoWiring(DatasetLoading):
             self.context.show_status("Wait a moment: the previous change is still being saved.")
             return True
         return False
+
+    def _undo_key(self, *, redo: bool) -> None:
+        """Ctrl+Z / Ctrl+Shift+Z: the user's own stack (undo is personal), or say why not."""
+        stack = self.context.undo_stack
+        if stack.canRedo() if redo else stack.canUndo():
+            (stack.redo if redo else stack.undo)()
+            return
+        say_nothing_of_mine(
+            self.context, self.dataset.id if self.dataset is not None else None, redo=redo
+        )
 
     def _push_command(self, changes: core.Changes) -> None:
         project = self.project

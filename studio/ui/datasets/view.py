@@ -220,13 +220,13 @@ class DatasetsView(ExampleEdits):
         shift = Qt.KeyboardModifier.ShiftModifier
         if mods == ctrl and key == Qt.Key.Key_Z:
             if not self._edits_busy():  # the undo stack gets a save once it is done
-                self.context.undo_stack.undo()
+                self._undo_key(redo=False)
             return True
         if (mods in (ctrl | shift,) and key == Qt.Key.Key_Z) or (
             mods == ctrl and key == Qt.Key.Key_Y
         ):
             if not self._edits_busy():
-                self.context.undo_stack.redo()
+                self._undo_key(redo=True)
             return True
         if mods not in (Qt.KeyboardModifier.NoModifier,):
             return False

@@ -184,6 +184,18 @@ class DistilView(OutputsRunning):
 
     # ------------------------------------------------------------ keyboard
 
+    def _undo_key(self, *, redo: bool) -> None:
+        """Ctrl+Z / Ctrl+Shift+Z: the user's own stack (undo is personal), or say why not."""
+        from studio.ui.undo import say_nothing_of_mine
+
+        stack = self.context.undo_stack
+        if stack.canRedo() if redo else stack.canUndo():
+            (stack.redo if redo else stack.undo)()
+            return
+        say_nothing_of_mine(
+            self.context, self.dataset.id if self.dataset is not None else None, redo=redo
+        )
+
     def _table_key(self, event: QKeyEvent) -> bool:
         """Review keys, read only while the table has focus (never while typing)."""
         key = event.key()
@@ -191,10 +203,10 @@ class DistilView(OutputsRunning):
         ctrl = Qt.KeyboardModifier.ControlModifier
         shift = Qt.KeyboardModifier.ShiftModifier
         if mods == ctrl and key == Qt.Key.Key_Z:
-            self.context.undo_stack.undo()
+            self._undo_key(redo=False)
             return True
         if (mods == ctrl | shift and key == Qt.Key.Key_Z) or (mods == ctrl and key == Qt.Key.Key_Y):
-            self.context.undo_stack.redo()
+            self._undo_key(redo=True)
             return True
         if mods != Qt.KeyboardModifier.NoModifier:
             return False

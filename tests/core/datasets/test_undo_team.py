@@ -395,13 +395,15 @@ def test_a_new_edit_while_a_redo_runs_keeps_the_redone_operations_history(
     assert label_version(project, ids) == expected
 
 
-def test_two_labellers_undoing_the_newest_step_at_once_undo_it_once(
+def test_two_windows_undoing_the_newest_step_at_once_undo_it_once(
     project: Project, rows: tuple[int, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # ``undo()`` (the dataset's newest step): both pick the label operation; alice is
-    # held once she has locked it, bob waits for her lock (PostgreSQL; SQLite: for the
-    # write lock, before he picks), then takes the step that is newest once she is done
-    # (the import) as if the two ran in turn: the label is undone once, not twice.
+    # ``undo()`` (the user's newest step; undo is personal, so the race is between two
+    # windows or processes of one labeller, alice): both pick the label operation; the
+    # first is held once it has locked it, the second waits for its lock (PostgreSQL;
+    # SQLite: for the write lock, before it picks), then takes the step that is newest
+    # once the first is done (alice's import) as if the two ran in turn: the label is
+    # undone once, not twice.
     from studio.core.datasets import undo
 
     ds, ids = rows
@@ -410,23 +412,23 @@ def test_two_labellers_undoing_the_newest_step_at_once_undo_it_once(
     bob_done = threading.Event()
 
     def undo_as(name: str) -> None:
-        as_user(name)
+        as_user("alice")
         try:
             outcome[name] = undo(project, ds)
         except OperationStateError as exc:
             outcome[name] = exc
         finally:
-            if name == "bob":
+            if name == "second":
                 bob_done.set()
 
-    bob = threading.Thread(target=undo_as, args=("bob",), name="bob")
-    hold_after(monkeypatch, project, "_lock", "alice", bob, bob_done)
-    alice = threading.Thread(target=undo_as, args=("alice",), name="alice")
+    bob = threading.Thread(target=undo_as, args=("second",), name="second")
+    hold_after(monkeypatch, project, "_lock", "first", bob, bob_done)
+    alice = threading.Thread(target=undo_as, args=("first",), name="first")
     alice.start()
     alice.join()
     bob.join()
-    assert outcome["alice"].op_id == op_a.op_id
-    assert outcome["bob"].op_id == 1 and outcome["bob"].kind == "import"
+    assert outcome["first"].op_id == op_a.op_id
+    assert outcome["second"].op_id == 1 and outcome["second"].kind == "import"
     assert read(project, "SELECT count(*) FROM example") == [(0,)]
     assert undone_flags(project) == {1: True, op_a.op_id: True}
     # the label was undone once (v3, not v4): redoing the import brings the rows back

@@ -56,6 +56,11 @@ def test_demo_distils_200_rows_and_accepts_the_unanimous(
     assert len(pending) >= 10  # some disagreement to review by hand
     assert tuple(newest) == (f"Accept {len(accepted)} teacher outputs", len(accepted))
 
+    # The demo's operations are the user's who built it (conftest: "tester", as the tests
+    # run), so their plain undo (personal: their own newest) takes the review step
+    with other_connection(where) as conn:
+        actors = {r[0] for r in conn.execute("SELECT DISTINCT actor FROM operation").fetchall()}
+    assert actors == {"tester"}
     # The review step is undone like any dataset change, candidates included
     project = open_project(where)
     try:
