@@ -8,7 +8,6 @@ there, never at import time of this module.
 from __future__ import annotations
 
 import copy
-import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -20,9 +19,9 @@ from PySide6.QtWidgets import QLabel, QMenu, QStackedWidget, QWidget
 
 from studio.ui.errors import describe
 from studio.ui.settings import is_server_entry, save_settings
+from studio.ui.warm_imports import warm_core_imports
 from studio.ui.welcome import APP_TITLE, WelcomePage
 from studio.ui.window_views import WindowViews
-from studio.ui.workers import freeze_heap
 
 if TYPE_CHECKING:
     from studio.core.db.project import Project
@@ -30,20 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROJECT_FILTER = "Studio projects (*.studio);;All files (*)"
-
-# Work run on the database thread (imports of the database stack happen there)
-
-
-def _import_modules(names: list[str]) -> None:
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception:  # the view reports it when it is built
-            log.debug("background import of %s failed", name, exc_info=True)
-        # One view's code at a time: a full garbage collection set off by the next
-        # import then walks only what that import made (see freeze_heap)
-        freeze_heap()
-
 
 def _open_project_file(path: Path) -> Project:
     from studio.core.db.project import open_project
@@ -127,7 +112,7 @@ class ProjectLifecycle(WindowViews):
             first = next((s.factory for s in self._specs if isinstance(s.factory, str)), None)
             if first is not None:
                 module = first.partition(":")[0]
-                self.context.runner.run(lambda: _import_modules([module]), db=False)
+                self.context.runner.run(lambda: warm_core_imports([module]), db=False)
         return self._welcome
 
     # -- project lifecycle ---------------------------------------------------------------
@@ -239,7 +224,7 @@ class ProjectLifecycle(WindowViews):
         # Import the other views' code in the background (~0.4 s of Python): the first
         # visit to a view then only builds widgets (ISSUE-11 §5: no GUI-thread stall)
         modules = [s.factory.partition(":")[0] for s in self._specs if isinstance(s.factory, str)]
-        self.context.runner.run(lambda: _import_modules(modules), db=False)
+        self.context.runner.run(lambda: warm_core_imports(modules), db=False)
 
     def _open_error(self, exc: BaseException) -> None:
         self._opening = False
