@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QStackedWidget, QWidget
 
 from studio.ui.errors import describe
 from studio.ui.settings import is_server_entry, save_settings
-from studio.ui.warm_imports import warm_core_imports
+from studio.ui.warm_imports import import_when_idle, warm_core_imports
 from studio.ui.welcome import APP_TITLE, WelcomePage
 from studio.ui.window_views import WindowViews
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROJECT_FILTER = "Studio projects (*.studio);;All files (*)"
+
 
 def _open_project_file(path: Path) -> Project:
     from studio.core.db.project import open_project
@@ -112,7 +113,11 @@ class ProjectLifecycle(WindowViews):
             first = next((s.factory for s in self._specs if isinstance(s.factory, str)), None)
             if first is not None:
                 module = first.partition(":")[0]
-                self.context.runner.run(lambda: warm_core_imports([module]), db=False)
+                self.context.runner.run(
+                    lambda: warm_core_imports([module]),
+                    on_done=import_when_idle,
+                    db=False,
+                )
         return self._welcome
 
     # -- project lifecycle ---------------------------------------------------------------
@@ -224,7 +229,11 @@ class ProjectLifecycle(WindowViews):
         # Import the other views' code in the background (~0.4 s of Python): the first
         # visit to a view then only builds widgets (ISSUE-11 §5: no GUI-thread stall)
         modules = [s.factory.partition(":")[0] for s in self._specs if isinstance(s.factory, str)]
-        self.context.runner.run(lambda: warm_core_imports(modules), db=False)
+        self.context.runner.run(
+            lambda: warm_core_imports(modules),
+            on_done=import_when_idle,
+            db=False,
+        )
 
     def _open_error(self, exc: BaseException) -> None:
         self._opening = False

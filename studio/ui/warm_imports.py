@@ -10,17 +10,25 @@ which never import Qt (an import-linter contract in pyproject.toml keeps that tr
 
 Which core modules a view needs is read from the sources, without importing them: the
 module-level ``import``/``from`` statements of the view's module and of every
-``studio.ui`` module it imports in turn. The view's own modules are then imported on
-the GUI thread at its first visit, with the slow part (the database, formats and
-evaluation code behind it) already loaded.
+``studio.ui`` module it imports in turn. The views' own (Qt) modules are then imported
+on the GUI thread while it is idle, a few milliseconds at a time, dependencies first
+(:func:`import_when_idle`), so that neither opening a project nor the first visit to a
+view holds the event loop for the whole import.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
+import gc
 import importlib
 import logging
+import sys
+import time
+from collections.abc import Iterable
 from pathlib import Path
+
+from PySide6.QtCore import QTimer
 
 import studio
 from studio.ui.workers import freeze_heap
@@ -46,15 +54,16 @@ def _is_module(name: str) -> bool:
     return name.startswith("studio") and _source(name) is not None
 
 
-def _imports(name: str) -> list[str]:
+@functools.cache
+def _imports(name: str) -> tuple[str, ...]:
     """Module names a ``studio`` module imports at module level (not in functions)."""
     path = _source(name)
     if path is None:
-        return []
+        return ()
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     except (OSError, SyntaxError, UnicodeDecodeError):
-        return []
+        return ()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out: list[str] = []
     for node in tree.body:
@@ -69,7 +78,7 @@ def _imports(name: str) -> list[str]:
             out.append(base)
             # ``from studio.core import datasets``: the name may be a submodule
             out.extend(f"{base}.{a.name}" for a in node.names if _is_module(f"{base}.{a.name}"))
-    return out
+    return tuple(out)
 
 
 def core_modules_for(view_modules: list[str]) -> list[str]:
@@ -90,8 +99,62 @@ def core_modules_for(view_modules: list[str]) -> list[str]:
     return core
 
 
-def warm_core_imports(view_modules: list[str]) -> None:
-    """Import (on the calling worker thread) the core code behind ``view_modules``.
+def ui_modules_for(view_modules: list[str]) -> list[str]:
+    """The ``studio.ui`` modules behind the views (the views' own modules included),
+    each after the ``studio.ui`` modules it imports: importing them in this order makes
+    every import a small one."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:
+        seen.add(name)
+        for dep in _imports(name):
+            if dep not in seen and (dep == _UI or dep.startswith(_UI + ".")):
+                visit(dep)
+        order.append(name)
+
+    for name in view_modules:
+        if name not in seen:
+            visit(name)
+    return order
+
+
+def import_when_idle(modules: Iterable[str], *, slice_ms: float = 6.0) -> None:
+    """Import ``modules`` on the GUI thread, a slice of about ``slice_ms`` per turn of
+    the event loop (call on the GUI thread). Already imported ones cost nothing; one
+    that fails is left for its view to report when it is built."""
+    pending = [m for m in modules if m not in sys.modules]
+
+    def step() -> None:
+        start = time.perf_counter()
+        # What an import builds is never garbage; a full collection that an import's
+        # allocations set off would hold the GUI thread for 50-60 ms (see freeze_heap)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            while pending and (time.perf_counter() - start) * 1000 < slice_ms:
+                name = pending.pop(0)
+                if name in sys.modules:
+                    continue
+                try:
+                    importlib.import_module(name)
+                except Exception:  # the view reports it when it is built
+                    log.debug("idle import of %s failed", name, exc_info=True)
+        finally:
+            freeze_heap()
+            if collecting:
+                gc.enable()
+        if pending:
+            QTimer.singleShot(0, step)
+
+    if pending:
+        QTimer.singleShot(0, step)
+
+
+def warm_core_imports(view_modules: list[str]) -> list[str]:
+    """Import (on the calling worker thread) the core code behind ``view_modules``, and
+    return the views' ``studio.ui`` modules in the order to import them on the GUI thread
+    (:func:`ui_modules_for`; reading the sources is file work, kept off the GUI thread).
 
     Never imports a ``studio.ui`` module or Qt. A module that fails to import is left
     for the view to report when it is built.
@@ -104,3 +167,4 @@ def warm_core_imports(view_modules: list[str]) -> None:
         # One module's code at a time: a full garbage collection set off by the next
         # import then walks only what that import made (see freeze_heap)
         freeze_heap()
+    return ui_modules_for(view_modules)

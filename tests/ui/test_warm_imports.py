@@ -58,3 +58,25 @@ def test_core_modules_are_read_from_the_sources_through_ui_modules() -> None:
     import importlib.util
 
     assert all(importlib.util.find_spec(m) is not None for m in found)
+
+
+def test_ui_modules_come_after_what_they_import_and_packages_load_lazily() -> None:
+    from studio.ui.warm_imports import ui_modules_for
+
+    order = ui_modules_for(VIEW_MODULES)
+    assert set(VIEW_MODULES) <= set(order)
+    at = {m: i for i, m in enumerate(order)}
+    # the Datasets view imports its table model: the model comes first
+    assert at["studio.ui.datasets.table_model"] < at["studio.ui.datasets.view"]
+    # a submodule no longer drags in its package's view (each idle import stays small)
+    script = (
+        "import sys, studio.ui.datasets.table_model, studio.ui.validate.go_to, "
+        "studio.ui.decide.form; print(sorted(m for m in sys.modules if m.endswith('.view')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[]"
+    from studio.ui.datasets import DatasetsView  # still there when asked for
+
+    assert DatasetsView.__name__ == "DatasetsView"
