@@ -8,40 +8,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from helpers import BANKING77
 from helpers.backends import BACKENDS, on_backend
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def studio(home: Path, *argv: str, user: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "STUDIO_HOME": str(home),
-        "STUDIO_USER": user,
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "studio", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=home,
-    )
-
-
-def ok(home: Path, *argv: str, user: str = "tester") -> str:
-    r = studio(home, *argv, user=user)
-    assert r.returncode == 0, (argv, r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr
-    return r.stdout
+from helpers.labeller_cli import history, ok, rows, studio
 
 
 @pytest.fixture(params=BACKENDS)
@@ -61,15 +33,6 @@ def team(request: pytest.FixtureRequest, tmp_path: Path, proj: Path) -> tuple[Pa
     ok(tmp_path, "dataset", "label", *p, "--ids", "1-5", "--label", "card_arrival", user="alice")
     ok(tmp_path, "dataset", "label", *p, "--ids", "6-10", "--label", "card_linking", user="bob")
     return tmp_path, where
-
-
-def rows(home: Path, proj: str) -> dict[int, tuple[str | None, int]]:
-    out = json.loads(ok(home, "dataset", "rows", "--project", proj, "q", "--json"))
-    return {int(r["id"]): (r["label"], int(r["version"])) for r in out}
-
-
-def history(home: Path, proj: str) -> list[dict]:
-    return json.loads(ok(home, "dataset", "history", "--project", proj, "q", "--json"))
 
 
 LABELLED = (

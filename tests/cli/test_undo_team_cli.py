@@ -16,40 +16,7 @@ from pathlib import Path
 import pytest
 from helpers import BANKING77
 from helpers.backends import BACKENDS, on_backend
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def studio(home: Path, *argv: str, user: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "STUDIO_HOME": str(home),
-        "STUDIO_USER": user,
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "studio", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=home,
-    )
-
-
-def ok(home: Path, *argv: str, user: str = "tester") -> str:
-    r = studio(home, *argv, user=user)
-    assert r.returncode == 0, (argv, r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr
-    return r.stdout
-
-
-def refused(home: Path, *argv: str, user: str) -> str:
-    """stderr of a command that must exit 2 with a sentence, not a traceback."""
-    r = studio(home, *argv, user=user)
-    assert r.returncode == 2, (argv, r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr
-    return r.stderr
+from helpers.labeller_cli import REPO, history, ok, refused, rows
 
 
 @pytest.fixture(params=BACKENDS)
@@ -64,15 +31,6 @@ def team(request: pytest.FixtureRequest, tmp_path: Path, proj: Path) -> tuple[Pa
         w.writerows([t] for t in texts)
     ok(tmp_path, "dataset", "import", "--project", str(proj), str(src), "--name", "q")
     return tmp_path, str(on_backend(request, proj, request.param))
-
-
-def rows(home: Path, proj: str) -> dict[int, tuple[str | None, int]]:
-    out = json.loads(ok(home, "dataset", "rows", "--project", proj, "q", "--json"))
-    return {int(r["id"]): (r["label"], int(r["version"])) for r in out}
-
-
-def history(home: Path, proj: str) -> list[dict]:
-    return json.loads(ok(home, "dataset", "history", "--project", proj, "q", "--json"))
 
 
 def test_undo_with_another_labellers_later_edit_exits_2_naming_them(team) -> None:

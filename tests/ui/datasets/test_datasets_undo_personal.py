@@ -11,24 +11,20 @@ another process, the app's user is alice:
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from helpers.backends import BACKENDS, on_backend
+from helpers.backends import BACKENDS
+from helpers.labeller_app import as_alice_on, bob
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from studio.core import datasets as core
-from studio.core.db.project import Project, open_project
+from studio.core.db.project import Project
 from studio.ui.datasets import DatasetsView
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
-REPO = Path(__file__).resolve().parents[3]
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
@@ -36,42 +32,9 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 def project(
     request: pytest.FixtureRequest, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Project]:
-    """The datasets views' project (conftest.py: "banking77", 50 examples, 5 labels,
-    imported by the tests' user) as it is, or copied to a fresh database on the server."""
-    monkeypatch.setenv("STUDIO_USER", "alice")  # the app's user
-    if request.param == "sqlite":
-        yield project
-        return
-    assert project.file is not None
-    server = open_project(on_backend(request, project.file, "postgresql"))
-    yield server
-    server.close()
-
-
-def bob(project: Project, *argv: str) -> None:
-    """``studio dataset …`` as labeller bob in another process."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "STUDIO_USER": "bob"}
-    where = str(project.file or project.location)
-    command, *rest = argv
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "studio",
-            "dataset",
-            command,
-            "--project",
-            where,
-            "banking77",
-            *rest,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
+    """The datasets views' project (conftest.py: "banking77", 50 examples, 5 labels) with
+    the app's user alice, on a file or on the test server."""
+    yield from as_alice_on(request, project, monkeypatch)
 
 
 def test_undo_menu_and_ctrl_z_are_alices_own(

@@ -10,27 +10,23 @@ labeller is the real ``studio`` command line in another process:
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from helpers.backends import BACKENDS, on_backend
+from helpers.backends import BACKENDS
+from helpers.labeller_app import as_alice_on, bob
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from studio.core import datasets as core
-from studio.core.db.project import Project, open_project
+from studio.core.db.project import Project
 from studio.ui.datasets import DatasetsView
 from studio.ui.datasets.table_model import COL_LABEL
 from studio.ui.undo import OperationCommand
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
-REPO = Path(__file__).resolve().parents[3]
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
@@ -38,42 +34,9 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 def project(
     request: pytest.FixtureRequest, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Project]:
-    """The datasets views' project (conftest.py: "banking77", 50 examples, 5 labels) as it
-    is, or copied to a fresh database on the test server."""
-    monkeypatch.setenv("STUDIO_USER", "alice")  # the app's user
-    if request.param == "sqlite":
-        yield project
-        return
-    assert project.file is not None
-    server = open_project(on_backend(request, project.file, "postgresql"))
-    yield server
-    server.close()
-
-
-def bob(project: Project, *argv: str) -> None:
-    """``studio dataset …`` as labeller bob in another process."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "STUDIO_USER": "bob"}
-    where = str(project.file or project.location)
-    command, *rest = argv
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "studio",
-            "dataset",
-            command,
-            "--project",
-            where,
-            "banking77",
-            *rest,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
+    """The datasets views' project (conftest.py: "banking77", 50 examples, 5 labels) with
+    the app's user alice, on a file or on the test server."""
+    yield from as_alice_on(request, project, monkeypatch)
 
 
 def shown_label(view: DatasetsView, row: int) -> str:
