@@ -390,6 +390,12 @@ def open_project(path: str | Path, *, allow_read_only: bool = True) -> Project:
         engine.dispose()
         message = describe_db_error(exc, path).rstrip(".") + "."
         if backup is not None:
+            # The upgrade was rolled back, so the backup still holds what the file holds;
+            # but rolling back rewrote the file after the backup was made. Marking the
+            # backup as of now lets the next attempt reuse it (_existing_backup) instead
+            # of adding one backup per attempt.
+            with contextlib.suppress(OSError):
+                os.utime(backup)
             message += (
                 f" Upgrading it from schema {rev} failed and was undone; the file is "
                 f"as it was, and a copy made before the upgrade is {backup.name}."
